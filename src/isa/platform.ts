@@ -1,0 +1,98 @@
+/**
+ * The seam between the guest CPU (src/isa) and whatever runs it (src/kvm, src/vmx): the CPU executes
+ * ordinary instructions itself and asks the platform about every privileged or PMU-relevant one.
+ * The CPU knows nothing of PMUs or VMX; the platform decides "native", "exit and emulate", "#GP".
+ *
+ * Contract (both sides rely on it; change it only with both sides):
+ * - Before any Platform method is called, `cpu.events` holds exact totals for every instruction
+ *   retired before the current one (the CPU ends a translated block at a privileged instruction).
+ * - Register access goes through the PlatformCpu accessors (32-bit halves, no BigInt).
+ * - The CPU itself raises the faults the SDM gives priority over a VM exit (SDM Vol. 3 "Relative
+ *   priority of faults and VM exits"; spec §9.4): RDMSR/WRMSR/IN/OUT/HLT/MOV CR at CPL > 0 → #GP(0);
+ *   RDPMC at CPL > 0 with CR4.PCE = 0 (CR0.PE = 1) → #GP(0); RDTSC at CPL > 0 with CR4.TSD = 1 → #GP(0).
+ *   Only after those checks pass is the platform asked.
+ */
+
+/** What the platform tells the CPU to do with the instruction it was asked about. */
+export const enum PlatformAction {
+  /** Ran natively on the silicon (no VM exit): the CPU completes it (RIP += length) and counts it as a
+   *  retired instruction in `cpu.events` like any other instruction. */
+  Retire = 0,
+  /** Handled by the host after a VM exit and completed by KVM's skip path: RIP += length, but the CPU
+   *  does NOT count it (hardware does not retire an exiting instruction; KVM counts it itself,
+   *  spec R-CNT-4). */
+  Skip = 1,
+  /** Inject #GP(0): RIP unchanged, registers unchanged, delivered through the guest IDT. */
+  InjectGP = 2,
+  /** Inject #UD: RIP unchanged. */
+  InjectUD = 3,
+  /** Complete like Skip, then stop the run loop (`cpu.run` returns StopReason.Exit) so the caller
+   *  can act (e.g. the guest asked to end the run through port 0xF4). */
+  Exit = 4,
+  /** Complete like Skip and put the CPU in the HLT state until an interrupt is delivered. If IF = 0
+   *  and nothing is pending, `cpu.run` returns StopReason.Halted. */
+  Halt = 5,
+}
+
+/** The CPU as the platform sees it during a call. Registers are numbered as in ModRM (0 = RAX … 15 = R15). */
+export interface PlatformCpu {
+  /** Low/high 32 bits of a 64-bit register, as unsigned numbers. */
+  getLo(reg: number): number;
+  getHi(reg: number): number;
+  /** Write a full 64-bit register from two unsigned 32-bit halves. */
+  set64(reg: number, lo: number, hi: number): void;
+  /** Address of the instruction being executed, and its length in bytes (with prefixes). */
+  readonly rip: number;
+  readonly cpl: number;
+  readonly cr0: number;
+  readonly cr4: number;
+  /** RFLAGS.IF */
+  readonly interruptsEnabled: boolean;
+  /** Cumulative event totals (see GuestEvents); exact at the time of the call. */
+  readonly events: GuestEvents;
+}
+
+/**
+ * Cumulative micro-architectural event totals since the CPU was created, all exact integers held in
+ * doubles (exact below 2^53). The PMU derives every architectural event from these
+ * (src/isa/uarch.ts documents the model that produces them).
+ */
+export interface GuestEvents {
+  /** Instructions retired natively (Platform Retire included, Skip excluded). */
+  instructions: number;
+  /** Branch instructions retired (jcc, jmp, call, ret, loop*, jrcxz, iretq, int3 …) natively. */
+  branches: number;
+  /** Retired branches whose direction/target the predictor got wrong. */
+  branchMispredicts: number;
+  /** Unhalted core cycles (per-instruction cost table + stall penalties below). */
+  cycles: number;
+  /** Cycles of the total spent stalled on memory (LLC misses) — used for topdown backend bound. */
+  memStallCycles: number;
+  /** Cycles of the total lost to mispredicts — used for topdown bad speculation. */
+  mispredictCycles: number;
+  /** Demand accesses that reached the last-level cache, and those that missed it. */
+  llcReferences: number;
+  llcMisses: number;
+  /** Cycles spent in HLT (not counted as unhalted cycles). */
+  haltedCycles: number;
+}
+
+export interface Platform {
+  /** EAX/ECX in, EAX..EDX out. */
+  cpuid(cpu: PlatformCpu, length: number): PlatformAction;
+  /** ECX = MSR index in; EDX:EAX out. */
+  rdmsr(cpu: PlatformCpu, length: number): PlatformAction;
+  /** ECX = MSR index, EDX:EAX = value. */
+  wrmsr(cpu: PlatformCpu, length: number): PlatformAction;
+  /** ECX = counter selector in; EDX:EAX out (platform writes them, clearing the upper halves). */
+  rdpmc(cpu: PlatformCpu, length: number): PlatformAction;
+  /** RDTSC (withAux = false) or RDTSCP (withAux = true, ECX := TSC_AUX). */
+  rdtsc(cpu: PlatformCpu, length: number, withAux: boolean): PlatformAction;
+  /** IN: the platform writes AL/AX/EAX (size 1/2/4) itself; OUT: value is the source register's low bits. */
+  portIn(cpu: PlatformCpu, port: number, size: 1 | 2 | 4, length: number): PlatformAction;
+  portOut(cpu: PlatformCpu, port: number, size: 1 | 2 | 4, value: number, length: number): PlatformAction;
+  hlt(cpu: PlatformCpu, length: number): PlatformAction;
+  vmcall(cpu: PlatformCpu, length: number): PlatformAction;
+  /** MOV to CRn (n = 0, 2, 3, 4, 8): return Retire to let the CPU apply it, or another action. */
+  movToCr(cpu: PlatformCpu, cr: number, lo: number, hi: number, length: number): PlatformAction;
+}
