@@ -1,0 +1,98 @@
+/**
+ * Host CPU presets: the physical PMU and clocks of the Intel server parts vpmu-lab models, as one table.
+ * Facts: SDM CPUID leaf 0AH / IA32_PERF_CAPABILITIES layout (spec §3.2, §5.5), per-part values as perf
+ * reports them with Hyper-Threading on; clocks are round representative values (see docs/vpmu.md).
+ */
+
+export type HostPresetId = "skx" | "icx" | "spr" | "gnr";
+
+/** IA32_PERF_CAPABILITIES bits (msr-index.h PERF_CAP_*; spec §5.5). */
+export const PERF_CAP_LBR_FMT = 0x3fn;
+export const PERF_CAP_PEBS_TRAP = 1n << 6n;
+export const PERF_CAP_ARCH_REG = 1n << 7n;
+export const PERF_CAP_PEBS_FORMAT = 0xfn << 8n;
+export const PERF_CAP_FREEZE_SMM = 1n << 12n;
+export const PERF_CAP_FW_WRITES = 1n << 13n;
+export const PERF_CAP_PEBS_BASELINE = 1n << 14n;
+export const PERF_CAP_PERF_METRICS = 1n << 15n;
+export const PERF_CAP_PEBS_OUTPUT_PT = 1n << 16n;
+export const PERF_CAP_PEBS_TIMING_INFO = 1n << 17n;
+/** The PEBS field group KVM treats as one unit (vmx.c vmx_get_perf_capabilities, PERF_CAP_PEBS_MASK). */
+export const PERF_CAP_PEBS_MASK =
+  PERF_CAP_PEBS_TRAP | PERF_CAP_ARCH_REG | PERF_CAP_PEBS_FORMAT | PERF_CAP_PEBS_BASELINE | PERF_CAP_PEBS_TIMING_INFO;
+
+export interface HostPreset {
+  readonly id: HostPresetId;
+  readonly name: string;
+  /** CPUID.1:EAX display family/model (used for the guest's default CPUID). */
+  readonly family: number;
+  readonly model: number;
+  /** CPUID.0AH: architectural PMU version, GP count/width, fixed count/width, EBX vector length. */
+  readonly pmuVersion: number;
+  readonly nGP: number;
+  readonly wGP: number;
+  readonly nFX: number;
+  readonly wFX: number;
+  readonly eventMaskLength: number;
+  /** CPUID.0AH:EBX — 1 bits are architectural events the part does NOT support. */
+  readonly eventsUnavailable: number;
+  /** Host IA32_PERF_CAPABILITIES (0x345). Bit 13 FW_WRITES, bit 15 PERF_METRICS. */
+  readonly perfCapabilities: bigint;
+  /** Fixed counter 3 (TOPDOWN.SLOTS) present: nFX ≥ 4. */
+  readonly fc3: boolean;
+  /** Host has IA32_PERF_METRICS (caps bit 15). */
+  readonly perfMetrics: boolean;
+  /** CPUID.7.0:EBX HLE (bit 4) / RTM (bit 11). */
+  readonly hle: boolean;
+  readonly rtm: boolean;
+  /** Architectural LBRs (CPUID.7.0:EDX[19]); then the caps LBR format reads 0x3F. */
+  readonly archLbr: boolean;
+  /** PEBS usable by perf for guests (x86_pmu.pebs && !pebs_vmx-less parts). */
+  readonly pebs: boolean;
+  /** TSC frequency and the (fixed, turbo-free) core clock of the model, in kHz. Reference cycles
+   *  (event 0x3C/0x01, FC2) tick at the TSC rate: refCycles = floor(coreCycles × tscKhz / coreKhz). */
+  readonly tscKhz: number;
+  readonly coreKhz: number;
+  /** Topdown issue width: TOPDOWN.SLOTS (FC3, event 0xA4/0x01) = core cycles × slotsPerCycle. */
+  readonly slotsPerCycle: number;
+  /** VMX "load IA32_PERF_GLOBAL_CTRL" entry/exit controls and "save" exit control supported. */
+  readonly vmxLoadPerfGlobalCtrl: boolean;
+  /** perf reports mediated-vPMU support (PERF_PMU_CAP_MEDIATED_VPMU). */
+  readonly perfMediated: boolean;
+}
+
+/** One row per part. Capabilities: SKX 0x33c5 = LBR fmt 5, PEBS trap+arch-regs, PEBS fmt 3, SMM freeze,
+ *  FW_WRITES; ICX adds PEBS fmt 4, baseline and PERF_METRICS; SPR/GNR: PEBS fmt 5, timing info, arch LBR. */
+export const HOST_PRESETS: readonly HostPreset[] = [
+  {
+    id: "skx", name: "Skylake-SP (Xeon Scalable 1st gen)", family: 6, model: 0x55,
+    pmuVersion: 4, nGP: 4, wGP: 48, nFX: 3, wFX: 48, eventMaskLength: 7, eventsUnavailable: 0,
+    perfCapabilities: 0x33c5n, fc3: false, perfMetrics: false, hle: true, rtm: true, archLbr: false, pebs: true,
+    tscKhz: 2_000_000, coreKhz: 3_000_000, slotsPerCycle: 4, vmxLoadPerfGlobalCtrl: true, perfMediated: true,
+  },
+  {
+    id: "icx", name: "Ice Lake-SP (Xeon Scalable 3rd gen)", family: 6, model: 0x6a,
+    pmuVersion: 5, nGP: 8, wGP: 48, nFX: 4, wFX: 48, eventMaskLength: 8, eventsUnavailable: 0,
+    perfCapabilities: 0xf4c5n, fc3: true, perfMetrics: true, hle: false, rtm: true, archLbr: false, pebs: true,
+    tscKhz: 2_000_000, coreKhz: 3_000_000, slotsPerCycle: 5, vmxLoadPerfGlobalCtrl: true, perfMediated: true,
+  },
+  {
+    id: "spr", name: "Sapphire Rapids (Xeon Scalable 4th gen)", family: 6, model: 0x8f,
+    pmuVersion: 5, nGP: 8, wGP: 48, nFX: 4, wFX: 48, eventMaskLength: 8, eventsUnavailable: 0,
+    perfCapabilities: 0x2f5ffn, fc3: true, perfMetrics: true, hle: false, rtm: true, archLbr: true, pebs: true,
+    tscKhz: 2_000_000, coreKhz: 4_000_000, slotsPerCycle: 6, vmxLoadPerfGlobalCtrl: true, perfMediated: true,
+  },
+  {
+    id: "gnr", name: "Granite Rapids (Xeon 6 P-core)", family: 6, model: 0xad,
+    pmuVersion: 5, nGP: 8, wGP: 48, nFX: 4, wFX: 48, eventMaskLength: 8, eventsUnavailable: 0,
+    perfCapabilities: 0x2f5ffn, fc3: true, perfMetrics: true, hle: false, rtm: true, archLbr: true, pebs: true,
+    tscKhz: 2_000_000, coreKhz: 4_000_000, slotsPerCycle: 6, vmxLoadPerfGlobalCtrl: true, perfMediated: true,
+  },
+];
+
+export const HOST_PRESET_IDS: readonly HostPresetId[] = HOST_PRESETS.map((p) => p.id);
+
+/** The preset with this id, or undefined (callers turn that into a rejected option). */
+export function findHostPreset(id: string): HostPreset | undefined {
+  return HOST_PRESETS.find((p) => p.id === id.toLowerCase());
+}
