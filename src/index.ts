@@ -1,1 +1,3 @@
 export {};
+// Golden-output runner core (header, .out format, unified diff, reporters): golden.judge(…) etc.
+export * as golden from "./golden/index.js";

@@ -1,0 +1,178 @@
+// `vpmu test [paths…]`: run golden programs in parallel (child processes of this CLI's `run`),
+// compare each with its `.out`, print kvm-unit-tests-style result lines, diffs and a final count.
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { golden } from "../../index.js";
+import { colourWanted, painter, ProgressLine } from "../colour.js";
+import { EXIT_FAILURE, usageError } from "../errors.js";
+import { readText, writeText } from "../files.js";
+import { addExamples } from "../help.js";
+import { choiceOption, countOption } from "../options.js";
+
+type RunOutcome = golden.RunOutcome;
+type GoldenResult = golden.GoldenResult;
+
+const MAIN_JS = fileURLToPath(new URL("../main.js", import.meta.url));
+
+interface TestOptions {
+  update?: boolean;
+  reporter: golden.ReporterName;
+  jobs?: number;
+  timeout: number;
+}
+
+/** Every program file under the given paths, sorted, as paths relative to the cwd when possible. */
+function discover(paths: string[]): string[] {
+  const found = new Set<string>();
+  const walk = (dir: string) => {
+    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith(".")) continue;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== "lib" && e.name !== "node_modules") walk(p);
+      } else if (golden.isProgramFile(e.name)) {
+        found.add(p);
+      }
+    }
+  };
+  for (const p of paths) {
+    if (!existsSync(p)) throw usageError(`no such file or directory: ${p}`);
+    const st = statSync(p);
+    if (st.isDirectory()) walk(p);
+    else if (golden.isProgramFile(p)) found.add(p);
+    else throw usageError(`${p} is not a guest program (expected a ${golden.PROGRAM_EXTENSIONS.join(", ")} file)`);
+  }
+  const list = [...found].map((p) => {
+    const rel = relative(process.cwd(), resolve(p));
+    return rel.startsWith("..") ? resolve(p) : rel;
+  });
+  return list.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Run `vpmu run <args> <file>` in the program's directory, so output never depends on the caller's cwd. */
+function runProgram(file: string, args: string[], timeoutSeconds: number): Promise<RunOutcome> {
+  return new Promise((resolvePromise) => {
+    const env = { ...process.env, NO_COLOR: "1" };
+    delete env.FORCE_COLOR;
+    const child = spawn(process.execPath, [MAIN_JS, "run", ...args, basename(file)], {
+      cwd: dirname(resolve(file)),
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutSeconds * 1000);
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      resolvePromise({ kind: "error", message: `could not start vpmu run: ${e.message}` });
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const stdout = Buffer.concat(out).toString("utf8");
+      const stderr = Buffer.concat(err).toString("utf8");
+      if (timedOut) resolvePromise({ kind: "timeout", seconds: timeoutSeconds, stdout, stderr });
+      else if (code === null) resolvePromise({ kind: "signal", signal: signal ?? "unknown signal", stdout, stderr });
+      else resolvePromise({ kind: "ran", stdout, stderr, status: code });
+    });
+  });
+}
+
+async function testOne(file: string, timeout: number): Promise<GoldenResult> {
+  const name = golden.programName(file);
+  const goldenFile = golden.goldenPathFor(file);
+  const source = readText(file, "program");
+  const header = golden.parseHeader(source, file);
+  const expected = existsSync(goldenFile) ? readText(goldenFile, "golden file") : null;
+  if (!header.ok) {
+    return golden.judge({ name, program: file, golden: goldenFile, args: [], expected, outcome: { kind: "error", message: header.error } });
+  }
+  const outcome = await runProgram(file, header.header.args, timeout);
+  return golden.judge({ name, program: file, golden: goldenFile, args: header.header.args, expected, outcome });
+}
+
+async function runAll(paths: string[], opts: TestOptions): Promise<number> {
+  const files = discover(paths.length ? paths : ["programs"]);
+  if (files.length === 0) throw usageError(`no guest programs (${golden.PROGRAM_EXTENSIONS.join(", ")}) under ${paths.join(", ") || "programs"}`);
+  const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), files.length));
+  const paint = painter(opts.reporter === "line" && colourWanted(process.stdout));
+  const progress = new ProgressLine(process.stderr);
+  const results: (GoldenResult | undefined)[] = new Array(files.length);
+  const updated = new Set<string>();
+  let next = 0;
+  let printed = 0;
+  let finished = 0;
+  const running = new Set<string>();
+
+  const flush = () => {
+    // Results print in program order as soon as every earlier one is in: deterministic output.
+    while (printed < files.length && results[printed] !== undefined) {
+      const r = results[printed]!;
+      if (opts.update && r.needsUpdate && r.actual !== null) {
+        writeText(r.golden, r.actual, "golden file");
+        updated.add(r.program);
+      }
+      if (opts.reporter === "line") {
+        progress.done();
+        const wasUpdated = updated.has(r.program);
+        process.stdout.write(golden.resultLine(r, paint, wasUpdated) + "\n");
+        if (r.verdict === "FAIL" && !wasUpdated) process.stdout.write(golden.failureDetails(r, paint));
+      }
+      printed++;
+    }
+  };
+
+  const worker = async () => {
+    while (next < files.length) {
+      const i = next++;
+      const file = files[i]!;
+      running.add(file);
+      progress.update(`[${finished}/${files.length}] ${[...running].map(golden.programName).join(", ")}`);
+      results[i] = await testOne(file, opts.timeout);
+      running.delete(file);
+      finished++;
+      flush();
+      if (running.size) progress.update(`[${finished}/${files.length}] ${[...running].map(golden.programName).join(", ")}`);
+    }
+  };
+  await Promise.all(Array.from({ length: jobs }, worker));
+  progress.done();
+
+  const all = results as GoldenResult[];
+  const t = golden.totals(all, updated);
+  if (opts.reporter === "line") process.stdout.write(golden.totalsLine(t) + "\n");
+  else if (opts.reporter === "tap") process.stdout.write(golden.tapReport(all, updated));
+  else process.stdout.write(golden.jsonReport(all, updated));
+  return t.failed > 0 ? EXIT_FAILURE : 0;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("test")
+    .description("run golden guest programs and compare each with the .out file beside it")
+    .argument("[paths...]", "program files or directories to search (default: programs)")
+    .option("--update", "rewrite the golden .out files whose output differs (and say which)")
+    .option("--reporter <name>", `output format: ${golden.REPORTERS.join(", ")}`, choiceOption("--reporter", golden.REPORTERS), "line")
+    .option("-j, --jobs <n>", "programs run at once (default: the machine's available parallelism)", countOption("--jobs", 1, 1024))
+    .option("--timeout <seconds>", "fail a program that runs longer than this", countOption("--timeout", 1, 86400), 120)
+    .action(async (paths: string[], opts: TestOptions) => {
+      const status = await runAll(paths, opts);
+      if (status !== 0) process.exitCode = status;
+    });
+  addExamples(cmd, [
+    ["vpmu test", "run every program under programs/"],
+    ["vpmu test programs/pmu programs/cpu/hello.s", "run some of them"],
+    ["vpmu test --update programs/cpu/hello.s", "accept the current output as the new golden file"],
+    ["vpmu test --reporter tap", "TAP 13 for CI"],
+  ]);
+}

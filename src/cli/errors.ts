@@ -1,0 +1,66 @@
+// How the CLI ends: every expected failure becomes one sentence on stderr (`vpmu: …`) and an exit
+// status; usage errors exit 2 (POSIX utility convention, as the issue asks); bugs say they are bugs.
+import { CommanderError } from "commander";
+
+/** Exit statuses the CLI itself uses (guest programs choose their own through port 0xF4). */
+export const EXIT_OK = 0;
+/** A check the user asked for did not hold (e.g. `vpmu test` found a mismatch). */
+export const EXIT_FAILURE = 1;
+/** Bad command line, option value, config file or input file. */
+export const EXIT_USAGE = 2;
+/** An internal error: a bug in vpmu-lab, never the user's fault. */
+export const EXIT_INTERNAL = 70; // sysexits.h EX_SOFTWARE
+
+/** Where the internal-error sentence tells users to report a bug. */
+export const REPORT_BUGS_TO = "the vpmu-lab issue tracker (include the command line and input files)";
+
+/**
+ * An expected, user-facing failure raised inside src/cli only (library code returns values; the CLI
+ * turns a rejected value into a CliError). The message is one sentence without the `vpmu:` prefix.
+ */
+export class CliError extends Error {
+  readonly status: number;
+  constructor(message: string, status: number = EXIT_USAGE) {
+    super(message);
+    this.name = "CliError";
+    this.status = status;
+  }
+}
+
+/** Shorthand for a usage error (exit status 2). */
+export function usageError(message: string): CliError {
+  return new CliError(message, EXIT_USAGE);
+}
+
+/** The sentence and status for anything that escaped a command. Pure: the caller prints and exits. */
+export function describeFailure(err: unknown): { message: string | null; status: number } {
+  if (err instanceof CliError) return { message: err.message, status: err.status };
+  if (err instanceof CommanderError) {
+    // --help and --version end through exitOverride too: they are successes with nothing to add.
+    if (err.code === "commander.helpDisplayed" || err.code === "commander.version") {
+      return { message: null, status: err.exitCode };
+    }
+    // `vpmu` with no command: commander has printed the help on stderr; that is a usage error.
+    if (err.code === "commander.help") return { message: null, status: EXIT_USAGE };
+    if (err.code === "commander.unknownCommand") {
+      return { message: `${err.message.replace(/^error:\s*/, "").trim()} (see vpmu --help)`, status: EXIT_USAGE };
+    }
+    const text = err.message.replace(/^error:\s*/, "").trim();
+    return { message: text, status: EXIT_USAGE };
+  }
+  const detail = err instanceof Error ? err.message : String(err);
+  return {
+    message: `internal error: ${detail} — this is a bug in vpmu-lab, please report it to ${REPORT_BUGS_TO}`,
+    status: EXIT_INTERNAL,
+  };
+}
+
+/** Print the failure (if any) as `vpmu: <sentence>` and set the process exit status. */
+export function reportFailure(err: unknown): void {
+  const { message, status } = describeFailure(err);
+  if (message !== null) process.stderr.write(`vpmu: ${message}\n`);
+  if (process.env.VPMU_DEBUG && !(err instanceof CliError) && !(err instanceof CommanderError) && err instanceof Error) {
+    process.stderr.write(`${err.stack ?? ""}\n`);
+  }
+  process.exitCode = status;
+}

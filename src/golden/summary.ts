@@ -1,0 +1,34 @@
+// The guest's own verdict, read the way kvm-unit-tests' runner reads it (scripts/runtime.bash
+// extract_summary: the `SUMMARY:` line among the last three lines of output; lib/report.c
+// report_summary prints `SUMMARY: N tests[, M unexpected failures][, X expected failures][, K skipped]`).
+
+export interface GuestSummary {
+  /** The text after `SUMMARY: `, as printed. */
+  text: string;
+  tests: number;
+  failures: number;
+  expectedFailures: number;
+  skipped: number;
+}
+
+const SUMMARY = /^SUMMARY: (\d+) tests(?:, (\d+) unexpected failures)?(?:, (\d+) expected failures)?(?:, (\d+) skipped)?$/;
+
+/** The SUMMARY line among the last three lines of the console, or null. */
+export function parseSummary(consoleText: string): GuestSummary | null {
+  const lines = consoleText.replace(/\n$/, "").split("\n").slice(-3);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!;
+    if (!line.startsWith("SUMMARY: ")) continue;
+    const m = SUMMARY.exec(line);
+    const text = line.slice("SUMMARY: ".length);
+    if (!m) return { text, tests: 0, failures: 0, expectedFailures: 0, skipped: 0 };
+    return {
+      text,
+      tests: Number(m[1]),
+      failures: Number(m[2] ?? 0),
+      expectedFailures: Number(m[3] ?? 0),
+      skipped: Number(m[4] ?? 0),
+    };
+  }
+  return null;
+}
