@@ -47,7 +47,7 @@ export interface HostPreset {
   readonly rtm: boolean;
   /** Architectural LBRs (CPUID.7.0:EDX[19]); then the caps LBR format reads 0x3F. */
   readonly archLbr: boolean;
-  /** PEBS usable by perf for guests (x86_pmu.pebs && !pebs_vmx-less parts). */
+  /** PEBS usable by guests: PEBS-via-EPT (x86_pmu.pebs_ept, Ice Lake and later; KVM vmx_pebs_supported). */
   readonly pebs: boolean;
   /** TSC frequency and the (fixed, turbo-free) core clock of the model, in kHz. Reference cycles
    *  (event 0x3C/0x01, FC2) tick at the TSC rate: refCycles = floor(coreCycles × tscKhz / coreKhz). */
@@ -67,7 +67,7 @@ export const HOST_PRESETS: readonly HostPreset[] = [
   {
     id: "skx", name: "Skylake-SP (Xeon Scalable 1st gen)", family: 6, model: 0x55,
     pmuVersion: 4, nGP: 4, wGP: 48, nFX: 3, wFX: 48, eventMaskLength: 7, eventsUnavailable: 0,
-    perfCapabilities: 0x33c5n, fc3: false, perfMetrics: false, hle: true, rtm: true, archLbr: false, pebs: true,
+    perfCapabilities: 0x33c5n, fc3: false, perfMetrics: false, hle: true, rtm: true, archLbr: false, pebs: false,
     tscKhz: 2_000_000, coreKhz: 3_000_000, slotsPerCycle: 4, vmxLoadPerfGlobalCtrl: true, perfMediated: true,
   },
   {

@@ -1,0 +1,109 @@
+/**
+ * KVM_SET_PMU_EVENT_FILTER: validation, the plain → masked conversion and the allow/deny decisions for GP
+ * and fixed counters. Facts: spec §10; pmu.c (kvm_vm_ioctl_set_pmu_event_filter, prepare_filter_lists,
+ * convert_to_masked_filter, is_masked_filter_valid, filter_contains_match, is_gp_event_allowed,
+ * is_fixed_event_allowed).
+ */
+
+export const KVM_PMU_EVENT_ALLOW = 0;
+export const KVM_PMU_EVENT_DENY = 1;
+export const KVM_PMU_EVENT_FLAG_MASKED_EVENTS = 1;
+/** KVM_PMU_EVENT_FILTER_MAX_EVENTS */
+export const KVM_PMU_EVENT_FILTER_MAX_EVENTS = 300;
+
+/** Masked-entry layout (uapi kvm.h KVM_PMU_MASKED_ENTRY_*): event 7:0 (+ AMD 35:32), match 15:8,
+ *  exclude 55, mask 63:56. */
+const MASKED_EVENT_SELECT = 0xffn;
+const MASKED_UMASK_MATCH = 0xff00n;
+const MASKED_EXCLUDE = 1n << 55n;
+const MASKED_UMASK_MASK = 0xffn << 56n;
+const MASKED_ENTRY_VALID_INTEL = MASKED_EVENT_SELECT | MASKED_UMASK_MATCH | MASKED_EXCLUDE | MASKED_UMASK_MASK;
+
+/** The ioctl's argument (struct kvm_pmu_event_filter). */
+export interface PmuEventFilterInput {
+  readonly action: number;
+  readonly flags?: number;
+  readonly fixedCounterBitmap?: number;
+  readonly events: readonly bigint[];
+}
+
+export interface MaskedEntry {
+  readonly eventSelect: number;
+  readonly umaskMatch: number;
+  readonly umaskMask: number;
+  readonly exclude: boolean;
+}
+
+/** The filter as KVM holds it after the ioctl. */
+export interface PmuEventFilter {
+  readonly action: number;
+  readonly fixedCounterBitmap: number;
+  readonly includes: readonly MaskedEntry[];
+  readonly excludes: readonly MaskedEntry[];
+}
+
+export type FilterError = { readonly errno: "EINVAL" | "E2BIG"; readonly message: string };
+
+/** Validate and convert (R-FLT-1, R-FLT-2). Returns the installed filter or the ioctl's error. */
+export function preparePmuEventFilter(input: PmuEventFilterInput): PmuEventFilter | FilterError {
+  const flags = input.flags ?? 0;
+  if (input.action !== KVM_PMU_EVENT_ALLOW && input.action !== KVM_PMU_EVENT_DENY)
+    return { errno: "EINVAL", message: `action ${input.action} is neither ALLOW (0) nor DENY (1)` };
+  if ((flags & ~KVM_PMU_EVENT_FLAG_MASKED_EVENTS) !== 0)
+    return { errno: "EINVAL", message: `unknown flag bits 0x${(flags & ~1).toString(16)}` };
+  if (input.events.length > KVM_PMU_EVENT_FILTER_MAX_EVENTS)
+    return { errno: "E2BIG", message: `${input.events.length} events exceed the limit of ${KVM_PMU_EVENT_FILTER_MAX_EVENTS}` };
+  const masked = (flags & KVM_PMU_EVENT_FLAG_MASKED_EVENTS) !== 0;
+  const entries: bigint[] = [];
+  for (const raw of input.events) {
+    const e = BigInt.asUintN(64, raw);
+    if (masked) {
+      // is_masked_filter_valid: any bit outside the Intel masked-entry layout ⇒ EINVAL.
+      if ((e & ~MASKED_ENTRY_VALID_INTEL) !== 0n)
+        return { errno: "EINVAL", message: `masked entry 0x${e.toString(16)} has bits outside event/match/exclude/mask` };
+      entries.push(e);
+    } else {
+      // convert_to_masked_filter: entries with bits beyond event select + umask are silently dropped.
+      if ((e & ~0xffffn) !== 0n) continue;
+      entries.push((e & 0xffn) | (e & 0xff00n) | MASKED_UMASK_MASK);
+    }
+  }
+  const includes: MaskedEntry[] = [];
+  const excludes: MaskedEntry[] = [];
+  for (const e of entries) {
+    const m: MaskedEntry = {
+      eventSelect: Number(e & 0xffn),
+      umaskMatch: Number((e >> 8n) & 0xffn),
+      umaskMask: Number((e >> 56n) & 0xffn),
+      exclude: (e & MASKED_EXCLUDE) !== 0n,
+    };
+    (m.exclude ? excludes : includes).push(m);
+  }
+  return { action: input.action, fixedCounterBitmap: (input.fixedCounterBitmap ?? 0) >>> 0, includes, excludes };
+}
+
+export function isFilterError(x: PmuEventFilter | FilterError): x is FilterError {
+  return (x as FilterError).errno !== undefined;
+}
+
+/** R-FLT-3: event selects equal and (umask & mask) == match; CMASK/INV/EDGE/USR/OS never compared. */
+function containsMatch(list: readonly MaskedEntry[], eventSelect: number, umask: number): boolean {
+  for (const m of list) if (m.eventSelect === eventSelect && (umask & m.umaskMask) === m.umaskMatch) return true;
+  return false;
+}
+
+/** R-FLT-4 (is_gp_event_allowed). No filter ⇒ allowed. */
+export function isGpEventAllowed(f: PmuEventFilter | null, eventSelect: number, umask: number): boolean {
+  if (f === null) return true;
+  const hit = containsMatch(f.includes, eventSelect, umask) && !containsMatch(f.excludes, eventSelect, umask);
+  return hit ? f.action === KVM_PMU_EVENT_ALLOW : f.action === KVM_PMU_EVENT_DENY;
+}
+
+/** R-FLT-5 (is_fixed_event_allowed): only the bitmap is consulted. */
+export function isFixedEventAllowed(f: PmuEventFilter | null, idx: number): boolean {
+  if (f === null) return true;
+  const bit = ((f.fixedCounterBitmap >>> idx) & 1) === 1;
+  if (f.action === KVM_PMU_EVENT_DENY && bit) return false;
+  if (f.action === KVM_PMU_EVENT_ALLOW && !bit) return false;
+  return true;
+}

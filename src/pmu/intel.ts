@@ -1,0 +1,312 @@
+/**
+ * The Intel vendor half of the vPMU (arch/x86/kvm/vmx/pmu_intel.c): refresh from CPUID 0xA and
+ * PERF_CAPABILITIES, MSR validity, get/set of every PMU MSR, RDPMC ECX decoding, and the supported
+ * PERF_CAPABILITIES (vmx.c vmx_get_perf_capabilities). Facts: spec §3, §5, §6, §7, §9, §13.
+ */
+import {
+  PERF_CAP_FW_WRITES, PERF_CAP_PEBS_BASELINE, PERF_CAP_PEBS_FORMAT, PERF_CAP_PEBS_MASK, PERF_CAP_PERF_METRICS,
+  type HostPreset,
+} from "../host/presets.js";
+import {
+  GLOBAL_PERF_METRICS_BIT, INTEL_PMC_IDX_FIXED, KVM_MAX_NR_FIXED_COUNTERS, KVM_MAX_NR_GP_COUNTERS,
+  MSR_CORE_PERF_FIXED_CTR0, MSR_CORE_PERF_FIXED_CTR_CTRL, MSR_CORE_PERF_GLOBAL_CTRL, MSR_CORE_PERF_GLOBAL_INUSE,
+  MSR_CORE_PERF_GLOBAL_OVF_CTRL, MSR_CORE_PERF_GLOBAL_STATUS, MSR_CORE_PERF_GLOBAL_STATUS_SET, MSR_IA32_DS_AREA,
+  MSR_IA32_EVNTSEL0, MSR_IA32_PEBS_ENABLE, MSR_IA32_PERFCTR0, MSR_IA32_PMC0, MSR_PEBS_DATA_CFG, MSR_PERF_METRICS,
+} from "./msrs.js";
+import {
+  EVENTSEL_ANY, EVENTSEL_CMASK, EVENTSEL_EDGE, EVENTSEL_EVENT, EVENTSEL_INV, EVENTSEL_UMASK, GLOBAL_STATUS_BUFFER_OVF,
+  GLOBAL_STATUS_COND_CHGD, HSW_IN_TX, HSW_IN_TX_CHECKPOINTED, type CodeState, type KvmPmu, type Pmc, type PmuCap,
+  type PmuRefreshInput,
+} from "./pmu.js";
+
+/** MSR access results as KVM's handlers return them (msrs.c): 0 ok, 1 fault/fail, unsupported. */
+export const MSR_OK = 0;
+export const MSR_FAIL = 1;
+export const KVM_MSR_RET_UNSUPPORTED = 2;
+export type MsrRet = typeof MSR_OK | typeof MSR_FAIL | typeof KVM_MSR_RET_UNSUPPORTED;
+
+/** KVM's fixed-counter limit for a code state (R-CPUID-4, P-12): 4 only for a mediated V4/FIX vCPU. */
+export function kvmMaxFixed(codeState: CodeState, mediated: boolean): number {
+  return (codeState === "v4" || codeState === "fix") && mediated ? KVM_MAX_NR_FIXED_COUNTERS : 3;
+}
+
+/** kvm_pmu_cap (pmu.c kvm_init_pmu_capability): host ∩ KVM limits; version ≤ 2 (spec §6.1). */
+export function kvmPmuCap(host: HostPreset, enablePmu: boolean, codeState: CodeState, mediated: boolean): PmuCap {
+  if (!enablePmu) return { version: 0, nGP: 0, wGP: 0, nFX: 0, wFX: 0, eventMaskLength: 0, eventsUnavailable: 0 };
+  return {
+    version: Math.min(host.pmuVersion, 2),
+    nGP: Math.min(host.nGP, KVM_MAX_NR_GP_COUNTERS),
+    wGP: host.wGP,
+    nFX: Math.min(host.nFX, kvmMaxFixed(codeState, mediated)),
+    wFX: host.wFX,
+    eventMaskLength: host.eventMaskLength,
+    eventsUnavailable: host.eventsUnavailable,
+  };
+}
+
+/**
+ * vmx_get_perf_capabilities: FW_WRITES always; the PEBS group (minus baseline, which KVM disallows) if the
+ * host supports PEBS-via-EPT and the vPMU is not mediated; PERF_METRICS in V4/FIX only when mediated (P-1).
+ * LBR format is not offered: vpmu-lab models no LBR stack (as KVM does when perf reports no call-stack LBRs).
+ */
+export function supportedPerfCapabilities(host: HostPreset, enablePmu: boolean, codeState: CodeState, mediated: boolean): bigint {
+  if (!enablePmu) return 0n;
+  let caps = PERF_CAP_FW_WRITES;
+  if (host.pebs && !mediated) caps |= host.perfCapabilities & PERF_CAP_PEBS_MASK & ~PERF_CAP_PEBS_BASELINE;
+  if ((codeState === "v4" || codeState === "fix") && mediated) caps |= host.perfCapabilities & PERF_CAP_PERF_METRICS;
+  return caps;
+}
+
+const FIXED_BITS = (i: number): bigint => 0xbn << BigInt(4 * i); // OS | USR | PMI (intel_fixed_bits_by_idx)
+const ONES = (n: number): bigint => (1n << BigInt(n)) - 1n;
+
+/** kvm_pmu_refresh + intel_pmu_refresh (spec §6.3 steps 1–7). The caller requests intercept recalculation. */
+export function intelPmuRefresh(pmu: KvmPmu, inp: PmuRefreshInput): void {
+  pmu.reset();
+  pmu.version = 0; pmu.nGP = 0; pmu.nFX = 0; pmu.wGP = 0; pmu.wFX = 0; pmu.maskGP = 0; pmu.maskFX = 0;
+  pmu.availableEventTypes = 0;
+  pmu.codeState = inp.codeState;
+  pmu.eventselRsvd = 0xffffffff00000000n | EVENTSEL_ANY;
+  pmu.rawEventMask = EVENTSEL_EVENT | EVENTSEL_UMASK | EVENTSEL_EDGE | EVENTSEL_INV | EVENTSEL_CMASK;
+  pmu.fixedCtrCtrlRsvd = ~0n; pmu.globalCtrlRsvd = ~0n; pmu.globalStatusRsvd = ~0n; pmu.counterRsvd = ~0n;
+  pmu.pebsEnableRsvd = ~0n; pmu.pebsDataCfgRsvd = ~0n;
+  pmu.perfCapabilities = inp.perfCapabilities;
+  pmu.mediated = false;
+  pmu.perfBacked = true;
+  pmu.guestDs = inp.ds;
+  pmu.allocate(0, 0);
+  if (!inp.enablePmu) return finish(pmu);
+
+  const { eax, ebx, edx } = inp.cpuid0a;
+  pmu.version = eax & 0xff; // R-CPUID-1: taken as-is
+  if (pmu.version === 0) return finish(pmu);
+  pmu.mediated = inp.mediatedModule; // R-MED-2
+  const cap = inp.cap;
+  pmu.nGP = Math.min((eax >>> 8) & 0xff, cap.nGP);
+  pmu.wGP = Math.min((eax >>> 16) & 0xff, cap.wGP);
+  pmu.maskGP = 2 ** pmu.wGP - 1;
+  const len = Math.min((eax >>> 24) & 0xff, cap.eventMaskLength);
+  pmu.availableEventTypes = ~ebx & (len >= 32 ? 0xffffffff : (1 << len) - 1);
+  if (inp.tsx) {
+    pmu.eventselRsvd ^= HSW_IN_TX;
+    pmu.rawEventMask |= HSW_IN_TX | HSW_IN_TX_CHECKPOINTED;
+  }
+  if (pmu.version > 1) {
+    pmu.nFX = Math.min(edx & 0x1f, cap.nFX);
+    pmu.wFX = Math.min((edx >>> 5) & 0xff, cap.wFX);
+    pmu.maskFX = 2 ** pmu.wFX - 1;
+    for (let i = 0; i < pmu.nFX; i++) pmu.fixedCtrCtrlRsvd &= ~FIXED_BITS(i);
+    pmu.counterRsvd = ~(ONES(pmu.nGP) | (ONES(pmu.nFX) << BigInt(INTEL_PMC_IDX_FIXED)));
+    pmu.globalCtrlRsvd = pmu.counterRsvd;
+    // P-6 (V4/FIX): bit 48 stops being reserved iff the guest caps has PERF_METRICS.
+    if ((inp.codeState === "v4" || inp.codeState === "fix") && (inp.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n)
+      pmu.globalCtrlRsvd &= ~(1n << BigInt(GLOBAL_PERF_METRICS_BIT));
+    // Bits 62 (DS buffer overflow) and 63 (CondChgd) are writable status bits (BASE form).
+    pmu.globalStatusRsvd = pmu.globalCtrlRsvd & ~(GLOBAL_STATUS_BUFFER_OVF | GLOBAL_STATUS_COND_CHGD);
+  }
+  if ((inp.perfCapabilities & PERF_CAP_PEBS_FORMAT) !== 0n) {
+    pmu.pebsEnableRsvd = (inp.perfCapabilities & PERF_CAP_PEBS_BASELINE) !== 0n ? pmu.counterRsvd : ~ONES(pmu.nGP);
+  }
+  pmu.allocate(pmu.nGP, pmu.nFX);
+  // Step 5: GLOBAL_CTRL resets to "all GP counters enabled" (hardware reset value).
+  if ((pmu.version > 1 || pmu.mediated) && pmu.nGP > 0) pmu.globalCtrl = ONES(pmu.nGP);
+  return finish(pmu);
+}
+
+function finish(pmu: KvmPmu): void {
+  pmu.recalc();
+}
+
+/** GLOBAL_CTRL and friends exist (kvm_pmu_has_perf_global_ctrl: version > 1). */
+function hasGlobalCtrl(pmu: KvmPmu): boolean {
+  return pmu.version > 1;
+}
+
+function fwWrites(pmu: KvmPmu): boolean {
+  return (pmu.perfCapabilities & PERF_CAP_FW_WRITES) !== 0n;
+}
+
+/** The counter an MSR index names, if the vCPU has it (intel_msr_idx_to_pmc, get_gp_pmc, get_fixed_pmc). */
+export function msrToPmc(pmu: KvmPmu, msr: number): { pmc: Pmc; alias: "legacy" | "full-width" | "eventsel" | "fixed" } | undefined {
+  const n = (base: number, count: number): number => (msr >= base && msr < base + count ? msr - base : -1);
+  let i = n(MSR_IA32_PERFCTR0, pmu.nGP);
+  if (i >= 0) return { pmc: pmu.gp[i]!, alias: "legacy" };
+  i = n(MSR_IA32_PMC0, pmu.nGP);
+  if (i >= 0 && fwWrites(pmu)) return { pmc: pmu.gp[i]!, alias: "full-width" };
+  i = n(MSR_IA32_EVNTSEL0, pmu.nGP);
+  if (i >= 0) return { pmc: pmu.gp[i]!, alias: "eventsel" };
+  i = n(MSR_CORE_PERF_FIXED_CTR0, pmu.nFX);
+  if (i >= 0) return { pmc: pmu.fixed[i]!, alias: "fixed" };
+  return undefined;
+}
+
+/** kvm_pmu_is_valid_msr + intel_is_valid_msr (R-VAL-1..7, R-VAL-6 for 0x329). */
+export function intelIsValidMsr(pmu: KvmPmu, msr: number): boolean {
+  if (pmu.version === 0) return false;
+  switch (msr) {
+    case MSR_CORE_PERF_GLOBAL_STATUS:
+    case MSR_CORE_PERF_GLOBAL_CTRL:
+    case MSR_CORE_PERF_GLOBAL_OVF_CTRL:
+    case MSR_CORE_PERF_FIXED_CTR_CTRL:
+      return hasGlobalCtrl(pmu);
+    case MSR_CORE_PERF_GLOBAL_STATUS_SET:
+    case MSR_CORE_PERF_GLOBAL_INUSE:
+      return false; // R-VAL-5: KVM exposes version ≤ 2 semantics
+    case MSR_PERF_METRICS:
+      return (pmu.codeState === "v4" || pmu.codeState === "fix") && (pmu.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n;
+    case MSR_IA32_PEBS_ENABLE:
+      return (pmu.perfCapabilities & PERF_CAP_PEBS_FORMAT) !== 0n;
+    case MSR_IA32_DS_AREA:
+      return pmu.guestDs; // guest CPUID.1:EDX.DS
+    case MSR_PEBS_DATA_CFG:
+      return (pmu.perfCapabilities & PERF_CAP_PEBS_BASELINE) !== 0n && ((pmu.perfCapabilities & PERF_CAP_PEBS_FORMAT) >> 8n) > 3n;
+    default:
+      return msrToPmc(pmu, msr) !== undefined;
+  }
+}
+
+/** kvm_pmu_get_msr + intel_pmu_get_msr for a valid MSR (spec §7.3). Returns [ret, value]. */
+export function intelPmuGetMsr(pmu: KvmPmu, msr: number, hostInitiated: boolean): [MsrRet, bigint] {
+  switch (msr) {
+    case MSR_CORE_PERF_GLOBAL_STATUS: return [MSR_OK, pmu.globalStatus];
+    case MSR_CORE_PERF_GLOBAL_CTRL: return [MSR_OK, pmu.globalCtrl];
+    case MSR_CORE_PERF_GLOBAL_OVF_CTRL: return [MSR_OK, 0n];
+    case MSR_CORE_PERF_FIXED_CTR_CTRL: return [MSR_OK, pmu.fixedCtrCtrl];
+    case MSR_PERF_METRICS: return hostInitiated ? [MSR_OK, pmu.perfMetrics] : [MSR_FAIL, 0n]; // R-RD-6, P-5
+    case MSR_IA32_PEBS_ENABLE: return [MSR_OK, pmu.pebsEnable];
+    case MSR_IA32_DS_AREA: return [MSR_OK, pmu.dsArea];
+    case MSR_PEBS_DATA_CFG: return [MSR_OK, pmu.pebsDataCfg];
+  }
+  const hit = msrToPmc(pmu, msr);
+  if (hit === undefined) return [MSR_FAIL, 0n];
+  if (hit.alias === "eventsel") return [MSR_OK, hit.pmc.eventsel]; // R-RD-3: the guest's accepted value
+  return [MSR_OK, pmu.readCounter(hit.pmc)]; // R-RD-1/2: counter & mask
+}
+
+/** What a successful write changed, so the caller knows whether counting must be re-derived. */
+export interface SetMsrEffect { readonly reprogram: boolean }
+
+/** kvm_pmu_set_msr + intel_pmu_set_msr for a valid MSR (spec §7.4). The caller folds counts first. */
+export function intelPmuSetMsr(pmu: KvmPmu, msr: number, data: bigint, hostInitiated: boolean): MsrRet {
+  data = BigInt.asUintN(64, data);
+  switch (msr) {
+    case MSR_CORE_PERF_GLOBAL_STATUS:
+      if (!hostInitiated) return MSR_FAIL; // R-WR-9: read-only to the guest
+      if ((data & pmu.globalStatusRsvd) !== 0n) return MSR_FAIL;
+      pmu.globalStatus = data;
+      return MSR_OK;
+    case MSR_CORE_PERF_GLOBAL_CTRL:
+      if ((data & pmu.globalCtrlRsvd) !== 0n) return MSR_FAIL; // R-WR-8
+      if (pmu.globalCtrl !== data) {
+        pmu.globalCtrl = data;
+        pmu.recalc();
+      }
+      return MSR_OK;
+    case MSR_CORE_PERF_GLOBAL_OVF_CTRL:
+      if ((data & pmu.globalStatusRsvd) !== 0n) return MSR_FAIL; // R-WR-10
+      if (!hostInitiated) pmu.globalStatus &= ~data;
+      return MSR_OK;
+    case MSR_CORE_PERF_FIXED_CTR_CTRL:
+      if ((data & pmu.fixedCtrCtrlRsvd) !== 0n) return MSR_FAIL; // R-WR-7
+      if (pmu.fixedCtrCtrl !== data) {
+        pmu.fixedCtrCtrl = data;
+        pmu.recalc();
+      }
+      return MSR_OK;
+    case MSR_PERF_METRICS:
+      if (!hostInitiated) return MSR_FAIL; // R-WR-11, P-5
+      pmu.perfMetrics = data;
+      return MSR_OK;
+    case MSR_IA32_PEBS_ENABLE:
+      if ((data & pmu.pebsEnableRsvd) !== 0n) return MSR_FAIL;
+      pmu.pebsEnable = data;
+      return MSR_OK;
+    case MSR_IA32_DS_AREA:
+      if (!isCanonical(data)) return MSR_FAIL;
+      pmu.dsArea = data;
+      return MSR_OK;
+    case MSR_PEBS_DATA_CFG:
+      if ((data & pmu.pebsDataCfgRsvd) !== 0n) return MSR_FAIL;
+      pmu.pebsDataCfg = data;
+      return MSR_OK;
+  }
+  const hit = msrToPmc(pmu, msr);
+  if (hit === undefined) return MSR_FAIL;
+  const p = hit.pmc;
+  switch (hit.alias) {
+    case "full-width":
+      if ((data & ~BigInt(pmu.maskGP)) !== 0n) return MSR_FAIL; // R-WR-1 (guest and host)
+      pmu.writeCounter(p, data);
+      return MSR_OK;
+    case "legacy":
+      // R-WR-2: a guest write sign-extends bit 31; R-WR-3: a host write does not.
+      pmu.writeCounter(p, hostInitiated ? data : BigInt.asUintN(64, BigInt.asIntN(32, data)));
+      return MSR_OK;
+    case "fixed":
+      pmu.writeCounter(p, data); // R-WR-4: truncated to the width
+      return MSR_OK;
+    case "eventsel": {
+      let rsvd = pmu.eventselRsvd;
+      // R-WR-6: IN_TXCP is legal on GP counter 2 only, when TSX is allowed.
+      if (p.index === 2 && (pmu.rawEventMask & HSW_IN_TX_CHECKPOINTED) !== 0n) rsvd ^= HSW_IN_TX_CHECKPOINTED;
+      if ((data & rsvd) !== 0n) return MSR_FAIL;
+      if (data !== p.eventsel) {
+        p.eventsel = data;
+        pmu.recalc();
+      }
+      return MSR_OK;
+    }
+  }
+}
+
+function isCanonical(v: bigint): boolean {
+  const top = v >> 47n;
+  return top === 0n || top === 0x1ffffn;
+}
+
+/** RDPMC ECX types (perf_event.h INTEL_RDPMC_*): bits 31:16 type, 15:0 index. */
+export const INTEL_RDPMC_GP = 0;
+export const INTEL_RDPMC_FIXED = 0x40000000;
+export const INTEL_RDPMC_METRICS = 0x20000000;
+export const VMWARE_BACKDOOR_PMC_HOST_TSC = 0x10000;
+export const VMWARE_BACKDOOR_PMC_REAL_TIME = 0x10001;
+export const VMWARE_BACKDOOR_PMC_APPARENT_TIME = 0x10002;
+
+/** Why an emulated RDPMC faults — returned (not a boolean) so traces and explain can say it. */
+export type RdpmcFault =
+  | "no PMU (version 0)" | "undefined counter type" | "GP index ≥ nGP" | "fixed index ≥ nFX"
+  | "metrics type not emulated" | "CPL > 0 with CR4.PCE = 0";
+
+/** intel_rdpmc_ecx_to_pmc: the counter and the read mask, or the reason ECX names nothing. */
+export function intelRdpmcEcxToPmc(pmu: KvmPmu, ecx: number): { pmc: Pmc; mask: number } | RdpmcFault {
+  const type = (ecx & 0xffff0000) >>> 0;
+  const idx = ecx & 0xffff;
+  if (type === INTEL_RDPMC_GP) return idx < pmu.nGP ? { pmc: pmu.gp[idx]!, mask: pmu.maskGP } : "GP index ≥ nGP";
+  if (type === INTEL_RDPMC_FIXED) return idx < pmu.nFX ? { pmc: pmu.fixed[idx]!, mask: pmu.maskFX } : "fixed index ≥ nFX";
+  // §9.3 step 6: BASE and V4 have no metrics case (V4 inferred, spec §15).
+  if (type === INTEL_RDPMC_METRICS) return "metrics type not emulated";
+  return "undefined counter type";
+}
+
+/** Result of the RDPMC emulation: the value, or the reason for #GP. */
+export type RdpmcResult = { readonly ok: true; readonly value: bigint } | { readonly ok: false; readonly reason: RdpmcFault };
+
+/**
+ * kvm_pmu_rdpmc (spec §9.3). `protectedMode` = CR0.PE, `pce` = CR4.PCE. The VMware pseudo-counters are
+ * served from `vmware` (the host's TSC and clocks, as opaque host-owned values).
+ */
+export function kvmPmuRdpmc(
+  pmu: KvmPmu, ecx: number, cpl: number, protectedMode: boolean, pce: boolean, vmware: (idx: number) => bigint,
+): RdpmcResult {
+  if (pmu.version === 0) return { ok: false, reason: "no PMU (version 0)" };
+  ecx = ecx >>> 0;
+  if (ecx >= VMWARE_BACKDOOR_PMC_HOST_TSC && ecx <= VMWARE_BACKDOOR_PMC_APPARENT_TIME)
+    return { ok: true, value: vmware(ecx) };
+  const hit = intelRdpmcEcxToPmc(pmu, ecx);
+  if (typeof hit === "string") return { ok: false, reason: hit };
+  if (!pce && cpl !== 0 && protectedMode) return { ok: false, reason: "CPL > 0 with CR4.PCE = 0" };
+  return { ok: true, value: BigInt(hit.pmc.counter) & BigInt(hit.mask) };
+}
+
+/** Whether the vCPU's model uses a GLOBAL_CTRL at all (exported for explain/docs). */
+export { hasGlobalCtrl };

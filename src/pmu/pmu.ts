@@ -1,0 +1,336 @@
+/**
+ * The vCPU's PMU as KVM holds it (struct kvm_pmu) and the common, vendor-neutral logic: reset, counting
+ * from the guest CPU's event totals, overflow, emulated-instruction counting, RDPMC and the PMI request.
+ * Facts: spec §6.3–§6.4, §8, §9; arch/x86/kvm/pmu.c (kvm_pmu_reset, reprogram_counter, pmc_pause_counter,
+ * __kvm_perf_overflow, kvm_pmu_trigger_event, cpl_is_matched, kvm_pmu_rdpmc).
+ */
+import type { GuestEvents } from "../isa/platform.js";
+import { EventSource, FIXED_SOURCES, eventTotal, maxPerInstruction, sourceOfEvent, type EventClock } from "./events.js";
+import { isFixedEventAllowed, isGpEventAllowed, type PmuEventFilter } from "./filter.js";
+import { INTEL_PMC_IDX_FIXED, KVM_MAX_NR_FIXED_COUNTERS, KVM_MAX_NR_GP_COUNTERS } from "./msrs.js";
+
+/** The kernel code state the model follows (spec §1). LEGACY is the perf-backed path. */
+export type CodeState = "legacy" | "base" | "v4" | "fix";
+export const CODE_STATES: readonly CodeState[] = ["legacy", "base", "v4", "fix"];
+
+/** IA32_PERFEVTSELx fields (perf_event.h ARCH_PERFMON_EVENTSEL_*). */
+export const EVENTSEL_EVENT = 0xffn;
+export const EVENTSEL_UMASK = 0xff00n;
+export const EVENTSEL_USR = 1n << 16n;
+export const EVENTSEL_OS = 1n << 17n;
+export const EVENTSEL_EDGE = 1n << 18n;
+export const EVENTSEL_PIN_CONTROL = 1n << 19n;
+export const EVENTSEL_INT = 1n << 20n;
+export const EVENTSEL_ANY = 1n << 21n;
+export const EVENTSEL_ENABLE = 1n << 22n;
+export const EVENTSEL_INV = 1n << 23n;
+export const EVENTSEL_CMASK = 0xff000000n;
+export const HSW_IN_TX = 1n << 32n;
+export const HSW_IN_TX_CHECKPOINTED = 1n << 33n;
+/** GLOBAL_STATUS bits 62 (DS buffer overflow) and 63 (CondChgd) (perf_event.h). */
+export const GLOBAL_STATUS_BUFFER_OVF = 1n << 62n;
+export const GLOBAL_STATUS_COND_CHGD = 1n << 63n;
+
+/** One counter (struct kvm_pmc). Values are numbers: widths ≤ 48 bits are exact in a double. */
+export interface Pmc {
+  readonly type: "gp" | "fixed";
+  /** Index within its type, and its bit in GLOBAL_CTRL/STATUS (n, or 32+i). */
+  readonly index: number;
+  readonly idx: number;
+  counter: number;
+  /** GP: the accepted guest selector; fixed: 0 (its control lives in FIXED_CTR_CTRL). */
+  eventsel: bigint;
+  /** The copy KVM programs (mediated: EN cleared when the filter denies it). */
+  eventselHw: bigint;
+  /** What the counter counts right now (derived at recalc). */
+  source: EventSource;
+  /** Counts at the current CPL (R-CNT-1/2): enabled, globally enabled, allowed, CPL matches. */
+  active: boolean;
+  /** Locally+globally enabled and allowed, ignoring CPL; with the CPL bits below. */
+  enabledAnyCpl: boolean;
+  countOs: boolean;
+  countUsr: boolean;
+  /** PMI on overflow (INT bit / fixed PMI bit). */
+  intr: boolean;
+  /** Matches INSTRUCTIONS_RETIRED for KVM's emulated-instruction count (R-CNT-4). */
+  countsInstructions: boolean;
+  /** Total of `source` at the last fold. */
+  last: number;
+}
+
+function newPmc(type: "gp" | "fixed", index: number): Pmc {
+  return {
+    type, index, idx: type === "gp" ? index : INTEL_PMC_IDX_FIXED + index, counter: 0, eventsel: 0n, eventselHw: 0n,
+    source: EventSource.None, active: false, enabledAnyCpl: false, countOs: false, countUsr: false, intr: false,
+    countsInstructions: false, last: 0,
+  };
+}
+
+/** What a refresh reads from the vCPU and the KVM instance (spec §6.3). */
+export interface PmuRefreshInput {
+  readonly enablePmu: boolean;
+  readonly codeState: CodeState;
+  /** kvm_vcpu_has_mediated_pmu (R-MED-2 without the version part; refresh adds it). */
+  readonly mediatedModule: boolean;
+  /** CPUID.0AH as the guest's CPUID table holds it. */
+  readonly cpuid0a: { readonly eax: number; readonly ebx: number; readonly ecx: number; readonly edx: number };
+  /** vcpu_get_perf_capabilities: 0 when CPUID.1:ECX.PDCM is clear. */
+  readonly perfCapabilities: bigint;
+  /** Guest CPUID.1:EDX.DS (validity of IA32_DS_AREA). */
+  readonly ds: boolean;
+  /** Host and guest both have HLE or RTM (spec §6.3 step 4.3). */
+  readonly tsx: boolean;
+  /** kvm_pmu_cap: what KVM may expose (host ∩ KVM limits, spec §6.1). */
+  readonly cap: PmuCap;
+}
+
+/** kvm_pmu_cap (pmu.c kvm_init_pmu_capability). */
+export interface PmuCap {
+  readonly version: number;
+  readonly nGP: number;
+  readonly wGP: number;
+  readonly nFX: number;
+  readonly wFX: number;
+  readonly eventMaskLength: number;
+  readonly eventsUnavailable: number;
+}
+
+/** Largest cycle cost one guest instruction can have (src/isa/uarch.ts); bounds the cycle-event budget. */
+export const DEFAULT_MAX_CYCLES_PER_INSN = 512;
+
+export class KvmPmu {
+  version = 0;
+  nGP = 0;
+  nFX = 0;
+  wGP = 0;
+  wFX = 0;
+  /** 2^w − 1 as exact doubles; bigint copies for the MSR edge. */
+  maskGP = 0;
+  maskFX = 0;
+  availableEventTypes = 0;
+  mediated = false;
+  codeState: CodeState = "legacy";
+  gp: Pmc[] = [];
+  fixed: Pmc[] = [];
+  fixedCtrCtrl = 0n;
+  fixedCtrCtrlHw = 0n;
+  globalCtrl = 0n;
+  globalStatus = 0n;
+  pebsEnable = 0n;
+  dsArea = 0n;
+  pebsDataCfg = 0n;
+  perfMetrics = 0n;
+  /** Reserved-bit masks computed at refresh (spec §6.3). */
+  eventselRsvd = 0n;
+  rawEventMask = 0n;
+  fixedCtrCtrlRsvd = ~0n;
+  globalCtrlRsvd = ~0n;
+  globalStatusRsvd = ~0n;
+  counterRsvd = ~0n;
+  pebsEnableRsvd = ~0n;
+  pebsDataCfgRsvd = ~0n;
+  /** Effective guest PERF_CAPABILITIES at the last refresh (PDCM-gated). */
+  perfCapabilities = 0n;
+  /** KVM_REQ_PMI is pending. */
+  pmiRequested = false;
+  guestDs = false;
+  /** Counting is done here (LEGACY, perf-backed). Mediated wiring turns it off when the physical PMU counts. */
+  perfBacked = true;
+  filter: PmuEventFilter | null = null;
+  /** CPL the counters were last evaluated at. */
+  cpl = 0;
+  /** Overflow count per GLOBAL_STATUS bit since creation (for reports; not architectural). */
+  overflows = 0;
+  /** The guest CPU's live event totals (set by the vCPU); null until a CPU is attached. */
+  events: GuestEvents | null = null;
+  private readonly totals = new Float64Array(16);
+  private readonly totalValid = new Uint8Array(16);
+
+  constructor(readonly clock: EventClock, public maxCyclesPerInsn = DEFAULT_MAX_CYCLES_PER_INSN) {}
+
+  /** kvm_pmu_reset / intel_pmu_reset (spec §6.4). */
+  reset(): void {
+    for (const p of [...this.gp, ...this.fixed]) {
+      p.counter = 0;
+      p.eventsel = 0n;
+      p.eventselHw = 0n;
+    }
+    this.fixedCtrCtrl = 0n;
+    this.fixedCtrCtrlHw = 0n;
+    this.globalCtrl = 0n;
+    this.globalStatus = 0n;
+    this.pebsEnable = 0n;
+    this.dsArea = 0n;
+    this.pebsDataCfg = 0n;
+    this.perfMetrics = 0n; // P-7
+    this.pmiRequested = false;
+    this.recalc();
+  }
+
+  /** Create the counter arrays for nGP/nFX (refresh step 7). */
+  allocate(nGP: number, nFX: number): void {
+    this.gp = [];
+    this.fixed = [];
+    for (let i = 0; i < Math.min(nGP, KVM_MAX_NR_GP_COUNTERS); i++) this.gp.push(newPmc("gp", i));
+    for (let i = 0; i < Math.min(nFX, KVM_MAX_NR_FIXED_COUNTERS); i++) this.fixed.push(newPmc("fixed", i));
+  }
+
+  /** pmc_is_globally_enabled: without global ctrl (version < 2) every counter is globally enabled. */
+  globallyEnabled(p: Pmc): boolean {
+    if (this.version < 2 && !this.mediated) return true;
+    if (this.version < 2) return true;
+    return ((this.globalCtrl >> BigInt(p.idx)) & 1n) === 1n;
+  }
+
+  /** The 4-bit FIXED_CTR_CTRL field of fixed counter i (guest copy). */
+  fixedField(i: number): number {
+    return Number((this.fixedCtrCtrl >> BigInt(4 * i)) & 0xfn);
+  }
+
+  /**
+   * Re-derive what every counter counts (reprogram_counter's decision): after any selector, control,
+   * global-ctrl, filter or CPL change. Call `sync` first so counts up to now use the old decision.
+   */
+  recalc(): void {
+    for (const p of this.gp) {
+      const sel = p.eventsel;
+      const en = (sel & EVENTSEL_ENABLE) !== 0n;
+      const ev = Number(sel & EVENTSEL_EVENT);
+      const um = Number((sel & EVENTSEL_UMASK) >> 8n);
+      const allowed = isGpEventAllowed(this.filter, ev, um);
+      p.countOs = (sel & EVENTSEL_OS) !== 0n;
+      p.countUsr = (sel & EVENTSEL_USR) !== 0n;
+      p.intr = (sel & EVENTSEL_INT) !== 0n;
+      // EDGE/INV/CMASK need per-cycle occupancy the model does not have: such a selector counts nothing
+      // (documented limit, docs/vpmu.md). KVM's emulated match ignores them (R-CNT-4).
+      const shaped = (sel & (EVENTSEL_EDGE | EVENTSEL_INV | EVENTSEL_CMASK)) !== 0n;
+      p.source = shaped ? EventSource.None : sourceOfEvent(ev, um);
+      p.enabledAnyCpl = en && this.globallyEnabled(p) && allowed;
+      p.countsInstructions = en && ev === 0xc0 && um === 0;
+      p.eventselHw = allowed ? sel : sel & ~EVENTSEL_ENABLE;
+    }
+    let hw = 0n;
+    for (const p of this.fixed) {
+      const f = this.fixedField(p.index);
+      const allowed = isFixedEventAllowed(this.filter, p.index);
+      p.countOs = (f & 1) !== 0;
+      p.countUsr = (f & 2) !== 0;
+      p.intr = (f & 8) !== 0;
+      p.source = FIXED_SOURCES[p.index] ?? EventSource.None;
+      p.enabledAnyCpl = (f & 3) !== 0 && this.globallyEnabled(p) && allowed;
+      // Fixed counter 0 is INST_RETIRED.ANY: its pseudo eventsel matches 0xC0/0x00 (intel_get_fixed_pmc_eventsel).
+      p.countsInstructions = p.index === 0 && (f & 3) !== 0;
+      if (allowed) hw |= BigInt(f) << BigInt(4 * p.index);
+    }
+    this.fixedCtrCtrlHw = hw;
+    this.applyCpl();
+    // A counter's source may have changed: its next delta starts from the current total of the new source.
+    if (this.events !== null) this.rebase(this.events);
+  }
+
+  private applyCpl(): void {
+    const os = this.cpl === 0;
+    for (const p of this.gp) p.active = this.perfBacked && p.enabledAnyCpl && (os ? p.countOs : p.countUsr);
+    for (const p of this.fixed) p.active = this.perfBacked && p.enabledAnyCpl && (os ? p.countOs : p.countUsr);
+  }
+
+  private total(src: EventSource, ev: GuestEvents): number {
+    if (this.totalValid[src] === 0) {
+      this.totals[src] = eventTotal(src, ev, this.clock);
+      this.totalValid[src] = 1;
+    }
+    return this.totals[src]!;
+  }
+
+  /**
+   * Fold every active counter up to the guest's current event totals (counts since the last fold
+   * happened at `this.cpl`), detect wraps, then switch to `cpl`. Exact at any instruction boundary.
+   */
+  sync(ev: GuestEvents, cpl: number): void {
+    this.totalValid.fill(0);
+    for (const p of this.gp) this.foldOne(p, ev, this.maskGP);
+    for (const p of this.fixed) this.foldOne(p, ev, this.maskFX);
+    if (cpl !== this.cpl) {
+      this.cpl = cpl;
+      this.applyCpl();
+    }
+  }
+
+  private foldOne(p: Pmc, ev: GuestEvents, mask: number): void {
+    const t = this.total(p.source, ev);
+    if (p.active) {
+      const v = p.counter + (t - p.last);
+      if (v > mask) {
+        p.counter = v % (mask + 1);
+        this.overflow(p);
+      } else {
+        p.counter = v;
+      }
+    }
+    p.last = t;
+  }
+
+  /** Re-base every counter on the current totals without counting (after recalc of sources). */
+  rebase(ev: GuestEvents): void {
+    this.totalValid.fill(0);
+    for (const p of this.gp) p.last = this.total(p.source, ev);
+    for (const p of this.fixed) p.last = this.total(p.source, ev);
+  }
+
+  /** __kvm_perf_overflow: status bit, and a PMI request if the counter's INT/PMI bit is set (R-PMI-1/2/5). */
+  private overflow(p: Pmc): void {
+    this.globalStatus |= 1n << BigInt(p.idx);
+    this.overflows++;
+    if (p.intr) this.pmiRequested = true;
+  }
+
+  /**
+   * kvm_pmu_instruction_retired → kvm_pmu_trigger_event: KVM completed an exiting instruction (R-CNT-4).
+   * Counters locally enabled for 0xC0/0x00 (FC0 included), globally enabled, allowed by the filter and
+   * matching the CPL get +1; a wrap to 0 sets the status bit and may request a PMI.
+   */
+  instructionRetired(): void {
+    const os = this.cpl === 0;
+    for (const p of this.gp) this.emulatedIncrement(p, os, this.maskGP);
+    for (const p of this.fixed) this.emulatedIncrement(p, os, this.maskFX);
+  }
+
+  private emulatedIncrement(p: Pmc, os: boolean, mask: number): void {
+    if (!p.countsInstructions || !p.enabledAnyCpl || !(os ? p.countOs : p.countUsr)) return;
+    p.counter = p.counter === mask ? 0 : p.counter + 1;
+    if (p.counter === 0) this.overflow(p);
+  }
+
+  /**
+   * Natively retired instructions the guest may run before the next counter event that needs KVM (a wrap
+   * of a counter with INT/PMI set): exact for instruction-type events, a safe lower bound for the others
+   * (the caller re-asks after running it). Infinity when nothing can interrupt.
+   */
+  instructionsUntilNextEvent(): number {
+    let best = Infinity;
+    for (const p of this.gp) best = Math.min(best, this.budgetFor(p, this.maskGP));
+    for (const p of this.fixed) best = Math.min(best, this.budgetFor(p, this.maskFX));
+    return best;
+  }
+
+  private budgetFor(p: Pmc, mask: number): number {
+    if (!p.active || !p.intr || p.source === EventSource.None) return Infinity;
+    const remaining = mask + 1 - p.counter;
+    const per = maxPerInstruction(p.source, this.maxCyclesPerInsn, this.clock);
+    return Math.max(1, Math.floor(remaining / per));
+  }
+
+  /** Write a counter (pmc_write_counter, R-WR-5): replaces the count; the next read returns `value & mask`. */
+  writeCounter(p: Pmc, value: bigint): void {
+    const mask = p.type === "gp" ? this.maskGP : this.maskFX;
+    p.counter = Number(value & BigInt(mask));
+  }
+
+  readCounter(p: Pmc): bigint {
+    return BigInt(p.counter);
+  }
+
+  /** GP counter n or fixed counter i, if the vCPU has it. */
+  gpPmc(n: number): Pmc | undefined { return n >= 0 && n < this.nGP ? this.gp[n] : undefined; }
+  fixedPmc(i: number): Pmc | undefined { return i >= 0 && i < this.nFX ? this.fixed[i] : undefined; }
+}
