@@ -75,22 +75,21 @@ export interface InterceptPolicy {
   plan(input: PolicyInput): InterceptPlan;
 }
 
-/** Kernel MSR constants (msr-index.h) for the PMU range. */
-export const MSR_IA32_PERFCTR0 = 0xc1;
-export const MSR_IA32_PMC0 = 0x4c1;
-export const MSR_P6_EVNTSEL0 = 0x186;
-export const MSR_CORE_PERF_FIXED_CTR0 = 0x309;
-export const MSR_PERF_METRICS = 0x329;
-export const MSR_IA32_PERF_CAPABILITIES = 0x345;
-export const MSR_CORE_PERF_FIXED_CTR_CTRL = 0x38d;
-export const MSR_CORE_PERF_GLOBAL_STATUS = 0x38e;
-export const MSR_CORE_PERF_GLOBAL_CTRL = 0x38f;
-export const MSR_CORE_PERF_GLOBAL_OVF_CTRL = 0x390;
-export const MSR_CORE_PERF_GLOBAL_STATUS_SET = 0x391;
-export const MSR_CORE_PERF_GLOBAL_INUSE = 0x392;
-
-export const PERF_CAP_FW_WRITES = 1n << 13n;
-export const PERF_CAP_PERF_METRICS = 1n << 15n;
+import {
+  MSR_CORE_PERF_FIXED_CTR0,
+  MSR_CORE_PERF_FIXED_CTR_CTRL,
+  MSR_CORE_PERF_GLOBAL_CTRL,
+  MSR_CORE_PERF_GLOBAL_INUSE,
+  MSR_CORE_PERF_GLOBAL_OVF_CTRL,
+  MSR_CORE_PERF_GLOBAL_STATUS,
+  MSR_CORE_PERF_GLOBAL_STATUS_SET,
+  MSR_IA32_EVNTSEL0,
+  MSR_IA32_PERF_CAPABILITIES,
+  MSR_IA32_PERFCTR0,
+  MSR_IA32_PMC0,
+  MSR_PERF_METRICS,
+} from "../../pmu/msrs.js";
+export { PERF_CAP_FW_WRITES, PERF_CAP_PERF_METRICS } from "../../host/presets.js";
 
 /** KVM_MAX_NR_INTEL_GP_COUNTERS (pmu.h). */
 export const KVM_MAX_NR_GP_COUNTERS = 8;
@@ -114,7 +113,7 @@ export interface PmuMsrRef {
 export function pmuMsrs(kvmMaxGp: number, kvmMaxFixed: number): PmuMsrRef[] {
   const out: PmuMsrRef[] = [];
   for (let i = 0; i < kvmMaxGp; i++) out.push({ index: MSR_IA32_PERFCTR0 + i, name: `MSR_IA32_PERFCTR${i}`, kind: "gp-counter", counter: i });
-  for (let i = 0; i < kvmMaxGp; i++) out.push({ index: MSR_P6_EVNTSEL0 + i, name: `MSR_P6_EVNTSEL${i}`, kind: "eventsel", counter: i });
+  for (let i = 0; i < kvmMaxGp; i++) out.push({ index: MSR_IA32_EVNTSEL0 + i, name: `MSR_P6_EVNTSEL${i}`, kind: "eventsel", counter: i });
   for (let i = 0; i < kvmMaxFixed; i++) out.push({ index: MSR_CORE_PERF_FIXED_CTR0 + i, name: `MSR_CORE_PERF_FIXED_CTR${i}`, kind: "fixed-counter", counter: i });
   out.push({ index: MSR_PERF_METRICS, name: "MSR_PERF_METRICS", kind: "perf-metrics", counter: -1 });
   out.push({ index: MSR_IA32_PERF_CAPABILITIES, name: "MSR_IA32_PERF_CAPABILITIES", kind: "perf-caps", counter: -1 });

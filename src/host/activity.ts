@@ -1,0 +1,137 @@
+/**
+ * Host perf activity: what the host leaves in (and keeps writing to) the physical PMU around a guest,
+ * so that hardware holds host values whenever the host side runs. Facts: spec §12 (perf_load_guest_context
+ * / perf_put_guest_context are load step 2 and put step 5), §14.2 L-5 (host PERF_METRICS left non-zero),
+ * §5.6 (metric fields). Presets are representative, not measured.
+ */
+import {
+  MSR_CORE_PERF_FIXED_CTR0,
+  MSR_CORE_PERF_FIXED_CTR_CTRL,
+  MSR_CORE_PERF_GLOBAL_CTRL,
+  MSR_IA32_EVNTSEL0,
+  MSR_IA32_PERFCTR0,
+  MSR_PERF_METRICS,
+} from "../pmu/msrs.js";
+import type { PhysicalPmu, Provenance } from "./physical-pmu.js";
+import { HOST_OWNER } from "./physical-pmu.js";
+
+export interface HostRegister {
+  readonly msr: number;
+  readonly value: bigint;
+  /** Host "run time" between a put and the next load advances this counter by `perInterval` (0 = static). */
+  readonly perInterval: number;
+}
+
+export interface HostActivityPreset {
+  readonly id: string;
+  readonly description: string;
+  readonly registers: readonly HostRegister[];
+}
+
+/** ARCH_PERFMON_EVENTSEL for "unhalted core cycles, OS+USR, EN" (0x3C/0x00, bits 16, 17, 22). */
+const CYCLES_OS_USR_EN = 0x43003cn;
+
+export const HOST_ACTIVITIES: readonly HostActivityPreset[] = [
+  { id: "idle", description: "host perf has no events: hardware keeps its power-on values (and any --host-msr values)", registers: [] },
+  {
+    id: "topdown",
+    description: "host perf runs a TopdownL1 group (FC3 + PERF_METRICS) and leaves both non-zero (spec §14.2 L-5)",
+    registers: [
+      { msr: MSR_CORE_PERF_FIXED_CTR0 + 3, value: 0x12345600n, perInterval: 0 },
+      // retiring 0x40, bad speculation 0x10, frontend 0x30, backend 0x7f: level-1 fields sum to 0xff (§5.6).
+      { msr: MSR_PERF_METRICS, value: 0x7f301040n, perInterval: 0 },
+      { msr: MSR_CORE_PERF_FIXED_CTR_CTRL, value: 0x3000n, perInterval: 0 },
+      { msr: MSR_CORE_PERF_GLOBAL_CTRL, value: (1n << 35n) | (1n << 48n), perInterval: 0 },
+    ],
+  },
+  {
+    id: "counting",
+    description: "host perf counts cycles on every GP counter and FC0–FC2, which keep counting while the host runs",
+    registers: [
+      ...[0, 1, 2, 3, 4, 5, 6, 7].flatMap((n) => [
+        { msr: MSR_IA32_EVNTSEL0 + n, value: CYCLES_OS_USR_EN, perInterval: 0 },
+        { msr: MSR_IA32_PERFCTR0 + n, value: BigInt(0x100000 * (n + 1)), perInterval: 1000 + n },
+      ]),
+      ...[0, 1, 2].map((i) => ({ msr: MSR_CORE_PERF_FIXED_CTR0 + i, value: BigInt(0x10000 * (i + 1)), perInterval: 500 + i })),
+      { msr: MSR_CORE_PERF_FIXED_CTR_CTRL, value: 0x333n, perInterval: 0 },
+      { msr: MSR_CORE_PERF_GLOBAL_CTRL, value: 0x7000000ffn, perInterval: 0 },
+    ],
+  },
+];
+
+export function findHostActivity(id: string): HostActivityPreset | undefined {
+  return HOST_ACTIVITIES.find((a) => a.id === id);
+}
+
+/** A `--host-msr MSR=VALUE` setting. */
+export interface HostMsrValue {
+  readonly msr: number;
+  readonly value: bigint;
+}
+
+/** Parse "0x329=0x8899aabb11223344" (hex or decimal on both sides). Errors are values. */
+export function parseHostMsr(text: string): { ok: true; value: HostMsrValue } | { ok: false; error: string } {
+  const m = /^\s*(0x[0-9a-f]+|\d+)\s*=\s*(0x[0-9a-f]+|\d+)\s*$/i.exec(text);
+  if (!m) return { ok: false, error: `--host-msr ${JSON.stringify(text)}: expected MSR=VALUE, e.g. 0x329=0x8899aabb11223344` };
+  const msr = BigInt(m[1]);
+  const value = BigInt(m[2]);
+  if (msr > 0xffffffffn) return { ok: false, error: `--host-msr ${text}: MSR index ${m[1]} does not fit in 32 bits` };
+  if (value > 0xffffffffffffffffn) return { ok: false, error: `--host-msr ${text}: value ${m[2]} does not fit in 64 bits` };
+  return { ok: true, value: { msr: Number(msr), value } };
+}
+
+/**
+ * The host side's use of the physical PMU over a run: writes the activity's registers and the
+ * `--host-msr` values before the first entry, remembers the host's counts when perf hands the PMU to
+ * KVM (load step 2) and writes them back, advanced by the host's run time, when perf takes it back
+ * (put step 5).
+ */
+export class HostPerf {
+  readonly activity: HostActivityPreset;
+  readonly hostMsrs: readonly HostMsrValue[];
+  private intervals = 0;
+
+  private constructor(activity: HostActivityPreset, hostMsrs: readonly HostMsrValue[]) {
+    this.activity = activity;
+    this.hostMsrs = hostMsrs;
+  }
+
+  /** Validate against the physical PMU: every register must exist on this CPU. */
+  static create(phys: PhysicalPmu, activity: HostActivityPreset, hostMsrs: readonly HostMsrValue[]): { ok: true; value: HostPerf } | { ok: false; error: string } {
+    for (const h of hostMsrs) {
+      if (phys.canonical(h.msr) < 0) return { ok: false, error: `--host-msr 0x${h.msr.toString(16)}: the ${phys.host.id} host has no such PMU MSR` };
+    }
+    return { ok: true, value: new HostPerf(activity, hostMsrs) };
+  }
+
+  /** Before the first VM entry: the activity's registers, then the --host-msr values (which win). */
+  applyInitial(phys: PhysicalPmu): void {
+    const act: Provenance = { owner: HOST_OWNER, source: `host activity ${this.activity.id}` };
+    for (const r of this.activity.registers) if (phys.canonical(r.msr) >= 0) hostWrite(phys, r.msr, r.value, act);
+    const cli: Provenance = { owner: HOST_OWNER, source: "--host-msr" };
+    for (const h of this.hostMsrs) hostWrite(phys, h.msr, h.value, cli);
+  }
+
+  /** Put step 5 (perf_put_guest_context): host events go back on the PMU, counters advanced by the
+   *  host's run time since the activity started. */
+  restore(phys: PhysicalPmu, step: string): void {
+    this.intervals++;
+    const who: Provenance = { owner: HOST_OWNER, source: `${step} (host activity ${this.activity.id})` };
+    for (const r of this.activity.registers) {
+      if (phys.canonical(r.msr) < 0) continue;
+      hostWrite(phys, r.msr, r.value + BigInt(r.perInterval * this.intervals), who);
+    }
+  }
+}
+
+/** Host kernel write: GLOBAL_CTRL goes through the VMX-independent path too. The host never faults on
+ *  its own registers here (values are within width by construction); GLOBAL_STATUS is set via STATUS_SET. */
+function hostWrite(phys: PhysicalPmu, msr: number, value: bigint, who: Provenance): void {
+  if (msr === 0x38e) {
+    phys.wrmsr(0x390, phys.globalStatus, who);
+    if (value !== 0n) phys.wrmsr(0x391, value, who);
+    return;
+  }
+  const fw = msr >= MSR_IA32_PERFCTR0 && msr < MSR_IA32_PERFCTR0 + 8 ? msr - MSR_IA32_PERFCTR0 + 0x4c1 : msr;
+  if (!phys.wrmsr(fw, value, who)) phys.wrmsr(msr, value, who);
+}
