@@ -231,11 +231,12 @@ export class PhysicalPmu {
   /**
    * Count natively up to `events` (exact totals at this instant) at privilege `cpl`. Counters advance by
    * the delta since the last sync, only while enabled (R-CNT-1/2 on hardware: EN/field, GLOBAL_CTRL
-   * bit, OS/USR vs CPL). A wrap sets the GLOBAL_STATUS bit (R-PMI-1) and, with INT/PMI set, `pmiPending`.
+   * bit, OS/USR vs the CPL the interval ran at). A wrap sets the GLOBAL_STATUS bit (R-PMI-1) and, with INT/PMI set, `pmiPending`.
    * Call it before any access to the counters and before any change of their controls or of the CPL.
    */
   sync(events: GuestEvents, cpl: number): void {
-    const priv = cpl === 0 ? CountPriv.Os : CountPriv.Usr;
+    // The interval since the last sync ran at the CPL recorded then; `cpl` applies from now on.
+    const priv = this.lastCpl === 0 ? CountPriv.Os : CountPriv.Usr;
     const clk = this.clock;
     const last = this.last;
     // Delta per source since the last sync (only the sources in use are computed).

@@ -68,15 +68,19 @@ describe("physical PMU: native MSR and RDPMC semantics", () => {
     expect(p.rdmsr(0xc2)).toBe(30n);
     expect(p.rdmsr(0x30a)).toBe(30n);
     p.sync(events({ instructions: 130, cycles: 1100 }), 3);
-    // From 110 to 130 at CPL 3: counter 0 (OS+USR) wraps, counter 1 (OS only) stays.
+    // 110 → 130 ran at CPL 0 (the CPL given at the previous sync): counter 0 wraps, counter 1 counts.
     expect(p.rdmsr(0xc1)).toBe(0xen);
+    expect(p.rdmsr(0xc2)).toBe(100n);
+    p.sync(events({ instructions: 131, cycles: 1200 }), 3);
+    // 130 → 131 ran at CPL 3: counter 1 (OS only) does not count.
+    expect(p.rdmsr(0xc1)).toBe(0xfn);
     expect(p.rdmsr(0xc2)).toBe(100n);
     expect(p.rdmsr(0x38e)).toBe(1n);
     expect(p.pmiPending).toBe(true);
     p.loadGlobalCtrl(0n, g);
     p.sync(events({ instructions: 1000, cycles: 9000 }), 0);
-    expect(p.rdmsr(0xc1)).toBe(0xen);
-    expect(p.rdmsr(0x30a)).toBe(100n);
+    expect(p.rdmsr(0xc1)).toBe(0xfn);
+    expect(p.rdmsr(0x30a)).toBe(200n);
   });
 });
 
