@@ -1,0 +1,81 @@
+// The CLI's contract for bad input, through the built binary: one `vpmu: …` sentence on stderr, exit
+// status 2, no stack trace; --help has examples; --config applies the same parsers as the command line.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { vpmu } from "./run-cli.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "vpmu-cli-"));
+function config(name: string, text: string): string {
+  const p = join(tmp, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+describe("vpmu usage errors", () => {
+  it("--help lists the commands and examples, exit 0", () => {
+    const r = vpmu(["--help"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("Usage: vpmu [options] [command]");
+    expect(r.stdout).toContain("\nExamples:\n");
+    expect(r.stdout).toMatch(/^ {2}test \[options\] \[paths\.\.\.\]/m);
+    expect(vpmu(["test", "--help"]).stdout).toContain("$ vpmu test --update programs/cpu/hello.s");
+  });
+  it("no command: help on stderr, exit 2", () => {
+    const r = vpmu([]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("Usage: vpmu");
+  });
+  const cases: [string[], string][] = [
+    [["bogus"], "vpmu: unknown command 'bogus' (see vpmu --help)\n"],
+    [["test", "--frob"], "vpmu: unknown option '--frob'\n"],
+    [["test", "--jobs", "0"], "vpmu: option --jobs: 0 is out of range (1..1024)\n"],
+    [["test", "--jobs", "0x"], "vpmu: option --jobs: '0x' is not a number (use decimal, 0x-prefixed hex or 0b-prefixed binary)\n"],
+    [["test", "--reporter", "xml"], "vpmu: option --reporter: 'xml' is not one of line, tap, json\n"],
+    [["test", "no/such/dir"], "vpmu: no such file or directory: no/such/dir\n"],
+    [["test", "package.json"], "vpmu: package.json is not a guest program (expected a .s, .asm, .nasm file)\n"],
+    [["test", "--config", "no-such.json"], "vpmu: cannot read config file no-such.json: no such file\n"],
+  ];
+  for (const [args, stderr] of cases) {
+    it(`vpmu ${args.join(" ")}`, () => {
+      const r = vpmu(args);
+      expect(r.stderr).toBe(stderr);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe("");
+    });
+  }
+});
+
+describe("--config", () => {
+  it("rejects a file that is not JSON, naming it", () => {
+    const p = config("broken.json", "{ reporter: tap }");
+    const r = vpmu(["test", "--config", p]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^vpmu: config file ${p} is not valid JSON: .*\\n$`));
+  });
+  it("rejects a key that is not an option of the command", () => {
+    const p = config("unknown.json", '{ "gpp": 8 }');
+    expect(vpmu(["test", "--config", p])).toEqual({
+      status: 2,
+      stdout: "",
+      stderr: `vpmu: config file ${p}: 'gpp' is not an option of vpmu test (see vpmu test --help)\n`,
+    });
+  });
+  it("runs values through the option's own parser", () => {
+    const p = config("bad-value.json", '{ "reporter": "xml" }');
+    expect(vpmu(["test", "--config", p]).stderr).toBe(
+      `vpmu: config file ${p}: 'reporter': option --reporter: 'xml' is not one of line, tap, json\n`,
+    );
+    const q = config("bad-type.json", '{ "update": "yes" }');
+    expect(vpmu(["test", "--config", q]).stderr).toBe(`vpmu: config file ${q}: 'update' must be true or false\n`);
+  });
+  it("is applied, and the command line wins", () => {
+    const p = config("jobs.json", '{ "jobs": 0 }');
+    // From the config: rejected by the same range check as --jobs 0.
+    expect(vpmu(["test", "--config", p, "no/such/dir"]).stderr).toBe(`vpmu: config file ${p}: 'jobs': option --jobs: 0 is out of range (1..1024)\n`);
+    // Given on the command line, the config value is never parsed.
+    expect(vpmu(["test", "--config", p, "--jobs", "1", "no/such/dir"]).stderr).toBe("vpmu: no such file or directory: no/such/dir\n");
+  });
+});
