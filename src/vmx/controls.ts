@@ -1,3 +1,5 @@
+import type { PhysicalPmu } from "../host/physical-pmu.js";
+
 /**
  * VMX execution, entry and exit controls and the VMCS fields the PMU model touches, as tables.
  * Facts: spec §11.2–§11.3; arch/x86/include/asm/vmx.h (CPU_BASED_*, VM_ENTRY_*, VM_EXIT_*,
@@ -106,6 +108,28 @@ export class Vmcs {
   get hltExiting(): boolean {
     return (this.cpuBasedVmExecControl & CPU_BASED_HLT_EXITING) !== 0;
   }
+  get guestPerfGlobalCtrl(): bigint {
+    return (BigInt(this.guestPerfGlobalCtrlHi) << 32n) | BigInt(this.guestPerfGlobalCtrlLo);
+  }
+  set guestPerfGlobalCtrl(v: bigint) {
+    this.guestPerfGlobalCtrlLo = Number(v & 0xffffffffn);
+    this.guestPerfGlobalCtrlHi = Number((v >> 32n) & 0xffffffffn);
+  }
+
+  /** VM entry (spec §12.1 step 9): with "load IA32_PERF_GLOBAL_CTRL", hardware := the guest field. */
+  vmEntry(phys: PhysicalPmu, owner: string): void {
+    if (this.vmEntryControls & VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL)
+      phys.loadGlobalCtrl(this.guestPerfGlobalCtrl, { owner, source: "VM entry (load IA32_PERF_GLOBAL_CTRL)" });
+  }
+
+  /** VM exit (spec §12.2 step 0): "save" stores hardware GLOBAL_CTRL into the guest field, "load" puts the
+   *  host field (0 with the mediated PMU) into hardware, so counting stops atomically. */
+  vmExit(phys: PhysicalPmu): void {
+    if (this.vmExitControls & VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL) this.guestPerfGlobalCtrl = phys.globalCtrl;
+    if (this.vmExitControls & VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL)
+      phys.loadGlobalCtrl((BigInt(this.hostPerfGlobalCtrlHi) << 32n) | BigInt(this.hostPerfGlobalCtrlLo), { owner: "host", source: "VM exit (load IA32_PERF_GLOBAL_CTRL)" });
+  }
+
   setPrimary(bit: number, on: boolean): void {
     this.cpuBasedVmExecControl = on ? (this.cpuBasedVmExecControl | bit) >>> 0 : (this.cpuBasedVmExecControl & ~bit) >>> 0;
   }

@@ -6,8 +6,9 @@
 import type { HostPreset } from "../../host/presets.js";
 import { MsrBitmap, MSR_TYPE_R, MSR_TYPE_W } from "../msr-bitmap.js";
 
-/** The four code states of spec §1. */
-export type CodeState = "legacy" | "base" | "v4" | "fix";
+/** The four code states of spec §1 (the vPMU's own type: one definition). */
+import type { CodeState } from "../../pmu/pmu.js";
+export type { CodeState };
 
 /** KVM module parameters the PMU decisions read (spec §2). */
 export interface ModuleParams {
@@ -91,8 +92,7 @@ import {
 } from "../../pmu/msrs.js";
 export { PERF_CAP_FW_WRITES, PERF_CAP_PERF_METRICS } from "../../host/presets.js";
 
-/** KVM_MAX_NR_INTEL_GP_COUNTERS (pmu.h). */
-export const KVM_MAX_NR_GP_COUNTERS = 8;
+export { KVM_MAX_NR_GP_COUNTERS } from "../../pmu/msrs.js";
 
 /** What kind of PMU MSR an index is, and which counter it names (for rules that look at counters). */
 export type PmuMsrKind = "gp-counter" | "gp-counter-fw" | "eventsel" | "fixed-counter" | "global" | "fixed-ctrl" | "perf-metrics" | "perf-caps" | "global-v4";

@@ -7,7 +7,9 @@
 import type { HostPreset } from "../../host/presets.js";
 import { PERF_CAP_FW_WRITES as HOST_FW_WRITES, PERF_CAP_PERF_METRICS as HOST_PERF_METRICS } from "../../host/presets.js";
 import type { CodeState, Decision, GuestPmuView, ModuleParams } from "./policy.js";
-import { KVM_MAX_NR_GP_COUNTERS, PERF_CAP_PERF_METRICS } from "./policy.js";
+import { PERF_CAP_PERF_METRICS } from "./policy.js";
+import { KVM_MAX_NR_GP_COUNTERS } from "../../pmu/msrs.js";
+import { kvmMaxFixed as kvmFixedLimit } from "../../pmu/intel.js";
 
 const yes = (rule: string): Decision => ({ intercept: true, rule });
 const no = (rule: string): Decision => ({ intercept: false, rule });
@@ -41,8 +43,7 @@ export function kvmMaxGp(host: HostPreset): number {
 
 /** kvm_pmu_cap.num_counters_fixed: 3 in LEGACY/BASE; 4 in V4/FIX when mediated (R-CPUID-4, FC3 patch). */
 export function kvmMaxFixed(host: HostPreset, codeState: CodeState, mediatedOn: boolean): number {
-  const limit = (codeState === "v4" || codeState === "fix") && mediatedOn ? 4 : 3;
-  return Math.min(host.nFX, limit);
+  return Math.min(host.nFX, kvmFixedLimit(codeState, mediatedOn));
 }
 
 export function guestHasPerfMetrics(guest: GuestPmuView): boolean {

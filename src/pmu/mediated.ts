@@ -1,0 +1,164 @@
+/**
+ * The mediated vPMU context switch: load (host → guest, before VM entry) and put (guest → host, after
+ * VM exit) as explicit named steps over the vPMU state and the physical PMU, each recorded.
+ * Facts: spec §12.1 steps 1–9, §12.2 steps 0–5, P-8/P-9; pmu.c (kvm_mediated_pmu_load,
+ * kvm_pmu_load_guest_pmcs, kvm_mediated_pmu_put, kvm_pmu_put_guest_pmcs), pmu_intel.c
+ * (intel_mediated_pmu_load, intel_mediated_pmu_put) and the V4 patch (patch-v4-perf-metrics.txt).
+ */
+import type { HostPerf } from "../host/activity.js";
+import type { PhysicalPmu, Provenance } from "../host/physical-pmu.js";
+import type { CodeState, KvmPmu } from "./pmu.js";
+import {
+  MSR_CORE_PERF_FIXED_CTR0,
+  MSR_CORE_PERF_FIXED_CTR_CTRL,
+  MSR_CORE_PERF_GLOBAL_CTRL,
+  MSR_CORE_PERF_GLOBAL_OVF_CTRL,
+  MSR_CORE_PERF_GLOBAL_STATUS,
+  MSR_CORE_PERF_GLOBAL_STATUS_SET,
+  MSR_IA32_EVNTSEL0,
+  MSR_IA32_PMC0,
+  MSR_PERF_METRICS,
+} from "./msrs.js";
+
+/** INTEL_PMC_FIXED_RDPMC_BASE / INTEL_PMC_FIXED_RDPMC_METRICS (perf_event.h). */
+const RDPMC_FIXED = 0x40000000;
+const RDPMC_METRICS = 0x20000000;
+
+/** One recorded step: "load 5: WRMSR 0x4c1 := 0x0" — `phase` and `step` are the spec's numbering. */
+export interface SwitchStep {
+  readonly phase: "load" | "put";
+  readonly step: string;
+  readonly text: string;
+}
+
+/** What the switch needs to know about the vCPU beyond its PMU state. */
+export interface MediatedConfig {
+  /** Owner tag for values the switch writes on the guest's behalf ("vcpu:0"). */
+  readonly owner: string;
+  readonly codeState: CodeState;
+  /** vcpu_has_perf_metrics under V4/FIX (P-8/P-9); false for BASE whatever the caps say. */
+  readonly perfMetrics: boolean;
+}
+
+export class MediatedSwitch {
+  /** Steps of the last load/put (cleared at each load), when `record` is on. */
+  readonly steps: SwitchStep[] = [];
+  record = false;
+  /** Physical LVTPC delivery (R-PMI-4): NMI for the host, fixed on the mediated vector while loaded. */
+  lvtpc: "nmi" | "mediated-fixed" = "nmi";
+  lvtpcMasked = false;
+  /** Guest context is on the hardware (between load and put). */
+  loaded = false;
+  /** Counts of completed loads and puts (reports, tests). */
+  loads = 0;
+  puts = 0;
+
+  constructor(
+    readonly phys: PhysicalPmu,
+    readonly hostPerf: HostPerf,
+    readonly config: MediatedConfig,
+  ) {}
+
+  private note(phase: "load" | "put", step: string, text: string): void {
+    if (this.record) this.steps.push({ phase, step, text });
+  }
+
+  private wr(phase: "load" | "put", step: string, msr: number, value: bigint, owner: string): void {
+    const who: Provenance = { owner, source: `${phase} step ${step}` };
+    // KVM's own writes to MSRs the host CPU has cannot fault (they are the guest's validated values).
+    this.phys.wrmsr(msr, value, who);
+    this.note(phase, step, `WRMSR 0x${msr.toString(16)} := 0x${value.toString(16)}`);
+  }
+
+  /** Mark a register the step left alone because hardware already held the guest's value: the value is
+   *  the guest's from here on (no write, no new information). */
+  private adopt(phase: "load" | "put", step: string, msr: number): void {
+    this.phys.retag(msr, { owner: this.config.owner, source: `${phase} step ${step} (hardware already equal, no write)` });
+  }
+
+  /**
+   * kvm_mediated_pmu_load (spec §12.1 steps 2–8; step 1 is the caller's "is the vCPU mediated" check,
+   * step 9 is the VM entry's GLOBAL_CTRL load, done by the VMCS). `guestLvtpcMasked` is the guest's
+   * LVTPC mask bit (R-PMI-4).
+   */
+  load(pmu: KvmPmu, guestLvtpcMasked: boolean): void {
+    if (this.loaded) return;
+    this.steps.length = 0;
+    const o = this.config.owner;
+    this.note("load", "2", "perf_load_guest_context: host events excluding the guest are scheduled out");
+    this.wr("load", "3", MSR_CORE_PERF_GLOBAL_CTRL, 0n, "host");
+    this.lvtpc = "mediated-fixed";
+    this.lvtpcMasked = guestLvtpcMasked;
+    this.note("load", "4", `LVTPC := fixed, mediated PMI vector${guestLvtpcMasked ? ", masked" : ""}`);
+    for (let n = 0; n < pmu.nGP; n++) {
+      const saved = BigInt(pmu.gp[n].counter);
+      if (this.phys.rdpmc(n) !== saved) this.wr("load", "5", MSR_IA32_PMC0 + n, saved, o);
+      else this.adopt("load", "5", MSR_IA32_PMC0 + n);
+      this.wr("load", "5", MSR_IA32_EVNTSEL0 + n, pmu.gp[n].eventselHw, o);
+    }
+    for (let i = 0; i < pmu.nFX; i++) {
+      const saved = BigInt(pmu.fixed[i].counter);
+      if (this.phys.rdpmc(RDPMC_FIXED | i) !== saved) this.wr("load", "6", MSR_CORE_PERF_FIXED_CTR0 + i, saved, o);
+      else this.adopt("load", "6", MSR_CORE_PERF_FIXED_CTR0 + i);
+    }
+    this.note("load", "7", `counters the guest does not have are not touched (nGP ${pmu.nGP}/${this.phys.nGP}, nFX ${pmu.nFX}/${this.phys.nFX})`);
+    // P-8: after FC3 (step 6), and only for a guest with PERF_METRICS.
+    if (this.config.perfMetrics) this.wr("load", "8.1", MSR_PERF_METRICS, pmu.perfMetrics, o);
+    else this.note("load", "8.1", "guest has no PERF_METRICS: 0x329 not written (P-8)");
+    const hw = this.phys.rdmsr(MSR_CORE_PERF_GLOBAL_STATUS) as bigint;
+    const toggle = pmu.globalStatus ^ hw;
+    if (hw & toggle) this.wr("load", "8.2", MSR_CORE_PERF_GLOBAL_OVF_CTRL, hw & toggle, o);
+    if (pmu.globalStatus & toggle) this.wr("load", "8.2", MSR_CORE_PERF_GLOBAL_STATUS_SET, pmu.globalStatus & toggle, o);
+    if (toggle === 0n) this.adopt("load", "8.2", MSR_CORE_PERF_GLOBAL_STATUS);
+    this.wr("load", "8.3", MSR_CORE_PERF_FIXED_CTR_CTRL, pmu.fixedCtrCtrlHw, o);
+    this.loaded = true;
+    this.loads++;
+  }
+
+  /**
+   * kvm_mediated_pmu_put (spec §12.2 steps 1–5; step 0 is the VM exit's GLOBAL_CTRL save/load, done by
+   * the VMCS, which must already have happened). Saves the guest's hardware state into `pmu` and scrubs it.
+   */
+  put(pmu: KvmPmu): void {
+    if (!this.loaded) return;
+    this.steps.length = 0;
+    const st = this.phys.rdmsr(MSR_CORE_PERF_GLOBAL_STATUS) as bigint;
+    pmu.globalStatus = st;
+    this.note("put", "1.1", `global_status := 0x${st.toString(16)}`);
+    if (st !== 0n) this.wr("put", "1.1", MSR_CORE_PERF_GLOBAL_OVF_CTRL, st, "host");
+    if (pmu.fixedCtrCtrlHw !== 0n) this.wr("put", "1.2", MSR_CORE_PERF_FIXED_CTR_CTRL, 0n, "host");
+    if (this.config.perfMetrics) {
+      // P-9: read with RDPMC(0x2000_0000) before step 3 clears FC3; scrub if non-zero.
+      pmu.perfMetrics = this.phys.rdpmc(RDPMC_METRICS) as bigint;
+      this.note("put", "1.3", `perf_metrics := RDPMC(0x20000000) = 0x${pmu.perfMetrics.toString(16)}`);
+      if (pmu.perfMetrics !== 0n) this.wr("put", "1.3", MSR_PERF_METRICS, 0n, "host");
+    } else {
+      this.note("put", "1.3", "guest has no PERF_METRICS: 0x329 neither read nor scrubbed (P-9)");
+    }
+    for (let n = 0; n < pmu.nGP; n++) {
+      const v = this.phys.rdpmc(n) as bigint;
+      pmu.gp[n].counter = Number(v);
+      this.note("put", "2", `gp[${n}] := RDPMC(${n}) = 0x${v.toString(16)}`);
+      if (v !== 0n) this.wr("put", "2", MSR_IA32_PMC0 + n, 0n, "host");
+      if (pmu.gp[n].eventselHw !== 0n) this.wr("put", "2", MSR_IA32_EVNTSEL0 + n, 0n, "host");
+    }
+    for (let i = 0; i < pmu.nFX; i++) {
+      const v = this.phys.rdpmc(RDPMC_FIXED | i) as bigint;
+      pmu.fixed[i].counter = Number(v);
+      this.note("put", "3", `fixed[${i}] := RDPMC(0x${(RDPMC_FIXED | i).toString(16)}) = 0x${v.toString(16)}`);
+      if (v !== 0n) this.wr("put", "3", MSR_CORE_PERF_FIXED_CTR0 + i, 0n, "host");
+    }
+    this.lvtpc = "nmi";
+    this.note("put", "4", "LVTPC := NMI");
+    this.loaded = false;
+    this.puts++;
+  }
+
+  /** Put step 5 (perf_put_guest_context): host events back on the PMU. Separate so the I-1 check can run
+   *  between the end of KVM's put and the host's restore (spec §14.5 "the host model may then put its
+   *  own value back"). */
+  hostRestore(): void {
+    this.hostPerf.restore(this.phys, "put step 5");
+    this.note("put", "5", `perf_put_guest_context: host activity ${this.hostPerf.activity.id} restores its events`);
+  }
+}
