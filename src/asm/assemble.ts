@@ -1,0 +1,577 @@
+/**
+ * The assembler: NASM-syntax source → flat x86-64 binary, byte-identical to `nasm -f bin` (NASM 2.16,
+ * default -Ox multipass optimisation) for every source it accepts. Pure: includes come through the
+ * resolver passed in; output and diagnostics are values.
+ */
+import nearley from "nearley";
+import grammar from "./generated/asm.js";
+import type { Token } from "./lexer.js";
+import type { Expr, Line, Operand, Stmt } from "./ast.js";
+import { Preprocessor, type IncludeResolver, type PLine } from "./preprocess.js";
+import type { Diagnostic } from "./diagnostics.js";
+import { evaluate, qualify, type EvalEnv, type SymbolValue, type Value } from "./expr.js";
+import { encodeInstruction, type ROp } from "./encoder.js";
+import { ALIASES } from "../isa/opcodes.js";
+import { parseNumber, stringBytes } from "./numbers.js";
+import type { RegInfo } from "./registers.js";
+
+export interface AssembleOptions {
+  /** Name of the source file, used in diagnostics and as the base for relative includes. */
+  file?: string;
+  /** Resolves `%include` (no I/O happens in the assembler itself). */
+  include?: IncludeResolver;
+  /** Maximum number of errors reported before giving up (default 100). */
+  maxErrors?: number;
+}
+
+export interface AsmSymbol {
+  readonly name: string;
+  readonly value: bigint;
+  readonly kind: "label" | "equ";
+  readonly file: string;
+  readonly line: number;
+}
+
+/** One source line that produced output (or defined a label): its address and bytes. */
+export interface ListingLine {
+  readonly file: string;
+  readonly line: number;
+  readonly address: number;
+  readonly bytes: Uint8Array;
+  /** The source text of that line. */
+  readonly source: string;
+}
+
+export interface AssembleOk {
+  readonly ok: true;
+  readonly bytes: Uint8Array;
+  readonly origin: number;
+  readonly symbols: readonly AsmSymbol[];
+  readonly lines: readonly ListingLine[];
+  readonly warnings: readonly Diagnostic[];
+}
+
+export interface AssembleFailed {
+  readonly ok: false;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export type AssembleResult = AssembleOk | AssembleFailed;
+
+const MAX_PASSES = 24;
+/** From this pass on an instruction may only grow, so oscillating layouts still converge. */
+const GROW_ONLY_PASS = 6;
+const MAX_OUTPUT = 64 * 1024 * 1024;
+const DATA_UNITS: Readonly<Record<string, number>> = { db: 1, dw: 2, dd: 4, dq: 8, resb: 1, resw: 2, resd: 4, resq: 8 };
+const SIZE_BITS: Readonly<Record<string, number>> = { byte: 8, word: 16, dword: 32, qword: 64 };
+
+interface PStmt {
+  pl: PLine;
+  line: Line;
+  /** Local-label scope at this line. */
+  scope: string;
+  /** Qualified label name, if the line defines one. */
+  labelName?: string;
+  /** Length chosen in the previous pass (grow-only after GROW_ONLY_PASS). */
+  lastLen: number;
+}
+
+class Diags {
+  readonly list: Diagnostic[] = [];
+  private readonly seen = new Set<string>();
+  constructor(
+    private readonly sources: Map<string, string[]>,
+    private readonly cap: number,
+  ) {}
+  add(tok: { loc: { file: string; line: number; col: number }; len?: number }, message: string, severity: "error" | "warning" = "error"): void {
+    const { file, line, col } = tok.loc;
+    const key = `${file}:${line}:${col}:${message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    if (this.errors() >= this.cap && severity === "error") return;
+    const sourceLine = this.sources.get(file)?.[line - 1] ?? "";
+    this.list.push({ file, line, col, len: tok.len ?? 1, severity, message, sourceLine });
+  }
+  sourceLine(file: string, line: number): string {
+    return this.sources.get(file)?.[line - 1] ?? "";
+  }
+  errors(): number {
+    let n = 0;
+    for (const d of this.list) if (d.severity === "error") n++;
+    return n;
+  }
+}
+
+const compiledGrammar = nearley.Grammar.fromCompiled(grammar);
+
+/** Parses one token line; null with a diagnostic on a syntax error. */
+function parseLine(tokens: Token[], diags: Diags): Line | null {
+  for (const t of tokens) {
+    if (t.type === "badString") {
+      diags.add(t, "unterminated string");
+      return null;
+    }
+    if (t.type === "error") {
+      diags.add({ loc: t.loc, len: 1 }, `unexpected character '${t.value[0]}'`);
+      return null;
+    }
+    if (t.type === "number" && parseNumber(t.value) === null) {
+      diags.add(t, `bad number '${t.value}'`);
+      return null;
+    }
+    if (t.type === "localLabel" || t.type === "param") {
+      diags.add(t, `'${t.value}' is only valid inside a %macro body`);
+      return null;
+    }
+  }
+  const parser = new nearley.Parser(compiledGrammar);
+  let failedAt: Token | null = null;
+  try {
+    parser.feed(tokens as unknown as string);
+  } catch (e) {
+    failedAt = (e as { token?: Token }).token ?? null;
+  }
+  const results = failedAt ? [] : parser.results;
+  if (results.length === 0) {
+    const first = tokens[0];
+    if (first && first.type === "ident" && !(tokens[1] && (tokens[1].type === ":" || tokens[1].type === "equ"))) {
+      diags.add(first, `unknown mnemonic '${first.value}'`);
+    } else if (failedAt) {
+      diags.add(failedAt, `syntax error: unexpected '${failedAt.value}'`);
+    } else {
+      const last = tokens[tokens.length - 1];
+      diags.add({ loc: { ...last.loc, col: last.loc.col + last.len }, len: 1 }, "syntax error: line ends too early");
+    }
+    return null;
+  }
+  return results[0] as Line;
+}
+
+/** Assembles NASM-syntax source into a flat binary (like `nasm -f bin`). Never throws on bad input. */
+export function assemble(source: string, options: AssembleOptions = {}): AssembleResult {
+  const file = options.file ?? "<input>";
+  const cap = options.maxErrors ?? 100;
+  const sources = new Map<string, string[]>();
+  const diags = new Diags(sources, cap);
+  const pp = new Preprocessor(options.include, (loc, len, message) => diags.add({ loc, len }, message));
+  // Share the map so diagnostics can show lines from every file.
+  const out = pp.run(source, file);
+  for (const [k, v] of out.sources) sources.set(k, v);
+
+  // Parse once; resolve local-label scopes in source order.
+  const stmts: PStmt[] = [];
+  let scope = "";
+  for (const pl of out.lines) {
+    if (pl.tokens.length === 0) continue;
+    if (diags.errors() >= cap) break;
+    const line = parseLine(pl.tokens, diags);
+    if (!line) continue;
+    if (!line.label && !line.stmt && !line.equ) continue;
+    const st: PStmt = { pl, line, scope, lastLen: 0 };
+    if (line.label) {
+      const name = line.label.value;
+      if (!name.startsWith(".") || name.startsWith("..")) {
+        if (!name.startsWith("..@")) scope = name;
+      }
+      st.scope = scope;
+      st.labelName = qualify(name, scope);
+    }
+    stmts.push(st);
+  }
+
+  // Origin: the first `org` (NASM bin: one origin for the section).
+  let origin = 0n;
+  for (const st of stmts) {
+    if (st.line.stmt?.k === "org") {
+      const v = evaluate(st.line.stmt.e, constEnv(diags));
+      if (v.unknown || v.reloc) diags.add(st.line.stmt.tok, "org needs a constant value");
+      else origin = v.v;
+      break;
+    }
+  }
+
+  // Duplicate labels.
+  const firstDef = new Map<string, Token>();
+  for (const st of stmts) {
+    if (!st.labelName || !st.line.label) continue;
+    const prev = firstDef.get(st.labelName);
+    if (prev) diags.add(st.line.label, `label '${st.labelName}' is already defined at ${prev.loc.file}:${prev.loc.line}`);
+    else firstDef.set(st.labelName, st.line.label);
+  }
+
+  if (diags.errors() > 0) return { ok: false, diagnostics: sorted(diags.list) };
+
+  let symbols = new Map<string, SymbolValue>();
+  let result: PassOutput | null = null;
+  for (let pass = 1; pass <= MAX_PASSES; pass++) {
+    const passDiags = new Diags(sources, cap);
+    const r = runPass(stmts, symbols, origin, pass, passDiags);
+    const stable = pass > 1 && sameSymbols(symbols, r.symbols) && !r.anyUnknownLabel;
+    symbols = r.symbols;
+    result = r;
+    if (stable || passDiags.errors() > 0 && pass > 1 && sameSymbols(symbols, r.symbols)) {
+      for (const d of passDiags.list) diags.list.push(d);
+      break;
+    }
+    if (pass === MAX_PASSES) {
+      for (const d of passDiags.list) diags.list.push(d);
+      diags.add(stmts[0]?.pl.tokens[0] ?? { loc: { file, line: 1, col: 1 } }, "layout did not converge (jumps keep changing size)");
+    }
+  }
+  const errors = diags.list.filter((d) => d.severity === "error");
+  if (errors.length > 0 || !result) return { ok: false, diagnostics: sorted(errors.slice(0, cap)) };
+  const syms: AsmSymbol[] = [];
+  for (const st of stmts) {
+    if (!st.labelName || !st.line.label) continue;
+    const s = symbols.get(st.labelName);
+    if (!s) continue;
+    syms.push({ name: st.labelName, value: s.value, kind: st.line.equ ? "equ" : "label", file: st.line.label.loc.file, line: st.line.label.loc.line });
+  }
+  return {
+    ok: true,
+    bytes: result.bytes,
+    origin: Number(origin),
+    symbols: syms,
+    lines: result.lines,
+    warnings: sorted(diags.list.filter((d) => d.severity === "warning")),
+  };
+}
+
+function sorted(list: Diagnostic[]): Diagnostic[] {
+  return list;
+}
+
+function sameSymbols(a: Map<string, SymbolValue>, b: Map<string, SymbolValue>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) {
+    const w = b.get(k);
+    if (!w || w.value !== v.value || w.reloc !== v.reloc) return false;
+  }
+  return true;
+}
+
+function constEnv(diags: Diags): EvalEnv {
+  return {
+    here: 0n,
+    base: 0n,
+    scope: "",
+    lookup: () => undefined,
+    error: (tok, m) => diags.add(tok, m),
+    missing: (name, tok) => diags.add(tok, `'${name}' must be defined before it is used here`),
+  };
+}
+
+interface PassOutput {
+  bytes: Uint8Array;
+  lines: ListingLine[];
+  symbols: Map<string, SymbolValue>;
+  anyUnknownLabel: boolean;
+}
+
+function runPass(stmts: PStmt[], prev: Map<string, SymbolValue>, origin: bigint, pass: number, diags: Diags): PassOutput {
+  const symbols = new Map<string, SymbolValue>();
+  let buf = new Uint8Array(4096);
+  let size = 0;
+  const lines: ListingLine[] = [];
+  let defaultRel = false;
+  let overflow = false;
+  let anyUnknownLabel = false;
+  const emit = (bytes: ArrayLike<number>): void => {
+    if (size + bytes.length > MAX_OUTPUT) {
+      overflow = true;
+      return;
+    }
+    while (size + bytes.length > buf.length) {
+      const n = new Uint8Array(buf.length * 2);
+      n.set(buf.subarray(0, size));
+      buf = n;
+    }
+    for (let i = 0; i < bytes.length; i++) buf[size + i] = bytes[i];
+    size += bytes.length;
+  };
+  // In the first pass a label not yet seen is unknown; later passes use the previous pass's value.
+  const lookupIn = (name: string): SymbolValue | undefined => symbols.get(name) ?? prev.get(name);
+
+  for (const st of stmts) {
+    if (overflow) break;
+    const here = origin + BigInt(size);
+    let reportedMissing = false;
+    const env: EvalEnv = {
+      here,
+      base: origin,
+      scope: st.scope,
+      lookup: lookupIn,
+      error: (tok, m) => diags.add(tok, m),
+      missing: (name, tok) => {
+        if (pass > 1 && !reportedMissing) diags.add(tok, `undefined symbol '${name}'`);
+        reportedMissing = true;
+      },
+    };
+    const { line } = st;
+    if (line.equ && st.labelName) {
+      const v = evaluate(line.equ, env);
+      if (v.regs.length) diags.add(line.label!, "equ value cannot contain registers");
+      if (!v.unknown) symbols.set(st.labelName, { value: v.v, reloc: v.reloc !== 0 });
+      continue;
+    }
+    if (st.labelName) {
+      const old = prev.get(st.labelName);
+      if (old && old.value !== here) anyUnknownLabel = true;
+      symbols.set(st.labelName, { value: here, reloc: true });
+    }
+    if (!line.stmt) {
+      if (st.labelName) lines.push({ file: st.pl.file, line: st.pl.line, address: Number(here), bytes: new Uint8Array(0), source: sourceOf(diags, st) });
+      continue;
+    }
+    const start = size;
+    const bytes = statementBytes(line.stmt, env, st, pass, diags, () => defaultRel, (r) => (defaultRel = r), size);
+    if (bytes) emit(bytes);
+    lines.push({ file: st.pl.file, line: st.pl.line, address: Number(here), bytes: buf.slice(start, size), source: sourceOf(diags, st) });
+  }
+  if (overflow) diags.add(stmts[0].pl.tokens[0], `output larger than ${MAX_OUTPUT} bytes`);
+  return { bytes: buf.slice(0, size), lines, symbols, anyUnknownLabel };
+}
+
+function sourceOf(diags: Diags, st: PStmt): string {
+  return diags.sourceLine(st.pl.file, st.pl.line);
+}
+
+/** The bytes of one statement at `env.here` (null after reporting an error). */
+function statementBytes(
+  s: Stmt,
+  env: EvalEnv,
+  st: PStmt,
+  pass: number,
+  diags: Diags,
+  getRel: () => boolean,
+  setRel: (r: boolean) => void,
+  offset: number,
+): number[] | null {
+  switch (s.k) {
+    case "insn": {
+      const mn = canonicalMnemonic(s.mn.value);
+      const ops: ROp[] = [];
+      for (const o of s.ops) {
+        const r = resolveOperand(o, env, getRel(), diags);
+        if (!r) return null;
+        ops.push(r);
+      }
+      const res = encodeInstruction(mn, ops, s.mn, { here: env.here, minLen: pass >= GROW_ONLY_PASS ? st.lastLen : 0 });
+      if (!res.ok) {
+        // Forward references may make an early pass fail (e.g. a jump assumed short); only the final
+        // pass reports.
+        diags.add(res.tok ?? s.mn, res.message);
+        return null;
+      }
+      st.lastLen = res.bytes.length;
+      return res.bytes;
+    }
+    case "data": {
+      const unit = DATA_UNITS[s.tok.value.toLowerCase()];
+      const out: number[] = [];
+      for (const item of s.items) {
+        if (item.k === "str") {
+          const b = stringBytes(item.tok.value);
+          out.push(...b);
+          const pad = (unit - (b.length % unit)) % unit;
+          for (let i = 0; i < pad; i++) out.push(0);
+          continue;
+        }
+        const v = evaluate(item, env);
+        if (v.regs.length) {
+          diags.add(item.tok, "registers are not allowed in data");
+          return null;
+        }
+        if (!v.unknown && unit < 8 && !fitsUnit(v.v, unit)) diags.add(exprTok(item), `value does not fit ${unit * 8} bits (truncated)`, "warning");
+        let x = v.v;
+        for (let i = 0; i < unit; i++) {
+          out.push(Number(x & 0xffn));
+          x >>= 8n;
+        }
+      }
+      return out;
+    }
+    case "res": {
+      const unit = DATA_UNITS[s.tok.value.toLowerCase()];
+      const n = countOf(s.count, env, diags, s.tok);
+      if (n === null) return null;
+      return new Array<number>(n * unit).fill(0);
+    }
+    case "times": {
+      const n = countOf(s.count, env, diags, s.tok);
+      if (n === null) return null;
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const sub = { ...env, here: env.here + BigInt(out.length) };
+        const b = statementBytes(s.body, sub, st, pass, diags, getRel, setRel, offset + out.length);
+        if (!b) return null;
+        for (const x of b) out.push(x);
+        if (out.length > MAX_OUTPUT) {
+          diags.add(s.tok, `output larger than ${MAX_OUTPUT} bytes`);
+          return null;
+        }
+      }
+      return out;
+    }
+    case "align": {
+      const v = evaluate(s.e, env);
+      if (v.unknown || v.reloc || v.v === 0n || v.v > 1n << 30n) {
+        diags.add(s.tok, "align needs a positive constant");
+        return null;
+      }
+      // NASM's align macro: times (((n) - (($-$$) % (n))) % (n)) nop (NASM standard macros).
+      const n = Number(v.v);
+      const pad = (n - (offset % n)) % n;
+      if (!s.fill) return new Array<number>(pad).fill(0x90);
+      const out: number[] = [];
+      while (out.length < pad) {
+        const sub = { ...env, here: env.here + BigInt(out.length) };
+        const b = statementBytes(s.fill, sub, st, pass, diags, getRel, setRel, offset + out.length);
+        if (!b || b.length === 0) return null;
+        out.push(...b);
+        if (out.length >= pad) break;
+      }
+      return out;
+    }
+    case "bits": {
+      const v = evaluate(s.e, env);
+      if (v.v !== 64n) diags.add(s.tok, "only 'bits 64' is supported");
+      return [];
+    }
+    case "default":
+      setRel(s.rel);
+      return [];
+    case "org":
+    case "section":
+    case "global":
+      return [];
+  }
+}
+
+function fitsUnit(v: bigint, unit: number): boolean {
+  const s = BigInt.asIntN(64, v);
+  const bits = BigInt(unit * 8);
+  return s >= -(1n << (bits - 1n)) && s < 1n << bits;
+}
+
+function countOf(e: Expr, env: EvalEnv, diags: Diags, tok: Token): number | null {
+  const v = evaluate(e, env);
+  if (v.unknown) return 0;
+  const n = BigInt.asIntN(64, v.v);
+  if (v.reloc || v.regs.length) {
+    diags.add(tok, "count must be a plain number");
+    return null;
+  }
+  if (n < 0n) {
+    diags.add(tok, `count is negative (${n})`);
+    return null;
+  }
+  if (n > BigInt(MAX_OUTPUT)) {
+    diags.add(tok, `count ${n} is too large`);
+    return null;
+  }
+  return Number(n);
+}
+
+function exprTok(e: Expr): Token {
+  let x = e;
+  while (x.k === "bin") x = x.a;
+  return x.tok;
+}
+
+function canonicalMnemonic(m: string): string {
+  const l = m.toLowerCase();
+  return ALIASES[l] ?? l;
+}
+
+/** Evaluates an operand into a register, an immediate or an effective address. */
+function resolveOperand(o: Operand, env: EvalEnv, defaultRel: boolean, diags: Diags): ROp | null {
+  const size = o.size ? SIZE_BITS[o.size.value.toLowerCase()] : 0;
+  const v = evaluate(o.e, env);
+  if (o.k === "expr") {
+    if (v.regs.length) {
+      const r = v.regs[0];
+      if (v.regs.length === 1 && r.coef === 1n && v.v === 0n && v.reloc === 0 && !o.jump) {
+        if (size && size !== r.reg.size) {
+          diags.add(o.size!, `operand size mismatch: '${r.reg.name}' is ${r.reg.size}-bit, not ${size}-bit`);
+          return null;
+        }
+        return { t: "reg", reg: r.reg, tok: r.tok };
+      }
+      diags.add(o.tok, "a register can only appear alone or inside [ ]");
+      return null;
+    }
+    return { t: "imm", v: v.v, reloc: v.reloc !== 0, unknown: v.unknown, size, strict: !!o.strict, jump: o.jump, tok: o.tok };
+  }
+  return resolveMem(o, v, size, env, defaultRel, diags);
+}
+
+function resolveMem(o: Operand & { k: "mem" }, v: Value, size: number, _env: EvalEnv, defaultRel: boolean, diags: Diags): ROp | null {
+  // Combine repeated registers (rax+rax → rax*2) and drop zero coefficients.
+  const terms: { reg: RegInfo; coef: bigint; tok: Token }[] = [];
+  for (const r of v.regs) {
+    const t = terms.find((x) => x.reg.name === r.reg.name);
+    if (t) t.coef += r.coef;
+    else terms.push({ ...r });
+  }
+  const live = terms.filter((t) => t.coef !== 0n);
+  const bad = (m = "invalid effective address"): null => {
+    diags.add(o.tok, m);
+    return null;
+  };
+  for (const t of live) {
+    if (t.reg.cls !== "gpr" || t.reg.size < 32) return bad(`'${t.reg.name}' cannot be used in an address (64-bit mode uses 64- or 32-bit registers)`);
+  }
+  if (live.length > 2) return bad();
+  const asz = live.length ? live[0].reg.size : 64;
+  if (live.some((t) => t.reg.size !== asz)) return bad("cannot mix 32-bit and 64-bit registers in an address");
+  let base: RegInfo | null = null;
+  let index: RegInfo | null = null;
+  let scale = 1;
+  const okScale = (c: bigint): boolean => c === 1n || c === 2n || c === 4n || c === 8n;
+  if (live.length === 1) {
+    const t = live[0];
+    // NASM: [r*2] [r*3] [r*5] [r*9] become [r + r*(n-1)] (shorter than a disp32 with no base).
+    if (t.coef === 1n) base = t.reg;
+    else if (t.coef === 2n || t.coef === 3n || t.coef === 5n || t.coef === 9n) {
+      base = t.reg;
+      index = t.reg;
+      scale = Number(t.coef - 1n);
+    } else if (okScale(t.coef)) {
+      index = t.reg;
+      scale = Number(t.coef);
+    } else return bad(`scale ${t.coef} is not 1, 2, 4 or 8`);
+  } else if (live.length === 2) {
+    const [a, b] = live;
+    if (a.coef === 1n && okScale(b.coef)) {
+      base = a.reg;
+      index = b.reg;
+      scale = Number(b.coef);
+    } else if (b.coef === 1n && okScale(a.coef)) {
+      base = b.reg;
+      index = a.reg;
+      scale = Number(a.coef);
+    } else return bad();
+  }
+  if (index && (index.num === 4)) {
+    // RSP cannot be an index (SDM Table 2-3): swap with the base when the scale is 1.
+    if (scale === 1 && base && base.num !== 4) [base, index] = [index, base];
+    else return bad(`'${index.name}' cannot be an index register`);
+  }
+  const ripRel = live.length === 0 && (o.mode === "rel" || (defaultRel && o.mode !== "abs"));
+  const dispSize = o.dispSize ? SIZE_BITS[o.dispSize.value.toLowerCase()] : 0;
+  return {
+    t: "mem",
+    size,
+    base,
+    index,
+    scale,
+    disp: v.v,
+    dispReloc: v.reloc !== 0,
+    dispUnknown: v.unknown,
+    ripRel,
+    dispSize,
+    addr32: asz === 32,
+    tok: o.tok,
+  };
+}

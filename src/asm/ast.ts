@@ -1,0 +1,34 @@
+/** The parsed form of one NASM source line (grammar/asm.ne builds these). */
+import type { Token } from "./lexer.js";
+
+export type Expr =
+  | { k: "num"; tok: Token }
+  | { k: "str"; tok: Token }
+  | { k: "sym"; tok: Token }
+  | { k: "reg"; tok: Token }
+  | { k: "here"; tok: Token }
+  | { k: "base"; tok: Token }
+  | { k: "un"; op: "-" | "~"; a: Expr; tok: Token }
+  | { k: "bin"; op: string; a: Expr; b: Expr; tok: Token };
+
+export type Operand =
+  | { k: "expr"; e: Expr; tok: Token; size?: Token; strict?: boolean; jump?: "short" | "near" }
+  | { k: "mem"; e: Expr; tok: Token; size?: Token; mode?: "rel" | "abs"; dispSize?: Token; strict?: boolean };
+
+export type Stmt =
+  | { k: "insn"; mn: Token; ops: Operand[] }
+  | { k: "data"; tok: Token; items: Expr[] }
+  | { k: "res"; tok: Token; count: Expr }
+  | { k: "times"; tok: Token; count: Expr; body: Stmt }
+  | { k: "bits"; tok: Token; e: Expr }
+  | { k: "org"; tok: Token; e: Expr }
+  | { k: "align"; tok: Token; e: Expr; fill?: Stmt }
+  | { k: "default"; tok: Token; rel: boolean }
+  | { k: "section"; tok: Token }
+  | { k: "global"; tok: Token };
+
+export interface Line {
+  label?: Token;
+  equ?: Expr;
+  stmt?: Stmt;
+}
