@@ -1,0 +1,75 @@
+/**
+ * The CPUID table of a vCPU (KVM_SET_CPUID2) and KVM's supported CPUID for a host (KVM_GET_SUPPORTED_CPUID),
+ * limited to the leaves a PMU guest reads. Facts: SDM CPUID; arch/x86/kvm/cpuid.c (__do_cpuid_func case 0xa,
+ * kvm_cpuid out-of-range rule), vmx.c vmx_set_cpu_caps (PDCM, DS/DTES64 with PEBS).
+ */
+import type { HostPreset } from "../host/presets.js";
+import type { PmuCap } from "../pmu/pmu.js";
+
+export interface CpuidEntry {
+  readonly function: number;
+  readonly index: number;
+  readonly eax: number;
+  readonly ebx: number;
+  readonly ecx: number;
+  readonly edx: number;
+}
+
+/** CPUID.1:ECX bit 15 PDCM, bit 21 x2APIC, bit 31 hypervisor; CPUID.1:EDX bits (SDM). */
+export const CPUID_1_ECX_DTES64 = 1 << 2;
+export const CPUID_1_ECX_PDCM = 1 << 15;
+export const CPUID_1_ECX_X2APIC = 1 << 21;
+export const CPUID_1_ECX_HYPERVISOR = 1 << 31;
+export const CPUID_1_EDX_TSC = 1 << 4;
+export const CPUID_1_EDX_MSR = 1 << 5;
+export const CPUID_1_EDX_APIC = 1 << 9;
+export const CPUID_1_EDX_DS = 1 << 21;
+export const CPUID_7_EBX_HLE = 1 << 4;
+export const CPUID_7_EBX_RTM = 1 << 11;
+/** CPUID.0AH:EDX[15] AnyThread deprecation — KVM sets it whenever it reports a PMU. */
+export const CPUID_0A_EDX_ANYTHREAD_DEPRECATED = 1 << 15;
+
+const GENUINE_INTEL = { ebx: 0x756e6547, edx: 0x49656e69, ecx: 0x6c65746e };
+
+/** Leaf 0xA as KVM reports it for kvm_pmu_cap. */
+export function cpuid0a(cap: PmuCap): { eax: number; ebx: number; ecx: number; edx: number } {
+  if (cap.version === 0) return { eax: 0, ebx: 0, ecx: 0, edx: 0 };
+  const eax = (cap.version | (cap.nGP << 8) | (cap.wGP << 16) | (cap.eventMaskLength << 24)) >>> 0;
+  const edx = (cap.nFX | (cap.wFX << 5) | CPUID_0A_EDX_ANYTHREAD_DEPRECATED) >>> 0;
+  return { eax, ebx: cap.eventsUnavailable >>> 0, ecx: 0, edx };
+}
+
+/** KVM_GET_SUPPORTED_CPUID restricted to the modelled leaves. `pdcm` = KVM offers PERF_CAPABILITIES. */
+export function supportedCpuid(host: HostPreset, cap: PmuCap, pdcm: boolean, pebs: boolean): CpuidEntry[] {
+  const signature = ((host.family & 0xf) << 8) | ((host.model & 0xf) << 4) | ((host.model >> 4) << 16);
+  const ecx1 = (CPUID_1_ECX_X2APIC | CPUID_1_ECX_HYPERVISOR | (pdcm ? CPUID_1_ECX_PDCM : 0) | (pebs ? CPUID_1_ECX_DTES64 : 0)) >>> 0;
+  const edx1 = (CPUID_1_EDX_TSC | CPUID_1_EDX_MSR | CPUID_1_EDX_APIC | (pebs ? CPUID_1_EDX_DS : 0)) >>> 0;
+  const ebx7 = ((host.hle ? CPUID_7_EBX_HLE : 0) | (host.rtm ? CPUID_7_EBX_RTM : 0)) >>> 0;
+  const a = cpuid0a(cap);
+  return [
+    { function: 0, index: 0, eax: 0xa, ...GENUINE_INTEL },
+    { function: 1, index: 0, eax: signature >>> 0, ebx: 0, ecx: ecx1, edx: edx1 },
+    { function: 7, index: 0, eax: 0, ebx: ebx7, ecx: 0, edx: 0 },
+    { function: 0xa, index: 0, ...a },
+    { function: 0x80000000, index: 0, eax: 0x80000000, ebx: 0, ecx: 0, edx: 0 },
+  ];
+}
+
+/** Leaves whose sub-leaf index matters (CPUID.7, CPUID.0xB …); others ignore ECX. */
+const INDEXED = new Set([4, 7, 0xb, 0xd, 0xf, 0x10, 0x12, 0x14, 0x1f]);
+
+/**
+ * kvm_cpuid: the entry for (function, index); a basic leaf above the table's maximum returns the highest
+ * basic leaf (Intel's out-of-range behaviour, KVM get_out_of_range_cpuid_entry); anything else reads 0.
+ */
+export function lookupCpuid(table: readonly CpuidEntry[], fn: number, index: number): { eax: number; ebx: number; ecx: number; edx: number } {
+  const find = (f: number, i: number) => table.find((e) => e.function === f && (!INDEXED.has(f) || e.index === i));
+  let e = find(fn, index);
+  if (e === undefined) {
+    const max0 = find(0, 0)?.eax ?? 0;
+    const maxExt = find(0x80000000, 0)?.eax ?? 0;
+    const isBasic = fn < 0x80000000;
+    if ((isBasic && fn > max0) || (!isBasic && fn > maxExt && fn < 0xc0000000)) e = find(max0, index);
+  }
+  return e === undefined ? { eax: 0, ebx: 0, ecx: 0, edx: 0 } : { eax: e.eax, ebx: e.ebx, ecx: e.ecx, edx: e.edx };
+}

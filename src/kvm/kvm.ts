@@ -1,0 +1,127 @@
+/**
+ * The "small KVM" a user drives: module parameters + host preset (Kvm), a VM with its PMU event filter
+ * (Vm), and vCPUs (src/kvm/vcpu.ts). Verbs follow KVM's API. Facts: spec §2 (knobs, R-MED-1), §6.1, §10;
+ * pmu.c (kvm_init_pmu_capability, kvm_vm_ioctl_set_pmu_event_filter).
+ */
+import { findHostPreset, PERF_CAP_FW_WRITES, type HostPreset, type HostPresetId } from "../host/presets.js";
+import { isFilterError, preparePmuEventFilter, type FilterError, type PmuEventFilter, type PmuEventFilterInput } from "../pmu/filter.js";
+import { kvmPmuCap, supportedPerfCapabilities } from "../pmu/intel.js";
+import { CODE_STATES, type CodeState, type PmuCap } from "../pmu/pmu.js";
+import { supportedCpuid, type CpuidEntry } from "./cpuid.js";
+import { Vcpu } from "./vcpu.js";
+
+export interface KvmOptions {
+  /** Host CPU preset id or row (default "spr"). */
+  readonly host?: HostPresetId | HostPreset;
+  /** Kernel code state (spec §1). "legacy" = a kernel without the mediated vPMU. Default "base". */
+  readonly codeState?: CodeState;
+  /** Module parameter enable_pmu (default true). */
+  readonly enablePmu?: boolean;
+  /** Module parameter enable_mediated_pmu (default false). */
+  readonly enableMediatedPmu?: boolean;
+  /** Module parameter enable_vmware_backdoor (default false). */
+  readonly enableVmwareBackdoor?: boolean;
+}
+
+export interface KvmParams {
+  readonly enablePmu: boolean;
+  /** After R-MED-1: silently off if the host or kernel cannot mediate. */
+  readonly enableMediatedPmu: boolean;
+  readonly enableVmwareBackdoor: boolean;
+  readonly codeState: CodeState;
+}
+
+export type KvmError = { readonly error: string };
+
+export class Kvm {
+  readonly host: HostPreset;
+  readonly params: KvmParams;
+  /** Why enable_mediated_pmu was forced off (R-MED-1), if it was requested. */
+  readonly mediatedRejected: string | null;
+
+  private constructor(host: HostPreset, params: KvmParams, mediatedRejected: string | null) {
+    this.host = host;
+    this.params = params;
+    this.mediatedRejected = mediatedRejected;
+  }
+
+  /** Open the model: validates the options and applies R-MED-1. */
+  static create(opts: KvmOptions = {}): Kvm | KvmError {
+    const host = typeof opts.host === "object" ? opts.host : findHostPreset(opts.host ?? "spr");
+    if (host === undefined) return { error: `unknown host preset '${String(opts.host)}'` };
+    const codeState = opts.codeState ?? "base";
+    if (!CODE_STATES.includes(codeState)) return { error: `unknown code state '${String(codeState)}'` };
+    const enablePmu = opts.enablePmu ?? true;
+    let mediated = opts.enableMediatedPmu ?? false;
+    let rejected: string | null = null;
+    if (mediated) rejected = mediatedUnsupported(host, enablePmu, codeState);
+    if (rejected !== null) mediated = false;
+    return new Kvm(host, { enablePmu, enableMediatedPmu: mediated, enableVmwareBackdoor: opts.enableVmwareBackdoor ?? false, codeState }, rejected);
+  }
+
+  /** kvm_pmu_cap for this instance (mediation decides the fixed-counter limit). */
+  pmuCap(): PmuCap {
+    return kvmPmuCap(this.host, this.params.enablePmu, this.params.codeState, this.params.enableMediatedPmu);
+  }
+
+  /** kvm_caps.supported_perf_cap (vmx_get_perf_capabilities). */
+  supportedPerfCapabilities(): bigint {
+    return supportedPerfCapabilities(this.host, this.params.enablePmu, this.params.codeState, this.params.enableMediatedPmu);
+  }
+
+  /** Guest PEBS is offered (vmx_pebs_supported, and not with the mediated vPMU). */
+  pebsSupported(): boolean {
+    return this.params.enablePmu && this.host.pebs && !this.params.enableMediatedPmu;
+  }
+
+  /** KVM_GET_SUPPORTED_CPUID (modelled leaves). */
+  getSupportedCpuid(): CpuidEntry[] {
+    return supportedCpuid(this.host, this.pmuCap(), this.supportedPerfCapabilities() !== 0n, this.pebsSupported());
+  }
+
+  createVm(): Vm {
+    return new Vm(this);
+  }
+}
+
+/** R-MED-1 (kvm_init_pmu_capability, intel_pmu_is_mediated_pmu_supported): the reason, or null if usable. */
+export function mediatedUnsupported(host: HostPreset, enablePmu: boolean, codeState: CodeState): string | null {
+  if (codeState === "legacy") return "the LEGACY kernel has no mediated vPMU";
+  if (!enablePmu) return "enable_pmu is off";
+  if (host.pmuVersion < 4) return `host PMU version ${host.pmuVersion} < 4`;
+  if ((host.perfCapabilities & PERF_CAP_FW_WRITES) === 0n) return "host PERF_CAPABILITIES lacks FW_WRITES";
+  if (!host.vmxLoadPerfGlobalCtrl) return "no VMX load IA32_PERF_GLOBAL_CTRL controls";
+  if (!host.perfMediated) return "perf does not support the mediated vPMU";
+  return null;
+}
+
+export class Vm {
+  readonly vcpus: Vcpu[] = [];
+  /** The installed PMU event filter (null = none). */
+  pmuEventFilter: PmuEventFilter | null = null;
+
+  constructor(readonly kvm: Kvm) {}
+
+  /** KVM_CREATE_VCPU. */
+  createVcpu(): Vcpu {
+    const v = new Vcpu(this, this.vcpus.length);
+    this.vcpus.push(v);
+    return v;
+  }
+
+  /**
+   * KVM_SET_PMU_EVENT_FILTER (R-FLT-1..6): validate, install, and queue every counter of every vCPU for
+   * reprogramming (takes effect before their next entry). Returns null on success or the ioctl's error.
+   */
+  setPmuEventFilter(input: PmuEventFilterInput | null): FilterError | null {
+    if (input === null) {
+      this.pmuEventFilter = null;
+    } else {
+      const f = preparePmuEventFilter(input);
+      if (isFilterError(f)) return f;
+      this.pmuEventFilter = f;
+    }
+    for (const v of this.vcpus) v.filterChanged();
+    return null;
+  }
+}
