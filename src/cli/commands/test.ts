@@ -57,7 +57,7 @@ function discover(paths: string[]): string[] {
 /** Run `vpmu run <args> <file>` in the program's directory, so output never depends on the caller's cwd. */
 function runProgram(file: string, args: string[], timeoutSeconds: number): Promise<RunOutcome> {
   return new Promise((resolvePromise) => {
-    const env = { ...process.env, NO_COLOR: "1" };
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
     delete env.FORCE_COLOR;
     const child = spawn(process.execPath, [MAIN_JS, "run", ...args, basename(file)], {
       cwd: dirname(resolve(file)),
