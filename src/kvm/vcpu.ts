@@ -4,6 +4,7 @@
  * Facts: spec §6.5, §7, §8.1 (R-CNT-4), §9, §11.5; x86.c/msrs.c (kvm_get_msr_common, kvm_set_msr_common,
  * kvm_do_msr_access, kvm_skip_emulated_instruction), vmx.c (vmx_set_msr, kvm_vmx_exit_handlers).
  */
+import { StopReason } from "../isa/cpu.js";
 import { PlatformAction, type GuestEvents, type Platform, type PlatformCpu } from "../isa/platform.js";
 import { PERF_CAP_LBR_FMT, PERF_CAP_PEBS_FORMAT, PERF_CAP_PEBS_MASK } from "../host/presets.js";
 import { refCycles } from "../pmu/events.js";
@@ -36,8 +37,8 @@ const KVM_ENOSYS = 1000;
 
 /** The guest CPU the vCPU drives: the Platform-side view plus the run/interrupt controls. */
 export interface GuestCpu extends PlatformCpu {
-  /** Run at most `budget` natively retired instructions; returns why it stopped. */
-  run(budget: number): GuestStop;
+  /** Run at most `budget` natively retired instructions; returns why it stopped (isa/cpu.ts StopReason). */
+  run(budget: number): StopReason;
   /** Assert the external interrupt line with a fixed vector (held while IF = 0). */
   raiseInterrupt(vector: number): void;
   /** IBPB: forget the branch predictor's history (src/isa/uarch.ts). */
@@ -46,8 +47,6 @@ export interface GuestCpu extends PlatformCpu {
   readonly maxCyclesPerInstruction?: number;
 }
 
-/** Why `GuestCpu.run` returned, as the vCPU needs to know it (the CPU adapter maps its own StopReason). */
-export type GuestStop = "budget" | "exit" | "halted" | "mode-change" | "triple-fault" | "other";
 
 /** Userspace's port I/O (the VMM): KVM_EXIT_IO completed inline. `portOut` returns true to end KVM_RUN. */
 export interface IoHandler {
@@ -525,19 +524,17 @@ export class Vcpu implements Platform {
         const stop = cpu.run(budget);
         this.pmu.sync(cpu.events, cpu.cpl);
         switch (stop) {
-          case "budget":
-          case "mode-change":
-          case "other":
-            break;
-          case "exit":
+          case StopReason.Exit:
             if (this.pendingExit !== null) return this.pendingExit;
             break;
-          case "halted":
+          case StopReason.Halted:
             // HLT with nothing that can wake it: a PMI still pending is delivered first.
             if (this.pmu.pmiRequested) break;
             return { reason: "hlt" };
-          case "triple-fault":
+          case StopReason.TripleFault:
             return { reason: "shutdown", detail: "triple fault" };
+          default:
+            break; // Budget, ModeChange: counts are folded; re-enter
         }
       }
     } finally {

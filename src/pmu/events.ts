@@ -128,8 +128,9 @@ export function maxPerInstruction(source: EventSource, maxCycles: number, clk: E
     case EventSource.TopdownRetiring:
     case EventSource.LlcReferences:
     case EventSource.LlcMisses:
-      // One instruction retires once, is at most one branch; LLC: at most 2 line accesses (a split access).
-      return source === EventSource.LlcReferences || source === EventSource.LlcMisses ? 2 : 1;
+      // One instruction retires once and is at most one branch. LLC: each memory operand is one access per
+      // line it touches (uarch.ts), and an instruction plus an event delivery touch at most 8 lines.
+      return source === EventSource.LlcReferences || source === EventSource.LlcMisses ? 8 : 1;
     case EventSource.RefCycles: return Math.ceil((maxCycles * clk.tscKhz) / clk.coreKhz) + 1;
     case EventSource.CoreCycles: return maxCycles;
     default: return maxCycles * clk.slotsPerCycle;

@@ -56,7 +56,7 @@ export class MediatedSwitch {
   constructor(
     readonly phys: PhysicalPmu,
     readonly hostPerf: HostPerf,
-    readonly config: MediatedConfig,
+    public config: MediatedConfig,
   ) {}
 
   private note(phase: "load" | "put", step: string, text: string): void {

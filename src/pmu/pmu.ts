@@ -96,7 +96,7 @@ export interface PmuCap {
 }
 
 /** Largest cycle cost one guest instruction can have (src/isa/uarch.ts); bounds the cycle-event budget. */
-export const DEFAULT_MAX_CYCLES_PER_INSN = 512;
+export const DEFAULT_MAX_CYCLES_PER_INSN = 2048;
 
 export class KvmPmu {
   version = 0;

@@ -1,0 +1,52 @@
+// Test harness: assemble a guest with NASM (independent of our assembler), run it on a Vcpu of the small KVM.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Cpu } from "../../src/isa/cpu.js";
+import { Kvm, type KvmOptions } from "../../src/kvm/kvm.js";
+import type { IoHandler, RunExit, Vcpu } from "../../src/kvm/vcpu.js";
+
+export const ORG = 0x100000;
+export const MEM = 16 << 20;
+
+export function nasm(src: string): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), "vpmu-kvm-"));
+  writeFileSync(join(dir, "g.s"), `bits 64\norg 0x${ORG.toString(16)}\n${src}\n`);
+  execFileSync("nasm", ["-f", "bin", "-o", join(dir, "g.bin"), join(dir, "g.s")]);
+  return new Uint8Array(readFileSync(join(dir, "g.bin")));
+}
+
+export class Console implements IoHandler {
+  text = "";
+  status: number | null = null;
+  portIn(): number { return 0xffffffff; }
+  portOut(port: number, size: 1 | 2 | 4, value: number): boolean {
+    if (port === 0xe9) { this.text += String.fromCharCode(value & 0xff); return false; }
+    if (port === 0xf4) { this.status = value & 0xff; return true; }
+    return false;
+  }
+}
+
+export interface Guest { kvm: Kvm; vcpu: Vcpu; cpu: Cpu; io: Console }
+
+export function makeGuest(src: string, opts: KvmOptions = {}, setup?: (v: Vcpu) => void): Guest {
+  const kvm = Kvm.create(opts);
+  if (!(kvm instanceof Kvm)) throw new Error(kvm.error);
+  const vm = kvm.createVm();
+  const vcpu = vm.createVcpu();
+  setup?.(vcpu);
+  const cpu = new Cpu({ memSize: MEM, platform: vcpu });
+  cpu.load(ORG, nasm(src));
+  cpu.rip = ORG;
+  cpu.set64(4, MEM - 0x1000, 0);
+  const io = new Console();
+  vcpu.attach(cpu, io);
+  return { kvm, vcpu, cpu, io };
+}
+
+export function runGuest(src: string, opts: KvmOptions = {}, setup?: (v: Vcpu) => void): Guest & { exit: RunExit } {
+  const g = makeGuest(src, opts, setup);
+  const exit = g.vcpu.run({ maxInstructions: 10_000_000 });
+  return { ...g, exit };
+}
