@@ -1,0 +1,156 @@
+/**
+ * Disassembler: a decoded instruction → NASM syntax that re-assembles (nasm -f bin, -Ox) to the same
+ * bytes where NASM can express the encoding: explicit `strict`, `short`/`near` and `[byte …]`/`[dword …]`
+ * overrides are printed wherever NASM's own choice would differ from the bytes.
+ */
+import { AH, DecodeFail, K, decode, type Insn } from "./decode.js";
+import type { OperandKind } from "./opcodes.js";
+
+const R64 = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
+const R32 = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "r8d", "r9d", "r10d", "r11d", "r12d", "r13d", "r14d", "r15d"];
+const R16 = ["ax", "cx", "dx", "bx", "sp", "bp", "si", "di", "r8w", "r9w", "r10w", "r11w", "r12w", "r13w", "r14w", "r15w"];
+const R8 = ["al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil", "r8b", "r9b", "r10b", "r11b", "r12b", "r13b", "r14b", "r15b", "ah", "ch", "dh", "bh"];
+const SIZE_KW: Record<number, string> = { 1: "byte", 2: "word", 4: "dword", 8: "qword", 10: "tword" };
+
+export function regName(r: number, size: number): string {
+  if (size === 1) return R8[r];
+  if (size === 2) return R16[r];
+  if (size === 4) return R32[r];
+  return R64[r];
+}
+
+function hexs(v: number): string {
+  return v < 0 ? "-0x" + (-v).toString(16) : "0x" + v.toString(16);
+}
+
+function kindSize(k: OperandKind, ins: Insn): number {
+  switch (k) {
+    case "r8": case "rm8": case "al": return 1;
+    case "r16": case "rm16": case "ax": return 2;
+    case "r32": case "rm32": case "eax": return 4;
+    case "r64": case "rm64": case "rax": case "r64rm": return 8;
+    case "r16/32/64": case "rm16/32/64": case "r16/32": case "r16/64": case "rm16/64": case "rAX":
+      return ins.op !== 0 && (ins.mnemonic === "movzx" || ins.mnemonic === "movsx" || ins.mnemonic === "movsxd") ? ins.size : ins.size;
+    default: return 0;
+  }
+}
+
+function memText(ins: Insn): string {
+  if (ins.ripRel) {
+    const t = ins.dispHi === 0 ? ins.dispLo : ins.dispHi * 4294967296 + ins.dispLo - (ins.dispHi >= 0x80000000 ? 2 ** 64 : 0);
+    return `[rel ${hexs(t)}]`;
+  }
+  const asz = ins.addr32 ? 4 : 8;
+  const parts: string[] = [];
+  if (ins.base >= 0) parts.push(regName(ins.base, asz));
+  if (ins.index >= 0) parts.push(`${regName(ins.index, asz)}*${ins.scale}`);
+  const disp = ins.dispLo | 0;
+  let over = "";
+  if (ins.base >= 0) {
+    const nasm = disp === 0 && (ins.base & 7) !== 5 ? 0 : disp >= -128 && disp <= 127 ? 1 : 4;
+    if (nasm !== ins.dispBytes) over = ins.dispBytes === 1 ? "byte " : "dword ";
+  }
+  let s = parts.join("+");
+  if (ins.dispBytes > 0 || parts.length === 0) {
+    if (parts.length === 0) s = hexs(disp);
+    else s += disp < 0 ? hexs(disp) : "+" + hexs(disp);
+  }
+  return `[${over}${s}]`;
+}
+
+function immText(ins: Insn, k: OperandKind): string {
+  const size = ins.size;
+  let v: number;
+  if (k === "imm8" || k === "imm16") v = ins.immLo;
+  else if (size === 8 || k === "imm64") {
+    const hi = ins.immHi | 0;
+    v = hi === 0 ? ins.immLo : hi === -1 ? -(2 ** 32 - ins.immLo) : ins.immHi * 4294967296 + ins.immLo;
+    if (hi !== 0 && hi !== -1 && k === "imm64") return "0x" + ins.immHi.toString(16) + ins.immLo.toString(16).padStart(8, "0");
+  } else {
+    const w = size * 8;
+    v = w === 32 ? ins.immLo | 0 : (ins.immLo << (32 - w)) >> (32 - w);
+  }
+  let s = hexs(v);
+  // Where NASM would pick a shorter encoding for this value, force the one in the bytes.
+  if (k === "imm16/32" || k === "imm32") {
+    const hasShort = ["add", "or", "adc", "sbb", "and", "sub", "xor", "cmp", "imul", "push"].includes(ins.mnemonic);
+    if (hasShort && v >= -128 && v <= 127) s = `strict ${size === 2 ? "word" : "dword"} ${s}`;
+  } else if (k === "imm64") {
+    if (ins.immHi === 0 || ins.immHi === 0xffffffff && (ins.immLo & 0x80000000) !== 0) s = `strict qword ${s}`;
+  }
+  return s;
+}
+
+/** NASM text of one decoded instruction (`(bad)` for undecodable bytes). */
+export function formatInsn(ins: Insn): string {
+  const row = ins.row;
+  if (!row || ins.fail !== DecodeFail.None) return "(bad)";
+  const ops: string[] = [];
+  const kinds = row.operands;
+  const kk = [ins.k0, ins.k1, ins.k2], rr = [ins.r0, ins.r1, ins.r2];
+  for (let i = 0; i < kinds.length; i++) {
+    const k = kinds[i];
+    switch (k) {
+      case "rel8": case "rel32": {
+        let kw = "";
+        const isJ = ins.mnemonic === "jmp" || (ins.mnemonic.startsWith("j") && ins.mnemonic !== "jrcxz");
+        if (isJ) kw = k === "rel8" ? "short " : "near ";
+        ops.push(kw + hexs(ins.target));
+        break;
+      }
+      case "imm8": case "imm8s": case "imm16": case "imm32": case "imm64": case "imm16/32": ops.push(immText(ins, k)); break;
+      case "1": ops.push("1"); break;
+      case "al": ops.push("al"); break;
+      case "cl": ops.push("cl"); break;
+      case "dx": ops.push("dx"); break;
+      case "ax": ops.push("ax"); break;
+      case "eax": ops.push("eax"); break;
+      case "rax": ops.push("rax"); break;
+      case "rAX": ops.push(regName(0, ins.size)); break;
+      case "cr": ops.push("cr" + rr[i]); break;
+      case "r64rm": ops.push(R64[rr[i]]); break;
+      default: {
+        let sz = kindSize(k, ins);
+        if (k === "rm8") sz = 1; else if (k === "rm16") sz = 2; else if (k === "rm32") sz = 4;
+        if (kk[i] === K.Reg) ops.push(regName(rr[i], sz));
+        else if (k === "m") ops.push(memText(ins));
+        else ops.push(`${SIZE_KW[sz]} ${memText(ins)}`);
+      }
+    }
+  }
+  return ops.length ? `${ins.mnemonic} ${ops.join(", ")}` : ins.mnemonic;
+}
+
+export interface DisasmLine {
+  addr: number;
+  bytes: Uint8Array;
+  text: string;
+  /** False for bytes that are not an instruction this CPU decodes (printed as `db`). */
+  ok: boolean;
+}
+
+/** Disassemble a flat image loaded at `origin`. Undecodable bytes become one-byte `db` lines. */
+export function disassemble(bytes: Uint8Array, origin = 0): DisasmLine[] {
+  const out: DisasmLine[] = [];
+  let off = 0;
+  while (off < bytes.length) {
+    const ins = decode(bytes, off, origin + off);
+    if (ins.fail !== DecodeFail.None || ins.op === 0) {
+      out.push({ addr: origin + off, bytes: bytes.subarray(off, off + 1), text: `db 0x${bytes[off].toString(16).padStart(2, "0")}`, ok: false });
+      off += 1;
+    } else {
+      out.push({ addr: origin + off, bytes: bytes.subarray(off, off + ins.len), text: formatInsn(ins), ok: true });
+      off += ins.len;
+    }
+  }
+  return out;
+}
+
+/** A whole listing as NASM source (`bits 64`, `org`, one instruction a line) that re-assembles to `bytes`. */
+export function disassembleToSource(bytes: Uint8Array, origin = 0): string {
+  const lines = [`bits 64`, `org 0x${origin.toString(16)}`];
+  for (const l of disassemble(bytes, origin)) lines.push(l.text);
+  return lines.join("\n") + "\n";
+}
+
+export { AH };

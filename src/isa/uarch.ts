@@ -1,0 +1,142 @@
+/**
+ * The micro-architectural model behind GuestEvents: a per-instruction cycle cost table, a small L1D in
+ * front of an unbounded LLC, and a simple branch predictor — deliberately simple so a user can predict
+ * every count by hand (docs/cpu.md has worked examples). Not a model of any real core's timings.
+ */
+import type { GuestEvents } from "./platform.js";
+import { Op } from "./ops.js";
+
+/** Base cycles of each retired instruction (before memory and mispredict penalties). */
+export const BASE_CYCLES: Readonly<Record<number, number>> = (() => {
+  const t: Record<number, number> = {};
+  const set = (c: number, ...ops: Op[]) => { for (const o of ops) t[o] = c; };
+  set(1, Op.Alu, Op.Test, Op.Mov, Op.Movzx, Op.Movsx, Op.Lea, Op.IncDec, Op.Not, Op.Neg, Op.Shift, Op.Cbw,
+    Op.Cwd, Op.Xchg, Op.Push, Op.Pop, Op.Pushf, Op.Setcc, Op.Cmovcc, Op.Nop, Op.Call, Op.CallInd, Op.Ret,
+    Op.Jmp, Op.JmpInd, Op.Jcc, Op.Loop, Op.Jrcxz, Op.Hlt);
+  set(2, Op.Cli, Op.Sti);
+  set(3, Op.Mul1, Op.Imul1, Op.Imul2);
+  set(25, Op.Div, Op.Idiv);
+  set(9, Op.Popf);
+  set(10, Op.Pause, Op.Lidt, Op.Mfence, Op.MovFromCr, Op.MovToCr);
+  set(4, Op.Lfence);
+  set(5, Op.Clflush);
+  set(100, Op.Cpuid);
+  set(50, Op.Rdmsr, Op.Wrmsr, Op.In, Op.Out, Op.Vmcall);
+  set(30, Op.Rdpmc, Op.Iretq);
+  set(20, Op.Rdtsc, Op.Int3);
+  set(25, Op.Rdtscp);
+  set(0, Op.Invalid, Op.Ud2);
+  return t;
+})();
+
+/** Flat array form of BASE_CYCLES for the hot loop. */
+export const CYCLES: Uint16Array = (() => {
+  const a = new Uint16Array(64);
+  for (const [k, v] of Object.entries(BASE_CYCLES)) a[Number(k)] = v;
+  return a;
+})();
+
+/** Penalties (cycles). */
+export const L1_MISS_LLC_HIT_CYCLES = 10;
+export const LLC_MISS_CYCLES = 100;
+export const MISPREDICT_CYCLES = 15;
+/** Delivering an exception or interrupt through the IDT (not an instruction; counted as cycles). */
+export const EVENT_DELIVERY_CYCLES = 50;
+
+export const L1_LINES = 512; // 32 KiB of 64-byte lines, direct-mapped
+export const RSB_ENTRIES = 16;
+
+/**
+ * L1D: direct-mapped, 512 lines of 64 bytes (32 KiB), index = line number mod 512. A miss is an LLC
+ * reference. LLC: unbounded; a line misses the LLC only the first time it is touched or after CLFLUSH
+ * evicted it. Each memory operand of an instruction is one access to every line it touches (a
+ * read-modify-write operand is one access). Code fetches are not modelled.
+ */
+export class CacheModel {
+  private readonly l1 = new Int32Array(L1_LINES).fill(-1);
+  private readonly llc: Uint8Array;
+  constructor(memSize: number, private readonly ev: GuestEvents) {
+    this.llc = new Uint8Array(Math.ceil(memSize / 64));
+  }
+  access(addr: number, size: number): void {
+    const first = addr >>> 6, last = (addr + size - 1) >>> 6;
+    this.line(first);
+    if (last !== first) this.line(last);
+  }
+  private line(line: number): void {
+    const i = line & (L1_LINES - 1);
+    if (this.l1[i] === line) return;
+    this.l1[i] = line;
+    const ev = this.ev;
+    ev.llcReferences++;
+    if (this.llc[line] === 0) {
+      this.llc[line] = 1;
+      ev.llcMisses++;
+      ev.cycles += LLC_MISS_CYCLES;
+      ev.memStallCycles += LLC_MISS_CYCLES;
+    } else ev.cycles += L1_MISS_LLC_HIT_CYCLES;
+  }
+  /** CLFLUSH: the line leaves both levels. */
+  flush(addr: number): void {
+    const line = addr >>> 6;
+    const i = line & (L1_LINES - 1);
+    if (this.l1[i] === line) this.l1[i] = -1;
+    this.llc[line] = 0;
+  }
+}
+
+/**
+ * Branch predictor:
+ * - conditional (jcc, loop*, jrcxz): per-branch-address last outcome (1 bit); a branch never seen is
+ *   predicted by direction: backward taken, forward not taken;
+ * - direct jmp/call: always predicted correctly;
+ * - ret: a 16-entry return stack buffer (call pushes, ret pops; overflow drops the oldest); a ret with
+ *   an empty RSB or a different top is mispredicted;
+ * - indirect jmp/call: last target per branch address (never seen = mispredicted);
+ * - iretq and int3 are never mispredicted (far transfers are not predicted in this model).
+ * resetBranchPredictor() (IBPB) forgets everything.
+ */
+export class BranchPredictor {
+  /** 0 = unseen, 1 = last not taken, 2 = last taken; indexed by branch address. */
+  private readonly cond: Uint8Array;
+  private readonly rsb = new Float64Array(RSB_ENTRIES);
+  private rsbCount = 0;
+  private rsbTop = 0;
+  private readonly indirect = new Map<number, number>();
+  constructor(memSize: number, private readonly ev: GuestEvents) {
+    this.cond = new Uint8Array(memSize);
+  }
+  reset(): void {
+    this.cond.fill(0);
+    this.rsbCount = 0;
+    this.rsbTop = 0;
+    this.indirect.clear();
+  }
+  private miss(): void {
+    this.ev.branchMispredicts++;
+    this.ev.cycles += MISPREDICT_CYCLES;
+    this.ev.mispredictCycles += MISPREDICT_CYCLES;
+  }
+  conditional(addr: number, taken: boolean, target: number): void {
+    const s = this.cond[addr];
+    const predicted = s === 0 ? target <= addr : s === 2;
+    if (predicted !== taken) this.miss();
+    this.cond[addr] = taken ? 2 : 1;
+  }
+  call(ret: number): void {
+    this.rsbTop = (this.rsbTop + 1) & (RSB_ENTRIES - 1);
+    this.rsb[this.rsbTop] = ret;
+    if (this.rsbCount < RSB_ENTRIES) this.rsbCount++;
+  }
+  ret(target: number): void {
+    if (this.rsbCount === 0) { this.miss(); return; }
+    const p = this.rsb[this.rsbTop];
+    this.rsbTop = (this.rsbTop - 1) & (RSB_ENTRIES - 1);
+    this.rsbCount--;
+    if (p !== target) this.miss();
+  }
+  indirectBranch(addr: number, target: number): void {
+    if (this.indirect.get(addr) !== target) this.miss();
+    this.indirect.set(addr, target);
+  }
+}

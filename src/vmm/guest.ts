@@ -1,0 +1,149 @@
+/**
+ * The userspace VMM of the guest ABI (docs/guest-abi.md): build guest RAM, load a flat image at its
+ * origin, set the initial state, run with an instruction limit, and report how the run ended.
+ * The Platform is injected (the bare one by default; the KVM layer passes its Vcpu).
+ */
+import { Cpu, StopReason, type FaultRecord } from "../isa/cpu.js";
+import type { GuestEvents, Platform } from "../isa/platform.js";
+import { BarePlatform } from "./bare.js";
+import { GuestIo, type IoHandler } from "./io.js";
+import { formatInsn } from "../isa/disasm.js";
+
+export const DEFAULT_MEM = 16 * 1024 * 1024;
+export const DEFAULT_LOAD = 0x100000;
+export const DEFAULT_MAX_INSNS = 1e10;
+
+/** `vpmu run` exit statuses besides the guest's own 0–255 (docs/guest-abi.md). */
+export const EXIT_USAGE = 2;
+export const EXIT_TRIPLE_FAULT = 100;
+export const EXIT_INSN_LIMIT = 101;
+export const EXIT_UD = 102;
+export const EXIT_INTERRUPTED = 103;
+export const EXIT_LOAD_ERROR = 104;
+
+export type StopKind = "exit" | "halted" | "triple-fault" | "ud" | "insn-limit" | "interrupted";
+
+export interface GuestConfig {
+  /** Guest RAM in bytes (default 16 MiB). */
+  memSize?: number;
+  /** Stop after this many retired instructions (default 10^10). */
+  maxInsns?: number;
+  /** Build the platform (default: the bare platform) around the VMM's I/O handler. */
+  platform?: (io: IoHandler) => Platform;
+}
+
+export interface RunResult {
+  console: string;
+  /** The process exit status `vpmu run` uses. */
+  status: number;
+  stop: StopKind;
+  /** One sentence (or a few lines) saying how the run ended. */
+  report: string;
+  rip: number;
+  events: GuestEvents;
+}
+
+/** Load problems are values, not exceptions. */
+export interface LoadError { error: string }
+
+/** Guest-ABI initial state (docs/guest-abi.md): 64-bit, CPL 0, RFLAGS = 0x2, GPRs 0, RSP = top of RAM, IDTR limit 0. */
+export class Guest {
+  readonly cpu: Cpu;
+  readonly io = new GuestIo();
+  readonly maxInsns: number;
+  private stopped: RunResult | null = null;
+
+  private constructor(memSize: number, maxInsns: number, platform: (io: IoHandler) => Platform) {
+    this.cpu = new Cpu({ memSize, platform: new BarePlatform(this.io) });
+    this.cpu.platform = platform(this.io);
+    this.maxInsns = maxInsns;
+  }
+
+  static create(image: Uint8Array, origin: number, cfg: GuestConfig = {}): Guest | LoadError {
+    const memSize = cfg.memSize ?? DEFAULT_MEM;
+    if (!Number.isInteger(memSize) || memSize < 4096 || memSize > 2 ** 32 || memSize % 4096 !== 0)
+      return { error: `guest memory must be a multiple of 4096 bytes between 4 KiB and 4 GiB (got ${memSize})` };
+    if (!Number.isInteger(origin) || origin < 0 || origin + image.length > memSize)
+      return { error: `image of ${image.length} bytes at 0x${origin.toString(16)} does not fit in ${memSize} bytes of guest memory` };
+    const g = new Guest(memSize, cfg.maxInsns ?? DEFAULT_MAX_INSNS, cfg.platform ?? ((io) => new BarePlatform(io)));
+    g.cpu.load(origin, image);
+    g.cpu.rip = origin;
+    g.cpu.rsp0Lo = memSize >>> 0;
+    g.cpu.set64(4, memSize >>> 0, Math.floor(memSize / 4294967296));
+    return g;
+  }
+
+  get result(): RunResult | null { return this.stopped; }
+
+  /**
+   * Run at most `chunk` more instructions (callers loop, e.g. to notice Ctrl-C between chunks).
+   * Returns the result once the run has ended, else null.
+   */
+  runChunk(chunk = 1e8): RunResult | null {
+    if (this.stopped) return this.stopped;
+    const cpu = this.cpu;
+    const remaining = this.maxInsns - cpu.events.instructions;
+    if (remaining <= 0) return this.finish("insn-limit");
+    const r = cpu.run(Math.min(chunk, remaining));
+    switch (r) {
+      case StopReason.Exit: if (this.io.exitStatus !== null) return this.finish("exit"); return null;
+      case StopReason.Halted: return this.finish("halted");
+      case StopReason.TripleFault: return this.finish(cpu.tripleFault && cpu.tripleFault.chain[0].vector === 6 ? "ud" : "triple-fault");
+      default:
+        if (cpu.events.instructions >= this.maxInsns) return this.finish("insn-limit");
+        return null;
+    }
+  }
+
+  /** Stop now (Ctrl-C): same report as the instruction limit, with its own status. */
+  interrupt(): RunResult { return this.stopped ?? this.finish("interrupted"); }
+
+  private finish(stop: StopKind): RunResult {
+    const cpu = this.cpu;
+    const n = cpu.events.instructions;
+    const at = hex(cpu.rip);
+    let status: number, report: string;
+    switch (stop) {
+      case "exit": status = this.io.exitStatus ?? 0; report = `guest exited with status ${status} after ${n} instructions`; break;
+      case "halted":
+        status = 0;
+        report = `guest halted at rip=${at} after ${n} instructions` + (cpu.interruptsEnabled ? " (IF=1 but nothing can raise an interrupt)" : "");
+        break;
+      case "insn-limit": status = EXIT_INSN_LIMIT; report = `instruction limit of ${this.maxInsns} reached at rip=${at}`; break;
+      case "interrupted": status = EXIT_INTERRUPTED; report = `interrupted at rip=${at} after ${n} instructions`; break;
+      default: {
+        const tf = cpu.tripleFault!;
+        status = stop === "ud" ? EXIT_UD : EXIT_TRIPLE_FAULT;
+        report = `triple fault at rip=${hex(tf.rip)}: ` + tf.chain.map((f) => this.describe(f)).join(", then ");
+      }
+    }
+    this.stopped = { console: this.io.consoleText(), status, stop, report, rip: cpu.rip, events: { ...cpu.events } };
+    return this.stopped;
+  }
+
+  private describe(f: FaultRecord): string {
+    const name = VECTOR_NAMES[f.vector] ?? `vector ${f.vector}`;
+    let s = f.errorCode !== null ? `${name}(0x${f.errorCode.toString(16)})` : name;
+    if (f.vector === 6) {
+      const ins = this.cpu.decodeAt(f.rip);
+      const n = Math.max(1, Math.min(ins.len || 1, 15));
+      const bytes = Array.from(this.cpu.mem.subarray(f.rip, Math.min(this.cpu.memSize, f.rip + n)), (b) => b.toString(16).padStart(2, "0")).join(" ");
+      s += ` at rip=${hex(f.rip)} (bytes ${bytes}${ins.op ? ": " + formatInsn(ins) : ""})`;
+    } else s += ` at rip=${hex(f.rip)}`;
+    return s;
+  }
+}
+
+export const VECTOR_NAMES: Readonly<Record<number, string>> = {
+  0: "#DE", 1: "#DB", 2: "NMI", 3: "#BP", 4: "#OF", 5: "#BR", 6: "#UD", 7: "#NM", 8: "#DF", 10: "#TS",
+  11: "#NP", 12: "#SS", 13: "#GP", 14: "#PF", 16: "#MF", 17: "#AC", 18: "#MC", 19: "#XM",
+};
+
+export function hex(n: number): string { return "0x" + n.toString(16); }
+
+/** Run a flat image to the end (library convenience: no Ctrl-C handling). */
+export function runGuest(image: Uint8Array, origin: number, cfg: GuestConfig = {}): RunResult | LoadError {
+  const g = Guest.create(image, origin, cfg);
+  if ("error" in g) return g;
+  for (;;) { const r = g.runChunk(); if (r) return r; }
+}
