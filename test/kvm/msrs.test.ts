@@ -1,0 +1,187 @@
+import { describe, expect, it } from "vitest";
+import { Kvm, type KvmOptions } from "../../src/kvm/kvm.js";
+import type { Vcpu } from "../../src/kvm/vcpu.js";
+import { cpuid0a, CPUID_1_ECX_PDCM } from "../../src/kvm/cpuid.js";
+
+function vcpuOf(opts: KvmOptions = {}): Vcpu {
+  const k = Kvm.create(opts);
+  if (!(k instanceof Kvm)) throw new Error(k.error);
+  return k.createVm().createVcpu();
+}
+
+function setPmu(v: Vcpu, version: number, nGP: number, wGP: number, nFX: number, wFX: number, len = 8): void {
+  const eax = (version | (nGP << 8) | (wGP << 16) | (len << 24)) >>> 0;
+  const edx = (nFX | (wFX << 5)) >>> 0;
+  expect(v.setCpuid(v.withCpuidLeaf({ function: 0xa, index: 0, eax, ebx: 0, ecx: 0, edx })).ok).toBe(true);
+}
+
+const guest = { hostInitiated: false };
+
+describe("KVM_GET_SUPPORTED_CPUID leaf 0xA mirrors kvm_pmu_cap", () => {
+  it.each([
+    ["skx", 0x07300402, 0x8603],
+    ["icx", 0x08300802, 0x8603],
+    ["spr", 0x08300802, 0x8603],
+    ["gnr", 0x08300802, 0x8603],
+  ] as const)("%s", (host, eax, edx) => {
+    const k = Kvm.create({ host }) as Kvm;
+    const a = k.getSupportedCpuid().find((e) => e.function === 0xa)!;
+    expect([a.eax, a.edx]).toEqual([eax, edx]);
+  });
+  it("V4 mediated on SPR exposes 4 fixed counters and PERF_METRICS", () => {
+    const k = Kvm.create({ host: "spr", codeState: "v4", enableMediatedPmu: true }) as Kvm;
+    expect(cpuid0a(k.pmuCap()).edx).toBe(0x8604);
+    expect(k.supportedPerfCapabilities()).toBe(0xa000n);
+  });
+  it("R-MED-1: mediated is forced off on a LEGACY kernel", () => {
+    const k = Kvm.create({ host: "spr", codeState: "legacy", enableMediatedPmu: true }) as Kvm;
+    expect(k.params.enableMediatedPmu).toBe(false);
+    expect(k.mediatedRejected).toBe("the LEGACY kernel has no mediated vPMU");
+  });
+  it("rejects an unknown preset as a value", () => {
+    expect(Kvm.create({ host: "zen" as never })).toEqual({ error: "unknown host preset 'zen'" });
+  });
+});
+
+describe("validity sweep: versions 0–5 × GP 0..host × fixed 0..host (R-VAL-1..9)", () => {
+  for (const host of ["skx", "spr"] as const) {
+    const k = Kvm.create({ host }) as Kvm;
+    for (let version = 0; version <= 5; version++) {
+      for (let nGP = 0; nGP <= k.host.nGP; nGP++) {
+        for (let nFX = 0; nFX <= k.host.nFX; nFX++) {
+          it(`${host} v${version} gp${nGP} fx${nFX}`, () => {
+            const v = vcpuOf({ host });
+            setPmu(v, version, nGP, 48, nFX, 48);
+            const effFX = version >= 2 ? Math.min(nFX, 3) : 0; // LEGACY caps fixed at 3
+            const effGP = version === 0 ? 0 : nGP;
+            for (let n = 0; n < 8; n++) {
+              const ok = v.getMsr(0xc1 + n, guest).ok;
+              expect(ok).toBe(n < effGP || n <= 1); // P6 exemption for 0xC1/0xC2
+              expect(v.getMsr(0x186 + n, guest).ok).toBe(n < effGP || n <= 1);
+              expect(v.getMsr(0x4c1 + n, guest).ok).toBe(n < effGP); // FW_WRITES is in the default caps
+            }
+            for (let i = 0; i < 4; i++) expect(v.getMsr(0x309 + i, guest).ok).toBe(i < effFX);
+            for (const m of [0x38d, 0x38e, 0x38f, 0x390]) expect(v.getMsr(m, guest).ok).toBe(version >= 2);
+            for (const m of [0x391, 0x392, 0x329]) expect(v.getMsr(m, guest).ok).toBe(false);
+            if (version >= 2) {
+              // GLOBAL_CTRL reset value: GP enable bits (spec §6.3 step 5)
+              expect((v.getMsr(0x38f, guest) as { value: bigint }).value).toBe((1n << BigInt(effGP)) - 1n);
+            }
+          });
+        }
+      }
+    }
+  }
+});
+
+describe("reserved bits and write rules (§7.4)", () => {
+  const v = vcpuOf({ host: "spr" });
+  it("R-WR-2: legacy alias sign-extends bit 31 for the guest, not for the host (R-WR-3)", () => {
+    expect(v.setMsr(0xc1, 0x89abcdefn, guest)).toBe(true);
+    expect(v.getMsr(0xc1)).toEqual({ ok: true, value: 0xffff89abcdefn });
+    expect(v.setMsr(0xc1, 0xff0123456789n, guest)).toBe(true);
+    expect(v.getMsr(0xc1)).toEqual({ ok: true, value: 0x23456789n });
+    expect(v.setMsr(0xc1, 0x89abcdefn)).toBe(true);
+    expect(v.getMsr(0xc1)).toEqual({ ok: true, value: 0x89abcdefn });
+  });
+  it("R-WR-1: full-width alias faults above the width, guest and host", () => {
+    expect(v.setMsr(0x4c1, 1n << 48n, guest)).toBe(false);
+    expect(v.setMsr(0x4c1, 1n << 48n)).toBe(false);
+    expect(v.setMsr(0x4c1, 0xffffffffffffn, guest)).toBe(true);
+    expect(v.getMsr(0xc1, guest)).toEqual({ ok: true, value: 0xffffffffffffn });
+  });
+  it("R-WR-4: fixed counters truncate", () => {
+    expect(v.setMsr(0x309, 0x1234_0000_0000_0001n, guest)).toBe(true);
+    expect(v.getMsr(0x309)).toEqual({ ok: true, value: 0x0000_0000_0001n });
+  });
+  it("R-WR-6: selector reserved bits (AnyThread, 63:32 except IN_TX with TSX, IN_TXCP on counter 2)", () => {
+    expect(v.setMsr(0x186, 1n << 21n, guest)).toBe(false);
+    expect(v.setMsr(0x186, 1n << 32n, guest)).toBe(true); // SPR has RTM and the default CPUID mirrors it
+    expect(v.setMsr(0x186, 1n << 33n, guest)).toBe(false);
+    expect(v.setMsr(0x188, 1n << 33n, guest)).toBe(true);
+    expect(v.setMsr(0x186, 1n << 34n, guest)).toBe(false);
+  });
+  it("R-WR-7/8: FIXED_CTR_CTRL AnyThread and GLOBAL_CTRL bit 48 are reserved (LEGACY)", () => {
+    expect(v.setMsr(0x38d, 0x4n, guest)).toBe(false);
+    expect(v.setMsr(0x38d, 0xbbbn, guest)).toBe(true);
+    expect(v.setMsr(0x38d, 0xb000n, guest)).toBe(false); // FC3 not exposed in LEGACY
+    expect(v.setMsr(0x38f, 1n << 48n, guest)).toBe(false);
+    expect(v.setMsr(0x38f, 0x7_0000_00ffn, guest)).toBe(true);
+    expect(v.setMsr(0x38f, 0x8_0000_0000n, guest)).toBe(false);
+  });
+  it("R-WR-9/10: GLOBAL_STATUS read-only to the guest, host may write; OVF_CTRL clears only for the guest", () => {
+    expect(v.setMsr(0x38e, 1n, guest)).toBe(false);
+    expect(v.setMsr(0x38e, 0xc000_0007_0000_0003n)).toBe(true);
+    expect(v.setMsr(0x38e, 1n << 48n)).toBe(false);
+    expect(v.setMsr(0x390, 1n)).toBe(true);
+    expect(v.getMsr(0x38e)).toEqual({ ok: true, value: 0xc000_0007_0000_0003n });
+    expect(v.setMsr(0x390, 0x8000_0001_0000_0001n, guest)).toBe(true);
+    expect(v.getMsr(0x38e)).toEqual({ ok: true, value: 0x4000_0006_0000_0002n });
+    expect(v.getMsr(0x390, guest)).toEqual({ ok: true, value: 0n });
+  });
+  it("R-WR-14: MISC_ENABLE BTS/PEBS-unavailable are read-only, EMON silently kept", () => {
+    const m = (v.getMsr(0x1a0) as { value: bigint }).value;
+    expect(m).toBe((1n << 7n) | (1n << 11n)); // EMON, BTS unavailable; SPR offers PEBS so PEBS_UNAVAIL clear
+    expect(v.setMsr(0x1a0, m | (1n << 12n), guest)).toBe(false);
+    expect(v.setMsr(0x1a0, 1n << 11n, guest)).toBe(true);
+    expect(v.getMsr(0x1a0)).toEqual({ ok: true, value: m });
+  });
+  it("unknown MSRs #GP for the guest and fail for the host (ignore_msrs off)", () => {
+    expect(v.getMsr(0x12345, guest).ok).toBe(false);
+    expect(v.getMsr(0x12345).ok).toBe(false);
+    expect(v.setMsr(0x12345, 0n)).toBe(false);
+  });
+});
+
+describe("PERF_CAPABILITIES host rules (§6.5)", () => {
+  it("R-CFG-1: no PDCM ⇒ reads 0, only 0 may be written; guest #GP", () => {
+    const v = vcpuOf({ host: "spr" });
+    const l1 = v.cpuidTable.find((e) => e.function === 1)!;
+    v.setCpuid(v.withCpuidLeaf({ ...l1, ecx: l1.ecx & ~CPUID_1_ECX_PDCM }));
+    expect(v.getMsr(0x345)).toEqual({ ok: true, value: 0n });
+    expect(v.setMsr(0x345, 0n)).toBe(true);
+    expect(v.setMsr(0x345, 0x2000n)).toBe(false);
+    expect(v.getMsr(0x345, guest).ok).toBe(false);
+    // FW_WRITES reads as 0 without PDCM: the full-width alias is invalid
+    expect(v.getMsr(0x4c1, guest).ok).toBe(false);
+  });
+  it("R-CFG-2/4/6: subset of supported, fungible bits, frozen after the first run; guest writes #GP", () => {
+    const v = vcpuOf({ host: "skx" });
+    expect(v.getMsr(0x345)).toEqual({ ok: true, value: 0x2000n });
+    expect(v.setMsr(0x345, 0x8000n)).toBe(false); // PERF_METRICS not supported in LEGACY
+    expect(v.setMsr(0x345, 0n)).toBe(true);
+    expect(v.getMsr(0x4c1, guest).ok).toBe(false);
+    expect(v.setMsr(0x345, 0x2000n)).toBe(true);
+    expect(v.getMsr(0x4c1, guest).ok).toBe(true);
+    expect(v.setMsr(0x345, 0x2000n, guest)).toBe(false);
+    v.hasRun = true;
+    expect(v.setMsr(0x345, 0x2000n)).toBe(true);
+    expect(v.setMsr(0x345, 0n)).toBe(false);
+  });
+  it("R-CFG-3: the PEBS group must be whole", () => {
+    const v = vcpuOf({ host: "icx" });
+    expect(v.getMsr(0x345)).toEqual({ ok: true, value: 0x24c0n });
+    expect(v.setMsr(0x345, 0x2400n)).toBe(false);
+    expect(v.setMsr(0x345, 0x24c0n)).toBe(true);
+  });
+  it("P-1..P-6: V4 mediated: 0x329 valid with bit 15, guest get/set rejected, host get/set perf_metrics, bit 48 un-reserved", () => {
+    const v = vcpuOf({ host: "spr", codeState: "v4", enableMediatedPmu: true });
+    setPmu(v, 2, 8, 48, 4, 48);
+    expect(v.getMsr(0x345)).toEqual({ ok: true, value: 0xa000n });
+    expect(v.getMsr(0x329, guest).ok).toBe(false);
+    expect(v.setMsr(0x329, 5n, guest)).toBe(false);
+    expect(v.setMsr(0x329, 0x0102030405060708n)).toBe(true);
+    expect(v.getMsr(0x329)).toEqual({ ok: true, value: 0x0102030405060708n });
+    expect(v.setMsr(0x38f, 1n << 48n, guest)).toBe(true);
+    expect(v.setMsr(0x345, 0x2000n)).toBe(true); // drop PERF_METRICS: refresh reserves bit 48 again
+    expect(v.getMsr(0x329)).toEqual({ ok: true, value: 0n }); // listed, unsupported: host reads 0 (§14.6)
+    expect(v.setMsr(0x329, 1n)).toBe(false);
+    expect(v.setMsr(0x38f, 1n << 48n, guest)).toBe(false);
+  });
+  it("BASE mediated: PERF_METRICS never offered and FC3 never exposed", () => {
+    const v = vcpuOf({ host: "spr", codeState: "base", enableMediatedPmu: true });
+    setPmu(v, 2, 8, 48, 4, 48);
+    expect(v.getMsr(0x345)).toEqual({ ok: true, value: 0x2000n });
+    expect(v.getMsr(0x30c, guest).ok).toBe(false);
+  });
+});
