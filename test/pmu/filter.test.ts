@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { isFilterError, isFixedEventAllowed, isGpEventAllowed, preparePmuEventFilter } from "../../src/pmu/filter.js";
+import { runGuest } from "../kvm/harness.js";
+
+const MASKED = 1;
+const masked = (ev: number, match: number, mask: number, exclude = false): bigint =>
+  BigInt(ev) | (BigInt(match) << 8n) | (exclude ? 1n << 55n : 0n) | (BigInt(mask) << 56n);
+
+describe("KVM_SET_PMU_EVENT_FILTER validation (R-FLT-1)", () => {
+  it.each([
+    [{ action: 2, events: [] }, "EINVAL"],
+    [{ action: 0, flags: 2, events: [] }, "EINVAL"],
+    [{ action: 0, events: new Array(301).fill(0xc0n) }, "E2BIG"],
+    [{ action: 0, flags: MASKED, events: [1n << 32n] }, "EINVAL"],
+    [{ action: 0, flags: MASKED, events: [1n << 40n] }, "EINVAL"],
+  ])("%o → %s", (input, errno) => {
+    const f = preparePmuEventFilter(input);
+    expect(isFilterError(f) && f.errno).toBe(errno);
+  });
+  it("plain entries with extra bits are dropped silently (R-FLT-2)", () => {
+    const f = preparePmuEventFilter({ action: 0, events: [0xc0n | (1n << 16n), 0x01c4n] });
+    expect(isFilterError(f)).toBe(false);
+    if (!isFilterError(f)) expect(f.includes).toEqual([{ eventSelect: 0xc4, umaskMatch: 1, umaskMask: 0xff, exclude: false }]);
+  });
+});
+
+describe("truth tables (R-FLT-3..5)", () => {
+  const allow = preparePmuEventFilter({ action: 0, flags: MASKED, fixedCounterBitmap: 0b101,
+    events: [masked(0x2e, 0x40, 0xf0), masked(0x2e, 0x41, 0xff, true), masked(0xc0, 0, 0xff)] });
+  const deny = preparePmuEventFilter({ action: 1, fixedCounterBitmap: 0b010, events: [0x00c0n] });
+  if (isFilterError(allow) || isFilterError(deny)) throw new Error("bad filter");
+  it.each([
+    [0x2e, 0x4f, true], [0x2e, 0x41, false], [0x2e, 0x40, true], [0x2e, 0x3f, false], [0xc0, 0x00, true],
+    [0xc0, 0x01, false], [0x3c, 0x00, false],
+  ])("ALLOW masked: event %i umask %i → %s", (ev, um, ok) => expect(isGpEventAllowed(allow, ev, um)).toBe(ok));
+  it.each([[0xc0, 0x00, false], [0xc4, 0x00, true], [0x3c, 0x00, true]])("DENY plain: %i/%i → %s", (ev, um, ok) =>
+    expect(isGpEventAllowed(deny, ev, um)).toBe(ok));
+  it("fixed bitmap", () => {
+    expect([0, 1, 2, 3].map((i) => isFixedEventAllowed(allow, i))).toEqual([true, false, true, false]);
+    expect([0, 1, 2, 3].map((i) => isFixedEventAllowed(deny, i))).toEqual([true, false, true, true]);
+    expect(isFixedEventAllowed(null, 3)).toBe(true);
+  });
+  it("ALLOW with no events denies every GP event", () => {
+    const f = preparePmuEventFilter({ action: 0, events: [] });
+    if (isFilterError(f)) throw new Error();
+    expect(isGpEventAllowed(f, 0xc0, 0)).toBe(false);
+  });
+});
+
+describe("a denied counter keeps its registers and stops counting (R-FLT-7), emulated counts too", () => {
+  it("instructions denied on GP0, branches allowed on GP1, FC0 denied by bitmap", () => {
+    const g = runGuest(`
+      mov ecx, 0x186
+      mov eax, 0x4300c0
+      xor edx, edx
+      wrmsr
+      mov ecx, 0x187
+      mov eax, 0x4300c4
+      wrmsr
+      mov ecx, 0x38d
+      mov eax, 0x3
+      wrmsr
+      mov ecx, 0x38f
+      mov eax, 3
+      mov edx, 1
+      wrmsr
+      mov ecx, 50
+    l: dec ecx
+      jnz l
+      mov ecx, 0x38f
+      xor eax, eax
+      xor edx, edx
+      wrmsr
+      mov ecx, 0xc1
+      rdmsr
+      mov r8d, eax
+      mov ecx, 0xc2
+      rdmsr
+      mov r9d, eax
+      mov ecx, 0x309
+      rdmsr
+      mov r10d, eax
+      mov ecx, 0x186
+      rdmsr
+      out 0xf4, al
+    `, { host: "spr" }, (v) => {
+      expect(v.vm.setPmuEventFilter({ action: 1, fixedCounterBitmap: 1, events: [0xc0n] })).toBeNull();
+    });
+    expect(g.cpu.getLo(8)).toBe(0);
+    expect(g.cpu.getLo(9)).toBe(50);
+    expect(g.cpu.getLo(10)).toBe(0);
+    expect(g.cpu.getLo(0)).toBe(0x4300c0); // selector reads back the guest value
+  });
+});
