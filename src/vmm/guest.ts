@@ -30,6 +30,9 @@ export interface GuestConfig {
   maxInsns?: number;
   /** Build the platform (default: the bare platform) around the VMM's I/O handler. */
   platform?: (io: IoHandler) => Platform;
+  /** Run the CPU for at most `budget` instructions (default: cpu.run). The KVM layer's vCPU passes its
+   *  own loop here (PMI delivery at counter boundaries, src/kvm/vmm.ts). */
+  run?: (cpu: Cpu, budget: number) => StopReason;
 }
 
 export interface RunResult {
@@ -52,11 +55,13 @@ export class Guest {
   readonly io = new GuestIo();
   readonly maxInsns: number;
   private stopped: RunResult | null = null;
+  private readonly runFn: ((cpu: Cpu, budget: number) => StopReason) | undefined;
 
-  private constructor(memSize: number, maxInsns: number, platform: (io: IoHandler) => Platform) {
+  private constructor(memSize: number, maxInsns: number, platform: (io: IoHandler) => Platform, run?: (cpu: Cpu, budget: number) => StopReason) {
     this.cpu = new Cpu({ memSize, platform: new BarePlatform(this.io) });
     this.cpu.platform = platform(this.io);
     this.maxInsns = maxInsns;
+    this.runFn = run;
   }
 
   static create(image: Uint8Array, origin: number, cfg: GuestConfig = {}): Guest | LoadError {
@@ -65,7 +70,7 @@ export class Guest {
       return { error: `guest memory must be a multiple of 4096 bytes between 4 KiB and 4 GiB (got ${memSize})` };
     if (!Number.isInteger(origin) || origin < 0 || origin + image.length > memSize)
       return { error: `image of ${image.length} bytes at 0x${origin.toString(16)} does not fit in ${memSize} bytes of guest memory` };
-    const g = new Guest(memSize, cfg.maxInsns ?? DEFAULT_MAX_INSNS, cfg.platform ?? ((io) => new BarePlatform(io)));
+    const g = new Guest(memSize, cfg.maxInsns ?? DEFAULT_MAX_INSNS, cfg.platform ?? ((io) => new BarePlatform(io)), cfg.run);
     g.cpu.load(origin, image);
     g.cpu.rip = origin;
     g.cpu.rsp0Lo = memSize >>> 0;
@@ -84,7 +89,7 @@ export class Guest {
     const cpu = this.cpu;
     const remaining = this.maxInsns - cpu.events.instructions;
     if (remaining <= 0) return this.finish("insn-limit");
-    const r = cpu.run(Math.min(chunk, remaining));
+    const r = this.runFn ? this.runFn(cpu, Math.min(chunk, remaining)) : cpu.run(Math.min(chunk, remaining));
     switch (r) {
       case StopReason.Exit: if (this.io.exitStatus !== null) return this.finish("exit"); return null;
       case StopReason.Halted: return this.finish("halted");
