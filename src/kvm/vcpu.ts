@@ -66,6 +66,14 @@ export interface VcpuIntercepts {
   /** Around the inner run loop (mediated load/put, spec §12). */
   beforeEntry?(vcpu: Vcpu): void;
   afterExit?(vcpu: Vcpu): void;
+  /** VMX layer hooks (src/vmx/vmx-layer.ts): a VM exit with this basic reason (MSR index for RDMSR/WRMSR)
+   *  is about to be handled (mediated put, spec §12.2); the CPU stopped without an exit (returns true if
+   *  the layer took one, e.g. a mediated PMI, R-PMI-4); intercepts recomputed after a PMU refresh
+   *  (spec §11.8); instructions the guest may run before the layer needs control. */
+  vmExit?(vcpu: Vcpu, reason: number, msr: number): void;
+  afterRun?(vcpu: Vcpu): boolean;
+  recalc?(vcpu: Vcpu): void;
+  budget?(vcpu: Vcpu): number;
 }
 
 /** What the silicon does with a non-exiting access. `null` = #GP from the hardware. */
@@ -190,6 +198,7 @@ export class Vcpu implements Platform {
     }
     this.pmu.filter = this.vm.pmuEventFilter;
     this.pmu.recalc();
+    this.intercepts?.recalc?.(this);
   }
 
   /** The VM's filter changed (R-FLT-6): fold, then re-derive before the next entry. */
@@ -364,6 +373,7 @@ export class Vcpu implements Platform {
     this.syncPmu();
     const fn = cpu.getLo(0);
     const idx = cpu.getLo(1);
+    this.intercepts.vmExit?.(this, EXIT_REASON.CPUID, 0);
     const r = this.leaf(fn, idx);
     cpu.set64(0, r.eax >>> 0, 0); cpu.set64(3, r.ebx >>> 0, 0); cpu.set64(1, r.ecx >>> 0, 0); cpu.set64(2, r.edx >>> 0, 0);
     this.log({ reason: EXIT_REASON.CPUID, name: exitReasonName(EXIT_REASON.CPUID), rip: cpu.rip, length, fn, ecx: idx, outcome: "ok" });
@@ -379,6 +389,7 @@ export class Vcpu implements Platform {
       cpu.set64(0, Number(v & 0xffffffffn), 0); cpu.set64(2, Number(v >> 32n), 0);
       return PlatformAction.Retire;
     }
+    this.intercepts.vmExit?.(this, EXIT_REASON.MSR_READ, index);
     const r = this.getMsr(index, { hostInitiated: false });
     const base = { reason: EXIT_REASON.MSR_READ, name: exitReasonName(EXIT_REASON.MSR_READ), rip: cpu.rip, length, msr: index, write: false };
     if (!r.ok) {
@@ -405,6 +416,7 @@ export class Vcpu implements Platform {
       const ok = this.intercepts.native?.wrmsr(this, index, value) ?? false;
       return ok ? PlatformAction.Retire : PlatformAction.InjectGP;
     }
+    this.intercepts.vmExit?.(this, EXIT_REASON.MSR_WRITE, index);
     const ok = this.setMsr(index, value, { hostInitiated: false });
     this.log({ reason: EXIT_REASON.MSR_WRITE, name: exitReasonName(EXIT_REASON.MSR_WRITE), rip: cpu.rip, length, msr: index, write: true, value, outcome: ok ? "ok" : "#GP" });
     if (!ok) return PlatformAction.InjectGP;
@@ -421,6 +433,7 @@ export class Vcpu implements Platform {
       cpu.set64(0, Number(v & 0xffffffffn), 0); cpu.set64(2, Number(v >> 32n), 0);
       return PlatformAction.Retire;
     }
+    this.intercepts.vmExit?.(this, EXIT_REASON.RDPMC, 0);
     const r = kvmPmuRdpmc(this.pmu, ecx, cpu.cpl, (cpu.cr0 & 1) !== 0, (cpu.cr4 & 0x100) !== 0, (i) => this.vmwarePmc(i));
     const base = { reason: EXIT_REASON.RDPMC, name: exitReasonName(EXIT_REASON.RDPMC), rip: cpu.rip, length, ecx };
     if (!r.ok) {
@@ -452,6 +465,7 @@ export class Vcpu implements Platform {
 
   portIn(cpu: PlatformCpu, port: number, size: 1 | 2 | 4, length: number): PlatformAction {
     this.syncPmu();
+    this.intercepts.vmExit?.(this, EXIT_REASON.IO_INSTRUCTION, 0);
     const v = this.io?.portIn(port, size) ?? (size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff);
     const lo = cpu.getLo(0);
     const merged = size === 4 ? v >>> 0 : size === 2 ? ((lo & 0xffff0000) | (v & 0xffff)) >>> 0 : ((lo & 0xffffff00) | (v & 0xff)) >>> 0;
@@ -462,6 +476,7 @@ export class Vcpu implements Platform {
 
   portOut(cpu: PlatformCpu, port: number, size: 1 | 2 | 4, value: number, length: number): PlatformAction {
     this.syncPmu();
+    this.intercepts.vmExit?.(this, EXIT_REASON.IO_INSTRUCTION, 0);
     this.log({ reason: EXIT_REASON.IO_INSTRUCTION, name: exitReasonName(EXIT_REASON.IO_INSTRUCTION), rip: cpu.rip, length, port, size, in: false, value: BigInt(value >>> 0), outcome: "userspace" });
     const stop = this.io?.portOut(port, size, value) ?? false;
     if (stop) {
@@ -474,6 +489,7 @@ export class Vcpu implements Platform {
 
   hlt(cpu: PlatformCpu, length: number): PlatformAction {
     this.syncPmu();
+    this.intercepts.vmExit?.(this, EXIT_REASON.HLT, 0);
     this.log({ reason: EXIT_REASON.HLT, name: exitReasonName(EXIT_REASON.HLT), rip: cpu.rip, length, outcome: "halt" });
     this.pmu.instructionRetired(); // kvm_emulate_halt skips (and counts) before halting
     return PlatformAction.Halt;
@@ -481,6 +497,7 @@ export class Vcpu implements Platform {
 
   vmcall(cpu: PlatformCpu, length: number): PlatformAction {
     this.syncPmu();
+    this.intercepts.vmExit?.(this, EXIT_REASON.VMCALL, 0);
     // kvm_emulate_hypercall: no hypercall is implemented for this guest ⇒ RAX = -KVM_ENOSYS.
     cpu.set64(0, (-KVM_ENOSYS) >>> 0, 0xffffffff);
     this.log({ reason: EXIT_REASON.VMCALL, name: exitReasonName(EXIT_REASON.VMCALL), rip: cpu.rip, length, outcome: "ok" });
@@ -504,41 +521,56 @@ export class Vcpu implements Platform {
   }
 
   /**
-   * KVM_RUN: enter the guest and run until an exit that needs userspace (I/O the VMM ends the run with,
-   * HLT with nothing to wake it, shutdown) or `maxInstructions` natively retired instructions.
+   * Run the guest for at most `budget` natively retired instructions, delivering PMIs at the exact
+   * boundaries where counters wrap. Returns the CPU's StopReason: Exit only when userspace I/O ends the
+   * run, Halted when HLT has nothing to wake it, TripleFault, or Budget. (The VMM's GuestConfig.run.)
    */
-  run(opts: { maxInstructions?: number } = {}): RunExit {
+  runBudget(budget: number): StopReason {
     const cpu = this.cpu;
-    if (cpu === null) return { reason: "error", detail: "no guest CPU attached to the vCPU" };
+    if (cpu === null) return StopReason.TripleFault;
     this.hasRun = true;
     this.pendingExit = null;
-    const limitAt = opts.maxInstructions === undefined ? Infinity : cpu.events.instructions + opts.maxInstructions;
+    const limitAt = cpu.events.instructions + budget;
     this.pmu.sync(cpu.events, cpu.cpl);
     this.intercepts.beforeEntry?.(this);
     try {
       for (;;) {
         this.processRequests(cpu);
         const left = limitAt - cpu.events.instructions;
-        if (left <= 0) return { reason: "limit" };
-        const budget = Math.min(this.pmu.instructionsUntilNextEvent(), left, 0x40000000);
-        const stop = cpu.run(budget);
+        if (left <= 0) return StopReason.Budget;
+        const stop = cpu.run(Math.min(this.pmu.instructionsUntilNextEvent(), left));
         this.pmu.sync(cpu.events, cpu.cpl);
         switch (stop) {
           case StopReason.Exit:
-            if (this.pendingExit !== null) return this.pendingExit;
+            if (this.pendingExit !== null) return StopReason.Exit;
             break;
           case StopReason.Halted:
             // HLT with nothing that can wake it: a PMI still pending is delivered first.
             if (this.pmu.pmiRequested) break;
-            return { reason: "hlt" };
+            return StopReason.Halted;
           case StopReason.TripleFault:
-            return { reason: "shutdown", detail: "triple fault" };
+            return StopReason.TripleFault;
           default:
             break; // Budget, ModeChange: counts are folded; re-enter
         }
       }
     } finally {
       this.intercepts.afterExit?.(this);
+    }
+  }
+
+  /**
+   * KVM_RUN: enter the guest and run until an exit that needs userspace (I/O the VMM ends the run with,
+   * HLT with nothing to wake it, shutdown) or `maxInstructions` natively retired instructions.
+   */
+  run(opts: { maxInstructions?: number } = {}): RunExit {
+    if (this.cpu === null) return { reason: "error", detail: "no guest CPU attached to the vCPU" };
+    const stop = this.runBudget(opts.maxInstructions ?? Number.MAX_SAFE_INTEGER);
+    switch (stop) {
+      case StopReason.Exit: return this.pendingExit ?? { reason: "error", detail: "exit without a userspace request" };
+      case StopReason.Halted: return { reason: "hlt" };
+      case StopReason.TripleFault: return { reason: "shutdown", detail: "triple fault" };
+      default: return { reason: "limit" };
     }
   }
 }
