@@ -301,9 +301,9 @@ export class Cpu implements PlatformCpu {
     const ev = this.events;
     for (;;) {
       // Instruction boundary: pending external interrupt?
-      if (this.irqCount > 0) {
-        if (this.inhibit) this.inhibit = false;
-        else if ((this.rflags & IF) !== 0) {
+      // The STI shadow (this.inhibit) blocks delivery until the instruction after STI has run.
+      if (this.irqCount > 0 && !this.inhibit) {
+        if ((this.rflags & IF) !== 0) {
           const v = this.highestDeliverable();
           if (v >= 0) {
             this.irr[v >>> 5] &= ~(1 << (v & 31)); this.irqCount--;
@@ -314,11 +314,12 @@ export class Cpu implements PlatformCpu {
             if (this.cpl !== cpl) return StopReason.ModeChange;
           }
         }
-      } else this.inhibit = false;
+      }
       if (this.halted) return StopReason.Halted;
       if (left <= 0) return StopReason.Budget;
       const ins = this.fetch();
       const cpl = this.cpl;
+      this.inhibit = false;
       if (ins === null) { // fetch fault
         this.deliverFault();
         if (this.shutdown) return StopReason.TripleFault;
