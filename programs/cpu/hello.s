@@ -1,11 +1,16 @@
-; The smallest useful guest: print a line through the console port and end with status 0.
+; The smallest useful guest: print through the console port and end with status 0.
 ; vpmu:
         org 0x100000
         bits 64
 %include "../lib/vpmu.inc"
 
         PRINTLN "hello from the guest"
-        PRINT "rsp at entry: "
-        PRINT_HEX rsp
+        mov eax, 6
+        mov ecx, 7
+        mul ecx
+        PRINT "6 * 7 = "
+        PRINT_DEC rax
+        PRINT " = "
+        PRINT_HEX rax
         call console_nl
         EXIT 0

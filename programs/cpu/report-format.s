@@ -20,7 +20,7 @@
         REPORT_SKIP "not applicable here"
         REPORT_INFO_HEX "rbx", rbx
         REPORT_PREFIX_POP
-        REPORT_PREFIX_POP
+        REPORT_PREFIX_POP               ; popping an empty stack does nothing (as report.c)
         REPORT_INFO "prefix stack empty again"
         ; every macro preserves registers: rbx is still 42
         REPORT_EQ rbx, 42, "registers preserved"
