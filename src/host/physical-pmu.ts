@@ -5,7 +5,7 @@
  * register value so the isolation checker (src/check) can tell host values from guest values.
  */
 import type { GuestEvents } from "../isa/platform.js";
-import { eventTotal, EventSource, FIXED_SOURCES, sourceOfEvent, type EventClock } from "../pmu/events.js";
+import { eventTotal, EventSource, FIXED_SOURCES, maxPerInstruction, sourceOfEvent, type EventClock } from "../pmu/events.js";
 import {
   MSR_CORE_PERF_FIXED_CTR0,
   MSR_CORE_PERF_FIXED_CTR_CTRL,
@@ -216,6 +216,13 @@ export class PhysicalPmu {
     return true;
   }
 
+  /** Re-tag a register without writing it: a context-switch step found the hardware already holding the
+   *  value it would have written, so from now on the value is that owner's. */
+  retag(msr: number, who: Provenance): void {
+    const c = this.canonical(msr);
+    if (c >= 0) this.owners.set(c, who);
+  }
+
   /** VMX entry/exit load of GLOBAL_CTRL (no MSR write, same effect; spec §11.3). */
   loadGlobalCtrl(value: bigint, who: Provenance): void {
     this.writeGlobalCtrl(value & M64);
@@ -283,6 +290,29 @@ export class PhysicalPmu {
     } else {
       arr[n] = v;
     }
+  }
+
+  /**
+   * Natively retired instructions that can run before a counter with its PMI bit set may wrap: exact for
+   * instruction-type events, a safe lower bound for the others (the caller re-asks). Infinity if none.
+   * `maxCyclesPerInsn` is the CPU cost model's largest per-instruction cycle cost.
+   */
+  instructionsUntilNextEvent(maxCyclesPerInsn: number): number {
+    const priv = this.lastCpl === 0 ? CountPriv.Os : CountPriv.Usr;
+    let best = Infinity;
+    for (let n = 0; n < this.nGP; n++) {
+      if ((this.gpPriv[n] & priv) === 0 || ((this.globalCtrlLo >>> n) & 1) === 0) continue;
+      if (((this.eventsel[n] >> 20n) & 1n) === 0n || this.gpSource[n] === EventSource.None) continue;
+      const per = maxPerInstruction(this.gpSource[n] as EventSource, maxCyclesPerInsn, this.clock);
+      best = Math.min(best, Math.max(1, Math.floor((this.gpMask + 1 - this.gp[n]) / per)));
+    }
+    for (let i = 0; i < this.nFX; i++) {
+      if ((this.fxPriv[i] & priv) === 0 || ((this.globalCtrlHi >>> i) & 1) === 0) continue;
+      if (((this.fixedCtrCtrl >> BigInt(4 * i + 3)) & 1n) === 0n) continue;
+      const per = maxPerInstruction(FIXED_SOURCES[i], maxCyclesPerInsn, this.clock);
+      best = Math.min(best, Math.max(1, Math.floor((this.fxMask + 1 - this.fixed[i]) / per)));
+    }
+    return best;
   }
 
   /** Every PMU MSR this CPU has, canonical indexes in order (for snapshots, checks and `explain`). */

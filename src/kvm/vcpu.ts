@@ -532,14 +532,17 @@ export class Vcpu implements Platform {
     this.pendingExit = null;
     const limitAt = cpu.events.instructions + budget;
     this.pmu.sync(cpu.events, cpu.cpl);
-    this.intercepts.beforeEntry?.(this);
     try {
       for (;;) {
         this.processRequests(cpu);
         const left = limitAt - cpu.events.instructions;
         if (left <= 0) return StopReason.Budget;
-        const stop = cpu.run(Math.min(this.pmu.instructionsUntilNextEvent(), left));
+        // Every VM entry: the VMX layer loads the mediated PMU if a slow-path exit put it (spec §12).
+        this.intercepts.beforeEntry?.(this);
+        const stop = cpu.run(Math.min(this.pmu.instructionsUntilNextEvent(), left, this.intercepts.budget?.(this) ?? Infinity));
         this.pmu.sync(cpu.events, cpu.cpl);
+        if (this.intercepts.afterRun?.(this))
+          this.log({ reason: EXIT_REASON.EXTERNAL_INTERRUPT, name: exitReasonName(EXIT_REASON.EXTERNAL_INTERRUPT), rip: cpu.rip, length: 0, outcome: "ok", why: "mediated PMI (R-PMI-4)" });
         switch (stop) {
           case StopReason.Exit:
             if (this.pendingExit !== null) return StopReason.Exit;
