@@ -58,6 +58,22 @@ export interface Pmc {
   last: number;
 }
 
+/**
+ * CMASK/INV/EDGE (SDM "Architectural Performance Monitoring Version 1": the counter counts cycles in which
+ * the event's per-cycle increment is ≥ CMASK). The model retires at most one instruction per cycle, so for
+ * instructions, branches and mispredicts CMASK = 1 counts the event itself and CMASK ≥ 2 counts nothing.
+ * Every other shaped selector (INV, EDGE, CMASK on cycle/cache/topdown events) needs per-cycle occupancy
+ * the model does not have: it counts nothing (documented limit, docs/vpmu.md). KVM's emulated-instruction
+ * match ignores these bits (R-CNT-4).
+ */
+function shapedSource(src: EventSource, sel: bigint): EventSource {
+  const cmask = Number((sel & EVENTSEL_CMASK) >> 24n);
+  if ((sel & (EVENTSEL_EDGE | EVENTSEL_INV)) !== 0n) return EventSource.None;
+  if (cmask === 0) return src;
+  const perInstruction = src === EventSource.Instructions || src === EventSource.Branches || src === EventSource.BranchMispredicts;
+  return perInstruction && cmask === 1 ? src : EventSource.None;
+}
+
 function newPmc(type: "gp" | "fixed", index: number): Pmc {
   return {
     type, index, idx: type === "gp" ? index : INTEL_PMC_IDX_FIXED + index, counter: 0, eventsel: 0n, eventselHw: 0n,
@@ -201,10 +217,7 @@ export class KvmPmu {
       p.countOs = (sel & EVENTSEL_OS) !== 0n;
       p.countUsr = (sel & EVENTSEL_USR) !== 0n;
       p.intr = (sel & EVENTSEL_INT) !== 0n;
-      // EDGE/INV/CMASK need per-cycle occupancy the model does not have: such a selector counts nothing
-      // (documented limit, docs/vpmu.md). KVM's emulated match ignores them (R-CNT-4).
-      const shaped = (sel & (EVENTSEL_EDGE | EVENTSEL_INV | EVENTSEL_CMASK)) !== 0n;
-      p.source = shaped ? EventSource.None : sourceOfEvent(ev, um);
+      p.source = shapedSource(sourceOfEvent(ev, um), sel);
       p.enabledAnyCpl = en && this.globallyEnabled(p) && allowed;
       p.countsInstructions = en && ev === 0xc0 && um === 0;
       p.eventselHw = allowed ? sel : sel & ~EVENTSEL_ENABLE;
