@@ -364,6 +364,13 @@ export class Vcpu implements Platform {
   }
 
   /** KVM's skip path after a successful emulation: RIP += length (by the CPU) and R-CNT-4. */
+  /** KVM injects #GP(0) and re-enters: the CPU delivers the fault without returning to the run loop, so the
+   *  VM entry (mediated load, spec §12.1) happens here, after the emulation. */
+  private injectGp(): PlatformAction {
+    this.intercepts.beforeEntry?.(this);
+    return PlatformAction.InjectGP;
+  }
+
   private complete(): PlatformAction {
     this.pmu.instructionRetired();
     return PlatformAction.Exit; // back to the run loop: PMU state or a PMI may have changed
@@ -394,7 +401,7 @@ export class Vcpu implements Platform {
     const base = { reason: EXIT_REASON.MSR_READ, name: exitReasonName(EXIT_REASON.MSR_READ), rip: cpu.rip, length, msr: index, write: false };
     if (!r.ok) {
       this.log({ ...base, outcome: "#GP" });
-      return PlatformAction.InjectGP;
+      return this.injectGp();
     }
     cpu.set64(0, Number(r.value & 0xffffffffn), 0);
     cpu.set64(2, Number(r.value >> 32n), 0);
@@ -419,7 +426,7 @@ export class Vcpu implements Platform {
     this.intercepts.vmExit?.(this, EXIT_REASON.MSR_WRITE, index);
     const ok = this.setMsr(index, value, { hostInitiated: false });
     this.log({ reason: EXIT_REASON.MSR_WRITE, name: exitReasonName(EXIT_REASON.MSR_WRITE), rip: cpu.rip, length, msr: index, write: true, value, outcome: ok ? "ok" : "#GP" });
-    if (!ok) return PlatformAction.InjectGP;
+    if (!ok) return this.injectGp();
     // A write may have unmasked a pending PMI (LVTPC) or ended an in-service one (EOI).
     return this.complete();
   }
@@ -438,7 +445,7 @@ export class Vcpu implements Platform {
     const base = { reason: EXIT_REASON.RDPMC, name: exitReasonName(EXIT_REASON.RDPMC), rip: cpu.rip, length, ecx };
     if (!r.ok) {
       this.log({ ...base, outcome: "#GP", why: r.reason });
-      return PlatformAction.InjectGP;
+      return this.injectGp();
     }
     cpu.set64(0, Number(r.value & 0xffffffffn), 0);
     cpu.set64(2, Number(r.value >> 32n), 0);

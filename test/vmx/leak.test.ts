@@ -36,6 +36,9 @@ describe("the PERF_METRICS leak end to end (spec §14.4, §14.5)", () => {
     expect([rdpmc.reason, rdpmc.length, rdpmc.why]).toEqual([15, 2, "metrics type not emulated"]);
     expect(r.layer.leaks).toEqual([]);
     expect(r.layer.violations).toEqual([]);
+    // Every exit is a slow-path exit: put after it, load before the next entry (also after an injected #GP).
+    expect(r.layer.sw.puts).toBe(r.layer.exitCount);
+    expect(r.layer.sw.loads).toBe(r.layer.exitCount);
   });
 
   it("controls: nFX 3 or wGP 40 already intercept RDPMC under V4", () => {
