@@ -369,7 +369,8 @@ export class Cpu implements PlatformCpu {
   /** The decoded instruction at RIP (null after raising a fetch fault). */
   private fetch(): Insn | null {
     const rip = this.rip;
-    if (rip >= this.memSize) {
+    if (rip >= this.memSize || rip < 0) {
+      // A relative branch below 0 wraps to the top of the address space (canonical, outside RAM → #PF).
       const hi = Math.floor(rip / TWO32) >>> 0;
       if (!canonical(hi)) { this.fVec = Vec.GP; this.fErr = 0; return null; }
       this.cr2Lo = rip >>> 0; this.cr2Hi = hi;

@@ -53,6 +53,7 @@ export class Insn {
   relBytes = 0;
   /** Prefix bytes seen (for the disassembler): REX byte (0 if none), 66/67/F2/F3 presence. */
   rex = 0;
+  pfx66 = false;
   /** Set to false when a store overwrites any of this instruction's bytes. */
   valid = true;
   /** Micro-architectural class (uarch.ts) and the decoded successor cache for straight-line runs. */
@@ -92,7 +93,7 @@ export function decodeInto(out: Insn, mem: Uint8Array, off: number, addr: number
   out.k0 = K.None; out.k1 = K.None; out.k2 = K.None; out.r0 = 0; out.r1 = 0; out.r2 = 0;
   out.base = -1; out.index = -1; out.scale = 1; out.dispLo = 0; out.dispHi = 0; out.addr32 = false;
   out.ripRel = false; out.dispBytes = 0; out.immLo = 0; out.immHi = 0; out.immBytes = 0; out.target = 0;
-  out.relBytes = 0; out.rex = 0; out.valid = true; out.next = null; out.taken = null; out.fail = DecodeFail.None;
+  out.relBytes = 0; out.rex = 0; out.pfx66 = false; out.valid = true; out.next = null; out.taken = null; out.fail = DecodeFail.None;
   const max = Math.min(15, avail);
   let p = 0;
   const byte = (): number => (p < max ? mem[off + p++] : -1);
@@ -112,6 +113,7 @@ export function decodeInto(out: Insn, mem: Uint8Array, off: number, addr: number
   // LOCK (F0), FS/GS overrides (64/65) are not modelled: they fall through to #UD as unknown opcodes.
   const rexW = (rex & 8) !== 0, rexR = (rex & 4) << 1, rexX = (rex & 2) << 2, rexB = (rex & 1) << 3;
   out.rex = rex;
+  out.pfx66 = opsize;
   let rows: readonly OpcodeRow[];
   let map0F = false;
   const opByte0 = b;

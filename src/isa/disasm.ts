@@ -74,7 +74,7 @@ function immText(ins: Insn, k: OperandKind): string {
   // Where NASM would pick a shorter encoding for this value, force the one in the bytes.
   if (k === "imm16/32" || k === "imm32") {
     const hasShort = ["add", "or", "adc", "sbb", "and", "sub", "xor", "cmp", "imul", "push"].includes(ins.mnemonic);
-    if (hasShort && v >= -128 && v <= 127) s = `strict ${size === 2 ? "word" : "dword"} ${s}`;
+    if (hasShort && v >= -128 && v <= 127) s = `strict ${size === 2 ? "word" : size === 8 ? "qword" : "dword"} ${s}`;
   } else if (k === "imm64") {
     if (ins.immHi === 0 || ins.immHi === 0xffffffff && (ins.immLo & 0x80000000) !== 0) s = `strict qword ${s}`;
   }
@@ -85,6 +85,8 @@ function immText(ins: Insn, k: OperandKind): string {
 export function formatInsn(ins: Insn): string {
   const row = ins.row;
   if (!row || ins.fail !== DecodeFail.None) return "(bad)";
+  // 90 with REX.W or 66 is still NOP (SDM XCHG), but NASM spells those bytes xchg rax,rax / xchg ax,ax.
+  if (ins.mnemonic === "nop" && row.opcode[0] === 0x90) return ins.rex & 8 ? "xchg rax, rax" : ins.pfx66 ? "xchg ax, ax" : "nop";
   const ops: string[] = [];
   const kinds = row.operands;
   const kk = [ins.k0, ins.k1, ins.k2], rr = [ins.r0, ins.r1, ins.r2];
