@@ -1,0 +1,49 @@
+// The machine options `vpmu run` and `vpmu explain` share (host, PMU mode, KVM code state or policy file,
+// guest vPMU model, host perf activity): declared once, turned into the library's MachineOptions.
+import type { Command } from "commander";
+import { HOST_ACTIVITIES } from "../host/activity.js";
+import { HOST_PRESET_IDS } from "../host/presets.js";
+import { parsePolicyFile, type MachineOptions } from "../index.js";
+import { usageError } from "./errors.js";
+import { readText } from "./files.js";
+import { choiceOption, countOption, msrAssignmentOption, unsignedOption } from "./options.js";
+
+export function addMachineOptions(cmd: Command): Command {
+  return cmd
+    .option("--host <preset>", `host CPU preset: ${HOST_PRESET_IDS.join(", ")}`, choiceOption("--host", HOST_PRESET_IDS), "spr")
+    .option("--pmu <mode>", "legacy (perf-backed), mediated, or off", choiceOption("--pmu", ["legacy", "mediated", "off"] as const), "legacy")
+    .option("--kvm <state|file>", "KVM code state (legacy, base, v4, fix) or an intercept policy file (.json)", "base")
+    .option("--pmu-version <n>", "guest CPUID.0AH version", countOption("--pmu-version", 0, 255))
+    .option("--gp <n>", "guest GP counters", countOption("--gp", 0, 255))
+    .option("--gp-width <bits>", "guest GP counter width", countOption("--gp-width", 0, 255))
+    .option("--fixed <n>", "guest fixed counters", countOption("--fixed", 0, 31))
+    .option("--fixed-width <bits>", "guest fixed counter width", countOption("--fixed-width", 0, 255))
+    .option("--perf-caps <value>", "guest IA32_PERF_CAPABILITIES (host-initiated write)", unsignedOption("--perf-caps"))
+    .option("--no-pdcm", "clear CPUID.1:ECX.PDCM (no PERF_CAPABILITIES)")
+    .option("--host-activity <name>", `host perf activity: ${HOST_ACTIVITIES.map((a) => a.id).join(", ")}`, "idle")
+    .option("--host-msr <msr=value>", "hardware holds this host-owned value before the first entry (repeatable)", msrAssignmentOption("--host-msr"));
+}
+
+/** Commander's parsed options → MachineOptions; a policy file is read and validated here. */
+export function machineOptions(o: Record<string, unknown>): MachineOptions {
+  let kvm: MachineOptions["kvm"] = o.kvm as string;
+  if (typeof kvm === "string" && kvm.endsWith(".json")) {
+    const p = parsePolicyFile(kvm, readText(kvm, "policy file"));
+    if (!p.ok) throw usageError(p.error);
+    kvm = p.policy;
+  }
+  return {
+    host: o.host as string,
+    pmu: o.pmu as MachineOptions["pmu"],
+    kvm,
+    pmuVersion: o.pmuVersion as number | undefined,
+    gp: o.gp as number | undefined,
+    gpWidth: o.gpWidth as number | undefined,
+    fixed: o.fixed as number | undefined,
+    fixedWidth: o.fixedWidth as number | undefined,
+    perfCaps: o.perfCaps as bigint | undefined,
+    noPdcm: o.pdcm === false,
+    hostActivity: o.hostActivity as string,
+    hostMsrs: ((o.hostMsr as { index: number; value: bigint }[] | undefined) ?? []).map((h) => ({ msr: h.index, value: h.value })),
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * `vpmu explain` as data and text: for one machine, every PMU MSR with read/write intercepted or passed
+ * through and the rule that decided it, RDPMC exiting and why, the VMCS controls, the context-switch
+ * settings, and KVM's reserved-bit masks (spec §6.3, §11, §12). Answers "why does this exit?".
+ */
+import { controlNames, ENTRY_CONTROLS, EXIT_CONTROLS, PRIMARY_CONTROLS } from "./controls.js";
+import type { Machine } from "./machine.js";
+
+export interface ExplainMsr {
+  readonly index: number;
+  readonly name: string;
+  readonly read: "exit" | "pass";
+  readonly write: "exit" | "pass";
+  readonly why: string;
+}
+
+export interface ExplainReport {
+  readonly host: string;
+  readonly pmu: string;
+  readonly policy: string;
+  readonly codeState: string;
+  readonly guest: {
+    readonly version: number;
+    readonly nGP: number;
+    readonly wGP: number;
+    readonly nFX: number;
+    readonly wFX: number;
+    readonly perfCapabilities: string;
+  };
+  readonly mediatedPmuEnabled: { readonly on: boolean; readonly why: string };
+  readonly vcpuMediated: { readonly on: boolean; readonly why: string };
+  readonly rdpmcExiting: { readonly on: boolean; readonly why: string };
+  readonly perfMetricsSwitch: { readonly on: boolean; readonly why: string };
+  readonly controls: {
+    readonly primary: string;
+    readonly primaryBits: readonly string[];
+    readonly entry: readonly string[];
+    readonly exit: readonly string[];
+  };
+  readonly msrs: readonly ExplainMsr[];
+  readonly reservedMasks: Readonly<Record<string, string>>;
+}
+
+const hex = (v: number | bigint): string => "0x" + (typeof v === "bigint" ? BigInt.asUintN(64, v) : v >>> 0).toString(16);
+
+export function explainMachine(m: Machine): ExplainReport {
+  const { layer, vcpu } = m;
+  const plan = layer.plan;
+  const pmu = vcpu.pmu;
+  const msrs: ExplainMsr[] = plan.msrs.map((x) => ({
+    index: x.index,
+    name: x.name,
+    read: x.read.intercept ? "exit" : "pass",
+    write: x.write.intercept ? "exit" : "pass",
+    why: x.read.rule === x.write.rule ? x.read.rule : `read: ${x.read.rule}; write: ${x.write.rule}`,
+  }));
+  return {
+    host: `${m.kvm.host.id} (${m.kvm.host.name})`,
+    pmu: m.pmu,
+    policy: plan.policy,
+    codeState: plan.codeState,
+    guest: { version: pmu.version, nGP: pmu.nGP, wGP: pmu.wGP, nFX: pmu.nFX, wFX: pmu.wFX, perfCapabilities: hex(pmu.perfCapabilities) },
+    mediatedPmuEnabled: { on: !plan.mediatedPmuEnabled.intercept, why: plan.mediatedPmuEnabled.rule },
+    vcpuMediated: { on: !plan.vcpuMediated.intercept, why: plan.vcpuMediated.rule },
+    rdpmcExiting: { on: plan.rdpmcExiting.intercept, why: plan.rdpmcExiting.rule },
+    perfMetricsSwitch: { on: !plan.perfMetricsSwitch.intercept, why: plan.perfMetricsSwitch.rule },
+    controls: {
+      primary: hex(layer.vmcs.cpuBasedVmExecControl),
+      primaryBits: controlNames(PRIMARY_CONTROLS, layer.vmcs.cpuBasedVmExecControl),
+      entry: controlNames(ENTRY_CONTROLS, layer.vmcs.vmEntryControls),
+      exit: controlNames(EXIT_CONTROLS, layer.vmcs.vmExitControls),
+    },
+    msrs,
+    reservedMasks: {
+      eventsel_rsvd: hex(pmu.eventselRsvd),
+      fixed_ctr_ctrl_rsvd: hex(pmu.fixedCtrCtrlRsvd),
+      global_ctrl_rsvd: hex(pmu.globalCtrlRsvd),
+      global_status_rsvd: hex(pmu.globalStatusRsvd),
+      counter_rsvd: hex(pmu.counterRsvd),
+    },
+  };
+}
+
+const onOff = (b: boolean): string => (b ? "on " : "off");
+
+export function formatExplain(r: ExplainReport): string {
+  const out: string[] = [];
+  out.push(`host ${r.host}, --pmu ${r.pmu}, --kvm ${r.policy} (code state ${r.codeState.toUpperCase()})`);
+  const g = r.guest;
+  out.push(`guest PMU: version ${g.version}, ${g.nGP} GP × ${g.wGP} bits, ${g.nFX} fixed × ${g.wFX} bits, PERF_CAPABILITIES ${g.perfCapabilities}`);
+  out.push("");
+  out.push(`enable_mediated_pmu  ${onOff(r.mediatedPmuEnabled.on)}  ${r.mediatedPmuEnabled.why}`);
+  out.push(`vCPU mediated        ${onOff(r.vcpuMediated.on)}  ${r.vcpuMediated.why}`);
+  out.push(`RDPMC exiting        ${onOff(r.rdpmcExiting.on)}  ${r.rdpmcExiting.why}`);
+  out.push(`PERF_METRICS switch  ${onOff(r.perfMetricsSwitch.on)}  ${r.perfMetricsSwitch.why}`);
+  out.push("");
+  out.push(`CPU_BASED_VM_EXEC_CONTROL ${r.controls.primary}: ${r.controls.primaryBits.join(" | ")}`);
+  out.push(`VM_ENTRY_CONTROLS (PMU): ${r.controls.entry.join(" | ") || "—"}`);
+  out.push(`VM_EXIT_CONTROLS (PMU):  ${r.controls.exit.join(" | ") || "—"}`);
+  out.push("");
+  out.push("MSR bitmap (every other MSR exits: KVM's all-ones default, spec §11.1):");
+  const w = Math.max(...r.msrs.map((m) => m.name.length));
+  out.push(`  ${"msr".padEnd(6)} ${"name".padEnd(w)}  read  write  why`);
+  for (const m of r.msrs) out.push(`  ${hex(m.index).padEnd(6)} ${m.name.padEnd(w)}  ${m.read.padEnd(4)}  ${m.write.padEnd(5)}  ${m.why}`);
+  out.push("");
+  out.push("reserved-bit masks (KVM refresh, spec §6.3):");
+  for (const [k, v] of Object.entries(r.reservedMasks)) out.push(`  ${k.padEnd(19)} ${v}`);
+  return out.join("\n") + "\n";
+}
