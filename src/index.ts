@@ -31,3 +31,27 @@ export type { ArchEvent } from "./pmu/events.js";
 export { preparePmuEventFilter, isGpEventAllowed, isFixedEventAllowed, KVM_PMU_EVENT_ALLOW, KVM_PMU_EVENT_DENY } from "./pmu/filter.js";
 export type { PmuEventFilter, PmuEventFilterInput, FilterError } from "./pmu/filter.js";
 export { supportedPerfCapabilities, kvmPmuCap, kvmPmuRdpmc, intelIsValidMsr } from "./pmu/intel.js";
+// The VMX layer: exit reasons, MSR bitmap, controls, intercept policies (legacy/base/v4/fix/JSON file), the
+// physical PMU and host perf activity, the mediated context switch, isolation checks, machine + explain.
+export { EXIT_REASON, EXIT_REASON_TABLE, exitReasonName, exitReasonRow } from "./vmx/exit-reasons.js";
+export type { ExitReasonRow } from "./vmx/exit-reasons.js";
+export { MsrBitmap, MSR_TYPE_R, MSR_TYPE_W, MSR_TYPE_RW } from "./vmx/msr-bitmap.js";
+export { Vmcs, PRIMARY_CONTROLS, ENTRY_CONTROLS, EXIT_CONTROLS, VMCS_FIELDS, controlNames } from "./vmx/controls.js";
+export { BUILTIN_POLICIES, findPolicy, parsePolicyFile, POLICY_CONDITIONS, legacyPolicy, basePolicy, v4Policy, fixPolicy } from "./vmx/policies/index.js";
+export type { InterceptPolicy, InterceptPlan, Decision, MsrIntercept, PolicyInput, GuestPmuView, ModuleParams, PolicyFile, PolicyParse } from "./vmx/policies/index.js";
+export { VmxLayer, attachVmx, vmxIntercepts } from "./vmx/vmx-layer.js";
+export type { VmxOptions, SwitchRecord } from "./vmx/vmx-layer.js";
+export { createMachine } from "./vmx/machine.js";
+export type { Machine, MachineOptions, MachineResult } from "./vmx/machine.js";
+export { explainMachine, formatExplain } from "./vmx/explain.js";
+export type { ExplainReport, ExplainMsr } from "./vmx/explain.js";
+export { PhysicalPmu, HOST_OWNER } from "./host/physical-pmu.js";
+export type { Provenance } from "./host/physical-pmu.js";
+export { HOST_ACTIVITIES, findHostActivity, parseHostMsr, HostPerf } from "./host/activity.js";
+export type { HostActivityPreset, HostMsrValue } from "./host/activity.js";
+export { MediatedSwitch } from "./pmu/mediated.js";
+export type { SwitchStep, MediatedConfig } from "./pmu/mediated.js";
+export { checkAfterLoad, checkAfterPut, checkNotCounting, checkGuestReachable, reachableRegisters } from "./check/isolation.js";
+export type { Violation, Invariant } from "./check/isolation.js";
+export { checkNativeRead, formatLeak } from "./check/leaks.js";
+export type { LeakRecord } from "./check/leaks.js";

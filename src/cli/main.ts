@@ -7,6 +7,7 @@ import { Command } from "commander";
 import { applyConfigFile } from "./config.js";
 import { reportFailure } from "./errors.js";
 import { addExamples } from "./help.js";
+import { register as registerExplain } from "./commands/explain.js";
 import { register as registerTest } from "./commands/test.js";
 
 const program = new Command();
@@ -31,6 +32,7 @@ addExamples(program, [
 ]);
 
 // Subcommands register here (keep the list sorted):
+registerExplain(program);
 registerTest(program);
 
 try {
