@@ -7,6 +7,22 @@ export type { AssembleOptions, AssembleResult, AssembleOk, AssembleFailed, AsmSy
 export type { IncludeResolver } from "./asm/preprocess.js";
 export { formatDiagnostic } from "./asm/diagnostics.js";
 export type { Diagnostic } from "./asm/diagnostics.js";
+// The guest CPU (src/isa) and the userspace VMM of the guest ABI (src/vmm).
+export { Cpu, StopReason, Vec } from "./isa/cpu.js";
+export type { CpuOptions, FaultRecord, TripleFaultInfo } from "./isa/cpu.js";
+export { PlatformAction } from "./isa/platform.js";
+export type { Platform, PlatformCpu, GuestEvents } from "./isa/platform.js";
+export { decode, Insn } from "./isa/decode.js";
+export { disassemble, disassembleToSource, formatInsn } from "./isa/disasm.js";
+export type { DisasmLine } from "./isa/disasm.js";
+export { BASE_CYCLES, L1_MISS_LLC_HIT_CYCLES, LLC_MISS_CYCLES, MISPREDICT_CYCLES, EVENT_DELIVERY_CYCLES } from "./isa/uarch.js";
+export { Guest, runGuest, DEFAULT_MEM, DEFAULT_LOAD, DEFAULT_MAX_INSNS, EXIT_TRIPLE_FAULT, EXIT_INSN_LIMIT, EXIT_UD, EXIT_INTERRUPTED } from "./vmm/guest.js";
+export type { GuestConfig, RunResult, StopKind, LoadError } from "./vmm/guest.js";
+export { GuestIo, CONSOLE_PORT, EXIT_PORT } from "./vmm/io.js";
+export type { IoHandler } from "./vmm/io.js";
+export { BarePlatform, BARE_CPUID } from "./vmm/bare.js";
+export { Tracer } from "./vmm/trace.js";
+export type { TraceSymbol } from "./vmm/trace.js";
 export { OPCODES, ALIASES, CC_NAMES, PRIMARY_INDEX, MAP_0F_INDEX, ROWS_BY_MNEMONIC } from "./isa/opcodes.js";
 export type { OpcodeRow, OperandKind } from "./isa/opcodes.js";
 // The small KVM and the vPMU (Kvm → createVm → createVcpu; setCpuid, getMsr/setMsr, setPmuEventFilter, run).

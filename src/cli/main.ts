@@ -8,6 +8,8 @@ import { applyConfigFile } from "./config.js";
 import { reportFailure } from "./errors.js";
 import { addExamples } from "./help.js";
 import { register as registerExplain } from "./commands/explain.js";
+import { register as registerDisasm } from "./commands/disasm.js";
+import { register as registerRun } from "./commands/run.js";
 import { register as registerTest } from "./commands/test.js";
 
 const program = new Command();
@@ -32,7 +34,9 @@ addExamples(program, [
 ]);
 
 // Subcommands register here (keep the list sorted):
+registerDisasm(program);
 registerExplain(program);
+registerRun(program);
 registerTest(program);
 
 try {

@@ -105,6 +105,11 @@ export class Cpu implements PlatformCpu {
   private inhibit = false;
   /** Set by an instruction: stop the run loop after it. */
   private stopReq = -1;
+  /** Single-step mode (traces): run() also returns after delivering an exception or interrupt, so every
+   *  step is exactly one instruction or one event delivery. */
+  stopAfterEvent = false;
+  /** Number of exception/interrupt deliveries so far (traces use it to notice one). */
+  deliveries = 0;
   /** A trap to deliver after the current instruction retires (INT3), or -1. */
   private trap = -1;
   // Fault being raised.
@@ -312,6 +317,7 @@ export class Cpu implements PlatformCpu {
             this.deliverEvent(v, -1, this.rip, 1);
             if (this.shutdown) return StopReason.TripleFault;
             if (this.cpl !== cpl) return StopReason.ModeChange;
+            if (this.stopAfterEvent) return StopReason.Budget;
           }
         }
       }
@@ -324,6 +330,7 @@ export class Cpu implements PlatformCpu {
         this.deliverFault();
         if (this.shutdown) return StopReason.TripleFault;
         if (this.cpl !== cpl) return StopReason.ModeChange;
+        if (this.stopAfterEvent) return StopReason.Budget;
         continue;
       }
       let retired: boolean;
@@ -334,6 +341,7 @@ export class Cpu implements PlatformCpu {
         this.deliverFault();
         if (this.shutdown) return StopReason.TripleFault;
         if (this.cpl !== cpl) return StopReason.ModeChange;
+        if (this.stopAfterEvent) return StopReason.Budget;
         continue;
       }
       if (retired) { left--; ev.instructions++; ev.cycles += CYCLES[ins.op]; }
@@ -833,6 +841,7 @@ export class Cpu implements PlatformCpu {
   private deliverEvent(vec: number, err: number, retRip: number, kind: number): void {
     const chain: FaultRecord[] = [];
     let v = vec, e = err, k = kind;
+    this.deliveries++;
     for (;;) {
       const rec: FaultRecord = { vector: v, errorCode: e >= 0 ? e : null, rip: this.rip };
       chain.push(rec);

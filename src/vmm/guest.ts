@@ -14,12 +14,10 @@ export const DEFAULT_LOAD = 0x100000;
 export const DEFAULT_MAX_INSNS = 1e10;
 
 /** `vpmu run` exit statuses besides the guest's own 0–255 (docs/guest-abi.md). */
-export const EXIT_USAGE = 2;
 export const EXIT_TRIPLE_FAULT = 100;
 export const EXIT_INSN_LIMIT = 101;
 export const EXIT_UD = 102;
 export const EXIT_INTERRUPTED = 103;
-export const EXIT_LOAD_ERROR = 104;
 
 export type StopKind = "exit" | "halted" | "triple-fault" | "ud" | "insn-limit" | "interrupted";
 
