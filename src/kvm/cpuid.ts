@@ -26,6 +26,8 @@ export const CPUID_1_EDX_APIC = 1 << 9;
 export const CPUID_1_EDX_DS = 1 << 21;
 export const CPUID_7_EBX_HLE = 1 << 4;
 export const CPUID_7_EBX_RTM = 1 << 11;
+/** CPUID.7.0:EDX[26] SPEC_CTRL (IBRS + IBPB: IA32_PRED_CMD exists); every preset's host has it. */
+export const CPUID_7_EDX_SPEC_CTRL = 1 << 26;
 /** CPUID.0AH:EDX[15] AnyThread deprecation — KVM sets it whenever it reports a PMU. */
 export const CPUID_0A_EDX_ANYTHREAD_DEPRECATED = 1 << 15;
 
@@ -49,7 +51,7 @@ export function supportedCpuid(host: HostPreset, cap: PmuCap, pdcm: boolean, peb
   return [
     { function: 0, index: 0, eax: 0xa, ...GENUINE_INTEL },
     { function: 1, index: 0, eax: signature >>> 0, ebx: 0, ecx: ecx1, edx: edx1 },
-    { function: 7, index: 0, eax: 0, ebx: ebx7, ecx: 0, edx: 0 },
+    { function: 7, index: 0, eax: 0, ebx: ebx7, ecx: 0, edx: CPUID_7_EDX_SPEC_CTRL >>> 0 },
     { function: 0xa, index: 0, ...a },
     { function: 0x80000000, index: 0, eax: 0x80000000, ebx: 0, ecx: 0, edx: 0 },
   ];

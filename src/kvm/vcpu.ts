@@ -21,7 +21,7 @@ import {
 } from "../pmu/msrs.js";
 import { KvmPmu } from "../pmu/pmu.js";
 import { EXIT_REASON, exitReasonName } from "../vmx/exit-reasons.js";
-import { CPUID_1_ECX_DTES64, CPUID_1_ECX_PDCM, CPUID_1_EDX_DS, CPUID_7_EBX_HLE, CPUID_7_EBX_RTM, lookupCpuid, type CpuidEntry } from "./cpuid.js";
+import { CPUID_7_EDX_SPEC_CTRL, CPUID_1_ECX_DTES64, CPUID_1_ECX_PDCM, CPUID_1_EDX_DS, CPUID_7_EBX_HLE, CPUID_7_EBX_RTM, lookupCpuid, type CpuidEntry } from "./cpuid.js";
 import type { Kvm, Vm } from "./kvm.js";
 import { Lapic } from "./lapic.js";
 
@@ -31,7 +31,6 @@ export const MSR_IA32_MISC_ENABLE_BTS_UNAVAIL = 1n << 11n;
 export const MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL = 1n << 12n;
 /** PRED_CMD_IBPB (bit 0); CPUID.7.0:EDX[26] (SPEC_CTRL: IBRS+IBPB) gates the MSR (guest_has_pred_cmd_msr). */
 export const PRED_CMD_IBPB = 1n;
-export const CPUID_7_EDX_SPEC_CTRL = 1 << 26;
 /** KVM_ENOSYS, returned in RAX for an unknown hypercall (uapi kvm_para.h). */
 const KVM_ENOSYS = 1000;
 

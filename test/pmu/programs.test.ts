@@ -1,0 +1,71 @@
+// Golden runs of programs/pmu/*.s on the small KVM through the library (what `vpmu run <header> prog.s`
+// prints: console, then "exit status: N"). VPMU_UPDATE=1 rewrites the .out files.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { assemble } from "../../src/asm/assemble.js";
+import { goldenPathFor, goldenText } from "../../src/golden/expected.js";
+import { parseHeader } from "../../src/golden/header.js";
+import { configureVcpu, type VpmuOptions } from "../../src/kvm/config.js";
+import { vcpuGuestConfig } from "../../src/kvm/vmm.js";
+import { Guest } from "../../src/vmm/guest.js";
+
+const DIR = resolve("programs/pmu");
+
+/** The vPMU options of a `; vpmu:` header (the subset these programs use). */
+export function headerOptions(args: readonly string[]): VpmuOptions {
+  const o: Record<string, unknown> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const v = args[i + 1];
+    switch (a) {
+      case "--host": o.host = v; i++; break;
+      case "--pmu": o.pmu = v; i++; break;
+      case "--kvm": o.kvm = v; i++; break;
+      case "--pmu-version": o.pmuVersion = Number(v); i++; break;
+      case "--gp": o.gp = Number(v); i++; break;
+      case "--gp-width": o.gpWidth = Number(v); i++; break;
+      case "--fixed": o.fixed = Number(v); i++; break;
+      case "--fixed-width": o.fixedWidth = Number(v); i++; break;
+      case "--perf-caps": o.perfCaps = BigInt(v!); i++; break;
+      case "--no-pdcm": o.noPdcm = true; break;
+      default: throw new Error(`unknown header option ${a}`);
+    }
+  }
+  return o as VpmuOptions;
+}
+
+export function runProgram(path: string): string {
+  const src = readFileSync(path, "utf8");
+  const h = parseHeader(src, path);
+  if (!h.ok) throw new Error(h.error);
+  const asm = assemble(src, {
+    file: path,
+    include: (name, from) => {
+      const f = join(dirname(from), name);
+      return existsSync(f) ? { file: f, text: readFileSync(f, "utf8") } : null;
+    },
+  });
+  if (!asm.ok) throw new Error(asm.diagnostics.map((d) => JSON.stringify(d)).join("\n"));
+  const cfg = configureVcpu(headerOptions(h.header?.args ?? []));
+  if ("error" in cfg) throw new Error(cfg.error);
+  const g = Guest.create(asm.bytes, asm.origin, { ...vcpuGuestConfig(cfg.vcpu), maxInsns: 1e9 });
+  if ("error" in g) throw new Error(g.error);
+  for (;;) {
+    const r = g.runChunk();
+    if (r) return goldenText(r.console, r.status);
+  }
+}
+
+describe("programs/pmu golden outputs", () => {
+  const files = readdirSync(DIR).filter((f) => f.endsWith(".s")).sort();
+  for (const f of files) {
+    it(f, () => {
+      const path = join(DIR, f);
+      const out = runProgram(path);
+      const golden = goldenPathFor(path);
+      if (process.env.VPMU_UPDATE === "1") writeFileSync(golden, out);
+      expect(out).toBe(readFileSync(golden, "utf8"));
+    });
+  }
+});
