@@ -40,6 +40,7 @@ export function makeGuest(src: string, opts: KvmOptions = {}, setup?: (v: Vcpu) 
   cpu.load(ORG, nasm(src));
   cpu.rip = ORG;
   cpu.set64(4, MEM - 0x1000, 0);
+  cpu.rsp0Lo = MEM; // the guest ABI's stand-in for TSS.RSP0 (src/vmm/guest.ts)
   const io = new Console();
   vcpu.attach(cpu, io);
   return { kvm, vcpu, cpu, io };
