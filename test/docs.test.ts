@@ -2,7 +2,8 @@
 // - a fenced block whose info string has `file=PATH` (```nasm file=programs/mine/hello.s) is written
 //   to PATH in the document's scratch directory before the document's commands run;
 // - a ```console block holds commands (`$ …`, run by bash in that directory with `vpmu` on PATH) each
-//   followed by its exact output (stdout and stderr together), compared byte for byte.
+//   followed by its exact output (stdout and stderr together, every line newline-terminated),
+//   compared byte for byte.
 // The scratch directory has programs/<area> linked to the repository's programs, so examples can use
 // the guest library and the shipped programs without writing into the repository.
 import { spawnSync } from "node:child_process";
@@ -41,7 +42,7 @@ interface Example {
 function commands(block: Block): Example[] {
   const out: Example[] = [];
   let cur: Example | null = null;
-  block.body.split("\n").forEach((l, k) => {
+  block.body.replace(/\n$/, "").split("\n").forEach((l, k) => {
     if (l.startsWith("$ ")) {
       if (cur) out.push(cur);
       cur = { command: l.slice(2), expected: "", line: block.line + 1 + k };
@@ -50,8 +51,6 @@ function commands(block: Block): Example[] {
     }
   });
   if (cur) out.push(cur);
-  // The block body ends with the newline before ``` — the last example has one "\n" too many.
-  for (const e of out) e.expected = e.expected.replace(/\n$/, "");
   return out;
 }
 
