@@ -62,10 +62,11 @@ function fitsSigned(v: bigint, bits: number): boolean {
   const lim = 1n << BigInt(bits - 1);
   return s >= -lim && s < lim;
 }
-/** Fits `bits` as either a signed or an unsigned number (NASM accepts both spellings). */
+/** NASM's bound for an n-bit field: -2^n <= v < 2^n (values outside only warn in NASM,
+ *  "-w+number-overflow"; vpmu rejects them). */
 function fitsEither(v: bigint, bits: number): boolean {
   const s = s64(v);
-  return s >= -(1n << BigInt(bits - 1)) && s < 1n << BigInt(bits);
+  return s >= -(1n << BigInt(bits)) && s < 1n << BigInt(bits);
 }
 
 interface Match {
@@ -77,6 +78,8 @@ interface Match {
   plusOp: RegInfo | null;
   imm: { op: ROp & { t: "imm" }; width: number } | null;
   rel: { op: ROp & { t: "imm" }; width: number } | null;
+  /** The size the row gives the memory operand (-1 for "m": no size). */
+  memSize: number;
 }
 
 export function encodeInstruction(mnemonic: string, opsIn: ROp[], mnTok: Token, env: EncodeEnv): EncodeResult {
@@ -97,9 +100,12 @@ export function encodeInstruction(mnemonic: string, opsIn: ROp[], mnTok: Token, 
     }
   }
   let best: Fail | null = null;
+  let sawNoSize = false;
   const fail = (f: Fail): void => {
+    if (f.rank === R_NOSIZE) sawNoSize = true;
     if (!best || f.rank > best.rank) best = f;
   };
+  const memSizes = new Set<number>();
   let chosen: number[] | null = null;
   let chosenLen = Infinity;
   const all: number[][] = [];
@@ -111,6 +117,13 @@ export function encodeInstruction(mnemonic: string, opsIn: ROp[], mnTok: Token, 
     const bytes = encode(m, env, fail);
     if (!bytes) continue;
     all.push(bytes);
+    memSizes.add(m.memSize);
+  }
+  // A memory operand without a size keyword is an error when the forms that fit disagree on its size
+  // (add [rax], 5; movzx eax, [rax]) — NASM: "operation size not specified".
+  const sizeless = ops.find((o) => o.t === "mem" && o.size === 0);
+  if (sizeless && all.length > 0 && (sawNoSize || memSizes.size > 1)) {
+    return { ok: false, tok: sizeless.tok, message: "operation size not specified (add byte/word/dword/qword)" };
   }
   if (all.length === 0) {
     const b = best as Fail | null;
@@ -137,11 +150,18 @@ const RM_KINDS: Readonly<Record<string, readonly number[]>> = {
 const FIXED_REG: Readonly<Record<string, [number, number]>> = {
   al: [0, 8], cl: [1, 8], dx: [2, 16], ax: [0, 16], eax: [0, 32], rax: [0, 64],
 };
+const HAS_BOTH_REL: ReadonlySet<string> = (() => {
+  const s = new Set<string>();
+  for (const [name, rows] of ROWS_BY_MNEMONIC) {
+    if (rows.some((r) => r.operands[0] === "rel8") && rows.some((r) => r.operands[0] === "rel32")) s.add(name);
+  }
+  return s;
+})();
 const VAR_KINDS = new Set<OperandKind>(["r16/32/64", "r16/32", "r16/64", "rm16/32/64", "rm16/64", "rAX"]);
 
 function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | null {
   let osize = row.osize ?? 0;
-  const m: Match = { row, osize: 0, regOp: null, rmOp: null, plusOp: null, imm: null, rel: null };
+  const m: Match = { row, osize: 0, regOp: null, rmOp: null, plusOp: null, imm: null, rel: null, memSize: -1 };
   let sizeTok: Token | null = null;
   let sizeFrom = "";
   const setSize = (s: number, op: ROp): boolean => {
@@ -200,7 +220,16 @@ function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | nul
       } else return shape();
       m.rmOp = op;
     } else if (kind === "m") {
+      // NASM: lea takes a memory operand of any size; lidt/clflush take none ("mismatch in operand sizes").
+      if (op.t === "imm" && !op.jump && op.size === 0 && row.mnemonic === "lea") {
+        m.rmOp = { t: "mem", size: 0, base: null, index: null, scale: 1, disp: op.v, dispReloc: op.reloc, dispUnknown: op.unknown, ripRel: false, dispSize: 0, addr32: false, tok: op.tok };
+        continue;
+      }
       if (op.t !== "mem") return shape();
+      if (op.size !== 0 && row.mnemonic !== "lea") {
+        fail({ rank: R_SIZE, tok: op.tok, message: `operand size mismatch: '${row.mnemonic}' takes a memory operand without a size` });
+        return null;
+      }
       m.rmOp = op;
     } else if (kind === "cr") {
       if (op.t !== "reg" || op.reg.cls !== "cr") return shape();
@@ -217,6 +246,8 @@ function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | nul
       if (op.t !== "imm" || op.size !== 0) return shape();
       if (kind === "rel8" && op.jump === "near") return shape();
       if (kind === "rel32" && op.jump === "short") return shape();
+      // NASM takes `short`/`near` only where both forms exist (jmp, jcc), not on loop/jrcxz/call short.
+      if (op.jump && !HAS_BOTH_REL.has(row.mnemonic)) return shape();
       m.rel = { op, width: kind === "rel8" ? 1 : 4 };
     } else {
       // Immediates.
@@ -224,11 +255,20 @@ function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | nul
       m.imm = { op, width: 0 };
     }
   }
-  if (variable && osize === 0) {
-    // A size keyword on the immediate can give the size (`mov [rax], dword 5`, `push word 5`).
+  if (osize === 0 && row.default64) {
+    // Default 64-bit operand size (push/pop/call/jmp/ret); `push word 5` is the 66 form; a memory
+    // operand without a size is ambiguous for push/pop (16 or 64), as NASM says.
     const imm = m.imm?.op;
-    if (imm && imm.size >= 16) osize = row.default64 && imm.size > 16 ? 64 : imm.size;
-    else if (row.default64) osize = 64;
+    if (imm && imm.size === 16) osize = 16;
+    else if (variable && m.rmOp?.t === "mem") {
+      fail({ rank: R_NOSIZE, tok: m.rmOp.tok, message: "operation size not specified (add word or qword)" });
+      return null;
+    } else osize = 64;
+  }
+  if (variable && osize === 0) {
+    // A size keyword on the immediate can give the size (`mov [rax], dword 5`).
+    const imm = m.imm?.op;
+    if (imm && imm.size >= 16) osize = imm.size;
     else {
       fail({ rank: R_NOSIZE, tok: (m.rmOp ?? ops[0]).tok, message: "operation size not specified (add byte/word/dword/qword)" });
       return null;
@@ -239,10 +279,29 @@ function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | nul
     return null;
   }
   m.osize = osize;
+  if (m.rmOp?.t === "mem") {
+    const kind = row.operands[ops.indexOf(m.rmOp)];
+    const rk = RM_KINDS[kind];
+    m.memSize = !rk ? -1 : rk.length === 1 ? rk[0] : osize;
+  }
   // Immediate width and range, now that the operand size is known.
   if (m.imm) {
     const kind = row.operands[ops.indexOf(m.imm.op)];
     const op = m.imm.op;
+    // A size keyword on an immediate must be the operand size; only mov r/m64, imm32 and push imm32
+    // take a dword immediate for a 64-bit operation (NASM insns.dat).
+    if (op.size !== 0 && kind !== "imm8" && op.size !== (osize || 8)) {
+      const dwordFor64 = osize === 64 && op.size === 32 && (row.mnemonic === "mov" || row.default64 === true);
+      const byteFor8s = kind === "imm8s" && op.size === 8;
+      if (!dwordFor64 && !byteFor8s) {
+        fail({ rank: R_SIZE, tok: op.tok, message: `operand size mismatch: the immediate is ${sizeName(op.size)}, the operation ${sizeName(osize || 8)}` });
+        return null;
+      }
+    }
+    if (kind === "imm8" && op.size !== 0 && op.size !== 8) {
+      fail({ rank: R_SIZE, tok: op.tok, message: `operand size mismatch: the immediate is ${sizeName(op.size)}, expected 8-bit` });
+      return null;
+    }
     let width: number;
     let ok: boolean;
     switch (kind) {
@@ -254,7 +313,8 @@ function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | nul
       case "imm8s": {
         width = 1;
         if (op.reloc || (op.strict && op.size !== 8)) return shapeFail(fail, op);
-        const bits = osize || 8;
+        // push imm8 is sign-extended to 64 bits but NASM checks it as a 32-bit value (push 0xffffffff = 6A FF).
+        const bits = row.default64 && osize === 64 ? 32 : osize || 8;
         // The value as the operand-size number must be a sign-extended byte (NASM: sbyte match).
         const asOp = bits === 64 ? s64(op.v) : BigInt.asIntN(bits, op.v);
         ok = fitsEither(op.v, bits) && asOp >= -128n && asOp <= 127n;
@@ -306,7 +366,7 @@ function encode(m: Match, env: EncodeEnv, fail: (f: Fail) => void): number[] | n
     if (r.highByte) highByte = tok ?? highByte;
   };
   if (row.prefix) out.push(row.prefix);
-  const sized = row.operands.some((k) => VAR_KINDS.has(k)) || row.osize !== undefined;
+  const sized = row.operands.some((k) => VAR_KINDS.has(k)) || row.osize !== undefined || (row.default64 === true && m.osize === 16);
   if (sized && m.osize === 16) out.push(0x66);
   if (sized && m.osize === 64 && !row.default64) rex |= 0x48;
   // ModRM.

@@ -41,8 +41,9 @@ export const REGISTERS: ReadonlyMap<string, RegInfo> = (() => {
     add(`r${i}b`, i, 8);
     add(`r${i}l`, i, 8);
   }
-  // Control registers that exist in 64-bit mode (SDM Vol. 3 §2.5): CR0, CR2, CR3, CR4, CR8.
-  for (const n of [0, 2, 3, 4, 8]) {
+  // Control registers: only CR0, CR2, CR3, CR4, CR8 exist in 64-bit mode (SDM Vol. 3 §2.5), but NASM
+  // encodes cr0..cr15 (the others #UD when executed), so the assembler accepts them all.
+  for (let n = 0; n < 16; n++) {
     m.set(`cr${n}`, { name: `cr${n}`, num: n, size: 64, cls: "cr", needsRex: false, highByte: false });
   }
   return m;

@@ -23,7 +23,8 @@
  *       m                                         memory only, any size (lea, lidt, clflush)
  *       r64rm                                     a 64-bit register in ModRM.rm (mov to/from CRn: the
  *                                                 mod bits are ignored and treated as 11, SDM MOV CR)
- *       cr                                        control register number in ModRM.reg (REX.R → cr8)
+ *       cr                                        control register number in ModRM.reg (REX.R → cr8..15;
+ *                                                 only cr0/2/3/4/8 exist, the others #UD at run time)
  *       imm8        8-bit immediate, not extended (port, shift count, ret's imm16 is imm16)
  *       imm8s       8-bit immediate sign-extended to the operand size
  *       imm16 imm32 imm64                         immediate of that exact width
@@ -40,7 +41,9 @@
  *                       cwd/cdq/cqo, in/out ax/eax, movsxd, iretq, mov r64 imm64). Rows whose
  *                       size is 8 (rm8 …) ignore 66/REX.W.
  *       A row with "…/32" kinds but no 64 (r16/32) never matches with REX.W; the 64-bit form is
- *       the separate osize:64 row (B8+r: imm32 without REX.W, imm64 with it).
+ *       the separate osize:64 row (B8+r: imm32 without REX.W, imm64 with it). Likewise a row with
+ *       fixed kinds and osize:64 (movzx r64, rm16) is the REX.W form of the row before it.
+ *       push imm (6A/68) is default64: imm8s/imm32 are sign-extended to 64 bits (66 → 16).
  *   prefix    a mandatory prefix byte before REX/opcode (pause = F3 90).
  *   decode    false = an encoder-only spelling of another row's bytes (test r, rm = 85 /r with the
  *             operands swapped; xchg r, rAX = 90+r). The decoder must skip these rows.
@@ -101,11 +104,12 @@ function aluRows(): Row[] {
       { mnemonic: m, opcode: [b + 1], modrm: "r", operands: ["rm16/32/64", "r16/32/64"] },
       { mnemonic: m, opcode: [b + 2], modrm: "r", operands: ["r8", "rm8"] },
       { mnemonic: m, opcode: [b + 3], modrm: "r", operands: ["r16/32/64", "rm16/32/64"] },
+      // 83 /n before the accumulator form: on a tie (add ax, 5: 66 83 C0 05 vs 66 05 05 00) NASM picks 83.
+      { mnemonic: m, opcode: [0x83], modrm: n as 0, operands: ["rm16/32/64", "imm8s"] },
       { mnemonic: m, opcode: [b + 4], operands: ["al", "imm8"] },
       { mnemonic: m, opcode: [b + 5], operands: ["rAX", "imm16/32"] },
       { mnemonic: m, opcode: [0x80], modrm: n as 0, operands: ["rm8", "imm8"] },
       { mnemonic: m, opcode: [0x81], modrm: n as 0, operands: ["rm16/32/64", "imm16/32"] },
-      { mnemonic: m, opcode: [0x83], modrm: n as 0, operands: ["rm16/32/64", "imm8s"] },
     );
   }
   return rows;
@@ -187,9 +191,11 @@ const FIXED_ROWS: readonly Row[] = [
   { mnemonic: "mov", opcode: [0x0f, 0x22], modrm: "r", operands: ["cr", "r64rm"] },
 
   { mnemonic: "movzx", opcode: [0x0f, 0xb6], modrm: "r", operands: ["r16/32/64", "rm8"] },
-  { mnemonic: "movzx", opcode: [0x0f, 0xb7], modrm: "r", operands: ["r16/32/64", "rm16"] },
+  { mnemonic: "movzx", opcode: [0x0f, 0xb7], modrm: "r", operands: ["r32", "rm16"] },
+  { mnemonic: "movzx", opcode: [0x0f, 0xb7], modrm: "r", operands: ["r64", "rm16"], osize: 64 },
   { mnemonic: "movsx", opcode: [0x0f, 0xbe], modrm: "r", operands: ["r16/32/64", "rm8"] },
-  { mnemonic: "movsx", opcode: [0x0f, 0xbf], modrm: "r", operands: ["r16/32/64", "rm16"] },
+  { mnemonic: "movsx", opcode: [0x0f, 0xbf], modrm: "r", operands: ["r32", "rm16"] },
+  { mnemonic: "movsx", opcode: [0x0f, 0xbf], modrm: "r", operands: ["r64", "rm16"], osize: 64 },
   { mnemonic: "movsxd", opcode: [0x63], modrm: "r", operands: ["r64", "rm32"], osize: 64 },
 
   { mnemonic: "lea", opcode: [0x8d], modrm: "r", operands: ["r16/32/64", "m"] },
@@ -205,10 +211,11 @@ const FIXED_ROWS: readonly Row[] = [
   { mnemonic: "nop", opcode: [0x90], operands: [] },
   { mnemonic: "xchg", opcode: [0x90], plusReg: true, operands: ["rAX", "r16/32/64"] },
   { mnemonic: "xchg", opcode: [0x90], plusReg: true, operands: ["r16/32/64", "rAX"], decode: false },
-  { mnemonic: "xchg", opcode: [0x86], modrm: "r", operands: ["rm8", "r8"] },
+  // NASM encodes xchg reg, reg with the first operand in ModRM.reg (xchg ecx, edx = 87 CA).
   { mnemonic: "xchg", opcode: [0x86], modrm: "r", operands: ["r8", "rm8"], decode: false },
-  { mnemonic: "xchg", opcode: [0x87], modrm: "r", operands: ["rm16/32/64", "r16/32/64"] },
+  { mnemonic: "xchg", opcode: [0x86], modrm: "r", operands: ["rm8", "r8"] },
   { mnemonic: "xchg", opcode: [0x87], modrm: "r", operands: ["r16/32/64", "rm16/32/64"], decode: false },
+  { mnemonic: "xchg", opcode: [0x87], modrm: "r", operands: ["rm16/32/64", "r16/32/64"] },
   { mnemonic: "nop", opcode: [0x0f, 0x1f], modrm: 0, operands: ["rm16/32/64"] },
 
   { mnemonic: "push", opcode: [0x50], plusReg: true, operands: ["r16/64"], default64: true },
