@@ -71,3 +71,4 @@ export { checkAfterLoad, checkAfterPut, checkNotCounting, checkGuestReachable, r
 export type { Violation, Invariant } from "./check/isolation.js";
 export { checkNativeRead, formatLeak } from "./check/leaks.js";
 export type { LeakRecord } from "./check/leaks.js";
+export { formatExit, formatExitLog, formatRunTrace, runDocument } from "./vmx/report.js";

@@ -8,11 +8,14 @@ import { usageError } from "./errors.js";
 import { readText } from "./files.js";
 import { choiceOption, countOption, msrAssignmentOption, unsignedOption } from "./options.js";
 
+/** Commander keys of the machine options (any of them given ⇒ run on the KVM model, not the bare platform). */
+export const MACHINE_OPTION_KEYS = ["host", "pmu", "kvm", "pmuVersion", "gp", "gpWidth", "fixed", "fixedWidth", "perfCaps", "hostActivity", "hostMsr"] as const;
+
 export function addMachineOptions(cmd: Command): Command {
   return cmd
-    .option("--host <preset>", `host CPU preset: ${HOST_PRESET_IDS.join(", ")}`, choiceOption("--host", HOST_PRESET_IDS), "spr")
-    .option("--pmu <mode>", "legacy (perf-backed), mediated, or off", choiceOption("--pmu", ["legacy", "mediated", "off"] as const), "legacy")
-    .option("--kvm <state|file>", "KVM code state (legacy, base, v4, fix) or an intercept policy file (.json)", "base")
+    .option("--host <preset>", `host CPU preset: ${HOST_PRESET_IDS.join(", ")} (default spr)`, choiceOption("--host", HOST_PRESET_IDS))
+    .option("--pmu <mode>", "legacy (perf-backed, the default), mediated, or off", choiceOption("--pmu", ["legacy", "mediated", "off"] as const))
+    .option("--kvm <state|file>", "KVM code state for --pmu mediated (base, v4, fix; default base) or an intercept policy file (.json)")
     .option("--pmu-version <n>", "guest CPUID.0AH version", countOption("--pmu-version", 0, 255))
     .option("--gp <n>", "guest GP counters", countOption("--gp", 0, 255))
     .option("--gp-width <bits>", "guest GP counter width", countOption("--gp-width", 0, 255))
@@ -20,7 +23,7 @@ export function addMachineOptions(cmd: Command): Command {
     .option("--fixed-width <bits>", "guest fixed counter width", countOption("--fixed-width", 0, 255))
     .option("--perf-caps <value>", "guest IA32_PERF_CAPABILITIES (host-initiated write)", unsignedOption("--perf-caps"))
     .option("--no-pdcm", "clear CPUID.1:ECX.PDCM (no PERF_CAPABILITIES)")
-    .option("--host-activity <name>", `host perf activity: ${HOST_ACTIVITIES.map((a) => a.id).join(", ")}`, "idle")
+    .option("--host-activity <name>", `host perf activity: ${HOST_ACTIVITIES.map((a) => a.id).join(", ")} (default idle)`)
     .option("--host-msr <msr=value>", "hardware holds this host-owned value before the first entry (repeatable)", msrAssignmentOption("--host-msr"));
 }
 

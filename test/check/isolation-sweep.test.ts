@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { HOST_PRESETS } from "../../src/host/presets.js";
 import { nasmFile, ROOT, setupGuest, type GuestModel } from "../vmx/guest.js";
 
-const image = nasmFile(ROOT + "programs/mediated/count-loop-all.s");
+const image = nasmFile(ROOT + "programs/mediated/count-legacy.s");
 const H = 0x8899aabb11223344n;
 
 describe("isolation invariants I-1..I-4 over presets × guest models × code states", () => {

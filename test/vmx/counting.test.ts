@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { exitSummary, nasmFile, ROOT, setupGuest, type GuestModel } from "./guest.js";
 
-const image = nasmFile(ROOT + "programs/mediated/count-loop-all.s");
+const image = nasmFile(ROOT + "programs/mediated/count-legacy.s");
 
 function run(m: GuestModel) {
   const g = setupGuest(image, m);

@@ -9,6 +9,8 @@ import { assemble, formatDiagnostic, Guest, Tracer, DEFAULT_LOAD, DEFAULT_MAX_IN
 import { CliError, EXIT_USAGE, usageError } from "../errors.js";
 import { readBytes, readText } from "../files.js";
 import { addExamples } from "../help.js";
+import { addMachineOptions, machineOptions, MACHINE_OPTION_KEYS } from "../machine-options.js";
+import { createMachine, formatLeak, formatRunTrace, runDocument, vcpuGuestConfig, type Machine, type MachineOptions } from "../../index.js";
 
 /** Everything `vpmu run` needs, after option parsing. */
 export interface RunConfig {
@@ -17,6 +19,11 @@ export interface RunConfig {
   memSize: number;
   maxInsns: number;
   trace: boolean;
+  /** KVM/vPMU/VMX machine (any of --host, --pmu, --kvm, the guest model, --host-msr, --exits, --json);
+   *  null = the bare platform. */
+  machine: MachineOptions | null;
+  exits: boolean;
+  json: boolean;
 }
 
 /** A size: decimal or 0x-hex bytes, or with a K/M/G suffix (binary units). */
@@ -71,7 +78,10 @@ export function register(program: Command): void {
     .option("--load <addr>", "load address of a .bin image (sources load at their org)", "0x100000")
     .option("--mem <size>", "guest RAM size (e.g. 16M)", "16M")
     .option("--max-insns <n>", "stop after this many retired instructions", String(DEFAULT_MAX_INSNS))
-    .option("--trace", "print one line per instruction on stderr (address, symbol, bytes, disassembly, registers changed)")
+    .option("--trace", "print one line per instruction on stderr (address, symbol, bytes, disassembly, registers changed)");
+  addMachineOptions(cmd)
+    .option("--exits", "after the console, one line per VM exit (kvm_exit style), the context switches and any host->guest leaks")
+    .option("--json", "print one JSON document: console, exit status, exits, final counters, leaks")
     .action(async (file: string, o: Record<string, string | boolean | undefined>) => {
       const max = Number(String(o.maxInsns).replace(/_/g, ""));
       if (!Number.isSafeInteger(max) || max < 1) throw usageError(`--max-insns ${o.maxInsns}: expected a positive integer`);
@@ -81,9 +91,18 @@ export function register(program: Command): void {
         memSize: parseSize("--mem", String(o.mem ?? DEFAULT_MEM)),
         maxInsns: max,
         trace: o.trace === true,
+        exits: o.exits === true,
+        json: o.json === true,
+        machine: o.exits === true || o.json === true || o.pdcm === false || MACHINE_OPTION_KEYS.some((k) => o[k] !== undefined) ? machineOptions(o) : null,
       };
-      const result = await runFile(cfg);
-      process.stdout.write(Buffer.from(result.console, "latin1"));
+      const { result, machine } = await runMachine(cfg);
+      if (cfg.json && machine) {
+        process.stdout.write(JSON.stringify(runDocument(result, machine.vcpu, machine.layer), null, 2) + "\n");
+      } else {
+        process.stdout.write(Buffer.from(result.console, "latin1"));
+        if (cfg.exits && machine) process.stdout.write(formatRunTrace(machine.vcpu, machine.layer));
+        else if (machine) for (const l of machine.layer.leaks) process.stderr.write(`vpmu: ${formatLeak(l)}\n`);
+      }
       if (result.stop !== "exit" && result.stop !== "halted") process.stderr.write(`vpmu: ${result.report}\n`);
       process.exitCode = result.status;
     });
@@ -94,10 +113,19 @@ export function register(program: Command): void {
   ]);
 }
 
+/** runFile on the KVM machine the options describe (or the bare platform), returning the machine too. */
+export async function runMachine(cfg: RunConfig): Promise<{ result: RunResult; machine: Machine | null }> {
+  if (cfg.machine === null) return { result: await runFile(cfg), machine: null };
+  const m = createMachine(cfg.machine);
+  if (!m.ok) throw usageError(m.error);
+  const result = await runFile(cfg, { ...guestConfig(cfg), ...vcpuGuestConfig(m.machine.vcpu) });
+  return { result, machine: m.machine };
+}
+
 /** Load, run in chunks (so Ctrl-C is noticed between them), and return the result. */
-export async function runFile(cfg: RunConfig): Promise<RunResult> {
+export async function runFile(cfg: RunConfig, config: GuestConfig = guestConfig(cfg)): Promise<RunResult> {
   const img = loadImage(cfg.file, cfg.load);
-  const g = Guest.create(img.bytes, img.origin, guestConfig(cfg));
+  const g = Guest.create(img.bytes, img.origin, config);
   if ("error" in g) throw usageError(`${cfg.file}: ${g.error}`);
   let interrupted = false;
   const onInt = () => { interrupted = true; };

@@ -1,0 +1,100 @@
+/**
+ * What `vpmu run --exits` and `--json` show of a run: one line per VM exit in the spirit of the
+ * kvm_exit / kvm_msr trace events (reason and name, RIP, instruction length, MSR/ECX/port and value,
+ * how KVM completed it), the leak records, and a JSON document with the console, exit status, exits,
+ * final counters (guest view and hardware with owners) and leaks. Console output exits (port 0xE9, one
+ * per character) are folded into one line per run of consecutive characters.
+ */
+import type { ExitRecord, Vcpu } from "../kvm/vcpu.js";
+import { formatLeak } from "../check/leaks.js";
+import { msrName } from "../check/msr-name.js";
+import type { VmxLayer } from "./vmx-layer.js";
+
+const hex = (v: number | bigint): string => "0x" + v.toString(16);
+const CONSOLE_PORT = 0xe9;
+
+function isConsole(e: ExitRecord): boolean {
+  return e.port === CONSOLE_PORT && e.in === false;
+}
+
+/** One exit as a line: `exit MSR_READ(31) rip=0x100123 len=2 msr=0x329 MSR_PERF_METRICS (0x329) -> #GP`. */
+export function formatExit(e: ExitRecord): string {
+  const head = `exit ${e.name}(${e.reason}) rip=${hex(e.rip)} len=${e.length}`;
+  let detail = "";
+  if (e.msr !== undefined) detail = ` msr=${msrName(e.msr)}` + (e.value !== undefined ? ` ${e.write ? "value" : "result"}=${hex(e.value)}` : "");
+  else if (e.name === "RDPMC" && e.ecx !== undefined) detail = ` ecx=${hex(e.ecx)}` + (e.value !== undefined ? ` result=${hex(e.value)}` : "");
+  else if (e.port !== undefined) detail = ` port=${hex(e.port)} ${e.in ? "in" : "out"} size=${e.size}` + (e.value !== undefined ? ` value=${hex(e.value)}` : "");
+  else if (e.fn !== undefined) detail = ` eax=${hex(e.fn)} ecx=${hex(e.ecx ?? 0)}`;
+  const outcome = e.outcome === "#GP" ? "#GP injected, rip unchanged" : e.outcome === "ok" ? "skip (rip += len)" : e.outcome;
+  return `${head}${detail} -> ${outcome}${e.why ? ` (${e.why})` : ""}`;
+}
+
+/** The exit log as lines, console characters folded: `exit IO_INSTRUCTION(30) port=0xe9 out ×12 (console)`. */
+export function formatExitLog(exits: readonly ExitRecord[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < exits.length; i++) {
+    const e = exits[i];
+    if (!isConsole(e)) {
+      out.push(formatExit(e));
+      continue;
+    }
+    let j = i;
+    while (j + 1 < exits.length && isConsole(exits[j + 1])) j++;
+    out.push(`exit ${e.name}(${e.reason}) port=${hex(CONSOLE_PORT)} out ×${j - i + 1} (console)`);
+    i = j;
+  }
+  return out;
+}
+
+/** The text block `--exits` appends after the guest console. */
+export function formatRunTrace(vcpu: Vcpu, layer: VmxLayer): string {
+  const lines = [`--- vm exits: ${vcpu.exits.length} (policy ${layer.plan.policy}, ${layer.isMediated ? "mediated" : "not mediated"}) ---`];
+  lines.push(...formatExitLog(vcpu.exits));
+  if (layer.isMediated) lines.push(`--- mediated context switch: ${layer.sw.loads} loads, ${layer.sw.puts} puts, ${layer.fastpathExits} fastpath exits ---`);
+  lines.push(`--- host->guest leaks: ${layer.leaks.length} ---`);
+  for (const l of layer.leaks) lines.push(formatLeak(l));
+  return lines.join("\n") + "\n";
+}
+
+/** JSON-ready run document (BigInts as hex strings). */
+export function runDocument(run: { console: string; status: number; stop: string; report: string }, vcpu: Vcpu, layer: VmxLayer): Record<string, unknown> {
+  const pmu = vcpu.pmu;
+  const phys = layer.phys;
+  const hw: Record<string, { value: string; owner: string; source: string }> = {};
+  for (const msr of phys.msrIndexes()) {
+    const o = phys.owner(msr);
+    hw[msrName(msr)] = { value: hex(phys.rdmsr(msr) as bigint), owner: o.owner, source: o.source };
+  }
+  return {
+    console: run.console,
+    status: run.status,
+    stop: run.stop,
+    report: run.report,
+    policy: layer.plan.policy,
+    codeState: layer.plan.codeState,
+    mediated: layer.isMediated,
+    exits: vcpu.exits.map((e) => ({
+      reason: e.reason,
+      name: e.name,
+      rip: hex(e.rip),
+      length: e.length,
+      ...(e.msr !== undefined ? { msr: hex(e.msr) } : {}),
+      ...(e.ecx !== undefined ? { ecx: hex(e.ecx) } : {}),
+      ...(e.port !== undefined ? { port: hex(e.port), in: e.in, size: e.size } : {}),
+      ...(e.value !== undefined ? { value: hex(e.value) } : {}),
+      outcome: e.outcome,
+      ...(e.why !== undefined ? { why: e.why } : {}),
+    })),
+    counters: {
+      gp: pmu.gp.map((p) => ({ counter: hex(BigInt(p.counter)), eventsel: hex(p.eventsel) })),
+      fixed: pmu.fixed.map((p) => hex(BigInt(p.counter))),
+      fixedCtrCtrl: hex(pmu.fixedCtrCtrl),
+      globalCtrl: hex(pmu.globalCtrl),
+      globalStatus: hex(pmu.globalStatus),
+      perfMetrics: hex(pmu.perfMetrics),
+    },
+    hardware: hw,
+    contextSwitch: { loads: layer.sw.loads, puts: layer.sw.puts, fastpathExits: layer.fastpathExits },
+    leaks: layer.leaks.map((l) => ({ register: l.register, path: l.path, rip: hex(l.rip), value: hex(l.value), owner: l.owner, source: l.source, rule: l.rule })),
+  };
+}
