@@ -1,0 +1,235 @@
+// `vpmu sweep [programs…]`: run the isolation checker over a matrix of configurations (or random probes
+// with --fuzz) on worker threads, and print the findings grouped into the conditions that explain them.
+// Library: sweep.* in src/sweep (matrix, probes, runs, grouping); this file does files, threads, output.
+import { availableParallelism } from "node:os";
+import { dirname, resolve } from "node:path";
+import { Worker } from "node:worker_threads";
+import type { Command } from "commander";
+import { assemble, formatDiagnostic, parsePolicyFile, sweep, type InterceptPolicy } from "../../index.js";
+import { ProgressLine } from "../colour.js";
+import { CliError, EXIT_FAILURE, EXIT_INTERNAL, usageError } from "../errors.js";
+import { readBytes, readText } from "../files.js";
+import { addExamples } from "../help.js";
+import { countOption } from "../options.js";
+import { existsSync, readFileSync } from "node:fs";
+
+interface SweepOptions {
+  matrix?: string;
+  hosts?: string[];
+  pmu?: string[];
+  kvm?: string[];
+  versions?: string[];
+  gp?: string[];
+  gpWidth?: string[];
+  fixed?: string[];
+  fixedWidth?: string[];
+  caps?: string[];
+  activity?: string[];
+  vmwareBackdoor?: string[];
+  probes: boolean;
+  fuzz?: boolean;
+  seed: number;
+  runs: number;
+  fuzzPrograms: number;
+  shard?: string;
+  jobs?: number;
+  json?: boolean;
+}
+
+const list = (text: string): string[] => text.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+
+/** Policy files named on the kvm axis (entries ending in .json), read and parsed; the axis keeps names. */
+function loadPolicies(entries: readonly string[], base: string): { names: string[]; files: { file: string; text: string; policy: InterceptPolicy }[] } {
+  const names: string[] = [];
+  const files: { file: string; text: string; policy: InterceptPolicy }[] = [];
+  for (const e of entries) {
+    if (!e.endsWith(".json")) {
+      names.push(e);
+      continue;
+    }
+    const path = resolve(base, e);
+    const text = readText(path, "policy file");
+    const p = parsePolicyFile(e, text);
+    if (!p.ok) throw usageError(p.error);
+    if (!files.some((f) => f.policy.id === p.policy.id)) files.push({ file: e, text, policy: p.policy });
+    names.push(p.policy.id);
+  }
+  return { names, files };
+}
+
+/** The matrix from --matrix and the axis options (options win over the file). */
+function buildMatrix(o: SweepOptions): { matrix: sweep.SweepMatrix; policies: { file: string; text: string; policy: InterceptPolicy }[] } {
+  let base = sweep.DEFAULT_MATRIX;
+  const policies: { file: string; text: string; policy: InterceptPolicy }[] = [];
+  const addPolicies = (ps: typeof policies) => {
+    for (const p of ps) if (!policies.some((q) => q.policy.id === p.policy.id)) policies.push(p);
+  };
+  if (o.matrix !== undefined) {
+    const text = readText(o.matrix, "matrix file");
+    let doc: Record<string, unknown>;
+    try {
+      doc = JSON.parse(text) as Record<string, unknown>;
+    } catch (e) {
+      throw usageError(`${o.matrix}: not valid JSON (${(e as Error).message})`);
+    }
+    if (typeof doc === "object" && doc !== null && Array.isArray(doc.kvm) && doc.kvm.every((k) => typeof k === "string")) {
+      const lp = loadPolicies(doc.kvm as string[], dirname(resolve(o.matrix)));
+      addPolicies(lp.files);
+      doc = { ...doc, kvm: lp.names };
+    }
+    const m = sweep.withAxes(base, doc, policies.map((p) => p.policy.id), `${o.matrix}: `);
+    if (!m.ok) throw usageError(m.error);
+    base = m.matrix;
+  }
+  const axes: Record<string, unknown> = {};
+  if (o.hosts) axes.hosts = o.hosts;
+  if (o.pmu) axes.pmu = o.pmu;
+  if (o.kvm) {
+    const lp = loadPolicies(o.kvm, process.cwd());
+    addPolicies(lp.files);
+    axes.kvm = lp.names;
+  }
+  if (o.versions) axes.versions = o.versions.map((v) => (/^[0-9]+$/.test(v) ? Number(v) : v));
+  if (o.gp) axes.gp = o.gp;
+  if (o.gpWidth) axes.gpWidth = o.gpWidth;
+  if (o.fixed) axes.fixed = o.fixed;
+  if (o.fixedWidth) axes.fixedWidth = o.fixedWidth;
+  if (o.caps) axes.caps = o.caps;
+  if (o.activity) axes.activity = o.activity;
+  if (o.vmwareBackdoor) axes.vmwareBackdoor = o.vmwareBackdoor.map((v) => (v === "on" || v === "true" ? true : v === "off" || v === "false" ? false : v));
+  const m = sweep.withAxes(base, axes, policies.map((p) => p.policy.id), "option --");
+  if (!m.ok) throw usageError(m.error.replace(/^option --(\w+)/, (_, k: string) => `option --${k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`));
+  return { matrix: m.matrix, policies };
+}
+
+/** A user's program: assembled here (includes relative to the including file) or read as a flat binary. */
+function loadProgram(file: string): sweep.ProgramSpec {
+  if (/\.(bin|img)$/i.test(file)) return { kind: "user", name: file, bytes: readBytes(file, "guest image"), origin: 0x100000, memSize: 16 << 20 };
+  const text = readText(file, "guest source");
+  const r = assemble(text, {
+    file,
+    include: (name, from) => {
+      const p = resolve(dirname(from), name);
+      return existsSync(p) ? { file: p, text: readFileSync(p, "utf8") } : null;
+    },
+  });
+  if (!r.ok) throw new CliError(`${r.diagnostics.map((d) => formatDiagnostic(d)).join("\n")}\n${file}: assembly failed`);
+  return { kind: "user", name: file, bytes: r.bytes, origin: r.origin, memSize: 16 << 20 };
+}
+
+/** Run jobs on `threads` worker threads (in-process when 1); records come back in job order. */
+async function runParallel(jobs: sweep.Job[], specs: sweep.ProgramSpec[], policies: { file: string; text: string; policy: InterceptPolicy }[], threads: number, progress: ProgressLine): Promise<sweep.RunRecord[]> {
+  const total = jobs.length;
+  const show = (done: number) => progress.update(`vpmu sweep: ${done}/${total} runs`);
+  if (threads <= 1 || total < 64) {
+    const table = new Map(policies.map((p) => [p.policy.id, p.policy] as const));
+    return sweep.runJobs(jobs, new sweep.ProgramLoader(specs), table, (d) => { if (d % 50 === 0) show(d); });
+  }
+  const chunk = 48;
+  const chunks: sweep.Job[][] = [];
+  for (let i = 0; i < jobs.length; i += chunk) chunks.push(jobs.slice(i, i + chunk));
+  const results: sweep.RunRecord[][] = new Array(chunks.length);
+  let next = 0;
+  let done = 0;
+  const workerUrl = new URL("../sweep-worker.js", import.meta.url);
+  const workers = Array.from({ length: Math.min(threads, chunks.length) }, () => new Worker(workerUrl));
+  try {
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolveAll, rejectAll) => {
+            w.postMessage({ type: "init", specs, policies: policies.map((p) => ({ file: p.file, text: p.text })) });
+            const send = () => {
+              if (next >= chunks.length) return resolveAll();
+              const id = next++;
+              w.postMessage({ type: "jobs", id, jobs: chunks[id] });
+            };
+            w.on("message", (m: { id: number; records?: sweep.RunRecord[]; error?: string }) => {
+              if (m.error !== undefined) return rejectAll(new CliError(`internal error in a sweep worker: ${m.error.split("\n")[0]}`, EXIT_INTERNAL));
+              results[m.id] = m.records!;
+              done += m.records!.length;
+              show(done);
+              send();
+            });
+            w.on("error", (e) => rejectAll(e));
+            send();
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results.flat();
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("sweep")
+    .description("run probe programs over a matrix of configurations and report every host↔guest leak, grouped into the conditions that explain it")
+    .argument("[programs...]", "guest programs (.s or .bin) to run beside the built-in probes")
+    .option("--matrix <file>", "JSON matrix: any of hosts, pmu, kvm, versions, gp, gpWidth, fixed, fixedWidth, caps, activity, vmwareBackdoor")
+    .option("--hosts <list>", "host presets, comma-separated (default skx,icx,spr,gnr)", list)
+    .option("--pmu <list>", "PMU modes: legacy, mediated, off (default legacy,mediated)", list)
+    .option("--kvm <list>", "code states (legacy, base, v4, fix) and/or policy files (.json) (default legacy,base,v4,fix)", list)
+    .option("--versions <list>", "guest PMU versions (default 1,2)", list)
+    .option("--gp <list>", 'guest GP counter counts: numbers, "host", "host-N" (default host,host-1)', list)
+    .option("--gp-width <list>", "guest GP widths (default host,40)", list)
+    .option("--fixed <list>", "guest fixed counter counts (default 3,4)", list)
+    .option("--fixed-width <list>", "guest fixed widths (default host,40)", list)
+    .option("--caps <list>", "guest PERF_CAPABILITIES: nopdcm, fw, metrics, fw+metrics or hex (default nopdcm,fw,fw+metrics)", list)
+    .option("--activity <list>", "host perf activities: idle, topdown, counting (default topdown,counting)", list)
+    .option("--vmware-backdoor <list>", "enable_vmware_backdoor: off, on (default off)", list)
+    .option("--no-probes", "run only the programs given, not the built-in probes")
+    .option("--fuzz", "random-probe mode: random programs on randomly chosen configurations of the matrix")
+    .option("--seed <n>", "random-probe seed", countOption("--seed", 0, 0xffffffff), 1)
+    .option("--runs <n>", "random-probe runs", countOption("--runs", 1, 10_000_000), sweep.FUZZ_DEFAULT_RUNS)
+    .option("--fuzz-programs <n>", "distinct random programs the runs cycle through", countOption("--fuzz-programs", 1, 100_000), sweep.FUZZ_DEFAULT_PROGRAMS)
+    .option("--shard <i/n>", "run only shard i of n (1-based) so several machines share the sweep")
+    .option("--jobs <n>", "worker threads (default: all cores)", countOption("--jobs", 1, 256))
+    .option("--json", "print the report as JSON");
+  addExamples(cmd, [
+    ["vpmu sweep", "the default matrix with the built-in probes: finds the V4 PERF_METRICS leak region"],
+    ["vpmu sweep --kvm v4,fix --hosts spr --pmu mediated", "a slice of the matrix"],
+    ["vpmu sweep --kvm rdpmc-always.json --pmu mediated", "your own intercept policy"],
+    ["vpmu sweep --fuzz --seed 7", "random probes, no hints"],
+    ["vpmu sweep --shard 2/4 --json > part2.json", "one of four CI jobs"],
+    ["vpmu sweep --no-probes prog.s --kvm v4", "your own guest program over the matrix"],
+  ]);
+  cmd.action(async (files: string[], o: SweepOptions) => {
+    const { matrix, policies } = buildMatrix(o);
+    let shard: sweep.Shard = { index: 1, count: 1 };
+    if (o.shard !== undefined) {
+      const s = sweep.parseShard(o.shard);
+      if (!s.ok) throw usageError(`option --shard ${s.error}`);
+      shard = s.shard;
+    }
+    const configs = sweep.expandMatrix(matrix);
+    let specs: sweep.ProgramSpec[];
+    let jobs: sweep.Job[];
+    if (o.fuzz) {
+      if (files.length > 0) throw usageError("--fuzz generates its own programs: give no program files with it");
+      specs = Array.from({ length: o.fuzzPrograms }, (_, index) => ({ kind: "fuzz" as const, seed: o.seed, index }));
+      jobs = sweep.fuzzJobs(configs, o.seed, o.runs, specs.length);
+    } else {
+      specs = [...(o.probes ? sweep.PROBE_KINDS.map((probe) => ({ kind: "probe" as const, probe })) : []), ...files.map(loadProgram)];
+      if (specs.length === 0) throw usageError("--no-probes needs at least one program file");
+      jobs = sweep.matrixJobs(configs, specs.length);
+    }
+    jobs = sweep.shardJobs(jobs, shard);
+    const progress = new ProgressLine();
+    const threads = o.jobs ?? availableParallelism();
+    const records = await runParallel(jobs, specs, policies, threads, progress);
+    progress.done();
+    const report = sweep.summarise({
+      mode: o.fuzz ? "fuzz" : "matrix",
+      seed: o.fuzz ? o.seed : undefined,
+      shard: `${shard.index}/${shard.count}`,
+      configs: new Map(jobs.map((j) => [j.config.index, j.config] as const)),
+      programs: specs.map(sweep.programName),
+      records,
+    });
+    const paths = new Map(policies.map((p) => [p.policy.id, p.file] as const));
+    process.stdout.write(o.json ? JSON.stringify(sweep.reportJson(report, paths), null, 2) + "\n" : sweep.formatReport(report, paths));
+    if (report.groups.length > 0) process.exitCode = EXIT_FAILURE;
+  });
+}

@@ -1,0 +1,35 @@
+// Worker thread for `vpmu sweep`: receives the program list and policy files once, then chunks of jobs,
+// and answers each chunk with its run records (structured clone carries the bigints). No output of its own.
+import { parentPort } from "node:worker_threads";
+import { parsePolicyFile, sweep, type InterceptPolicy } from "../index.js";
+
+interface InitMessage {
+  readonly type: "init";
+  readonly specs: sweep.ProgramSpec[];
+  readonly policies: { readonly file: string; readonly text: string }[];
+}
+interface JobsMessage {
+  readonly type: "jobs";
+  readonly id: number;
+  readonly jobs: sweep.Job[];
+}
+
+let loader: sweep.ProgramLoader | null = null;
+const policies = new Map<string, InterceptPolicy>();
+
+parentPort?.on("message", (m: InitMessage | JobsMessage) => {
+  if (m.type === "init") {
+    loader = new sweep.ProgramLoader(m.specs);
+    for (const p of m.policies) {
+      const r = parsePolicyFile(p.file, p.text);
+      if (r.ok) policies.set(r.policy.id, r.policy);
+    }
+    return;
+  }
+  try {
+    const records = sweep.runJobs(m.jobs, loader!, policies);
+    parentPort!.postMessage({ id: m.id, records });
+  } catch (err) {
+    parentPort!.postMessage({ id: m.id, error: err instanceof Error ? `${err.message}\n${err.stack ?? ""}` : String(err) });
+  }
+});

@@ -1,0 +1,155 @@
+/**
+ * Running one configuration × program: build the small KVM for the configuration (module parameters,
+ * host preset, guest CPUID 0xA / PDCM / PERF_CAPABILITIES through KVM's own ioctl rules), attach the VMX
+ * layer with the policy and host activity, run the guest, and collect the leak records the isolation
+ * checker (src/check, via the VMX layer) made while it ran. Leaks are found by running, never by asking
+ * the policy. Facts: spec §2 (knobs), §6.3/§6.5 (refresh, PERF_CAPABILITIES rules), §12, §14.
+ */
+import { findHostActivity } from "../host/activity.js";
+import { findHostPreset } from "../host/presets.js";
+import { CPUID_1_ECX_PDCM } from "../kvm/cpuid.js";
+import { Kvm } from "../kvm/kvm.js";
+import { vcpuGuestConfig } from "../kvm/vmm.js";
+import { MSR_IA32_PERF_CAPABILITIES } from "../pmu/msrs.js";
+import { Guest } from "../vmm/guest.js";
+import { findPolicy } from "../vmx/policies/index.js";
+import type { InterceptPolicy } from "../vmx/policies/policy.js";
+import { attachVmx } from "../vmx/vmx-layer.js";
+import { checkNativeGlobalCtrlWrite } from "./guest-writes.js";
+import type { SweepConfig } from "./matrix.js";
+
+/** A program ready to run: bytes, load address, guest RAM, instruction limit. */
+export interface LoadedProgram {
+  readonly bytes: Uint8Array;
+  readonly origin: number;
+  readonly memSize: number;
+  readonly maxInsns: number;
+  /** Built-in probes must end with status 0 through port 0xF4; anything else is a failed run. */
+  readonly probe: boolean;
+}
+
+/** A value that crossed between host and guest, as the checker recorded it. */
+export interface Finding {
+  readonly direction: "host→guest" | "guest→host";
+  readonly register: string;
+  readonly msr: number;
+  /** "RDPMC ecx=0x20000000", "RDMSR 0x38e", "WRMSR 0x38f", "put step 1.3" … */
+  readonly path: string;
+  readonly rip: number;
+  readonly value: bigint;
+  readonly owner: string;
+  readonly source: string;
+  /** The policy decision that let the access through ("R-INT-5: …"). */
+  readonly rule: string;
+}
+
+/** The vPMU KVM realised for the guest (after refresh clamps, PDCM gating). */
+export interface RealisedGuest {
+  readonly version: number;
+  readonly nGP: number;
+  readonly wGP: number;
+  readonly nFX: number;
+  readonly wFX: number;
+  readonly perfCapabilities: bigint;
+}
+
+export interface RunRecord {
+  readonly config: number;
+  readonly program: number;
+  /** ran: the guest ran to its end; rejected: KVM refused the configuration (an ioctl failed, as it
+   *  would for a real VMM); failed: the run did not complete (a probe that did not exit with 0). */
+  readonly outcome: "ran" | "rejected" | "failed";
+  readonly detail: string;
+  readonly realised: RealisedGuest | null;
+  readonly exits: number;
+  readonly findings: readonly Finding[];
+}
+
+/** Policies from files, by name, beside the built-in code states. */
+export type PolicyTable = ReadonlyMap<string, InterceptPolicy>;
+
+export function lookupPolicy(kvm: string, files: PolicyTable): InterceptPolicy | undefined {
+  return files.get(kvm) ?? findPolicy(kvm);
+}
+
+/** CPUID.0AH:EAX event-vector length KVM offers on these hosts (all 8 architectural events of §3.3 that
+ *  the presets report); the sweep's guests take the host's, so EBX (unavailable events) is 0. */
+function leaf0a(c: SweepConfig, evLen: number): { eax: number; ebx: number; ecx: number; edx: number } {
+  const g = c.guest;
+  const eax = ((g.version & 0xff) | ((g.nGP & 0xff) << 8) | ((g.wGP & 0xff) << 16) | ((evLen & 0xff) << 24)) >>> 0;
+  const edx = ((g.nFX & 0x1f) | ((g.wFX & 0xff) << 5)) >>> 0;
+  return { eax, ebx: 0, ecx: 0, edx };
+}
+
+const rejected = (config: number, program: number, detail: string): RunRecord => ({ config, program, outcome: "rejected", detail, realised: null, exits: 0, findings: [] });
+
+/** Run one program on one configuration. Never throws for a bad configuration: it is a record. */
+export function runOne(c: SweepConfig, programIndex: number, prog: LoadedProgram, policies: PolicyTable): RunRecord {
+  const host = findHostPreset(c.host);
+  if (host === undefined) return rejected(c.index, programIndex, `unknown host preset ${c.host}`);
+  const policy = lookupPolicy(c.kvm, policies);
+  if (policy === undefined) return rejected(c.index, programIndex, `unknown policy ${c.kvm}`);
+  const activity = findHostActivity(c.activity);
+  if (activity === undefined) return rejected(c.index, programIndex, `unknown host activity ${c.activity}`);
+  const kvm = Kvm.create({
+    host,
+    codeState: policy.codeState,
+    enablePmu: c.pmu !== "off",
+    enableMediatedPmu: c.pmu === "mediated",
+    enableVmwareBackdoor: c.vmwareBackdoor,
+  });
+  if (!(kvm instanceof Kvm)) return rejected(c.index, programIndex, kvm.error);
+  const vcpu = kvm.createVm().createVcpu();
+  vcpu.logExits = false;
+  const attached = attachVmx(vcpu, { policy, activity });
+  if (!attached.ok) return rejected(c.index, programIndex, attached.error);
+  const layer = attached.layer;
+  // Guest→host: pass-through GLOBAL_CTRL writes checked against KVM's reserved mask (guest-writes.ts).
+  const guestWrites: Finding[] = [];
+  const nativeWrmsr = layer.nativeWrmsr.bind(layer);
+  layer.nativeWrmsr = (index: number, value: bigint, rip: number): boolean => {
+    const ok = nativeWrmsr(index, value, rip);
+    if (ok) {
+      const rule = layer.plan.msrs.find((m) => m.index === index)?.write.rule ?? "MSR bitmap bit clear";
+      const f = checkNativeGlobalCtrlWrite(host, vcpu.pmu.globalCtrlRsvd, index, value, rip, layer.owner, rule);
+      if (f) guestWrites.push(f);
+    }
+    return ok;
+  };
+  // KVM_SET_CPUID2: leaf 0xA as requested (KVM clamps it at refresh, R-CPUID-2/4) and CPUID.1:ECX.PDCM.
+  const l1 = vcpu.cpuidTable.find((e) => e.function === 1 && e.index === 0);
+  let table = vcpu.withCpuidLeaf({ function: 0xa, index: 0, ...leaf0a(c, host.eventMaskLength) });
+  if (l1) {
+    const ecx = c.guest.pdcm ? (l1.ecx | CPUID_1_ECX_PDCM) >>> 0 : (l1.ecx & ~CPUID_1_ECX_PDCM) >>> 0;
+    table = table.filter((e) => !(e.function === 1 && e.index === 0)).concat([{ ...l1, ecx }]);
+  }
+  const set = vcpu.setCpuid(table);
+  if (!set.ok) return rejected(c.index, programIndex, `KVM_SET_CPUID2: ${set.error}`);
+  // KVM_SET_MSRS PERF_CAPABILITIES (R-CFG-1..4): with PDCM the requested caps; without, caps read 0.
+  if (c.guest.pdcm && !vcpu.setMsr(MSR_IA32_PERF_CAPABILITIES, c.guest.perfCapabilities)) {
+    return rejected(c.index, programIndex, `KVM_SET_MSRS PERF_CAPABILITIES 0x${c.guest.perfCapabilities.toString(16)}: not a subset of KVM's supported 0x${kvm.supportedPerfCapabilities().toString(16)} (R-CFG-2)`);
+  }
+  const pmu = vcpu.pmu;
+  const realised: RealisedGuest = { version: pmu.version, nGP: pmu.nGP, wGP: pmu.wGP, nFX: pmu.nFX, wFX: pmu.wFX, perfCapabilities: vcpu.effectivePerfCapabilities() };
+  const g = Guest.create(prog.bytes, prog.origin, { memSize: prog.memSize, maxInsns: prog.maxInsns, ...vcpuGuestConfig(vcpu) });
+  if ("error" in g) return rejected(c.index, programIndex, g.error);
+  let r = g.runChunk(prog.maxInsns);
+  while (r === null) r = g.runChunk(prog.maxInsns);
+  // KVM_RUN has returned to userspace: the guest context is off the hardware (put, spec §12.2).
+  vcpu.intercepts.afterExit?.(vcpu);
+  const findings: Finding[] = layer.leaks.map((l) => ({
+    direction: "host→guest" as const,
+    register: l.register, msr: l.msr, path: l.path, rip: l.rip, value: l.value, owner: l.owner, source: l.source, rule: l.rule,
+  }));
+  for (const f of guestWrites) findings.push(f);
+  const ok = !prog.probe || (r.stop === "exit" && r.status === 0);
+  return {
+    config: c.index,
+    program: programIndex,
+    outcome: ok ? "ran" : "failed",
+    detail: ok ? `${r.stop} ${r.status}` : r.report,
+    realised,
+    exits: layer.exitCount,
+    findings,
+  };
+}
