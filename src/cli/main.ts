@@ -13,7 +13,6 @@ import { register as registerExplain } from "./commands/explain.js";
 import { register as registerDisasm } from "./commands/disasm.js";
 import { register as registerRun } from "./commands/run.js";
 import { register as registerSweep } from "./commands/sweep.js";
-import { register as registerSweep } from "./commands/sweep.js";
 import { register as registerTest } from "./commands/test.js";
 
 const program = new Command();
@@ -43,7 +42,6 @@ registerAsm(program);
 registerDisasm(program);
 registerExplain(program);
 registerRun(program);
-registerSweep(program);
 registerSweep(program);
 registerTest(program);
 
