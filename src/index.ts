@@ -6,6 +6,8 @@ export { assemble } from "./asm/assemble.js";
 export type { AssembleOptions, AssembleResult, AssembleOk, AssembleFailed, AsmSymbol, ListingLine } from "./asm/assemble.js";
 export type { IncludeResolver } from "./asm/preprocess.js";
 export { formatDiagnostic } from "./asm/diagnostics.js";
+export { formatListing, symbolMap } from "./asm/listing.js";
+export type { SymbolMapEntry } from "./asm/listing.js";
 export type { Diagnostic } from "./asm/diagnostics.js";
 // The guest CPU (src/isa) and the userspace VMM of the guest ABI (src/vmm).
 export { Cpu, StopReason, Vec } from "./isa/cpu.js";

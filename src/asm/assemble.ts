@@ -332,8 +332,21 @@ function runPass(stmts: PStmt[], prev: Map<string, SymbolValue>, origin: bigint,
   return { bytes: buf.slice(0, size), lines, symbols, anyUnknownLabel };
 }
 
+/** The listing text: the source line, or for a line expanded from a macro its tokens after expansion. */
 function sourceOf(diags: Diags, st: PStmt): string {
+  const first = st.pl.tokens[0];
+  if (first && (first.loc.file !== st.pl.file || first.loc.line !== st.pl.line)) return "  " + joinTokens(st.pl.tokens);
   return diags.sourceLine(st.pl.file, st.pl.line);
+}
+
+function joinTokens(tokens: Token[]): string {
+  let out = "";
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    const tight = i === 0 || t.type === "," || t.type === ":" || t.type === "]" || tokens[i - 1].type === "[";
+    out += (tight ? "" : " ") + t.value;
+  }
+  return out;
 }
 
 /** The bytes of one statement at `env.here` (null after reporting an error). */

@@ -1,0 +1,75 @@
+// `vpmu asm prog.s -o prog.bin [--listing FILE|-] [--symbols FILE|-]`: assemble with the library's
+// assembler (includes resolved relative to the including file) and write the outputs.
+import type { Command } from "commander";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { assemble, formatDiagnostic, formatListing, symbolMap } from "../../index.js";
+import { CliError, usageError } from "../errors.js";
+import { readText } from "../files.js";
+import { writeFileSync } from "node:fs";
+import { addExamples } from "../help.js";
+
+interface AsmOptions {
+  output?: string;
+  listing?: string;
+  symbols?: string;
+  include?: string[];
+}
+
+function write(path: string, data: string | Uint8Array, what: string): void {
+  if (path === "-") {
+    process.stdout.write(data);
+    return;
+  }
+  try {
+    writeFileSync(path, data);
+  } catch (err) {
+    throw new CliError(`cannot write ${what} ${path}: ${(err as Error).message}`, 1);
+  }
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("asm")
+    .description("assemble NASM-syntax x86-64 source into a flat binary (byte-identical to nasm -f bin)")
+    .argument("<file>", "source file (.s / .asm)")
+    .option("-o, --output <file>", "flat binary to write (default: the source name with .bin)")
+    .option("-l, --listing <file>", "write a listing (address, bytes, source line); '-' for stdout")
+    .option("--symbols <file>", "write the symbol map as JSON; '-' for stdout")
+    .option("-I, --include <dir...>", "extra directories searched by %include (after the including file's own)")
+    .action((file: string, o: AsmOptions) => {
+      const text = readText(file, "source file");
+      const dirs = (o.include ?? []).map((d) => resolve(d));
+      const r = assemble(text, {
+        file,
+        include: (name, from) => {
+          for (const dir of [dirname(from), ...dirs]) {
+            const p = resolve(dir, name);
+            if (existsSync(p)) {
+              try {
+                return { file: p, text: readFileSync(p, "utf8") };
+              } catch {
+                return null;
+              }
+            }
+          }
+          return null;
+        },
+      });
+      if (!r.ok) {
+        const msgs = r.diagnostics.map((d) => formatDiagnostic(d));
+        const n = r.diagnostics.length;
+        throw new CliError(`${msgs.join("\n")}\n${file}: ${n} error${n === 1 ? "" : "s"}, nothing written`, 1);
+      }
+      for (const w of r.warnings) process.stderr.write(formatDiagnostic(w) + "\n");
+      const out = o.output ?? file.replace(/\.(s|asm|nasm)$/i, "") + ".bin";
+      if (out === file) throw usageError(`refusing to overwrite the source ${file}: give -o`);
+      write(out, r.bytes, "output");
+      if (o.listing !== undefined) write(o.listing, formatListing(r, file), "listing");
+      if (o.symbols !== undefined) write(o.symbols, JSON.stringify(symbolMap(r), null, 2) + "\n", "symbol map");
+    });
+  addExamples(cmd, [
+    ["vpmu asm prog.s -o prog.bin", "assemble; the bytes equal `nasm -f bin prog.s`"],
+    ["vpmu asm prog.s -o prog.bin --listing - --symbols prog.sym.json", "also print a listing and write the symbol map"],
+  ]);
+}
