@@ -19,9 +19,9 @@ function reason(err: unknown): string {
 }
 
 /** Read a UTF-8 text file; `what` names its role in the sentence (e.g. "config file"). */
-export function readText(path: string, what = "file"): string {
+export function readText(path: string, what = "file", encoding: BufferEncoding = "utf8"): string {
   try {
-    return readFileSync(path, "utf8");
+    return readFileSync(path, encoding);
   } catch (err) {
     throw new CliError(`cannot read ${what} ${path}: ${reason(err)}`, EXIT_USAGE);
   }
@@ -35,9 +35,9 @@ export function readBytes(path: string, what = "file"): Uint8Array {
   }
 }
 
-export function writeText(path: string, text: string, what = "file"): void {
+export function writeText(path: string, text: string, what = "file", encoding: BufferEncoding = "utf8"): void {
   try {
-    writeFileSync(path, text);
+    writeFileSync(path, text, encoding);
   } catch (err) {
     throw new CliError(`cannot write ${what} ${path}: ${reason(err)}`, 1);
   }

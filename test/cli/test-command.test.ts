@@ -4,7 +4,12 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { ROOT, vpmu } from "./run-cli.js";
+import { spawnSync } from "node:child_process";
+import { MAIN, ROOT, vpmu } from "./run-cli.js";
+
+function spawnBytes(args: string[]): Buffer {
+  return spawnSync(process.execPath, [MAIN, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: "1" } }).stdout;
+}
 
 const PRELUDE = "        org 0x100000\n        bits 64\n%include \"../lib/vpmu.inc\"\n";
 const PROGRAMS: Record<string, string> = {
@@ -106,6 +111,18 @@ describe("vpmu test", () => {
       "FAIL t/c-missing",
       "SKIP t/d-skip",
     ]);
+  });
+
+  it("compares bytes: UTF-8 and invalid UTF-8 console output round-trip exactly through --update", () => {
+    writeFileSync(join(dir, "programs/t/f-bytes.s"), `${PRELUDE}        PRINT "§"\n        mov al, 0xFF\n        call console_putc\n        call console_nl\n        EXIT 0\n`);
+    const up = vpmu(["test", "--update", "programs/t/f-bytes.s"], { cwd: dir });
+    expect(up.stdout).toBe("UPDATE t/f-bytes (wrote programs/t/f-bytes.out)\n1 program: 0 passed, 1 updated\n");
+    expect([...readFileSync(join(dir, "programs/t/f-bytes.out"))]).toEqual([0xc2, 0xa7, 0xff, 0x0a, ...Buffer.from("exit status: 0\n")]);
+    expect(vpmu(["test", "programs/t/f-bytes.s"], { cwd: dir }).stdout).toBe("PASS t/f-bytes (exit status 0)\n1 program: 1 passed\n");
+    // One byte different (0xFE) is a failure, and the diff shows the raw bytes.
+    writeFileSync(join(dir, "programs/t/f-bytes.out"), Buffer.from([0xc2, 0xa7, 0xfe, 0x0a, ...Buffer.from("exit status: 0\n")]));
+    const r = spawnBytes(["test", "programs/t/f-bytes.s"]);
+    expect(r.includes(Buffer.from([0x2d, 0xc2, 0xa7, 0xfe, 0x0a, 0x2b, 0xc2, 0xa7, 0xff, 0x0a]))).toBe(true);
   });
 
   it("a bad header is a FAIL naming the file and line, not a crash", () => {

@@ -18,6 +18,15 @@ type GoldenResult = golden.GoldenResult;
 
 const MAIN_JS = fileURLToPath(new URL("../main.js", import.meta.url));
 
+// Golden comparison is byte-exact: program output and golden files are handled as latin1 strings (one
+// char per byte), and everything printed goes out through latin1 again, so the bytes a guest wrote
+// reach the terminal unchanged. Text that starts as Unicode (paths) is moved into that byte domain.
+const BYTES: BufferEncoding = "latin1";
+const asBytes = (s: string): string => Buffer.from(s, "utf8").toString(BYTES);
+const print = (s: string): void => {
+  process.stdout.write(Buffer.from(s, BYTES));
+};
+
 interface TestOptions {
   update?: boolean;
   reporter: golden.ReporterName;
@@ -79,8 +88,8 @@ function runProgram(file: string, args: string[], timeoutSeconds: number): Promi
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      const stdout = Buffer.concat(out).toString("utf8");
-      const stderr = Buffer.concat(err).toString("utf8");
+      const stdout = Buffer.concat(out).toString(BYTES);
+      const stderr = Buffer.concat(err).toString(BYTES);
       if (timedOut) resolvePromise({ kind: "timeout", seconds: timeoutSeconds, stdout, stderr });
       else if (code === null) resolvePromise({ kind: "signal", signal: signal ?? "unknown signal", stdout, stderr });
       else resolvePromise({ kind: "ran", stdout, stderr, status: code });
@@ -89,16 +98,16 @@ function runProgram(file: string, args: string[], timeoutSeconds: number): Promi
 }
 
 async function testOne(file: string, timeout: number): Promise<GoldenResult> {
-  const name = golden.programName(file);
   const goldenFile = golden.goldenPathFor(file);
+  const shown = { name: asBytes(golden.programName(file)), program: asBytes(file), golden: asBytes(goldenFile) };
   const source = readText(file, "program");
   const header = golden.parseHeader(source, file);
-  const expected = existsSync(goldenFile) ? readText(goldenFile, "golden file") : null;
+  const expected = existsSync(goldenFile) ? readText(goldenFile, "golden file", BYTES) : null;
   if (!header.ok) {
-    return golden.judge({ name, program: file, golden: goldenFile, args: [], expected, outcome: { kind: "error", message: header.error } });
+    return golden.judge({ ...shown, args: [], expected, outcome: { kind: "error", message: asBytes(header.error) } });
   }
   const outcome = await runProgram(file, header.header.args, timeout);
-  return golden.judge({ name, program: file, golden: goldenFile, args: header.header.args, expected, outcome });
+  return golden.judge({ ...shown, args: header.header.args.map(asBytes), expected, outcome });
 }
 
 async function runAll(paths: string[], opts: TestOptions): Promise<number> {
@@ -119,14 +128,14 @@ async function runAll(paths: string[], opts: TestOptions): Promise<number> {
     while (printed < files.length && results[printed] !== undefined) {
       const r = results[printed]!;
       if (opts.update && r.needsUpdate && r.actual !== null) {
-        writeText(r.golden, r.actual, "golden file");
+        writeText(golden.goldenPathFor(files[printed]!), r.actual, "golden file", BYTES);
         updated.add(r.program);
       }
       if (opts.reporter === "line") {
         progress.done();
         const wasUpdated = updated.has(r.program);
-        process.stdout.write(golden.resultLine(r, paint, wasUpdated) + "\n");
-        if (r.verdict === "FAIL" && !wasUpdated) process.stdout.write(golden.failureDetails(r, paint));
+        print(golden.resultLine(r, paint, wasUpdated) + "\n");
+        if (r.verdict === "FAIL" && !wasUpdated) print(golden.failureDetails(r, paint));
       }
       printed++;
     }
@@ -150,9 +159,9 @@ async function runAll(paths: string[], opts: TestOptions): Promise<number> {
 
   const all = results as GoldenResult[];
   const t = golden.totals(all, updated);
-  if (opts.reporter === "line") process.stdout.write(golden.totalsLine(t) + "\n");
-  else if (opts.reporter === "tap") process.stdout.write(golden.tapReport(all, updated));
-  else process.stdout.write(golden.jsonReport(all, updated));
+  if (opts.reporter === "line") print(golden.totalsLine(t) + "\n");
+  else if (opts.reporter === "tap") print(golden.tapReport(all, updated));
+  else print(golden.jsonReport(all, updated));
   return t.failed > 0 ? EXIT_FAILURE : 0;
 }
 
