@@ -9,10 +9,14 @@ import { aluBin, aluDiv, aluIncDec, aluMul, aluShift, type AluOut } from "./alu.
 import { AH, DecodeFail, Insn, K, decodeInto } from "./decode.js";
 import { Op } from "./ops.js";
 import { BranchPredictor, CYCLES, CacheModel, EVENT_DELIVERY_CYCLES } from "./uarch.js";
+import { compileBlock, type Block } from "./jit.js";
+
+/** Executions of an instruction (interpreted) before a block is compiled from it. */
+const HOT = 8;
 import { PlatformAction, type GuestEvents, type Platform, type PlatformCpu } from "./platform.js";
 
 /** Why cpu.run() returned. */
-export const enum StopReason {
+export enum StopReason {
   /** The budget of natively retired instructions is used up. */
   Budget = 0,
   /** The platform asked to stop (PlatformAction.Exit). */
@@ -26,7 +30,7 @@ export const enum StopReason {
 }
 
 /** Exception vectors (SDM Vol. 3 Table 6-1). */
-export const enum Vec { DE = 0, DB = 1, BP = 3, UD = 6, DF = 8, TS = 10, NP = 11, SS = 12, GP = 13, PF = 14 }
+export enum Vec { DE = 0, DB = 1, BP = 3, UD = 6, DF = 8, TS = 10, NP = 11, SS = 12, GP = 13, PF = 14 }
 
 /** One step of a fault chain, for reports. */
 export interface FaultRecord {
@@ -69,7 +73,8 @@ function canonical(hi: number): boolean {
 export class Cpu implements PlatformCpu {
   readonly memSize: number;
   readonly mem: Uint8Array;
-  private readonly dv: DataView;
+  /** @internal (the block compiler reads these directly) */
+  readonly dv: DataView;
   /** GPRs as unsigned 32-bit halves: reg n = regs[2n] (low) + regs[2n+1] (high). */
   readonly regs = new Uint32Array(32);
   rip = 0;
@@ -120,7 +125,12 @@ export class Cpu implements PlatformCpu {
   private aLo = 0; private aHi = 0;
   /** Decoded-instruction cache: per 4 KiB page, per byte offset. */
   private readonly icache: (Insn | null)[][];
-  private readonly codePages: Uint8Array;
+  /** @internal One byte per 8-byte granule of RAM: 1 if a decoded instruction has bytes in it (stores
+   *  there invalidate exactly the instructions they overlap). */
+  readonly codeGranules: Uint8Array;
+  /** Compiled blocks by start address (per page), and whether block compilation is enabled. */
+  private readonly bcache: (Block | null)[][];
+  jitEnabled = true;
 
   constructor(opts: CpuOptions) {
     this.memSize = opts.memSize;
@@ -131,7 +141,8 @@ export class Cpu implements PlatformCpu {
     this.predictor = new BranchPredictor(opts.memSize, this.events);
     const pages = Math.ceil(opts.memSize / 4096);
     this.icache = new Array(pages).fill(null);
-    this.codePages = new Uint8Array(pages);
+    this.codeGranules = new Uint8Array(Math.ceil(opts.memSize / 8));
+    this.bcache = new Array(pages).fill(null);
   }
 
   // ---- PlatformCpu ------------------------------------------------------------------------------
@@ -209,18 +220,29 @@ export class Cpu implements PlatformCpu {
       case 4: dv.setUint32(a, lo, true); break;
       default: dv.setUint32(a, lo, true); dv.setUint32(a + 4, hi, true);
     }
-    const cp = this.codePages;
-    if (cp[a >>> 12] !== 0 || cp[(a + size - 1) >>> 12] !== 0) this.invalidate(a, size);
+    const cg = this.codeGranules;
+    if ((cg[a >>> 3] | cg[(a + size - 1) >>> 3]) !== 0) this.invalidate(a, size);
   }
 
-  /** A store hit bytes that may hold decoded instructions: drop exactly those whose bytes it overlaps. */
-  private invalidate(a: number, size: number): void {
+  /** @internal A store hit granules holding decoded instructions: drop exactly the instructions whose
+   *  bytes it overlaps, and every compiled block that contains one of them. */
+  invalidate(a: number, size: number): void {
     const start = Math.max(0, a - 14), end = Math.min(this.memSize, a + size);
     for (let p = start; p < end; p++) {
       const page = this.icache[p >>> 12];
       if (!page) { p = (p | 4095); continue; }
       const ins = page[p & 4095];
-      if (ins && p + Math.max(ins.len, 1) > a) { ins.valid = false; page[p & 4095] = null; }
+      if (ins && p + Math.max(ins.len, 1) > a) {
+        ins.valid = false; page[p & 4095] = null;
+        if (ins.blocks) {
+          for (const b of ins.blocks) {
+            b.valid = false;
+            const bp = this.bcache[b.start >>> 12];
+            if (bp && bp[b.start & 4095] === b) bp[b.start & 4095] = null;
+          }
+          ins.blocks = null;
+        }
+      }
     }
   }
 
@@ -237,7 +259,8 @@ export class Cpu implements PlatformCpu {
   }
 
   /** Write register r at size: 32-bit writes zero the upper half, 8/16-bit writes merge (SDM Vol. 1 §3.4.1.1). */
-  private sr(r: number, size: number, lo: number, hi: number): void {
+  /** @internal */
+  sr(r: number, size: number, lo: number, hi: number): void {
     const g = this.regs;
     switch (size) {
       case 1:
@@ -323,6 +346,19 @@ export class Cpu implements PlatformCpu {
       }
       if (this.halted) return StopReason.Halted;
       if (left <= 0) return StopReason.Budget;
+      if (this.jitEnabled && !this.stopAfterEvent) {
+        const rip = this.rip;
+        if (rip >= 0 && rip < this.memSize) {
+          const bp = this.bcache[rip >>> 12];
+          if (bp !== null) {
+            const b = bp[rip & 4095];
+            if (b !== null && b.n <= left) {
+              const d = b.fn(left);
+              if (d > 0) { left -= d; continue; }
+            }
+          }
+        }
+      }
       const ins = this.fetch();
       const cpl = this.cpl;
       this.inhibit = false;
@@ -345,6 +381,7 @@ export class Cpu implements PlatformCpu {
         continue;
       }
       if (retired) { left--; ev.instructions++; ev.cycles += CYCLES[ins.op]; }
+      if (++ins.hits === HOT && ins.valid && this.jitEnabled) this.compileAt(ins);
       if (this.trap >= 0) {
         const t = this.trap; this.trap = -1;
         this.deliverEvent(t, -1, this.rip, 2);
@@ -374,6 +411,28 @@ export class Cpu implements PlatformCpu {
     return -1;
   }
 
+  private compileAt(ins: Insn): void {
+    const b = compileBlock(this, ins, (a) => this.peekInsn(a));
+    if (b === null) return;
+    const pi = b.start >>> 12;
+    let bp = this.bcache[pi];
+    if (bp === null) bp = this.bcache[pi] = new Array(4096).fill(null);
+    bp[b.start & 4095] = b;
+  }
+
+  /** The decoded instruction at `addr` if it lies wholly in RAM (no fault is raised), for the compiler. */
+  private peekInsn(addr: number): Insn | null {
+    if (addr < 0 || addr >= this.memSize) return null;
+    const page = this.icache[addr >>> 12];
+    const cached = page ? page[addr & 4095] : null;
+    if (cached) return cached;
+    const saveLo = this.cr2Lo, saveHi = this.cr2Hi, v = this.fVec, e = this.fErr, rip = this.rip;
+    this.rip = addr;
+    const ins = this.fetch();
+    this.rip = rip; this.cr2Lo = saveLo; this.cr2Hi = saveHi; this.fVec = v; this.fErr = e;
+    return ins;
+  }
+
   /** The decoded instruction at RIP (null after raising a fetch fault). */
   private fetch(): Insn | null {
     const rip = this.rip;
@@ -398,8 +457,7 @@ export class Cpu implements PlatformCpu {
     }
     page[rip & 4095] = ins;
     const last = Math.min(this.memSize - 1, rip + Math.max(ins.len, 1) - 1);
-    this.codePages[pi] = 1;
-    if ((last >>> 12) !== pi) this.codePages[last >>> 12] = 1;
+    for (let gr = rip >>> 3; gr <= last >>> 3; gr++) this.codeGranules[gr] = 1;
     return ins;
   }
 

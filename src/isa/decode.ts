@@ -60,6 +60,9 @@ export class Insn {
   next: Insn | null = null;
   taken: Insn | null = null;
   fail: DecodeFail = DecodeFail.None;
+  /** Compiled blocks that contain this instruction (invalidated with it), and its execution count. */
+  blocks: { valid: boolean; start: number }[] | null = null;
+  hits = 0;
 }
 
 function kindSize(k: OperandKind, osz: number): number {

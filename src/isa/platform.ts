@@ -14,7 +14,7 @@
  */
 
 /** What the platform tells the CPU to do with the instruction it was asked about. */
-export const enum PlatformAction {
+export enum PlatformAction {
   /** Ran natively on the silicon (no VM exit): the CPU completes it (RIP += length) and counts it as a
    *  retired instruction in `cpu.events` like any other instruction. */
   Retire = 0,

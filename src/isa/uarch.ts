@@ -53,7 +53,8 @@ export const RSB_ENTRIES = 16;
  * read-modify-write operand is one access). Code fetches are not modelled.
  */
 export class CacheModel {
-  private readonly l1 = new Int32Array(L1_LINES).fill(-1);
+  /** @internal */
+  readonly l1 = new Int32Array(L1_LINES).fill(-1);
   private readonly llc: Uint8Array;
   constructor(memSize: number, private readonly ev: GuestEvents) {
     this.llc = new Uint8Array(Math.ceil(memSize / 64));
@@ -63,7 +64,8 @@ export class CacheModel {
     this.line(first);
     if (last !== first) this.line(last);
   }
-  private line(line: number): void {
+  /** @internal An access to one line that missed (or may miss) L1. */
+  line(line: number): void {
     const i = line & (L1_LINES - 1);
     if (this.l1[i] === line) return;
     this.l1[i] = line;
@@ -98,7 +100,8 @@ export class CacheModel {
  */
 export class BranchPredictor {
   /** 0 = unseen, 1 = last not taken, 2 = last taken; indexed by branch address. */
-  private readonly cond: Uint8Array;
+  /** @internal */
+  readonly cond: Uint8Array;
   private readonly rsb = new Float64Array(RSB_ENTRIES);
   private rsbCount = 0;
   private rsbTop = 0;
@@ -112,7 +115,8 @@ export class BranchPredictor {
     this.rsbTop = 0;
     this.indirect.clear();
   }
-  private miss(): void {
+  /** @internal */
+  miss(): void {
     this.ev.branchMispredicts++;
     this.ev.cycles += MISPREDICT_CYCLES;
     this.ev.mispredictCycles += MISPREDICT_CYCLES;

@@ -1,0 +1,101 @@
+// The block compiler (src/isa/jit.ts) against the plain interpreter: random programs built from the
+// assembler corpus run both ways must end in identical registers, flags, memory effects, RIP, stop reason
+// and micro-architectural events.
+import { expect, test } from "vitest";
+import fc from "fast-check";
+import { assemble } from "../../src/asm/assemble.js";
+import { Cpu, StopReason } from "../../src/isa/cpu.js";
+import { BarePlatform } from "../../src/vmm/bare.js";
+import { GuestIo } from "../../src/vmm/io.js";
+import { generateCorpus } from "../asm/corpus.js";
+
+const ORG = 0x100000, MEM = 4 << 20;
+
+function state(cpu: Cpu, stop: StopReason) {
+  return {
+    stop, rip: cpu.rip, rflags: cpu.rflags, regs: Array.from(cpu.regs), events: { ...cpu.events },
+    tf: cpu.tripleFault, data: Array.from(cpu.mem.subarray(0x200000 - 0x800, 0x200000 + 0x1800)),
+  };
+}
+
+function runBoth(bytes: Uint8Array, budgetSteps: number[]) {
+  const out = [true, false].map((jit) => {
+    const cpu = new Cpu({ memSize: MEM, platform: new BarePlatform(new GuestIo()) });
+    cpu.jitEnabled = jit;
+    cpu.load(ORG, bytes);
+    cpu.rip = ORG;
+    cpu.set64(4, MEM, 0);
+    let stop = StopReason.Budget;
+    for (const b of budgetSteps) { stop = cpu.run(b); if (stop !== StopReason.Budget) break; }
+    return state(cpu, stop);
+  });
+  return out;
+}
+
+// Forms the compiler handles (and the interpreter fallbacks around them), without stack or branches.
+const FORMS = generateCorpus().filter((f) => /^(add|or|adc|sbb|and|sub|xor|cmp|test|mov|movzx|movsx|movsxd|lea|inc|dec|not|neg|shl|shr|sar|rol|ror|set\w+|cmov\w+|imul|nop) /.test(f) && !/\brsp\b|\besp\b|\bsp\b|\bspl\b|rel /.test(f))
+  .filter((f) => { const r = assemble(`bits 64\n${f}\n`); return r.ok && r.bytes.length > 0; });
+
+test("random straight-line bodies in a loop: JIT and interpreter agree exactly", () => {
+  expect(FORMS.length).toBeGreaterThan(300);
+  fc.assert(fc.property(
+    fc.array(fc.constantFrom(...FORMS), { minLength: 1, maxLength: 12 }),
+    fc.array(fc.integer({ min: 0, max: 0x7ff }), { minLength: 15, maxLength: 15 }),
+    fc.integer({ min: 1, max: 40 }),
+    fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 4 }),
+    (body, offs, iters, budgets) => {
+      // Registers point into a data area so most memory operands are valid; some run off it (faults).
+      const init = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"]
+        .map((r, i) => `mov ${r}, 0x${(0x200000 + offs[i] * 2).toString(16)}`).join("\n");
+      const src = `bits 64\norg 0x${ORG.toString(16)}\n${init}\nmov qword [0x1ff000], ${iters}\nl:\n${body.join("\n")}\ndec qword [0x1ff000]\njnz l\nhlt\n`;
+      const r = assemble(src);
+      if (!r.ok) return;
+      const [a, b] = runBoth(r.bytes, [...budgets, 100_000]);
+      expect(a).toEqual(b);
+    }), { numRuns: 250, seed: 2024 });
+});
+
+test("register-counted loops (deferred flags path): JIT and interpreter agree exactly", () => {
+  const forms = FORMS.filter((f) => !/r15/.test(f) && !/\[/.test(f)); // register-only bodies: no early exits
+  expect(forms.length).toBeGreaterThan(100);
+  fc.assert(fc.property(
+    fc.array(fc.constantFrom(...forms), { minLength: 1, maxLength: 10 }),
+    fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 14, maxLength: 14 }),
+    fc.integer({ min: 1, max: 60 }),
+    fc.constantFrom("dec r15\njnz l", "sub r15, 1\njnz l", "dec r15d\njns l", "cmp r15, 0\nlea r15, [r15-1]\njnz l", "test r15, r15\nlea r15, [r15-1]\njne l"),
+    fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 3 }),
+    (body, vals, iters, tail, budgets) => {
+      const init = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14"]
+        .map((r, i) => `mov ${r}, 0x${vals[i].toString(16)}`).join("\n");
+      const r = assemble(`bits 64\norg 0x${ORG.toString(16)}\n${init}\nmov r15, ${iters}\nl:\n${body.join("\n")}\n${tail}\nhlt\n`);
+      if (!r.ok) return;
+      const [a, b] = runBoth(r.bytes, [...budgets, 100_000]);
+      expect(a).toEqual(b);
+    }), { numRuns: 250, seed: 5150 });
+});
+
+test("the benchmark loops and a self-modifying loop agree exactly at every budget split", () => {
+  const progs = [
+    "mov rcx, 1000\nl: dec rcx\njnz l\nhlt",
+    "mov rcx, 300\nmov r9, 123\nl: add rax, rbx\nsub rdx, rax\nxor rsi, rdx\nand rdi, rsi\nshl rbx, 1\ninc r8\ncmp r8, r9\nor r10, r8\ndec rcx\njnz l\nhlt",
+    "lea rbx, [rel arr]\nmov rcx, 500\nl: mov rax, [rbx]\nmov rdx, [rbx+8]\nadd rax, [rbx+16]\nmov [rbx+24], rax\nmov [rbx+32], rdx\ndec rcx\njnz l\nhlt\nalign 64\narr: times 8 dq 3",
+    "mov ecx, 40\nl: mov eax, 1\nmov byte [rel l+1], cl\nadd ebx, eax\ndec ecx\njnz l\nhlt",
+    "mov ecx, 50\nl: adc eax, ecx\nsbb edx, eax\nsetc bl\ncmovz esi, edx\nloop l\nhlt",
+  ];
+  for (const p of progs) {
+    const r = assemble(`bits 64\norg 0x${ORG.toString(16)}\n${p}\n`);
+    if (!r.ok) throw new Error(p);
+    for (const split of [[1e6], [7, 13, 1e6], [1, 1, 1, 1, 50, 1e6], [999, 1e6]]) {
+      const [a, b] = runBoth(r.bytes, split);
+      expect(a).toEqual(b);
+      expect(a.stop).toBe(StopReason.Halted);
+    }
+  }
+});
+
+test("random byte images agree exactly", () => {
+  fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 200 }), (bytes) => {
+    const [a, b] = runBoth(bytes, [5000]);
+    expect(a).toEqual(b);
+  }), { numRuns: 100, seed: 77 });
+});
