@@ -18,7 +18,7 @@
         RDPMC_GP 0x80000000, "RDPMC(0x80000000): the old fast-read bit is an undefined type"
         RDPMC_GP 0xC0000000, "RDPMC(0xc0000000)"
         RDPMC_GP 0x40010000, "RDPMC(0x40010000): type bits above bit 30"
-        RDPMC_GP 0x20000000, "RDPMC(0x20000000): no metrics case in KVM's emulation (§9.3 step 6)"
+        RDPMC_GP 0x20000000, "RDPMC(0x20000000): no metrics case in KVM's emulation (spec 9.3 step 6)"
         mov ecx, 0x10000
         SAFE_RDPMC
         test ebx, ebx
