@@ -14,7 +14,6 @@ export const SWEEP_ATTRIBUTES: readonly Attribute[] = [
   { id: "kvm", phrase: (v) => ((BUILTIN_KVM as readonly string[]).includes(v) ? v : `policy ${v}`) },
   { id: "pmu", phrase: (v) => (v === "mediated" ? "mediated vPMU" : v === "legacy" ? "perf-backed (legacy) vPMU" : "enable_pmu off") },
   { id: "vmwareBackdoor", phrase: (v) => `VMware backdoor ${v}` },
-  { id: "host", phrase: (v) => `host ${v}` },
   { id: "hostPerfMetrics", phrase: (v) => (v === "yes" ? "host has PERF_METRICS" : "host lacks PERF_METRICS") },
   {
     id: "guestPerfMetrics",
@@ -25,8 +24,13 @@ export const SWEEP_ATTRIBUTES: readonly Attribute[] = [
   { id: "version", phrase: (v) => (v === "0" ? "guest has no PMU (version 0)" : v === "1" ? "guest PMU version 1" : "guest PMU version ≥ 2") },
   { id: "counts", phrase: (v) => `counts ${v}` },
   { id: "widths", phrase: (v) => `widths ${v}` },
+  { id: "gpCount", phrase: (v) => (v === "equal" ? "guest GP count = host's" : `guest has ${v} GP counters than the host`) },
+  { id: "fixedCount", phrase: (v) => (v === "equal" ? "guest fixed count = host's" : `guest has ${v} fixed counters than the host`) },
+  { id: "host", phrase: (v) => `host ${v}` },
   { id: "activity", phrase: (v) => `host activity ${v}` },
 ];
+
+const compare = (guest: number, host: number): string => (guest === host ? "equal" : guest < host ? "fewer" : "more");
 
 /** A configuration's attribute values: its knobs, and facts about the guest KVM realised (counts and
  *  widths compared with the raw host PMU, as R-INT-3/R-INT-5 compare them). */
@@ -38,7 +42,6 @@ export function configAttributes(c: SweepConfig, r: RunRecord): AttrVector {
     c.kvm,
     c.pmu,
     c.vmwareBackdoor ? "on" : "off",
-    c.host,
     yes((host.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n),
     yes((g.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n),
     yes((g.perfCapabilities & PERF_CAP_FW_WRITES) !== 0n),
@@ -46,6 +49,9 @@ export function configAttributes(c: SweepConfig, r: RunRecord): AttrVector {
     g.version >= 2 ? "≥2" : String(g.version),
     g.nGP === host.nGP && g.nFX === host.nFX ? "equal" : "differ",
     g.wGP === host.wGP && g.wFX === host.wFX ? "equal" : "differ",
+    compare(g.nGP, host.nGP),
+    compare(g.nFX, host.nFX),
+    c.host,
     c.activity,
   ];
 }
