@@ -4,7 +4,7 @@
 ; is not; a counter written with -N overflows on the N-th counted instruction (spec §5.7: the legacy
 ; alias sign-extends bit 31), sets GLOBAL_STATUS bit 0 (R-PMI-1) and, with INT set, raises a PMI
 ; through LVTPC that auto-masks LVTPC (R-PMI-2, R-PMI-3).
-; vpmu:
+; vpmu: --host spr --pmu legacy
         org 0x100000
         bits 64
 %include "../lib/vpmu.inc"

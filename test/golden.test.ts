@@ -1,0 +1,23 @@
+// The golden programs under programs/ are the readable tests: run them all through the built CLI
+// (`vpmu test programs`, in parallel) and require every one to match its .out — twice, to prove the
+// output is byte-for-byte deterministic.
+import { describe, expect, it } from "vitest";
+import { vpmu } from "./cli/run-cli.js";
+
+describe("vpmu test programs", () => {
+  it("every golden program matches its .out", () => {
+    const r = vpmu(["test", "programs"]);
+    const failures = r.stdout.split("\n").filter((l) => l.startsWith("FAIL "));
+    expect(failures).toEqual([]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/^\d+ programs: \d+ passed(, \d+ skipped)?\n$/m);
+    expect(r.status).toBe(0);
+  });
+
+  it("is deterministic: two runs (different parallelism) print the same bytes", () => {
+    const a = vpmu(["test", "--jobs", "1", "--reporter", "json", "programs/cpu"]);
+    const b = vpmu(["test", "--jobs", "2", "--reporter", "json", "programs/cpu"]);
+    expect(a.status).toBe(0);
+    expect(b.stdout).toBe(a.stdout);
+  });
+});
