@@ -158,4 +158,52 @@ after:
     expect(g.vcpu.lapic.pmisMasked).toBe(1);
     expect(g.vcpu.pmu.globalStatus).toBe(1n << 32n);
   });
+
+  it.each([
+    ["FC1 core cycles", 0x30a, 0xb0, 1n << 33n, 1000, 1000],
+    ["FC2 reference cycles (SPR: TSC/core = 1/2)", 0x30b, 0xb00, 1n << 34n, 1000, 2000],
+  ])("%s: a cycle-event PMI lands on the boundary after the wrapping instruction", (_n, msr, ctrl, en, preset, nops) => {
+    // Reference cycles tick on absolute TSC edges (floor(cycles × 1/2)): a window that opens at an odd
+    // cycle total reaches its 1000th tick one core cycle early. Record the total at the enabling WRMSR.
+    let c0 = -1;
+    const g = runGuest(`${PRELUDE}
+  mov ecx, 0x38f
+  xor eax, eax
+  xor edx, edx
+  wrmsr
+  mov ecx, ${msr}
+  mov eax, -${preset}
+  mov edx, 0xffff
+  wrmsr
+  mov ecx, 0x38d
+  mov eax, ${ctrl}
+  xor edx, edx
+  wrmsr
+  sti
+  mov ecx, 0x38f
+  xor eax, eax
+  mov edx, ${Number(en >> 32n)}
+  wrmsr                   ; exits: no guest cycles
+  times ${nops} nop        ; one cycle each: the last one wraps the counter
+after:
+  nop
+  nop
+  cli
+  lea rax, [rel after]
+  sub r15, rax
+  mov eax, r15d
+  out 0xf4, al
+`, { host: "spr" }, (v) => {
+      const wr = v.wrmsr.bind(v);
+      v.wrmsr = (cpu, len) => {
+        if (cpu.getLo(1) === 0x38f && cpu.getLo(2) !== 0) c0 = cpu.events.cycles;
+        return wr(cpu, len);
+      };
+    });
+    const wrapAfter = msr === 0x30b ? nops - (c0 % 2) : nops; // nop number whose cycle completes the window
+    expect(c0).toBeGreaterThan(0);
+    expect(g.cpu.getLo(15) | 0).toBe(wrapAfter - nops); // RIP delta from 'after' (1-byte nops)
+    expect(g.cpu.getLo(14)).toBe(1);
+  });
 });
+
