@@ -8,7 +8,7 @@ import { AF, CF, DF, IF, OF, PF, RFLAGS_FIXED, SF, STATUS, TF, ZF, condition } f
 import { aluBin, aluDiv, aluIncDec, aluMul, aluShift, type AluOut } from "./alu.js";
 import { AH, DecodeFail, Insn, K, decodeInto } from "./decode.js";
 import { Op } from "./ops.js";
-import { BranchPredictor, CYCLES, CacheModel, EVENT_DELIVERY_CYCLES } from "./uarch.js";
+import { BranchPredictor, CYCLES, CacheModel, EVENT_DELIVERY_CYCLES, MAX_CYCLES_PER_INSTRUCTION } from "./uarch.js";
 import { compileBlock, type Block } from "./jit.js";
 
 /** Executions of an instruction (interpreted) before a block is compiled from it. */
@@ -96,6 +96,8 @@ export class Cpu implements PlatformCpu {
     instructions: 0, branches: 0, branchMispredicts: 0, cycles: 0, memStallCycles: 0,
     mispredictCycles: 0, llcReferences: 0, llcMisses: 0, haltedCycles: 0,
   };
+  /** Bound on cycles per retired instruction (uarch.ts MAX_CYCLES_PER_INSTRUCTION), read by the PMU. */
+  readonly maxCyclesPerInstruction = MAX_CYCLES_PER_INSTRUCTION;
   readonly cache: CacheModel;
   readonly predictor: BranchPredictor;
   platform: Platform;

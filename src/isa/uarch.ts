@@ -43,6 +43,15 @@ export const MISPREDICT_CYCLES = 15;
 /** Delivering an exception or interrupt through the IDT (not an instruction; counted as cycles). */
 export const EVENT_DELIVERY_CYCLES = 50;
 
+/**
+ * Upper bound on the cycles between two consecutive retirements when at most one exception chain is
+ * delivered in between (the PMU uses it to bound cycle-counter overflow distance): the largest base cost
+ * (CPUID 100) + six cache lines missing the LLC (an indirect call: 2-line load + 2-line push; a delivery
+ * frame: 2 lines) × 100 + a mispredict (15) + three deliveries (#DF chain) × 50 + their frames' lines
+ * (counted above), rounded up. A guest that faults repeatedly without retiring can exceed it.
+ */
+export const MAX_CYCLES_PER_INSTRUCTION = 2000;
+
 export const L1_LINES = 512; // 32 KiB of 64-byte lines, direct-mapped
 export const RSB_ENTRIES = 16;
 
