@@ -55,10 +55,21 @@ export function describeFailure(err: unknown): { message: string | null; status:
   };
 }
 
+/**
+ * The stderr text for a failure message. A multi-line message is details (e.g. assembler diagnostics
+ * with their caret lines, which carry their own `file:line:col:` prefix) followed by the one sentence:
+ * the details print as they are and only the final sentence gets the `vpmu: ` prefix.
+ */
+export function formatFailure(message: string): string {
+  const lines = message.replace(/\n+$/, "").split("\n");
+  const last = lines.pop()!;
+  return lines.map((l) => `${l}\n`).join("") + `vpmu: ${last}\n`;
+}
+
 /** Print the failure (if any) as `vpmu: <sentence>` and set the process exit status. */
 export function reportFailure(err: unknown): void {
   const { message, status } = describeFailure(err);
-  if (message !== null) process.stderr.write(`vpmu: ${message}\n`);
+  if (message !== null) process.stderr.write(formatFailure(message));
   if (process.env.VPMU_DEBUG && !(err instanceof CliError) && !(err instanceof CommanderError) && err instanceof Error) {
     process.stderr.write(`${err.stack ?? ""}\n`);
   }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { CommanderError } from "commander";
 import { parseChoice, parseCount, parseMsrAssignment, parseUnsigned } from "../../src/cli/options.js";
-import { CliError, describeFailure, EXIT_INTERNAL, EXIT_USAGE } from "../../src/cli/errors.js";
+import { CliError, describeFailure, EXIT_INTERNAL, EXIT_USAGE, formatFailure } from "../../src/cli/errors.js";
 import { colourWanted, painter } from "../../src/cli/colour.js";
 
 describe("number options", () => {
@@ -52,5 +52,14 @@ describe("colour", () => {
     expect(colourWanted({ isTTY: true }, { NO_COLOR: "" })).toBe(true);
     expect(painter(true)("PASS", "pass")).toBe("\x1b[32mPASS\x1b[0m");
     expect(painter(false)("PASS", "pass")).toBe("PASS");
+  });
+});
+
+describe("formatFailure", () => {
+  it("prefixes the one sentence; details above it print as they are", () => {
+    expect(formatFailure("option --gp: 9 is out of range (0..8)")).toBe("vpmu: option --gp: 9 is out of range (0..8)\n");
+    expect(formatFailure("p.s:1:5: error: bad\n    mov eax, bl\n        ^~~\np.s: assembly failed")).toBe(
+      "p.s:1:5: error: bad\n    mov eax, bl\n        ^~~\nvpmu: p.s: assembly failed\n",
+    );
   });
 });
