@@ -153,6 +153,8 @@ export class KvmPmu {
   /** Counting is done here (LEGACY, perf-backed). Mediated wiring turns it off when the physical PMU counts. */
   perfBacked = true;
   filter: PmuEventFilter | null = null;
+  /** Some counter is locally+globally enabled and allowed (recalc): otherwise sync/counting are no-ops. */
+  private anyEnabled = false;
   /** CPL the counters were last evaluated at. */
   cpl = 0;
   /** Overflow count per GLOBAL_STATUS bit since creation (for reports; not architectural). */
@@ -238,6 +240,7 @@ export class KvmPmu {
     this.fixedCtrCtrlHw = hw;
     this.applyCpl();
     // A counter's source may have changed: its next delta starts from the current total of the new source.
+    this.anyEnabled = this.gp.some((p) => p.enabledAnyCpl) || this.fixed.some((p) => p.enabledAnyCpl);
     if (this.events !== null) this.rebase(this.events);
   }
 
@@ -260,6 +263,11 @@ export class KvmPmu {
    * happened at `this.cpl`), detect wraps, then switch to `cpl`. Exact at any instruction boundary.
    */
   sync(ev: GuestEvents, cpl: number): void {
+    // Nothing can count (and nothing can start counting without recalc, which rebases): skip the fold.
+    if (!this.anyEnabled) {
+      this.cpl = cpl;
+      return;
+    }
     this.totalValid.fill(0);
     for (const p of this.gp) this.foldOne(p, ev, this.maskGP);
     for (const p of this.fixed) this.foldOne(p, ev, this.maskFX);
@@ -303,6 +311,7 @@ export class KvmPmu {
    * matching the CPL get +1; a wrap to 0 sets the status bit and may request a PMI.
    */
   instructionRetired(): void {
+    if (!this.anyEnabled) return;
     const os = this.cpl === 0;
     for (const p of this.gp) this.emulatedIncrement(p, os, this.maskGP);
     for (const p of this.fixed) this.emulatedIncrement(p, os, this.maskFX);
@@ -320,6 +329,7 @@ export class KvmPmu {
    * (the caller re-asks after running it). Infinity when nothing can interrupt.
    */
   instructionsUntilNextEvent(): number {
+    if (!this.anyEnabled || !this.perfBacked) return Infinity;
     let best = Infinity;
     for (const p of this.gp) best = Math.min(best, this.budgetFor(p, this.maskGP));
     for (const p of this.fixed) best = Math.min(best, this.budgetFor(p, this.maskFX));
