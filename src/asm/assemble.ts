@@ -74,6 +74,8 @@ interface PStmt {
   labelName?: string;
   /** Length chosen in the previous pass (grow-only after GROW_ONLY_PASS). */
   lastLen: number;
+  /** A second definition of a label (reported once; the first definition stands). */
+  duplicate?: boolean;
 }
 
 class Diags {
@@ -153,10 +155,9 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
   const cap = options.maxErrors ?? 100;
   const sources = new Map<string, string[]>();
   const diags = new Diags(sources, cap);
-  const pp = new Preprocessor(options.include, (loc, len, message) => diags.add({ loc, len }, message));
-  // Share the map so diagnostics can show lines from every file.
+  // The preprocessor fills `sources` as it reads files, so every diagnostic can show its line.
+  const pp = new Preprocessor(options.include, (loc, len, message) => diags.add({ loc, len }, message), sources);
   const out = pp.run(source, file);
-  for (const [k, v] of out.sources) sources.set(k, v);
 
   // Parse once; resolve local-label scopes in source order.
   const stmts: PStmt[] = [];
@@ -195,11 +196,16 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
   for (const st of stmts) {
     if (!st.labelName || !st.line.label) continue;
     const prev = firstDef.get(st.labelName);
-    if (prev) diags.add(st.line.label, `label '${st.labelName}' is already defined at ${prev.loc.file}:${prev.loc.line}`);
+    if (prev) {
+      diags.add(st.line.label, `label '${st.labelName}' is already defined at ${prev.loc.file}:${prev.loc.line}`);
+      st.duplicate = true;
+    }
     else firstDef.set(st.labelName, st.line.label);
   }
 
-  if (diags.errors() > 0) return { ok: false, diagnostics: sorted(diags.list) };
+  // Keep going after syntax errors: the passes report the remaining (semantic) errors of the good lines.
+  const syntaxErrors = diags.errors();
+  if (syntaxErrors >= cap) return { ok: false, diagnostics: sorted(diags.list, file).slice(0, cap) };
 
   let symbols = new Map<string, SymbolValue>();
   let result: PassOutput | null = null;
@@ -219,7 +225,7 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
     }
   }
   const errors = diags.list.filter((d) => d.severity === "error");
-  if (errors.length > 0 || !result) return { ok: false, diagnostics: sorted(errors.slice(0, cap)) };
+  if (errors.length > 0 || !result) return { ok: false, diagnostics: sorted(errors, file).slice(0, cap) };
   const syms: AsmSymbol[] = [];
   for (const st of stmts) {
     if (!st.labelName || !st.line.label) continue;
@@ -233,12 +239,15 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
     origin: Number(origin),
     symbols: syms,
     lines: result.lines,
-    warnings: sorted(diags.list.filter((d) => d.severity === "warning")),
+    warnings: sorted(diags.list.filter((d) => d.severity === "warning"), file),
   };
 }
 
-function sorted(list: Diagnostic[]): Diagnostic[] {
-  return list;
+/** Source order: the main file first, other files in the order they first appear; then line, column. */
+function sorted(list: Diagnostic[], main: string): Diagnostic[] {
+  const fileRank = new Map<string, number>([[main, 0]]);
+  for (const d of list) if (!fileRank.has(d.file)) fileRank.set(d.file, fileRank.size);
+  return [...list].sort((a, b) => fileRank.get(a.file)! - fileRank.get(b.file)! || a.line - b.line || a.col - b.col);
 }
 
 function sameSymbols(a: Map<string, SymbolValue>, b: Map<string, SymbolValue>): boolean {
@@ -308,13 +317,13 @@ function runPass(stmts: PStmt[], prev: Map<string, SymbolValue>, origin: bigint,
       },
     };
     const { line } = st;
-    if (line.equ && st.labelName) {
+    if (line.equ && st.labelName && !st.duplicate) {
       const v = evaluate(line.equ, env);
       if (v.regs.length) diags.add(line.label!, "equ value cannot contain registers");
       if (!v.unknown) symbols.set(st.labelName, { value: v.v, reloc: v.reloc !== 0 });
       continue;
     }
-    if (st.labelName) {
+    if (st.labelName && !st.duplicate) {
       const old = prev.get(st.labelName);
       if (old && old.value !== here) anyUnknownLabel = true;
       symbols.set(st.labelName, { value: here, reloc: true });
@@ -324,7 +333,7 @@ function runPass(stmts: PStmt[], prev: Map<string, SymbolValue>, origin: bigint,
       continue;
     }
     const start = size;
-    const bytes = statementBytes(line.stmt, env, st, pass, diags, () => defaultRel, (r) => (defaultRel = r), size);
+    const bytes = statementBytes(line.stmt, env, here, st, pass, diags, () => defaultRel, (r) => (defaultRel = r), size);
     if (bytes) emit(bytes);
     lines.push({ file: st.pl.file, line: st.pl.line, address: Number(here), bytes: buf.slice(start, size), source: sourceOf(diags, st) });
   }
@@ -349,10 +358,12 @@ function joinTokens(tokens: Token[]): string {
   return out;
 }
 
-/** The bytes of one statement at `env.here` (null after reporting an error). */
+/** The bytes of one statement at address `addr` (null after reporting an error). `$` (env.here) is the
+ *  start of the source line even inside `times` (NASM: `times 4 dd $-x` repeats one value). */
 function statementBytes(
   s: Stmt,
   env: EvalEnv,
+  addr: bigint,
   st: PStmt,
   pass: number,
   diags: Diags,
@@ -369,7 +380,7 @@ function statementBytes(
         if (!r) return null;
         ops.push(r);
       }
-      const res = encodeInstruction(mn, ops, s.mn, { here: env.here, minLen: pass >= GROW_ONLY_PASS ? st.lastLen : 0 });
+      const res = encodeInstruction(mn, ops, s.mn, { here: addr, minLen: pass >= GROW_ONLY_PASS ? st.lastLen : 0 });
       if (!res.ok) {
         // Forward references may make an early pass fail (e.g. a jump assumed short); only the final
         // pass reports.
@@ -415,8 +426,7 @@ function statementBytes(
       if (n === null) return null;
       const out: number[] = [];
       for (let i = 0; i < n; i++) {
-        const sub = { ...env, here: env.here + BigInt(out.length) };
-        const b = statementBytes(s.body, sub, st, pass, diags, getRel, setRel, offset + out.length);
+        const b = statementBytes(s.body, env, addr + BigInt(out.length), st, pass, diags, getRel, setRel, offset + out.length);
         if (!b) return null;
         for (const x of b) out.push(x);
         if (out.length > MAX_OUTPUT) {
@@ -438,8 +448,7 @@ function statementBytes(
       if (!s.fill) return new Array<number>(pad).fill(0x90);
       const out: number[] = [];
       while (out.length < pad) {
-        const sub = { ...env, here: env.here + BigInt(out.length) };
-        const b = statementBytes(s.fill, sub, st, pass, diags, getRel, setRel, offset + out.length);
+        const b = statementBytes(s.fill, env, addr + BigInt(out.length), st, pass, diags, getRel, setRel, offset + out.length);
         if (!b || b.length === 0) return null;
         out.push(...b);
         if (out.length >= pad) break;

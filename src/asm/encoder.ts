@@ -126,6 +126,12 @@ export function encodeInstruction(mnemonic: string, opsIn: ROp[], mnTok: Token, 
     return { ok: false, tok: sizeless.tok, message: "operation size not specified (add byte/word/dword/qword)" };
   }
   if (all.length === 0) {
+    // Two general registers of different sizes where the instruction needs one size: name both.
+    const regs = ops.filter((o): o is ROp & { t: "reg" } => o.t === "reg" && o.reg.cls === "gpr");
+    if (SAME_SIZE_PAIR.has(mnemonic) && regs.length >= 2 && ops[0].t === "reg" && ops[1].t === "reg" && regs[0].reg.size !== regs[1].reg.size) {
+      const [a, b] = regs;
+      return { ok: false, tok: b.tok, message: `operand size mismatch: '${a.reg.name}' is ${sizeName(a.reg.size)}, '${b.reg.name}' is ${sizeName(b.reg.size)}` };
+    }
     const b = best as Fail | null;
     if (b) return { ok: false, tok: b.tok, message: b.message };
     const arities = [...new Set(rows.map((r) => r.operands.length))].sort();
@@ -178,6 +184,14 @@ function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | nul
     return false;
   };
   const variable = row.operands.some((k) => VAR_KINDS.has(k));
+  // Operand classes first (register / memory / immediate / control register), so a row of another
+  // shape never produces a size complaint.
+  for (let i = 0; i < ops.length; i++) {
+    if (!classFits(row.operands[i], ops[i], row.mnemonic)) {
+      fail({ rank: R_SHAPE, tok: ops[i].tok, message: "invalid combination of opcode and operands" });
+      return null;
+    }
+  }
   for (let i = 0; i < ops.length; i++) {
     const kind = row.operands[i];
     const op = ops[i];
@@ -349,6 +363,31 @@ function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | nul
   }
   return m;
 }
+
+function classFits(kind: OperandKind, op: ROp, mnemonic: string): boolean {
+  if (GPR_KINDS[kind] || FIXED_REG[kind] || kind === "rAX") return op.t === "reg" && op.reg.cls === "gpr";
+  if (RM_KINDS[kind]) return op.t === "mem" || (op.t === "reg" && op.reg.cls === "gpr");
+  if (kind === "m") return op.t === "mem" || (mnemonic === "lea" && op.t === "imm");
+  if (kind === "cr") return op.t === "reg" && op.reg.cls === "cr";
+  return op.t === "imm";
+}
+
+/** Mnemonics with a row whose first two operands must have the same size (mov, add, xchg, test …). */
+const SAME_SIZE_PAIR: ReadonlySet<string> = (() => {
+  const s = new Set<string>();
+  const sizes = (k: OperandKind): string | null => {
+    const l = GPR_KINDS[k] ?? RM_KINDS[k];
+    return l && k !== "r64rm" ? l.join("/") : null;
+  };
+  for (const [name, rows] of ROWS_BY_MNEMONIC) {
+    for (const r of rows) {
+      if (r.operands.length < 2) continue;
+      const a = sizes(r.operands[0]);
+      if (a !== null && a === sizes(r.operands[1])) s.add(name);
+    }
+  }
+  return s;
+})();
 
 function shapeFail(fail: (f: Fail) => void, op: ROp): null {
   fail({ rank: R_SHAPE, tok: op.tok, message: "invalid combination of opcode and operands" });

@@ -41,11 +41,12 @@ export class Preprocessor {
   private readonly includeStack: string[] = [];
   private expansionId = 0;
   readonly out: PLine[] = [];
-  readonly sources = new Map<string, string[]>();
 
   constructor(
     private readonly resolver: IncludeResolver | undefined,
     private readonly report: (tok: Loc, len: number, message: string) => void,
+    /** Filled with every file's lines as it is read (diagnostics render from it). */
+    readonly sources: Map<string, string[]> = new Map(),
   ) {}
 
   run(text: string, file: string): PreprocessOutput {
