@@ -19,11 +19,23 @@ export interface RunConfig {
   memSize: number;
   maxInsns: number;
   trace: boolean;
+  /** --events: print the GuestEvents totals after the run. */
+  events: boolean;
   /** KVM/vPMU/VMX machine (any of --host, --pmu, --kvm, the guest model, --host-msr, --exits, --json);
    *  null = the bare platform. */
   machine: MachineOptions | null;
   exits: boolean;
   json: boolean;
+}
+
+/** The GuestEvents totals as `vpmu run --events` prints them (stderr, after the run). */
+export function formatEvents(e: RunResult["events"]): string {
+  const rows: [string, number][] = [
+    ["instructions", e.instructions], ["branches", e.branches], ["branch-mispredicts", e.branchMispredicts],
+    ["cycles", e.cycles], ["mem-stall-cycles", e.memStallCycles], ["mispredict-cycles", e.mispredictCycles],
+    ["llc-references", e.llcReferences], ["llc-misses", e.llcMisses], ["halted-cycles", e.haltedCycles],
+  ];
+  return rows.map(([k, v]) => `${k.padEnd(19)} ${v}`).join("\n") + "\n";
 }
 
 /** A size: decimal or 0x-hex bytes, or with a K/M/G suffix (binary units). */
@@ -78,7 +90,8 @@ export function register(program: Command): void {
     .option("--load <addr>", "load address of a .bin image (sources load at their org)", "0x100000")
     .option("--mem <size>", "guest RAM size (e.g. 16M)", "16M")
     .option("--max-insns <n>", "stop after this many retired instructions", String(DEFAULT_MAX_INSNS))
-    .option("--trace", "print one line per instruction on stderr (address, symbol, bytes, disassembly, registers changed)");
+    .option("--trace", "print one line per instruction on stderr (address, symbol, bytes, disassembly, registers changed)")
+    .option("--events", "print the micro-architectural event totals on stderr after the run (docs/cpu.md)");
   addMachineOptions(cmd)
     .option("--exits", "after the console, one line per VM exit (kvm_exit style), the context switches and any host->guest leaks")
     .option("--json", "print one JSON document: console, exit status, exits, final counters, leaks")
@@ -91,6 +104,7 @@ export function register(program: Command): void {
         memSize: parseSize("--mem", String(o.mem ?? DEFAULT_MEM)),
         maxInsns: max,
         trace: o.trace === true,
+        events: o.events === true,
         exits: o.exits === true,
         json: o.json === true,
         machine: o.exits === true || o.json === true || o.pdcm === false || MACHINE_OPTION_KEYS.some((k) => o[k] !== undefined) ? machineOptions(o) : null,
@@ -104,6 +118,7 @@ export function register(program: Command): void {
         else if (machine) for (const l of machine.layer.leaks) process.stderr.write(`vpmu: ${formatLeak(l)}\n`);
       }
       if (result.stop !== "exit" && result.stop !== "halted") process.stderr.write(`vpmu: ${result.report}\n`);
+      if (cfg.events) process.stderr.write(formatEvents(result.events));
       process.exitCode = result.status;
     });
   addExamples(cmd, [
