@@ -209,7 +209,8 @@ const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 export function formatReport(r: SweepReport, policyFiles: ReadonlyMap<string, string> = new Map()): string {
   const out: string[] = [];
   const what = r.mode === "fuzz" ? `random-probe sweep (seed ${r.seed})` : "sweep";
-  out.push(`vpmu ${what}: ${r.configurations} configurations, ${r.runs} runs (programs: ${r.programs.join(", ")}; shard ${r.shard})`);
+  const progs = r.programs.length <= 6 ? `programs: ${r.programs.join(", ")}` : `${r.programs.length} programs`;
+  out.push(`vpmu ${what}: ${r.configurations} configurations, ${r.runs} runs (${progs}; shard ${r.shard})`);
   out.push(`  ran ${r.ran}, rejected by KVM ${r.rejected}, did not complete ${r.failed}`);
   if (r.groups.length === 0) {
     out.push("", `no leaks: no host-owned value reached a guest and no guest write reached hardware KVM reserves, in ${r.ran + r.failed} runs`);
