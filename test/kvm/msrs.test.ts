@@ -185,3 +185,47 @@ describe("PERF_CAPABILITIES host rules (§6.5)", () => {
     expect(v.getMsr(0x30c, guest).ok).toBe(false);
   });
 });
+
+describe("PERF_CAPABILITIES bit sweep (vmx_pmu_caps_test: fungible bits, unsupported bits)", () => {
+  for (const host of ["skx", "icx", "spr", "gnr"] as const) {
+    for (const mediated of [false, true]) {
+      const opts: KvmOptions = { host, codeState: mediated ? "v4" : "legacy", enableMediatedPmu: mediated };
+      const k = Kvm.create(opts) as Kvm;
+      const supported = k.supportedPerfCapabilities();
+      it(`${host} ${mediated ? "v4 mediated" : "legacy"}: supported 0x${supported.toString(16)}`, () => {
+        for (let bit = 0n; bit < 64n; bit++) {
+          const v = vcpuOf(opts);
+          const b = 1n << bit;
+          // A non-zero PEBS format needs the whole PEBS group (vmx_set_msr); other PEBS bits alone pass.
+          const pebsFormat = (b & 0xf00n) !== 0n;
+          const ok = (supported & b) !== 0n && !pebsFormat;
+          expect([bit, v.setMsr(0x345, b)]).toEqual([bit, ok]);
+        }
+        // Each fungible bit can be cleared from the full set (R-CFG-4); clearing a PEBS-group bit while the
+        // format stays non-zero breaks the group and fails.
+        for (let bit = 0n; bit < 64n; bit++) {
+          const b = 1n << bit;
+          if ((supported & b) === 0n) continue;
+          const v = vcpuOf(opts);
+          if ((b & 0x24fc0n) !== 0n) {
+            expect([bit, v.setMsr(0x345, supported & ~b)]).toEqual([bit, false]);
+            continue;
+          }
+          expect(v.setMsr(0x345, supported & ~b)).toBe(true);
+          expect(v.getMsr(0x345)).toEqual({ ok: true, value: supported & ~b });
+        }
+      });
+    }
+  }
+  it("KVM_SET_CPUID2 after the first run only with the same table", () => {
+    const v = vcpuOf({ host: "spr" });
+    v.hasRun = true;
+    expect(v.setCpuid(v.cpuidTable).ok).toBe(true);
+    setPmuFails(v);
+  });
+});
+
+function setPmuFails(v: Vcpu): void {
+  const r = v.setCpuid(v.withCpuidLeaf({ function: 0xa, index: 0, eax: 0x08300801, ebx: 0, ecx: 0, edx: 0 }));
+  expect(r).toEqual({ ok: false, error: "EINVAL: CPUID cannot change after the vCPU has run" });
+}
