@@ -103,7 +103,7 @@ describe("vpmu test", () => {
       ].join("\n"),
     );
     expect(tap.status).toBe(1);
-    const json = JSON.parse(vpmu(["test", "--reporter", "json", "programs/t"], { cwd: dir }).stdout);
+    const json = JSON.parse(vpmu(["test", "--json", "programs/t"], { cwd: dir }).stdout);
     expect(json.totals).toEqual({ programs: 4, passed: 1, failed: 2, skipped: 1, updated: 0 });
     expect(json.results.map((r: { name: string; verdict: string }) => `${r.verdict} ${r.name}`)).toEqual([
       "PASS t/a-pass",

@@ -172,9 +172,11 @@ export function register(program: Command): void {
     .argument("[paths...]", "program files or directories to search (default: programs)")
     .option("--update", "rewrite the golden .out files whose output differs (and say which)")
     .option("--reporter <name>", `output format: ${golden.REPORTERS.join(", ")}`, choiceOption("--reporter", golden.REPORTERS), "line")
+    .option("--json", "same as --reporter json (as with vpmu run --json and vpmu explain --json)")
     .option("-j, --jobs <n>", "programs run at once (default: the machine's available parallelism)", countOption("--jobs", 1, 1024))
     .option("--timeout <seconds>", "fail a program that runs longer than this", countOption("--timeout", 1, 86400), 120)
-    .action(async (paths: string[], opts: TestOptions) => {
+    .action(async (paths: string[], opts: TestOptions & { json?: boolean }) => {
+      if (opts.json) opts.reporter = "json";
       const status = await runAll(paths, opts);
       if (status !== 0) process.exitCode = status;
     });
