@@ -50,14 +50,14 @@ operand -> immop                                {% (d) => d[0] %}
          | %short expr                          {% (d): Operand => ({ k: "expr", e: d[1], tok: d[0], jump: "short" }) %}
          | %near expr                           {% (d): Operand => ({ k: "expr", e: d[1], tok: d[0], jump: "near" }) %}
          | mem                                  {% (d) => d[0] %}
-         | %size mem                            {% (d): Operand => ({ ...d[1], size: d[0], tok: span(d[0], d[1].tok) }) %}
+         | %size mem                            {% (d): Operand => ({ ...d[1], size: d[0], tok: d[0] }) %}
 
 immop -> expr                                   {% (d): Operand => ({ k: "expr", e: d[0], tok: firstTok(d[0]) }) %}
 
-mem -> "[" expr "]"                             {% (d): Operand => ({ k: "mem", e: d[1], tok: span(d[0], d[2]) }) %}
-     | "[" %rel expr "]"                        {% (d): Operand => ({ k: "mem", e: d[2], tok: span(d[0], d[3]), mode: "rel" }) %}
-     | "[" %abs expr "]"                        {% (d): Operand => ({ k: "mem", e: d[2], tok: span(d[0], d[3]), mode: "abs" }) %}
-     | "[" %size expr "]"                       {% (d): Operand => ({ k: "mem", e: d[2], tok: span(d[0], d[3]), dispSize: d[1] }) %}
+mem -> "[" expr "]"                             {% (d): Operand => ({ k: "mem", e: d[1], tok: d[0], end: d[2] }) %}
+     | "[" %rel expr "]"                        {% (d): Operand => ({ k: "mem", e: d[2], tok: d[0], end: d[3], mode: "rel" }) %}
+     | "[" %abs expr "]"                        {% (d): Operand => ({ k: "mem", e: d[2], tok: d[0], end: d[3], mode: "abs" }) %}
+     | "[" %size expr "]"                       {% (d): Operand => ({ k: "mem", e: d[2], tok: d[0], end: d[3], dispSize: d[1] }) %}
 
 dataItems -> expr                     {% (d): Expr[] => [d[0]] %}
            | dataItems "," expr       {% (d): Expr[] => [...d[0], d[2]] %}
@@ -92,11 +92,6 @@ atom -> %number                       {% (d): Expr => ({ k: "num", tok: d[0] }) 
       | "(" expr ")"                  {% (d) => d[1] %}
 
 @{%
-/** A token covering `a` through `b` (same source line), so a caret underlines a whole operand. */
-function span(a: Token, b: Token): Token {
-  const same = a.loc.file === b.loc.file && a.loc.line === b.loc.line && b.loc.col >= a.loc.col;
-  return same ? { ...a, len: b.loc.col + b.len - a.loc.col } : a;
-}
 function firstTok(e: Expr): Token {
   let x: Expr = e;
   while (x.k === "bin") x = x.a;

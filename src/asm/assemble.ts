@@ -49,6 +49,8 @@ export interface AssembleOk {
   readonly symbols: readonly AsmSymbol[];
   readonly lines: readonly ListingLine[];
   readonly warnings: readonly Diagnostic[];
+  /** Layout passes it took to converge (NASM-style multipass optimisation). */
+  readonly passes: number;
 }
 
 export interface AssembleFailed {
@@ -126,6 +128,11 @@ function parseLine(tokens: Token[], diags: Diags): Line | null {
       return null;
     }
   }
+  // Lines with the same token types parse to the same tree (the grammar branches on types only, and
+  // punctuation's type is its text): reuse it, re-bound to this line's tokens.
+  const key = tokens.map((t) => t.type).join(" ");
+  const hit = parseCache.get(key);
+  if (hit) return rebind(hit.line, hit.tokens, tokens) as Line;
   const parser = new nearley.Parser(compiledGrammar);
   let failedAt: Token | null = null;
   try {
@@ -146,7 +153,21 @@ function parseLine(tokens: Token[], diags: Diags): Line | null {
     }
     return null;
   }
+  if (parseCache.size < 20000) parseCache.set(key, { line: results[0] as Line, tokens });
   return results[0] as Line;
+}
+
+const parseCache = new Map<string, { line: Line; tokens: Token[] }>();
+
+/** A copy of `node` with every token of `from` replaced by the token at the same index in `to`. */
+function rebind(node: unknown, from: Token[], to: Token[]): unknown {
+  if (node === null || typeof node !== "object") return node;
+  const i = from.indexOf(node as Token);
+  if (i >= 0) return to[i];
+  if (Array.isArray(node)) return node.map((x) => rebind(x, from, to));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = rebind(v, from, to);
+  return out;
 }
 
 /** Assembles NASM-syntax source into a flat binary (like `nasm -f bin`). Never throws on bad input. */
@@ -209,7 +230,9 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
 
   let symbols = new Map<string, SymbolValue>();
   let result: PassOutput | null = null;
+  let passes = 0;
   for (let pass = 1; pass <= MAX_PASSES; pass++) {
+    passes = pass;
     const passDiags = new Diags(sources, cap);
     const r = runPass(stmts, symbols, origin, pass, passDiags);
     const stable = pass > 1 && sameSymbols(symbols, r.symbols) && !r.anyUnknownLabel;
@@ -240,6 +263,7 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
     symbols: syms,
     lines: result.lines,
     warnings: sorted(diags.list.filter((d) => d.severity === "warning"), file),
+    passes,
   };
 }
 
@@ -529,6 +553,9 @@ function resolveOperand(o: Operand, env: EvalEnv, defaultRel: boolean, diags: Di
 }
 
 function resolveMem(o: Operand & { k: "mem" }, v: Value, size: number, _env: EvalEnv, defaultRel: boolean, diags: Diags): ROp | null {
+  // The caret covers the whole operand, from its size keyword or '[' to ']'.
+  const a = o.tok;
+  const tok = a.loc.line === o.end.loc.line && a.loc.file === o.end.loc.file && o.end.loc.col >= a.loc.col ? { ...a, len: o.end.loc.col + o.end.len - a.loc.col } : a;
   // Combine repeated registers (rax+rax → rax*2) and drop zero coefficients.
   const terms: { reg: RegInfo; coef: bigint; tok: Token }[] = [];
   for (const r of v.regs) {
@@ -538,7 +565,7 @@ function resolveMem(o: Operand & { k: "mem" }, v: Value, size: number, _env: Eva
   }
   const live = terms.filter((t) => t.coef !== 0n);
   const bad = (m = "invalid effective address"): null => {
-    diags.add(o.tok, m);
+    diags.add(tok, m);
     return null;
   };
   for (const t of live) {
@@ -594,6 +621,6 @@ function resolveMem(o: Operand & { k: "mem" }, v: Value, size: number, _env: Eva
     ripRel,
     dispSize,
     addr32: asz === 32,
-    tok: o.tok,
+    tok,
   };
 }
