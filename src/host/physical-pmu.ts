@@ -6,6 +6,7 @@
  */
 import type { GuestEvents } from "../isa/platform.js";
 import { eventTotal, EventSource, FIXED_SOURCES, maxPerInstruction, sourceOfEvent, type EventClock } from "../pmu/events.js";
+import { shapedSource } from "../pmu/pmu.js";
 import {
   MSR_CORE_PERF_FIXED_CTR0,
   MSR_CORE_PERF_FIXED_CTR_CTRL,
@@ -182,7 +183,8 @@ export class PhysicalPmu {
       const lo = Number(value & 0xffffffffn);
       const en = (lo >>> 22) & 1;
       this.gpPriv[n] = en ? ((lo >>> 17) & 1 ? CountPriv.Os : 0) | ((lo >>> 16) & 1 ? CountPriv.Usr : 0) : CountPriv.Never;
-      this.gpSource[n] = sourceOfEvent(lo & 0xff, (lo >>> 8) & 0xff);
+      // The same silicon model as the vPMU's counting (CMASK on per-instruction events; other shaping counts nothing).
+      this.gpSource[n] = shapedSource(sourceOfEvent(lo & 0xff, (lo >>> 8) & 0xff), value);
     } else if (c >= MSR_CORE_PERF_FIXED_CTR0 && c < MSR_CORE_PERF_FIXED_CTR0 + this.nFX) {
       this.fixed[c - MSR_CORE_PERF_FIXED_CTR0] = Number(value & BigInt(this.fxMask));
     } else {

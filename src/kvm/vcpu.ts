@@ -382,9 +382,10 @@ export class Vcpu implements Platform {
    */
   private complete(): PlatformAction {
     this.pmu.instructionRetired();
+    // The VM entry (mediated load) first: the budget check must see the hardware the guest will run on.
+    this.intercepts.beforeEntry?.(this);
     if (this.pmu.pmiRequested || this.pmu.instructionsUntilNextEvent() !== Infinity || (this.intercepts.budget?.(this) ?? Infinity) !== Infinity)
       return PlatformAction.Exit;
-    this.intercepts.beforeEntry?.(this);
     return PlatformAction.Skip;
   }
 

@@ -66,7 +66,7 @@ export interface Pmc {
  * the model does not have: it counts nothing (documented limit, docs/vpmu.md). KVM's emulated-instruction
  * match ignores these bits (R-CNT-4).
  */
-function shapedSource(src: EventSource, sel: bigint): EventSource {
+export function shapedSource(src: EventSource, sel: bigint): EventSource {
   const cmask = Number((sel & EVENTSEL_CMASK) >> 24n);
   if ((sel & (EVENTSEL_EDGE | EVENTSEL_INV)) !== 0n) return EventSource.None;
   if (cmask === 0) return src;

@@ -227,6 +227,12 @@ export class VmxLayer {
     if (!this.mediated || !this.sw.loaded) return;
     const pmu = this.guest.pmu;
     this.syncPhys();
+    if (this.phys.pmiPending) {
+      // A counter wrapped on the instruction that exits: its PMI is pending in the host; KVM requests it
+      // for the vCPU and delivers it at the next entry (kvm_handle_guest_mediated_pmi, R-PMI-4).
+      this.phys.pmiPending = false;
+      pmu.pmiRequested = true;
+    }
     this.vmcs.vmExit(this.phys);
     if (!this.globalCtrlWriteIntercepted && pmu.globalCtrl !== this.vmcs.guestPerfGlobalCtrl) {
       // vmx_refresh_guest_perf_global_control: 0x38F is the guest's, copy the saved field back.
