@@ -131,6 +131,33 @@ l7: jmp l2
     times 0 db 1
     times 2 push rax
 `,
+  syntax: `BITS 64
+ORG 0x200000
+%define REG rbx
+%define VALUE (FWD + 2)
+START:
+    MOV EAX, VALUE
+    Mov REG, QWORD [REL table]
+    mov rcx, [abs table]
+%undef REG
+%define REG rdx
+    mov REG, 0x1234
+    lea rsi, [table + 8*2]
+noColon mov eax, 1
+    db \`tab\\there\\n\\x41\\101\\0\`, 'it', "'s"
+    dq 'abcdefghij'
+    dw 0FFFFh, 0x_ff, 1_0_0, 0q17, 0t99, 0y101, 0hAB, 12o, 77q, 1010y, 99d, 99t
+default rel
+    mov eax, [table]
+    mov eax, [abs table]
+    lea rdi, [START]
+default abs
+    mov eax, [table]
+FWD equ 40
+table: dq START, noColon, table - START, -1
+    align 4
+    db 1
+`,
   idt: `bits 64
 org 0x100000
     lidt [idtr]
