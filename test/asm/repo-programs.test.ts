@@ -1,5 +1,5 @@
 // Every guest program in programs/ (and the lib/*.inc it includes) assembles to the same bytes with
-// vpmu and with `nasm -f bin` (nasm searches the program's directory and programs/lib/).
+// vpmu and with `nasm -f bin` (nasm is given every program directory and programs/lib/ as -i paths).
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -33,7 +33,9 @@ describe("programs/**/*.s equal nasm -f bin", () => {
         },
       });
       const out = join(tmp, "out.bin");
-      const n = spawnSync("nasm", ["-f", "bin", "-i", dirname(f) + "/", "-i", join(root, "lib") + "/", f, "-o", out], { encoding: "utf8" });
+      // nasm searches -i directories (not the including file's): give it every program directory.
+      const dirs = [...new Set([dirname(f), ...files.map((x) => dirname(x)), join(root, "lib")])].flatMap((d) => ["-i", d + "/"]);
+      const n = spawnSync("nasm", ["-f", "bin", ...dirs, f, "-o", out], { encoding: "utf8" });
       if (n.error) throw new Error("nasm is not on PATH: install it (apt-get install nasm, or .ci/run)");
       if (n.status !== 0) {
         expect(r.ok, `nasm rejects ${f} but vpmu accepts it`).toBe(false);
