@@ -88,3 +88,59 @@ describe("USR/OS filtering across CPL changes (R-CNT-1/2)", () => {
     expect(g.cpu.getLo(10)).toBe(35);
   });
 });
+
+describe("RDPMC at CPL 3 (spec §9.4, §9.3 step 4)", () => {
+  const prog = (pce: boolean) => `
+  jmp start
+  align 16
+idt: times 256*16 db 0
+idtr: dw 256*16-1
+      dq idt
+gp:                        ; #GP handler: record and finish in ring 0
+  mov r12, 13
+  add rsp, 48
+  jmp done
+start:
+  lea rax, [rel gp]
+  lea rdi, [rel idt + 13*16]
+  mov [rdi], ax
+  mov word [rdi+2], 0x08
+  mov byte [rdi+5], 0x8e
+  shr rax, 16
+  mov [rdi+6], ax
+  shr rax, 16
+  mov [rdi+8], eax
+  lidt [idtr]
+  mov ecx, 0x4c1
+  mov eax, 0x1234
+  xor edx, edx
+  wrmsr
+  ${pce ? "mov rax, cr4\n  or eax, 0x100\n  mov cr4, rax" : ""}
+  mov rbx, rsp
+  push 0x23
+  push rbx
+  push 0x2
+  push 0x1b
+  lea rax, [rel user]
+  push rax
+  iretq
+user:
+  xor ecx, ecx
+  rdpmc
+  mov r13d, eax
+  hlt                      ; #GP at CPL 3 brings us back
+done:
+  out 0xf4, al
+`;
+  it("CR4.PCE = 0: the CPU raises #GP itself, no RDPMC exit", () => {
+    const g = runGuest(prog(false));
+    expect(g.cpu.getLo(12)).toBe(13);
+    expect(g.cpu.getLo(13)).toBe(0);
+    expect(g.vcpu.exits.filter((e) => e.reason === 15)).toEqual([]);
+  });
+  it("CR4.PCE = 1: RDPMC exits and KVM returns the counter", () => {
+    const g = runGuest(prog(true));
+    expect(g.cpu.getLo(13)).toBe(0x1234);
+    expect(g.vcpu.exits.filter((e) => e.reason === 15).map((e) => [e.ecx, e.value, e.outcome])).toEqual([[0, 0x1234n, "ok"]]);
+  });
+});
