@@ -25,7 +25,8 @@ export function formatExit(e: ExitRecord): string {
   else if (e.name === "RDPMC" && e.ecx !== undefined) detail = ` ecx=${hex(e.ecx)}` + (e.value !== undefined ? ` result=${hex(e.value)}` : "");
   else if (e.port !== undefined) detail = ` port=${hex(e.port)} ${e.in ? "in" : "out"} size=${e.size}` + (e.value !== undefined ? ` value=${hex(e.value)}` : "");
   else if (e.fn !== undefined) detail = ` eax=${hex(e.fn)} ecx=${hex(e.ecx ?? 0)}`;
-  const outcome = e.outcome === "#GP" ? "#GP injected, rip unchanged" : e.outcome === "ok" ? "skip (rip += len)" : e.outcome;
+  const outcome =
+    e.reason === 1 ? "host handles it, guest resumes" : e.outcome === "#GP" ? "#GP injected, rip unchanged" : e.outcome === "ok" ? "skip (rip += len)" : e.outcome;
   return `${head}${detail} -> ${outcome}${e.why ? ` (${e.why})` : ""}`;
 }
 
