@@ -1,6 +1,7 @@
-// The guest's own verdict, read the way kvm-unit-tests' runner reads it (scripts/runtime.bash
-// extract_summary: the `SUMMARY:` line among the last three lines of output; lib/report.c
-// report_summary prints `SUMMARY: N tests[, M unexpected failures][, X expected failures][, K skipped]`).
+// The guest's own verdict, read the way kvm-unit-tests' runner reads it (lib/report.c report_summary
+// prints `SUMMARY: N tests[, M unexpected failures][, X expected failures][, K skipped]`). The runner
+// (scripts/runtime.bash extract_summary) looks only at the last three lines; here `vpmu run --exits`
+// appends the exit log after the console, so the last SUMMARY line anywhere in the output counts.
 
 export interface GuestSummary {
   /** The text after `SUMMARY: `, as printed. */
@@ -13,9 +14,9 @@ export interface GuestSummary {
 
 const SUMMARY = /^SUMMARY: (\d+) tests(?:, (\d+) unexpected failures)?(?:, (\d+) expected failures)?(?:, (\d+) skipped)?$/;
 
-/** The SUMMARY line among the last three lines of the console, or null. */
+/** The last SUMMARY line of the output, or null. */
 export function parseSummary(consoleText: string): GuestSummary | null {
-  const lines = consoleText.replace(/\n$/, "").split("\n").slice(-3);
+  const lines = consoleText.replace(/\n$/, "").split("\n");
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = lines[i]!;
     if (!line.startsWith("SUMMARY: ")) continue;

@@ -65,7 +65,7 @@ describe(".out format", () => {
 });
 
 describe("parseSummary", () => {
-  it("reads report.c's SUMMARY line among the last three lines", () => {
+  it("reads report.c's SUMMARY line, the last one in the output", () => {
     expect(parseSummary("PASS: a\nFAIL: b\nSUMMARY: 2 tests, 1 unexpected failures\n")).toEqual({
       text: "2 tests, 1 unexpected failures",
       tests: 2,
@@ -74,7 +74,8 @@ describe("parseSummary", () => {
       skipped: 0,
     });
     expect(parseSummary("SUMMARY: 3 tests, 3 skipped\n")?.skipped).toBe(3);
-    expect(parseSummary("SUMMARY: 1 tests\n1\n2\n3\n")).toBeNull();
+    expect(parseSummary("SUMMARY: 1 tests\n--- vm exits: 3 ---\nexit a\nexit b\n")?.text).toBe("1 tests");
+    expect(parseSummary("SUMMARY: 1 tests\nSUMMARY: 2 tests, 1 skipped\nx\n")?.text).toBe("2 tests, 1 skipped");
     expect(parseSummary("no summary\n")).toBeNull();
   });
 });
