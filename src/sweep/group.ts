@@ -87,6 +87,10 @@ export function explain(attrs: readonly Attribute[], positives: readonly AttrVec
     else pos.push(p);
   }
   if (pos.length === 0) return { conditions: [], unexplained, uncovered: 0 };
+  if (negs.length === 0) {
+    // Nothing to contrast with: the finding holds in every configuration (the empty conjunction).
+    return { conditions: [{ literals: [], covers: pos.reduce((n, p) => n + p.w, 0), sentence: "every configuration" }], unexplained, uncovered: 0 };
+  }
 
   // Radix per attribute for numeric projection keys.
   const radix = dict.map((d) => Math.max(1, d.size));

@@ -217,7 +217,7 @@ export function formatReport(r: SweepReport, policyFiles: ReadonlyMap<string, st
   }
   for (const g of r.groups) {
     out.push("", `LEAK ${g.signature}: ${g.configurations} configurations, ${g.runs} runs`);
-    for (const c of g.explanation.conditions) out.push(`  when ${c.sentence} (${c.covers})`);
+    for (const c of g.explanation.conditions) out.push(c.literals.length === 0 ? `  in every configuration of the sweep (${c.covers})` : `  when ${c.sentence} (${c.covers})`);
     if (g.explanation.unexplained > 0) out.push(`  and ${g.explanation.unexplained} configurations the attributes cannot separate from clean ones (the finding depends on the program)`);
     if (g.explanation.uncovered > 0) out.push(`  and ${g.explanation.uncovered} configurations no condition of up to 8 attributes explains`);
     for (const rule of g.rules) out.push(`  let through by: ${rule}`);

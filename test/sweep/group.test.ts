@@ -38,8 +38,9 @@ describe("condition grouping", () => {
     expect(e.conditions.map((c) => [c.sentence, c.covers])).toEqual([["a=1", 7]]);
   });
 
-  it("returns nothing for no positives", () => {
+  it("returns nothing for no positives, and the empty conjunction when nothing is clean", () => {
     expect(explain(A, [], space())).toEqual({ conditions: [], unexplained: 0, uncovered: 0 });
+    expect(explain(A, [["1", "1", "1"], ["2", "2", "2"]], [])).toEqual({ conditions: [{ literals: [], covers: 2, sentence: "every configuration" }], unexplained: 0, uncovered: 0 });
   });
 
   it("says the V4 leak region the way the issue does", () => {

@@ -1,0 +1,77 @@
+// `vpmu sweep` through the built CLI (dist/, built by `npm test` before vitest): worker threads, output,
+// exit statuses and usage errors.
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const MAIN = `${ROOT}dist/cli/main.js`;
+
+function vpmu(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, "sweep", ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// spr, mediated, V4 and FIX, guest version 2 with 4 fixed counters, TopdownL1 on the host: 48 configurations.
+const SLICE = ["--hosts", "spr", "--pmu", "mediated", "--kvm", "v4,fix", "--versions", "2", "--fixed", "4", "--activity", "topdown"];
+
+describe("vpmu sweep", () => {
+  it("runs on worker threads, reports the V4 leak region and exits 1; the output does not depend on threads", () => {
+    const par = vpmu([...SLICE, "--jobs", "2"]);
+    expect(par.stderr).toBe("");
+    expect(par.status).toBe(1);
+    const lines = par.stdout.split("\n");
+    expect(lines[0]).toBe("vpmu sweep: 48 configurations, 96 runs (programs: probe:read, probe:write; shard 1/1)");
+    expect(lines[1]).toBe("  ran 96, rejected by KVM 0, did not complete 0");
+    expect(lines).toContain("LEAK host→guest MSR_PERF_METRICS (0x329) via RDPMC: 2 configurations, 4 runs");
+    expect(lines).toContain("  when v4, guest lacks PERF_METRICS, counts and widths equal (2)");
+    expect(lines).toContain("LEAK guest→host MSR_CORE_PERF_GLOBAL_CTRL (0x38f) via WRMSR: 8 configurations, 8 runs");
+    const one = vpmu([...SLICE, "--jobs", "1"]);
+    expect(one.stdout).toBe(par.stdout);
+  });
+
+  it("--json carries the same findings; --shard runs its share", () => {
+    const j = vpmu([...SLICE, "--json", "--shard", "2/3"]);
+    expect(j.status).toBe(1);
+    const doc = JSON.parse(j.stdout) as { shard: string; runs: number; leaks: { signature: string; example: { explain: string } }[] };
+    expect([doc.shard, doc.runs]).toEqual(["2/3", 32]);
+    expect(doc.leaks.map((l) => l.signature).sort()).toEqual(["guest→host MSR_CORE_PERF_GLOBAL_CTRL (0x38f) via WRMSR", "host→guest MSR_PERF_METRICS (0x329) via RDPMC"]);
+  });
+
+  it("finds nothing under FIX (exit 0)", () => {
+    const r = vpmu(["--hosts", "spr", "--pmu", "mediated", "--kvm", "fix", "--versions", "2", "--fixed", "4", "--activity", "topdown,counting"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout.split("\n").slice(0, 4)).toEqual([
+      "vpmu sweep: 48 configurations, 96 runs (programs: probe:read, probe:write; shard 1/1)",
+      "  ran 96, rejected by KVM 0, did not complete 0",
+      "",
+      "no leaks: no host-owned value reached a guest and no guest write reached hardware KVM reserves, in 96 runs",
+    ]);
+  });
+
+  it("a policy file that passes RDPMC through leaks host counters, with the rule named; user programs run too", () => {
+    const r = vpmu(["--hosts", "spr", "--pmu", "mediated", "--kvm", "test/sweep/fixtures/rdpmc-always.json", "--versions", "2", "--gp", "host-1", "--gp-width", "host", "--fixed", "3", "--fixed-width", "host", "--caps", "fw", "--activity", "counting"]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("LEAK host→guest MSR_IA32_PERFCTR7 (0xc8) via RDPMC: 1 configurations, 2 runs\n  in every configuration of the sweep (1)\n");
+    expect(r.stdout).toContain("  let through by: policy rdpmc-always: RDPMC passes when []: all hold\n");
+    expect(r.stdout).toContain("  see: vpmu explain --host spr --pmu mediated --kvm test/sweep/fixtures/rdpmc-always.json --pmu-version 2 --gp 7 --gp-width 48 --fixed 3 --fixed-width 48 --perf-caps 0x2000 --host-activity counting\n");
+    const u = vpmu(["--no-probes", "test/sweep/fixtures/read-metrics.s", "--hosts", "spr", "--pmu", "mediated", "--kvm", "v4", "--versions", "2", "--gp", "host", "--gp-width", "host", "--fixed", "4", "--fixed-width", "host", "--caps", "fw", "--activity", "topdown"]);
+    expect(u.status).toBe(1);
+    expect(u.stdout).toContain("  e.g. spr mediated v4 | v2 gp 8×48 fx 4×48 caps 0x2000 | topdown — test/sweep/fixtures/read-metrics.s: RDPMC ecx=0x20000000 at rip 0x100005 = 0x7f301040, owned by host (host activity topdown)\n");
+  });
+
+  it("usage errors are one sentence and exit 2", () => {
+    const cases: [string[], string][] = [
+      [["--shard", "5/4"], "vpmu: option --shard '5/4': the shard number must be between 1 and 4\n"],
+      [["--hosts", "xyz"], 'vpmu: option --hosts[0]: unknown host preset "xyz" (expected one of: skx, icx, spr, gnr)\n'],
+      [["--gp-width", "wide"], 'vpmu: option --gp-width[0]: expected a number 0..255, "host" or "host-N"\n'],
+      [["--kvm", "nope.json"], `vpmu: cannot read policy file ${ROOT}nope.json: no such file\n`],
+      [["--fuzz", "x.s"], "vpmu: --fuzz generates its own programs: give no program files with it\n"],
+      [["--no-probes"], "vpmu: --no-probes needs at least one program file\n"],
+      [["--matrix", "missing.json"], "vpmu: cannot read matrix file missing.json: no such file\n"],
+    ];
+    for (const [args, err] of cases) {
+      const r = vpmu(args);
+      expect({ args, status: r.status, stderr: r.stderr, stdout: r.stdout }).toEqual({ args, status: 2, stderr: err, stdout: "" });
+    }
+  });
+});
