@@ -231,3 +231,30 @@ function setPmuFails(v: Vcpu): void {
   const r = v.setCpuid(v.withCpuidLeaf({ function: 0xa, index: 0, eax: 0x08300801, ebx: 0, ecx: 0, edx: 0 }));
   expect(r).toEqual({ ok: false, error: "EINVAL: CPUID cannot change after the vCPU has run" });
 }
+
+describe("narrower guest counter widths (R-CPUID-2/4: widths clamp to the host's)", () => {
+  it("32-bit GP and 40-bit fixed counters: masks, aliases and reads", () => {
+    const v = vcpuOf({ host: "spr" });
+    setPmu(v, 2, 4, 32, 3, 40);
+    expect(v.pmu.maskGP).toBe(0xffffffff);
+    expect(v.setMsr(0xc1, 0x89abcdefn, guest)).toBe(true);
+    expect(v.getMsr(0xc1)).toEqual({ ok: true, value: 0x89abcdefn }); // sign extension stops at bit 31
+    expect(v.setMsr(0x4c1, 1n << 32n, guest)).toBe(false);
+    expect(v.setMsr(0x309, 0xffffffffffffn, guest)).toBe(true);
+    expect(v.getMsr(0x309)).toEqual({ ok: true, value: 0xffffffffffn });
+  });
+  it("a width above the host's is clamped to the host's", () => {
+    const v = vcpuOf({ host: "spr" });
+    setPmu(v, 2, 8, 64, 3, 64);
+    expect([v.pmu.wGP, v.pmu.wFX]).toEqual([48, 48]);
+    expect(v.setMsr(0x4c1, 1n << 48n, guest)).toBe(false);
+  });
+  it("a GP counter count above the host's is clamped (SKX: 4)", () => {
+    const v = vcpuOf({ host: "skx" });
+    setPmu(v, 2, 8, 48, 3, 48);
+    expect(v.pmu.nGP).toBe(4);
+    expect(v.getMsr(0xc5, guest).ok).toBe(false);
+    expect(v.getMsr(0xc5).ok).toBe(false); // not in SKX's save list either
+    expect(v.getMsr(0xc4, guest).ok).toBe(true);
+  });
+});

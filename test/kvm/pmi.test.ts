@@ -205,5 +205,41 @@ after:
     expect(g.cpu.getLo(15) | 0).toBe(wrapAfter - nops); // RIP delta from 'after' (1-byte nops)
     expect(g.cpu.getLo(14)).toBe(1);
   });
+
+  it("a 32-bit guest counter wraps at 2^32 (the counter width, not 48)", () => {
+    const g = runGuest(`${PRELUDE}
+  mov ecx, 0x38f
+  xor eax, eax
+  xor edx, edx
+  wrmsr
+  mov ecx, 0xc1
+  mov eax, -3
+  wrmsr                   ; 0xfffffffd at 32 bits
+  mov ecx, 0x186
+  mov eax, 0x5300c0
+  wrmsr
+  sti
+  mov ecx, 0x38f
+  mov eax, 1
+  xor edx, edx
+  wrmsr                   ; 1
+  nop                     ; 2
+  nop                     ; 3: wraps to 0
+after:
+  nop
+  cli
+  lea rax, [rel after]
+  sub r15, rax
+  mov eax, r15d
+  out 0xf4, al
+`, { host: "spr" }, (v) => {
+      const eax = (2 | (8 << 8) | (32 << 16) | (8 << 24)) >>> 0;
+      expect(v.setCpuid(v.withCpuidLeaf({ function: 0xa, index: 0, eax, ebx: 0, ecx: 0, edx: 3 | (48 << 5) })).ok).toBe(true);
+    });
+    expect(g.cpu.getLo(15)).toBe(0);
+    expect(g.cpu.getLo(14)).toBe(1);
+    expect(g.cpu.getLo(13)).toBe(1); // GLOBAL_STATUS bit 0, read in the handler
+    expect(g.vcpu.pmu.gp[0]!.counter).toBeLessThan(64); // it restarted from 0, not from 2^32
+  });
 });
 
