@@ -57,9 +57,9 @@ export function register(program: Command): void {
         },
       });
       if (!r.ok) {
-        const msgs = r.diagnostics.map((d) => formatDiagnostic(d));
+        for (const d of r.diagnostics) process.stderr.write(formatDiagnostic(d) + "\n");
         const n = r.diagnostics.length;
-        throw new CliError(`${msgs.join("\n")}\n${file}: ${n} error${n === 1 ? "" : "s"}, nothing written`, 1);
+        throw new CliError(`${file}: ${n} error${n === 1 ? "" : "s"}, nothing written`, 1);
       }
       for (const w of r.warnings) process.stderr.write(formatDiagnostic(w) + "\n");
       const out = o.output ?? file.replace(/\.(s|asm|nasm)$/i, "") + ".bin";
