@@ -83,6 +83,10 @@ function sizeOk(row: OpcodeRow, osz: number): boolean {
     return false;
   }
   for (const k of row.operands) if ((k === "r16/32" && osz === 8) || ((k === "r16/64" || k === "rm16/64") && osz === 4)) return false;
+  // A row whose destination is a fixed-size register and has no osize (movzx r32, rm16) is only the
+  // form of that size; its REX.W twin is the separate osize:64 row (opcodes.ts ROW FORMAT).
+  const k0 = row.operands[0];
+  if (row.osize === undefined && !row.default64 && (k0 === "r16" || k0 === "r32" || k0 === "r64") && kindSize(k0, osz) !== osz) return false;
   return true;
 }
 

@@ -72,9 +72,13 @@ function immText(ins: Insn, k: OperandKind): string {
   }
   let s = hexs(v);
   // Where NASM would pick a shorter encoding for this value, force the one in the bytes.
-  if (k === "imm16/32" || k === "imm32") {
+  if ((k === "imm16/32" || k === "imm32") && !(ins.mnemonic === "mov" && size === 8)) {
     const hasShort = ["add", "or", "adc", "sbb", "and", "sub", "xor", "cmp", "imul", "push"].includes(ins.mnemonic);
     if (hasShort && v >= -128 && v <= 127) s = `strict ${size === 2 ? "word" : size === 8 ? "qword" : "dword"} ${s}`;
+    else if (ins.mnemonic === "push" && size === 2) s = `word ${s}`;
+  } else if (ins.mnemonic === "mov" && size === 8 && k === "imm16/32" && v >= 0) {
+    // C7 /0 with a value NASM would rather load with the shorter B8 (mov r32, imm32).
+    s = `strict dword ${s}`;
   } else if (k === "imm64") {
     if (ins.immHi === 0 || ins.immHi === 0xffffffff && (ins.immLo & 0x80000000) !== 0) s = `strict qword ${s}`;
   }
@@ -100,7 +104,9 @@ export function formatInsn(ins: Insn): string {
         ops.push(kw + hexs(ins.target));
         break;
       }
-      case "imm8": case "imm8s": case "imm16": case "imm32": case "imm64": case "imm16/32": ops.push(immText(ins, k)); break;
+      case "imm8": case "imm8s": case "imm16": case "imm32": case "imm64": case "imm16/32":
+        ops.push(ins.mnemonic === "push" && ins.size === 2 && k === "imm8s" ? `word ${immText(ins, k)}` : immText(ins, k));
+        break;
       case "1": ops.push("1"); break;
       case "al": ops.push("al"); break;
       case "cl": ops.push("cl"); break;
@@ -120,6 +126,8 @@ export function formatInsn(ins: Insn): string {
       }
     }
   }
+  // xchg reg, reg: NASM puts its first operand in ModRM.reg, so print the reg-field register first.
+  if (ins.mnemonic === "xchg" && row.modrm === "r" && ins.k0 === K.Reg && ops.length === 2) ops.reverse();
   return ops.length ? `${ins.mnemonic} ${ops.join(", ")}` : ins.mnemonic;
 }
 
