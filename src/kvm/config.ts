@@ -4,6 +4,7 @@
  * (KVM_SET_CPUID2, then KVM_SET_MSRS of PERF_CAPABILITIES). Bad values come back as one sentence.
  */
 import { HOST_PRESET_IDS, findHostPreset } from "../host/presets.js";
+import type { PmuEventFilterInput } from "../pmu/filter.js";
 import type { CodeState } from "../pmu/pmu.js";
 import { CPUID_1_ECX_PDCM, type CpuidEntry } from "./cpuid.js";
 import { Kvm } from "./kvm.js";
@@ -27,6 +28,8 @@ export interface VpmuOptions {
   readonly perfCaps?: bigint;
   /** Clear CPUID.1:ECX.PDCM. */
   readonly noPdcm?: boolean;
+  /** KVM_SET_PMU_EVENT_FILTER on the VM before the first run. */
+  readonly filter?: PmuEventFilterInput;
 }
 
 export interface ConfiguredVcpu {
@@ -80,6 +83,10 @@ export function configureVcpu(o: VpmuOptions): ConfiguredVcpu | { readonly error
   }
   if (o.perfCaps !== undefined && !vcpu.setMsr(0x345, o.perfCaps, { hostInitiated: true })) {
     return { error: `--perf-caps 0x${o.perfCaps.toString(16)} is not accepted by KVM_SET_MSRS (supported: 0x${kvm.supportedPerfCapabilities().toString(16)}${o.noPdcm ? ", and PDCM is off" : ""})` };
+  }
+  if (o.filter !== undefined) {
+    const err = vcpu.vm.setPmuEventFilter(o.filter);
+    if (err !== null) return { error: `the PMU event filter is rejected (${err.errno}): ${err.message}` };
   }
   return { kvm, vcpu };
 }

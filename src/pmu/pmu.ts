@@ -67,6 +67,8 @@ export interface Pmc {
  * match ignores these bits (R-CNT-4).
  */
 export function shapedSource(src: EventSource, sel: bigint): EventSource {
+  // IN_TX / IN_TXCP restrict counting to RTM transactions; the model runs none (no XBEGIN): nothing counts.
+  if ((sel & (HSW_IN_TX | HSW_IN_TX_CHECKPOINTED)) !== 0n) return EventSource.None;
   const cmask = Number((sel & EVENTSEL_CMASK) >> 24n);
   if ((sel & (EVENTSEL_EDGE | EVENTSEL_INV)) !== 0n) return EventSource.None;
   if (cmask === 0) return src;

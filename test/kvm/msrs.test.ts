@@ -258,3 +258,21 @@ describe("narrower guest counter widths (R-CPUID-2/4: widths clamp to the host's
     expect(v.getMsr(0xc4, guest).ok).toBe(true);
   });
 });
+
+describe("selector shapes the model cannot count", () => {
+  it("IN_TX (no transactions run), INV, EDGE and CMASK ≥ 2 on instructions count nothing; CMASK 1 counts", () => {
+    const v = vcpuOf({ host: "spr" });
+    const src = (sel: bigint): number => {
+      expect(v.setMsr(0x186, sel, guest)).toBe(true);
+      return v.pmu.gp[0]!.source;
+    };
+    const base = 0x4300c0n;
+    expect(src(base)).toBe(2); // EventSource.Instructions
+    expect(src(base | (1n << 32n))).toBe(0);
+    expect(src(base | (1n << 23n) | (1n << 24n))).toBe(0);
+    expect(src(base | (1n << 18n))).toBe(0);
+    expect(src(base | (2n << 24n))).toBe(0);
+    expect(src(base | (1n << 24n))).toBe(2);
+    expect(src(0x43003cn | (1n << 24n))).toBe(0); // CMASK on cycles: not modelled
+  });
+});

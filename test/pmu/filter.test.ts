@@ -92,3 +92,15 @@ describe("a denied counter keeps its registers and stops counting (R-FLT-7), emu
     expect(g.cpu.getLo(0)).toBe(0x4300c0); // selector reads back the guest value
   });
 });
+
+describe("configureVcpu installs a filter (the library side of a future --pmu-filter)", () => {
+  it("accepts a valid filter and reports a rejected one as one sentence", async () => {
+    const { configureVcpu } = await import("../../src/kvm/config.js");
+    const ok = configureVcpu({ host: "spr", filter: { action: 1, events: [0xc0n] } });
+    expect("error" in ok).toBe(false);
+    if (!("error" in ok)) expect(ok.vcpu.pmu.filter?.includes.length).toBe(1);
+    expect(configureVcpu({ host: "spr", filter: { action: 7, events: [] } })).toEqual({
+      error: "the PMU event filter is rejected (EINVAL): action 7 is neither ALLOW (0) nor DENY (1)",
+    });
+  });
+});
