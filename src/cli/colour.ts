@@ -39,7 +39,7 @@ export class ProgressLine {
   }
   update(text: string): void {
     if (!this.enabled) return;
-    const width = Math.max(20, (this.stream.columns ?? 80) - 1);
+    const width = Math.max(20, (this.stream.columns || 80) - 1);
     const line = text.length > width ? text.slice(0, width - 1) + "…" : text;
     this.stream.write(`\r\x1b[2K${line}`);
     this.shown = true;

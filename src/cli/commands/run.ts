@@ -9,6 +9,7 @@ import { assemble, formatDiagnostic, Guest, Tracer, DEFAULT_LOAD, DEFAULT_MAX_IN
 import { CliError, EXIT_USAGE, usageError } from "../errors.js";
 import { readBytes, readText } from "../files.js";
 import { addExamples } from "../help.js";
+import { ProgressLine } from "../colour.js";
 import { addMachineOptions, machineOptions, MACHINE_OPTION_KEYS } from "../machine-options.js";
 import { createMachine, formatLeak, formatRunTrace, runDocument, vcpuGuestConfig, type Machine, type MachineOptions } from "../../index.js";
 
@@ -145,6 +146,7 @@ export async function runFile(cfg: RunConfig, config: GuestConfig = guestConfig(
   let interrupted = false;
   const onInt = () => { interrupted = true; };
   process.on("SIGINT", onInt);
+  const progress = new ProgressLine(process.stderr);
   try {
     if (cfg.trace) {
       const t = new Tracer(g, img.symbols);
@@ -157,13 +159,17 @@ export async function runFile(cfg: RunConfig, config: GuestConfig = guestConfig(
         if ((i & 0xffff) === 0xffff) { process.stderr.write(out); out = ""; await new Promise((r) => setImmediate(r)); if (interrupted) return g.interrupt(); }
       }
     }
+    // A progress line for long runs, on a terminal only (src/cli/colour.ts ProgressLine), erased at the end.
+    const started = Date.now();
     for (;;) {
       const r = g.runChunk(20_000_000);
       if (r) return r;
+      if (Date.now() - started > 1000) progress.update(`vpmu run ${cfg.file}: ${g.cpu.events.instructions.toLocaleString("en-US")} instructions retired (Ctrl-C stops)`);
       await new Promise((res) => setImmediate(res));
       if (interrupted) return g.interrupt();
     }
   } finally {
+    progress.done();
     process.off("SIGINT", onInt);
   }
 }
