@@ -54,7 +54,7 @@ export function applyConfigFile(cmd: Command, path: string): void {
     const attr = option.attributeName();
     const source = cmd.getOptionValueSource(attr);
     if (source === "cli" || source === "env") continue; // the command line wins
-    if (option.isBoolean()) {
+    if (option.isBoolean() || option.negate) {
       if (typeof value !== "boolean") throw usageError(`${where}: '${key}' must be true or false`);
       cmd.setOptionValueWithSource(attr, negated ? !value : value, "config");
       continue;
