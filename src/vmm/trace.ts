@@ -46,7 +46,10 @@ export class Tracer {
     } else if (cpu.deliveries !== deliveries && cpu.events.instructions === retired && cpu.lastFault) {
       const f = cpu.lastFault;
       const name = VECTOR_NAMES[f.vector] ?? `vector ${f.vector}`;
-      line = `${hex(rip).padEnd(10)} ${sym.padEnd(20)} -- ${name}${f.errorCode !== null ? `(0x${f.errorCode.toString(16)})` : ""} delivered → rip=${hex(cpu.rip)}`;
+      // An exception raised by the instruction at rip shows that instruction; an external interrupt
+      // (delivered before it ran) does not.
+      const what = f.vector < 32 && f.rip === rip ? `${bytes.padEnd(30)} ${(ins.op ? formatInsn(ins) : "(bad)").padEnd(32)} ` : "";
+      line = `${hex(rip).padEnd(10)} ${sym.padEnd(20)} ${what}-- ${name}${f.errorCode !== null ? `(0x${f.errorCode.toString(16)})` : ""} delivered → rip=${hex(cpu.rip)}`;
     } else {
       const changes: string[] = [];
       for (let r = 0; r < 16; r++) {
