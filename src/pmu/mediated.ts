@@ -24,6 +24,18 @@ import {
 const RDPMC_FIXED = 0x40000000;
 const RDPMC_METRICS = 0x20000000;
 
+/** Provenance sources of the steps (constant strings: no formatting per register). */
+const STEP_SOURCE: { readonly load: Readonly<Record<string, string>>; readonly put: Readonly<Record<string, string>> } = {
+  load: { "3": "load step 3", "5": "load step 5", "6": "load step 6", "8.1": "load step 8.1", "8.2": "load step 8.2", "8.3": "load step 8.3" },
+  put: { "1.1": "put step 1.1", "1.2": "put step 1.2", "1.3": "put step 1.3", "2": "put step 2", "3": "put step 3" },
+};
+/** Sources for registers a load step found already holding the guest's value (adopted, not written). */
+const ADOPT_SOURCE: Readonly<Record<string, string>> = {
+  "5": "load step 5 (hardware already equal, no write)",
+  "6": "load step 6 (hardware already equal, no write)",
+  "8.2": "load step 8.2 (hardware already equal, no write)",
+};
+
 /** One recorded step: "load 5: WRMSR 0x4c1 := 0x0" — `phase` and `step` are the spec's numbering. */
 export interface SwitchStep {
   readonly phase: "load" | "put";
@@ -59,12 +71,23 @@ export class MediatedSwitch {
     public config: MediatedConfig,
   ) {}
 
+  /** Provenance tags are shared, immutable values: one object per (owner, source) for the whole run, so the
+   *  switch allocates nothing per register (sources are the constant strings of STEP_SOURCE). */
+  private readonly provs = new Map<string, Map<string, Provenance>>();
+  private prov(owner: string, source: string): Provenance {
+    let byOwner = this.provs.get(owner);
+    if (byOwner === undefined) this.provs.set(owner, (byOwner = new Map()));
+    let p = byOwner.get(source);
+    if (p === undefined) byOwner.set(source, (p = { owner, source }));
+    return p;
+  }
+
   private note(phase: "load" | "put", step: string, text: string): void {
     if (this.record) this.steps.push({ phase, step, text });
   }
 
   private wr(phase: "load" | "put", step: string, msr: number, value: bigint, owner: string): void {
-    const who: Provenance = { owner, source: `${phase} step ${step}` };
+    const who = this.prov(owner, STEP_SOURCE[phase][step]);
     // KVM's own writes to MSRs the host CPU has cannot fault (they are the guest's validated values).
     this.phys.wrmsr(msr, value, who);
     this.note(phase, step, `WRMSR 0x${msr.toString(16)} := 0x${value.toString(16)}`);
@@ -73,7 +96,7 @@ export class MediatedSwitch {
   /** Mark a register the step left alone because hardware already held the guest's value: the value is
    *  the guest's from here on (no write, no new information). */
   private adopt(phase: "load" | "put", step: string, msr: number): void {
-    this.phys.retag(msr, { owner: this.config.owner, source: `${phase} step ${step} (hardware already equal, no write)` });
+    this.phys.retag(msr, this.prov(this.config.owner, phase === "load" ? ADOPT_SOURCE[step] : STEP_SOURCE[phase][step]));
   }
 
   /**
