@@ -5,18 +5,18 @@
  * kvm_do_msr_access, kvm_skip_emulated_instruction), vmx.c (vmx_set_msr, kvm_vmx_exit_handlers).
  */
 import { StopReason } from "../isa/cpu.js";
-import { PlatformAction, type GuestEvents, type Platform, type PlatformCpu } from "../isa/platform.js";
+import { PlatformAction, type Platform, type PlatformCpu } from "../isa/platform.js";
 import { PERF_CAP_LBR_FMT, PERF_CAP_PEBS_FORMAT, PERF_CAP_PEBS_MASK } from "../host/presets.js";
 import { refCycles } from "../pmu/events.js";
 import {
   intelIsValidMsr, intelPmuGetMsr, intelPmuRefresh, intelPmuSetMsr, kvmPmuRdpmc, KVM_MSR_RET_UNSUPPORTED, MSR_FAIL,
-  MSR_OK, type MsrRet, type RdpmcFault,
+  MSR_OK, type MsrRet,
 } from "../pmu/intel.js";
 import {
   KVM_MAX_NR_GP_COUNTERS, MSR_CORE_PERF_FIXED_CTR0, MSR_CORE_PERF_FIXED_CTR_CTRL, MSR_CORE_PERF_GLOBAL_CTRL,
   MSR_CORE_PERF_GLOBAL_OVF_CTRL, MSR_CORE_PERF_GLOBAL_STATUS, MSR_IA32_APICBASE, MSR_IA32_DEBUGCTLMSR,
   MSR_IA32_DS_AREA, MSR_IA32_EVNTSEL0, MSR_IA32_MISC_ENABLE, MSR_IA32_PEBS_ENABLE, MSR_IA32_PERF_CAPABILITIES,
-  MSR_IA32_PERFCTR0, MSR_IA32_PMC0, MSR_IA32_PRED_CMD, MSR_IA32_TSC, MSR_IA32_TSC_AUX, MSR_PEBS_DATA_CFG,
+  MSR_IA32_PERFCTR0, MSR_IA32_PRED_CMD, MSR_IA32_TSC, MSR_IA32_TSC_AUX, MSR_PEBS_DATA_CFG,
   MSR_PERF_METRICS,
 } from "../pmu/msrs.js";
 import { KvmPmu } from "../pmu/pmu.js";
@@ -619,5 +619,3 @@ export function msrsToSave(kvm: Kvm): number[] {
   return out;
 }
 
-export type { RdpmcFault, GuestEvents };
-export { MSR_IA32_PMC0 };
