@@ -63,7 +63,10 @@ export type AssembleResult = AssembleOk | AssembleFailed;
 const MAX_PASSES = 24;
 /** From this pass on an instruction may only grow, so oscillating layouts still converge. */
 const GROW_ONLY_PASS = 6;
+/** Larger than any guest RAM the VMM offers (16 MiB by default). */
 const MAX_OUTPUT = 64 * 1024 * 1024;
+/** Tokens on one line: bounds parser and evaluator recursion whatever the input. */
+const MAX_LINE_TOKENS = 2000;
 const DATA_UNITS: Readonly<Record<string, number>> = { db: 1, dw: 2, dd: 4, dq: 8, resb: 1, resw: 2, resd: 4, resq: 8 };
 const SIZE_BITS: Readonly<Record<string, number>> = { byte: 8, word: 16, dword: 32, qword: 64 };
 
@@ -110,6 +113,10 @@ const compiledGrammar = nearley.Grammar.fromCompiled(grammar);
 
 /** Parses one token line; null with a diagnostic on a syntax error. */
 function parseLine(tokens: Token[], diags: Diags): Line | null {
+  if (tokens.length > MAX_LINE_TOKENS) {
+    diags.add(tokens[MAX_LINE_TOKENS], `line too long (more than ${MAX_LINE_TOKENS} tokens)`);
+    return null;
+  }
   for (const t of tokens) {
     if (t.type === "badString") {
       diags.add(t, "unterminated string");
@@ -238,7 +245,7 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
     const stable = pass > 1 && sameSymbols(symbols, r.symbols) && !r.anyUnknownLabel;
     symbols = r.symbols;
     result = r;
-    if (stable || passDiags.errors() > 0 && pass > 1 && sameSymbols(symbols, r.symbols)) {
+    if (stable) {
       for (const d of passDiags.list) diags.list.push(d);
       break;
     }
@@ -409,7 +416,8 @@ function statementBytes(
         // Forward references may make an early pass fail (e.g. a jump assumed short); only the final
         // pass reports.
         diags.add(res.tok ?? s.mn, res.message);
-        return null;
+        // Keep the size it had, so a failing jump does not make the layout oscillate.
+        return st.lastLen > 0 ? new Array<number>(st.lastLen).fill(0) : null;
       }
       st.lastLen = res.bytes.length;
       return res.bytes;

@@ -26,7 +26,8 @@ interface Macro {
 
 const MAX_INCLUDE_DEPTH = 32;
 const MAX_MACRO_DEPTH = 64;
-const MAX_LINES = 4_000_000;
+/** Lines after expansion: stops macro bombs long before memory runs out. */
+const MAX_LINES = 100_000;
 
 export interface PreprocessOutput {
   lines: PLine[];
@@ -40,6 +41,8 @@ export class Preprocessor {
   private readonly active: string[] = [];
   private readonly includeStack: string[] = [];
   private expansionId = 0;
+  /** Set once the output exceeds MAX_LINES: everything after is dropped (one error). */
+  private overflow = false;
   readonly out: PLine[] = [];
 
   constructor(
@@ -84,8 +87,10 @@ export class Preprocessor {
         continue;
       }
       this.processTokens(tokens, file, i + 1);
+      if (this.overflow) break;
       if (this.out.length > MAX_LINES) {
-        this.report(head?.loc ?? { file, line: i + 1, col: 1 }, 1, "program too large");
+        this.report(head?.loc ?? { file, line: i + 1, col: 1 }, 1, `program too large (more than ${MAX_LINES} lines)`);
+        this.overflow = true;
         break;
       }
     }
@@ -160,7 +165,13 @@ export class Preprocessor {
       }
       const name = arg.value.slice(1, -1);
       const from = head.loc.file;
-      const found = this.resolver ? this.resolver(name, from) : null;
+      let found: { file: string; text: string } | null = null;
+      try {
+        found = this.resolver ? this.resolver(name, from) : null;
+      } catch (e) {
+        this.report(arg.loc, arg.len, `include file '${name}' could not be read: ${(e as Error)?.message ?? String(e)}`);
+        return;
+      }
       if (!found) {
         this.report(arg.loc, arg.len, `include file '${name}' not found`);
         return;
@@ -241,6 +252,12 @@ export class Preprocessor {
         } else out.push(t);
       }
       if (!bad) this.processTokens(out, file, line);
+      if (this.overflow) break;
+      if (this.out.length > MAX_LINES) {
+        this.report(callee.loc, callee.len, `program too large after macro expansion (more than ${MAX_LINES} lines)`);
+        this.overflow = true;
+        break;
+      }
     }
     this.active.pop();
   }

@@ -67,6 +67,19 @@ describe("diagnostics", () => {
     expect(errors(src).map((d) => d.line)).toEqual([2, 3, 4, 5, 6]);
   });
 
+  it("survives hostile input: huge lines, deep nesting, a throwing include resolver, macro bombs", () => {
+    expect(errors("bits 64\nmov eax, " + "1+".repeat(1500) + "1\n").map(where)).toEqual(["prog.s:2:2007: line too long (more than 2000 tokens)"]);
+    const deep = assemble("bits 64\nmov eax, " + "(".repeat(900) + "7" + ")".repeat(900) + "\n");
+    expect(deep.ok && Array.from(deep.bytes)).toEqual([0xb8, 7, 0, 0, 0]);
+    const throwing: IncludeResolver = () => {
+      throw new Error("EACCES");
+    };
+    expect(errors('%include "x.inc"\n', throwing).map(where)).toEqual(["prog.s:1:10: include file 'x.inc' could not be read: EACCES"]);
+    let bomb = "%macro m0 0\nnop\nnop\n%endmacro\n";
+    for (let i = 1; i <= 18; i++) bomb += `%macro m${i} 0\nm${i - 1}\nm${i - 1}\n%endmacro\n`;
+    expect(errors(bomb + "m18\n").map(where)).toEqual(["prog.s:6:1: program too large after macro expansion (more than 100000 lines)"]);
+  });
+
   it("caps the number of errors", () => {
     const r = assemble("bits 64\n" + "frob 1\n".repeat(500), { maxErrors: 10 });
     expect(r.ok).toBe(false);
