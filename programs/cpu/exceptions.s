@@ -1,6 +1,8 @@
 ; Exceptions through the guest IDT: the safe accessors return the vector instead of crashing, and the
 ; handler records the vector, error code and faulting RIP (SDM Vol. 3 ch. 6: #GP(0) for RDMSR/WRMSR of
-; an MSR that does not exist; #UD for UD2; #DE for DIV by zero, fault-like: RIP of the DIV).
+; an MSR that does not exist, and for RDPMC of a counter that does not exist — here there is no PMU at
+; all (no options: the bare platform, docs/guest-abi.md); #UD for UD2; #DE for DIV by zero, fault-like:
+; RIP of the DIV).
 ; vpmu:
         org 0x100000
         bits 64
@@ -25,6 +27,15 @@
         xor edx, edx
         SAFE_WRMSR
         REPORT_EQ rbx, 13, "unknown MSR raises #GP"
+        REPORT_PREFIX_POP
+
+        REPORT_PREFIX_PUSH "rdpmc"
+        xor ecx, ecx
+        mov eax, 0xAAAA
+        mov edx, 0xBBBB
+        SAFE_RDPMC
+        REPORT_EQ rbx, 13, "no PMU: RDPMC raises #GP"
+        REPORT_EQ rax, 0xAAAA, "eax unchanged"
         REPORT_PREFIX_POP
 
         REPORT_PREFIX_PUSH "ud2"
