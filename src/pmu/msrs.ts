@@ -121,3 +121,17 @@ export function findMsrRow(index: number): MsrRow | undefined {
   }
   return undefined;
 }
+
+/** The catalogue as the Markdown table docs/vpmu.md carries (test/pmu/msrs.test.ts keeps them equal). */
+export function msrCatalogueMarkdown(): string {
+  const hex = (n: number): string => "0x" + n.toString(16).toUpperCase();
+  const lines = [
+    "| MSR | Linux name | SDM name | Valid when | Reset | KVM handler |",
+    "|---|---|---|---|---|---|",
+  ];
+  for (const r of MSR_CATALOGUE) {
+    const range = r.count > 1 ? `${hex(r.index)}–${hex(r.index + r.count - 1)}` : hex(r.index);
+    lines.push(`| ${range} | ${r.name} | ${r.sdmName} | ${r.validWhen} | ${r.reset} | ${r.kvm} |`);
+  }
+  return lines.join("\n") + "\n";
+}
