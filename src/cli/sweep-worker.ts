@@ -7,6 +7,7 @@ interface InitMessage {
   readonly type: "init";
   readonly specs: sweep.ProgramSpec[];
   readonly policies: { readonly file: string; readonly text: string }[];
+  readonly opts: sweep.RunOptions;
 }
 interface JobsMessage {
   readonly type: "jobs";
@@ -15,11 +16,13 @@ interface JobsMessage {
 }
 
 let loader: sweep.ProgramLoader | null = null;
+let opts: sweep.RunOptions = {};
 const policies = new Map<string, InterceptPolicy>();
 
 parentPort?.on("message", (m: InitMessage | JobsMessage) => {
   if (m.type === "init") {
     loader = new sweep.ProgramLoader(m.specs);
+    opts = m.opts;
     for (const p of m.policies) {
       const r = parsePolicyFile(p.file, p.text);
       if (r.ok) policies.set(r.policy.id, r.policy);
@@ -27,7 +30,7 @@ parentPort?.on("message", (m: InitMessage | JobsMessage) => {
     return;
   }
   try {
-    const records = sweep.runJobs(m.jobs, loader!, policies);
+    const records = sweep.runJobs(m.jobs, loader!, policies, undefined, opts);
     parentPort!.postMessage({ id: m.id, records });
   } catch (err) {
     parentPort!.postMessage({ id: m.id, error: err instanceof Error ? `${err.message}\n${err.stack ?? ""}` : String(err) });

@@ -56,8 +56,10 @@ export function configAttributes(c: SweepConfig, r: RunRecord): AttrVector {
   ];
 }
 
-/** "host→guest MSR_PERF_METRICS (0x329) via RDPMC": what kind of crossing, independent of values. */
+/** "host→guest MSR_PERF_METRICS (0x329) via RDPMC" or "I-4 MSR_PERF_METRICS (0x329) while the guest
+ *  runs": what kind of crossing (or which invariant), independent of values. */
 export function findingSignature(f: Finding): string {
+  if (f.direction === "invariant") return `${f.path.slice(0, 3)} ${f.register} ${f.path.slice(4)}`;
   return `${f.direction} ${f.register} via ${f.path.split(" ")[0]}`;
 }
 
@@ -216,14 +218,15 @@ export function formatReport(r: SweepReport, policyFiles: ReadonlyMap<string, st
     out.push("", `no leaks: no host-owned value reached a guest and no guest write reached hardware KVM reserves, in ${r.ran + r.failed} runs`);
   }
   for (const g of r.groups) {
-    out.push("", `LEAK ${g.signature}: ${g.configurations} configurations, ${g.runs} runs`);
+    out.push("", `${g.direction === "invariant" ? "INVARIANT" : "LEAK"} ${g.signature}: ${g.configurations} configurations, ${g.runs} runs`);
     for (const c of g.explanation.conditions) out.push(c.literals.length === 0 ? `  in every configuration of the sweep (${c.covers})` : `  when ${c.sentence} (${c.covers})`);
     if (g.explanation.unexplained > 0) out.push(`  and ${g.explanation.unexplained} configurations the attributes cannot separate from clean ones (the finding depends on the program)`);
     if (g.explanation.uncovered > 0) out.push(`  and ${g.explanation.uncovered} configurations no condition of up to 8 attributes explains`);
-    for (const rule of g.rules) out.push(`  let through by: ${rule}`);
+    for (const rule of g.rules) out.push(g.direction === "invariant" ? `  ${rule}` : `  let through by: ${rule}`);
     const e = g.example;
     const f = e.finding;
-    out.push(`  e.g. ${configLabel(e.config)} — ${e.program}: ${f.path} at rip ${hex(f.rip)} = ${hex(f.value)}, owned by ${f.owner} (${f.source})`);
+    const at = f.direction === "invariant" ? `${f.path}: ${f.register}` : `${f.path} at rip ${hex(f.rip)}`;
+    out.push(`  e.g. ${configLabel(e.config)} — ${e.program}: ${at} = ${hex(f.value)}, owned by ${f.owner} (${f.source})`);
     out.push(`  see: vpmu explain ${configOptions(e.config, policyFiles)}`);
   }
   if (r.rejections.length > 0) {

@@ -30,7 +30,9 @@ export interface LoadedProgram {
 
 /** A value that crossed between host and guest, as the checker recorded it. */
 export interface Finding {
-  readonly direction: "host→guest" | "guest→host";
+  /** host→guest / guest→host crossings; "invariant": an isolation invariant of spec §12.3 failed
+   *  (only with `invariants` on: the VMX layer's I-1..I-4 checks at every load, entry and put). */
+  readonly direction: "host→guest" | "guest→host" | "invariant";
   readonly register: string;
   readonly msr: number;
   /** "RDPMC ecx=0x20000000", "RDMSR 0x38e", "WRMSR 0x38f", "put step 1.3" … */
@@ -83,8 +85,18 @@ function leaf0a(c: SweepConfig, evLen: number): { eax: number; ebx: number; ecx:
 
 const rejected = (config: number, program: number, detail: string): RunRecord => ({ config, program, outcome: "rejected", detail, realised: null, exits: 0, findings: [] });
 
+export interface RunOptions {
+  /** Also check the isolation invariants I-1..I-4 (spec §12.3) at every load, entry and put. */
+  readonly invariants?: boolean;
+}
+
+/** Where in the context switch each invariant is checked (spec §12.3). */
+const INVARIANT_WHEN: Readonly<Record<string, string>> = {
+  "I-1": "after put", "I-2": "while the switch runs", "I-3": "after load", "I-4": "while the guest runs",
+};
+
 /** Run one program on one configuration. Never throws for a bad configuration: it is a record. */
-export function runOne(c: SweepConfig, programIndex: number, prog: LoadedProgram, policies: PolicyTable): RunRecord {
+export function runOne(c: SweepConfig, programIndex: number, prog: LoadedProgram, policies: PolicyTable, opts: RunOptions = {}): RunRecord {
   const host = findHostPreset(c.host);
   if (host === undefined) return rejected(c.index, programIndex, `unknown host preset ${c.host}`);
   const policy = lookupPolicy(c.kvm, policies);
@@ -104,6 +116,7 @@ export function runOne(c: SweepConfig, programIndex: number, prog: LoadedProgram
   const attached = attachVmx(vcpu, { policy, activity });
   if (!attached.ok) return rejected(c.index, programIndex, attached.error);
   const layer = attached.layer;
+  layer.checkInvariants = opts.invariants === true;
   // Guest→host: pass-through GLOBAL_CTRL writes checked against KVM's reserved mask (guest-writes.ts).
   const guestWrites: Finding[] = [];
   const nativeWrmsr = layer.nativeWrmsr.bind(layer);
@@ -142,6 +155,17 @@ export function runOne(c: SweepConfig, programIndex: number, prog: LoadedProgram
     register: l.register, msr: l.msr, path: l.path, rip: l.rip, value: l.value, owner: l.owner, source: l.source, rule: l.rule,
   }));
   for (const f of guestWrites) findings.push(f);
+  // Invariant violations repeat at every entry: one finding per (invariant, register) per run.
+  const seen = new Set<string>();
+  for (const v of layer.violations) {
+    const key = `${v.invariant}/${v.msr}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    findings.push({
+      direction: "invariant", register: v.register, msr: v.msr, path: `${v.invariant} ${INVARIANT_WHEN[v.invariant]}`, rip: 0,
+      value: v.value, owner: v.owner, source: v.source, rule: `spec §12.3 ${v.invariant}: expected ${v.expected}`,
+    });
+  }
   const ok = !prog.probe || (r.stop === "exit" && r.status === 0);
   return {
     config: c.index,

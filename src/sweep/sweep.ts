@@ -8,7 +8,7 @@ import { assemble } from "../asm/assemble.js";
 import type { SweepConfig } from "./matrix.js";
 import { FUZZ_MEM, FUZZ_ORIGIN, fuzzPlan, fuzzSource } from "./fuzz.js";
 import { PROBE_MEM, PROBE_ORIGIN, probeKey, probeShape, probeSource, type ProbeKind } from "./probes.js";
-import { runOne, type LoadedProgram, type PolicyTable, type RunRecord } from "./run.js";
+import { runOne, type LoadedProgram, type PolicyTable, type RunOptions, type RunRecord } from "./run.js";
 import { inShard, type Shard } from "./shard.js";
 
 /** A program of the sweep: a built-in probe (generated per guest model), a random probe, or a user's
@@ -80,12 +80,12 @@ export class ProgramLoader {
 }
 
 /** Run jobs in order; `onDone` (optional) is told after each one (progress). */
-export function runJobs(jobs: readonly Job[], loader: ProgramLoader, policies: PolicyTable, onDone?: (done: number) => void): RunRecord[] {
+export function runJobs(jobs: readonly Job[], loader: ProgramLoader, policies: PolicyTable, onDone?: (done: number) => void, opts: RunOptions = {}): RunRecord[] {
   const out: RunRecord[] = [];
   for (const j of jobs) {
     const prog = loader.load(j.program, j.config);
     if ("error" in prog) out.push({ config: j.config.index, program: j.program, outcome: "failed", detail: prog.error, realised: null, exits: 0, findings: [] });
-    else out.push(runOne(j.config, j.program, prog, policies));
+    else out.push(runOne(j.config, j.program, prog, policies, opts));
     onDone?.(out.length);
   }
   return out;

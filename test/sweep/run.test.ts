@@ -16,8 +16,8 @@ function config(over: Partial<Omit<SweepConfig, "guest">> & { caps?: string; nFX
   return { index: 0, host, pmu: over.pmu ?? "mediated", kvm: over.kvm ?? "v4", activity: over.activity ?? "topdown", vmwareBackdoor: over.vmwareBackdoor ?? false, guest };
 }
 
-function run(c: SweepConfig, policies: PolicyTable = new Map()): RunRecord[] {
-  return runJobs([0, 1].map((program) => ({ position: program, config: c, program })), loader, policies);
+function run(c: SweepConfig, policies: PolicyTable = new Map(), invariants = false): RunRecord[] {
+  return runJobs([0, 1].map((program) => ({ position: program, config: c, program })), loader, policies, undefined, { invariants });
 }
 
 const line = (f: Finding) => `${f.direction} ${f.register} ${f.path} rip 0x${f.rip.toString(16)} = 0x${f.value.toString(16)} ${f.owner} (${f.source})`;
@@ -97,5 +97,14 @@ describe("probes on the small KVM with the VMX layer", () => {
       "host→guest MSR_PERF_METRICS (0x329) RDPMC ecx=0x20000000 rip 0x12a1 = 0x7f301040 host (put step 5 (host activity topdown))",
     ]);
     expect(new Set(read.findings.map((f) => f.rule))).toEqual(new Set(["policy rdpmc-always: RDPMC passes when []: all hold"]));
+  });
+
+  it("with invariants on, V4 violates I-4 for PERF_METRICS (spec §12.3) and FIX violates nothing", () => {
+    const [read] = run(config(), new Map(), true);
+    expect(read.findings.filter((f) => f.direction === "invariant").map((f) => `${f.path} ${f.register} = 0x${f.value.toString(16)} ${f.owner} | ${f.rule}`)).toEqual([
+      "I-4 while the guest runs MSR_PERF_METRICS (0x329) = 0x7f301040 host | spec §12.3 I-4: expected a value owned by vcpu:0",
+    ]);
+    expect(run(config({ kvm: "fix" }), new Map(), true).flatMap((r) => r.findings)).toEqual([]);
+    expect(run(config({ kvm: "fix", activity: "counting", caps: "fw+metrics" }), new Map(), true).flatMap((r) => r.findings)).toEqual([]);
   });
 });

@@ -34,6 +34,7 @@ interface SweepOptions {
   shard?: string;
   jobs?: number;
   json?: boolean;
+  invariants?: boolean;
 }
 
 const list = (text: string): string[] => text.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
@@ -118,12 +119,12 @@ function loadProgram(file: string): sweep.ProgramSpec {
 }
 
 /** Run jobs on `threads` worker threads (in-process when 1); records come back in job order. */
-async function runParallel(jobs: sweep.Job[], specs: sweep.ProgramSpec[], policies: { file: string; text: string; policy: InterceptPolicy }[], threads: number, progress: ProgressLine): Promise<sweep.RunRecord[]> {
+async function runParallel(jobs: sweep.Job[], specs: sweep.ProgramSpec[], policies: { file: string; text: string; policy: InterceptPolicy }[], threads: number, progress: ProgressLine, opts: sweep.RunOptions): Promise<sweep.RunRecord[]> {
   const total = jobs.length;
   const show = (done: number) => progress.update(`vpmu sweep: ${done}/${total} runs`);
   if (threads <= 1 || total < 64) {
     const table = new Map(policies.map((p) => [p.policy.id, p.policy] as const));
-    return sweep.runJobs(jobs, new sweep.ProgramLoader(specs), table, (d) => { if (d % 50 === 0) show(d); });
+    return sweep.runJobs(jobs, new sweep.ProgramLoader(specs), table, (d) => { if (d % 50 === 0) show(d); }, opts);
   }
   const chunk = 48;
   const chunks: sweep.Job[][] = [];
@@ -138,7 +139,7 @@ async function runParallel(jobs: sweep.Job[], specs: sweep.ProgramSpec[], polici
       workers.map(
         (w) =>
           new Promise<void>((resolveAll, rejectAll) => {
-            w.postMessage({ type: "init", specs, policies: policies.map((p) => ({ file: p.file, text: p.text })) });
+            w.postMessage({ type: "init", specs, policies: policies.map((p) => ({ file: p.file, text: p.text })), opts });
             const send = () => {
               if (next >= chunks.length) return resolveAll();
               const id = next++;
@@ -186,6 +187,7 @@ export function register(program: Command): void {
     .option("--fuzz-programs <n>", "distinct random programs the runs cycle through", countOption("--fuzz-programs", 1, 100_000), sweep.FUZZ_DEFAULT_PROGRAMS)
     .option("--shard <i/n>", "run only shard i of n (1-based) so several machines share the sweep")
     .option("--jobs <n>", "worker threads (default: all cores)", countOption("--jobs", 1, 256))
+    .option("--invariants", "also check the isolation invariants I-1..I-4 (spec §12.3) at every load, entry and put")
     .option("--json", "print the report as JSON");
   addExamples(cmd, [
     ["vpmu sweep", "the default matrix with the built-in probes: finds the V4 PERF_METRICS leak region"],
@@ -218,7 +220,7 @@ export function register(program: Command): void {
     jobs = sweep.shardJobs(jobs, shard);
     const progress = new ProgressLine();
     const threads = o.jobs ?? availableParallelism();
-    const records = await runParallel(jobs, specs, policies, threads, progress);
+    const records = await runParallel(jobs, specs, policies, threads, progress, { invariants: o.invariants === true });
     progress.done();
     const report = sweep.summarise({
       mode: o.fuzz ? "fuzz" : "matrix",
