@@ -12,6 +12,7 @@ export {
   totals,
   resultLine,
   failureDetails,
+  stderrBlock,
   totalsLine,
   lineReport,
   tapReport,

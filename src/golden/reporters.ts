@@ -47,15 +47,20 @@ export function resultLine(r: GoldenResult, paint: Paint = plain, updated = fals
   return r.detail === "" ? `${tag} ${r.name}` : `${tag} ${r.name} (${r.detail})`;
 }
 
+/** The run's stderr, indented under its result line ("" when it wrote none). */
+export function stderrBlock(r: GoldenResult): string {
+  if (r.stderr.trim() === "") return "";
+  const parts = [`    stderr of vpmu run${r.args.length ? " " + r.args.join(" ") : ""} ${r.program}:\n`];
+  for (const l of r.stderr.replace(/\n$/, "").split("\n")) parts.push(`    | ${l}\n`);
+  return parts.join("");
+}
+
 /** The lines printed under a FAIL: notes, the unified diff, and the run's stderr. */
 export function failureDetails(r: GoldenResult, paint: Paint = plain): string {
   const parts: string[] = [];
   for (const n of r.notes) parts.push(`    ${n}\n`);
   if (r.diff !== "") parts.push(paintDiff(r.diff, paint));
-  if (r.stderr.trim() !== "") {
-    parts.push(`    stderr of vpmu run${r.args.length ? " " + r.args.join(" ") : ""} ${r.program}:\n`);
-    for (const l of r.stderr.replace(/\n$/, "").split("\n")) parts.push(`    | ${l}\n`);
-  }
+  parts.push(stderrBlock(r));
   return parts.join("");
 }
 
@@ -74,7 +79,9 @@ export function lineReport(results: readonly GoldenResult[], updated: ReadonlySe
   for (const r of results) {
     const wasUpdated = updated.has(r.program);
     out.push(resultLine(r, paint, wasUpdated) + "\n");
-    if (r.verdict === "FAIL" && !wasUpdated) out.push(failureDetails(r, paint));
+    // An update shows the run's stderr, so a crash is never accepted as a golden file unseen.
+    if (wasUpdated) out.push(stderrBlock(r));
+    else if (r.verdict === "FAIL") out.push(failureDetails(r, paint));
   }
   out.push(totalsLine(totals(results, updated)) + "\n");
   return out.join("");

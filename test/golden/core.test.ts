@@ -177,3 +177,12 @@ describe("reporters", () => {
     expect(doc.results.map((r: { verdict: string }) => r.verdict)).toEqual(["PASS", "UPDATE", "SKIP"]);
   });
 });
+
+describe("updates", () => {
+  it("show the run's stderr under the UPDATE line", () => {
+    const r = judge({ name: "x", program: "p/x.s", golden: "p/x.out", args: [], expected: "old\nexit status: 0\n", outcome: ran("", 104, "vpmu: boom\n") });
+    expect(lineReport([r], new Set(["p/x.s"]))).toBe(
+      "UPDATE x (wrote p/x.out)\n    stderr of vpmu run p/x.s:\n    | vpmu: boom\n1 program: 0 passed, 1 updated\n",
+    );
+  });
+});

@@ -135,7 +135,9 @@ async function runAll(paths: string[], opts: TestOptions): Promise<number> {
         progress.done();
         const wasUpdated = updated.has(r.program);
         print(golden.resultLine(r, paint, wasUpdated) + "\n");
-        if (r.verdict === "FAIL" && !wasUpdated) print(golden.failureDetails(r, paint));
+        // An update shows the run's stderr, so a crash is never accepted as a golden file unseen.
+        if (wasUpdated) print(golden.stderrBlock(r));
+        else if (r.verdict === "FAIL") print(golden.failureDetails(r, paint));
       }
       printed++;
     }
