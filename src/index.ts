@@ -42,7 +42,7 @@ export { HOST_PRESETS, HOST_PRESET_IDS, findHostPreset } from "./host/presets.js
 export type { HostPreset, HostPresetId } from "./host/presets.js";
 export { KvmPmu, CODE_STATES } from "./pmu/pmu.js";
 export type { CodeState, Pmc, PmuCap } from "./pmu/pmu.js";
-export { MSR_CATALOGUE, findMsrRow } from "./pmu/msrs.js";
+export { MSR_CATALOGUE, findMsrRow, msrCatalogueMarkdown } from "./pmu/msrs.js";
 export type { MsrRow, MsrKind } from "./pmu/msrs.js";
 export { ARCH_EVENTS, FIXED_SOURCES } from "./pmu/events.js";
 export type { ArchEvent } from "./pmu/events.js";

@@ -55,8 +55,11 @@ export function preparePmuEventFilter(input: PmuEventFilterInput): PmuEventFilte
     return { errno: "E2BIG", message: `${input.events.length} events exceed the limit of ${KVM_PMU_EVENT_FILTER_MAX_EVENTS}` };
   const masked = (flags & KVM_PMU_EVENT_FLAG_MASKED_EVENTS) !== 0;
   const entries: bigint[] = [];
-  for (const raw of input.events) {
-    const e = BigInt.asUintN(64, raw);
+  for (const raw of input.events as readonly unknown[]) {
+    // The ioctl takes u64 entries; a caller outside TypeScript may hand numbers or junk: EINVAL, not a throw.
+    if (typeof raw !== "bigint" && !(typeof raw === "number" && Number.isSafeInteger(raw) && raw >= 0))
+      return { errno: "EINVAL", message: `event entry ${String(raw)} is not a 64-bit unsigned integer` };
+    const e = BigInt.asUintN(64, BigInt(raw));
     if (masked) {
       // is_masked_filter_valid: any bit outside the Intel masked-entry layout ⇒ EINVAL.
       if ((e & ~MASKED_ENTRY_VALID_INTEL) !== 0n)

@@ -104,3 +104,12 @@ describe("configureVcpu installs a filter (the library side of a future --pmu-fi
     });
   });
 });
+
+describe("filter input from outside TypeScript", () => {
+  it("numbers are accepted, junk is EINVAL (no exception)", () => {
+    const ok = preparePmuEventFilter({ action: 0, events: [0xc0 as unknown as bigint] });
+    expect(isFilterError(ok)).toBe(false);
+    const bad = preparePmuEventFilter({ action: 0, events: ["c0" as unknown as bigint] });
+    expect(bad).toEqual({ errno: "EINVAL", message: "event entry c0 is not a 64-bit unsigned integer" });
+  });
+});
