@@ -40,7 +40,7 @@ export interface ConfiguredVcpu {
 /** Build Kvm → Vm → Vcpu for these options, or say what is wrong. */
 export function configureVcpu(o: VpmuOptions): ConfiguredVcpu | { readonly error: string } {
   const hostId = o.host ?? "spr";
-  const host = findHostPreset(hostId);
+  const host = typeof hostId === "string" ? findHostPreset(hostId) : undefined;
   if (host === undefined) return { error: `unknown host preset '${hostId}' (expected one of ${HOST_PRESET_IDS.join(", ")})` };
   const mode = o.pmu ?? "legacy";
   if (!["legacy", "mediated", "off"].includes(mode)) return { error: `--pmu must be legacy, mediated or off (got '${mode}')` };
@@ -81,6 +81,7 @@ export function configureVcpu(o: VpmuOptions): ConfiguredVcpu | { readonly error
     const set = vcpu.setCpuid(table);
     if (!set.ok) return { error: set.error };
   }
+  if (o.perfCaps !== undefined && typeof o.perfCaps !== "bigint") return { error: `--perf-caps must be an integer (got ${String(o.perfCaps)})` };
   if (o.perfCaps !== undefined && !vcpu.setMsr(0x345, o.perfCaps, { hostInitiated: true })) {
     return { error: `--perf-caps 0x${o.perfCaps.toString(16)} is not accepted by KVM_SET_MSRS (supported: 0x${kvm.supportedPerfCapabilities().toString(16)}${o.noPdcm ? ", and PDCM is off" : ""})` };
   }

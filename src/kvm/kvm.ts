@@ -47,7 +47,8 @@ export class Kvm {
 
   /** Open the model: validates the options and applies R-MED-1. */
   static create(opts: KvmOptions = {}): Kvm | KvmError {
-    const host = typeof opts.host === "object" ? opts.host : findHostPreset(opts.host ?? "spr");
+    const host = typeof opts.host === "object" && opts.host !== null ? opts.host
+      : typeof (opts.host ?? "spr") === "string" ? findHostPreset(opts.host ?? "spr") : undefined;
     if (host === undefined) return { error: `unknown host preset '${String(opts.host)}'` };
     const codeState = opts.codeState ?? "base";
     if (!CODE_STATES.includes(codeState)) return { error: `unknown code state '${String(codeState)}'` };

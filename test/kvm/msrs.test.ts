@@ -276,3 +276,18 @@ describe("selector shapes the model cannot count", () => {
     expect(src(0x43003cn | (1n << 24n))).toBe(0); // CMASK on cycles: not modelled
   });
 });
+
+describe("bad options are values, never exceptions", () => {
+  it("Kvm.create and configureVcpu", async () => {
+    const { configureVcpu } = await import("../../src/kvm/config.js");
+    expect(Kvm.create({ host: 5 as never })).toEqual({ error: "unknown host preset '5'" });
+    expect(Kvm.create({ codeState: "v9" as never })).toEqual({ error: "unknown code state 'v9'" });
+    expect(configureVcpu({ host: "skx", gp: 5 })).toEqual({ error: "--gp must be an integer from 0 to 4 for host skx (got 5)" });
+    expect(configureVcpu({ host: "zen" })).toEqual({ error: "unknown host preset 'zen' (expected one of skx, icx, spr, gnr)" });
+    expect(configureVcpu({ host: "spr", perfCaps: 0x8000n })).toEqual({
+      error: "--perf-caps 0x8000 is not accepted by KVM_SET_MSRS (supported: 0x225c0)",
+    });
+    expect(configureVcpu({ host: "spr", perfCaps: 5 as never })).toEqual({ error: "--perf-caps must be an integer (got 5)" });
+    expect(configureVcpu({ host: "skx", pmu: "bogus" as never })).toEqual({ error: "--pmu must be legacy, mediated or off (got 'bogus')" });
+  });
+});
