@@ -615,7 +615,9 @@ function resolveMem(o: Operand & { k: "mem" }, v: Value, size: number, _env: Eva
     if (scale === 1 && base && base.num !== 4) [base, index] = [index, base];
     else return bad(`'${index.name}' cannot be an index register`);
   }
-  const ripRel = live.length === 0 && (o.mode === "rel" || (defaultRel && o.mode !== "abs"));
+  // RIP-relative only for a label address (NASM: "absolute address can not be RIP-relative" — a plain
+  // number stays a SIB absolute disp32 even under `rel` / `default rel`).
+  const ripRel = live.length === 0 && v.reloc !== 0 && (o.mode === "rel" || (defaultRel && o.mode !== "abs"));
   const dispSize = o.dispSize ? SIZE_BITS[o.dispSize.value.toLowerCase()] : 0;
   return {
     t: "mem",
