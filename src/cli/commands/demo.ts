@@ -3,12 +3,13 @@
 // side. Built over `vpmu run --json` (the document src/vmx/report.ts runDocument defines), so what the
 // demo shows is exactly what `vpmu run` reports; it judges the two runs from their data, never assumes.
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { unifiedDiffLines } from "../demo-diff.js";
 import { colourWanted, painter, type Painter } from "../colour.js";
-import { CliError, EXIT_FAILURE } from "../errors.js";
+import { CliError, EXIT_FAILURE, usageError } from "../errors.js";
 import { addExamples } from "../help.js";
 
 const MAIN_JS = fileURLToPath(new URL("../main.js", import.meta.url));
@@ -113,6 +114,7 @@ function table(rows: readonly (readonly [string, string, string])[], paint: Pain
 async function demo(programArg: string | undefined): Promise<number> {
   const program = programArg ?? `${PACKAGE_ROOT}${PROGRAM}`;
   const shown = programArg ?? PROGRAM;
+  if (!existsSync(program)) throw usageError(`no such guest program: ${shown}`);
   const paint = painter(colourWanted(process.stdout));
   const runs = await Promise.all(SIDES.map((s) => runJson(program, s)));
   const problems = runs.map((r, i) => (r.problem !== null ? `under --kvm ${SIDES[i]}: ${r.problem}` : null)).filter((p) => p !== null);
@@ -176,7 +178,16 @@ async function demo(programArg: string | undefined): Promise<number> {
     out.push(paint("Reproduced and closed:", "pass") + " under v4 the guest read the host's PERF_METRICS with no VM exit;");
     out.push("under fix the same RDPMC exits (reason 15) and KVM injects #GP, and nothing leaks.");
   } else {
-    out.push(paint("Not as expected:", "fail") + ` leak under v4 ${reproduced ? "reproduced" : "NOT reproduced"}; fix ${closed ? "closes it" : "does NOT close it"}.`);
+    const v4Says = reproduced
+      ? "under v4 the host's PERF_METRICS reached the guest with no exit"
+      : `under v4 no host value reached the guest through RDPMC(${METRICS_ECX})`;
+    const fixSays = closed
+      ? "under fix that RDPMC exits (reason 15) with #GP and nothing leaks"
+      : fix.leaks.length > 0
+        ? `under fix ${fix.leaks.length} host value(s) still reach the guest`
+        : `under fix no RDPMC(${METRICS_ECX}) exit with #GP was recorded`;
+    out.push(paint("Not as expected:", "fail") + ` ${v4Says};`);
+    out.push(`${fixSays}.`);
   }
   process.stdout.write(out.join("\n") + "\n");
   return reproduced && closed ? 0 : EXIT_FAILURE;
