@@ -8,12 +8,16 @@
  * interpreter *before* the instruction, which then runs (and faults) exactly as it would have.
  * test/isa/jit.test.ts runs programs both ways and requires identical state and events.
  */
-import { aluBin, aluIncDec as aluIncDecRef, aluShift, type AluOut } from "./alu.js";
+import { aluBin, aluDiv, aluIncDec as aluIncDecRef, aluMul, aluShift, type AluOut } from "./alu.js";
 import { K, type Insn } from "./decode.js";
 import { PARITY } from "./flags.js";
 import { Op } from "./ops.js";
 import { CYCLES, MISPREDICT_CYCLES } from "./uarch.js";
 import type { Cpu } from "./cpu.js";
+
+/** Aligned 32-bit accesses go through a Uint32Array view, which is little-endian only on a little-endian
+ *  host; elsewhere the generated code uses the DataView. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 export interface Block {
   valid: boolean;
@@ -30,12 +34,13 @@ const ALL = 0x8d5;
 const CFm = 1;
 
 const COMPILED = new Set<Op>([Op.Alu, Op.Test, Op.Mov, Op.Movzx, Op.Movsx, Op.Lea, Op.IncDec, Op.Not, Op.Neg, Op.Shift,
-  Op.Nop, Op.Pause, Op.Lfence, Op.Mfence, Op.Jcc, Op.Jmp, Op.Loop, Op.Jrcxz, Op.Setcc, Op.Cmovcc]);
-const ENDS = new Set<Op>([Op.Jcc, Op.Jmp, Op.Loop, Op.Jrcxz]);
+  Op.Nop, Op.Pause, Op.Lfence, Op.Mfence, Op.Jcc, Op.Jmp, Op.Loop, Op.Jrcxz, Op.Setcc, Op.Cmovcc,
+  Op.Push, Op.Pop, Op.Call, Op.Ret, Op.Imul2, Op.Mul1, Op.Imul1, Op.Div, Op.Idiv]);
+const ENDS = new Set<Op>([Op.Jcc, Op.Jmp, Op.Loop, Op.Jrcxz, Op.Call, Op.Ret]);
 
 function writes(ins: Insn): number {
   switch (ins.op) {
-    case Op.Alu: case Op.Test: case Op.Neg: return ALL;
+    case Op.Alu: case Op.Test: case Op.Neg: case Op.Imul2: case Op.Mul1: case Op.Imul1: return ALL;
     case Op.IncDec: return ALL & ~CFm;
     case Op.Shift: {
       if (ins.k1 !== K.Imm) return 0; // count in CL may be 0: flags pass through
@@ -161,15 +166,18 @@ function cacheJs(size: number): string {
 }
 function loadJs(size: number, lo: string, hi: string): string {
   switch (size) {
-    case 8: return `${lo} = dv.getUint32(ea, true); ${hi} = dv.getUint32(ea + 4, true);`;
-    case 4: return `${lo} = dv.getUint32(ea, true); ${hi} = 0;`;
+    case 8: if (!LITTLE_ENDIAN) return `${lo} = dv.getUint32(ea, true); ${hi} = dv.getUint32(ea + 4, true);`;
+      return `if ((ea & 3) === 0) { ${lo} = M32[ea >>> 2]; ${hi} = M32[(ea >>> 2) + 1]; } else { ${lo} = dv.getUint32(ea, true); ${hi} = dv.getUint32(ea + 4, true); }`;
+    case 4: if (!LITTLE_ENDIAN) return `${lo} = dv.getUint32(ea, true); ${hi} = 0;`;
+      return `${lo} = (ea & 3) === 0 ? M32[ea >>> 2] : dv.getUint32(ea, true); ${hi} = 0;`;
     case 2: return `${lo} = dv.getUint16(ea, true); ${hi} = 0;`;
     default: return `${lo} = mem[ea]; ${hi} = 0;`;
   }
 }
 function storeJs(g: Gen, ins: Insn, k: number, size: number, lo: string, hi: string): string {
-  const w = size === 8 ? `dv.setUint32(ea, ${lo}, true); dv.setUint32(ea + 4, ${hi}, true);`
-    : size === 4 ? `dv.setUint32(ea, ${lo}, true);` : size === 2 ? `dv.setUint16(ea, ${lo}, true);` : `mem[ea] = ${lo};`;
+  const w = !LITTLE_ENDIAN && size >= 4 ? (size === 8 ? `dv.setUint32(ea, ${lo}, true); dv.setUint32(ea + 4, ${hi}, true);` : `dv.setUint32(ea, ${lo}, true);`)
+    : size === 8 ? `if ((ea & 3) === 0) { M32[ea >>> 2] = ${lo}; M32[(ea >>> 2) + 1] = ${hi}; } else { dv.setUint32(ea, ${lo}, true); dv.setUint32(ea + 4, ${hi}, true); }`
+    : size === 4 ? `if ((ea & 3) === 0) M32[ea >>> 2] = ${lo}; else dv.setUint32(ea, ${lo}, true);` : size === 2 ? `dv.setUint16(ea, ${lo}, true);` : `mem[ea] = ${lo};`;
   // A store into decoded code: invalidate exactly what it overwrote; leave if this block was hit.
   const next = ins.addr + ins.len;
   return `${w} if ((cg[ea >>> 3] | cg[(ea + ${size - 1}) >>> 3]) !== 0) { c.invalidate(ea, ${size}); if (!blk.valid) ${g.exit(k + 1, String(next))} }`;
@@ -219,6 +227,7 @@ function insnJs(g: Gen, ins: Insn, k: number, live: boolean, memSize: number, st
   const lines: string[] = [];
   const mem0 = ins.k0 === K.Mem, mem1 = ins.k1 === K.Mem;
   const memSize0 = ins.op === Op.Movzx || ins.op === Op.Movsx ? ins.srcSize : ins.op === Op.Setcc ? 1 : s;
+  if ((ins.op === Op.Push || ins.op === Op.Pop || ins.op === Op.Call || ins.op === Op.Ret) && (mem0 || mem1 || (ins.op !== Op.Call && ins.op !== Op.Ret && s !== 8))) return null;
   if ((mem0 || mem1) && ins.op !== Op.Lea && ins.op !== Op.Nop) { // NOP r/m does not access memory
     const e = eaJs(g, ins, k, memSize0, memSize);
     if (e === null) return null;
@@ -279,6 +288,58 @@ function insnJs(g: Gen, ins: Insn, k: number, live: boolean, memSize: number, st
       break;
     case Op.Nop: case Op.Pause: case Op.Lfence: case Op.Mfence:
       break;
+    case Op.Imul2:
+      lines.push(operandJs(ins, ins.k1, ins.r1, s, "b", "bh"));
+      lines.push(ins.k2 === K.Imm ? `a = ${ins.immLo}; ah = ${ins.immHi};` : regRead(ins.r0, s, "a", "ah"));
+      lines.push(helper(`aluMul(o, true, ${s}, a, ah, b, bh)`), regWrite(ins.r0, s, "r", "rh"));
+      break;
+    case Op.Mul1: case Op.Imul1:
+      lines.push(operandJs(ins, ins.k0, ins.r0, s, "b", "bh"), regRead(0, s, "a", "ah"));
+      lines.push(helper(`aluMul(o, ${ins.op === Op.Imul1}, ${s}, a, ah, b, bh)`));
+      lines.push(s === 1 ? "c.sr(0, 2, (o.lo2 << 8) | r, 0);" : `${regWrite(0, s, "r", "rh")} ${regWrite(2, s, "o.lo2", "o.hi2")}`);
+      break;
+    case Op.Div: case Op.Idiv: {
+      lines.push(operandJs(ins, ins.k0, ins.r0, s, "b", "bh"));
+      const sg = ins.op === Op.Idiv;
+      // #DE leaves the block before the instruction; the interpreter then raises it.
+      const call = s === 1 ? `aluDiv(o, ${sg}, 1, R[0] & 65535, 0, 0, 0, b, 0)` : `(${regRead(0, s, "a", "ah").replace(/;\s*$/, "").replace(/; /g, ", ")}, ${regRead(2, s, "s", "t").replace(/;\s*$/, "").replace(/; /g, ", ")}, aluDiv(o, ${sg}, ${s}, a, ah, s, t, b, bh))`;
+      lines.push(`if (!${call}) ${g.exit(k, String(ins.addr))}`);
+      lines.push(s === 1 ? "c.sr(0, 2, (o.lo2 << 8) | o.lo, 0);" : `${regWrite(0, s, "o.lo", "o.hi")} ${regWrite(2, s, "o.lo2", "o.hi2")}`);
+      break;
+    }
+    case Op.Push: {
+      // SDM PUSH: the value is read first (push rsp pushes the old RSP), then RSP -= 8 and the store.
+      lines.push(operandJs(ins, ins.k0, ins.r0, 8, "r", "rh"));
+      lines.push(`ea = R[8] - 8; t = R[9]; if (ea < 0) { ea += 4294967296; t = (t - 1) >>> 0; } if (t !== 0 || ea + 8 > MEM) ${g.exit(k, String(ins.addr))}`);
+      lines.push(cacheJs(8), "R[8] = ea; R[9] = 0;", storeJs(g, ins, k, 8, "r", "rh"));
+      break;
+    }
+    case Op.Pop: {
+      lines.push(`ea = R[8]; if (R[9] !== 0 || ea + 8 > MEM) ${g.exit(k, String(ins.addr))}`);
+      lines.push(cacheJs(8), loadJs(8, "r", "rh"), "s = ea + 8; R[8] = s >>> 0; R[9] = s > 4294967295 ? 1 : 0;", regWrite(ins.r0, 8, "r", "rh"));
+      break;
+    }
+    case Op.Call: case Op.Ret: {
+      if (!last) return null;
+      const next = ins.addr + ins.len;
+      if (ins.op === Op.Call) {
+        if (ins.target < 0 || ins.target >= memSize) return null;
+        lines.push(`ea = R[8] - 8; t = R[9]; if (ea < 0) { ea += 4294967296; t = (t - 1) >>> 0; } if (t !== 0 || ea + 8 > MEM) ${g.exit(k, String(ins.addr))}`);
+        lines.push(cacheJs(8), "R[8] = ea; R[9] = 0;", `dv.setUint32(ea, ${next >>> 0}, true); dv.setUint32(ea + 4, ${Math.floor(next / 4294967296)}, true);`);
+        lines.push(`pred.call(${next});`, "iters++;");
+        // A store into code (the return address landing on decoded bytes) invalidates before leaving.
+        lines.push(`if ((cg[ea >>> 3] | cg[(ea + 7) >>> 3]) !== 0) c.invalidate(ea, 8);`);
+        lines.push(`${g.onExit} c.rflags = fl; c.rip = ${ins.target}; ev.instructions += iters * ${g.insns.length}; ev.cycles += iters * ${g.pc[g.insns.length]}; ev.branches += iters * ${g.pb[g.insns.length]}; return iters * ${g.insns.length};`);
+      } else {
+        // A target outside RAM (or non-canonical) is left to the interpreter: #GP, or #PF on the fetch.
+        const pop = 8 + (ins.k0 === K.Imm ? ins.immLo : 0);
+        lines.push(`ea = R[8]; if (R[9] !== 0 || ea + 8 > MEM) ${g.exit(k, String(ins.addr))}`);
+        lines.push(loadJs(8, "r", "rh"), `if (rh !== 0 || r >= MEM) ${g.exit(k, String(ins.addr))}`);
+        lines.push(cacheJs(8), `s = ea + ${pop}; R[8] = s >>> 0; if (s > 4294967295) R[9] = 1;`, "pred.ret(r);", "iters++;");
+        lines.push(`${g.onExit} c.rflags = fl; c.rip = r; ev.instructions += iters * ${g.insns.length}; ev.cycles += iters * ${g.pc[g.insns.length]}; ev.branches += iters * ${g.pb[g.insns.length]}; return iters * ${g.insns.length};`);
+      }
+      break;
+    }
     case Op.Jmp: case Op.Jcc: case Op.Loop: case Op.Jrcxz: {
       if (!last) return null;
       const target = ins.target, next = ins.addr + ins.len;
@@ -310,7 +371,7 @@ function insnJs(g: Gen, ins: Insn, k: number, live: boolean, memSize: number, st
   return lines.join("\n");
 }
 
-const HELPERS = { aluBin, aluShift, PARITY };
+const HELPERS = { aluBin, aluShift, PARITY, aluMul, aluDiv };
 
 /**
  * Compile the block starting at `first` (whose successors come from `next(addr)`), or null if its first
@@ -381,9 +442,9 @@ ${tail}
     const blk: Block = { valid: true, start, n, fn: () => 0 };
     const o: AluOut = { lo: 0, hi: 0, fl: 0, lo2: 0, hi2: 0 };
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const factory = new Function("c", "R", "mem", "dv", "ev", "l1", "cache", "bpc", "cg", "MEM", "blk", "o", "aluBin", "aluShift", "aluIncDec", "PAR", src);
+    const factory = new Function("c", "R", "mem", "dv", "ev", "l1", "cache", "bpc", "cg", "MEM", "blk", "o", "aluBin", "aluShift", "aluIncDec", "PAR", "aluMul", "aluDiv", "pred", "M32", src);
     blk.fn = factory(cpu, cpu.regs, cpu.mem, cpu.dv, cpu.events, cpu.cache.l1, cpu.cache, cpu.predictor.cond, cpu.codeGranules,
-      cpu.memSize, blk, o, HELPERS.aluBin, HELPERS.aluShift, aluIncDecRef, HELPERS.PARITY) as (left: number) => number;
+      cpu.memSize, blk, o, HELPERS.aluBin, HELPERS.aluShift, aluIncDecRef, HELPERS.PARITY, HELPERS.aluMul, HELPERS.aluDiv, cpu.predictor, LITTLE_ENDIAN ? new Uint32Array(cpu.mem.buffer, cpu.mem.byteOffset, cpu.mem.byteLength >>> 2) : null) as (left: number) => number;
     for (const i of insns) (i.blocks ??= []).push(blk);
     return blk;
   }

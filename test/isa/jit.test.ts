@@ -74,6 +74,25 @@ test("register-counted loops (deferred flags path): JIT and interpreter agree ex
     }), { numRuns: 250, seed: 5150 });
 });
 
+test("stack, calls and multiply/divide inside loops: JIT and interpreter agree exactly", () => {
+  const ops = ["push rax", "push rbx", "pop rcx", "pop rdx", "push 5", "push -7", "push rsp", "pop rsp", "call f", "call g",
+    "imul rcx, rdx", "imul rsi, rdi, 13", "mul rbx", "imul ecx", "div rcx", "idiv ebx", "mul byte [rbx]", "div word [rsi+2]",
+    "mov rax, [rsp]", "add qword [rsp+8], 1", "lea rsp, [rsp-16]", "lea rsp, [rsp+16]", "inc rdi", "xor edx, edx"];
+  fc.assert(fc.property(
+    fc.array(fc.constantFrom(...ops), { minLength: 1, maxLength: 10 }),
+    fc.array(fc.integer({ min: 0, max: 0x7fffffff }), { minLength: 7, maxLength: 7 }),
+    fc.integer({ min: 1, max: 30 }),
+    fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 3 }),
+    (body, vals, iters, budgets) => {
+      const init = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8"].map((r, i) => `mov ${r}, 0x${(r === "rbx" || r === "rsi" ? 0x200000 + (vals[i] & 0x7ff) : vals[i]).toString(16)}`).join("\n");
+      const src = `bits 64\norg 0x${ORG.toString(16)}\n${init}\nmov r15, ${iters}\nl:\n${body.join("\n")}\ndec r15\njnz l\nhlt\nf: add rax, 3\nret\ng: push rbx\npop rbx\nret 8\n`;
+      const r = assemble(src);
+      if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join("; "));
+      const [a, b] = runBoth(r.bytes, [...budgets, 100_000]);
+      expect(a).toEqual(b);
+    }), { numRuns: 300, seed: 4242 });
+});
+
 test("the benchmark loops and a self-modifying loop agree exactly at every budget split", () => {
   const progs = [
     "mov rcx, 1000\nl: dec rcx\njnz l\nhlt",
