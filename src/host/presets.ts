@@ -1,7 +1,9 @@
 /**
  * Host CPU presets: the physical PMU and clocks of the Intel server parts vpmu-lab models, as one table.
- * Facts: SDM CPUID leaf 0AH / IA32_PERF_CAPABILITIES layout (spec §3.2, §5.5), per-part values as perf
- * reports them with Hyper-Threading on; clocks are round representative values (see docs/vpmu.md).
+ * Facts: SDM CPUID leaf 0AH / IA32_PERF_CAPABILITIES layout (spec §3.2, §5.5). Counter counts/widths, FC3
+ * and PERF_METRICS follow each generation (Hyper-Threading on); the PEBS/LBR fields of PERF_CAPABILITIES
+ * are representative of the generation, and the clocks are round values chosen so reference cycles are
+ * easy to predict (docs/vpmu.md) — not any particular SKU.
  */
 
 export type HostPresetId = "skx" | "icx" | "spr" | "gnr";
