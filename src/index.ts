@@ -69,7 +69,7 @@ export { HOST_ACTIVITIES, findHostActivity, parseHostMsr, HostPerf } from "./hos
 export type { HostActivityPreset, HostMsrValue } from "./host/activity.js";
 export { MediatedSwitch } from "./pmu/mediated.js";
 export type { SwitchStep, MediatedConfig } from "./pmu/mediated.js";
-export { checkAfterLoad, checkAfterPut, checkNotCounting, checkGuestReachable, reachableRegisters } from "./check/isolation.js";
+export { checkAfterLoad, checkAfterPut, checkNotCounting, checkGuestReachable, reachableRegisters, summarizeViolations, formatViolation } from "./check/isolation.js";
 export type { Violation, Invariant } from "./check/isolation.js";
 export { checkNativeRead, formatLeak } from "./check/leaks.js";
 export type { LeakRecord } from "./check/leaks.js";

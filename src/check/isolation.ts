@@ -73,6 +73,24 @@ export function checkAfterLoad(phys: PhysicalPmu, pmu: KvmPmu, perfMetrics: bool
   return out;
 }
 
+/** Violations grouped by invariant and register (a run repeats the same one at every entry), in first-seen
+ *  order, with how many times each was seen. */
+export function summarizeViolations(vs: readonly Violation[]): (Violation & { readonly count: number })[] {
+  const m = new Map<string, Violation & { count: number }>();
+  for (const v of vs) {
+    const k = `${v.invariant} ${v.msr}`;
+    const e = m.get(k);
+    if (e) e.count++;
+    else m.set(k, { ...v, count: 1 });
+  }
+  return [...m.values()];
+}
+
+/** "I-4 MSR_PERF_METRICS (0x329) = 0x… owned by host (--host-msr), expected a value owned by vcpu:0 (×3)". */
+export function formatViolation(v: Violation & { readonly count: number }): string {
+  return `${v.invariant} ${v.register} = 0x${v.value.toString(16)} owned by ${v.owner} (${v.source}), expected ${v.expected} (×${v.count})`;
+}
+
 /** Hardware registers the guest reaches without an exit: pass-through RDMSR targets, and every register a
  *  native RDPMC can name (R-HW-2: all physical counters and PERF_METRICS). Canonical MSR indexes, sorted. */
 export function reachableRegisters(phys: PhysicalPmu, readPassThrough: (msr: number) => boolean, rdpmcNative: boolean): number[] {

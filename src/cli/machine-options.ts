@@ -24,7 +24,8 @@ export function addMachineOptions(cmd: Command): Command {
     .option("--perf-caps <value>", "guest IA32_PERF_CAPABILITIES (host-initiated write)", unsignedOption("--perf-caps"))
     .option("--no-pdcm", "clear CPUID.1:ECX.PDCM (no PERF_CAPABILITIES)")
     .option("--host-activity <name>", `host perf activity: ${HOST_ACTIVITIES.map((a) => a.id).join(", ")} (default idle)`)
-    .option("--host-msr <msr=value>", "hardware holds this host-owned value before the first entry (repeatable)", msrAssignmentOption("--host-msr"));
+    .option("--host-msr <msr=value>", "hardware holds this host-owned value before the first entry (repeatable)", msrAssignmentOption("--host-msr"))
+    .option("--check-isolation", "vpmu run: assert the isolation invariants I-1..I-4 at every load, entry and put (shown with --exits/--json)");
 }
 
 /** Commander's parsed options → MachineOptions; a policy file is read and validated here. */
@@ -47,6 +48,7 @@ export function machineOptions(o: Record<string, unknown>): MachineOptions {
     perfCaps: o.perfCaps as bigint | undefined,
     noPdcm: o.pdcm === false,
     hostActivity: o.hostActivity as string,
+    checkIsolation: o.checkIsolation === true,
     hostMsrs: ((o.hostMsr as { index: number; value: bigint }[] | undefined) ?? []).map((h) => ({ msr: h.index, value: h.value })),
   };
 }

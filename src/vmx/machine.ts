@@ -19,6 +19,8 @@ export interface MachineOptions extends Omit<VpmuOptions, "kvm"> {
   /** Host perf activity preset (default "idle") and --host-msr values. */
   readonly hostActivity?: string;
   readonly hostMsrs?: readonly HostMsrValue[];
+  /** Assert I-1..I-4 at every load, entry and put (VmxLayer.checkInvariants). */
+  readonly checkIsolation?: boolean;
 }
 
 export interface Machine {
@@ -45,5 +47,6 @@ export function createMachine(o: MachineOptions): MachineResult {
   if ("error" in cfg) return fail(cfg.error);
   const a = attachVmx(cfg.vcpu, { policy, activity, hostMsrs: o.hostMsrs ?? [] });
   if (!a.ok) return fail(a.error);
+  a.layer.checkInvariants = o.checkIsolation === true;
   return { ok: true, machine: { kvm: cfg.kvm, vcpu: cfg.vcpu, layer: a.layer, policy, pmu } };
 }

@@ -7,6 +7,7 @@
  */
 import type { ExitRecord, Vcpu } from "../kvm/vcpu.js";
 import { formatLeak } from "../check/leaks.js";
+import { formatViolation, summarizeViolations } from "../check/isolation.js";
 import { msrName } from "../check/msr-name.js";
 import type { VmxLayer } from "./vmx-layer.js";
 
@@ -54,6 +55,11 @@ export function formatRunTrace(vcpu: Vcpu, layer: VmxLayer): string {
   if (layer.isMediated) lines.push(`--- mediated context switch: ${layer.sw.loads} loads, ${layer.sw.puts} puts, ${layer.fastpathExits} fastpath exits ---`);
   lines.push(`--- host->guest leaks: ${layer.leaks.length} ---`);
   for (const l of layer.leaks) lines.push(formatLeak(l));
+  if (layer.checkInvariants) {
+    const vs = summarizeViolations(layer.violations);
+    lines.push(`--- isolation invariants (spec §12.3) checked at every load, entry and put: ${vs.length === 0 ? "all hold" : `${vs.length} violated`} ---`);
+    for (const v of vs) lines.push(formatViolation(v));
+  }
   return lines.join("\n") + "\n";
 }
 
@@ -97,5 +103,8 @@ export function runDocument(run: { console: string; status: number; stop: string
     hardware: hw,
     contextSwitch: { loads: layer.sw.loads, puts: layer.sw.puts, fastpathExits: layer.fastpathExits },
     leaks: layer.leaks.map((l) => ({ register: l.register, path: l.path, rip: hex(l.rip), value: hex(l.value), owner: l.owner, source: l.source, rule: l.rule })),
+    ...(layer.checkInvariants
+      ? { violations: summarizeViolations(layer.violations).map((v) => ({ invariant: v.invariant, register: v.register, value: hex(v.value), expected: v.expected, owner: v.owner, source: v.source, count: v.count })) }
+      : {}),
   };
 }
