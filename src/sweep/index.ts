@@ -21,3 +21,5 @@ export { matrixJobs, fuzzJobs, shardJobs, runJobs, ProgramLoader, programName, P
 export type { ProgramSpec, Job } from "./sweep.js";
 export { summarise, formatReport, reportJson, configAttributes, configOptions, findingSignature, SWEEP_ATTRIBUTES } from "./report.js";
 export type { SweepReport, FindingGroup, FindingExample, SummariseInput } from "./report.js";
+export { mergeSweepDocuments, mergeableJson, recordsJson } from "./merge.js";
+export type { MergeResult } from "./merge.js";

@@ -1,6 +1,9 @@
 // `vpmu sweep` through the built CLI (dist/, built by `npm test` before vitest): worker threads, output,
 // exit statuses and usage errors.
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -35,6 +38,18 @@ describe("vpmu sweep", () => {
     const doc = JSON.parse(j.stdout) as { shard: string; runs: number; leaks: { signature: string; example: { explain: string } }[] };
     expect([doc.shard, doc.runs]).toEqual(["2/3", 32]);
     expect(doc.leaks.map((l) => l.signature).sort()).toEqual(["guest→host MSR_CORE_PERF_GLOBAL_CTRL (0x38f) via WRMSR", "host→guest MSR_PERF_METRICS (0x329) via RDPMC"]);
+    // --merge: the shards' reports together are the whole sweep's.
+    const dir = mkdtempSync(join(tmpdir(), "vpmu-sweep-merge-"));
+    const files = [1, 2, 3].map((i) => {
+      const f = join(dir, `part${i}.json`);
+      writeFileSync(f, i === 2 ? j.stdout : vpmu([...SLICE, "--json", "--shard", `${i}/3`]).stdout);
+      return f;
+    });
+    const merged = vpmu(["--merge", ...files]);
+    const whole = vpmu(SLICE);
+    expect(merged.status).toBe(1);
+    expect(merged.stdout.split("\n")[0]).toBe("vpmu sweep: 48 configurations, 96 runs (programs: probe:read, probe:write; shard merged 1/3 + 2/3 + 3/3)");
+    expect(merged.stdout.split("\n").slice(1)).toEqual(whole.stdout.split("\n").slice(1));
   });
 
   it("finds nothing under FIX (exit 0)", () => {

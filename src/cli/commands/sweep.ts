@@ -35,6 +35,7 @@ interface SweepOptions {
   jobs?: number;
   json?: boolean;
   invariants?: boolean;
+  merge?: boolean;
 }
 
 const list = (text: string): string[] => text.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
@@ -188,16 +189,33 @@ export function register(program: Command): void {
     .option("--shard <i/n>", "run only shard i of n (1-based) so several machines share the sweep")
     .option("--jobs <n>", "worker threads (default: all cores)", countOption("--jobs", 1, 256))
     .option("--invariants", "also check the isolation invariants I-1..I-4 (spec §12.3) at every load, entry and put")
-    .option("--json", "print the report as JSON");
+    .option("--merge", "the arguments are --json reports of shards: print the report of their union")
+    .option("--json", "print the report as JSON (with the run records, so shard reports can be merged)");
   addExamples(cmd, [
     ["vpmu sweep", "the default matrix with the built-in probes: finds the V4 PERF_METRICS leak region"],
     ["vpmu sweep --kvm v4,fix --hosts spr --pmu mediated", "a slice of the matrix"],
     ["vpmu sweep --kvm rdpmc-always.json --pmu mediated", "your own intercept policy"],
     ["vpmu sweep --fuzz --seed 7", "random probes, no hints"],
     ["vpmu sweep --shard 2/4 --json > part2.json", "one of four CI jobs"],
+    ["vpmu sweep --merge part1.json part2.json part3.json part4.json", "the four jobs' reports as one"],
     ["vpmu sweep --no-probes prog.s --kvm v4", "your own guest program over the matrix"],
   ]);
   cmd.action(async (files: string[], o: SweepOptions) => {
+    if (o.merge) {
+      if (files.length === 0) throw usageError("--merge needs the --json reports to merge");
+      const docs = files.map((f) => {
+        const text = readText(f, "sweep report");
+        try {
+          return JSON.parse(text) as unknown;
+        } catch (e) {
+          throw usageError(`${f}: not valid JSON (${(e as Error).message})`);
+        }
+      });
+      const m = sweep.mergeSweepDocuments(files, docs);
+      if (!m.ok) throw usageError(m.error);
+      printReport(m.input, o.json === true, new Map());
+      return;
+    }
     const { matrix, policies } = buildMatrix(o);
     let shard: sweep.Shard = { index: 1, count: 1 };
     if (o.shard !== undefined) {
@@ -222,16 +240,21 @@ export function register(program: Command): void {
     const threads = o.jobs ?? availableParallelism();
     const records = await runParallel(jobs, specs, policies, threads, progress, { invariants: o.invariants === true });
     progress.done();
-    const report = sweep.summarise({
+    const input: sweep.SummariseInput = {
       mode: o.fuzz ? "fuzz" : "matrix",
       seed: o.fuzz ? o.seed : undefined,
       shard: `${shard.index}/${shard.count}`,
       configs: new Map(jobs.map((j) => [j.config.index, j.config] as const)),
       programs: specs.map(sweep.programName),
       records,
-    });
-    const paths = new Map(policies.map((p) => [p.policy.id, p.file] as const));
-    process.stdout.write(o.json ? JSON.stringify(sweep.reportJson(report, paths), null, 2) + "\n" : sweep.formatReport(report, paths));
-    if (report.groups.length > 0) process.exitCode = EXIT_FAILURE;
+    };
+    printReport(input, o.json === true, new Map(policies.map((p) => [p.policy.id, p.file] as const)));
   });
+}
+
+/** Summarise, print (text or JSON with the mergeable records), and exit 1 if anything was found. */
+function printReport(input: sweep.SummariseInput, json: boolean, paths: ReadonlyMap<string, string>): void {
+  const report = sweep.summarise(input);
+  process.stdout.write(json ? JSON.stringify({ ...sweep.reportJson(report, paths), ...sweep.mergeableJson(input) }) + "\n" : sweep.formatReport(report, paths));
+  if (report.groups.length > 0) process.exitCode = EXIT_FAILURE;
 }
