@@ -90,7 +90,7 @@ export class MediatedSwitch {
     const who = this.prov(owner, STEP_SOURCE[phase][step]);
     // KVM's own writes to MSRs the host CPU has cannot fault (they are the guest's validated values).
     this.phys.wrmsr(msr, value, who);
-    this.note(phase, step, `WRMSR 0x${msr.toString(16)} := 0x${value.toString(16)}`);
+    if (this.record) this.note(phase, step, `WRMSR 0x${msr.toString(16)} := 0x${value.toString(16)}`);
   }
 
   /** Mark a register the step left alone because hardware already held the guest's value: the value is
@@ -112,7 +112,7 @@ export class MediatedSwitch {
     this.wr("load", "3", MSR_CORE_PERF_GLOBAL_CTRL, 0n, "host");
     this.lvtpc = "mediated-fixed";
     this.lvtpcMasked = guestLvtpcMasked;
-    this.note("load", "4", `LVTPC := fixed, mediated PMI vector${guestLvtpcMasked ? ", masked" : ""}`);
+    if (this.record) this.note("load", "4", `LVTPC := fixed, mediated PMI vector${guestLvtpcMasked ? ", masked" : ""}`);
     for (let n = 0; n < pmu.nGP; n++) {
       const saved = BigInt(pmu.gp[n].counter);
       if (this.phys.rdpmc(n) !== saved) this.wr("load", "5", MSR_IA32_PMC0 + n, saved, o);
@@ -124,7 +124,7 @@ export class MediatedSwitch {
       if (this.phys.rdpmc(RDPMC_FIXED | i) !== saved) this.wr("load", "6", MSR_CORE_PERF_FIXED_CTR0 + i, saved, o);
       else this.adopt("load", "6", MSR_CORE_PERF_FIXED_CTR0 + i);
     }
-    this.note("load", "7", `counters the guest does not have are not touched (nGP ${pmu.nGP}/${this.phys.nGP}, nFX ${pmu.nFX}/${this.phys.nFX})`);
+    if (this.record) this.note("load", "7", `counters the guest does not have are not touched (nGP ${pmu.nGP}/${this.phys.nGP}, nFX ${pmu.nFX}/${this.phys.nFX})`);
     // P-8: after FC3 (step 6), and only for a guest with PERF_METRICS.
     if (this.config.perfMetrics) this.wr("load", "8.1", MSR_PERF_METRICS, pmu.perfMetrics, o);
     else this.note("load", "8.1", "guest has no PERF_METRICS: 0x329 not written (P-8)");
@@ -147,13 +147,13 @@ export class MediatedSwitch {
     this.steps.length = 0;
     const st = this.phys.rdmsr(MSR_CORE_PERF_GLOBAL_STATUS) as bigint;
     pmu.globalStatus = st;
-    this.note("put", "1.1", `global_status := 0x${st.toString(16)}`);
+    if (this.record) this.note("put", "1.1", `global_status := 0x${st.toString(16)}`);
     if (st !== 0n) this.wr("put", "1.1", MSR_CORE_PERF_GLOBAL_OVF_CTRL, st, "host");
     if (pmu.fixedCtrCtrlHw !== 0n) this.wr("put", "1.2", MSR_CORE_PERF_FIXED_CTR_CTRL, 0n, "host");
     if (this.config.perfMetrics) {
       // P-9: read with RDPMC(0x2000_0000) before step 3 clears FC3; scrub if non-zero.
       pmu.perfMetrics = this.phys.rdpmc(RDPMC_METRICS) as bigint;
-      this.note("put", "1.3", `perf_metrics := RDPMC(0x20000000) = 0x${pmu.perfMetrics.toString(16)}`);
+      if (this.record) this.note("put", "1.3", `perf_metrics := RDPMC(0x20000000) = 0x${pmu.perfMetrics.toString(16)}`);
       if (pmu.perfMetrics !== 0n) this.wr("put", "1.3", MSR_PERF_METRICS, 0n, "host");
     } else {
       this.note("put", "1.3", "guest has no PERF_METRICS: 0x329 neither read nor scrubbed (P-9)");
@@ -161,14 +161,14 @@ export class MediatedSwitch {
     for (let n = 0; n < pmu.nGP; n++) {
       const v = this.phys.rdpmc(n) as bigint;
       pmu.gp[n].counter = Number(v);
-      this.note("put", "2", `gp[${n}] := RDPMC(${n}) = 0x${v.toString(16)}`);
+      if (this.record) this.note("put", "2", `gp[${n}] := RDPMC(${n}) = 0x${v.toString(16)}`);
       if (v !== 0n) this.wr("put", "2", MSR_IA32_PMC0 + n, 0n, "host");
       if (pmu.gp[n].eventselHw !== 0n) this.wr("put", "2", MSR_IA32_EVNTSEL0 + n, 0n, "host");
     }
     for (let i = 0; i < pmu.nFX; i++) {
       const v = this.phys.rdpmc(RDPMC_FIXED | i) as bigint;
       pmu.fixed[i].counter = Number(v);
-      this.note("put", "3", `fixed[${i}] := RDPMC(0x${(RDPMC_FIXED | i).toString(16)}) = 0x${v.toString(16)}`);
+      if (this.record) this.note("put", "3", `fixed[${i}] := RDPMC(0x${(RDPMC_FIXED | i).toString(16)}) = 0x${v.toString(16)}`);
       if (v !== 0n) this.wr("put", "3", MSR_CORE_PERF_FIXED_CTR0 + i, 0n, "host");
     }
     this.lvtpc = "nmi";
@@ -182,6 +182,6 @@ export class MediatedSwitch {
    *  own value back"). */
   hostRestore(): void {
     this.hostPerf.restore(this.phys, "put step 5");
-    this.note("put", "5", `perf_put_guest_context: host activity ${this.hostPerf.activity.id} restores its events`);
+    if (this.record) this.note("put", "5", `perf_put_guest_context: host activity ${this.hostPerf.activity.id} restores its events`);
   }
 }
