@@ -186,7 +186,6 @@ export function withAxes(base: SweepMatrix, axes: Readonly<Record<string, unknow
     if ("error" in r) return { ok: false, error: `${where}${r.error}` };
     m[k] = r.value;
   }
-  // A kvm axis naming only built-ins stays valid whatever policy files are loaded; a named file must be given.
   return { ok: true, matrix: m as unknown as SweepMatrix };
 }
 

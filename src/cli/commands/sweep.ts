@@ -1,6 +1,7 @@
 // `vpmu sweep [programs…]`: run the isolation checker over a matrix of configurations (or random probes
 // with --fuzz) on worker threads, and print the findings grouped into the conditions that explain them.
 // Library: sweep.* in src/sweep (matrix, probes, runs, grouping); this file does files, threads, output.
+import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -11,7 +12,6 @@ import { CliError, EXIT_FAILURE, EXIT_INTERNAL, usageError } from "../errors.js"
 import { readBytes, readText } from "../files.js";
 import { addExamples } from "../help.js";
 import { countOption } from "../options.js";
-import { existsSync, readFileSync } from "node:fs";
 
 interface SweepOptions {
   matrix?: string;
