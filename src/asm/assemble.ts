@@ -268,7 +268,7 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
     bytes: result.bytes,
     origin: Number(origin),
     symbols: syms,
-    lines: result.lines,
+    lines: listingLines(stmts, result, Number(origin), diags),
     warnings: sorted(diags.list.filter((d) => d.severity === "warning"), file),
     passes,
   };
@@ -303,7 +303,7 @@ function constEnv(diags: Diags): EvalEnv {
 
 interface PassOutput {
   bytes: Uint8Array;
-  lines: ListingLine[];
+  spans: number[];
   symbols: Map<string, SymbolValue>;
   anyUnknownLabel: boolean;
 }
@@ -312,7 +312,9 @@ function runPass(stmts: PStmt[], prev: Map<string, SymbolValue>, origin: bigint,
   const symbols = new Map<string, SymbolValue>();
   let buf = new Uint8Array(4096);
   let size = 0;
-  const lines: ListingLine[] = [];
+  // Listing spans (statement index, start, end) as plain numbers; ListingLines are built once, after
+  // the last pass.
+  const spans: number[] = [];
   let defaultRel = false;
   let overflow = false;
   let anyUnknownLabel = false;
@@ -332,21 +334,29 @@ function runPass(stmts: PStmt[], prev: Map<string, SymbolValue>, origin: bigint,
   // In the first pass a label not yet seen is unknown; later passes use the previous pass's value.
   const lookupIn = (name: string): SymbolValue | undefined => symbols.get(name) ?? prev.get(name);
 
-  for (const st of stmts) {
+  let reportedMissing = false;
+  const env: EvalEnv = {
+    here: origin,
+    base: origin,
+    scope: "",
+    lookup: lookupIn,
+    error: (tok, m) => diags.add(tok, m),
+    missing: (name, tok) => {
+      if (pass > 1 && !reportedMissing) diags.add(tok, `undefined symbol '${name}'`);
+      reportedMissing = true;
+    },
+  };
+  const getRel = (): boolean => defaultRel;
+  const setRel = (r: boolean): void => {
+    defaultRel = r;
+  };
+  for (let si = 0; si < stmts.length; si++) {
+    const st = stmts[si];
     if (overflow) break;
     const here = origin + BigInt(size);
-    let reportedMissing = false;
-    const env: EvalEnv = {
-      here,
-      base: origin,
-      scope: st.scope,
-      lookup: lookupIn,
-      error: (tok, m) => diags.add(tok, m),
-      missing: (name, tok) => {
-        if (pass > 1 && !reportedMissing) diags.add(tok, `undefined symbol '${name}'`);
-        reportedMissing = true;
-      },
-    };
+    env.here = here;
+    env.scope = st.scope;
+    reportedMissing = false;
     const { line } = st;
     if (line.equ && st.labelName && !st.duplicate) {
       const v = evaluate(line.equ, env);
@@ -360,16 +370,26 @@ function runPass(stmts: PStmt[], prev: Map<string, SymbolValue>, origin: bigint,
       symbols.set(st.labelName, { value: here, reloc: true });
     }
     if (!line.stmt) {
-      if (st.labelName) lines.push({ file: st.pl.file, line: st.pl.line, address: Number(here), bytes: new Uint8Array(0), source: sourceOf(diags, st) });
+      if (st.labelName) spans.push(si, size, size);
       continue;
     }
     const start = size;
-    const bytes = statementBytes(line.stmt, env, here, st, pass, diags, () => defaultRel, (r) => (defaultRel = r), size);
+    const bytes = statementBytes(line.stmt, env, here, st, pass, diags, getRel, setRel, size);
     if (bytes) emit(bytes);
-    lines.push({ file: st.pl.file, line: st.pl.line, address: Number(here), bytes: buf.slice(start, size), source: sourceOf(diags, st) });
+    spans.push(si, start, size);
   }
   if (overflow) diags.add(stmts[0].pl.tokens[0], `output larger than ${MAX_OUTPUT} bytes`);
-  return { bytes: buf.slice(0, size), lines, symbols, anyUnknownLabel };
+  return { bytes: buf.slice(0, size), spans, symbols, anyUnknownLabel };
+}
+
+function listingLines(stmts: PStmt[], r: PassOutput, origin: number, diags: Diags): ListingLine[] {
+  const out: ListingLine[] = [];
+  for (let i = 0; i < r.spans.length; i += 3) {
+    const st = stmts[r.spans[i]];
+    const start = r.spans[i + 1];
+    out.push({ file: st.pl.file, line: st.pl.line, address: origin + start, bytes: r.bytes.slice(start, r.spans[i + 2]), source: sourceOf(diags, st) });
+  }
+  return out;
 }
 
 /** The listing text: the source line, or for a line expanded from a macro its tokens after expansion. */
@@ -617,7 +637,7 @@ function resolveMem(o: Operand & { k: "mem" }, v: Value, size: number, _env: Eva
   }
   // RIP-relative only for a label address (NASM: "absolute address can not be RIP-relative" — a plain
   // number stays a SIB absolute disp32 even under `rel` / `default rel`).
-  const ripRel = live.length === 0 && v.reloc !== 0 && (o.mode === "rel" || (defaultRel && o.mode !== "abs"));
+  const ripRel = live.length === 0 && (v.reloc !== 0 || v.unknown) && (o.mode === "rel" || (defaultRel && o.mode !== "abs"));
   const dispSize = o.dispSize ? SIZE_BITS[o.dispSize.value.toLowerCase()] : 0;
   return {
     t: "mem",

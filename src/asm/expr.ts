@@ -37,6 +37,10 @@ export interface EvalEnv {
 }
 
 const mask = (v: bigint): bigint => BigInt.asUintN(64, v);
+/** Shared empty register list (most values have none; never mutated). */
+const NO_REGS: Value["regs"] = [];
+/** Parsed constants, per AST node (a line's tree is reused by every pass). */
+const constants = new WeakMap<object, bigint>();
 
 /** `.x` refers to `<scope>.x`; `..@` names (macro locals) are global (NASM §3.9). */
 export function qualify(name: string, scope: string): string {
@@ -46,16 +50,24 @@ export function qualify(name: string, scope: string): string {
 export function evaluate(e: Expr, env: EvalEnv): Value {
   switch (e.k) {
     case "num": {
-      const v = parseNumber(e.tok.value);
-      if (v === null) env.error(e.tok, `bad number '${e.tok.value}'`);
-      return { v: v ?? 0n, reloc: 0, unknown: false, regs: [] };
+      let v = constants.get(e);
+      if (v === undefined) {
+        const p = parseNumber(e.tok.value);
+        if (p === null) env.error(e.tok, `bad number '${e.tok.value}'`);
+        v = p ?? 0n;
+        constants.set(e, v);
+      }
+      return { v, reloc: 0, unknown: false, regs: NO_REGS };
     }
-    case "str":
-      return { v: stringValue(stringBytes(e.tok.value)), reloc: 0, unknown: false, regs: [] };
+    case "str": {
+      let v = constants.get(e);
+      if (v === undefined) constants.set(e, (v = stringValue(stringBytes(e.tok.value))));
+      return { v, reloc: 0, unknown: false, regs: NO_REGS };
+    }
     case "here":
-      return { v: env.here, reloc: 1, unknown: false, regs: [] };
+      return { v: env.here, reloc: 1, unknown: false, regs: NO_REGS };
     case "base":
-      return { v: env.base, reloc: 1, unknown: false, regs: [] };
+      return { v: env.base, reloc: 1, unknown: false, regs: NO_REGS };
     case "reg": {
       const reg = REGISTERS.get(e.tok.value.toLowerCase())!;
       return { v: 0n, reloc: 0, unknown: false, regs: [{ reg, coef: 1n, tok: e.tok }] };
@@ -65,17 +77,17 @@ export function evaluate(e: Expr, env: EvalEnv): Value {
       const s = env.lookup(name);
       if (!s) {
         env.missing(name, e.tok);
-        return { v: 0n, reloc: 0, unknown: true, regs: [] };
+        return { v: 0n, reloc: 0, unknown: true, regs: NO_REGS };
       }
-      return { v: s.value, reloc: s.reloc ? 1 : 0, unknown: false, regs: [] };
+      return { v: s.value, reloc: s.reloc ? 1 : 0, unknown: false, regs: NO_REGS };
     }
     case "un": {
       const a = evaluate(e.a, env);
       if (e.op === "-") {
-        return { v: mask(-a.v), reloc: -a.reloc, unknown: a.unknown, regs: a.regs.map((r) => ({ ...r, coef: -r.coef })) };
+        return { v: mask(-a.v), reloc: -a.reloc, unknown: a.unknown, regs: a.regs.length ? a.regs.map((r) => ({ ...r, coef: -r.coef })) : NO_REGS };
       }
       if (a.regs.length || a.reloc) env.error(e.tok, "'~' needs a plain number");
-      return { v: mask(~a.v), reloc: 0, unknown: a.unknown, regs: [] };
+      return { v: mask(~a.v), reloc: 0, unknown: a.unknown, regs: NO_REGS };
     }
     case "bin":
       return binary(e.op, evaluate(e.a, env), evaluate(e.b, env), e.tok, env);
@@ -86,13 +98,13 @@ function binary(op: string, a: Value, b: Value, tok: Token, env: EvalEnv): Value
   const unknown = a.unknown || b.unknown;
   if (op === "+" || op === "-") {
     const s = op === "+" ? 1n : -1n;
-    const regs = [...a.regs, ...b.regs.map((r) => ({ ...r, coef: s * r.coef }))];
+    const regs = a.regs.length === 0 && b.regs.length === 0 ? NO_REGS : [...a.regs, ...b.regs.map((r) => ({ ...r, coef: s * r.coef }))];
     return { v: mask(op === "+" ? a.v + b.v : a.v - b.v), reloc: a.reloc + Number(s) * b.reloc, unknown, regs };
   }
   if (op === "*") {
     if (a.regs.length && b.regs.length) {
       env.error(tok, "cannot multiply two registers");
-      return { v: 0n, reloc: 0, unknown, regs: [] };
+      return { v: 0n, reloc: 0, unknown, regs: NO_REGS };
     }
     if (a.reloc || b.reloc) env.error(tok, "a label address can only be added or subtracted");
     if (a.regs.length || b.regs.length) {
@@ -100,11 +112,11 @@ function binary(op: string, a: Value, b: Value, tok: Token, env: EvalEnv): Value
       if (r.v !== 0n) env.error(tok, "invalid effective address");
       return { v: 0n, reloc: 0, unknown, regs: r.regs.map((x) => ({ ...x, coef: x.coef * BigInt.asIntN(64, k) })) };
     }
-    return { v: mask(a.v * b.v), reloc: 0, unknown, regs: [] };
+    return { v: mask(a.v * b.v), reloc: 0, unknown, regs: NO_REGS };
   }
   if (a.regs.length || b.regs.length) {
     env.error(tok, `registers cannot be used with '${op}'`);
-    return { v: 0n, reloc: 0, unknown, regs: [] };
+    return { v: 0n, reloc: 0, unknown, regs: NO_REGS };
   }
   if ((a.reloc || b.reloc) && !unknown) env.error(tok, `'${op}' needs plain numbers, not label addresses`);
   let v: bigint;
@@ -131,5 +143,5 @@ function binary(op: string, a: Value, b: Value, tok: Token, env: EvalEnv): Value
     default:
       v = a.v ^ b.v;
   }
-  return { v: mask(v), reloc: 0, unknown, regs: [] };
+  return { v: mask(v), reloc: 0, unknown, regs: NO_REGS };
 }

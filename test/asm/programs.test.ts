@@ -224,6 +224,12 @@ describe("assemble result", () => {
     ]);
   });
 
+  it("converges in two passes when forward references do not change sizes", () => {
+    const r = assemble("bits 64\nlea rsi, [rel d]\ncall f\nmov eax, [d]\nf: ret\nd: db 0\n");
+    expect(r.ok && r.passes).toBe(2);
+    expect(r.ok && Array.from(r.bytes)).toEqual([0x48, 0x8d, 0x35, 0x0d, 0, 0, 0, 0xe8, 0x07, 0, 0, 0, 0x8b, 0x04, 0x25, 0x14, 0, 0, 0, 0xc3, 0]);
+  });
+
   it("shrinks a forward jump to short when it fits and keeps near when it does not (NASM -Ox)", () => {
     const r = assemble("bits 64\njmp a\ntimes 127 nop\na: jmp b\ntimes 128 nop\nb:\n");
     expect(r.ok && Array.from(r.bytes.subarray(0, 2))).toEqual([0xeb, 0x7f]);
