@@ -133,6 +133,8 @@ export class Cpu implements PlatformCpu {
   /** Compiled blocks by start address (per page), and whether block compilation is enabled. */
   private readonly bcache: (Block | null)[][];
   jitEnabled = true;
+  /** Block-compiler statistics (tests and diagnostics): blocks compiled, blocks dropped by stores. */
+  readonly jitStats = { compiled: 0, invalidated: 0 };
 
   constructor(opts: CpuOptions) {
     this.memSize = opts.memSize;
@@ -238,6 +240,7 @@ export class Cpu implements PlatformCpu {
         ins.valid = false; page[p & 4095] = null;
         if (ins.blocks) {
           for (const b of ins.blocks) {
+            if (b.valid) this.jitStats.invalidated++;
             b.valid = false;
             const bp = this.bcache[b.start >>> 12];
             if (bp && bp[b.start & 4095] === b) bp[b.start & 4095] = null;
@@ -329,6 +332,9 @@ export class Cpu implements PlatformCpu {
     if (this.shutdown) return StopReason.TripleFault;
     let left = budget;
     const ev = this.events;
+    // Only entry points (branch targets, where a run or a block left off) count towards compiling a
+    // block, so a hot loop becomes one block rather than one per instruction.
+    let entry = true;
     for (;;) {
       // Instruction boundary: pending external interrupt?
       // The STI shadow (this.inhibit) blocks delivery until the instruction after STI has run.
@@ -356,7 +362,7 @@ export class Cpu implements PlatformCpu {
             const b = bp[rip & 4095];
             if (b !== null && b.n <= left) {
               const d = b.fn(left);
-              if (d > 0) { left -= d; continue; }
+              if (d > 0) { left -= d; entry = true; continue; }
             }
           }
         }
@@ -383,7 +389,8 @@ export class Cpu implements PlatformCpu {
         continue;
       }
       if (retired) { left--; ev.instructions++; ev.cycles += CYCLES[ins.op]; }
-      if (++ins.hits === HOT && ins.valid && this.jitEnabled) this.compileAt(ins);
+      if (entry && ++ins.hits === HOT && ins.valid && this.jitEnabled) this.compileAt(ins);
+      entry = this.rip !== ins.addr + ins.len;
       if (this.trap >= 0) {
         const t = this.trap; this.trap = -1;
         this.deliverEvent(t, -1, this.rip, 2);
@@ -416,6 +423,7 @@ export class Cpu implements PlatformCpu {
   private compileAt(ins: Insn): void {
     const b = compileBlock(this, ins, (a) => this.peekInsn(a));
     if (b === null) return;
+    this.jitStats.compiled++;
     const pi = b.start >>> 12;
     let bp = this.bcache[pi];
     if (bp === null) bp = this.bcache[pi] = new Array(4096).fill(null);

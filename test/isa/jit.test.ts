@@ -112,6 +112,28 @@ test("the benchmark loops and a self-modifying loop agree exactly at every budge
   }
 });
 
+test("stores next to code (same page, other granules) never invalidate; a store into the loop does, once per store", () => {
+  const near = assemble(`bits 64\norg 0x${ORG.toString(16)}\nlea rbx, [rel arr]\nmov rcx, 10000\nl: mov rax, [rbx]\nmov [rbx+8], rax\nmov [rbx+16], rcx\ndec rcx\njnz l\nhlt\nalign 8\narr: dq 1, 2, 3\n`);
+  const self = assemble(`bits 64\norg 0x${ORG.toString(16)}\nmov ecx, 100\nl: mov eax, 1\nadd ebx, eax\ncmp ecx, 50\njne skip\nmov byte [rel l+1], 2\nskip: dec ecx\njnz l\nhlt\n`);
+  if (!near.ok || !self.ok) throw new Error("assembly");
+  const run1 = (bytes: Uint8Array) => {
+    const cpu = new Cpu({ memSize: MEM, platform: new BarePlatform(new GuestIo()) });
+    cpu.load(ORG, bytes); cpu.rip = ORG; cpu.set64(4, MEM, 0);
+    expect(cpu.run(1e7)).toBe(StopReason.Halted);
+    return cpu;
+  };
+  const a = run1(near.bytes);
+  expect(a.jitStats).toEqual({ compiled: 1, invalidated: 0 });
+  expect(a.events.instructions).toBe(2 + 5 * 10000);
+  const b = run1(self.bytes);
+  // The hot loop-head block is dropped once when the store at ecx = 50 rewrites its first instruction,
+  // then recompiled; the rewritten immediate takes effect on the next pass: 51 × 1 + 49 × 2.
+  expect(b.jitStats).toEqual({ compiled: 3, invalidated: 1 });
+  expect(b.getLo(3)).toBe(149);
+  const [x, y] = runBoth(self.bytes, [1e6]);
+  expect(x).toEqual(y);
+});
+
 test("random byte images agree exactly", () => {
   fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 200 }), (bytes) => {
     const [a, b] = runBoth(bytes, [5000]);
