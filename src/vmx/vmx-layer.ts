@@ -197,6 +197,8 @@ export class VmxLayer {
     this.syncPhys();
     if (!this.phys.pmiPending) return false;
     this.phys.pmiPending = false;
+    // R-PMI-4: the physical LVTPC carries the guest's mask bit; a masked LVT drops the interrupt.
+    if (this.sw.lvtpcMasked) return false;
     this.vmExit(EXIT_REASON.EXTERNAL_INTERRUPT, 0);
     // kvm_handle_guest_mediated_pmi: request a PMI for the vCPU, delivered through its LVTPC before re-entry.
     this.guest.pmu.pmiRequested = true;
@@ -229,9 +231,10 @@ export class VmxLayer {
     this.syncPhys();
     if (this.phys.pmiPending) {
       // A counter wrapped on the instruction that exits: its PMI is pending in the host; KVM requests it
-      // for the vCPU and delivers it at the next entry (kvm_handle_guest_mediated_pmi, R-PMI-4).
+      // for the vCPU and delivers it at the next entry (kvm_handle_guest_mediated_pmi, R-PMI-4) — unless
+      // the physical LVTPC, which carries the guest's mask bit, dropped it.
       this.phys.pmiPending = false;
-      pmu.pmiRequested = true;
+      if (!this.sw.lvtpcMasked) pmu.pmiRequested = true;
     }
     this.vmcs.vmExit(this.phys);
     if (!this.globalCtrlWriteIntercepted && pmu.globalCtrl !== this.vmcs.guestPerfGlobalCtrl) {
