@@ -198,6 +198,10 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
     if (!line.label && !line.stmt && !line.equ) continue;
     const st: PStmt = { pl, line, scope, lastLen: 0 };
     if (line.label) {
+      // NASM's orphan-labels warning: a lone word is a label, which hides a misspelt mnemonic.
+      if (!line.stmt && !line.equ && pl.tokens.length === 1) {
+        diags.add(line.label, `label '${line.label.value}' alone on a line without a colon might be in error`, "warning");
+      }
       const name = line.label.value;
       if (!name.startsWith(".") || name.startsWith("..")) {
         if (!name.startsWith("..@")) scope = name;

@@ -95,6 +95,11 @@ describe("diagnostics", () => {
     );
   });
 
+  it("warns about a lone word without a colon (a misspelt mnemonic becomes a label, as in NASM)", () => {
+    const r = assemble("bits 64\n  rte\nok:\n", { file: "prog.s" });
+    expect(r.ok && r.warnings.map(where)).toEqual(["prog.s:2:3: label 'rte' alone on a line without a colon might be in error"]);
+  });
+
   it("warns (and truncates like nasm) for data that does not fit", () => {
     const r = assemble("bits 64\ndb 300\n", { file: "prog.s" });
     expect(r.ok).toBe(true);
