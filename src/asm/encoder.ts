@@ -356,7 +356,8 @@ function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | nul
         return shapeFail(fail, op);
     }
     if (!ok && !op.unknown) {
-      fail({ rank: R_RANGE, tok: op.tok, message: `immediate out of range: ${s64(op.v)} does not fit ${width * 8} bits` });
+      const how = kind === "imm16/32" && osize === 64 ? "a 32-bit immediate sign-extended to 64 bits" : `${width * 8} bits`;
+      fail({ rank: R_RANGE, tok: op.tok, message: `immediate out of range: ${s64(op.v)} does not fit ${how}` });
       return null;
     }
     m.imm.width = width;
