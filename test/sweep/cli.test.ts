@@ -17,7 +17,8 @@ function vpmu(args: string[]): { status: number | null; stdout: string; stderr: 
 // spr, mediated, V4 and FIX, guest version 2 with 4 fixed counters, TopdownL1 on the host: 48 configurations.
 const SLICE = ["--hosts", "spr", "--pmu", "mediated", "--kvm", "v4,fix", "--versions", "2", "--fixed", "4", "--activity", "topdown"];
 
-describe("vpmu sweep", () => {
+// Each test spawns the CLI several times; on a loaded machine that takes minutes, not seconds.
+describe("vpmu sweep", { timeout: 300_000 }, () => {
   it("runs on worker threads, reports the V4 leak region and exits 1; the output does not depend on threads", () => {
     const par = vpmu([...SLICE, "--jobs", "2"]);
     expect(par.stderr).toBe("");

@@ -84,5 +84,5 @@ describe("random-probe mode", () => {
     const leak = r.groups.find((g) => g.signature === "host→guest MSR_PERF_METRICS (0x329) via RDPMC");
     expect(leak?.explanation.conditions.map((c) => c.sentence)).toEqual(["v4, host has PERF_METRICS, guest lacks it, counts and widths equal, host activity topdown"]);
     expect(r.failed).toBe(0);
-  });
+  }, 300_000);
 });
