@@ -56,6 +56,14 @@ export function generateCorpus(): string[] {
     f.push(`${m} eax, strict dword 5`, `${m} ax, word 5`, `${m} qword [rax], dword 7`);
   }
   for (const mem of MEMS) f.push(`mov eax, ${mem}`, `lea rax, ${mem}`);
+  // Every base register with REX.B/REX.X/REX.R combinations and each displacement width.
+  const ALL64 = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
+  const ALL32 = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "r8d", "r9d", "r10d", "r11d", "r12d", "r13d", "r14d", "r15d"];
+  for (let b = 0; b < 16; b++) {
+    const i = ALL64[(b * 5 + 3) % 16];
+    f.push(`mov r10d, [${ALL64[b]}]`, `mov ecx, [${ALL64[b]}+${i}*4+0x44]`, `mov r9, [${ALL64[b]}-0x1000]`, `mov [${ALL64[b]}+${ALL64[(b + 7) % 16]}*8], r14b`);
+    f.push(`mov edx, [${ALL32[b]}+0x7f]`, `lea r11, [${ALL32[b]}+${ALL32[(b + 5) % 16]}*2+1]`);
+  }
   // mov r64, imm: NASM picks B8 r32 / C7 sign-extended / B8 imm64.
   for (const imm of IMMS) for (const r of ["rax", "r9", "rsp"]) f.push(`mov ${r}, ${imm}`);
   for (const cr of ["cr0", "cr2", "cr3", "cr4", "cr8"]) f.push(`mov rax, ${cr}`, `mov ${cr}, rbx`, `mov r10, ${cr}`, `mov ${cr}, r12`);
