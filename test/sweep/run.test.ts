@@ -4,7 +4,8 @@ import { parsePolicyFile } from "../../src/vmx/policies/index.js";
 import { resolveGuest, type SweepConfig } from "../../src/sweep/matrix.js";
 import { findHostPreset } from "../../src/host/presets.js";
 import { ProgramLoader, runJobs, type ProgramSpec } from "../../src/sweep/sweep.js";
-import type { Finding, PolicyTable, RunRecord } from "../../src/sweep/run.js";
+import { runOne, type Finding, type PolicyTable, type RunRecord } from "../../src/sweep/run.js";
+import { formatReport, summarise } from "../../src/sweep/report.js";
 
 const PROBES: ProgramSpec[] = [{ kind: "probe", probe: "read" }, { kind: "probe", probe: "write" }];
 const loader = new ProgramLoader(PROBES);
@@ -106,5 +107,22 @@ describe("probes on the small KVM with the VMX layer", () => {
     ]);
     expect(run(config({ kvm: "fix" }), new Map(), true).flatMap((r) => r.findings)).toEqual([]);
     expect(run(config({ kvm: "fix", activity: "counting", caps: "fw+metrics" }), new Map(), true).flatMap((r) => r.findings)).toEqual([]);
+  });
+
+  it("a probe that does not reach its exit is a failed run, listed in the report", () => {
+    const c = config();
+    const ud2 = { bytes: new Uint8Array([0x0f, 0x0b]), origin: 0x1000, memSize: 0x10000, maxInsns: 1000, probe: true };
+    const r = runOne(c, 0, ud2, new Map());
+    expect([r.outcome, r.findings]).toEqual(["failed", []]);
+    expect(r.detail).toMatch(/^triple fault at rip=0x1000: #UD at rip=0x1000 \(bytes 0f 0b: ud2\)/);
+    const text = formatReport(summarise({ mode: "matrix", configs: new Map([[0, c]]), programs: ["ud2"], records: [r] }));
+    expect(text.split("\n").slice(0, 6)).toEqual([
+      "vpmu sweep: 1 configurations, 1 runs (programs: ud2; shard 1/1)",
+      "  ran 0, rejected by KVM 0, did not complete 1",
+      "",
+      "no leaks: no host-owned value reached a guest and no guest write reached hardware KVM reserves, in 1 runs",
+      "",
+      "did not complete (1 runs):",
+    ]);
   });
 });
