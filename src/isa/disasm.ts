@@ -37,8 +37,11 @@ function kindSize(k: OperandKind, ins: Insn): number {
 
 function memText(ins: Insn): string {
   if (ins.ripRel) {
+    // NASM applies `rel` only to relocatable expressions (a bare number stays absolute), so the target
+    // is written relative to `$`, the start of this instruction.
     const t = ins.dispHi === 0 ? ins.dispLo : ins.dispHi * 4294967296 + ins.dispLo - (ins.dispHi >= 0x80000000 ? 2 ** 64 : 0);
-    return `[rel ${hexs(t)}]`;
+    const d = t - ins.addr;
+    return `[rel $${d < 0 ? "-" : "+"}0x${Math.abs(d).toString(16)}]`;
   }
   const asz = ins.addr32 ? 4 : 8;
   const parts: string[] = [];

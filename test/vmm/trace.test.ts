@@ -24,7 +24,7 @@ test("one line per step, exact", () => {
     "0x100007   l+0x2                75 fc                          jnz short 0x100005",
     "0x100005   l                    ff c9                          dec ecx                          rcx=0x0 rflags=0x46",
     "0x100007   l+0x2                75 fc                          jnz short 0x100005",
-    "0x100009   l+0x4                0f 01 1d 02 00 00 00           lidt [rel 0x100012]",
+    "0x100009   l+0x4                0f 01 1d 02 00 00 00           lidt [rel $+0x9]",
     "0x100010   l+0xb                0f 0b                          ud2                              -- triple fault",
   ]);
   expect(g.result?.stop).toBe("ud");
@@ -51,7 +51,7 @@ test("an exception delivered to a handler gets its own line", () => {
   const lines: string[] = [];
   for (let i = 0; i < 20; i++) { const s = t.step(); lines.push(s.line); if (s.result) break; }
   expect(lines.slice(-3)).toEqual([
-    "0x10002b                        0f 01 1d 03 00 00 00           lidt [rel 0x100035]",
+    "0x10002b                        0f 01 1d 03 00 00 00           lidt [rel $+0xa]",
     "0x100032                        0f 0b                          ud2                              -- #UD delivered → rip=0x100034",
     "0x100034                        f4                             hlt",
   ]);
