@@ -28,6 +28,8 @@ export interface HostActivityPreset {
   readonly registers: readonly HostRegister[];
 }
 
+/** ARCH_PERFMON_EVENTSEL_ENABLE (bit 22). */
+const EVENTSEL_EN = 1n << 22n;
 /** ARCH_PERFMON_EVENTSEL for "unhalted core cycles, OS+USR, EN" (0x3C/0x00, bits 16, 17, 22). */
 const CYCLES_OS_USR_EN = 0x43003cn;
 
@@ -110,6 +112,21 @@ export class HostPerf {
     for (const r of this.activity.registers) if (phys.canonical(r.msr) >= 0) hostWrite(phys, r.msr, r.value, act);
     const cli: Provenance = { owner: HOST_OWNER, source: "--host-msr" };
     for (const h of this.hostMsrs) hostWrite(phys, h.msr, h.value, cli);
+  }
+
+  /**
+   * Load step 2 (perf_load_guest_context): perf schedules out the host events that exclude the guest —
+   * x86_pmu_disable_event clears each host selector's EN bit and the host's FIXED_CTR_CTRL fields; the
+   * counter values (and, per spec §14.2 L-5, PERF_METRICS) stay in hardware.
+   */
+  scheduleOut(phys: PhysicalPmu, step: string): void {
+    const who: Provenance = { owner: HOST_OWNER, source: `${step} (perf_load_guest_context)` };
+    for (const r of this.activity.registers) {
+      if (phys.canonical(r.msr) < 0) continue;
+      if (r.msr >= MSR_IA32_EVNTSEL0 && r.msr < MSR_IA32_EVNTSEL0 + 8 && (r.value & EVENTSEL_EN) !== 0n)
+        phys.wrmsr(r.msr, (phys.rdmsr(r.msr) as bigint) & ~EVENTSEL_EN, who);
+      else if (r.msr === MSR_CORE_PERF_FIXED_CTR_CTRL && r.value !== 0n) phys.wrmsr(r.msr, 0n, who);
+    }
   }
 
   /** Put step 5 (perf_put_guest_context): host events go back on the PMU, counters advanced by the

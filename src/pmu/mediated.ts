@@ -108,6 +108,7 @@ export class MediatedSwitch {
     if (this.loaded) return;
     this.steps.length = 0;
     const o = this.config.owner;
+    this.hostPerf.scheduleOut(this.phys, "load step 2");
     this.note("load", "2", "perf_load_guest_context: host events excluding the guest are scheduled out");
     this.wr("load", "3", MSR_CORE_PERF_GLOBAL_CTRL, 0n, "host");
     this.lvtpc = "mediated-fixed";

@@ -119,3 +119,20 @@ describe("host activity", () => {
     expect(r).toEqual({ ok: false, error: "--host-msr 0x329: the skx host has no such PMU MSR" });
   });
 });
+
+describe("perf_load_guest_context (load step 2)", () => {
+  it("clears EN of the host's selectors and its FIXED_CTR_CTRL; counter values stay", () => {
+    const p = new PhysicalPmu(spr);
+    const h = HostPerf.create(p, findHostActivity("counting")!, []);
+    if (!h.ok) throw new Error(h.error);
+    h.value.applyInitial(p);
+    h.value.scheduleOut(p, "load step 2");
+    expect(p.rdmsr(0x18d)).toBe(0x03003cn);
+    expect(p.owner(0x18d)).toEqual({ owner: "host", source: "load step 2 (perf_load_guest_context)" });
+    expect(p.rdmsr(0x38d)).toBe(0n);
+    expect(p.rdmsr(0xc8)).toBe(0x800000n);
+    h.value.restore(p, "put step 5");
+    expect(p.rdmsr(0x18d)).toBe(0x43003cn);
+    expect(p.rdmsr(0x38d)).toBe(0x333n);
+  });
+});
