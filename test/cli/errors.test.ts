@@ -38,6 +38,13 @@ describe("vpmu usage errors", () => {
     [["test", "package.json"], "vpmu: package.json is not a guest program (expected a .s, .asm, .nasm file)\n"],
     [["test", "--config", "no-such.json"], "vpmu: cannot read config file no-such.json: no such file\n"],
   ];
+  it("vpmu test outside a checkout says where to run it", () => {
+    expect(vpmu(["test"], { cwd: tmp })).toEqual({
+      status: 2,
+      stdout: "",
+      stderr: "vpmu: no programs/ directory here: run vpmu test from the repository root, or name the programs or directories to test\n",
+    });
+  });
   for (const [args, stderr] of cases) {
     it(`vpmu ${args.join(" ")}`, () => {
       const r = vpmu(args);

@@ -111,6 +111,9 @@ async function testOne(file: string, timeout: number): Promise<GoldenResult> {
 }
 
 async function runAll(paths: string[], opts: TestOptions): Promise<number> {
+  if (paths.length === 0 && !existsSync("programs")) {
+    throw usageError("no programs/ directory here: run vpmu test from the repository root, or name the programs or directories to test");
+  }
   const files = discover(paths.length ? paths : ["programs"]);
   if (files.length === 0) throw usageError(`no guest programs (${golden.PROGRAM_EXTENSIONS.join(", ")}) under ${paths.join(", ") || "programs"}`);
   const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), files.length));
