@@ -12,6 +12,7 @@ import type { Diagnostic } from "./diagnostics.js";
 import { evaluate, qualify, type EvalEnv, type SymbolValue, type Value } from "./expr.js";
 import { encodeInstruction, type ROp } from "./encoder.js";
 import { ALIASES } from "../isa/opcodes.js";
+import { UNSUPPORTED_MNEMONICS } from "./unsupported.js";
 import { parseNumber, stringBytes } from "./numbers.js";
 import type { RegInfo } from "./registers.js";
 
@@ -150,7 +151,9 @@ function parseLine(tokens: Token[], diags: Diags): Line | null {
   const results = failedAt ? [] : parser.results;
   if (results.length === 0) {
     const first = tokens[0];
-    if (first && first.type === "ident" && !(tokens[1] && (tokens[1].type === ":" || tokens[1].type === "equ"))) {
+    if (first && first.type === "mnemonic" && UNSUPPORTED_MNEMONICS.has(first.value.toLowerCase())) {
+      diags.add(first, `'${first.value.toLowerCase()}' is not supported by vpmu (nor by its CPU model); see docs/assembler.md`);
+    } else if (first && first.type === "ident" && !(tokens[1] && (tokens[1].type === ":" || tokens[1].type === "equ"))) {
       diags.add(first, `unknown mnemonic '${first.value}'`);
     } else if (failedAt) {
       diags.add(failedAt, `syntax error: unexpected '${failedAt.value}'`);

@@ -7,6 +7,7 @@
 import { ROWS_BY_MNEMONIC, type OpcodeRow, type OperandKind } from "../isa/opcodes.js";
 import type { Token } from "./lexer.js";
 import { REGISTERS, type RegInfo } from "./registers.js";
+import { UNSUPPORTED_MNEMONICS } from "./unsupported.js";
 
 /** An operand after its expression is evaluated. */
 export type ROp =
@@ -84,7 +85,10 @@ interface Match {
 
 export function encodeInstruction(mnemonic: string, opsIn: ROp[], mnTok: Token, env: EncodeEnv): EncodeResult {
   const rows = ROWS_BY_MNEMONIC.get(mnemonic);
-  if (!rows) return { ok: false, tok: mnTok, message: `unknown mnemonic '${mnemonic}'` };
+  if (!rows) {
+    const why = UNSUPPORTED_MNEMONICS.has(mnemonic) ? `'${mnemonic}' is not supported by vpmu (nor by its CPU model); see docs/assembler.md` : `unknown mnemonic '${mnemonic}'`;
+    return { ok: false, tok: mnTok, message: why };
+  }
   let ops = opsIn;
   // NASM: `imul r, imm` is `imul r, r, imm` (insns.dat IMUL reg,imm forms).
   if (mnemonic === "imul" && ops.length === 2 && ops[0].t === "reg" && ops[1].t === "imm") ops = [ops[0], ops[0], ops[1]];

@@ -5,6 +5,7 @@
 import moo from "moo";
 import { ALIASES, ROWS_BY_MNEMONIC } from "../isa/opcodes.js";
 import { REGISTERS } from "./registers.js";
+import { UNSUPPORTED_MNEMONICS } from "./unsupported.js";
 
 /** Where a token came from (1-based line and column). */
 export interface Loc {
@@ -27,6 +28,7 @@ const KEYWORDS: ReadonlyMap<string, string> = (() => {
   const m = new Map<string, string>();
   for (const name of ROWS_BY_MNEMONIC.keys()) m.set(name, "mnemonic");
   for (const name of Object.keys(ALIASES)) m.set(name, "mnemonic");
+  for (const name of UNSUPPORTED_MNEMONICS) m.set(name, "mnemonic");
   for (const name of REGISTERS.keys()) m.set(name, "reg");
   for (const s of ["byte", "word", "dword", "qword"]) m.set(s, "size");
   for (const s of ["db", "dw", "dd", "dq"]) m.set(s, "data");

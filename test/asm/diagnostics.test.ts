@@ -14,6 +14,8 @@ const where = (d: Diagnostic): string => `${d.file}:${d.line}:${d.col}: ${d.mess
 describe("diagnostics", () => {
   const cases: [string, string, string][] = [
     ["unknown mnemonic", "bits 64\n  frob eax, 1\n", "prog.s:2:3: unknown mnemonic 'frob'"],
+    ["unsupported instruction", "bits 64\nmovsb\n", "prog.s:2:1: 'movsb' is not supported by vpmu (nor by its CPU model); see docs/assembler.md"],
+    ["unsupported prefix", "bits 64\nrep stosb\n", "prog.s:2:1: 'rep' is not supported by vpmu (nor by its CPU model); see docs/assembler.md"],
     ["operand size mismatch", "bits 64\nmov eax, bl\n", "prog.s:2:10: operand size mismatch: 'eax' is 32-bit, 'bl' is 8-bit"],
     ["operand size mismatch (fixed size)", "bits 64\nmovzx eax, ecx\n", "prog.s:2:12: operand size mismatch: 'ecx' is 32-bit, expected 8-bit"],
     ["size not specified", "bits 64\ninc [rax]\n", "prog.s:2:5: operation size not specified (add byte/word/dword/qword)"],
