@@ -31,6 +31,18 @@ export const MSR_IA32_MISC_ENABLE_BTS_UNAVAIL = 1n << 11n;
 export const MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL = 1n << 12n;
 /** PRED_CMD_IBPB (bit 0); CPUID.7.0:EDX[26] (SPEC_CTRL: IBRS+IBPB) gates the MSR (guest_has_pred_cmd_msr). */
 export const PRED_CMD_IBPB = 1n;
+/** EDX:EAX := v with the upper halves cleared; no BigInt arithmetic (allocation) for values below 2^53. */
+function setEdxEax(cpu: PlatformCpu, v: bigint): void {
+  if (v <= 0x1fffffffffffffn) {
+    const n = Number(v);
+    cpu.set64(0, n >>> 0, 0);
+    cpu.set64(2, Math.floor(n / 0x100000000), 0);
+  } else {
+    cpu.set64(0, Number(v & 0xffffffffn), 0);
+    cpu.set64(2, Number(v >> 32n), 0);
+  }
+}
+
 /** The options of a guest (not host-initiated) MSR access, allocated once. */
 const GUEST_ACCESS = { hostInitiated: false } as const;
 /** KVM_ENOSYS, returned in RAX for an unknown hypercall (uapi kvm_para.h). */
@@ -406,7 +418,7 @@ export class Vcpu implements Platform {
     if (!this.intercepts.msrExits(index, false)) {
       const v = this.intercepts.native?.rdmsr(this, index) ?? null;
       if (v === null) return PlatformAction.InjectGP;
-      cpu.set64(0, Number(v & 0xffffffffn), 0); cpu.set64(2, Number(v >> 32n), 0);
+      setEdxEax(cpu, v);
       return PlatformAction.Retire;
     }
     this.intercepts.vmExit?.(this, EXIT_REASON.MSR_READ, index);
@@ -415,8 +427,7 @@ export class Vcpu implements Platform {
       if (this.logExits) this.log({ reason: EXIT_REASON.MSR_READ, name: exitReasonName(EXIT_REASON.MSR_READ), rip: cpu.rip, length, msr: index, write: false, outcome: "#GP" });
       return this.injectGp();
     }
-    cpu.set64(0, Number(r.value & 0xffffffffn), 0);
-    cpu.set64(2, Number(r.value >> 32n), 0);
+    setEdxEax(cpu, r.value);
     if (this.logExits) this.log({ reason: EXIT_REASON.MSR_READ, name: exitReasonName(EXIT_REASON.MSR_READ), rip: cpu.rip, length, msr: index, write: false, value: r.value, outcome: "ok" });
     return this.complete();
   }
@@ -449,7 +460,7 @@ export class Vcpu implements Platform {
     if (!this.intercepts.rdpmcExiting()) {
       const v = this.intercepts.native?.rdpmc(this, ecx) ?? null;
       if (v === null) return PlatformAction.InjectGP;
-      cpu.set64(0, Number(v & 0xffffffffn), 0); cpu.set64(2, Number(v >> 32n), 0);
+      setEdxEax(cpu, v);
       return PlatformAction.Retire;
     }
     this.intercepts.vmExit?.(this, EXIT_REASON.RDPMC, 0);
@@ -459,8 +470,7 @@ export class Vcpu implements Platform {
       this.log({ ...base, outcome: "#GP", why: r.reason });
       return this.injectGp();
     }
-    cpu.set64(0, Number(r.value & 0xffffffffn), 0);
-    cpu.set64(2, Number(r.value >> 32n), 0);
+    setEdxEax(cpu, r.value);
     this.log({ ...base, value: r.value, outcome: "ok" });
     return this.complete();
   }
