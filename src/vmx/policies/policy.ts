@@ -4,10 +4,24 @@
  * it. Facts: spec §1 (code states), §2 (knobs), R-MED-1/2, §6.1 (kvm_pmu_cap), §11.6–§11.8.
  */
 import type { HostPreset } from "../../host/presets.js";
+import {
+  MSR_CORE_PERF_FIXED_CTR0,
+  MSR_CORE_PERF_FIXED_CTR_CTRL,
+  MSR_CORE_PERF_GLOBAL_CTRL,
+  MSR_CORE_PERF_GLOBAL_INUSE,
+  MSR_CORE_PERF_GLOBAL_OVF_CTRL,
+  MSR_CORE_PERF_GLOBAL_STATUS,
+  MSR_CORE_PERF_GLOBAL_STATUS_SET,
+  MSR_IA32_EVNTSEL0,
+  MSR_IA32_PERF_CAPABILITIES,
+  MSR_IA32_PERFCTR0,
+  MSR_IA32_PMC0,
+  MSR_PERF_METRICS,
+} from "../../pmu/msrs.js";
+import type { CodeState } from "../../pmu/pmu.js";
 import { MsrBitmap, MSR_TYPE_R, MSR_TYPE_W } from "../msr-bitmap.js";
 
 /** The four code states of spec §1 (the vPMU's own type: one definition). */
-import type { CodeState } from "../../pmu/pmu.js";
 export type { CodeState };
 
 /** KVM module parameters the PMU decisions read (spec §2). */
@@ -76,20 +90,6 @@ export interface InterceptPolicy {
   plan(input: PolicyInput): InterceptPlan;
 }
 
-import {
-  MSR_CORE_PERF_FIXED_CTR0,
-  MSR_CORE_PERF_FIXED_CTR_CTRL,
-  MSR_CORE_PERF_GLOBAL_CTRL,
-  MSR_CORE_PERF_GLOBAL_INUSE,
-  MSR_CORE_PERF_GLOBAL_OVF_CTRL,
-  MSR_CORE_PERF_GLOBAL_STATUS,
-  MSR_CORE_PERF_GLOBAL_STATUS_SET,
-  MSR_IA32_EVNTSEL0,
-  MSR_IA32_PERF_CAPABILITIES,
-  MSR_IA32_PERFCTR0,
-  MSR_IA32_PMC0,
-  MSR_PERF_METRICS,
-} from "../../pmu/msrs.js";
 export { PERF_CAP_FW_WRITES, PERF_CAP_PERF_METRICS } from "../../host/presets.js";
 
 export { KVM_MAX_NR_GP_COUNTERS } from "../../pmu/msrs.js";
