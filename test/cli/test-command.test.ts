@@ -125,6 +125,14 @@ describe("vpmu test", () => {
     expect(r.includes(Buffer.from([0x2d, 0xc2, 0xa7, 0xfe, 0x0a, 0x2b, 0xc2, 0xa7, 0xff, 0x0a]))).toBe(true);
   });
 
+  it("a program that runs past --timeout is killed and FAILs the way run_tests.sh reports it", () => {
+    writeFileSync(join(dir, "programs/t/g-forever.s"), `${PRELUDE}.spin:\n        jmp .spin\n`);
+    writeFileSync(join(dir, "programs/t/g-forever.out"), "exit status: 0\n");
+    const r = vpmu(["test", "--timeout", "1", "programs/t/g-forever.s"], { cwd: dir });
+    expect(r.stdout).toBe("FAIL t/g-forever (timeout; duration=1s)\n1 program: 0 passed, 1 failed\n");
+    expect(r.status).toBe(1);
+  });
+
   it("a bad header is a FAIL naming the file and line, not a crash", () => {
     writeFileSync(join(dir, "programs/t/e-header.s"), `; vpmu: --x 'unterminated\n${PRELUDE}        EXIT 0\n`);
     const r = vpmu(["test", "programs/t/e-header.s"], { cwd: dir });
