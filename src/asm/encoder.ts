@@ -118,7 +118,7 @@ export function encodeInstruction(mnemonic: string, opsIn: ROp[], mnTok: Token, 
     if (movImm64Only && row.opcode[0] === 0xc7) continue;
     const m = match(row, ops, fail);
     if (!m) continue;
-    const bytes = encode(m, env, fail);
+    const bytes = encode(m, env, fail, mnTok);
     if (!bytes) continue;
     all.push(bytes);
     memSizes.add(m.memSize);
@@ -399,7 +399,7 @@ function shapeFail(fail: (f: Fail) => void, op: ROp): null {
   return null;
 }
 
-function encode(m: Match, env: EncodeEnv, fail: (f: Fail) => void): number[] | null {
+function encode(m: Match, env: EncodeEnv, fail: (f: Fail) => void, mnTok: Token): number[] | null {
   const row = m.row;
   const out: number[] = [];
   let rex = 0;
@@ -407,7 +407,7 @@ function encode(m: Match, env: EncodeEnv, fail: (f: Fail) => void): number[] | n
   let highByte: Token | null = null;
   const noteByteReg = (r: RegInfo, tok: Token | null): void => {
     if (r.needsRex) forceRex = true;
-    if (r.highByte) highByte = tok ?? highByte;
+    if (r.highByte) highByte = tok ?? highByte ?? mnTok;
   };
   if (row.prefix) out.push(row.prefix);
   const sized = row.operands.some((k) => VAR_KINDS.has(k)) || row.osize !== undefined || (row.default64 === true && m.osize === 16);
@@ -455,7 +455,7 @@ function encode(m: Match, env: EncodeEnv, fail: (f: Fail) => void): number[] | n
     return null;
   }
   if (rex !== 0 && m.regOp?.highByte) {
-    fail({ rank: R_SHAPE, tok: rmTok ?? m.rel?.op.tok ?? m.imm?.op.tok ?? ({} as Token), message: "ah/bh/ch/dh cannot be used in an instruction that needs a REX prefix" });
+    fail({ rank: R_SHAPE, tok: rmTok ?? mnTok, message: "ah/bh/ch/dh cannot be used in an instruction that needs a REX prefix" });
     return null;
   }
   if (rex !== 0) out.push(rex);
