@@ -7,10 +7,10 @@ import { Command } from "commander";
 import { applyConfigFile } from "./config.js";
 import { reportFailure } from "./errors.js";
 import { addExamples } from "./help.js";
-import { register as registerDemo } from "./commands/demo.js";
 import { register as registerAsm } from "./commands/asm.js";
-import { register as registerExplain } from "./commands/explain.js";
+import { register as registerDemo } from "./commands/demo.js";
 import { register as registerDisasm } from "./commands/disasm.js";
+import { register as registerExplain } from "./commands/explain.js";
 import { register as registerRun } from "./commands/run.js";
 import { register as registerSweep } from "./commands/sweep.js";
 import { register as registerTest } from "./commands/test.js";
@@ -37,8 +37,8 @@ addExamples(program, [
 ]);
 
 // Subcommands register here (keep the list sorted):
-registerDemo(program);
 registerAsm(program);
+registerDemo(program);
 registerDisasm(program);
 registerExplain(program);
 registerRun(program);
