@@ -50,14 +50,16 @@ function runJson(program: string, side: Side): Promise<{ doc: RunDoc | null; pro
     child.stdout.on("data", (b: Buffer) => out.push(b));
     child.stderr.on("data", (b: Buffer) => err.push(b));
     child.on("error", (e) => resolvePromise({ doc: null, problem: e.message }));
-    child.on("close", () => {
+    child.on("close", (code) => {
       const stdout = Buffer.concat(out).toString("utf8");
-      const stderr = Buffer.concat(err).toString("utf8").trim().split("\n")[0] ?? "";
+      const lines = Buffer.concat(err).toString("utf8").split("\n");
+      // Its own sentence if it gave one, else the error line of a crash, else its exit status.
+      const said = lines.find((l) => l.startsWith("vpmu: "))?.slice("vpmu: ".length) ?? lines.find((l) => /^\w*Error\b/.test(l));
       let doc: unknown;
       try {
         doc = JSON.parse(stdout);
       } catch {
-        resolvePromise({ doc: null, problem: stderr !== "" ? stderr.replace(/^vpmu: /, "") : "it printed no JSON document" });
+        resolvePromise({ doc: null, problem: said ?? `it printed no JSON document (exit status ${code})` });
         return;
       }
       const d = doc as Partial<RunDoc>;
