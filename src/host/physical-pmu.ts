@@ -32,8 +32,9 @@ export interface Provenance {
 export const HOST_OWNER = "host";
 export const RESET_PROVENANCE: Provenance = { owner: HOST_OWNER, source: "power-on reset" };
 
-/** Hardware-reserved bits of IA32_PERFEVTSELx on these parts: 63:35 (bits 32–34 exist: IN_TX, IN_TXCP, ADAPTIVE). */
-const EVENTSEL_HW_RSVD = ~((1n << 35n) - 1n) & 0xffffffffffffffffn;
+/** Hardware-reserved bits of IA32_PERFEVTSELx on these parts: 63:35 (bits 32–34 exist: IN_TX, IN_TXCP,
+ *  ADAPTIVE), so a valid selector is below 2^35. */
+const EVENTSEL_HW_LIMIT = 1n << 35n;
 const M64 = 0xffffffffffffffffn;
 
 /** Native counting input: which `GuestEvents` totals a counter follows. */
@@ -167,7 +168,7 @@ export class PhysicalPmu {
   wrmsr(msr: number, value: bigint, who: Provenance): boolean {
     const c = this.canonical(msr);
     if (c < 0) return false;
-    value &= M64;
+    if (value < 0n || value > M64) value &= M64;
     if (c >= MSR_IA32_PERFCTR0 && c < MSR_IA32_PERFCTR0 + this.nGP) {
       const n = c - MSR_IA32_PERFCTR0;
       const mask = BigInt(this.gpMask);
@@ -177,10 +178,10 @@ export class PhysicalPmu {
       else v = value;
       this.gp[n] = Number(v);
     } else if (c >= MSR_IA32_EVNTSEL0 && c < MSR_IA32_EVNTSEL0 + this.nGP) {
-      if (value & EVENTSEL_HW_RSVD) return false;
+      if (value >= EVENTSEL_HW_LIMIT) return false;
       const n = c - MSR_IA32_EVNTSEL0;
       this.eventsel[n] = value;
-      const lo = Number(value & 0xffffffffn);
+      const lo = Number(value) >>> 0; // value < 2^35 here
       const en = (lo >>> 22) & 1;
       this.gpPriv[n] = en ? ((lo >>> 17) & 1 ? CountPriv.Os : 0) | ((lo >>> 16) & 1 ? CountPriv.Usr : 0) : CountPriv.Never;
       // The same silicon model as the vPMU's counting (CMASK on per-instruction events; other shaping counts nothing).
@@ -233,8 +234,15 @@ export class PhysicalPmu {
 
   private writeGlobalCtrl(value: bigint): void {
     this.globalCtrl = value;
-    this.globalCtrlLo = Number(value & 0xffffffffn);
-    this.globalCtrlHi = Number(value >> 32n);
+    if (value <= 0x1fffffffffffffn) {
+      // Below 2^53 (every defined bit is ≤ 48): split without BigInt arithmetic.
+      const n = Number(value);
+      this.globalCtrlLo = n >>> 0;
+      this.globalCtrlHi = Math.floor(n / 0x100000000);
+    } else {
+      this.globalCtrlLo = Number(value & 0xffffffffn);
+      this.globalCtrlHi = Number(value >> 32n);
+    }
   }
 
   /**

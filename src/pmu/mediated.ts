@@ -114,15 +114,16 @@ export class MediatedSwitch {
     this.lvtpc = "mediated-fixed";
     this.lvtpcMasked = guestLvtpcMasked;
     if (this.record) this.note("load", "4", `LVTPC := fixed, mediated PMI vector${guestLvtpcMasked ? ", masked" : ""}`);
+    // "if RDPMC(n) ≠ saved": counters are exact numbers on both sides (widths ≤ 48), compared without BigInt.
     for (let n = 0; n < pmu.nGP; n++) {
-      const saved = BigInt(pmu.gp[n].counter);
-      if (this.phys.rdpmc(n) !== saved) this.wr("load", "5", MSR_IA32_PMC0 + n, saved, o);
+      const saved = pmu.gp[n].counter;
+      if (this.phys.gp[n] !== saved) this.wr("load", "5", MSR_IA32_PMC0 + n, BigInt(saved), o);
       else this.adopt("load", "5", MSR_IA32_PMC0 + n);
       this.wr("load", "5", MSR_IA32_EVNTSEL0 + n, pmu.gp[n].eventselHw, o);
     }
     for (let i = 0; i < pmu.nFX; i++) {
-      const saved = BigInt(pmu.fixed[i].counter);
-      if (this.phys.rdpmc(RDPMC_FIXED | i) !== saved) this.wr("load", "6", MSR_CORE_PERF_FIXED_CTR0 + i, saved, o);
+      const saved = pmu.fixed[i].counter;
+      if (this.phys.fixed[i] !== saved) this.wr("load", "6", MSR_CORE_PERF_FIXED_CTR0 + i, BigInt(saved), o);
       else this.adopt("load", "6", MSR_CORE_PERF_FIXED_CTR0 + i);
     }
     if (this.record) this.note("load", "7", `counters the guest does not have are not touched (nGP ${pmu.nGP}/${this.phys.nGP}, nFX ${pmu.nFX}/${this.phys.nFX})`);
@@ -159,18 +160,19 @@ export class MediatedSwitch {
     } else {
       this.note("put", "1.3", "guest has no PERF_METRICS: 0x329 neither read nor scrubbed (P-9)");
     }
+    // saved := RDPMC(n): the physical counter value, an exact number (no BigInt on the exit path).
     for (let n = 0; n < pmu.nGP; n++) {
-      const v = this.phys.rdpmc(n) as bigint;
-      pmu.gp[n].counter = Number(v);
+      const v = this.phys.gp[n];
+      pmu.gp[n].counter = v;
       if (this.record) this.note("put", "2", `gp[${n}] := RDPMC(${n}) = 0x${v.toString(16)}`);
-      if (v !== 0n) this.wr("put", "2", MSR_IA32_PMC0 + n, 0n, "host");
+      if (v !== 0) this.wr("put", "2", MSR_IA32_PMC0 + n, 0n, "host");
       if (pmu.gp[n].eventselHw !== 0n) this.wr("put", "2", MSR_IA32_EVNTSEL0 + n, 0n, "host");
     }
     for (let i = 0; i < pmu.nFX; i++) {
-      const v = this.phys.rdpmc(RDPMC_FIXED | i) as bigint;
-      pmu.fixed[i].counter = Number(v);
+      const v = this.phys.fixed[i];
+      pmu.fixed[i].counter = v;
       if (this.record) this.note("put", "3", `fixed[${i}] := RDPMC(0x${(RDPMC_FIXED | i).toString(16)}) = 0x${v.toString(16)}`);
-      if (v !== 0n) this.wr("put", "3", MSR_CORE_PERF_FIXED_CTR0 + i, 0n, "host");
+      if (v !== 0) this.wr("put", "3", MSR_CORE_PERF_FIXED_CTR0 + i, 0n, "host");
     }
     this.lvtpc = "nmi";
     this.note("put", "4", "LVTPC := NMI");

@@ -1,4 +1,6 @@
-import type { PhysicalPmu } from "../host/physical-pmu.js";
+import type { PhysicalPmu, Provenance } from "../host/physical-pmu.js";
+
+const EXIT_LOAD_PROVENANCE: Provenance = { owner: "host", source: "VM exit (load IA32_PERF_GLOBAL_CTRL)" };
 
 /**
  * VMX execution, entry and exit controls and the VMCS fields the PMU model touches, as tables.
@@ -91,13 +93,11 @@ export class Vmcs {
   cpuBasedVmExecControl = CPU_BASED_HLT_EXITING | CPU_BASED_UNCOND_IO_EXITING | CPU_BASED_RDPMC_EXITING | CPU_BASED_USE_MSR_BITMAPS;
   vmEntryControls = 0;
   vmExitControls = 0;
-  /** GUEST_IA32_PERF_GLOBAL_CTRL (0x2808). */
-  guestPerfGlobalCtrlLo = 0;
-  guestPerfGlobalCtrlHi = 0;
+  /** GUEST_IA32_PERF_GLOBAL_CTRL (0x2808). A 64-bit VMCS field, handled at entry/exit only (not the hot loop). */
+  guestPerfGlobalCtrl = 0n;
   /** HOST_IA32_PERF_GLOBAL_CTRL (0x2C04): KVM writes 0 when the mediated PMU is on
    *  (vmx.c vmx_set_constant_host_state). */
-  hostPerfGlobalCtrlLo = 0;
-  hostPerfGlobalCtrlHi = 0;
+  hostPerfGlobalCtrl = 0n;
 
   get rdpmcExiting(): boolean {
     return (this.cpuBasedVmExecControl & CPU_BASED_RDPMC_EXITING) !== 0;
@@ -108,18 +108,10 @@ export class Vmcs {
   get hltExiting(): boolean {
     return (this.cpuBasedVmExecControl & CPU_BASED_HLT_EXITING) !== 0;
   }
-  get guestPerfGlobalCtrl(): bigint {
-    return (BigInt(this.guestPerfGlobalCtrlHi) << 32n) | BigInt(this.guestPerfGlobalCtrlLo);
-  }
-  set guestPerfGlobalCtrl(v: bigint) {
-    this.guestPerfGlobalCtrlLo = Number(v & 0xffffffffn);
-    this.guestPerfGlobalCtrlHi = Number((v >> 32n) & 0xffffffffn);
-  }
-
   /** VM entry (spec §12.1 step 9): with "load IA32_PERF_GLOBAL_CTRL", hardware := the guest field. */
   vmEntry(phys: PhysicalPmu, owner: string): void {
     if (this.vmEntryControls & VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL)
-      phys.loadGlobalCtrl(this.guestPerfGlobalCtrl, { owner, source: "VM entry (load IA32_PERF_GLOBAL_CTRL)" });
+      phys.loadGlobalCtrl(this.guestPerfGlobalCtrl, this.entryProvenance(owner));
   }
 
   /** VM exit (spec §12.2 step 0): "save" stores hardware GLOBAL_CTRL into the guest field, "load" puts the
@@ -127,7 +119,13 @@ export class Vmcs {
   vmExit(phys: PhysicalPmu): void {
     if (this.vmExitControls & VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL) this.guestPerfGlobalCtrl = phys.globalCtrl;
     if (this.vmExitControls & VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL)
-      phys.loadGlobalCtrl((BigInt(this.hostPerfGlobalCtrlHi) << 32n) | BigInt(this.hostPerfGlobalCtrlLo), { owner: "host", source: "VM exit (load IA32_PERF_GLOBAL_CTRL)" });
+      phys.loadGlobalCtrl(this.hostPerfGlobalCtrl, EXIT_LOAD_PROVENANCE);
+  }
+
+  private entryTag: Provenance | null = null;
+  private entryProvenance(owner: string): Provenance {
+    if (this.entryTag === null || this.entryTag.owner !== owner) this.entryTag = { owner, source: "VM entry (load IA32_PERF_GLOBAL_CTRL)" };
+    return this.entryTag;
   }
 
   setPrimary(bit: number, on: boolean): void {
