@@ -32,3 +32,15 @@ describe("mediated fastpath (spec §12, §8.3)", () => {
     expect([L.sw.loads, L.sw.puts, L.fastpathExits]).toEqual([1, 1, 0]);
   });
 });
+
+describe("use MSR bitmaps (SDM: with the control off every RDMSR/WRMSR exits)", () => {
+  it("a pass-through counter exits once the primary control bit 28 is cleared", () => {
+    const g = setupGuest(HLT, LEAK_MODEL);
+    const L = g.layer;
+    expect([L.msrExits(0xc1, false), L.msrExits(0xc1, true), L.rdpmcExiting()]).toEqual([false, false, false]);
+    L.vmcs.setPrimary(1 << 28, false);
+    expect([L.msrExits(0xc1, false), L.msrExits(0xc1, true), L.msrExits(0x329, false)]).toEqual([true, true, true]);
+    // RDPMC exiting is its own control (bit 11), untouched.
+    expect(L.rdpmcExiting()).toBe(false);
+  });
+});
