@@ -69,15 +69,21 @@ const dir = mkdtempSync(join(tmpdir(), "vpmu-asm-bench-"));
 writeFileSync(join(dir, "big.s"), src);
 const main = new URL("../dist/cli/main.js", import.meta.url).pathname;
 const cli = [];
+const cliCpu = [];
 for (let r = 0; r < 3; r++) {
   const t0 = performance.now();
-  const res = spawnSync(process.execPath, [main, "asm", join(dir, "big.s"), "-o", join(dir, "big.bin")], { encoding: "utf8" });
+  // bash's `time` gives the child's CPU seconds (user+system), which the machine's load inflates less.
+  const cmd = `TIMEFORMAT='%U %S'; time "${process.execPath}" "${main}" asm "${join(dir, "big.s")}" -o "${join(dir, "big.bin")}"`;
+  const res = spawnSync("bash", ["-c", cmd], { encoding: "utf8" });
   cli.push(performance.now() - t0);
   if (res.status !== 0) {
     console.error(res.stderr);
     process.exit(1);
   }
+  const [u, s] = res.stderr.trim().split("\n").pop().split(" ").map(Number);
+  cliCpu.push((u + s) * 1000);
 }
 rmSync(dir, { recursive: true, force: true });
 cli.sort((a, b) => a - b);
-console.log(`vpmu asm (CLI, ${lines.length} lines): median ${cli[1].toFixed(1)} ms, best ${cli[0].toFixed(1)} ms (goal < 1000 ms)`);
+cliCpu.sort((a, b) => a - b);
+console.log(`vpmu asm (CLI, ${lines.length} lines): median ${cli[1].toFixed(1)} ms wall (${cliCpu[1].toFixed(0)} ms CPU), best ${cli[0].toFixed(1)} ms (goal < 1000 ms)`);

@@ -140,7 +140,7 @@ function parseLine(tokens: Token[], diags: Diags): Line | null {
   // punctuation's type is its text): reuse it, re-bound to this line's tokens.
   const key = tokens.map((t) => t.type).join(" ");
   const hit = parseCache.get(key);
-  if (hit) return rebind(hit.line, hit.tokens, tokens) as Line;
+  if (hit) return rebind(hit.line, hit.index, tokens) as Line;
   const parser = new nearley.Parser(compiledGrammar);
   let failedAt: Token | null = null;
   try {
@@ -163,20 +163,25 @@ function parseLine(tokens: Token[], diags: Diags): Line | null {
     }
     return null;
   }
-  if (parseCache.size < 20000) parseCache.set(key, { line: results[0] as Line, tokens });
+  if (parseCache.size < 20000) parseCache.set(key, { line: results[0] as Line, index: new Map(tokens.map((t, i) => [t, i])) });
   return results[0] as Line;
 }
 
-const parseCache = new Map<string, { line: Line; tokens: Token[] }>();
+const parseCache = new Map<string, { line: Line; index: Map<Token, number> }>();
 
-/** A copy of `node` with every token of `from` replaced by the token at the same index in `to`. */
-function rebind(node: unknown, from: Token[], to: Token[]): unknown {
+/** A copy of `node` with every token of the cached line replaced by the token at the same index in `to`. */
+function rebind(node: unknown, index: Map<Token, number>, to: Token[]): unknown {
   if (node === null || typeof node !== "object") return node;
-  const i = from.indexOf(node as Token);
-  if (i >= 0) return to[i];
-  if (Array.isArray(node)) return node.map((x) => rebind(x, from, to));
+  const i = index.get(node as Token);
+  if (i !== undefined) return to[i];
+  if (Array.isArray(node)) {
+    const a = new Array<unknown>(node.length);
+    for (let k = 0; k < node.length; k++) a[k] = rebind(node[k], index, to);
+    return a;
+  }
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node)) out[k] = rebind(v, from, to);
+  const src = node as Record<string, unknown>;
+  for (const k in src) out[k] = rebind(src[k], index, to);
   return out;
 }
 

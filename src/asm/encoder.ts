@@ -58,16 +58,19 @@ const R_RANGE = 3;
 const sizeName = (s: number): string => `${s}-bit`;
 const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
 
+/** 2^n for the field widths used (precomputed: BigInt arithmetic allocates). */
+const POW2: Readonly<Record<number, bigint>> = { 7: 1n << 7n, 8: 1n << 8n, 15: 1n << 15n, 16: 1n << 16n, 31: 1n << 31n, 32: 1n << 32n, 63: 1n << 63n, 64: 1n << 64n };
 function fitsSigned(v: bigint, bits: number): boolean {
   const s = s64(v);
-  const lim = 1n << BigInt(bits - 1);
+  const lim = POW2[bits - 1];
   return s >= -lim && s < lim;
 }
 /** NASM's bound for an n-bit field: -2^n <= v < 2^n (values outside only warn in NASM,
  *  "-w+number-overflow"; vpmu rejects them). */
 function fitsEither(v: bigint, bits: number): boolean {
   const s = s64(v);
-  return s >= -(1n << BigInt(bits)) && s < 1n << BigInt(bits);
+  const lim = POW2[bits];
+  return s >= -lim && s < lim;
 }
 
 interface Match {
@@ -495,11 +498,10 @@ function encode(m: Match, env: EncodeEnv, fail: (f: Fail) => void, mnTok: Token)
 }
 
 function pushLE(out: number[], v: bigint, width: number): void {
-  let x = BigInt.asUintN(64, v);
-  for (let i = 0; i < width; i++) {
-    out.push(Number(x & 0xffn));
-    x >>= 8n;
-  }
+  // Two 32-bit halves as numbers, then bytes with integer ops (one BigInt step instead of eight).
+  const lo = Number(BigInt.asUintN(32, v));
+  const hi = width > 4 ? Number(BigInt.asUintN(32, v >> 32n)) : 0;
+  for (let i = 0; i < width; i++) out.push(i < 4 ? (lo >>> (8 * i)) & 0xff : (hi >>> (8 * (i - 4))) & 0xff);
 }
 
 interface Ea {
