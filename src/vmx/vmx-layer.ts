@@ -66,14 +66,17 @@ export class VmxLayer {
     readonly phys: PhysicalPmu,
     readonly hostPerf: HostPerf,
   ) {
-    this.sw = new MediatedSwitch(phys, hostPerf, { owner: `vcpu:${guest.id}`, codeState: policy.codeState, perfMetrics: false });
+    this.ownerTag = `vcpu:${guest.id}`;
+    this.sw = new MediatedSwitch(phys, hostPerf, { owner: this.ownerTag, codeState: policy.codeState, perfMetrics: false });
     hostPerf.applyInitial(phys);
     this.recalc();
   }
 
+  /** The owner tag of values this vCPU puts into hardware. */
   get owner(): string {
-    return `vcpu:${this.guest.id}`;
+    return this.ownerTag;
   }
+  private readonly ownerTag: string;
 
   /**
    * vmx_recalc_intercepts (§11.8: after vCPU creation, KVM_SET_CPUID2, a PERF_CAPABILITIES change):
