@@ -30,9 +30,11 @@ function scalarText(v: Json): string | null {
 
 /**
  * Apply the config file at `path` to `cmd`'s options that were not given on the command line.
+ * A key that is not an option of `cmd` but is one of another command in `siblings` is skipped, so one
+ * vm.json serves `vpmu run` and `vpmu explain` alike; any other key is an error (a typo).
  * Throws a usage CliError naming the file and the key for anything it cannot use.
  */
-export function applyConfigFile(cmd: Command, path: string): void {
+export function applyConfigFile(cmd: Command, path: string, siblings: readonly Command[] = []): void {
   const text = readText(path, "config file");
   let data: Json;
   try {
@@ -46,8 +48,9 @@ export function applyConfigFile(cmd: Command, path: string): void {
   }
   const where = `config file ${path}`;
   for (const [key, value] of Object.entries(data)) {
-    const found = findOption(cmd, key);
-    if (found === null || key === "config") {
+    const found = key === "config" ? null : findOption(cmd, key);
+    if (found === null) {
+      if (key !== "config" && siblings.some((c) => c !== cmd && findOption(c, key) !== null)) continue;
       throw usageError(`${where}: '${key}' is not an option of vpmu ${cmd.name()} (see vpmu ${cmd.name()} --help)`);
     }
     const { option, negated } = found;

@@ -26,7 +26,7 @@ program
   .showSuggestionAfterError(true)
   .hook("preAction", (root, action) => {
     const config = root.opts().config as string | undefined;
-    if (config !== undefined && action !== root) applyConfigFile(action, config);
+    if (config !== undefined && action !== root) applyConfigFile(action, config, root.commands);
   });
 addExamples(program, [
   ["npm run demo", "the flagship demo: the PERF_METRICS leak under --kvm v4, closed under --kvm fix"],

@@ -60,6 +60,15 @@ describe("applyConfigFile", () => {
     applyConfigFile(cmd, file({ host: "icx", gp: 9 }));
     expect([cmd.opts().host, cmd.opts().gp]).toEqual(["skx", 2]);
   });
+  it("skips a key that belongs to another command, so one file serves run and explain", () => {
+    const run = command([]);
+    const explain = new Command("explain").exitOverride().option("--host <preset>", "", "spr").option("--json", "").action(() => {});
+    explain.parse([], { from: "user" });
+    const p = file({ host: "gnr", exits: true, json: true });
+    applyConfigFile(explain, p, [run, explain]);
+    expect(explain.opts()).toEqual({ host: "gnr", json: true });
+    expect(() => applyConfigFile(explain, file({ exitz: true }), [run, explain])).toThrow("'exitz' is not an option of vpmu explain");
+  });
   it("names the file and key in every error", () => {
     const cmd = command([]);
     const cases: [unknown, string][] = [
