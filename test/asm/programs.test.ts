@@ -158,6 +158,20 @@ table: dq START, noColon, table - START, -1
     align 4
     db 1
 `,
+  forwardConstants: `bits 64
+mov rax, FWD
+add eax, FWD
+add eax, BIG
+push FWD
+mov eax, [rbx+FWD]
+imul eax, ecx, FWD
+shl eax, ONE
+jmp short_t
+short_t:
+FWD equ 5
+BIG equ 1000
+ONE equ 1
+`,
   idt: `bits 64
 org 0x100000
     lidt [idtr]
