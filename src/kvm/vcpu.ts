@@ -60,6 +60,8 @@ export interface GuestCpu extends PlatformCpu {
   readonly maxCyclesPerInstruction?: number;
   /** An interrupt was raised and not yet delivered (held while IF = 0 or in the STI shadow). */
   readonly interruptPending?: boolean;
+  /** The CPU's compiled-block fast path (src/isa/jit.ts); off ⇒ the interpreter checks every boundary. */
+  jitEnabled?: boolean;
 }
 
 
@@ -541,6 +543,28 @@ export class Vcpu implements Platform {
 
   // ---------------------------------------------------------------- KVM_RUN
 
+  /** The CPU's JIT setting while a PMI is held (null: not overridden). */
+  private savedJit: boolean | null = null;
+
+  /**
+   * While a delivered PMI waits for IF = 1, it must be taken at the exact boundary where the guest enables
+   * interrupts (after STI's shadow). The CPU's compiled blocks check for interrupts only between blocks, so
+   * the interpreter runs until the PMI is taken (or, for a CPU without that switch, one instruction at a
+   * time). Returns the instruction cap for the next cpu.run.
+   */
+  private heldInterruptBudget(cpu: GuestCpu): number {
+    const held = cpu.interruptPending === true;
+    if (cpu.jitEnabled === undefined) return held ? 1 : Infinity;
+    if (held && this.savedJit === null) {
+      this.savedJit = cpu.jitEnabled;
+      cpu.jitEnabled = false;
+    } else if (!held && this.savedJit !== null) {
+      cpu.jitEnabled = this.savedJit;
+      this.savedJit = null;
+    }
+    return Infinity;
+  }
+
   /** Deliver a pending PMI (kvm_pmu_deliver_pmi) before entry. */
   private processRequests(cpu: GuestCpu): void {
     if (this.pmu.pmiRequested) {
@@ -568,11 +592,7 @@ export class Vcpu implements Platform {
         if (left <= 0) return StopReason.Budget;
         // Every VM entry: the VMX layer loads the mediated PMU if a slow-path exit put it (spec §12).
         this.intercepts.beforeEntry?.(this);
-        // While a PMI waits for IF = 1, step one instruction at a time so it is taken at the exact boundary
-        // where the guest enables interrupts (the CPU's compiled loops check for interrupts only between
-        // calls).
-        const held = cpu.interruptPending === true ? 1 : Infinity;
-        const stop = cpu.run(Math.min(this.pmu.instructionsUntilNextEvent(), left, held, this.intercepts.budget?.(this) ?? Infinity));
+        const stop = cpu.run(Math.min(this.pmu.instructionsUntilNextEvent(), left, this.heldInterruptBudget(cpu), this.intercepts.budget?.(this) ?? Infinity));
         this.pmu.sync(cpu.events, cpu.cpl);
         if (this.intercepts.afterRun?.(this))
           this.log({ reason: EXIT_REASON.EXTERNAL_INTERRUPT, name: exitReasonName(EXIT_REASON.EXTERNAL_INTERRUPT), rip: cpu.rip, length: 0, outcome: "ok", why: "mediated PMI (R-PMI-4)" });
