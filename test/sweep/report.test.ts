@@ -74,6 +74,17 @@ describe("sweep report", () => {
   });
 });
 
+describe("the default matrix under BASE and FIX", () => {
+  // SKX (no PERF_METRICS, 3 fixed counters) and SPR (PERF_METRICS, FC3) are the two PMU shapes of the
+  // presets (ICX and GNR have SPR's counters); every guest model and host activity of the default matrix.
+  it("finds nothing: both host PMU shapes, every guest model and host activity, mediated", () => {
+    const configs = slice({ hosts: ["skx", "spr"], pmu: ["mediated"], kvm: ["base", "fix"] });
+    const recs = runJobs(matrixJobs(configs, 2), new ProgramLoader(PROBES), new Map());
+    const r = report(configs, recs);
+    expect([r.configurations, r.runs, r.ran, r.rejected, r.failed, r.groups.length]).toEqual([768, 1536, 1152, 384, 0, 0]);
+  }, 600_000);
+});
+
 describe("random-probe mode", () => {
   it("with the default budget finds the V4 PERF_METRICS leak without being told where to look", () => {
     const configs = expandMatrix(DEFAULT_MATRIX);
