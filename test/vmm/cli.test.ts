@@ -21,7 +21,8 @@ test("Ctrl-C stops a runaway guest with a report and status 103", async () => {
   const child = spawn(process.execPath, [MAIN, "run", src("spin.s", "l: inc rax\njmp l")], { stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
   child.stderr.on("data", (d) => { err += d; });
-  await new Promise((r) => setTimeout(r, 1500));
+  // Give node time to start and install its handler even on a loaded machine, then interrupt.
+  await new Promise((r) => setTimeout(r, 4000));
   child.kill("SIGINT");
   const status = await new Promise<number | null>((r) => child.on("close", (c) => r(c)));
   expect(status).toBe(103);
