@@ -354,7 +354,8 @@ export class Cpu implements PlatformCpu {
       }
       if (this.halted) return StopReason.Halted;
       if (left <= 0) return StopReason.Budget;
-      if (this.jitEnabled && !this.stopAfterEvent) {
+      // In the STI shadow exactly one instruction runs before a pending interrupt: interpret it.
+      if (this.jitEnabled && !this.stopAfterEvent && !this.inhibit) {
         const rip = this.rip;
         if (rip >= 0 && rip < this.memSize) {
           const bp = this.bcache[rip >>> 12];

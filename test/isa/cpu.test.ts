@@ -202,6 +202,33 @@ describe("exceptions and interrupts", () => {
     expect(cpu.run(100)).toBe(StopReason.Halted);
     expect(cpu.getLo(10)).toBe(1);
   });
+  test("STI shadow into a compiled loop: the interrupt lands after exactly one instruction", () => {
+    const { cpu } = makeCpu(`
+      ${gate(0x40, "irq")}
+      lidt [rel idtr]
+      mov ecx, 50
+      jmp L
+    S: sti
+    L: inc rax            ; a hot, compiled loop (entered at L while IF = 0)
+      dec ecx
+      jnz L
+      hlt
+    irq: mov r8, [rsp]
+      hlt
+    ${IDT_LIB}`);
+    expect(cpu.run(10_000)).toBe(StopReason.Halted);
+    expect(cpu.jitStats.compiled).toBeGreaterThan(0);
+    let S = ORG;
+    while (!(cpu.mem[S] === 0xfb && cpu.mem[S + 1] === 0x48 && cpu.mem[S + 2] === 0xff && cpu.mem[S + 3] === 0xc0)) S++;
+    cpu.halted = false;
+    cpu.rip = S;
+    cpu.set64(1, 50, 0);
+    cpu.raiseInterrupt(0x40);
+    expect(cpu.run(10_000)).toBe(StopReason.Halted);
+    // sti, then exactly one instruction (inc rax at L) in the shadow, then the interrupt.
+    expect(Number(reg(cpu, 8))).toBe(S + 4);
+    expect(reg(cpu, 0)).toBe(51n);
+  });
   test("iretq to CPL 3 is a ModeChange; rdmsr at CPL 3 → #GP without asking the platform; stack switch to RSP0", () => {
     let asked = 0;
     const { cpu } = makeCpu(`
