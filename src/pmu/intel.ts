@@ -283,7 +283,7 @@ export function intelRdpmcEcxToPmc(pmu: KvmPmu, ecx: number): { pmc: Pmc; mask: 
   const idx = ecx & 0xffff;
   if (type === INTEL_RDPMC_GP) return idx < pmu.nGP ? { pmc: pmu.gp[idx]!, mask: pmu.maskGP } : "GP index ≥ nGP";
   if (type === INTEL_RDPMC_FIXED) return idx < pmu.nFX ? { pmc: pmu.fixed[idx]!, mask: pmu.maskFX } : "fixed index ≥ nFX";
-  // §9.3 step 6: BASE and V4 have no metrics case (V4 inferred, spec §15).
+  // §9.3 step 6: BASE and V4 have no metrics case (V4 inferred, spec §15); FIX handles it in kvmPmuRdpmc.
   if (type === INTEL_RDPMC_METRICS) return "metrics type not emulated";
   return "undefined counter type";
 }
@@ -302,6 +302,12 @@ export function kvmPmuRdpmc(
   ecx = ecx >>> 0;
   if (ecx >= VMWARE_BACKDOOR_PMC_HOST_TSC && ecx <= VMWARE_BACKDOOR_PMC_APPARENT_TIME)
     return { ok: true, value: vmware(ecx) };
+  // FIX tree (intel_emulate_rdpmc, §9.3 step 6): the metrics type, index 0, reads the saved perf_metrics
+  // when the guest has PERF_METRICS; BASE and V4 have no such case.
+  if (pmu.codeState === "fix" && ecx === INTEL_RDPMC_METRICS && (pmu.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n) {
+    if (!pce && cpl !== 0 && protectedMode) return { ok: false, reason: "CPL > 0 with CR4.PCE = 0" };
+    return { ok: true, value: pmu.perfMetrics };
+  }
   const hit = intelRdpmcEcxToPmc(pmu, ecx);
   if (typeof hit === "string") return { ok: false, reason: hit };
   if (!pce && cpl !== 0 && protectedMode) return { ok: false, reason: "CPL > 0 with CR4.PCE = 0" };

@@ -291,3 +291,18 @@ describe("bad options are values, never exceptions", () => {
     expect(configureVcpu({ host: "skx", pmu: "bogus" as never })).toEqual({ error: "--pmu must be legacy, mediated or off (got 'bogus')" });
   });
 });
+
+describe("RDPMC emulation of the metrics type (§9.3 step 6)", () => {
+  it("BASE/V4: #GP even with PERF_METRICS; FIX: the saved perf_metrics when the guest has the cap", async () => {
+    const { kvmPmuRdpmc } = await import("../../src/pmu/intel.js");
+    for (const codeState of ["v4", "fix"] as const) {
+      const v = vcpuOf({ host: "spr", codeState, enableMediatedPmu: true });
+      setPmu(v, 2, 8, 48, 4, 48);
+      expect(v.setMsr(0x329, 0x0102030405060708n)).toBe(true);
+      const r = kvmPmuRdpmc(v.pmu, 0x20000000, 0, true, false, () => 0n);
+      expect(r).toEqual(codeState === "fix" ? { ok: true, value: 0x0102030405060708n } : { ok: false, reason: "metrics type not emulated" });
+      expect(v.setMsr(0x345, 0x2000n)).toBe(true); // without the cap: #GP in every state
+      expect(kvmPmuRdpmc(v.pmu, 0x20000000, 0, true, false, () => 0n)).toEqual({ ok: false, reason: "metrics type not emulated" });
+    }
+  });
+});
