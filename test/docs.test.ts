@@ -95,7 +95,7 @@ for (const doc of docs) {
           timeout: 300_000,
         });
         expect(r.stdout).toBe(ex.expected);
-      });
+      }, 600_000);
     }
   });
 }

@@ -12,12 +12,12 @@ describe("vpmu test programs", () => {
     expect(r.stderr).toBe("");
     expect(r.stdout).toMatch(/^\d+ programs: \d+ passed(, \d+ skipped)?\n$/m);
     expect(r.status).toBe(0);
-  });
+  }, 900_000); // every program, on a machine that may be busy: far above vitest's default
 
   it("is deterministic: two runs (different parallelism) print the same bytes", () => {
     const a = vpmu(["test", "--jobs", "1", "--reporter", "json", "programs/cpu"]);
     const b = vpmu(["test", "--jobs", "2", "--reporter", "json", "programs/cpu"]);
     expect(a.status).toBe(0);
     expect(b.stdout).toBe(a.stdout);
-  });
+  }, 900_000);
 });

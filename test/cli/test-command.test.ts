@@ -3,7 +3,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { spawnSync } from "node:child_process";
 import { MAIN, ROOT, vpmu } from "./run-cli.js";
 
@@ -48,6 +48,9 @@ const LINE_REPORT = [
   "4 programs: 1 passed, 2 failed, 1 skipped",
   "",
 ].join("\n");
+
+// Each case runs the CLI several times; a busy machine must not turn slowness into failures.
+vi.setConfig({ testTimeout: 600_000 });
 
 describe("vpmu test", () => {
   it("prints one line per program in order, diffs, hints and the count; exits 1 on failure", () => {
