@@ -18,6 +18,10 @@ export const BARE_CPUID: Readonly<Record<number, readonly [number, number, numbe
   0x80000001: [0, 0, 0, (1 << 27) | (1 << 29)], // RDTSCP, LM
 };
 
+const MAX_BASIC_LEAF = 0xa;
+const MAX_EXTENDED_LEAF = 0x80000001;
+const ZERO_LEAF = [0, 0, 0, 0] as const;
+
 export class BarePlatform implements Platform {
   tscAux = 0;
   /** TSC = cycles + halted cycles + offset (a write to IA32_TSC sets the offset). */
@@ -29,10 +33,11 @@ export class BarePlatform implements Platform {
   }
 
   cpuid(cpu: PlatformCpu): PlatformAction {
-    const leaf = cpu.getLo(0);
-    // SDM CPUID: a leaf above the maximum returns the highest basic leaf's data.
-    let row = BARE_CPUID[leaf];
-    if (!row) row = leaf >= 0x80000000 && leaf <= 0x80000001 ? [0, 0, 0, 0] : leaf > 0xa && leaf < 0x80000000 ? BARE_CPUID[0xa] : leaf > 0x80000001 ? BARE_CPUID[0xa] : [0, 0, 0, 0];
+    const leaf = cpu.getLo(0) >>> 0;
+    // SDM CPUID: a leaf above the maximum basic or extended leaf returns the highest basic leaf's data;
+    // an unlisted leaf inside the ranges reads 0.
+    const inRange = leaf <= MAX_BASIC_LEAF || (leaf >= 0x80000000 && leaf <= MAX_EXTENDED_LEAF);
+    const row = BARE_CPUID[leaf] ?? (inRange ? ZERO_LEAF : BARE_CPUID[MAX_BASIC_LEAF]);
     cpu.set64(0, row[0] >>> 0, 0); cpu.set64(3, row[1] >>> 0, 0); cpu.set64(1, row[2] >>> 0, 0); cpu.set64(2, row[3] >>> 0, 0);
     return PlatformAction.Retire;
   }

@@ -47,6 +47,42 @@ describe("guest ABI", () => {
     const r = runGuest(prog("xor ecx, ecx\ndiv ecx"), ORG);
     expect(r).toMatchObject({ status: EXIT_TRIPLE_FAULT, stop: "triple-fault" });
   });
+  test("bare platform: CPUID table, TSC MSR and TSC_AUX, no PMU (RDPMC #GP)", () => {
+    const img = prog(`
+      xor eax, eax
+      cpuid
+      cmp ebx, 0x756e6547       ; "Genu"
+      jne bad
+      mov eax, 0x40000000       ; above the maximum basic leaf: leaf 0xA's data (all 0)
+      cpuid
+      or eax, ebx
+      jnz bad
+      mov eax, 0xa
+      cpuid                     ; no architectural PMU
+      test eax, eax
+      jnz bad
+      mov ecx, 0xc0000103
+      mov eax, 0x55
+      xor edx, edx
+      wrmsr
+      rdtscp                    ; ECX = TSC_AUX
+      cmp ecx, 0x55
+      jne bad
+      mov ecx, 0x10
+      rdmsr                     ; IA32_TSC = cycles so far
+      mov r8, rax
+      xor ecx, ecx
+      rdpmc                     ; #GP: no IDT → triple fault
+    bad: mov al, 1
+      out 0xf4, al`);
+    const r = runGuest(img, ORG);
+    expect(r).toMatchObject({ stop: "triple-fault", status: EXIT_TRIPLE_FAULT });
+    // Every check passed (no exit through `bad`); the #GP is the RDPMC's (bytes 0f 33 at 0x100044).
+    expect("report" in r && r.report).toBe("triple fault at rip=0x100044: #GP(0x0) at rip=0x100044, then #DF(0x0) at rip=0x100044, then #GP(0x43) at rip=0x100044");
+    const g = Guest.create(img, ORG);
+    if ("error" in g) throw new Error(g.error);
+    expect([g.cpu.mem[0x100044], g.cpu.mem[0x100045]]).toEqual([0x0f, 0x33]);
+  });
   test("load errors are values", () => {
     expect(runGuest(new Uint8Array(10), 16 * 1024 * 1024 - 4)).toEqual({ error: "image of 10 bytes at 0xfffffc does not fit in 16777216 bytes of guest memory" });
     expect(runGuest(new Uint8Array(1), 0, { memSize: 1000 })).toEqual({ error: "guest memory must be a multiple of 4096 bytes between 4 KiB and 4 GiB (got 1000)" });
