@@ -17,7 +17,7 @@
         cpuid
         mov ecx, 0x20000000
         SAFE_RDPMC
-        REPORT_EQ rbx, 0, "rdpmc 0x20000000 runs natively"
+        REPORT_EQ rbx, 0, "rdpmc 0x20000000 succeeds (no #GP)"
         shl rdx, 32
         mov eax, eax
         or rax, rdx
