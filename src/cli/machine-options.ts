@@ -25,7 +25,8 @@ export function addMachineOptions(cmd: Command): Command {
     .option("--no-pdcm", "clear CPUID.1:ECX.PDCM (no PERF_CAPABILITIES)")
     .option("--host-activity <name>", `host perf activity: ${HOST_ACTIVITIES.map((a) => a.id).join(", ")} (default idle)`)
     .option("--host-msr <msr=value>", "hardware holds this host-owned value before the first entry (repeatable)", msrAssignmentOption("--host-msr"))
-    .option("--check-isolation", "vpmu run: assert the isolation invariants I-1..I-4 at every load, entry and put (shown with --exits/--json)");
+    .option("--check-isolation", "vpmu run: assert the isolation invariants I-1..I-4 at every load, entry and put (shown with --exits/--json)")
+    .option("--trace-switch", "vpmu run --exits: print every mediated load/put step next to the exit that caused it (no folding)");
 }
 
 /** Commander's parsed options → MachineOptions; a policy file is read and validated here. */
@@ -49,6 +50,7 @@ export function machineOptions(o: Record<string, unknown>): MachineOptions {
     noPdcm: o.pdcm === false,
     hostActivity: o.hostActivity as string,
     checkIsolation: o.checkIsolation === true,
+    traceSwitch: o.traceSwitch === true,
     hostMsrs: ((o.hostMsr as { index: number; value: bigint }[] | undefined) ?? []).map((h) => ({ msr: h.index, value: h.value })),
   };
 }

@@ -21,6 +21,8 @@ export interface MachineOptions extends Omit<VpmuOptions, "kvm"> {
   readonly hostMsrs?: readonly HostMsrValue[];
   /** Assert I-1..I-4 at every load, entry and put (VmxLayer.checkInvariants). */
   readonly checkIsolation?: boolean;
+  /** Record every load/put step (VmxLayer.recordSteps) for --exits. */
+  readonly traceSwitch?: boolean;
 }
 
 export interface Machine {
@@ -48,5 +50,6 @@ export function createMachine(o: MachineOptions): MachineResult {
   const a = attachVmx(cfg.vcpu, { policy, activity, hostMsrs: o.hostMsrs ?? [] });
   if (!a.ok) return fail(a.error);
   a.layer.checkInvariants = o.checkIsolation === true;
+  a.layer.recordSteps = o.traceSwitch === true;
   return { ok: true, machine: { kvm: cfg.kvm, vcpu: cfg.vcpu, layer: a.layer, policy, pmu } };
 }

@@ -9,7 +9,7 @@ import type { ExitRecord, Vcpu } from "../kvm/vcpu.js";
 import { formatLeak } from "../check/leaks.js";
 import { formatViolation, summarizeViolations } from "../check/isolation.js";
 import { msrName } from "../check/msr-name.js";
-import type { VmxLayer } from "./vmx-layer.js";
+import type { SwitchRecord, VmxLayer } from "./vmx-layer.js";
 
 const hex = (v: number | bigint): string => "0x" + v.toString(16);
 const CONSOLE_PORT = 0xe9;
@@ -48,10 +48,30 @@ export function formatExitLog(exits: readonly ExitRecord[]): string[] {
   return out;
 }
 
+/** Every exit, each followed by the load/put steps it caused (records placed by exit count), unfolded. */
+export function formatExitsWithSwitches(exits: readonly ExitRecord[], switches: readonly SwitchRecord[]): string[] {
+  const out: string[] = [];
+  let k = 0;
+  const flush = (upTo: number) => {
+    for (; k < switches.length && switches[k].afterExit <= upTo; k++) {
+      const r = switches[k];
+      if (r.kind === "pmi") continue;
+      for (const s of r.steps) out.push(`  ${s.phase} ${s.step}: ${s.text}`);
+    }
+  };
+  for (let i = 0; i < exits.length; i++) {
+    flush(i);
+    out.push(formatExit(exits[i]));
+  }
+  flush(Infinity);
+  return out;
+}
+
 /** The text block `--exits` appends after the guest console. */
 export function formatRunTrace(vcpu: Vcpu, layer: VmxLayer): string {
   const lines = [`--- vm exits: ${vcpu.exits.length} (policy ${layer.plan.policy}, ${layer.isMediated ? "mediated" : "not mediated"}) ---`];
-  lines.push(...formatExitLog(vcpu.exits));
+  if (layer.recordSteps) lines.push(...formatExitsWithSwitches(vcpu.exits, layer.switchLog));
+  else lines.push(...formatExitLog(vcpu.exits));
   if (layer.isMediated) lines.push(`--- mediated context switch: ${layer.sw.loads} loads, ${layer.sw.puts} puts, ${layer.fastpathExits} fastpath exits ---`);
   lines.push(`--- host->guest leaks: ${layer.leaks.length} ---`);
   for (const l of layer.leaks) lines.push(formatLeak(l));
