@@ -73,6 +73,6 @@ export { checkAfterLoad, checkAfterPut, checkNotCounting, checkGuestReachable, r
 export type { Violation, Invariant } from "./check/isolation.js";
 export { checkNativeRead, formatLeak } from "./check/leaks.js";
 export type { LeakRecord } from "./check/leaks.js";
-export { formatExit, formatExitLog, formatRunTrace, runDocument } from "./vmx/report.js";
+export { formatExit, formatExitLog, formatExitsWithSwitches, formatRunTrace, runDocument } from "./vmx/report.js";
 // Isolation sweeps (matrix, probe and random programs, grouping into conditions, shards): sweep.expandMatrix(…) etc.
 export * as sweep from "./sweep/index.js";
