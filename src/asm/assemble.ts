@@ -192,7 +192,20 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
   const sources = new Map<string, string[]>();
   const diags = new Diags(sources, cap);
   // The preprocessor fills `sources` as it reads files, so every diagnostic can show its line.
-  const pp = new Preprocessor(options.include, (loc, len, message) => diags.add({ loc, len }, message), sources);
+  // %assign and %rep counts: a constant expression, parsed by the same grammar, evaluated now.
+  const evalConst = (tokens: Token[], at: Token): bigint | null => {
+    const line = parseLine([{ ...at, type: "ident", value: "%const" }, { ...at, type: "equ", value: "equ" }, ...tokens], diags);
+    if (!line || !line.equ) return null;
+    let bad = false;
+    const env = constEnv(diags);
+    const v = evaluate(line.equ, { ...env, missing: (name, tok) => ((bad = true), env.missing(name, tok)), error: (tok, m) => ((bad = true), env.error(tok, m)) });
+    if (v.regs.length || v.reloc) {
+      diags.add(at, `${at.value} needs a constant value`);
+      return null;
+    }
+    return bad ? null : v.v;
+  };
+  const pp = new Preprocessor(options.include, (loc, len, message) => diags.add({ loc, len }, message), sources, evalConst);
   const out = pp.run(source, file);
 
   // Parse once; resolve local-label scopes in source order.

@@ -1,6 +1,6 @@
 /**
- * NASM's preprocessor subset (NASM manual ch. 4): %define/%undef (no parameters), %include "file",
- * %macro NAME N … %endmacro with %1..%N, %0 and %%local labels. Works on token lines so every token
+ * NASM's preprocessor subset (NASM manual ch. 4): %define/%xdefine/%undef (no parameters), %assign,
+ * %include "file", %rep N … %endrep, %macro NAME N … %endmacro with %1..%N, %0 and %%local labels. Works on token lines so every token
  * keeps the file/line/col it was written at; a line expanded from a macro keeps its call site too.
  */
 import { tokenizeLine, type Token, type Loc } from "./lexer.js";
@@ -16,6 +16,16 @@ export interface PLine {
   readonly file: string;
   readonly line: number;
 }
+
+/** A source line before preprocessing, with the place its output is attributed to. */
+interface RawLine {
+  tokens: Token[];
+  file: string;
+  line: number;
+}
+
+/** Evaluates a constant expression (%assign, %rep count); null after reporting an error. */
+export type ConstEvaluator = (tokens: Token[], at: Token) => bigint | null;
 
 interface Macro {
   name: string;
@@ -43,6 +53,8 @@ export class Preprocessor {
   private expansionId = 0;
   /** Set once the output exceeds MAX_LINES: everything after is dropped (one error). */
   private overflow = false;
+  /** Lines looked at (including repeated empty %rep bodies): bounds the work whatever the input. */
+  private work = 0;
   readonly out: PLine[] = [];
 
   constructor(
@@ -50,6 +62,7 @@ export class Preprocessor {
     private readonly report: (tok: Loc, len: number, message: string) => void,
     /** Filled with every file's lines as it is read (diagnostics render from it). */
     readonly sources: Map<string, string[]> = new Map(),
+    private readonly evalConst: ConstEvaluator = () => null,
   ) {}
 
   run(text: string, file: string): PreprocessOutput {
@@ -62,11 +75,26 @@ export class Preprocessor {
     if (raw.length > 0 && raw[raw.length - 1] === "") raw.pop();
     if (!this.sources.has(file)) this.sources.set(file, raw);
     this.includeStack.push(file);
+    const lines: RawLine[] = raw.map((t, i) => ({ tokens: tokenizeLine(t, file, i + 1), file, line: i + 1 }));
+    this.processLines(lines);
+    this.includeStack.pop();
+  }
+
+  /** Lines of a file, a macro expansion or a %rep body: collects %macro and %rep blocks, passes the
+   *  rest on. */
+  private processLines(lines: RawLine[]): void {
     let macro: Macro | null = null;
     let depth = 0;
-    for (let i = 0; i < raw.length; i++) {
-      const tokens = tokenizeLine(raw[i], file, i + 1);
-      const head = tokens[0];
+    let rep: { count: number; body: RawLine[]; tok: Token } | null = null;
+    for (const l of lines) {
+      if (this.overflow) return;
+      const head = l.tokens[0];
+      if (++this.work > 20 * MAX_LINES) {
+        const where = head ?? { loc: { file: l.file, line: l.line, col: 1 }, len: 1 };
+        this.report(where.loc, where.len, "too much preprocessing work (nested %rep or macros repeat too often)");
+        this.overflow = true;
+        return;
+      }
       const dir = head && head.type === "ppDirective" ? head.value.toLowerCase() : "";
       if (macro) {
         if (dir === "%macro") depth++;
@@ -78,24 +106,61 @@ export class Preprocessor {
           }
           depth--;
         }
-        macro.body.push(tokens);
+        macro.body.push(l.tokens);
+        continue;
+      }
+      if (rep) {
+        if (dir === "%rep") depth++;
+        if (dir === "%endrep") {
+          if (depth === 0) {
+            const r = rep;
+            rep = null;
+            for (let i = 0; i < r.count && !this.overflow; i++) {
+              if (++this.work > 20 * MAX_LINES) {
+                this.report(r.tok.loc, r.tok.len, "too much preprocessing work (nested %rep or macros repeat too often)");
+                this.overflow = true;
+                break;
+              }
+              this.processLines(r.body);
+            }
+            continue;
+          }
+          depth--;
+        }
+        rep.body.push(l);
         continue;
       }
       if (dir === "%macro") {
-        macro = this.beginMacro(tokens);
+        macro = this.beginMacro(l.tokens);
         depth = 0;
         continue;
       }
-      this.processTokens(tokens, file, i + 1);
-      if (this.overflow) break;
+      if (dir === "%rep") {
+        // NASM §4.5: %rep N … %endrep repeats the lines N times (N a constant, evaluated now).
+        const v = l.tokens.length > 1 ? this.evalConst(this.expandDefines(l.tokens.slice(1), 0), head) : null;
+        if (l.tokens.length < 2) this.report(head.loc, head.len, "%rep needs a count");
+        const n = v === null ? 0n : BigInt.asIntN(64, v);
+        if (n < 0n || n > BigInt(MAX_LINES)) this.report(head.loc, head.len, `%rep count ${n} is out of range`);
+        rep = { count: n < 0n || n > BigInt(MAX_LINES) ? 0 : Number(n), body: [], tok: head };
+        depth = 0;
+        continue;
+      }
+      if (dir === "%endrep") {
+        this.report(head.loc, head.len, "%endrep without %rep");
+        continue;
+      }
+      this.processTokens(l.tokens, l.file, l.line);
+      if (this.overflow) return;
       if (this.out.length > MAX_LINES) {
-        this.report(head?.loc ?? { file, line: i + 1, col: 1 }, 1, `program too large (more than ${MAX_LINES} lines)`);
+        const where = head ?? { loc: { file: l.file, line: l.line, col: 1 }, len: 1 };
+        const after = this.active.length > 0 ? " after macro expansion" : "";
+        this.report(where.loc, where.len, `program too large${after} (more than ${MAX_LINES} lines)`);
         this.overflow = true;
-        break;
+        return;
       }
     }
     if (macro) this.report(macro.loc, macro.name.length, `%macro '${macro.name}' has no %endmacro`);
-    this.includeStack.pop();
+    if (rep) this.report(rep.tok.loc, rep.tok.len, "%rep has no %endrep");
   }
 
   private beginMacro(tokens: Token[]): Macro {
@@ -150,6 +215,17 @@ export class Preprocessor {
       }
       const body = tokens.slice(2);
       this.defines.set(name.value, dir === "%xdefine" ? this.expandDefines(body, 0) : body);
+      return;
+    }
+    if (dir === "%assign") {
+      // NASM §4.1.8: %assign NAME expr defines NAME as the expression's value, evaluated now.
+      const name = tokens[1];
+      if (!name || !isName(name) || tokens.length < 3) {
+        this.report(head.loc, head.len, "%assign needs a name and a value");
+        return;
+      }
+      const v = this.evalConst(this.expandDefines(tokens.slice(2), 0), head);
+      if (v !== null) this.defines.set(name.value, [{ type: "number", value: String(v), loc: name.loc, len: name.len }]);
       return;
     }
     if (dir === "%undef") {
@@ -234,6 +310,7 @@ export class Preprocessor {
     }
     const id = ++this.expansionId;
     this.active.push(m.name);
+    const expanded: RawLine[] = [];
     for (const bodyLine of m.body) {
       const out: Token[] = [];
       let bad = false;
@@ -251,14 +328,9 @@ export class Preprocessor {
           out.push({ type: "ident", value: `..@${id}.${t.value.slice(2)}`, loc: t.loc, len: t.len });
         } else out.push(t);
       }
-      if (!bad) this.processTokens(out, file, line);
-      if (this.overflow) break;
-      if (this.out.length > MAX_LINES) {
-        this.report(callee.loc, callee.len, `program too large after macro expansion (more than ${MAX_LINES} lines)`);
-        this.overflow = true;
-        break;
-      }
+      if (!bad) expanded.push({ tokens: out, file, line });
     }
+    this.processLines(expanded);
     this.active.pop();
   }
 }

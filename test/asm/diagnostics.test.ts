@@ -38,6 +38,10 @@ describe("diagnostics", () => {
     ["recursive macro", "%macro r 0\nr\n%endmacro\nr\n", "prog.s:2:1: recursive macro call: 'r' (r -> r)"],
     ["local label outside a macro", "bits 64\njmp %%x\n", "prog.s:2:5: '%%x' is only valid inside a %macro body"],
     ["missing %endmacro", "%macro m 0\nnop\n", "prog.s:1:8: %macro 'm' has no %endmacro"],
+    ["%rep without %endrep", "bits 64\n%rep 2\nnop\n", "prog.s:2:1: %rep has no %endrep"],
+    ["%endrep without %rep", "bits 64\n%endrep\n", "prog.s:2:1: %endrep without %rep"],
+    ["%rep with a forward count", "bits 64\n%rep N\nnop\n%endrep\nN equ 2\n", "prog.s:2:6: 'N' must be defined before it is used here"],
+    ["%assign without value", "%assign X\n", "prog.s:1:1: %assign needs a name and a value"],
     ["only bits 64", "bits 32\n", "prog.s:1:1: only 'bits 64' is supported"],
     ["negative times", "bits 64\ntimes -1 nop\n", "prog.s:2:1: count is negative (-1)"],
   ];
@@ -79,7 +83,10 @@ describe("diagnostics", () => {
     expect(errors('%include "x.inc"\n', throwing).map(where)).toEqual(["prog.s:1:10: include file 'x.inc' could not be read: EACCES"]);
     let bomb = "%macro m0 0\nnop\nnop\n%endmacro\n";
     for (let i = 1; i <= 18; i++) bomb += `%macro m${i} 0\nm${i - 1}\nm${i - 1}\n%endmacro\n`;
-    expect(errors(bomb + "m18\n").map(where)).toEqual(["prog.s:6:1: program too large after macro expansion (more than 100000 lines)"]);
+    expect(errors("%rep 100000\n%rep 100000\n%rep 100000\n%endrep\n%endrep\n%endrep\n").map(where)).toEqual([
+      "prog.s:3:1: too much preprocessing work (nested %rep or macros repeat too often)",
+    ]);
+    expect(errors(bomb + "m18\n").map(where)).toEqual(["prog.s:2:1: program too large after macro expansion (more than 100000 lines)"]);
   });
 
   it("caps the number of errors", () => {

@@ -158,6 +158,29 @@ table: dq START, noColon, table - START, -1
     align 4
     db 1
 `,
+  repAssign: `bits 64
+%assign N 3
+%assign M N*2+1
+%define K 4
+%rep N
+    nop
+  %rep 2
+    inc eax
+  %endrep
+%endrep
+%macro unroll 2
+  %rep %1
+    add %2, M
+  %endrep
+%endmacro
+    unroll K, ecx
+%assign i 0
+%rep 4
+    db i
+  %assign i i+1
+%endrep
+    mov eax, M
+`,
   forwardConstants: `bits 64
 mov rax, FWD
 add eax, FWD
