@@ -20,8 +20,8 @@ const no = (rule: string): Decision => ({ intercept: false, rule });
  * `intercept: false` here means "mediated on".
  */
 export function mediatedPmuEnabled(params: ModuleParams, host: HostPreset, codeState: CodeState): Decision {
+  if (!params.enablePmu) return yes("§2: enable_pmu is off (no vPMU: every PMU MSR and RDPMC exits)");
   if (codeState === "legacy" || !params.enableMediatedPmu) return yes("R-INT-1: enable_mediated_pmu is off (LEGACY perf-backed vPMU)");
-  if (!params.enablePmu) return yes("§2: enable_pmu is off");
   if (host.pmuVersion < 4) return yes(`R-MED-1: host PMU version ${host.pmuVersion} < 4, enable_mediated_pmu forced off`);
   if ((host.perfCapabilities & HOST_FW_WRITES) === 0n) return yes("R-MED-1: host PERF_CAPABILITIES lacks FW_WRITES, enable_mediated_pmu forced off");
   if (!host.vmxLoadPerfGlobalCtrl) return yes("R-MED-1: CPU lacks the VMX load IA32_PERF_GLOBAL_CTRL controls, enable_mediated_pmu forced off");
