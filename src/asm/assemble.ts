@@ -11,7 +11,7 @@ import { Preprocessor, type IncludeResolver, type PLine } from "./preprocess.js"
 import type { Diagnostic } from "./diagnostics.js";
 import { evaluate, qualify, type EvalEnv, type SymbolValue, type Value } from "./expr.js";
 import { encodeInstruction, type ROp } from "./encoder.js";
-import { ALIASES } from "../isa/opcodes.js";
+import { ALIASES, OPCODES } from "../isa/opcodes.js";
 import { UNSUPPORTED_MNEMONICS } from "./unsupported.js";
 import { parseNumber, stringBytes } from "./numbers.js";
 import type { RegInfo } from "./registers.js";
@@ -82,6 +82,8 @@ interface PStmt {
   lastLen: number;
   /** A second definition of a label (reported once; the first definition stands). */
   duplicate?: boolean;
+  /** The encoding of an instruction whose operands use no symbol, `$` or `$$`: the same every pass. */
+  fixed?: number[];
 }
 
 class Diags {
@@ -111,6 +113,9 @@ class Diags {
 }
 
 const compiledGrammar = nearley.Grammar.fromCompiled(grammar);
+
+/** Mnemonics with a relative (rel8/rel32) form. */
+const BRANCHES: ReadonlySet<string> = new Set(OPCODES.filter((r) => r.operands.some((k) => k === "rel8" || k === "rel32")).map((r) => r.mnemonic));
 
 /** Parses one token line; null with a diagnostic on a syntax error. */
 function parseLine(tokens: Token[], diags: Diags): Line | null {
@@ -449,7 +454,9 @@ function statementBytes(
 ): number[] | null {
   switch (s.k) {
     case "insn": {
+      if (st.fixed && st.line.stmt === s) return st.fixed;
       const mn = canonicalMnemonic(s.mn.value);
+      env.usedSymbols = false;
       const ops: ROp[] = [];
       for (const o of s.ops) {
         const r = resolveOperand(o, env, getRel(), diags);
@@ -465,6 +472,8 @@ function statementBytes(
         return st.lastLen > 0 ? new Array<number>(st.lastLen).fill(0) : null;
       }
       st.lastLen = res.bytes.length;
+      // A branch's bytes depend on its own address even with a constant target (jmp 0x1000).
+      if (!env.usedSymbols && st.line.stmt === s && !BRANCHES.has(mn)) st.fixed = res.bytes;
       return res.bytes;
     }
     case "data": {

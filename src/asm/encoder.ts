@@ -269,6 +269,9 @@ function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | nul
       if (kind === "rel32" && op.jump === "short") return shape();
       // NASM takes `short`/`near` only where both forms exist (jmp, jcc), not on loop/jrcxz/call short.
       if (op.jump && !HAS_BOTH_REL.has(row.mnemonic)) return shape();
+      // NASM shortens a jump only to a label ($-relative) target: `jmp 0x1000` / `jmp K` (a constant)
+      // keep rel32 unless `short` is written (checked against nasm 2.16).
+      if (kind === "rel8" && !op.reloc && !op.unknown && op.jump !== "short" && HAS_BOTH_REL.has(row.mnemonic)) return shape();
       m.rel = { op, width: kind === "rel8" ? 1 : 4 };
     } else {
       // Immediates.

@@ -34,6 +34,8 @@ export interface EvalEnv {
   error(tok: Token, message: string): void;
   /** Called with every symbol name that is not (yet) defined. */
   missing(name: string, tok: Token): void;
+  /** Set when the expression used a symbol, `$` or `$$` (its value may change between passes). */
+  usedSymbols?: boolean;
 }
 
 const mask = (v: bigint): bigint => BigInt.asUintN(64, v);
@@ -65,14 +67,17 @@ export function evaluate(e: Expr, env: EvalEnv): Value {
       return { v, reloc: 0, unknown: false, regs: NO_REGS };
     }
     case "here":
+      env.usedSymbols = true;
       return { v: env.here, reloc: 1, unknown: false, regs: NO_REGS };
     case "base":
+      env.usedSymbols = true;
       return { v: env.base, reloc: 1, unknown: false, regs: NO_REGS };
     case "reg": {
       const reg = REGISTERS.get(e.tok.value.toLowerCase())!;
       return { v: 0n, reloc: 0, unknown: false, regs: [{ reg, coef: 1n, tok: e.tok }] };
     }
     case "sym": {
+      env.usedSymbols = true;
       const name = qualify(e.tok.value, env.scope);
       const s = env.lookup(name);
       if (!s) {

@@ -181,6 +181,18 @@ table: dq START, noColon, table - START, -1
 %endrep
     mov eax, M
 `,
+  constantTargets: `bits 64
+org 0x1000
+jmp 0x1000
+jz 0x1000
+loop 0x1000
+jmp short 0x1000
+call 0x1000
+K equ 0x1000
+jmp K
+jmp $$
+jnz 0x1003
+`,
   forwardConstants: `bits 64
 mov rax, FWD
 add eax, FWD
@@ -259,6 +271,12 @@ describe("assemble result", () => {
       [0x100000, [0xb0, 0x4f]],
       [0x100002, [0xe6, 0xe9]],
     ]);
+  });
+
+  it("a jump to a constant address is re-encoded when the layout moves", () => {
+    const r = assemble("bits 64\norg 0x1000\njmp fwd\njmp 0x1000\ntimes 200 nop\nfwd:\n");
+    // NASM keeps rel32 for a constant target (only label targets are shortened).
+    expect(r.ok && Array.from(r.bytes.subarray(0, 10))).toEqual([0xe9, 0xcd, 0, 0, 0, 0xe9, 0xf6, 0xff, 0xff, 0xff]);
   });
 
   it("converges in two passes when forward references do not change sizes", () => {
