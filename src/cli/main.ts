@@ -15,6 +15,15 @@ import { register as registerRun } from "./commands/run.js";
 import { register as registerSweep } from "./commands/sweep.js";
 import { register as registerTest } from "./commands/test.js";
 
+// A reader that goes away (`vpmu run prog.s | head`) is not an error: stop quietly, as `cat` does,
+// instead of letting Node print an unhandled EPIPE with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const program = new Command();
 program
   .name("vpmu")

@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { vpmu } from "./run-cli.js";
+import { spawnSync } from "node:child_process";
+import { MAIN, ROOT, vpmu } from "./run-cli.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "vpmu-cli-"));
 function config(name: string, text: string): string {
@@ -84,5 +85,19 @@ describe("--config", () => {
     expect(vpmu(["test", "--config", p, "no/such/dir"]).stderr).toBe(`vpmu: config file ${p}: 'jobs': option --jobs: 0 is out of range (1..1024)\n`);
     // Given on the command line, the config value is never parsed.
     expect(vpmu(["test", "--config", p, "--jobs", "1", "no/such/dir"]).stderr).toBe("vpmu: no such file or directory: no/such/dir\n");
+  });
+});
+
+describe("a reader that goes away", () => {
+  it("vpmu disasm | head: no EPIPE stack trace, the writer's status", () => {
+    // A listing far longer than the pipe buffer, read for one line only.
+    const bin = join(tmp, "nops.bin");
+    writeFileSync(bin, new Uint8Array(200_000).fill(0x90));
+    const r = spawnSync("sh", ["-c", `"${process.execPath}" "${MAIN}" disasm "${bin}" | head -1; exit \${PIPESTATUS:-0}`], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    expect(r.stdout).toBe("bits 64\n");
+    expect(r.stderr).toBe("");
   });
 });
