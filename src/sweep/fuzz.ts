@@ -3,7 +3,7 @@
  * forced exits, and a seeded choice of configurations from the matrix — so leaks are found without
  * being told where to look. Same seed, same programs, same runs. RDPMC/MSR encodings: spec §4, §9.1.
  */
-import { PROBE_MEM, PROBE_ORIGIN } from "./probes.js";
+import { PROBE_MEM, PROBE_ORIGIN, probeFrame } from "./probes.js";
 
 /** mulberry32: a small, well-mixed 32-bit PRNG (public-domain construction). Deterministic per seed. */
 export function prng(seed: number): () => number {
@@ -69,36 +69,7 @@ export function fuzzSource(seed: number, index: number): string {
     else if (k < 18) body.push(`        mov ecx, 0x${randomMsr(r).toString(16)}`, `        mov rax, ${randomValue(r)}`, "        mov rdx, rax", "        shr rdx, 32", "        wrmsr");
     else body.push("        xor eax, eax", "        xor ecx, ecx", "        cpuid");
   }
-  return [
-    `; vpmu-lab random probe: seed ${seed}, program ${index}`,
-    "bits 64",
-    `org 0x${PROBE_ORIGIN.toString(16)}`,
-    "        lea rax, [rel gp_handler]",
-    "        lea rdi, [rel idt + 13 * 16]",
-    "        mov [rdi], ax",
-    "        mov word [rdi + 2], 0x08",
-    "        mov byte [rdi + 4], 0",
-    "        mov byte [rdi + 5], 0x8e",
-    "        shr rax, 16",
-    "        mov [rdi + 6], ax",
-    "        shr rax, 16",
-    "        mov [rdi + 8], eax",
-    "        mov dword [rdi + 12], 0",
-    "        lidt [rel idtr]",
-    ...body,
-    "        xor eax, eax",
-    "        out 0xf4, al",
-    "        hlt",
-    "gp_handler:",
-    "        add qword [rsp + 8], 2",
-    "        add rsp, 8",
-    "        iretq",
-    "align 16",
-    "idt:    times 14 * 16 db 0",
-    "idtr:   dw 14 * 16 - 1",
-    "        dq idt",
-    "",
-  ].join("\n");
+  return probeFrame([`; vpmu-lab random probe: seed ${seed}, program ${index}`], body);
 }
 
 /** Default random-probe budget: runs, and distinct random programs they cycle through. */
