@@ -15,6 +15,7 @@ import { Guest } from "../vmm/guest.js";
 import { findPolicy } from "../vmx/policies/index.js";
 import type { InterceptPolicy } from "../vmx/policies/policy.js";
 import { attachVmx } from "../vmx/vmx-layer.js";
+import type { LeakRecord } from "../check/leaks.js";
 import { checkNativeGlobalCtrlWrite } from "./guest-writes.js";
 import type { SweepConfig } from "./matrix.js";
 
@@ -28,21 +29,12 @@ export interface LoadedProgram {
   readonly probe: boolean;
 }
 
-/** A value that crossed between host and guest, as the checker recorded it. */
-export interface Finding {
-  /** host→guest / guest→host crossings; "invariant": an isolation invariant of spec §12.3 failed
+/** A value that crossed between host and guest, as the checker recorded it: a src/check leak record
+ *  (register, path, RIP, value, owner, source, rule) plus the direction it crossed in. */
+export interface Finding extends LeakRecord {
+  /** "host→guest" (src/check leak records), "guest→host" (guest-writes.ts) or "invariant"
    *  (only with `invariants` on: the VMX layer's I-1..I-4 checks at every load, entry and put). */
   readonly direction: "host→guest" | "guest→host" | "invariant";
-  readonly register: string;
-  readonly msr: number;
-  /** "RDPMC ecx=0x20000000", "RDMSR 0x38e", "WRMSR 0x38f", "put step 1.3" … */
-  readonly path: string;
-  readonly rip: number;
-  readonly value: bigint;
-  readonly owner: string;
-  readonly source: string;
-  /** The policy decision that let the access through ("R-INT-5: …"). */
-  readonly rule: string;
 }
 
 /** The vPMU KVM realised for the guest (after refresh clamps, PDCM gating). */
