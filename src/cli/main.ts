@@ -1,19 +1,39 @@
 #!/usr/bin/env node
 // The `vpmu` command: commander wiring only. Each subcommand lives in src/cli/commands/<name>.ts and
-// exports `register(program)`; add one import and one call below for a new command.
+// exports `register(program)`; add one row to COMMANDS below for a new command.
 // Errors: every failure ends in reportFailure (src/cli/errors.ts): one `vpmu: …` sentence, exit 2
 // for usage errors, never a stack trace. `--config FILE` applies to whichever command runs.
 import { Command } from "commander";
 import { applyConfigFile } from "./config.js";
 import { reportFailure } from "./errors.js";
 import { addExamples } from "./help.js";
-import { register as registerAsm } from "./commands/asm.js";
-import { register as registerDemo } from "./commands/demo.js";
-import { register as registerDisasm } from "./commands/disasm.js";
-import { register as registerExplain } from "./commands/explain.js";
-import { register as registerRun } from "./commands/run.js";
-import { register as registerSweep } from "./commands/sweep.js";
-import { register as registerTest } from "./commands/test.js";
+
+/**
+ * The subcommands, sorted. Each module exports `register(program)`. They are loaded on demand: a run of
+ * one command loads that command's module only (so `vpmu asm` does not load the CPU, KVM and VMX
+ * models — startup is part of issue 2's "10,000 lines in under a second"); `--help`, `help`, an
+ * unknown command and `--config` (whose keys are checked against every command) load them all.
+ */
+const COMMANDS: ReadonlyArray<readonly [string, () => Promise<{ register(program: Command): void }>]> = [
+  ["asm", () => import("./commands/asm.js")],
+  ["demo", () => import("./commands/demo.js")],
+  ["disasm", () => import("./commands/disasm.js")],
+  ["explain", () => import("./commands/explain.js")],
+  ["run", () => import("./commands/run.js")],
+  ["sweep", () => import("./commands/sweep.js")],
+  ["test", () => import("./commands/test.js")],
+];
+
+/** The command a command line names, or null when every command is needed (see COMMANDS). */
+function invokedCommand(argv: readonly string[]): string | null {
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--config" || a.startsWith("--config=")) return null;
+    if (a.startsWith("-")) continue;
+    return COMMANDS.some(([name]) => name === a) ? a : null;
+  }
+  return null;
+}
 
 // A reader that goes away (`vpmu run prog.s | head`) is not an error: stop quietly, as `cat` does,
 // instead of letting Node print an unhandled EPIPE with a stack trace.
@@ -45,16 +65,11 @@ addExamples(program, [
   ["vpmu help run", "the options of one command"],
 ]);
 
-// Subcommands register here (keep the list sorted):
-registerAsm(program);
-registerDemo(program);
-registerDisasm(program);
-registerExplain(program);
-registerRun(program);
-registerSweep(program);
-registerTest(program);
-
 try {
+  const only = invokedCommand(process.argv);
+  for (const [name, load] of COMMANDS) {
+    if (only === null || only === name) (await load()).register(program);
+  }
   await program.parseAsync(process.argv);
 } catch (err) {
   reportFailure(err);
