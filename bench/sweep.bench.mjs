@@ -1,5 +1,5 @@
 // The default `vpmu sweep` (every host preset × LEGACY/mediated × legacy/base/v4/fix × 96 guest models ×
-// 2 host activities × the read and write probes) through the built CLI, on worker threads over all
+// 3 host activities × the read and write probes) through the built CLI, on worker threads over all
 // cores: wall time, CPU time, runs per second, and what it found. Target (issue 7): ≥ 10,000 runs in
 // < 60 s. The machine's load average is printed too: on a shared machine the wall time says little,
 // and CPU time ÷ cores is what an otherwise idle machine would take.

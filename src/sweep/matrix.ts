@@ -73,7 +73,7 @@ export const DEFAULT_MATRIX: SweepMatrix = {
   fixed: [3, 4],
   fixedWidth: ["host", 40],
   caps: ["nopdcm", "fw", "fw+metrics"],
-  activity: ["topdown", "counting"],
+  activity: ["topdown", "counting", "idle"],
   vmwareBackdoor: [false],
 };
 

@@ -7,22 +7,26 @@ import {
 describe("sweep matrix", () => {
   it("expands the default matrix in host → pmu → kvm → guest → activity order", () => {
     const all = expandMatrix(DEFAULT_MATRIX);
-    // 4 hosts × 2 pmu × 4 kvm × (2 versions × 2 gp × 2 gp widths × 2 fixed × 2 fixed widths × 3 caps) × 2 activities
-    expect(all.length).toBe(6144);
+    // 4 hosts × 2 pmu × 4 kvm × (2 versions × 2 gp × 2 gp widths × 2 fixed × 2 fixed widths × 3 caps) × 3 activities
+    expect(all.length).toBe(9216);
     expect(all.map((c) => c.index)).toEqual(all.map((_, i) => i));
     expect(configLabel(all[0])).toBe("skx legacy legacy | v1 gp 4×48 fx 3×48 no PDCM | topdown");
     expect(configLabel(all[1])).toBe("skx legacy legacy | v1 gp 4×48 fx 3×48 no PDCM | counting");
-    expect(configLabel(all[2])).toBe("skx legacy legacy | v1 gp 4×48 fx 3×48 caps 0x2000 | topdown");
-    expect(configLabel(all[6])).toBe("skx legacy legacy | v1 gp 4×48 fx 3×40 no PDCM | topdown");
-    expect(configLabel(all[6143])).toBe("gnr mediated fix | v2 gp 7×40 fx 4×40 caps 0xa000 | counting");
+    expect(configLabel(all[2])).toBe("skx legacy legacy | v1 gp 4×48 fx 3×48 no PDCM | idle");
+    expect(configLabel(all[3])).toBe("skx legacy legacy | v1 gp 4×48 fx 3×48 caps 0x2000 | topdown");
+    expect(configLabel(all[9])).toBe("skx legacy legacy | v1 gp 4×48 fx 3×40 no PDCM | topdown");
+    expect(configLabel(all[9215])).toBe("gnr mediated fix | v2 gp 7×40 fx 4×40 caps 0xa000 | idle");
     const leak = all.filter((c) => c.kvm === "v4" && c.pmu === "mediated" && c.host === "spr" && c.guest.version === 2 && c.guest.nGP === 8 && c.guest.wGP === 48 && c.guest.nFX === 4 && c.guest.wFX === 48);
     expect(leak.map(configLabel)).toEqual([
       "spr mediated v4 | v2 gp 8×48 fx 4×48 no PDCM | topdown",
       "spr mediated v4 | v2 gp 8×48 fx 4×48 no PDCM | counting",
+      "spr mediated v4 | v2 gp 8×48 fx 4×48 no PDCM | idle",
       "spr mediated v4 | v2 gp 8×48 fx 4×48 caps 0x2000 | topdown",
       "spr mediated v4 | v2 gp 8×48 fx 4×48 caps 0x2000 | counting",
+      "spr mediated v4 | v2 gp 8×48 fx 4×48 caps 0x2000 | idle",
       "spr mediated v4 | v2 gp 8×48 fx 4×48 caps 0xa000 | topdown",
       "spr mediated v4 | v2 gp 8×48 fx 4×48 caps 0xa000 | counting",
+      "spr mediated v4 | v2 gp 8×48 fx 4×48 caps 0xa000 | idle",
     ]);
   });
 
@@ -32,7 +36,7 @@ describe("sweep matrix", () => {
     expect(resolveGuest(skx, 1, "host-9", 16, "host", "host", "nopdcm")).toEqual({ version: 1, nGP: 0, wGP: 16, nFX: 3, wFX: 48, pdcm: false, perfCapabilities: 0n });
     // Every preset has 48-bit GP counters: "host" and 48 name the same guest model.
     const m = withAxes(DEFAULT_MATRIX, { gpWidth: ["host", 48] }, []);
-    expect(m.ok && expandMatrix(m.matrix).length).toBe(3072);
+    expect(m.ok && expandMatrix(m.matrix).length).toBe(4608);
   });
 
   it("parses PERF_CAPABILITIES specs", () => {
@@ -71,7 +75,7 @@ describe("sweep matrix", () => {
     if (!r.ok) return;
     expect(r.matrix.hosts).toEqual(["spr"]);
     expect(r.matrix.activity).toEqual(DEFAULT_MATRIX.activity);
-    expect(expandMatrix(r.matrix).length).toBe(1 * 1 * 2 * 96 * 2);
+    expect(expandMatrix(r.matrix).length).toBe(1 * 1 * 2 * 96 * 3);
   });
 
   it("configurations survive the JSON form (worker protocol, reports)", () => {

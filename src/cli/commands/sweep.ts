@@ -179,7 +179,7 @@ export function register(program: Command): void {
     .option("--fixed <list>", "guest fixed counter counts (default 3,4)", list)
     .option("--fixed-width <list>", "guest fixed widths (default host,40)", list)
     .option("--caps <list>", "guest PERF_CAPABILITIES: nopdcm, fw, metrics, fw+metrics or hex (default nopdcm,fw,fw+metrics)", list)
-    .option("--activity <list>", "host perf activities: idle, topdown, counting (default topdown,counting)", list)
+    .option("--activity <list>", "host perf activities: idle, topdown, counting (default topdown,counting,idle)", list)
     .option("--vmware-backdoor <list>", "enable_vmware_backdoor: off, on (default off)", list)
     .option("--no-probes", "run only the programs given, not the built-in probes")
     .option("--fuzz", "random-probe mode: random programs on randomly chosen configurations of the matrix")
