@@ -14,6 +14,15 @@ describe("vpmu test programs", () => {
     expect(r.status).toBe(0);
   }, 900_000); // every program, on a machine that may be busy: far above vitest's default
 
+  // The block compiler (src/isa/jit.ts) must not change anything a guest or the exit log shows: the same
+  // golden files, with every instruction interpreted.
+  it("every golden program matches its .out with the interpreter alone (--no-jit)", () => {
+    const r = vpmu(["test", "--no-jit", "programs"]);
+    expect(r.stdout.split("\n").filter((l) => l.startsWith("FAIL "))).toEqual([]);
+    expect(r.stdout).toMatch(/^\d+ programs: \d+ passed(, \d+ skipped)?\n$/m);
+    expect(r.status).toBe(0);
+  }, 900_000);
+
   it("is deterministic: two runs (different parallelism) print the same bytes", () => {
     const a = vpmu(["test", "--jobs", "1", "--reporter", "json", "programs/cpu"]);
     const b = vpmu(["test", "--jobs", "2", "--reporter", "json", "programs/cpu"]);

@@ -670,8 +670,12 @@ function resolveMem(o: Operand & { k: "mem" }, v: Value, size: number, _env: Eva
     else return bad(`'${index.name}' cannot be an index register`);
   }
   // RIP-relative only for a label address (NASM: "absolute address can not be RIP-relative" — a plain
-  // number stays a SIB absolute disp32 even under `rel` / `default rel`).
-  const ripRel = live.length === 0 && (v.reloc !== 0 || v.unknown) && (o.mode === "rel" || (defaultRel && o.mode !== "abs"));
+  // number stays a SIB absolute disp32 even under `rel` / `default rel`). A label not known yet (a forward
+  // reference in the first pass) has no segment in NASM either, so that pass sizes the operand as the SIB
+  // absolute form, one byte longer: a jump sized against that layout can end up near where a short one
+  // would also fit, and NASM keeps it (checked against nasm 2.16: `jmp f` / `lea rax, [rel f]` /
+  // `times 120 nop` / `f:` gives E9).
+  const ripRel = live.length === 0 && v.reloc !== 0 && (o.mode === "rel" || (defaultRel && o.mode !== "abs"));
   const dispSize = o.dispSize ? SIZE_BITS[o.dispSize.value.toLowerCase()] : 0;
   return {
     t: "mem",

@@ -112,6 +112,11 @@ export class Cpu implements PlatformCpu {
   private inhibit = false;
   /** Set by an instruction: stop the run loop after it. */
   private stopReq = -1;
+  /** @internal A compiled block's platform call returned this action (not Skip) for `jitIns`; the run
+   *  loop completes it. -1: none. */
+  jitAct = -1;
+  /** @internal */
+  jitIns: Insn | null = null;
   /** Single-step mode (traces): run() also returns after delivering an exception or interrupt, so every
    *  step is exactly one instruction or one event delivery. */
   stopAfterEvent = false;
@@ -363,12 +368,20 @@ export class Cpu implements PlatformCpu {
             const b = bp[rip & 4095];
             if (b !== null && b.n <= left) {
               const d = b.fn(left);
-              if (d > 0) { left -= d; entry = true; continue; }
+              if (d !== 0) {
+                // d < 0: the block completed a platform call but retired nothing.
+                if (d > 0) left -= d;
+                entry = true;
+                if (this.jitAct < 0) continue;
+              }
             }
           }
         }
       }
-      const ins = this.fetch();
+      // A block's platform call returned an action other than Skip: complete it here as exec would.
+      const pending = this.jitAct;
+      const ins = pending >= 0 ? this.jitIns : this.fetch();
+      this.jitAct = -1; this.jitIns = null;
       const cpl = this.cpl;
       this.inhibit = false;
       if (ins === null) { // fetch fault
@@ -380,7 +393,7 @@ export class Cpu implements PlatformCpu {
       }
       let retired: boolean;
       try {
-        retired = this.exec(ins);
+        retired = pending >= 0 ? this.act(pending, ins) : this.exec(ins);
       } catch (e) {
         if (e !== FAULT) throw e;
         this.deliverFault();
@@ -390,7 +403,7 @@ export class Cpu implements PlatformCpu {
         continue;
       }
       if (retired) { left--; ev.instructions++; ev.cycles += CYCLES[ins.op]; }
-      if (entry && ++ins.hits === HOT && ins.valid && this.jitEnabled) this.compileAt(ins);
+      if (pending < 0 && entry && ++ins.hits === HOT && ins.valid && this.jitEnabled) this.compileAt(ins);
       entry = this.rip !== ins.addr + ins.len;
       if (this.trap >= 0) {
         const t = this.trap; this.trap = -1;
@@ -491,6 +504,7 @@ export class Cpu implements PlatformCpu {
       case PlatformAction.InjectUD: return this.fault(Vec.UD, -1);
       case PlatformAction.Exit: this.rip += ins.len; this.stopReq = StopReason.Exit; return false;
       case PlatformAction.Halt: this.rip += ins.len; this.stopReq = StopReason.Halted; return false;
+      case PlatformAction.RetireAndStop: this.rip += ins.len; this.stopReq = StopReason.Budget; return true;
       default: return this.fault(Vec.UD, -1);
     }
   }

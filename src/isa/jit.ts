@@ -35,8 +35,10 @@ const CFm = 1;
 
 const COMPILED = new Set<Op>([Op.Alu, Op.Test, Op.Mov, Op.Movzx, Op.Movsx, Op.Lea, Op.IncDec, Op.Not, Op.Neg, Op.Shift,
   Op.Nop, Op.Pause, Op.Lfence, Op.Mfence, Op.Jcc, Op.Jmp, Op.Loop, Op.Jrcxz, Op.Setcc, Op.Cmovcc,
-  Op.Push, Op.Pop, Op.Call, Op.Ret, Op.Imul2, Op.Mul1, Op.Imul1, Op.Div, Op.Idiv]);
+  Op.Push, Op.Pop, Op.Call, Op.Ret, Op.Imul2, Op.Mul1, Op.Imul1, Op.Div, Op.Idiv, Op.Rdmsr]);
 const ENDS = new Set<Op>([Op.Jcc, Op.Jmp, Op.Loop, Op.Jrcxz, Op.Call, Op.Ret]);
+/** Privileged instructions a block runs by calling the platform (cpu.ts exec does the same). */
+const PLATFORM = new Set<Op>([Op.Rdmsr]);
 
 function writes(ins: Insn): number {
   switch (ins.op) {
@@ -55,6 +57,8 @@ function reads(ins: Insn): number {
   switch (ins.op) {
     case Op.Alu: return ins.sub === 2 || ins.sub === 3 ? CFm : 0;
     case Op.Jcc: case Op.Setcc: case Op.Cmovcc: case Op.Loop: return ALL;
+    // A platform call sees RFLAGS exact (an injected #GP pushes them).
+    case Op.Rdmsr: return ALL;
     case Op.Shift: return ins.k1 === K.Imm ? 0 : ALL;
     default: return 0;
   }
@@ -102,12 +106,20 @@ function aluJs(op: number, size: number, live: boolean, keepCF = false): string 
 
 class Gen {
   code: string[] = [];
-  /** Prefix sums of cycles and branches over the block's instructions. */
+  /** Prefix sums of retired instructions, cycles and branches over the block's instructions. A platform
+   *  call that exits is not retired by the CPU (platform.ts Skip; R-CNT-4), so it adds nothing. */
+  pi: number[] = [0];
   pc: number[] = [0];
   pb: number[] = [0];
+  /** The block calls the platform: counts are flushed to `ev` before each call (platform.ts contract), so
+   *  every exit adds only what was not flushed yet (locals fi/fc/fb). */
+  readonly calls: boolean;
   constructor(readonly insns: Insn[]) {
+    this.calls = insns.some((i) => PLATFORM.has(i.op));
     for (const i of insns) {
-      this.pc.push(this.pc[this.pc.length - 1] + CYCLES[i.op]);
+      const call = PLATFORM.has(i.op);
+      this.pi.push(this.pi[this.pi.length - 1] + (call ? 0 : 1));
+      this.pc.push(this.pc[this.pc.length - 1] + (call ? 0 : CYCLES[i.op]));
       this.pb.push(this.pb[this.pb.length - 1] + (ENDS.has(i.op) ? 1 : 0));
     }
   }
@@ -116,7 +128,16 @@ class Gen {
   onExit = "";
   exit(k: number, ripJs: string): string {
     const n = this.insns.length;
+    if (this.calls) {
+      // -1: nothing retired, but a platform call completed an instruction (0 would re-run it).
+      return `{ ${this.onExit} c.rflags = fl; c.rip = ${ripJs}; const d = iters * ${this.pi[n]} + ${this.pi[k]}; ev.instructions += d - fi; ev.cycles += iters * ${this.pc[n]} + ${this.pc[k]} - fc; ev.branches += iters * ${this.pb[n]} + ${this.pb[k]} - fb; return d === 0 && called ? -1 : d; }`;
+    }
     return `{ ${this.onExit} c.rflags = fl; c.rip = ${ripJs}; const d = iters * ${n} + ${k}; ev.instructions += d; ev.cycles += iters * ${this.pc[n]} + ${this.pc[k]}; ev.branches += iters * ${this.pb[n]} + ${this.pb[k]}; return d; }`;
+  }
+  /** Exact totals into `ev` before instruction k calls the platform. */
+  flush(k: number): string {
+    const n = this.insns.length;
+    return `t = iters * ${this.pi[n]} + ${this.pi[k]}; ev.instructions += t - fi; fi = t; t = iters * ${this.pc[n]} + ${this.pc[k]}; ev.cycles += t - fc; fc = t; t = iters * ${this.pb[n]} + ${this.pb[k]}; ev.branches += t - fb; fb = t;`;
   }
 }
 
@@ -314,6 +335,19 @@ function insnJs(g: Gen, ins: Insn, k: number, live: boolean, memSize: number, st
       lines.push(cacheJs(8), "R[8] = ea; R[9] = 0;", storeJs(g, ins, k, 8, "r", "rh"));
       break;
     }
+    case Op.Rdmsr: {
+      // CPL > 0 raises #GP(0) ahead of any VM exit (platform.ts): the interpreter does that. Otherwise the
+      // platform is asked with exact counts; Skip (KVM emulated and skipped it: the exit fast path) is
+      // completed here, any other action by the run loop exactly as the interpreter's exec would.
+      const next = ins.addr + ins.len;
+      lines.push(`if (c.cpl !== 0) ${g.exit(k, String(ins.addr))}`);
+      lines.push(`${g.flush(k)} ${g.onExit} c.rflags = fl; c.rip = ${ins.addr}; called = true;`);
+      lines.push(`u = c.platform.rdmsr(c, ${ins.len});`);
+      lines.push(`if (u !== 1) { c.jitAct = u; c.jitIns = I[${k}]; ${g.exit(k, String(ins.addr))} }`);
+      // Skip leaves RIP past the instruction; an interrupt or stop request is handled between blocks.
+      lines.push(`if (c.irqCount !== 0 || c.stopReq >= 0) ${g.exit(k + 1, String(next))}`);
+      break;
+    }
     case Op.Pop: {
       lines.push(`ea = R[8]; if (R[9] !== 0 || ea + 8 > MEM) ${g.exit(k, String(ins.addr))}`);
       lines.push(cacheJs(8), loadJs(8, "r", "rh"), "s = ea + 8; R[8] = s >>> 0; R[9] = s > 4294967295 ? 1 : 0;", regWrite(ins.r0, 8, "r", "rh"));
@@ -329,14 +363,14 @@ function insnJs(g: Gen, ins: Insn, k: number, live: boolean, memSize: number, st
         lines.push(`pred.call(${next});`, "iters++;");
         // A store into code (the return address landing on decoded bytes) invalidates before leaving.
         lines.push(`if ((cg[ea >>> 3] | cg[(ea + 7) >>> 3]) !== 0) c.invalidate(ea, 8);`);
-        lines.push(`${g.onExit} c.rflags = fl; c.rip = ${ins.target}; ev.instructions += iters * ${g.insns.length}; ev.cycles += iters * ${g.pc[g.insns.length]}; ev.branches += iters * ${g.pb[g.insns.length]}; return iters * ${g.insns.length};`);
+        lines.push(g.exit(0, `${ins.target}`));
       } else {
         // A target outside RAM (or non-canonical) is left to the interpreter: #GP, or #PF on the fetch.
         const pop = 8 + (ins.k0 === K.Imm ? ins.immLo : 0);
         lines.push(`ea = R[8]; if (R[9] !== 0 || ea + 8 > MEM) ${g.exit(k, String(ins.addr))}`);
         lines.push(loadJs(8, "r", "rh"), `if (rh !== 0 || r >= MEM) ${g.exit(k, String(ins.addr))}`);
         lines.push(cacheJs(8), `s = ea + ${pop}; R[8] = s >>> 0; if (s > 4294967295) R[9] = 1;`, "pred.ret(r);", "iters++;");
-        lines.push(`${g.onExit} c.rflags = fl; c.rip = r; ev.instructions += iters * ${g.insns.length}; ev.cycles += iters * ${g.pc[g.insns.length]}; ev.branches += iters * ${g.pb[g.insns.length]}; return iters * ${g.insns.length};`);
+        lines.push(g.exit(0, `r`));
       }
       break;
     }
@@ -362,7 +396,7 @@ function insnJs(g: Gen, ins: Insn, k: number, live: boolean, memSize: number, st
       }
       lines.push("iters++;");
       if (target === start) lines.push("if (taken && iters < maxIters) continue;");
-      lines.push(`${g.onExit} c.rflags = fl; c.rip = taken ? ${target} : ${next}; ev.instructions += iters * ${g.insns.length}; ev.cycles += iters * ${g.pc[g.insns.length]}; ev.branches += iters * ${g.pb[g.insns.length]}; return iters * ${g.insns.length};`);
+      lines.push(g.exit(0, `taken ? ${target} : ${next}`));
       break;
     }
     default:
@@ -404,7 +438,7 @@ export function compileBlock(cpu: Cpu, first: Insn, next: (addr: number) => Insn
     let defer: string | null = null;
     // Only where no instruction can leave the block early (no memory operands): an early exit in a later
     // pass would otherwise see the previous pass's deferred flags unmaterialised.
-    const canBail = insns.some((i) => i.op !== Op.Lea && (i.k0 === K.Mem || i.k1 === K.Mem));
+    const canBail = insns.some((i) => PLATFORM.has(i.op) || i.op !== Op.Lea && (i.k0 === K.Mem || i.k1 === K.Mem));
     if (nn >= 2 && lastIns.op === Op.Jcc && !canBail) {
       // Live-in of the block start (what a next pass reads before writing) must not need the writer's flags.
       let liveIn = 0, killed = 0;
@@ -431,7 +465,7 @@ export function compileBlock(cpu: Cpu, first: Insn, next: (addr: number) => Insn
     const tail = ENDS.has(insns[n - 1].op) ? "" : `iters++; ${g.exit(0, String(insns[n - 1].addr + insns[n - 1].len))}`;
     const src = `"use strict";
 return function block(left) {
-  let fl = c.rflags, a = 0, ah = 0, b = 0, bh = 0, r = 0, rh = 0, s = 0, t = 0, u = 0, ea = 0, taken = false, iters = 0;
+  let fl = c.rflags, a = 0, ah = 0, b = 0, bh = 0, r = 0, rh = 0, s = 0, t = 0, u = 0, ea = 0, taken = false, iters = 0;${g.calls ? "\n  let fi = 0, fc = 0, fb = 0, called = false;" : ""}
   let p0 = ${lastIns.op === Op.Jcc || lastIns.op === Op.Loop || lastIns.op === Op.Jrcxz ? `bpc[${lastIns.addr}]` : "0"};
   const maxIters = Math.floor(left / ${n});
   for (;;) {
@@ -442,9 +476,9 @@ ${tail}
     const blk: Block = { valid: true, start, n, fn: () => 0 };
     const o: AluOut = { lo: 0, hi: 0, fl: 0, lo2: 0, hi2: 0 };
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const factory = new Function("c", "R", "mem", "dv", "ev", "l1", "cache", "bpc", "cg", "MEM", "blk", "o", "aluBin", "aluShift", "aluIncDec", "PAR", "aluMul", "aluDiv", "pred", "M32", src);
+    const factory = new Function("c", "R", "mem", "dv", "ev", "l1", "cache", "bpc", "cg", "MEM", "blk", "o", "aluBin", "aluShift", "aluIncDec", "PAR", "aluMul", "aluDiv", "pred", "M32", "I", src);
     blk.fn = factory(cpu, cpu.regs, cpu.mem, cpu.dv, cpu.events, cpu.cache.l1, cpu.cache, cpu.predictor.cond, cpu.codeGranules,
-      cpu.memSize, blk, o, HELPERS.aluBin, HELPERS.aluShift, aluIncDecRef, HELPERS.PARITY, HELPERS.aluMul, HELPERS.aluDiv, cpu.predictor, LITTLE_ENDIAN ? new Uint32Array(cpu.mem.buffer, cpu.mem.byteOffset, cpu.mem.byteLength >>> 2) : null) as (left: number) => number;
+      cpu.memSize, blk, o, HELPERS.aluBin, HELPERS.aluShift, aluIncDecRef, HELPERS.PARITY, HELPERS.aluMul, HELPERS.aluDiv, cpu.predictor, LITTLE_ENDIAN ? new Uint32Array(cpu.mem.buffer, cpu.mem.byteOffset, cpu.mem.byteLength >>> 2) : null, insns.slice()) as (left: number) => number;
     for (const i of insns) (i.blocks ??= []).push(blk);
     return blk;
   }

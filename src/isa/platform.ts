@@ -32,6 +32,10 @@ export enum PlatformAction {
   /** Complete like Skip and put the CPU in the HLT state until an interrupt is delivered. If IF = 0
    *  and nothing is pending, `cpu.run` returns StopReason.Halted. */
   Halt = 5,
+  /** Ran natively like Retire, then stop the run loop (`cpu.run` returns StopReason.Budget) so the caller
+   *  re-derives what bounds the next run: a pass-through WRMSR may have enabled a counter whose wrap
+   *  raises a PMI. */
+  RetireAndStop = 6,
 }
 
 /** The CPU as the platform sees it during a call. Registers are numbered as in ModRM (0 = RAX … 15 = R15). */

@@ -10,7 +10,7 @@ import { PERF_CAP_LBR_FMT, PERF_CAP_PEBS_FORMAT, PERF_CAP_PEBS_MASK } from "../h
 import { refCycles } from "../pmu/events.js";
 import {
   intelIsValidMsr, intelPmuGetMsr, intelPmuRefresh, intelPmuSetMsr, kvmPmuRdpmc, KVM_MSR_RET_UNSUPPORTED, MSR_FAIL,
-  MSR_OK, type MsrRet,
+  MSR_OK, type MsrData, type MsrRet,
 } from "../pmu/intel.js";
 import {
   KVM_MAX_NR_GP_COUNTERS, MSR_CORE_PERF_FIXED_CTR0, MSR_CORE_PERF_FIXED_CTR_CTRL, MSR_CORE_PERF_GLOBAL_CTRL,
@@ -43,8 +43,9 @@ function setEdxEax(cpu: PlatformCpu, v: bigint): void {
   }
 }
 
-/** The options of a guest (not host-initiated) MSR access, allocated once. */
-const GUEST_ACCESS = { hostInitiated: false } as const;
+/** Most instructions one cpu.run call may retire: a budget stop only folds counts and re-enters (nothing the
+ *  guest can see), and V8 optimises the CPU's run loop far better across calls than inside one long call. */
+const RUN_SLICE = 1 << 20;
 /** KVM_ENOSYS, returned in RAX for an unknown hypercall (uapi kvm_para.h). */
 const KVM_ENOSYS = 1000;
 
@@ -157,6 +158,8 @@ export class Vcpu implements Platform {
   cpu: GuestCpu | null = null;
   io: IoHandler | null = null;
   private pendingExit: RunExit | null = null;
+  /** The value of the MSR read in progress (readMsr's out-parameter), allocated once. */
+  private readonly msrOut: MsrData = { data: 0n };
   private readonly kvm: Kvm;
 
   constructor(readonly vm: Vm, readonly id: number) {
@@ -244,13 +247,19 @@ export class Vcpu implements Platform {
 
   /** KVM_GET_MSRS (hostInitiated, default) or a guest RDMSR that exited. */
   getMsr(index: number, opts: MsrOptions = {}): MsrGet {
-    const host = opts.hostInitiated ?? true;
     this.syncPmu();
-    const [ret, value] = this.getMsrCommon(index >>> 0, host);
-    if (ret === MSR_OK) return { ok: true, value };
+    const out = this.msrOut;
+    return this.readMsr(index >>> 0, opts.hostInitiated ?? true, out) ? { ok: true, value: out.data } : { ok: false };
+  }
+
+  /** kvm_get_msr_with_filter → kvm_do_msr_access: whether the read succeeded; the value goes to out.data. */
+  private readMsr(index: number, host: boolean, out: MsrData): boolean {
+    out.data = 0n;
+    const ret = this.getMsrCommon(index, host, out);
+    if (ret === MSR_OK) return true;
     // kvm_do_msr_access: an unsupported MSR reads 0 for the host if KVM advertises it.
-    if (ret === KVM_MSR_RET_UNSUPPORTED && host && this.isAdvertisedMsr(index >>> 0)) return { ok: true, value: 0n };
-    return { ok: false };
+    if (ret === KVM_MSR_RET_UNSUPPORTED && host && this.isAdvertisedMsr(index)) { out.data = 0n; return true; }
+    return false;
   }
 
   /** KVM_SET_MSRS (hostInitiated, default) or a guest WRMSR that exited. Returns whether it succeeded. */
@@ -273,26 +282,29 @@ export class Vcpu implements Platform {
     return intelIsValidMsr(this.pmu, index);
   }
 
-  private getMsrCommon(index: number, host: boolean): [MsrRet, bigint] {
+  /** kvm_get_msr_common + vmx_get_msr for the MSRs the model has; the value goes to out.data. */
+  private getMsrCommon(index: number, host: boolean, out: MsrData): MsrRet {
     switch (index) {
       case MSR_IA32_PERF_CAPABILITIES:
-        if (!this.guestHasPdcm()) return [KVM_MSR_RET_UNSUPPORTED, 0n]; // R-CFG-1/7, R-RD-7
-        return [MSR_OK, this.perfCapabilities];
-      case MSR_IA32_MISC_ENABLE: return [MSR_OK, this.miscEnable];
-      case MSR_IA32_DEBUGCTLMSR: return [MSR_OK, this.debugctl];
-      case MSR_IA32_TSC: return [MSR_OK, this.readTsc()];
-      case MSR_IA32_TSC_AUX: return [MSR_OK, this.tscAux];
-      case MSR_IA32_PRED_CMD: return [KVM_MSR_RET_UNSUPPORTED, 0n]; // write-only
+        if (!this.guestHasPdcm()) return KVM_MSR_RET_UNSUPPORTED; // R-CFG-1/7, R-RD-7
+        out.data = this.perfCapabilities; return MSR_OK;
+      case MSR_IA32_MISC_ENABLE: out.data = this.miscEnable; return MSR_OK;
+      case MSR_IA32_DEBUGCTLMSR: out.data = this.debugctl; return MSR_OK;
+      case MSR_IA32_TSC: out.data = this.readTsc(); return MSR_OK;
+      case MSR_IA32_TSC_AUX: out.data = this.tscAux; return MSR_OK;
+      case MSR_IA32_PRED_CMD: return KVM_MSR_RET_UNSUPPORTED; // write-only
       case MSR_IA32_PERFCTR0: case MSR_IA32_PERFCTR0 + 1: case MSR_IA32_EVNTSEL0: case MSR_IA32_EVNTSEL0 + 1:
         // R-VAL-8 P6 exemption: reads of a non-existent counter/selector return 0.
-        return this.isPmuValid(index) ? intelPmuGetMsr(this.pmu, index, host) : [MSR_OK, 0n];
+        if (this.isPmuValid(index)) return intelPmuGetMsr(this.pmu, index, host, out);
+        out.data = 0n; return MSR_OK;
     }
     if (index === MSR_IA32_APICBASE || (index >= 0x800 && index <= 0x8ff)) {
       const r = this.lapic.readMsr(index);
-      return r.ok ? [MSR_OK, r.value] : [MSR_FAIL, 0n];
+      if (!r.ok) return MSR_FAIL;
+      out.data = r.value; return MSR_OK;
     }
-    if (this.isPmuValid(index)) return intelPmuGetMsr(this.pmu, index, host);
-    return [KVM_MSR_RET_UNSUPPORTED, 0n]; // R-VAL-9, ignore_msrs off
+    if (this.isPmuValid(index)) return intelPmuGetMsr(this.pmu, index, host, out);
+    return KVM_MSR_RET_UNSUPPORTED; // R-VAL-9, ignore_msrs off
   }
 
   private setMsrCommon(index: number, data: bigint, host: boolean): MsrRet {
@@ -424,13 +436,13 @@ export class Vcpu implements Platform {
       return PlatformAction.Retire;
     }
     this.intercepts.vmExit?.(this, EXIT_REASON.MSR_READ, index);
-    const r = this.getMsr(index, GUEST_ACCESS);
-    if (!r.ok) {
+    const out = this.msrOut;
+    if (!this.readMsr(index, false, out)) {
       if (this.logExits) this.log({ reason: EXIT_REASON.MSR_READ, name: exitReasonName(EXIT_REASON.MSR_READ), rip: cpu.rip, length, msr: index, write: false, outcome: "#GP" });
       return this.injectGp();
     }
-    setEdxEax(cpu, r.value);
-    if (this.logExits) this.log({ reason: EXIT_REASON.MSR_READ, name: exitReasonName(EXIT_REASON.MSR_READ), rip: cpu.rip, length, msr: index, write: false, value: r.value, outcome: "ok" });
+    setEdxEax(cpu, out.data);
+    if (this.logExits) this.log({ reason: EXIT_REASON.MSR_READ, name: exitReasonName(EXIT_REASON.MSR_READ), rip: cpu.rip, length, msr: index, write: false, value: out.data, outcome: "ok" });
     return this.complete();
   }
 
@@ -446,7 +458,8 @@ export class Vcpu implements Platform {
         return PlatformAction.Retire;
       }
       const ok = this.intercepts.native?.wrmsr(this, index, value) ?? false;
-      return ok ? PlatformAction.Retire : PlatformAction.InjectGP;
+      // The write may have changed when the next hardware PMI can come (runBudget's budget): stop after it.
+      return ok ? PlatformAction.RetireAndStop : PlatformAction.InjectGP;
     }
     this.intercepts.vmExit?.(this, EXIT_REASON.MSR_WRITE, index);
     const ok = this.setMsr(index, value, { hostInitiated: false });
@@ -592,7 +605,7 @@ export class Vcpu implements Platform {
         if (left <= 0) return StopReason.Budget;
         // Every VM entry: the VMX layer loads the mediated PMU if a slow-path exit put it (spec §12).
         this.intercepts.beforeEntry?.(this);
-        const stop = cpu.run(Math.min(this.pmu.instructionsUntilNextEvent(), left, this.heldInterruptBudget(cpu), this.intercepts.budget?.(this) ?? Infinity));
+        const stop = cpu.run(Math.min(this.pmu.instructionsUntilNextEvent(), left, this.heldInterruptBudget(cpu), this.intercepts.budget?.(this) ?? Infinity, RUN_SLICE));
         this.pmu.sync(cpu.events, cpu.cpl);
         if (this.intercepts.afterRun?.(this))
           this.log({ reason: EXIT_REASON.EXTERNAL_INTERRUPT, name: exitReasonName(EXIT_REASON.EXTERNAL_INTERRUPT), rip: cpu.rip, length: 0, outcome: "ok", why: "mediated PMI (R-PMI-4)" });

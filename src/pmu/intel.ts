@@ -165,22 +165,28 @@ export function intelIsValidMsr(pmu: KvmPmu, msr: number): boolean {
   }
 }
 
-/** kvm_pmu_get_msr + intel_pmu_get_msr for a valid MSR (spec §7.3). Returns [ret, value]. */
-export function intelPmuGetMsr(pmu: KvmPmu, msr: number, hostInitiated: boolean): [MsrRet, bigint] {
+/** The value of an MSR read (struct msr_data's `data`): an out-parameter, so a read allocates nothing. */
+export interface MsrData { data: bigint }
+
+/** kvm_pmu_get_msr + intel_pmu_get_msr for a valid MSR (spec §7.3): the value goes to `out.data`. */
+export function intelPmuGetMsr(pmu: KvmPmu, msr: number, hostInitiated: boolean, out: MsrData): MsrRet {
   switch (msr) {
-    case MSR_CORE_PERF_GLOBAL_STATUS: return [MSR_OK, pmu.globalStatus];
-    case MSR_CORE_PERF_GLOBAL_CTRL: return [MSR_OK, pmu.globalCtrl];
-    case MSR_CORE_PERF_GLOBAL_OVF_CTRL: return [MSR_OK, 0n];
-    case MSR_CORE_PERF_FIXED_CTR_CTRL: return [MSR_OK, pmu.fixedCtrCtrl];
-    case MSR_PERF_METRICS: return hostInitiated ? [MSR_OK, pmu.perfMetrics] : [MSR_FAIL, 0n]; // R-RD-6, P-5
-    case MSR_IA32_PEBS_ENABLE: return [MSR_OK, pmu.pebsEnable];
-    case MSR_IA32_DS_AREA: return [MSR_OK, pmu.dsArea];
-    case MSR_PEBS_DATA_CFG: return [MSR_OK, pmu.pebsDataCfg];
+    case MSR_CORE_PERF_GLOBAL_STATUS: out.data = pmu.globalStatus; return MSR_OK;
+    case MSR_CORE_PERF_GLOBAL_CTRL: out.data = pmu.globalCtrl; return MSR_OK;
+    case MSR_CORE_PERF_GLOBAL_OVF_CTRL: out.data = 0n; return MSR_OK;
+    case MSR_CORE_PERF_FIXED_CTR_CTRL: out.data = pmu.fixedCtrCtrl; return MSR_OK;
+    case MSR_PERF_METRICS: // R-RD-6, P-5
+      if (!hostInitiated) return MSR_FAIL;
+      out.data = pmu.perfMetrics;
+      return MSR_OK;
+    case MSR_IA32_PEBS_ENABLE: out.data = pmu.pebsEnable; return MSR_OK;
+    case MSR_IA32_DS_AREA: out.data = pmu.dsArea; return MSR_OK;
+    case MSR_PEBS_DATA_CFG: out.data = pmu.pebsDataCfg; return MSR_OK;
   }
   const hit = msrToPmc(pmu, msr);
-  if (hit === undefined) return [MSR_FAIL, 0n];
-  if (hit.alias === "eventsel") return [MSR_OK, hit.pmc.eventsel]; // R-RD-3: the guest's accepted value
-  return [MSR_OK, pmu.readCounter(hit.pmc)]; // R-RD-1/2: counter & mask
+  if (hit === undefined) return MSR_FAIL;
+  out.data = hit.alias === "eventsel" ? hit.pmc.eventsel : pmu.readCounter(hit.pmc); // R-RD-3 / R-RD-1/2: counter & mask
+  return MSR_OK;
 }
 
 /** What a successful write changed, so the caller knows whether counting must be re-derived. */

@@ -31,6 +31,9 @@ export interface GuestConfig {
   /** Run the CPU for at most `budget` instructions (default: cpu.run). The KVM layer's vCPU passes its
    *  own loop here (PMI delivery at counter boundaries, src/kvm/vmm.ts). */
   run?: (cpu: Cpu, budget: number) => StopReason;
+  /** Compile hot code into blocks (src/isa/jit.ts; default true). false runs every instruction in the
+   *  interpreter: slower, with identical results (the golden tests run both ways). */
+  jit?: boolean;
 }
 
 export interface RunResult {
@@ -69,6 +72,7 @@ export class Guest {
     if (!Number.isInteger(origin) || origin < 0 || origin + image.length > memSize)
       return { error: `image of ${image.length} bytes at 0x${origin.toString(16)} does not fit in ${memSize} bytes of guest memory` };
     const g = new Guest(memSize, cfg.maxInsns ?? DEFAULT_MAX_INSNS, cfg.platform ?? ((io) => new BarePlatform(io)), cfg.run);
+    g.cpu.jitEnabled = cfg.jit !== false;
     g.cpu.load(origin, image);
     g.cpu.rip = origin;
     g.cpu.rsp0Lo = memSize >>> 0;

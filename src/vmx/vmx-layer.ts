@@ -54,6 +54,8 @@ export class VmxLayer {
   fastpathExits = 0;
   /** How many exits so far (the vCPU's log length when logging; kept here so the layer needs no log). */
   exitCount = 0;
+  /** Between a VM entry and the next exit (beforeEntry / vmExit, leaveRun). */
+  private inGuest = false;
   private mediated = false;
   private globalCtrlWriteIntercepted = true;
   private reachable: number[] = [];
@@ -174,6 +176,11 @@ export class VmxLayer {
    *  GLOBAL_CTRL load (step 9); counting starts from the guest's current totals. */
   beforeEntry(): void {
     if (!this.mediated) return;
+    // The vCPU's run loop also stops without a VM exit (an instruction budget, a CPL change): the guest
+    // never left the CPU, so there is no entry either — loading the VMCS field here would replace a
+    // GLOBAL_CTRL the guest wrote natively since the last exit with that exit's saved value.
+    if (this.inGuest) return;
+    this.inGuest = true;
     const pmu = this.guest.pmu;
     if (!this.sw.loaded) {
       this.sw.record = this.recordSteps;
@@ -229,6 +236,7 @@ export class VmxLayer {
    */
   vmExit(reason: number, msr: number): void {
     this.exitCount++;
+    this.inGuest = false;
     if (!this.mediated || !this.sw.loaded) return;
     const pmu = this.guest.pmu;
     this.syncPhys();
@@ -260,6 +268,7 @@ export class VmxLayer {
   /** KVM_RUN returns to userspace: the guest context must be off the hardware (after a fastpath exit it
    *  still is on; vcpu_enter_guest puts before returning). */
   leaveRun(): void {
+    this.inGuest = false;
     if (!this.mediated || !this.sw.loaded) return;
     const pmu = this.guest.pmu;
     this.sw.record = this.recordSteps;

@@ -280,9 +280,20 @@ describe("assemble result", () => {
   });
 
   it("converges in two passes when forward references do not change sizes", () => {
-    const r = assemble("bits 64\nlea rsi, [rel d]\ncall f\nmov eax, [d]\nf: ret\nd: db 0\n");
+    const r = assemble("bits 64\nlea rsi, [d]\ncall f\nmov eax, [d]\nf: ret\nd: db 0\n");
     expect(r.ok && r.passes).toBe(2);
-    expect(r.ok && Array.from(r.bytes)).toEqual([0x48, 0x8d, 0x35, 0x0d, 0, 0, 0, 0xe8, 0x07, 0, 0, 0, 0x8b, 0x04, 0x25, 0x14, 0, 0, 0, 0xc3, 0]);
+    expect(r.ok && Array.from(r.bytes)).toEqual([0x48, 0x8d, 0x34, 0x25, 0x15, 0, 0, 0, 0xe8, 0x07, 0, 0, 0, 0x8b, 0x04, 0x25, 0x15, 0, 0, 0, 0xc3, 0]);
+  });
+
+  it("sizes a forward [rel label] as the SIB absolute form in the first pass, like NASM", () => {
+    // One byte longer in pass 1 pushes the jump's target out of short range against that layout; NASM
+    // keeps the near jump although a short one would fit (bytes from nasm 2.16 -f bin).
+    const src = (n: number) => `bits 64\njmp f\nlea rax, [rel f]\ntimes ${n} nop\nf:\n`;
+    const a = assemble(src(119));
+    expect(a.ok && Array.from(a.bytes.subarray(0, 9))).toEqual([0xeb, 0x7e, 0x48, 0x8d, 0x05, 0x77, 0, 0, 0]);
+    const b = assemble(src(120));
+    expect(b.ok && Array.from(b.bytes.subarray(0, 12))).toEqual([0xe9, 0x7f, 0, 0, 0, 0x48, 0x8d, 0x05, 0x78, 0, 0, 0]);
+    expect(b.ok && b.passes).toBe(3);
   });
 
   it("shrinks a forward jump to short when it fits and keeps near when it does not (NASM -Ox)", () => {

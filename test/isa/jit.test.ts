@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { assemble } from "../../src/asm/assemble.js";
 import { Cpu, StopReason } from "../../src/isa/cpu.js";
 import { BarePlatform } from "../../src/vmm/bare.js";
+import { PlatformAction, type PlatformCpu } from "../../src/isa/platform.js";
 import { GuestIo } from "../../src/vmm/io.js";
 import { generateCorpus } from "../asm/corpus.js";
 
@@ -139,4 +140,58 @@ test("random byte images agree exactly", () => {
     const [a, b] = runBoth(bytes, [5000]);
     expect(a).toEqual(b);
   }), { numRuns: 100, seed: 77 });
+});
+
+// RDMSR inside compiled blocks: the block flushes its counts and RFLAGS, calls the platform, continues
+// after Skip and leaves the rest (Retire, Exit, InjectGP) to the run loop. A platform that records what it
+// saw at every call (RIP, RFLAGS, exact retired count) must see the same sequence both ways.
+class RecordingPlatform extends BarePlatform {
+  seen: number[] = [];
+  calls = 0;
+  override rdmsr(cpu: PlatformCpu, length: number): PlatformAction {
+    const ecx = cpu.getLo(1);
+    this.calls++;
+    this.seen.push(cpu.rip, length, (cpu as Cpu).rflags, cpu.events.instructions, cpu.events.cycles, cpu.events.branches);
+    cpu.set64(0, cpu.events.instructions >>> 0, 0);
+    cpu.set64(2, this.calls, 0);
+    switch (ecx & 3) {
+      case 0: return PlatformAction.Skip;
+      case 1: return PlatformAction.Retire;
+      case 2: return this.calls % 5 === 0 ? PlatformAction.Exit : PlatformAction.Skip;
+      default: return this.calls % 7 === 0 ? PlatformAction.InjectGP : PlatformAction.Skip;
+    }
+  }
+}
+
+test("RDMSR in compiled loops (Skip, Retire, Exit, #GP): JIT and interpreter agree, and the platform sees the same", () => {
+  const ops = ["add rax, rbx", "sub r10, 3", "xor r11, r10", "cmp r10, r11", "inc r12", "adc r13, r10", "mov rbx, r12", "shl r11, 1"];
+  fc.assert(fc.property(
+    fc.array(fc.constantFrom(...ops), { minLength: 0, maxLength: 6 }),
+    fc.array(fc.constantFrom(...ops), { minLength: 0, maxLength: 4 }),
+    fc.integer({ min: 0, max: 7 }),
+    fc.integer({ min: 1, max: 60 }),
+    fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 4 }),
+    (before, after, msr, iters, budgets) => {
+      // An IDT whose #GP handler skips the 2-byte RDMSR, so injected faults resume the loop.
+      const src = `bits 64\norg 0x${ORG.toString(16)}\nlea rax, [rel gp]\nmov [rel idt + 13*16], ax\nmov word [rel idt + 13*16 + 2], 8\n` +
+        `mov byte [rel idt + 13*16 + 5], 0x8e\nshr rax, 16\nmov [rel idt + 13*16 + 6], ax\nshr rax, 16\nmov [rel idt + 13*16 + 8], eax\nlidt [rel idtr]\n` +
+        `mov r15, ${iters}\nl:\n${before.join("\n")}\nmov ecx, ${msr}\nrdmsr\nadd r8, rax\nadd r9, rdx\n${after.join("\n")}\ndec r15\njnz l\nhlt\n` +
+        `gp: add qword [rsp + 8], 2\nadd rsp, 8\niretq\nalign 16\nidt: times 32 dq 0, 0\nidtr: dw 32*16-1\ndq idt\n`;
+      const r = assemble(src);
+      if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join("; "));
+      const out = [true, false].map((jit) => {
+        const p = new RecordingPlatform(new GuestIo());
+        const cpu = new Cpu({ memSize: MEM, platform: p });
+        cpu.jitEnabled = jit;
+        cpu.load(ORG, r.bytes); cpu.rip = ORG; cpu.set64(4, MEM, 0);
+        const stops: StopReason[] = [];
+        for (const b of [...budgets, 1e6]) {
+          for (let k = 0; k < 200; k++) { const s = cpu.run(b); stops.push(s); if (s !== StopReason.Exit) break; }
+          if (stops[stops.length - 1] === StopReason.Halted || stops[stops.length - 1] === StopReason.TripleFault) break;
+        }
+        return { ...state(cpu, stops[stops.length - 1]), stops, seen: p.seen, compiled: cpu.jitStats.compiled > 0 };
+      });
+      expect(out[0].stop).toBe(StopReason.Halted);
+      expect({ ...out[0], compiled: false }).toEqual({ ...out[1], compiled: false });
+    }), { numRuns: 200, seed: 31337 });
 });

@@ -22,6 +22,8 @@ export interface RunConfig {
   trace: boolean;
   /** --events: print the GuestEvents totals after the run. */
   events: boolean;
+  /** --no-jit: interpret every instruction (GuestConfig.jit). */
+  jit: boolean;
   /** KVM/vPMU/VMX machine (any of --host, --pmu, --kvm, the guest model, --host-msr, --exits, --json);
    *  null = the bare platform. */
   machine: MachineOptions | null;
@@ -57,7 +59,7 @@ function parseAddress(option: string, text: string): number {
 
 /** The library-side configuration of the guest (the bare platform until KVM options are given). */
 export function guestConfig(c: RunConfig): GuestConfig {
-  return { memSize: c.memSize, maxInsns: c.maxInsns };
+  return { memSize: c.memSize, maxInsns: c.maxInsns, jit: c.jit };
 }
 
 /** Assemble a source file (includes resolved relative to the including file) or read a flat binary. */
@@ -92,7 +94,8 @@ export function register(program: Command): void {
     .option("--mem <size>", "guest RAM size (e.g. 16M)", "16M")
     .option("--max-insns <n>", "stop after this many retired instructions", String(DEFAULT_MAX_INSNS))
     .option("--trace", "print one line per instruction on stderr (address, symbol, bytes, disassembly, registers changed)")
-    .option("--events", "print the micro-architectural event totals on stderr after the run (docs/cpu.md)");
+    .option("--events", "print the micro-architectural event totals on stderr after the run (docs/cpu.md)")
+    .option("--no-jit", "interpret every instruction instead of compiling hot blocks: slower, same results (for checking the block compiler)");
   addMachineOptions(cmd)
     .option("--exits", "after the console, one line per VM exit (kvm_exit style), the context switches and any host->guest leaks")
     .option("--json", "print one JSON document: console, exit status, exits, final counters, leaks")
@@ -106,6 +109,7 @@ export function register(program: Command): void {
         maxInsns: max,
         trace: o.trace === true,
         events: o.events === true,
+        jit: o.jit !== false,
         exits: o.exits === true,
         json: o.json === true,
         machine: o.exits === true || o.json === true || o.pdcm === false || MACHINE_OPTION_KEYS.some((k) => o[k] !== undefined) ? machineOptions(o) : null,

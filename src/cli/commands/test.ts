@@ -32,6 +32,8 @@ interface TestOptions {
   reporter: golden.ReporterName;
   jobs?: number;
   timeout: number;
+  /** --no-jit: every run interprets (vpmu run --no-jit); the golden files must still match. */
+  jit?: boolean;
 }
 
 /** Every program file under the given paths, sorted, as paths relative to the cwd when possible. */
@@ -97,7 +99,7 @@ function runProgram(file: string, args: string[], timeoutSeconds: number): Promi
   });
 }
 
-async function testOne(file: string, timeout: number): Promise<GoldenResult> {
+async function testOne(file: string, timeout: number, extra: string[]): Promise<GoldenResult> {
   const goldenFile = golden.goldenPathFor(file);
   const shown = { name: asBytes(golden.programName(file)), program: asBytes(file), golden: asBytes(goldenFile) };
   const source = readText(file, "program");
@@ -106,7 +108,7 @@ async function testOne(file: string, timeout: number): Promise<GoldenResult> {
   if (!header.ok) {
     return golden.judge({ ...shown, args: [], expected, outcome: { kind: "error", message: asBytes(header.error) } });
   }
-  const outcome = await runProgram(file, header.header.args, timeout);
+  const outcome = await runProgram(file, [...header.header.args, ...extra], timeout);
   return golden.judge({ ...shown, args: header.header.args.map(asBytes), expected, outcome });
 }
 
@@ -152,7 +154,7 @@ async function runAll(paths: string[], opts: TestOptions): Promise<number> {
       const file = files[i]!;
       running.add(file);
       progress.update(`[${finished}/${files.length}] ${[...running].map(golden.programName).join(", ")}`);
-      results[i] = await testOne(file, opts.timeout);
+      results[i] = await testOne(file, opts.timeout, opts.jit === false ? ["--no-jit"] : []);
       running.delete(file);
       finished++;
       flush();
@@ -180,6 +182,7 @@ export function register(program: Command): void {
     .option("--json", "same as --reporter json (as with vpmu run --json and vpmu explain --json)")
     .option("-j, --jobs <n>", "programs run at once (default: the machine's available parallelism)", countOption("--jobs", 1, 1024))
     .option("--timeout <seconds>", "fail a program that runs longer than this", countOption("--timeout", 1, 86400), 120)
+    .option("--no-jit", "run every program with vpmu run --no-jit (the interpreter alone): the same golden files must match")
     .action(async (paths: string[], opts: TestOptions & { json?: boolean }) => {
       if (opts.json) opts.reporter = "json";
       const status = await runAll(paths, opts);
@@ -190,5 +193,6 @@ export function register(program: Command): void {
     ["vpmu test programs/pmu programs/cpu/hello.s", "run some of them"],
     ["vpmu test --update programs/cpu/hello.s", "accept the current output as the new golden file"],
     ["vpmu test --reporter tap", "TAP 13 for CI"],
+    ["vpmu test --no-jit", "the same programs through the interpreter alone: checks the block compiler"],
   ]);
 }
