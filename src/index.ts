@@ -18,7 +18,7 @@ export { decode, Insn } from "./isa/decode.js";
 export { disassemble, disassembleToSource, formatInsn } from "./isa/disasm.js";
 export type { DisasmLine } from "./isa/disasm.js";
 export { BASE_CYCLES, L1_MISS_LLC_HIT_CYCLES, LLC_MISS_CYCLES, MISPREDICT_CYCLES, EVENT_DELIVERY_CYCLES } from "./isa/uarch.js";
-export { Guest, runGuest, DEFAULT_MEM, DEFAULT_LOAD, DEFAULT_MAX_INSNS, EXIT_TRIPLE_FAULT, EXIT_INSN_LIMIT, EXIT_UD, EXIT_INTERRUPTED } from "./vmm/guest.js";
+export { Guest, runGuest, DEFAULT_MEM, DEFAULT_LOAD, DEFAULT_MAX_INSNS, EXIT_TRIPLE_FAULT, EXIT_INSN_LIMIT, EXIT_UD, EXIT_INTERRUPTED, EXIT_LEAK } from "./vmm/guest.js";
 export type { GuestConfig, RunResult, StopKind, LoadError } from "./vmm/guest.js";
 export { GuestIo, CONSOLE_PORT, EXIT_PORT } from "./vmm/io.js";
 export type { IoHandler } from "./vmm/io.js";
@@ -71,7 +71,7 @@ export { MediatedSwitch } from "./pmu/mediated.js";
 export type { SwitchStep, MediatedConfig } from "./pmu/mediated.js";
 export { checkAfterLoad, checkAfterPut, checkNotCounting, checkGuestReachable, reachableRegisters, summarizeViolations, formatViolation } from "./check/isolation.js";
 export type { Violation, Invariant } from "./check/isolation.js";
-export { checkNativeRead, formatLeak } from "./check/leaks.js";
+export { checkNativeGlobalCtrlWrite, checkNativeRead, formatLeak, hardwareGlobalCtrlBits } from "./check/leaks.js";
 export type { LeakRecord } from "./check/leaks.js";
 export { formatExit, formatExitLog, formatExitsWithSwitches, formatRunTrace, runDocument } from "./vmx/report.js";
 // Isolation sweeps (matrix, probe and random programs, grouping into conditions, shards): sweep.expandMatrix(…) etc.

@@ -1,12 +1,19 @@
 /**
- * Host→guest leak records: a guest obtained a value it does not own from hardware (pass-through RDMSR,
- * native RDPMC) — with the register, the path (instruction and RIP), the value, its owner and where it
- * came from, and the policy rule that let the access through without an exit. Facts: spec §12.3 I-4, §14.
+ * Leak records. Host→guest: a guest obtained a value it does not own from hardware (pass-through RDMSR,
+ * native RDPMC). Guest→host: a pass-through write put into hardware bits that the hardware accepts but
+ * KVM's model of the guest reserves, so the guest controls host-visible state KVM believes it cannot.
+ * Each names the register, the path (instruction and RIP), the value, its owner and where it came from,
+ * and the policy rule that let the access through without an exit. Facts: spec §5.3 (GLOBAL_CTRL
+ * layout), §6.3 steps 4.8–4.9 (global_ctrl_rsvd), §12.3 I-4, §14 (the PERF_METRICS leak, the bit-48 path).
  */
 import type { PhysicalPmu } from "../host/physical-pmu.js";
+import { GLOBAL_PERF_METRICS_BIT, INTEL_PMC_IDX_FIXED, MSR_CORE_PERF_GLOBAL_CTRL } from "../pmu/msrs.js";
 import { msrName } from "./msr-name.js";
 
 export interface LeakRecord {
+  /** host→guest: the guest read a value it does not own; guest→host: the guest wrote hardware state
+   *  KVM reserves. */
+  readonly direction: "host→guest" | "guest→host";
   readonly register: string;
   readonly msr: number;
   /** "RDPMC ecx=0x20000000" or "RDMSR 0x38e". */
@@ -26,10 +33,44 @@ export interface LeakRecord {
 export function checkNativeRead(phys: PhysicalPmu, reader: string, msr: number, value: bigint, path: string, rip: number, rule: string): LeakRecord | null {
   const o = phys.owner(msr);
   if (o.owner === reader || o.source === "power-on reset") return null;
-  return { register: msrName(msr), msr, path, rip, value, owner: o.owner, source: o.source, rule };
+  return { direction: "host→guest", register: msrName(msr), msr, path, rip, value, owner: o.owner, source: o.source, rule };
 }
 
-/** One line for a report: "leak: MSR_PERF_METRICS (0x329) = 0x8899aabb11223344 owned by host (--host-msr) via RDPMC ecx=0x20000000 at rip 0x100005 [R-INT-5: …]". */
+/** Bits of IA32_PERF_GLOBAL_CTRL the silicon defines (SDM architectural PMU; spec §5.3): GP enables
+ *  0..nGP−1, fixed enables 32..32+nFX−1, and EN_PERF_METRICS (48) on a CPU with PERF_METRICS. */
+export function hardwareGlobalCtrlBits(phys: Pick<PhysicalPmu, "nGP" | "nFX" | "hasPerfMetrics">): bigint {
+  let bits = (1n << BigInt(phys.nGP)) - 1n;
+  bits |= ((1n << BigInt(phys.nFX)) - 1n) << BigInt(INTEL_PMC_IDX_FIXED);
+  if (phys.hasPerfMetrics) bits |= 1n << BigInt(GLOBAL_PERF_METRICS_BIT);
+  return bits;
+}
+
+/**
+ * A pass-through GLOBAL_CTRL write by `writer` that set bits the hardware defines but KVM's
+ * `global_ctrl_rsvd` reserves for this guest (V4: bit 48 for a guest without PERF_METRICS, spec §14.2).
+ * Bits the hardware itself reserves are not reported (real silicon would #GP them). Else null.
+ */
+export function checkNativeGlobalCtrlWrite(phys: Pick<PhysicalPmu, "nGP" | "nFX" | "hasPerfMetrics">, globalCtrlRsvd: bigint, msr: number, value: bigint, rip: number, writer: string, rule: string): LeakRecord | null {
+  if (msr !== MSR_CORE_PERF_GLOBAL_CTRL) return null;
+  const forbidden = value & globalCtrlRsvd & hardwareGlobalCtrlBits(phys);
+  if (forbidden === 0n) return null;
+  return {
+    direction: "guest→host",
+    register: msrName(msr),
+    msr,
+    path: `WRMSR 0x${msr.toString(16)} (bits 0x${forbidden.toString(16)} reserved by KVM's global_ctrl_rsvd)`,
+    rip,
+    value,
+    owner: writer,
+    source: `guest WRMSR at rip 0x${rip.toString(16)}`,
+    rule,
+  };
+}
+
+/** One line for a report: "leak: MSR_PERF_METRICS (0x329) = 0x8899aabb11223344 owned by host (--host-msr) via RDPMC ecx=0x20000000 at rip 0x100005 [R-INT-5: …]";
+ *  a guest→host one says "set in hardware by vcpu:0 via WRMSR 0x38f (bits … reserved …)". */
 export function formatLeak(l: LeakRecord): string {
+  if (l.direction === "guest→host")
+    return `leak: ${l.register} = 0x${l.value.toString(16)} set in hardware by ${l.owner} via ${l.path} at rip 0x${l.rip.toString(16)} [${l.rule}]`;
   return `leak: ${l.register} = 0x${l.value.toString(16)} owned by ${l.owner} (${l.source}) via ${l.path} at rip 0x${l.rip.toString(16)} [${l.rule}]`;
 }

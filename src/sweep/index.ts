@@ -16,7 +16,6 @@ export { parseShard, inShard, selectShard } from "./shard.js";
 export type { Shard, ShardParse } from "./shard.js";
 export { runOne, lookupPolicy } from "./run.js";
 export type { LoadedProgram, Finding, RealisedGuest, RunRecord, PolicyTable, RunOptions } from "./run.js";
-export { checkNativeGlobalCtrlWrite, hardwareGlobalCtrlBits } from "./guest-writes.js";
 export { matrixJobs, fuzzJobs, shardJobs, runJobs, ProgramLoader, programName, PROBE_MAX_INSNS, USER_MAX_INSNS } from "./sweep.js";
 export type { ProgramSpec, Job } from "./sweep.js";
 export { summarise, formatReport, reportJson, configAttributes, configOptions, findingSignature, SWEEP_ATTRIBUTES } from "./report.js";

@@ -16,7 +16,6 @@ import { findPolicy } from "../vmx/policies/index.js";
 import type { InterceptPolicy } from "../vmx/policies/policy.js";
 import { attachVmx } from "../vmx/vmx-layer.js";
 import type { LeakRecord } from "../check/leaks.js";
-import { checkNativeGlobalCtrlWrite } from "./guest-writes.js";
 import type { SweepConfig } from "./matrix.js";
 
 /** A program ready to run: bytes, load address, guest RAM, instruction limit. */
@@ -30,11 +29,10 @@ export interface LoadedProgram {
 }
 
 /** A value that crossed between host and guest, as the checker recorded it: a src/check leak record
- *  (register, path, RIP, value, owner, source, rule) plus the direction it crossed in. */
-export interface Finding extends LeakRecord {
-  /** "host→guest" (src/check leak records), "guest→host" (guest-writes.ts) or "invariant"
-   *  (only with `invariants` on: the VMX layer's I-1..I-4 checks at every load, entry and put). */
-  readonly direction: "host→guest" | "guest→host" | "invariant";
+ *  (direction, register, path, RIP, value, owner, source, rule), or with `invariants` on an I-1..I-4
+ *  violation of the VMX layer's checks at every load, entry and put (direction "invariant"). */
+export interface Finding extends Omit<LeakRecord, "direction"> {
+  readonly direction: LeakRecord["direction"] | "invariant";
 }
 
 /** The vPMU KVM realised for the guest (after refresh clamps, PDCM gating). */
@@ -109,18 +107,6 @@ export function runOne(c: SweepConfig, programIndex: number, prog: LoadedProgram
   if (!attached.ok) return rejected(c.index, programIndex, attached.error);
   const layer = attached.layer;
   layer.checkInvariants = opts.invariants === true;
-  // Guest→host: pass-through GLOBAL_CTRL writes checked against KVM's reserved mask (guest-writes.ts).
-  const guestWrites: Finding[] = [];
-  const nativeWrmsr = layer.nativeWrmsr.bind(layer);
-  layer.nativeWrmsr = (index: number, value: bigint, rip: number): boolean => {
-    const ok = nativeWrmsr(index, value, rip);
-    if (ok) {
-      const rule = layer.plan.msrs.find((m) => m.index === index)?.write.rule ?? "MSR bitmap bit clear";
-      const f = checkNativeGlobalCtrlWrite(host, vcpu.pmu.globalCtrlRsvd, index, value, rip, layer.owner, rule);
-      if (f) guestWrites.push(f);
-    }
-    return ok;
-  };
   // KVM_SET_CPUID2: leaf 0xA as requested (KVM clamps it at refresh, R-CPUID-2/4) and CPUID.1:ECX.PDCM.
   const l1 = vcpu.cpuidTable.find((e) => e.function === 1 && e.index === 0);
   let table = vcpu.withCpuidLeaf({ function: 0xa, index: 0, ...leaf0a(c, host.eventMaskLength) });
@@ -142,11 +128,8 @@ export function runOne(c: SweepConfig, programIndex: number, prog: LoadedProgram
   while (r === null) r = g.runChunk(prog.maxInsns);
   // KVM_RUN has returned to userspace: the guest context is off the hardware (put, spec §12.2).
   vcpu.intercepts.afterExit?.(vcpu);
-  const findings: Finding[] = layer.leaks.map((l) => ({
-    direction: "host→guest" as const,
-    register: l.register, msr: l.msr, path: l.path, rip: l.rip, value: l.value, owner: l.owner, source: l.source, rule: l.rule,
-  }));
-  for (const f of guestWrites) findings.push(f);
+  // Both directions come from the VMX layer's records (src/check/leaks.ts).
+  const findings: Finding[] = [...layer.leaks];
   // Invariant violations repeat at every entry: one finding per (invariant, register) per run.
   const seen = new Set<string>();
   for (const v of layer.violations) {

@@ -18,6 +18,8 @@ export const EXIT_TRIPLE_FAULT = 100;
 export const EXIT_INSN_LIMIT = 101;
 export const EXIT_UD = 102;
 export const EXIT_INTERRUPTED = 103;
+/** `vpmu run` on a KVM machine: the isolation checker recorded a leak (the guest's own status is reported). */
+export const EXIT_LEAK = 104;
 
 export type StopKind = "exit" | "halted" | "triple-fault" | "ud" | "insn-limit" | "interrupted";
 

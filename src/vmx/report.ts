@@ -73,8 +73,11 @@ export function formatRunTrace(vcpu: Vcpu, layer: VmxLayer): string {
   if (layer.recordSteps) lines.push(...formatExitsWithSwitches(vcpu.exits, layer.switchLog));
   else lines.push(...formatExitLog(vcpu.exits));
   if (layer.isMediated) lines.push(`--- mediated context switch: ${layer.sw.loads} loads, ${layer.sw.puts} puts, ${layer.fastpathExits} fastpath exits ---`);
-  lines.push(`--- host->guest leaks: ${layer.leaks.length} ---`);
-  for (const l of layer.leaks) lines.push(formatLeak(l));
+  for (const [direction, title] of [["host→guest", "host->guest"], ["guest→host", "guest->host"]] as const) {
+    const ls = layer.leaks.filter((l) => l.direction === direction);
+    lines.push(`--- ${title} leaks: ${ls.length} ---`);
+    for (const l of ls) lines.push(formatLeak(l));
+  }
   if (layer.checkInvariants) {
     const vs = summarizeViolations(layer.violations);
     lines.push(`--- isolation invariants (spec §12.3) checked at every load, entry and put: ${vs.length === 0 ? "all hold" : `${vs.length} violated`} ---`);
@@ -122,7 +125,7 @@ export function runDocument(run: { console: string; status: number; stop: string
     },
     hardware: hw,
     contextSwitch: { loads: layer.sw.loads, puts: layer.sw.puts, fastpathExits: layer.fastpathExits },
-    leaks: layer.leaks.map((l) => ({ register: l.register, path: l.path, rip: hex(l.rip), value: hex(l.value), owner: l.owner, source: l.source, rule: l.rule })),
+    leaks: layer.leaks.map((l) => ({ direction: l.direction, register: l.register, path: l.path, rip: hex(l.rip), value: hex(l.value), owner: l.owner, source: l.source, rule: l.rule })),
     ...(layer.checkInvariants
       ? { violations: summarizeViolations(layer.violations).map((v) => ({ invariant: v.invariant, register: v.register, value: hex(v.value), expected: v.expected, owner: v.owner, source: v.source, count: v.count })) }
       : {}),

@@ -12,7 +12,7 @@ import { MediatedSwitch, type SwitchStep } from "../pmu/mediated.js";
 import { MSR_CORE_PERF_GLOBAL_CTRL } from "../pmu/msrs.js";
 import type { KvmPmu } from "../pmu/pmu.js";
 import { checkAfterLoad, checkAfterPut, checkGuestReachable, checkNotCounting, reachableRegisters, type Violation } from "../check/isolation.js";
-import { checkNativeRead, type LeakRecord } from "../check/leaks.js";
+import { checkNativeGlobalCtrlWrite, checkNativeRead, type LeakRecord } from "../check/leaks.js";
 import { CPU_BASED_RDPMC_EXITING, VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL, VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL, VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL, Vmcs } from "./controls.js";
 import { EXIT_REASON } from "./exit-reasons.js";
 import type { InterceptPlan, InterceptPolicy, ModuleParams } from "./policies/policy.js";
@@ -144,7 +144,14 @@ export class VmxLayer {
   /** Native WRMSR of a pass-through MSR: hardware semantics, the value becomes the vCPU's. */
   nativeWrmsr(index: number, value: bigint, rip: number): boolean {
     this.syncPhys();
-    return this.phys.wrmsr(index, value, { owner: this.owner, source: `guest WRMSR at rip 0x${rip.toString(16)}` });
+    if (!this.phys.wrmsr(index, value, { owner: this.owner, source: `guest WRMSR at rip 0x${rip.toString(16)}` })) return false;
+    // Guest→host: hardware accepted bits KVM's model of this guest reserves (spec §14.2, the bit-48 path).
+    if (index === MSR_CORE_PERF_GLOBAL_CTRL) {
+      const rule = this.plan.msrs.find((m) => m.index === index)?.write.rule ?? "MSR bitmap bit clear";
+      const leak = checkNativeGlobalCtrlWrite(this.phys, this.guest.pmu.globalCtrlRsvd, index, value, rip, this.owner, rule);
+      if (leak) this.leaks.push(leak);
+    }
+    return true;
   }
 
   /** Native RDPMC (R-HW-2): any physical counter, PERF_METRICS whenever the CPU has it. */

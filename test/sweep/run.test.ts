@@ -38,12 +38,13 @@ describe("probes on the small KVM with the VMX layer", () => {
     // The write probe: GLOBAL_CTRL bit 48 set in hardware by pass-through writes (§14.2 guest→host side),
     // then the host's PERF_METRICS read back.
     expect([write.outcome, write.exits]).toEqual(["ran", 461]);
+    // In the order they happened (the VMX layer records both directions as the accesses run).
     expect(write.findings.map(line)).toEqual([
-      "host→guest MSR_PERF_METRICS (0x329) RDPMC ecx=0x20000000 rip 0x1427 = 0x7f301040 host (put step 5 (host activity topdown))",
       "guest→host MSR_CORE_PERF_GLOBAL_CTRL (0x38f) WRMSR 0x38f (bits 0x1000000000000 reserved by KVM's global_ctrl_rsvd) rip 0x10d9 = 0x1000000000000 vcpu:0 (guest WRMSR at rip 0x10d9)",
       "guest→host MSR_CORE_PERF_GLOBAL_CTRL (0x38f) WRMSR 0x38f (bits 0x1000000000000 reserved by KVM's global_ctrl_rsvd) rip 0x1397 = 0x1000f000000ff vcpu:0 (guest WRMSR at rip 0x1397)",
+      "host→guest MSR_PERF_METRICS (0x329) RDPMC ecx=0x20000000 rip 0x1427 = 0x7f301040 host (put step 5 (host activity topdown))",
     ]);
-    expect(write.findings.map((f) => f.rule)).toEqual([R_INT_5, R_INT_3, R_INT_3]);
+    expect(write.findings.map((f) => f.rule)).toEqual([R_INT_3, R_INT_3, R_INT_5]);
   });
 
   it("V4 without host metrics in hardware (L-5 fails): only the GLOBAL_CTRL path remains", () => {

@@ -35,14 +35,14 @@ describe("--json run document", () => {
     const doc = runDocument({ console: r.io.text, status: 1, stop: "exit", report: "guest exited with status 1" }, r.vcpu, r.layer) as {
       status: number; policy: string; mediated: boolean; exits: { name: string; msr?: string; outcome: string }[];
       counters: { fixed: string[]; perfMetrics: string }; hardware: Record<string, { value: string; owner: string; source: string }>;
-      leaks: { register: string; value: string; owner: string; source: string; path: string }[];
+      leaks: { direction: string; register: string; value: string; owner: string; source: string; path: string }[];
     };
     expect([doc.status, doc.policy, doc.mediated]).toEqual([1, "v4", true]);
     expect(doc.exits.filter((e) => e.msr !== undefined)).toEqual([{ reason: 31, name: "MSR_READ", rip: "0x10192c", length: 2, msr: "0x329", outcome: "#GP" }]);
     expect(doc.counters.fixed).toEqual(["0x0", "0x0", "0x0", "0x0"]);
     expect(doc.hardware["MSR_PERF_METRICS (0x329)"]).toEqual({ value: "0x8899aabb11223344", owner: "host", source: "--host-msr" });
     expect(doc.leaks).toEqual([
-      { register: "MSR_PERF_METRICS (0x329)", path: "RDPMC ecx=0x20000000", rip: "0x101af9", value: "0x8899aabb11223344", owner: "host", source: "--host-msr", rule: "R-INT-5: mediated, guest counters match the host exactly (8×48-bit GP, 4×48-bit fixed)" },
+      { direction: "host→guest", register: "MSR_PERF_METRICS (0x329)", path: "RDPMC ecx=0x20000000", rip: "0x101af9", value: "0x8899aabb11223344", owner: "host", source: "--host-msr", rule: "R-INT-5: mediated, guest counters match the host exactly (8×48-bit GP, 4×48-bit fixed)" },
     ]);
     expect(JSON.parse(JSON.stringify(doc))).toEqual(doc);
   });

@@ -5,7 +5,7 @@
 import { dirname, resolve } from "node:path";
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { assemble, formatDiagnostic, Guest, Tracer, DEFAULT_LOAD, DEFAULT_MAX_INSNS, DEFAULT_MEM, type GuestConfig, type RunResult, type TraceSymbol } from "../../index.js";
+import { assemble, formatDiagnostic, Guest, Tracer, EXIT_LEAK, DEFAULT_LOAD, DEFAULT_MAX_INSNS, DEFAULT_MEM, type GuestConfig, type RunResult, type TraceSymbol } from "../../index.js";
 import { CliError, EXIT_USAGE, usageError } from "../errors.js";
 import { readBytes, readText } from "../files.js";
 import { addExamples } from "../help.js";
@@ -97,7 +97,7 @@ export function register(program: Command): void {
     .option("--events", "print the micro-architectural event totals on stderr after the run (docs/cpu.md)")
     .option("--no-jit", "interpret every instruction instead of compiling hot blocks: slower, same results (for checking the block compiler)");
   addMachineOptions(cmd)
-    .option("--exits", "after the console, one line per VM exit (kvm_exit style), the context switches and any host->guest leaks")
+    .option("--exits", "after the console, one line per VM exit (kvm_exit style), the context switches and any leaks (host->guest, guest->host)")
     .option("--json", "print one JSON document: console, exit status, exits, final counters, leaks")
     .action(async (file: string, o: Record<string, string | boolean | undefined>) => {
       const max = Number(String(o.maxInsns).replace(/_/g, ""));
@@ -124,7 +124,10 @@ export function register(program: Command): void {
       }
       if (result.stop !== "exit" && result.stop !== "halted") process.stderr.write(`vpmu: ${result.report}\n`);
       if (cfg.events) process.stderr.write(formatEvents(result.events));
-      process.exitCode = result.status;
+      // A leak is what the tool exists to find: it decides the exit status whatever the guest said.
+      const leaks = machine?.layer.leaks.length ?? 0;
+      if (leaks > 0) process.stderr.write(`vpmu: ${leaks} ${leaks === 1 ? "leak" : "leaks"} between host and guest: exit status ${EXIT_LEAK} (the guest's own status was ${result.status})\n`);
+      process.exitCode = leaks > 0 ? EXIT_LEAK : result.status;
     });
   addExamples(cmd, [
     ["vpmu run programs/cpu/hello.s", "assemble and run; exit status = the guest's port 0xF4 value"],
