@@ -63,7 +63,7 @@ export { createMachine } from "./vmx/machine.js";
 export type { Machine, MachineOptions, MachineResult } from "./vmx/machine.js";
 export { explainMachine, formatExplain } from "./vmx/explain.js";
 export type { ExplainReport, ExplainMsr } from "./vmx/explain.js";
-export { PhysicalPmu, HOST_OWNER } from "./host/physical-pmu.js";
+export { PhysicalPmu, HOST_OWNER, hardwareGlobalCtrlBits } from "./host/physical-pmu.js";
 export type { Provenance } from "./host/physical-pmu.js";
 export { HOST_ACTIVITIES, findHostActivity, parseHostMsr, HostPerf } from "./host/activity.js";
 export type { HostActivityPreset, HostMsrValue } from "./host/activity.js";
@@ -71,7 +71,7 @@ export { MediatedSwitch } from "./pmu/mediated.js";
 export type { SwitchStep, MediatedConfig } from "./pmu/mediated.js";
 export { checkAfterLoad, checkAfterPut, checkNotCounting, checkGuestReachable, reachableRegisters, summarizeViolations, formatViolation } from "./check/isolation.js";
 export type { Violation, Invariant } from "./check/isolation.js";
-export { checkNativeGlobalCtrlWrite, checkNativeRead, formatLeak, hardwareGlobalCtrlBits } from "./check/leaks.js";
+export { checkNativeGlobalCtrlWrite, checkNativeRead, formatLeak } from "./check/leaks.js";
 export type { LeakRecord } from "./check/leaks.js";
 export { formatExit, formatExitLog, formatExitsWithSwitches, formatRunTrace, runDocument } from "./vmx/report.js";
 // Isolation sweeps (matrix, probe and random programs, grouping into conditions, shards): sweep.expandMatrix(…) etc.

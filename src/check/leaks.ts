@@ -6,8 +6,8 @@
  * and the policy rule that let the access through without an exit. Facts: spec §5.3 (GLOBAL_CTRL
  * layout), §6.3 steps 4.8–4.9 (global_ctrl_rsvd), §12.3 I-4, §14 (the PERF_METRICS leak, the bit-48 path).
  */
-import type { PhysicalPmu } from "../host/physical-pmu.js";
-import { GLOBAL_PERF_METRICS_BIT, INTEL_PMC_IDX_FIXED, MSR_CORE_PERF_GLOBAL_CTRL } from "../pmu/msrs.js";
+import { hardwareGlobalCtrlBits, type PhysicalPmu } from "../host/physical-pmu.js";
+import { MSR_CORE_PERF_GLOBAL_CTRL } from "../pmu/msrs.js";
 import { msrName } from "./msr-name.js";
 
 export interface LeakRecord {
@@ -34,15 +34,6 @@ export function checkNativeRead(phys: PhysicalPmu, reader: string, msr: number, 
   const o = phys.owner(msr);
   if (o.owner === reader || o.source === "power-on reset") return null;
   return { direction: "host→guest", register: msrName(msr), msr, path, rip, value, owner: o.owner, source: o.source, rule };
-}
-
-/** Bits of IA32_PERF_GLOBAL_CTRL the silicon defines (SDM architectural PMU; spec §5.3): GP enables
- *  0..nGP−1, fixed enables 32..32+nFX−1, and EN_PERF_METRICS (48) on a CPU with PERF_METRICS. */
-export function hardwareGlobalCtrlBits(phys: Pick<PhysicalPmu, "nGP" | "nFX" | "hasPerfMetrics">): bigint {
-  let bits = (1n << BigInt(phys.nGP)) - 1n;
-  bits |= ((1n << BigInt(phys.nFX)) - 1n) << BigInt(INTEL_PMC_IDX_FIXED);
-  if (phys.hasPerfMetrics) bits |= 1n << BigInt(GLOBAL_PERF_METRICS_BIT);
-  return bits;
 }
 
 /**

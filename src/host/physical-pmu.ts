@@ -14,6 +14,8 @@ import {
   MSR_CORE_PERF_GLOBAL_OVF_CTRL,
   MSR_CORE_PERF_GLOBAL_STATUS,
   MSR_CORE_PERF_GLOBAL_STATUS_SET,
+  GLOBAL_PERF_METRICS_BIT,
+  INTEL_PMC_IDX_FIXED,
   MSR_IA32_EVNTSEL0,
   MSR_IA32_PERF_CAPABILITIES,
   MSR_IA32_PERFCTR0,
@@ -37,6 +39,15 @@ export const RESET_PROVENANCE: Provenance = { owner: HOST_OWNER, source: "power-
 const EVENTSEL_HW_LIMIT = 1n << 35n;
 const M64 = 0xffffffffffffffffn;
 
+/** Bits of IA32_PERF_GLOBAL_CTRL the silicon defines (SDM architectural PMU; spec §5.3): GP enables
+ *  0..nGP−1, fixed enables 32..32+nFX−1, and EN_PERF_METRICS (48) on a CPU with PERF_METRICS. */
+export function hardwareGlobalCtrlBits(phys: Pick<PhysicalPmu, "nGP" | "nFX" | "hasPerfMetrics">): bigint {
+  let bits = (1n << BigInt(phys.nGP)) - 1n;
+  bits |= ((1n << BigInt(phys.nFX)) - 1n) << BigInt(INTEL_PMC_IDX_FIXED);
+  if (phys.hasPerfMetrics) bits |= 1n << BigInt(GLOBAL_PERF_METRICS_BIT);
+  return bits;
+}
+
 /** Native counting input: which `GuestEvents` totals a counter follows. */
 const enum CountPriv {
   Never = 0,
@@ -52,6 +63,8 @@ export class PhysicalPmu {
   readonly gpMask: number;
   readonly fxMask: number;
   readonly hasPerfMetrics: boolean;
+  /** The GLOBAL_CTRL bits this CPU defines (hardwareGlobalCtrlBits); the rest #GP on WRMSR. */
+  readonly globalCtrlBits: bigint;
   private readonly clock: EventClock;
 
   /** Counter values (exact below 2^53; widths are ≤ 48 bits). */
@@ -84,6 +97,7 @@ export class PhysicalPmu {
     this.gpMask = 2 ** host.wGP - 1;
     this.fxMask = 2 ** host.wFX - 1;
     this.hasPerfMetrics = (host.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n;
+    this.globalCtrlBits = hardwareGlobalCtrlBits(this);
     this.clock = { tscKhz: host.tscKhz, coreKhz: host.coreKhz, slotsPerCycle: host.slotsPerCycle };
     this.gp = new Float64Array(this.nGP);
     this.fixed = new Float64Array(this.nFX);
@@ -195,6 +209,9 @@ export class PhysicalPmu {
           for (let i = 0; i < this.nFX; i++) this.fxPriv[i] = Number((value >> BigInt(4 * i)) & 3n);
           break;
         case MSR_CORE_PERF_GLOBAL_CTRL:
+          // SDM WRMSR: #GP(0) if EDX:EAX sets bits reserved in the MSR; GLOBAL_CTRL defines the GP and fixed
+          // enables and EN_PERF_METRICS (bit 48) on a CPU with PERF_METRICS (spec §5.3).
+          if ((value & ~this.globalCtrlBits) !== 0n) return false;
           this.writeGlobalCtrl(value);
           break;
         case MSR_CORE_PERF_GLOBAL_STATUS:

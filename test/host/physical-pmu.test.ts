@@ -30,6 +30,20 @@ describe("physical PMU: native MSR and RDPMC semantics", () => {
     expect(s.rdpmc(0x40000003)).toBeNull();
   });
 
+  it("GLOBAL_CTRL (spec §5.3): the GP and fixed enables and, with PERF_METRICS, bit 48; any other bit #GPs", () => {
+    const p = new PhysicalPmu(spr); // 8 GP, 4 fixed, PERF_METRICS
+    expect(p.globalCtrlBits).toBe(0x1000f000000ffn);
+    expect(p.wrmsr(0x38f, 0x1000f000000ffn, g)).toBe(true);
+    expect(p.rdmsr(0x38f)).toBe(0x1000f000000ffn);
+    for (const bit of [8n, 31n, 36n, 47n, 49n, 63n]) expect(p.wrmsr(0x38f, 1n << bit, g)).toBe(false);
+    expect(p.rdmsr(0x38f)).toBe(0x1000f000000ffn); // a faulting WRMSR writes nothing
+    const s = new PhysicalPmu(skx); // 4 GP, 3 fixed, no PERF_METRICS
+    expect(s.globalCtrlBits).toBe(0x70000000fn);
+    expect(s.wrmsr(0x38f, 1n << 4n, g)).toBe(false);
+    expect(s.wrmsr(0x38f, 1n << 48n, g)).toBe(false);
+    expect(s.wrmsr(0x38f, 1n << 35n, g)).toBe(false);
+  });
+
   it("counter write aliases (spec §5.7): legacy sign-extends bit 31, full-width #GPs above the width", () => {
     const p = new PhysicalPmu(spr);
     expect(p.wrmsr(0xc1, 0x89abcdefn, g)).toBe(true);
