@@ -46,7 +46,7 @@ export { MSR_CATALOGUE, findMsrRow, msrCatalogueMarkdown } from "./pmu/msrs.js";
 export type { MsrRow, MsrKind } from "./pmu/msrs.js";
 export { ARCH_EVENTS, FIXED_SOURCES } from "./pmu/events.js";
 export type { ArchEvent } from "./pmu/events.js";
-export { preparePmuEventFilter, isGpEventAllowed, isFixedEventAllowed, KVM_PMU_EVENT_ALLOW, KVM_PMU_EVENT_DENY } from "./pmu/filter.js";
+export { isFilterError, parsePmuFilterFile, preparePmuEventFilter, isGpEventAllowed, isFixedEventAllowed, KVM_PMU_EVENT_ALLOW, KVM_PMU_EVENT_DENY } from "./pmu/filter.js";
 export type { PmuEventFilter, PmuEventFilterInput, FilterError } from "./pmu/filter.js";
 export { supportedPerfCapabilities, kvmPmuCap, kvmPmuRdpmc, intelIsValidMsr } from "./pmu/intel.js";
 // The VMX layer: exit reasons, MSR bitmap, controls, intercept policies (legacy/base/v4/fix/JSON file), the

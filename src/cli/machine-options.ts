@@ -3,13 +3,13 @@
 import type { Command } from "commander";
 import { HOST_ACTIVITIES } from "../host/activity.js";
 import { HOST_PRESET_IDS } from "../host/presets.js";
-import { parsePolicyFile, type MachineOptions } from "../index.js";
+import { isFilterError, parsePmuFilterFile, parsePolicyFile, preparePmuEventFilter, type MachineOptions } from "../index.js";
 import { usageError } from "./errors.js";
 import { readText } from "./files.js";
 import { choiceOption, countOption, msrAssignmentOption, unsignedOption } from "./options.js";
 
 /** Commander keys of the machine options (any of them given ⇒ run on the KVM model, not the bare platform). */
-export const MACHINE_OPTION_KEYS = ["host", "pmu", "kvm", "pmuVersion", "gp", "gpWidth", "fixed", "fixedWidth", "perfCaps", "hostActivity", "hostMsr"] as const;
+export const MACHINE_OPTION_KEYS = ["host", "pmu", "kvm", "pmuVersion", "gp", "gpWidth", "fixed", "fixedWidth", "perfCaps", "hostActivity", "hostMsr", "pmuFilter"] as const;
 
 export function addMachineOptions(cmd: Command): Command {
   return cmd
@@ -25,6 +25,7 @@ export function addMachineOptions(cmd: Command): Command {
     .option("--no-pdcm", "clear CPUID.1:ECX.PDCM (no PERF_CAPABILITIES)")
     .option("--host-activity <name>", `host perf activity: ${HOST_ACTIVITIES.map((a) => a.id).join(", ")} (default idle)`)
     .option("--host-msr <msr=value>", "hardware holds this host-owned value before the first entry (repeatable)", msrAssignmentOption("--host-msr"))
+    .option("--pmu-filter <file.json>", "install a PMU event filter (KVM_SET_PMU_EVENT_FILTER) before the first run: {\"action\": \"deny\", \"events\": [{\"event\": \"0xc0\"}]} (docs/vpmu.md)")
     .option("--check-isolation", "vpmu run: assert the isolation invariants I-1..I-4 at every load, entry and put (shown with --exits/--json)")
     .option("--trace-switch", "vpmu run --exits: print every mediated load/put step next to the exit that caused it (no folding)");
 }
@@ -36,6 +37,14 @@ export function machineOptions(o: Record<string, unknown>): MachineOptions {
     const p = parsePolicyFile(kvm, readText(kvm, "policy file"));
     if (!p.ok) throw usageError(p.error);
     kvm = p.policy;
+  }
+  let pmuFilter: MachineOptions["filter"];
+  if (typeof o.pmuFilter === "string") {
+    const f = parsePmuFilterFile(o.pmuFilter, readText(o.pmuFilter, "PMU event filter file"));
+    if (!f.ok) throw usageError(f.error);
+    const k = preparePmuEventFilter(f.filter);
+    if (isFilterError(k)) throw usageError(`${o.pmuFilter}: KVM_SET_PMU_EVENT_FILTER would fail with ${k.errno}: ${k.message}`);
+    pmuFilter = f.filter;
   }
   return {
     host: o.host as string,
@@ -51,6 +60,7 @@ export function machineOptions(o: Record<string, unknown>): MachineOptions {
     hostActivity: o.hostActivity as string,
     checkIsolation: o.checkIsolation === true,
     traceSwitch: o.traceSwitch === true,
+    filter: pmuFilter,
     hostMsrs: ((o.hostMsr as { index: number; value: bigint }[] | undefined) ?? []).map((h) => ({ msr: h.index, value: h.value })),
   };
 }

@@ -110,3 +110,74 @@ export function isFixedEventAllowed(f: PmuEventFilter | null, idx: number): bool
   if (f.action === KVM_PMU_EVENT_ALLOW && !bit) return false;
   return true;
 }
+
+/**
+ * A filter file for `--pmu-filter` (JSON; docs/vpmu.md): the ioctl's fields with readable values.
+ *   { "action": "allow" | "deny", "events": [ENTRY, …], "masked": false, "fixedCounterBitmap": 0 }
+ * An ENTRY is the raw u64 KVM takes (a number or "0x…" string), or an object: unmasked
+ * { "event": 0xC0, "umask": 0x00 }; masked { "event": …, "mask": …, "match": …, "exclude": false }
+ * (KVM_PMU_ENCODE_MASKED_ENTRY). Pure: the caller reads the file. Errors are one sentence naming the field.
+ */
+export function parsePmuFilterFile(file: string, text: string): { ok: true; filter: PmuEventFilterInput } | { ok: false; error: string } {
+  const fail = (msg: string) => ({ ok: false as const, error: `${file}: ${msg}` });
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    return fail(`not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return fail("expected a JSON object with action and events");
+  const o = doc as Record<string, unknown>;
+  for (const k of Object.keys(o))
+    if (!["action", "events", "masked", "fixedCounterBitmap", "comment"].includes(k)) return fail(`${k}: unknown field (expected action, events, masked, fixedCounterBitmap)`);
+  if (o.action !== "allow" && o.action !== "deny") return fail(`action: expected "allow" or "deny"`);
+  if (o.masked !== undefined && typeof o.masked !== "boolean") return fail("masked: expected true or false");
+  const masked = o.masked === true;
+  const num = (v: unknown, where: string, bits: number): bigint | string => {
+    let n: bigint | null = null;
+    if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) n = BigInt(v);
+    else if (typeof v === "string" && /^(0x[0-9a-f_]+|[0-9_]+)$/i.test(v.trim())) n = BigInt(v.trim().replace(/_/g, ""));
+    if (n === null) return `${where}: expected a non-negative integer or a "0x…" string`;
+    if (n >= 1n << BigInt(bits)) return `${where}: does not fit in ${bits} bits`;
+    return n;
+  };
+  if (!Array.isArray(o.events)) return fail("events: expected an array of event entries");
+  const events: bigint[] = [];
+  for (let i = 0; i < o.events.length; i++) {
+    const e: unknown = o.events[i];
+    const where = `events[${i}]`;
+    if (typeof e === "object" && e !== null && !Array.isArray(e)) {
+      const f = e as Record<string, unknown>;
+      const allowed = masked ? ["event", "mask", "match", "exclude"] : ["event", "umask"];
+      for (const k of Object.keys(f)) if (!allowed.includes(k)) return fail(`${where}.${k}: unknown field (expected ${allowed.join(", ")}${masked ? "" : "; mask/match/exclude need \"masked\": true"})`);
+      const ev = num(f.event, `${where}.event`, 8);
+      if (typeof ev === "string") return fail(ev);
+      if (masked) {
+        const mask = num(f.mask ?? 0xff, `${where}.mask`, 8);
+        if (typeof mask === "string") return fail(mask);
+        const match = num(f.match ?? 0, `${where}.match`, 8);
+        if (typeof match === "string") return fail(match);
+        if (f.exclude !== undefined && typeof f.exclude !== "boolean") return fail(`${where}.exclude: expected true or false`);
+        events.push(ev | (match << 8n) | (f.exclude === true ? MASKED_EXCLUDE : 0n) | (mask << 56n));
+      } else {
+        const umask = num(f.umask ?? 0, `${where}.umask`, 8);
+        if (typeof umask === "string") return fail(umask);
+        events.push(ev | (umask << 8n));
+      }
+    } else {
+      const raw = num(e, where, 64);
+      if (typeof raw === "string") return fail(raw);
+      events.push(raw);
+    }
+  }
+  let bitmap = 0;
+  if (o.fixedCounterBitmap !== undefined) {
+    const b = num(o.fixedCounterBitmap, "fixedCounterBitmap", 32);
+    if (typeof b === "string") return fail(b);
+    bitmap = Number(b);
+  }
+  return {
+    ok: true,
+    filter: { action: o.action === "allow" ? KVM_PMU_EVENT_ALLOW : KVM_PMU_EVENT_DENY, flags: masked ? KVM_PMU_EVENT_FLAG_MASKED_EVENTS : 0, fixedCounterBitmap: bitmap, events },
+  };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isFilterError, isFixedEventAllowed, isGpEventAllowed, preparePmuEventFilter } from "../../src/pmu/filter.js";
+import { isFilterError, isFixedEventAllowed, isGpEventAllowed, parsePmuFilterFile, preparePmuEventFilter } from "../../src/pmu/filter.js";
 import { runGuest } from "../kvm/harness.js";
 
 const MASKED = 1;
@@ -93,7 +93,7 @@ describe("a denied counter keeps its registers and stops counting (R-FLT-7), emu
   });
 });
 
-describe("configureVcpu installs a filter (the library side of a future --pmu-filter)", () => {
+describe("configureVcpu installs a filter (the library side of --pmu-filter)", () => {
   it("accepts a valid filter and reports a rejected one as one sentence", async () => {
     const { configureVcpu } = await import("../../src/kvm/config.js");
     const ok = configureVcpu({ host: "spr", filter: { action: 1, events: [0xc0n] } });
@@ -111,5 +111,32 @@ describe("filter input from outside TypeScript", () => {
     expect(isFilterError(ok)).toBe(false);
     const bad = preparePmuEventFilter({ action: 0, events: ["c0" as unknown as bigint] });
     expect(bad).toEqual({ errno: "EINVAL", message: "event entry c0 is not a 64-bit unsigned integer" });
+  });
+});
+
+describe("--pmu-filter files (parsePmuFilterFile)", () => {
+  it("turns readable entries into the ioctl's u64 entries", () => {
+    const plain = parsePmuFilterFile("f.json", '{"action": "deny", "events": [{"event": "0xc0"}, {"event": 196, "umask": "0x01"}, "0x2e4f", 60], "fixedCounterBitmap": 5}');
+    expect(plain).toEqual({ ok: true, filter: { action: 1, flags: 0, fixedCounterBitmap: 5, events: [0xc0n, 0x1c4n, 0x2e4fn, 60n] } });
+    const m = parsePmuFilterFile("f.json", '{"action": "allow", "masked": true, "events": [{"event": "0xc4", "mask": "0xf0", "match": "0x10", "exclude": true}, {"event": "0xc0"}]}');
+    expect(m).toEqual({ ok: true, filter: { action: 0, flags: 1, fixedCounterBitmap: 0, events: [masked(0xc4, 0x10, 0xf0, true), masked(0xc0, 0, 0xff)] } });
+    if (m.ok) expect(isFilterError(preparePmuEventFilter(m.filter))).toBe(false);
+  });
+
+  it.each([
+    ["{", /^f\.json: not valid JSON \(/],
+    ["[]", /^f\.json: expected a JSON object with action and events$/],
+    ['{"action": "block", "events": []}', /^f\.json: action: expected "allow" or "deny"$/],
+    ['{"action": "deny"}', /^f\.json: events: expected an array of event entries$/],
+    ['{"action": "deny", "events": [], "colour": 1}', /^f\.json: colour: unknown field/],
+    ['{"action": "deny", "events": [{"event": 256}]}', /^f\.json: events\[0\]\.event: does not fit in 8 bits$/],
+    ['{"action": "deny", "events": [{"event": 1, "match": 2}]}', /^f\.json: events\[0\]\.match: unknown field .*need "masked": true\)$/],
+    ['{"action": "deny", "events": ["c0"]}', /^f\.json: events\[0\]: expected a non-negative integer or a "0x…" string$/],
+    ['{"action": "deny", "events": [-1]}', /^f\.json: events\[0\]: expected a non-negative integer/],
+    ['{"action": "deny", "events": [], "fixedCounterBitmap": "0x100000000"}', /^f\.json: fixedCounterBitmap: does not fit in 32 bits$/],
+  ])("rejects %s with one sentence naming the field", (text, msg) => {
+    const r = parsePmuFilterFile("f.json", text);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(msg);
   });
 });

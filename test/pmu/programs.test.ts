@@ -9,6 +9,7 @@ import { parseHeader } from "../../src/golden/header.js";
 import { configureVcpu, type VpmuOptions } from "../../src/kvm/config.js";
 import { vcpuGuestConfig } from "../../src/kvm/vmm.js";
 import { Guest } from "../../src/vmm/guest.js";
+import { parsePmuFilterFile } from "../../src/pmu/filter.js";
 
 const DIR = resolve("programs/pmu");
 
@@ -29,6 +30,13 @@ export function headerOptions(args: readonly string[]): VpmuOptions {
       case "--fixed-width": o.fixedWidth = Number(v); i++; break;
       case "--perf-caps": o.perfCaps = BigInt(v!); i++; break;
       case "--no-pdcm": o.noPdcm = true; break;
+      case "--pmu-filter": {
+        const f = parsePmuFilterFile(v!, readFileSync(join(DIR, v!), "utf8"));
+        if (!f.ok) throw new Error(f.error);
+        o.filter = f.filter;
+        i++;
+        break;
+      }
       default: throw new Error(`unknown header option ${a}`);
     }
   }
