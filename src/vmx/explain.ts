@@ -5,6 +5,7 @@
  */
 import { controlNames, ENTRY_CONTROLS, EXIT_CONTROLS, PRIMARY_CONTROLS } from "./controls.js";
 import type { Machine } from "./machine.js";
+import { KVM_PMU_EVENT_ALLOW, type MaskedEntry } from "../pmu/filter.js";
 
 export interface ExplainMsr {
   readonly index: number;
@@ -39,6 +40,14 @@ export interface ExplainReport {
   };
   readonly msrs: readonly ExplainMsr[];
   readonly reservedMasks: Readonly<Record<string, string>>;
+  /** The VM's PMU event filter (KVM_SET_PMU_EVENT_FILTER, spec §10), when one is installed: entries as
+   *  "event 0xc0, umask & 0xff == 0x00". */
+  readonly eventFilter?: {
+    readonly action: "allow" | "deny";
+    readonly include: readonly string[];
+    readonly exclude: readonly string[];
+    readonly fixedCounterBitmap: string;
+  };
 }
 
 const hex = (v: number | bigint): string => "0x" + (typeof v === "bigint" ? BigInt.asUintN(64, v) : v >>> 0).toString(16);
@@ -78,8 +87,20 @@ export function explainMachine(m: Machine): ExplainReport {
       global_status_rsvd: hex(pmu.globalStatusRsvd),
       counter_rsvd: hex(pmu.counterRsvd),
     },
+    ...(pmu.filter
+      ? {
+          eventFilter: {
+            action: pmu.filter.action === KVM_PMU_EVENT_ALLOW ? "allow" as const : "deny" as const,
+            include: pmu.filter.includes.map(entry),
+            exclude: pmu.filter.excludes.map(entry),
+            fixedCounterBitmap: hex(pmu.filter.fixedCounterBitmap),
+          },
+        }
+      : {}),
   };
 }
+
+const entry = (m: MaskedEntry): string => `event ${hex(m.eventSelect)}, umask & ${hex(m.umaskMask)} == ${hex(m.umaskMatch)}`;
 
 const onOff = (b: boolean): string => (b ? "on " : "off");
 
@@ -105,5 +126,14 @@ export function formatExplain(r: ExplainReport): string {
   out.push("");
   out.push("reserved-bit masks (KVM refresh, spec §6.3):");
   for (const [k, v] of Object.entries(r.reservedMasks)) out.push(`  ${k.padEnd(19)} ${v}`);
+  const f = r.eventFilter;
+  if (f) {
+    out.push("");
+    out.push(`PMU event filter (KVM_SET_PMU_EVENT_FILTER, spec §10): ${f.action.toUpperCase()}, fixed counter bitmap ${f.fixedCounterBitmap}`);
+    for (const e of f.include) out.push(`  include  ${e}`);
+    for (const e of f.exclude) out.push(`  exclude  ${e}`);
+    out.push(`  a GP counter counts ${f.action === "allow" ? "only if" : "unless"} an include entry matches its event and no exclude entry does (R-FLT-4);`);
+    out.push(`  fixed counter i counts iff bit i of the bitmap is ${f.action === "allow" ? "set" : "clear"} (R-FLT-5); a denied counter is programmed but counts nothing`);
+  }
   return out.join("\n") + "\n";
 }

@@ -27,6 +27,20 @@ describe("vpmu explain (library)", () => {
     expect(text.split("\n")[5]).toBe("RDPMC exiting        off  R-INT-5: mediated, guest counters match the host exactly (8×48-bit GP, 4×48-bit fixed)");
   });
 
+  it("shows an installed PMU event filter (--pmu-filter) and only then", () => {
+    expect(explain(LEAK).eventFilter).toBeUndefined();
+    const r = explain({ ...LEAK, filter: { action: 0, flags: 1, fixedCounterBitmap: 2, events: [0xc4n | (0x10n << 8n) | (0xf0n << 56n), 0xc0n | (1n << 55n) | (0xffn << 56n)] } });
+    expect(r.eventFilter).toEqual({ action: "allow", include: ["event 0xc4, umask & 0xf0 == 0x10"], exclude: ["event 0xc0, umask & 0xff == 0x0"], fixedCounterBitmap: "0x2" });
+    expect(formatExplain(r).split("\n").slice(-6)).toEqual([
+      "PMU event filter (KVM_SET_PMU_EVENT_FILTER, spec §10): ALLOW, fixed counter bitmap 0x2",
+      "  include  event 0xc4, umask & 0xf0 == 0x10",
+      "  exclude  event 0xc0, umask & 0xff == 0x0",
+      "  a GP counter counts only if an include entry matches its event and no exclude entry does (R-FLT-4);",
+      "  fixed counter i counts iff bit i of the bitmap is set (R-FLT-5); a denied counter is programmed but counts nothing",
+      "",
+    ]);
+  });
+
   it("FIX: RDPMC exiting on by R-INT-4, bit 48 stays reserved", () => {
     const r = explain({ ...LEAK, kvm: "fix" });
     expect(r.rdpmcExiting).toEqual({ on: true, why: "R-INT-4: host has PERF_METRICS, guest PERF_CAPABILITIES bit 15 clear" });
