@@ -101,3 +101,15 @@ describe("a reader that goes away", () => {
     expect(r.stderr).toBe("");
   });
 });
+
+describe("vpmu disasm addresses", () => {
+  it("--load names the load address as for vpmu run; --org is a synonym; a conflict is a usage error", () => {
+    const bin = join(tmp, "two.bin");
+    writeFileSync(bin, new Uint8Array([0x90, 0xeb, 0xfe]));
+    const listing = (addr: string) => `bits 64\norg ${addr}\n    ${"nop".padEnd(40)} ; ${addr}: 90\n`;
+    expect(vpmu(["disasm", bin]).stdout.startsWith(listing("0x100000"))).toBe(true);
+    expect(vpmu(["disasm", "--load", "0x200000", bin]).stdout.startsWith(listing("0x200000"))).toBe(true);
+    expect(vpmu(["disasm", "--org", "0x200000", bin]).stdout).toBe(vpmu(["disasm", "--load", "0x200000", bin]).stdout);
+    expect(vpmu(["disasm", "--load", "1", "--org", "2", bin])).toMatchObject({ status: 2, stderr: "vpmu: --load 1 and --org 2 name different addresses: give one\n" });
+  });
+});

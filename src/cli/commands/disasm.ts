@@ -11,11 +11,19 @@ export function register(program: Command): void {
     .command("disasm")
     .description("disassemble a flat binary into NASM syntax that re-assembles to the same bytes")
     .argument("<file>", "flat binary image")
-    .option("--org <addr>", "address of the first byte", "0x100000")
-    .action((file: string, o: { org: string }) => {
-      const t = o.org.trim();
-      const org = /^0x[0-9a-f]+$/i.test(t) ? parseInt(t.slice(2), 16) : /^\d+$/.test(t) ? Number(t) : NaN;
-      if (!Number.isSafeInteger(org)) throw usageError(`--org ${o.org}: expected an address such as 0x100000`);
+    .option("--load <addr>", "address the image is loaded at, as for vpmu run (default 0x100000)")
+    .option("--org <addr>", "the same as --load (the `org` line the listing starts with)")
+    .action((file: string, o: { load?: string; org?: string }) => {
+      const parse = (opt: string, text: string): number => {
+        const t = text.trim().replace(/_/g, "");
+        const n = /^0x[0-9a-f]+$/i.test(t) ? parseInt(t.slice(2), 16) : /^\d+$/.test(t) ? Number(t) : NaN;
+        if (!Number.isSafeInteger(n)) throw usageError(`${opt} ${text}: expected an address such as 0x100000`);
+        return n;
+      };
+      const load = o.load !== undefined ? parse("--load", o.load) : undefined;
+      const orgOpt = o.org !== undefined ? parse("--org", o.org) : undefined;
+      if (load !== undefined && orgOpt !== undefined && load !== orgOpt) throw usageError(`--load ${o.load} and --org ${o.org} name different addresses: give one`);
+      const org = load ?? orgOpt ?? 0x100000;
       const bytes = readBytes(file, "image");
       let out = `bits 64\norg 0x${org.toString(16)}\n`;
       for (const l of disassemble(bytes, org)) {
@@ -24,5 +32,8 @@ export function register(program: Command): void {
       }
       process.stdout.write(out);
     });
-  addExamples(cmd, [["vpmu disasm prog.bin > prog.s && nasm -f bin prog.s", "the listing re-assembles to the same bytes"]]);
+  addExamples(cmd, [
+    ["vpmu disasm prog.bin > prog.s && nasm -f bin prog.s", "the listing re-assembles to the same bytes"],
+    ["vpmu disasm --load 0x200000 prog.bin", "an image loaded elsewhere (vpmu run --load 0x200000 prog.bin)"],
+  ]);
 }
