@@ -62,6 +62,9 @@ export class PhysicalPmu {
   readonly nFX: number;
   readonly gpMask: number;
   readonly fxMask: number;
+  /** The same masks as BigInts, built once (WRMSR runs on every mediated load and put). */
+  private readonly gpMaskBig: bigint;
+  private readonly fxMaskBig: bigint;
   readonly hasPerfMetrics: boolean;
   /** The GLOBAL_CTRL bits this CPU defines (hardwareGlobalCtrlBits); the rest #GP on WRMSR. */
   readonly globalCtrlBits: bigint;
@@ -96,6 +99,8 @@ export class PhysicalPmu {
     this.nFX = host.nFX;
     this.gpMask = 2 ** host.wGP - 1;
     this.fxMask = 2 ** host.wFX - 1;
+    this.gpMaskBig = BigInt(this.gpMask);
+    this.fxMaskBig = BigInt(this.fxMask);
     this.hasPerfMetrics = (host.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n;
     this.globalCtrlBits = hardwareGlobalCtrlBits(this);
     this.clock = { tscKhz: host.tscKhz, coreKhz: host.coreKhz, slotsPerCycle: host.slotsPerCycle };
@@ -185,7 +190,7 @@ export class PhysicalPmu {
     if (value < 0n || value > M64) value &= M64;
     if (c >= MSR_IA32_PERFCTR0 && c < MSR_IA32_PERFCTR0 + this.nGP) {
       const n = c - MSR_IA32_PERFCTR0;
-      const mask = BigInt(this.gpMask);
+      const mask = this.gpMaskBig;
       let v: bigint;
       if (msr === c) v = BigInt.asIntN(32, value) & mask;
       else if (value & ~mask) return false;
@@ -201,7 +206,7 @@ export class PhysicalPmu {
       // The same silicon model as the vPMU's counting (CMASK on per-instruction events; other shaping counts nothing).
       this.gpSource[n] = shapedSource(sourceOfEvent(lo & 0xff, (lo >>> 8) & 0xff), value);
     } else if (c >= MSR_CORE_PERF_FIXED_CTR0 && c < MSR_CORE_PERF_FIXED_CTR0 + this.nFX) {
-      this.fixed[c - MSR_CORE_PERF_FIXED_CTR0] = Number(value & BigInt(this.fxMask));
+      this.fixed[c - MSR_CORE_PERF_FIXED_CTR0] = Number(value & this.fxMaskBig);
     } else {
       switch (c) {
         case MSR_CORE_PERF_FIXED_CTR_CTRL:
