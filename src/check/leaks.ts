@@ -7,7 +7,7 @@
  * layout), §6.3 steps 4.8–4.9 (global_ctrl_rsvd), §12.3 I-4, §14 (the PERF_METRICS leak, the bit-48 path).
  */
 import { hardwareGlobalCtrlBits, type PhysicalPmu } from "../host/physical-pmu.js";
-import { MSR_CORE_PERF_GLOBAL_CTRL } from "../pmu/msrs.js";
+import { MSR_CORE_PERF_GLOBAL_CTRL, MSR_CORE_PERF_GLOBAL_OVF_CTRL, MSR_CORE_PERF_GLOBAL_STATUS, MSR_CORE_PERF_GLOBAL_STATUS_SET, MSR_IA32_PERFCTR0, MSR_IA32_PMC0 } from "../pmu/msrs.js";
 import { msrName } from "./msr-name.js";
 
 export interface LeakRecord {
@@ -61,7 +61,37 @@ export function checkNativeGlobalCtrlWrite(phys: Pick<PhysicalPmu, "nGP" | "nFX"
 /** One line for a report: "leak: MSR_PERF_METRICS (0x329) = 0x8899aabb11223344 owned by host (--host-msr) via RDPMC ecx=0x20000000 at rip 0x100005 [R-INT-5: …]";
  *  a guest→host one says "set in hardware by vcpu:0 via WRMSR 0x38f (bits … reserved …)". */
 export function formatLeak(l: LeakRecord): string {
+  if (l.direction === "guest→host" && l.path.startsWith("left in hardware"))
+    return `leak: ${l.register} = 0x${l.value.toString(16)} owned by ${l.owner} (${l.source}) ${l.path} at rip 0x${l.rip.toString(16)} [${l.rule}]`;
   if (l.direction === "guest→host")
     return `leak: ${l.register} = 0x${l.value.toString(16)} set in hardware by ${l.owner} via ${l.path} at rip 0x${l.rip.toString(16)} [${l.rule}]`;
   return `leak: ${l.register} = 0x${l.value.toString(16)} owned by ${l.owner} (${l.source}) via ${l.path} at rip 0x${l.rip.toString(16)} [${l.rule}]`;
+}
+
+/** Registers a guest can write without an exit, as canonical indexes: every PMU MSR whose write
+ *  passes through, a GP counter through either alias, and GLOBAL_STATUS through OVF_CTRL / STATUS_SET. */
+export function writableRegisters(phys: PhysicalPmu, writePassThrough: (msr: number) => boolean): number[] {
+  const set = new Set<number>();
+  for (const msr of phys.msrIndexes()) if (writePassThrough(msr)) set.add(msr);
+  for (let n = 0; n < phys.nGP; n++) if (writePassThrough(MSR_IA32_PMC0 + n)) set.add(MSR_IA32_PERFCTR0 + n);
+  if (writePassThrough(MSR_CORE_PERF_GLOBAL_OVF_CTRL) || writePassThrough(MSR_CORE_PERF_GLOBAL_STATUS_SET)) set.add(MSR_CORE_PERF_GLOBAL_STATUS);
+  return [...set].sort((a, b) => a - b);
+}
+
+/**
+ * Guest→host after KVM's put, while the host runs (before perf restores its events): a register the
+ * guest can write natively still holds a non-zero value the guest owns — KVM's put did not scrub it
+ * (spec §12.2; the generalisation of I-1 to whatever a policy lets the guest write). `rule(msr)` names
+ * the decision that let the guest write it; `rip` is where the guest left the CPU.
+ */
+export function checkLeftAfterPut(phys: PhysicalPmu, owner: string, writable: readonly number[], rip: number, rule: (msr: number) => string): LeakRecord[] {
+  const out: LeakRecord[] = [];
+  for (const msr of writable) {
+    const o = phys.owner(msr);
+    if (o.owner !== owner) continue;
+    const v = phys.rdmsr(msr);
+    if (v === null || v === 0n) continue;
+    out.push({ direction: "guest→host", register: msrName(msr), msr, path: "left in hardware after put (KVM did not scrub it; spec §12.3 I-1)", rip, value: v, owner, source: o.source, rule: rule(msr) });
+  }
+  return out;
 }

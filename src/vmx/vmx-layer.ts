@@ -12,7 +12,7 @@ import { MediatedSwitch, type SwitchStep } from "../pmu/mediated.js";
 import { MSR_CORE_PERF_GLOBAL_CTRL } from "../pmu/msrs.js";
 import type { KvmPmu } from "../pmu/pmu.js";
 import { checkAfterLoad, checkAfterPut, checkGuestReachable, checkNotCounting, reachableRegisters, type Violation } from "../check/isolation.js";
-import { checkNativeGlobalCtrlWrite, checkNativeRead, type LeakRecord } from "../check/leaks.js";
+import { checkLeftAfterPut, checkNativeGlobalCtrlWrite, checkNativeRead, writableRegisters, type LeakRecord } from "../check/leaks.js";
 import { CPU_BASED_RDPMC_EXITING, VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL, VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL, VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL, Vmcs } from "./controls.js";
 import { EXIT_REASON } from "./exit-reasons.js";
 import type { InterceptPlan, InterceptPolicy, ModuleParams } from "./policies/policy.js";
@@ -24,7 +24,7 @@ import { HostPerf as HostPerfImpl, type HostActivityPreset, type HostMsrValue } 
 export interface VmxGuest {
   readonly id: number;
   readonly pmu: KvmPmu;
-  readonly cpu: { readonly events: GuestEvents; readonly cpl: number } | null;
+  readonly cpu: { readonly events: GuestEvents; readonly cpl: number; readonly rip?: number } | null;
   readonly lapic: { readonly lvtpc: number };
 }
 
@@ -59,6 +59,10 @@ export class VmxLayer {
   private mediated = false;
   private globalCtrlWriteIntercepted = true;
   private reachable: number[] = [];
+  /** Registers the guest can write natively (checked for values left behind after every put). */
+  private writable: number[] = [];
+  /** Left-behind values already recorded ("msr:value"): one record each, not one per exit. */
+  private readonly leftSeen = new Set<string>();
 
   constructor(
     readonly guest: VmxGuest,
@@ -105,6 +109,20 @@ export class VmxLayer {
     this.reachable = this.mediated
       ? reachableRegisters(this.phys, (m) => !this.plan.bitmap.exits(m, false), !this.vmcs.rdpmcExiting)
       : [];
+    this.writable = this.mediated ? writableRegisters(this.phys, (m) => !this.plan.bitmap.exits(m, true)) : [];
+  }
+
+  /** After put, before the host's events come back: guest values KVM did not scrub (checkLeftAfterPut). */
+  private checkLeftBehind(): void {
+    if (this.writable.length === 0) return;
+    const rip = this.guest.cpu?.rip ?? 0;
+    const rule = (msr: number): string => this.plan.msrs.find((m) => m.index === msr)?.write.rule ?? "MSR bitmap bit clear";
+    for (const l of checkLeftAfterPut(this.phys, this.owner, this.writable, rip, rule)) {
+      const key = `${l.msr}:${l.value}`;
+      if (this.leftSeen.has(key)) continue;
+      this.leftSeen.add(key);
+      this.leaks.push(l);
+    }
   }
 
   get isMediated(): boolean {
@@ -268,6 +286,7 @@ export class VmxLayer {
     this.sw.record = this.recordSteps;
     this.sw.put(pmu);
     if (this.checkInvariants) this.violated(checkAfterPut(this.phys, pmu, this.sw.config.perfMetrics));
+    this.checkLeftBehind();
     this.sw.hostRestore();
     this.logSwitch("put", this.sw.steps);
   }
@@ -275,12 +294,25 @@ export class VmxLayer {
   /** KVM_RUN returns to userspace: the guest context must be off the hardware (after a fastpath exit it
    *  still is on; vcpu_enter_guest puts before returning). */
   leaveRun(): void {
+    const inGuest = this.inGuest;
     this.inGuest = false;
     if (!this.mediated || !this.sw.loaded) return;
     const pmu = this.guest.pmu;
+    if (inGuest) {
+      // KVM_RUN ends without an exit the vCPU logged (a triple fault's shutdown exit, the signal that stops
+      // an instruction-limited run): that exit still saves GLOBAL_CTRL and loads the host's 0 (step 0)
+      // before put, as every VM exit does.
+      this.syncPhys();
+      this.vmcs.vmExit(this.phys);
+      if (!this.globalCtrlWriteIntercepted && pmu.globalCtrl !== this.vmcs.guestPerfGlobalCtrl) {
+        pmu.globalCtrl = this.vmcs.guestPerfGlobalCtrl;
+        pmu.recalc();
+      }
+    }
     this.sw.record = this.recordSteps;
     this.sw.put(pmu);
     if (this.checkInvariants) this.violated(checkAfterPut(this.phys, pmu, this.sw.config.perfMetrics));
+    this.checkLeftBehind();
     this.sw.hostRestore();
     this.logSwitch("put", this.sw.steps);
   }
