@@ -84,14 +84,17 @@ export function writableRegisters(phys: PhysicalPmu, writePassThrough: (msr: num
  * (spec §12.2; the generalisation of I-1 to whatever a policy lets the guest write). `rule(msr)` names
  * the decision that let the guest write it; `rip` is where the guest left the CPU.
  */
-export function checkLeftAfterPut(phys: PhysicalPmu, owner: string, writable: readonly number[], rip: number, rule: (msr: number) => string): LeakRecord[] {
-  const out: LeakRecord[] = [];
-  for (const msr of writable) {
+export function checkLeftAfterPut(phys: PhysicalPmu, owner: string, writable: readonly number[], rip: number, rule: (msr: number) => string): readonly LeakRecord[] {
+  // Runs at every put: nothing is allocated unless something is found.
+  let out: LeakRecord[] | null = null;
+  for (let i = 0; i < writable.length; i++) {
+    const msr = writable[i];
     const o = phys.owner(msr);
     if (o.owner !== owner) continue;
     const v = phys.rdmsr(msr);
     if (v === null || v === 0n) continue;
-    out.push({ direction: "guest→host", register: msrName(msr), msr, path: "left in hardware after put (KVM did not scrub it; spec §12.3 I-1)", rip, value: v, owner, source: o.source, rule: rule(msr) });
+    (out ??= []).push({ direction: "guest→host", register: msrName(msr), msr, path: "left in hardware after put (KVM did not scrub it; spec §12.3 I-1)", rip, value: v, owner, source: o.source, rule: rule(msr) });
   }
-  return out;
+  return out ?? NONE;
 }
+const NONE: readonly LeakRecord[] = [];

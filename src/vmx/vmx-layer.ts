@@ -112,12 +112,13 @@ export class VmxLayer {
     this.writable = this.mediated ? writableRegisters(this.phys, (m) => !this.plan.bitmap.exits(m, true)) : [];
   }
 
+  private readonly writeRule = (msr: number): string => this.plan.msrs.find((m) => m.index === msr)?.write.rule ?? "MSR bitmap bit clear";
+
   /** After put, before the host's events come back: guest values KVM did not scrub (checkLeftAfterPut). */
   private checkLeftBehind(): void {
     if (this.writable.length === 0) return;
-    const rip = this.guest.cpu?.rip ?? 0;
-    const rule = (msr: number): string => this.plan.msrs.find((m) => m.index === msr)?.write.rule ?? "MSR bitmap bit clear";
-    for (const l of checkLeftAfterPut(this.phys, this.owner, this.writable, rip, rule)) {
+    const found = checkLeftAfterPut(this.phys, this.owner, this.writable, this.guest.cpu?.rip ?? 0, this.writeRule);
+    for (const l of found) {
       const key = `${l.msr}:${l.value}`;
       if (this.leftSeen.has(key)) continue;
       this.leftSeen.add(key);
