@@ -61,8 +61,8 @@ export class VmxLayer {
   private reachable: number[] = [];
   /** Registers the guest can write natively (checked for values left behind after every put). */
   private writable: number[] = [];
-  /** Left-behind values already recorded ("msr:value"): one record each, not one per exit. */
-  private readonly leftSeen = new Set<string>();
+  /** Registers already recorded as left behind: one record per register, not one per exit or value. */
+  private readonly leftSeen = new Set<number>();
 
   constructor(
     readonly guest: VmxGuest,
@@ -119,9 +119,8 @@ export class VmxLayer {
     if (this.writable.length === 0) return;
     const found = checkLeftAfterPut(this.phys, this.owner, this.writable, this.guest.cpu?.rip ?? 0, this.writeRule);
     for (const l of found) {
-      const key = `${l.msr}:${l.value}`;
-      if (this.leftSeen.has(key)) continue;
-      this.leftSeen.add(key);
+      if (this.leftSeen.has(l.msr)) continue;
+      this.leftSeen.add(l.msr);
       this.leaks.push(l);
     }
   }
@@ -166,8 +165,7 @@ export class VmxLayer {
     if (!this.phys.wrmsr(index, value, { owner: this.owner, source: `guest WRMSR at rip 0x${rip.toString(16)}` })) return false;
     // Guest→host: hardware accepted bits KVM's model of this guest reserves (spec §14.2, the bit-48 path).
     if (index === MSR_CORE_PERF_GLOBAL_CTRL) {
-      const rule = this.plan.msrs.find((m) => m.index === index)?.write.rule ?? "MSR bitmap bit clear";
-      const leak = checkNativeGlobalCtrlWrite(this.phys, this.guest.pmu.globalCtrlRsvd, index, value, rip, this.owner, rule);
+      const leak = checkNativeGlobalCtrlWrite(this.phys, this.guest.pmu.globalCtrlRsvd, index, value, rip, this.owner, this.writeRule(index));
       if (leak) this.leaks.push(leak);
     }
     return true;

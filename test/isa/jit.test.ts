@@ -9,6 +9,7 @@ import { BarePlatform } from "../../src/vmm/bare.js";
 import { PlatformAction, type PlatformCpu } from "../../src/isa/platform.js";
 import { GuestIo } from "../../src/vmm/io.js";
 import { generateCorpus } from "../asm/corpus.js";
+import { idtGate } from "../kvm/harness.js";
 
 const ORG = 0x100000, MEM = 4 << 20;
 
@@ -173,8 +174,7 @@ test("RDMSR in compiled loops (Skip, Retire, Exit, #GP): JIT and interpreter agr
     fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 4 }),
     (before, after, msr, iters, budgets) => {
       // An IDT whose #GP handler skips the 2-byte RDMSR, so injected faults resume the loop.
-      const src = `bits 64\norg 0x${ORG.toString(16)}\nlea rax, [rel gp]\nmov [rel idt + 13*16], ax\nmov word [rel idt + 13*16 + 2], 8\n` +
-        `mov byte [rel idt + 13*16 + 5], 0x8e\nshr rax, 16\nmov [rel idt + 13*16 + 6], ax\nshr rax, 16\nmov [rel idt + 13*16 + 8], eax\nlidt [rel idtr]\n` +
+      const src = `bits 64\norg 0x${ORG.toString(16)}\n${idtGate(13, "gp")}\nlidt [rel idtr]\n` +
         `mov r15, ${iters}\nl:\n${before.join("\n")}\nmov ecx, ${msr}\nrdmsr\nadd r8, rax\nadd r9, rdx\n${after.join("\n")}\ndec r15\njnz l\nhlt\n` +
         `gp: add qword [rsp + 8], 2\nadd rsp, 8\niretq\nalign 16\nidt: times 32 dq 0, 0\nidtr: dw 32*16-1\ndq idt\n`;
       const r = assemble(src);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runGuest } from "./harness.js";
+import { idtGate, runGuest } from "./harness.js";
 
 // Ring 3 round trip: iretq to CPL 3, user code runs a known loop, a HLT at CPL 3 faults (#GP, not
 // retired) back to ring 0. GP0 counts instructions at USR only, GP1 at OS only, GP2 both, FC0 USR only.
@@ -13,15 +13,7 @@ back:                      ; #GP handler (hlt at CPL 3): CPL 0 again
   add rsp, 48              ; drop the frame and error code
   jmp kernel
 start:
-  lea rax, [rel back]
-  lea rdi, [rel idt + 13*16]
-  mov [rdi], ax
-  mov word [rdi+2], 0x08
-  mov byte [rdi+5], 0x8e   ; P, DPL 0, interrupt gate
-  shr rax, 16
-  mov [rdi+6], ax
-  shr rax, 16
-  mov [rdi+8], eax
+${idtGate(13, "back")}
   lidt [idtr]
   mov ecx, 0x38f           ; GLOBAL_CTRL resets to the GP enable bits: clear it first
   xor eax, eax
@@ -101,15 +93,7 @@ gp:                        ; #GP handler: record and finish in ring 0
   add rsp, 48
   jmp done
 start:
-  lea rax, [rel gp]
-  lea rdi, [rel idt + 13*16]
-  mov [rdi], ax
-  mov word [rdi+2], 0x08
-  mov byte [rdi+5], 0x8e
-  shr rax, 16
-  mov [rdi+6], ax
-  shr rax, 16
-  mov [rdi+8], eax
+${idtGate(13, "gp")}
   lidt [idtr]
   mov ecx, 0x4c1
   mov eax, 0x1234

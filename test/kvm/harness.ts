@@ -10,6 +10,25 @@ import type { IoHandler, RunExit, Vcpu } from "../../src/kvm/vcpu.js";
 export const ORG = 0x100000;
 export const MEM = 16 << 20;
 
+/**
+ * Guest source that points IDT vector `vector` at label `handler`: a 64-bit interrupt gate (SDM Vol. 3
+ * "IDT Descriptors": offset 15:0, selector 0x08, type 0xE with P = 1 and DPL 0, offset 31:16, offset 63:32)
+ * written into the 16-byte-per-vector table at label `idt`. Clobbers RAX and RDI.
+ */
+export function idtGate(vector: number, handler: string): string {
+  return [
+    `  lea rax, [rel ${handler}]`,
+    `  lea rdi, [rel idt + ${vector}*16]`,
+    "  mov [rdi], ax",
+    "  mov word [rdi+2], 0x08",
+    "  mov byte [rdi+5], 0x8e",
+    "  shr rax, 16",
+    "  mov [rdi+6], ax",
+    "  shr rax, 16",
+    "  mov [rdi+8], eax",
+  ].join("\n");
+}
+
 export function nasm(src: string): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), "vpmu-kvm-"));
   writeFileSync(join(dir, "g.s"), `bits 64\norg 0x${ORG.toString(16)}\n${src}\n`);

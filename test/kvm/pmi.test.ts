@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runGuest } from "./harness.js";
+import { idtGate, runGuest } from "./harness.js";
 
 // A ring-0 guest with a 64-bit IDT: vector 0xF0 handler records the interrupted RIP in r15, counts PMIs in
 // r14, reads GLOBAL_STATUS into r13, sends EOI and returns.
@@ -27,15 +27,7 @@ handler:
   pop rax
   iretq
 start:
-  lea rax, [rel handler]
-  lea rdi, [rel idt + 0xf0*16]
-  mov [rdi], ax
-  mov word [rdi+2], 0x08
-  mov byte [rdi+5], 0x8e
-  shr rax, 16
-  mov [rdi+6], ax
-  shr rax, 16
-  mov [rdi+8], eax
+${idtGate(0xf0, "handler")}
   lidt [idtr]
   mov ecx, 0x80f
   mov eax, 0x1ff          ; SVR: APIC software enable

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeGuest, ORG, runGuest } from "./harness.js";
+import { idtGate, makeGuest, ORG, runGuest } from "./harness.js";
 
 describe("KVM_RUN exits to userspace", () => {
   it("HLT with IF = 0 returns hlt; KVM counted the HLT it emulated", () => {
@@ -41,15 +41,7 @@ gp:                       ; #GP handler: skip the 2-byte faulting instruction
   add qword [rsp], 2
   iretq
 start:
-  lea rax, [rel gp]
-  lea rdi, [rel idt + 13*16]
-  mov [rdi], ax
-  mov word [rdi+2], 0x08
-  mov byte [rdi+5], 0x8e
-  shr rax, 16
-  mov [rdi+6], ax
-  shr rax, 16
-  mov [rdi+8], eax
+${idtGate(13, "gp")}
   lidt [rel idtr]
 m0: mov ecx, 0xc1
   mov eax, 7
