@@ -32,7 +32,13 @@ while (lines.length < 9980) {
   lines.push("    bump eax", "    ret");
   i++;
 }
-lines.push("    jmp start", "counter: dd 0", "data: times 64 db 0x55", "    align 16", "table: dq start, data, counter");
+lines.push(
+  "    jmp start",
+  "counter: dd 0",
+  "data: times 64 db 0x55",
+  "    align 16",
+  "table: dq start, data, counter",
+);
 const src = lines.join("\n") + "\n";
 
 assemble("bits 64\nnop\n"); // warm up the grammar and tables
@@ -49,7 +55,12 @@ for (let r = 0; r < runs; r++) {
   times.push(performance.now() - t0);
   cpuTimes.push((c1.user + c1.system) / 1000);
   if (!res.ok) {
-    console.error(res.diagnostics.slice(0, 3).map((d) => `${d.line}:${d.col} ${d.message}`).join("\n"));
+    console.error(
+      res.diagnostics
+        .slice(0, 3)
+        .map((d) => `${d.line}:${d.col} ${d.message}`)
+        .join("\n"),
+    );
     process.exit(1);
   }
   size = res.bytes.length;
@@ -58,7 +69,9 @@ for (let r = 0; r < runs; r++) {
 times.sort((a, b) => a - b);
 cpuTimes.sort((a, b) => a - b);
 const load = loadavg()[0].toFixed(1);
-console.log(`asm: ${lines.length} lines -> ${size} bytes in ${passes} passes; median ${times[runs >> 1].toFixed(1)} ms wall (${cpuTimes[runs >> 1].toFixed(1)} ms CPU), best ${times[0].toFixed(1)} ms (goal < 1000 ms; load average ${load})`);
+console.log(
+  `asm: ${lines.length} lines -> ${size} bytes in ${passes} passes; median ${times[runs >> 1].toFixed(1)} ms wall (${cpuTimes[runs >> 1].toFixed(1)} ms CPU), best ${times[0].toFixed(1)} ms (goal < 1000 ms; load average ${load})`,
+);
 
 // The whole command as a user runs it: process start, module load, assemble, write.
 import { spawnSync } from "node:child_process";
@@ -86,4 +99,6 @@ for (let r = 0; r < 3; r++) {
 rmSync(dir, { recursive: true, force: true });
 cli.sort((a, b) => a - b);
 cliCpu.sort((a, b) => a - b);
-console.log(`vpmu asm (CLI, ${lines.length} lines): median ${cli[1].toFixed(1)} ms wall (${cliCpu[1].toFixed(0)} ms CPU), best ${cli[0].toFixed(1)} ms (goal < 1000 ms)`);
+console.log(
+  `vpmu asm (CLI, ${lines.length} lines): median ${cli[1].toFixed(1)} ms wall (${cliCpu[1].toFixed(0)} ms CPU), best ${cli[0].toFixed(1)} ms (goal < 1000 ms)`,
+);

@@ -34,7 +34,9 @@ function bench(label, opts, N, keepLog = false) {
   const ns = Number(process.hrtime.bigint() - t0);
   const exits = layer.exitCount;
   if (r.status !== 0 || exits < N) throw new Error(`${label}: run ended with ${r.report} after ${exits} exits`);
-  console.log(`${label.padEnd(40)} ${exits} exits in ${(ns / 1e6).toFixed(0)} ms: ${(exits / (ns / 1e9) / 1e6).toFixed(2)} M exits/s`);
+  console.log(
+    `${label.padEnd(40)} ${exits} exits in ${(ns / 1e6).toFixed(0)} ms: ${(exits / (ns / 1e9) / 1e6).toFixed(2)} M exits/s`,
+  );
 }
 
 bench("legacy (RDMSR 0x38d exits)", { host: "spr", pmu: "legacy" }, 2_000_000);

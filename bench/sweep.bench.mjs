@@ -10,9 +10,15 @@ const main = new URL("../dist/cli/main.js", import.meta.url).pathname;
 const load = loadavg()[0];
 const t0 = performance.now();
 // bash's `time` reports the CPU time of the whole command (main thread and worker threads).
-const r = spawnSync("bash", ["-c", `TIMEFORMAT='%U %S'; { time "${process.execPath}" "${main}" sweep --json >&3; } 2>&1`], {
-  encoding: "utf8", maxBuffer: 256 << 20, stdio: ["ignore", "pipe", "pipe", "pipe"],
-});
+const r = spawnSync(
+  "bash",
+  ["-c", `TIMEFORMAT='%U %S'; { time "${process.execPath}" "${main}" sweep --json >&3; } 2>&1`],
+  {
+    encoding: "utf8",
+    maxBuffer: 256 << 20,
+    stdio: ["ignore", "pipe", "pipe", "pipe"],
+  },
+);
 const seconds = (performance.now() - t0) / 1000;
 const json = r.output[3];
 const times = r.stdout.trim().split(/\s+/).map(Number);
@@ -23,7 +29,11 @@ if (!json) {
 const doc = JSON.parse(json);
 const cpu = times[0] + times[1];
 const cores = availableParallelism();
-console.log(`default sweep: ${doc.configurations} configurations, ${doc.runs} runs (${doc.ran} ran, ${doc.rejected} rejected by KVM) on ${cores} threads`);
-console.log(`  ${seconds.toFixed(1)} s wall (load average ${load.toFixed(1)} before the run), ${(doc.runs / seconds).toFixed(0)} runs/s — target < 60 s: ${seconds < 60 ? "met" : "NOT met"}`);
+console.log(
+  `default sweep: ${doc.configurations} configurations, ${doc.runs} runs (${doc.ran} ran, ${doc.rejected} rejected by KVM) on ${cores} threads`,
+);
+console.log(
+  `  ${seconds.toFixed(1)} s wall (load average ${load.toFixed(1)} before the run), ${(doc.runs / seconds).toFixed(0)} runs/s — target < 60 s: ${seconds < 60 ? "met" : "NOT met"}`,
+);
 console.log(`  ${cpu.toFixed(1)} s CPU: ${(cpu / cores).toFixed(1)} s on ${cores} otherwise idle cores`);
 for (const l of doc.leaks) console.log(`  ${l.signature}: ${l.conditions.map((c) => c.sentence).join(" | ")}`);

@@ -1,9 +1,15 @@
-export {};
 // Golden-output runner core (header, .out format, unified diff, reporters): golden.judge(…) etc.
 export * as golden from "./golden/index.js";
 // Assembler (NASM syntax → flat x86-64 binary): assemble(source, { file, include }) and its result types.
 export { assemble } from "./asm/assemble.js";
-export type { AssembleOptions, AssembleResult, AssembleOk, AssembleFailed, AsmSymbol, ListingLine } from "./asm/assemble.js";
+export type {
+  AssembleOptions,
+  AssembleResult,
+  AssembleOk,
+  AssembleFailed,
+  AsmSymbol,
+  ListingLine,
+} from "./asm/assemble.js";
 export type { IncludeResolver } from "./asm/preprocess.js";
 export { formatDiagnostic } from "./asm/diagnostics.js";
 export { formatListing, symbolMap } from "./asm/listing.js";
@@ -17,8 +23,25 @@ export type { Platform, PlatformCpu, GuestEvents } from "./isa/platform.js";
 export { decode, Insn } from "./isa/decode.js";
 export { disassemble, disassembleToSource, formatInsn } from "./isa/disasm.js";
 export type { DisasmLine } from "./isa/disasm.js";
-export { BASE_CYCLES, L1_MISS_LLC_HIT_CYCLES, LLC_MISS_CYCLES, MISPREDICT_CYCLES, EVENT_DELIVERY_CYCLES } from "./isa/uarch.js";
-export { Guest, runGuest, DEFAULT_MEM, DEFAULT_LOAD, DEFAULT_MAX_INSNS, EXIT_TRIPLE_FAULT, EXIT_INSN_LIMIT, EXIT_UD, EXIT_INTERRUPTED, EXIT_LEAK } from "./vmm/guest.js";
+export {
+  BASE_CYCLES,
+  L1_MISS_LLC_HIT_CYCLES,
+  LLC_MISS_CYCLES,
+  MISPREDICT_CYCLES,
+  EVENT_DELIVERY_CYCLES,
+} from "./isa/uarch.js";
+export {
+  Guest,
+  runGuest,
+  DEFAULT_MEM,
+  DEFAULT_LOAD,
+  DEFAULT_MAX_INSNS,
+  EXIT_TRIPLE_FAULT,
+  EXIT_INSN_LIMIT,
+  EXIT_UD,
+  EXIT_INTERRUPTED,
+  EXIT_LEAK,
+} from "./vmm/guest.js";
 export type { GuestConfig, RunResult, StopKind, LoadError } from "./vmm/guest.js";
 export { GuestIo, CONSOLE_PORT, EXIT_PORT } from "./vmm/io.js";
 export type { IoHandler } from "./vmm/io.js";
@@ -46,7 +69,15 @@ export { MSR_CATALOGUE, findMsrRow, msrCatalogueMarkdown } from "./pmu/msrs.js";
 export type { MsrRow, MsrKind } from "./pmu/msrs.js";
 export { ARCH_EVENTS, FIXED_SOURCES } from "./pmu/events.js";
 export type { ArchEvent } from "./pmu/events.js";
-export { isFilterError, parsePmuFilterFile, preparePmuEventFilter, isGpEventAllowed, isFixedEventAllowed, KVM_PMU_EVENT_ALLOW, KVM_PMU_EVENT_DENY } from "./pmu/filter.js";
+export {
+  isFilterError,
+  parsePmuFilterFile,
+  preparePmuEventFilter,
+  isGpEventAllowed,
+  isFixedEventAllowed,
+  KVM_PMU_EVENT_ALLOW,
+  KVM_PMU_EVENT_DENY,
+} from "./pmu/filter.js";
 export type { PmuEventFilter, PmuEventFilterInput, FilterError } from "./pmu/filter.js";
 export { supportedPerfCapabilities, kvmPmuCap, kvmPmuRdpmc, intelIsValidMsr } from "./pmu/intel.js";
 // The VMX layer: exit reasons, MSR bitmap, controls, intercept policies (legacy/base/v4/fix/JSON file), the
@@ -55,8 +86,27 @@ export { EXIT_REASON, EXIT_REASON_TABLE, exitReasonName, exitReasonRow } from ".
 export type { ExitReasonRow } from "./vmx/exit-reasons.js";
 export { MsrBitmap, MSR_TYPE_R, MSR_TYPE_W, MSR_TYPE_RW } from "./vmx/msr-bitmap.js";
 export { Vmcs, PRIMARY_CONTROLS, ENTRY_CONTROLS, EXIT_CONTROLS, VMCS_FIELDS, controlNames } from "./vmx/controls.js";
-export { BUILTIN_POLICIES, findPolicy, parsePolicyFile, POLICY_CONDITIONS, legacyPolicy, basePolicy, v4Policy, fixPolicy } from "./vmx/policies/index.js";
-export type { InterceptPolicy, InterceptPlan, Decision, MsrIntercept, PolicyInput, GuestPmuView, ModuleParams, PolicyFile, PolicyParse } from "./vmx/policies/index.js";
+export {
+  BUILTIN_POLICIES,
+  findPolicy,
+  parsePolicyFile,
+  POLICY_CONDITIONS,
+  legacyPolicy,
+  basePolicy,
+  v4Policy,
+  fixPolicy,
+} from "./vmx/policies/index.js";
+export type {
+  InterceptPolicy,
+  InterceptPlan,
+  Decision,
+  MsrIntercept,
+  PolicyInput,
+  GuestPmuView,
+  ModuleParams,
+  PolicyFile,
+  PolicyParse,
+} from "./vmx/policies/index.js";
 export { VmxLayer, attachVmx, vmxIntercepts } from "./vmx/vmx-layer.js";
 export type { VmxOptions, SwitchRecord } from "./vmx/vmx-layer.js";
 export { createMachine } from "./vmx/machine.js";
@@ -69,7 +119,15 @@ export { HOST_ACTIVITIES, findHostActivity, parseHostMsr, HostPerf } from "./hos
 export type { HostActivityPreset, HostMsrValue } from "./host/activity.js";
 export { MediatedSwitch } from "./pmu/mediated.js";
 export type { SwitchStep, MediatedConfig } from "./pmu/mediated.js";
-export { checkAfterLoad, checkAfterPut, checkNotCounting, checkGuestReachable, reachableRegisters, summarizeViolations, formatViolation } from "./check/isolation.js";
+export {
+  checkAfterLoad,
+  checkAfterPut,
+  checkNotCounting,
+  checkGuestReachable,
+  reachableRegisters,
+  summarizeViolations,
+  formatViolation,
+} from "./check/isolation.js";
 export type { Violation, Invariant } from "./check/isolation.js";
 export { checkNativeGlobalCtrlWrite, checkNativeRead, formatLeak } from "./check/leaks.js";
 export type { LeakRecord } from "./check/leaks.js";

@@ -42,14 +42,17 @@ interface Example {
 function commands(block: Block): Example[] {
   const out: Example[] = [];
   let cur: Example | null = null;
-  block.body.replace(/\n$/, "").split("\n").forEach((l, k) => {
-    if (l.startsWith("$ ")) {
-      if (cur) out.push(cur);
-      cur = { command: l.slice(2), expected: "", line: block.line + 1 + k };
-    } else if (cur) {
-      cur.expected += l + "\n";
-    }
-  });
+  block.body
+    .replace(/\n$/, "")
+    .split("\n")
+    .forEach((l, k) => {
+      if (l.startsWith("$ ")) {
+        if (cur) out.push(cur);
+        cur = { command: l.slice(2), expected: "", line: block.line + 1 + k };
+      } else if (cur) {
+        cur.expected += l + "\n";
+      }
+    });
   if (cur) out.push(cur);
   return out;
 }
@@ -57,7 +60,8 @@ function commands(block: Block): Example[] {
 function scratch(name: string): string {
   const dir = mkdtempSync(join(tmpdir(), `vpmu-doc-${name}-`));
   mkdirSync(join(dir, "programs"));
-  for (const area of readdirSync(join(ROOT, "programs"))) symlinkSync(join(ROOT, "programs", area), join(dir, "programs", area));
+  for (const area of readdirSync(join(ROOT, "programs")))
+    symlinkSync(join(ROOT, "programs", area), join(dir, "programs", area));
   const bin = join(dir, ".bin");
   mkdirSync(bin);
   writeFileSync(join(bin, "vpmu"), `#!/bin/sh\nexec "${process.execPath}" "${MAIN}" "$@"\n`);

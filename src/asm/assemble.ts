@@ -93,7 +93,11 @@ class Diags {
     private readonly sources: Map<string, string[]>,
     private readonly cap: number,
   ) {}
-  add(tok: { loc: { file: string; line: number; col: number }; len?: number }, message: string, severity: "error" | "warning" = "error"): void {
+  add(
+    tok: { loc: { file: string; line: number; col: number }; len?: number },
+    message: string,
+    severity: "error" | "warning" = "error",
+  ): void {
     const { file, line, col } = tok.loc;
     const key = `${file}:${line}:${col}:${message}`;
     if (this.seen.has(key)) return;
@@ -115,7 +119,9 @@ class Diags {
 const compiledGrammar = nearley.Grammar.fromCompiled(grammar);
 
 /** Mnemonics with a relative (rel8/rel32) form. */
-const BRANCHES: ReadonlySet<string> = new Set(OPCODES.filter((r) => r.operands.some((k) => k === "rel8" || k === "rel32")).map((r) => r.mnemonic));
+const BRANCHES: ReadonlySet<string> = new Set(
+  OPCODES.filter((r) => r.operands.some((k) => k === "rel8" || k === "rel32")).map((r) => r.mnemonic),
+);
 
 /** Parses one token line; null with a diagnostic on a syntax error. */
 function parseLine(tokens: Token[], diags: Diags): Line | null {
@@ -157,8 +163,15 @@ function parseLine(tokens: Token[], diags: Diags): Line | null {
   if (results.length === 0) {
     const first = tokens[0];
     if (first && first.type === "mnemonic" && UNSUPPORTED_MNEMONICS.has(first.value.toLowerCase())) {
-      diags.add(first, `'${first.value.toLowerCase()}' is not supported by vpmu (nor by its CPU model); see docs/assembler.md`);
-    } else if (first && first.type === "ident" && !(tokens[1] && (tokens[1].type === ":" || tokens[1].type === "equ"))) {
+      diags.add(
+        first,
+        `'${first.value.toLowerCase()}' is not supported by vpmu (nor by its CPU model); see docs/assembler.md`,
+      );
+    } else if (
+      first &&
+      first.type === "ident" &&
+      !(tokens[1] && (tokens[1].type === ":" || tokens[1].type === "equ"))
+    ) {
       diags.add(first, `unknown mnemonic '${first.value}'`);
     } else if (failedAt) {
       diags.add(failedAt, `syntax error: unexpected '${failedAt.value}'`);
@@ -168,7 +181,8 @@ function parseLine(tokens: Token[], diags: Diags): Line | null {
     }
     return null;
   }
-  if (parseCache.size < 20000) parseCache.set(key, { line: results[0] as Line, index: new Map(tokens.map((t, i) => [t, i])) });
+  if (parseCache.size < 20000)
+    parseCache.set(key, { line: results[0] as Line, index: new Map(tokens.map((t, i) => [t, i])) });
   return results[0] as Line;
 }
 
@@ -199,18 +213,30 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
   // The preprocessor fills `sources` as it reads files, so every diagnostic can show its line.
   // %assign and %rep counts: a constant expression, parsed by the same grammar, evaluated now.
   const evalConst = (tokens: Token[], at: Token): bigint | null => {
-    const line = parseLine([{ ...at, type: "ident", value: "%const" }, { ...at, type: "equ", value: "equ" }, ...tokens], diags);
-    if (!line || !line.equ) return null;
+    const line = parseLine(
+      [{ ...at, type: "ident", value: "%const" }, { ...at, type: "equ", value: "equ" }, ...tokens],
+      diags,
+    );
+    if (!line?.equ) return null;
     let bad = false;
     const env = constEnv(diags);
-    const v = evaluate(line.equ, { ...env, missing: (name, tok) => ((bad = true), env.missing(name, tok)), error: (tok, m) => ((bad = true), env.error(tok, m)) });
+    const v = evaluate(line.equ, {
+      ...env,
+      missing: (name, tok) => ((bad = true), env.missing(name, tok)),
+      error: (tok, m) => ((bad = true), env.error(tok, m)),
+    });
     if (v.regs.length || v.reloc) {
       diags.add(at, `${at.value} needs a constant value`);
       return null;
     }
     return bad ? null : v.v;
   };
-  const pp = new Preprocessor(options.include, (loc, len, message) => diags.add({ loc, len }, message), sources, evalConst);
+  const pp = new Preprocessor(
+    options.include,
+    (loc, len, message) => diags.add({ loc, len }, message),
+    sources,
+    evalConst,
+  );
   const out = pp.run(source, file);
 
   // Parse once; resolve local-label scopes in source order.
@@ -226,7 +252,11 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
     if (line.label) {
       // NASM's orphan-labels warning: a lone word is a label, which hides a misspelt mnemonic.
       if (!line.stmt && !line.equ && pl.tokens.length === 1) {
-        diags.add(line.label, `label '${line.label.value}' alone on a line without a colon might be in error`, "warning");
+        diags.add(
+          line.label,
+          `label '${line.label.value}' alone on a line without a colon might be in error`,
+          "warning",
+        );
       }
       const name = line.label.value;
       if (!name.startsWith(".") || name.startsWith("..")) {
@@ -257,8 +287,7 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
     if (prev) {
       diags.add(st.line.label, `label '${st.labelName}' is already defined at ${prev.loc.file}:${prev.loc.line}`);
       st.duplicate = true;
-    }
-    else firstDef.set(st.labelName, st.line.label);
+    } else firstDef.set(st.labelName, st.line.label);
   }
 
   // Keep going after syntax errors: the passes report the remaining (semantic) errors of the good lines.
@@ -281,7 +310,10 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
     }
     if (pass === MAX_PASSES) {
       for (const d of passDiags.list) diags.list.push(d);
-      diags.add(stmts[0]?.pl.tokens[0] ?? { loc: { file, line: 1, col: 1 } }, "layout did not converge (jumps keep changing size)");
+      diags.add(
+        stmts[0]?.pl.tokens[0] ?? { loc: { file, line: 1, col: 1 } },
+        "layout did not converge (jumps keep changing size)",
+      );
     }
   }
   const errors = diags.list.filter((d) => d.severity === "error");
@@ -291,7 +323,13 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
     if (!st.labelName || !st.line.label) continue;
     const s = symbols.get(st.labelName);
     if (!s) continue;
-    syms.push({ name: st.labelName, value: s.value, kind: st.line.equ ? "equ" : "label", file: st.line.label.loc.file, line: st.line.label.loc.line });
+    syms.push({
+      name: st.labelName,
+      value: s.value,
+      kind: st.line.equ ? "equ" : "label",
+      file: st.line.label.loc.file,
+      line: st.line.label.loc.line,
+    });
   }
   return {
     ok: true,
@@ -299,7 +337,10 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
     origin: Number(origin),
     symbols: syms,
     lines: listingLines(stmts, result, Number(origin), diags),
-    warnings: sorted(diags.list.filter((d) => d.severity === "warning"), file),
+    warnings: sorted(
+      diags.list.filter((d) => d.severity === "warning"),
+      file,
+    ),
     passes,
   };
 }
@@ -338,7 +379,13 @@ interface PassOutput {
   anyUnknownLabel: boolean;
 }
 
-function runPass(stmts: PStmt[], prev: Map<string, SymbolValue>, origin: bigint, pass: number, diags: Diags): PassOutput {
+function runPass(
+  stmts: PStmt[],
+  prev: Map<string, SymbolValue>,
+  origin: bigint,
+  pass: number,
+  diags: Diags,
+): PassOutput {
   const symbols = new Map<string, SymbolValue>();
   let buf = new Uint8Array(4096);
   let size = 0;
@@ -417,7 +464,13 @@ function listingLines(stmts: PStmt[], r: PassOutput, origin: number, diags: Diag
   for (let i = 0; i < r.spans.length; i += 3) {
     const st = stmts[r.spans[i]];
     const start = r.spans[i + 1];
-    out.push({ file: st.pl.file, line: st.pl.line, address: origin + start, bytes: r.bytes.slice(start, r.spans[i + 2]), source: sourceOf(diags, st) });
+    out.push({
+      file: st.pl.file,
+      line: st.pl.line,
+      address: origin + start,
+      bytes: r.bytes.slice(start, r.spans[i + 2]),
+      source: sourceOf(diags, st),
+    });
   }
   return out;
 }
@@ -492,7 +545,8 @@ function statementBytes(
           diags.add(item.tok, "registers are not allowed in data");
           return null;
         }
-        if (!v.unknown && unit < 8 && !fitsUnit(v.v, unit)) diags.add(exprTok(item), `value does not fit ${unit * 8} bits (truncated)`, "warning");
+        if (!v.unknown && unit < 8 && !fitsUnit(v.v, unit))
+          diags.add(exprTok(item), `value does not fit ${unit * 8} bits (truncated)`, "warning");
         let x = v.v;
         for (let i = 0; i < unit; i++) {
           out.push(Number(x & 0xffn));
@@ -512,7 +566,17 @@ function statementBytes(
       if (n === null) return null;
       const out: number[] = [];
       for (let i = 0; i < n; i++) {
-        const b = statementBytes(s.body, env, addr + BigInt(out.length), st, pass, diags, getRel, setRel, offset + out.length);
+        const b = statementBytes(
+          s.body,
+          env,
+          addr + BigInt(out.length),
+          st,
+          pass,
+          diags,
+          getRel,
+          setRel,
+          offset + out.length,
+        );
         if (!b) return null;
         for (const x of b) out.push(x);
         if (out.length > MAX_OUTPUT) {
@@ -534,7 +598,17 @@ function statementBytes(
       if (!s.fill) return new Array<number>(pad).fill(0x90);
       const out: number[] = [];
       while (out.length < pad) {
-        const b = statementBytes(s.fill, env, addr + BigInt(out.length), st, pass, diags, getRel, setRel, offset + out.length);
+        const b = statementBytes(
+          s.fill,
+          env,
+          addr + BigInt(out.length),
+          st,
+          pass,
+          diags,
+          getRel,
+          setRel,
+          offset + out.length,
+        );
         if (!b || b.length === 0) return null;
         out.push(...b);
         if (out.length >= pad) break;
@@ -609,15 +683,34 @@ function resolveOperand(o: Operand, env: EvalEnv, defaultRel: boolean, diags: Di
       diags.add(o.tok, "a register can only appear alone or inside [ ]");
       return null;
     }
-    return { t: "imm", v: v.v, reloc: v.reloc !== 0, unknown: v.unknown, size, strict: !!o.strict, jump: o.jump, tok: o.tok };
+    return {
+      t: "imm",
+      v: v.v,
+      reloc: v.reloc !== 0,
+      unknown: v.unknown,
+      size,
+      strict: !!o.strict,
+      jump: o.jump,
+      tok: o.tok,
+    };
   }
   return resolveMem(o, v, size, env, defaultRel, diags);
 }
 
-function resolveMem(o: Operand & { k: "mem" }, v: Value, size: number, _env: EvalEnv, defaultRel: boolean, diags: Diags): ROp | null {
+function resolveMem(
+  o: Operand & { k: "mem" },
+  v: Value,
+  size: number,
+  _env: EvalEnv,
+  defaultRel: boolean,
+  diags: Diags,
+): ROp | null {
   // The caret covers the whole operand, from its size keyword or '[' to ']'.
   const a = o.tok;
-  const tok = a.loc.line === o.end.loc.line && a.loc.file === o.end.loc.file && o.end.loc.col >= a.loc.col ? { ...a, len: o.end.loc.col + o.end.len - a.loc.col } : a;
+  const tok =
+    a.loc.line === o.end.loc.line && a.loc.file === o.end.loc.file && o.end.loc.col >= a.loc.col
+      ? { ...a, len: o.end.loc.col + o.end.len - a.loc.col }
+      : a;
   // Combine repeated registers (rax+rax → rax*2) and drop zero coefficients.
   const terms: { reg: RegInfo; coef: bigint; tok: Token }[] = [];
   for (const r of v.regs) {
@@ -631,7 +724,8 @@ function resolveMem(o: Operand & { k: "mem" }, v: Value, size: number, _env: Eva
     return null;
   };
   for (const t of live) {
-    if (t.reg.cls !== "gpr" || t.reg.size < 32) return bad(`'${t.reg.name}' cannot be used in an address (64-bit mode uses 64- or 32-bit registers)`);
+    if (t.reg.cls !== "gpr" || t.reg.size < 32)
+      return bad(`'${t.reg.name}' cannot be used in an address (64-bit mode uses 64- or 32-bit registers)`);
   }
   if (live.length > 2) return bad();
   const asz = live.length ? live[0].reg.size : 64;
@@ -664,7 +758,7 @@ function resolveMem(o: Operand & { k: "mem" }, v: Value, size: number, _env: Eva
       scale = Number(a.coef);
     } else return bad();
   }
-  if (index && (index.num === 4)) {
+  if (index && index.num === 4) {
     // RSP cannot be an index (SDM Table 2-3): swap with the base when the scale is 1.
     if (scale === 1 && base && base.num !== 4) [base, index] = [index, base];
     else return bad(`'${index.name}' cannot be an index register`);

@@ -13,7 +13,16 @@ export type Expr =
 
 export type Operand =
   | { k: "expr"; e: Expr; tok: Token; size?: Token; strict?: boolean; jump?: "short" | "near" }
-  | { k: "mem"; e: Expr; tok: Token; end: Token; size?: Token; mode?: "rel" | "abs"; dispSize?: Token; strict?: boolean };
+  | {
+      k: "mem";
+      e: Expr;
+      tok: Token;
+      end: Token;
+      size?: Token;
+      mode?: "rel" | "abs";
+      dispSize?: Token;
+      strict?: boolean;
+    };
 
 /* The AST holds only references to the line's own tokens (never copies): the parser's cache relies on
    it to re-bind a cached parse to another line with the same token types. */

@@ -59,7 +59,16 @@ const sizeName = (s: number): string => `${s}-bit`;
 const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
 
 /** 2^n for the field widths used (precomputed: BigInt arithmetic allocates). */
-const POW2: Readonly<Record<number, bigint>> = { 7: 1n << 7n, 8: 1n << 8n, 15: 1n << 15n, 16: 1n << 16n, 31: 1n << 31n, 32: 1n << 32n, 63: 1n << 63n, 64: 1n << 64n };
+const POW2: Readonly<Record<number, bigint>> = {
+  7: 1n << 7n,
+  8: 1n << 8n,
+  15: 1n << 15n,
+  16: 1n << 16n,
+  31: 1n << 31n,
+  32: 1n << 32n,
+  63: 1n << 63n,
+  64: 1n << 64n,
+};
 function fitsSigned(v: bigint, bits: number): boolean {
   const s = s64(v);
   const lim = POW2[bits - 1];
@@ -89,20 +98,32 @@ interface Match {
 export function encodeInstruction(mnemonic: string, opsIn: ROp[], mnTok: Token, env: EncodeEnv): EncodeResult {
   const rows = ROWS_BY_MNEMONIC.get(mnemonic);
   if (!rows) {
-    const why = UNSUPPORTED_MNEMONICS.has(mnemonic) ? `'${mnemonic}' is not supported by vpmu (nor by its CPU model); see docs/assembler.md` : `unknown mnemonic '${mnemonic}'`;
+    const why = UNSUPPORTED_MNEMONICS.has(mnemonic)
+      ? `'${mnemonic}' is not supported by vpmu (nor by its CPU model); see docs/assembler.md`
+      : `unknown mnemonic '${mnemonic}'`;
     return { ok: false, tok: mnTok, message: why };
   }
   let ops = opsIn;
   // NASM: `imul r, imm` is `imul r, r, imm` (insns.dat IMUL reg,imm forms).
-  if (mnemonic === "imul" && ops.length === 2 && ops[0].t === "reg" && ops[1].t === "imm") ops = [ops[0], ops[0], ops[1]];
+  if (mnemonic === "imul" && ops.length === 2 && ops[0].t === "reg" && ops[1].t === "imm")
+    ops = [ops[0], ops[0], ops[1]];
   // NASM -Ox: `mov r64, imm` with a known absolute imm in [0, 2^32) is `mov r32, imm32` (zero-extends;
   // checked against nasm 2.16). A label address keeps the imm64 form.
   let movImm64Only = false;
-  if (mnemonic === "mov" && ops.length === 2 && ops[0].t === "reg" && ops[0].reg.cls === "gpr" && ops[0].reg.size === 64 && ops[1].t === "imm") {
+  if (
+    mnemonic === "mov" &&
+    ops.length === 2 &&
+    ops[0].t === "reg" &&
+    ops[0].reg.cls === "gpr" &&
+    ops[0].reg.size === 64 &&
+    ops[1].t === "imm"
+  ) {
     const imm = ops[1];
     if (imm.reloc) movImm64Only = true;
     else if (!imm.strict && imm.size === 0 && !imm.unknown && s64(imm.v) >= 0n && imm.v < 1n << 32n) {
-      const r32 = [...REGISTERS.values()].find((r) => r.cls === "gpr" && r.size === 32 && r.num === (ops[0] as { reg: RegInfo }).reg.num)!;
+      const r32 = [...REGISTERS.values()].find(
+        (r) => r.cls === "gpr" && r.size === 32 && r.num === (ops[0] as { reg: RegInfo }).reg.num,
+      )!;
       ops = [{ t: "reg", reg: r32, tok: ops[0].tok }, imm];
     }
   }
@@ -135,16 +156,31 @@ export function encodeInstruction(mnemonic: string, opsIn: ROp[], mnTok: Token, 
   if (all.length === 0) {
     // Two general registers of different sizes where the instruction needs one size: name both.
     const regs = ops.filter((o): o is ROp & { t: "reg" } => o.t === "reg" && o.reg.cls === "gpr");
-    if (SAME_SIZE_PAIR.has(mnemonic) && regs.length >= 2 && ops[0].t === "reg" && ops[1].t === "reg" && regs[0].reg.size !== regs[1].reg.size) {
+    if (
+      SAME_SIZE_PAIR.has(mnemonic) &&
+      regs.length >= 2 &&
+      ops[0].t === "reg" &&
+      ops[1].t === "reg" &&
+      regs[0].reg.size !== regs[1].reg.size
+    ) {
       const [a, b] = regs;
-      return { ok: false, tok: b.tok, message: `operand size mismatch: '${a.reg.name}' is ${sizeName(a.reg.size)}, '${b.reg.name}' is ${sizeName(b.reg.size)}` };
+      return {
+        ok: false,
+        tok: b.tok,
+        message: `operand size mismatch: '${a.reg.name}' is ${sizeName(a.reg.size)}, '${b.reg.name}' is ${sizeName(b.reg.size)}`,
+      };
     }
     const b = best as Fail | null;
     if (b) return { ok: false, tok: b.tok, message: b.message };
     const arities = [...new Set(rows.map((r) => r.operands.length))].sort();
-    return { ok: false, tok: mnTok, message: `'${mnemonic}' takes ${arities.join(" or ")} operand${arities.length === 1 && arities[0] === 1 ? "" : "s"}, not ${ops.length}` };
+    return {
+      ok: false,
+      tok: mnTok,
+      message: `'${mnemonic}' takes ${arities.join(" or ")} operand${arities.length === 1 && arities[0] === 1 ? "" : "s"}, not ${ops.length}`,
+    };
   }
-  const pool = env.minLen > 0 && all.some((b) => b.length >= env.minLen) ? all.filter((b) => b.length >= env.minLen) : all;
+  const pool =
+    env.minLen > 0 && all.some((b) => b.length >= env.minLen) ? all.filter((b) => b.length >= env.minLen) : all;
   for (const b of pool) {
     if (b.length < chosenLen) {
       chosen = b;
@@ -155,13 +191,30 @@ export function encodeInstruction(mnemonic: string, opsIn: ROp[], mnTok: Token, 
 }
 
 const GPR_KINDS: Readonly<Record<string, readonly number[]>> = {
-  r8: [8], r16: [16], r32: [32], r64: [64], "r16/32/64": [16, 32, 64], "r16/32": [16, 32], "r16/64": [16, 64], r64rm: [64],
+  r8: [8],
+  r16: [16],
+  r32: [32],
+  r64: [64],
+  "r16/32/64": [16, 32, 64],
+  "r16/32": [16, 32],
+  "r16/64": [16, 64],
+  r64rm: [64],
 };
 const RM_KINDS: Readonly<Record<string, readonly number[]>> = {
-  rm8: [8], rm16: [16], rm32: [32], rm64: [64], "rm16/32/64": [16, 32, 64], "rm16/64": [16, 64],
+  rm8: [8],
+  rm16: [16],
+  rm32: [32],
+  rm64: [64],
+  "rm16/32/64": [16, 32, 64],
+  "rm16/64": [16, 64],
 };
 const FIXED_REG: Readonly<Record<string, [number, number]>> = {
-  al: [0, 8], cl: [1, 8], dx: [2, 16], ax: [0, 16], eax: [0, 32], rax: [0, 64],
+  al: [0, 8],
+  cl: [1, 8],
+  dx: [2, 16],
+  ax: [0, 16],
+  eax: [0, 32],
+  rax: [0, 64],
 };
 const HAS_BOTH_REL: ReadonlySet<string> = (() => {
   const s = new Set<string>();
@@ -187,7 +240,11 @@ function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | nul
       return true;
     }
     const what = op.t === "reg" ? `'${op.reg.name}' is ${sizeName(s)}` : `the operand is ${sizeName(s)}`;
-    fail({ rank: R_SIZE, tok: op.tok, message: `operand size mismatch: ${sizeFrom || `the instruction is ${sizeName(osize)}`}, ${what}` });
+    fail({
+      rank: R_SIZE,
+      tok: op.tok,
+      message: `operand size mismatch: ${sizeFrom || `the instruction is ${sizeName(osize)}`}, ${what}`,
+    });
     return false;
   };
   const variable = row.operands.some((k) => VAR_KINDS.has(k));
@@ -212,7 +269,11 @@ function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | nul
       if (op.t !== "reg" || op.reg.cls !== "gpr") return shape();
       if (!gpr.includes(op.reg.size)) {
         if (gpr.length > 1 || kind === "r64rm") return shape();
-        fail({ rank: R_SIZE, tok: op.tok, message: `operand size mismatch: '${op.reg.name}' is ${sizeName(op.reg.size)}, expected a ${sizeName(gpr[0])} register` });
+        fail({
+          rank: R_SIZE,
+          tok: op.tok,
+          message: `operand size mismatch: '${op.reg.name}' is ${sizeName(op.reg.size)}, expected a ${sizeName(gpr[0])} register`,
+        });
         return null;
       }
       if (gpr.length > 1 && !setSize(op.reg.size, op)) return null;
@@ -224,7 +285,11 @@ function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | nul
         if (op.reg.cls !== "gpr") return shape();
         if (!rm.includes(op.reg.size)) {
           if (rm.length === 1) {
-            fail({ rank: R_SIZE, tok: op.tok, message: `operand size mismatch: '${op.reg.name}' is ${sizeName(op.reg.size)}, expected ${sizeName(rm[0])}` });
+            fail({
+              rank: R_SIZE,
+              tok: op.tok,
+              message: `operand size mismatch: '${op.reg.name}' is ${sizeName(op.reg.size)}, expected ${sizeName(rm[0])}`,
+            });
             return null;
           }
           return shape();
@@ -233,7 +298,11 @@ function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | nul
       } else if (op.t === "mem") {
         if (op.size !== 0) {
           if (!rm.includes(op.size)) {
-            fail({ rank: rm.length === 1 ? R_SIZE : R_SHAPE, tok: op.tok, message: `operand size mismatch: the memory operand is ${sizeName(op.size)}` });
+            fail({
+              rank: rm.length === 1 ? R_SIZE : R_SHAPE,
+              tok: op.tok,
+              message: `operand size mismatch: the memory operand is ${sizeName(op.size)}`,
+            });
             return null;
           }
           if (rm.length > 1 && !setSize(op.size, op)) return null;
@@ -243,12 +312,29 @@ function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | nul
     } else if (kind === "m") {
       // NASM: lea takes a memory operand of any size; lidt/clflush take none ("mismatch in operand sizes").
       if (op.t === "imm" && !op.jump && op.size === 0 && row.mnemonic === "lea") {
-        m.rmOp = { t: "mem", size: 0, base: null, index: null, scale: 1, disp: op.v, dispReloc: op.reloc, dispUnknown: op.unknown, ripRel: false, dispSize: 0, addr32: false, tok: op.tok };
+        m.rmOp = {
+          t: "mem",
+          size: 0,
+          base: null,
+          index: null,
+          scale: 1,
+          disp: op.v,
+          dispReloc: op.reloc,
+          dispUnknown: op.unknown,
+          ripRel: false,
+          dispSize: 0,
+          addr32: false,
+          tok: op.tok,
+        };
         continue;
       }
       if (op.t !== "mem") return shape();
       if (op.size !== 0 && row.mnemonic !== "lea") {
-        fail({ rank: R_SIZE, tok: op.tok, message: `operand size mismatch: '${row.mnemonic}' takes a memory operand without a size` });
+        fail({
+          rank: R_SIZE,
+          tok: op.tok,
+          message: `operand size mismatch: '${row.mnemonic}' takes a memory operand without a size`,
+        });
         return null;
       }
       m.rmOp = op;
@@ -260,7 +346,8 @@ function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | nul
       if (!setSize(op.reg.size, op)) return null;
     } else if (FIXED_REG[kind]) {
       const [num, size] = FIXED_REG[kind];
-      if (op.t !== "reg" || op.reg.cls !== "gpr" || op.reg.num !== num || op.reg.size !== size || op.reg.highByte) return shape();
+      if (op.t !== "reg" || op.reg.cls !== "gpr" || op.reg.num !== num || op.reg.size !== size || op.reg.highByte)
+        return shape();
     } else if (kind === "1") {
       if (op.t !== "imm" || op.reloc || op.unknown || op.v !== 1n || op.strict || op.jump) return shape();
     } else if (kind === "rel8" || kind === "rel32") {
@@ -271,7 +358,8 @@ function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | nul
       if (op.jump && !HAS_BOTH_REL.has(row.mnemonic)) return shape();
       // NASM shortens a jump only to a label ($-relative) target: `jmp 0x1000` / `jmp K` (a constant)
       // keep rel32 unless `short` is written (checked against nasm 2.16).
-      if (kind === "rel8" && !op.reloc && !op.unknown && op.jump !== "short" && HAS_BOTH_REL.has(row.mnemonic)) return shape();
+      if (kind === "rel8" && !op.reloc && !op.unknown && op.jump !== "short" && HAS_BOTH_REL.has(row.mnemonic))
+        return shape();
       m.rel = { op, width: kind === "rel8" ? 1 : 4 };
     } else {
       // Immediates.
@@ -294,7 +382,11 @@ function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | nul
     const imm = m.imm?.op;
     if (imm && imm.size >= 16) osize = imm.size;
     else {
-      fail({ rank: R_NOSIZE, tok: (m.rmOp ?? ops[0]).tok, message: "operation size not specified (add byte/word/dword/qword)" });
+      fail({
+        rank: R_NOSIZE,
+        tok: (m.rmOp ?? ops[0]).tok,
+        message: "operation size not specified (add byte/word/dword/qword)",
+      });
       return null;
     }
   }
@@ -318,12 +410,20 @@ function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | nul
       const dwordFor64 = osize === 64 && op.size === 32 && (row.mnemonic === "mov" || row.default64 === true);
       const byteFor8s = kind === "imm8s" && op.size === 8;
       if (!dwordFor64 && !byteFor8s) {
-        fail({ rank: R_SIZE, tok: op.tok, message: `operand size mismatch: the immediate is ${sizeName(op.size)}, the operation ${sizeName(osize || 8)}` });
+        fail({
+          rank: R_SIZE,
+          tok: op.tok,
+          message: `operand size mismatch: the immediate is ${sizeName(op.size)}, the operation ${sizeName(osize || 8)}`,
+        });
         return null;
       }
     }
     if (kind === "imm8" && op.size !== 0 && op.size !== 8) {
-      fail({ rank: R_SIZE, tok: op.tok, message: `operand size mismatch: the immediate is ${sizeName(op.size)}, expected 8-bit` });
+      fail({
+        rank: R_SIZE,
+        tok: op.tok,
+        message: `operand size mismatch: the immediate is ${sizeName(op.size)}, expected 8-bit`,
+      });
       return null;
     }
     let width: number;
@@ -359,14 +459,16 @@ function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | nul
         break;
       case "imm16/32":
         width = osize === 16 ? 2 : 4;
-        if (op.strict && op.size !== 0 && op.size !== osize && !(osize === 64 && op.size === 32)) return shapeFail(fail, op);
+        if (op.strict && op.size !== 0 && op.size !== osize && !(osize === 64 && op.size === 32))
+          return shapeFail(fail, op);
         ok = osize === 64 ? fitsSigned(op.v, 32) : fitsEither(op.v, width * 8);
         break;
       default:
         return shapeFail(fail, op);
     }
     if (!ok && !op.unknown) {
-      const how = kind === "imm16/32" && osize === 64 ? "a 32-bit immediate sign-extended to 64 bits" : `${width * 8} bits`;
+      const how =
+        kind === "imm16/32" && osize === 64 ? "a 32-bit immediate sign-extended to 64 bits" : `${width * 8} bits`;
       fail({ rank: R_RANGE, tok: op.tok, message: `immediate out of range: ${s64(op.v)} does not fit ${how}` });
       return null;
     }
@@ -416,7 +518,8 @@ function encode(m: Match, env: EncodeEnv, fail: (f: Fail) => void, mnTok: Token)
     if (r.highByte) highByte = tok ?? highByte ?? mnTok;
   };
   if (row.prefix) out.push(row.prefix);
-  const sized = row.operands.some((k) => VAR_KINDS.has(k)) || row.osize !== undefined || (row.default64 === true && m.osize === 16);
+  const sized =
+    row.operands.some((k) => VAR_KINDS.has(k)) || row.osize !== undefined || (row.default64 === true && m.osize === 16);
   if (sized && m.osize === 16) out.push(0x66);
   if (sized && m.osize === 64 && !row.default64) rex |= 0x48;
   // ModRM.
@@ -457,11 +560,19 @@ function encode(m: Match, env: EncodeEnv, fail: (f: Fail) => void, mnTok: Token)
   }
   if (forceRex && rex === 0) rex = 0x40;
   if (rex !== 0 && highByte !== null) {
-    fail({ rank: R_SHAPE, tok: highByte, message: "ah/bh/ch/dh cannot be used in an instruction that needs a REX prefix" });
+    fail({
+      rank: R_SHAPE,
+      tok: highByte,
+      message: "ah/bh/ch/dh cannot be used in an instruction that needs a REX prefix",
+    });
     return null;
   }
   if (rex !== 0 && m.regOp?.highByte) {
-    fail({ rank: R_SHAPE, tok: rmTok ?? mnTok, message: "ah/bh/ch/dh cannot be used in an instruction that needs a REX prefix" });
+    fail({
+      rank: R_SHAPE,
+      tok: rmTok ?? mnTok,
+      message: "ah/bh/ch/dh cannot be used in an instruction that needs a REX prefix",
+    });
     return null;
   }
   if (rex !== 0) out.push(rex);
@@ -481,8 +592,14 @@ function encode(m: Match, env: EncodeEnv, fail: (f: Fail) => void, mnTok: Token)
     const w = m.rel.width;
     const lim = w === 1 ? 128n : 1n << 31n;
     if (!m.rel.op.unknown && (d < -lim || d >= lim)) {
-      const short = w === 1 && (m.rel.op.jump === "short" || !ROWS_BY_MNEMONIC.get(row.mnemonic)!.some((r) => r.operands[0] === "rel32"));
-      fail({ rank: short ? R_RANGE : R_SHAPE, tok: m.rel.op.tok, message: `jump out of range: target is ${d} bytes away, ${w === 1 ? "a short jump reaches -128..127" : "rel32 reaches ±2 GiB"}` });
+      const short =
+        w === 1 &&
+        (m.rel.op.jump === "short" || !ROWS_BY_MNEMONIC.get(row.mnemonic)!.some((r) => r.operands[0] === "rel32"));
+      fail({
+        rank: short ? R_RANGE : R_SHAPE,
+        tok: m.rel.op.tok,
+        message: `jump out of range: target is ${d} bytes away, ${w === 1 ? "a short jump reaches -128..127" : "rel32 reaches ±2 GiB"}`,
+      });
       return null;
     }
     pushLE(out, BigInt.asUintN(64, d), w);
@@ -522,10 +639,15 @@ function encodeEa(op: ROp & { t: "mem" }, regField: number, fail: (f: Fail) => v
   const base = op.base;
   const index = op.index;
   if (!base && !index) {
-    if (op.ripRel) return { modrm: 0x05 | reg3, sib: -1, disp: [0, 0, 0, 0], rex: 0, addr32: false, ripTarget: op.disp };
+    if (op.ripRel)
+      return { modrm: 0x05 | reg3, sib: -1, disp: [0, 0, 0, 0], rex: 0, addr32: false, ripTarget: op.disp };
     // Absolute [disp32]: ModRM rm=100 + SIB base=101 index=100 (no RIP-relative without `rel`).
     if (!fitsSigned(op.disp, 32) && !op.dispUnknown) {
-      fail({ rank: R_RANGE, tok: op.tok, message: "absolute address does not fit a sign-extended 32-bit displacement" });
+      fail({
+        rank: R_RANGE,
+        tok: op.tok,
+        message: "absolute address does not fit a sign-extended 32-bit displacement",
+      });
       return null;
     }
     const d: number[] = [];

@@ -89,7 +89,12 @@ export function evaluate(e: Expr, env: EvalEnv): Value {
     case "un": {
       const a = evaluate(e.a, env);
       if (e.op === "-") {
-        return { v: mask(-a.v), reloc: -a.reloc, unknown: a.unknown, regs: a.regs.length ? a.regs.map((r) => ({ ...r, coef: -r.coef })) : NO_REGS };
+        return {
+          v: mask(-a.v),
+          reloc: -a.reloc,
+          unknown: a.unknown,
+          regs: a.regs.length ? a.regs.map((r) => ({ ...r, coef: -r.coef })) : NO_REGS,
+        };
       }
       if (a.regs.length || a.reloc) env.error(e.tok, "'~' needs a plain number");
       return { v: mask(~a.v), reloc: 0, unknown: a.unknown, regs: NO_REGS };
@@ -103,7 +108,10 @@ function binary(op: string, a: Value, b: Value, tok: Token, env: EvalEnv): Value
   const unknown = a.unknown || b.unknown;
   if (op === "+" || op === "-") {
     const s = op === "+" ? 1n : -1n;
-    const regs = a.regs.length === 0 && b.regs.length === 0 ? NO_REGS : [...a.regs, ...b.regs.map((r) => ({ ...r, coef: s * r.coef }))];
+    const regs =
+      a.regs.length === 0 && b.regs.length === 0
+        ? NO_REGS
+        : [...a.regs, ...b.regs.map((r) => ({ ...r, coef: s * r.coef }))];
     return { v: mask(op === "+" ? a.v + b.v : a.v - b.v), reloc: a.reloc + Number(s) * b.reloc, unknown, regs };
   }
   if (op === "*") {

@@ -33,7 +33,23 @@ const KEYWORDS: ReadonlyMap<string, string> = (() => {
   for (const s of ["byte", "word", "dword", "qword"]) m.set(s, "size");
   for (const s of ["db", "dw", "dd", "dq"]) m.set(s, "data");
   for (const s of ["resb", "resw", "resd", "resq"]) m.set(s, "res");
-  for (const s of ["rel", "abs", "short", "near", "strict", "times", "equ", "bits", "org", "align", "section", "segment", "global", "extern"]) m.set(s, s);
+  for (const s of [
+    "rel",
+    "abs",
+    "short",
+    "near",
+    "strict",
+    "times",
+    "equ",
+    "bits",
+    "org",
+    "align",
+    "section",
+    "segment",
+    "global",
+    "extern",
+  ])
+    m.set(s, s);
   m.set("default", "defaultKw");
   return m;
 })();

@@ -45,7 +45,13 @@ export function symbolMap(r: AssembleOk): { origin: number; size: number; symbol
   const symbols = [...r.symbols]
     .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((s) => {
-      const e: SymbolMapEntry = { name: s.name, kind: s.kind, value: "0x" + s.value.toString(16), file: s.file, line: s.line };
+      const e: SymbolMapEntry = {
+        name: s.name,
+        kind: s.kind,
+        value: "0x" + s.value.toString(16),
+        file: s.file,
+        line: s.line,
+      };
       if (s.kind === "label") e.address = Number(s.value);
       return e;
     });

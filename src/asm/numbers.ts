@@ -11,7 +11,12 @@ const DIGITS = "0123456789abcdef";
 export function parseNumber(text: string): bigint | null {
   let s = text.toLowerCase();
   let radix = 10;
-  if (s.length > 2 && s[0] === "0" && RADIX_PREFIX[s[1]] !== undefined && !(s.length > 2 && /[hxdtoqby]$/.test(s) && isHexyDecimal(s))) {
+  if (
+    s.length > 2 &&
+    s[0] === "0" &&
+    RADIX_PREFIX[s[1]] !== undefined &&
+    !(s.length > 2 && /[hxdtoqby]$/.test(s) && isHexyDecimal(s))
+  ) {
     radix = RADIX_PREFIX[s[1]];
     s = s.slice(2);
   } else if (s.length > 1 && RADIX_SUFFIX[s[s.length - 1]] !== undefined) {
@@ -55,7 +60,20 @@ function isHexyDecimal(s: string): boolean {
 const UTF8 = new TextEncoder();
 
 const ESCAPES: Readonly<Record<string, number>> = {
-  n: 10, t: 9, r: 13, "0": 0, a: 7, b: 8, f: 12, v: 11, e: 27, "\\": 92, "'": 39, '"': 34, "`": 96, "?": 63,
+  n: 10,
+  t: 9,
+  r: 13,
+  "0": 0,
+  a: 7,
+  b: 8,
+  f: 12,
+  v: 11,
+  e: 27,
+  "\\": 92,
+  "'": 39,
+  '"': 34,
+  "`": 96,
+  "?": 63,
 };
 
 /** The bytes of a string token ('…', "…" literal; `…` with escapes). Characters above 0x7F are

@@ -4,7 +4,6 @@
  * keeps the file/line/col it was written at; a line expanded from a macro keeps its call site too.
  */
 import { tokenizeLine, type Token, type Loc } from "./lexer.js";
-import type { Diagnostic } from "./diagnostics.js";
 
 /** Resolves `%include "name"` seen in `fromFile` → the file's path and text, or null if not found. */
 export type IncludeResolver = (name: string, fromFile: string) => { file: string; text: string } | null;
@@ -117,7 +116,11 @@ export class Preprocessor {
             rep = null;
             for (let i = 0; i < r.count && !this.overflow; i++) {
               if (++this.work > 20 * MAX_LINES) {
-                this.report(r.tok.loc, r.tok.len, "too much preprocessing work (nested %rep or macros repeat too often)");
+                this.report(
+                  r.tok.loc,
+                  r.tok.len,
+                  "too much preprocessing work (nested %rep or macros repeat too often)",
+                );
                 this.overflow = true;
                 break;
               }
@@ -172,8 +175,12 @@ export class Preprocessor {
     }
     m.name = name.value;
     m.loc = name.loc;
-    if (!count || count.type !== "number" || !/^[0-9]+$/.test(count.value) || tokens.length > 3) {
-      this.report((count ?? name).loc, (count ?? name).len, "%macro parameter count must be a plain number (ranges and '+' are not supported)");
+    if (count?.type !== "number" || !/^[0-9]+$/.test(count.value) || tokens.length > 3) {
+      this.report(
+        (count ?? name).loc,
+        (count ?? name).len,
+        "%macro parameter count must be a plain number (ranges and '+' are not supported)",
+      );
       return m;
     }
     m.nparams = Number(count.value);
@@ -225,7 +232,8 @@ export class Preprocessor {
         return;
       }
       const v = this.evalConst(this.expandDefines(tokens.slice(2), 0), head);
-      if (v !== null) this.defines.set(name.value, [{ type: "number", value: String(v), loc: name.loc, len: name.len }]);
+      if (v !== null)
+        this.defines.set(name.value, [{ type: "number", value: String(v), loc: name.loc, len: name.len }]);
       return;
     }
     if (dir === "%undef") {
@@ -235,7 +243,7 @@ export class Preprocessor {
     }
     if (dir === "%include") {
       const arg = tokens[1];
-      if (!arg || arg.type !== "string" || tokens.length > 2) {
+      if (arg?.type !== "string" || tokens.length > 2) {
         this.report((arg ?? head).loc, (arg ?? head).len, "%include expects one quoted file name");
         return;
       }
@@ -245,7 +253,11 @@ export class Preprocessor {
       try {
         found = this.resolver ? this.resolver(name, from) : null;
       } catch (e) {
-        this.report(arg.loc, arg.len, `include file '${name}' could not be read: ${(e as Error)?.message ?? String(e)}`);
+        this.report(
+          arg.loc,
+          arg.len,
+          `include file '${name}' could not be read: ${(e as Error)?.message ?? String(e)}`,
+        );
         return;
       }
       if (!found) {
@@ -253,7 +265,11 @@ export class Preprocessor {
         return;
       }
       if (this.includeStack.includes(found.file)) {
-        this.report(arg.loc, arg.len, `include cycle: '${found.file}' includes itself (${[...this.includeStack, found.file].join(" -> ")})`);
+        this.report(
+          arg.loc,
+          arg.len,
+          `include cycle: '${found.file}' includes itself (${[...this.includeStack, found.file].join(" -> ")})`,
+        );
         return;
       }
       if (this.includeStack.length >= MAX_INCLUDE_DEPTH) {
@@ -296,7 +312,11 @@ export class Preprocessor {
 
   private expand(m: Macro, callee: Token, argTokens: Token[], file: string, line: number): void {
     if (this.active.includes(m.name)) {
-      this.report(callee.loc, callee.len, `recursive macro call: '${m.name}' (${[...this.active, m.name].join(" -> ")})`);
+      this.report(
+        callee.loc,
+        callee.len,
+        `recursive macro call: '${m.name}' (${[...this.active, m.name].join(" -> ")})`,
+      );
       return;
     }
     if (this.active.length >= MAX_MACRO_DEPTH) {
@@ -305,7 +325,11 @@ export class Preprocessor {
     }
     const args = splitArgs(argTokens);
     if (args.length !== m.nparams) {
-      this.report(callee.loc, callee.len, `macro '${m.name}' expects ${m.nparams} parameter${m.nparams === 1 ? "" : "s"}, got ${args.length}`);
+      this.report(
+        callee.loc,
+        callee.len,
+        `macro '${m.name}' expects ${m.nparams} parameter${m.nparams === 1 ? "" : "s"}, got ${args.length}`,
+      );
       return;
     }
     const id = ++this.expansionId;

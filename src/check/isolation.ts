@@ -32,7 +32,15 @@ function expectValue(out: Violation[], inv: Invariant, phys: PhysicalPmu, msr: n
   const v = phys.rdmsr(msr);
   if (v === null || v === want) return;
   const o = phys.owner(msr);
-  out.push({ invariant: inv, register: msrName(msr), msr, value: v, expected: `0x${want.toString(16)}`, owner: o.owner, source: o.source });
+  out.push({
+    invariant: inv,
+    register: msrName(msr),
+    msr,
+    value: v,
+    expected: `0x${want.toString(16)}`,
+    owner: o.owner,
+    source: o.source,
+  });
 }
 
 /** I-1 (after KVM's put, before perf restores host events): GLOBAL_CTRL, GLOBAL_STATUS, FIXED_CTR_CTRL,
@@ -66,7 +74,8 @@ export function checkAfterLoad(phys: PhysicalPmu, pmu: KvmPmu, perfMetrics: bool
     expectValue(out, "I-3", phys, MSR_IA32_PERFCTR0 + n, BigInt(pmu.gp[n].counter));
     expectValue(out, "I-3", phys, MSR_IA32_EVNTSEL0 + n, pmu.gp[n].eventselHw);
   }
-  for (let i = 0; i < pmu.nFX; i++) expectValue(out, "I-3", phys, MSR_CORE_PERF_FIXED_CTR0 + i, BigInt(pmu.fixed[i].counter));
+  for (let i = 0; i < pmu.nFX; i++)
+    expectValue(out, "I-3", phys, MSR_CORE_PERF_FIXED_CTR0 + i, BigInt(pmu.fixed[i].counter));
   expectValue(out, "I-3", phys, MSR_CORE_PERF_FIXED_CTR_CTRL, pmu.fixedCtrCtrlHw);
   expectValue(out, "I-3", phys, MSR_CORE_PERF_GLOBAL_STATUS, pmu.globalStatus);
   if (perfMetrics) expectValue(out, "I-3", phys, MSR_PERF_METRICS, pmu.perfMetrics);
@@ -93,7 +102,11 @@ export function formatViolation(v: Violation & { readonly count: number }): stri
 
 /** Hardware registers the guest reaches without an exit: pass-through RDMSR targets, and every register a
  *  native RDPMC can name (R-HW-2: all physical counters and PERF_METRICS). Canonical MSR indexes, sorted. */
-export function reachableRegisters(phys: PhysicalPmu, readPassThrough: (msr: number) => boolean, rdpmcNative: boolean): number[] {
+export function reachableRegisters(
+  phys: PhysicalPmu,
+  readPassThrough: (msr: number) => boolean,
+  rdpmcNative: boolean,
+): number[] {
   const set = new Set<number>();
   for (const msr of phys.msrIndexes()) if (readPassThrough(msr)) set.add(msr);
   for (let n = 0; n < phys.nGP; n++) if (readPassThrough(0x4c1 + n)) set.add(MSR_IA32_PERFCTR0 + n);
@@ -116,7 +129,15 @@ export function checkGuestReachable(phys: PhysicalPmu, owner: string, reachable:
     if (o.owner === owner || o.source === "power-on reset") continue;
     const v = phys.rdmsr(msr);
     if (v === null) continue;
-    out.push({ invariant: "I-4", register: msrName(msr), msr, value: v, expected: `a value owned by ${owner}`, owner: o.owner, source: o.source });
+    out.push({
+      invariant: "I-4",
+      register: msrName(msr),
+      msr,
+      value: v,
+      expected: `a value owned by ${owner}`,
+      owner: o.owner,
+      source: o.source,
+    });
   }
   return out;
 }

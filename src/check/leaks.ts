@@ -7,7 +7,14 @@
  * layout), §6.3 steps 4.8–4.9 (global_ctrl_rsvd), §12.3 I-4, §14 (the PERF_METRICS leak, the bit-48 path).
  */
 import { hardwareGlobalCtrlBits, type PhysicalPmu } from "../host/physical-pmu.js";
-import { MSR_CORE_PERF_GLOBAL_CTRL, MSR_CORE_PERF_GLOBAL_OVF_CTRL, MSR_CORE_PERF_GLOBAL_STATUS, MSR_CORE_PERF_GLOBAL_STATUS_SET, MSR_IA32_PERFCTR0, MSR_IA32_PMC0 } from "../pmu/msrs.js";
+import {
+  MSR_CORE_PERF_GLOBAL_CTRL,
+  MSR_CORE_PERF_GLOBAL_OVF_CTRL,
+  MSR_CORE_PERF_GLOBAL_STATUS,
+  MSR_CORE_PERF_GLOBAL_STATUS_SET,
+  MSR_IA32_PERFCTR0,
+  MSR_IA32_PMC0,
+} from "../pmu/msrs.js";
 import { msrName } from "./msr-name.js";
 
 export interface LeakRecord {
@@ -30,10 +37,28 @@ export interface LeakRecord {
  * A guest read `msr` from hardware natively. Returns a leak record if the value is not the reader's own
  * (power-on reset values carry no host data and are not leaks), else null.
  */
-export function checkNativeRead(phys: PhysicalPmu, reader: string, msr: number, value: bigint, path: string, rip: number, rule: string): LeakRecord | null {
+export function checkNativeRead(
+  phys: PhysicalPmu,
+  reader: string,
+  msr: number,
+  value: bigint,
+  path: string,
+  rip: number,
+  rule: string,
+): LeakRecord | null {
   const o = phys.owner(msr);
   if (o.owner === reader || o.source === "power-on reset") return null;
-  return { direction: "host→guest", register: msrName(msr), msr, path, rip, value, owner: o.owner, source: o.source, rule };
+  return {
+    direction: "host→guest",
+    register: msrName(msr),
+    msr,
+    path,
+    rip,
+    value,
+    owner: o.owner,
+    source: o.source,
+    rule,
+  };
 }
 
 /**
@@ -41,7 +66,15 @@ export function checkNativeRead(phys: PhysicalPmu, reader: string, msr: number, 
  * `global_ctrl_rsvd` reserves for this guest (V4: bit 48 for a guest without PERF_METRICS, spec §14.2).
  * Bits the hardware itself reserves are not reported (real silicon would #GP them). Else null.
  */
-export function checkNativeGlobalCtrlWrite(phys: Pick<PhysicalPmu, "nGP" | "nFX" | "hasPerfMetrics">, globalCtrlRsvd: bigint, msr: number, value: bigint, rip: number, writer: string, rule: string): LeakRecord | null {
+export function checkNativeGlobalCtrlWrite(
+  phys: Pick<PhysicalPmu, "nGP" | "nFX" | "hasPerfMetrics">,
+  globalCtrlRsvd: bigint,
+  msr: number,
+  value: bigint,
+  rip: number,
+  writer: string,
+  rule: string,
+): LeakRecord | null {
   if (msr !== MSR_CORE_PERF_GLOBAL_CTRL) return null;
   const forbidden = value & globalCtrlRsvd & hardwareGlobalCtrlBits(phys);
   if (forbidden === 0n) return null;
@@ -74,7 +107,8 @@ export function writableRegisters(phys: PhysicalPmu, writePassThrough: (msr: num
   const set = new Set<number>();
   for (const msr of phys.msrIndexes()) if (writePassThrough(msr)) set.add(msr);
   for (let n = 0; n < phys.nGP; n++) if (writePassThrough(MSR_IA32_PMC0 + n)) set.add(MSR_IA32_PERFCTR0 + n);
-  if (writePassThrough(MSR_CORE_PERF_GLOBAL_OVF_CTRL) || writePassThrough(MSR_CORE_PERF_GLOBAL_STATUS_SET)) set.add(MSR_CORE_PERF_GLOBAL_STATUS);
+  if (writePassThrough(MSR_CORE_PERF_GLOBAL_OVF_CTRL) || writePassThrough(MSR_CORE_PERF_GLOBAL_STATUS_SET))
+    set.add(MSR_CORE_PERF_GLOBAL_STATUS);
   return [...set].sort((a, b) => a - b);
 }
 
@@ -84,7 +118,13 @@ export function writableRegisters(phys: PhysicalPmu, writePassThrough: (msr: num
  * (spec §12.2; the generalisation of I-1 to whatever a policy lets the guest write). `rule(msr)` names
  * the decision that let the guest write it; `rip` is where the guest left the CPU.
  */
-export function checkLeftAfterPut(phys: PhysicalPmu, owner: string, writable: readonly number[], rip: number, rule: (msr: number) => string): readonly LeakRecord[] {
+export function checkLeftAfterPut(
+  phys: PhysicalPmu,
+  owner: string,
+  writable: readonly number[],
+  rip: number,
+  rule: (msr: number) => string,
+): readonly LeakRecord[] {
   // Runs at every put: nothing is allocated unless something is found.
   let out: LeakRecord[] | null = null;
   for (let i = 0; i < writable.length; i++) {
@@ -93,7 +133,17 @@ export function checkLeftAfterPut(phys: PhysicalPmu, owner: string, writable: re
     if (o.owner !== owner) continue;
     const v = phys.rdmsr(msr);
     if (v === null || v === 0n) continue;
-    (out ??= []).push({ direction: "guest→host", register: msrName(msr), msr, path: "left in hardware after put (KVM did not scrub it; spec §12.3 I-1)", rip, value: v, owner, source: o.source, rule: rule(msr) });
+    (out ??= []).push({
+      direction: "guest→host",
+      register: msrName(msr),
+      msr,
+      path: "left in hardware after put (KVM did not scrub it; spec §12.3 I-1)",
+      rip,
+      value: v,
+      owner,
+      source: o.source,
+      rule: rule(msr),
+    });
   }
   return out ?? NONE;
 }

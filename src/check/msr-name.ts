@@ -3,8 +3,13 @@ import { findMsrRow } from "../pmu/msrs.js";
 
 /** x2APIC registers a PMU guest touches (SDM Vol. 3 "x2APIC Register Address Space"). */
 const X2APIC_NAMES: Readonly<Record<number, string>> = {
-  0x802: "X2APIC_ID", 0x803: "X2APIC_VERSION", 0x808: "X2APIC_TPR", 0x80a: "X2APIC_PPR", 0x80b: "X2APIC_EOI",
-  0x80f: "X2APIC_SPIV", 0x834: "X2APIC_LVTPC",
+  0x802: "X2APIC_ID",
+  0x803: "X2APIC_VERSION",
+  0x808: "X2APIC_TPR",
+  0x80a: "X2APIC_PPR",
+  0x80b: "X2APIC_EOI",
+  0x80f: "X2APIC_SPIV",
+  0x834: "X2APIC_LVTPC",
 };
 
 export function msrName(index: number): string {

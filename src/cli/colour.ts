@@ -18,7 +18,10 @@ const SGR: Record<Style, string> = {
 export type Painter = (text: string, style: Style) => string;
 
 /** Whether to colour output written to `stream` (a terminal, NO_COLOR unset or empty). */
-export function colourWanted(stream: { isTTY?: boolean }, env: Record<string, string | undefined> = process.env): boolean {
+export function colourWanted(
+  stream: { isTTY?: boolean },
+  env: Record<string, string | undefined> = process.env,
+): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
   return stream.isTTY === true;
 }

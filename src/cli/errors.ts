@@ -70,7 +70,12 @@ export function formatFailure(message: string): string {
 export function reportFailure(err: unknown): void {
   const { message, status } = describeFailure(err);
   if (message !== null) process.stderr.write(formatFailure(message));
-  if (process.env.VPMU_DEBUG && !(err instanceof CliError) && !(err instanceof CommanderError) && err instanceof Error) {
+  if (
+    process.env.VPMU_DEBUG &&
+    !(err instanceof CliError) &&
+    !(err instanceof CommanderError) &&
+    err instanceof Error
+  ) {
     process.stderr.write(`${err.stack ?? ""}\n`);
   }
   process.exitCode = status;

@@ -3,19 +3,49 @@
 import type { Command } from "commander";
 import { HOST_ACTIVITIES } from "../host/activity.js";
 import { HOST_PRESET_IDS } from "../host/presets.js";
-import { isFilterError, parsePmuFilterFile, parsePolicyFile, preparePmuEventFilter, type MachineOptions } from "../index.js";
+import {
+  isFilterError,
+  parsePmuFilterFile,
+  parsePolicyFile,
+  preparePmuEventFilter,
+  type MachineOptions,
+} from "../index.js";
 import { usageError } from "./errors.js";
 import { readText } from "./files.js";
 import { choiceOption, countOption, msrAssignmentOption, unsignedOption } from "./options.js";
 
 /** Commander keys of the machine options (any of them given ⇒ run on the KVM model, not the bare platform). */
-export const MACHINE_OPTION_KEYS = ["host", "pmu", "kvm", "pmuVersion", "gp", "gpWidth", "fixed", "fixedWidth", "perfCaps", "hostActivity", "hostMsr", "pmuFilter"] as const;
+export const MACHINE_OPTION_KEYS = [
+  "host",
+  "pmu",
+  "kvm",
+  "pmuVersion",
+  "gp",
+  "gpWidth",
+  "fixed",
+  "fixedWidth",
+  "perfCaps",
+  "hostActivity",
+  "hostMsr",
+  "pmuFilter",
+] as const;
 
 export function addMachineOptions(cmd: Command): Command {
   return cmd
-    .option("--host <preset>", `host CPU preset: ${HOST_PRESET_IDS.join(", ")} (default spr)`, choiceOption("--host", HOST_PRESET_IDS))
-    .option("--pmu <mode>", "legacy (perf-backed, the default), mediated, or off", choiceOption("--pmu", ["legacy", "mediated", "off"] as const))
-    .option("--kvm <state|file>", "KVM code state for --pmu mediated (base, v4, fix; default base) or an intercept policy file (.json)")
+    .option(
+      "--host <preset>",
+      `host CPU preset: ${HOST_PRESET_IDS.join(", ")} (default spr)`,
+      choiceOption("--host", HOST_PRESET_IDS),
+    )
+    .option(
+      "--pmu <mode>",
+      "legacy (perf-backed, the default), mediated, or off",
+      choiceOption("--pmu", ["legacy", "mediated", "off"] as const),
+    )
+    .option(
+      "--kvm <state|file>",
+      "KVM code state for --pmu mediated (base, v4, fix; default base) or an intercept policy file (.json)",
+    )
     .option("--pmu-version <n>", "guest CPUID.0AH version", countOption("--pmu-version", 0, 255))
     .option("--gp <n>", "guest GP counters", countOption("--gp", 0, 255))
     .option("--gp-width <bits>", "guest GP counter width", countOption("--gp-width", 0, 255))
@@ -23,11 +53,27 @@ export function addMachineOptions(cmd: Command): Command {
     .option("--fixed-width <bits>", "guest fixed counter width", countOption("--fixed-width", 0, 255))
     .option("--perf-caps <value>", "guest IA32_PERF_CAPABILITIES (host-initiated write)", unsignedOption("--perf-caps"))
     .option("--no-pdcm", "clear CPUID.1:ECX.PDCM (no PERF_CAPABILITIES)")
-    .option("--host-activity <name>", `host perf activity: ${HOST_ACTIVITIES.map((a) => a.id).join(", ")} (default idle)`)
-    .option("--host-msr <msr=value>", "hardware holds this host-owned value before the first entry (repeatable)", msrAssignmentOption("--host-msr"))
-    .option("--pmu-filter <file.json>", "install a PMU event filter (KVM_SET_PMU_EVENT_FILTER) before the first run: {\"action\": \"deny\", \"events\": [{\"event\": \"0xc0\"}]} (docs/vpmu.md)")
-    .option("--check-isolation", "vpmu run: assert the isolation invariants I-1..I-4 at every load, entry and put (shown with --exits/--json)")
-    .option("--trace-switch", "vpmu run --exits: print every mediated load/put step next to the exit that caused it (no folding)");
+    .option(
+      "--host-activity <name>",
+      `host perf activity: ${HOST_ACTIVITIES.map((a) => a.id).join(", ")} (default idle)`,
+    )
+    .option(
+      "--host-msr <msr=value>",
+      "hardware holds this host-owned value before the first entry (repeatable)",
+      msrAssignmentOption("--host-msr"),
+    )
+    .option(
+      "--pmu-filter <file.json>",
+      'install a PMU event filter (KVM_SET_PMU_EVENT_FILTER) before the first run: {"action": "deny", "events": [{"event": "0xc0"}]} (docs/vpmu.md)',
+    )
+    .option(
+      "--check-isolation",
+      "vpmu run: assert the isolation invariants I-1..I-4 at every load, entry and put (shown with --exits/--json)",
+    )
+    .option(
+      "--trace-switch",
+      "vpmu run --exits: print every mediated load/put step next to the exit that caused it (no folding)",
+    );
 }
 
 /** Commander's parsed options → MachineOptions; a policy file is read and validated here. */
@@ -43,7 +89,8 @@ export function machineOptions(o: Record<string, unknown>): MachineOptions {
     const f = parsePmuFilterFile(o.pmuFilter, readText(o.pmuFilter, "PMU event filter file"));
     if (!f.ok) throw usageError(f.error);
     const k = preparePmuEventFilter(f.filter);
-    if (isFilterError(k)) throw usageError(`${o.pmuFilter}: KVM_SET_PMU_EVENT_FILTER would fail with ${k.errno}: ${k.message}`);
+    if (isFilterError(k))
+      throw usageError(`${o.pmuFilter}: KVM_SET_PMU_EVENT_FILTER would fail with ${k.errno}: ${k.message}`);
     pmuFilter = f.filter;
   }
   return {
@@ -61,6 +108,9 @@ export function machineOptions(o: Record<string, unknown>): MachineOptions {
     checkIsolation: o.checkIsolation === true,
     traceSwitch: o.traceSwitch === true,
     filter: pmuFilter,
-    hostMsrs: ((o.hostMsr as { index: number; value: bigint }[] | undefined) ?? []).map((h) => ({ msr: h.index, value: h.value })),
+    hostMsrs: ((o.hostMsr as { index: number; value: bigint }[] | undefined) ?? []).map((h) => ({
+      msr: h.index,
+      value: h.value,
+    })),
   };
 }

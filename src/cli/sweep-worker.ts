@@ -33,6 +33,9 @@ parentPort?.on("message", (m: InitMessage | JobsMessage) => {
     const records = sweep.runJobs(m.jobs, loader!, policies, undefined, opts);
     parentPort!.postMessage({ id: m.id, records });
   } catch (err) {
-    parentPort!.postMessage({ id: m.id, error: err instanceof Error ? `${err.message}\n${err.stack ?? ""}` : String(err) });
+    parentPort!.postMessage({
+      id: m.id,
+      error: err instanceof Error ? `${err.message}\n${err.stack ?? ""}` : String(err),
+    });
   }
 });

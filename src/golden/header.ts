@@ -72,7 +72,10 @@ export function parseHeader(source: string, file: string): HeaderResult {
     const m = HEADER.exec(text);
     if (m) {
       if (found !== null) {
-        return { ok: false, error: `${file}:${n + 1}: a second '; vpmu:' header line (the first is on line ${found.line}); keep the options on one line` };
+        return {
+          ok: false,
+          error: `${file}:${n + 1}: a second '; vpmu:' header line (the first is on line ${found.line}); keep the options on one line`,
+        };
       }
       const words = splitWords(m[1]!);
       if (!words.ok) return { ok: false, error: `${file}:${n + 1}: '; vpmu:' header has an ${words.error}` };

@@ -74,7 +74,11 @@ export function totalsLine(t: Totals): string {
 }
 
 /** The whole human report (what `vpmu test` prints when every result is in). */
-export function lineReport(results: readonly GoldenResult[], updated: ReadonlySet<string>, paint: Paint = plain): string {
+export function lineReport(
+  results: readonly GoldenResult[],
+  updated: ReadonlySet<string>,
+  paint: Paint = plain,
+): string {
   const out: string[] = [];
   for (const r of results) {
     const wasUpdated = updated.has(r.program);

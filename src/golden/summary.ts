@@ -12,7 +12,8 @@ export interface GuestSummary {
   skipped: number;
 }
 
-const SUMMARY = /^SUMMARY: (\d+) tests(?:, (\d+) unexpected failures)?(?:, (\d+) expected failures)?(?:, (\d+) skipped)?$/;
+const SUMMARY =
+  /^SUMMARY: (\d+) tests(?:, (\d+) unexpected failures)?(?:, (\d+) expected failures)?(?:, (\d+) skipped)?$/;
 
 /** The last SUMMARY line of the output, or null. */
 export function parseSummary(consoleText: string): GuestSummary | null {

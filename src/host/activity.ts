@@ -34,7 +34,11 @@ const EVENTSEL_EN = 1n << 22n;
 const CYCLES_OS_USR_EN = 0x43003cn;
 
 export const HOST_ACTIVITIES: readonly HostActivityPreset[] = [
-  { id: "idle", description: "host perf has no events: hardware keeps its power-on values (and any --host-msr values)", registers: [] },
+  {
+    id: "idle",
+    description: "host perf has no events: hardware keeps its power-on values (and any --host-msr values)",
+    registers: [],
+  },
   {
     id: "topdown",
     description: "host perf runs a TopdownL1 group (FC3 + PERF_METRICS) and leaves both non-zero (spec §14.2 L-5)",
@@ -54,7 +58,11 @@ export const HOST_ACTIVITIES: readonly HostActivityPreset[] = [
         { msr: MSR_IA32_EVNTSEL0 + n, value: CYCLES_OS_USR_EN, perInterval: 0 },
         { msr: MSR_IA32_PERFCTR0 + n, value: BigInt(0x100000 * (n + 1)), perInterval: 1000 + n },
       ]),
-      ...[0, 1, 2].map((i) => ({ msr: MSR_CORE_PERF_FIXED_CTR0 + i, value: BigInt(0x10000 * (i + 1)), perInterval: 500 + i })),
+      ...[0, 1, 2].map((i) => ({
+        msr: MSR_CORE_PERF_FIXED_CTR0 + i,
+        value: BigInt(0x10000 * (i + 1)),
+        perInterval: 500 + i,
+      })),
       { msr: MSR_CORE_PERF_FIXED_CTR_CTRL, value: 0x333n, perInterval: 0 },
       { msr: MSR_CORE_PERF_GLOBAL_CTRL, value: 0x7000000ffn, perInterval: 0 },
     ],
@@ -74,11 +82,16 @@ export interface HostMsrValue {
 /** Parse "0x329=0x8899aabb11223344" (hex or decimal on both sides). Errors are values. */
 export function parseHostMsr(text: string): { ok: true; value: HostMsrValue } | { ok: false; error: string } {
   const m = /^\s*(0x[0-9a-f]+|\d+)\s*=\s*(0x[0-9a-f]+|\d+)\s*$/i.exec(text);
-  if (!m) return { ok: false, error: `--host-msr ${JSON.stringify(text)}: expected MSR=VALUE, e.g. 0x329=0x8899aabb11223344` };
+  if (!m)
+    return {
+      ok: false,
+      error: `--host-msr ${JSON.stringify(text)}: expected MSR=VALUE, e.g. 0x329=0x8899aabb11223344`,
+    };
   const msr = BigInt(m[1]);
   const value = BigInt(m[2]);
   if (msr > 0xffffffffn) return { ok: false, error: `--host-msr ${text}: MSR index ${m[1]} does not fit in 32 bits` };
-  if (value > 0xffffffffffffffffn) return { ok: false, error: `--host-msr ${text}: value ${m[2]} does not fit in 64 bits` };
+  if (value > 0xffffffffffffffffn)
+    return { ok: false, error: `--host-msr ${text}: value ${m[2]} does not fit in 64 bits` };
   return { ok: true, value: { msr: Number(msr), value } };
 }
 
@@ -99,9 +112,14 @@ export class HostPerf {
   }
 
   /** Validate against the physical PMU: every register must exist on this CPU. */
-  static create(phys: PhysicalPmu, activity: HostActivityPreset, hostMsrs: readonly HostMsrValue[]): { ok: true; value: HostPerf } | { ok: false; error: string } {
+  static create(
+    phys: PhysicalPmu,
+    activity: HostActivityPreset,
+    hostMsrs: readonly HostMsrValue[],
+  ): { ok: true; value: HostPerf } | { ok: false; error: string } {
     for (const h of hostMsrs) {
-      if (phys.canonical(h.msr) < 0) return { ok: false, error: `--host-msr 0x${h.msr.toString(16)}: the ${phys.host.id} host has no such PMU MSR` };
+      if (phys.canonical(h.msr) < 0)
+        return { ok: false, error: `--host-msr 0x${h.msr.toString(16)}: the ${phys.host.id} host has no such PMU MSR` };
     }
     return { ok: true, value: new HostPerf(activity, hostMsrs) };
   }

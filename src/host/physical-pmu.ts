@@ -5,7 +5,14 @@
  * register value so the isolation checker (src/check) can tell host values from guest values.
  */
 import type { GuestEvents } from "../isa/platform.js";
-import { eventTotal, EventSource, FIXED_SOURCES, maxPerInstruction, sourceOfEvent, type EventClock } from "../pmu/events.js";
+import {
+  eventTotal,
+  EventSource,
+  FIXED_SOURCES,
+  maxPerInstruction,
+  sourceOfEvent,
+  type EventClock,
+} from "../pmu/events.js";
 import { shapedSource } from "../pmu/pmu.js";
 import {
   MSR_CORE_PERF_FIXED_CTR0,
@@ -117,7 +124,8 @@ export class PhysicalPmu {
   /** Canonical register for an MSR index (the full-width alias names the same counter), or -1 if the
    *  CPU has no such PMU MSR. */
   canonical(msr: number): number {
-    if (msr >= MSR_IA32_PMC0 && msr < MSR_IA32_PMC0 + this.nGP) return (this.host.perfCapabilities & PERF_CAP_FW_WRITES) !== 0n ? msr - MSR_IA32_PMC0 + MSR_IA32_PERFCTR0 : -1;
+    if (msr >= MSR_IA32_PMC0 && msr < MSR_IA32_PMC0 + this.nGP)
+      return (this.host.perfCapabilities & PERF_CAP_FW_WRITES) !== 0n ? msr - MSR_IA32_PMC0 + MSR_IA32_PERFCTR0 : -1;
     if (msr >= MSR_IA32_PERFCTR0 && msr < MSR_IA32_PERFCTR0 + this.nGP) return msr;
     if (msr >= MSR_IA32_EVNTSEL0 && msr < MSR_IA32_EVNTSEL0 + this.nGP) return msr;
     if (msr >= MSR_CORE_PERF_FIXED_CTR0 && msr < MSR_CORE_PERF_FIXED_CTR0 + this.nFX) return msr;
@@ -165,15 +173,23 @@ export class PhysicalPmu {
     if (c < 0) return null;
     if (c >= MSR_IA32_PERFCTR0 && c < MSR_IA32_PERFCTR0 + this.nGP) return BigInt(this.gp[c - MSR_IA32_PERFCTR0]);
     if (c >= MSR_IA32_EVNTSEL0 && c < MSR_IA32_EVNTSEL0 + this.nGP) return this.eventsel[c - MSR_IA32_EVNTSEL0];
-    if (c >= MSR_CORE_PERF_FIXED_CTR0 && c < MSR_CORE_PERF_FIXED_CTR0 + this.nFX) return BigInt(this.fixed[c - MSR_CORE_PERF_FIXED_CTR0]);
+    if (c >= MSR_CORE_PERF_FIXED_CTR0 && c < MSR_CORE_PERF_FIXED_CTR0 + this.nFX)
+      return BigInt(this.fixed[c - MSR_CORE_PERF_FIXED_CTR0]);
     switch (c) {
-      case MSR_CORE_PERF_FIXED_CTR_CTRL: return this.fixedCtrCtrl;
-      case MSR_CORE_PERF_GLOBAL_CTRL: return this.globalCtrl;
-      case MSR_CORE_PERF_GLOBAL_STATUS: return this.globalStatus;
-      case MSR_CORE_PERF_GLOBAL_OVF_CTRL: return 0n;
-      case MSR_CORE_PERF_GLOBAL_STATUS_SET: return 0n;
-      case MSR_PERF_METRICS: return this.perfMetrics;
-      case MSR_IA32_PERF_CAPABILITIES: return this.host.perfCapabilities;
+      case MSR_CORE_PERF_FIXED_CTR_CTRL:
+        return this.fixedCtrCtrl;
+      case MSR_CORE_PERF_GLOBAL_CTRL:
+        return this.globalCtrl;
+      case MSR_CORE_PERF_GLOBAL_STATUS:
+        return this.globalStatus;
+      case MSR_CORE_PERF_GLOBAL_OVF_CTRL:
+        return 0n;
+      case MSR_CORE_PERF_GLOBAL_STATUS_SET:
+        return 0n;
+      case MSR_PERF_METRICS:
+        return this.perfMetrics;
+      case MSR_IA32_PERF_CAPABILITIES:
+        return this.host.perfCapabilities;
     }
     return null;
   }
@@ -202,7 +218,9 @@ export class PhysicalPmu {
       this.eventsel[n] = value;
       const lo = Number(value) >>> 0; // value < 2^35 here
       const en = (lo >>> 22) & 1;
-      this.gpPriv[n] = en ? ((lo >>> 17) & 1 ? CountPriv.Os : 0) | ((lo >>> 16) & 1 ? CountPriv.Usr : 0) : CountPriv.Never;
+      this.gpPriv[n] = en
+        ? ((lo >>> 17) & 1 ? CountPriv.Os : 0) | ((lo >>> 16) & 1 ? CountPriv.Usr : 0)
+        : CountPriv.Never;
       // The same silicon model as the vPMU's counting (CMASK on per-instruction events; other shaping counts nothing).
       this.gpSource[n] = shapedSource(sourceOfEvent(lo & 0xff, (lo >>> 8) & 0xff), value);
     } else if (c >= MSR_CORE_PERF_FIXED_CTR0 && c < MSR_CORE_PERF_FIXED_CTR0 + this.nFX) {
@@ -301,7 +319,8 @@ export class PhysicalPmu {
   /** Forget counting history: the next sync counts from `events` (used when the guest context starts
    *  on this CPU: earlier totals belong to no one). */
   rebase(events: GuestEvents, cpl: number): void {
-    for (let s = 1; s <= EventSource.TopdownRetiring; s++) this.last[s] = eventTotal(s as EventSource, events, this.clock);
+    for (let s = 1; s <= EventSource.TopdownRetiring; s++)
+      this.last[s] = eventTotal(s as EventSource, events, this.clock);
     this.lastCpl = cpl;
   }
 

@@ -7,13 +7,24 @@ import { MAP_0F_INDEX, PRIMARY_INDEX, type OperandKind, type OpcodeRow } from ".
 import { Op, opFor } from "./ops.js";
 
 /** Operand kinds after decoding. */
-export const enum K { None = 0, Reg = 1, Mem = 2, Imm = 3, Cr = 4 }
+export const enum K {
+  None = 0,
+  Reg = 1,
+  Mem = 2,
+  Imm = 3,
+  Cr = 4,
+}
 
 /** Register numbers for 8-bit operands: 0..15 = AL..R15B (SPL/BPL/SIL/DIL with REX), 16..19 = AH, CH, DH, BH. */
 export const AH = 16;
 
 /** Why a decode failed (the CPU raises #UD, or #GP(0) for an over-long instruction, SDM §2.3.11). */
-export const enum DecodeFail { None = 0, Invalid = 1, TooLong = 2, Truncated = 3 }
+export const enum DecodeFail {
+  None = 0,
+  Invalid = 1,
+  TooLong = 2,
+  Truncated = 3,
+}
 
 /** One decoded instruction. Monomorphic: every field is always present. */
 export class Insn {
@@ -30,8 +41,12 @@ export class Insn {
   sub = 0;
   cc = 0;
   /** Up to three operands. */
-  k0: K = K.None; k1: K = K.None; k2: K = K.None;
-  r0 = 0; r1 = 0; r2 = 0;
+  k0: K = K.None;
+  k1: K = K.None;
+  k2: K = K.None;
+  r0 = 0;
+  r1 = 0;
+  r2 = 0;
   /** Memory operand (at most one): base/index register (-1 none), scale, displacement halves. */
   base = -1;
   index = -1;
@@ -67,12 +82,32 @@ export class Insn {
 
 function kindSize(k: OperandKind, osz: number): number {
   switch (k) {
-    case "r8": case "rm8": case "al": return 1;
-    case "r16": case "rm16": case "ax": return 2;
-    case "r32": case "rm32": case "eax": return 4;
-    case "r64": case "rm64": case "rax": case "r64rm": return 8;
-    case "r16/32/64": case "rm16/32/64": case "r16/32": case "r16/64": case "rm16/64": case "rAX": return osz;
-    default: return 0;
+    case "r8":
+    case "rm8":
+    case "al":
+      return 1;
+    case "r16":
+    case "rm16":
+    case "ax":
+      return 2;
+    case "r32":
+    case "rm32":
+    case "eax":
+      return 4;
+    case "r64":
+    case "rm64":
+    case "rax":
+    case "r64rm":
+      return 8;
+    case "r16/32/64":
+    case "rm16/32/64":
+    case "r16/32":
+    case "r16/64":
+    case "rm16/64":
+    case "rAX":
+      return osz;
+    default:
+      return 0;
   }
 }
 
@@ -82,11 +117,18 @@ function sizeOk(row: OpcodeRow, osz: number): boolean {
     // Rows whose operation is 8-bit ignore 66/REX.W, as do rows with only fixed 8-bit/no-size operands.
     return false;
   }
-  for (const k of row.operands) if ((k === "r16/32" && osz === 8) || ((k === "r16/64" || k === "rm16/64") && osz === 4)) return false;
+  for (const k of row.operands)
+    if ((k === "r16/32" && osz === 8) || ((k === "r16/64" || k === "rm16/64") && osz === 4)) return false;
   // A row whose destination is a fixed-size register and has no osize (movzx r32, rm16) is only the
   // form of that size; its REX.W twin is the separate osize:64 row (opcodes.ts ROW FORMAT).
   const k0 = row.operands[0];
-  if (row.osize === undefined && !row.default64 && (k0 === "r16" || k0 === "r32" || k0 === "r64") && kindSize(k0, osz) !== osz) return false;
+  if (
+    row.osize === undefined &&
+    !row.default64 &&
+    (k0 === "r16" || k0 === "r32" || k0 === "r64") &&
+    kindSize(k0, osz) !== osz
+  )
+    return false;
   return true;
 }
 
@@ -95,30 +137,82 @@ function sizeOk(row: OpcodeRow, osz: number): boolean {
  * end of RAM). Fills and returns `out`; `out.fail` says why it could not be decoded.
  */
 export function decodeInto(out: Insn, mem: Uint8Array, off: number, addr: number, avail: number): Insn {
-  out.addr = addr; out.len = 0; out.op = Op.Invalid; out.row = null; out.mnemonic = "";
-  out.size = 0; out.srcSize = 0; out.sub = 0; out.cc = 0;
-  out.k0 = K.None; out.k1 = K.None; out.k2 = K.None; out.r0 = 0; out.r1 = 0; out.r2 = 0;
-  out.base = -1; out.index = -1; out.scale = 1; out.dispLo = 0; out.dispHi = 0; out.addr32 = false;
-  out.ripRel = false; out.dispBytes = 0; out.immLo = 0; out.immHi = 0; out.immBytes = 0; out.target = 0;
-  out.relBytes = 0; out.rex = 0; out.pfx66 = false; out.valid = true; out.next = null; out.taken = null; out.fail = DecodeFail.None;
+  out.addr = addr;
+  out.len = 0;
+  out.op = Op.Invalid;
+  out.row = null;
+  out.mnemonic = "";
+  out.size = 0;
+  out.srcSize = 0;
+  out.sub = 0;
+  out.cc = 0;
+  out.k0 = K.None;
+  out.k1 = K.None;
+  out.k2 = K.None;
+  out.r0 = 0;
+  out.r1 = 0;
+  out.r2 = 0;
+  out.base = -1;
+  out.index = -1;
+  out.scale = 1;
+  out.dispLo = 0;
+  out.dispHi = 0;
+  out.addr32 = false;
+  out.ripRel = false;
+  out.dispBytes = 0;
+  out.immLo = 0;
+  out.immHi = 0;
+  out.immBytes = 0;
+  out.target = 0;
+  out.relBytes = 0;
+  out.rex = 0;
+  out.pfx66 = false;
+  out.valid = true;
+  out.next = null;
+  out.taken = null;
+  out.fail = DecodeFail.None;
   const max = Math.min(15, avail);
   let p = 0;
   const byte = (): number => (p < max ? mem[off + p++] : -1);
-  let opsize = false, adsize = false, rep = 0, rex = 0;
+  let opsize = false,
+    adsize = false,
+    rep = 0,
+    rex = 0;
   let b: number;
   // Legacy prefixes, then REX immediately before the opcode (a REX followed by a legacy prefix is ignored).
   for (;;) {
     b = byte();
     if (b < 0) return failed(out, p, avail);
-    if (b === 0x66) { opsize = true; rex = 0; continue; }
-    if (b === 0x67) { adsize = true; rex = 0; continue; }
-    if (b === 0xf2 || b === 0xf3) { rep = b; rex = 0; continue; }
-    if (b === 0x2e || b === 0x36 || b === 0x3e || b === 0x26) { rex = 0; continue; } // null segment overrides in 64-bit mode
-    if ((b & 0xf0) === 0x40) { rex = b; continue; }
+    if (b === 0x66) {
+      opsize = true;
+      rex = 0;
+      continue;
+    }
+    if (b === 0x67) {
+      adsize = true;
+      rex = 0;
+      continue;
+    }
+    if (b === 0xf2 || b === 0xf3) {
+      rep = b;
+      rex = 0;
+      continue;
+    }
+    if (b === 0x2e || b === 0x36 || b === 0x3e || b === 0x26) {
+      rex = 0;
+      continue;
+    } // null segment overrides in 64-bit mode
+    if ((b & 0xf0) === 0x40) {
+      rex = b;
+      continue;
+    }
     break;
   }
   // LOCK (F0), FS/GS overrides (64/65) are not modelled: they fall through to #UD as unknown opcodes.
-  const rexW = (rex & 8) !== 0, rexR = (rex & 4) << 1, rexX = (rex & 2) << 2, rexB = (rex & 1) << 3;
+  const rexW = (rex & 8) !== 0,
+    rexR = (rex & 4) << 1,
+    rexX = (rex & 2) << 2,
+    rexB = (rex & 1) << 3;
   out.rex = rex;
   out.pfx66 = opsize;
   let rows: readonly OpcodeRow[];
@@ -132,7 +226,7 @@ export function decodeInto(out: Insn, mem: Uint8Array, off: number, addr: number
   } else rows = PRIMARY_INDEX[b];
   if (rows.length === 0) return invalid(out, p);
   // Peek at a ModRM byte if any row needs one.
-  const modrmAt = p;
+  const _modrmAt = p;
   const peek = p < max ? mem[off + p] : -1;
   const osz64 = rexW ? 8 : opsize ? 2 : 4;
   let row: OpcodeRow | null = null;
@@ -142,27 +236,34 @@ export function decodeInto(out: Insn, mem: Uint8Array, off: number, addr: number
     const s = r.default64 ? (opsize ? 2 : 8) : osz64;
     if (!sizeOk(r, s)) continue;
     const oplen = r.opcode.length;
-    if (oplen === (map0F ? 3 : 2)) { if (peek !== r.opcode[oplen - 1]) continue; }
-    else if (typeof r.modrm === "number") {
+    if (oplen === (map0F ? 3 : 2)) {
+      if (peek !== r.opcode[oplen - 1]) continue;
+    } else if (typeof r.modrm === "number") {
       if (peek < 0 || ((peek >> 3) & 7) !== r.modrm) continue;
-      if ((peek >> 6) === 3 && r.operands.includes("m")) continue;
+      if (peek >> 6 === 3 && r.operands.includes("m")) continue;
     } else if (r.modrm === "r") {
       if (peek < 0) continue;
-      if ((peek >> 6) === 3 && r.operands.includes("m")) continue;
+      if (peek >> 6 === 3 && r.operands.includes("m")) continue;
     }
     if (r.mnemonic === "nop" && r.opcode[0] === 0x90 && (rexB || rep === 0xf3)) continue; // 90 + REX.B = xchg r8, rax
     if (r.mnemonic === "xchg" && r.plusReg && !rexB && (opByte0 & 7) === 0 && !map0F) continue;
-    row = r; osz = s; break;
+    row = r;
+    osz = s;
+    break;
   }
   if (!row) return invalid(out, p);
   if (row.opcode.length === (map0F ? 3 : 2)) p++; // the fixed third byte
   // ModRM / SIB / displacement
-  let mod = 3, regf = 0, rmf = 0;
+  let mod = 3,
+    regf = 0,
+    rmf = 0;
   const hasModrm = row.modrm !== undefined;
   if (hasModrm) {
     const m = byte();
     if (m < 0) return failed(out, p, avail);
-    mod = m >> 6; regf = ((m >> 3) & 7) | rexR; rmf = m & 7;
+    mod = m >> 6;
+    regf = ((m >> 3) & 7) | rexR;
+    rmf = m & 7;
     if (mod !== 3 && !row.operands.includes("r64rm")) {
       if (rmf === 4) {
         const sib = byte();
@@ -171,79 +272,162 @@ export function decodeInto(out: Insn, mem: Uint8Array, off: number, addr: number
         const idx = ((sib >> 3) & 7) | rexX;
         out.index = idx === 4 ? -1 : idx;
         const bs = sib & 7;
-        if (bs === 5 && mod === 0) { out.base = -1; mod = 2; out.dispBytes = 4; mod = -1; }
-        else out.base = bs | rexB;
+        if (bs === 5 && mod === 0) {
+          out.base = -1;
+          mod = 2;
+          out.dispBytes = 4;
+          mod = -1;
+        } else out.base = bs | rexB;
       } else if (rmf === 5 && mod === 0) {
-        out.ripRel = true; out.dispBytes = 4;
+        out.ripRel = true;
+        out.dispBytes = 4;
       } else out.base = rmf | rexB;
       if (mod === 1) out.dispBytes = 1;
       else if (mod === 2) out.dispBytes = 4;
       if (out.dispBytes === 1) {
-        const d = byte(); if (d < 0) return failed(out, p, avail);
-        const v = (d << 24) >> 24; out.dispLo = v >>> 0; out.dispHi = v < 0 ? 0xffffffff : 0;
+        const d = byte();
+        if (d < 0) return failed(out, p, avail);
+        const v = (d << 24) >> 24;
+        out.dispLo = v >>> 0;
+        out.dispHi = v < 0 ? 0xffffffff : 0;
       } else if (out.dispBytes === 4) {
         let v = 0;
-        for (let i = 0; i < 4; i++) { const d = byte(); if (d < 0) return failed(out, p, avail); v |= d << (8 * i); }
-        out.dispLo = v >>> 0; out.dispHi = v < 0 ? 0xffffffff : 0;
+        for (let i = 0; i < 4; i++) {
+          const d = byte();
+          if (d < 0) return failed(out, p, avail);
+          v |= d << (8 * i);
+        }
+        out.dispLo = v >>> 0;
+        out.dispHi = v < 0 ? 0xffffffff : 0;
       }
       if (mod === -1) mod = 0;
     }
     out.addr32 = adsize;
   }
-  out.row = row; out.mnemonic = row.mnemonic;
+  out.row = row;
+  out.mnemonic = row.mnemonic;
   out.cc = row.cc ?? 0;
   out.sub = typeof row.modrm === "number" ? row.modrm : 0;
   // Operation size: the first operand kind with a size, else the row's operand size.
   let size = 0;
-  for (const k of row.operands) { size = kindSize(k, osz); if (size) break; }
+  for (const k of row.operands) {
+    size = kindSize(k, osz);
+    if (size) break;
+  }
   out.size = size || osz;
   // Operands
   const ks: K[] = [K.None, K.None, K.None];
   const rs = [0, 0, 0];
-  let immKind: OperandKind | null = null, immSlot = -1;
+  let immKind: OperandKind | null = null,
+    immSlot = -1;
   const plusR = (opByte0 === 0x0f ? 0 : opByte0 & 7) | rexB;
   const reg8 = (n: number): number => (rex === 0 && n >= 4 && n < 8 ? AH + n - 4 : n);
   for (let i = 0; i < row.operands.length; i++) {
     const k = row.operands[i];
     const ksz = kindSize(k, osz);
     switch (k) {
-      case "r8": case "r16": case "r32": case "r64": case "r16/32/64": case "r16/32": case "r16/64": {
+      case "r8":
+      case "r16":
+      case "r32":
+      case "r64":
+      case "r16/32/64":
+      case "r16/32":
+      case "r16/64": {
         const n = row.plusReg ? plusR : regf;
-        ks[i] = K.Reg; rs[i] = ksz === 1 ? reg8(n) : n; break;
-      }
-      case "rm8": case "rm16": case "rm32": case "rm64": case "rm16/32/64": case "rm16/64": case "m":
-        if (mod === 3) { ks[i] = K.Reg; rs[i] = ksz === 1 ? reg8(rmf | rexB) : rmf | rexB; }
-        else ks[i] = K.Mem;
-        if (k === "rm8" || k === "rm16" || k === "rm32") { if (i > 0) out.srcSize = ksz; }
+        ks[i] = K.Reg;
+        rs[i] = ksz === 1 ? reg8(n) : n;
         break;
-      case "r64rm": ks[i] = K.Reg; rs[i] = rmf | rexB; break;
-      case "cr": ks[i] = K.Cr; rs[i] = regf; break;
-      case "al": case "ax": case "eax": case "rax": case "rAX": ks[i] = K.Reg; rs[i] = 0; break;
-      case "cl": ks[i] = K.Reg; rs[i] = 1; break;
-      case "dx": ks[i] = K.Reg; rs[i] = 2; break;
-      case "1": ks[i] = K.Imm; out.immLo = 1; break;
-      case "rel8": case "rel32": case "imm8": case "imm8s": case "imm16": case "imm32": case "imm64": case "imm16/32":
-        ks[i] = K.Imm; immKind = k; immSlot = i; break;
+      }
+      case "rm8":
+      case "rm16":
+      case "rm32":
+      case "rm64":
+      case "rm16/32/64":
+      case "rm16/64":
+      case "m":
+        if (mod === 3) {
+          ks[i] = K.Reg;
+          rs[i] = ksz === 1 ? reg8(rmf | rexB) : rmf | rexB;
+        } else ks[i] = K.Mem;
+        if (k === "rm8" || k === "rm16" || k === "rm32") {
+          if (i > 0) out.srcSize = ksz;
+        }
+        break;
+      case "r64rm":
+        ks[i] = K.Reg;
+        rs[i] = rmf | rexB;
+        break;
+      case "cr":
+        ks[i] = K.Cr;
+        rs[i] = regf;
+        break;
+      case "al":
+      case "ax":
+      case "eax":
+      case "rax":
+      case "rAX":
+        ks[i] = K.Reg;
+        rs[i] = 0;
+        break;
+      case "cl":
+        ks[i] = K.Reg;
+        rs[i] = 1;
+        break;
+      case "dx":
+        ks[i] = K.Reg;
+        rs[i] = 2;
+        break;
+      case "1":
+        ks[i] = K.Imm;
+        out.immLo = 1;
+        break;
+      case "rel8":
+      case "rel32":
+      case "imm8":
+      case "imm8s":
+      case "imm16":
+      case "imm32":
+      case "imm64":
+      case "imm16/32":
+        ks[i] = K.Imm;
+        immKind = k;
+        immSlot = i;
+        break;
     }
   }
   if (immKind) {
     let n: number;
     switch (immKind) {
-      case "rel8": case "imm8": case "imm8s": n = 1; break;
-      case "imm16": n = 2; break;
-      case "imm16/32": n = out.size === 2 ? 2 : 4; break;
-      case "imm64": n = 8; break;
-      default: n = 4;
+      case "rel8":
+      case "imm8":
+      case "imm8s":
+        n = 1;
+        break;
+      case "imm16":
+        n = 2;
+        break;
+      case "imm16/32":
+        n = out.size === 2 ? 2 : 4;
+        break;
+      case "imm64":
+        n = 8;
+        break;
+      default:
+        n = 4;
     }
-    let lo = 0, hi = 0;
+    let lo = 0,
+      hi = 0;
     for (let i = 0; i < n; i++) {
-      const d = byte(); if (d < 0) return failed(out, p, avail);
-      if (i < 4) lo |= d << (8 * i); else hi |= d << (8 * (i - 4));
+      const d = byte();
+      if (d < 0) return failed(out, p, avail);
+      if (i < 4) lo |= d << (8 * i);
+      else hi |= d << (8 * (i - 4));
     }
     out.immBytes = n;
     if (immKind === "rel8" || immKind === "rel32") {
       const rel = n === 1 ? (lo << 24) >> 24 : lo | 0;
-      out.relBytes = n; out.immLo = rel >>> 0;
+      out.relBytes = n;
+      out.immLo = rel >>> 0;
       ks[immSlot] = K.None;
     } else {
       const signed = immKind === "imm8s" || (immKind === "imm16/32" && n === 4) || immKind === "imm32";
@@ -252,17 +436,33 @@ export function decodeInto(out: Insn, mem: Uint8Array, off: number, addr: number
       if (n < 8) hi = signed && (lo | 0) < 0 ? 0xffffffff : 0;
       // Truncate to the operation size (imm8s into a 16-bit operation, etc.).
       const sz = out.size;
-      if (sz === 1) { lo &= 0xff; hi = 0; } else if (sz === 2) { lo &= 0xffff; hi = 0; } else if (sz === 4) hi = 0;
-      if (immKind === "imm16") { lo &= 0xffff; hi = 0; }
-      out.immLo = lo >>> 0; out.immHi = hi >>> 0;
+      if (sz === 1) {
+        lo &= 0xff;
+        hi = 0;
+      } else if (sz === 2) {
+        lo &= 0xffff;
+        hi = 0;
+      } else if (sz === 4) hi = 0;
+      if (immKind === "imm16") {
+        lo &= 0xffff;
+        hi = 0;
+      }
+      out.immLo = lo >>> 0;
+      out.immHi = hi >>> 0;
     }
   }
   out.len = p;
-  out.k0 = ks[0]; out.k1 = ks[1]; out.k2 = ks[2]; out.r0 = rs[0]; out.r1 = rs[1]; out.r2 = rs[2];
+  out.k0 = ks[0];
+  out.k1 = ks[1];
+  out.k2 = ks[2];
+  out.r0 = rs[0];
+  out.r1 = rs[1];
+  out.r2 = rs[2];
   if (out.ripRel) {
     // RIP-relative: relative to the end of the instruction (SDM §2.2.1.6).
     const t = addr + p + (out.dispLo | 0);
-    out.dispLo = t >>> 0; out.dispHi = t < 0 ? 0xffffffff : Math.floor(t / 0x100000000) >>> 0;
+    out.dispLo = t >>> 0;
+    out.dispHi = t < 0 ? 0xffffffff : Math.floor(t / 0x100000000) >>> 0;
   }
   if (out.relBytes) out.target = addr + p + (out.immLo | 0);
   out.op = opFor(row, out);
@@ -271,12 +471,17 @@ export function decodeInto(out: Insn, mem: Uint8Array, off: number, addr: number
 }
 
 function invalid(out: Insn, p: number): Insn {
-  out.fail = DecodeFail.Invalid; out.len = p; out.op = Op.Invalid; return out;
+  out.fail = DecodeFail.Invalid;
+  out.len = p;
+  out.op = Op.Invalid;
+  return out;
 }
 
 function failed(out: Insn, p: number, avail: number): Insn {
   out.fail = p >= 15 ? DecodeFail.TooLong : p >= avail ? DecodeFail.Truncated : DecodeFail.Invalid;
-  out.len = p; out.op = Op.Invalid; return out;
+  out.len = p;
+  out.op = Op.Invalid;
+  return out;
 }
 
 /** Decode one instruction from a byte array (library API; `addr` is its guest address). */

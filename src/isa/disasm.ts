@@ -6,10 +6,82 @@
 import { AH, DecodeFail, K, decode, type Insn } from "./decode.js";
 import type { OperandKind } from "./opcodes.js";
 
-const R64 = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
-const R32 = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "r8d", "r9d", "r10d", "r11d", "r12d", "r13d", "r14d", "r15d"];
-const R16 = ["ax", "cx", "dx", "bx", "sp", "bp", "si", "di", "r8w", "r9w", "r10w", "r11w", "r12w", "r13w", "r14w", "r15w"];
-const R8 = ["al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil", "r8b", "r9b", "r10b", "r11b", "r12b", "r13b", "r14b", "r15b", "ah", "ch", "dh", "bh"];
+const R64 = [
+  "rax",
+  "rcx",
+  "rdx",
+  "rbx",
+  "rsp",
+  "rbp",
+  "rsi",
+  "rdi",
+  "r8",
+  "r9",
+  "r10",
+  "r11",
+  "r12",
+  "r13",
+  "r14",
+  "r15",
+];
+const R32 = [
+  "eax",
+  "ecx",
+  "edx",
+  "ebx",
+  "esp",
+  "ebp",
+  "esi",
+  "edi",
+  "r8d",
+  "r9d",
+  "r10d",
+  "r11d",
+  "r12d",
+  "r13d",
+  "r14d",
+  "r15d",
+];
+const R16 = [
+  "ax",
+  "cx",
+  "dx",
+  "bx",
+  "sp",
+  "bp",
+  "si",
+  "di",
+  "r8w",
+  "r9w",
+  "r10w",
+  "r11w",
+  "r12w",
+  "r13w",
+  "r14w",
+  "r15w",
+];
+const R8 = [
+  "al",
+  "cl",
+  "dl",
+  "bl",
+  "spl",
+  "bpl",
+  "sil",
+  "dil",
+  "r8b",
+  "r9b",
+  "r10b",
+  "r11b",
+  "r12b",
+  "r13b",
+  "r14b",
+  "r15b",
+  "ah",
+  "ch",
+  "dh",
+  "bh",
+];
 const SIZE_KW: Record<number, string> = { 1: "byte", 2: "word", 4: "dword", 8: "qword", 10: "tword" };
 
 export function regName(r: number, size: number): string {
@@ -25,13 +97,34 @@ function hexs(v: number): string {
 
 function kindSize(k: OperandKind, ins: Insn): number {
   switch (k) {
-    case "r8": case "rm8": case "al": return 1;
-    case "r16": case "rm16": case "ax": return 2;
-    case "r32": case "rm32": case "eax": return 4;
-    case "r64": case "rm64": case "rax": case "r64rm": return 8;
-    case "r16/32/64": case "rm16/32/64": case "r16/32": case "r16/64": case "rm16/64": case "rAX":
-      return ins.op !== 0 && (ins.mnemonic === "movzx" || ins.mnemonic === "movsx" || ins.mnemonic === "movsxd") ? ins.size : ins.size;
-    default: return 0;
+    case "r8":
+    case "rm8":
+    case "al":
+      return 1;
+    case "r16":
+    case "rm16":
+    case "ax":
+      return 2;
+    case "r32":
+    case "rm32":
+    case "eax":
+      return 4;
+    case "r64":
+    case "rm64":
+    case "rax":
+    case "r64rm":
+      return 8;
+    case "r16/32/64":
+    case "rm16/32/64":
+    case "r16/32":
+    case "r16/64":
+    case "rm16/64":
+    case "rAX":
+      return ins.op !== 0 && (ins.mnemonic === "movzx" || ins.mnemonic === "movsx" || ins.mnemonic === "movsxd")
+        ? ins.size
+        : ins.size;
+    default:
+      return 0;
   }
 }
 
@@ -39,7 +132,8 @@ function memText(ins: Insn): string {
   if (ins.ripRel) {
     // NASM applies `rel` only to relocatable expressions (a bare number stays absolute), so the target
     // is written relative to `$`, the start of this instruction.
-    const t = ins.dispHi === 0 ? ins.dispLo : ins.dispHi * 4294967296 + ins.dispLo - (ins.dispHi >= 0x80000000 ? 2 ** 64 : 0);
+    const t =
+      ins.dispHi === 0 ? ins.dispLo : ins.dispHi * 4294967296 + ins.dispLo - (ins.dispHi >= 0x80000000 ? 2 ** 64 : 0);
     const d = t - ins.addr;
     return `[rel $${d < 0 ? "-" : "+"}0x${Math.abs(d).toString(16)}]`;
   }
@@ -68,7 +162,8 @@ function immText(ins: Insn, k: OperandKind): string {
   else if (size === 8 || k === "imm64") {
     const hi = ins.immHi | 0;
     v = hi === 0 ? ins.immLo : hi === -1 ? -(2 ** 32 - ins.immLo) : ins.immHi * 4294967296 + ins.immLo;
-    if (hi !== 0 && hi !== -1 && k === "imm64") return "0x" + ins.immHi.toString(16) + ins.immLo.toString(16).padStart(8, "0");
+    if (hi !== 0 && hi !== -1 && k === "imm64")
+      return "0x" + ins.immHi.toString(16) + ins.immLo.toString(16).padStart(8, "0");
   } else {
     const w = size * 8;
     v = w === 32 ? ins.immLo | 0 : (ins.immLo << (32 - w)) >> (32 - w);
@@ -83,7 +178,7 @@ function immText(ins: Insn, k: OperandKind): string {
     // C7 /0 with a value NASM would rather load with the shorter B8 (mov r32, imm32).
     s = `strict dword ${s}`;
   } else if (k === "imm64") {
-    if (ins.immHi === 0 || ins.immHi === 0xffffffff && (ins.immLo & 0x80000000) !== 0) s = `strict qword ${s}`;
+    if (ins.immHi === 0 || (ins.immHi === 0xffffffff && (ins.immLo & 0x80000000) !== 0)) s = `strict qword ${s}`;
   }
   return s;
 }
@@ -93,36 +188,68 @@ export function formatInsn(ins: Insn): string {
   const row = ins.row;
   if (!row || ins.fail !== DecodeFail.None) return "(bad)";
   // 90 with REX.W or 66 is still NOP (SDM XCHG), but NASM spells those bytes xchg rax,rax / xchg ax,ax.
-  if (ins.mnemonic === "nop" && row.opcode[0] === 0x90) return ins.rex & 8 ? "xchg rax, rax" : ins.pfx66 ? "xchg ax, ax" : "nop";
+  if (ins.mnemonic === "nop" && row.opcode[0] === 0x90)
+    return ins.rex & 8 ? "xchg rax, rax" : ins.pfx66 ? "xchg ax, ax" : "nop";
   const ops: string[] = [];
   const kinds = row.operands;
-  const kk = [ins.k0, ins.k1, ins.k2], rr = [ins.r0, ins.r1, ins.r2];
+  const kk = [ins.k0, ins.k1, ins.k2],
+    rr = [ins.r0, ins.r1, ins.r2];
   for (let i = 0; i < kinds.length; i++) {
     const k = kinds[i];
     switch (k) {
-      case "rel8": case "rel32": {
+      case "rel8":
+      case "rel32": {
         let kw = "";
         const isJ = ins.mnemonic === "jmp" || (ins.mnemonic.startsWith("j") && ins.mnemonic !== "jrcxz");
         if (isJ) kw = k === "rel8" ? "short " : "near ";
         ops.push(kw + hexs(ins.target));
         break;
       }
-      case "imm8": case "imm8s": case "imm16": case "imm32": case "imm64": case "imm16/32":
-        ops.push(ins.mnemonic === "push" && ins.size === 2 && k === "imm8s" ? `word ${immText(ins, k)}` : immText(ins, k));
+      case "imm8":
+      case "imm8s":
+      case "imm16":
+      case "imm32":
+      case "imm64":
+      case "imm16/32":
+        ops.push(
+          ins.mnemonic === "push" && ins.size === 2 && k === "imm8s" ? `word ${immText(ins, k)}` : immText(ins, k),
+        );
         break;
-      case "1": ops.push("1"); break;
-      case "al": ops.push("al"); break;
-      case "cl": ops.push("cl"); break;
-      case "dx": ops.push("dx"); break;
-      case "ax": ops.push("ax"); break;
-      case "eax": ops.push("eax"); break;
-      case "rax": ops.push("rax"); break;
-      case "rAX": ops.push(regName(0, ins.size)); break;
-      case "cr": ops.push("cr" + rr[i]); break;
-      case "r64rm": ops.push(R64[rr[i]]); break;
+      case "1":
+        ops.push("1");
+        break;
+      case "al":
+        ops.push("al");
+        break;
+      case "cl":
+        ops.push("cl");
+        break;
+      case "dx":
+        ops.push("dx");
+        break;
+      case "ax":
+        ops.push("ax");
+        break;
+      case "eax":
+        ops.push("eax");
+        break;
+      case "rax":
+        ops.push("rax");
+        break;
+      case "rAX":
+        ops.push(regName(0, ins.size));
+        break;
+      case "cr":
+        ops.push("cr" + rr[i]);
+        break;
+      case "r64rm":
+        ops.push(R64[rr[i]]);
+        break;
       default: {
         let sz = kindSize(k, ins);
-        if (k === "rm8") sz = 1; else if (k === "rm16") sz = 2; else if (k === "rm32") sz = 4;
+        if (k === "rm8") sz = 1;
+        else if (k === "rm16") sz = 2;
+        else if (k === "rm32") sz = 4;
         if (kk[i] === K.Reg) ops.push(regName(rr[i], sz));
         else if (k === "m") ops.push(memText(ins));
         else ops.push(`${SIZE_KW[sz]} ${memText(ins)}`);
@@ -149,7 +276,12 @@ export function disassemble(bytes: Uint8Array, origin = 0): DisasmLine[] {
   while (off < bytes.length) {
     const ins = decode(bytes, off, origin + off);
     if (ins.fail !== DecodeFail.None || ins.op === 0) {
-      out.push({ addr: origin + off, bytes: bytes.subarray(off, off + 1), text: `db 0x${bytes[off].toString(16).padStart(2, "0")}`, ok: false });
+      out.push({
+        addr: origin + off,
+        bytes: bytes.subarray(off, off + 1),
+        text: `db 0x${bytes[off].toString(16).padStart(2, "0")}`,
+        ok: false,
+      });
       off += 1;
     } else {
       out.push({ addr: origin + off, bytes: bytes.subarray(off, off + ins.len), text: formatInsn(ins), ok: true });

@@ -51,14 +51,30 @@ export const PARITY = (() => {
 export function condition(cc: number, f: number): boolean {
   let r: boolean;
   switch (cc >> 1) {
-    case 0: r = (f & OF) !== 0; break; // O
-    case 1: r = (f & CF) !== 0; break; // C / B
-    case 2: r = (f & ZF) !== 0; break; // Z / E
-    case 3: r = (f & (CF | ZF)) !== 0; break; // BE / NA
-    case 4: r = (f & SF) !== 0; break; // S
-    case 5: r = (f & PF) !== 0; break; // P / PE
-    case 6: r = ((f & SF) !== 0) !== ((f & OF) !== 0); break; // L
-    default: r = (f & ZF) !== 0 || ((f & SF) !== 0) !== ((f & OF) !== 0); break; // LE / NG
+    case 0:
+      r = (f & OF) !== 0;
+      break; // O
+    case 1:
+      r = (f & CF) !== 0;
+      break; // C / B
+    case 2:
+      r = (f & ZF) !== 0;
+      break; // Z / E
+    case 3:
+      r = (f & (CF | ZF)) !== 0;
+      break; // BE / NA
+    case 4:
+      r = (f & SF) !== 0;
+      break; // S
+    case 5:
+      r = (f & PF) !== 0;
+      break; // P / PE
+    case 6:
+      r = ((f & SF) !== 0) !== ((f & OF) !== 0);
+      break; // L
+    default:
+      r = (f & ZF) !== 0 || ((f & SF) !== 0) !== ((f & OF) !== 0);
+      break; // LE / NG
   }
   return (cc & 1) !== 0 ? !r : r;
 }

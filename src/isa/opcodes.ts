@@ -54,12 +54,38 @@
  */
 
 export type OperandKind =
-  | "r8" | "r16" | "r32" | "r64" | "r16/32/64" | "r16/32" | "r16/64"
-  | "rm8" | "rm16" | "rm32" | "rm64" | "rm16/32/64" | "rm16/64"
-  | "m" | "r64rm" | "cr"
-  | "imm8" | "imm8s" | "imm16" | "imm32" | "imm64" | "imm16/32"
-  | "rel8" | "rel32"
-  | "al" | "cl" | "dx" | "ax" | "eax" | "rax" | "rAX" | "1";
+  | "r8"
+  | "r16"
+  | "r32"
+  | "r64"
+  | "r16/32/64"
+  | "r16/32"
+  | "r16/64"
+  | "rm8"
+  | "rm16"
+  | "rm32"
+  | "rm64"
+  | "rm16/32/64"
+  | "rm16/64"
+  | "m"
+  | "r64rm"
+  | "cr"
+  | "imm8"
+  | "imm8s"
+  | "imm16"
+  | "imm32"
+  | "imm64"
+  | "imm16/32"
+  | "rel8"
+  | "rel32"
+  | "al"
+  | "cl"
+  | "dx"
+  | "ax"
+  | "eax"
+  | "rax"
+  | "rAX"
+  | "1";
 
 export interface OpcodeRow {
   readonly mnemonic: string;
@@ -76,23 +102,67 @@ export interface OpcodeRow {
 
 /** Condition-code names by number (SDM Vol. 2 Table B-1), the spellings ndisasm prints. */
 export const CC_NAMES: readonly string[] = [
-  "o", "no", "c", "nc", "z", "nz", "na", "a", "s", "ns", "pe", "po", "l", "nl", "ng", "g",
+  "o",
+  "no",
+  "c",
+  "nc",
+  "z",
+  "nz",
+  "na",
+  "a",
+  "s",
+  "ns",
+  "pe",
+  "po",
+  "l",
+  "nl",
+  "ng",
+  "g",
 ];
 
 /** Other NASM spellings of the condition codes → cc number. */
 const CC_ALIASES: Readonly<Record<string, number>> = {
-  b: 2, nae: 2, nb: 3, ae: 3, e: 4, ne: 5, be: 6, nbe: 7, p: 10, np: 11, nge: 12, ge: 13, le: 14, nle: 15,
+  b: 2,
+  nae: 2,
+  nb: 3,
+  ae: 3,
+  e: 4,
+  ne: 5,
+  be: 6,
+  nbe: 7,
+  p: 10,
+  np: 11,
+  nge: 12,
+  ge: 13,
+  le: 14,
+  nle: 15,
 };
 
 type Row = OpcodeRow;
 const ALU_OPS: readonly [string, number][] = [
-  ["add", 0], ["or", 1], ["adc", 2], ["sbb", 3], ["and", 4], ["sub", 5], ["xor", 6], ["cmp", 7],
+  ["add", 0],
+  ["or", 1],
+  ["adc", 2],
+  ["sbb", 3],
+  ["and", 4],
+  ["sub", 5],
+  ["xor", 6],
+  ["cmp", 7],
 ];
 const SHIFT_OPS: readonly [string, number][] = [
-  ["rol", 0], ["ror", 1], ["shl", 4], ["shr", 5], ["sar", 7],
+  ["rol", 0],
+  ["ror", 1],
+  ["shl", 4],
+  ["shr", 5],
+  ["sar", 7],
 ];
 const GROUP3_OPS: readonly [string, number][] = [
-  ["not", 2], ["neg", 3], ["mul", 4], ["imul", 5], ["div", 6], ["idiv", 7],
+  ["not", 2],
+  ["neg", 3],
+  ["mul", 4],
+  ["imul", 5],
+  ["div", 6],
+  ["idiv", 7],
 ];
 
 function aluRows(): Row[] {

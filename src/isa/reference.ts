@@ -14,10 +14,19 @@ export interface RefResult {
   flags: number | null;
 }
 
-const CFb = 1, PFb = 4, AFb = 0x10, ZFb = 0x40, SFb = 0x80, OFb = 0x800;
+const CFb = 1,
+  PFb = 4,
+  AFb = 0x10,
+  ZFb = 0x40,
+  SFb = 0x80,
+  OFb = 0x800;
 
-function bits(size: number): bigint { return BigInt(size * 8); }
-function mask(size: number): bigint { return (1n << bits(size)) - 1n; }
+function bits(size: number): bigint {
+  return BigInt(size * 8);
+}
+function mask(size: number): bigint {
+  return (1n << bits(size)) - 1n;
+}
 function signed(v: bigint, size: number): bigint {
   const w = bits(size);
   return v >= 1n << (w - 1n) ? v - (1n << w) : v;
@@ -40,9 +49,12 @@ export function refBinary(name: string, size: number, a: bigint, b: bigint, flag
   const m = mask(size);
   const cin = BigInt(flagsIn & CFb);
   const keep = flagsIn & ~(CFb | PFb | AFb | ZFb | SFb | OFb);
-  let r: bigint, f = 0;
+  let r: bigint,
+    f = 0;
   switch (name) {
-    case "add": case "adc": case "inc": {
+    case "add":
+    case "adc":
+    case "inc": {
       const c = name === "adc" ? cin : 0n;
       const bb = name === "inc" ? 1n : b;
       const u = a + bb + c;
@@ -54,7 +66,11 @@ export function refBinary(name: string, size: number, a: bigint, b: bigint, flag
       if (name === "inc") f = (f & ~CFb) | (flagsIn & CFb);
       break;
     }
-    case "sub": case "sbb": case "cmp": case "dec": case "neg": {
+    case "sub":
+    case "sbb":
+    case "cmp":
+    case "dec":
+    case "neg": {
       const c = name === "sbb" ? cin : 0n;
       const x = name === "neg" ? 0n : a;
       const y = name === "dec" ? 1n : name === "neg" ? a : b;
@@ -68,44 +84,71 @@ export function refBinary(name: string, size: number, a: bigint, b: bigint, flag
       if (name === "neg") f = (f & ~CFb) | (a !== 0n ? CFb : 0);
       break;
     }
-    case "and": r = a & b; break;
-    case "or": r = a | b; break;
-    case "xor": r = a ^ b; break;
-    default: throw new Error("refBinary: " + name);
+    case "and":
+      r = a & b;
+      break;
+    case "or":
+      r = a | b;
+      break;
+    case "xor":
+      r = a ^ b;
+      break;
+    default:
+      throw new Error("refBinary: " + name);
   }
   return { res: r, res2: 0n, flags: keep | f | resultFlags(r, size) };
 }
 
 /** SAL/SHL, SHR, SAR, ROL, ROR by the SDM's bit-at-a-time pseudo-code. */
 export function refShift(name: string, size: number, a: bigint, count: number, flagsIn: number): RefResult {
-  const w = bits(size), m = mask(size);
+  const w = bits(size),
+    m = mask(size);
   const c = count & (size === 8 ? 0x3f : 0x1f);
   if (c === 0) return { res: a, res2: 0n, flags: flagsIn };
-  let d = a, cf = 0n;
+  let d = a,
+    cf = 0n;
   const msb = (v: bigint) => (v >> (w - 1n)) & 1n;
   if (name === "rol" || name === "ror") {
     // SDM ROL/ROR: tempCOUNT = (COUNT & mask) MOD SIZE; flags are affected when the masked count ≠ 0.
     let t = c % Number(w);
     while (t-- > 0) {
-      if (name === "rol") { const hi = msb(d); d = ((d << 1n) | hi) & m; }
-      else { const lo = d & 1n; d = (d >> 1n) | (lo << (w - 1n)); }
+      if (name === "rol") {
+        const hi = msb(d);
+        d = ((d << 1n) | hi) & m;
+      } else {
+        const lo = d & 1n;
+        d = (d >> 1n) | (lo << (w - 1n));
+      }
     }
     let of: bigint;
-    if (name === "rol") { cf = d & 1n; of = msb(d) ^ cf; }
-    else { cf = msb(d); of = msb(d) ^ ((d >> (w - 2n)) & 1n); }
+    if (name === "rol") {
+      cf = d & 1n;
+      of = msb(d) ^ cf;
+    } else {
+      cf = msb(d);
+      of = msb(d) ^ ((d >> (w - 2n)) & 1n);
+    }
     const f = (flagsIn & ~(CFb | OFb)) | (cf ? CFb : 0) | (of ? OFb : 0);
     return { res: d, res2: 0n, flags: f };
   }
   const orig = a;
   let t = c;
   while (t-- > 0) {
-    if (name === "shl") { cf = msb(d); d = (d << 1n) & m; }
-    else if (name === "shr") { cf = d & 1n; d = d >> 1n; }
-    else { cf = d & 1n; d = (d >> 1n) | (msb(d) << (w - 1n)); }
+    if (name === "shl") {
+      cf = msb(d);
+      d = (d << 1n) & m;
+    } else if (name === "shr") {
+      cf = d & 1n;
+      d = d >> 1n;
+    } else {
+      cf = d & 1n;
+      d = (d >> 1n) | (msb(d) << (w - 1n));
+    }
   }
   let of: bigint;
   if (name === "shl") of = msb(d) ^ cf;
-  else if (name === "shr") of = c === 1 ? msb(orig) : 0n; // flags.ts: bit(n-1) xor bit(n-2) of the result
+  else if (name === "shr")
+    of = c === 1 ? msb(orig) : 0n; // flags.ts: bit(n-1) xor bit(n-2) of the result
   else of = 0n;
   const f = (flagsIn & ~(CFb | PFb | AFb | ZFb | SFb | OFb)) | (cf ? CFb : 0) | (of ? OFb : 0) | resultFlags(d, size);
   return { res: d, res2: 0n, flags: f };
@@ -113,11 +156,14 @@ export function refShift(name: string, size: number, a: bigint, count: number, f
 
 /** MUL / IMUL (one-operand form: full product; res = low, res2 = high). */
 export function refMul(signedMul: boolean, size: number, a: bigint, b: bigint, flagsIn: number): RefResult {
-  const w = bits(size), m = mask(size);
-  const x = signedMul ? signed(a, size) : a, y = signedMul ? signed(b, size) : b;
+  const w = bits(size),
+    m = mask(size);
+  const x = signedMul ? signed(a, size) : a,
+    y = signedMul ? signed(b, size) : b;
   const p = x * y;
   const full = p & ((1n << (2n * w)) - 1n);
-  const lo = full & m, hi = full >> w;
+  const lo = full & m,
+    hi = full >> w;
   const sig = signedMul ? signed(lo, size) !== p : hi !== 0n;
   const f = (flagsIn & ~(CFb | PFb | AFb | ZFb | SFb | OFb)) | (sig ? CFb | OFb : 0) | resultFlags(lo, size);
   return { res: lo, res2: hi, flags: f };
@@ -125,16 +171,19 @@ export function refMul(signedMul: boolean, size: number, a: bigint, b: bigint, f
 
 /** DIV / IDIV of the 2·size dividend `n` by `b`: flags null = #DE. */
 export function refDiv(signedDiv: boolean, size: number, n: bigint, b: bigint, flagsIn: number): RefResult {
-  const w = bits(size), m = mask(size);
+  const w = bits(size),
+    m = mask(size);
   if (b === 0n) return { res: 0n, res2: 0n, flags: null };
   if (!signedDiv) {
-    const q = n / b, r = n % b;
+    const q = n / b,
+      r = n % b;
     if (q > m) return { res: 0n, res2: 0n, flags: null };
     return { res: q, res2: r, flags: flagsIn };
   }
   const nn = n >= 1n << (2n * w - 1n) ? n - (1n << (2n * w)) : n;
   const bb = signed(b, size);
-  const q = nn / bb, r = nn % bb; // BigInt division truncates toward zero, like IDIV
+  const q = nn / bb,
+    r = nn % bb; // BigInt division truncates toward zero, like IDIV
   if (q > (1n << (w - 1n)) - 1n || q < -(1n << (w - 1n))) return { res: 0n, res2: 0n, flags: null };
   return { res: q & m, res2: r & m, flags: flagsIn };
 }

@@ -9,10 +9,40 @@ import { Op } from "./ops.js";
 /** Base cycles of each retired instruction (before memory and mispredict penalties). */
 export const BASE_CYCLES: Readonly<Record<number, number>> = (() => {
   const t: Record<number, number> = {};
-  const set = (c: number, ...ops: Op[]) => { for (const o of ops) t[o] = c; };
-  set(1, Op.Alu, Op.Test, Op.Mov, Op.Movzx, Op.Movsx, Op.Lea, Op.IncDec, Op.Not, Op.Neg, Op.Shift, Op.Cbw,
-    Op.Cwd, Op.Xchg, Op.Push, Op.Pop, Op.Pushf, Op.Setcc, Op.Cmovcc, Op.Nop, Op.Call, Op.CallInd, Op.Ret,
-    Op.Jmp, Op.JmpInd, Op.Jcc, Op.Loop, Op.Jrcxz, Op.Hlt);
+  const set = (c: number, ...ops: Op[]) => {
+    for (const o of ops) t[o] = c;
+  };
+  set(
+    1,
+    Op.Alu,
+    Op.Test,
+    Op.Mov,
+    Op.Movzx,
+    Op.Movsx,
+    Op.Lea,
+    Op.IncDec,
+    Op.Not,
+    Op.Neg,
+    Op.Shift,
+    Op.Cbw,
+    Op.Cwd,
+    Op.Xchg,
+    Op.Push,
+    Op.Pop,
+    Op.Pushf,
+    Op.Setcc,
+    Op.Cmovcc,
+    Op.Nop,
+    Op.Call,
+    Op.CallInd,
+    Op.Ret,
+    Op.Jmp,
+    Op.JmpInd,
+    Op.Jcc,
+    Op.Loop,
+    Op.Jrcxz,
+    Op.Hlt,
+  );
   set(2, Op.Cli, Op.Sti);
   set(3, Op.Mul1, Op.Imul1, Op.Imul2);
   set(25, Op.Div, Op.Idiv);
@@ -65,11 +95,15 @@ export class CacheModel {
   /** @internal */
   readonly l1 = new Int32Array(L1_LINES).fill(-1);
   private readonly llc: Uint8Array;
-  constructor(memSize: number, private readonly ev: GuestEvents) {
+  constructor(
+    memSize: number,
+    private readonly ev: GuestEvents,
+  ) {
     this.llc = new Uint8Array(Math.ceil(memSize / 64));
   }
   access(addr: number, size: number): void {
-    const first = addr >>> 6, last = (addr + size - 1) >>> 6;
+    const first = addr >>> 6,
+      last = (addr + size - 1) >>> 6;
     this.line(first);
     if (last !== first) this.line(last);
   }
@@ -115,7 +149,10 @@ export class BranchPredictor {
   private rsbCount = 0;
   private rsbTop = 0;
   private readonly indirect = new Map<number, number>();
-  constructor(memSize: number, private readonly ev: GuestEvents) {
+  constructor(
+    memSize: number,
+    private readonly ev: GuestEvents,
+  ) {
     this.cond = new Uint8Array(memSize);
   }
   reset(): void {
@@ -142,7 +179,10 @@ export class BranchPredictor {
     if (this.rsbCount < RSB_ENTRIES) this.rsbCount++;
   }
   ret(target: number): void {
-    if (this.rsbCount === 0) { this.miss(); return; }
+    if (this.rsbCount === 0) {
+      this.miss();
+      return;
+    }
     const p = this.rsb[this.rsbTop];
     this.rsbTop = (this.rsbTop - 1) & (RSB_ENTRIES - 1);
     this.rsbCount--;

@@ -41,9 +41,11 @@ export interface ConfiguredVcpu {
 export function configureVcpu(o: VpmuOptions): ConfiguredVcpu | { readonly error: string } {
   const hostId = o.host ?? "spr";
   const host = typeof hostId === "string" ? findHostPreset(hostId) : undefined;
-  if (host === undefined) return { error: `unknown host preset '${hostId}' (expected one of ${HOST_PRESET_IDS.join(", ")})` };
+  if (host === undefined)
+    return { error: `unknown host preset '${hostId}' (expected one of ${HOST_PRESET_IDS.join(", ")})` };
   const mode = o.pmu ?? "legacy";
-  if (!["legacy", "mediated", "off"].includes(mode)) return { error: `--pmu must be legacy, mediated or off (got '${mode}')` };
+  if (!["legacy", "mediated", "off"].includes(mode))
+    return { error: `--pmu must be legacy, mediated or off (got '${mode}')` };
   const codeState: CodeState = mode === "mediated" ? (o.kvm ?? "base") : "legacy";
   const kvm = Kvm.create({ host, codeState, enablePmu: mode !== "off", enableMediatedPmu: mode === "mediated" });
   if (!(kvm instanceof Kvm)) return kvm;
@@ -71,7 +73,11 @@ export function configureVcpu(o: VpmuOptions): ConfiguredVcpu | { readonly error
     const nFX = o.fixed ?? a.edx & 0x1f;
     const wFX = o.fixedWidth ?? (a.edx >>> 5) & 0xff;
     const leaf: CpuidEntry = {
-      function: 0xa, index: 0, eax: (version | (nGP << 8) | (wGP << 16) | (len << 24)) >>> 0, ebx: a.ebx, ecx: 0,
+      function: 0xa,
+      index: 0,
+      eax: (version | (nGP << 8) | (wGP << 16) | (len << 24)) >>> 0,
+      ebx: a.ebx,
+      ecx: 0,
       edx: (nFX | (wFX << 5) | (a.edx & 0x8000)) >>> 0,
     };
     let table = vcpu.withCpuidLeaf(leaf);
@@ -81,9 +87,12 @@ export function configureVcpu(o: VpmuOptions): ConfiguredVcpu | { readonly error
     const set = vcpu.setCpuid(table);
     if (!set.ok) return { error: set.error };
   }
-  if (o.perfCaps !== undefined && typeof o.perfCaps !== "bigint") return { error: `--perf-caps must be an integer (got ${String(o.perfCaps)})` };
+  if (o.perfCaps !== undefined && typeof o.perfCaps !== "bigint")
+    return { error: `--perf-caps must be an integer (got ${String(o.perfCaps)})` };
   if (o.perfCaps !== undefined && !vcpu.setMsr(0x345, o.perfCaps, { hostInitiated: true })) {
-    return { error: `--perf-caps 0x${o.perfCaps.toString(16)} is not accepted by KVM_SET_MSRS (supported: 0x${kvm.supportedPerfCapabilities().toString(16)}${o.noPdcm ? ", and PDCM is off" : ""})` };
+    return {
+      error: `--perf-caps 0x${o.perfCaps.toString(16)} is not accepted by KVM_SET_MSRS (supported: 0x${kvm.supportedPerfCapabilities().toString(16)}${o.noPdcm ? ", and PDCM is off" : ""})`,
+    };
   }
   if (o.filter !== undefined) {
     const err = vcpu.vm.setPmuEventFilter(o.filter);

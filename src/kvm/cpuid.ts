@@ -44,7 +44,9 @@ export function cpuid0a(cap: PmuCap): { eax: number; ebx: number; ecx: number; e
 /** KVM_GET_SUPPORTED_CPUID restricted to the modelled leaves. `pdcm` = KVM offers PERF_CAPABILITIES. */
 export function supportedCpuid(host: HostPreset, cap: PmuCap, pdcm: boolean, pebs: boolean): CpuidEntry[] {
   const signature = ((host.family & 0xf) << 8) | ((host.model & 0xf) << 4) | ((host.model >> 4) << 16);
-  const ecx1 = (CPUID_1_ECX_X2APIC | CPUID_1_ECX_HYPERVISOR | (pdcm ? CPUID_1_ECX_PDCM : 0) | (pebs ? CPUID_1_ECX_DTES64 : 0)) >>> 0;
+  const ecx1 =
+    (CPUID_1_ECX_X2APIC | CPUID_1_ECX_HYPERVISOR | (pdcm ? CPUID_1_ECX_PDCM : 0) | (pebs ? CPUID_1_ECX_DTES64 : 0)) >>>
+    0;
   const edx1 = (CPUID_1_EDX_TSC | CPUID_1_EDX_MSR | CPUID_1_EDX_APIC | (pebs ? CPUID_1_EDX_DS : 0)) >>> 0;
   const ebx7 = ((host.hle ? CPUID_7_EBX_HLE : 0) | (host.rtm ? CPUID_7_EBX_RTM : 0)) >>> 0;
   const a = cpuid0a(cap);
@@ -64,7 +66,11 @@ const INDEXED = new Set([4, 7, 0xb, 0xd, 0xf, 0x10, 0x12, 0x14, 0x1f]);
  * kvm_cpuid: the entry for (function, index); a basic leaf above the table's maximum returns the highest
  * basic leaf (Intel's out-of-range behaviour, KVM get_out_of_range_cpuid_entry); anything else reads 0.
  */
-export function lookupCpuid(table: readonly CpuidEntry[], fn: number, index: number): { eax: number; ebx: number; ecx: number; edx: number } {
+export function lookupCpuid(
+  table: readonly CpuidEntry[],
+  fn: number,
+  index: number,
+): { eax: number; ebx: number; ecx: number; edx: number } {
   const find = (f: number, i: number) => table.find((e) => e.function === f && (!INDEXED.has(f) || e.index === i));
   let e = find(fn, index);
   if (e === undefined) {

@@ -4,7 +4,13 @@
  * pmu.c (kvm_init_pmu_capability, kvm_vm_ioctl_set_pmu_event_filter).
  */
 import { findHostPreset, PERF_CAP_FW_WRITES, type HostPreset, type HostPresetId } from "../host/presets.js";
-import { isFilterError, preparePmuEventFilter, type FilterError, type PmuEventFilter, type PmuEventFilterInput } from "../pmu/filter.js";
+import {
+  isFilterError,
+  preparePmuEventFilter,
+  type FilterError,
+  type PmuEventFilter,
+  type PmuEventFilterInput,
+} from "../pmu/filter.js";
 import { kvmPmuCap, supportedPerfCapabilities } from "../pmu/intel.js";
 import { CODE_STATES, type CodeState, type PmuCap } from "../pmu/pmu.js";
 import { supportedCpuid, type CpuidEntry } from "./cpuid.js";
@@ -47,8 +53,12 @@ export class Kvm {
 
   /** Open the model: validates the options and applies R-MED-1. */
   static create(opts: KvmOptions = {}): Kvm | KvmError {
-    const host = typeof opts.host === "object" && opts.host !== null ? opts.host
-      : typeof (opts.host ?? "spr") === "string" ? findHostPreset(opts.host ?? "spr") : undefined;
+    const host =
+      typeof opts.host === "object" && opts.host !== null
+        ? opts.host
+        : typeof (opts.host ?? "spr") === "string"
+          ? findHostPreset(opts.host ?? "spr")
+          : undefined;
     if (host === undefined) return { error: `unknown host preset '${String(opts.host)}'` };
     const codeState = opts.codeState ?? "base";
     if (!CODE_STATES.includes(codeState)) return { error: `unknown code state '${String(codeState)}'` };
@@ -57,7 +67,11 @@ export class Kvm {
     let rejected: string | null = null;
     if (mediated) rejected = mediatedUnsupported(host, enablePmu, codeState);
     if (rejected !== null) mediated = false;
-    return new Kvm(host, { enablePmu, enableMediatedPmu: mediated, enableVmwareBackdoor: opts.enableVmwareBackdoor ?? false, codeState }, rejected);
+    return new Kvm(
+      host,
+      { enablePmu, enableMediatedPmu: mediated, enableVmwareBackdoor: opts.enableVmwareBackdoor ?? false, codeState },
+      rejected,
+    );
   }
 
   /** kvm_pmu_cap for this instance (mediation decides the fixed-counter limit). */
@@ -67,7 +81,12 @@ export class Kvm {
 
   /** kvm_caps.supported_perf_cap (vmx_get_perf_capabilities). */
   supportedPerfCapabilities(): bigint {
-    return supportedPerfCapabilities(this.host, this.params.enablePmu, this.params.codeState, this.params.enableMediatedPmu);
+    return supportedPerfCapabilities(
+      this.host,
+      this.params.enablePmu,
+      this.params.codeState,
+      this.params.enableMediatedPmu,
+    );
   }
 
   /** Guest PEBS is offered (vmx_pebs_supported, and not with the mediated vPMU). */

@@ -3,7 +3,16 @@
  * SVR and LVTPC, with PMI delivery through LVTPC. Facts: SDM Vol. 3 APIC chapter (x2APIC MSR map, LVT
  * layout, SVR software enable); lapic.c (kvm_apic_local_deliver, kvm_lapic_reg_write, apic_lvt_mask).
  */
-import { MSR_IA32_APICBASE, X2APIC_EOI, X2APIC_ID, X2APIC_LVTPC, X2APIC_PPR, X2APIC_SPIV, X2APIC_TPR, X2APIC_VERSION } from "../pmu/msrs.js";
+import {
+  MSR_IA32_APICBASE,
+  X2APIC_EOI,
+  X2APIC_ID,
+  X2APIC_LVTPC,
+  X2APIC_PPR,
+  X2APIC_SPIV,
+  X2APIC_TPR,
+  X2APIC_VERSION,
+} from "../pmu/msrs.js";
 
 export const APIC_DEFAULT_BASE = 0xfee00000n;
 export const MSR_IA32_APICBASE_BSP = 1n << 8n;
@@ -44,9 +53,15 @@ export class Lapic {
 
   constructor(readonly apicId: number) {}
 
-  hwEnabled(): boolean { return (this.apicBase & MSR_IA32_APICBASE_ENABLE) !== 0n; }
-  x2apic(): boolean { return this.hwEnabled() && (this.apicBase & X2APIC_ENABLE) !== 0n; }
-  swEnabled(): boolean { return (this.svr & 0x100) !== 0; }
+  hwEnabled(): boolean {
+    return (this.apicBase & MSR_IA32_APICBASE_ENABLE) !== 0n;
+  }
+  x2apic(): boolean {
+    return this.hwEnabled() && (this.apicBase & X2APIC_ENABLE) !== 0n;
+  }
+  swEnabled(): boolean {
+    return (this.svr & 0x100) !== 0;
+  }
 
   /** PPR = max(TPR class, ISR class) (SDM "Processor priority"). */
   ppr(): number {
@@ -89,13 +104,20 @@ export class Lapic {
     if (msr === MSR_IA32_APICBASE) return { ok: true, value: this.apicBase };
     if (!this.x2apic()) return { ok: false };
     switch (msr) {
-      case X2APIC_ID: return { ok: true, value: BigInt(this.apicId) };
-      case X2APIC_VERSION: return { ok: true, value: BigInt(KVM_APIC_VERSION) };
-      case X2APIC_TPR: return { ok: true, value: BigInt(this.tpr) };
-      case X2APIC_PPR: return { ok: true, value: BigInt(this.ppr()) };
-      case X2APIC_SPIV: return { ok: true, value: BigInt(this.svr) };
-      case X2APIC_LVTPC: return { ok: true, value: BigInt(this.lvtpc) };
-      default: return { ok: false }; // EOI is write-only; other registers are not modelled
+      case X2APIC_ID:
+        return { ok: true, value: BigInt(this.apicId) };
+      case X2APIC_VERSION:
+        return { ok: true, value: BigInt(KVM_APIC_VERSION) };
+      case X2APIC_TPR:
+        return { ok: true, value: BigInt(this.tpr) };
+      case X2APIC_PPR:
+        return { ok: true, value: BigInt(this.ppr()) };
+      case X2APIC_SPIV:
+        return { ok: true, value: BigInt(this.svr) };
+      case X2APIC_LVTPC:
+        return { ok: true, value: BigInt(this.lvtpc) };
+      default:
+        return { ok: false }; // EOI is write-only; other registers are not modelled
     }
   }
 

@@ -9,19 +9,50 @@ import { PlatformAction, type Platform, type PlatformCpu } from "../isa/platform
 import { PERF_CAP_LBR_FMT, PERF_CAP_PEBS_FORMAT, PERF_CAP_PEBS_MASK } from "../host/presets.js";
 import { refCycles } from "../pmu/events.js";
 import {
-  intelIsValidMsr, intelPmuGetMsr, intelPmuRefresh, intelPmuSetMsr, kvmPmuRdpmc, KVM_MSR_RET_UNSUPPORTED, MSR_FAIL,
-  MSR_OK, type MsrData, type MsrRet,
+  intelIsValidMsr,
+  intelPmuGetMsr,
+  intelPmuRefresh,
+  intelPmuSetMsr,
+  kvmPmuRdpmc,
+  KVM_MSR_RET_UNSUPPORTED,
+  MSR_FAIL,
+  MSR_OK,
+  type MsrData,
+  type MsrRet,
 } from "../pmu/intel.js";
 import {
-  KVM_MAX_NR_GP_COUNTERS, MSR_CORE_PERF_FIXED_CTR0, MSR_CORE_PERF_FIXED_CTR_CTRL, MSR_CORE_PERF_GLOBAL_CTRL,
-  MSR_CORE_PERF_GLOBAL_OVF_CTRL, MSR_CORE_PERF_GLOBAL_STATUS, MSR_IA32_APICBASE, MSR_IA32_DEBUGCTLMSR,
-  MSR_IA32_DS_AREA, MSR_IA32_EVNTSEL0, MSR_IA32_MISC_ENABLE, MSR_IA32_PEBS_ENABLE, MSR_IA32_PERF_CAPABILITIES,
-  MSR_IA32_PERFCTR0, MSR_IA32_PRED_CMD, MSR_IA32_TSC, MSR_IA32_TSC_AUX, MSR_PEBS_DATA_CFG,
+  KVM_MAX_NR_GP_COUNTERS,
+  MSR_CORE_PERF_FIXED_CTR0,
+  MSR_CORE_PERF_FIXED_CTR_CTRL,
+  MSR_CORE_PERF_GLOBAL_CTRL,
+  MSR_CORE_PERF_GLOBAL_OVF_CTRL,
+  MSR_CORE_PERF_GLOBAL_STATUS,
+  MSR_IA32_APICBASE,
+  MSR_IA32_DEBUGCTLMSR,
+  MSR_IA32_DS_AREA,
+  MSR_IA32_EVNTSEL0,
+  MSR_IA32_MISC_ENABLE,
+  MSR_IA32_PEBS_ENABLE,
+  MSR_IA32_PERF_CAPABILITIES,
+  MSR_IA32_PERFCTR0,
+  MSR_IA32_PRED_CMD,
+  MSR_IA32_TSC,
+  MSR_IA32_TSC_AUX,
+  MSR_PEBS_DATA_CFG,
   MSR_PERF_METRICS,
 } from "../pmu/msrs.js";
 import { KvmPmu } from "../pmu/pmu.js";
 import { EXIT_REASON, exitReasonName } from "../vmx/exit-reasons.js";
-import { CPUID_7_EDX_SPEC_CTRL, CPUID_1_ECX_DTES64, CPUID_1_ECX_PDCM, CPUID_1_EDX_DS, CPUID_7_EBX_HLE, CPUID_7_EBX_RTM, lookupCpuid, type CpuidEntry } from "./cpuid.js";
+import {
+  CPUID_7_EDX_SPEC_CTRL,
+  CPUID_1_ECX_DTES64,
+  CPUID_1_ECX_PDCM,
+  CPUID_1_EDX_DS,
+  CPUID_7_EBX_HLE,
+  CPUID_7_EBX_RTM,
+  lookupCpuid,
+  type CpuidEntry,
+} from "./cpuid.js";
 import type { Kvm, Vm } from "./kvm.js";
 import { Lapic } from "./lapic.js";
 
@@ -64,7 +95,6 @@ export interface GuestCpu extends PlatformCpu {
   /** The CPU's compiled-block fast path (src/isa/jit.ts); off ⇒ the interpreter checks every boundary. */
   jitEnabled?: boolean;
 }
-
 
 /** Userspace's port I/O (the VMM): KVM_EXIT_IO completed inline. `portOut` returns true to end KVM_RUN. */
 export interface IoHandler {
@@ -138,7 +168,9 @@ export type RunExit =
   | { readonly reason: "limit" }
   | { readonly reason: "error"; readonly detail: string };
 
-export interface MsrOptions { readonly hostInitiated?: boolean }
+export interface MsrOptions {
+  readonly hostInitiated?: boolean;
+}
 export type MsrGet = { readonly ok: true; readonly value: bigint } | { readonly ok: false };
 
 export class Vcpu implements Platform {
@@ -162,7 +194,10 @@ export class Vcpu implements Platform {
   private readonly msrOut: MsrData = { data: 0n };
   private readonly kvm: Kvm;
 
-  constructor(readonly vm: Vm, readonly id: number) {
+  constructor(
+    readonly vm: Vm,
+    readonly id: number,
+  ) {
     this.kvm = vm.kvm;
     const host = this.kvm.host;
     this.pmu = new KvmPmu({ tscKhz: host.tscKhz, coreKhz: host.coreKhz, slotsPerCycle: host.slotsPerCycle });
@@ -194,11 +229,17 @@ export class Vcpu implements Platform {
     return lookupCpuid(this.cpuidTable, fn, index);
   }
 
-  guestHasPdcm(): boolean { return (this.leaf(1).ecx & CPUID_1_ECX_PDCM) !== 0; }
-  guestHasPredCmd(): boolean { return (this.leaf(7).edx & CPUID_7_EDX_SPEC_CTRL) !== 0; }
+  guestHasPdcm(): boolean {
+    return (this.leaf(1).ecx & CPUID_1_ECX_PDCM) !== 0;
+  }
+  guestHasPredCmd(): boolean {
+    return (this.leaf(7).edx & CPUID_7_EDX_SPEC_CTRL) !== 0;
+  }
 
   /** vcpu_get_perf_capabilities: 0 without PDCM. */
-  effectivePerfCapabilities(): bigint { return this.guestHasPdcm() ? this.perfCapabilities : 0n; }
+  effectivePerfCapabilities(): bigint {
+    return this.guestHasPdcm() ? this.perfCapabilities : 0n;
+  }
 
   /** kvm_pmu_refresh with this vCPU's CPUID and caps; also the MISC_ENABLE bits intel_pmu_refresh sets. */
   refreshPmu(): void {
@@ -208,8 +249,14 @@ export class Vcpu implements Platform {
     const hostTsx = this.kvm.host.hle || this.kvm.host.rtm;
     const caps = this.effectivePerfCapabilities();
     intelPmuRefresh(this.pmu, {
-      enablePmu: p.enablePmu, codeState: p.codeState, mediatedModule: p.enableMediatedPmu, cpuid0a: this.leaf(0xa),
-      perfCapabilities: caps, ds: (this.leaf(1).edx & CPUID_1_EDX_DS) !== 0, tsx: guestTsx && hostTsx, cap: this.kvm.pmuCap(),
+      enablePmu: p.enablePmu,
+      codeState: p.codeState,
+      mediatedModule: p.enableMediatedPmu,
+      cpuid0a: this.leaf(0xa),
+      perfCapabilities: caps,
+      ds: (this.leaf(1).edx & CPUID_1_EDX_DS) !== 0,
+      tsx: guestTsx && hostTsx,
+      cap: this.kvm.pmuCap(),
     });
     if (this.pmu.version !== 0) {
       this.miscEnable |= MSR_IA32_MISC_ENABLE_EMON;
@@ -258,7 +305,10 @@ export class Vcpu implements Platform {
     const ret = this.getMsrCommon(index, host, out);
     if (ret === MSR_OK) return true;
     // kvm_do_msr_access: an unsupported MSR reads 0 for the host if KVM advertises it.
-    if (ret === KVM_MSR_RET_UNSUPPORTED && host && this.isAdvertisedMsr(index)) { out.data = 0n; return true; }
+    if (ret === KVM_MSR_RET_UNSUPPORTED && host && this.isAdvertisedMsr(index)) {
+      out.data = 0n;
+      return true;
+    }
     return false;
   }
 
@@ -287,21 +337,36 @@ export class Vcpu implements Platform {
     switch (index) {
       case MSR_IA32_PERF_CAPABILITIES:
         if (!this.guestHasPdcm()) return KVM_MSR_RET_UNSUPPORTED; // R-CFG-1/7, R-RD-7
-        out.data = this.perfCapabilities; return MSR_OK;
-      case MSR_IA32_MISC_ENABLE: out.data = this.miscEnable; return MSR_OK;
-      case MSR_IA32_DEBUGCTLMSR: out.data = this.debugctl; return MSR_OK;
-      case MSR_IA32_TSC: out.data = this.readTsc(); return MSR_OK;
-      case MSR_IA32_TSC_AUX: out.data = this.tscAux; return MSR_OK;
-      case MSR_IA32_PRED_CMD: return KVM_MSR_RET_UNSUPPORTED; // write-only
-      case MSR_IA32_PERFCTR0: case MSR_IA32_PERFCTR0 + 1: case MSR_IA32_EVNTSEL0: case MSR_IA32_EVNTSEL0 + 1:
+        out.data = this.perfCapabilities;
+        return MSR_OK;
+      case MSR_IA32_MISC_ENABLE:
+        out.data = this.miscEnable;
+        return MSR_OK;
+      case MSR_IA32_DEBUGCTLMSR:
+        out.data = this.debugctl;
+        return MSR_OK;
+      case MSR_IA32_TSC:
+        out.data = this.readTsc();
+        return MSR_OK;
+      case MSR_IA32_TSC_AUX:
+        out.data = this.tscAux;
+        return MSR_OK;
+      case MSR_IA32_PRED_CMD:
+        return KVM_MSR_RET_UNSUPPORTED; // write-only
+      case MSR_IA32_PERFCTR0:
+      case MSR_IA32_PERFCTR0 + 1:
+      case MSR_IA32_EVNTSEL0:
+      case MSR_IA32_EVNTSEL0 + 1:
         // R-VAL-8 P6 exemption: reads of a non-existent counter/selector return 0.
         if (this.isPmuValid(index)) return intelPmuGetMsr(this.pmu, index, host, out);
-        out.data = 0n; return MSR_OK;
+        out.data = 0n;
+        return MSR_OK;
     }
     if (index === MSR_IA32_APICBASE || (index >= 0x800 && index <= 0x8ff)) {
       const r = this.lapic.readMsr(index);
       if (!r.ok) return MSR_FAIL;
-      out.data = r.value; return MSR_OK;
+      out.data = r.value;
+      return MSR_OK;
     }
     if (this.isPmuValid(index)) return intelPmuGetMsr(this.pmu, index, host, out);
     return KVM_MSR_RET_UNSUPPORTED; // R-VAL-9, ignore_msrs off
@@ -309,12 +374,14 @@ export class Vcpu implements Platform {
 
   private setMsrCommon(index: number, data: bigint, host: boolean): MsrRet {
     switch (index) {
-      case MSR_IA32_PERF_CAPABILITIES: return this.setPerfCapabilities(data, host);
+      case MSR_IA32_PERF_CAPABILITIES:
+        return this.setPerfCapabilities(data, host);
       case MSR_IA32_MISC_ENABLE: {
         const old = this.miscEnable;
         if (!host) {
           // R-WR-14: BTS/PEBS-unavailable are read-only; EMON keeps its value silently.
-          if (((old ^ data) & (MSR_IA32_MISC_ENABLE_BTS_UNAVAIL | MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL)) !== 0n) return MSR_FAIL;
+          if (((old ^ data) & (MSR_IA32_MISC_ENABLE_BTS_UNAVAIL | MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL)) !== 0n)
+            return MSR_FAIL;
           data = (data & ~MSR_IA32_MISC_ENABLE_EMON) | (old & MSR_IA32_MISC_ENABLE_EMON);
         }
         this.miscEnable = data;
@@ -329,7 +396,7 @@ export class Vcpu implements Platform {
         this.tscOffset = BigInt.asUintN(64, data - this.rawTsc());
         return MSR_OK;
       case MSR_IA32_TSC_AUX:
-        if ((data >> 32n) !== 0n) return MSR_FAIL;
+        if (data >> 32n !== 0n) return MSR_FAIL;
         this.tscAux = data;
         return MSR_OK;
       case MSR_IA32_PRED_CMD:
@@ -337,7 +404,10 @@ export class Vcpu implements Platform {
         if ((data & ~PRED_CMD_IBPB) !== 0n) return MSR_FAIL;
         if (data !== 0n) this.cpu?.resetBranchPredictor?.();
         return MSR_OK;
-      case MSR_IA32_PERFCTR0: case MSR_IA32_PERFCTR0 + 1: case MSR_IA32_EVNTSEL0: case MSR_IA32_EVNTSEL0 + 1:
+      case MSR_IA32_PERFCTR0:
+      case MSR_IA32_PERFCTR0 + 1:
+      case MSR_IA32_EVNTSEL0:
+      case MSR_IA32_EVNTSEL0 + 1:
         // R-VAL-8 P6 exemption: writes to a non-existent counter/selector are discarded.
         return this.isPmuValid(index) ? intelPmuSetMsr(this.pmu, index, data, host) : MSR_OK;
     }
@@ -355,7 +425,8 @@ export class Vcpu implements Platform {
     if (!host) return MSR_FAIL; // R-WR-12
     if (!this.guestHasPdcm()) return data === 0n ? MSR_OK : MSR_FAIL; // R-CFG-1
     const supported = this.kvm.supportedPerfCapabilities();
-    if ((data & PERF_CAP_LBR_FMT) !== 0n && (data & PERF_CAP_LBR_FMT) !== (supported & PERF_CAP_LBR_FMT)) return MSR_FAIL;
+    if ((data & PERF_CAP_LBR_FMT) !== 0n && (data & PERF_CAP_LBR_FMT) !== (supported & PERF_CAP_LBR_FMT))
+      return MSR_FAIL;
     if ((data & PERF_CAP_PEBS_FORMAT) !== 0n) {
       // R-CFG-3: the whole PEBS group, and guest DS + DTES64.
       if ((data & PERF_CAP_PEBS_MASK) !== (supported & PERF_CAP_PEBS_MASK)) return MSR_FAIL;
@@ -384,7 +455,9 @@ export class Vcpu implements Platform {
     return BigInt(refCycles(ev.cycles + ev.haltedCycles, this.pmu.clock));
   }
 
-  readTsc(): bigint { return BigInt.asUintN(64, this.rawTsc() + this.tscOffset); }
+  readTsc(): bigint {
+    return BigInt.asUintN(64, this.rawTsc() + this.tscOffset);
+  }
 
   // ---------------------------------------------------------------- exits (Platform)
 
@@ -410,7 +483,11 @@ export class Vcpu implements Platform {
     this.pmu.instructionRetired();
     // The VM entry (mediated load) first: the budget check must see the hardware the guest will run on.
     this.intercepts.beforeEntry?.(this);
-    if (this.pmu.pmiRequested || this.pmu.instructionsUntilNextEvent() !== Infinity || (this.intercepts.budget?.(this) ?? Infinity) !== Infinity)
+    if (
+      this.pmu.pmiRequested ||
+      this.pmu.instructionsUntilNextEvent() !== Infinity ||
+      (this.intercepts.budget?.(this) ?? Infinity) !== Infinity
+    )
       return PlatformAction.Exit;
     return PlatformAction.Skip;
   }
@@ -421,8 +498,19 @@ export class Vcpu implements Platform {
     const idx = cpu.getLo(1);
     this.intercepts.vmExit?.(this, EXIT_REASON.CPUID, 0);
     const r = this.leaf(fn, idx);
-    cpu.set64(0, r.eax >>> 0, 0); cpu.set64(3, r.ebx >>> 0, 0); cpu.set64(1, r.ecx >>> 0, 0); cpu.set64(2, r.edx >>> 0, 0);
-    this.log({ reason: EXIT_REASON.CPUID, name: exitReasonName(EXIT_REASON.CPUID), rip: cpu.rip, length, fn, ecx: idx, outcome: "ok" });
+    cpu.set64(0, r.eax >>> 0, 0);
+    cpu.set64(3, r.ebx >>> 0, 0);
+    cpu.set64(1, r.ecx >>> 0, 0);
+    cpu.set64(2, r.edx >>> 0, 0);
+    this.log({
+      reason: EXIT_REASON.CPUID,
+      name: exitReasonName(EXIT_REASON.CPUID),
+      rip: cpu.rip,
+      length,
+      fn,
+      ecx: idx,
+      outcome: "ok",
+    });
     return this.complete();
   }
 
@@ -438,11 +526,30 @@ export class Vcpu implements Platform {
     this.intercepts.vmExit?.(this, EXIT_REASON.MSR_READ, index);
     const out = this.msrOut;
     if (!this.readMsr(index, false, out)) {
-      if (this.logExits) this.log({ reason: EXIT_REASON.MSR_READ, name: exitReasonName(EXIT_REASON.MSR_READ), rip: cpu.rip, length, msr: index, write: false, outcome: "#GP" });
+      if (this.logExits)
+        this.log({
+          reason: EXIT_REASON.MSR_READ,
+          name: exitReasonName(EXIT_REASON.MSR_READ),
+          rip: cpu.rip,
+          length,
+          msr: index,
+          write: false,
+          outcome: "#GP",
+        });
       return this.injectGp();
     }
     setEdxEax(cpu, out.data);
-    if (this.logExits) this.log({ reason: EXIT_REASON.MSR_READ, name: exitReasonName(EXIT_REASON.MSR_READ), rip: cpu.rip, length, msr: index, write: false, value: out.data, outcome: "ok" });
+    if (this.logExits)
+      this.log({
+        reason: EXIT_REASON.MSR_READ,
+        name: exitReasonName(EXIT_REASON.MSR_READ),
+        rip: cpu.rip,
+        length,
+        msr: index,
+        write: false,
+        value: out.data,
+        outcome: "ok",
+      });
     return this.complete();
   }
 
@@ -463,7 +570,16 @@ export class Vcpu implements Platform {
     }
     this.intercepts.vmExit?.(this, EXIT_REASON.MSR_WRITE, index);
     const ok = this.setMsr(index, value, { hostInitiated: false });
-    this.log({ reason: EXIT_REASON.MSR_WRITE, name: exitReasonName(EXIT_REASON.MSR_WRITE), rip: cpu.rip, length, msr: index, write: true, value, outcome: ok ? "ok" : "#GP" });
+    this.log({
+      reason: EXIT_REASON.MSR_WRITE,
+      name: exitReasonName(EXIT_REASON.MSR_WRITE),
+      rip: cpu.rip,
+      length,
+      msr: index,
+      write: true,
+      value,
+      outcome: ok ? "ok" : "#GP",
+    });
     if (!ok) return this.injectGp();
     // A write may have unmasked a pending PMI (LVTPC) or ended an in-service one (EOI).
     return this.complete();
@@ -479,7 +595,9 @@ export class Vcpu implements Platform {
       return PlatformAction.Retire;
     }
     this.intercepts.vmExit?.(this, EXIT_REASON.RDPMC, 0);
-    const r = kvmPmuRdpmc(this.pmu, ecx, cpu.cpl, (cpu.cr0 & 1) !== 0, (cpu.cr4 & 0x100) !== 0, (i) => this.vmwarePmc(i));
+    const r = kvmPmuRdpmc(this.pmu, ecx, cpu.cpl, (cpu.cr0 & 1) !== 0, (cpu.cr4 & 0x100) !== 0, (i) =>
+      this.vmwarePmc(i),
+    );
     const base = { reason: EXIT_REASON.RDPMC, name: exitReasonName(EXIT_REASON.RDPMC), rip: cpu.rip, length, ecx };
     if (!r.ok) {
       this.log({ ...base, outcome: "#GP", why: r.reason });
@@ -512,16 +630,41 @@ export class Vcpu implements Platform {
     this.intercepts.vmExit?.(this, EXIT_REASON.IO_INSTRUCTION, 0);
     const v = this.io?.portIn(port, size) ?? (size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff);
     const lo = cpu.getLo(0);
-    const merged = size === 4 ? v >>> 0 : size === 2 ? ((lo & 0xffff0000) | (v & 0xffff)) >>> 0 : ((lo & 0xffffff00) | (v & 0xff)) >>> 0;
+    const merged =
+      size === 4
+        ? v >>> 0
+        : size === 2
+          ? ((lo & 0xffff0000) | (v & 0xffff)) >>> 0
+          : ((lo & 0xffffff00) | (v & 0xff)) >>> 0;
     cpu.set64(0, merged, size === 4 ? 0 : cpu.getHi(0));
-    this.log({ reason: EXIT_REASON.IO_INSTRUCTION, name: exitReasonName(EXIT_REASON.IO_INSTRUCTION), rip: cpu.rip, length, port, size, in: true, value: BigInt(v >>> 0), outcome: "userspace" });
+    this.log({
+      reason: EXIT_REASON.IO_INSTRUCTION,
+      name: exitReasonName(EXIT_REASON.IO_INSTRUCTION),
+      rip: cpu.rip,
+      length,
+      port,
+      size,
+      in: true,
+      value: BigInt(v >>> 0),
+      outcome: "userspace",
+    });
     return this.complete(); // complete_fast_pio_in → kvm_skip_emulated_instruction
   }
 
   portOut(cpu: PlatformCpu, port: number, size: 1 | 2 | 4, value: number, length: number): PlatformAction {
     this.syncPmu();
     this.intercepts.vmExit?.(this, EXIT_REASON.IO_INSTRUCTION, 0);
-    this.log({ reason: EXIT_REASON.IO_INSTRUCTION, name: exitReasonName(EXIT_REASON.IO_INSTRUCTION), rip: cpu.rip, length, port, size, in: false, value: BigInt(value >>> 0), outcome: "userspace" });
+    this.log({
+      reason: EXIT_REASON.IO_INSTRUCTION,
+      name: exitReasonName(EXIT_REASON.IO_INSTRUCTION),
+      rip: cpu.rip,
+      length,
+      port,
+      size,
+      in: false,
+      value: BigInt(value >>> 0),
+      outcome: "userspace",
+    });
     const stop = this.io?.portOut(port, size, value) ?? false;
     if (stop) {
       // KVM_RUN returns with KVM_EXIT_IO; userspace never re-enters, so complete_fast_pio_out never runs.
@@ -543,8 +686,14 @@ export class Vcpu implements Platform {
     this.syncPmu();
     this.intercepts.vmExit?.(this, EXIT_REASON.VMCALL, 0);
     // kvm_emulate_hypercall: no hypercall is implemented for this guest ⇒ RAX = -KVM_ENOSYS.
-    cpu.set64(0, (-KVM_ENOSYS) >>> 0, 0xffffffff);
-    this.log({ reason: EXIT_REASON.VMCALL, name: exitReasonName(EXIT_REASON.VMCALL), rip: cpu.rip, length, outcome: "ok" });
+    cpu.set64(0, -KVM_ENOSYS >>> 0, 0xffffffff);
+    this.log({
+      reason: EXIT_REASON.VMCALL,
+      name: exitReasonName(EXIT_REASON.VMCALL),
+      rip: cpu.rip,
+      length,
+      outcome: "ok",
+    });
     return this.complete();
   }
 
@@ -605,10 +754,25 @@ export class Vcpu implements Platform {
         if (left <= 0) return StopReason.Budget;
         // Every VM entry: the VMX layer loads the mediated PMU if a slow-path exit put it (spec §12).
         this.intercepts.beforeEntry?.(this);
-        const stop = cpu.run(Math.min(this.pmu.instructionsUntilNextEvent(), left, this.heldInterruptBudget(cpu), this.intercepts.budget?.(this) ?? Infinity, RUN_SLICE));
+        const stop = cpu.run(
+          Math.min(
+            this.pmu.instructionsUntilNextEvent(),
+            left,
+            this.heldInterruptBudget(cpu),
+            this.intercepts.budget?.(this) ?? Infinity,
+            RUN_SLICE,
+          ),
+        );
         this.pmu.sync(cpu.events, cpu.cpl);
         if (this.intercepts.afterRun?.(this))
-          this.log({ reason: EXIT_REASON.EXTERNAL_INTERRUPT, name: exitReasonName(EXIT_REASON.EXTERNAL_INTERRUPT), rip: cpu.rip, length: 0, outcome: "ok", why: "mediated PMI (R-PMI-4)" });
+          this.log({
+            reason: EXIT_REASON.EXTERNAL_INTERRUPT,
+            name: exitReasonName(EXIT_REASON.EXTERNAL_INTERRUPT),
+            rip: cpu.rip,
+            length: 0,
+            outcome: "ok",
+            why: "mediated PMI (R-PMI-4)",
+          });
         switch (stop) {
           case StopReason.Exit:
             if (this.pendingExit !== null) return StopReason.Exit;
@@ -636,10 +800,14 @@ export class Vcpu implements Platform {
     if (this.cpu === null) return { reason: "error", detail: "no guest CPU attached to the vCPU" };
     const stop = this.runBudget(opts.maxInstructions ?? Number.MAX_SAFE_INTEGER);
     switch (stop) {
-      case StopReason.Exit: return this.pendingExit ?? { reason: "error", detail: "exit without a userspace request" };
-      case StopReason.Halted: return { reason: "hlt" };
-      case StopReason.TripleFault: return { reason: "shutdown", detail: "triple fault" };
-      default: return { reason: "limit" };
+      case StopReason.Exit:
+        return this.pendingExit ?? { reason: "error", detail: "exit without a userspace request" };
+      case StopReason.Halted:
+        return { reason: "hlt" };
+      case StopReason.TripleFault:
+        return { reason: "shutdown", detail: "triple fault" };
+      default:
+        return { reason: "limit" };
     }
   }
 }
@@ -652,13 +820,18 @@ export function msrsToSave(kvm: Kvm): number[] {
   const cap = kvm.pmuCap();
   const out: number[] = [MSR_IA32_PERF_CAPABILITIES, MSR_IA32_TSC, MSR_IA32_MISC_ENABLE, MSR_IA32_APICBASE];
   if (cap.version === 0) return out;
-  for (let i = 0; i < Math.min(cap.nGP, KVM_MAX_NR_GP_COUNTERS); i++) out.push(MSR_IA32_PERFCTR0 + i, MSR_IA32_EVNTSEL0 + i);
+  for (let i = 0; i < Math.min(cap.nGP, KVM_MAX_NR_GP_COUNTERS); i++)
+    out.push(MSR_IA32_PERFCTR0 + i, MSR_IA32_EVNTSEL0 + i);
   if (cap.version > 1) {
     for (let i = 0; i < cap.nFX; i++) out.push(MSR_CORE_PERF_FIXED_CTR0 + i);
-    out.push(MSR_CORE_PERF_FIXED_CTR_CTRL, MSR_CORE_PERF_GLOBAL_STATUS, MSR_CORE_PERF_GLOBAL_CTRL, MSR_CORE_PERF_GLOBAL_OVF_CTRL);
+    out.push(
+      MSR_CORE_PERF_FIXED_CTR_CTRL,
+      MSR_CORE_PERF_GLOBAL_STATUS,
+      MSR_CORE_PERF_GLOBAL_CTRL,
+      MSR_CORE_PERF_GLOBAL_OVF_CTRL,
+    );
   }
   if (kvm.pebsSupported()) out.push(MSR_IA32_PEBS_ENABLE, MSR_IA32_DS_AREA, MSR_PEBS_DATA_CFG);
   if ((kvm.supportedPerfCapabilities() & (1n << 15n)) !== 0n) out.push(MSR_PERF_METRICS); // P-10
   return out;
 }
-

@@ -8,7 +8,10 @@ import type { IoHandler } from "../vmm/io.js";
 import type { Vcpu } from "./vcpu.js";
 
 /** The `platform` and `run` fields of the VMM's GuestConfig for a guest that runs on `vcpu`. */
-export function vcpuGuestConfig(vcpu: Vcpu): { platform: (io: IoHandler) => Platform; run: (cpu: Cpu, budget: number) => StopReason } {
+export function vcpuGuestConfig(vcpu: Vcpu): {
+  platform: (io: IoHandler) => Platform;
+  run: (cpu: Cpu, budget: number) => StopReason;
+} {
   let io: IoHandler | null = null;
   return {
     platform: (handler) => {

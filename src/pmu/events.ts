@@ -34,36 +34,111 @@ export interface ArchEvent {
 }
 
 export const ARCH_EVENTS: readonly ArchEvent[] = [
-  { bit: 0, name: "unhalted core cycles", eventSelect: 0x3c, umask: 0x00, source: EventSource.CoreCycles,
-    model: "cycles" },
-  { bit: 1, name: "instructions retired", eventSelect: 0xc0, umask: 0x00, source: EventSource.Instructions,
-    model: "instructions (+1 per instruction KVM emulates, R-CNT-4)" },
-  { bit: 2, name: "unhalted reference cycles", eventSelect: 0x3c, umask: 0x01, source: EventSource.RefCycles,
-    model: "floor(cycles × tscKhz / coreKhz)" },
-  { bit: 3, name: "LLC references", eventSelect: 0x2e, umask: 0x4f, source: EventSource.LlcReferences,
-    model: "llcReferences" },
+  {
+    bit: 0,
+    name: "unhalted core cycles",
+    eventSelect: 0x3c,
+    umask: 0x00,
+    source: EventSource.CoreCycles,
+    model: "cycles",
+  },
+  {
+    bit: 1,
+    name: "instructions retired",
+    eventSelect: 0xc0,
+    umask: 0x00,
+    source: EventSource.Instructions,
+    model: "instructions (+1 per instruction KVM emulates, R-CNT-4)",
+  },
+  {
+    bit: 2,
+    name: "unhalted reference cycles",
+    eventSelect: 0x3c,
+    umask: 0x01,
+    source: EventSource.RefCycles,
+    model: "floor(cycles × tscKhz / coreKhz)",
+  },
+  {
+    bit: 3,
+    name: "LLC references",
+    eventSelect: 0x2e,
+    umask: 0x4f,
+    source: EventSource.LlcReferences,
+    model: "llcReferences",
+  },
   { bit: 4, name: "LLC misses", eventSelect: 0x2e, umask: 0x41, source: EventSource.LlcMisses, model: "llcMisses" },
-  { bit: 5, name: "branch instructions retired", eventSelect: 0xc4, umask: 0x00, source: EventSource.Branches,
-    model: "branches" },
-  { bit: 6, name: "branch mispredicts retired", eventSelect: 0xc5, umask: 0x00, source: EventSource.BranchMispredicts,
-    model: "branchMispredicts" },
-  { bit: 7, name: "topdown slots", eventSelect: 0xa4, umask: 0x01, source: EventSource.TopdownSlots,
-    model: "cycles × slotsPerCycle" },
-  { bit: 8, name: "topdown backend bound", eventSelect: 0xa4, umask: 0x02, source: EventSource.TopdownBackendBound,
-    model: "memStallCycles × slotsPerCycle" },
-  { bit: 9, name: "topdown bad speculation", eventSelect: 0x73, umask: 0x00, source: EventSource.TopdownBadSpeculation,
-    model: "mispredictCycles × slotsPerCycle" },
-  { bit: 10, name: "topdown frontend bound", eventSelect: 0x9c, umask: 0x01, source: EventSource.TopdownFrontendBound,
-    model: "slots − retiring − bad speculation − backend bound (never below 0)" },
-  { bit: 11, name: "topdown retiring", eventSelect: 0xc2, umask: 0x02, source: EventSource.TopdownRetiring,
-    model: "instructions (one slot per retired instruction)" },
-  { bit: 12, name: "LBR inserts", eventSelect: 0xe4, umask: 0x01, source: EventSource.None,
-    model: "not modelled (no LBRs): 0" },
+  {
+    bit: 5,
+    name: "branch instructions retired",
+    eventSelect: 0xc4,
+    umask: 0x00,
+    source: EventSource.Branches,
+    model: "branches",
+  },
+  {
+    bit: 6,
+    name: "branch mispredicts retired",
+    eventSelect: 0xc5,
+    umask: 0x00,
+    source: EventSource.BranchMispredicts,
+    model: "branchMispredicts",
+  },
+  {
+    bit: 7,
+    name: "topdown slots",
+    eventSelect: 0xa4,
+    umask: 0x01,
+    source: EventSource.TopdownSlots,
+    model: "cycles × slotsPerCycle",
+  },
+  {
+    bit: 8,
+    name: "topdown backend bound",
+    eventSelect: 0xa4,
+    umask: 0x02,
+    source: EventSource.TopdownBackendBound,
+    model: "memStallCycles × slotsPerCycle",
+  },
+  {
+    bit: 9,
+    name: "topdown bad speculation",
+    eventSelect: 0x73,
+    umask: 0x00,
+    source: EventSource.TopdownBadSpeculation,
+    model: "mispredictCycles × slotsPerCycle",
+  },
+  {
+    bit: 10,
+    name: "topdown frontend bound",
+    eventSelect: 0x9c,
+    umask: 0x01,
+    source: EventSource.TopdownFrontendBound,
+    model: "slots − retiring − bad speculation − backend bound (never below 0)",
+  },
+  {
+    bit: 11,
+    name: "topdown retiring",
+    eventSelect: 0xc2,
+    umask: 0x02,
+    source: EventSource.TopdownRetiring,
+    model: "instructions (one slot per retired instruction)",
+  },
+  {
+    bit: 12,
+    name: "LBR inserts",
+    eventSelect: 0xe4,
+    umask: 0x01,
+    source: EventSource.None,
+    model: "not modelled (no LBRs): 0",
+  },
 ];
 
 /** Fixed counter i counts FIXED_SOURCES[i] (spec §3.4: FC0 instructions, FC1 cycles, FC2 ref cycles, FC3 slots). */
 export const FIXED_SOURCES: readonly EventSource[] = [
-  EventSource.Instructions, EventSource.CoreCycles, EventSource.RefCycles, EventSource.TopdownSlots,
+  EventSource.Instructions,
+  EventSource.CoreCycles,
+  EventSource.RefCycles,
+  EventSource.TopdownSlots,
 ];
 
 /** Source of a GP selector's event/umask; unknown (model-specific) events count nothing. */
@@ -82,22 +157,35 @@ export interface EventClock {
 /** Cumulative total of `source` for these guest event totals. Exact integers (all inputs are). */
 export function eventTotal(source: EventSource, ev: GuestEvents, clk: EventClock): number {
   switch (source) {
-    case EventSource.CoreCycles: return ev.cycles;
-    case EventSource.Instructions: return ev.instructions;
-    case EventSource.RefCycles: return refCycles(ev.cycles, clk);
-    case EventSource.LlcReferences: return ev.llcReferences;
-    case EventSource.LlcMisses: return ev.llcMisses;
-    case EventSource.Branches: return ev.branches;
-    case EventSource.BranchMispredicts: return ev.branchMispredicts;
-    case EventSource.TopdownSlots: return ev.cycles * clk.slotsPerCycle;
-    case EventSource.TopdownBackendBound: return ev.memStallCycles * clk.slotsPerCycle;
-    case EventSource.TopdownBadSpeculation: return ev.mispredictCycles * clk.slotsPerCycle;
-    case EventSource.TopdownRetiring: return ev.instructions;
+    case EventSource.CoreCycles:
+      return ev.cycles;
+    case EventSource.Instructions:
+      return ev.instructions;
+    case EventSource.RefCycles:
+      return refCycles(ev.cycles, clk);
+    case EventSource.LlcReferences:
+      return ev.llcReferences;
+    case EventSource.LlcMisses:
+      return ev.llcMisses;
+    case EventSource.Branches:
+      return ev.branches;
+    case EventSource.BranchMispredicts:
+      return ev.branchMispredicts;
+    case EventSource.TopdownSlots:
+      return ev.cycles * clk.slotsPerCycle;
+    case EventSource.TopdownBackendBound:
+      return ev.memStallCycles * clk.slotsPerCycle;
+    case EventSource.TopdownBadSpeculation:
+      return ev.mispredictCycles * clk.slotsPerCycle;
+    case EventSource.TopdownRetiring:
+      return ev.instructions;
     case EventSource.TopdownFrontendBound: {
-      const rest = ev.cycles * clk.slotsPerCycle - ev.instructions - (ev.memStallCycles + ev.mispredictCycles) * clk.slotsPerCycle;
-      return rest > 0 ? rest : 0;
+      const rest =
+        ev.cycles * clk.slotsPerCycle - ev.instructions - (ev.memStallCycles + ev.mispredictCycles) * clk.slotsPerCycle;
+      return Math.max(rest, 0);
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -111,7 +199,11 @@ export function refCycles(cycles: number, clk: EventClock): number {
 }
 
 function gcd(a: number, b: number): number {
-  while (b !== 0) { const t = a % b; a = b; b = t; }
+  while (b !== 0) {
+    const t = a % b;
+    a = b;
+    b = t;
+  }
   return a;
 }
 
@@ -131,8 +223,11 @@ export function maxPerInstruction(source: EventSource, maxCycles: number, clk: E
       // One instruction retires once and is at most one branch. LLC: each memory operand is one access per
       // line it touches (uarch.ts), and an instruction plus an event delivery touch at most 8 lines.
       return source === EventSource.LlcReferences || source === EventSource.LlcMisses ? 8 : 1;
-    case EventSource.RefCycles: return Math.ceil((maxCycles * clk.tscKhz) / clk.coreKhz) + 1;
-    case EventSource.CoreCycles: return maxCycles;
-    default: return maxCycles * clk.slotsPerCycle;
+    case EventSource.RefCycles:
+      return Math.ceil((maxCycles * clk.tscKhz) / clk.coreKhz) + 1;
+    case EventSource.CoreCycles:
+      return maxCycles;
+    default:
+      return maxCycles * clk.slotsPerCycle;
   }
 }

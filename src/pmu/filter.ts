@@ -52,7 +52,10 @@ export function preparePmuEventFilter(input: PmuEventFilterInput): PmuEventFilte
   if ((flags & ~KVM_PMU_EVENT_FLAG_MASKED_EVENTS) !== 0)
     return { errno: "EINVAL", message: `unknown flag bits 0x${(flags & ~1).toString(16)}` };
   if (input.events.length > KVM_PMU_EVENT_FILTER_MAX_EVENTS)
-    return { errno: "E2BIG", message: `${input.events.length} events exceed the limit of ${KVM_PMU_EVENT_FILTER_MAX_EVENTS}` };
+    return {
+      errno: "E2BIG",
+      message: `${input.events.length} events exceed the limit of ${KVM_PMU_EVENT_FILTER_MAX_EVENTS}`,
+    };
   const masked = (flags & KVM_PMU_EVENT_FLAG_MASKED_EVENTS) !== 0;
   const entries: bigint[] = [];
   for (const raw of input.events as readonly unknown[]) {
@@ -63,7 +66,10 @@ export function preparePmuEventFilter(input: PmuEventFilterInput): PmuEventFilte
     if (masked) {
       // is_masked_filter_valid: any bit outside the Intel masked-entry layout ⇒ EINVAL.
       if ((e & ~MASKED_ENTRY_VALID_INTEL) !== 0n)
-        return { errno: "EINVAL", message: `masked entry 0x${e.toString(16)} has bits outside event/match/exclude/mask` };
+        return {
+          errno: "EINVAL",
+          message: `masked entry 0x${e.toString(16)} has bits outside event/match/exclude/mask`,
+        };
       entries.push(e);
     } else {
       // convert_to_masked_filter: entries with bits beyond event select + umask are silently dropped.
@@ -118,7 +124,10 @@ export function isFixedEventAllowed(f: PmuEventFilter | null, idx: number): bool
  * { "event": 0xC0, "umask": 0x00 }; masked { "event": …, "mask": …, "match": …, "exclude": false }
  * (KVM_PMU_ENCODE_MASKED_ENTRY). Pure: the caller reads the file. Errors are one sentence naming the field.
  */
-export function parsePmuFilterFile(file: string, text: string): { ok: true; filter: PmuEventFilterInput } | { ok: false; error: string } {
+export function parsePmuFilterFile(
+  file: string,
+  text: string,
+): { ok: true; filter: PmuEventFilterInput } | { ok: false; error: string } {
   const fail = (msg: string) => ({ ok: false as const, error: `${file}: ${msg}` });
   let doc: unknown;
   try {
@@ -126,17 +135,20 @@ export function parsePmuFilterFile(file: string, text: string): { ok: true; filt
   } catch (e) {
     return fail(`not valid JSON (${(e as Error).message})`);
   }
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return fail("expected a JSON object with action and events");
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+    return fail("expected a JSON object with action and events");
   const o = doc as Record<string, unknown>;
   for (const k of Object.keys(o))
-    if (!["action", "events", "masked", "fixedCounterBitmap", "comment"].includes(k)) return fail(`${k}: unknown field (expected action, events, masked, fixedCounterBitmap)`);
+    if (!["action", "events", "masked", "fixedCounterBitmap", "comment"].includes(k))
+      return fail(`${k}: unknown field (expected action, events, masked, fixedCounterBitmap)`);
   if (o.action !== "allow" && o.action !== "deny") return fail(`action: expected "allow" or "deny"`);
   if (o.masked !== undefined && typeof o.masked !== "boolean") return fail("masked: expected true or false");
   const masked = o.masked === true;
   const num = (v: unknown, where: string, bits: number): bigint | string => {
     let n: bigint | null = null;
     if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) n = BigInt(v);
-    else if (typeof v === "string" && /^(0x[0-9a-f_]+|[0-9_]+)$/i.test(v.trim())) n = BigInt(v.trim().replace(/_/g, ""));
+    else if (typeof v === "string" && /^(0x[0-9a-f_]+|[0-9_]+)$/i.test(v.trim()))
+      n = BigInt(v.trim().replace(/_/g, ""));
     if (n === null) return `${where}: expected a non-negative integer or a "0x…" string`;
     if (n >= 1n << BigInt(bits)) return `${where}: does not fit in ${bits} bits`;
     return n;
@@ -149,7 +161,11 @@ export function parsePmuFilterFile(file: string, text: string): { ok: true; filt
     if (typeof e === "object" && e !== null && !Array.isArray(e)) {
       const f = e as Record<string, unknown>;
       const allowed = masked ? ["event", "mask", "match", "exclude"] : ["event", "umask"];
-      for (const k of Object.keys(f)) if (!allowed.includes(k)) return fail(`${where}.${k}: unknown field (expected ${allowed.join(", ")}${masked ? "" : "; mask/match/exclude need \"masked\": true"})`);
+      for (const k of Object.keys(f))
+        if (!allowed.includes(k))
+          return fail(
+            `${where}.${k}: unknown field (expected ${allowed.join(", ")}${masked ? "" : '; mask/match/exclude need "masked": true'})`,
+          );
       const ev = num(f.event, `${where}.event`, 8);
       if (typeof ev === "string") return fail(ev);
       if (masked) {
@@ -157,7 +173,8 @@ export function parsePmuFilterFile(file: string, text: string): { ok: true; filt
         if (typeof mask === "string") return fail(mask);
         const match = num(f.match ?? 0, `${where}.match`, 8);
         if (typeof match === "string") return fail(match);
-        if (f.exclude !== undefined && typeof f.exclude !== "boolean") return fail(`${where}.exclude: expected true or false`);
+        if (f.exclude !== undefined && typeof f.exclude !== "boolean")
+          return fail(`${where}.exclude: expected true or false`);
         events.push(ev | (match << 8n) | (f.exclude === true ? MASKED_EXCLUDE : 0n) | (mask << 56n));
       } else {
         const umask = num(f.umask ?? 0, `${where}.umask`, 8);
@@ -178,6 +195,11 @@ export function parsePmuFilterFile(file: string, text: string): { ok: true; filt
   }
   return {
     ok: true,
-    filter: { action: o.action === "allow" ? KVM_PMU_EVENT_ALLOW : KVM_PMU_EVENT_DENY, flags: masked ? KVM_PMU_EVENT_FLAG_MASKED_EVENTS : 0, fixedCounterBitmap: bitmap, events },
+    filter: {
+      action: o.action === "allow" ? KVM_PMU_EVENT_ALLOW : KVM_PMU_EVENT_DENY,
+      flags: masked ? KVM_PMU_EVENT_FLAG_MASKED_EVENTS : 0,
+      fixedCounterBitmap: bitmap,
+      events,
+    },
   };
 }

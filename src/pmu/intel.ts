@@ -4,18 +4,48 @@
  * PERF_CAPABILITIES (vmx.c vmx_get_perf_capabilities). Facts: spec §3, §5, §6, §7, §9, §13.
  */
 import {
-  PERF_CAP_FW_WRITES, PERF_CAP_PEBS_BASELINE, PERF_CAP_PEBS_FORMAT, PERF_CAP_PEBS_MASK, PERF_CAP_PERF_METRICS,
+  PERF_CAP_FW_WRITES,
+  PERF_CAP_PEBS_BASELINE,
+  PERF_CAP_PEBS_FORMAT,
+  PERF_CAP_PEBS_MASK,
+  PERF_CAP_PERF_METRICS,
   type HostPreset,
 } from "../host/presets.js";
 import {
-  GLOBAL_PERF_METRICS_BIT, INTEL_PMC_IDX_FIXED, KVM_MAX_NR_FIXED_COUNTERS, KVM_MAX_NR_GP_COUNTERS,
-  MSR_CORE_PERF_FIXED_CTR0, MSR_CORE_PERF_FIXED_CTR_CTRL, MSR_CORE_PERF_GLOBAL_CTRL, MSR_CORE_PERF_GLOBAL_INUSE,
-  MSR_CORE_PERF_GLOBAL_OVF_CTRL, MSR_CORE_PERF_GLOBAL_STATUS, MSR_CORE_PERF_GLOBAL_STATUS_SET, MSR_IA32_DS_AREA,
-  MSR_IA32_EVNTSEL0, MSR_IA32_PEBS_ENABLE, MSR_IA32_PERFCTR0, MSR_IA32_PMC0, MSR_PEBS_DATA_CFG, MSR_PERF_METRICS,
+  GLOBAL_PERF_METRICS_BIT,
+  INTEL_PMC_IDX_FIXED,
+  KVM_MAX_NR_FIXED_COUNTERS,
+  KVM_MAX_NR_GP_COUNTERS,
+  MSR_CORE_PERF_FIXED_CTR0,
+  MSR_CORE_PERF_FIXED_CTR_CTRL,
+  MSR_CORE_PERF_GLOBAL_CTRL,
+  MSR_CORE_PERF_GLOBAL_INUSE,
+  MSR_CORE_PERF_GLOBAL_OVF_CTRL,
+  MSR_CORE_PERF_GLOBAL_STATUS,
+  MSR_CORE_PERF_GLOBAL_STATUS_SET,
+  MSR_IA32_DS_AREA,
+  MSR_IA32_EVNTSEL0,
+  MSR_IA32_PEBS_ENABLE,
+  MSR_IA32_PERFCTR0,
+  MSR_IA32_PMC0,
+  MSR_PEBS_DATA_CFG,
+  MSR_PERF_METRICS,
 } from "./msrs.js";
 import {
-  EVENTSEL_ANY, EVENTSEL_CMASK, EVENTSEL_EDGE, EVENTSEL_EVENT, EVENTSEL_INV, EVENTSEL_UMASK, GLOBAL_STATUS_BUFFER_OVF,
-  GLOBAL_STATUS_COND_CHGD, HSW_IN_TX, HSW_IN_TX_CHECKPOINTED, type CodeState, type KvmPmu, type Pmc, type PmuCap,
+  EVENTSEL_ANY,
+  EVENTSEL_CMASK,
+  EVENTSEL_EDGE,
+  EVENTSEL_EVENT,
+  EVENTSEL_INV,
+  EVENTSEL_UMASK,
+  GLOBAL_STATUS_BUFFER_OVF,
+  GLOBAL_STATUS_COND_CHGD,
+  HSW_IN_TX,
+  HSW_IN_TX_CHECKPOINTED,
+  type CodeState,
+  type KvmPmu,
+  type Pmc,
+  type PmuCap,
   type PmuRefreshInput,
 } from "./pmu.js";
 
@@ -49,7 +79,12 @@ export function kvmPmuCap(host: HostPreset, enablePmu: boolean, codeState: CodeS
  * host supports PEBS-via-EPT and the vPMU is not mediated; PERF_METRICS in V4/FIX only when mediated (P-1).
  * LBR format is not offered: vpmu-lab models no LBR stack (as KVM does when perf reports no call-stack LBRs).
  */
-export function supportedPerfCapabilities(host: HostPreset, enablePmu: boolean, codeState: CodeState, mediated: boolean): bigint {
+export function supportedPerfCapabilities(
+  host: HostPreset,
+  enablePmu: boolean,
+  codeState: CodeState,
+  mediated: boolean,
+): bigint {
   if (!enablePmu) return 0n;
   let caps = PERF_CAP_FW_WRITES;
   if (host.pebs && !mediated) caps |= host.perfCapabilities & PERF_CAP_PEBS_MASK & ~PERF_CAP_PEBS_BASELINE;
@@ -63,23 +98,39 @@ const ONES = (n: number): bigint => (1n << BigInt(n)) - 1n;
 /** kvm_pmu_refresh + intel_pmu_refresh (spec §6.3 steps 1–7). The caller requests intercept recalculation. */
 export function intelPmuRefresh(pmu: KvmPmu, inp: PmuRefreshInput): void {
   pmu.reset();
-  pmu.version = 0; pmu.nGP = 0; pmu.nFX = 0; pmu.wGP = 0; pmu.wFX = 0; pmu.maskGP = 0; pmu.maskFX = 0;
+  pmu.version = 0;
+  pmu.nGP = 0;
+  pmu.nFX = 0;
+  pmu.wGP = 0;
+  pmu.wFX = 0;
+  pmu.maskGP = 0;
+  pmu.maskFX = 0;
   pmu.availableEventTypes = 0;
   pmu.codeState = inp.codeState;
   pmu.eventselRsvd = 0xffffffff00000000n | EVENTSEL_ANY;
   pmu.rawEventMask = EVENTSEL_EVENT | EVENTSEL_UMASK | EVENTSEL_EDGE | EVENTSEL_INV | EVENTSEL_CMASK;
-  pmu.fixedCtrCtrlRsvd = ~0n; pmu.globalCtrlRsvd = ~0n; pmu.globalStatusRsvd = ~0n; pmu.counterRsvd = ~0n;
-  pmu.pebsEnableRsvd = ~0n; pmu.pebsDataCfgRsvd = ~0n;
+  pmu.fixedCtrCtrlRsvd = ~0n;
+  pmu.globalCtrlRsvd = ~0n;
+  pmu.globalStatusRsvd = ~0n;
+  pmu.counterRsvd = ~0n;
+  pmu.pebsEnableRsvd = ~0n;
+  pmu.pebsDataCfgRsvd = ~0n;
   pmu.perfCapabilities = inp.perfCapabilities;
   pmu.mediated = false;
   pmu.perfBacked = true;
   pmu.guestDs = inp.ds;
   pmu.allocate(0, 0);
-  if (!inp.enablePmu) return finish(pmu);
+  if (!inp.enablePmu) {
+    finish(pmu);
+    return;
+  }
 
   const { eax, ebx, edx } = inp.cpuid0a;
   pmu.version = eax & 0xff; // R-CPUID-1: taken as-is
-  if (pmu.version === 0) return finish(pmu);
+  if (pmu.version === 0) {
+    finish(pmu);
+    return;
+  }
   pmu.mediated = inp.mediatedModule; // R-MED-2
   const cap = inp.cap;
   pmu.nGP = Math.min((eax >>> 8) & 0xff, cap.nGP);
@@ -110,7 +161,7 @@ export function intelPmuRefresh(pmu: KvmPmu, inp: PmuRefreshInput): void {
   pmu.allocate(pmu.nGP, pmu.nFX);
   // Step 5: GLOBAL_CTRL resets to "all GP counters enabled" (hardware reset value).
   if ((pmu.version > 1 || pmu.mediated) && pmu.nGP > 0) pmu.globalCtrl = ONES(pmu.nGP);
-  return finish(pmu);
+  finish(pmu);
 }
 
 function finish(pmu: KvmPmu): void {
@@ -127,7 +178,10 @@ function fwWrites(pmu: KvmPmu): boolean {
 }
 
 /** The counter an MSR index names, if the vCPU has it (intel_msr_idx_to_pmc, get_gp_pmc, get_fixed_pmc). */
-export function msrToPmc(pmu: KvmPmu, msr: number): { pmc: Pmc; alias: "legacy" | "full-width" | "eventsel" | "fixed" } | undefined {
+export function msrToPmc(
+  pmu: KvmPmu,
+  msr: number,
+): { pmc: Pmc; alias: "legacy" | "full-width" | "eventsel" | "fixed" } | undefined {
   const n = (base: number, count: number): number => (msr >= base && msr < base + count ? msr - base : -1);
   let i = n(MSR_IA32_PERFCTR0, pmu.nGP);
   if (i >= 0) return { pmc: pmu.gp[i]!, alias: "legacy" };
@@ -153,35 +207,56 @@ export function intelIsValidMsr(pmu: KvmPmu, msr: number): boolean {
     case MSR_CORE_PERF_GLOBAL_INUSE:
       return false; // R-VAL-5: KVM exposes version ≤ 2 semantics
     case MSR_PERF_METRICS:
-      return (pmu.codeState === "v4" || pmu.codeState === "fix") && (pmu.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n;
+      return (
+        (pmu.codeState === "v4" || pmu.codeState === "fix") && (pmu.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n
+      );
     case MSR_IA32_PEBS_ENABLE:
       return (pmu.perfCapabilities & PERF_CAP_PEBS_FORMAT) !== 0n;
     case MSR_IA32_DS_AREA:
       return pmu.guestDs; // guest CPUID.1:EDX.DS
     case MSR_PEBS_DATA_CFG:
-      return (pmu.perfCapabilities & PERF_CAP_PEBS_BASELINE) !== 0n && ((pmu.perfCapabilities & PERF_CAP_PEBS_FORMAT) >> 8n) > 3n;
+      return (
+        (pmu.perfCapabilities & PERF_CAP_PEBS_BASELINE) !== 0n &&
+        (pmu.perfCapabilities & PERF_CAP_PEBS_FORMAT) >> 8n > 3n
+      );
     default:
       return msrToPmc(pmu, msr) !== undefined;
   }
 }
 
 /** The value of an MSR read (struct msr_data's `data`): an out-parameter, so a read allocates nothing. */
-export interface MsrData { data: bigint }
+export interface MsrData {
+  data: bigint;
+}
 
 /** kvm_pmu_get_msr + intel_pmu_get_msr for a valid MSR (spec §7.3): the value goes to `out.data`. */
 export function intelPmuGetMsr(pmu: KvmPmu, msr: number, hostInitiated: boolean, out: MsrData): MsrRet {
   switch (msr) {
-    case MSR_CORE_PERF_GLOBAL_STATUS: out.data = pmu.globalStatus; return MSR_OK;
-    case MSR_CORE_PERF_GLOBAL_CTRL: out.data = pmu.globalCtrl; return MSR_OK;
-    case MSR_CORE_PERF_GLOBAL_OVF_CTRL: out.data = 0n; return MSR_OK;
-    case MSR_CORE_PERF_FIXED_CTR_CTRL: out.data = pmu.fixedCtrCtrl; return MSR_OK;
+    case MSR_CORE_PERF_GLOBAL_STATUS:
+      out.data = pmu.globalStatus;
+      return MSR_OK;
+    case MSR_CORE_PERF_GLOBAL_CTRL:
+      out.data = pmu.globalCtrl;
+      return MSR_OK;
+    case MSR_CORE_PERF_GLOBAL_OVF_CTRL:
+      out.data = 0n;
+      return MSR_OK;
+    case MSR_CORE_PERF_FIXED_CTR_CTRL:
+      out.data = pmu.fixedCtrCtrl;
+      return MSR_OK;
     case MSR_PERF_METRICS: // R-RD-6, P-5
       if (!hostInitiated) return MSR_FAIL;
       out.data = pmu.perfMetrics;
       return MSR_OK;
-    case MSR_IA32_PEBS_ENABLE: out.data = pmu.pebsEnable; return MSR_OK;
-    case MSR_IA32_DS_AREA: out.data = pmu.dsArea; return MSR_OK;
-    case MSR_PEBS_DATA_CFG: out.data = pmu.pebsDataCfg; return MSR_OK;
+    case MSR_IA32_PEBS_ENABLE:
+      out.data = pmu.pebsEnable;
+      return MSR_OK;
+    case MSR_IA32_DS_AREA:
+      out.data = pmu.dsArea;
+      return MSR_OK;
+    case MSR_PEBS_DATA_CFG:
+      out.data = pmu.pebsDataCfg;
+      return MSR_OK;
   }
   const hit = msrToPmc(pmu, msr);
   if (hit === undefined) return MSR_FAIL;
@@ -190,7 +265,9 @@ export function intelPmuGetMsr(pmu: KvmPmu, msr: number, hostInitiated: boolean,
 }
 
 /** What a successful write changed, so the caller knows whether counting must be re-derived. */
-export interface SetMsrEffect { readonly reprogram: boolean }
+export interface SetMsrEffect {
+  readonly reprogram: boolean;
+}
 
 /** kvm_pmu_set_msr + intel_pmu_set_msr for a valid MSR (spec §7.4). The caller folds counts first. */
 export function intelPmuSetMsr(pmu: KvmPmu, msr: number, data: bigint, hostInitiated: boolean): MsrRet {
@@ -280,29 +357,41 @@ export const VMWARE_BACKDOOR_PMC_APPARENT_TIME = 0x10002;
 
 /** Why an emulated RDPMC faults — returned (not a boolean) so traces and explain can say it. */
 export type RdpmcFault =
-  | "no PMU (version 0)" | "undefined counter type" | "GP index ≥ nGP" | "fixed index ≥ nFX"
-  | "metrics type not emulated" | "CPL > 0 with CR4.PCE = 0";
+  | "no PMU (version 0)"
+  | "undefined counter type"
+  | "GP index ≥ nGP"
+  | "fixed index ≥ nFX"
+  | "metrics type not emulated"
+  | "CPL > 0 with CR4.PCE = 0";
 
 /** intel_rdpmc_ecx_to_pmc: the counter and the read mask, or the reason ECX names nothing. */
 export function intelRdpmcEcxToPmc(pmu: KvmPmu, ecx: number): { pmc: Pmc; mask: number } | RdpmcFault {
   const type = (ecx & 0xffff0000) >>> 0;
   const idx = ecx & 0xffff;
   if (type === INTEL_RDPMC_GP) return idx < pmu.nGP ? { pmc: pmu.gp[idx]!, mask: pmu.maskGP } : "GP index ≥ nGP";
-  if (type === INTEL_RDPMC_FIXED) return idx < pmu.nFX ? { pmc: pmu.fixed[idx]!, mask: pmu.maskFX } : "fixed index ≥ nFX";
+  if (type === INTEL_RDPMC_FIXED)
+    return idx < pmu.nFX ? { pmc: pmu.fixed[idx]!, mask: pmu.maskFX } : "fixed index ≥ nFX";
   // §9.3 step 6: BASE and V4 have no metrics case (V4 inferred, spec §15); FIX handles it in kvmPmuRdpmc.
   if (type === INTEL_RDPMC_METRICS) return "metrics type not emulated";
   return "undefined counter type";
 }
 
 /** Result of the RDPMC emulation: the value, or the reason for #GP. */
-export type RdpmcResult = { readonly ok: true; readonly value: bigint } | { readonly ok: false; readonly reason: RdpmcFault };
+export type RdpmcResult =
+  | { readonly ok: true; readonly value: bigint }
+  | { readonly ok: false; readonly reason: RdpmcFault };
 
 /**
  * kvm_pmu_rdpmc (spec §9.3). `protectedMode` = CR0.PE, `pce` = CR4.PCE. The VMware pseudo-counters are
  * served from `vmware` (the host's TSC and clocks, as opaque host-owned values).
  */
 export function kvmPmuRdpmc(
-  pmu: KvmPmu, ecx: number, cpl: number, protectedMode: boolean, pce: boolean, vmware: (idx: number) => bigint,
+  pmu: KvmPmu,
+  ecx: number,
+  cpl: number,
+  protectedMode: boolean,
+  pce: boolean,
+  vmware: (idx: number) => bigint,
 ): RdpmcResult {
   if (pmu.version === 0) return { ok: false, reason: "no PMU (version 0)" };
   ecx = ecx >>> 0;

@@ -25,10 +25,18 @@ const RDPMC_FIXED = 0x40000000;
 const RDPMC_METRICS = 0x20000000;
 
 /** Provenance sources of the steps (constant strings: no formatting per register). */
-const STEP_SOURCE: { readonly load: Readonly<Record<string, string>>; readonly put: Readonly<Record<string, string>> } = {
-  load: { "3": "load step 3", "5": "load step 5", "6": "load step 6", "8.1": "load step 8.1", "8.2": "load step 8.2", "8.3": "load step 8.3" },
-  put: { "1.1": "put step 1.1", "1.2": "put step 1.2", "1.3": "put step 1.3", "2": "put step 2", "3": "put step 3" },
-};
+const STEP_SOURCE: { readonly load: Readonly<Record<string, string>>; readonly put: Readonly<Record<string, string>> } =
+  {
+    load: {
+      "3": "load step 3",
+      "5": "load step 5",
+      "6": "load step 6",
+      "8.1": "load step 8.1",
+      "8.2": "load step 8.2",
+      "8.3": "load step 8.3",
+    },
+    put: { "1.1": "put step 1.1", "1.2": "put step 1.2", "1.3": "put step 1.3", "2": "put step 2", "3": "put step 3" },
+  };
 /** Sources for registers a load step found already holding the guest's value (adopted, not written). */
 const ADOPT_SOURCE: Readonly<Record<string, string>> = {
   "5": "load step 5 (hardware already equal, no write)",
@@ -96,7 +104,10 @@ export class MediatedSwitch {
   /** Mark a register the step left alone because hardware already held the guest's value: the value is
    *  the guest's from here on (no write, no new information). */
   private adopt(phase: "load" | "put", step: string, msr: number): void {
-    this.phys.retag(msr, this.prov(this.config.owner, phase === "load" ? ADOPT_SOURCE[step] : STEP_SOURCE[phase][step]));
+    this.phys.retag(
+      msr,
+      this.prov(this.config.owner, phase === "load" ? ADOPT_SOURCE[step] : STEP_SOURCE[phase][step]),
+    );
   }
 
   /**
@@ -126,14 +137,20 @@ export class MediatedSwitch {
       if (this.phys.fixed[i] !== saved) this.wr("load", "6", MSR_CORE_PERF_FIXED_CTR0 + i, BigInt(saved), o);
       else this.adopt("load", "6", MSR_CORE_PERF_FIXED_CTR0 + i);
     }
-    if (this.record) this.note("load", "7", `counters the guest does not have are not touched (nGP ${pmu.nGP}/${this.phys.nGP}, nFX ${pmu.nFX}/${this.phys.nFX})`);
+    if (this.record)
+      this.note(
+        "load",
+        "7",
+        `counters the guest does not have are not touched (nGP ${pmu.nGP}/${this.phys.nGP}, nFX ${pmu.nFX}/${this.phys.nFX})`,
+      );
     // P-8: after FC3 (step 6), and only for a guest with PERF_METRICS.
     if (this.config.perfMetrics) this.wr("load", "8.1", MSR_PERF_METRICS, pmu.perfMetrics, o);
     else this.note("load", "8.1", "guest has no PERF_METRICS: 0x329 not written (P-8)");
     const hw = this.phys.rdmsr(MSR_CORE_PERF_GLOBAL_STATUS) as bigint;
     const toggle = pmu.globalStatus ^ hw;
     if (hw & toggle) this.wr("load", "8.2", MSR_CORE_PERF_GLOBAL_OVF_CTRL, hw & toggle, o);
-    if (pmu.globalStatus & toggle) this.wr("load", "8.2", MSR_CORE_PERF_GLOBAL_STATUS_SET, pmu.globalStatus & toggle, o);
+    if (pmu.globalStatus & toggle)
+      this.wr("load", "8.2", MSR_CORE_PERF_GLOBAL_STATUS_SET, pmu.globalStatus & toggle, o);
     if (toggle === 0n) this.adopt("load", "8.2", MSR_CORE_PERF_GLOBAL_STATUS);
     this.wr("load", "8.3", MSR_CORE_PERF_FIXED_CTR_CTRL, pmu.fixedCtrCtrlHw, o);
     this.loaded = true;
@@ -171,7 +188,8 @@ export class MediatedSwitch {
     for (let i = 0; i < pmu.nFX; i++) {
       const v = this.phys.fixed[i];
       pmu.fixed[i].counter = v;
-      if (this.record) this.note("put", "3", `fixed[${i}] := RDPMC(0x${(RDPMC_FIXED | i).toString(16)}) = 0x${v.toString(16)}`);
+      if (this.record)
+        this.note("put", "3", `fixed[${i}] := RDPMC(0x${(RDPMC_FIXED | i).toString(16)}) = 0x${v.toString(16)}`);
       if (v !== 0) this.wr("put", "3", MSR_CORE_PERF_FIXED_CTR0 + i, 0n, "host");
     }
     this.lvtpc = "nmi";
@@ -185,6 +203,7 @@ export class MediatedSwitch {
    *  own value back"). */
   hostRestore(): void {
     this.hostPerf.restore(this.phys, "put step 5");
-    if (this.record) this.note("put", "5", `perf_put_guest_context: host activity ${this.hostPerf.activity.id} restores its events`);
+    if (this.record)
+      this.note("put", "5", `perf_put_guest_context: host activity ${this.hostPerf.activity.id} restores its events`);
   }
 }

@@ -44,10 +44,26 @@ export const GLOBAL_PERF_METRICS_BIT = 48;
 
 /** What kind of PMU register a catalogue row is (drives the generic handling in intel.ts). */
 export type MsrKind =
-  | "gp-counter" | "gp-counter-fw" | "eventsel" | "fixed-counter" | "fixed-ctr-ctrl"
-  | "global-status" | "global-ctrl" | "global-ovf-ctrl" | "global-status-set" | "global-inuse"
-  | "perf-metrics" | "perf-capabilities" | "pebs" | "ds-area" | "misc-enable" | "debugctl"
-  | "tsc" | "pred-cmd" | "apic-base" | "x2apic";
+  | "gp-counter"
+  | "gp-counter-fw"
+  | "eventsel"
+  | "fixed-counter"
+  | "fixed-ctr-ctrl"
+  | "global-status"
+  | "global-ctrl"
+  | "global-ovf-ctrl"
+  | "global-status-set"
+  | "global-inuse"
+  | "perf-metrics"
+  | "perf-capabilities"
+  | "pebs"
+  | "ds-area"
+  | "misc-enable"
+  | "debugctl"
+  | "tsc"
+  | "pred-cmd"
+  | "apic-base"
+  | "x2apic";
 
 export interface MsrRow {
   /** First MSR index of the row; `count` consecutive indices share the row (n = index − base). */
@@ -68,50 +84,237 @@ export interface MsrRow {
 }
 
 export const MSR_CATALOGUE: readonly MsrRow[] = [
-  { index: MSR_IA32_PERFCTR0, count: 8, name: "MSR_IA32_PERFCTR0", sdmName: "IA32_PMC0", kind: "gp-counter",
-    validWhen: "n < nGP (R-VAL-2; P6 exemption n ≤ 1, R-VAL-8)", reset: "0", kvm: "intel_pmu_set_msr", pmu: true },
-  { index: MSR_IA32_PMC0, count: 8, name: "MSR_IA32_PMC0", sdmName: "IA32_A_PMC0", kind: "gp-counter-fw",
-    validWhen: "n < nGP and PERF_CAPABILITIES.FW_WRITES (R-VAL-2)", reset: "0", kvm: "intel_pmu_set_msr", pmu: true },
-  { index: MSR_IA32_EVNTSEL0, count: 8, name: "MSR_P6_EVNTSEL0", sdmName: "IA32_PERFEVTSEL0", kind: "eventsel",
-    validWhen: "n < nGP (R-VAL-2; P6 exemption n ≤ 1)", reset: "0", kvm: "intel_pmu_set_msr", pmu: true },
-  { index: MSR_CORE_PERF_FIXED_CTR0, count: 4, name: "MSR_CORE_PERF_FIXED_CTR0", sdmName: "IA32_FIXED_CTR0",
-    kind: "fixed-counter", validWhen: "version ≥ 2 and n < nFX (R-VAL-3)", reset: "0", kvm: "intel_pmu_set_msr", pmu: true },
-  { index: MSR_PERF_METRICS, count: 1, name: "MSR_PERF_METRICS", sdmName: "IA32_PERF_METRICS", kind: "perf-metrics",
-    validWhen: "V4/FIX: guest PERF_CAPABILITIES bit 15 (R-VAL-6, P-3)", reset: "0", kvm: "intel_pmu_set_msr", pmu: true },
-  { index: MSR_IA32_PERF_CAPABILITIES, count: 1, name: "MSR_IA32_PERF_CAPABILITIES", sdmName: "IA32_PERF_CAPABILITIES",
-    kind: "perf-capabilities", validWhen: "guest CPUID.1:ECX.PDCM (R-RD-7)", reset: "KVM-supported caps",
-    kvm: "vmx_set_msr / kvm_set_msr_common", pmu: false },
-  { index: MSR_CORE_PERF_FIXED_CTR_CTRL, count: 1, name: "MSR_CORE_PERF_FIXED_CTR_CTRL", sdmName: "IA32_FIXED_CTR_CTRL",
-    kind: "fixed-ctr-ctrl", validWhen: "version ≥ 2 (R-VAL-4)", reset: "0", kvm: "intel_pmu_set_msr", pmu: true },
-  { index: MSR_CORE_PERF_GLOBAL_STATUS, count: 1, name: "MSR_CORE_PERF_GLOBAL_STATUS", sdmName: "IA32_PERF_GLOBAL_STATUS",
-    kind: "global-status", validWhen: "version ≥ 2 (R-VAL-4)", reset: "0", kvm: "kvm_pmu_set_msr", pmu: true },
-  { index: MSR_CORE_PERF_GLOBAL_CTRL, count: 1, name: "MSR_CORE_PERF_GLOBAL_CTRL", sdmName: "IA32_PERF_GLOBAL_CTRL",
-    kind: "global-ctrl", validWhen: "version ≥ 2 (R-VAL-4)", reset: "GP enable bits 0..nGP−1", kvm: "kvm_pmu_set_msr", pmu: true },
-  { index: MSR_CORE_PERF_GLOBAL_OVF_CTRL, count: 1, name: "MSR_CORE_PERF_GLOBAL_OVF_CTRL", sdmName: "IA32_PERF_GLOBAL_OVF_CTRL",
-    kind: "global-ovf-ctrl", validWhen: "version ≥ 2 (R-VAL-4)", reset: "reads 0", kvm: "kvm_pmu_set_msr", pmu: true },
-  { index: MSR_CORE_PERF_GLOBAL_STATUS_SET, count: 1, name: "MSR_CORE_PERF_GLOBAL_STATUS_SET", sdmName: "IA32_PERF_GLOBAL_STATUS_SET",
-    kind: "global-status-set", validWhen: "never (KVM exposes version ≤ 2; R-VAL-5)", reset: "—", kvm: "—", pmu: true },
-  { index: MSR_CORE_PERF_GLOBAL_INUSE, count: 1, name: "MSR_CORE_PERF_GLOBAL_INUSE", sdmName: "IA32_PERF_GLOBAL_INUSE",
-    kind: "global-inuse", validWhen: "never (R-VAL-5)", reset: "—", kvm: "—", pmu: true },
-  { index: MSR_IA32_PEBS_ENABLE, count: 1, name: "MSR_IA32_PEBS_ENABLE", sdmName: "IA32_PEBS_ENABLE", kind: "pebs",
-    validWhen: "PERF_CAPABILITIES PEBS format ≠ 0 (not modelled: never)", reset: "0", kvm: "intel_pmu_set_msr", pmu: true },
-  { index: MSR_PEBS_DATA_CFG, count: 1, name: "MSR_PEBS_DATA_CFG", sdmName: "MSR_PEBS_DATA_CFG", kind: "pebs",
-    validWhen: "PEBS baseline (never: KVM removes it)", reset: "0", kvm: "intel_pmu_set_msr", pmu: true },
-  { index: MSR_IA32_DS_AREA, count: 1, name: "MSR_IA32_DS_AREA", sdmName: "IA32_DS_AREA", kind: "ds-area",
-    validWhen: "guest CPUID DS (not modelled: never)", reset: "0", kvm: "intel_pmu_set_msr", pmu: true },
-  { index: MSR_IA32_MISC_ENABLE, count: 1, name: "MSR_IA32_MISC_ENABLE", sdmName: "IA32_MISC_ENABLE", kind: "misc-enable",
-    validWhen: "always", reset: "bits 7 (if PMU), 11, 12", kvm: "kvm_set_msr_common", pmu: false },
-  { index: MSR_IA32_DEBUGCTLMSR, count: 1, name: "MSR_IA32_DEBUGCTLMSR", sdmName: "IA32_DEBUGCTL", kind: "debugctl",
-    validWhen: "always", reset: "0", kvm: "vmx_set_msr", pmu: false },
-  { index: MSR_IA32_TSC, count: 1, name: "MSR_IA32_TSC", sdmName: "IA32_TIME_STAMP_COUNTER", kind: "tsc",
-    validWhen: "always", reset: "0", kvm: "kvm_set_msr_common", pmu: false },
-  { index: MSR_IA32_PRED_CMD, count: 1, name: "MSR_IA32_PRED_CMD", sdmName: "IA32_PRED_CMD", kind: "pred-cmd",
-    validWhen: "always (write-only; IBPB bit 0)", reset: "—", kvm: "kvm_set_msr_common", pmu: false },
-  { index: MSR_IA32_APICBASE, count: 1, name: "MSR_IA32_APICBASE", sdmName: "IA32_APIC_BASE", kind: "apic-base",
-    validWhen: "always", reset: "0xFEE00D00 (x2APIC, enabled, BSP)", kvm: "kvm_set_apic_base", pmu: false },
-  { index: 0x800, count: 0x100, name: "APIC_BASE_MSR", sdmName: "x2APIC registers", kind: "x2apic",
-    validWhen: "x2APIC enabled (modelled: ID, VERSION, TPR, PPR, EOI, SVR, LVTPC)", reset: "LVTs masked",
-    kvm: "kvm_x2apic_msr_write", pmu: false },
+  {
+    index: MSR_IA32_PERFCTR0,
+    count: 8,
+    name: "MSR_IA32_PERFCTR0",
+    sdmName: "IA32_PMC0",
+    kind: "gp-counter",
+    validWhen: "n < nGP (R-VAL-2; P6 exemption n ≤ 1, R-VAL-8)",
+    reset: "0",
+    kvm: "intel_pmu_set_msr",
+    pmu: true,
+  },
+  {
+    index: MSR_IA32_PMC0,
+    count: 8,
+    name: "MSR_IA32_PMC0",
+    sdmName: "IA32_A_PMC0",
+    kind: "gp-counter-fw",
+    validWhen: "n < nGP and PERF_CAPABILITIES.FW_WRITES (R-VAL-2)",
+    reset: "0",
+    kvm: "intel_pmu_set_msr",
+    pmu: true,
+  },
+  {
+    index: MSR_IA32_EVNTSEL0,
+    count: 8,
+    name: "MSR_P6_EVNTSEL0",
+    sdmName: "IA32_PERFEVTSEL0",
+    kind: "eventsel",
+    validWhen: "n < nGP (R-VAL-2; P6 exemption n ≤ 1)",
+    reset: "0",
+    kvm: "intel_pmu_set_msr",
+    pmu: true,
+  },
+  {
+    index: MSR_CORE_PERF_FIXED_CTR0,
+    count: 4,
+    name: "MSR_CORE_PERF_FIXED_CTR0",
+    sdmName: "IA32_FIXED_CTR0",
+    kind: "fixed-counter",
+    validWhen: "version ≥ 2 and n < nFX (R-VAL-3)",
+    reset: "0",
+    kvm: "intel_pmu_set_msr",
+    pmu: true,
+  },
+  {
+    index: MSR_PERF_METRICS,
+    count: 1,
+    name: "MSR_PERF_METRICS",
+    sdmName: "IA32_PERF_METRICS",
+    kind: "perf-metrics",
+    validWhen: "V4/FIX: guest PERF_CAPABILITIES bit 15 (R-VAL-6, P-3)",
+    reset: "0",
+    kvm: "intel_pmu_set_msr",
+    pmu: true,
+  },
+  {
+    index: MSR_IA32_PERF_CAPABILITIES,
+    count: 1,
+    name: "MSR_IA32_PERF_CAPABILITIES",
+    sdmName: "IA32_PERF_CAPABILITIES",
+    kind: "perf-capabilities",
+    validWhen: "guest CPUID.1:ECX.PDCM (R-RD-7)",
+    reset: "KVM-supported caps",
+    kvm: "vmx_set_msr / kvm_set_msr_common",
+    pmu: false,
+  },
+  {
+    index: MSR_CORE_PERF_FIXED_CTR_CTRL,
+    count: 1,
+    name: "MSR_CORE_PERF_FIXED_CTR_CTRL",
+    sdmName: "IA32_FIXED_CTR_CTRL",
+    kind: "fixed-ctr-ctrl",
+    validWhen: "version ≥ 2 (R-VAL-4)",
+    reset: "0",
+    kvm: "intel_pmu_set_msr",
+    pmu: true,
+  },
+  {
+    index: MSR_CORE_PERF_GLOBAL_STATUS,
+    count: 1,
+    name: "MSR_CORE_PERF_GLOBAL_STATUS",
+    sdmName: "IA32_PERF_GLOBAL_STATUS",
+    kind: "global-status",
+    validWhen: "version ≥ 2 (R-VAL-4)",
+    reset: "0",
+    kvm: "kvm_pmu_set_msr",
+    pmu: true,
+  },
+  {
+    index: MSR_CORE_PERF_GLOBAL_CTRL,
+    count: 1,
+    name: "MSR_CORE_PERF_GLOBAL_CTRL",
+    sdmName: "IA32_PERF_GLOBAL_CTRL",
+    kind: "global-ctrl",
+    validWhen: "version ≥ 2 (R-VAL-4)",
+    reset: "GP enable bits 0..nGP−1",
+    kvm: "kvm_pmu_set_msr",
+    pmu: true,
+  },
+  {
+    index: MSR_CORE_PERF_GLOBAL_OVF_CTRL,
+    count: 1,
+    name: "MSR_CORE_PERF_GLOBAL_OVF_CTRL",
+    sdmName: "IA32_PERF_GLOBAL_OVF_CTRL",
+    kind: "global-ovf-ctrl",
+    validWhen: "version ≥ 2 (R-VAL-4)",
+    reset: "reads 0",
+    kvm: "kvm_pmu_set_msr",
+    pmu: true,
+  },
+  {
+    index: MSR_CORE_PERF_GLOBAL_STATUS_SET,
+    count: 1,
+    name: "MSR_CORE_PERF_GLOBAL_STATUS_SET",
+    sdmName: "IA32_PERF_GLOBAL_STATUS_SET",
+    kind: "global-status-set",
+    validWhen: "never (KVM exposes version ≤ 2; R-VAL-5)",
+    reset: "—",
+    kvm: "—",
+    pmu: true,
+  },
+  {
+    index: MSR_CORE_PERF_GLOBAL_INUSE,
+    count: 1,
+    name: "MSR_CORE_PERF_GLOBAL_INUSE",
+    sdmName: "IA32_PERF_GLOBAL_INUSE",
+    kind: "global-inuse",
+    validWhen: "never (R-VAL-5)",
+    reset: "—",
+    kvm: "—",
+    pmu: true,
+  },
+  {
+    index: MSR_IA32_PEBS_ENABLE,
+    count: 1,
+    name: "MSR_IA32_PEBS_ENABLE",
+    sdmName: "IA32_PEBS_ENABLE",
+    kind: "pebs",
+    validWhen: "PERF_CAPABILITIES PEBS format ≠ 0 (not modelled: never)",
+    reset: "0",
+    kvm: "intel_pmu_set_msr",
+    pmu: true,
+  },
+  {
+    index: MSR_PEBS_DATA_CFG,
+    count: 1,
+    name: "MSR_PEBS_DATA_CFG",
+    sdmName: "MSR_PEBS_DATA_CFG",
+    kind: "pebs",
+    validWhen: "PEBS baseline (never: KVM removes it)",
+    reset: "0",
+    kvm: "intel_pmu_set_msr",
+    pmu: true,
+  },
+  {
+    index: MSR_IA32_DS_AREA,
+    count: 1,
+    name: "MSR_IA32_DS_AREA",
+    sdmName: "IA32_DS_AREA",
+    kind: "ds-area",
+    validWhen: "guest CPUID DS (not modelled: never)",
+    reset: "0",
+    kvm: "intel_pmu_set_msr",
+    pmu: true,
+  },
+  {
+    index: MSR_IA32_MISC_ENABLE,
+    count: 1,
+    name: "MSR_IA32_MISC_ENABLE",
+    sdmName: "IA32_MISC_ENABLE",
+    kind: "misc-enable",
+    validWhen: "always",
+    reset: "bits 7 (if PMU), 11, 12",
+    kvm: "kvm_set_msr_common",
+    pmu: false,
+  },
+  {
+    index: MSR_IA32_DEBUGCTLMSR,
+    count: 1,
+    name: "MSR_IA32_DEBUGCTLMSR",
+    sdmName: "IA32_DEBUGCTL",
+    kind: "debugctl",
+    validWhen: "always",
+    reset: "0",
+    kvm: "vmx_set_msr",
+    pmu: false,
+  },
+  {
+    index: MSR_IA32_TSC,
+    count: 1,
+    name: "MSR_IA32_TSC",
+    sdmName: "IA32_TIME_STAMP_COUNTER",
+    kind: "tsc",
+    validWhen: "always",
+    reset: "0",
+    kvm: "kvm_set_msr_common",
+    pmu: false,
+  },
+  {
+    index: MSR_IA32_PRED_CMD,
+    count: 1,
+    name: "MSR_IA32_PRED_CMD",
+    sdmName: "IA32_PRED_CMD",
+    kind: "pred-cmd",
+    validWhen: "always (write-only; IBPB bit 0)",
+    reset: "—",
+    kvm: "kvm_set_msr_common",
+    pmu: false,
+  },
+  {
+    index: MSR_IA32_APICBASE,
+    count: 1,
+    name: "MSR_IA32_APICBASE",
+    sdmName: "IA32_APIC_BASE",
+    kind: "apic-base",
+    validWhen: "always",
+    reset: "0xFEE00D00 (x2APIC, enabled, BSP)",
+    kvm: "kvm_set_apic_base",
+    pmu: false,
+  },
+  {
+    index: 0x800,
+    count: 0x100,
+    name: "APIC_BASE_MSR",
+    sdmName: "x2APIC registers",
+    kind: "x2apic",
+    validWhen: "x2APIC enabled (modelled: ID, VERSION, TPR, PPR, EOI, SVR, LVTPC)",
+    reset: "LVTs masked",
+    kvm: "kvm_x2apic_msr_write",
+    pmu: false,
+  },
 ];
 
 /** The catalogue row covering `index`, or undefined (an unknown MSR: #GP with ignore_msrs off). */
@@ -125,10 +328,7 @@ export function findMsrRow(index: number): MsrRow | undefined {
 /** The catalogue as the Markdown table docs/vpmu.md carries (test/pmu/msrs.test.ts keeps them equal). */
 export function msrCatalogueMarkdown(): string {
   const hex = (n: number): string => "0x" + n.toString(16).toUpperCase();
-  const lines = [
-    "| MSR | Linux name | SDM name | Valid when | Reset | KVM handler |",
-    "|---|---|---|---|---|---|",
-  ];
+  const lines = ["| MSR | Linux name | SDM name | Valid when | Reset | KVM handler |", "|---|---|---|---|---|---|"];
   for (const r of MSR_CATALOGUE) {
     const range = r.count > 1 ? `${hex(r.index)}–${hex(r.index + r.count - 1)}` : hex(r.index);
     lines.push(`| ${range} | ${r.name} | ${r.sdmName} | ${r.validWhen} | ${r.reset} | ${r.kvm} |`);

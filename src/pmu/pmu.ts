@@ -72,15 +72,27 @@ export function shapedSource(src: EventSource, sel: bigint): EventSource {
   const cmask = Number((sel & EVENTSEL_CMASK) >> 24n);
   if ((sel & (EVENTSEL_EDGE | EVENTSEL_INV)) !== 0n) return EventSource.None;
   if (cmask === 0) return src;
-  const perInstruction = src === EventSource.Instructions || src === EventSource.Branches || src === EventSource.BranchMispredicts;
+  const perInstruction =
+    src === EventSource.Instructions || src === EventSource.Branches || src === EventSource.BranchMispredicts;
   return perInstruction && cmask === 1 ? src : EventSource.None;
 }
 
 function newPmc(type: "gp" | "fixed", index: number): Pmc {
   return {
-    type, index, idx: type === "gp" ? index : INTEL_PMC_IDX_FIXED + index, counter: 0, eventsel: 0n, eventselHw: 0n,
-    source: EventSource.None, active: false, enabledAnyCpl: false, countOs: false, countUsr: false, intr: false,
-    countsInstructions: false, last: 0,
+    type,
+    index,
+    idx: type === "gp" ? index : INTEL_PMC_IDX_FIXED + index,
+    counter: 0,
+    eventsel: 0n,
+    eventselHw: 0n,
+    source: EventSource.None,
+    active: false,
+    enabledAnyCpl: false,
+    countOs: false,
+    countUsr: false,
+    intr: false,
+    countsInstructions: false,
+    last: 0,
   };
 }
 
@@ -166,7 +178,10 @@ export class KvmPmu {
   private readonly totals = new Float64Array(16);
   private readonly totalValid = new Uint8Array(16);
 
-  constructor(readonly clock: EventClock, public maxCyclesPerInsn = DEFAULT_MAX_CYCLES_PER_INSN) {}
+  constructor(
+    readonly clock: EventClock,
+    public maxCyclesPerInsn = DEFAULT_MAX_CYCLES_PER_INSN,
+  ) {}
 
   /** kvm_pmu_reset / intel_pmu_reset (spec §6.4). */
   reset(): void {
@@ -356,6 +371,10 @@ export class KvmPmu {
   }
 
   /** GP counter n or fixed counter i, if the vCPU has it. */
-  gpPmc(n: number): Pmc | undefined { return n >= 0 && n < this.nGP ? this.gp[n] : undefined; }
-  fixedPmc(i: number): Pmc | undefined { return i >= 0 && i < this.nFX ? this.fixed[i] : undefined; }
+  gpPmc(n: number): Pmc | undefined {
+    return n >= 0 && n < this.nGP ? this.gp[n] : undefined;
+  }
+  fixedPmc(i: number): Pmc | undefined {
+    return i >= 0 && i < this.nFX ? this.fixed[i] : undefined;
+  }
 }

@@ -26,7 +26,17 @@ function below(r: () => number, n: number): number {
 const RDPMC_TYPES = [0x0, 0x40000000, 0x20000000, 0x10000, 0x80000000, 0xc0000000, 0x60000000];
 /** PMU MSR families and single MSRs (spec §4): [base, how many indexes past the base to try]. */
 const MSR_BASES: readonly (readonly [number, number])[] = [
-  [0xc1, 10], [0x4c1, 10], [0x186, 10], [0x309, 6], [0x329, 1], [0x345, 1], [0x38d, 6], [0x3f1, 2], [0x600, 1], [0x1a0, 1], [0x1d9, 1],
+  [0xc1, 10],
+  [0x4c1, 10],
+  [0x186, 10],
+  [0x309, 6],
+  [0x329, 1],
+  [0x345, 1],
+  [0x38d, 6],
+  [0x3f1, 2],
+  [0x600, 1],
+  [0x1a0, 1],
+  [0x1d9, 1],
 ];
 
 function randomEcx(r: () => number): number {
@@ -44,11 +54,16 @@ function randomMsr(r: () => number): number {
 
 function randomValue(r: () => number): string {
   switch (below(r, 5)) {
-    case 0: return `0x${(1n << BigInt(below(r, 64))).toString(16)}`; // one bit: every control bit, eventually
-    case 1: return `0x${((BigInt(r()) << 32n) | BigInt(r())).toString(16)}`;
-    case 2: return `0x${below(r, 0x10000).toString(16)}`;
-    case 3: return "0xffffffffffffffff";
-    default: return "0";
+    case 0:
+      return `0x${(1n << BigInt(below(r, 64))).toString(16)}`; // one bit: every control bit, eventually
+    case 1:
+      return `0x${((BigInt(r()) << 32n) | BigInt(r())).toString(16)}`;
+    case 2:
+      return `0x${below(r, 0x10000).toString(16)}`;
+    case 3:
+      return "0xffffffffffffffff";
+    default:
+      return "0";
   }
 }
 
@@ -66,7 +81,14 @@ export function fuzzSource(seed: number, index: number): string {
     const k = below(r, 20);
     if (k < 7) body.push(`        mov ecx, 0x${randomEcx(r).toString(16)}`, "        rdpmc");
     else if (k < 13) body.push(`        mov ecx, 0x${randomMsr(r).toString(16)}`, "        rdmsr");
-    else if (k < 18) body.push(`        mov ecx, 0x${randomMsr(r).toString(16)}`, `        mov rax, ${randomValue(r)}`, "        mov rdx, rax", "        shr rdx, 32", "        wrmsr");
+    else if (k < 18)
+      body.push(
+        `        mov ecx, 0x${randomMsr(r).toString(16)}`,
+        `        mov rax, ${randomValue(r)}`,
+        "        mov rdx, rax",
+        "        shr rdx, 32",
+        "        wrmsr",
+      );
     else body.push("        xor eax, eax", "        xor ecx, ecx", "        cpuid");
   }
   return probeFrame([`; vpmu-lab random probe: seed ${seed}, program ${index}`], body);
@@ -78,7 +100,12 @@ export const FUZZ_DEFAULT_PROGRAMS = 64;
 
 /** The (configuration position, program) pairs of a random-probe sweep over `nConfigs` configurations:
  *  run j uses program j mod `programs` and a seeded uniform choice of configuration. */
-export function fuzzPlan(seed: number, nConfigs: number, runs: number, programs: number): { config: number; program: number }[] {
+export function fuzzPlan(
+  seed: number,
+  nConfigs: number,
+  runs: number,
+  programs: number,
+): { config: number; program: number }[] {
   const r = prng((seed ^ 0x5eed5eed) >>> 0);
   const out: { config: number; program: number }[] = [];
   for (let j = 0; j < runs; j++) out.push({ config: below(r, nConfigs), program: j % programs });

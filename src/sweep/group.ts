@@ -47,7 +47,13 @@ interface Term {
  * Explain `positives` against `negatives`. Each vector gives one value per attribute (as strings);
  * `weights` (optional) count how many configurations each positive stands for.
  */
-export function explain(attrs: readonly Attribute[], positives: readonly AttrVector[], negatives: readonly AttrVector[], maxLiterals = 8, weights?: readonly number[]): Explanation {
+export function explain(
+  attrs: readonly Attribute[],
+  positives: readonly AttrVector[],
+  negatives: readonly AttrVector[],
+  maxLiterals = 8,
+  weights?: readonly number[],
+): Explanation {
   const nA = attrs.length;
   // Encode values as small integers per attribute.
   const dict: Map<string, number>[] = attrs.map(() => new Map());
@@ -89,7 +95,11 @@ export function explain(attrs: readonly Attribute[], positives: readonly AttrVec
   if (pos.length === 0) return { conditions: [], unexplained, uncovered: 0 };
   if (negs.length === 0) {
     // Nothing to contrast with: the finding holds in every configuration (the empty conjunction).
-    return { conditions: [{ literals: [], covers: pos.reduce((n, p) => n + p.w, 0), sentence: "every configuration" }], unexplained, uncovered: 0 };
+    return {
+      conditions: [{ literals: [], covers: pos.reduce((n, p) => n + p.w, 0), sentence: "every configuration" }],
+      unexplained,
+      uncovered: 0,
+    };
   }
 
   // Radix per attribute for numeric projection keys.

@@ -4,7 +4,13 @@
  * Facts: the knobs are spec §2 (module parameters, guest CPUID 0xA, PDCM, PERF_CAPABILITIES).
  */
 import { HOST_ACTIVITIES } from "../host/activity.js";
-import { HOST_PRESETS, PERF_CAP_FW_WRITES, PERF_CAP_PERF_METRICS, type HostPreset, type HostPresetId } from "../host/presets.js";
+import {
+  HOST_PRESETS,
+  PERF_CAP_FW_WRITES,
+  PERF_CAP_PERF_METRICS,
+  type HostPreset,
+  type HostPresetId,
+} from "../host/presets.js";
 
 /** `--pmu`: enable_mediated_pmu off (the perf-backed LEGACY vPMU), on, or enable_pmu off. */
 export type PmuMode = "legacy" | "mediated" | "off";
@@ -79,9 +85,23 @@ export const DEFAULT_MATRIX: SweepMatrix = {
 
 export const BUILTIN_KVM = ["legacy", "base", "v4", "fix"] as const;
 
-export type MatrixResult = { readonly ok: true; readonly matrix: SweepMatrix } | { readonly ok: false; readonly error: string };
+export type MatrixResult =
+  | { readonly ok: true; readonly matrix: SweepMatrix }
+  | { readonly ok: false; readonly error: string };
 
-const AXES: readonly (keyof SweepMatrix)[] = ["hosts", "pmu", "kvm", "versions", "gp", "gpWidth", "fixed", "fixedWidth", "caps", "activity", "vmwareBackdoor"];
+const AXES: readonly (keyof SweepMatrix)[] = [
+  "hosts",
+  "pmu",
+  "kvm",
+  "versions",
+  "gp",
+  "gpWidth",
+  "fixed",
+  "fixedWidth",
+  "caps",
+  "activity",
+  "vmwareBackdoor",
+];
 
 function parseRelative(v: unknown): RelativeSpec | null {
   if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 255) return v;
@@ -115,7 +135,11 @@ export function parseCaps(spec: string): { pdcm: boolean; caps: bigint } | null 
  * Validate one axis (from a matrix file or an option). Every error is one sentence naming the field.
  * `policies` are the names of policy files available in addition to the built-in code states.
  */
-function checkAxis(name: keyof SweepMatrix, v: unknown, policies: readonly string[]): { value: readonly unknown[] } | { error: string } {
+function checkAxis(
+  name: keyof SweepMatrix,
+  v: unknown,
+  policies: readonly string[],
+): { value: readonly unknown[] } | { error: string } {
   if (!Array.isArray(v) || v.length === 0) return { error: `${name}: expected a non-empty array` };
   const out: unknown[] = [];
   for (let i = 0; i < v.length; i++) {
@@ -125,31 +149,45 @@ function checkAxis(name: keyof SweepMatrix, v: unknown, policies: readonly strin
     switch (name) {
       case "hosts":
         ok = typeof x === "string" && HOST_PRESETS.some((p) => p.id === x) ? x : null;
-        if (ok === null) return { error: `${at}: unknown host preset ${JSON.stringify(x)} (expected one of: ${HOST_PRESETS.map((p) => p.id).join(", ")})` };
+        if (ok === null)
+          return {
+            error: `${at}: unknown host preset ${JSON.stringify(x)} (expected one of: ${HOST_PRESETS.map((p) => p.id).join(", ")})`,
+          };
         break;
       case "pmu":
         ok = typeof x === "string" && (PMU_MODES as readonly string[]).includes(x) ? x : null;
         if (ok === null) return { error: `${at}: expected one of ${PMU_MODES.join(", ")}` };
         break;
       case "kvm":
-        ok = typeof x === "string" && ((BUILTIN_KVM as readonly string[]).includes(x) || policies.includes(x)) ? x : null;
-        if (ok === null) return { error: `${at}: unknown policy ${JSON.stringify(x)} (expected ${[...BUILTIN_KVM, ...policies].join(", ")})` };
+        ok =
+          typeof x === "string" && ((BUILTIN_KVM as readonly string[]).includes(x) || policies.includes(x)) ? x : null;
+        if (ok === null)
+          return {
+            error: `${at}: unknown policy ${JSON.stringify(x)} (expected ${[...BUILTIN_KVM, ...policies].join(", ")})`,
+          };
         break;
       case "versions":
         ok = typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= 255 ? x : null;
         if (ok === null) return { error: `${at}: expected a PMU version 0..255 (CPUID.0AH:EAX[7:0])` };
         break;
-      case "gp": case "gpWidth": case "fixed": case "fixedWidth":
+      case "gp":
+      case "gpWidth":
+      case "fixed":
+      case "fixedWidth":
         ok = parseRelative(x);
         if (ok === null) return { error: `${at}: expected a number 0..255, "host" or "host-N"` };
         break;
       case "caps":
         ok = typeof x === "string" && parseCaps(x) !== null ? x : null;
-        if (ok === null) return { error: `${at}: expected "nopdcm", "fw", "metrics", "fw+metrics" or a hex PERF_CAPABILITIES value` };
+        if (ok === null)
+          return { error: `${at}: expected "nopdcm", "fw", "metrics", "fw+metrics" or a hex PERF_CAPABILITIES value` };
         break;
       case "activity":
         ok = typeof x === "string" && HOST_ACTIVITIES.some((a) => a.id === x) ? x : null;
-        if (ok === null) return { error: `${at}: unknown host activity ${JSON.stringify(x)} (expected one of: ${HOST_ACTIVITIES.map((a) => a.id).join(", ")})` };
+        if (ok === null)
+          return {
+            error: `${at}: unknown host activity ${JSON.stringify(x)} (expected one of: ${HOST_ACTIVITIES.map((a) => a.id).join(", ")})`,
+          };
         break;
       case "vmwareBackdoor":
         ok = typeof x === "boolean" ? x : null;
@@ -165,23 +203,35 @@ function checkAxis(name: keyof SweepMatrix, v: unknown, policies: readonly strin
  * A matrix from a JSON document: any subset of the axes; missing axes keep `base` (the default
  * matrix unless given). `file` names the source in error sentences.
  */
-export function parseMatrix(file: string, text: string, policies: readonly string[] = [], base: SweepMatrix = DEFAULT_MATRIX): MatrixResult {
+export function parseMatrix(
+  file: string,
+  text: string,
+  policies: readonly string[] = [],
+  base: SweepMatrix = DEFAULT_MATRIX,
+): MatrixResult {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
     return { ok: false, error: `${file}: not valid JSON (${(e as Error).message})` };
   }
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return { ok: false, error: `${file}: expected a JSON object with matrix axes` };
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+    return { ok: false, error: `${file}: expected a JSON object with matrix axes` };
   return withAxes(base, doc as Record<string, unknown>, policies, `${file}: `);
 }
 
 /** Replace axes of `base` with validated values (keys as in SweepMatrix); `where` prefixes errors. */
-export function withAxes(base: SweepMatrix, axes: Readonly<Record<string, unknown>>, policies: readonly string[], where = ""): MatrixResult {
+export function withAxes(
+  base: SweepMatrix,
+  axes: Readonly<Record<string, unknown>>,
+  policies: readonly string[],
+  where = "",
+): MatrixResult {
   const m: Record<string, unknown> = { ...base };
   for (const k of Object.keys(axes)) {
     if (k === "comment" || k === "description") continue;
-    if (!(AXES as readonly string[]).includes(k)) return { ok: false, error: `${where}${k}: unknown axis (expected one of: ${AXES.join(", ")})` };
+    if (!(AXES as readonly string[]).includes(k))
+      return { ok: false, error: `${where}${k}: unknown axis (expected one of: ${AXES.join(", ")})` };
     const r = checkAxis(k as keyof SweepMatrix, axes[k], policies);
     if ("error" in r) return { ok: false, error: `${where}${r.error}` };
     m[k] = r.value;
@@ -196,7 +246,15 @@ function resolve(spec: RelativeSpec, host: number): number {
 }
 
 /** The guest request for one host: relative specs resolved, caps parsed. */
-export function resolveGuest(host: HostPreset, version: number, gp: RelativeSpec, gpWidth: RelativeSpec, fixed: RelativeSpec, fixedWidth: RelativeSpec, caps: CapsSpec): GuestRequest {
+export function resolveGuest(
+  host: HostPreset,
+  version: number,
+  gp: RelativeSpec,
+  gpWidth: RelativeSpec,
+  fixed: RelativeSpec,
+  fixedWidth: RelativeSpec,
+  caps: CapsSpec,
+): GuestRequest {
   const c = parseCaps(caps) ?? { pdcm: false, caps: 0n };
   return {
     version,
@@ -261,8 +319,21 @@ export function configLabel(c: SweepConfig): string {
 export function configJson(c: SweepConfig): Record<string, unknown> {
   const g = c.guest;
   return {
-    index: c.index, host: c.host, pmu: c.pmu, kvm: c.kvm, activity: c.activity, vmwareBackdoor: c.vmwareBackdoor,
-    guest: { version: g.version, gp: g.nGP, gpWidth: g.wGP, fixed: g.nFX, fixedWidth: g.wFX, pdcm: g.pdcm, perfCapabilities: `0x${g.perfCapabilities.toString(16)}` },
+    index: c.index,
+    host: c.host,
+    pmu: c.pmu,
+    kvm: c.kvm,
+    activity: c.activity,
+    vmwareBackdoor: c.vmwareBackdoor,
+    guest: {
+      version: g.version,
+      gp: g.nGP,
+      gpWidth: g.wGP,
+      fixed: g.nFX,
+      fixedWidth: g.wFX,
+      pdcm: g.pdcm,
+      perfCapabilities: `0x${g.perfCapabilities.toString(16)}`,
+    },
   };
 }
 
@@ -270,11 +341,20 @@ export function configJson(c: SweepConfig): Record<string, unknown> {
 export function configFromJson(o: Record<string, unknown>): SweepConfig {
   const g = o.guest as Record<string, unknown>;
   return {
-    index: o.index as number, host: o.host as HostPresetId, pmu: o.pmu as PmuMode, kvm: o.kvm as string,
-    activity: o.activity as string, vmwareBackdoor: o.vmwareBackdoor as boolean,
+    index: o.index as number,
+    host: o.host as HostPresetId,
+    pmu: o.pmu as PmuMode,
+    kvm: o.kvm as string,
+    activity: o.activity as string,
+    vmwareBackdoor: o.vmwareBackdoor as boolean,
     guest: {
-      version: g.version as number, nGP: g.gp as number, wGP: g.gpWidth as number, nFX: g.fixed as number, wFX: g.fixedWidth as number,
-      pdcm: g.pdcm as boolean, perfCapabilities: BigInt(g.perfCapabilities as string),
+      version: g.version as number,
+      nGP: g.gp as number,
+      wGP: g.gpWidth as number,
+      nFX: g.fixed as number,
+      wFX: g.fixedWidth as number,
+      pdcm: g.pdcm as boolean,
+      perfCapabilities: BigInt(g.perfCapabilities as string),
     },
   };
 }

@@ -33,14 +33,31 @@ export function mergeableJson(inp: SummariseInput): Record<string, unknown> {
 function recordFromJson(o: Record<string, unknown>): RunRecord {
   const r = o.realised as Record<string, unknown> | null;
   const realised: RealisedGuest | null = r && {
-    version: r.version as number, nGP: r.nGP as number, wGP: r.wGP as number, nFX: r.nFX as number, wFX: r.wFX as number,
+    version: r.version as number,
+    nGP: r.nGP as number,
+    wGP: r.wGP as number,
+    nFX: r.nFX as number,
+    wFX: r.wFX as number,
     perfCapabilities: BigInt(r.perfCapabilities as string),
   };
-  const findings = (o.findings as Record<string, unknown>[]).map((f) => ({ ...(f as unknown as Finding), value: BigInt(f.value as string) }));
-  return { config: o.config as number, program: o.program as number, outcome: o.outcome as RunRecord["outcome"], detail: o.detail as string, exits: o.exits as number, realised, findings };
+  const findings = (o.findings as Record<string, unknown>[]).map((f) => ({
+    ...(f as unknown as Finding),
+    value: BigInt(f.value as string),
+  }));
+  return {
+    config: o.config as number,
+    program: o.program as number,
+    outcome: o.outcome as RunRecord["outcome"],
+    detail: o.detail as string,
+    exits: o.exits as number,
+    realised,
+    findings,
+  };
 }
 
-export type MergeResult = { readonly ok: true; readonly input: SummariseInput } | { readonly ok: false; readonly error: string };
+export type MergeResult =
+  | { readonly ok: true; readonly input: SummariseInput }
+  | { readonly ok: false; readonly error: string };
 
 /** Merge parsed `--json` documents (`names` label them in errors). */
 export function mergeSweepDocuments(names: readonly string[], docs: readonly unknown[]): MergeResult {
@@ -54,7 +71,13 @@ export function mergeSweepDocuments(names: readonly string[], docs: readonly unk
   for (let i = 0; i < docs.length; i++) {
     const d = docs[i] as Record<string, unknown> | null;
     const name = names[i] ?? `document ${i + 1}`;
-    if (typeof d !== "object" || d === null || !Array.isArray(d.records) || !Array.isArray(d.configsRun) || !Array.isArray(d.programs)) {
+    if (
+      typeof d !== "object" ||
+      d === null ||
+      !Array.isArray(d.records) ||
+      !Array.isArray(d.configsRun) ||
+      !Array.isArray(d.programs)
+    ) {
       return { ok: false, error: `${name}: not a vpmu sweep --json report` };
     }
     const key = { mode: String(d.mode), seed: d.seed, programs: JSON.stringify(d.programs) };
@@ -72,7 +95,11 @@ export function mergeSweepDocuments(names: readonly string[], docs: readonly unk
       }
       for (const r of d.records as Record<string, unknown>[]) {
         const rec = recordFromJson(r);
-        if (first.mode !== "fuzz" && seen.has(`${rec.config}/${rec.program}`)) return { ok: false, error: `${name}: configuration ${rec.config} × program ${rec.program} is already in an earlier report (overlapping shards?)` };
+        if (first.mode !== "fuzz" && seen.has(`${rec.config}/${rec.program}`))
+          return {
+            ok: false,
+            error: `${name}: configuration ${rec.config} × program ${rec.program} is already in an earlier report (overlapping shards?)`,
+          };
         seen.add(`${rec.config}/${rec.program}`);
         records.push(rec);
       }
@@ -82,6 +109,13 @@ export function mergeSweepDocuments(names: readonly string[], docs: readonly unk
   }
   return {
     ok: true,
-    input: { mode: first!.mode === "fuzz" ? "fuzz" : "matrix", seed: typeof first!.seed === "number" ? first!.seed : undefined, shard: `merged ${shards.join(" + ")}`, configs, programs, records },
+    input: {
+      mode: first!.mode === "fuzz" ? "fuzz" : "matrix",
+      seed: typeof first!.seed === "number" ? first!.seed : undefined,
+      shard: `merged ${shards.join(" + ")}`,
+      configs,
+      programs,
+      records,
+    },
   };
 }

@@ -12,20 +12,41 @@ import type { Finding, RunRecord } from "./run.js";
 /** The attributes the summariser explains findings with, in sentence order. */
 export const SWEEP_ATTRIBUTES: readonly Attribute[] = [
   { id: "kvm", phrase: (v) => ((BUILTIN_KVM as readonly string[]).includes(v) ? v : `policy ${v}`) },
-  { id: "pmu", phrase: (v) => (v === "mediated" ? "mediated vPMU" : v === "legacy" ? "perf-backed (legacy) vPMU" : "enable_pmu off") },
+  {
+    id: "pmu",
+    phrase: (v) =>
+      v === "mediated" ? "mediated vPMU" : v === "legacy" ? "perf-backed (legacy) vPMU" : "enable_pmu off",
+  },
   { id: "vmwareBackdoor", phrase: (v) => `VMware backdoor ${v}` },
   { id: "hostPerfMetrics", phrase: (v) => (v === "yes" ? "host has PERF_METRICS" : "host lacks PERF_METRICS") },
   {
     id: "guestPerfMetrics",
-    phrase: (v, o) => (v === "yes" ? (o.get("hostPerfMetrics") === "yes" ? "guest has it" : "guest has PERF_METRICS") : o.get("hostPerfMetrics") === "yes" ? "guest lacks it" : "guest lacks PERF_METRICS"),
+    phrase: (v, o) =>
+      v === "yes"
+        ? o.get("hostPerfMetrics") === "yes"
+          ? "guest has it"
+          : "guest has PERF_METRICS"
+        : o.get("hostPerfMetrics") === "yes"
+          ? "guest lacks it"
+          : "guest lacks PERF_METRICS",
   },
   { id: "guestFwWrites", phrase: (v) => (v === "yes" ? "guest has FW_WRITES" : "guest lacks FW_WRITES") },
   { id: "pdcm", phrase: (v) => (v === "yes" ? "guest has PDCM" : "guest lacks PDCM") },
-  { id: "version", phrase: (v) => (v === "0" ? "guest has no PMU (version 0)" : v === "1" ? "guest PMU version 1" : "guest PMU version ≥ 2") },
+  {
+    id: "version",
+    phrase: (v) =>
+      v === "0" ? "guest has no PMU (version 0)" : v === "1" ? "guest PMU version 1" : "guest PMU version ≥ 2",
+  },
   { id: "counts", phrase: (v) => `counts ${v}` },
   { id: "widths", phrase: (v) => `widths ${v}` },
-  { id: "gpCount", phrase: (v) => (v === "equal" ? "guest GP count = host's" : `guest has ${v} GP counters than the host`) },
-  { id: "fixedCount", phrase: (v) => (v === "equal" ? "guest fixed count = host's" : `guest has ${v} fixed counters than the host`) },
+  {
+    id: "gpCount",
+    phrase: (v) => (v === "equal" ? "guest GP count = host's" : `guest has ${v} GP counters than the host`),
+  },
+  {
+    id: "fixedCount",
+    phrase: (v) => (v === "equal" ? "guest fixed count = host's" : `guest has ${v} fixed counters than the host`),
+  },
   { id: "host", phrase: (v) => `host ${v}` },
   { id: "activity", phrase: (v) => `host activity ${v}` },
 ];
@@ -114,7 +135,9 @@ export interface SummariseInput {
 /** Group records into the report. Records may arrive in any order: they are sorted first. */
 export function summarise(inp: SummariseInput): SweepReport {
   const records = [...inp.records].sort((a, b) => a.config - b.config || a.program - b.program);
-  let ran = 0, rejected = 0, failed = 0;
+  let ran = 0,
+    rejected = 0,
+    failed = 0;
   const rejections = new Map<string, number>();
   const failures: { config: SweepConfig; program: string; detail: string }[] = [];
   // Per configuration: attribute vector (if it ran), signatures seen, runs per signature.
@@ -185,7 +208,9 @@ export function summarise(inp: SummariseInput): SweepReport {
     rejected,
     failed,
     groups,
-    rejections: [...rejections].map(([reason, runs]) => ({ reason, runs })).sort((a, b) => b.runs - a.runs || (a.reason < b.reason ? -1 : 1)),
+    rejections: [...rejections]
+      .map(([reason, runs]) => ({ reason, runs }))
+      .sort((a, b) => b.runs - a.runs || (a.reason < b.reason ? -1 : 1)),
     failures,
     failuresTotal: failed,
   };
@@ -198,7 +223,13 @@ export function configOptions(c: SweepConfig, policyFiles: ReadonlyMap<string, s
   const parts = [`--host ${c.host}`];
   if (c.kvm === "legacy" || c.pmu !== "mediated") parts.push(`--pmu ${c.pmu === "off" ? "off" : "legacy"}`);
   else parts.push("--pmu mediated", `--kvm ${policyFiles.get(c.kvm) ?? c.kvm}`);
-  parts.push(`--pmu-version ${g.version}`, `--gp ${g.nGP}`, `--gp-width ${g.wGP}`, `--fixed ${g.nFX}`, `--fixed-width ${g.wFX}`);
+  parts.push(
+    `--pmu-version ${g.version}`,
+    `--gp ${g.nGP}`,
+    `--gp-width ${g.wGP}`,
+    `--fixed ${g.nFX}`,
+    `--fixed-width ${g.wFX}`,
+  );
   if (g.pdcm) parts.push(`--perf-caps 0x${g.perfCapabilities.toString(16)}`);
   else parts.push("--no-pdcm");
   parts.push(`--host-activity ${c.activity}`);
@@ -215,18 +246,35 @@ export function formatReport(r: SweepReport, policyFiles: ReadonlyMap<string, st
   out.push(`vpmu ${what}: ${r.configurations} configurations, ${r.runs} runs (${progs}; shard ${r.shard})`);
   out.push(`  ran ${r.ran}, rejected by KVM ${r.rejected}, did not complete ${r.failed}`);
   if (r.groups.length === 0) {
-    out.push("", `no leaks: no host-owned value reached a guest and no guest write reached hardware KVM reserves, in ${r.ran + r.failed} runs`);
+    out.push(
+      "",
+      `no leaks: no host-owned value reached a guest and no guest write reached hardware KVM reserves, in ${r.ran + r.failed} runs`,
+    );
   }
   for (const g of r.groups) {
-    out.push("", `${g.direction === "invariant" ? "INVARIANT" : "LEAK"} ${g.signature}: ${g.configurations} configurations, ${g.runs} runs`);
-    for (const c of g.explanation.conditions) out.push(c.literals.length === 0 ? `  in every configuration of the sweep (${c.covers})` : `  when ${c.sentence} (${c.covers})`);
-    if (g.explanation.unexplained > 0) out.push(`  and ${g.explanation.unexplained} configurations the attributes cannot separate from clean ones (the finding depends on the program)`);
-    if (g.explanation.uncovered > 0) out.push(`  and ${g.explanation.uncovered} configurations no condition of up to 8 attributes explains`);
+    out.push(
+      "",
+      `${g.direction === "invariant" ? "INVARIANT" : "LEAK"} ${g.signature}: ${g.configurations} configurations, ${g.runs} runs`,
+    );
+    for (const c of g.explanation.conditions)
+      out.push(
+        c.literals.length === 0
+          ? `  in every configuration of the sweep (${c.covers})`
+          : `  when ${c.sentence} (${c.covers})`,
+      );
+    if (g.explanation.unexplained > 0)
+      out.push(
+        `  and ${g.explanation.unexplained} configurations the attributes cannot separate from clean ones (the finding depends on the program)`,
+      );
+    if (g.explanation.uncovered > 0)
+      out.push(`  and ${g.explanation.uncovered} configurations no condition of up to 8 attributes explains`);
     for (const rule of g.rules) out.push(g.direction === "invariant" ? `  ${rule}` : `  let through by: ${rule}`);
     const e = g.example;
     const f = e.finding;
     const at = f.direction === "invariant" ? `${f.path}: ${f.register}` : `${f.path} at rip ${hex(f.rip)}`;
-    out.push(`  e.g. ${configLabel(e.config)} — ${e.program}: ${at} = ${hex(f.value)}, owned by ${f.owner} (${f.source})`);
+    out.push(
+      `  e.g. ${configLabel(e.config)} — ${e.program}: ${at} = ${hex(f.value)}, owned by ${f.owner} (${f.source})`,
+    );
     out.push(`  see: vpmu explain ${configOptions(e.config, policyFiles)}`);
   }
   if (r.rejections.length > 0) {
@@ -234,18 +282,34 @@ export function formatReport(r: SweepReport, policyFiles: ReadonlyMap<string, st
     for (const x of r.rejections) out.push(`  ${x.runs} runs: ${x.reason}`);
   }
   if (r.failures.length > 0) {
-    out.push("", `did not complete (${r.failuresTotal} runs${r.failuresTotal > r.failures.length ? `, first ${r.failures.length} shown` : ""}):`);
+    out.push(
+      "",
+      `did not complete (${r.failuresTotal} runs${r.failuresTotal > r.failures.length ? `, first ${r.failures.length} shown` : ""}):`,
+    );
     for (const x of r.failures) out.push(`  ${configLabel(x.config)} — ${x.program}: ${x.detail}`);
   }
   return out.join("\n") + "\n";
 }
 
 function findingJson(f: Finding): Record<string, unknown> {
-  return { direction: f.direction, register: f.register, msr: hex(f.msr), path: f.path, rip: hex(f.rip), value: hex(f.value), owner: f.owner, source: f.source, rule: f.rule };
+  return {
+    direction: f.direction,
+    register: f.register,
+    msr: hex(f.msr),
+    path: f.path,
+    rip: hex(f.rip),
+    value: hex(f.value),
+    owner: f.owner,
+    source: f.source,
+    rule: f.rule,
+  };
 }
 
 /** The JSON report (bigints as hex strings). */
-export function reportJson(r: SweepReport, policyFiles: ReadonlyMap<string, string> = new Map()): Record<string, unknown> {
+export function reportJson(
+  r: SweepReport,
+  policyFiles: ReadonlyMap<string, string> = new Map(),
+): Record<string, unknown> {
   return {
     mode: r.mode,
     seed: r.seed,
@@ -262,11 +326,20 @@ export function reportJson(r: SweepReport, policyFiles: ReadonlyMap<string, stri
       register: g.register,
       configurations: g.configurations,
       runs: g.runs,
-      conditions: g.explanation.conditions.map((c) => ({ sentence: c.sentence, configurations: c.covers, literals: Object.fromEntries(c.literals.map((l) => [l.attr, l.value])) })),
+      conditions: g.explanation.conditions.map((c) => ({
+        sentence: c.sentence,
+        configurations: c.covers,
+        literals: Object.fromEntries(c.literals.map((l) => [l.attr, l.value])),
+      })),
       unexplained: g.explanation.unexplained,
       uncovered: g.explanation.uncovered,
       rules: g.rules,
-      example: { config: configJson(g.example.config), program: g.example.program, finding: findingJson(g.example.finding), explain: `vpmu explain ${configOptions(g.example.config, policyFiles)}` },
+      example: {
+        config: configJson(g.example.config),
+        program: g.example.program,
+        finding: findingJson(g.example.finding),
+        explain: `vpmu explain ${configOptions(g.example.config, policyFiles)}`,
+      },
     })),
     rejections: r.rejections,
     failures: r.failures.map((x) => ({ config: configJson(x.config), program: x.program, detail: x.detail })),

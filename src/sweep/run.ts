@@ -73,7 +73,15 @@ function leaf0a(c: SweepConfig, evLen: number): { eax: number; ebx: number; ecx:
   return { eax, ebx: 0, ecx: 0, edx };
 }
 
-const rejected = (config: number, program: number, detail: string): RunRecord => ({ config, program, outcome: "rejected", detail, realised: null, exits: 0, findings: [] });
+const rejected = (config: number, program: number, detail: string): RunRecord => ({
+  config,
+  program,
+  outcome: "rejected",
+  detail,
+  realised: null,
+  exits: 0,
+  findings: [],
+});
 
 export interface RunOptions {
   /** Also check the isolation invariants I-1..I-4 (spec §12.3) at every load, entry and put. */
@@ -82,11 +90,20 @@ export interface RunOptions {
 
 /** Where in the context switch each invariant is checked (spec §12.3). */
 const INVARIANT_WHEN: Readonly<Record<string, string>> = {
-  "I-1": "after put", "I-2": "while the switch runs", "I-3": "after load", "I-4": "while the guest runs",
+  "I-1": "after put",
+  "I-2": "while the switch runs",
+  "I-3": "after load",
+  "I-4": "while the guest runs",
 };
 
 /** Run one program on one configuration. Never throws for a bad configuration: it is a record. */
-export function runOne(c: SweepConfig, programIndex: number, prog: LoadedProgram, policies: PolicyTable, opts: RunOptions = {}): RunRecord {
+export function runOne(
+  c: SweepConfig,
+  programIndex: number,
+  prog: LoadedProgram,
+  policies: PolicyTable,
+  opts: RunOptions = {},
+): RunRecord {
   const host = findHostPreset(c.host);
   if (host === undefined) return rejected(c.index, programIndex, `unknown host preset ${c.host}`);
   const policy = lookupPolicy(c.kvm, policies);
@@ -118,11 +135,26 @@ export function runOne(c: SweepConfig, programIndex: number, prog: LoadedProgram
   if (!set.ok) return rejected(c.index, programIndex, `KVM_SET_CPUID2: ${set.error}`);
   // KVM_SET_MSRS PERF_CAPABILITIES (R-CFG-1..4): with PDCM the requested caps; without, caps read 0.
   if (c.guest.pdcm && !vcpu.setMsr(MSR_IA32_PERF_CAPABILITIES, c.guest.perfCapabilities)) {
-    return rejected(c.index, programIndex, `KVM_SET_MSRS PERF_CAPABILITIES 0x${c.guest.perfCapabilities.toString(16)}: not a subset of KVM's supported 0x${kvm.supportedPerfCapabilities().toString(16)} (R-CFG-2)`);
+    return rejected(
+      c.index,
+      programIndex,
+      `KVM_SET_MSRS PERF_CAPABILITIES 0x${c.guest.perfCapabilities.toString(16)}: not a subset of KVM's supported 0x${kvm.supportedPerfCapabilities().toString(16)} (R-CFG-2)`,
+    );
   }
   const pmu = vcpu.pmu;
-  const realised: RealisedGuest = { version: pmu.version, nGP: pmu.nGP, wGP: pmu.wGP, nFX: pmu.nFX, wFX: pmu.wFX, perfCapabilities: vcpu.effectivePerfCapabilities() };
-  const g = Guest.create(prog.bytes, prog.origin, { memSize: prog.memSize, maxInsns: prog.maxInsns, ...vcpuGuestConfig(vcpu) });
+  const realised: RealisedGuest = {
+    version: pmu.version,
+    nGP: pmu.nGP,
+    wGP: pmu.wGP,
+    nFX: pmu.nFX,
+    wFX: pmu.wFX,
+    perfCapabilities: vcpu.effectivePerfCapabilities(),
+  };
+  const g = Guest.create(prog.bytes, prog.origin, {
+    memSize: prog.memSize,
+    maxInsns: prog.maxInsns,
+    ...vcpuGuestConfig(vcpu),
+  });
   if ("error" in g) return rejected(c.index, programIndex, g.error);
   let r = g.runChunk(prog.maxInsns);
   while (r === null) r = g.runChunk(prog.maxInsns);
@@ -137,8 +169,15 @@ export function runOne(c: SweepConfig, programIndex: number, prog: LoadedProgram
     if (seen.has(key)) continue;
     seen.add(key);
     findings.push({
-      direction: "invariant", register: v.register, msr: v.msr, path: `${v.invariant} ${INVARIANT_WHEN[v.invariant]}`, rip: 0,
-      value: v.value, owner: v.owner, source: v.source, rule: `spec §12.3 ${v.invariant}: expected ${v.expected}`,
+      direction: "invariant",
+      register: v.register,
+      msr: v.msr,
+      path: `${v.invariant} ${INVARIANT_WHEN[v.invariant]}`,
+      rip: 0,
+      value: v.value,
+      owner: v.owner,
+      source: v.source,
+      rule: `spec §12.3 ${v.invariant}: expected ${v.expected}`,
     });
   }
   const ok = !prog.probe || (r.stop === "exit" && r.status === 0);

@@ -19,7 +19,8 @@ export function parseShard(text: string): ShardParse {
   const index = Number(m[1]);
   const count = Number(m[2]);
   if (count < 1) return { ok: false, error: `'${text}': the shard count must be at least 1` };
-  if (index < 1 || index > count) return { ok: false, error: `'${text}': the shard number must be between 1 and ${count}` };
+  if (index < 1 || index > count)
+    return { ok: false, error: `'${text}': the shard number must be between 1 and ${count}` };
   return { ok: true, shard: { index, count } };
 }
 

@@ -16,7 +16,13 @@ import { inShard, type Shard } from "./shard.js";
 export type ProgramSpec =
   | { readonly kind: "probe"; readonly probe: ProbeKind }
   | { readonly kind: "fuzz"; readonly seed: number; readonly index: number }
-  | { readonly kind: "user"; readonly name: string; readonly bytes: Uint8Array; readonly origin: number; readonly memSize: number };
+  | {
+      readonly kind: "user";
+      readonly name: string;
+      readonly bytes: Uint8Array;
+      readonly origin: number;
+      readonly memSize: number;
+    };
 
 export function programName(p: ProgramSpec): string {
   return p.kind === "probe" ? `probe:${p.probe}` : p.kind === "fuzz" ? `fuzz:${p.seed}:${p.index}` : p.name;
@@ -42,7 +48,11 @@ export function matrixJobs(configs: readonly SweepConfig[], programs: number): J
 
 /** The random-probe jobs (fuzz.ts fuzzPlan) over `configs`. */
 export function fuzzJobs(configs: readonly SweepConfig[], seed: number, runs: number, programs: number): Job[] {
-  return fuzzPlan(seed, configs.length, runs, programs).map((x, position) => ({ position, config: configs[x.config], program: x.program }));
+  return fuzzPlan(seed, configs.length, runs, programs).map((x, position) => ({
+    position,
+    config: configs[x.config],
+    program: x.program,
+  }));
 }
 
 export function shardJobs(jobs: readonly Job[], shard: Shard): Job[] {
@@ -59,20 +69,38 @@ export class ProgramLoader {
     if (spec.kind === "user") {
       const key = `user/${program}`;
       let p = this.cache.get(key);
-      if (!p) this.cache.set(key, (p = { bytes: spec.bytes, origin: spec.origin, memSize: spec.memSize, maxInsns: USER_MAX_INSNS, probe: false }));
+      if (!p)
+        this.cache.set(
+          key,
+          (p = {
+            bytes: spec.bytes,
+            origin: spec.origin,
+            memSize: spec.memSize,
+            maxInsns: USER_MAX_INSNS,
+            probe: false,
+          }),
+        );
       return p;
     }
-    const key = spec.kind === "probe" ? probeKey(spec.probe, probeShape(config.guest)) : `fuzz/${spec.seed}/${spec.index}`;
+    const key =
+      spec.kind === "probe" ? probeKey(spec.probe, probeShape(config.guest)) : `fuzz/${spec.seed}/${spec.index}`;
     let p = this.cache.get(key);
     if (p) return p;
-    const source = spec.kind === "probe" ? probeSource(spec.probe, probeShape(config.guest)) : fuzzSource(spec.seed, spec.index);
+    const source =
+      spec.kind === "probe" ? probeSource(spec.probe, probeShape(config.guest)) : fuzzSource(spec.seed, spec.index);
     const a = assemble(source, { file: `${programName(spec)}.s` });
     if (!a.ok) {
       const d = a.diagnostics[0];
       p = { error: `${programName(spec)} did not assemble: ${d ? `${d.line}:${d.col}: ${d.message}` : "no output"}` };
     } else {
       const origin = spec.kind === "probe" ? PROBE_ORIGIN : FUZZ_ORIGIN;
-      p = { bytes: a.bytes, origin, memSize: spec.kind === "probe" ? PROBE_MEM : FUZZ_MEM, maxInsns: PROBE_MAX_INSNS, probe: true };
+      p = {
+        bytes: a.bytes,
+        origin,
+        memSize: spec.kind === "probe" ? PROBE_MEM : FUZZ_MEM,
+        maxInsns: PROBE_MAX_INSNS,
+        probe: true,
+      };
     }
     this.cache.set(key, p);
     return p;
@@ -80,11 +108,26 @@ export class ProgramLoader {
 }
 
 /** Run jobs in order; `onDone` (optional) is told after each one (progress). */
-export function runJobs(jobs: readonly Job[], loader: ProgramLoader, policies: PolicyTable, onDone?: (done: number) => void, opts: RunOptions = {}): RunRecord[] {
+export function runJobs(
+  jobs: readonly Job[],
+  loader: ProgramLoader,
+  policies: PolicyTable,
+  onDone?: (done: number) => void,
+  opts: RunOptions = {},
+): RunRecord[] {
   const out: RunRecord[] = [];
   for (const j of jobs) {
     const prog = loader.load(j.program, j.config);
-    if ("error" in prog) out.push({ config: j.config.index, program: j.program, outcome: "failed", detail: prog.error, realised: null, exits: 0, findings: [] });
+    if ("error" in prog)
+      out.push({
+        config: j.config.index,
+        program: j.program,
+        outcome: "failed",
+        detail: prog.error,
+        realised: null,
+        exits: 0,
+        findings: [],
+      });
     else out.push(runOne(j.config, j.program, prog, policies, opts));
     onDone?.(out.length);
   }

@@ -38,25 +38,49 @@ export class BarePlatform implements Platform {
     // an unlisted leaf inside the ranges reads 0.
     const inRange = leaf <= MAX_BASIC_LEAF || (leaf >= 0x80000000 && leaf <= MAX_EXTENDED_LEAF);
     const row = BARE_CPUID[leaf] ?? (inRange ? ZERO_LEAF : BARE_CPUID[MAX_BASIC_LEAF]);
-    cpu.set64(0, row[0] >>> 0, 0); cpu.set64(3, row[1] >>> 0, 0); cpu.set64(1, row[2] >>> 0, 0); cpu.set64(2, row[3] >>> 0, 0);
+    cpu.set64(0, row[0] >>> 0, 0);
+    cpu.set64(3, row[1] >>> 0, 0);
+    cpu.set64(1, row[2] >>> 0, 0);
+    cpu.set64(2, row[3] >>> 0, 0);
     return PlatformAction.Retire;
   }
-  rdmsr(cpu: PlatformCpu): PlatformAction {
+  rdmsr(cpu: PlatformCpu, _length: number): PlatformAction {
     const idx = cpu.getLo(1);
-    if (idx === MSR_IA32_TSC) { const t = this.tsc(cpu); cpu.set64(0, t >>> 0, 0); cpu.set64(2, Math.floor(t / 4294967296) >>> 0, 0); return PlatformAction.Retire; }
-    if (idx === MSR_TSC_AUX) { cpu.set64(0, this.tscAux, 0); cpu.set64(2, 0, 0); return PlatformAction.Retire; }
+    if (idx === MSR_IA32_TSC) {
+      const t = this.tsc(cpu);
+      cpu.set64(0, t >>> 0, 0);
+      cpu.set64(2, Math.floor(t / 4294967296) >>> 0, 0);
+      return PlatformAction.Retire;
+    }
+    if (idx === MSR_TSC_AUX) {
+      cpu.set64(0, this.tscAux, 0);
+      cpu.set64(2, 0, 0);
+      return PlatformAction.Retire;
+    }
     return PlatformAction.InjectGP;
   }
   wrmsr(cpu: PlatformCpu): PlatformAction {
-    const idx = cpu.getLo(1), lo = cpu.getLo(0), hi = cpu.getLo(2);
-    if (idx === MSR_TSC_AUX) { if (hi !== 0) return PlatformAction.InjectGP; this.tscAux = lo; return PlatformAction.Retire; }
-    if (idx === MSR_IA32_TSC) { this.tscOffset = hi * 4294967296 + lo - (cpu.events.cycles + cpu.events.haltedCycles); return PlatformAction.Retire; }
+    const idx = cpu.getLo(1),
+      lo = cpu.getLo(0),
+      hi = cpu.getLo(2);
+    if (idx === MSR_TSC_AUX) {
+      if (hi !== 0) return PlatformAction.InjectGP;
+      this.tscAux = lo;
+      return PlatformAction.Retire;
+    }
+    if (idx === MSR_IA32_TSC) {
+      this.tscOffset = hi * 4294967296 + lo - (cpu.events.cycles + cpu.events.haltedCycles);
+      return PlatformAction.Retire;
+    }
     return PlatformAction.InjectGP;
   }
-  rdpmc(): PlatformAction { return PlatformAction.InjectGP; } // no PMU: every counter index is invalid
+  rdpmc(): PlatformAction {
+    return PlatformAction.InjectGP;
+  } // no PMU: every counter index is invalid
   rdtsc(cpu: PlatformCpu, _len: number, withAux: boolean): PlatformAction {
     const t = this.tsc(cpu);
-    cpu.set64(0, t >>> 0, 0); cpu.set64(2, Math.floor(t / 4294967296) >>> 0, 0);
+    cpu.set64(0, t >>> 0, 0);
+    cpu.set64(2, Math.floor(t / 4294967296) >>> 0, 0);
     if (withAux) cpu.set64(1, this.tscAux, 0);
     return PlatformAction.Retire;
   }
@@ -71,7 +95,13 @@ export class BarePlatform implements Platform {
   portOut(_cpu: PlatformCpu, port: number, size: 1 | 2 | 4, value: number): PlatformAction {
     return this.io.portOut(port, size, value) ? PlatformAction.Exit : PlatformAction.Retire;
   }
-  hlt(): PlatformAction { return PlatformAction.Halt; }
-  vmcall(): PlatformAction { return PlatformAction.InjectUD; } // SDM VMCALL: #UD outside VMX operation
-  movToCr(): PlatformAction { return PlatformAction.Retire; }
+  hlt(): PlatformAction {
+    return PlatformAction.Halt;
+  }
+  vmcall(): PlatformAction {
+    return PlatformAction.InjectUD;
+  } // SDM VMCALL: #UD outside VMX operation
+  movToCr(): PlatformAction {
+    return PlatformAction.Retire;
+  }
 }

@@ -50,7 +50,9 @@ export interface RunResult {
 }
 
 /** Load problems are values, not exceptions. */
-export interface LoadError { error: string }
+export interface LoadError {
+  error: string;
+}
 
 /** Guest-ABI initial state (docs/guest-abi.md): 64-bit, CPL 0, RFLAGS = 0x2, GPRs 0, RSP = top of RAM, IDTR limit 0. */
 export class Guest {
@@ -60,7 +62,12 @@ export class Guest {
   private stopped: RunResult | null = null;
   private readonly runFn: ((cpu: Cpu, budget: number) => StopReason) | undefined;
 
-  private constructor(memSize: number, maxInsns: number, platform: (io: IoHandler) => Platform, run?: (cpu: Cpu, budget: number) => StopReason) {
+  private constructor(
+    memSize: number,
+    maxInsns: number,
+    platform: (io: IoHandler) => Platform,
+    run?: (cpu: Cpu, budget: number) => StopReason,
+  ) {
     this.cpu = new Cpu({ memSize, platform: new BarePlatform(this.io) });
     this.cpu.platform = platform(this.io);
     this.maxInsns = maxInsns;
@@ -72,8 +79,15 @@ export class Guest {
     if (!Number.isInteger(memSize) || memSize < 4096 || memSize > 2 ** 32 || memSize % 4096 !== 0)
       return { error: `guest memory must be a multiple of 4096 bytes between 4 KiB and 4 GiB (got ${memSize})` };
     if (!Number.isInteger(origin) || origin < 0 || origin + image.length > memSize)
-      return { error: `image of ${image.length} bytes at 0x${origin.toString(16)} does not fit in ${memSize} bytes of guest memory` };
-    const g = new Guest(memSize, cfg.maxInsns ?? DEFAULT_MAX_INSNS, cfg.platform ?? ((io) => new BarePlatform(io)), cfg.run);
+      return {
+        error: `image of ${image.length} bytes at 0x${origin.toString(16)} does not fit in ${memSize} bytes of guest memory`,
+      };
+    const g = new Guest(
+      memSize,
+      cfg.maxInsns ?? DEFAULT_MAX_INSNS,
+      cfg.platform ?? ((io) => new BarePlatform(io)),
+      cfg.run,
+    );
     g.cpu.jitEnabled = cfg.jit !== false;
     g.cpu.load(origin, image);
     g.cpu.rip = origin;
@@ -82,7 +96,9 @@ export class Guest {
     return g;
   }
 
-  get result(): RunResult | null { return this.stopped; }
+  get result(): RunResult | null {
+    return this.stopped;
+  }
 
   /**
    * Run at most `chunk` more instructions (callers loop, e.g. to notice Ctrl-C between chunks).
@@ -95,9 +111,13 @@ export class Guest {
     if (remaining <= 0) return this.finish("insn-limit");
     const r = this.runFn ? this.runFn(cpu, Math.min(chunk, remaining)) : cpu.run(Math.min(chunk, remaining));
     switch (r) {
-      case StopReason.Exit: if (this.io.exitStatus !== null) return this.finish("exit"); return null;
-      case StopReason.Halted: return this.finish("halted");
-      case StopReason.TripleFault: return this.finish(cpu.tripleFault && cpu.tripleFault.chain[0].vector === 6 ? "ud" : "triple-fault");
+      case StopReason.Exit:
+        if (this.io.exitStatus !== null) return this.finish("exit");
+        return null;
+      case StopReason.Halted:
+        return this.finish("halted");
+      case StopReason.TripleFault:
+        return this.finish(cpu.tripleFault && cpu.tripleFault.chain[0].vector === 6 ? "ud" : "triple-fault");
       default:
         if (cpu.events.instructions >= this.maxInsns) return this.finish("insn-limit");
         return null;
@@ -105,7 +125,9 @@ export class Guest {
   }
 
   /** Stop now (Ctrl-C): same report as the instruction limit, with its own status. */
-  interrupt(): RunResult { return this.stopped ?? this.finish("interrupted"); }
+  interrupt(): RunResult {
+    return this.stopped ?? this.finish("interrupted");
+  }
 
   private finish(stop: StopKind): RunResult {
     const cpu = this.cpu;
@@ -113,13 +135,24 @@ export class Guest {
     const at = hex(cpu.rip);
     let status: number, report: string;
     switch (stop) {
-      case "exit": status = this.io.exitStatus ?? 0; report = `guest exited with status ${status} after ${n} instructions`; break;
+      case "exit":
+        status = this.io.exitStatus ?? 0;
+        report = `guest exited with status ${status} after ${n} instructions`;
+        break;
       case "halted":
         status = 0;
-        report = `guest halted at rip=${at} after ${n} instructions` + (cpu.interruptsEnabled ? " (IF=1 but nothing can raise an interrupt)" : "");
+        report =
+          `guest halted at rip=${at} after ${n} instructions` +
+          (cpu.interruptsEnabled ? " (IF=1 but nothing can raise an interrupt)" : "");
         break;
-      case "insn-limit": status = EXIT_INSN_LIMIT; report = `instruction limit of ${this.maxInsns} reached at rip=${at}`; break;
-      case "interrupted": status = EXIT_INTERRUPTED; report = `interrupted at rip=${at} after ${n} instructions`; break;
+      case "insn-limit":
+        status = EXIT_INSN_LIMIT;
+        report = `instruction limit of ${this.maxInsns} reached at rip=${at}`;
+        break;
+      case "interrupted":
+        status = EXIT_INTERRUPTED;
+        report = `interrupted at rip=${at} after ${n} instructions`;
+        break;
       default: {
         const tf = cpu.tripleFault!;
         status = stop === "ud" ? EXIT_UD : EXIT_TRIPLE_FAULT;
@@ -136,7 +169,9 @@ export class Guest {
     if (f.vector === 6) {
       const ins = this.cpu.decodeAt(f.rip);
       const n = Math.max(1, Math.min(ins.len || 1, 15));
-      const bytes = Array.from(this.cpu.mem.subarray(f.rip, Math.min(this.cpu.memSize, f.rip + n)), (b) => b.toString(16).padStart(2, "0")).join(" ");
+      const bytes = Array.from(this.cpu.mem.subarray(f.rip, Math.min(this.cpu.memSize, f.rip + n)), (b) =>
+        b.toString(16).padStart(2, "0"),
+      ).join(" ");
       s += ` at rip=${hex(f.rip)} (bytes ${bytes}${ins.op ? ": " + formatInsn(ins) : ""})`;
     } else s += ` at rip=${hex(f.rip)}`;
     return s;
@@ -144,15 +179,36 @@ export class Guest {
 }
 
 export const VECTOR_NAMES: Readonly<Record<number, string>> = {
-  0: "#DE", 1: "#DB", 2: "NMI", 3: "#BP", 4: "#OF", 5: "#BR", 6: "#UD", 7: "#NM", 8: "#DF", 10: "#TS",
-  11: "#NP", 12: "#SS", 13: "#GP", 14: "#PF", 16: "#MF", 17: "#AC", 18: "#MC", 19: "#XM",
+  0: "#DE",
+  1: "#DB",
+  2: "NMI",
+  3: "#BP",
+  4: "#OF",
+  5: "#BR",
+  6: "#UD",
+  7: "#NM",
+  8: "#DF",
+  10: "#TS",
+  11: "#NP",
+  12: "#SS",
+  13: "#GP",
+  14: "#PF",
+  16: "#MF",
+  17: "#AC",
+  18: "#MC",
+  19: "#XM",
 };
 
-export function hex(n: number): string { return "0x" + n.toString(16); }
+export function hex(n: number): string {
+  return "0x" + n.toString(16);
+}
 
 /** Run a flat image to the end (library convenience: no Ctrl-C handling). */
 export function runGuest(image: Uint8Array, origin: number, cfg: GuestConfig = {}): RunResult | LoadError {
   const g = Guest.create(image, origin, cfg);
   if ("error" in g) return g;
-  for (;;) { const r = g.runChunk(); if (r) return r; }
+  for (;;) {
+    const r = g.runChunk();
+    if (r) return r;
+  }
 }

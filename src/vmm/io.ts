@@ -24,8 +24,14 @@ export class GuestIo implements IoHandler {
     return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
   }
   portOut(port: number, _size: 1 | 2 | 4, value: number): boolean {
-    if (port === CONSOLE_PORT) { this.console.push(value & 0xff); return false; }
-    if (port === EXIT_PORT) { this.exitStatus = value & 0xff; return true; }
+    if (port === CONSOLE_PORT) {
+      this.console.push(value & 0xff);
+      return false;
+    }
+    if (port === EXIT_PORT) {
+      this.exitStatus = value & 0xff;
+      return true;
+    }
     return false;
   }
   consoleText(): string {

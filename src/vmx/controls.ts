@@ -40,7 +40,12 @@ export const PRIMARY_CONTROLS: readonly ControlBit[] = [
   { bit: 28, name: "CPU_BASED_USE_MSR_BITMAPS", description: "use MSR bitmaps", kvm: "optional" },
   { bit: 29, name: "CPU_BASED_MONITOR_EXITING", description: "MONITOR exiting", kvm: "required" },
   { bit: 30, name: "CPU_BASED_PAUSE_EXITING", description: "PAUSE exiting", kvm: "optional" },
-  { bit: 31, name: "CPU_BASED_ACTIVATE_SECONDARY_CONTROLS", description: "activate secondary controls", kvm: "optional" },
+  {
+    bit: 31,
+    name: "CPU_BASED_ACTIVATE_SECONDARY_CONTROLS",
+    description: "activate secondary controls",
+    kvm: "optional",
+  },
 ];
 
 /** VM-entry controls the PMU model uses (spec §11.3). */
@@ -90,7 +95,8 @@ export class Vmcs {
   /** Primary processor-based controls. KVM's required set for a PMU guest: HLT exiting,
    *  unconditional I/O exiting (no I/O bitmaps in this model), RDPMC exiting (recomputed), use MSR
    *  bitmaps — vmx.h KVM_REQUIRED_VMX_CPU_BASED_VM_EXEC_CONTROL, vmx.c vmx_exec_control. */
-  cpuBasedVmExecControl = CPU_BASED_HLT_EXITING | CPU_BASED_UNCOND_IO_EXITING | CPU_BASED_RDPMC_EXITING | CPU_BASED_USE_MSR_BITMAPS;
+  cpuBasedVmExecControl =
+    CPU_BASED_HLT_EXITING | CPU_BASED_UNCOND_IO_EXITING | CPU_BASED_RDPMC_EXITING | CPU_BASED_USE_MSR_BITMAPS;
   vmEntryControls = 0;
   vmExitControls = 0;
   /** GUEST_IA32_PERF_GLOBAL_CTRL (0x2808). A 64-bit VMCS field, handled at entry/exit only (not the hot loop). */
@@ -124,11 +130,14 @@ export class Vmcs {
 
   private entryTag: Provenance | null = null;
   private entryProvenance(owner: string): Provenance {
-    if (this.entryTag === null || this.entryTag.owner !== owner) this.entryTag = { owner, source: "VM entry (load IA32_PERF_GLOBAL_CTRL)" };
+    if (this.entryTag === null || this.entryTag.owner !== owner)
+      this.entryTag = { owner, source: "VM entry (load IA32_PERF_GLOBAL_CTRL)" };
     return this.entryTag;
   }
 
   setPrimary(bit: number, on: boolean): void {
-    this.cpuBasedVmExecControl = on ? (this.cpuBasedVmExecControl | bit) >>> 0 : (this.cpuBasedVmExecControl & ~bit) >>> 0;
+    this.cpuBasedVmExecControl = on
+      ? (this.cpuBasedVmExecControl | bit) >>> 0
+      : (this.cpuBasedVmExecControl & ~bit) >>> 0;
   }
 }

@@ -53,8 +53,18 @@ export const EXIT_REASON_TABLE: readonly ExitReasonRow[] = [
   { reason: 37, name: "MONITOR_TRAP_FLAG", description: "monitor trap flag", kvmHandler: "handle_monitor_trap" },
   { reason: 39, name: "MONITOR_INSTRUCTION", description: "MONITOR", kvmHandler: "kvm_emulate_monitor" },
   { reason: 40, name: "PAUSE_INSTRUCTION", description: "PAUSE", kvmHandler: "handle_pause" },
-  { reason: 41, name: "MCE_DURING_VMENTRY", description: "machine check during VM entry", kvmHandler: "handle_machine_check" },
-  { reason: 43, name: "TPR_BELOW_THRESHOLD", description: "TPR below threshold", kvmHandler: "handle_tpr_below_threshold" },
+  {
+    reason: 41,
+    name: "MCE_DURING_VMENTRY",
+    description: "machine check during VM entry",
+    kvmHandler: "handle_machine_check",
+  },
+  {
+    reason: 43,
+    name: "TPR_BELOW_THRESHOLD",
+    description: "TPR below threshold",
+    kvmHandler: "handle_tpr_below_threshold",
+  },
   { reason: 44, name: "APIC_ACCESS", description: "APIC access", kvmHandler: "handle_apic_access" },
 ];
 

@@ -50,7 +50,8 @@ export interface ExplainReport {
   };
 }
 
-const hex = (v: number | bigint): string => "0x" + (typeof v === "bigint" ? BigInt.asUintN(64, v) : v >>> 0).toString(16);
+const hex = (v: number | bigint): string =>
+  "0x" + (typeof v === "bigint" ? BigInt.asUintN(64, v) : v >>> 0).toString(16);
 
 export function explainMachine(m: Machine): ExplainReport {
   const { layer, vcpu } = m;
@@ -68,7 +69,14 @@ export function explainMachine(m: Machine): ExplainReport {
     pmu: m.pmu,
     policy: plan.policy,
     codeState: plan.codeState,
-    guest: { version: pmu.version, nGP: pmu.nGP, wGP: pmu.wGP, nFX: pmu.nFX, wFX: pmu.wFX, perfCapabilities: hex(pmu.perfCapabilities) },
+    guest: {
+      version: pmu.version,
+      nGP: pmu.nGP,
+      wGP: pmu.wGP,
+      nFX: pmu.nFX,
+      wFX: pmu.wFX,
+      perfCapabilities: hex(pmu.perfCapabilities),
+    },
     mediatedPmuEnabled: { on: !plan.mediatedPmuEnabled.intercept, why: plan.mediatedPmuEnabled.rule },
     vcpuMediated: { on: !plan.vcpuMediated.intercept, why: plan.vcpuMediated.rule },
     rdpmcExiting: { on: plan.rdpmcExiting.intercept, why: plan.rdpmcExiting.rule },
@@ -90,7 +98,7 @@ export function explainMachine(m: Machine): ExplainReport {
     ...(pmu.filter
       ? {
           eventFilter: {
-            action: pmu.filter.action === KVM_PMU_EVENT_ALLOW ? "allow" as const : "deny" as const,
+            action: pmu.filter.action === KVM_PMU_EVENT_ALLOW ? ("allow" as const) : ("deny" as const),
             include: pmu.filter.includes.map(entry),
             exclude: pmu.filter.excludes.map(entry),
             fixedCounterBitmap: hex(pmu.filter.fixedCounterBitmap),
@@ -100,7 +108,8 @@ export function explainMachine(m: Machine): ExplainReport {
   };
 }
 
-const entry = (m: MaskedEntry): string => `event ${hex(m.eventSelect)}, umask & ${hex(m.umaskMask)} == ${hex(m.umaskMatch)}`;
+const entry = (m: MaskedEntry): string =>
+  `event ${hex(m.eventSelect)}, umask & ${hex(m.umaskMask)} == ${hex(m.umaskMatch)}`;
 
 const onOff = (b: boolean): string => (b ? "on " : "off");
 
@@ -108,7 +117,9 @@ export function formatExplain(r: ExplainReport): string {
   const out: string[] = [];
   out.push(`host ${r.host}, --pmu ${r.pmu}, --kvm ${r.policy} (code state ${r.codeState.toUpperCase()})`);
   const g = r.guest;
-  out.push(`guest PMU: version ${g.version}, ${g.nGP} GP × ${g.wGP} bits, ${g.nFX} fixed × ${g.wFX} bits, PERF_CAPABILITIES ${g.perfCapabilities}`);
+  out.push(
+    `guest PMU: version ${g.version}, ${g.nGP} GP × ${g.wGP} bits, ${g.nFX} fixed × ${g.wFX} bits, PERF_CAPABILITIES ${g.perfCapabilities}`,
+  );
   out.push("");
   out.push(`enable_mediated_pmu  ${onOff(r.mediatedPmuEnabled.on)}  ${r.mediatedPmuEnabled.why}`);
   out.push(`vCPU mediated        ${onOff(r.vcpuMediated.on)}  ${r.vcpuMediated.why}`);
@@ -122,18 +133,25 @@ export function formatExplain(r: ExplainReport): string {
   out.push("MSR bitmap (every other MSR exits: KVM's all-ones default, spec §11.1):");
   const w = Math.max(...r.msrs.map((m) => m.name.length));
   out.push(`  ${"msr".padEnd(6)} ${"name".padEnd(w)}  read  write  why`);
-  for (const m of r.msrs) out.push(`  ${hex(m.index).padEnd(6)} ${m.name.padEnd(w)}  ${m.read.padEnd(4)}  ${m.write.padEnd(5)}  ${m.why}`);
+  for (const m of r.msrs)
+    out.push(`  ${hex(m.index).padEnd(6)} ${m.name.padEnd(w)}  ${m.read.padEnd(4)}  ${m.write.padEnd(5)}  ${m.why}`);
   out.push("");
   out.push("reserved-bit masks (KVM refresh, spec §6.3):");
   for (const [k, v] of Object.entries(r.reservedMasks)) out.push(`  ${k.padEnd(19)} ${v}`);
   const f = r.eventFilter;
   if (f) {
     out.push("");
-    out.push(`PMU event filter (KVM_SET_PMU_EVENT_FILTER, spec §10): ${f.action.toUpperCase()}, fixed counter bitmap ${f.fixedCounterBitmap}`);
+    out.push(
+      `PMU event filter (KVM_SET_PMU_EVENT_FILTER, spec §10): ${f.action.toUpperCase()}, fixed counter bitmap ${f.fixedCounterBitmap}`,
+    );
     for (const e of f.include) out.push(`  include  ${e}`);
     for (const e of f.exclude) out.push(`  exclude  ${e}`);
-    out.push(`  a GP counter counts ${f.action === "allow" ? "only if" : "unless"} an include entry matches its event and no exclude entry does (R-FLT-4);`);
-    out.push(`  fixed counter i counts iff bit i of the bitmap is ${f.action === "allow" ? "set" : "clear"} (R-FLT-5); a denied counter is programmed but counts nothing`);
+    out.push(
+      `  a GP counter counts ${f.action === "allow" ? "only if" : "unless"} an include entry matches its event and no exclude entry does (R-FLT-4);`,
+    );
+    out.push(
+      `  fixed counter i counts iff bit i of the bitmap is ${f.action === "allow" ? "set" : "clear"} (R-FLT-5); a denied counter is programmed but counts nothing`,
+    );
   }
   return out.join("\n") + "\n";
 }

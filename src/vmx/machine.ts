@@ -33,7 +33,9 @@ export interface Machine {
   readonly pmu: PmuMode;
 }
 
-export type MachineResult = { readonly ok: true; readonly machine: Machine } | { readonly ok: false; readonly error: string };
+export type MachineResult =
+  | { readonly ok: true; readonly machine: Machine }
+  | { readonly ok: false; readonly error: string };
 
 /** configureVcpu (the vPMU's option handling) for the policy's code state, then the VMX layer. */
 export function createMachine(o: MachineOptions): MachineResult {
@@ -44,7 +46,10 @@ export function createMachine(o: MachineOptions): MachineResult {
   if (pmu !== "mediated") policy = legacyPolicy;
   else if (policy.codeState === "legacy") return fail("--kvm legacy has no mediated vPMU: use --pmu legacy");
   const activity = findHostActivity(o.hostActivity ?? "idle");
-  if (!activity) return fail(`--host-activity ${o.hostActivity}: unknown (expected one of: ${HOST_ACTIVITIES.map((a) => a.id).join(", ")})`);
+  if (!activity)
+    return fail(
+      `--host-activity ${o.hostActivity}: unknown (expected one of: ${HOST_ACTIVITIES.map((a) => a.id).join(", ")})`,
+    );
   const cfg = configureVcpu({ ...o, pmu, kvm: policy.codeState === "legacy" ? undefined : policy.codeState });
   if ("error" in cfg) return fail(cfg.error);
   const a = attachVmx(cfg.vcpu, { policy, activity, hostMsrs: o.hostMsrs ?? [] });

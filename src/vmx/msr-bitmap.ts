@@ -24,7 +24,8 @@ export type MsrType = typeof MSR_TYPE_R | typeof MSR_TYPE_W | typeof MSR_TYPE_RW
 function regionOffset(msr: number, write: boolean): number {
   const m = msr >>> 0;
   if (m <= 0x1fff) return (write ? MSR_BITMAP_WRITE_LOW : MSR_BITMAP_READ_LOW) + (m >>> 3);
-  if (m >= 0xc0000000 && m <= 0xc0001fff) return (write ? MSR_BITMAP_WRITE_HIGH : MSR_BITMAP_READ_HIGH) + ((m & 0x1fff) >>> 3);
+  if (m >= 0xc0000000 && m <= 0xc0001fff)
+    return (write ? MSR_BITMAP_WRITE_HIGH : MSR_BITMAP_READ_HIGH) + ((m & 0x1fff) >>> 3);
   return -1;
 }
 

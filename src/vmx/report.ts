@@ -22,12 +22,24 @@ function isConsole(e: ExitRecord): boolean {
 export function formatExit(e: ExitRecord): string {
   const head = `exit ${e.name}(${e.reason}) rip=${hex(e.rip)} len=${e.length}`;
   let detail = "";
-  if (e.msr !== undefined) detail = ` msr=${msrName(e.msr)}` + (e.value !== undefined ? ` ${e.write ? "value" : "result"}=${hex(e.value)}` : "");
-  else if (e.name === "RDPMC" && e.ecx !== undefined) detail = ` ecx=${hex(e.ecx)}` + (e.value !== undefined ? ` result=${hex(e.value)}` : "");
-  else if (e.port !== undefined) detail = ` port=${hex(e.port)} ${e.in ? "in" : "out"} size=${e.size}` + (e.value !== undefined ? ` value=${hex(e.value)}` : "");
+  if (e.msr !== undefined)
+    detail =
+      ` msr=${msrName(e.msr)}` + (e.value !== undefined ? ` ${e.write ? "value" : "result"}=${hex(e.value)}` : "");
+  else if (e.name === "RDPMC" && e.ecx !== undefined)
+    detail = ` ecx=${hex(e.ecx)}` + (e.value !== undefined ? ` result=${hex(e.value)}` : "");
+  else if (e.port !== undefined)
+    detail =
+      ` port=${hex(e.port)} ${e.in ? "in" : "out"} size=${e.size}` +
+      (e.value !== undefined ? ` value=${hex(e.value)}` : "");
   else if (e.fn !== undefined) detail = ` eax=${hex(e.fn)} ecx=${hex(e.ecx ?? 0)}`;
   const outcome =
-    e.reason === 1 ? "host handles it, guest resumes" : e.outcome === "#GP" ? "#GP injected, rip unchanged" : e.outcome === "ok" ? "skip (rip += len)" : e.outcome;
+    e.reason === 1
+      ? "host handles it, guest resumes"
+      : e.outcome === "#GP"
+        ? "#GP injected, rip unchanged"
+        : e.outcome === "ok"
+          ? "skip (rip += len)"
+          : e.outcome;
   return `${head}${detail} -> ${outcome}${e.why ? ` (${e.why})` : ""}`;
 }
 
@@ -69,25 +81,39 @@ export function formatExitsWithSwitches(exits: readonly ExitRecord[], switches: 
 
 /** The text block `--exits` appends after the guest console. */
 export function formatRunTrace(vcpu: Vcpu, layer: VmxLayer): string {
-  const lines = [`--- vm exits: ${vcpu.exits.length} (policy ${layer.plan.policy}, ${layer.isMediated ? "mediated" : "not mediated"}) ---`];
+  const lines = [
+    `--- vm exits: ${vcpu.exits.length} (policy ${layer.plan.policy}, ${layer.isMediated ? "mediated" : "not mediated"}) ---`,
+  ];
   if (layer.recordSteps) lines.push(...formatExitsWithSwitches(vcpu.exits, layer.switchLog));
   else lines.push(...formatExitLog(vcpu.exits));
-  if (layer.isMediated) lines.push(`--- mediated context switch: ${layer.sw.loads} loads, ${layer.sw.puts} puts, ${layer.fastpathExits} fastpath exits ---`);
-  for (const [direction, title] of [["host→guest", "host->guest"], ["guest→host", "guest->host"]] as const) {
+  if (layer.isMediated)
+    lines.push(
+      `--- mediated context switch: ${layer.sw.loads} loads, ${layer.sw.puts} puts, ${layer.fastpathExits} fastpath exits ---`,
+    );
+  for (const [direction, title] of [
+    ["host→guest", "host->guest"],
+    ["guest→host", "guest->host"],
+  ] as const) {
     const ls = layer.leaks.filter((l) => l.direction === direction);
     lines.push(`--- ${title} leaks: ${ls.length} ---`);
     for (const l of ls) lines.push(formatLeak(l));
   }
   if (layer.checkInvariants) {
     const vs = summarizeViolations(layer.violations);
-    lines.push(`--- isolation invariants (spec §12.3) checked at every load, entry and put: ${vs.length === 0 ? "all hold" : `${vs.length} violated`} ---`);
+    lines.push(
+      `--- isolation invariants (spec §12.3) checked at every load, entry and put: ${vs.length === 0 ? "all hold" : `${vs.length} violated`} ---`,
+    );
     for (const v of vs) lines.push(formatViolation(v));
   }
   return lines.join("\n") + "\n";
 }
 
 /** JSON-ready run document (BigInts as hex strings). */
-export function runDocument(run: { console: string; status: number; stop: string; report: string }, vcpu: Vcpu, layer: VmxLayer): Record<string, unknown> {
+export function runDocument(
+  run: { console: string; status: number; stop: string; report: string },
+  vcpu: Vcpu,
+  layer: VmxLayer,
+): Record<string, unknown> {
   const pmu = vcpu.pmu;
   const phys = layer.phys;
   const hw: Record<string, { value: string; owner: string; source: string }> = {};
@@ -125,9 +151,28 @@ export function runDocument(run: { console: string; status: number; stop: string
     },
     hardware: hw,
     contextSwitch: { loads: layer.sw.loads, puts: layer.sw.puts, fastpathExits: layer.fastpathExits },
-    leaks: layer.leaks.map((l) => ({ direction: l.direction, register: l.register, path: l.path, rip: hex(l.rip), value: hex(l.value), owner: l.owner, source: l.source, rule: l.rule })),
+    leaks: layer.leaks.map((l) => ({
+      direction: l.direction,
+      register: l.register,
+      path: l.path,
+      rip: hex(l.rip),
+      value: hex(l.value),
+      owner: l.owner,
+      source: l.source,
+      rule: l.rule,
+    })),
     ...(layer.checkInvariants
-      ? { violations: summarizeViolations(layer.violations).map((v) => ({ invariant: v.invariant, register: v.register, value: hex(v.value), expected: v.expected, owner: v.owner, source: v.source, count: v.count })) }
+      ? {
+          violations: summarizeViolations(layer.violations).map((v) => ({
+            invariant: v.invariant,
+            register: v.register,
+            value: hex(v.value),
+            expected: v.expected,
+            owner: v.owner,
+            source: v.source,
+            count: v.count,
+          })),
+        }
       : {}),
   };
 }

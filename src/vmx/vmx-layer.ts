@@ -11,9 +11,28 @@ import type { HostPreset } from "../host/presets.js";
 import { MediatedSwitch, type SwitchStep } from "../pmu/mediated.js";
 import { MSR_CORE_PERF_GLOBAL_CTRL } from "../pmu/msrs.js";
 import type { KvmPmu } from "../pmu/pmu.js";
-import { checkAfterLoad, checkAfterPut, checkGuestReachable, checkNotCounting, reachableRegisters, type Violation } from "../check/isolation.js";
-import { checkLeftAfterPut, checkNativeGlobalCtrlWrite, checkNativeRead, writableRegisters, type LeakRecord } from "../check/leaks.js";
-import { CPU_BASED_RDPMC_EXITING, VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL, VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL, VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL, Vmcs } from "./controls.js";
+import {
+  checkAfterLoad,
+  checkAfterPut,
+  checkGuestReachable,
+  checkNotCounting,
+  reachableRegisters,
+  type Violation,
+} from "../check/isolation.js";
+import {
+  checkLeftAfterPut,
+  checkNativeGlobalCtrlWrite,
+  checkNativeRead,
+  writableRegisters,
+  type LeakRecord,
+} from "../check/leaks.js";
+import {
+  CPU_BASED_RDPMC_EXITING,
+  VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL,
+  VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL,
+  VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL,
+  Vmcs,
+} from "./controls.js";
 import { EXIT_REASON } from "./exit-reasons.js";
 import type { InterceptPlan, InterceptPolicy, ModuleParams } from "./policies/policy.js";
 import type { Vcpu, VcpuIntercepts } from "../kvm/vcpu.js";
@@ -73,7 +92,11 @@ export class VmxLayer {
     readonly hostPerf: HostPerf,
   ) {
     this.ownerTag = `vcpu:${guest.id}`;
-    this.sw = new MediatedSwitch(phys, hostPerf, { owner: this.ownerTag, codeState: policy.codeState, perfMetrics: false });
+    this.sw = new MediatedSwitch(phys, hostPerf, {
+      owner: this.ownerTag,
+      codeState: policy.codeState,
+      perfMetrics: false,
+    });
     hostPerf.applyInitial(phys);
     this.recalc();
   }
@@ -95,7 +118,9 @@ export class VmxLayer {
     this.mediated = !this.plan.vcpuMediated.intercept;
     this.vmcs.setPrimary(CPU_BASED_RDPMC_EXITING, this.plan.rdpmcExiting.intercept);
     this.vmcs.vmEntryControls = this.mediated ? VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL : 0;
-    this.vmcs.vmExitControls = this.mediated ? VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL | VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL : 0;
+    this.vmcs.vmExitControls = this.mediated
+      ? VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL | VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL
+      : 0;
     this.vmcs.guestPerfGlobalCtrl = pmu.globalCtrl;
     this.globalCtrlWriteIntercepted = this.plan.bitmap.exits(MSR_CORE_PERF_GLOBAL_CTRL, true);
     this.sw.config = {
@@ -112,7 +137,8 @@ export class VmxLayer {
     this.writable = this.mediated ? writableRegisters(this.phys, (m) => !this.plan.bitmap.exits(m, true)) : [];
   }
 
-  private readonly writeRule = (msr: number): string => this.plan.msrs.find((m) => m.index === msr)?.write.rule ?? "MSR bitmap bit clear";
+  private readonly writeRule = (msr: number): string =>
+    this.plan.msrs.find((m) => m.index === msr)?.write.rule ?? "MSR bitmap bit clear";
 
   /** After put, before the host's events come back: guest values KVM did not scrub (checkLeftAfterPut). */
   private checkLeftBehind(): void {
@@ -162,10 +188,19 @@ export class VmxLayer {
   /** Native WRMSR of a pass-through MSR: hardware semantics, the value becomes the vCPU's. */
   nativeWrmsr(index: number, value: bigint, rip: number): boolean {
     this.syncPhys();
-    if (!this.phys.wrmsr(index, value, { owner: this.owner, source: `guest WRMSR at rip 0x${rip.toString(16)}` })) return false;
+    if (!this.phys.wrmsr(index, value, { owner: this.owner, source: `guest WRMSR at rip 0x${rip.toString(16)}` }))
+      return false;
     // Guest→host: hardware accepted bits KVM's model of this guest reserves (spec §14.2, the bit-48 path).
     if (index === MSR_CORE_PERF_GLOBAL_CTRL) {
-      const leak = checkNativeGlobalCtrlWrite(this.phys, this.guest.pmu.globalCtrlRsvd, index, value, rip, this.owner, this.writeRule(index));
+      const leak = checkNativeGlobalCtrlWrite(
+        this.phys,
+        this.guest.pmu.globalCtrlRsvd,
+        index,
+        value,
+        rip,
+        this.owner,
+        this.writeRule(index),
+      );
       if (leak) this.leaks.push(leak);
     }
     return true;
@@ -177,7 +212,15 @@ export class VmxLayer {
     const reg = this.phys.rdpmcRegister(ecx);
     if (reg < 0) return null;
     const v = this.phys.rdmsr(reg) as bigint;
-    const leak = checkNativeRead(this.phys, this.owner, reg, v, `RDPMC ecx=0x${ecx.toString(16)}`, rip, this.plan.rdpmcExiting.rule);
+    const leak = checkNativeRead(
+      this.phys,
+      this.owner,
+      reg,
+      v,
+      `RDPMC ecx=0x${ecx.toString(16)}`,
+      rip,
+      this.plan.rdpmcExiting.rule,
+    );
     if (leak) this.leaks.push(leak);
     return v;
   }
@@ -324,7 +367,9 @@ const MSR_IA32_PRED_CMD = 0x49;
 /** The Vcpu's intercept hooks backed by a VMX layer (MSR bitmap, RDPMC exiting, pass-through, load/put). */
 export function vmxIntercepts(layer: VmxLayer): VcpuIntercepts {
   return {
-    msrExits: (index, write) => !(write && index === MSR_IA32_PRED_CMD && (layer.guest as unknown as Vcpu).guestHasPredCmd()) && layer.msrExits(index, write),
+    msrExits: (index, write) =>
+      !(write && index === MSR_IA32_PRED_CMD && (layer.guest as unknown as Vcpu).guestHasPredCmd()) &&
+      layer.msrExits(index, write),
     rdpmcExiting: () => layer.rdpmcExiting(),
     native: {
       rdmsr: (vcpu, index) => layer.nativeRdmsr(index, vcpu.cpu?.rip ?? 0),
@@ -361,11 +406,21 @@ export function attachVmx(vcpu: Vcpu, opts: VmxOptions): { ok: true; layer: VmxL
   const kvm = vcpu.vm.kvm;
   const p = kvm.params;
   if (opts.policy.codeState !== p.codeState)
-    return { ok: false, error: `policy ${opts.policy.id} follows code state ${opts.policy.codeState}, but the KVM instance runs ${p.codeState}` };
+    return {
+      ok: false,
+      error: `policy ${opts.policy.id} follows code state ${opts.policy.codeState}, but the KVM instance runs ${p.codeState}`,
+    };
   const phys = new PhysicalPmuImpl(kvm.host);
   const hp = HostPerfImpl.create(phys, opts.activity, opts.hostMsrs ?? []);
   if (!hp.ok) return hp;
-  const layer = new VmxLayer(vcpu, opts.policy, { enablePmu: p.enablePmu, enableMediatedPmu: p.enableMediatedPmu, enableVmwareBackdoor: p.enableVmwareBackdoor }, kvm.host, phys, hp.value);
+  const layer = new VmxLayer(
+    vcpu,
+    opts.policy,
+    { enablePmu: p.enablePmu, enableMediatedPmu: p.enableMediatedPmu, enableVmwareBackdoor: p.enableVmwareBackdoor },
+    kvm.host,
+    phys,
+    hp.value,
+  );
   vcpu.intercepts = vmxIntercepts(layer);
   return { ok: true, layer };
 }

@@ -10,13 +10,20 @@ describe("vpmu asm", () => {
   const dir = mkdtempSync(join(tmpdir(), "vpmu-asm-cli-"));
   mkdirSync(join(dir, "inc"));
   writeFileSync(join(dir, "inc", "defs.inc"), "PORT equ 0xE9\n%macro say 1\n  mov al, %1\n  out PORT, al\n%endmacro\n");
-  writeFileSync(join(dir, "prog.s"), 'bits 64\norg 0x100000\n%include "defs.inc"\nstart: say \'A\'\n.l: jmp .l\ndata: dq start\n');
+  writeFileSync(
+    join(dir, "prog.s"),
+    "bits 64\norg 0x100000\n%include \"defs.inc\"\nstart: say 'A'\n.l: jmp .l\ndata: dq start\n",
+  );
 
   it("writes the binary, the listing and the symbol map", () => {
-    const r = vpmu(["asm", "prog.s", "-o", "out.bin", "-I", "inc", "--listing", "-", "--symbols", "prog.json"], { cwd: dir });
+    const r = vpmu(["asm", "prog.s", "-o", "out.bin", "-I", "inc", "--listing", "-", "--symbols", "prog.json"], {
+      cwd: dir,
+    });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    expect(Array.from(readFileSync(join(dir, "out.bin")))).toEqual([0xb0, 0x41, 0xe6, 0xe9, 0xeb, 0xfe, 0, 0, 0x10, 0, 0, 0, 0, 0]);
+    expect(Array.from(readFileSync(join(dir, "out.bin")))).toEqual([
+      0xb0, 0x41, 0xe6, 0xe9, 0xeb, 0xfe, 0, 0, 0x10, 0, 0, 0, 0, 0,
+    ]);
     expect(r.stdout).toBe(
       [
         "     1 00100000                    bits 64",

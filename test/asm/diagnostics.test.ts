@@ -14,18 +14,50 @@ const where = (d: Diagnostic): string => `${d.file}:${d.line}:${d.col}: ${d.mess
 describe("diagnostics", () => {
   const cases: [string, string, string][] = [
     ["unknown mnemonic", "bits 64\n  frob eax, 1\n", "prog.s:2:3: unknown mnemonic 'frob'"],
-    ["unsupported instruction", "bits 64\nmovsb\n", "prog.s:2:1: 'movsb' is not supported by vpmu (nor by its CPU model); see docs/assembler.md"],
-    ["unsupported prefix", "bits 64\nrep stosb\n", "prog.s:2:1: 'rep' is not supported by vpmu (nor by its CPU model); see docs/assembler.md"],
-    ["operand size mismatch", "bits 64\nmov eax, bl\n", "prog.s:2:10: operand size mismatch: 'eax' is 32-bit, 'bl' is 8-bit"],
-    ["operand size mismatch (fixed size)", "bits 64\nmovzx eax, ecx\n", "prog.s:2:12: operand size mismatch: 'ecx' is 32-bit, expected 8-bit"],
-    ["size not specified", "bits 64\ninc [rax]\n", "prog.s:2:5: operation size not specified (add byte/word/dword/qword)"],
+    [
+      "unsupported instruction",
+      "bits 64\nmovsb\n",
+      "prog.s:2:1: 'movsb' is not supported by vpmu (nor by its CPU model); see docs/assembler.md",
+    ],
+    [
+      "unsupported prefix",
+      "bits 64\nrep stosb\n",
+      "prog.s:2:1: 'rep' is not supported by vpmu (nor by its CPU model); see docs/assembler.md",
+    ],
+    [
+      "operand size mismatch",
+      "bits 64\nmov eax, bl\n",
+      "prog.s:2:10: operand size mismatch: 'eax' is 32-bit, 'bl' is 8-bit",
+    ],
+    [
+      "operand size mismatch (fixed size)",
+      "bits 64\nmovzx eax, ecx\n",
+      "prog.s:2:12: operand size mismatch: 'ecx' is 32-bit, expected 8-bit",
+    ],
+    [
+      "size not specified",
+      "bits 64\ninc [rax]\n",
+      "prog.s:2:5: operation size not specified (add byte/word/dword/qword)",
+    ],
     ["operand form not encodable", "bits 64\npush eax\n", "prog.s:2:6: invalid combination of opcode and operands"],
     ["wrong operand count", "bits 64\nadd eax\n", "prog.s:2:1: 'add' takes 2 operands, not 1"],
     ["undefined label", "bits 64\njmp nowhere\n", "prog.s:2:5: undefined symbol 'nowhere'"],
     ["duplicate label", "bits 64\na: nop\na: nop\n", "prog.s:3:1: label 'a' is already defined at prog.s:2"],
-    ["immediate out of range", "bits 64\nmov al, 0x1ff\n", "prog.s:2:9: immediate out of range: 511 does not fit 8 bits"],
-    ["jump out of range", "bits 64\nl: times 200 nop\nloop l\n", "prog.s:3:6: jump out of range: target is -202 bytes away, a short jump reaches -128..127"],
-    ["short jump out of range", "bits 64\njmp short x\ntimes 128 nop\nx:\n", "prog.s:2:5: jump out of range: target is 128 bytes away, a short jump reaches -128..127"],
+    [
+      "immediate out of range",
+      "bits 64\nmov al, 0x1ff\n",
+      "prog.s:2:9: immediate out of range: 511 does not fit 8 bits",
+    ],
+    [
+      "jump out of range",
+      "bits 64\nl: times 200 nop\nloop l\n",
+      "prog.s:3:6: jump out of range: target is -202 bytes away, a short jump reaches -128..127",
+    ],
+    [
+      "short jump out of range",
+      "bits 64\njmp short x\ntimes 128 nop\nx:\n",
+      "prog.s:2:5: jump out of range: target is 128 bytes away, a short jump reaches -128..127",
+    ],
     ["bad number", "bits 64\nmov eax, 12xy\n", "prog.s:2:10: bad number '12xy'"],
     ["bad binary number", "bits 64\ndb 0b102\n", "prog.s:2:4: bad number '0b102'"],
     ["unterminated string", "bits 64\ndb 'abc\n", "prog.s:2:4: unterminated string"],
@@ -33,14 +65,26 @@ describe("diagnostics", () => {
     ["syntax error", "bits 64\nmov eax, ]\n", "prog.s:2:10: syntax error: unexpected ']'"],
     ["invalid address", "bits 64\nmov eax, [rax+rbx+rcx]\n", "prog.s:2:10: invalid effective address"],
     ["rsp index", "bits 64\nlea rax, [rsp*4]\n", "prog.s:2:10: 'rsp' cannot be an index register"],
-    ["high byte with REX", "bits 64\nmov ah, sil\n", "prog.s:2:5: ah/bh/ch/dh cannot be used in an instruction that needs a REX prefix"],
-    ["macro arity", "%macro two 2\nmov %1, %2\n%endmacro\nbits 64\ntwo eax\n", "prog.s:5:1: macro 'two' expects 2 parameters, got 1"],
+    [
+      "high byte with REX",
+      "bits 64\nmov ah, sil\n",
+      "prog.s:2:5: ah/bh/ch/dh cannot be used in an instruction that needs a REX prefix",
+    ],
+    [
+      "macro arity",
+      "%macro two 2\nmov %1, %2\n%endmacro\nbits 64\ntwo eax\n",
+      "prog.s:5:1: macro 'two' expects 2 parameters, got 1",
+    ],
     ["recursive macro", "%macro r 0\nr\n%endmacro\nr\n", "prog.s:2:1: recursive macro call: 'r' (r -> r)"],
     ["local label outside a macro", "bits 64\njmp %%x\n", "prog.s:2:5: '%%x' is only valid inside a %macro body"],
     ["missing %endmacro", "%macro m 0\nnop\n", "prog.s:1:8: %macro 'm' has no %endmacro"],
     ["%rep without %endrep", "bits 64\n%rep 2\nnop\n", "prog.s:2:1: %rep has no %endrep"],
     ["%endrep without %rep", "bits 64\n%endrep\n", "prog.s:2:1: %endrep without %rep"],
-    ["%rep with a forward count", "bits 64\n%rep N\nnop\n%endrep\nN equ 2\n", "prog.s:2:6: 'N' must be defined before it is used here"],
+    [
+      "%rep with a forward count",
+      "bits 64\n%rep N\nnop\n%endrep\nN equ 2\n",
+      "prog.s:2:6: 'N' must be defined before it is used here",
+    ],
     ["%assign without value", "%assign X\n", "prog.s:1:1: %assign needs a name and a value"],
     ["only bits 64", "bits 32\n", "prog.s:1:1: only 'bits 64' is supported"],
     ["negative times", "bits 64\ntimes -1 nop\n", "prog.s:2:1: count is negative (-1)"],
@@ -57,7 +101,9 @@ describe("diagnostics", () => {
       "b.inc": '%include "a.inc"\n',
     };
     const include: IncludeResolver = (name) => (files[name] !== undefined ? { file: name, text: files[name] } : null);
-    expect(errors('bits 64\n%include "nope.inc"\n', include).map(where)).toEqual(["prog.s:2:10: include file 'nope.inc' not found"]);
+    expect(errors('bits 64\n%include "nope.inc"\n', include).map(where)).toEqual([
+      "prog.s:2:10: include file 'nope.inc' not found",
+    ]);
     expect(errors('bits 64\n%include "a.inc"\n', include).map(where)).toEqual([
       "b.inc:1:10: include cycle: 'a.inc' includes itself (prog.s -> a.inc -> b.inc -> a.inc)",
     ]);
@@ -65,7 +111,10 @@ describe("diagnostics", () => {
 
   it("an error inside a macro body points at the body line; parameters at the call site", () => {
     const src = "%macro load 1\n  mov eax, %1\n  frob 1\n%endmacro\nbits 64\nload bl\n";
-    expect(errors(src).map(where)).toEqual(["prog.s:3:3: unknown mnemonic 'frob'", "prog.s:6:6: operand size mismatch: 'eax' is 32-bit, 'bl' is 8-bit"]);
+    expect(errors(src).map(where)).toEqual([
+      "prog.s:3:3: unknown mnemonic 'frob'",
+      "prog.s:6:6: operand size mismatch: 'eax' is 32-bit, 'bl' is 8-bit",
+    ]);
   });
 
   it("reports every error in the file, in source order, and keeps going after syntax errors", () => {
@@ -74,19 +123,25 @@ describe("diagnostics", () => {
   });
 
   it("survives hostile input: huge lines, deep nesting, a throwing include resolver, macro bombs", () => {
-    expect(errors("bits 64\nmov eax, " + "1+".repeat(1500) + "1\n").map(where)).toEqual(["prog.s:2:2007: line too long (more than 2000 tokens)"]);
+    expect(errors("bits 64\nmov eax, " + "1+".repeat(1500) + "1\n").map(where)).toEqual([
+      "prog.s:2:2007: line too long (more than 2000 tokens)",
+    ]);
     const deep = assemble("bits 64\nmov eax, " + "(".repeat(900) + "7" + ")".repeat(900) + "\n");
     expect(deep.ok && Array.from(deep.bytes)).toEqual([0xb8, 7, 0, 0, 0]);
     const throwing: IncludeResolver = () => {
       throw new Error("EACCES");
     };
-    expect(errors('%include "x.inc"\n', throwing).map(where)).toEqual(["prog.s:1:10: include file 'x.inc' could not be read: EACCES"]);
+    expect(errors('%include "x.inc"\n', throwing).map(where)).toEqual([
+      "prog.s:1:10: include file 'x.inc' could not be read: EACCES",
+    ]);
     let bomb = "%macro m0 0\nnop\nnop\n%endmacro\n";
     for (let i = 1; i <= 18; i++) bomb += `%macro m${i} 0\nm${i - 1}\nm${i - 1}\n%endmacro\n`;
     expect(errors("%rep 100000\n%rep 100000\n%rep 100000\n%endrep\n%endrep\n%endrep\n").map(where)).toEqual([
       "prog.s:3:1: too much preprocessing work (nested %rep or macros repeat too often)",
     ]);
-    expect(errors(bomb + "m18\n").map(where)).toEqual(["prog.s:2:1: program too large after macro expansion (more than 100000 lines)"]);
+    expect(errors(bomb + "m18\n").map(where)).toEqual([
+      "prog.s:2:1: program too large after macro expansion (more than 100000 lines)",
+    ]);
   });
 
   it("caps the number of errors", () => {
@@ -97,7 +152,9 @@ describe("diagnostics", () => {
 
   it("formatDiagnostic renders file:line:col, the line and a caret under the token", () => {
     const [d] = errors("bits 64\n    mov eax, bl\n");
-    expect(formatDiagnostic(d)).toBe("prog.s:2:14: error: operand size mismatch: 'eax' is 32-bit, 'bl' is 8-bit\n        mov eax, bl\n                 ^~");
+    expect(formatDiagnostic(d)).toBe(
+      "prog.s:2:14: error: operand size mismatch: 'eax' is 32-bit, 'bl' is 8-bit\n        mov eax, bl\n                 ^~",
+    );
     const [m] = errors("bits 64\nmov [rax+8], 5\n");
     expect(formatDiagnostic(m, ["bits 64", "mov [rax+8], 5"])).toBe(
       "prog.s:2:5: error: operation size not specified (add byte/word/dword/qword)\n    mov [rax+8], 5\n        ^~~~~~~",
@@ -106,7 +163,9 @@ describe("diagnostics", () => {
 
   it("warns about a lone word without a colon (a misspelt mnemonic becomes a label, as in NASM)", () => {
     const r = assemble("bits 64\n  rte\nok:\n", { file: "prog.s" });
-    expect(r.ok && r.warnings.map(where)).toEqual(["prog.s:2:3: label 'rte' alone on a line without a colon might be in error"]);
+    expect(r.ok && r.warnings.map(where)).toEqual([
+      "prog.s:2:3: label 'rte' alone on a line without a colon might be in error",
+    ]);
   });
 
   it("warns (and truncates like nasm) for data that does not fit", () => {

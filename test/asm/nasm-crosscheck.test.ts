@@ -25,7 +25,9 @@ function nasmBatch(forms: string[], dir: string): NasmForm[] {
   const write = (skip: Set<number>): void =>
     writeFileSync(src, "bits 64\n" + forms.map((f, i) => (skip.has(i) ? "" : f)).join("\n") + "\n");
   const run = (): { stderr: string; status: number | null } => {
-    const r = spawnSync("nasm", ["-f", "bin", src, "-o", join(dir, "batch.bin"), "-l", join(dir, "batch.lst")], { encoding: "utf8" });
+    const r = spawnSync("nasm", ["-f", "bin", src, "-o", join(dir, "batch.bin"), "-l", join(dir, "batch.lst")], {
+      encoding: "utf8",
+    });
     return { stderr: r.stderr, status: r.status };
   };
   const lineOf = (kind: string, text: string): Set<number> => {
@@ -58,7 +60,10 @@ function nasmBatch(forms: string[], dir: string): NasmForm[] {
 
 describe("nasm cross-check", () => {
   it("nasm is installed (CI installs it with .ci/run)", () => {
-    expect(nasmAvailable(), "nasm is not on PATH: install it (apt-get install nasm, or run .ci/run); the cross-check cannot run without it").toBe(true);
+    expect(
+      nasmAvailable(),
+      "nasm is not on PATH: install it (apt-get install nasm, or run .ci/run); the cross-check cannot run without it",
+    ).toBe(true);
   });
 
   it("every generated form is byte-identical to nasm -f bin, and nasm's rejections are rejected", () => {
@@ -79,7 +84,8 @@ describe("nasm cross-check", () => {
           if (r.ok) problems.push(`${form}: nasm rejects it, vpmu assembled ${hex(r.bytes)}`);
           else {
             bothRejected++;
-            for (const d of r.diagnostics) if (d.line !== 2 || d.col < 1) problems.push(`${form}: diagnostic points at ${d.line}:${d.col}`);
+            for (const d of r.diagnostics)
+              if (d.line !== 2 || d.col < 1) problems.push(`${form}: diagnostic points at ${d.line}:${d.col}`);
           }
           return;
         }
@@ -94,7 +100,15 @@ describe("nasm cross-check", () => {
         else identical++;
       });
       if (process.env.ASM_XCHECK_OUT) {
-        writeFileSync(process.env.ASM_XCHECK_OUT, [`forms ${forms.length} identical ${identical} bothRejected ${bothRejected}`, ...problems, "-- nasm warned, vpmu rejected:", ...warnedRejected].join("\n") + "\n");
+        writeFileSync(
+          process.env.ASM_XCHECK_OUT,
+          [
+            `forms ${forms.length} identical ${identical} bothRejected ${bothRejected}`,
+            ...problems,
+            "-- nasm warned, vpmu rejected:",
+            ...warnedRejected,
+          ].join("\n") + "\n",
+        );
       }
       expect(problems).toEqual([]);
       expect(identical).toBeGreaterThanOrEqual(1800);
@@ -119,31 +133,63 @@ describe("nasm cross-check: layouts", () => {
     const fc = (await import("fast-check")).default;
     const dir = mkdtempSync(join(tmpdir(), "vpmu-layout-"));
     try {
-      const stmt = (nLabels: number) => fc.oneof(
-        fc.tuple(fc.constantFrom("jmp", "jz", "jnc", "call"), fc.integer({ min: 0, max: nLabels - 1 })).map(([m, l]) => `${m} L${l}`),
-        fc.tuple(fc.constantFrom("lea rax, [rel L%]", "mov [rel L%], ecx", "add qword [rel L%], 1", "lea rbx, [L%]", "mov eax, L%", "dq L%"), fc.integer({ min: 0, max: nLabels - 1 }))
-          .map(([f, l]) => f.replace("%", String(l))),
-        fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 50, max: 64 }), fc.integer({ min: 105, max: 127 })).map((n) => `times ${n} nop`),
-        fc.constantFrom(4, 8, 16, 32).map((a) => `align ${a}`),
-        fc.constantFrom("ret", "xor eax, eax", "db 1, 2, 3"),
-      );
+      const stmt = (nLabels: number) =>
+        fc.oneof(
+          fc
+            .tuple(fc.constantFrom("jmp", "jz", "jnc", "call"), fc.integer({ min: 0, max: nLabels - 1 }))
+            .map(([m, l]) => `${m} L${l}`),
+          fc
+            .tuple(
+              fc.constantFrom(
+                "lea rax, [rel L%]",
+                "mov [rel L%], ecx",
+                "add qword [rel L%], 1",
+                "lea rbx, [L%]",
+                "mov eax, L%",
+                "dq L%",
+              ),
+              fc.integer({ min: 0, max: nLabels - 1 }),
+            )
+            .map(([f, l]) => f.replace("%", String(l))),
+          fc
+            .oneof(
+              fc.integer({ min: 1, max: 12 }),
+              fc.integer({ min: 50, max: 64 }),
+              fc.integer({ min: 105, max: 127 }),
+            )
+            .map((n) => `times ${n} nop`),
+          fc.constantFrom(4, 8, 16, 32).map((a) => `align ${a}`),
+          fc.constantFrom("ret", "xor eax, eax", "db 1, 2, 3"),
+        );
       const program = fc.integer({ min: 2, max: 6 }).chain((nLabels) =>
-        fc.tuple(fc.array(stmt(nLabels), { minLength: nLabels, maxLength: 12 }), fc.array(fc.nat(), { minLength: nLabels, maxLength: nLabels })).map(([body, at]) => {
-          const lines = [...body];
-          at.forEach((p, l) => lines.splice(p % (lines.length + 1), 0, `L${l}:`));
-          return "bits 64\n" + lines.join("\n") + "\n";
-        }));
+        fc
+          .tuple(
+            fc.array(stmt(nLabels), { minLength: nLabels, maxLength: 12 }),
+            fc.array(fc.nat(), { minLength: nLabels, maxLength: nLabels }),
+          )
+          .map(([body, at]) => {
+            const lines = [...body];
+            for (const [l, p] of at.entries()) lines.splice(p % (lines.length + 1), 0, `L${l}:`);
+            return "bits 64\n" + lines.join("\n") + "\n";
+          }),
+      );
       const problems: string[] = [];
-      fc.assert(fc.property(program, (src) => {
-        const file = join(dir, "p.asm");
-        writeFileSync(file, src);
-        const n = spawnSync("nasm", ["-f", "bin", file, "-o", join(dir, "p.bin")], { encoding: "utf8" });
-        const r = assemble(src, { file: "p.asm" });
-        if (n.status !== 0) return; // e.g. a short jcc/call shape nasm refuses: not a layout question
-        if (!r.ok) { problems.push(`${src}vpmu rejects: ${r.diagnostics[0].message}`); return; }
-        const want = hex(readFileSync(join(dir, "p.bin")));
-        if (hex(r.bytes) !== want) problems.push(`${src}nasm ${want}\nvpmu ${hex(r.bytes)}`);
-      }), { numRuns: 300, seed: 1729 });
+      fc.assert(
+        fc.property(program, (src) => {
+          const file = join(dir, "p.asm");
+          writeFileSync(file, src);
+          const n = spawnSync("nasm", ["-f", "bin", file, "-o", join(dir, "p.bin")], { encoding: "utf8" });
+          const r = assemble(src, { file: "p.asm" });
+          if (n.status !== 0) return; // e.g. a short jcc/call shape nasm refuses: not a layout question
+          if (!r.ok) {
+            problems.push(`${src}vpmu rejects: ${r.diagnostics[0].message}`);
+            return;
+          }
+          const want = hex(readFileSync(join(dir, "p.bin")));
+          if (hex(r.bytes) !== want) problems.push(`${src}nasm ${want}\nvpmu ${hex(r.bytes)}`);
+        }),
+        { numRuns: 300, seed: 1729 },
+      );
       expect(problems.slice(0, 3)).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -158,23 +204,35 @@ describe("nasm cross-check: layouts", () => {
       "jmp f\ntimes {n} nop\n{X}\nalign 16\nf:\nret\ng: db 0",
       "b: times {n} nop\n{X}\njnz b\nf: ret\ng: db 0",
     ];
-    const xs = ["lea rax, [rel f]", "mov [rel g], ecx", "add qword [rel g], 1", "lea rbx, [g]", "mov eax, g", "call g", "jmp g", "nop"];
+    const xs = [
+      "lea rax, [rel f]",
+      "mov [rel g], ecx",
+      "add qword [rel g], 1",
+      "lea rbx, [g]",
+      "mov eax, g",
+      "call g",
+      "jmp g",
+      "nop",
+    ];
     const dir = mkdtempSync(join(tmpdir(), "vpmu-jumps-"));
     try {
       const problems: string[] = [];
       let checked = 0;
-      for (const shape of shapes) for (const x of xs) for (let n = 118; n <= 130; n++) {
-        const src = "bits 64\n" + shape.replace("{X}", x).replace("{n}", String(n)) + "\n";
-        const file = join(dir, "j.asm");
-        writeFileSync(file, src);
-        const r = spawnSync("nasm", ["-f", "bin", file, "-o", join(dir, "j.bin")], { encoding: "utf8" });
-        if (r.status !== 0) throw new Error(`nasm rejects:\n${src}${r.stderr}`);
-        const ours = assemble(src, { file: "j.asm" });
-        const want = hex(readFileSync(join(dir, "j.bin")));
-        if (!ours.ok) problems.push(`${src}vpmu rejects: ${ours.diagnostics[0].message}`);
-        else if (hex(ours.bytes) !== want) problems.push(`${src}nasm ${want.slice(0, 24)}…\nvpmu ${hex(ours.bytes).slice(0, 24)}…`);
-        checked++;
-      }
+      for (const shape of shapes)
+        for (const x of xs)
+          for (let n = 118; n <= 130; n++) {
+            const src = "bits 64\n" + shape.replace("{X}", x).replace("{n}", String(n)) + "\n";
+            const file = join(dir, "j.asm");
+            writeFileSync(file, src);
+            const r = spawnSync("nasm", ["-f", "bin", file, "-o", join(dir, "j.bin")], { encoding: "utf8" });
+            if (r.status !== 0) throw new Error(`nasm rejects:\n${src}${r.stderr}`);
+            const ours = assemble(src, { file: "j.asm" });
+            const want = hex(readFileSync(join(dir, "j.bin")));
+            if (!ours.ok) problems.push(`${src}vpmu rejects: ${ours.diagnostics[0].message}`);
+            else if (hex(ours.bytes) !== want)
+              problems.push(`${src}nasm ${want.slice(0, 24)}…\nvpmu ${hex(ours.bytes).slice(0, 24)}…`);
+            checked++;
+          }
       expect(checked).toBe(4 * 8 * 13);
       expect(problems.slice(0, 3)).toEqual([]);
     } finally {

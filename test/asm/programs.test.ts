@@ -240,7 +240,8 @@ function nasm(src: string, dir: string, name: string): Uint8Array {
   return new Uint8Array(readFileSync(out));
 }
 
-const include = (name: string): { file: string; text: string } | null => (name === "lib.inc" ? { file: "lib.inc", text: LIB } : null);
+const include = (name: string): { file: string; text: string } | null =>
+  name === "lib.inc" ? { file: "lib.inc", text: LIB } : null;
 
 describe("whole programs equal nasm -f bin", () => {
   const dir = mkdtempSync(join(tmpdir(), "vpmu-asm-prog-"));
@@ -263,8 +264,15 @@ describe("assemble result", () => {
     expect(r.origin).toBe(0x100000);
     const start = r.symbols.find((s) => s.name === "start")!;
     expect(start).toEqual({ name: "start", value: 0x100000n, kind: "label", file: "m.s", line: 4 });
-    expect(r.symbols.find((s) => s.name === "start.done")!.value).toBe(0x100000n + 4n + 4n + (5n + 2n + 2n) + (6n + 3n + 2n));
-    expect(r.symbols.find((s) => s.name === "EXIT_PORT")).toMatchObject({ kind: "equ", value: 0xf4n, file: "lib.inc", line: 3 });
+    expect(r.symbols.find((s) => s.name === "start.done")!.value).toBe(
+      0x100000n + 4n + 4n + (5n + 2n + 2n) + (6n + 3n + 2n),
+    );
+    expect(r.symbols.find((s) => s.name === "EXIT_PORT")).toMatchObject({
+      kind: "equ",
+      value: 0xf4n,
+      file: "lib.inc",
+      line: 3,
+    });
     // putc 'O' expands to two lines, both attributed to the call site (m.s line 5).
     const l5 = r.lines.filter((l) => l.file === "m.s" && l.line === 5);
     expect(l5.map((l) => [l.address, Array.from(l.bytes)])).toEqual([
@@ -282,7 +290,9 @@ describe("assemble result", () => {
   it("converges in two passes when forward references do not change sizes", () => {
     const r = assemble("bits 64\nlea rsi, [d]\ncall f\nmov eax, [d]\nf: ret\nd: db 0\n");
     expect(r.ok && r.passes).toBe(2);
-    expect(r.ok && Array.from(r.bytes)).toEqual([0x48, 0x8d, 0x34, 0x25, 0x15, 0, 0, 0, 0xe8, 0x07, 0, 0, 0, 0x8b, 0x04, 0x25, 0x15, 0, 0, 0, 0xc3, 0]);
+    expect(r.ok && Array.from(r.bytes)).toEqual([
+      0x48, 0x8d, 0x34, 0x25, 0x15, 0, 0, 0, 0xe8, 0x07, 0, 0, 0, 0x8b, 0x04, 0x25, 0x15, 0, 0, 0, 0xc3, 0,
+    ]);
   });
 
   it("sizes a forward [rel label] as the SIB absolute form in the first pass, like NASM", () => {

@@ -8,11 +8,12 @@ import type { IncludeResolver } from "../../src/asm/preprocess.js";
 import { generateCorpus } from "./corpus.js";
 
 const INC = "%macro twice 1\n  %1\n  %1\n%endmacro\nK equ 3\n";
-const include: IncludeResolver = (name) => (name === "k.inc" ? { file: "k.inc", text: INC } : name === "self.s" ? { file: "prog.s", text: "" } : null);
+const include: IncludeResolver = (name) =>
+  name === "k.inc" ? { file: "k.inc", text: INC } : name === "self.s" ? { file: "prog.s", text: "" } : null;
 
 function checkDiagnostics(src: string): void {
   const files: Record<string, string[]> = { "prog.s": src.split(/\r?\n/), "k.inc": INC.split("\n") };
-  let r;
+  let r: ReturnType<typeof assemble>;
   try {
     r = assemble(src, { file: "prog.s", include, maxErrors: 50 });
   } catch (e) {
@@ -33,15 +34,81 @@ function checkDiagnostics(src: string): void {
 }
 
 const VOCAB = [
-  "mov", "add", "jmp", "jz", "loop", "push", "lea", "db", "dw", "dq", "times", "align", "equ", "org", "bits", "64",
-  "rax", "eax", "al", "ah", "sil", "r8", "r15d", "cr0", "byte", "dword", "qword", "rel", "short", "strict",
-  "[", "]", ",", ":", "+", "-", "*", "/", "%", "<<", ">>", "(", ")", "~", "$", "$$", "0x10", "1Fh", "0b12",
-  "'a'", '"s', "lbl", ".loc", "%define", "%macro", "%endmacro", "%include", '"k.inc"', '"self.s"', "%1", "%%x",
-  "twice", "K", "{", "}", ";c", "\t", "@", "99999999999999999999999",
+  "mov",
+  "add",
+  "jmp",
+  "jz",
+  "loop",
+  "push",
+  "lea",
+  "db",
+  "dw",
+  "dq",
+  "times",
+  "align",
+  "equ",
+  "org",
+  "bits",
+  "64",
+  "rax",
+  "eax",
+  "al",
+  "ah",
+  "sil",
+  "r8",
+  "r15d",
+  "cr0",
+  "byte",
+  "dword",
+  "qword",
+  "rel",
+  "short",
+  "strict",
+  "[",
+  "]",
+  ",",
+  ":",
+  "+",
+  "-",
+  "*",
+  "/",
+  "%",
+  "<<",
+  ">>",
+  "(",
+  ")",
+  "~",
+  "$",
+  "$$",
+  "0x10",
+  "1Fh",
+  "0b12",
+  "'a'",
+  '"s',
+  "lbl",
+  ".loc",
+  "%define",
+  "%macro",
+  "%endmacro",
+  "%include",
+  '"k.inc"',
+  '"self.s"',
+  "%1",
+  "%%x",
+  "twice",
+  "K",
+  "{",
+  "}",
+  ";c",
+  "\t",
+  "@",
+  "99999999999999999999999",
 ];
 
 const line = fc.array(fc.constantFrom(...VOCAB), { maxLength: 8 }).map((t) => t.join(" "));
-const randomSource = fc.array(fc.oneof(line, fc.string({ maxLength: 20 })), { maxLength: 25 }).map((ls) => ls.join("\n"));
+const randomSource = fc
+  .array(fc.oneof(line, fc.string({ maxLength: 20 })), { maxLength: 25 })
+  .map((ls) => ls.join("\n"));
 
 const VALID = `bits 64
 org 0x100000
@@ -61,7 +128,10 @@ msg: db "hi", 0
 
 describe("assembler properties", () => {
   it("random token soup never throws and diagnostics point at real lines and columns", () => {
-    fc.assert(fc.property(randomSource, (src) => checkDiagnostics(src)), { numRuns: 400, seed: 20261127 });
+    fc.assert(
+      fc.property(randomSource, (src) => checkDiagnostics(src)),
+      { numRuns: 400, seed: 20261127 },
+    );
   });
 
   it("mutated valid programs never throw and diagnostics point at real lines and columns", () => {

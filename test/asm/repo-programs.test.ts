@@ -34,7 +34,10 @@ describe("programs/**/*.s equal nasm -f bin", () => {
       });
       const out = join(tmp, "out.bin");
       // nasm searches -i directories (not the including file's): give it every program directory.
-      const dirs = [...new Set([dirname(f), ...files.map((x) => dirname(x)), join(root, "lib")])].flatMap((d) => ["-i", d + "/"]);
+      const dirs = [...new Set([dirname(f), ...files.map((x) => dirname(x)), join(root, "lib")])].flatMap((d) => [
+        "-i",
+        d + "/",
+      ]);
       const n = spawnSync("nasm", ["-f", "bin", ...dirs, f, "-o", out], { encoding: "utf8" });
       if (n.error) throw new Error("nasm is not on PATH: install it (apt-get install nasm, or .ci/run)");
       if (n.status !== 0) {

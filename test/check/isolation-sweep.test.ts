@@ -21,19 +21,34 @@ describe("isolation invariants I-1..I-4 over presets × guest models × code sta
                 for (const caps of capsList) {
                   if (caps & 0x8000n && policy === "base") continue; // BASE never offers PERF_METRICS (P-1)
                   const m: GuestModel = {
-                    host: host.id, policy, mediated: true, version, nGP, wGP, nFX, wFX: host.wFX, perfCaps: caps,
-                    activity: "counting", hostMsrs: host.perfMetrics ? [{ msr: 0x329, value: H }] : [],
+                    host: host.id,
+                    policy,
+                    mediated: true,
+                    version,
+                    nGP,
+                    wGP,
+                    nFX,
+                    wFX: host.wFX,
+                    perfCaps: caps,
+                    activity: "counting",
+                    hostMsrs: host.perfMetrics ? [{ msr: 0x329, value: H }] : [],
                   };
                   const g = setupGuest(image, m);
                   g.vcpu.run({ maxInstructions: 200_000 });
                   runs++;
                   const cap = g.vcpu.pmu; // what KVM realised (clamped)
-                  const exact = cap.version >= 2 && cap.nGP === host.nGP && cap.nFX === host.nFX && cap.wGP === host.wGP && cap.wFX === host.wFX;
+                  const exact =
+                    cap.version >= 2 &&
+                    cap.nGP === host.nGP &&
+                    cap.nFX === host.nFX &&
+                    cap.wGP === host.wGP &&
+                    cap.wFX === host.wFX;
                   const leaky = policy === "v4" && host.perfMetrics && exact && (caps & 0x8000n) === 0n;
                   const kinds = [...new Set(g.layer.violations.map((v) => `${v.invariant} ${v.register}`))];
                   const label = `${policy} v${version} ${nGP}x${wGP} ${nFX} caps ${caps.toString(16)}`;
                   expect(kinds, label).toEqual(leaky ? ["I-4 MSR_PERF_METRICS (0x329)"] : []);
-                  for (const v of g.layer.violations) expect([v.owner, v.source, v.value], label).toEqual(["host", "--host-msr", H]);
+                  for (const v of g.layer.violations)
+                    expect([v.owner, v.source, v.value], label).toEqual(["host", "--host-msr", H]);
                   // The guest program reads no PERF_METRICS: no leak happens, only the exposure (I-4).
                   expect(g.layer.leaks, label).toEqual([]);
                   if (g.layer.sw.loads > 0) expect(g.layer.sw.puts, label).toBe(g.layer.sw.loads);

@@ -7,7 +7,27 @@ import { describe, expect, it } from "vitest";
 import { vpmu } from "./run-cli.js";
 
 const PROGRAM = "programs/leak/v4-rdpmc-leak.s";
-const SETUP = ["--host", "spr", "--pmu", "mediated", "--pmu-version", "2", "--gp", "8", "--gp-width", "48", "--fixed", "4", "--fixed-width", "48", "--perf-caps", "0x2000", "--host-msr", "0x329=0x8899aabb11223344", "--exits"];
+const SETUP = [
+  "--host",
+  "spr",
+  "--pmu",
+  "mediated",
+  "--pmu-version",
+  "2",
+  "--gp",
+  "8",
+  "--gp-width",
+  "48",
+  "--fixed",
+  "4",
+  "--fixed-width",
+  "48",
+  "--perf-caps",
+  "0x2000",
+  "--host-msr",
+  "0x329=0x8899aabb11223344",
+  "--exits",
+];
 const dir = mkdtempSync(join(tmpdir(), "vpmu-config-"));
 const config = join(dir, "vm.json");
 writeFileSync(

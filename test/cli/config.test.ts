@@ -35,7 +35,17 @@ function command(argv: string[]): Command {
 describe("applyConfigFile", () => {
   it("fills every option shape through the option's own parser", () => {
     const cmd = command([]);
-    applyConfigFile(cmd, file({ host: "icx", gp: 4, "host-msr": ["0x329=1", "0x38f=0x2"], include: ["a", "b"], exits: true, "no-pdcm": true }));
+    applyConfigFile(
+      cmd,
+      file({
+        host: "icx",
+        gp: 4,
+        "host-msr": ["0x329=1", "0x38f=0x2"],
+        include: ["a", "b"],
+        exits: true,
+        "no-pdcm": true,
+      }),
+    );
     expect(cmd.opts()).toEqual({
       host: "icx",
       gp: 4,
@@ -62,12 +72,18 @@ describe("applyConfigFile", () => {
   });
   it("skips a key that belongs to another command, so one file serves run and explain", () => {
     const run = command([]);
-    const explain = new Command("explain").exitOverride().option("--host <preset>", "", "spr").option("--json", "").action(() => {});
+    const explain = new Command("explain")
+      .exitOverride()
+      .option("--host <preset>", "", "spr")
+      .option("--json", "")
+      .action(() => {});
     explain.parse([], { from: "user" });
     const p = file({ host: "gnr", exits: true, json: true });
     applyConfigFile(explain, p, [run, explain]);
     expect(explain.opts()).toEqual({ host: "gnr", json: true });
-    expect(() => applyConfigFile(explain, file({ exitz: true }), [run, explain])).toThrow("'exitz' is not an option of vpmu explain");
+    expect(() => applyConfigFile(explain, file({ exitz: true }), [run, explain])).toThrow(
+      "'exitz' is not an option of vpmu explain",
+    );
   });
   it("names the file and key in every error", () => {
     const cmd = command([]);
@@ -81,7 +97,9 @@ describe("applyConfigFile", () => {
     ];
     for (const [data, message] of cases) {
       const p = file(data);
-      expect(() => applyConfigFile(cmd, p)).toThrow(message.startsWith("must") ? `config file ${p} ${message}` : `config file ${p}: ${message}`);
+      expect(() => applyConfigFile(cmd, p)).toThrow(
+        message.startsWith("must") ? `config file ${p} ${message}` : `config file ${p}: ${message}`,
+      );
     }
   });
 });
@@ -96,7 +114,10 @@ describe("ProgressLine", () => {
     p.done();
     expect(written).toEqual(["\r\x1b[2Kshort", "\r\x1b[2Ka line much longer tha…", "\r\x1b[2K"]);
     const none: string[] = [];
-    const pipe = new ProgressLine({ isTTY: false, write: (s: string) => none.push(s) } as unknown as NodeJS.WriteStream);
+    const pipe = new ProgressLine({
+      isTTY: false,
+      write: (s: string) => none.push(s),
+    } as unknown as NodeJS.WriteStream);
     pipe.update("x");
     pipe.done();
     expect(none).toEqual([]);

@@ -33,7 +33,10 @@ describe("vpmu usage errors", () => {
     [["bogus"], "vpmu: unknown command 'bogus' (see vpmu --help)\n"],
     [["test", "--frob"], "vpmu: unknown option '--frob'\n"],
     [["test", "--jobs", "0"], "vpmu: option --jobs: 0 is out of range (1..1024)\n"],
-    [["test", "--jobs", "0x"], "vpmu: option --jobs: '0x' is not a number (use decimal, 0x-prefixed hex or 0b-prefixed binary)\n"],
+    [
+      ["test", "--jobs", "0x"],
+      "vpmu: option --jobs: '0x' is not a number (use decimal, 0x-prefixed hex or 0b-prefixed binary)\n",
+    ],
     [["test", "--reporter", "xml"], "vpmu: option --reporter: 'xml' is not one of line, tap, json\n"],
     [["test", "no/such/dir"], "vpmu: no such file or directory: no/such/dir\n"],
     [["test", "package.json"], "vpmu: package.json is not a guest program (expected a .s, .asm, .nasm file)\n"],
@@ -43,7 +46,8 @@ describe("vpmu usage errors", () => {
     expect(vpmu(["test"], { cwd: tmp })).toEqual({
       status: 2,
       stdout: "",
-      stderr: "vpmu: no programs/ directory here: run vpmu test from the repository root, or name the programs or directories to test\n",
+      stderr:
+        "vpmu: no programs/ directory here: run vpmu test from the repository root, or name the programs or directories to test\n",
     });
   });
   for (const [args, stderr] of cases) {
@@ -82,9 +86,13 @@ describe("--config", () => {
   it("is applied, and the command line wins", () => {
     const p = config("jobs.json", '{ "jobs": 0 }');
     // From the config: rejected by the same range check as --jobs 0.
-    expect(vpmu(["test", "--config", p, "no/such/dir"]).stderr).toBe(`vpmu: config file ${p}: 'jobs': option --jobs: 0 is out of range (1..1024)\n`);
+    expect(vpmu(["test", "--config", p, "no/such/dir"]).stderr).toBe(
+      `vpmu: config file ${p}: 'jobs': option --jobs: 0 is out of range (1..1024)\n`,
+    );
     // Given on the command line, the config value is never parsed.
-    expect(vpmu(["test", "--config", p, "--jobs", "1", "no/such/dir"]).stderr).toBe("vpmu: no such file or directory: no/such/dir\n");
+    expect(vpmu(["test", "--config", p, "--jobs", "1", "no/such/dir"]).stderr).toBe(
+      "vpmu: no such file or directory: no/such/dir\n",
+    );
   });
 });
 
@@ -93,10 +101,14 @@ describe("a reader that goes away", () => {
     // A listing far longer than the pipe buffer, read for one line only.
     const bin = join(tmp, "nops.bin");
     writeFileSync(bin, new Uint8Array(200_000).fill(0x90));
-    const r = spawnSync("sh", ["-c", `"${process.execPath}" "${MAIN}" disasm "${bin}" | head -1; exit \${PIPESTATUS:-0}`], {
-      cwd: ROOT,
-      encoding: "utf8",
-    });
+    const r = spawnSync(
+      "sh",
+      ["-c", `"${process.execPath}" "${MAIN}" disasm "${bin}" | head -1; exit \${PIPESTATUS:-0}`],
+      {
+        cwd: ROOT,
+        encoding: "utf8",
+      },
+    );
     expect(r.stdout).toBe("bits 64\n");
     expect(r.stderr).toBe("");
   });
@@ -110,6 +122,9 @@ describe("vpmu disasm addresses", () => {
     expect(vpmu(["disasm", bin]).stdout.startsWith(listing("0x100000"))).toBe(true);
     expect(vpmu(["disasm", "--load", "0x200000", bin]).stdout.startsWith(listing("0x200000"))).toBe(true);
     expect(vpmu(["disasm", "--org", "0x200000", bin]).stdout).toBe(vpmu(["disasm", "--load", "0x200000", bin]).stdout);
-    expect(vpmu(["disasm", "--load", "1", "--org", "2", bin])).toMatchObject({ status: 2, stderr: "vpmu: --load 1 and --org 2 name different addresses: give one\n" });
+    expect(vpmu(["disasm", "--load", "1", "--org", "2", bin])).toMatchObject({
+      status: 2,
+      stderr: "vpmu: --load 1 and --org 2 name different addresses: give one\n",
+    });
   });
 });

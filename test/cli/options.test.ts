@@ -13,16 +13,25 @@ describe("number options", () => {
     expect(parseUnsigned("0b101")).toEqual({ ok: true, value: 5n });
   });
   it("rejects malformed and oversized values with the reason", () => {
-    expect(parseUnsigned("0xfg")).toEqual({ ok: false, error: "'0xfg' is not a number (use decimal, 0x-prefixed hex or 0b-prefixed binary)" });
+    expect(parseUnsigned("0xfg")).toEqual({
+      ok: false,
+      error: "'0xfg' is not a number (use decimal, 0x-prefixed hex or 0b-prefixed binary)",
+    });
     expect(parseUnsigned("0x1_0000_0000", 32)).toEqual({ ok: false, error: "'0x1_0000_0000' does not fit in 32 bits" });
     expect(parseUnsigned("-1")).toMatchObject({ ok: false });
     expect(parseCount("9", 0, 8)).toEqual({ ok: false, error: "9 is out of range (0..8)" });
     expect(parseCount("8", 0, 8)).toEqual({ ok: true, value: 8 });
   });
   it("reads MSR=VALUE", () => {
-    expect(parseMsrAssignment("0x329=0x8899aabb11223344")).toEqual({ ok: true, value: { index: 0x329, value: 0x8899aabb11223344n } });
+    expect(parseMsrAssignment("0x329=0x8899aabb11223344")).toEqual({
+      ok: true,
+      value: { index: 0x329, value: 0x8899aabb11223344n },
+    });
     expect(parseMsrAssignment("0x329")).toMatchObject({ ok: false });
-    expect(parseMsrAssignment("0x329=zz")).toEqual({ ok: false, error: "value 'zz' is not a number (use decimal, 0x-prefixed hex or 0b-prefixed binary)" });
+    expect(parseMsrAssignment("0x329=zz")).toEqual({
+      ok: false,
+      error: "value 'zz' is not a number (use decimal, 0x-prefixed hex or 0b-prefixed binary)",
+    });
   });
   it("checks choices", () => {
     expect(parseChoice("spr", ["skx", "icx", "spr", "gnr"])).toEqual({ ok: true, value: "spr" });
@@ -32,12 +41,20 @@ describe("number options", () => {
 
 describe("failures", () => {
   it("usage errors are one sentence with status 2; bugs say so with status 70", () => {
-    expect(describeFailure(new CliError("option --gp: 9 is out of range (0..8)"))).toEqual({ message: "option --gp: 9 is out of range (0..8)", status: EXIT_USAGE });
-    expect(describeFailure(new CommanderError(1, "commander.unknownOption", "error: unknown option '--frob'"))).toEqual({
-      message: "unknown option '--frob'",
+    expect(describeFailure(new CliError("option --gp: 9 is out of range (0..8)"))).toEqual({
+      message: "option --gp: 9 is out of range (0..8)",
       status: EXIT_USAGE,
     });
-    expect(describeFailure(new CommanderError(0, "commander.helpDisplayed", "(outputHelp)"))).toEqual({ message: null, status: 0 });
+    expect(describeFailure(new CommanderError(1, "commander.unknownOption", "error: unknown option '--frob'"))).toEqual(
+      {
+        message: "unknown option '--frob'",
+        status: EXIT_USAGE,
+      },
+    );
+    expect(describeFailure(new CommanderError(0, "commander.helpDisplayed", "(outputHelp)"))).toEqual({
+      message: null,
+      status: 0,
+    });
     const internal = describeFailure(new TypeError("x is undefined"));
     expect(internal.status).toBe(EXIT_INTERNAL);
     expect(internal.message).toMatch(/^internal error: x is undefined — this is a bug in vpmu-lab, please report it/);
@@ -57,7 +74,9 @@ describe("colour", () => {
 
 describe("formatFailure", () => {
   it("prefixes the one sentence; details above it print as they are", () => {
-    expect(formatFailure("option --gp: 9 is out of range (0..8)")).toBe("vpmu: option --gp: 9 is out of range (0..8)\n");
+    expect(formatFailure("option --gp: 9 is out of range (0..8)")).toBe(
+      "vpmu: option --gp: 9 is out of range (0..8)\n",
+    );
     expect(formatFailure("p.s:1:5: error: bad\n    mov eax, bl\n        ^~~\np.s: assembly failed")).toBe(
       "p.s:1:5: error: bad\n    mov eax, bl\n        ^~~\nvpmu: p.s: assembly failed\n",
     );

@@ -14,8 +14,17 @@ export interface CliResult {
 
 export function vpmu(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): CliResult {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} does not exist: build first (npm run build)`);
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), NO_COLOR: "1", ...(opts.env ?? {}) };
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    NO_COLOR: "1",
+    ...(opts.env ?? {}),
+  };
   delete env.FORCE_COLOR;
-  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: opts.cwd ?? ROOT, env, encoding: "utf8", timeout: 600_000 });
+  const r = spawnSync(process.execPath, [MAIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env,
+    encoding: "utf8",
+    timeout: 600_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -11,7 +11,7 @@ function spawnBytes(args: string[]): Buffer {
   return spawnSync(process.execPath, [MAIN, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: "1" } }).stdout;
 }
 
-const PRELUDE = "        org 0x100000\n        bits 64\n%include \"../lib/vpmu.inc\"\n";
+const PRELUDE = '        org 0x100000\n        bits 64\n%include "../lib/vpmu.inc"\n';
 const PROGRAMS: Record<string, string> = {
   "a-pass.s": `; vpmu:\n${PRELUDE}        REPORT_PASS "one"\n        REPORT_PASS "two"\n        REPORT_SUMMARY\n`,
   "b-differs.s": `${PRELUDE}        PRINTLN "actual line"\n        EXIT 3\n`,
@@ -84,12 +84,17 @@ describe("vpmu test", () => {
     expect(readFileSync(join(dir, "programs/t/b-differs.out"), "utf8")).toBe("actual line\nexit status: 3\n");
     expect(readFileSync(join(dir, "programs/t/c-missing.out"), "utf8")).toBe("no golden\nexit status: 0\n");
     const again = vpmu(["test", "programs/t/b-differs.s", "programs/t/c-missing.s"], { cwd: dir });
-    expect(again.stdout).toBe("PASS t/b-differs (exit status 3)\nPASS t/c-missing (exit status 0)\n2 programs: 2 passed\n");
+    expect(again.stdout).toBe(
+      "PASS t/b-differs (exit status 3)\nPASS t/c-missing (exit status 0)\n2 programs: 2 passed\n",
+    );
     expect(again.status).toBe(0);
   });
 
   it("--reporter tap and json", () => {
-    const tap = vpmu(["test", "--reporter", "tap", "programs/t/a-pass.s", "programs/t/d-skip.s", "programs/t/c-missing.s"], { cwd: dir });
+    const tap = vpmu(
+      ["test", "--reporter", "tap", "programs/t/a-pass.s", "programs/t/d-skip.s", "programs/t/c-missing.s"],
+      { cwd: dir },
+    );
     expect(tap.stdout).toBe(
       [
         "TAP version 13",
@@ -117,13 +122,27 @@ describe("vpmu test", () => {
   });
 
   it("compares bytes: UTF-8 and invalid UTF-8 console output round-trip exactly through --update", () => {
-    writeFileSync(join(dir, "programs/t/f-bytes.s"), `${PRELUDE}        PRINT "§"\n        mov al, 0xFF\n        call console_putc\n        call console_nl\n        EXIT 0\n`);
+    writeFileSync(
+      join(dir, "programs/t/f-bytes.s"),
+      `${PRELUDE}        PRINT "§"\n        mov al, 0xFF\n        call console_putc\n        call console_nl\n        EXIT 0\n`,
+    );
     const up = vpmu(["test", "--update", "programs/t/f-bytes.s"], { cwd: dir });
     expect(up.stdout).toBe("UPDATE t/f-bytes (wrote programs/t/f-bytes.out)\n1 program: 0 passed, 1 updated\n");
-    expect([...readFileSync(join(dir, "programs/t/f-bytes.out"))]).toEqual([0xc2, 0xa7, 0xff, 0x0a, ...Buffer.from("exit status: 0\n")]);
-    expect(vpmu(["test", "programs/t/f-bytes.s"], { cwd: dir }).stdout).toBe("PASS t/f-bytes (exit status 0)\n1 program: 1 passed\n");
+    expect([...readFileSync(join(dir, "programs/t/f-bytes.out"))]).toEqual([
+      0xc2,
+      0xa7,
+      0xff,
+      0x0a,
+      ...Buffer.from("exit status: 0\n"),
+    ]);
+    expect(vpmu(["test", "programs/t/f-bytes.s"], { cwd: dir }).stdout).toBe(
+      "PASS t/f-bytes (exit status 0)\n1 program: 1 passed\n",
+    );
     // One byte different (0xFE) is a failure, and the diff shows the raw bytes.
-    writeFileSync(join(dir, "programs/t/f-bytes.out"), Buffer.from([0xc2, 0xa7, 0xfe, 0x0a, ...Buffer.from("exit status: 0\n")]));
+    writeFileSync(
+      join(dir, "programs/t/f-bytes.out"),
+      Buffer.from([0xc2, 0xa7, 0xfe, 0x0a, ...Buffer.from("exit status: 0\n")]),
+    );
     const r = spawnBytes(["test", "programs/t/f-bytes.s"]);
     expect(r.includes(Buffer.from([0x2d, 0xc2, 0xa7, 0xfe, 0x0a, 0x2b, 0xc2, 0xa7, 0xff, 0x0a]))).toBe(true);
   });
@@ -139,7 +158,9 @@ describe("vpmu test", () => {
   it("a bad header is a FAIL naming the file and line, not a crash", () => {
     writeFileSync(join(dir, "programs/t/e-header.s"), `; vpmu: --x 'unterminated\n${PRELUDE}        EXIT 0\n`);
     const r = vpmu(["test", "programs/t/e-header.s"], { cwd: dir });
-    expect(r.stdout).toBe("FAIL t/e-header (programs/t/e-header.s:1: '; vpmu:' header has an unterminated ' quote)\n1 program: 0 passed, 1 failed\n");
+    expect(r.stdout).toBe(
+      "FAIL t/e-header (programs/t/e-header.s:1: '; vpmu:' header has an unterminated ' quote)\n1 program: 0 passed, 1 failed\n",
+    );
     expect(r.status).toBe(1);
   });
 });

@@ -21,13 +21,16 @@ import {
 describe("parseHeader", () => {
   it("reads the options from a leading comment", () => {
     const src = "; PERF_METRICS leak\n; vpmu: --host spr --kvm v4 --gp 8\n\n        org 0x100000\n";
-    expect(parseHeader(src, "p.s")).toEqual({ ok: true, header: { args: ["--host", "spr", "--kvm", "v4", "--gp", "8"], line: 2 } });
+    expect(parseHeader(src, "p.s")).toEqual({
+      ok: true,
+      header: { args: ["--host", "spr", "--kvm", "v4", "--gp", "8"], line: 2 },
+    });
   });
   it("gives no options when there is no header, and ignores one after the first code line", () => {
     expect(parseHeader("org 0x100000\n; vpmu: --exits\n", "p.s")).toEqual({ ok: true, header: { args: [], line: 0 } });
   });
   it("keeps quoted words together", () => {
-    expect(parseHeader(";vpmu: --kvm 'my policy.json' --x \"a\\\"b\"\n", "p.s")).toEqual({
+    expect(parseHeader(';vpmu: --kvm \'my policy.json\' --x "a\\"b"\n', "p.s")).toEqual({
       ok: true,
       header: { args: ["--kvm", "my policy.json", "--x", 'a"b'], line: 1 },
     });
@@ -37,7 +40,10 @@ describe("parseHeader", () => {
       ok: false,
       error: "p.s:2: a second '; vpmu:' header line (the first is on line 1); keep the options on one line",
     });
-    expect(parseHeader("; vpmu: --kvm 'x\n", "q.s")).toEqual({ ok: false, error: "q.s:1: '; vpmu:' header has an unterminated ' quote" });
+    expect(parseHeader("; vpmu: --kvm 'x\n", "q.s")).toEqual({
+      ok: false,
+      error: "q.s:1: '; vpmu:' header has an unterminated ' quote",
+    });
   });
   it("splits words like a shell for the simple cases", () => {
     expect(splitWords("  a  b\t'c d'e \"\"")).toEqual({ ok: true, words: ["a", "b", "c de", ""] });
@@ -85,19 +91,29 @@ const ran = (stdout: string, status: number, stderr = "") => ({ kind: "ran" as c
 describe("judge", () => {
   const base = { name: "pmu/x", program: "programs/pmu/x.s", golden: "programs/pmu/x.out", args: ["--gp", "8"] };
   it("passes on an exact match and carries the guest summary", () => {
-    const r = judge({ ...base, expected: "PASS: a\nSUMMARY: 1 tests\nexit status: 0\n", outcome: ran("PASS: a\nSUMMARY: 1 tests\n", 0) });
+    const r = judge({
+      ...base,
+      expected: "PASS: a\nSUMMARY: 1 tests\nexit status: 0\n",
+      outcome: ran("PASS: a\nSUMMARY: 1 tests\n", 0),
+    });
     expect([r.verdict, r.detail, r.diff, r.needsUpdate]).toEqual(["PASS", "1 tests", "", false]);
     expect(resultLine(r)).toBe("PASS pmu/x (1 tests)");
   });
   it("is a SKIP when the matching guest exits 77", () => {
-    const r = judge({ ...base, expected: "SKIP: a\nSUMMARY: 1 tests, 1 skipped\nexit status: 77\n", outcome: ran("SKIP: a\nSUMMARY: 1 tests, 1 skipped\n", 77) });
+    const r = judge({
+      ...base,
+      expected: "SKIP: a\nSUMMARY: 1 tests, 1 skipped\nexit status: 77\n",
+      outcome: ran("SKIP: a\nSUMMARY: 1 tests, 1 skipped\n", 77),
+    });
     expect(resultLine(r)).toBe("SKIP pmu/x (1 tests, 1 skipped)");
   });
   it("fails with a diff when the status differs", () => {
     const r = judge({ ...base, expected: "hi\nexit status: 0\n", outcome: ran("hi\n", 3) });
     expect(r.verdict).toBe("FAIL");
     expect(resultLine(r)).toBe("FAIL pmu/x (exit status 3; output differs from programs/pmu/x.out)");
-    expect(r.diff).toBe("--- programs/pmu/x.out\n+++ programs/pmu/x.s (actual)\n@@ -1,2 +1,2 @@\n hi\n-exit status: 0\n+exit status: 3\n");
+    expect(r.diff).toBe(
+      "--- programs/pmu/x.out\n+++ programs/pmu/x.s (actual)\n@@ -1,2 +1,2 @@\n hi\n-exit status: 0\n+exit status: 3\n",
+    );
     expect(r.actual).toBe("hi\nexit status: 3\n");
   });
   it("fails when the golden file is missing and says how to create it", () => {
@@ -107,21 +123,44 @@ describe("judge", () => {
     expect(r.needsUpdate).toBe(true);
   });
   it("reports timeouts and signals the way run_tests.sh does", () => {
-    expect(resultLine(judge({ ...base, expected: "", outcome: { kind: "timeout", seconds: 5, stdout: "", stderr: "" } }))).toBe(
-      "FAIL pmu/x (timeout; duration=5s)",
-    );
-    expect(resultLine(judge({ ...base, expected: "", outcome: { kind: "signal", signal: "SIGSEGV", stdout: "", stderr: "" } }))).toBe(
-      "FAIL pmu/x (terminated on SIGSEGV)",
-    );
+    expect(
+      resultLine(judge({ ...base, expected: "", outcome: { kind: "timeout", seconds: 5, stdout: "", stderr: "" } })),
+    ).toBe("FAIL pmu/x (timeout; duration=5s)");
+    expect(
+      resultLine(
+        judge({ ...base, expected: "", outcome: { kind: "signal", signal: "SIGSEGV", stdout: "", stderr: "" } }),
+      ),
+    ).toBe("FAIL pmu/x (terminated on SIGSEGV)");
   });
 });
 
 describe("reporters", () => {
   const base = { program: "", golden: "", args: [] as string[] };
   const results: GoldenResult[] = [
-    judge({ ...base, name: "a", program: "p/a.s", golden: "p/a.out", expected: "SUMMARY: 2 tests\nexit status: 0\n", outcome: ran("SUMMARY: 2 tests\n", 0) }),
-    judge({ ...base, name: "b", program: "p/b.s", golden: "p/b.out", expected: "x\nexit status: 0\n", outcome: ran("y\n", 0, "oops\n") }),
-    judge({ ...base, name: "c", program: "p/c.s", golden: "p/c.out", expected: "exit status: 77\n", outcome: ran("", 77) }),
+    judge({
+      ...base,
+      name: "a",
+      program: "p/a.s",
+      golden: "p/a.out",
+      expected: "SUMMARY: 2 tests\nexit status: 0\n",
+      outcome: ran("SUMMARY: 2 tests\n", 0),
+    }),
+    judge({
+      ...base,
+      name: "b",
+      program: "p/b.s",
+      golden: "p/b.out",
+      expected: "x\nexit status: 0\n",
+      outcome: ran("y\n", 0, "oops\n"),
+    }),
+    judge({
+      ...base,
+      name: "c",
+      program: "p/c.s",
+      golden: "p/c.out",
+      expected: "exit status: 77\n",
+      outcome: ran("", 77),
+    }),
   ];
   it("counts", () => {
     expect(totals(results)).toEqual({ programs: 3, passed: 1, failed: 1, skipped: 1, updated: 0 });
@@ -180,7 +219,14 @@ describe("reporters", () => {
 
 describe("updates", () => {
   it("show the run's stderr under the UPDATE line", () => {
-    const r = judge({ name: "x", program: "p/x.s", golden: "p/x.out", args: [], expected: "old\nexit status: 0\n", outcome: ran("", 104, "vpmu: boom\n") });
+    const r = judge({
+      name: "x",
+      program: "p/x.s",
+      golden: "p/x.out",
+      args: [],
+      expected: "old\nexit status: 0\n",
+      outcome: ran("", 104, "vpmu: boom\n"),
+    });
     expect(lineReport([r], new Set(["p/x.s"]))).toBe(
       "UPDATE x (wrote p/x.out)\n    stderr of vpmu run p/x.s:\n    | vpmu: boom\n1 program: 0 passed, 1 updated\n",
     );

@@ -30,7 +30,9 @@ function nasmAvailable(): boolean {
 
 describe("guest programs assemble byte-identically with NASM", () => {
   it("nasm is installed (CI installs it: .ci/run)", () => {
-    expect(nasmAvailable(), "nasm is not on PATH: install it (apt-get install nasm) — the cross-check needs it").toBe(true);
+    expect(nasmAvailable(), "nasm is not on PATH: install it (apt-get install nasm) — the cross-check needs it").toBe(
+      true,
+    );
   });
   const out = mkdtempSync(join(tmpdir(), "vpmu-nasm-compat-"));
   const areas = readdirSync(join(ROOT, "programs"), { withFileTypes: true })

@@ -9,7 +9,18 @@ const skx = findHostPreset("skx") as HostPreset;
 const g = { owner: "vcpu:0", source: "test" };
 
 function events(p: Partial<GuestEvents> = {}): GuestEvents {
-  return { instructions: 0, branches: 0, branchMispredicts: 0, cycles: 0, memStallCycles: 0, mispredictCycles: 0, llcReferences: 0, llcMisses: 0, haltedCycles: 0, ...p };
+  return {
+    instructions: 0,
+    branches: 0,
+    branchMispredicts: 0,
+    cycles: 0,
+    memStallCycles: 0,
+    mispredictCycles: 0,
+    llcReferences: 0,
+    llcMisses: 0,
+    haltedCycles: 0,
+    ...p,
+  };
 }
 
 describe("physical PMU: native MSR and RDPMC semantics", () => {
@@ -126,8 +137,14 @@ describe("host activity", () => {
   });
 
   it("rejects bad --host-msr values with one sentence", () => {
-    expect(parseHostMsr("0x329")).toEqual({ ok: false, error: '--host-msr "0x329": expected MSR=VALUE, e.g. 0x329=0x8899aabb11223344' });
-    expect(parseHostMsr("0x329=0x10000000000000000")).toEqual({ ok: false, error: "--host-msr 0x329=0x10000000000000000: value 0x10000000000000000 does not fit in 64 bits" });
+    expect(parseHostMsr("0x329")).toEqual({
+      ok: false,
+      error: '--host-msr "0x329": expected MSR=VALUE, e.g. 0x329=0x8899aabb11223344',
+    });
+    expect(parseHostMsr("0x329=0x10000000000000000")).toEqual({
+      ok: false,
+      error: "--host-msr 0x329=0x10000000000000000: value 0x10000000000000000 does not fit in 64 bits",
+    });
     const s = new PhysicalPmu(skx);
     const r = HostPerf.create(s, findHostActivity("idle")!, [{ msr: 0x329, value: 1n }]);
     expect(r).toEqual({ ok: false, error: "--host-msr 0x329: the skx host has no such PMU MSR" });

@@ -12,8 +12,15 @@ describe("micro-architectural counts (docs/cpu.md worked examples)", () => {
     const { cpu } = makeCpu("mov ecx, 100\nl: dec ecx\njnz l\nhlt");
     expect(cpu.run(1e6)).toBe(StopReason.Halted);
     expect(ev(cpu)).toEqual({
-      instructions: 201, branches: 100, branchMispredicts: 1, cycles: 201 + 15, memStallCycles: 0,
-      mispredictCycles: 15, llcReferences: 0, llcMisses: 0, haltedCycles: 0,
+      instructions: 201,
+      branches: 100,
+      branchMispredicts: 1,
+      cycles: 201 + 15,
+      memStallCycles: 0,
+      mispredictCycles: 15,
+      llcReferences: 0,
+      llcMisses: 0,
+      haltedCycles: 0,
     });
   });
   test("forward branch: unseen predicted not taken, then last outcome", () => {
@@ -33,8 +40,15 @@ describe("micro-architectural counts (docs/cpu.md worked examples)", () => {
       hlt`);
     cpu.run(100);
     expect(ev(cpu)).toEqual({
-      instructions: 6, branches: 0, branchMispredicts: 0, cycles: 4 + 5 + 1 + 310, memStallCycles: 300,
-      mispredictCycles: 0, llcReferences: 4, llcMisses: 3, haltedCycles: 0,
+      instructions: 6,
+      branches: 0,
+      branchMispredicts: 0,
+      cycles: 4 + 5 + 1 + 310,
+      memStallCycles: 300,
+      mispredictCycles: 0,
+      llcReferences: 4,
+      llcMisses: 3,
+      haltedCycles: 0,
     });
   });
   test("call/ret use the RSB; a ret with an empty RSB mispredicts; resetBranchPredictor forgets", () => {
@@ -68,7 +82,11 @@ describe("instruction semantics through the decoder", () => {
       hlt`);
     cpu.run(100);
     expect([reg(cpu, 0), reg(cpu, 3), reg(cpu, 1), reg(cpu, 2), reg(cpu, 6)]).toEqual([
-      5n, 0xffffffffffff1234n, 0xffffffffffff7856n, 0xffffffffffff00ffn, 0xffffffffn,
+      5n,
+      0xffffffffffff1234n,
+      0xffffffffffff7856n,
+      0xffffffffffff00ffn,
+      0xffffffffn,
     ]);
   });
   test("addressing forms, push/pop, lea, movzx/movsx/movsxd, xchg, imul forms, shifts by cl", () => {
@@ -97,8 +115,29 @@ describe("instruction semantics through the decoder", () => {
     neg:  dd -2`);
     cpu.run(100);
     const data = BigInt(ORG) + BigInt(cpu.getLo(3) - ORG);
-    expect([reg(cpu, 0), reg(cpu, 2), reg(cpu, 7), reg(cpu, 8) - data, reg(cpu, 9), reg(cpu, 10), reg(cpu, 11), reg(cpu, 12), reg(cpu, 6), reg(cpu, 13)])
-      .toEqual([0x44n, 0xffffffffffffff80n, 0xfffffffffffffffen, 1n, 0x22_00000011n, BigInt.asUintN(64, -21n), BigInt.asUintN(64, -21n * 256n), 2n, 3n, 2n]);
+    expect([
+      reg(cpu, 0),
+      reg(cpu, 2),
+      reg(cpu, 7),
+      reg(cpu, 8) - data,
+      reg(cpu, 9),
+      reg(cpu, 10),
+      reg(cpu, 11),
+      reg(cpu, 12),
+      reg(cpu, 6),
+      reg(cpu, 13),
+    ]).toEqual([
+      0x44n,
+      0xffffffffffffff80n,
+      0xfffffffffffffffen,
+      1n,
+      0x22_00000011n,
+      BigInt.asUintN(64, -21n),
+      BigInt.asUintN(64, -21n * 256n),
+      2n,
+      3n,
+      2n,
+    ]);
     expect(reg(cpu, 1) & 0xffffffffn).toBe(65n); // rcx was overwritten by mov cl; upper from movzx zeroed
   });
   test("mul/div 64-bit and #DE through the IDT (fault: RIP of the div)", () => {
@@ -182,7 +221,8 @@ describe("exceptions and interrupts", () => {
     while (cpu.getLo(9) === 0 && n < 100) {
       const insAt = cpu.rip;
       const isSti = cpu.mem[insAt] === 0xfb;
-      cpu.run(1); n++;
+      cpu.run(1);
+      n++;
       if (isSti) break;
     }
     const afterSti = cpu.rip;
@@ -231,7 +271,8 @@ describe("exceptions and interrupts", () => {
   });
   test("iretq to CPL 3 is a ModeChange; rdmsr at CPL 3 → #GP without asking the platform; stack switch to RSP0", () => {
     let asked = 0;
-    const { cpu } = makeCpu(`
+    const { cpu } = makeCpu(
+      `
       ${gate(13, "gp")}
       lidt [rel idtr]
       mov rax, rsp
@@ -248,9 +289,20 @@ describe("exceptions and interrupts", () => {
       mov r9, [rsp+16]   ; CS
       mov r10, rsp
       hlt
-    ${IDT_LIB}`, (io) => { const p = new BarePlatform(io); const orig = p.rdmsr.bind(p); p.rdmsr = (c: PlatformCpu) => { asked++; return orig(c); }; return p; });
+    ${IDT_LIB}`,
+      (io) => {
+        const p = new BarePlatform(io);
+        const orig = p.rdmsr.bind(p);
+        p.rdmsr = (c: PlatformCpu, length: number) => {
+          asked++;
+          return orig(c, length);
+        };
+        return p;
+      },
+    );
     let r: StopReason;
-    do r = cpu.run(1e4); while (r === StopReason.Budget);
+    do r = cpu.run(1e4);
+    while (r === StopReason.Budget);
     expect(r).toBe(StopReason.ModeChange);
     expect(cpu.cpl).toBe(3);
     expect(cpu.run(1e4)).toBe(StopReason.ModeChange); // #GP delivered to ring 0
@@ -265,7 +317,10 @@ describe("platform contract", () => {
   test("events are exact when the platform is called; Skip is not counted; Exit stops", () => {
     const seen: number[] = [];
     const p: Platform = new BarePlatform({ portIn: () => 0, portOut: () => false });
-    p.cpuid = (c: PlatformCpu) => { seen.push(c.events.instructions); return seen.length === 1 ? PlatformAction.Skip : PlatformAction.Exit; };
+    p.cpuid = (c: PlatformCpu) => {
+      seen.push(c.events.instructions);
+      return seen.length === 1 ? PlatformAction.Skip : PlatformAction.Exit;
+    };
     const { cpu } = makeCpu("nop\nnop\ncpuid\nnop\ncpuid\nnop", () => p);
     expect(cpu.run(100)).toBe(StopReason.Exit);
     expect(seen).toEqual([2, 3]);

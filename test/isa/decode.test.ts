@@ -7,36 +7,41 @@ import { decode, DecodeFail, Insn } from "../../src/isa/decode.js";
 import { formatInsn } from "../../src/isa/disasm.js";
 
 test("every decodable row of src/isa/opcodes.ts has execution semantics", () => {
-  const missing = OPCODES.filter((r) => r.decode !== false && opFor(r, new Insn()) === Op.Invalid).map((r) => r.mnemonic);
+  const missing = OPCODES.filter((r) => r.decode !== false && opFor(r, new Insn()) === Op.Invalid).map(
+    (r) => r.mnemonic,
+  );
   expect(missing).toEqual([]);
 });
 
-const d = (...b: number[]) => { const i = decode(Uint8Array.from(b), 0, 0x1000); return i.fail === DecodeFail.None && i.op !== Op.Invalid ? `${formatInsn(i)} /${i.len}` : `#${i.fail}`; };
+const d = (...b: number[]) => {
+  const i = decode(Uint8Array.from(b), 0, 0x1000);
+  return i.fail === DecodeFail.None && i.op !== Op.Invalid ? `${formatInsn(i)} /${i.len}` : `#${i.fail}`;
+};
 
 test("ambiguous and edge encodings", () => {
   expect(d(0x90)).toBe("nop /1");
-  expect(d(0x41, 0x90)).toBe("xchg eax, r8d /2");         // 90 + REX.B is xchg (SDM XCHG)
+  expect(d(0x41, 0x90)).toBe("xchg eax, r8d /2"); // 90 + REX.B is xchg (SDM XCHG)
   expect(d(0xf3, 0x90)).toBe("pause /2");
   expect(d(0x48, 0xcf)).toBe("iretq /2");
-  expect(d(0xcf)).toBe("#1");                               // iretd is not modelled: #UD
+  expect(d(0xcf)).toBe("#1"); // iretd is not modelled: #UD
   expect(d(0x0f, 0x01, 0xc1)).toBe("vmcall /3");
   expect(d(0x0f, 0x01, 0x18)).toBe("lidt [rax] /3");
-  expect(d(0x0f, 0x01, 0xd8)).toBe("#1");                   // 0F 01 /3 with mod = 11 is not LIDT
+  expect(d(0x0f, 0x01, 0xd8)).toBe("#1"); // 0F 01 /3 with mod = 11 is not LIDT
   expect(d(0x0f, 0xae, 0x38)).toBe("clflush [rax] /3");
   expect(d(0x0f, 0xae, 0xe8)).toBe("lfence /3");
   expect(d(0x44, 0x0f, 0x20, 0xc0)).toBe("mov rax, cr8 /4");
   expect(d(0x0f, 0x22, 0xe0)).toBe("mov cr4, rax /3");
-  expect(d(0x40, 0x88, 0xe0)).toBe("mov al, spl /3");       // REX: spl, not ah
+  expect(d(0x40, 0x88, 0xe0)).toBe("mov al, spl /3"); // REX: spl, not ah
   expect(d(0x88, 0xe0)).toBe("mov al, ah /2");
   expect(d(0x66, 0x48, 0x01, 0xc0)).toBe("add rax, rax /4"); // REX.W wins over 66
-  expect(d(0x48, 0x66, 0x01, 0xc0)).toBe("add ax, ax /4");   // a REX before a legacy prefix is ignored
+  expect(d(0x48, 0x66, 0x01, 0xc0)).toBe("add ax, ax /4"); // a REX before a legacy prefix is ignored
   expect(d(0x67, 0x8b, 0x00)).toBe("mov eax, dword [eax] /3");
   expect(d(0x8b, 0x05, 0x10, 0, 0, 0)).toBe("mov eax, dword [rel $+0x16] /6");
   expect(d(0x8b, 0x04, 0x25, 0x00, 0x20, 0, 0)).toBe("mov eax, dword [0x2000] /7");
-  expect(d(0xf0, 0x01, 0x00)).toBe("#1");                   // LOCK: not modelled
-  expect(d(0x64, 0x8b, 0x00)).toBe("#1");                   // FS override: not modelled
-  expect(d(...new Array(15).fill(0x66), 0x90)).toBe("#2");  // longer than 15 bytes: #GP
-  expect(d(0x48)).toBe("#3");                               // truncated at the end of memory
+  expect(d(0xf0, 0x01, 0x00)).toBe("#1"); // LOCK: not modelled
+  expect(d(0x64, 0x8b, 0x00)).toBe("#1"); // FS override: not modelled
+  expect(d(...new Array(15).fill(0x66), 0x90)).toBe("#2"); // longer than 15 bytes: #GP
+  expect(d(0x48)).toBe("#3"); // truncated at the end of memory
   expect(d(0x48, 0x0f, 0xbf, 0xd9)).toBe("movsx rbx, cx /4");
   expect(d(0x0f, 0xbf, 0xd9)).toBe("movsx ebx, cx /3");
 });

@@ -11,12 +11,18 @@ import { GuestIo } from "../../src/vmm/io.js";
 import { generateCorpus } from "../asm/corpus.js";
 import { idtGate } from "../kvm/harness.js";
 
-const ORG = 0x100000, MEM = 4 << 20;
+const ORG = 0x100000,
+  MEM = 4 << 20;
 
 function state(cpu: Cpu, stop: StopReason) {
   return {
-    stop, rip: cpu.rip, rflags: cpu.rflags, regs: Array.from(cpu.regs), events: { ...cpu.events },
-    tf: cpu.tripleFault, data: Array.from(cpu.mem.subarray(0x200000 - 0x800, 0x200000 + 0x1800)),
+    stop,
+    rip: cpu.rip,
+    rflags: cpu.rflags,
+    regs: Array.from(cpu.regs),
+    events: { ...cpu.events },
+    tf: cpu.tripleFault,
+    data: Array.from(cpu.mem.subarray(0x200000 - 0x800, 0x200000 + 0x1800)),
   };
 }
 
@@ -28,71 +34,149 @@ function runBoth(bytes: Uint8Array, budgetSteps: number[]) {
     cpu.rip = ORG;
     cpu.set64(4, MEM, 0);
     let stop = StopReason.Budget;
-    for (const b of budgetSteps) { stop = cpu.run(b); if (stop !== StopReason.Budget) break; }
+    for (const b of budgetSteps) {
+      stop = cpu.run(b);
+      if (stop !== StopReason.Budget) break;
+    }
     return state(cpu, stop);
   });
   return out;
 }
 
 // Forms the compiler handles (and the interpreter fallbacks around them), without stack or branches.
-const FORMS = generateCorpus().filter((f) => /^(add|or|adc|sbb|and|sub|xor|cmp|test|mov|movzx|movsx|movsxd|lea|inc|dec|not|neg|shl|shr|sar|rol|ror|set\w+|cmov\w+|imul|nop) /.test(f) && !/\brsp\b|\besp\b|\bsp\b|\bspl\b|rel /.test(f))
-  .filter((f) => { const r = assemble(`bits 64\n${f}\n`); return r.ok && r.bytes.length > 0; });
+const FORMS = generateCorpus()
+  .filter(
+    (f) =>
+      /^(add|or|adc|sbb|and|sub|xor|cmp|test|mov|movzx|movsx|movsxd|lea|inc|dec|not|neg|shl|shr|sar|rol|ror|set\w+|cmov\w+|imul|nop) /.test(
+        f,
+      ) && !/\brsp\b|\besp\b|\bsp\b|\bspl\b|rel /.test(f),
+  )
+  .filter((f) => {
+    const r = assemble(`bits 64\n${f}\n`);
+    return r.ok && r.bytes.length > 0;
+  });
 
 test("random straight-line bodies in a loop: JIT and interpreter agree exactly", () => {
   expect(FORMS.length).toBeGreaterThan(300);
-  fc.assert(fc.property(
-    fc.array(fc.constantFrom(...FORMS), { minLength: 1, maxLength: 12 }),
-    fc.array(fc.integer({ min: 0, max: 0x7ff }), { minLength: 15, maxLength: 15 }),
-    fc.integer({ min: 1, max: 40 }),
-    fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 4 }),
-    (body, offs, iters, budgets) => {
-      // Registers point into a data area so most memory operands are valid; some run off it (faults).
-      const init = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"]
-        .map((r, i) => `mov ${r}, 0x${(0x200000 + offs[i] * 2).toString(16)}`).join("\n");
-      const src = `bits 64\norg 0x${ORG.toString(16)}\n${init}\nmov qword [0x1ff000], ${iters}\nl:\n${body.join("\n")}\ndec qword [0x1ff000]\njnz l\nhlt\n`;
-      const r = assemble(src);
-      if (!r.ok) return;
-      const [a, b] = runBoth(r.bytes, [...budgets, 100_000]);
-      expect(a).toEqual(b);
-    }), { numRuns: 250, seed: 2024 });
+  fc.assert(
+    fc.property(
+      fc.array(fc.constantFrom(...FORMS), { minLength: 1, maxLength: 12 }),
+      fc.array(fc.integer({ min: 0, max: 0x7ff }), { minLength: 15, maxLength: 15 }),
+      fc.integer({ min: 1, max: 40 }),
+      fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 4 }),
+      (body, offs, iters, budgets) => {
+        // Registers point into a data area so most memory operands are valid; some run off it (faults).
+        const init = [
+          "rax",
+          "rbx",
+          "rcx",
+          "rdx",
+          "rsi",
+          "rdi",
+          "rbp",
+          "r8",
+          "r9",
+          "r10",
+          "r11",
+          "r12",
+          "r13",
+          "r14",
+          "r15",
+        ]
+          .map((r, i) => `mov ${r}, 0x${(0x200000 + offs[i] * 2).toString(16)}`)
+          .join("\n");
+        const src = `bits 64\norg 0x${ORG.toString(16)}\n${init}\nmov qword [0x1ff000], ${iters}\nl:\n${body.join("\n")}\ndec qword [0x1ff000]\njnz l\nhlt\n`;
+        const r = assemble(src);
+        if (!r.ok) return;
+        const [a, b] = runBoth(r.bytes, [...budgets, 100_000]);
+        expect(a).toEqual(b);
+      },
+    ),
+    { numRuns: 250, seed: 2024 },
+  );
 });
 
 test("register-counted loops (deferred flags path): JIT and interpreter agree exactly", () => {
   const forms = FORMS.filter((f) => !/r15/.test(f) && !/\[/.test(f)); // register-only bodies: no early exits
   expect(forms.length).toBeGreaterThan(100);
-  fc.assert(fc.property(
-    fc.array(fc.constantFrom(...forms), { minLength: 1, maxLength: 10 }),
-    fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 14, maxLength: 14 }),
-    fc.integer({ min: 1, max: 60 }),
-    fc.constantFrom("dec r15\njnz l", "sub r15, 1\njnz l", "dec r15d\njns l", "cmp r15, 0\nlea r15, [r15-1]\njnz l", "test r15, r15\nlea r15, [r15-1]\njne l"),
-    fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 3 }),
-    (body, vals, iters, tail, budgets) => {
-      const init = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14"]
-        .map((r, i) => `mov ${r}, 0x${vals[i].toString(16)}`).join("\n");
-      const r = assemble(`bits 64\norg 0x${ORG.toString(16)}\n${init}\nmov r15, ${iters}\nl:\n${body.join("\n")}\n${tail}\nhlt\n`);
-      if (!r.ok) return;
-      const [a, b] = runBoth(r.bytes, [...budgets, 100_000]);
-      expect(a).toEqual(b);
-    }), { numRuns: 250, seed: 5150 });
+  fc.assert(
+    fc.property(
+      fc.array(fc.constantFrom(...forms), { minLength: 1, maxLength: 10 }),
+      fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 14, maxLength: 14 }),
+      fc.integer({ min: 1, max: 60 }),
+      fc.constantFrom(
+        "dec r15\njnz l",
+        "sub r15, 1\njnz l",
+        "dec r15d\njns l",
+        "cmp r15, 0\nlea r15, [r15-1]\njnz l",
+        "test r15, r15\nlea r15, [r15-1]\njne l",
+      ),
+      fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 3 }),
+      (body, vals, iters, tail, budgets) => {
+        const init = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14"]
+          .map((r, i) => `mov ${r}, 0x${vals[i].toString(16)}`)
+          .join("\n");
+        const r = assemble(
+          `bits 64\norg 0x${ORG.toString(16)}\n${init}\nmov r15, ${iters}\nl:\n${body.join("\n")}\n${tail}\nhlt\n`,
+        );
+        if (!r.ok) return;
+        const [a, b] = runBoth(r.bytes, [...budgets, 100_000]);
+        expect(a).toEqual(b);
+      },
+    ),
+    { numRuns: 250, seed: 5150 },
+  );
 });
 
 test("stack, calls and multiply/divide inside loops: JIT and interpreter agree exactly", () => {
-  const ops = ["push rax", "push rbx", "pop rcx", "pop rdx", "push 5", "push -7", "push rsp", "pop rsp", "call f", "call g",
-    "imul rcx, rdx", "imul rsi, rdi, 13", "mul rbx", "imul ecx", "div rcx", "idiv ebx", "mul byte [rbx]", "div word [rsi+2]",
-    "mov rax, [rsp]", "add qword [rsp+8], 1", "lea rsp, [rsp-16]", "lea rsp, [rsp+16]", "inc rdi", "xor edx, edx"];
-  fc.assert(fc.property(
-    fc.array(fc.constantFrom(...ops), { minLength: 1, maxLength: 10 }),
-    fc.array(fc.integer({ min: 0, max: 0x7fffffff }), { minLength: 7, maxLength: 7 }),
-    fc.integer({ min: 1, max: 30 }),
-    fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 3 }),
-    (body, vals, iters, budgets) => {
-      const init = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8"].map((r, i) => `mov ${r}, 0x${(r === "rbx" || r === "rsi" ? 0x200000 + (vals[i] & 0x7ff) : vals[i]).toString(16)}`).join("\n");
-      const src = `bits 64\norg 0x${ORG.toString(16)}\n${init}\nmov r15, ${iters}\nl:\n${body.join("\n")}\ndec r15\njnz l\nhlt\nf: add rax, 3\nret\ng: push rbx\npop rbx\nret 8\n`;
-      const r = assemble(src);
-      if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join("; "));
-      const [a, b] = runBoth(r.bytes, [...budgets, 100_000]);
-      expect(a).toEqual(b);
-    }), { numRuns: 300, seed: 4242 });
+  const ops = [
+    "push rax",
+    "push rbx",
+    "pop rcx",
+    "pop rdx",
+    "push 5",
+    "push -7",
+    "push rsp",
+    "pop rsp",
+    "call f",
+    "call g",
+    "imul rcx, rdx",
+    "imul rsi, rdi, 13",
+    "mul rbx",
+    "imul ecx",
+    "div rcx",
+    "idiv ebx",
+    "mul byte [rbx]",
+    "div word [rsi+2]",
+    "mov rax, [rsp]",
+    "add qword [rsp+8], 1",
+    "lea rsp, [rsp-16]",
+    "lea rsp, [rsp+16]",
+    "inc rdi",
+    "xor edx, edx",
+  ];
+  fc.assert(
+    fc.property(
+      fc.array(fc.constantFrom(...ops), { minLength: 1, maxLength: 10 }),
+      fc.array(fc.integer({ min: 0, max: 0x7fffffff }), { minLength: 7, maxLength: 7 }),
+      fc.integer({ min: 1, max: 30 }),
+      fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 3 }),
+      (body, vals, iters, budgets) => {
+        const init = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8"]
+          .map(
+            (r, i) =>
+              `mov ${r}, 0x${(r === "rbx" || r === "rsi" ? 0x200000 + (vals[i] & 0x7ff) : vals[i]).toString(16)}`,
+          )
+          .join("\n");
+        const src = `bits 64\norg 0x${ORG.toString(16)}\n${init}\nmov r15, ${iters}\nl:\n${body.join("\n")}\ndec r15\njnz l\nhlt\nf: add rax, 3\nret\ng: push rbx\npop rbx\nret 8\n`;
+        const r = assemble(src);
+        if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join("; "));
+        const [a, b] = runBoth(r.bytes, [...budgets, 100_000]);
+        expect(a).toEqual(b);
+      },
+    ),
+    { numRuns: 300, seed: 4242 },
+  );
 });
 
 test("the benchmark loops and a self-modifying loop agree exactly at every budget split", () => {
@@ -115,12 +199,18 @@ test("the benchmark loops and a self-modifying loop agree exactly at every budge
 });
 
 test("stores next to code (same page, other granules) never invalidate; a store into the loop does, once per store", () => {
-  const near = assemble(`bits 64\norg 0x${ORG.toString(16)}\nlea rbx, [rel arr]\nmov rcx, 10000\nl: mov rax, [rbx]\nmov [rbx+8], rax\nmov [rbx+16], rcx\ndec rcx\njnz l\nhlt\nalign 8\narr: dq 1, 2, 3\n`);
-  const self = assemble(`bits 64\norg 0x${ORG.toString(16)}\nmov ecx, 100\nl: mov eax, 1\nadd ebx, eax\ncmp ecx, 50\njne skip\nmov byte [rel l+1], 2\nskip: dec ecx\njnz l\nhlt\n`);
+  const near = assemble(
+    `bits 64\norg 0x${ORG.toString(16)}\nlea rbx, [rel arr]\nmov rcx, 10000\nl: mov rax, [rbx]\nmov [rbx+8], rax\nmov [rbx+16], rcx\ndec rcx\njnz l\nhlt\nalign 8\narr: dq 1, 2, 3\n`,
+  );
+  const self = assemble(
+    `bits 64\norg 0x${ORG.toString(16)}\nmov ecx, 100\nl: mov eax, 1\nadd ebx, eax\ncmp ecx, 50\njne skip\nmov byte [rel l+1], 2\nskip: dec ecx\njnz l\nhlt\n`,
+  );
   if (!near.ok || !self.ok) throw new Error("assembly");
   const run1 = (bytes: Uint8Array) => {
     const cpu = new Cpu({ memSize: MEM, platform: new BarePlatform(new GuestIo()) });
-    cpu.load(ORG, bytes); cpu.rip = ORG; cpu.set64(4, MEM, 0);
+    cpu.load(ORG, bytes);
+    cpu.rip = ORG;
+    cpu.set64(4, MEM, 0);
     expect(cpu.run(1e7)).toBe(StopReason.Halted);
     return cpu;
   };
@@ -137,10 +227,13 @@ test("stores next to code (same page, other granules) never invalidate; a store 
 });
 
 test("random byte images agree exactly", () => {
-  fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 200 }), (bytes) => {
-    const [a, b] = runBoth(bytes, [5000]);
-    expect(a).toEqual(b);
-  }), { numRuns: 100, seed: 77 });
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 1, maxLength: 200 }), (bytes) => {
+      const [a, b] = runBoth(bytes, [5000]);
+      expect(a).toEqual(b);
+    }),
+    { numRuns: 100, seed: 77 },
+  );
 });
 
 // RDMSR inside compiled blocks: the block flushes its counts and RFLAGS, calls the platform, continues
@@ -152,46 +245,78 @@ class RecordingPlatform extends BarePlatform {
   override rdmsr(cpu: PlatformCpu, length: number): PlatformAction {
     const ecx = cpu.getLo(1);
     this.calls++;
-    this.seen.push(cpu.rip, length, (cpu as Cpu).rflags, cpu.events.instructions, cpu.events.cycles, cpu.events.branches);
+    this.seen.push(
+      cpu.rip,
+      length,
+      (cpu as Cpu).rflags,
+      cpu.events.instructions,
+      cpu.events.cycles,
+      cpu.events.branches,
+    );
     cpu.set64(0, cpu.events.instructions >>> 0, 0);
     cpu.set64(2, this.calls, 0);
     switch (ecx & 3) {
-      case 0: return PlatformAction.Skip;
-      case 1: return PlatformAction.Retire;
-      case 2: return this.calls % 5 === 0 ? PlatformAction.Exit : PlatformAction.Skip;
-      default: return this.calls % 7 === 0 ? PlatformAction.InjectGP : PlatformAction.Skip;
+      case 0:
+        return PlatformAction.Skip;
+      case 1:
+        return PlatformAction.Retire;
+      case 2:
+        return this.calls % 5 === 0 ? PlatformAction.Exit : PlatformAction.Skip;
+      default:
+        return this.calls % 7 === 0 ? PlatformAction.InjectGP : PlatformAction.Skip;
     }
   }
 }
 
 test("RDMSR in compiled loops (Skip, Retire, Exit, #GP): JIT and interpreter agree, and the platform sees the same", () => {
-  const ops = ["add rax, rbx", "sub r10, 3", "xor r11, r10", "cmp r10, r11", "inc r12", "adc r13, r10", "mov rbx, r12", "shl r11, 1"];
-  fc.assert(fc.property(
-    fc.array(fc.constantFrom(...ops), { minLength: 0, maxLength: 6 }),
-    fc.array(fc.constantFrom(...ops), { minLength: 0, maxLength: 4 }),
-    fc.integer({ min: 0, max: 7 }),
-    fc.integer({ min: 1, max: 60 }),
-    fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 4 }),
-    (before, after, msr, iters, budgets) => {
-      // An IDT whose #GP handler skips the 2-byte RDMSR, so injected faults resume the loop.
-      const src = `bits 64\norg 0x${ORG.toString(16)}\n${idtGate(13, "gp")}\nlidt [rel idtr]\n` +
-        `mov r15, ${iters}\nl:\n${before.join("\n")}\nmov ecx, ${msr}\nrdmsr\nadd r8, rax\nadd r9, rdx\n${after.join("\n")}\ndec r15\njnz l\nhlt\n` +
-        `gp: add qword [rsp + 8], 2\nadd rsp, 8\niretq\nalign 16\nidt: times 32 dq 0, 0\nidtr: dw 32*16-1\ndq idt\n`;
-      const r = assemble(src);
-      if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join("; "));
-      const out = [true, false].map((jit) => {
-        const p = new RecordingPlatform(new GuestIo());
-        const cpu = new Cpu({ memSize: MEM, platform: p });
-        cpu.jitEnabled = jit;
-        cpu.load(ORG, r.bytes); cpu.rip = ORG; cpu.set64(4, MEM, 0);
-        const stops: StopReason[] = [];
-        for (const b of [...budgets, 1e6]) {
-          for (let k = 0; k < 200; k++) { const s = cpu.run(b); stops.push(s); if (s !== StopReason.Exit) break; }
-          if (stops[stops.length - 1] === StopReason.Halted || stops[stops.length - 1] === StopReason.TripleFault) break;
-        }
-        return { ...state(cpu, stops[stops.length - 1]), stops, seen: p.seen, compiled: cpu.jitStats.compiled > 0 };
-      });
-      expect(out[0].stop).toBe(StopReason.Halted);
-      expect({ ...out[0], compiled: false }).toEqual({ ...out[1], compiled: false });
-    }), { numRuns: 200, seed: 31337 });
+  const ops = [
+    "add rax, rbx",
+    "sub r10, 3",
+    "xor r11, r10",
+    "cmp r10, r11",
+    "inc r12",
+    "adc r13, r10",
+    "mov rbx, r12",
+    "shl r11, 1",
+  ];
+  fc.assert(
+    fc.property(
+      fc.array(fc.constantFrom(...ops), { minLength: 0, maxLength: 6 }),
+      fc.array(fc.constantFrom(...ops), { minLength: 0, maxLength: 4 }),
+      fc.integer({ min: 0, max: 7 }),
+      fc.integer({ min: 1, max: 60 }),
+      fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 4 }),
+      (before, after, msr, iters, budgets) => {
+        // An IDT whose #GP handler skips the 2-byte RDMSR, so injected faults resume the loop.
+        const src =
+          `bits 64\norg 0x${ORG.toString(16)}\n${idtGate(13, "gp")}\nlidt [rel idtr]\n` +
+          `mov r15, ${iters}\nl:\n${before.join("\n")}\nmov ecx, ${msr}\nrdmsr\nadd r8, rax\nadd r9, rdx\n${after.join("\n")}\ndec r15\njnz l\nhlt\n` +
+          `gp: add qword [rsp + 8], 2\nadd rsp, 8\niretq\nalign 16\nidt: times 32 dq 0, 0\nidtr: dw 32*16-1\ndq idt\n`;
+        const r = assemble(src);
+        if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join("; "));
+        const out = [true, false].map((jit) => {
+          const p = new RecordingPlatform(new GuestIo());
+          const cpu = new Cpu({ memSize: MEM, platform: p });
+          cpu.jitEnabled = jit;
+          cpu.load(ORG, r.bytes);
+          cpu.rip = ORG;
+          cpu.set64(4, MEM, 0);
+          const stops: StopReason[] = [];
+          for (const b of [...budgets, 1e6]) {
+            for (let k = 0; k < 200; k++) {
+              const s = cpu.run(b);
+              stops.push(s);
+              if (s !== StopReason.Exit) break;
+            }
+            if (stops[stops.length - 1] === StopReason.Halted || stops[stops.length - 1] === StopReason.TripleFault)
+              break;
+          }
+          return { ...state(cpu, stops[stops.length - 1]), stops, seen: p.seen, compiled: cpu.jitStats.compiled > 0 };
+        });
+        expect(out[0].stop).toBe(StopReason.Halted);
+        expect({ ...out[0], compiled: false }).toEqual({ ...out[1], compiled: false });
+      },
+    ),
+    { numRuns: 200, seed: 31337 },
+  );
 });

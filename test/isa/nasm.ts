@@ -10,7 +10,9 @@ export function nasm(src: string): Uint8Array {
   try {
     writeFileSync(join(dir, "t.s"), src);
     try {
-      execFileSync("nasm", ["-f", "bin", "-o", join(dir, "t.bin"), join(dir, "t.s")], { stdio: ["ignore", "ignore", "pipe"] });
+      execFileSync("nasm", ["-f", "bin", "-o", join(dir, "t.bin"), join(dir, "t.s")], {
+        stdio: ["ignore", "ignore", "pipe"],
+      });
     } catch (e) {
       const err = e as { code?: string; stderr?: Buffer };
       if (err.code === "ENOENT") throw new Error("nasm is not installed (CI installs it via .ci/run)");

@@ -25,16 +25,25 @@ test("assembler → decoder → disassembler → assembler is the identity on th
     if (!bytes || bytes.length === 0) continue; // a form NASM (and vpmu) reject
     checked++;
     const ins = decode(bytes, 0, ORG);
-    if (ins.op === 0 || ins.len !== bytes.length) { failures.push(`${form}: [${hex(bytes)}] decodes to len ${ins.len} op ${ins.op}`); continue; }
+    if (ins.op === 0 || ins.len !== bytes.length) {
+      failures.push(`${form}: [${hex(bytes)}] decodes to len ${ins.len} op ${ins.op}`);
+      continue;
+    }
     const text = formatInsn(ins);
     const again = asm(text);
     if (!again || hex(again) !== hex(bytes)) {
       // Where vpmu's assembler cannot take the text (see the report on assembler differences), the
       // disassembler's contract is still NASM's: nasm must give the original bytes back.
       let viaNasm: Uint8Array | null = null;
-      try { viaNasm = nasm(`bits 64\norg 0x${ORG.toString(16)}\n${text}\n`); } catch { viaNasm = null; }
+      try {
+        viaNasm = nasm(`bits 64\norg 0x${ORG.toString(16)}\n${text}\n`);
+      } catch {
+        viaNasm = null;
+      }
       if (!viaNasm || hex(viaNasm) !== hex(bytes))
-        failures.push(`${form}: [${hex(bytes)}] → "${text}" → [${again ? hex(again) : "error"}] nasm [${viaNasm ? hex(viaNasm) : "error"}]`);
+        failures.push(
+          `${form}: [${hex(bytes)}] → "${text}" → [${again ? hex(again) : "error"}] nasm [${viaNasm ? hex(viaNasm) : "error"}]`,
+        );
       else nasmOnly.push(text);
     }
   }

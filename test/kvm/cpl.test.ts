@@ -73,8 +73,8 @@ describe("USR/OS filtering across CPL changes (R-CNT-1/2)", () => {
   it("counts user and kernel instructions on the right counters", () => {
     const g = runGuest(PROGRAM);
     expect(g.exit).toMatchObject({ reason: "io", port: 0xf4 });
-    expect(g.cpu.getLo(8)).toBe(21);   // USR: mov + 20 loop (the faulting HLT does not retire)
-    expect(g.cpu.getLo(11)).toBe(21);  // FC0 USR
+    expect(g.cpu.getLo(8)).toBe(21); // USR: mov + 20 loop (the faulting HLT does not retire)
+    expect(g.cpu.getLo(11)).toBe(21); // FC0 USR
     // OS: wrmsr, mov, 5 push, lea, iretq (9), handler add+jmp (2), mov, xor, xor (3) = 14
     expect(g.cpu.getLo(9)).toBe(14);
     expect(g.cpu.getLo(10)).toBe(35);
@@ -125,6 +125,8 @@ done:
   it("CR4.PCE = 1: RDPMC exits and KVM returns the counter", () => {
     const g = runGuest(prog(true));
     expect(g.cpu.getLo(13)).toBe(0x1234);
-    expect(g.vcpu.exits.filter((e) => e.reason === 15).map((e) => [e.ecx, e.value, e.outcome])).toEqual([[0, 0x1234n, "ok"]]);
+    expect(g.vcpu.exits.filter((e) => e.reason === 15).map((e) => [e.ecx, e.value, e.outcome])).toEqual([
+      [0, 0x1234n, "ok"],
+    ]);
   });
 });

@@ -39,15 +39,28 @@ export function nasm(src: string): Uint8Array {
 export class Console implements IoHandler {
   text = "";
   status: number | null = null;
-  portIn(): number { return 0xffffffff; }
-  portOut(port: number, size: 1 | 2 | 4, value: number): boolean {
-    if (port === 0xe9) { this.text += String.fromCharCode(value & 0xff); return false; }
-    if (port === 0xf4) { this.status = value & 0xff; return true; }
+  portIn(): number {
+    return 0xffffffff;
+  }
+  portOut(port: number, _size: 1 | 2 | 4, value: number): boolean {
+    if (port === 0xe9) {
+      this.text += String.fromCharCode(value & 0xff);
+      return false;
+    }
+    if (port === 0xf4) {
+      this.status = value & 0xff;
+      return true;
+    }
     return false;
   }
 }
 
-export interface Guest { kvm: Kvm; vcpu: Vcpu; cpu: Cpu; io: Console }
+export interface Guest {
+  kvm: Kvm;
+  vcpu: Vcpu;
+  cpu: Cpu;
+  io: Console;
+}
 
 export function makeGuest(src: string, opts: KvmOptions = {}, setup?: (v: Vcpu) => void): Guest {
   const kvm = Kvm.create(opts);

@@ -209,7 +209,7 @@ describe("PERF_CAPABILITIES bit sweep (vmx_pmu_caps_test: fungible bits, unsuppo
           const v = vcpuOf(opts);
           if ((b & 0x24fc0n) !== 0n) {
             // Still a PEBS format ⇒ the group is incomplete ⇒ rejected; format cleared ⇒ a plain subset.
-            const ok = ((supported & ~b) & 0xf00n) === 0n;
+            const ok = (supported & ~b & 0xf00n) === 0n;
             expect([bit, v.setMsr(0x345, supported & ~b)]).toEqual([bit, ok]);
             continue;
           }
@@ -282,13 +282,21 @@ describe("bad options are values, never exceptions", () => {
     const { configureVcpu } = await import("../../src/kvm/config.js");
     expect(Kvm.create({ host: 5 as never })).toEqual({ error: "unknown host preset '5'" });
     expect(Kvm.create({ codeState: "v9" as never })).toEqual({ error: "unknown code state 'v9'" });
-    expect(configureVcpu({ host: "skx", gp: 5 })).toEqual({ error: "--gp must be an integer from 0 to 4 for host skx (got 5)" });
-    expect(configureVcpu({ host: "zen" })).toEqual({ error: "unknown host preset 'zen' (expected one of skx, icx, spr, gnr)" });
+    expect(configureVcpu({ host: "skx", gp: 5 })).toEqual({
+      error: "--gp must be an integer from 0 to 4 for host skx (got 5)",
+    });
+    expect(configureVcpu({ host: "zen" })).toEqual({
+      error: "unknown host preset 'zen' (expected one of skx, icx, spr, gnr)",
+    });
     expect(configureVcpu({ host: "spr", perfCaps: 0x8000n })).toEqual({
       error: "--perf-caps 0x8000 is not accepted by KVM_SET_MSRS (supported: 0x225c0)",
     });
-    expect(configureVcpu({ host: "spr", perfCaps: 5 as never })).toEqual({ error: "--perf-caps must be an integer (got 5)" });
-    expect(configureVcpu({ host: "skx", pmu: "bogus" as never })).toEqual({ error: "--pmu must be legacy, mediated or off (got 'bogus')" });
+    expect(configureVcpu({ host: "spr", perfCaps: 5 as never })).toEqual({
+      error: "--perf-caps must be an integer (got 5)",
+    });
+    expect(configureVcpu({ host: "skx", pmu: "bogus" as never })).toEqual({
+      error: "--pmu must be legacy, mediated or off (got 'bogus')",
+    });
   });
 });
 
@@ -300,9 +308,16 @@ describe("RDPMC emulation of the metrics type (§9.3 step 6)", () => {
       setPmu(v, 2, 8, 48, 4, 48);
       expect(v.setMsr(0x329, 0x0102030405060708n)).toBe(true);
       const r = kvmPmuRdpmc(v.pmu, 0x20000000, 0, true, false, () => 0n);
-      expect(r).toEqual(codeState === "fix" ? { ok: true, value: 0x0102030405060708n } : { ok: false, reason: "metrics type not emulated" });
+      expect(r).toEqual(
+        codeState === "fix"
+          ? { ok: true, value: 0x0102030405060708n }
+          : { ok: false, reason: "metrics type not emulated" },
+      );
       expect(v.setMsr(0x345, 0x2000n)).toBe(true); // without the cap: #GP in every state
-      expect(kvmPmuRdpmc(v.pmu, 0x20000000, 0, true, false, () => 0n)).toEqual({ ok: false, reason: "metrics type not emulated" });
+      expect(kvmPmuRdpmc(v.pmu, 0x20000000, 0, true, false, () => 0n)).toEqual({
+        ok: false,
+        reason: "metrics type not emulated",
+      });
     }
   });
 });

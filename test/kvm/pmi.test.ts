@@ -154,11 +154,14 @@ after:
   it.each([
     ["FC1 core cycles", 0x30a, 0xb0, 1n << 33n, 1000, 1000],
     ["FC2 reference cycles (SPR: TSC/core = 1/2)", 0x30b, 0xb00, 1n << 34n, 1000, 2000],
-  ])("%s: a cycle-event PMI lands on the boundary after the wrapping instruction", (_n, msr, ctrl, en, preset, nops) => {
-    // Reference cycles tick on absolute TSC edges (floor(cycles × 1/2)): a window that opens at an odd
-    // cycle total reaches its 1000th tick one core cycle early. Record the total at the enabling WRMSR.
-    let c0 = -1;
-    const g = runGuest(`${PRELUDE}
+  ])(
+    "%s: a cycle-event PMI lands on the boundary after the wrapping instruction",
+    (_n, msr, ctrl, en, preset, nops) => {
+      // Reference cycles tick on absolute TSC edges (floor(cycles × 1/2)): a window that opens at an odd
+      // cycle total reaches its 1000th tick one core cycle early. Record the total at the enabling WRMSR.
+      let c0 = -1;
+      const g = runGuest(
+        `${PRELUDE}
   mov ecx, 0x38f
   xor eax, eax
   xor edx, edx
@@ -185,21 +188,26 @@ after:
   sub r15, rax
   mov eax, r15d
   out 0xf4, al
-`, { host: "spr" }, (v) => {
-      const wr = v.wrmsr.bind(v);
-      v.wrmsr = (cpu, len) => {
-        if (cpu.getLo(1) === 0x38f && cpu.getLo(2) !== 0) c0 = cpu.events.cycles;
-        return wr(cpu, len);
-      };
-    });
-    const wrapAfter = msr === 0x30b ? nops - (c0 % 2) : nops; // nop number whose cycle completes the window
-    expect(c0).toBeGreaterThan(0);
-    expect(g.cpu.getLo(15) | 0).toBe(wrapAfter - nops); // RIP delta from 'after' (1-byte nops)
-    expect(g.cpu.getLo(14)).toBe(1);
-  });
+`,
+        { host: "spr" },
+        (v) => {
+          const wr = v.wrmsr.bind(v);
+          v.wrmsr = (cpu, len) => {
+            if (cpu.getLo(1) === 0x38f && cpu.getLo(2) !== 0) c0 = cpu.events.cycles;
+            return wr(cpu, len);
+          };
+        },
+      );
+      const wrapAfter = msr === 0x30b ? nops - (c0 % 2) : nops; // nop number whose cycle completes the window
+      expect(c0).toBeGreaterThan(0);
+      expect(g.cpu.getLo(15) | 0).toBe(wrapAfter - nops); // RIP delta from 'after' (1-byte nops)
+      expect(g.cpu.getLo(14)).toBe(1);
+    },
+  );
 
   it("a 32-bit guest counter wraps at 2^32 (the counter width, not 48)", () => {
-    const g = runGuest(`${PRELUDE}
+    const g = runGuest(
+      `${PRELUDE}
   mov ecx, 0x38f
   xor eax, eax
   xor edx, edx
@@ -224,14 +232,18 @@ after:
   sub r15, rax
   mov eax, r15d
   out 0xf4, al
-`, { host: "spr" }, (v) => {
-      const eax = (2 | (8 << 8) | (32 << 16) | (8 << 24)) >>> 0;
-      expect(v.setCpuid(v.withCpuidLeaf({ function: 0xa, index: 0, eax, ebx: 0, ecx: 0, edx: 3 | (48 << 5) })).ok).toBe(true);
-    });
+`,
+      { host: "spr" },
+      (v) => {
+        const eax = (2 | (8 << 8) | (32 << 16) | (8 << 24)) >>> 0;
+        expect(
+          v.setCpuid(v.withCpuidLeaf({ function: 0xa, index: 0, eax, ebx: 0, ecx: 0, edx: 3 | (48 << 5) })).ok,
+        ).toBe(true);
+      },
+    );
     expect(g.cpu.getLo(15)).toBe(0);
     expect(g.cpu.getLo(14)).toBe(1);
     expect(g.cpu.getLo(13)).toBe(1); // GLOBAL_STATUS bit 0, read in the handler
     expect(g.vcpu.pmu.gp[0]!.counter).toBeLessThan(64); // it restarted from 0, not from 2^32
   });
 });
-

@@ -60,13 +60,20 @@ r1: rdmsr                 ; exit 31, #GP (GLOBAL_STATUS_SET is not valid)
 c0: cpuid                 ; exit 10
 o0: out 0xf4, al          ; exit 30
 `);
-    const log = g.vcpu.exits.map((e) => [e.reason, e.name, e.length, e.msr ?? e.ecx ?? e.port ?? null, e.value ?? null, e.outcome]);
+    const log = g.vcpu.exits.map((e) => [
+      e.reason,
+      e.name,
+      e.length,
+      e.msr ?? e.ecx ?? e.port ?? null,
+      e.value ?? null,
+      e.outcome,
+    ]);
     expect(log).toEqual([
       [32, "MSR_WRITE", 2, 0xc1, 7n, "ok"],
       [31, "MSR_READ", 2, 0xc1, 7n, "ok"],
       [15, "RDPMC", 2, 0, 7n, "ok"],
       [31, "MSR_READ", 2, 0x391, null, "#GP"],
-      [10, "CPUID", 2, 0x49, null, "ok"],            // ECX (sub-leaf) still holds 0x49
+      [10, "CPUID", 2, 0x49, null, "ok"], // ECX (sub-leaf) still holds 0x49
       [30, "IO_INSTRUCTION", 2, 0xf4, 2n, "userspace"], // AL = CPUID.0AH:EAX[7:0] = version 2
     ]);
     // Consecutive exits are where the program has them: wrmsr at w0, rdmsr right after it.

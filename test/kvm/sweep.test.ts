@@ -14,12 +14,13 @@ function program(version: number, kind: "gp" | "fixed", n: number): string {
   wrmsr`
     : "";
   const disable = global ? "mov ecx, 0x38f\n  xor eax, eax\n  xor edx, edx\n  wrmsr" : "";
-  const arm = kind === "gp"
-    ? `mov ecx, ${0x186 + n}
+  const arm =
+    kind === "gp"
+      ? `mov ecx, ${0x186 + n}
   mov eax, ${global ? 0x4300c4 : 0x4300c4}
   xor edx, edx
   wrmsr`
-    : `mov ecx, 0x38d
+      : `mov ecx, 0x38d
   mov eax, ${3 << (4 * n)}
   xor edx, edx
   wrmsr`;
@@ -45,7 +46,9 @@ describe("counting sweep over versions and counters (SPR host, LEGACY)", () => {
       it(`v${version} GP${n} counts 50 branches`, () => {
         const g = runGuest(program(version, "gp", n), { host: "spr" }, (v) => {
           const a = (version | (8 << 8) | (48 << 16) | (8 << 24)) >>> 0;
-          expect(v.setCpuid(v.withCpuidLeaf({ function: 0xa, index: 0, eax: a, ebx: 0, ecx: 0, edx: 3 | (48 << 5) })).ok).toBe(true);
+          expect(
+            v.setCpuid(v.withCpuidLeaf({ function: 0xa, index: 0, eax: a, ebx: 0, ecx: 0, edx: 3 | (48 << 5) })).ok,
+          ).toBe(true);
         });
         expect(g.exit).toMatchObject({ reason: "io", port: 0xf4 });
         // v1: the selector alone enables, so the disarming WRMSR's own instructions are not branches
@@ -57,7 +60,9 @@ describe("counting sweep over versions and counters (SPR host, LEGACY)", () => {
         it(`v${version} FC${i} counts`, () => {
           const g = runGuest(program(version, "fixed", i), { host: "spr" }, (v) => {
             const a = (version | (8 << 8) | (48 << 16) | (8 << 24)) >>> 0;
-            expect(v.setCpuid(v.withCpuidLeaf({ function: 0xa, index: 0, eax: a, ebx: 0, ecx: 0, edx: 3 | (48 << 5) })).ok).toBe(true);
+            expect(
+              v.setCpuid(v.withCpuidLeaf({ function: 0xa, index: 0, eax: a, ebx: 0, ecx: 0, edx: 3 | (48 << 5) })).ok,
+            ).toBe(true);
           });
           // FC0: the enabling WRMSR + mov ecx + 100 loop + mov/xor/xor before the disabling WRMSR = 105.
           // FC1: mov 1 + 100 loop cycles + the mispredicted loop exit 15 + mov/xor/xor 3 = 119 (the WRMSRs

@@ -23,22 +23,28 @@ function legacyGuest(value: bigint, w: number): bigint {
 describe("counter write aliases (property)", () => {
   it("legacy alias, full-width alias and fixed counters, guest and host", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 48 }), fc.integer({ min: 1, max: 48 }), u64, fc.boolean(), (wGP, wFX, value, host) => {
-        const v = vcpu(wGP, wFX);
-        const opts = { hostInitiated: host };
-        const maskGP = (1n << BigInt(wGP)) - 1n;
-        const maskFX = (1n << BigInt(wFX)) - 1n;
-        // legacy alias 0xC1: never faults; guest sign-extends, host does not
-        expect(v.setMsr(0xc1, value, opts)).toBe(true);
-        expect(v.getMsr(0x4c1)).toEqual({ ok: true, value: host ? value & maskGP : legacyGuest(value, wGP) });
-        // full-width alias 0x4C1: faults on any bit at or above the width, for guest and host
-        const fits = (value & ~maskGP) === 0n;
-        expect(v.setMsr(0x4c2, value, opts)).toBe(fits);
-        if (fits) expect(v.getMsr(0xc2)).toEqual({ ok: true, value });
-        // fixed counters truncate
-        expect(v.setMsr(0x30a, value, opts)).toBe(true);
-        expect(v.getMsr(0x30a)).toEqual({ ok: true, value: value & maskFX });
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 48 }),
+        fc.integer({ min: 1, max: 48 }),
+        u64,
+        fc.boolean(),
+        (wGP, wFX, value, host) => {
+          const v = vcpu(wGP, wFX);
+          const opts = { hostInitiated: host };
+          const maskGP = (1n << BigInt(wGP)) - 1n;
+          const maskFX = (1n << BigInt(wFX)) - 1n;
+          // legacy alias 0xC1: never faults; guest sign-extends, host does not
+          expect(v.setMsr(0xc1, value, opts)).toBe(true);
+          expect(v.getMsr(0x4c1)).toEqual({ ok: true, value: host ? value & maskGP : legacyGuest(value, wGP) });
+          // full-width alias 0x4C1: faults on any bit at or above the width, for guest and host
+          const fits = (value & ~maskGP) === 0n;
+          expect(v.setMsr(0x4c2, value, opts)).toBe(fits);
+          if (fits) expect(v.getMsr(0xc2)).toEqual({ ok: true, value });
+          // fixed counters truncate
+          expect(v.setMsr(0x30a, value, opts)).toBe(true);
+          expect(v.getMsr(0x30a)).toEqual({ ok: true, value: value & maskFX });
+        },
+      ),
       { numRuns: 300, seed: 4242 },
     );
   });

@@ -1,10 +1,25 @@
 import { describe, expect, it } from "vitest";
-import { ARCH_EVENTS, EventSource, eventTotal, FIXED_SOURCES, maxPerInstruction, refCycles, sourceOfEvent } from "../../src/pmu/events.js";
+import {
+  ARCH_EVENTS,
+  EventSource,
+  eventTotal,
+  FIXED_SOURCES,
+  maxPerInstruction,
+  refCycles,
+  sourceOfEvent,
+} from "../../src/pmu/events.js";
 import { HOST_PRESETS } from "../../src/host/presets.js";
 
 const ev = {
-  instructions: 1000, branches: 200, branchMispredicts: 7, cycles: 5003, memStallCycles: 1200,
-  mispredictCycles: 105, llcReferences: 40, llcMisses: 12, haltedCycles: 0,
+  instructions: 1000,
+  branches: 200,
+  branchMispredicts: 7,
+  cycles: 5003,
+  memStallCycles: 1200,
+  mispredictCycles: 105,
+  llcReferences: 40,
+  llcMisses: 12,
+  haltedCycles: 0,
 };
 const spr = { tscKhz: 2_000_000, coreKhz: 4_000_000, slotsPerCycle: 6 };
 const skx = { tscKhz: 2_000_000, coreKhz: 3_000_000, slotsPerCycle: 4 };
@@ -12,18 +27,42 @@ const skx = { tscKhz: 2_000_000, coreKhz: 3_000_000, slotsPerCycle: 4 };
 describe("architectural event totals (events.ts table)", () => {
   it("maps every SDM encoding to its source (spec §3.3)", () => {
     expect(ARCH_EVENTS.map((e) => [e.bit, e.eventSelect, e.umask])).toEqual([
-      [0, 0x3c, 0], [1, 0xc0, 0], [2, 0x3c, 1], [3, 0x2e, 0x4f], [4, 0x2e, 0x41], [5, 0xc4, 0], [6, 0xc5, 0],
-      [7, 0xa4, 1], [8, 0xa4, 2], [9, 0x73, 0], [10, 0x9c, 1], [11, 0xc2, 2], [12, 0xe4, 1],
+      [0, 0x3c, 0],
+      [1, 0xc0, 0],
+      [2, 0x3c, 1],
+      [3, 0x2e, 0x4f],
+      [4, 0x2e, 0x41],
+      [5, 0xc4, 0],
+      [6, 0xc5, 0],
+      [7, 0xa4, 1],
+      [8, 0xa4, 2],
+      [9, 0x73, 0],
+      [10, 0x9c, 1],
+      [11, 0xc2, 2],
+      [12, 0xe4, 1],
     ]);
     expect(sourceOfEvent(0xc0, 0x01)).toBe(EventSource.None);
-    expect(FIXED_SOURCES).toEqual([EventSource.Instructions, EventSource.CoreCycles, EventSource.RefCycles, EventSource.TopdownSlots]);
+    expect(FIXED_SOURCES).toEqual([
+      EventSource.Instructions,
+      EventSource.CoreCycles,
+      EventSource.RefCycles,
+      EventSource.TopdownSlots,
+    ]);
   });
   it.each([
-    [EventSource.CoreCycles, 5003], [EventSource.Instructions, 1000], [EventSource.RefCycles, 2501],
-    [EventSource.LlcReferences, 40], [EventSource.LlcMisses, 12], [EventSource.Branches, 200],
-    [EventSource.BranchMispredicts, 7], [EventSource.TopdownSlots, 30018], [EventSource.TopdownBackendBound, 7200],
-    [EventSource.TopdownBadSpeculation, 630], [EventSource.TopdownRetiring, 1000],
-    [EventSource.TopdownFrontendBound, 30018 - 1000 - 630 - 7200], [EventSource.None, 0],
+    [EventSource.CoreCycles, 5003],
+    [EventSource.Instructions, 1000],
+    [EventSource.RefCycles, 2501],
+    [EventSource.LlcReferences, 40],
+    [EventSource.LlcMisses, 12],
+    [EventSource.Branches, 200],
+    [EventSource.BranchMispredicts, 7],
+    [EventSource.TopdownSlots, 30018],
+    [EventSource.TopdownBackendBound, 7200],
+    [EventSource.TopdownBadSpeculation, 630],
+    [EventSource.TopdownRetiring, 1000],
+    [EventSource.TopdownFrontendBound, 30018 - 1000 - 630 - 7200],
+    [EventSource.None, 0],
   ])("SPR source %i = %i", (src, want) => expect(eventTotal(src, ev, spr)).toBe(want));
   it("reference cycles are floor(cycles × tsc / core) without rounding error", () => {
     expect([0, 1, 2, 3, 4, 5, 6].map((c) => refCycles(c, skx))).toEqual([0, 0, 1, 2, 2, 3, 4]);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { isFilterError, isFixedEventAllowed, isGpEventAllowed, parsePmuFilterFile, preparePmuEventFilter } from "../../src/pmu/filter.js";
+import {
+  isFilterError,
+  isFixedEventAllowed,
+  isGpEventAllowed,
+  parsePmuFilterFile,
+  preparePmuEventFilter,
+} from "../../src/pmu/filter.js";
 import { runGuest } from "../kvm/harness.js";
 
 const MASKED = 1;
@@ -20,21 +26,34 @@ describe("KVM_SET_PMU_EVENT_FILTER validation (R-FLT-1)", () => {
   it("plain entries with extra bits are dropped silently (R-FLT-2)", () => {
     const f = preparePmuEventFilter({ action: 0, events: [0xc0n | (1n << 16n), 0x01c4n] });
     expect(isFilterError(f)).toBe(false);
-    if (!isFilterError(f)) expect(f.includes).toEqual([{ eventSelect: 0xc4, umaskMatch: 1, umaskMask: 0xff, exclude: false }]);
+    if (!isFilterError(f))
+      expect(f.includes).toEqual([{ eventSelect: 0xc4, umaskMatch: 1, umaskMask: 0xff, exclude: false }]);
   });
 });
 
 describe("truth tables (R-FLT-3..5)", () => {
-  const allow = preparePmuEventFilter({ action: 0, flags: MASKED, fixedCounterBitmap: 0b101,
-    events: [masked(0x2e, 0x40, 0xf0), masked(0x2e, 0x41, 0xff, true), masked(0xc0, 0, 0xff)] });
+  const allow = preparePmuEventFilter({
+    action: 0,
+    flags: MASKED,
+    fixedCounterBitmap: 0b101,
+    events: [masked(0x2e, 0x40, 0xf0), masked(0x2e, 0x41, 0xff, true), masked(0xc0, 0, 0xff)],
+  });
   const deny = preparePmuEventFilter({ action: 1, fixedCounterBitmap: 0b010, events: [0x00c0n] });
   if (isFilterError(allow) || isFilterError(deny)) throw new Error("bad filter");
   it.each([
-    [0x2e, 0x4f, true], [0x2e, 0x41, false], [0x2e, 0x40, true], [0x2e, 0x3f, false], [0xc0, 0x00, true],
-    [0xc0, 0x01, false], [0x3c, 0x00, false],
+    [0x2e, 0x4f, true],
+    [0x2e, 0x41, false],
+    [0x2e, 0x40, true],
+    [0x2e, 0x3f, false],
+    [0xc0, 0x00, true],
+    [0xc0, 0x01, false],
+    [0x3c, 0x00, false],
   ])("ALLOW masked: event %i umask %i → %s", (ev, um, ok) => expect(isGpEventAllowed(allow, ev, um)).toBe(ok));
-  it.each([[0xc0, 0x00, false], [0xc4, 0x00, true], [0x3c, 0x00, true]])("DENY plain: %i/%i → %s", (ev, um, ok) =>
-    expect(isGpEventAllowed(deny, ev, um)).toBe(ok));
+  it.each([
+    [0xc0, 0x00, false],
+    [0xc4, 0x00, true],
+    [0x3c, 0x00, true],
+  ])("DENY plain: %i/%i → %s", (ev, um, ok) => expect(isGpEventAllowed(deny, ev, um)).toBe(ok));
   it("fixed bitmap", () => {
     expect([0, 1, 2, 3].map((i) => isFixedEventAllowed(allow, i))).toEqual([true, false, true, false]);
     expect([0, 1, 2, 3].map((i) => isFixedEventAllowed(deny, i))).toEqual([true, false, true, true]);
@@ -49,7 +68,8 @@ describe("truth tables (R-FLT-3..5)", () => {
 
 describe("a denied counter keeps its registers and stops counting (R-FLT-7), emulated counts too", () => {
   it("instructions denied on GP0, branches allowed on GP1, FC0 denied by bitmap", () => {
-    const g = runGuest(`
+    const g = runGuest(
+      `
       mov ecx, 0x186
       mov eax, 0x4300c0
       xor edx, edx
@@ -83,9 +103,12 @@ describe("a denied counter keeps its registers and stops counting (R-FLT-7), emu
       mov ecx, 0x186
       rdmsr
       out 0xf4, al
-    `, { host: "spr" }, (v) => {
-      expect(v.vm.setPmuEventFilter({ action: 1, fixedCounterBitmap: 1, events: [0xc0n] })).toBeNull();
-    });
+    `,
+      { host: "spr" },
+      (v) => {
+        expect(v.vm.setPmuEventFilter({ action: 1, fixedCounterBitmap: 1, events: [0xc0n] })).toBeNull();
+      },
+    );
     expect(g.cpu.getLo(8)).toBe(0);
     expect(g.cpu.getLo(9)).toBe(50);
     expect(g.cpu.getLo(10)).toBe(0);
@@ -116,10 +139,27 @@ describe("filter input from outside TypeScript", () => {
 
 describe("--pmu-filter files (parsePmuFilterFile)", () => {
   it("turns readable entries into the ioctl's u64 entries", () => {
-    const plain = parsePmuFilterFile("f.json", '{"action": "deny", "events": [{"event": "0xc0"}, {"event": 196, "umask": "0x01"}, "0x2e4f", 60], "fixedCounterBitmap": 5}');
-    expect(plain).toEqual({ ok: true, filter: { action: 1, flags: 0, fixedCounterBitmap: 5, events: [0xc0n, 0x1c4n, 0x2e4fn, 60n] } });
-    const m = parsePmuFilterFile("f.json", '{"action": "allow", "masked": true, "events": [{"event": "0xc4", "mask": "0xf0", "match": "0x10", "exclude": true}, {"event": "0xc0"}]}');
-    expect(m).toEqual({ ok: true, filter: { action: 0, flags: 1, fixedCounterBitmap: 0, events: [masked(0xc4, 0x10, 0xf0, true), masked(0xc0, 0, 0xff)] } });
+    const plain = parsePmuFilterFile(
+      "f.json",
+      '{"action": "deny", "events": [{"event": "0xc0"}, {"event": 196, "umask": "0x01"}, "0x2e4f", 60], "fixedCounterBitmap": 5}',
+    );
+    expect(plain).toEqual({
+      ok: true,
+      filter: { action: 1, flags: 0, fixedCounterBitmap: 5, events: [0xc0n, 0x1c4n, 0x2e4fn, 60n] },
+    });
+    const m = parsePmuFilterFile(
+      "f.json",
+      '{"action": "allow", "masked": true, "events": [{"event": "0xc4", "mask": "0xf0", "match": "0x10", "exclude": true}, {"event": "0xc0"}]}',
+    );
+    expect(m).toEqual({
+      ok: true,
+      filter: {
+        action: 0,
+        flags: 1,
+        fixedCounterBitmap: 0,
+        events: [masked(0xc4, 0x10, 0xf0, true), masked(0xc0, 0, 0xff)],
+      },
+    });
     if (m.ok) expect(isFilterError(preparePmuEventFilter(m.filter))).toBe(false);
   });
 
@@ -130,10 +170,19 @@ describe("--pmu-filter files (parsePmuFilterFile)", () => {
     ['{"action": "deny"}', /^f\.json: events: expected an array of event entries$/],
     ['{"action": "deny", "events": [], "colour": 1}', /^f\.json: colour: unknown field/],
     ['{"action": "deny", "events": [{"event": 256}]}', /^f\.json: events\[0\]\.event: does not fit in 8 bits$/],
-    ['{"action": "deny", "events": [{"event": 1, "match": 2}]}', /^f\.json: events\[0\]\.match: unknown field .*need "masked": true\)$/],
-    ['{"action": "deny", "events": ["c0"]}', /^f\.json: events\[0\]: expected a non-negative integer or a "0x…" string$/],
+    [
+      '{"action": "deny", "events": [{"event": 1, "match": 2}]}',
+      /^f\.json: events\[0\]\.match: unknown field .*need "masked": true\)$/,
+    ],
+    [
+      '{"action": "deny", "events": ["c0"]}',
+      /^f\.json: events\[0\]: expected a non-negative integer or a "0x…" string$/,
+    ],
     ['{"action": "deny", "events": [-1]}', /^f\.json: events\[0\]: expected a non-negative integer/],
-    ['{"action": "deny", "events": [], "fixedCounterBitmap": "0x100000000"}', /^f\.json: fixedCounterBitmap: does not fit in 32 bits$/],
+    [
+      '{"action": "deny", "events": [], "fixedCounterBitmap": "0x100000000"}',
+      /^f\.json: fixedCounterBitmap: does not fit in 32 bits$/,
+    ],
   ])("rejects %s with one sentence naming the field", (text, msg) => {
     const r = parsePmuFilterFile("f.json", text);
     expect(r.ok).toBe(false);

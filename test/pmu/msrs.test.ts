@@ -23,7 +23,12 @@ describe("the MSR catalogue", () => {
   });
   it("member 0 of every PMU row is valid for a full LEGACY SPR vCPU except the rows KVM never exposes", () => {
     const v = (Kvm.create({ host: "spr" }) as Kvm).createVm().createVcpu();
-    const never = new Set(["MSR_PERF_METRICS", "MSR_CORE_PERF_GLOBAL_STATUS_SET", "MSR_CORE_PERF_GLOBAL_INUSE", "MSR_PEBS_DATA_CFG"]);
+    const never = new Set([
+      "MSR_PERF_METRICS",
+      "MSR_CORE_PERF_GLOBAL_STATUS_SET",
+      "MSR_CORE_PERF_GLOBAL_INUSE",
+      "MSR_PEBS_DATA_CFG",
+    ]);
     for (const r of MSR_CATALOGUE.filter((x) => x.pmu)) {
       expect([r.name, intelIsValidMsr(v.pmu, r.index)]).toEqual([r.name, !never.has(r.name)]);
     }

@@ -14,22 +14,51 @@ import { parsePmuFilterFile } from "../../src/pmu/filter.js";
 const DIR = resolve("programs/pmu");
 
 /** The vPMU options of a `; vpmu:` header (the subset these programs use). */
-export function headerOptions(args: readonly string[]): VpmuOptions {
+function headerOptions(args: readonly string[]): VpmuOptions {
   const o: Record<string, unknown> = {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const v = args[i + 1];
     switch (a) {
-      case "--host": o.host = v; i++; break;
-      case "--pmu": o.pmu = v; i++; break;
-      case "--kvm": o.kvm = v; i++; break;
-      case "--pmu-version": o.pmuVersion = Number(v); i++; break;
-      case "--gp": o.gp = Number(v); i++; break;
-      case "--gp-width": o.gpWidth = Number(v); i++; break;
-      case "--fixed": o.fixed = Number(v); i++; break;
-      case "--fixed-width": o.fixedWidth = Number(v); i++; break;
-      case "--perf-caps": o.perfCaps = BigInt(v!); i++; break;
-      case "--no-pdcm": o.noPdcm = true; break;
+      case "--host":
+        o.host = v;
+        i++;
+        break;
+      case "--pmu":
+        o.pmu = v;
+        i++;
+        break;
+      case "--kvm":
+        o.kvm = v;
+        i++;
+        break;
+      case "--pmu-version":
+        o.pmuVersion = Number(v);
+        i++;
+        break;
+      case "--gp":
+        o.gp = Number(v);
+        i++;
+        break;
+      case "--gp-width":
+        o.gpWidth = Number(v);
+        i++;
+        break;
+      case "--fixed":
+        o.fixed = Number(v);
+        i++;
+        break;
+      case "--fixed-width":
+        o.fixedWidth = Number(v);
+        i++;
+        break;
+      case "--perf-caps":
+        o.perfCaps = BigInt(v!);
+        i++;
+        break;
+      case "--no-pdcm":
+        o.noPdcm = true;
+        break;
       case "--pmu-filter": {
         const f = parsePmuFilterFile(v!, readFileSync(join(DIR, v!), "utf8"));
         if (!f.ok) throw new Error(f.error);
@@ -37,13 +66,14 @@ export function headerOptions(args: readonly string[]): VpmuOptions {
         i++;
         break;
       }
-      default: throw new Error(`unknown header option ${a}`);
+      default:
+        throw new Error(`unknown header option ${a}`);
     }
   }
   return o as VpmuOptions;
 }
 
-export function runProgram(path: string): string {
+function runProgram(path: string): string {
   const src = readFileSync(path, "utf8");
   const h = parseHeader(src, path);
   if (!h.ok) throw new Error(h.error);
@@ -66,7 +96,9 @@ export function runProgram(path: string): string {
 }
 
 describe("programs/pmu golden outputs", () => {
-  const files = readdirSync(DIR).filter((f) => f.endsWith(".s")).sort();
+  const files = readdirSync(DIR)
+    .filter((f) => f.endsWith(".s"))
+    .sort();
   for (const f of files) {
     it(f, () => {
       const path = join(DIR, f);

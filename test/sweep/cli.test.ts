@@ -10,12 +10,29 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 const MAIN = `${ROOT}dist/cli/main.js`;
 
 function vpmu(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, "sweep", ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  const r = spawnSync(process.execPath, [MAIN, "sweep", ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 // spr, mediated, V4 and FIX, guest version 2 with 4 fixed counters, TopdownL1 on the host: 48 configurations.
-const SLICE = ["--hosts", "spr", "--pmu", "mediated", "--kvm", "v4,fix", "--versions", "2", "--fixed", "4", "--activity", "topdown"];
+const SLICE = [
+  "--hosts",
+  "spr",
+  "--pmu",
+  "mediated",
+  "--kvm",
+  "v4,fix",
+  "--versions",
+  "2",
+  "--fixed",
+  "4",
+  "--activity",
+  "topdown",
+];
 
 // Each test spawns the CLI several times; on a loaded machine that takes minutes, not seconds.
 describe("vpmu sweep", { timeout: 300_000 }, () => {
@@ -36,9 +53,16 @@ describe("vpmu sweep", { timeout: 300_000 }, () => {
   it("--json carries the same findings; --shard runs its share", () => {
     const j = vpmu([...SLICE, "--json", "--shard", "2/3"]);
     expect(j.status).toBe(1);
-    const doc = JSON.parse(j.stdout) as { shard: string; runs: number; leaks: { signature: string; example: { explain: string } }[] };
+    const doc = JSON.parse(j.stdout) as {
+      shard: string;
+      runs: number;
+      leaks: { signature: string; example: { explain: string } }[];
+    };
     expect([doc.shard, doc.runs]).toEqual(["2/3", 32]);
-    expect(doc.leaks.map((l) => l.signature).sort()).toEqual(["guest→host MSR_CORE_PERF_GLOBAL_CTRL (0x38f) via WRMSR", "host→guest MSR_PERF_METRICS (0x329) via RDPMC"]);
+    expect(doc.leaks.map((l) => l.signature).sort()).toEqual([
+      "guest→host MSR_CORE_PERF_GLOBAL_CTRL (0x38f) via WRMSR",
+      "host→guest MSR_PERF_METRICS (0x329) via RDPMC",
+    ]);
     // --merge: the shards' reports together are the whole sweep's.
     const dir = mkdtempSync(join(tmpdir(), "vpmu-sweep-merge-"));
     const files = [1, 2, 3].map((i) => {
@@ -49,12 +73,27 @@ describe("vpmu sweep", { timeout: 300_000 }, () => {
     const merged = vpmu(["--merge", ...files]);
     const whole = vpmu(SLICE);
     expect(merged.status).toBe(1);
-    expect(merged.stdout.split("\n")[0]).toBe("vpmu sweep: 48 configurations, 96 runs (programs: probe:read, probe:write; shard merged 1/3 + 2/3 + 3/3)");
+    expect(merged.stdout.split("\n")[0]).toBe(
+      "vpmu sweep: 48 configurations, 96 runs (programs: probe:read, probe:write; shard merged 1/3 + 2/3 + 3/3)",
+    );
     expect(merged.stdout.split("\n").slice(1)).toEqual(whole.stdout.split("\n").slice(1));
   });
 
   it("finds nothing under FIX (exit 0)", () => {
-    const r = vpmu(["--hosts", "spr", "--pmu", "mediated", "--kvm", "fix", "--versions", "2", "--fixed", "4", "--activity", "topdown,counting"]);
+    const r = vpmu([
+      "--hosts",
+      "spr",
+      "--pmu",
+      "mediated",
+      "--kvm",
+      "fix",
+      "--versions",
+      "2",
+      "--fixed",
+      "4",
+      "--activity",
+      "topdown,counting",
+    ]);
     expect(r.status).toBe(0);
     expect(r.stdout.split("\n").slice(0, 4)).toEqual([
       "vpmu sweep: 48 configurations, 96 runs (programs: probe:read, probe:write; shard 1/1)",
@@ -65,20 +104,73 @@ describe("vpmu sweep", { timeout: 300_000 }, () => {
   });
 
   it("a policy file that passes RDPMC through leaks host counters, with the rule named; user programs run too", () => {
-    const r = vpmu(["--hosts", "spr", "--pmu", "mediated", "--kvm", "test/sweep/fixtures/rdpmc-always.json", "--versions", "2", "--gp", "host-1", "--gp-width", "host", "--fixed", "3", "--fixed-width", "host", "--caps", "fw", "--activity", "counting"]);
+    const r = vpmu([
+      "--hosts",
+      "spr",
+      "--pmu",
+      "mediated",
+      "--kvm",
+      "test/sweep/fixtures/rdpmc-always.json",
+      "--versions",
+      "2",
+      "--gp",
+      "host-1",
+      "--gp-width",
+      "host",
+      "--fixed",
+      "3",
+      "--fixed-width",
+      "host",
+      "--caps",
+      "fw",
+      "--activity",
+      "counting",
+    ]);
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain("LEAK host→guest MSR_IA32_PERFCTR7 (0xc8) via RDPMC: 1 configurations, 2 runs\n  in every configuration of the sweep (1)\n");
+    expect(r.stdout).toContain(
+      "LEAK host→guest MSR_IA32_PERFCTR7 (0xc8) via RDPMC: 1 configurations, 2 runs\n  in every configuration of the sweep (1)\n",
+    );
     expect(r.stdout).toContain("  let through by: policy rdpmc-always: RDPMC passes when []: all hold\n");
-    expect(r.stdout).toContain("  see: vpmu explain --host spr --pmu mediated --kvm test/sweep/fixtures/rdpmc-always.json --pmu-version 2 --gp 7 --gp-width 48 --fixed 3 --fixed-width 48 --perf-caps 0x2000 --host-activity counting\n");
-    const u = vpmu(["--no-probes", "test/sweep/fixtures/read-metrics.s", "--hosts", "spr", "--pmu", "mediated", "--kvm", "v4", "--versions", "2", "--gp", "host", "--gp-width", "host", "--fixed", "4", "--fixed-width", "host", "--caps", "fw", "--activity", "topdown"]);
+    expect(r.stdout).toContain(
+      "  see: vpmu explain --host spr --pmu mediated --kvm test/sweep/fixtures/rdpmc-always.json --pmu-version 2 --gp 7 --gp-width 48 --fixed 3 --fixed-width 48 --perf-caps 0x2000 --host-activity counting\n",
+    );
+    const u = vpmu([
+      "--no-probes",
+      "test/sweep/fixtures/read-metrics.s",
+      "--hosts",
+      "spr",
+      "--pmu",
+      "mediated",
+      "--kvm",
+      "v4",
+      "--versions",
+      "2",
+      "--gp",
+      "host",
+      "--gp-width",
+      "host",
+      "--fixed",
+      "4",
+      "--fixed-width",
+      "host",
+      "--caps",
+      "fw",
+      "--activity",
+      "topdown",
+    ]);
     expect(u.status).toBe(1);
-    expect(u.stdout).toContain("  e.g. spr mediated v4 | v2 gp 8×48 fx 4×48 caps 0x2000 | topdown — test/sweep/fixtures/read-metrics.s: RDPMC ecx=0x20000000 at rip 0x100005 = 0x7f301040, owned by host (host activity topdown)\n");
+    expect(u.stdout).toContain(
+      "  e.g. spr mediated v4 | v2 gp 8×48 fx 4×48 caps 0x2000 | topdown — test/sweep/fixtures/read-metrics.s: RDPMC ecx=0x20000000 at rip 0x100005 = 0x7f301040, owned by host (host activity topdown)\n",
+    );
   });
 
   it("usage errors are one sentence and exit 2", () => {
     const cases: [string[], string][] = [
       [["--shard", "5/4"], "vpmu: option --shard '5/4': the shard number must be between 1 and 4\n"],
-      [["--hosts", "xyz"], 'vpmu: option --hosts[0]: unknown host preset "xyz" (expected one of: skx, icx, spr, gnr)\n'],
+      [
+        ["--hosts", "xyz"],
+        'vpmu: option --hosts[0]: unknown host preset "xyz" (expected one of: skx, icx, spr, gnr)\n',
+      ],
       [["--gp-width", "wide"], 'vpmu: option --gp-width[0]: expected a number 0..255, "host" or "host-N"\n'],
       [["--kvm", "nope.json"], `vpmu: cannot read policy file ${ROOT}nope.json: no such file\n`],
       [["--fuzz", "x.s"], "vpmu: --fuzz generates its own programs: give no program files with it\n"],
@@ -87,7 +179,12 @@ describe("vpmu sweep", { timeout: 300_000 }, () => {
     ];
     for (const [args, err] of cases) {
       const r = vpmu(args);
-      expect({ args, status: r.status, stderr: r.stderr, stdout: r.stdout }).toEqual({ args, status: 2, stderr: err, stdout: "" });
+      expect({ args, status: r.status, stderr: r.stderr, stdout: r.stdout }).toEqual({
+        args,
+        status: 2,
+        stderr: err,
+        stdout: "",
+      });
     }
   });
 });

@@ -25,22 +25,51 @@ describe("condition grouping", () => {
   it("covers a union with one condition per region, largest first", () => {
     const all = space();
     const inA = ([a]: string[]) => a === "0";
-    const inB = ([a, b, c]: string[]) => b === "1" && c === "1";
+    const inB = ([_a, b, c]: string[]) => b === "1" && c === "1";
     const pos = all.filter((v) => inA(v) || inB(v));
     const neg = all.filter((v) => !(inA(v) || inB(v)));
     const e = explain(A, pos, neg);
-    expect(e.conditions.map((c) => [c.sentence, c.covers])).toEqual([["a=0", 6], ["b=1, c=1", 2]]);
+    expect(e.conditions.map((c) => [c.sentence, c.covers])).toEqual([
+      ["a=0", 6],
+      ["b=1, c=1", 2],
+    ]);
   });
 
   it("weights count configurations, and identical vectors on both sides are unexplained, not hidden", () => {
-    const e = explain(A, [["1", "1", "1"], ["1", "1", "1"], ["2", "2", "2"]], [["2", "2", "2"], ["0", "0", "0"]], 8, [3, 4, 5]);
+    const e = explain(
+      A,
+      [
+        ["1", "1", "1"],
+        ["1", "1", "1"],
+        ["2", "2", "2"],
+      ],
+      [
+        ["2", "2", "2"],
+        ["0", "0", "0"],
+      ],
+      8,
+      [3, 4, 5],
+    );
     expect(e.unexplained).toBe(5);
     expect(e.conditions.map((c) => [c.sentence, c.covers])).toEqual([["a=1", 7]]);
   });
 
   it("returns nothing for no positives, and the empty conjunction when nothing is clean", () => {
     expect(explain(A, [], space())).toEqual({ conditions: [], unexplained: 0, uncovered: 0 });
-    expect(explain(A, [["1", "1", "1"], ["2", "2", "2"]], [])).toEqual({ conditions: [{ literals: [], covers: 2, sentence: "every configuration" }], unexplained: 0, uncovered: 0 });
+    expect(
+      explain(
+        A,
+        [
+          ["1", "1", "1"],
+          ["2", "2", "2"],
+        ],
+        [],
+      ),
+    ).toEqual({
+      conditions: [{ literals: [], covers: 2, sentence: "every configuration" }],
+      unexplained: 0,
+      uncovered: 0,
+    });
   });
 
   it("says the V4 leak region the way the issue does", () => {
@@ -52,10 +81,28 @@ describe("condition grouping", () => {
       { attr: "counts", value: "equal" },
       { attr: "hostPerfMetrics", value: "yes" },
     ];
-    expect(sentence(SWEEP_ATTRIBUTES, literals)).toBe("v4, host has PERF_METRICS, guest lacks it, counts and widths equal, host activity topdown");
-    expect(sentence(SWEEP_ATTRIBUTES, [{ attr: "guestPerfMetrics", value: "no" }, { attr: "kvm", value: "my-idea" }])).toBe("policy my-idea, guest lacks PERF_METRICS");
+    expect(sentence(SWEEP_ATTRIBUTES, literals)).toBe(
+      "v4, host has PERF_METRICS, guest lacks it, counts and widths equal, host activity topdown",
+    );
+    expect(
+      sentence(SWEEP_ATTRIBUTES, [
+        { attr: "guestPerfMetrics", value: "no" },
+        { attr: "kvm", value: "my-idea" },
+      ]),
+    ).toBe("policy my-idea, guest lacks PERF_METRICS");
     const eq: Attribute[] = ["x", "y", "z"].map((id) => ({ id, phrase: (v: string) => `${id}s ${v}` }));
-    expect(sentence(eq, [{ attr: "x", value: "equal" }, { attr: "y", value: "equal" }, { attr: "z", value: "equal" }])).toBe("xs, ys and zs equal");
-    expect(sentence(eq, [{ attr: "x", value: "equal" }, { attr: "y", value: "differ" }])).toBe("xs equal, ys differ");
+    expect(
+      sentence(eq, [
+        { attr: "x", value: "equal" },
+        { attr: "y", value: "equal" },
+        { attr: "z", value: "equal" },
+      ]),
+    ).toBe("xs, ys and zs equal");
+    expect(
+      sentence(eq, [
+        { attr: "x", value: "equal" },
+        { attr: "y", value: "differ" },
+      ]),
+    ).toBe("xs equal, ys differ");
   });
 });

@@ -28,22 +28,69 @@ describe("probe programs", () => {
       ...["329", "345", "38d", "38e", "38f", "390", "391", "392", "3f1", "3f2", "600", "1a0", "1d9"],
     ]);
     expect(hex(rdpmcList(s))).toEqual([
-      "0", "1", "2", "3", "4", "5", "6", "7", "8", "ffff",
-      "40000000", "40000001", "40000002", "40000003", "40000004", "4000ffff",
-      "20000000", "20000001", "10000", "10001", "10002", "10003", "80000000", "c0000000", "60000000",
+      "0",
+      "1",
+      "2",
+      "3",
+      "4",
+      "5",
+      "6",
+      "7",
+      "8",
+      "ffff",
+      "40000000",
+      "40000001",
+      "40000002",
+      "40000003",
+      "40000004",
+      "4000ffff",
+      "20000000",
+      "20000001",
+      "10000",
+      "10001",
+      "10002",
+      "10003",
+      "80000000",
+      "c0000000",
+      "60000000",
     ]);
   });
 
   it("write every bit of the first, last and first unexposed selector and of every control MSR", () => {
-    expect(hex(controlMsrList({ nGP: 8, nFX: 4 }))).toEqual(["186", "18d", "18e", "38d", "38f", "390", "391", "3f1", "1d9"]);
-    expect(hex(controlMsrList({ nGP: 3, nFX: 3 }))).toEqual(["186", "188", "189", "38d", "38f", "390", "391", "3f1", "1d9"]);
+    expect(hex(controlMsrList({ nGP: 8, nFX: 4 }))).toEqual([
+      "186",
+      "18d",
+      "18e",
+      "38d",
+      "38f",
+      "390",
+      "391",
+      "3f1",
+      "1d9",
+    ]);
+    expect(hex(controlMsrList({ nGP: 3, nFX: 3 }))).toEqual([
+      "186",
+      "188",
+      "189",
+      "38d",
+      "38f",
+      "390",
+      "391",
+      "3f1",
+      "1d9",
+    ]);
     expect(hex(controlMsrList({ nGP: 0, nFX: 0 }))).toEqual(["186", "38d", "38f", "390", "391", "3f1", "1d9"]);
   });
 
   it("assemble byte-identically with our assembler and NASM (probes and random probes)", () => {
     const sources = [
-      readProbe({ nGP: 8, nFX: 4 }), writeProbe({ nGP: 8, nFX: 4 }), readProbe({ nGP: 3, nFX: 3 }), writeProbe({ nGP: 7, nFX: 4 }),
-      fuzzSource(1, 0), fuzzSource(1, 63), fuzzSource(0xdeadbeef, 5),
+      readProbe({ nGP: 8, nFX: 4 }),
+      writeProbe({ nGP: 8, nFX: 4 }),
+      readProbe({ nGP: 3, nFX: 3 }),
+      writeProbe({ nGP: 7, nFX: 4 }),
+      fuzzSource(1, 0),
+      fuzzSource(1, 63),
+      fuzzSource(0xdeadbeef, 5),
     ];
     for (const src of sources) {
       const a = assemble(src);
@@ -61,7 +108,9 @@ describe("probe programs", () => {
     expect(fuzzPlan(1, 100, 5, 2)).toEqual(fuzzPlan(1, 100, 5, 2));
     expect(fuzzPlan(1, 100, 4, 2).map((j) => j.program)).toEqual([0, 1, 0, 1]);
     // Every random program has 48 operations, each ending in one privileged instruction.
-    const ops = fuzzSource(1, 0).split("\n").filter((l) => /^\s+(rdpmc|rdmsr|wrmsr|cpuid)$/.test(l));
+    const ops = fuzzSource(1, 0)
+      .split("\n")
+      .filter((l) => /^\s+(rdpmc|rdmsr|wrmsr|cpuid)$/.test(l));
     expect(ops.length).toBe(48);
   });
 });

@@ -7,21 +7,49 @@ import { ProgramLoader, runJobs, type ProgramSpec } from "../../src/sweep/sweep.
 import { runOne, type Finding, type PolicyTable, type RunRecord } from "../../src/sweep/run.js";
 import { formatReport, summarise } from "../../src/sweep/report.js";
 
-const PROBES: ProgramSpec[] = [{ kind: "probe", probe: "read" }, { kind: "probe", probe: "write" }];
+const PROBES: ProgramSpec[] = [
+  { kind: "probe", probe: "read" },
+  { kind: "probe", probe: "write" },
+];
 const loader = new ProgramLoader(PROBES);
 
 /** The spec §14.4 guest on SPR (v2, 8×48 GP, 4×48 fixed, caps FW_WRITES) with host perf running TopdownL1. */
-function config(over: Partial<Omit<SweepConfig, "guest">> & { caps?: string; nFX?: number; wGP?: number } = {}): SweepConfig {
+function config(
+  over: Partial<Omit<SweepConfig, "guest">> & { caps?: string; nFX?: number; wGP?: number } = {},
+): SweepConfig {
   const host = over.host ?? "spr";
-  const guest = resolveGuest(findHostPreset(host)!, 2, "host", over.wGP ?? "host", over.nFX ?? 4, "host", over.caps ?? "fw");
-  return { index: 0, host, pmu: over.pmu ?? "mediated", kvm: over.kvm ?? "v4", activity: over.activity ?? "topdown", vmwareBackdoor: over.vmwareBackdoor ?? false, guest };
+  const guest = resolveGuest(
+    findHostPreset(host)!,
+    2,
+    "host",
+    over.wGP ?? "host",
+    over.nFX ?? 4,
+    "host",
+    over.caps ?? "fw",
+  );
+  return {
+    index: 0,
+    host,
+    pmu: over.pmu ?? "mediated",
+    kvm: over.kvm ?? "v4",
+    activity: over.activity ?? "topdown",
+    vmwareBackdoor: over.vmwareBackdoor ?? false,
+    guest,
+  };
 }
 
 function run(c: SweepConfig, policies: PolicyTable = new Map(), invariants = false): RunRecord[] {
-  return runJobs([0, 1].map((program) => ({ position: program, config: c, program })), loader, policies, undefined, { invariants });
+  return runJobs(
+    [0, 1].map((program) => ({ position: program, config: c, program })),
+    loader,
+    policies,
+    undefined,
+    { invariants },
+  );
 }
 
-const line = (f: Finding) => `${f.direction} ${f.register} ${f.path} rip 0x${f.rip.toString(16)} = 0x${f.value.toString(16)} ${f.owner} (${f.source})`;
+const line = (f: Finding) =>
+  `${f.direction} ${f.register} ${f.path} rip 0x${f.rip.toString(16)} = 0x${f.value.toString(16)} ${f.owner} (${f.source})`;
 const R_INT_5 = "R-INT-5: mediated, guest counters match the host exactly (8×48-bit GP, 4×48-bit fixed)";
 const R_INT_3 = "R-INT-3: mediated, version ≥ 2, nGP 8 and nFX 4 equal the host's";
 
@@ -65,7 +93,11 @@ describe("probes on the small KVM with the VMX layer", () => {
     ];
     for (const [what, c] of clean) {
       const recs = run(c);
-      expect({ what, outcomes: recs.map((r) => r.outcome), findings: recs.flatMap((r) => r.findings.map(line)) }).toEqual({ what, outcomes: ["ran", "ran"], findings: [] });
+      expect({
+        what,
+        outcomes: recs.map((r) => r.outcome),
+        findings: recs.flatMap((r) => r.findings.map(line)),
+      }).toEqual({ what, outcomes: ["ran", "ran"], findings: [] });
     }
     // wGP 40: RDPMC is intercepted (R-INT-5 compares widths) but R-INT-3 does not compare widths, so the
     // GLOBAL_CTRL bit-48 path stays open: the region of the guest→host side is larger than the RDPMC leak's.
@@ -81,7 +113,11 @@ describe("probes on the small KVM with the VMX layer", () => {
 
   it("KVM refuses what a VMM could not create, and the run says which ioctl and rule", () => {
     const [r] = run(config({ kvm: "base", caps: "fw+metrics" }));
-    expect([r.outcome, r.detail, r.findings]).toEqual(["rejected", "KVM_SET_MSRS PERF_CAPABILITIES 0xa000: not a subset of KVM's supported 0x2000 (R-CFG-2)", []]);
+    expect([r.outcome, r.detail, r.findings]).toEqual([
+      "rejected",
+      "KVM_SET_MSRS PERF_CAPABILITIES 0xa000: not a subset of KVM's supported 0x2000 (R-CFG-2)",
+      [],
+    ]);
   });
 
   it("a policy file that passes RDPMC through unconditionally leaks host counters, with the rule named", () => {
@@ -98,16 +134,24 @@ describe("probes on the small KVM with the VMX layer", () => {
       "host→guest MSR_CORE_PERF_FIXED_CTR3 (0x30c) RDPMC ecx=0x40000003 rip 0x128c = 0x12345600 host (put step 5 (host activity topdown))",
       "host→guest MSR_PERF_METRICS (0x329) RDPMC ecx=0x20000000 rip 0x12a1 = 0x7f301040 host (put step 5 (host activity topdown))",
     ]);
-    expect(new Set(read.findings.map((f) => f.rule))).toEqual(new Set(["policy rdpmc-always: RDPMC passes when []: all hold"]));
+    expect(new Set(read.findings.map((f) => f.rule))).toEqual(
+      new Set(["policy rdpmc-always: RDPMC passes when []: all hold"]),
+    );
   });
 
   it("with invariants on, V4 violates I-4 for PERF_METRICS (spec §12.3) and FIX violates nothing", () => {
     const [read] = run(config(), new Map(), true);
-    expect(read.findings.filter((f) => f.direction === "invariant").map((f) => `${f.path} ${f.register} = 0x${f.value.toString(16)} ${f.owner} | ${f.rule}`)).toEqual([
+    expect(
+      read.findings
+        .filter((f) => f.direction === "invariant")
+        .map((f) => `${f.path} ${f.register} = 0x${f.value.toString(16)} ${f.owner} | ${f.rule}`),
+    ).toEqual([
       "I-4 while the guest runs MSR_PERF_METRICS (0x329) = 0x7f301040 host | spec §12.3 I-4: expected a value owned by vcpu:0",
     ]);
     expect(run(config({ kvm: "fix" }), new Map(), true).flatMap((r) => r.findings)).toEqual([]);
-    expect(run(config({ kvm: "fix", activity: "counting", caps: "fw+metrics" }), new Map(), true).flatMap((r) => r.findings)).toEqual([]);
+    expect(
+      run(config({ kvm: "fix", activity: "counting", caps: "fw+metrics" }), new Map(), true).flatMap((r) => r.findings),
+    ).toEqual([]);
   });
 
   it("a probe that does not reach its exit is a failed run, listed in the report", () => {
@@ -116,7 +160,9 @@ describe("probes on the small KVM with the VMX layer", () => {
     const r = runOne(c, 0, ud2, new Map());
     expect([r.outcome, r.findings]).toEqual(["failed", []]);
     expect(r.detail).toMatch(/^triple fault at rip=0x1000: #UD at rip=0x1000 \(bytes 0f 0b: ud2\)/);
-    const text = formatReport(summarise({ mode: "matrix", configs: new Map([[0, c]]), programs: ["ud2"], records: [r] }));
+    const text = formatReport(
+      summarise({ mode: "matrix", configs: new Map([[0, c]]), programs: ["ud2"], records: [r] }),
+    );
     expect(text.split("\n").slice(0, 6)).toEqual([
       "vpmu sweep: 1 configurations, 1 runs (programs: ud2; shard 1/1)",
       "  ran 0, rejected by KVM 0, did not complete 1",

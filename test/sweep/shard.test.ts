@@ -18,7 +18,12 @@ describe("sweep shards", () => {
     const parts = [1, 2, 3].map((index) => selectShard(items, { index, count: 3 }));
     expect(parts.map((p) => p.length)).toEqual([34, 33, 33]);
     expect(parts[1].slice(0, 3).map((x) => x.index)).toEqual([1, 4, 7]);
-    expect(parts.flat().map((x) => x.index).sort((a, b) => a - b)).toEqual(items.map((x) => x.index));
+    expect(
+      parts
+        .flat()
+        .map((x) => x.index)
+        .sort((a, b) => a - b),
+    ).toEqual(items.map((x) => x.index));
     const jobs = matrixJobs(expandMatrix(DEFAULT_MATRIX), 2);
     const shards = [1, 2, 3, 4].map((index) => shardJobs(jobs, { index, count: 4 }));
     expect(shards.map((s) => s.length)).toEqual([4608, 4608, 4608, 4608]);

@@ -8,19 +8,31 @@ import { expect, test } from "vitest";
 
 const MAIN = new URL("../../dist/cli/main.js", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "vpmu-run-"));
-const src = (name: string, body: string) => { const p = join(dir, name); writeFileSync(p, `bits 64\norg 0x100000\n${body}\n`); return p; };
+const src = (name: string, body: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, `bits 64\norg 0x100000\n${body}\n`);
+  return p;
+};
 
 test("console, status, and usage errors", () => {
-  const ok = spawnSync(process.execPath, [MAIN, "run", src("a.s", "mov al, 'A'\nout 0xe9, al\nmov al, 7\nout 0xf4, al")], { encoding: "utf8" });
+  const ok = spawnSync(
+    process.execPath,
+    [MAIN, "run", src("a.s", "mov al, 'A'\nout 0xe9, al\nmov al, 7\nout 0xf4, al")],
+    { encoding: "utf8" },
+  );
   expect([ok.stdout, ok.stderr, ok.status]).toEqual(["A", "", 7]);
   const bad = spawnSync(process.execPath, [MAIN, "run", "--mem", "lots", src("b.s", "hlt")], { encoding: "utf8" });
   expect([bad.stderr, bad.status]).toEqual(["vpmu: --mem lots: expected a size such as 16M, 65536 or 0x1000000\n", 2]);
 });
 
 test("Ctrl-C stops a runaway guest with a report and status 103", async () => {
-  const child = spawn(process.execPath, [MAIN, "run", src("spin.s", "l: inc rax\njmp l")], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [MAIN, "run", src("spin.s", "l: inc rax\njmp l")], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let err = "";
-  child.stderr.on("data", (d) => { err += d; });
+  child.stderr.on("data", (d) => {
+    err += d;
+  });
   // Give node time to start and install its handler even on a loaded machine, then interrupt.
   await new Promise((r) => setTimeout(r, 4000));
   child.kill("SIGINT");

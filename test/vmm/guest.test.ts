@@ -12,10 +12,12 @@ describe("guest ABI", () => {
     const c = g.cpu;
     expect([c.rip, c.cpl, c.rflags, c.idtLimit, c.cr4 & 0x100]).toEqual([ORG, 0, 2, 0, 0]);
     expect(Array.from({ length: 16 }, (_, r) => [c.getLo(r), c.getHi(r)])).toEqual(
-      Array.from({ length: 16 }, (_, r) => (r === 4 ? [16 * 1024 * 1024, 0] : [0, 0])));
+      Array.from({ length: 16 }, (_, r) => (r === 4 ? [16 * 1024 * 1024, 0] : [0, 0])),
+    );
   });
   test("console on 0xE9 and exit status on 0xF4", () => {
-    const r = runGuest(prog(`
+    const r = runGuest(
+      prog(`
       mov rsi, msg
     l: mov al, [rsi]
       test al, al
@@ -25,22 +27,34 @@ describe("guest ABI", () => {
       jmp l
     done: mov eax, 0x1234   ; only the low byte is the status
       out 0xf4, eax
-    msg: db "hi!", 10, 0`), ORG);
+    msg: db "hi!", 10, 0`),
+      ORG,
+    );
     expect(r).toMatchObject({ console: "hi!\n", status: 0x34, stop: "exit" });
   });
   test("hlt with IF=0 ends the run: status 0", () => {
-    expect(runGuest(prog("nop\nhlt"), ORG)).toMatchObject({ status: 0, stop: "halted", report: "guest halted at rip=0x100002 after 1 instructions" });
+    expect(runGuest(prog("nop\nhlt"), ORG)).toMatchObject({
+      status: 0,
+      stop: "halted",
+      report: "guest halted at rip=0x100002 after 1 instructions",
+    });
   });
   test("instruction limit: distinct status and report", () => {
     const r = runGuest(prog("l: jmp l"), ORG, { maxInsns: 1000 });
-    expect(r).toMatchObject({ status: EXIT_INSN_LIMIT, stop: "insn-limit", report: "instruction limit of 1000 reached at rip=0x100000" });
+    expect(r).toMatchObject({
+      status: EXIT_INSN_LIMIT,
+      stop: "insn-limit",
+      report: "instruction limit of 1000 reached at rip=0x100000",
+    });
     expect("events" in r && r.events.instructions).toBe(1000);
   });
   test("#UD with no IDT: triple fault report names the bytes; status 102", () => {
     const r = runGuest(prog("nop\ndb 0x0f, 0xff"), ORG);
     expect(r).toMatchObject({
-      status: EXIT_UD, stop: "ud",
-      report: "triple fault at rip=0x100001: #UD at rip=0x100001 (bytes 0f ff), then #GP(0x33) at rip=0x100001, then #DF(0x0) at rip=0x100001, then #GP(0x43) at rip=0x100001",
+      status: EXIT_UD,
+      stop: "ud",
+      report:
+        "triple fault at rip=0x100001: #UD at rip=0x100001 (bytes 0f ff), then #GP(0x33) at rip=0x100001, then #DF(0x0) at rip=0x100001, then #GP(0x43) at rip=0x100001",
     });
   });
   test("other triple faults: status 100", () => {
@@ -78,14 +92,20 @@ describe("guest ABI", () => {
     const r = runGuest(img, ORG);
     expect(r).toMatchObject({ stop: "triple-fault", status: EXIT_TRIPLE_FAULT });
     // Every check passed (no exit through `bad`); the #GP is the RDPMC's (bytes 0f 33 at 0x100044).
-    expect("report" in r && r.report).toBe("triple fault at rip=0x100044: #GP(0x0) at rip=0x100044, then #DF(0x0) at rip=0x100044, then #GP(0x43) at rip=0x100044");
+    expect("report" in r && r.report).toBe(
+      "triple fault at rip=0x100044: #GP(0x0) at rip=0x100044, then #DF(0x0) at rip=0x100044, then #GP(0x43) at rip=0x100044",
+    );
     const g = Guest.create(img, ORG);
     if ("error" in g) throw new Error(g.error);
     expect([g.cpu.mem[0x100044], g.cpu.mem[0x100045]]).toEqual([0x0f, 0x33]);
   });
   test("load errors are values", () => {
-    expect(runGuest(new Uint8Array(10), 16 * 1024 * 1024 - 4)).toEqual({ error: "image of 10 bytes at 0xfffffc does not fit in 16777216 bytes of guest memory" });
-    expect(runGuest(new Uint8Array(1), 0, { memSize: 1000 })).toEqual({ error: "guest memory must be a multiple of 4096 bytes between 4 KiB and 4 GiB (got 1000)" });
+    expect(runGuest(new Uint8Array(10), 16 * 1024 * 1024 - 4)).toEqual({
+      error: "image of 10 bytes at 0xfffffc does not fit in 16777216 bytes of guest memory",
+    });
+    expect(runGuest(new Uint8Array(1), 0, { memSize: 1000 })).toEqual({
+      error: "guest memory must be a multiple of 4096 bytes between 4 KiB and 4 GiB (got 1000)",
+    });
   });
   test("--mem: RSP starts at the top of the configured RAM", () => {
     const r = runGuest(prog("mov rax, rsp\nshr rax, 16\nout 0xf4, al"), ORG, { memSize: 2 * 1024 * 1024 });

@@ -8,13 +8,32 @@ function explain(o: MachineOptions) {
   if (!m.ok) throw new Error(m.error);
   return explainMachine(m.machine);
 }
-const LEAK: MachineOptions = { host: "spr", pmu: "mediated", kvm: "v4", pmuVersion: 2, gp: 8, gpWidth: 48, fixed: 4, fixedWidth: 48, perfCaps: 0x2000n };
+const LEAK: MachineOptions = {
+  host: "spr",
+  pmu: "mediated",
+  kvm: "v4",
+  pmuVersion: 2,
+  gp: 8,
+  gpWidth: 48,
+  fixed: 4,
+  fixedWidth: 48,
+  perfCaps: 0x2000n,
+};
 
 describe("vpmu explain (library)", () => {
   it("§14.4 guest under V4: RDPMC off by R-INT-5, 0x329 exits by P-4, globals pass by R-INT-3", () => {
     const r = explain(LEAK);
-    expect(r.rdpmcExiting).toEqual({ on: false, why: "R-INT-5: mediated, guest counters match the host exactly (8×48-bit GP, 4×48-bit fixed)" });
-    expect(r.msrs.find((m) => m.index === 0x329)).toEqual({ index: 0x329, name: "MSR_PERF_METRICS", read: "exit", write: "exit", why: "P-4: guest PERF_CAPABILITIES bit 15 clear" });
+    expect(r.rdpmcExiting).toEqual({
+      on: false,
+      why: "R-INT-5: mediated, guest counters match the host exactly (8×48-bit GP, 4×48-bit fixed)",
+    });
+    expect(r.msrs.find((m) => m.index === 0x329)).toEqual({
+      index: 0x329,
+      name: "MSR_PERF_METRICS",
+      read: "exit",
+      write: "exit",
+      why: "P-4: guest PERF_CAPABILITIES bit 15 clear",
+    });
     expect(r.msrs.find((m) => m.index === 0x38f)?.read).toBe("pass");
     expect(r.controls).toEqual({
       primary: "0x11000080",
@@ -24,13 +43,28 @@ describe("vpmu explain (library)", () => {
     });
     expect(r.reservedMasks.global_ctrl_rsvd).toBe("0xfffffff0ffffff00");
     const text = formatExplain(r);
-    expect(text.split("\n")[5]).toBe("RDPMC exiting        off  R-INT-5: mediated, guest counters match the host exactly (8×48-bit GP, 4×48-bit fixed)");
+    expect(text.split("\n")[5]).toBe(
+      "RDPMC exiting        off  R-INT-5: mediated, guest counters match the host exactly (8×48-bit GP, 4×48-bit fixed)",
+    );
   });
 
   it("shows an installed PMU event filter (--pmu-filter) and only then", () => {
     expect(explain(LEAK).eventFilter).toBeUndefined();
-    const r = explain({ ...LEAK, filter: { action: 0, flags: 1, fixedCounterBitmap: 2, events: [0xc4n | (0x10n << 8n) | (0xf0n << 56n), 0xc0n | (1n << 55n) | (0xffn << 56n)] } });
-    expect(r.eventFilter).toEqual({ action: "allow", include: ["event 0xc4, umask & 0xf0 == 0x10"], exclude: ["event 0xc0, umask & 0xff == 0x0"], fixedCounterBitmap: "0x2" });
+    const r = explain({
+      ...LEAK,
+      filter: {
+        action: 0,
+        flags: 1,
+        fixedCounterBitmap: 2,
+        events: [0xc4n | (0x10n << 8n) | (0xf0n << 56n), 0xc0n | (1n << 55n) | (0xffn << 56n)],
+      },
+    });
+    expect(r.eventFilter).toEqual({
+      action: "allow",
+      include: ["event 0xc4, umask & 0xf0 == 0x10"],
+      exclude: ["event 0xc0, umask & 0xff == 0x0"],
+      fixedCounterBitmap: "0x2",
+    });
     expect(formatExplain(r).split("\n").slice(-6)).toEqual([
       "PMU event filter (KVM_SET_PMU_EVENT_FILTER, spec §10): ALLOW, fixed counter bitmap 0x2",
       "  include  event 0xc4, umask & 0xf0 == 0x10",
@@ -43,7 +77,10 @@ describe("vpmu explain (library)", () => {
 
   it("FIX: RDPMC exiting on by R-INT-4, bit 48 stays reserved", () => {
     const r = explain({ ...LEAK, kvm: "fix" });
-    expect(r.rdpmcExiting).toEqual({ on: true, why: "R-INT-4: host has PERF_METRICS, guest PERF_CAPABILITIES bit 15 clear" });
+    expect(r.rdpmcExiting).toEqual({
+      on: true,
+      why: "R-INT-4: host has PERF_METRICS, guest PERF_CAPABILITIES bit 15 clear",
+    });
     expect(r.controls.primaryBits).toContain("CPU_BASED_RDPMC_EXITING");
     const withMetrics = explain({ ...LEAK, kvm: "fix", perfCaps: 0xa000n });
     expect(withMetrics.reservedMasks.global_ctrl_rsvd).toBe("0xfffefff0ffffff00");
@@ -59,16 +96,31 @@ describe("vpmu explain (library)", () => {
   });
 
   it("a policy file shows its own rules", () => {
-    const p = parsePolicyFile("p.json", JSON.stringify({ name: "rdpmc-metrics", extends: "v4", rdpmc: { passThroughWhen: ["mediated", "counts-match", "widths-match", "metrics-match"] } }));
+    const p = parsePolicyFile(
+      "p.json",
+      JSON.stringify({
+        name: "rdpmc-metrics",
+        extends: "v4",
+        rdpmc: { passThroughWhen: ["mediated", "counts-match", "widths-match", "metrics-match"] },
+      }),
+    );
     if (!p.ok) throw new Error(p.error);
     const r = explain({ ...LEAK, kvm: p.policy });
     expect(r.policy).toBe("rdpmc-metrics");
-    expect(r.rdpmcExiting.why).toBe("policy rdpmc-metrics: RDPMC needs metrics-match: R-INT-4: host has PERF_METRICS, guest PERF_CAPABILITIES bit 15 clear");
+    expect(r.rdpmcExiting.why).toBe(
+      "policy rdpmc-metrics: RDPMC needs metrics-match: R-INT-4: host has PERF_METRICS, guest PERF_CAPABILITIES bit 15 clear",
+    );
   });
 
   it("rejected options are one sentence", () => {
-    expect(createMachine({ pmu: "mediated", kvm: "v9" })).toEqual({ ok: false, error: "--kvm v9: expected legacy, base, v4, fix or a policy file (.json)" });
-    expect(createMachine({ pmu: "mediated", kvm: "legacy" })).toEqual({ ok: false, error: "--kvm legacy has no mediated vPMU: use --pmu legacy" });
+    expect(createMachine({ pmu: "mediated", kvm: "v9" })).toEqual({
+      ok: false,
+      error: "--kvm v9: expected legacy, base, v4, fix or a policy file (.json)",
+    });
+    expect(createMachine({ pmu: "mediated", kvm: "legacy" })).toEqual({
+      ok: false,
+      error: "--kvm legacy has no mediated vPMU: use --pmu legacy",
+    });
     const e = createMachine({ host: "skx", pmu: "mediated", hostMsrs: [{ msr: 0x329, value: 1n }] });
     expect(e).toEqual({ ok: false, error: "--host-msr 0x329: the skx host has no such PMU MSR" });
   });

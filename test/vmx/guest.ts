@@ -19,7 +19,17 @@ const MEM = 16 << 20;
 
 export function nasmFile(path: string): Uint8Array {
   const out = join(mkdtempSync(join(tmpdir(), "vpmu-vmx-")), "g.bin");
-  execFileSync("nasm", ["-f", "bin", "-i", dirname(path) + "/", "-i", join(ROOT, "programs/lib") + "/", "-o", out, path]);
+  execFileSync("nasm", [
+    "-f",
+    "bin",
+    "-i",
+    dirname(path) + "/",
+    "-i",
+    join(ROOT, "programs/lib") + "/",
+    "-o",
+    out,
+    path,
+  ]);
   return new Uint8Array(readFileSync(out));
 }
 
@@ -47,7 +57,15 @@ export interface Run {
 
 /** Spec §14.4 guest on SPR: v2, 8×48 GP, 4×48 fixed, caps FW_WRITES, host PERF_METRICS = H. */
 export const LEAK_MODEL: GuestModel = {
-  host: "spr", policy: "v4", mediated: true, version: 2, nGP: 8, wGP: 48, nFX: 4, wFX: 48, perfCaps: 0x2000n,
+  host: "spr",
+  policy: "v4",
+  mediated: true,
+  version: 2,
+  nGP: 8,
+  wGP: 48,
+  nFX: 4,
+  wFX: 48,
+  perfCaps: 0x2000n,
   hostMsrs: [{ msr: 0x329, value: 0x8899aabb11223344n }],
 };
 
@@ -86,7 +104,14 @@ export function runProgram(rel: string, m: GuestModel, checkInvariants = true): 
 /** The exit log as "REASON:detail" strings (RDMSR/WRMSR with the MSR, RDPMC with ECX, I/O with the port). */
 export function exitSummary(v: Vcpu): string[] {
   return v.exits.map((e) => {
-    const d = e.msr !== undefined ? `0x${e.msr.toString(16)}` : e.port !== undefined ? `port 0x${e.port.toString(16)}` : e.ecx !== undefined && e.name === "RDPMC" ? `0x${e.ecx.toString(16)}` : "";
+    const d =
+      e.msr !== undefined
+        ? `0x${e.msr.toString(16)}`
+        : e.port !== undefined
+          ? `port 0x${e.port.toString(16)}`
+          : e.ecx !== undefined && e.name === "RDPMC"
+            ? `0x${e.ecx.toString(16)}`
+            : "";
     return `${e.name}${d ? " " + d : ""} ${e.outcome}`;
   });
 }

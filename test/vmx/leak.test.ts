@@ -20,7 +20,13 @@ describe("the PERF_METRICS leak end to end (spec §14.4, §14.5)", () => {
     expect(pmuExits(exitSummary(r.vcpu))).toEqual(["MSR_READ 0x329 #GP", "IO_INSTRUCTION port 0xf4 userspace"]);
     expect(r.layer.leaks.length).toBe(1);
     const l = r.layer.leaks[0];
-    expect([l.register, l.path, l.value, l.owner, l.source]).toEqual(["MSR_PERF_METRICS (0x329)", "RDPMC ecx=0x20000000", H, "host", "--host-msr"]);
+    expect([l.register, l.path, l.value, l.owner, l.source]).toEqual([
+      "MSR_PERF_METRICS (0x329)",
+      "RDPMC ecx=0x20000000",
+      H,
+      "host",
+      "--host-msr",
+    ]);
     expect(l.rule).toBe("R-INT-5: mediated, guest counters match the host exactly (8×48-bit GP, 4×48-bit fixed)");
     // I-4 is violated at every entry (PERF_METRICS reachable by RDPMC, host-owned); I-1..I-3 hold.
     const inv = new Set(r.layer.violations.map((v) => `${v.invariant} ${v.register}`));
@@ -31,7 +37,11 @@ describe("the PERF_METRICS leak end to end (spec §14.4, §14.5)", () => {
     const r = runProgram("programs/leak/fix-rdpmc-exits.s", { ...LEAK_MODEL, policy: "fix" });
     expect(r.exit).toEqual({ reason: "io", port: 0xf4, value: 0 });
     expect(r.io.text).toContain("SUMMARY: 4 tests\n");
-    expect(pmuExits(exitSummary(r.vcpu))).toEqual(["RDPMC 0x20000000 #GP", "MSR_READ 0x329 #GP", "IO_INSTRUCTION port 0xf4 userspace"]);
+    expect(pmuExits(exitSummary(r.vcpu))).toEqual([
+      "RDPMC 0x20000000 #GP",
+      "MSR_READ 0x329 #GP",
+      "IO_INSTRUCTION port 0xf4 userspace",
+    ]);
     const rdpmc = r.vcpu.exits.find((e) => e.name === "RDPMC")!;
     expect([rdpmc.reason, rdpmc.length, rdpmc.why]).toEqual([15, 2, "metrics type not emulated"]);
     expect(r.layer.leaks).toEqual([]);
@@ -48,7 +58,11 @@ describe("the PERF_METRICS leak end to end (spec §14.4, §14.5)", () => {
     ] as const) {
       const r = runProgram(prog, m);
       expect(r.exit).toEqual({ reason: "io", port: 0xf4, value: 0 });
-      expect(pmuExits(exitSummary(r.vcpu))).toEqual(["RDPMC 0x20000000 #GP", "MSR_READ 0x329 #GP", "IO_INSTRUCTION port 0xf4 userspace"]);
+      expect(pmuExits(exitSummary(r.vcpu))).toEqual([
+        "RDPMC 0x20000000 #GP",
+        "MSR_READ 0x329 #GP",
+        "IO_INSTRUCTION port 0xf4 userspace",
+      ]);
       expect(r.layer.leaks).toEqual([]);
     }
   });

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { LEAK_MODEL, setupGuest } from "./guest.js";
 
 const HLT = new Uint8Array([0xf4]);
-const ids = (steps: readonly { phase: string; step: string }[]) => steps.map((s) => s.step).filter((s, i, a) => a[i - 1] !== s);
+const ids = (steps: readonly { phase: string; step: string }[]) =>
+  steps.map((s) => s.step).filter((s, i, a) => a[i - 1] !== s);
 
 describe("mediated load/put steps", () => {
   it("guest with PERF_METRICS (V4): load writes 0x329 after the fixed counters (P-8); put reads it before zeroing them (P-9)", () => {
@@ -37,9 +38,13 @@ describe("mediated load/put steps", () => {
     const g = setupGuest(HLT, LEAK_MODEL);
     const L = g.layer;
     L.beforeEntry();
-    expect(L.switchLog[0].steps.filter((s) => s.step === "8.1").map((s) => s.text)).toEqual(["guest has no PERF_METRICS: 0x329 not written (P-8)"]);
+    expect(L.switchLog[0].steps.filter((s) => s.step === "8.1").map((s) => s.text)).toEqual([
+      "guest has no PERF_METRICS: 0x329 not written (P-8)",
+    ]);
     L.vmExit(10, 0);
-    expect(L.switchLog[1].steps.filter((s) => s.step === "1.3").map((s) => s.text)).toEqual(["guest has no PERF_METRICS: 0x329 neither read nor scrubbed (P-9)"]);
+    expect(L.switchLog[1].steps.filter((s) => s.step === "1.3").map((s) => s.text)).toEqual([
+      "guest has no PERF_METRICS: 0x329 neither read nor scrubbed (P-9)",
+    ]);
     expect(L.phys.rdmsr(0x329)).toBe(0x8899aabb11223344n);
     expect(L.phys.owner(0x329)).toEqual({ owner: "host", source: "--host-msr" });
   });
@@ -56,7 +61,11 @@ describe("mediated load/put steps", () => {
     expect(s.filter((x) => x.step === "8.2").map((x) => x.text)).toEqual(["WRMSR 0x390 := 0x1", "WRMSR 0x391 := 0x2"]);
     expect(L.phys.rdmsr(0x38e)).toBe(0x2n);
     // FC0–FC2 were host-owned and non-zero; FC3 was 0 = the saved value: adopted, no write.
-    expect(s.filter((x) => x.step === "6").map((x) => x.text)).toEqual(["WRMSR 0x309 := 0x0", "WRMSR 0x30a := 0x0", "WRMSR 0x30b := 0x0"]);
+    expect(s.filter((x) => x.step === "6").map((x) => x.text)).toEqual([
+      "WRMSR 0x309 := 0x0",
+      "WRMSR 0x30a := 0x0",
+      "WRMSR 0x30b := 0x0",
+    ]);
     expect(L.phys.owner(0x30c)).toEqual({ owner: "vcpu:0", source: "load step 6 (hardware already equal, no write)" });
   });
 });

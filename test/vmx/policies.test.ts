@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { findHostPreset, type HostPreset } from "../../src/host/presets.js";
-import { findPolicy, parsePolicyFile, type GuestPmuView, type InterceptPlan, type ModuleParams } from "../../src/vmx/policies/index.js";
+import {
+  findPolicy,
+  parsePolicyFile,
+  type GuestPmuView,
+  type InterceptPlan,
+  type ModuleParams,
+} from "../../src/vmx/policies/index.js";
 
 const spr = findHostPreset("spr") as HostPreset;
 const skx = findHostPreset("skx") as HostPreset;
@@ -20,7 +26,10 @@ describe("kernel policies (spec §11.6, R-INT-1..5)", () => {
   it("V4 on SPR with the §14.4 guest: RDPMC native, globals pass, 0x329 intercepted", () => {
     const p = plan("v4", leakGuest);
     expect(p.vcpuMediated.intercept).toBe(false);
-    expect(p.rdpmcExiting).toEqual({ intercept: false, rule: "R-INT-5: mediated, guest counters match the host exactly (8×48-bit GP, 4×48-bit fixed)" });
+    expect(p.rdpmcExiting).toEqual({
+      intercept: false,
+      rule: "R-INT-5: mediated, guest counters match the host exactly (8×48-bit GP, 4×48-bit fixed)",
+    });
     expect(exitsOf(p, 0x38f)).toEqual([false, false]);
     expect(exitsOf(p, 0x38e)).toEqual([false, false]);
     expect(exitsOf(p, 0x390)).toEqual([false, false]);
@@ -39,9 +48,14 @@ describe("kernel policies (spec §11.6, R-INT-1..5)", () => {
 
   it("FIX closes it with R-INT-4 for RDPMC and the globals", () => {
     const p = plan("fix", leakGuest);
-    expect(p.rdpmcExiting).toEqual({ intercept: true, rule: "R-INT-4: host has PERF_METRICS, guest PERF_CAPABILITIES bit 15 clear" });
+    expect(p.rdpmcExiting).toEqual({
+      intercept: true,
+      rule: "R-INT-4: host has PERF_METRICS, guest PERF_CAPABILITIES bit 15 clear",
+    });
     expect(exitsOf(p, 0x38f)).toEqual([true, true]);
-    expect(p.msrs.find((m) => m.index === 0x38f)!.write.rule).toBe("R-INT-4: host has PERF_METRICS, guest PERF_CAPABILITIES bit 15 clear");
+    expect(p.msrs.find((m) => m.index === 0x38f)!.write.rule).toBe(
+      "R-INT-4: host has PERF_METRICS, guest PERF_CAPABILITIES bit 15 clear",
+    );
     expect(exitsOf(p, 0xc1)).toEqual([false, false]);
   });
 
@@ -54,14 +68,22 @@ describe("kernel policies (spec §11.6, R-INT-1..5)", () => {
   });
 
   it("control cases: nFX 3 or wGP 40 intercept RDPMC already under V4", () => {
-    expect(plan("v4", { ...leakGuest, nFX: 3 }).rdpmcExiting).toEqual({ intercept: true, rule: "R-INT-5: guest nFX 3 ≠ host nFX 4" });
-    expect(plan("v4", { ...leakGuest, wGP: 40 }).rdpmcExiting).toEqual({ intercept: true, rule: "R-INT-5: guest GP width 40 ≠ host GP width 48" });
+    expect(plan("v4", { ...leakGuest, nFX: 3 }).rdpmcExiting).toEqual({
+      intercept: true,
+      rule: "R-INT-5: guest nFX 3 ≠ host nFX 4",
+    });
+    expect(plan("v4", { ...leakGuest, wGP: 40 }).rdpmcExiting).toEqual({
+      intercept: true,
+      rule: "R-INT-5: guest GP width 40 ≠ host GP width 48",
+    });
     // Widths are not compared for the globals (R-INT-3).
     expect(exitsOf(plan("v4", { ...leakGuest, wGP: 40 }), 0x38f)).toEqual([false, false]);
     const p = plan("v4", { ...leakGuest, nFX: 3, nGP: 4 });
     expect(exitsOf(p, 0xc5)).toEqual([true, true]);
     expect(exitsOf(p, 0xc4)).toEqual([false, false]);
-    expect(p.msrs.find((m) => m.index === 0xc5)!.read.rule).toBe("R-INT-2: GP counter 4 not exposed (nGP 4); hardware may hold host values");
+    expect(p.msrs.find((m) => m.index === 0xc5)!.read.rule).toBe(
+      "R-INT-2: GP counter 4 not exposed (nGP 4); hardware may hold host values",
+    );
     expect(exitsOf(p, 0x30c)).toEqual([true, true]);
     expect(exitsOf(p, 0x30b)).toEqual([false, false]);
   });
@@ -76,7 +98,10 @@ describe("kernel policies (spec §11.6, R-INT-1..5)", () => {
   });
 
   it("LEGACY and mediated-off intercept everything (R-INT-1); version 0 is not mediated (R-MED-2)", () => {
-    for (const p of [plan("legacy", leakGuest), plan("v4", leakGuest, spr, { ...mediated, enableMediatedPmu: false })]) {
+    for (const p of [
+      plan("legacy", leakGuest),
+      plan("v4", leakGuest, spr, { ...mediated, enableMediatedPmu: false }),
+    ]) {
       expect(p.rdpmcExiting.rule).toBe("R-INT-1: enable_mediated_pmu is off (LEGACY perf-backed vPMU)");
       expect(p.bitmap.bytes.every((b) => b === 0xff)).toBe(true);
       expect(p.globalCtrlSwitch.intercept).toBe(true);
@@ -108,7 +133,13 @@ describe("policy files", () => {
     name: "my-fix",
     extends: "v4",
     rdpmc: { passThroughWhen: ["mediated", "counts-match", "widths-match", "no-vmware-backdoor", "metrics-match"] },
-    msrs: [{ msr: "0x38e-0x390", access: "rw", passThroughWhen: ["mediated", "version>=2", "counts-match", "metrics-match"] }],
+    msrs: [
+      {
+        msr: "0x38e-0x390",
+        access: "rw",
+        passThroughWhen: ["mediated", "version>=2", "counts-match", "metrics-match"],
+      },
+    ],
   });
 
   it("a file policy reproducing FIX gives FIX's bitmap and RDPMC decision", () => {
@@ -129,7 +160,17 @@ describe("policy files", () => {
   });
 
   it("access r/w split and MSRs outside the kernel list", () => {
-    const r = parsePolicyFile("p.json", JSON.stringify({ name: "p", extends: "base", msrs: [{ msr: "0x38d", access: "r", passThroughWhen: ["mediated"] }, { msr: "0x10", passThroughWhen: [] }] }));
+    const r = parsePolicyFile(
+      "p.json",
+      JSON.stringify({
+        name: "p",
+        extends: "base",
+        msrs: [
+          { msr: "0x38d", access: "r", passThroughWhen: ["mediated"] },
+          { msr: "0x10", passThroughWhen: [] },
+        ],
+      }),
+    );
     if (!r.ok) throw new Error(r.error);
     const p = r.policy.plan({ params: mediated, host: spr, guest: leakGuest });
     expect(p.bitmap.exits(0x38d, false)).toBe(false);
@@ -142,15 +183,39 @@ describe("policy files", () => {
     const cases: [string, string][] = [
       ["{", "bad.json: not valid JSON"],
       ["[]", "bad.json: (top level): expected a JSON object"],
-      [JSON.stringify({ name: "x", extends: "v5" }), 'bad.json: extends: expected "base", "v4" or "fix" (the kernel code state the policy starts from)'],
+      [
+        JSON.stringify({ name: "x", extends: "v5" }),
+        'bad.json: extends: expected "base", "v4" or "fix" (the kernel code state the policy starts from)',
+      ],
       [JSON.stringify({ extends: "v4" }), "bad.json: name: expected a name of 1–64 letters, digits, '.', '_' or '-'"],
-      [JSON.stringify({ name: "x", extends: "v4", colour: 1 }), "bad.json: colour: unknown field (expected one of: name, description, extends, rdpmc, msrs)"],
-      [JSON.stringify({ name: "x", extends: "v4", rdpmc: { passThroughWhen: ["mediated", "fast"] } }), 'bad.json: rdpmc.passThroughWhen[1]: unknown condition "fast"'],
-      [JSON.stringify({ name: "x", extends: "v4", msrs: [{ msr: "38f", passThroughWhen: [] }] }), 'bad.json: msrs[0].msr: "38f" is not a hex MSR index'],
-      [JSON.stringify({ name: "x", extends: "v4", msrs: [{ msr: "0x4b564d00", passThroughWhen: [] }] }), "bad.json: msrs[0].msr: 0x4b564d00 is outside the MSR bitmap ranges"],
-      [JSON.stringify({ name: "x", extends: "v4", msrs: [{ msr: "0xc8-0xc1", passThroughWhen: [] }] }), "bad.json: msrs[0].msr: range 0xc8-0xc1 ends before it starts"],
-      [JSON.stringify({ name: "x", extends: "v4", msrs: [{ msr: "0xc1", access: "x", passThroughWhen: [] }] }), 'bad.json: msrs[0].access: expected "r", "w" or "rw"'],
-      [JSON.stringify({ name: "x", extends: "v4", msrs: [{ msr: "0xc1" }] }), "bad.json: msrs[0].passThroughWhen: expected an array of condition names"],
+      [
+        JSON.stringify({ name: "x", extends: "v4", colour: 1 }),
+        "bad.json: colour: unknown field (expected one of: name, description, extends, rdpmc, msrs)",
+      ],
+      [
+        JSON.stringify({ name: "x", extends: "v4", rdpmc: { passThroughWhen: ["mediated", "fast"] } }),
+        'bad.json: rdpmc.passThroughWhen[1]: unknown condition "fast"',
+      ],
+      [
+        JSON.stringify({ name: "x", extends: "v4", msrs: [{ msr: "38f", passThroughWhen: [] }] }),
+        'bad.json: msrs[0].msr: "38f" is not a hex MSR index',
+      ],
+      [
+        JSON.stringify({ name: "x", extends: "v4", msrs: [{ msr: "0x4b564d00", passThroughWhen: [] }] }),
+        "bad.json: msrs[0].msr: 0x4b564d00 is outside the MSR bitmap ranges",
+      ],
+      [
+        JSON.stringify({ name: "x", extends: "v4", msrs: [{ msr: "0xc8-0xc1", passThroughWhen: [] }] }),
+        "bad.json: msrs[0].msr: range 0xc8-0xc1 ends before it starts",
+      ],
+      [
+        JSON.stringify({ name: "x", extends: "v4", msrs: [{ msr: "0xc1", access: "x", passThroughWhen: [] }] }),
+        'bad.json: msrs[0].access: expected "r", "w" or "rw"',
+      ],
+      [
+        JSON.stringify({ name: "x", extends: "v4", msrs: [{ msr: "0xc1" }] }),
+        "bad.json: msrs[0].passThroughWhen: expected an array of condition names",
+      ],
     ];
     for (const [text, start] of cases) {
       const r = parsePolicyFile("bad.json", text);

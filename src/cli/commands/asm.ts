@@ -74,6 +74,9 @@ export function register(program: Command): void {
     });
   addExamples(cmd, [
     ["vpmu asm prog.s -o prog.bin", "assemble; the bytes equal `nasm -f bin prog.s`"],
-    ["vpmu asm prog.s -o prog.bin --listing - --symbols prog.sym.json", "also print a listing and write the symbol map"],
+    [
+      "vpmu asm prog.s -o prog.bin --listing - --symbols prog.sym.json",
+      "also print a listing and write the symbol map",
+    ],
   ]);
 }

@@ -19,10 +19,24 @@ const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
  *  whose counters match the host exactly (8×48 GP, 4×48 fixed) but whose PERF_CAPABILITIES lacks bit 15. */
 const H = "0x8899aabb11223344";
 const SETUP: readonly string[] = [
-  "--host", "spr", "--pmu", "mediated",
-  "--pmu-version", "2", "--gp", "8", "--gp-width", "48", "--fixed", "4", "--fixed-width", "48",
-  "--perf-caps", "0x2000",
-  "--host-msr", `0x329=${H}`,
+  "--host",
+  "spr",
+  "--pmu",
+  "mediated",
+  "--pmu-version",
+  "2",
+  "--gp",
+  "8",
+  "--gp-width",
+  "48",
+  "--fixed",
+  "4",
+  "--fixed-width",
+  "48",
+  "--perf-caps",
+  "0x2000",
+  "--host-msr",
+  `0x329=${H}`,
 ];
 const PROGRAM = "programs/leak/v4-rdpmc-leak.s";
 const SIDES = ["v4", "fix"] as const;
@@ -32,7 +46,19 @@ type Side = (typeof SIDES)[number];
 interface RunDoc {
   console: string;
   status: number;
-  exits: { reason: number; name: string; rip: string; length: number; msr?: string; ecx?: string; port?: string; in?: boolean; value?: string; outcome: string; why?: string }[];
+  exits: {
+    reason: number;
+    name: string;
+    rip: string;
+    length: number;
+    msr?: string;
+    ecx?: string;
+    port?: string;
+    in?: boolean;
+    value?: string;
+    outcome: string;
+    why?: string;
+  }[];
   leaks: { register: string; path: string; rip: string; value: string; owner: string; source: string; rule: string }[];
 }
 
@@ -54,7 +80,8 @@ function runJson(program: string, side: Side): Promise<{ doc: RunDoc | null; pro
       const stdout = Buffer.concat(out).toString("utf8");
       const lines = Buffer.concat(err).toString("utf8").split("\n");
       // Its own sentence if it gave one, else the error line of a crash, else its exit status.
-      const said = lines.find((l) => l.startsWith("vpmu: "))?.slice("vpmu: ".length) ?? lines.find((l) => /^\w*Error\b/.test(l));
+      const said =
+        lines.find((l) => l.startsWith("vpmu: "))?.slice("vpmu: ".length) ?? lines.find((l) => /^\w*Error\b/.test(l));
       let doc: unknown;
       try {
         doc = JSON.parse(stdout);
@@ -85,7 +112,10 @@ function pmuExits(doc: RunDoc): string[] {
 }
 
 function summaryOf(doc: RunDoc): string {
-  const line = doc.console.split("\n").reverse().find((l) => l.startsWith("SUMMARY: "));
+  const line = doc.console
+    .split("\n")
+    .reverse()
+    .find((l) => l.startsWith("SUMMARY: "));
   return line ? line.slice("SUMMARY: ".length) : "(no SUMMARY line)";
 }
 
@@ -94,7 +124,8 @@ const METRICS_ECX = "0x20000000";
 /** What happened to RDPMC(0x2000_0000) on one side, from the exit log and the leak records. */
 function rdpmcFate(doc: RunDoc): { exited: boolean; text: string } {
   const ex = doc.exits.find((e) => e.name === "RDPMC" && e.ecx === METRICS_ECX);
-  if (ex) return { exited: true, text: `exit ${ex.reason} (RDPMC) -> ${ex.outcome === "#GP" ? "#GP injected" : ex.outcome}` };
+  if (ex)
+    return { exited: true, text: `exit ${ex.reason} (RDPMC) -> ${ex.outcome === "#GP" ? "#GP injected" : ex.outcome}` };
   return { exited: false, text: "no exit: ran on the hardware" };
 }
 
@@ -119,7 +150,9 @@ async function demo(programArg: string | undefined): Promise<number> {
   if (!existsSync(program)) throw usageError(`no such guest program: ${shown}`);
   const paint = painter(colourWanted(process.stdout));
   const runs = await Promise.all(SIDES.map((s) => runJson(program, s)));
-  const problems = runs.map((r, i) => (r.problem !== null ? `under --kvm ${SIDES[i]}: ${r.problem}` : null)).filter((p) => p !== null);
+  const problems = runs
+    .map((r, i) => (r.problem !== null ? `under --kvm ${SIDES[i]}: ${r.problem}` : null))
+    .filter((p) => p !== null);
   if (problems.length) {
     throw new CliError(
       `the demo cannot run because \`vpmu run --json\` did not produce its run document (${problems.join("; ")})`,
@@ -143,7 +176,11 @@ async function demo(programArg: string | undefined): Promise<number> {
       [
         ["", "--kvm v4", "--kvm fix"],
         [`RDPMC ecx=${METRICS_ECX}`, fates[0]!.text, fates[1]!.text],
-        ["value the guest read", leaks[0] ? `${leaks[0].value} (host-owned)` : "no host value", leaks[1] ? `${leaks[1].value} (host-owned)` : "no host value"],
+        [
+          "value the guest read",
+          leaks[0] ? `${leaks[0].value} (host-owned)` : "no host value",
+          leaks[1] ? `${leaks[1].value} (host-owned)` : "no host value",
+        ],
         ["host->guest leaks", String(v4.leaks.length), String(fix.leaks.length)],
         ["guest SUMMARY", summaryOf(v4), summaryOf(fix)],
         ["exit status", String(v4.status), String(fix.status)],
@@ -157,11 +194,17 @@ async function demo(programArg: string | undefined): Promise<number> {
   out.push(paint("VM exits that differ (--- v4, +++ fix; console output exits omitted):", "bold"));
   out.push(exitDiff.length ? exitDiff.map((l) => "  " + colourLine(l, paint)).join("\n") : "  (none)", "");
 
-  const consoleDiff = unifiedDiffLines(v4.console.replace(/\n$/, "").split("\n"), fix.console.replace(/\n$/, "").split("\n"));
+  const consoleDiff = unifiedDiffLines(
+    v4.console.replace(/\n$/, "").split("\n"),
+    fix.console.replace(/\n$/, "").split("\n"),
+  );
   out.push(paint("Guest console (--- v4, +++ fix):", "bold"));
   out.push(consoleDiff.length ? consoleDiff.map((l) => "  " + colourLine(l, paint)).join("\n") : "  (identical)", "");
 
-  for (const [side, doc] of [["v4", v4], ["fix", fix]] as const) {
+  for (const [side, doc] of [
+    ["v4", v4],
+    ["fix", fix],
+  ] as const) {
     out.push(paint(`Leak records under --kvm ${side}:`, "bold"));
     if (doc.leaks.length === 0) out.push("  none");
     for (const l of doc.leaks) {
@@ -175,9 +218,12 @@ async function demo(programArg: string | undefined): Promise<number> {
   // RDPMC without an exit under v4; closed = under fix the RDPMC exited (reason 15), #GP, nothing leaked.
   const reproduced = leaks[0] !== undefined && leaks[0].value === H && !fates[0]!.exited;
   const closedRdpmc = fix.exits.find((e) => e.name === "RDPMC" && e.ecx === METRICS_ECX);
-  const closed = closedRdpmc !== undefined && closedRdpmc.reason === 15 && closedRdpmc.outcome === "#GP" && fix.leaks.length === 0;
+  const closed =
+    closedRdpmc !== undefined && closedRdpmc.reason === 15 && closedRdpmc.outcome === "#GP" && fix.leaks.length === 0;
   if (reproduced && closed) {
-    out.push(paint("Reproduced and closed:", "pass") + " under v4 the guest read the host's PERF_METRICS with no VM exit;");
+    out.push(
+      paint("Reproduced and closed:", "pass") + " under v4 the guest read the host's PERF_METRICS with no VM exit;",
+    );
     out.push("under fix the same RDPMC exits (reason 15) and KVM injects #GP, and nothing leaks.");
   } else {
     const v4Says = reproduced
@@ -205,7 +251,9 @@ function colourLine(l: string, paint: Painter): string {
 export function register(program: Command): void {
   const cmd = program
     .command("demo")
-    .description("the flagship demo: the PERF_METRICS leak reproduced under --kvm v4 and closed under --kvm fix, side by side")
+    .description(
+      "the flagship demo: the PERF_METRICS leak reproduced under --kvm v4 and closed under --kvm fix, side by side",
+    )
     .option("--program <file>", `run another guest program with the same set-up (default: ${PROGRAM})`)
     .action(async (o: { program?: string }) => {
       const status = await demo(o.program);

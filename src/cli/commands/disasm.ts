@@ -22,7 +22,8 @@ export function register(program: Command): void {
       };
       const load = o.load !== undefined ? parse("--load", o.load) : undefined;
       const orgOpt = o.org !== undefined ? parse("--org", o.org) : undefined;
-      if (load !== undefined && orgOpt !== undefined && load !== orgOpt) throw usageError(`--load ${o.load} and --org ${o.org} name different addresses: give one`);
+      if (load !== undefined && orgOpt !== undefined && load !== orgOpt)
+        throw usageError(`--load ${o.load} and --org ${o.org} name different addresses: give one`);
       const org = load ?? orgOpt ?? 0x100000;
       const bytes = readBytes(file, "image");
       let out = `bits 64\norg 0x${org.toString(16)}\n`;

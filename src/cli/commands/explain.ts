@@ -7,10 +7,15 @@ import { addExamples } from "../help.js";
 import { addMachineOptions, machineOptions } from "../machine-options.js";
 
 export function register(program: Command): void {
-  const cmd = program.command("explain").description("why each PMU MSR access and RDPMC exits or passes through, for one configuration");
+  const cmd = program
+    .command("explain")
+    .description("why each PMU MSR access and RDPMC exits or passes through, for one configuration");
   addMachineOptions(cmd).option("--json", "print the report as JSON");
   addExamples(cmd, [
-    ["vpmu explain --host spr --kvm v4 --perf-caps 0x2000", "the §14.4 guest under V4: RDPMC native, 0x329 intercepted"],
+    [
+      "vpmu explain --host spr --kvm v4 --perf-caps 0x2000",
+      "the §14.4 guest under V4: RDPMC native, 0x329 intercepted",
+    ],
     ["vpmu explain --kvm fix --perf-caps 0x2000", "the same guest under the fix (R-INT-4)"],
     ["vpmu explain --kvm my-policy.json", "your own intercept policy"],
   ]);

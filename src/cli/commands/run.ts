@@ -5,13 +5,33 @@
 import { dirname, resolve } from "node:path";
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { assemble, formatDiagnostic, Guest, Tracer, EXIT_LEAK, DEFAULT_LOAD, DEFAULT_MAX_INSNS, DEFAULT_MEM, type GuestConfig, type RunResult, type TraceSymbol } from "../../index.js";
+import {
+  assemble,
+  formatDiagnostic,
+  Guest,
+  Tracer,
+  EXIT_LEAK,
+  DEFAULT_LOAD,
+  DEFAULT_MAX_INSNS,
+  DEFAULT_MEM,
+  type GuestConfig,
+  type RunResult,
+  type TraceSymbol,
+} from "../../index.js";
 import { CliError, EXIT_USAGE, usageError } from "../errors.js";
 import { readBytes, readText } from "../files.js";
 import { addExamples } from "../help.js";
 import { ProgressLine } from "../colour.js";
 import { addMachineOptions, machineOptions, MACHINE_OPTION_KEYS } from "../machine-options.js";
-import { createMachine, formatLeak, formatRunTrace, runDocument, vcpuGuestConfig, type Machine, type MachineOptions } from "../../index.js";
+import {
+  createMachine,
+  formatLeak,
+  formatRunTrace,
+  runDocument,
+  vcpuGuestConfig,
+  type Machine,
+  type MachineOptions,
+} from "../../index.js";
 
 /** Everything `vpmu run` needs, after option parsing. */
 export interface RunConfig {
@@ -34,9 +54,15 @@ export interface RunConfig {
 /** The GuestEvents totals as `vpmu run --events` prints them (stderr, after the run). */
 export function formatEvents(e: RunResult["events"]): string {
   const rows: [string, number][] = [
-    ["instructions", e.instructions], ["branches", e.branches], ["branch-mispredicts", e.branchMispredicts],
-    ["cycles", e.cycles], ["mem-stall-cycles", e.memStallCycles], ["mispredict-cycles", e.mispredictCycles],
-    ["llc-references", e.llcReferences], ["llc-misses", e.llcMisses], ["halted-cycles", e.haltedCycles],
+    ["instructions", e.instructions],
+    ["branches", e.branches],
+    ["branch-mispredicts", e.branchMispredicts],
+    ["cycles", e.cycles],
+    ["mem-stall-cycles", e.memStallCycles],
+    ["mispredict-cycles", e.mispredictCycles],
+    ["llc-references", e.llcReferences],
+    ["llc-misses", e.llcMisses],
+    ["halted-cycles", e.haltedCycles],
   ];
   return rows.map(([k, v]) => `${k.padEnd(19)} ${v}`).join("\n") + "\n";
 }
@@ -76,7 +102,13 @@ export function loadImage(file: string, load: number): { bytes: Uint8Array; orig
   if (!r.ok) {
     const lines = new Map<string, string[]>();
     const msgs = r.diagnostics.map((d) => {
-      if (!lines.has(d.file)) { try { lines.set(d.file, readFileSync(d.file, "utf8").split("\n")); } catch { lines.set(d.file, []); } }
+      if (!lines.has(d.file)) {
+        try {
+          lines.set(d.file, readFileSync(d.file, "utf8").split("\n"));
+        } catch {
+          lines.set(d.file, []);
+        }
+      }
       return formatDiagnostic(d, lines.get(d.file)!);
     });
     throw new CliError(`${msgs.join("\n")}\n${file}: assembly failed`, EXIT_USAGE);
@@ -93,15 +125,25 @@ export function register(program: Command): void {
     .option("--load <addr>", "load address of a .bin image (sources load at their org)", "0x100000")
     .option("--mem <size>", "guest RAM size (e.g. 16M)", "16M")
     .option("--max-insns <n>", "stop after this many retired instructions", String(DEFAULT_MAX_INSNS))
-    .option("--trace", "print one line per instruction on stderr (address, symbol, bytes, disassembly, registers changed)")
+    .option(
+      "--trace",
+      "print one line per instruction on stderr (address, symbol, bytes, disassembly, registers changed)",
+    )
     .option("--events", "print the micro-architectural event totals on stderr after the run (docs/cpu.md)")
-    .option("--no-jit", "interpret every instruction instead of compiling hot blocks: slower, same results (for checking the block compiler)");
+    .option(
+      "--no-jit",
+      "interpret every instruction instead of compiling hot blocks: slower, same results (for checking the block compiler)",
+    );
   addMachineOptions(cmd)
-    .option("--exits", "after the console, one line per VM exit (kvm_exit style), the context switches and any leaks (host->guest, guest->host)")
+    .option(
+      "--exits",
+      "after the console, one line per VM exit (kvm_exit style), the context switches and any leaks (host->guest, guest->host)",
+    )
     .option("--json", "print one JSON document: console, exit status, exits, final counters, leaks")
     .action(async (file: string, o: Record<string, string | boolean | undefined>) => {
       const max = Number(String(o.maxInsns).replace(/_/g, ""));
-      if (!Number.isSafeInteger(max) || max < 1) throw usageError(`--max-insns ${o.maxInsns}: expected a positive integer`);
+      if (!Number.isSafeInteger(max) || max < 1)
+        throw usageError(`--max-insns ${o.maxInsns}: expected a positive integer`);
       const cfg: RunConfig = {
         file,
         load: parseAddress("--load", String(o.load ?? DEFAULT_LOAD)),
@@ -112,7 +154,10 @@ export function register(program: Command): void {
         jit: o.jit !== false,
         exits: o.exits === true,
         json: o.json === true,
-        machine: o.exits === true || o.json === true || o.pdcm === false || MACHINE_OPTION_KEYS.some((k) => o[k] !== undefined) ? machineOptions(o) : null,
+        machine:
+          o.exits === true || o.json === true || o.pdcm === false || MACHINE_OPTION_KEYS.some((k) => o[k] !== undefined)
+            ? machineOptions(o)
+            : null,
       };
       const { result, machine } = await runMachine(cfg);
       if (cfg.json && machine) {
@@ -126,7 +171,10 @@ export function register(program: Command): void {
       if (cfg.events) process.stderr.write(formatEvents(result.events));
       // A leak is what the tool exists to find: it decides the exit status whatever the guest said.
       const leaks = machine?.layer.leaks.length ?? 0;
-      if (leaks > 0) process.stderr.write(`vpmu: ${leaks} ${leaks === 1 ? "leak" : "leaks"} between host and guest: exit status ${EXIT_LEAK} (the guest's own status was ${result.status})\n`);
+      if (leaks > 0)
+        process.stderr.write(
+          `vpmu: ${leaks} ${leaks === 1 ? "leak" : "leaks"} between host and guest: exit status ${EXIT_LEAK} (the guest's own status was ${result.status})\n`,
+        );
       process.exitCode = leaks > 0 ? EXIT_LEAK : result.status;
     });
   addExamples(cmd, [
@@ -151,7 +199,9 @@ export async function runFile(cfg: RunConfig, config: GuestConfig = guestConfig(
   const g = Guest.create(img.bytes, img.origin, config);
   if ("error" in g) throw usageError(`${cfg.file}: ${g.error}`);
   let interrupted = false;
-  const onInt = () => { interrupted = true; };
+  const onInt = () => {
+    interrupted = true;
+  };
   process.on("SIGINT", onInt);
   const progress = new ProgressLine(process.stderr);
   try {
@@ -161,9 +211,20 @@ export async function runFile(cfg: RunConfig, config: GuestConfig = guestConfig(
       for (let i = 0; ; i++) {
         const s = t.step();
         out += s.line + "\n";
-        if (out.length > 1 << 16) { process.stderr.write(out); out = ""; }
-        if (s.result) { process.stderr.write(out); return s.result; }
-        if ((i & 0xffff) === 0xffff) { process.stderr.write(out); out = ""; await new Promise((r) => setImmediate(r)); if (interrupted) return g.interrupt(); }
+        if (out.length > 1 << 16) {
+          process.stderr.write(out);
+          out = "";
+        }
+        if (s.result) {
+          process.stderr.write(out);
+          return s.result;
+        }
+        if ((i & 0xffff) === 0xffff) {
+          process.stderr.write(out);
+          out = "";
+          await new Promise((r) => setImmediate(r));
+          if (interrupted) return g.interrupt();
+        }
       }
     }
     // A progress line for long runs, on a terminal only (src/cli/colour.ts ProgressLine), erased at the end.
@@ -171,7 +232,10 @@ export async function runFile(cfg: RunConfig, config: GuestConfig = guestConfig(
     for (;;) {
       const r = g.runChunk(20_000_000);
       if (r) return r;
-      if (Date.now() - started > 1000) progress.update(`vpmu run ${cfg.file}: ${g.cpu.events.instructions.toLocaleString("en-US")} instructions retired (Ctrl-C stops)`);
+      if (Date.now() - started > 1000)
+        progress.update(
+          `vpmu run ${cfg.file}: ${g.cpu.events.instructions.toLocaleString("en-US")} instructions retired (Ctrl-C stops)`,
+        );
       await new Promise((res) => setImmediate(res));
       if (interrupted) return g.interrupt();
     }

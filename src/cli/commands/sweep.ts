@@ -38,10 +38,17 @@ interface SweepOptions {
   merge?: boolean;
 }
 
-const list = (text: string): string[] => text.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+const list = (text: string): string[] =>
+  text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 
 /** Policy files named on the kvm axis (entries ending in .json), read and parsed; the axis keeps names. */
-function loadPolicies(entries: readonly string[], base: string): { names: string[]; files: { file: string; text: string; policy: InterceptPolicy }[] } {
+function loadPolicies(
+  entries: readonly string[],
+  base: string,
+): { names: string[]; files: { file: string; text: string; policy: InterceptPolicy }[] } {
   const names: string[] = [];
   const files: { file: string; text: string; policy: InterceptPolicy }[] = [];
   for (const e of entries) {
@@ -60,7 +67,10 @@ function loadPolicies(entries: readonly string[], base: string): { names: string
 }
 
 /** The matrix from --matrix and the axis options (options win over the file). */
-function buildMatrix(o: SweepOptions): { matrix: sweep.SweepMatrix; policies: { file: string; text: string; policy: InterceptPolicy }[] } {
+function buildMatrix(o: SweepOptions): {
+  matrix: sweep.SweepMatrix;
+  policies: { file: string; text: string; policy: InterceptPolicy }[];
+} {
   let base = sweep.DEFAULT_MATRIX;
   const policies: { file: string; text: string; policy: InterceptPolicy }[] = [];
   const addPolicies = (ps: typeof policies) => {
@@ -74,12 +84,22 @@ function buildMatrix(o: SweepOptions): { matrix: sweep.SweepMatrix; policies: { 
     } catch (e) {
       throw usageError(`${o.matrix}: not valid JSON (${(e as Error).message})`);
     }
-    if (typeof doc === "object" && doc !== null && Array.isArray(doc.kvm) && doc.kvm.every((k) => typeof k === "string")) {
+    if (
+      typeof doc === "object" &&
+      doc !== null &&
+      Array.isArray(doc.kvm) &&
+      doc.kvm.every((k) => typeof k === "string")
+    ) {
       const lp = loadPolicies(doc.kvm as string[], dirname(resolve(o.matrix)));
       addPolicies(lp.files);
       doc = { ...doc, kvm: lp.names };
     }
-    const m = sweep.withAxes(base, doc, policies.map((p) => p.policy.id), `${o.matrix}: `);
+    const m = sweep.withAxes(
+      base,
+      doc,
+      policies.map((p) => p.policy.id),
+      `${o.matrix}: `,
+    );
     if (!m.ok) throw usageError(m.error);
     base = m.matrix;
   }
@@ -98,15 +118,30 @@ function buildMatrix(o: SweepOptions): { matrix: sweep.SweepMatrix; policies: { 
   if (o.fixedWidth) axes.fixedWidth = o.fixedWidth;
   if (o.caps) axes.caps = o.caps;
   if (o.activity) axes.activity = o.activity;
-  if (o.vmwareBackdoor) axes.vmwareBackdoor = o.vmwareBackdoor.map((v) => (v === "on" || v === "true" ? true : v === "off" || v === "false" ? false : v));
-  const m = sweep.withAxes(base, axes, policies.map((p) => p.policy.id), "option --");
-  if (!m.ok) throw usageError(m.error.replace(/^option --(\w+)/, (_, k: string) => `option --${k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`));
+  if (o.vmwareBackdoor)
+    axes.vmwareBackdoor = o.vmwareBackdoor.map((v) =>
+      v === "on" || v === "true" ? true : v === "off" || v === "false" ? false : v,
+    );
+  const m = sweep.withAxes(
+    base,
+    axes,
+    policies.map((p) => p.policy.id),
+    "option --",
+  );
+  if (!m.ok)
+    throw usageError(
+      m.error.replace(
+        /^option --(\w+)/,
+        (_, k: string) => `option --${k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`,
+      ),
+    );
   return { matrix: m.matrix, policies };
 }
 
 /** A user's program: assembled here (includes relative to the including file) or read as a flat binary. */
 function loadProgram(file: string): sweep.ProgramSpec {
-  if (/\.(bin|img)$/i.test(file)) return { kind: "user", name: file, bytes: readBytes(file, "guest image"), origin: 0x100000, memSize: 16 << 20 };
+  if (/\.(bin|img)$/i.test(file))
+    return { kind: "user", name: file, bytes: readBytes(file, "guest image"), origin: 0x100000, memSize: 16 << 20 };
   const text = readText(file, "guest source");
   const r = assemble(text, {
     file,
@@ -115,17 +150,33 @@ function loadProgram(file: string): sweep.ProgramSpec {
       return existsSync(p) ? { file: p, text: readFileSync(p, "utf8") } : null;
     },
   });
-  if (!r.ok) throw new CliError(`${r.diagnostics.map((d) => formatDiagnostic(d)).join("\n")}\n${file}: assembly failed`);
+  if (!r.ok)
+    throw new CliError(`${r.diagnostics.map((d) => formatDiagnostic(d)).join("\n")}\n${file}: assembly failed`);
   return { kind: "user", name: file, bytes: r.bytes, origin: r.origin, memSize: 16 << 20 };
 }
 
 /** Run jobs on `threads` worker threads (in-process when 1); records come back in job order. */
-async function runParallel(jobs: sweep.Job[], specs: sweep.ProgramSpec[], policies: { file: string; text: string; policy: InterceptPolicy }[], threads: number, progress: ProgressLine, opts: sweep.RunOptions): Promise<sweep.RunRecord[]> {
+async function runParallel(
+  jobs: sweep.Job[],
+  specs: sweep.ProgramSpec[],
+  policies: { file: string; text: string; policy: InterceptPolicy }[],
+  threads: number,
+  progress: ProgressLine,
+  opts: sweep.RunOptions,
+): Promise<sweep.RunRecord[]> {
   const total = jobs.length;
   const show = (done: number) => progress.update(`vpmu sweep: ${done}/${total} runs`);
   if (threads <= 1 || total < 64) {
     const table = new Map(policies.map((p) => [p.policy.id, p.policy] as const));
-    return sweep.runJobs(jobs, new sweep.ProgramLoader(specs), table, (d) => { if (d % 50 === 0) show(d); }, opts);
+    return sweep.runJobs(
+      jobs,
+      new sweep.ProgramLoader(specs),
+      table,
+      (d) => {
+        if (d % 50 === 0) show(d);
+      },
+      opts,
+    );
   }
   const chunk = 48;
   const chunks: sweep.Job[][] = [];
@@ -140,14 +191,22 @@ async function runParallel(jobs: sweep.Job[], specs: sweep.ProgramSpec[], polici
       workers.map(
         (w) =>
           new Promise<void>((resolveAll, rejectAll) => {
-            w.postMessage({ type: "init", specs, policies: policies.map((p) => ({ file: p.file, text: p.text })), opts });
+            w.postMessage({
+              type: "init",
+              specs,
+              policies: policies.map((p) => ({ file: p.file, text: p.text })),
+              opts,
+            });
             const send = () => {
               if (next >= chunks.length) return resolveAll();
               const id = next++;
               w.postMessage({ type: "jobs", id, jobs: chunks[id] });
             };
             w.on("message", (m: { id: number; records?: sweep.RunRecord[]; error?: string }) => {
-              if (m.error !== undefined) return rejectAll(new CliError(`internal error in a sweep worker: ${m.error.split("\n")[0]}`, EXIT_INTERNAL));
+              if (m.error !== undefined)
+                return rejectAll(
+                  new CliError(`internal error in a sweep worker: ${m.error.split("\n")[0]}`, EXIT_INTERNAL),
+                );
               results[m.id] = m.records!;
               done += m.records!.length;
               show(done);
@@ -167,25 +226,43 @@ async function runParallel(jobs: sweep.Job[], specs: sweep.ProgramSpec[], polici
 export function register(program: Command): void {
   const cmd = program
     .command("sweep")
-    .description("run probe programs over a matrix of configurations and report every host↔guest leak, grouped into the conditions that explain it")
+    .description(
+      "run probe programs over a matrix of configurations and report every host↔guest leak, grouped into the conditions that explain it",
+    )
     .argument("[programs...]", "guest programs (.s or .bin) to run beside the built-in probes")
-    .option("--matrix <file>", "JSON matrix: any of hosts, pmu, kvm, versions, gp, gpWidth, fixed, fixedWidth, caps, activity, vmwareBackdoor")
+    .option(
+      "--matrix <file>",
+      "JSON matrix: any of hosts, pmu, kvm, versions, gp, gpWidth, fixed, fixedWidth, caps, activity, vmwareBackdoor",
+    )
     .option("--hosts <list>", "host presets, comma-separated (default skx,icx,spr,gnr)", list)
     .option("--pmu <list>", "PMU modes: legacy, mediated, off (default legacy,mediated)", list)
-    .option("--kvm <list>", "code states (legacy, base, v4, fix) and/or policy files (.json) (default legacy,base,v4,fix)", list)
+    .option(
+      "--kvm <list>",
+      "code states (legacy, base, v4, fix) and/or policy files (.json) (default legacy,base,v4,fix)",
+      list,
+    )
     .option("--versions <list>", "guest PMU versions (default 1,2)", list)
     .option("--gp <list>", 'guest GP counter counts: numbers, "host", "host-N" (default host,host-1)', list)
     .option("--gp-width <list>", "guest GP widths (default host,40)", list)
     .option("--fixed <list>", "guest fixed counter counts (default 3,4)", list)
     .option("--fixed-width <list>", "guest fixed widths (default host,40)", list)
-    .option("--caps <list>", "guest PERF_CAPABILITIES: nopdcm, fw, metrics, fw+metrics or hex (default nopdcm,fw,fw+metrics)", list)
+    .option(
+      "--caps <list>",
+      "guest PERF_CAPABILITIES: nopdcm, fw, metrics, fw+metrics or hex (default nopdcm,fw,fw+metrics)",
+      list,
+    )
     .option("--activity <list>", "host perf activities: idle, topdown, counting (default topdown,counting,idle)", list)
     .option("--vmware-backdoor <list>", "enable_vmware_backdoor: off, on (default off)", list)
     .option("--no-probes", "run only the programs given, not the built-in probes")
     .option("--fuzz", "random-probe mode: random programs on randomly chosen configurations of the matrix")
     .option("--seed <n>", "random-probe seed", countOption("--seed", 0, 0xffffffff), 1)
     .option("--runs <n>", "random-probe runs", countOption("--runs", 1, 10_000_000), sweep.FUZZ_DEFAULT_RUNS)
-    .option("--fuzz-programs <n>", "distinct random programs the runs cycle through", countOption("--fuzz-programs", 1, 100_000), sweep.FUZZ_DEFAULT_PROGRAMS)
+    .option(
+      "--fuzz-programs <n>",
+      "distinct random programs the runs cycle through",
+      countOption("--fuzz-programs", 1, 100_000),
+      sweep.FUZZ_DEFAULT_PROGRAMS,
+    )
     .option("--shard <i/n>", "run only shard i of n (1-based) so several machines share the sweep")
     .option("--jobs <n>", "worker threads (default: all cores)", countOption("--jobs", 1, 256))
     .option("--invariants", "also check the isolation invariants I-1..I-4 (spec §12.3) at every load, entry and put")
@@ -231,7 +308,10 @@ export function register(program: Command): void {
       specs = Array.from({ length: o.fuzzPrograms }, (_, index) => ({ kind: "fuzz" as const, seed: o.seed, index }));
       jobs = sweep.fuzzJobs(configs, o.seed, o.runs, specs.length);
     } else {
-      specs = [...(o.probes ? sweep.PROBE_KINDS.map((probe) => ({ kind: "probe" as const, probe })) : []), ...files.map(loadProgram)];
+      specs = [
+        ...(o.probes ? sweep.PROBE_KINDS.map((probe) => ({ kind: "probe" as const, probe })) : []),
+        ...files.map(loadProgram),
+      ];
       if (specs.length === 0) throw usageError("--no-probes needs at least one program file");
       jobs = sweep.matrixJobs(configs, specs.length);
     }
@@ -255,6 +335,10 @@ export function register(program: Command): void {
 /** Summarise, print (text or JSON with the mergeable records), and exit 1 if anything was found. */
 function printReport(input: sweep.SummariseInput, json: boolean, paths: ReadonlyMap<string, string>): void {
   const report = sweep.summarise(input);
-  process.stdout.write(json ? JSON.stringify({ ...sweep.reportJson(report, paths), ...sweep.mergeableJson(input) }) + "\n" : sweep.formatReport(report, paths));
+  process.stdout.write(
+    json
+      ? JSON.stringify({ ...sweep.reportJson(report, paths), ...sweep.mergeableJson(input) }) + "\n"
+      : sweep.formatReport(report, paths),
+  );
   if (report.groups.length > 0) process.exitCode = EXIT_FAILURE;
 }

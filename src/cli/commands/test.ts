@@ -40,7 +40,9 @@ interface TestOptions {
 function discover(paths: string[]): string[] {
   const found = new Set<string>();
   const walk = (dir: string) => {
-    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
     for (const e of entries) {
       if (e.name.startsWith(".")) continue;
       const p = join(dir, e.name);
@@ -114,10 +116,15 @@ async function testOne(file: string, timeout: number, extra: string[]): Promise<
 
 async function runAll(paths: string[], opts: TestOptions): Promise<number> {
   if (paths.length === 0 && !existsSync("programs")) {
-    throw usageError("no programs/ directory here: run vpmu test from the repository root, or name the programs or directories to test");
+    throw usageError(
+      "no programs/ directory here: run vpmu test from the repository root, or name the programs or directories to test",
+    );
   }
   const files = discover(paths.length ? paths : ["programs"]);
-  if (files.length === 0) throw usageError(`no guest programs (${golden.PROGRAM_EXTENSIONS.join(", ")}) under ${paths.join(", ") || "programs"}`);
+  if (files.length === 0)
+    throw usageError(
+      `no guest programs (${golden.PROGRAM_EXTENSIONS.join(", ")}) under ${paths.join(", ") || "programs"}`,
+    );
   const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), files.length));
   const paint = painter(opts.reporter === "line" && colourWanted(process.stdout));
   const progress = new ProgressLine(process.stderr);
@@ -158,7 +165,8 @@ async function runAll(paths: string[], opts: TestOptions): Promise<number> {
       running.delete(file);
       finished++;
       flush();
-      if (running.size) progress.update(`[${finished}/${files.length}] ${[...running].map(golden.programName).join(", ")}`);
+      if (running.size)
+        progress.update(`[${finished}/${files.length}] ${[...running].map(golden.programName).join(", ")}`);
     }
   };
   await Promise.all(Array.from({ length: jobs }, worker));
@@ -178,11 +186,23 @@ export function register(program: Command): void {
     .description("run golden guest programs and compare each with the .out file beside it")
     .argument("[paths...]", "program files or directories to search (default: programs)")
     .option("--update", "rewrite the golden .out files whose output differs (and say which)")
-    .option("--reporter <name>", `output format: ${golden.REPORTERS.join(", ")}`, choiceOption("--reporter", golden.REPORTERS), "line")
+    .option(
+      "--reporter <name>",
+      `output format: ${golden.REPORTERS.join(", ")}`,
+      choiceOption("--reporter", golden.REPORTERS),
+      "line",
+    )
     .option("--json", "same as --reporter json (as with vpmu run --json and vpmu explain --json)")
-    .option("-j, --jobs <n>", "programs run at once (default: the machine's available parallelism)", countOption("--jobs", 1, 1024))
+    .option(
+      "-j, --jobs <n>",
+      "programs run at once (default: the machine's available parallelism)",
+      countOption("--jobs", 1, 1024),
+    )
     .option("--timeout <seconds>", "fail a program that runs longer than this", countOption("--timeout", 1, 86400), 120)
-    .option("--no-jit", "run every program with vpmu run --no-jit (the interpreter alone): the same golden files must match")
+    .option(
+      "--no-jit",
+      "run every program with vpmu run --no-jit (the interpreter alone): the same golden files must match",
+    )
     .action(async (paths: string[], opts: TestOptions & { json?: boolean }) => {
       if (opts.json) opts.reporter = "json";
       const status = await runAll(paths, opts);

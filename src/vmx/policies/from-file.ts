@@ -4,7 +4,15 @@
  * from a kernel code state (`extends`) and overrides decisions with named conditions that are the
  * spec's own rules (R-MED-2, R-INT-3/4/5, R-VAL-2). Format and examples: docs/vmx.md.
  */
-import type { CodeState, Decision, InterceptPlan, InterceptPolicy, MsrIntercept, PmuMsrRef, PolicyInput } from "./policy.js";
+import type {
+  CodeState,
+  Decision,
+  InterceptPlan,
+  InterceptPolicy,
+  MsrIntercept,
+  PmuMsrRef,
+  PolicyInput,
+} from "./policy.js";
 import { bitmapFromDecisions, hex, PERF_CAP_FW_WRITES } from "./policy.js";
 import { kernelMsrDecision, kernelPlanParts } from "./kvm-recalc.js";
 import { guestHasPerfMetrics, needPerfMetricsIntercept } from "./rules.js";
@@ -21,24 +29,48 @@ type Condition = (c: ConditionContext) => string | null;
 
 /** The condition vocabulary (one row each; docs/vmx.md lists them). */
 export const POLICY_CONDITIONS: Readonly<Record<string, { readonly doc: string; readonly test: Condition }>> = {
-  mediated: { doc: "the vCPU has a mediated PMU (R-MED-1, R-MED-2)", test: (c) => (c.mediated.intercept ? c.mediated.rule : null) },
-  "version>=2": { doc: "guest PMU version ≥ 2", test: (c) => (c.input.guest.version >= 2 ? null : `guest PMU version ${c.input.guest.version} < 2`) },
+  mediated: {
+    doc: "the vCPU has a mediated PMU (R-MED-1, R-MED-2)",
+    test: (c) => (c.mediated.intercept ? c.mediated.rule : null),
+  },
+  "version>=2": {
+    doc: "guest PMU version ≥ 2",
+    test: (c) => (c.input.guest.version >= 2 ? null : `guest PMU version ${c.input.guest.version} < 2`),
+  },
   "counts-match": {
     doc: "guest nGP and nFX equal the host's (kvm_need_any_pmc_intercept)",
     test: ({ input: { guest, host } }) =>
-      guest.nGP !== host.nGP ? `guest nGP ${guest.nGP} ≠ host nGP ${host.nGP}` : guest.nFX !== host.nFX ? `guest nFX ${guest.nFX} ≠ host nFX ${host.nFX}` : null,
+      guest.nGP !== host.nGP
+        ? `guest nGP ${guest.nGP} ≠ host nGP ${host.nGP}`
+        : guest.nFX !== host.nFX
+          ? `guest nFX ${guest.nFX} ≠ host nFX ${host.nFX}`
+          : null,
   },
   "widths-match": {
     doc: "guest GP and fixed widths equal the host's (R-INT-5)",
     test: ({ input: { guest, host } }) =>
-      guest.wGP !== host.wGP ? `guest GP width ${guest.wGP} ≠ host ${host.wGP}` : guest.wFX !== host.wFX ? `guest fixed width ${guest.wFX} ≠ host ${host.wFX}` : null,
+      guest.wGP !== host.wGP
+        ? `guest GP width ${guest.wGP} ≠ host ${host.wGP}`
+        : guest.wFX !== host.wFX
+          ? `guest fixed width ${guest.wFX} ≠ host ${host.wFX}`
+          : null,
   },
-  "no-vmware-backdoor": { doc: "enable_vmware_backdoor is off", test: (c) => (c.input.params.enableVmwareBackdoor ? "enable_vmware_backdoor is on" : null) },
-  "metrics-match": { doc: "not (host has PERF_METRICS and guest lacks it) (R-INT-4)", test: (c) => needPerfMetricsIntercept(c.input.guest, c.input.host) },
-  "guest-perf-metrics": { doc: "guest PERF_CAPABILITIES bit 15 set", test: (c) => (guestHasPerfMetrics(c.input.guest) ? null : "guest PERF_CAPABILITIES bit 15 clear") },
+  "no-vmware-backdoor": {
+    doc: "enable_vmware_backdoor is off",
+    test: (c) => (c.input.params.enableVmwareBackdoor ? "enable_vmware_backdoor is on" : null),
+  },
+  "metrics-match": {
+    doc: "not (host has PERF_METRICS and guest lacks it) (R-INT-4)",
+    test: (c) => needPerfMetricsIntercept(c.input.guest, c.input.host),
+  },
+  "guest-perf-metrics": {
+    doc: "guest PERF_CAPABILITIES bit 15 set",
+    test: (c) => (guestHasPerfMetrics(c.input.guest) ? null : "guest PERF_CAPABILITIES bit 15 clear"),
+  },
   "guest-fw-writes": {
     doc: "guest PERF_CAPABILITIES bit 13 (FW_WRITES) set",
-    test: (c) => ((c.input.guest.perfCapabilities & PERF_CAP_FW_WRITES) !== 0n ? null : "guest PERF_CAPABILITIES lacks FW_WRITES"),
+    test: (c) =>
+      (c.input.guest.perfCapabilities & PERF_CAP_FW_WRITES) !== 0n ? null : "guest PERF_CAPABILITIES lacks FW_WRITES",
   },
   "counter-exposed": {
     doc: "the MSR names a GP/fixed counter or selector the guest has (R-INT-2)",
@@ -66,7 +98,9 @@ export interface PolicyFile {
   readonly msrRules: readonly MsrRule[];
 }
 
-export type PolicyParse = { readonly ok: true; readonly policy: InterceptPolicy; readonly spec: PolicyFile } | { readonly ok: false; readonly error: string };
+export type PolicyParse =
+  | { readonly ok: true; readonly policy: InterceptPolicy; readonly spec: PolicyFile }
+  | { readonly ok: false; readonly error: string };
 
 const TOP_KEYS = new Set(["name", "description", "extends", "rdpmc", "msrs"]);
 const MSR_KEYS = new Set(["msr", "access", "passThroughWhen", "comment"]);
@@ -93,25 +127,34 @@ export function parsePolicyFile(fileName: string, text: string): PolicyParse {
   } catch (e) {
     return { ok: false, error: `${fileName}: not valid JSON (${(e as Error).message})` };
   }
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return fail("(top level)", "expected a JSON object");
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+    return fail("(top level)", "expected a JSON object");
   const o = doc as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!TOP_KEYS.has(k)) return fail(k, `unknown field (expected one of: ${[...TOP_KEYS].join(", ")})`);
-  if (typeof o.name !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(o.name)) return fail("name", "expected a name of 1–64 letters, digits, '.', '_' or '-'");
+  for (const k of Object.keys(o))
+    if (!TOP_KEYS.has(k)) return fail(k, `unknown field (expected one of: ${[...TOP_KEYS].join(", ")})`);
+  if (typeof o.name !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(o.name))
+    return fail("name", "expected a name of 1–64 letters, digits, '.', '_' or '-'");
   if (o.description !== undefined && typeof o.description !== "string") return fail("description", "expected a string");
-  if (o.extends !== "base" && o.extends !== "v4" && o.extends !== "fix") return fail("extends", 'expected "base", "v4" or "fix" (the kernel code state the policy starts from)');
+  if (o.extends !== "base" && o.extends !== "v4" && o.extends !== "fix")
+    return fail("extends", 'expected "base", "v4" or "fix" (the kernel code state the policy starts from)');
   const checkWhen = (field: string, v: unknown): string[] | PolicyParse => {
     if (!Array.isArray(v)) return fail(field, "expected an array of condition names");
     for (let i = 0; i < v.length; i++) {
       if (typeof v[i] !== "string" || !(v[i] in POLICY_CONDITIONS))
-        return fail(`${field}[${i}]`, `unknown condition ${JSON.stringify(v[i])} (expected one of: ${Object.keys(POLICY_CONDITIONS).join(", ")})`);
+        return fail(
+          `${field}[${i}]`,
+          `unknown condition ${JSON.stringify(v[i])} (expected one of: ${Object.keys(POLICY_CONDITIONS).join(", ")})`,
+        );
     }
     return v as string[];
   };
   let rdpmcWhen: string[] | null = null;
   if (o.rdpmc !== undefined) {
-    if (typeof o.rdpmc !== "object" || o.rdpmc === null || Array.isArray(o.rdpmc)) return fail("rdpmc", 'expected an object { "passThroughWhen": [...] }');
+    if (typeof o.rdpmc !== "object" || o.rdpmc === null || Array.isArray(o.rdpmc))
+      return fail("rdpmc", 'expected an object { "passThroughWhen": [...] }');
     const r = o.rdpmc as Record<string, unknown>;
-    for (const k of Object.keys(r)) if (k !== "passThroughWhen") return fail(`rdpmc.${k}`, 'unknown field (expected "passThroughWhen")');
+    for (const k of Object.keys(r))
+      if (k !== "passThroughWhen") return fail(`rdpmc.${k}`, 'unknown field (expected "passThroughWhen")');
     const w = checkWhen("rdpmc.passThroughWhen", r.passThroughWhen);
     if (!Array.isArray(w)) return w;
     rdpmcWhen = w;
@@ -124,15 +167,21 @@ export function parsePolicyFile(fileName: string, text: string): PolicyParse {
       const e = o.msrs[i];
       if (typeof e !== "object" || e === null || Array.isArray(e)) return fail(f, "expected an object");
       const m = e as Record<string, unknown>;
-      for (const k of Object.keys(m)) if (!MSR_KEYS.has(k)) return fail(`${f}.${k}`, `unknown field (expected one of: ${[...MSR_KEYS].join(", ")})`);
-      if (typeof m.msr !== "string") return fail(`${f}.msr`, 'expected a hex MSR index "0x38f" or an inclusive range "0xc1-0xc8"');
+      for (const k of Object.keys(m))
+        if (!MSR_KEYS.has(k)) return fail(`${f}.${k}`, `unknown field (expected one of: ${[...MSR_KEYS].join(", ")})`);
+      if (typeof m.msr !== "string")
+        return fail(`${f}.msr`, 'expected a hex MSR index "0x38f" or an inclusive range "0xc1-0xc8"');
       const parts = m.msr.split("-");
       const lo = parts.length <= 2 ? parseMsrIndex(parts[0].trim()) : null;
       const hi = parts.length === 2 ? parseMsrIndex(parts[1].trim()) : lo;
-      if (lo === null || hi === null) return fail(`${f}.msr`, `${JSON.stringify(m.msr)} is not a hex MSR index "0x38f" or range "0xc1-0xc8"`);
+      if (lo === null || hi === null)
+        return fail(`${f}.msr`, `${JSON.stringify(m.msr)} is not a hex MSR index "0x38f" or range "0xc1-0xc8"`);
       if (hi < lo) return fail(`${f}.msr`, `range ${m.msr} ends before it starts`);
-      if (!inBitmapRange(lo) || !inBitmapRange(hi) || (lo <= 0x1fff) !== (hi <= 0x1fff))
-        return fail(`${f}.msr`, `${m.msr} is outside the MSR bitmap ranges 0x0–0x1fff and 0xc0000000–0xc0001fff, so it always exits (SDM) and cannot be passed through`);
+      if (!inBitmapRange(lo) || !inBitmapRange(hi) || lo <= 0x1fff !== hi <= 0x1fff)
+        return fail(
+          `${f}.msr`,
+          `${m.msr} is outside the MSR bitmap ranges 0x0–0x1fff and 0xc0000000–0xc0001fff, so it always exits (SDM) and cannot be passed through`,
+        );
       const access = m.access ?? "rw";
       if (access !== "r" && access !== "w" && access !== "rw") return fail(`${f}.access`, 'expected "r", "w" or "rw"');
       const w = checkWhen(`${f}.passThroughWhen`, m.passThroughWhen);
@@ -166,10 +215,18 @@ export function filePlan(spec: PolicyFile, input: PolicyInput): InterceptPlan {
       let row = byIndex.get(m);
       if (!row) {
         const unchanged: Decision = { intercept: true, rule: "§11.1: KVM's all-ones default" };
-        row = { ref: { index: m, name: `MSR ${hex(m)}`, kind: "global", counter: -1 }, read: unchanged, write: unchanged };
+        row = {
+          ref: { index: m, name: `MSR ${hex(m)}`, kind: "global", counter: -1 },
+          read: unchanged,
+          write: unchanged,
+        };
         byIndex.set(m, row);
       }
-      const d = evaluate(spec, `${row.ref.name} ${rule.read && rule.write ? "rw" : rule.read ? "r" : "w"}`, rule.when, { input, mediated: p.mediated, msr: row.ref });
+      const d = evaluate(spec, `${row.ref.name} ${rule.read && rule.write ? "rw" : rule.read ? "r" : "w"}`, rule.when, {
+        input,
+        mediated: p.mediated,
+        msr: row.ref,
+      });
       if (rule.read) row.read = d;
       if (rule.write) row.write = d;
     }
@@ -178,7 +235,9 @@ export function filePlan(spec: PolicyFile, input: PolicyInput): InterceptPlan {
     .sort((a, b) => a.ref.index - b.ref.index)
     .map((r) => ({ index: r.ref.index, name: r.ref.name, read: r.read, write: r.write }));
   const rdpmc =
-    spec.rdpmcWhen === null ? p.rdpmc : evaluate(spec, "RDPMC", spec.rdpmcWhen, { input, mediated: p.mediated, msr: null });
+    spec.rdpmcWhen === null
+      ? p.rdpmc
+      : evaluate(spec, "RDPMC", spec.rdpmcWhen, { input, mediated: p.mediated, msr: null });
   return {
     policy: spec.name,
     codeState: spec.extends,

@@ -18,4 +18,12 @@ export { legacyPolicy, basePolicy, v4Policy, fixPolicy };
 export { parsePolicyFile, POLICY_CONDITIONS } from "./from-file.js";
 export type { PolicyFile, PolicyParse } from "./from-file.js";
 export * from "./policy.js";
-export { needRdpmcIntercept, needGlobalCtrlIntercept, needPerfMetricsIntercept, mediatedPmuEnabled, vcpuHasMediatedPmu, kvmMaxFixed, kvmMaxGp } from "./rules.js";
+export {
+  needRdpmcIntercept,
+  needGlobalCtrlIntercept,
+  needPerfMetricsIntercept,
+  mediatedPmuEnabled,
+  vcpuHasMediatedPmu,
+  kvmMaxFixed,
+  kvmMaxGp,
+} from "./rules.js";

@@ -20,7 +20,13 @@ const no = (rule: string): Decision => ({ intercept: false, rule });
 
 /** The decision for one PMU MSR under a kernel code state (read and write are always decided together:
  *  KVM uses MSR_TYPE_RW for every PMU MSR). */
-export function kernelMsrDecision(codeState: CodeState, msr: PmuMsrRef, mediated: Decision, globals: Decision, input: PolicyInput): Decision {
+export function kernelMsrDecision(
+  codeState: CodeState,
+  msr: PmuMsrRef,
+  mediated: Decision,
+  globals: Decision,
+  input: PolicyInput,
+): Decision {
   const { guest } = input;
   if (mediated.intercept) return mediated;
   switch (msr.kind) {
@@ -29,7 +35,8 @@ export function kernelMsrDecision(codeState: CodeState, msr: PmuMsrRef, mediated
         ? no(`§11.6: GP counter ${msr.counter} exposed (nGP ${guest.nGP}), mediated pass-through`)
         : yes(`R-INT-2: GP counter ${msr.counter} not exposed (nGP ${guest.nGP}); hardware may hold host values`);
     case "gp-counter-fw":
-      if (msr.counter >= guest.nGP) return yes(`R-INT-2: GP counter ${msr.counter} not exposed (nGP ${guest.nGP}); hardware may hold host values`);
+      if (msr.counter >= guest.nGP)
+        return yes(`R-INT-2: GP counter ${msr.counter} not exposed (nGP ${guest.nGP}); hardware may hold host values`);
       return (guest.perfCapabilities & PERF_CAP_FW_WRITES) !== 0n
         ? no(`§11.6: GP counter ${msr.counter} exposed and guest has FW_WRITES, mediated pass-through`)
         : yes("R-VAL-2: guest PERF_CAPABILITIES lacks FW_WRITES (bit 13)");

@@ -95,7 +95,16 @@ export { PERF_CAP_FW_WRITES, PERF_CAP_PERF_METRICS } from "../../host/presets.js
 export { KVM_MAX_NR_GP_COUNTERS } from "../../pmu/msrs.js";
 
 /** What kind of PMU MSR an index is, and which counter it names (for rules that look at counters). */
-export type PmuMsrKind = "gp-counter" | "gp-counter-fw" | "eventsel" | "fixed-counter" | "global" | "fixed-ctrl" | "perf-metrics" | "perf-caps" | "global-v4";
+export type PmuMsrKind =
+  | "gp-counter"
+  | "gp-counter-fw"
+  | "eventsel"
+  | "fixed-counter"
+  | "global"
+  | "fixed-ctrl"
+  | "perf-metrics"
+  | "perf-caps"
+  | "global-v4";
 
 export interface PmuMsrRef {
   readonly index: number;
@@ -112,18 +121,42 @@ export interface PmuMsrRef {
  */
 export function pmuMsrs(kvmMaxGp: number, kvmMaxFixed: number): PmuMsrRef[] {
   const out: PmuMsrRef[] = [];
-  for (let i = 0; i < kvmMaxGp; i++) out.push({ index: MSR_IA32_PERFCTR0 + i, name: `MSR_IA32_PERFCTR${i}`, kind: "gp-counter", counter: i });
-  for (let i = 0; i < kvmMaxGp; i++) out.push({ index: MSR_IA32_EVNTSEL0 + i, name: `MSR_P6_EVNTSEL${i}`, kind: "eventsel", counter: i });
-  for (let i = 0; i < kvmMaxFixed; i++) out.push({ index: MSR_CORE_PERF_FIXED_CTR0 + i, name: `MSR_CORE_PERF_FIXED_CTR${i}`, kind: "fixed-counter", counter: i });
+  for (let i = 0; i < kvmMaxGp; i++)
+    out.push({ index: MSR_IA32_PERFCTR0 + i, name: `MSR_IA32_PERFCTR${i}`, kind: "gp-counter", counter: i });
+  for (let i = 0; i < kvmMaxGp; i++)
+    out.push({ index: MSR_IA32_EVNTSEL0 + i, name: `MSR_P6_EVNTSEL${i}`, kind: "eventsel", counter: i });
+  for (let i = 0; i < kvmMaxFixed; i++)
+    out.push({
+      index: MSR_CORE_PERF_FIXED_CTR0 + i,
+      name: `MSR_CORE_PERF_FIXED_CTR${i}`,
+      kind: "fixed-counter",
+      counter: i,
+    });
   out.push({ index: MSR_PERF_METRICS, name: "MSR_PERF_METRICS", kind: "perf-metrics", counter: -1 });
   out.push({ index: MSR_IA32_PERF_CAPABILITIES, name: "MSR_IA32_PERF_CAPABILITIES", kind: "perf-caps", counter: -1 });
-  out.push({ index: MSR_CORE_PERF_FIXED_CTR_CTRL, name: "MSR_CORE_PERF_FIXED_CTR_CTRL", kind: "fixed-ctrl", counter: -1 });
+  out.push({
+    index: MSR_CORE_PERF_FIXED_CTR_CTRL,
+    name: "MSR_CORE_PERF_FIXED_CTR_CTRL",
+    kind: "fixed-ctrl",
+    counter: -1,
+  });
   out.push({ index: MSR_CORE_PERF_GLOBAL_STATUS, name: "MSR_CORE_PERF_GLOBAL_STATUS", kind: "global", counter: -1 });
   out.push({ index: MSR_CORE_PERF_GLOBAL_CTRL, name: "MSR_CORE_PERF_GLOBAL_CTRL", kind: "global", counter: -1 });
-  out.push({ index: MSR_CORE_PERF_GLOBAL_OVF_CTRL, name: "MSR_CORE_PERF_GLOBAL_OVF_CTRL", kind: "global", counter: -1 });
-  out.push({ index: MSR_CORE_PERF_GLOBAL_STATUS_SET, name: "MSR_CORE_PERF_GLOBAL_STATUS_SET", kind: "global-v4", counter: -1 });
+  out.push({
+    index: MSR_CORE_PERF_GLOBAL_OVF_CTRL,
+    name: "MSR_CORE_PERF_GLOBAL_OVF_CTRL",
+    kind: "global",
+    counter: -1,
+  });
+  out.push({
+    index: MSR_CORE_PERF_GLOBAL_STATUS_SET,
+    name: "MSR_CORE_PERF_GLOBAL_STATUS_SET",
+    kind: "global-v4",
+    counter: -1,
+  });
   out.push({ index: MSR_CORE_PERF_GLOBAL_INUSE, name: "MSR_CORE_PERF_GLOBAL_INUSE", kind: "global-v4", counter: -1 });
-  for (let i = 0; i < kvmMaxGp; i++) out.push({ index: MSR_IA32_PMC0 + i, name: `MSR_IA32_PMC${i}`, kind: "gp-counter-fw", counter: i });
+  for (let i = 0; i < kvmMaxGp; i++)
+    out.push({ index: MSR_IA32_PMC0 + i, name: `MSR_IA32_PMC${i}`, kind: "gp-counter-fw", counter: i });
   return out.sort((a, b) => a.index - b.index);
 }
 

@@ -5,7 +5,10 @@
  * (kvm_need_perf_metrics_intercept), vmx.c (vmx_recalc_pmu_msr_intercepts, vmx_recalc_instruction_intercepts).
  */
 import type { HostPreset } from "../../host/presets.js";
-import { PERF_CAP_FW_WRITES as HOST_FW_WRITES, PERF_CAP_PERF_METRICS as HOST_PERF_METRICS } from "../../host/presets.js";
+import {
+  PERF_CAP_FW_WRITES as HOST_FW_WRITES,
+  PERF_CAP_PERF_METRICS as HOST_PERF_METRICS,
+} from "../../host/presets.js";
 import type { CodeState, Decision, GuestPmuView, ModuleParams } from "./policy.js";
 import { PERF_CAP_PERF_METRICS } from "./policy.js";
 import { KVM_MAX_NR_GP_COUNTERS } from "../../pmu/msrs.js";
@@ -21,12 +24,18 @@ const no = (rule: string): Decision => ({ intercept: false, rule });
  */
 export function mediatedPmuEnabled(params: ModuleParams, host: HostPreset, codeState: CodeState): Decision {
   if (!params.enablePmu) return yes("§2: enable_pmu is off (no vPMU: every PMU MSR and RDPMC exits)");
-  if (codeState === "legacy" || !params.enableMediatedPmu) return yes("R-INT-1: enable_mediated_pmu is off (LEGACY perf-backed vPMU)");
-  if (host.pmuVersion < 4) return yes(`R-MED-1: host PMU version ${host.pmuVersion} < 4, enable_mediated_pmu forced off`);
-  if ((host.perfCapabilities & HOST_FW_WRITES) === 0n) return yes("R-MED-1: host PERF_CAPABILITIES lacks FW_WRITES, enable_mediated_pmu forced off");
-  if (!host.vmxLoadPerfGlobalCtrl) return yes("R-MED-1: CPU lacks the VMX load IA32_PERF_GLOBAL_CTRL controls, enable_mediated_pmu forced off");
+  if (codeState === "legacy" || !params.enableMediatedPmu)
+    return yes("R-INT-1: enable_mediated_pmu is off (LEGACY perf-backed vPMU)");
+  if (host.pmuVersion < 4)
+    return yes(`R-MED-1: host PMU version ${host.pmuVersion} < 4, enable_mediated_pmu forced off`);
+  if ((host.perfCapabilities & HOST_FW_WRITES) === 0n)
+    return yes("R-MED-1: host PERF_CAPABILITIES lacks FW_WRITES, enable_mediated_pmu forced off");
+  if (!host.vmxLoadPerfGlobalCtrl)
+    return yes("R-MED-1: CPU lacks the VMX load IA32_PERF_GLOBAL_CTRL controls, enable_mediated_pmu forced off");
   if (!host.perfMediated) return yes("R-MED-1: perf reports no mediated vPMU support, enable_mediated_pmu forced off");
-  return no(`R-MED-1: host ${host.id} supports the mediated vPMU (v${host.pmuVersion}, FW_WRITES, VMX GLOBAL_CTRL controls)`);
+  return no(
+    `R-MED-1: host ${host.id} supports the mediated vPMU (v${host.pmuVersion}, FW_WRITES, VMX GLOBAL_CTRL controls)`,
+  );
 }
 
 /** R-MED-2 (pmu.h kvm_vcpu_has_mediated_pmu): enable_mediated_pmu && version != 0. `intercept: false` = mediated. */
@@ -65,7 +74,12 @@ export function needPerfMetricsIntercept(guest: GuestPmuView, host: HostPreset):
 }
 
 /** R-INT-3 (+ R-INT-4 under FIX): pass GLOBAL_STATUS/CTRL/OVF_CTRL through (kvm_need_perf_global_ctrl_intercept). */
-export function needGlobalCtrlIntercept(codeState: CodeState, mediated: Decision, guest: GuestPmuView, host: HostPreset): Decision {
+export function needGlobalCtrlIntercept(
+  codeState: CodeState,
+  mediated: Decision,
+  guest: GuestPmuView,
+  host: HostPreset,
+): Decision {
   if (mediated.intercept) return mediated;
   if (guest.version < 2) return yes(`R-INT-3: guest PMU version ${guest.version} < 2`);
   const mismatch = countMismatch(guest, host);
@@ -74,11 +88,20 @@ export function needGlobalCtrlIntercept(codeState: CodeState, mediated: Decision
     const m = needPerfMetricsIntercept(guest, host);
     if (m) return yes(m);
   }
-  return no(`R-INT-3: mediated, version ≥ 2, nGP ${guest.nGP} and nFX ${guest.nFX} equal the host's` + (codeState === "fix" ? "; R-INT-4 holds" : ""));
+  return no(
+    `R-INT-3: mediated, version ≥ 2, nGP ${guest.nGP} and nFX ${guest.nFX} equal the host's` +
+      (codeState === "fix" ? "; R-INT-4 holds" : ""),
+  );
 }
 
 /** R-INT-5 (+ R-INT-4 under FIX): RDPMC exiting off only on an exact match (kvm_need_rdpmc_intercept). */
-export function needRdpmcIntercept(codeState: CodeState, params: ModuleParams, mediated: Decision, guest: GuestPmuView, host: HostPreset): Decision {
+export function needRdpmcIntercept(
+  codeState: CodeState,
+  params: ModuleParams,
+  mediated: Decision,
+  guest: GuestPmuView,
+  host: HostPreset,
+): Decision {
   if (params.enableVmwareBackdoor) return yes("R-INT-5: enable_vmware_backdoor forces RDPMC exiting");
   if (mediated.intercept) return mediated;
   const mismatch = countMismatch(guest, host);
@@ -89,5 +112,8 @@ export function needRdpmcIntercept(codeState: CodeState, params: ModuleParams, m
     const m = needPerfMetricsIntercept(guest, host);
     if (m) return yes(m);
   }
-  return no(`R-INT-5: mediated, guest counters match the host exactly (${guest.nGP}×${guest.wGP}-bit GP, ${guest.nFX}×${guest.wFX}-bit fixed)` + (codeState === "fix" ? "; R-INT-4 holds" : ""));
+  return no(
+    `R-INT-5: mediated, guest counters match the host exactly (${guest.nGP}×${guest.wGP}-bit GP, ${guest.nFX}×${guest.wFX}-bit fixed)` +
+      (codeState === "fix" ? "; R-INT-4 holds" : ""),
+  );
 }
