@@ -55,8 +55,8 @@ export { Kvm, Vm, mediatedUnsupported } from "./kvm/kvm.js";
 export type { KvmOptions, KvmParams, KvmError } from "./kvm/kvm.js";
 export { Vcpu, legacyIntercepts, msrsToSave } from "./kvm/vcpu.js";
 export type { VcpuIntercepts, NativeAccess, ExitRecord, RunExit, MsrOptions, MsrGet, GuestCpu } from "./kvm/vcpu.js";
-export { configureVcpu } from "./kvm/config.js";
-export type { VpmuOptions, PmuMode, ConfiguredVcpu } from "./kvm/config.js";
+export { configureVcpu } from "./machine/config.js";
+export type { VpmuOptions, PmuMode, ConfiguredVcpu } from "./machine/config.js";
 export { vcpuGuestConfig } from "./kvm/vmm.js";
 export { supportedCpuid, lookupCpuid, cpuid0a } from "./kvm/cpuid.js";
 export type { CpuidEntry } from "./kvm/cpuid.js";
@@ -109,10 +109,10 @@ export type {
 } from "./vmx/policies/index.js";
 export { VmxLayer, attachVmx, vmxIntercepts } from "./vmx/vmx-layer.js";
 export type { VmxOptions, SwitchRecord } from "./vmx/vmx-layer.js";
-export { createMachine } from "./vmx/machine.js";
-export type { Machine, MachineOptions, MachineResult } from "./vmx/machine.js";
-export { explainMachine, formatExplain } from "./vmx/explain.js";
-export type { ExplainReport, ExplainMsr } from "./vmx/explain.js";
+export { createMachine } from "./machine/machine.js";
+export type { Machine, MachineOptions, MachineResult } from "./machine/machine.js";
+export { explainMachine, formatExplain } from "./report/explain.js";
+export type { ExplainReport, ExplainMsr } from "./report/explain.js";
 export { PhysicalPmu, HOST_OWNER, hardwareGlobalCtrlBits } from "./host/physical-pmu.js";
 export type { Provenance } from "./host/physical-pmu.js";
 export { HOST_ACTIVITIES, findHostActivity, parseHostMsr, HostPerf } from "./host/activity.js";
@@ -131,6 +131,6 @@ export {
 export type { Violation, Invariant } from "./check/isolation.js";
 export { checkNativeGlobalCtrlWrite, checkNativeRead, formatLeak } from "./check/leaks.js";
 export type { LeakRecord } from "./check/leaks.js";
-export { formatExit, formatExitLog, formatExitsWithSwitches, formatRunTrace, runDocument } from "./vmx/report.js";
+export { formatExit, formatExitLog, formatExitsWithSwitches, formatRunTrace, runDocument } from "./report/report.js";
 // Isolation sweeps (matrix, probe and random programs, grouping into conditions, shards): sweep.expandMatrix(…) etc.
 export * as sweep from "./sweep/index.js";

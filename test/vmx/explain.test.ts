@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createMachine, type MachineOptions } from "../../src/vmx/machine.js";
-import { explainMachine, formatExplain } from "../../src/vmx/explain.js";
+import { createMachine, type MachineOptions } from "../../src/machine/machine.js";
+import { explainMachine, formatExplain } from "../../src/report/explain.js";
 import { parsePolicyFile } from "../../src/vmx/policies/index.js";
 
 function explain(o: MachineOptions) {

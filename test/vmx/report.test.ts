@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ExitRecord } from "../../src/kvm/vcpu.js";
-import { formatExit, formatExitLog, runDocument } from "../../src/vmx/report.js";
+import { formatExit, formatExitLog, runDocument } from "../../src/report/report.js";
 import { LEAK_MODEL, runProgram } from "./guest.js";
 
 const out = (rip: number): ExitRecord => ({

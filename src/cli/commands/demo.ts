@@ -1,6 +1,6 @@
 // `vpmu demo`: the flagship demo on built-in defaults — the PERF_METRICS leak of the V4 mediated-vPMU
 // patch (spec §14.4) reproduced under `--kvm v4` and closed under `--kvm fix` (spec §14.5), side by
-// side. Built over `vpmu run --json` (the document src/vmx/report.ts runDocument defines), so what the
+// side. Built over `vpmu run --json` (the document src/report/report.ts runDocument defines), so what the
 // demo shows is exactly what `vpmu run` reports; it judges the two runs from their data, never assumes.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";

@@ -6,9 +6,9 @@
 import { HOST_PRESET_IDS, findHostPreset } from "../host/presets.js";
 import type { PmuEventFilterInput } from "../pmu/filter.js";
 import type { CodeState } from "../pmu/pmu.js";
-import { CPUID_1_ECX_PDCM, type CpuidEntry } from "./cpuid.js";
-import { Kvm } from "./kvm.js";
-import type { Vcpu } from "./vcpu.js";
+import { CPUID_1_ECX_PDCM, type CpuidEntry } from "../kvm/cpuid.js";
+import { Kvm } from "../kvm/kvm.js";
+import type { Vcpu } from "../kvm/vcpu.js";
 
 export type PmuMode = "legacy" | "mediated" | "off";
 

@@ -5,12 +5,12 @@
  * VMX layer. Every rejected option is an error value naming the option.
  */
 import { findHostActivity, HOST_ACTIVITIES, type HostMsrValue } from "../host/activity.js";
-import { configureVcpu, type PmuMode, type VpmuOptions } from "../kvm/config.js";
+import { configureVcpu, type PmuMode, type VpmuOptions } from "./config.js";
 import type { Kvm } from "../kvm/kvm.js";
 import type { Vcpu } from "../kvm/vcpu.js";
-import { findPolicy, legacyPolicy } from "./policies/index.js";
-import type { InterceptPolicy } from "./policies/policy.js";
-import { attachVmx, type VmxLayer } from "./vmx-layer.js";
+import { findPolicy, legacyPolicy } from "../vmx/policies/index.js";
+import type { InterceptPolicy } from "../vmx/policies/policy.js";
+import { attachVmx, type VmxLayer } from "../vmx/vmx-layer.js";
 
 export interface MachineOptions extends Omit<VpmuOptions, "kvm"> {
   /** A code state (base|v4|fix, or legacy) or a parsed policy file (default "base"). With --pmu legacy/off

@@ -9,7 +9,7 @@ import type { ExitRecord, Vcpu } from "../kvm/vcpu.js";
 import { formatLeak } from "../check/leaks.js";
 import { formatViolation, summarizeViolations } from "../check/isolation.js";
 import { msrName } from "../check/msr-name.js";
-import type { SwitchRecord, VmxLayer } from "./vmx-layer.js";
+import type { SwitchRecord, VmxLayer } from "../vmx/vmx-layer.js";
 
 const hex = (v: number | bigint): string => "0x" + v.toString(16);
 const CONSOLE_PORT = 0xe9;
