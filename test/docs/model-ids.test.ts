@@ -33,20 +33,20 @@ const SDM_SIDE = ["src/isa/", "src/asm/", "test/isa/", "test/asm/", "docs/cpu.md
 /** A bare § preceded closely by one of these names another document. */
 const OTHER_DOCUMENT = /SDM|NASM|Vol\.|manual|Table|RFC/;
 
-export function anchors(markdown: string): Set<string> {
+function anchors(markdown: string): Set<string> {
   const out = new Set<string>();
   for (const m of markdown.matchAll(/<a id="([^"]+)"><\/a>/g)) out.add(m[1]!);
   return out;
 }
 
-export interface CitationError {
+interface CitationError {
   file: string;
   line: number;
   citation: string;
   why: string;
 }
 
-export function citationErrors(
+function citationErrors(
   file: string,
   text: string,
   defined: ReadonlySet<string>,
