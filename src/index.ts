@@ -67,8 +67,8 @@ export { KvmPmu, CODE_STATES } from "./pmu/pmu.js";
 export type { CodeState, Pmc, PmuCap } from "./pmu/pmu.js";
 export { MSR_CATALOGUE, findMsrRow, msrCatalogueMarkdown } from "./pmu/msrs.js";
 export type { MsrRow, MsrKind } from "./pmu/msrs.js";
-export { ARCH_EVENTS, FIXED_SOURCES } from "./pmu/events.js";
-export type { ArchEvent } from "./pmu/events.js";
+export { ARCH_EVENTS, FIXED_SOURCES } from "./arch/arch-events.js";
+export type { ArchEvent } from "./arch/arch-events.js";
 export {
   isFilterError,
   parsePmuFilterFile,
@@ -82,10 +82,11 @@ export type { PmuEventFilter, PmuEventFilterInput, FilterError } from "./pmu/fil
 export { supportedPerfCapabilities, kvmPmuCap, kvmPmuRdpmc, intelIsValidMsr } from "./pmu/intel.js";
 // The VMX layer: exit reasons, MSR bitmap, controls, intercept policies (legacy/base/v4/fix/JSON file), the
 // physical PMU and host perf activity, the mediated context switch, isolation checks, machine + explain.
-export { EXIT_REASON, EXIT_REASON_TABLE, exitReasonName, exitReasonRow } from "./vmx/exit-reasons.js";
-export type { ExitReasonRow } from "./vmx/exit-reasons.js";
+export { EXIT_REASON, EXIT_REASON_TABLE, exitReasonName, exitReasonRow } from "./arch/vmx-exit-reasons.js";
+export type { ExitReasonRow } from "./arch/vmx-exit-reasons.js";
 export { MsrBitmap, MSR_TYPE_R, MSR_TYPE_W, MSR_TYPE_RW } from "./vmx/msr-bitmap.js";
-export { Vmcs, PRIMARY_CONTROLS, ENTRY_CONTROLS, EXIT_CONTROLS, VMCS_FIELDS, controlNames } from "./vmx/controls.js";
+export { Vmcs } from "./vmx/vmcs.js";
+export { PRIMARY_CONTROLS, ENTRY_CONTROLS, EXIT_CONTROLS, VMCS_FIELDS, controlNames } from "./arch/vmx-controls.js";
 export {
   BUILTIN_POLICIES,
   findPolicy,

@@ -3,8 +3,6 @@
  * I-1 after put, I-2 while the switch runs, I-3 after load, I-4 while the guest runs. Each returns the
  * violations (empty = holds), naming register, value, expectation and the value's owner.
  */
-import type { PhysicalPmu } from "../host/physical-pmu.js";
-import type { KvmPmu } from "../pmu/pmu.js";
 import {
   MSR_CORE_PERF_FIXED_CTR0,
   MSR_CORE_PERF_FIXED_CTR_CTRL,
@@ -13,7 +11,9 @@ import {
   MSR_IA32_EVNTSEL0,
   MSR_IA32_PERFCTR0,
   MSR_PERF_METRICS,
-} from "../pmu/msrs.js";
+} from "../arch/msr-index.js";
+import type { PhysicalPmu } from "../host/physical-pmu.js";
+import type { KvmPmu } from "../pmu/pmu.js";
 import { msrName } from "./msr-name.js";
 
 export type Invariant = "I-1" | "I-2" | "I-3" | "I-4";

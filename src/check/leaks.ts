@@ -6,7 +6,6 @@
  * and the policy rule that let the access through without an exit. Facts: spec §5.3 (GLOBAL_CTRL
  * layout), §6.3 steps 4.8–4.9 (global_ctrl_rsvd), §12.3 I-4, §14 (the PERF_METRICS leak, the bit-48 path).
  */
-import { hardwareGlobalCtrlBits, type PhysicalPmu } from "../host/physical-pmu.js";
 import {
   MSR_CORE_PERF_GLOBAL_CTRL,
   MSR_CORE_PERF_GLOBAL_OVF_CTRL,
@@ -14,7 +13,8 @@ import {
   MSR_CORE_PERF_GLOBAL_STATUS_SET,
   MSR_IA32_PERFCTR0,
   MSR_IA32_PMC0,
-} from "../pmu/msrs.js";
+} from "../arch/msr-index.js";
+import { hardwareGlobalCtrlBits, type PhysicalPmu } from "../host/physical-pmu.js";
 import { msrName } from "./msr-name.js";
 
 export interface LeakRecord {

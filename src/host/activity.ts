@@ -11,7 +11,8 @@ import {
   MSR_IA32_EVNTSEL0,
   MSR_IA32_PERFCTR0,
   MSR_PERF_METRICS,
-} from "../pmu/msrs.js";
+} from "../arch/msr-index.js";
+import { ARCH_PERFMON_EVENTSEL_ENABLE } from "../arch/perf-event.js";
 import type { PhysicalPmu, Provenance } from "./physical-pmu.js";
 import { HOST_OWNER } from "./physical-pmu.js";
 
@@ -28,8 +29,6 @@ export interface HostActivityPreset {
   readonly registers: readonly HostRegister[];
 }
 
-/** ARCH_PERFMON_EVENTSEL_ENABLE (bit 22). */
-const EVENTSEL_EN = 1n << 22n;
 /** ARCH_PERFMON_EVENTSEL for "unhalted core cycles, OS+USR, EN" (0x3C/0x00, bits 16, 17, 22). */
 const CYCLES_OS_USR_EN = 0x43003cn;
 
@@ -141,8 +140,12 @@ export class HostPerf {
     const who: Provenance = { owner: HOST_OWNER, source: `${step} (perf_load_guest_context)` };
     for (const r of this.activity.registers) {
       if (phys.canonical(r.msr) < 0) continue;
-      if (r.msr >= MSR_IA32_EVNTSEL0 && r.msr < MSR_IA32_EVNTSEL0 + 8 && (r.value & EVENTSEL_EN) !== 0n)
-        phys.wrmsr(r.msr, (phys.rdmsr(r.msr) as bigint) & ~EVENTSEL_EN, who);
+      if (
+        r.msr >= MSR_IA32_EVNTSEL0 &&
+        r.msr < MSR_IA32_EVNTSEL0 + 8 &&
+        (r.value & ARCH_PERFMON_EVENTSEL_ENABLE) !== 0n
+      )
+        phys.wrmsr(r.msr, (phys.rdmsr(r.msr) as bigint) & ~ARCH_PERFMON_EVENTSEL_ENABLE, who);
       else if (r.msr === MSR_CORE_PERF_FIXED_CTR_CTRL && r.value !== 0n) phys.wrmsr(r.msr, 0n, who);
     }
   }

@@ -4,16 +4,8 @@
  * R-HW-1/2), native counting from `cpu.events` while GLOBAL_CTRL enables it, and an owner tag on every
  * register value so the isolation checker (src/check) can tell host values from guest values.
  */
-import type { GuestEvents } from "../isa/platform.js";
-import {
-  eventTotal,
-  EventSource,
-  FIXED_SOURCES,
-  maxPerInstruction,
-  sourceOfEvent,
-  type EventClock,
-} from "../pmu/events.js";
-import { shapedSource } from "../pmu/pmu.js";
+import { eventTotal, maxPerInstruction, type EventClock, shapedSource } from "./event-counts.js";
+import { EventSource, FIXED_SOURCES, sourceOfEvent } from "../arch/arch-events.js";
 import {
   MSR_CORE_PERF_FIXED_CTR0,
   MSR_CORE_PERF_FIXED_CTR_CTRL,
@@ -21,15 +13,17 @@ import {
   MSR_CORE_PERF_GLOBAL_OVF_CTRL,
   MSR_CORE_PERF_GLOBAL_STATUS,
   MSR_CORE_PERF_GLOBAL_STATUS_SET,
-  GLOBAL_PERF_METRICS_BIT,
-  INTEL_PMC_IDX_FIXED,
   MSR_IA32_EVNTSEL0,
   MSR_IA32_PERF_CAPABILITIES,
   MSR_IA32_PERFCTR0,
   MSR_IA32_PMC0,
   MSR_PERF_METRICS,
-} from "../pmu/msrs.js";
-import { PERF_CAP_FW_WRITES, PERF_CAP_PERF_METRICS, type HostPreset } from "./presets.js";
+  PERF_CAP_FW_WRITES,
+  PERF_CAP_PERF_METRICS,
+} from "../arch/msr-index.js";
+import { GLOBAL_CTRL_EN_PERF_METRICS, INTEL_PMC_IDX_FIXED } from "../arch/perf-event.js";
+import type { GuestEvents } from "../isa/platform.js";
+import type { HostPreset } from "./presets.js";
 
 /** Who put a value into a register, and how. `owner` is "host" or "vcpu:N". */
 export interface Provenance {
@@ -51,7 +45,7 @@ const M64 = 0xffffffffffffffffn;
 export function hardwareGlobalCtrlBits(phys: Pick<PhysicalPmu, "nGP" | "nFX" | "hasPerfMetrics">): bigint {
   let bits = (1n << BigInt(phys.nGP)) - 1n;
   bits |= ((1n << BigInt(phys.nFX)) - 1n) << BigInt(INTEL_PMC_IDX_FIXED);
-  if (phys.hasPerfMetrics) bits |= 1n << BigInt(GLOBAL_PERF_METRICS_BIT);
+  if (phys.hasPerfMetrics) bits |= 1n << BigInt(GLOBAL_CTRL_EN_PERF_METRICS);
   return bits;
 }
 

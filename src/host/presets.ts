@@ -8,21 +8,6 @@
 
 export type HostPresetId = "skx" | "icx" | "spr" | "gnr";
 
-/** IA32_PERF_CAPABILITIES bits (msr-index.h PERF_CAP_*; spec §5.5). */
-export const PERF_CAP_LBR_FMT = 0x3fn;
-export const PERF_CAP_PEBS_TRAP = 1n << 6n;
-export const PERF_CAP_ARCH_REG = 1n << 7n;
-export const PERF_CAP_PEBS_FORMAT = 0xfn << 8n;
-export const PERF_CAP_FREEZE_SMM = 1n << 12n;
-export const PERF_CAP_FW_WRITES = 1n << 13n;
-export const PERF_CAP_PEBS_BASELINE = 1n << 14n;
-export const PERF_CAP_PERF_METRICS = 1n << 15n;
-export const PERF_CAP_PEBS_OUTPUT_PT = 1n << 16n;
-export const PERF_CAP_PEBS_TIMING_INFO = 1n << 17n;
-/** The PEBS field group KVM treats as one unit (vmx.c vmx_get_perf_capabilities, PERF_CAP_PEBS_MASK). */
-export const PERF_CAP_PEBS_MASK =
-  PERF_CAP_PEBS_TRAP | PERF_CAP_ARCH_REG | PERF_CAP_PEBS_FORMAT | PERF_CAP_PEBS_BASELINE | PERF_CAP_PEBS_TIMING_INFO;
-
 export interface HostPreset {
   readonly id: HostPresetId;
   readonly name: string;

@@ -3,7 +3,8 @@
  * (Vm), and vCPUs (src/kvm/vcpu.ts). Verbs follow KVM's API. Facts: spec §2 (knobs, R-MED-1), §6.1, §10;
  * pmu.c (kvm_init_pmu_capability, kvm_vm_ioctl_set_pmu_event_filter).
  */
-import { findHostPreset, PERF_CAP_FW_WRITES, type HostPreset, type HostPresetId } from "../host/presets.js";
+import { PERF_CAP_FW_WRITES } from "../arch/msr-index.js";
+import { findHostPreset, type HostPreset, type HostPresetId } from "../host/presets.js";
 import {
   isFilterError,
   preparePmuEventFilter,

@@ -12,7 +12,7 @@ import {
   X2APIC_SPIV,
   X2APIC_TPR,
   X2APIC_VERSION,
-} from "../pmu/msrs.js";
+} from "../arch/msr-index.js";
 
 export const APIC_DEFAULT_BASE = 0xfee00000n;
 export const MSR_IA32_APICBASE_BSP = 1n << 8n;

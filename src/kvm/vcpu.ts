@@ -4,24 +4,10 @@
  * Facts: spec §6.5, §7, §8.1 (R-CNT-4), §9, §11.5; x86.c/msrs.c (kvm_get_msr_common, kvm_set_msr_common,
  * kvm_do_msr_access, kvm_skip_emulated_instruction), vmx.c (vmx_set_msr, kvm_vmx_exit_handlers).
  */
-import { StopReason } from "../isa/cpu.js";
-import { PlatformAction, type Platform, type PlatformCpu } from "../isa/platform.js";
-import { PERF_CAP_LBR_FMT, PERF_CAP_PEBS_FORMAT, PERF_CAP_PEBS_MASK } from "../host/presets.js";
-import { refCycles } from "../pmu/events.js";
 import {
-  intelIsValidMsr,
-  intelPmuGetMsr,
-  intelPmuRefresh,
-  intelPmuSetMsr,
-  kvmPmuRdpmc,
-  KVM_MSR_RET_UNSUPPORTED,
-  MSR_FAIL,
-  MSR_OK,
-  type MsrData,
-  type MsrRet,
-} from "../pmu/intel.js";
-import {
-  KVM_MAX_NR_GP_COUNTERS,
+  PERF_CAP_LBR_FMT,
+  PERF_CAP_PEBS_FORMAT,
+  PERF_CAP_PEBS_MASK,
   MSR_CORE_PERF_FIXED_CTR0,
   MSR_CORE_PERF_FIXED_CTR_CTRL,
   MSR_CORE_PERF_GLOBAL_CTRL,
@@ -37,12 +23,32 @@ import {
   MSR_IA32_PERFCTR0,
   MSR_IA32_PRED_CMD,
   MSR_IA32_TSC,
-  MSR_IA32_TSC_AUX,
+  MSR_TSC_AUX,
   MSR_PEBS_DATA_CFG,
   MSR_PERF_METRICS,
-} from "../pmu/msrs.js";
+  MSR_IA32_MISC_ENABLE_BTS_UNAVAIL,
+  MSR_IA32_MISC_ENABLE_EMON,
+  MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL,
+  PRED_CMD_IBPB,
+} from "../arch/msr-index.js";
+import { refCycles } from "../host/event-counts.js";
+import { StopReason } from "../isa/cpu.js";
+import { PlatformAction, type Platform, type PlatformCpu } from "../isa/platform.js";
+import {
+  intelIsValidMsr,
+  intelPmuGetMsr,
+  intelPmuRefresh,
+  intelPmuSetMsr,
+  kvmPmuRdpmc,
+  KVM_MSR_RET_UNSUPPORTED,
+  MSR_FAIL,
+  MSR_OK,
+  type MsrData,
+  type MsrRet,
+} from "../pmu/intel.js";
+import { KVM_MAX_NR_GP_COUNTERS } from "../pmu/msrs.js";
 import { KvmPmu } from "../pmu/pmu.js";
-import { EXIT_REASON, exitReasonName } from "../vmx/exit-reasons.js";
+import { EXIT_REASON, exitReasonName } from "../arch/vmx-exit-reasons.js";
 import {
   CPUID_7_EDX_SPEC_CTRL,
   CPUID_1_ECX_DTES64,
@@ -56,12 +62,6 @@ import {
 import type { Kvm, Vm } from "./kvm.js";
 import { Lapic } from "./lapic.js";
 
-/** IA32_MISC_ENABLE bits (msr-index.h MSR_IA32_MISC_ENABLE_*). */
-export const MSR_IA32_MISC_ENABLE_EMON = 1n << 7n;
-export const MSR_IA32_MISC_ENABLE_BTS_UNAVAIL = 1n << 11n;
-export const MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL = 1n << 12n;
-/** PRED_CMD_IBPB (bit 0); CPUID.7.0:EDX[26] (SPEC_CTRL: IBRS+IBPB) gates the MSR (guest_has_pred_cmd_msr). */
-export const PRED_CMD_IBPB = 1n;
 /** EDX:EAX := v with the upper halves cleared; no BigInt arithmetic (allocation) for values below 2^53. */
 function setEdxEax(cpu: PlatformCpu, v: bigint): void {
   if (v <= 0x1fffffffffffffn) {
@@ -348,7 +348,7 @@ export class Vcpu implements Platform {
       case MSR_IA32_TSC:
         out.data = this.readTsc();
         return MSR_OK;
-      case MSR_IA32_TSC_AUX:
+      case MSR_TSC_AUX:
         out.data = this.tscAux;
         return MSR_OK;
       case MSR_IA32_PRED_CMD:
@@ -395,7 +395,7 @@ export class Vcpu implements Platform {
       case MSR_IA32_TSC:
         this.tscOffset = BigInt.asUintN(64, data - this.rawTsc());
         return MSR_OK;
-      case MSR_IA32_TSC_AUX:
+      case MSR_TSC_AUX:
         if (data >> 32n !== 0n) return MSR_FAIL;
         this.tscAux = data;
         return MSR_OK;

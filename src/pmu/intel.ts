@@ -9,13 +9,6 @@ import {
   PERF_CAP_PEBS_FORMAT,
   PERF_CAP_PEBS_MASK,
   PERF_CAP_PERF_METRICS,
-  type HostPreset,
-} from "../host/presets.js";
-import {
-  GLOBAL_PERF_METRICS_BIT,
-  INTEL_PMC_IDX_FIXED,
-  KVM_MAX_NR_FIXED_COUNTERS,
-  KVM_MAX_NR_GP_COUNTERS,
   MSR_CORE_PERF_FIXED_CTR0,
   MSR_CORE_PERF_FIXED_CTR_CTRL,
   MSR_CORE_PERF_GLOBAL_CTRL,
@@ -30,24 +23,24 @@ import {
   MSR_IA32_PMC0,
   MSR_PEBS_DATA_CFG,
   MSR_PERF_METRICS,
-} from "./msrs.js";
+} from "../arch/msr-index.js";
 import {
-  EVENTSEL_ANY,
-  EVENTSEL_CMASK,
-  EVENTSEL_EDGE,
-  EVENTSEL_EVENT,
-  EVENTSEL_INV,
-  EVENTSEL_UMASK,
+  GLOBAL_CTRL_EN_PERF_METRICS,
+  INTEL_PMC_IDX_FIXED,
+  ARCH_PERFMON_EVENTSEL_ANY,
+  ARCH_PERFMON_EVENTSEL_CMASK,
+  ARCH_PERFMON_EVENTSEL_EDGE,
+  ARCH_PERFMON_EVENTSEL_EVENT,
+  ARCH_PERFMON_EVENTSEL_INV,
+  ARCH_PERFMON_EVENTSEL_UMASK,
   GLOBAL_STATUS_BUFFER_OVF,
-  GLOBAL_STATUS_COND_CHGD,
+  GLOBAL_STATUS_COND_CHG,
   HSW_IN_TX,
   HSW_IN_TX_CHECKPOINTED,
-  type CodeState,
-  type KvmPmu,
-  type Pmc,
-  type PmuCap,
-  type PmuRefreshInput,
-} from "./pmu.js";
+} from "../arch/perf-event.js";
+import type { HostPreset } from "../host/presets.js";
+import { KVM_MAX_NR_FIXED_COUNTERS, KVM_MAX_NR_GP_COUNTERS } from "./msrs.js";
+import type { CodeState, KvmPmu, Pmc, PmuCap, PmuRefreshInput } from "./pmu.js";
 
 /** MSR access results as KVM's handlers return them (msrs.c): 0 ok, 1 fault/fail, unsupported. */
 export const MSR_OK = 0;
@@ -107,8 +100,13 @@ export function intelPmuRefresh(pmu: KvmPmu, inp: PmuRefreshInput): void {
   pmu.maskFX = 0;
   pmu.availableEventTypes = 0;
   pmu.codeState = inp.codeState;
-  pmu.eventselRsvd = 0xffffffff00000000n | EVENTSEL_ANY;
-  pmu.rawEventMask = EVENTSEL_EVENT | EVENTSEL_UMASK | EVENTSEL_EDGE | EVENTSEL_INV | EVENTSEL_CMASK;
+  pmu.eventselRsvd = 0xffffffff00000000n | ARCH_PERFMON_EVENTSEL_ANY;
+  pmu.rawEventMask =
+    ARCH_PERFMON_EVENTSEL_EVENT |
+    ARCH_PERFMON_EVENTSEL_UMASK |
+    ARCH_PERFMON_EVENTSEL_EDGE |
+    ARCH_PERFMON_EVENTSEL_INV |
+    ARCH_PERFMON_EVENTSEL_CMASK;
   pmu.fixedCtrCtrlRsvd = ~0n;
   pmu.globalCtrlRsvd = ~0n;
   pmu.globalStatusRsvd = ~0n;
@@ -151,9 +149,9 @@ export function intelPmuRefresh(pmu: KvmPmu, inp: PmuRefreshInput): void {
     pmu.globalCtrlRsvd = pmu.counterRsvd;
     // P-6 (V4/FIX): bit 48 stops being reserved iff the guest caps has PERF_METRICS.
     if ((inp.codeState === "v4" || inp.codeState === "fix") && (inp.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n)
-      pmu.globalCtrlRsvd &= ~(1n << BigInt(GLOBAL_PERF_METRICS_BIT));
+      pmu.globalCtrlRsvd &= ~(1n << BigInt(GLOBAL_CTRL_EN_PERF_METRICS));
     // Bits 62 (DS buffer overflow) and 63 (CondChgd) are writable status bits (BASE form).
-    pmu.globalStatusRsvd = pmu.globalCtrlRsvd & ~(GLOBAL_STATUS_BUFFER_OVF | GLOBAL_STATUS_COND_CHGD);
+    pmu.globalStatusRsvd = pmu.globalCtrlRsvd & ~(GLOBAL_STATUS_BUFFER_OVF | GLOBAL_STATUS_COND_CHG);
   }
   if ((inp.perfCapabilities & PERF_CAP_PEBS_FORMAT) !== 0n) {
     pmu.pebsEnableRsvd = (inp.perfCapabilities & PERF_CAP_PEBS_BASELINE) !== 0n ? pmu.counterRsvd : ~ONES(pmu.nGP);

@@ -5,9 +5,6 @@
  * kvm_pmu_load_guest_pmcs, kvm_mediated_pmu_put, kvm_pmu_put_guest_pmcs), pmu_intel.c
  * (intel_mediated_pmu_load, intel_mediated_pmu_put) and the V4 patch (patch-v4-perf-metrics.txt).
  */
-import type { HostPerf } from "../host/activity.js";
-import type { PhysicalPmu, Provenance } from "../host/physical-pmu.js";
-import type { CodeState, KvmPmu } from "./pmu.js";
 import {
   MSR_CORE_PERF_FIXED_CTR0,
   MSR_CORE_PERF_FIXED_CTR_CTRL,
@@ -18,7 +15,10 @@ import {
   MSR_IA32_EVNTSEL0,
   MSR_IA32_PMC0,
   MSR_PERF_METRICS,
-} from "./msrs.js";
+} from "../arch/msr-index.js";
+import type { HostPerf } from "../host/activity.js";
+import type { PhysicalPmu, Provenance } from "../host/physical-pmu.js";
+import type { CodeState, KvmPmu } from "./pmu.js";
 
 /** INTEL_PMC_FIXED_RDPMC_BASE / INTEL_PMC_FIXED_RDPMC_METRICS (perf_event.h). */
 const RDPMC_FIXED = 0x40000000;

@@ -1,47 +1,34 @@
 /**
  * The PMU-related MSR catalogue: one row per MSR (or per indexed family), read by validity checks, the
- * KVM save/restore list, `explain` and docs/vpmu.md. Numbers: arch/x86/include/asm/msr-index.h; rules:
+ * KVM save/restore list, `explain` and docs/vpmu.md. Numbers: src/arch/msr-index.ts; rules:
  * spec §4 and pmu_intel.c (intel_is_valid_msr, intel_pmu_get_msr, intel_pmu_set_msr).
  */
-
-export const MSR_IA32_TSC = 0x10;
-export const MSR_IA32_APICBASE = 0x1b;
-export const MSR_IA32_PERFCTR0 = 0xc1;
-export const MSR_IA32_PRED_CMD = 0x49;
-export const MSR_IA32_EVNTSEL0 = 0x186;
-export const MSR_IA32_MISC_ENABLE = 0x1a0;
-export const MSR_IA32_DEBUGCTLMSR = 0x1d9;
-export const MSR_CORE_PERF_FIXED_CTR0 = 0x309;
-export const MSR_PERF_METRICS = 0x329;
-export const MSR_IA32_PERF_CAPABILITIES = 0x345;
-export const MSR_CORE_PERF_FIXED_CTR_CTRL = 0x38d;
-export const MSR_CORE_PERF_GLOBAL_STATUS = 0x38e;
-export const MSR_CORE_PERF_GLOBAL_CTRL = 0x38f;
-export const MSR_CORE_PERF_GLOBAL_OVF_CTRL = 0x390;
-export const MSR_CORE_PERF_GLOBAL_STATUS_SET = 0x391;
-export const MSR_CORE_PERF_GLOBAL_INUSE = 0x392;
-export const MSR_IA32_PEBS_ENABLE = 0x3f1;
-export const MSR_PEBS_DATA_CFG = 0x3f2;
-export const MSR_IA32_PMC0 = 0x4c1;
-export const MSR_IA32_DS_AREA = 0x600;
-export const MSR_IA32_TSC_AUX = 0xc0000103;
-/** x2APIC registers (SDM Vol. 3 "x2APIC register address space": MSR 0x800 + (xAPIC offset >> 4)). */
-export const X2APIC_ID = 0x802;
-export const X2APIC_VERSION = 0x803;
-export const X2APIC_TPR = 0x808;
-export const X2APIC_PPR = 0x80a;
-export const X2APIC_EOI = 0x80b;
-export const X2APIC_SPIV = 0x80f;
-export const X2APIC_LVTPC = 0x834;
+import {
+  MSR_CORE_PERF_FIXED_CTR0,
+  MSR_CORE_PERF_FIXED_CTR_CTRL,
+  MSR_CORE_PERF_GLOBAL_CTRL,
+  MSR_CORE_PERF_GLOBAL_INUSE,
+  MSR_CORE_PERF_GLOBAL_OVF_CTRL,
+  MSR_CORE_PERF_GLOBAL_STATUS,
+  MSR_CORE_PERF_GLOBAL_STATUS_SET,
+  MSR_IA32_APICBASE,
+  MSR_IA32_DEBUGCTLMSR,
+  MSR_IA32_DS_AREA,
+  MSR_IA32_EVNTSEL0,
+  MSR_IA32_MISC_ENABLE,
+  MSR_IA32_PEBS_ENABLE,
+  MSR_IA32_PERF_CAPABILITIES,
+  MSR_IA32_PERFCTR0,
+  MSR_IA32_PMC0,
+  MSR_IA32_PRED_CMD,
+  MSR_IA32_TSC,
+  MSR_PEBS_DATA_CFG,
+  MSR_PERF_METRICS,
+} from "../arch/msr-index.js";
 
 /** KVM's fixed limits (pmu.h KVM_MAX_NR_INTEL_GP_COUNTERS, KVM_MAX_NR_FIXED_COUNTERS). */
 export const KVM_MAX_NR_GP_COUNTERS = 8;
 export const KVM_MAX_NR_FIXED_COUNTERS = 4;
-/** INTEL_PMC_IDX_FIXED: fixed counter i is bit 32+i in GLOBAL_CTRL/STATUS (perf_event.h). */
-export const INTEL_PMC_IDX_FIXED = 32;
-/** GLOBAL_CTRL_EN_PERF_METRICS / GLOBAL_STATUS_PERF_METRICS_OVF_BIT (perf_event.h). */
-export const GLOBAL_PERF_METRICS_BIT = 48;
-
 /** What kind of PMU register a catalogue row is (drives the generic handling in intel.ts). */
 export type MsrKind =
   | "gp-counter"

@@ -4,32 +4,24 @@
  * Facts: spec §6.3–§6.4, §8, §9; arch/x86/kvm/pmu.c (kvm_pmu_reset, reprogram_counter, pmc_pause_counter,
  * __kvm_perf_overflow, kvm_pmu_trigger_event, cpl_is_matched, kvm_pmu_rdpmc).
  */
+import { EventSource, FIXED_SOURCES, sourceOfEvent } from "../arch/arch-events.js";
+import { eventTotal, maxPerInstruction, shapedSource, type EventClock } from "../host/event-counts.js";
+import {
+  ARCH_PERFMON_EVENTSEL_ENABLE,
+  ARCH_PERFMON_EVENTSEL_EVENT,
+  ARCH_PERFMON_EVENTSEL_INT,
+  ARCH_PERFMON_EVENTSEL_OS,
+  ARCH_PERFMON_EVENTSEL_UMASK,
+  ARCH_PERFMON_EVENTSEL_USR,
+  INTEL_PMC_IDX_FIXED,
+} from "../arch/perf-event.js";
 import type { GuestEvents } from "../isa/platform.js";
-import { EventSource, FIXED_SOURCES, eventTotal, maxPerInstruction, sourceOfEvent, type EventClock } from "./events.js";
 import { isFixedEventAllowed, isGpEventAllowed, type PmuEventFilter } from "./filter.js";
-import { INTEL_PMC_IDX_FIXED, KVM_MAX_NR_FIXED_COUNTERS, KVM_MAX_NR_GP_COUNTERS } from "./msrs.js";
+import { KVM_MAX_NR_FIXED_COUNTERS, KVM_MAX_NR_GP_COUNTERS } from "./msrs.js";
 
 /** The kernel code state the model follows (spec §1). LEGACY is the perf-backed path. */
 export type CodeState = "legacy" | "base" | "v4" | "fix";
 export const CODE_STATES: readonly CodeState[] = ["legacy", "base", "v4", "fix"];
-
-/** IA32_PERFEVTSELx fields (perf_event.h ARCH_PERFMON_EVENTSEL_*). */
-export const EVENTSEL_EVENT = 0xffn;
-export const EVENTSEL_UMASK = 0xff00n;
-export const EVENTSEL_USR = 1n << 16n;
-export const EVENTSEL_OS = 1n << 17n;
-export const EVENTSEL_EDGE = 1n << 18n;
-export const EVENTSEL_PIN_CONTROL = 1n << 19n;
-export const EVENTSEL_INT = 1n << 20n;
-export const EVENTSEL_ANY = 1n << 21n;
-export const EVENTSEL_ENABLE = 1n << 22n;
-export const EVENTSEL_INV = 1n << 23n;
-export const EVENTSEL_CMASK = 0xff000000n;
-export const HSW_IN_TX = 1n << 32n;
-export const HSW_IN_TX_CHECKPOINTED = 1n << 33n;
-/** GLOBAL_STATUS bits 62 (DS buffer overflow) and 63 (CondChgd) (perf_event.h). */
-export const GLOBAL_STATUS_BUFFER_OVF = 1n << 62n;
-export const GLOBAL_STATUS_COND_CHGD = 1n << 63n;
 
 /** One counter (struct kvm_pmc). Values are numbers: widths ≤ 48 bits are exact in a double. */
 export interface Pmc {
@@ -56,25 +48,6 @@ export interface Pmc {
   countsInstructions: boolean;
   /** Total of `source` at the last fold. */
   last: number;
-}
-
-/**
- * CMASK/INV/EDGE (SDM "Architectural Performance Monitoring Version 1": the counter counts cycles in which
- * the event's per-cycle increment is ≥ CMASK). The model retires at most one instruction per cycle, so for
- * instructions, branches and mispredicts CMASK = 1 counts the event itself and CMASK ≥ 2 counts nothing.
- * Every other shaped selector (INV, EDGE, CMASK on cycle/cache/topdown events) needs per-cycle occupancy
- * the model does not have: it counts nothing (documented limit, docs/vpmu.md). KVM's emulated-instruction
- * match ignores these bits (R-CNT-4).
- */
-export function shapedSource(src: EventSource, sel: bigint): EventSource {
-  // IN_TX / IN_TXCP restrict counting to RTM transactions; the model runs none (no XBEGIN): nothing counts.
-  if ((sel & (HSW_IN_TX | HSW_IN_TX_CHECKPOINTED)) !== 0n) return EventSource.None;
-  const cmask = Number((sel & EVENTSEL_CMASK) >> 24n);
-  if ((sel & (EVENTSEL_EDGE | EVENTSEL_INV)) !== 0n) return EventSource.None;
-  if (cmask === 0) return src;
-  const perInstruction =
-    src === EventSource.Instructions || src === EventSource.Branches || src === EventSource.BranchMispredicts;
-  return perInstruction && cmask === 1 ? src : EventSource.None;
 }
 
 function newPmc(type: "gp" | "fixed", index: number): Pmc {
@@ -229,17 +202,17 @@ export class KvmPmu {
   recalc(): void {
     for (const p of this.gp) {
       const sel = p.eventsel;
-      const en = (sel & EVENTSEL_ENABLE) !== 0n;
-      const ev = Number(sel & EVENTSEL_EVENT);
-      const um = Number((sel & EVENTSEL_UMASK) >> 8n);
+      const en = (sel & ARCH_PERFMON_EVENTSEL_ENABLE) !== 0n;
+      const ev = Number(sel & ARCH_PERFMON_EVENTSEL_EVENT);
+      const um = Number((sel & ARCH_PERFMON_EVENTSEL_UMASK) >> 8n);
       const allowed = isGpEventAllowed(this.filter, ev, um);
-      p.countOs = (sel & EVENTSEL_OS) !== 0n;
-      p.countUsr = (sel & EVENTSEL_USR) !== 0n;
-      p.intr = (sel & EVENTSEL_INT) !== 0n;
+      p.countOs = (sel & ARCH_PERFMON_EVENTSEL_OS) !== 0n;
+      p.countUsr = (sel & ARCH_PERFMON_EVENTSEL_USR) !== 0n;
+      p.intr = (sel & ARCH_PERFMON_EVENTSEL_INT) !== 0n;
       p.source = shapedSource(sourceOfEvent(ev, um), sel);
       p.enabledAnyCpl = en && this.globallyEnabled(p) && allowed;
       p.countsInstructions = en && ev === 0xc0 && um === 0;
-      p.eventselHw = allowed ? sel : sel & ~EVENTSEL_ENABLE;
+      p.eventselHw = allowed ? sel : sel & ~ARCH_PERFMON_EVENTSEL_ENABLE;
     }
     let hw = 0n;
     for (const p of this.fixed) {

@@ -3,7 +3,7 @@
  * through and the rule that decided it, RDPMC exiting and why, the VMCS controls, the context-switch
  * settings, and KVM's reserved-bit masks (spec §6.3, §11, §12). Answers "why does this exit?".
  */
-import { controlNames, ENTRY_CONTROLS, EXIT_CONTROLS, PRIMARY_CONTROLS } from "../vmx/controls.js";
+import { controlNames, ENTRY_CONTROLS, EXIT_CONTROLS, PRIMARY_CONTROLS } from "../arch/vmx-controls.js";
 import type { Machine } from "../machine/machine.js";
 import { KVM_PMU_EVENT_ALLOW, type MaskedEntry } from "../pmu/filter.js";
 

@@ -3,14 +3,9 @@
  * × enable_vmware_backdoor, described by axes (a JSON object or options) and expanded in one fixed order.
  * Facts: the knobs are spec §2 (module parameters, guest CPUID 0xA, PDCM, PERF_CAPABILITIES).
  */
+import { PERF_CAP_FW_WRITES, PERF_CAP_PERF_METRICS } from "../arch/msr-index.js";
 import { HOST_ACTIVITIES } from "../host/activity.js";
-import {
-  HOST_PRESETS,
-  PERF_CAP_FW_WRITES,
-  PERF_CAP_PERF_METRICS,
-  type HostPreset,
-  type HostPresetId,
-} from "../host/presets.js";
+import { HOST_PRESETS, type HostPreset, type HostPresetId } from "../host/presets.js";
 
 /** `--pmu`: enable_mediated_pmu off (the perf-backed LEGACY vPMU), on, or enable_pmu off. */
 export type PmuMode = "legacy" | "mediated" | "off";

@@ -4,7 +4,8 @@
  * the policy rules that let the accesses through and an example to reproduce with `vpmu run` / `vpmu
  * explain`. Text and JSON renderings; both depend only on the records, never on scheduling.
  */
-import { findHostPreset, PERF_CAP_FW_WRITES, PERF_CAP_PERF_METRICS } from "../host/presets.js";
+import { PERF_CAP_FW_WRITES, PERF_CAP_PERF_METRICS } from "../arch/msr-index.js";
+import { findHostPreset } from "../host/presets.js";
 import { explain, type Attribute, type AttrVector, type Explanation } from "./group.js";
 import { BUILTIN_KVM, configJson, configLabel, type SweepConfig } from "./matrix.js";
 import type { Finding, RunRecord } from "./run.js";

@@ -3,11 +3,9 @@
  * not need the vPMU). Every privileged instruction runs natively (retires); what it returns is the
  * documented minimal machine below (docs/guest-abi.md "Bare platform").
  */
+import { MSR_IA32_TSC, MSR_TSC_AUX } from "../arch/msr-index.js";
 import { PlatformAction, type Platform, type PlatformCpu } from "../isa/platform.js";
 import type { IoHandler } from "./io.js";
-
-export const MSR_IA32_TSC = 0x10;
-export const MSR_TSC_AUX = 0xc0000103;
 
 /** CPUID leaves of the bare machine: [eax, ebx, ecx, edx]. Leaf 0xA is all zero: no architectural PMU. */
 export const BARE_CPUID: Readonly<Record<number, readonly [number, number, number, number]>> = {

@@ -4,12 +4,12 @@
  * context switch around every VM entry and slow-path exit. Facts: spec §11 (bitmap, controls,
  * recalculation §11.8), §12 (load/put, fastpath), R-PMI-4, §12.3 (invariants checked as it runs).
  */
+import { MSR_CORE_PERF_GLOBAL_CTRL } from "../arch/msr-index.js";
 import type { GuestEvents } from "../isa/platform.js";
 import type { HostPerf } from "../host/activity.js";
 import type { PhysicalPmu } from "../host/physical-pmu.js";
 import type { HostPreset } from "../host/presets.js";
 import { MediatedSwitch, type SwitchStep } from "../pmu/mediated.js";
-import { MSR_CORE_PERF_GLOBAL_CTRL } from "../pmu/msrs.js";
 import type { KvmPmu } from "../pmu/pmu.js";
 import {
   checkAfterLoad,
@@ -31,9 +31,9 @@ import {
   VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL,
   VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL,
   VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL,
-  Vmcs,
-} from "./controls.js";
-import { EXIT_REASON } from "./exit-reasons.js";
+} from "../arch/vmx-controls.js";
+import { EXIT_REASON } from "../arch/vmx-exit-reasons.js";
+import { Vmcs } from "./vmcs.js";
 import type { InterceptPlan, InterceptPolicy, ModuleParams } from "./policies/policy.js";
 import type { Vcpu, VcpuIntercepts } from "../kvm/vcpu.js";
 import { PhysicalPmu as PhysicalPmuImpl } from "../host/physical-pmu.js";

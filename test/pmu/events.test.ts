@@ -1,13 +1,6 @@
+import { ARCH_EVENTS, EventSource, FIXED_SOURCES, sourceOfEvent } from "../../src/arch/arch-events.js";
+import { eventTotal, maxPerInstruction, refCycles } from "../../src/host/event-counts.js";
 import { describe, expect, it } from "vitest";
-import {
-  ARCH_EVENTS,
-  EventSource,
-  eventTotal,
-  FIXED_SOURCES,
-  maxPerInstruction,
-  refCycles,
-  sourceOfEvent,
-} from "../../src/pmu/events.js";
 import { HOST_PRESETS } from "../../src/host/presets.js";
 
 const ev = {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { MsrBitmap, MSR_TYPE_R, MSR_TYPE_RW, MSR_TYPE_W } from "../../src/vmx/msr-bitmap.js";
-import { exitReasonName, exitReasonRow, EXIT_REASON } from "../../src/vmx/exit-reasons.js";
-import { controlNames, PRIMARY_CONTROLS, Vmcs } from "../../src/vmx/controls.js";
+import { exitReasonName, exitReasonRow, EXIT_REASON } from "../../src/arch/vmx-exit-reasons.js";
+import { controlNames, PRIMARY_CONTROLS } from "../../src/arch/vmx-controls.js";
+import { Vmcs } from "../../src/vmx/vmcs.js";
 
 describe("MSR bitmap (spec §11.1)", () => {
   it("starts all-ones: every MSR exits", () => {

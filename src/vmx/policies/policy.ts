@@ -3,7 +3,6 @@
  * the MSR bitmap, RDPMC exiting and the VMCS GLOBAL_CTRL controls, each with the rule that decided
  * it. Facts: spec §1 (code states), §2 (knobs), R-MED-1/2, §6.1 (kvm_pmu_cap), §11.6–§11.8.
  */
-import type { HostPreset } from "../../host/presets.js";
 import {
   MSR_CORE_PERF_FIXED_CTR0,
   MSR_CORE_PERF_FIXED_CTR_CTRL,
@@ -17,7 +16,8 @@ import {
   MSR_IA32_PERFCTR0,
   MSR_IA32_PMC0,
   MSR_PERF_METRICS,
-} from "../../pmu/msrs.js";
+} from "../../arch/msr-index.js";
+import type { HostPreset } from "../../host/presets.js";
 import type { CodeState } from "../../pmu/pmu.js";
 import { MsrBitmap, MSR_TYPE_R, MSR_TYPE_W } from "../msr-bitmap.js";
 
@@ -90,7 +90,7 @@ export interface InterceptPolicy {
   plan(input: PolicyInput): InterceptPlan;
 }
 
-export { PERF_CAP_FW_WRITES, PERF_CAP_PERF_METRICS } from "../../host/presets.js";
+export { PERF_CAP_FW_WRITES, PERF_CAP_PERF_METRICS } from "../../arch/msr-index.js";
 
 export { KVM_MAX_NR_GP_COUNTERS } from "../../pmu/msrs.js";
 

@@ -4,11 +4,11 @@
  * kvm_need_rdpmc_intercept), pmu.h (kvm_vcpu_has_mediated_pmu), FIX tree pmu.c
  * (kvm_need_perf_metrics_intercept), vmx.c (vmx_recalc_pmu_msr_intercepts, vmx_recalc_instruction_intercepts).
  */
-import type { HostPreset } from "../../host/presets.js";
 import {
   PERF_CAP_FW_WRITES as HOST_FW_WRITES,
   PERF_CAP_PERF_METRICS as HOST_PERF_METRICS,
-} from "../../host/presets.js";
+} from "../../arch/msr-index.js";
+import type { HostPreset } from "../../host/presets.js";
 import type { CodeState, Decision, GuestPmuView, ModuleParams } from "./policy.js";
 import { PERF_CAP_PERF_METRICS } from "./policy.js";
 import { KVM_MAX_NR_GP_COUNTERS } from "../../pmu/msrs.js";

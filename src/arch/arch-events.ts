@@ -1,12 +1,11 @@
 /**
- * What each architectural event counts in vpmu-lab: a table from (event select, umask) to a total
- * derived from the guest CPU's `cpu.events` (src/isa/uarch.ts produces them). Encodings: SDM
- * architectural event table / selftests include/x86/pmu.h (spec §3.3); fixed counters: spec §3.4.
+ * The architectural performance events and fixed counters: encoding, CPUID.0AH:EBX bit, and the quantity
+ * each counts. Encodings: SDM architectural event table / selftests include/x86/pmu.h (spec §3.3); fixed
+ * counters: spec §3.4. How a quantity is derived from the guest's event totals: src/host/event-counts.ts.
  */
-import type { GuestEvents } from "../isa/platform.js";
 
 /** The model quantity an event counts. `None` = an event the model does not produce (counts 0). */
-export const enum EventSource {
+export enum EventSource {
   None = 0,
   CoreCycles = 1,
   Instructions = 2,
@@ -145,89 +144,4 @@ export const FIXED_SOURCES: readonly EventSource[] = [
 export function sourceOfEvent(eventSelect: number, umask: number): EventSource {
   for (const e of ARCH_EVENTS) if (e.eventSelect === eventSelect && e.umask === umask) return e.source;
   return EventSource.None;
-}
-
-/** The clock parameters the derived events need (from the host preset). */
-export interface EventClock {
-  readonly tscKhz: number;
-  readonly coreKhz: number;
-  readonly slotsPerCycle: number;
-}
-
-/** Cumulative total of `source` for these guest event totals. Exact integers (all inputs are). */
-export function eventTotal(source: EventSource, ev: GuestEvents, clk: EventClock): number {
-  switch (source) {
-    case EventSource.CoreCycles:
-      return ev.cycles;
-    case EventSource.Instructions:
-      return ev.instructions;
-    case EventSource.RefCycles:
-      return refCycles(ev.cycles, clk);
-    case EventSource.LlcReferences:
-      return ev.llcReferences;
-    case EventSource.LlcMisses:
-      return ev.llcMisses;
-    case EventSource.Branches:
-      return ev.branches;
-    case EventSource.BranchMispredicts:
-      return ev.branchMispredicts;
-    case EventSource.TopdownSlots:
-      return ev.cycles * clk.slotsPerCycle;
-    case EventSource.TopdownBackendBound:
-      return ev.memStallCycles * clk.slotsPerCycle;
-    case EventSource.TopdownBadSpeculation:
-      return ev.mispredictCycles * clk.slotsPerCycle;
-    case EventSource.TopdownRetiring:
-      return ev.instructions;
-    case EventSource.TopdownFrontendBound: {
-      const rest =
-        ev.cycles * clk.slotsPerCycle - ev.instructions - (ev.memStallCycles + ev.mispredictCycles) * clk.slotsPerCycle;
-      return Math.max(rest, 0);
-    }
-    default:
-      return 0;
-  }
-}
-
-/** Reference cycles tick at the TSC rate: floor(cycles × tsc / core), computed without rounding error. */
-export function refCycles(cycles: number, clk: EventClock): number {
-  // Both clocks are multiples of 1 MHz in every preset; reduce so the product stays far below 2^53.
-  const g = gcd(clk.tscKhz, clk.coreKhz);
-  const num = clk.tscKhz / g;
-  const den = clk.coreKhz / g;
-  return Math.floor(cycles / den) * num + Math.floor(((cycles % den) * num) / den);
-}
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) {
-    const t = a % b;
-    a = b;
-    b = t;
-  }
-  return a;
-}
-
-/**
- * Largest increase of `source` one retired instruction can cause, given the CPU's largest per-instruction
- * cycle cost: the run loop divides a counter's distance to overflow by this to get a safe instruction
- * budget (so the wrap can only happen on the last instruction of the budget).
- */
-export function maxPerInstruction(source: EventSource, maxCycles: number, clk: EventClock): number {
-  switch (source) {
-    case EventSource.Instructions:
-    case EventSource.Branches:
-    case EventSource.BranchMispredicts:
-    case EventSource.TopdownRetiring:
-    case EventSource.LlcReferences:
-    case EventSource.LlcMisses:
-      // One instruction retires once and is at most one branch. LLC: each memory operand is one access per
-      // line it touches (uarch.ts), and an instruction plus an event delivery touch at most 8 lines.
-      return source === EventSource.LlcReferences || source === EventSource.LlcMisses ? 8 : 1;
-    case EventSource.RefCycles:
-      return Math.ceil((maxCycles * clk.tscKhz) / clk.coreKhz) + 1;
-    case EventSource.CoreCycles:
-      return maxCycles;
-    default:
-      return maxCycles * clk.slotsPerCycle;
-  }
 }
