@@ -23,8 +23,8 @@ export type { Platform, PlatformCpu, GuestEvents } from "./isa/platform.js";
 export { decode, Insn } from "./isa/decode.js";
 export { disassemble, disassembleToSource, formatInsn } from "./isa/disasm.js";
 export type { DisasmLine } from "./isa/disasm.js";
+export { BASE_CYCLES } from "./isa/semantics.js";
 export {
-  BASE_CYCLES,
   L1_MISS_LLC_HIT_CYCLES,
   LLC_MISS_CYCLES,
   MISPREDICT_CYCLES,

@@ -16,23 +16,25 @@ export interface AluOut {
   hi2: number;
 }
 
-export const enum AluOp {
-  Add = 0,
-  Or = 1,
-  Adc = 2,
-  Sbb = 3,
-  And = 4,
-  Sub = 5,
-  Xor = 6,
-  Cmp = 7,
-}
-export const enum ShiftOp {
-  Rol = 0,
-  Ror = 1,
-  Shl = 4,
-  Shr = 5,
-  Sar = 7,
-}
+export const AluOp = {
+  Add: 0,
+  Or: 1,
+  Adc: 2,
+  Sbb: 3,
+  And: 4,
+  Sub: 5,
+  Xor: 6,
+  Cmp: 7,
+} as const;
+export type AluOp = (typeof AluOp)[keyof typeof AluOp];
+export const ShiftOp = {
+  Rol: 0,
+  Ror: 1,
+  Shl: 4,
+  Shr: 5,
+  Sar: 7,
+} as const;
+export type ShiftOp = (typeof ShiftOp)[keyof typeof ShiftOp];
 
 export const MASK = [0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0, 0xffffffff];
 export const SIGN = [0, 0x80, 0x8000, 0, 0x80000000, 0, 0, 0, 0x80000000];

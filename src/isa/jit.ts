@@ -12,7 +12,8 @@ import { aluBin, aluDiv, aluIncDec as aluIncDecRef, aluMul, aluShift, type AluOu
 import { K, type Insn } from "./decode.js";
 import { PARITY } from "./flags.js";
 import { Op } from "./ops.js";
-import { CYCLES, MISPREDICT_CYCLES } from "./uarch.js";
+import { MISPREDICT_CYCLES } from "./uarch.js";
+import { CYCLES } from "./semantics.js";
 import type { Cpu } from "./cpu.js";
 
 /** Aligned 32-bit accesses go through a Uint32Array view, which is little-endian only on a little-endian

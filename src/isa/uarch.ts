@@ -1,70 +1,10 @@
 /**
- * The micro-architectural model behind GuestEvents: a per-instruction cycle cost table, a small L1D in
+ * The micro-architectural model behind GuestEvents (with the per-operation base cycles in the rows of
+ * semantics.ts): a small L1D in
  * front of an unbounded LLC, and a simple branch predictor — deliberately simple so a user can predict
  * every count by hand (docs/cpu.md has worked examples). Not a model of any real core's timings.
  */
 import type { GuestEvents } from "./platform.js";
-import { Op } from "./ops.js";
-
-/** Base cycles of each retired instruction (before memory and mispredict penalties). */
-export const BASE_CYCLES: Readonly<Record<number, number>> = (() => {
-  const t: Record<number, number> = {};
-  const set = (c: number, ...ops: Op[]) => {
-    for (const o of ops) t[o] = c;
-  };
-  set(
-    1,
-    Op.Alu,
-    Op.Test,
-    Op.Mov,
-    Op.Movzx,
-    Op.Movsx,
-    Op.Lea,
-    Op.IncDec,
-    Op.Not,
-    Op.Neg,
-    Op.Shift,
-    Op.Cbw,
-    Op.Cwd,
-    Op.Xchg,
-    Op.Push,
-    Op.Pop,
-    Op.Pushf,
-    Op.Setcc,
-    Op.Cmovcc,
-    Op.Nop,
-    Op.Call,
-    Op.CallInd,
-    Op.Ret,
-    Op.Jmp,
-    Op.JmpInd,
-    Op.Jcc,
-    Op.Loop,
-    Op.Jrcxz,
-    Op.Hlt,
-  );
-  set(2, Op.Cli, Op.Sti);
-  set(3, Op.Mul1, Op.Imul1, Op.Imul2);
-  set(25, Op.Div, Op.Idiv);
-  set(9, Op.Popf);
-  set(10, Op.Pause, Op.Lidt, Op.Mfence, Op.MovFromCr, Op.MovToCr);
-  set(4, Op.Lfence);
-  set(5, Op.Clflush);
-  set(100, Op.Cpuid);
-  set(50, Op.Rdmsr, Op.Wrmsr, Op.In, Op.Out, Op.Vmcall);
-  set(30, Op.Rdpmc, Op.Iretq);
-  set(20, Op.Rdtsc, Op.Int3);
-  set(25, Op.Rdtscp);
-  set(0, Op.Invalid, Op.Ud2);
-  return t;
-})();
-
-/** Flat array form of BASE_CYCLES for the hot loop. */
-export const CYCLES: Uint16Array = (() => {
-  const a = new Uint16Array(64);
-  for (const [k, v] of Object.entries(BASE_CYCLES)) a[Number(k)] = v;
-  return a;
-})();
 
 /** Penalties (cycles). */
 export const L1_MISS_LLC_HIT_CYCLES = 10;

@@ -2,7 +2,8 @@
 // the decoder's choices on ambiguous bytes follow the SDM.
 import { expect, test } from "vitest";
 import { OPCODES } from "../../src/isa/opcodes.js";
-import { Op, opFor } from "../../src/isa/ops.js";
+import { Op } from "../../src/isa/ops.js";
+import { opFor } from "../../src/isa/semantics.js";
 import { decode, DecodeFail, Insn } from "../../src/isa/decode.js";
 import { formatInsn } from "../../src/isa/disasm.js";
 

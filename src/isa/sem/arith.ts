@@ -1,0 +1,184 @@
+/**
+ * Semantic functions of the integer arithmetic operations (SDM Vol. 2 ADD…XOR, TEST, INC/DEC, NOT, NEG,
+ * shifts and rotates, MUL/IMUL, DIV/IDIV, CBW/CWDE/CDQE, CWD/CDQ/CQO): operands in, alu.ts computes the
+ * result and RFLAGS, the result out. Each returns true: the instruction retired (RIP is advanced).
+ */
+import { aluBin, aluDiv, aluIncDec, aluMul, aluShift, AluOp } from "../alu.js";
+import type { Cpu } from "../cpu.js";
+import { K, type Insn } from "../insn.js";
+import { Vec } from "../state.js";
+
+/** ADD OR ADC SBB AND SUB XOR CMP (ins.sub = AluOp); CMP does not write its destination. */
+export function alu(c: Cpu, ins: Insn): boolean {
+  const s = ins.size,
+    o = c.o;
+  const a = c.ld(ins, ins.k0, ins.r0, s, ins.sub !== AluOp.Cmp);
+  const dLo = c.aLo,
+    dHi = c.aHi;
+  c.ld(ins, ins.k1, ins.r1, s, false);
+  o.fl = c.rflags;
+  aluBin(o, ins.sub, s, dLo, dHi, c.aLo, c.aHi);
+  c.rflags = o.fl;
+  if (ins.sub !== AluOp.Cmp) c.st0(ins, a, s, o.lo, o.hi);
+  c.rip += ins.len;
+  return true;
+}
+
+/** TEST: AND without a destination. */
+export function test(c: Cpu, ins: Insn): boolean {
+  const s = ins.size,
+    o = c.o;
+  c.ld(ins, ins.k0, ins.r0, s, false);
+  const dLo = c.aLo,
+    dHi = c.aHi;
+  c.ld(ins, ins.k1, ins.r1, s, false);
+  o.fl = c.rflags;
+  aluBin(o, AluOp.And, s, dLo, dHi, c.aLo, c.aHi);
+  c.rflags = o.fl;
+  c.rip += ins.len;
+  return true;
+}
+
+/** INC (sub 0) / DEC (sub 1): CF unchanged. */
+export function incDec(c: Cpu, ins: Insn): boolean {
+  const s = ins.size,
+    o = c.o;
+  const a = c.ld(ins, ins.k0, ins.r0, s, true);
+  o.fl = c.rflags;
+  aluIncDec(o, ins.sub === 1, s, c.aLo, c.aHi);
+  c.rflags = o.fl;
+  c.st0(ins, a, s, o.lo, o.hi);
+  c.rip += ins.len;
+  return true;
+}
+
+/** NOT: no flags. */
+export function not(c: Cpu, ins: Insn): boolean {
+  const s = ins.size;
+  const a = c.ld(ins, ins.k0, ins.r0, s, true);
+  c.st0(ins, a, s, ~c.aLo >>> 0, ~c.aHi >>> 0);
+  c.rip += ins.len;
+  return true;
+}
+
+/** NEG: SUB 0, operand (CF = operand ≠ 0 falls out of the subtraction). */
+export function neg(c: Cpu, ins: Insn): boolean {
+  const s = ins.size,
+    o = c.o;
+  const a = c.ld(ins, ins.k0, ins.r0, s, true);
+  o.fl = c.rflags;
+  aluBin(o, AluOp.Sub, s, 0, 0, c.aLo, c.aHi);
+  c.rflags = o.fl;
+  c.st0(ins, a, s, o.lo, o.hi);
+  c.rip += ins.len;
+  return true;
+}
+
+/** ROL ROR SHL SHR SAR (ins.sub = ShiftOp), count from the immediate or CL. */
+export function shift(c: Cpu, ins: Insn): boolean {
+  const s = ins.size,
+    o = c.o;
+  const a = c.ld(ins, ins.k0, ins.r0, s, true);
+  const dLo = c.aLo,
+    dHi = c.aHi;
+  const count = ins.k1 === K.Imm ? ins.immLo : c.regs[2] & 0xff;
+  o.fl = c.rflags;
+  aluShift(o, ins.sub, s, dLo, dHi, count);
+  c.rflags = o.fl;
+  c.st0(ins, a, s, o.lo, o.hi);
+  c.rip += ins.len;
+  return true;
+}
+
+/** MUL / one-operand IMUL: rDX:rAX (AX for bytes) := rAX × operand. */
+function mulAcc(c: Cpu, ins: Insn, signed: boolean): boolean {
+  const s = ins.size,
+    o = c.o;
+  c.ld(ins, ins.k0, ins.r0, s, false);
+  const bLo = c.aLo,
+    bHi = c.aHi;
+  c.gr(0, s);
+  o.fl = c.rflags;
+  aluMul(o, signed, s, c.aLo, c.aHi, bLo, bHi);
+  c.rflags = o.fl;
+  if (s === 1) c.sr(0, 2, (o.lo2 << 8) | o.lo, 0);
+  else {
+    c.sr(0, s, o.lo, o.hi);
+    c.sr(2, s, o.lo2, o.hi2);
+  }
+  c.rip += ins.len;
+  return true;
+}
+export const mul = (c: Cpu, ins: Insn): boolean => mulAcc(c, ins, false);
+export const imul1 = (c: Cpu, ins: Insn): boolean => mulAcc(c, ins, true);
+
+/** Two/three-operand IMUL: the destination register := (it, or the immediate) × the source. */
+export function imul2(c: Cpu, ins: Insn): boolean {
+  const s = ins.size,
+    o = c.o;
+  c.ld(ins, ins.k1, ins.r1, s, false);
+  const bLo = c.aLo,
+    bHi = c.aHi;
+  if (ins.k2 === K.Imm) {
+    c.aLo = ins.immLo;
+    c.aHi = ins.immHi;
+  } else c.gr(ins.r0, s);
+  o.fl = c.rflags;
+  aluMul(o, true, s, c.aLo, c.aHi, bLo, bHi);
+  c.rflags = o.fl;
+  c.sr(ins.r0, s, o.lo, o.hi);
+  c.rip += ins.len;
+  return true;
+}
+
+/** DIV / IDIV of rDX:rAX (AX for bytes); #DE on a zero divisor or quotient overflow (SDM DIV/IDIV). */
+function divAcc(c: Cpu, ins: Insn, signed: boolean): boolean {
+  const s = ins.size,
+    o = c.o;
+  c.ld(ins, ins.k0, ins.r0, s, false);
+  const bLo = c.aLo,
+    bHi = c.aHi;
+  let ok: boolean;
+  if (s === 1) ok = aluDiv(o, signed, 1, c.regs[0] & 0xffff, 0, 0, 0, bLo, 0);
+  else {
+    c.gr(0, s);
+    const nLo = c.aLo,
+      nHi = c.aHi;
+    c.gr(2, s);
+    ok = aluDiv(o, signed, s, nLo, nHi, c.aLo, c.aHi, bLo, bHi);
+  }
+  if (!ok) c.fault(Vec.DE, -1);
+  if (s === 1) c.sr(0, 2, (o.lo2 << 8) | o.lo, 0);
+  else {
+    c.sr(0, s, o.lo, o.hi);
+    c.sr(2, s, o.lo2, o.hi2);
+  }
+  c.rip += ins.len;
+  return true;
+}
+export const div = (c: Cpu, ins: Insn): boolean => divAcc(c, ins, false);
+export const idiv = (c: Cpu, ins: Insn): boolean => divAcc(c, ins, true);
+
+/** CBW / CWDE / CDQE: sign-extend the lower half of rAX into rAX. */
+export function cbw(c: Cpu, ins: Insn): boolean {
+  const s = ins.size;
+  const lo = c.regs[0];
+  if (s === 2) c.sr(0, 2, ((lo << 24) >> 24) & 0xffff, 0);
+  else if (s === 4) c.sr(0, 4, ((lo << 16) >> 16) >>> 0, 0);
+  else c.sr(0, 8, lo, lo & 0x80000000 ? 0xffffffff : 0);
+  c.rip += ins.len;
+  return true;
+}
+
+/** CWD / CDQ / CQO: rDX := the sign of rAX. */
+export function cwd(c: Cpu, ins: Insn): boolean {
+  const s = ins.size,
+    g = c.regs;
+  let neg: boolean;
+  if (s === 2) neg = (g[0] & 0x8000) !== 0;
+  else if (s === 4) neg = (g[0] & 0x80000000) !== 0;
+  else neg = (g[1] & 0x80000000) !== 0;
+  c.sr(2, s, neg ? 0xffffffff : 0, neg ? 0xffffffff : 0);
+  c.rip += ins.len;
+  return true;
+}

@@ -1,0 +1,107 @@
+/**
+ * Semantic functions of the control transfers (SDM Vol. 2 CALL, RET, JMP, Jcc, LOOP/LOOPcc, JRCXZ,
+ * INT3, IRETQ): each sets RIP, counts the retired branch and tells the branch predictor (uarch.ts).
+ * Each returns true: the instruction retired.
+ */
+import type { Cpu } from "../cpu.js";
+import { K, type Insn } from "../insn.js";
+import { ZF, condition } from "../flags.js";
+import { TWO32, Vec, canonical } from "../state.js";
+
+export function call(c: Cpu, ins: Insn): boolean {
+  const next = c.rip + ins.len;
+  c.push(8, next >>> 0, Math.floor(next / TWO32));
+  c.rip = ins.target;
+  c.events.branches++;
+  c.predictor.call(next);
+  return true;
+}
+
+export function callInd(c: Cpu, ins: Insn): boolean {
+  const next = c.rip + ins.len;
+  c.ld(ins, ins.k0, ins.r0, 8, false);
+  const tLo = c.aLo,
+    tHi = c.aHi;
+  if (!canonical(tHi)) c.fault(Vec.GP, 0);
+  c.push(8, next >>> 0, Math.floor(next / TWO32));
+  const t = tHi * TWO32 + tLo;
+  c.events.branches++;
+  c.predictor.indirectBranch(c.rip, t);
+  c.predictor.call(next);
+  c.rip = t;
+  return true;
+}
+
+export function ret(c: Cpu, ins: Insn): boolean {
+  c.peek(8, 0);
+  if (!canonical(c.aHi)) c.fault(Vec.GP, 0);
+  const t = c.aHi * TWO32 + c.aLo;
+  c.addRsp(8 + (ins.k0 === K.Imm ? ins.immLo : 0));
+  c.events.branches++;
+  c.predictor.ret(t);
+  c.rip = t;
+  return true;
+}
+
+export function jmp(c: Cpu, ins: Insn): boolean {
+  c.rip = ins.target;
+  c.events.branches++;
+  return true;
+}
+
+export function jmpInd(c: Cpu, ins: Insn): boolean {
+  c.ld(ins, ins.k0, ins.r0, 8, false);
+  if (!canonical(c.aHi)) c.fault(Vec.GP, 0);
+  const t = c.aHi * TWO32 + c.aLo;
+  c.events.branches++;
+  c.predictor.indirectBranch(c.rip, t);
+  c.rip = t;
+  return true;
+}
+
+function conditional(c: Cpu, ins: Insn, taken: boolean): boolean {
+  c.events.branches++;
+  c.predictor.conditional(c.rip, taken, ins.target);
+  c.rip = taken ? ins.target : c.rip + ins.len;
+  return true;
+}
+
+export function jcc(c: Cpu, ins: Insn): boolean {
+  return conditional(c, ins, condition(ins.cc, c.rflags));
+}
+
+/** LOOP (sub 0), LOOPE (1), LOOPNE (2): decrement rCX (ECX with 0x67) without changing flags. */
+export function loop(c: Cpu, ins: Insn): boolean {
+  const g = c.regs;
+  let zero: boolean;
+  if (ins.addr32) {
+    g[2] = (g[2] - 1) >>> 0;
+    g[3] = 0;
+    zero = g[2] === 0;
+  } else {
+    if (g[2] === 0) g[3] = (g[3] - 1) >>> 0;
+    g[2] = (g[2] - 1) >>> 0;
+    zero = (g[2] | g[3]) === 0;
+  }
+  const taken = ins.sub === 0 ? !zero : ins.sub === 1 ? !zero && (c.rflags & ZF) !== 0 : !zero && (c.rflags & ZF) === 0;
+  return conditional(c, ins, taken);
+}
+
+export function jrcxz(c: Cpu, ins: Insn): boolean {
+  const g = c.regs;
+  return conditional(c, ins, ins.addr32 ? g[2] === 0 : (g[2] | g[3]) === 0);
+}
+
+/** A trap: INT3 retires, then #BP is delivered with RIP of the next instruction (SDM INT3). */
+export function int3(c: Cpu, ins: Insn): boolean {
+  c.rip += ins.len;
+  c.events.branches++;
+  c.trap = Vec.BP;
+  return true;
+}
+
+export function iretq(c: Cpu, _ins: Insn): boolean {
+  c.iretq();
+  c.events.branches++;
+  return true;
+}

@@ -1,0 +1,117 @@
+/**
+ * Semantic functions of the system and platform instructions (SDM Vol. 2 NOP, PAUSE, LFENCE, MFENCE,
+ * CLFLUSH, HLT, CLI, STI, CPUID, RDMSR, WRMSR, RDPMC, RDTSC(P), IN, OUT, VMCALL, UD2, LIDT). Each
+ * raises the faults that outrank a VM exit (SDM Vol. 3 "Relative priority of faults and VM exits";
+ * the row's `priv` in semantics.ts names the rule) and only then asks the platform (platform.ts).
+ * Returns true if the instruction retired natively (the run loop counts it).
+ */
+import { CR4_PCE, CR4_TSD } from "../control.js";
+import type { Cpu } from "../cpu.js";
+import { DecodeFail, K, type Insn } from "../insn.js";
+import { IF } from "../flags.js";
+import { Vec } from "../state.js";
+
+/** NOP, PAUSE, LFENCE, MFENCE: nothing architectural (their cost is the row's cycles). */
+export function nop(c: Cpu, ins: Insn): boolean {
+  c.rip += ins.len;
+  return true;
+}
+
+export function clflush(c: Cpu, ins: Insn): boolean {
+  const a = c.ea(ins, 1, false);
+  c.cache.flush(a);
+  c.rip += ins.len;
+  return true;
+}
+
+export function hlt(c: Cpu, ins: Insn): boolean {
+  if (c.cpl > 0) c.fault(Vec.GP, 0);
+  return c.act(c.platform.hlt(c, ins.len), ins);
+}
+
+/** SDM CLI/STI (protected mode, no VME/PVI): #GP(0) if CPL > IOPL. */
+export function cli(c: Cpu, ins: Insn): boolean {
+  if (c.cpl > c.iopl) c.fault(Vec.GP, 0);
+  c.rflags &= ~IF;
+  c.rip += ins.len;
+  return true;
+}
+
+/** STI that sets IF opens the interrupt shadow: the next instruction runs before any delivery. */
+export function sti(c: Cpu, ins: Insn): boolean {
+  if (c.cpl > c.iopl) c.fault(Vec.GP, 0);
+  if (!(c.rflags & IF)) c.inhibit = true;
+  c.rflags |= IF;
+  c.rip += ins.len;
+  return true;
+}
+
+export function cpuid(c: Cpu, ins: Insn): boolean {
+  return c.act(c.platform.cpuid(c, ins.len), ins);
+}
+
+export function rdmsr(c: Cpu, ins: Insn): boolean {
+  if (c.cpl > 0) c.fault(Vec.GP, 0);
+  return c.act(c.platform.rdmsr(c, ins.len), ins);
+}
+
+export function wrmsr(c: Cpu, ins: Insn): boolean {
+  if (c.cpl > 0) c.fault(Vec.GP, 0);
+  return c.act(c.platform.wrmsr(c, ins.len), ins);
+}
+
+/** SDM RDPMC / spec R-HW-1: #GP if CPL > 0 and CR4.PCE = 0 (CR0.PE = 1 here), before any VM exit. */
+export function rdpmc(c: Cpu, ins: Insn): boolean {
+  if (c.cpl > 0 && !(c.cr4 & CR4_PCE)) c.fault(Vec.GP, 0);
+  return c.act(c.platform.rdpmc(c, ins.len), ins);
+}
+
+/** RDTSC / RDTSCP: #GP(0) at CPL > 0 with CR4.TSD = 1. */
+function readTsc(c: Cpu, ins: Insn, withAux: boolean): boolean {
+  if (c.cpl > 0 && c.cr4 & CR4_TSD) c.fault(Vec.GP, 0);
+  return c.act(c.platform.rdtsc(c, ins.len, withAux), ins);
+}
+export const rdtsc = (c: Cpu, ins: Insn): boolean => readTsc(c, ins, false);
+export const rdtscp = (c: Cpu, ins: Insn): boolean => readTsc(c, ins, true);
+
+/** SDM IN/OUT: CPL > IOPL → #GP(0) (no TSS I/O bitmap in this model). Port from imm8 or DX. */
+export function portIn(c: Cpu, ins: Insn): boolean {
+  if (c.cpl > c.iopl) c.fault(Vec.GP, 0);
+  const port = ins.k1 === K.Imm ? ins.immLo : c.regs[4] & 0xffff;
+  return c.act(c.platform.portIn(c, port, ins.size as 1 | 2 | 4, ins.len), ins);
+}
+
+export function portOut(c: Cpu, ins: Insn): boolean {
+  if (c.cpl > c.iopl) c.fault(Vec.GP, 0);
+  const g = c.regs;
+  const port = ins.k0 === K.Imm ? ins.immLo : g[4] & 0xffff;
+  const sz = ins.size as 1 | 2 | 4;
+  const v = sz === 1 ? g[0] & 0xff : sz === 2 ? g[0] & 0xffff : g[0];
+  return c.act(c.platform.portOut(c, port, sz, v, ins.len), ins);
+}
+
+export function vmcall(c: Cpu, ins: Insn): boolean {
+  return c.act(c.platform.vmcall(c, ins.len), ins);
+}
+
+export function ud2(c: Cpu, _ins: Insn): boolean {
+  return c.fault(Vec.UD, -1);
+}
+
+/** LIDT m: a 10-byte IDTR image (limit, 64-bit base); CPL 0 only. */
+export function lidt(c: Cpu, ins: Insn): boolean {
+  if (c.cpl > 0) c.fault(Vec.GP, 0);
+  const a = c.ea(ins, 10, false);
+  c.cache.access(a, 10);
+  c.idtLimit = c.dv.getUint16(a, true);
+  c.idtBaseLo = c.dv.getUint32(a + 2, true);
+  c.idtBaseHi = c.dv.getUint32(a + 6, true);
+  c.rip += ins.len;
+  return true;
+}
+
+/** Bytes this CPU does not implement (#UD), or an over-long instruction (SDM §2.3.11: #GP(0)). */
+export function invalid(c: Cpu, ins: Insn): boolean {
+  if (ins.fail === DecodeFail.TooLong) return c.fault(Vec.GP, 0);
+  return c.fault(Vec.UD, -1);
+}

@@ -1,0 +1,193 @@
+/**
+ * The guest CPU's architectural state in 64-bit mode: general registers as 32-bit halves, RIP, RFLAGS,
+ * CPL and selectors, control registers, IDTR, and the event totals. Facts: SDM Vol. 1 §3.4 (registers,
+ * partial-register writes §3.4.1.1), Vol. 3 §2.5 (control registers).
+ */
+import { AH } from "./insn.js";
+import type { AluOut } from "./alu.js";
+import { IF, RFLAGS_FIXED } from "./flags.js";
+import type { GuestEvents, Platform, PlatformCpu } from "./platform.js";
+import { MAX_CYCLES_PER_INSTRUCTION } from "./uarch.js";
+
+/** Why cpu.run() returned. */
+export enum StopReason {
+  /** The budget of natively retired instructions is used up. */
+  Budget = 0,
+  /** The platform asked to stop (PlatformAction.Exit). */
+  Exit = 1,
+  /** HLT and nothing can wake the CPU (IF = 0, or no interrupt pending). */
+  Halted = 2,
+  /** Shutdown after a triple fault (cpu.tripleFault says where). */
+  TripleFault = 3,
+  /** CPL changed (iretq, or interrupt/exception delivery to another ring). */
+  ModeChange = 4,
+}
+
+/** Exception vectors (SDM Vol. 3 Table 6-1). */
+export enum Vec {
+  DE = 0,
+  DB = 1,
+  BP = 3,
+  UD = 6,
+  DF = 8,
+  TS = 10,
+  NP = 11,
+  SS = 12,
+  GP = 13,
+  PF = 14,
+}
+
+/** One step of a fault chain, for reports. */
+export interface FaultRecord {
+  vector: number;
+  errorCode: number | null;
+  rip: number;
+}
+
+/** Where a triple fault happened and the chain of faults that led to it (oldest first). */
+export interface TripleFaultInfo {
+  rip: number;
+  chain: FaultRecord[];
+}
+
+export interface CpuOptions {
+  /** Guest RAM size in bytes (identity-mapped from address 0). */
+  memSize: number;
+  platform: Platform;
+}
+
+/** The value thrown to unwind a faulting instruction (the fault itself is in cpu.fVec / cpu.fErr). */
+export const FAULT = { fault: true } as const;
+export const TWO32 = 4294967296;
+const IOPL_SHIFT = 12;
+
+/** Bits 63:47 all equal (SDM Vol. 1 §3.3.7.1), given bits 63:32. */
+export function canonical(hi: number): boolean {
+  return hi <= 0x7fff || hi >= 0xffff8000;
+}
+
+export class CpuState implements PlatformCpu {
+  readonly memSize: number;
+  /** GPRs as unsigned 32-bit halves: reg n = regs[2n] (low) + regs[2n+1] (high). */
+  readonly regs = new Uint32Array(32);
+  rip = 0;
+  /** RFLAGS (bits 31:0; the upper half is reserved 0). */
+  rflags = RFLAGS_FIXED;
+  cpl = 0;
+  cs = 0x08;
+  ss = 0x10;
+  cr0 = 0x80000031; // PE | ET | NE | PG (long mode; identity mapping is the documented simplification)
+  cr2Lo = 0;
+  cr2Hi = 0;
+  cr3Lo = 0;
+  cr3Hi = 0;
+  cr4 = 0x20; // CR4.PAE
+  cr8 = 0;
+  idtBaseLo = 0;
+  idtBaseHi = 0;
+  idtLimit = 0;
+  /** Stack pointer loaded on an interrupt that raises the CPL (stands in for TSS.RSP0; see docs/cpu.md). */
+  rsp0Lo = 0;
+  rsp0Hi = 0;
+  readonly events: GuestEvents = {
+    instructions: 0,
+    branches: 0,
+    branchMispredicts: 0,
+    cycles: 0,
+    memStallCycles: 0,
+    mispredictCycles: 0,
+    llcReferences: 0,
+    llcMisses: 0,
+    haltedCycles: 0,
+  };
+  /** Bound on cycles per retired instruction (uarch.ts MAX_CYCLES_PER_INSTRUCTION), read by the PMU. */
+  readonly maxCyclesPerInstruction = MAX_CYCLES_PER_INSTRUCTION;
+  platform: Platform;
+  halted = false;
+  shutdown = false;
+  tripleFault: TripleFaultInfo | null = null;
+  /** The last exception delivered or attempted (for reports). */
+  lastFault: FaultRecord | null = null;
+  /** Single-step mode (traces): run() also returns after delivering an exception or interrupt, so every
+   *  step is exactly one instruction or one event delivery. */
+  stopAfterEvent = false;
+  /** Number of exception/interrupt deliveries so far (traces use it to notice one). */
+  deliveries = 0;
+  /** @internal Operand scratch: gr()/ld()/rd()/peek() leave a value here (no allocation per access). */
+  aLo = 0;
+  /** @internal */
+  aHi = 0;
+  /** @internal ALU scratch for the semantic functions of alu.ts. */
+  readonly o: AluOut = { lo: 0, hi: 0, fl: 0, lo2: 0, hi2: 0 };
+
+  constructor(opts: CpuOptions) {
+    this.memSize = opts.memSize;
+    this.platform = opts.platform;
+  }
+
+  // ---- PlatformCpu ------------------------------------------------------------------------------
+  getLo(reg: number): number {
+    return this.regs[2 * reg];
+  }
+  getHi(reg: number): number {
+    return this.regs[2 * reg + 1];
+  }
+  set64(reg: number, lo: number, hi: number): void {
+    this.regs[2 * reg] = lo;
+    this.regs[2 * reg + 1] = hi;
+  }
+  get interruptsEnabled(): boolean {
+    return (this.rflags & IF) !== 0;
+  }
+  /** @internal RFLAGS.IOPL */
+  get iopl(): number {
+    return (this.rflags >>> IOPL_SHIFT) & 3;
+  }
+
+  // ---- registers --------------------------------------------------------------------------------
+  /** @internal Read register r at size into aLo/aHi (r ≥ 16 for size 1 = AH..BH). */
+  gr(r: number, size: number): void {
+    const g = this.regs;
+    switch (size) {
+      case 1:
+        this.aLo = r >= AH ? (g[2 * (r - AH)] >>> 8) & 0xff : g[2 * r] & 0xff;
+        this.aHi = 0;
+        break;
+      case 2:
+        this.aLo = g[2 * r] & 0xffff;
+        this.aHi = 0;
+        break;
+      case 4:
+        this.aLo = g[2 * r];
+        this.aHi = 0;
+        break;
+      default:
+        this.aLo = g[2 * r];
+        this.aHi = g[2 * r + 1];
+    }
+  }
+
+  /** @internal Write register r at size: 32-bit writes zero the upper half, 8/16-bit writes merge
+   *  (SDM Vol. 1 §3.4.1.1). */
+  sr(r: number, size: number, lo: number, hi: number): void {
+    const g = this.regs;
+    switch (size) {
+      case 1:
+        if (r >= AH) {
+          const i = 2 * (r - AH);
+          g[i] = (g[i] & 0xffff00ff) | ((lo & 0xff) << 8);
+        } else g[2 * r] = (g[2 * r] & 0xffffff00) | (lo & 0xff);
+        break;
+      case 2:
+        g[2 * r] = (g[2 * r] & 0xffff0000) | (lo & 0xffff);
+        break;
+      case 4:
+        g[2 * r] = lo;
+        g[2 * r + 1] = 0;
+        break;
+      default:
+        g[2 * r] = lo;
+        g[2 * r + 1] = hi;
+    }
+  }
+}
