@@ -53,8 +53,10 @@ export type { OpcodeRow, OperandKind } from "./isa/opcodes.js";
 // The small KVM and the vPMU (Kvm → createVm → createVcpu; setCpuid, getMsr/setMsr, setPmuEventFilter, run).
 export { Kvm, Vm, mediatedUnsupported } from "./kvm/kvm.js";
 export type { KvmOptions, KvmParams, KvmError } from "./kvm/kvm.js";
-export { Vcpu, legacyIntercepts, msrsToSave } from "./kvm/vcpu.js";
-export type { VcpuIntercepts, NativeAccess, ExitRecord, RunExit, MsrOptions, MsrGet, GuestCpu } from "./kvm/vcpu.js";
+export { Vcpu } from "./kvm/vcpu.js";
+export { msrsToSave } from "./kvm/msr-common.js";
+export type { ExitRecord, RunExit, MsrOptions, MsrGet, GuestCpu } from "./kvm/vcpu.js";
+export type { X86Ops, X86Vendor } from "./kvm/x86-ops.js";
 export { configureVcpu } from "./machine/config.js";
 export type { VpmuOptions, PmuMode, ConfiguredVcpu } from "./machine/config.js";
 export { vcpuGuestConfig } from "./kvm/vmm.js";
@@ -79,11 +81,13 @@ export {
   KVM_PMU_EVENT_DENY,
 } from "./pmu/filter.js";
 export type { PmuEventFilter, PmuEventFilterInput, FilterError } from "./pmu/filter.js";
-export { supportedPerfCapabilities, kvmPmuCap, kvmPmuRdpmc, intelIsValidMsr } from "./pmu/intel.js";
+export { supportedPerfCapabilities, kvmPmuCap, intelIsValidMsr, intelPmuOps } from "./pmu/intel.js";
+export type { PmuOps } from "./pmu/pmu.js";
 // The VMX layer: exit reasons, MSR bitmap, controls, intercept policies (legacy/base/v4/fix/JSON file), the
 // physical PMU and host perf activity, the mediated context switch, isolation checks, machine + explain.
-export { EXIT_REASON, EXIT_REASON_TABLE, exitReasonName, exitReasonRow } from "./arch/vmx-exit-reasons.js";
-export type { ExitReasonRow } from "./arch/vmx-exit-reasons.js";
+export { EXIT_REASON, exitReasonName } from "./arch/vmx-exit-reasons.js";
+export { EXIT_REASON_ROWS as EXIT_REASON_TABLE, exitReasonRow, kvmVmxExitHandlers } from "./vmx/exit-handlers.js";
+export type { ExitReasonRow } from "./vmx/exit-handlers.js";
 export { MsrBitmap, MSR_TYPE_R, MSR_TYPE_W, MSR_TYPE_RW } from "./vmx/msr-bitmap.js";
 export { Vmcs } from "./vmx/vmcs.js";
 export { PRIMARY_CONTROLS, ENTRY_CONTROLS, EXIT_CONTROLS, VMCS_FIELDS, controlNames } from "./arch/vmx-controls.js";
@@ -108,8 +112,10 @@ export type {
   PolicyFile,
   PolicyParse,
 } from "./vmx/policies/index.js";
-export { VmxLayer, attachVmx, vmxIntercepts } from "./vmx/vmx-layer.js";
-export type { VmxOptions, SwitchRecord } from "./vmx/vmx-layer.js";
+export { VmxLayer } from "./vmx/vmx-layer.js";
+export type { SwitchRecord } from "./vmx/vmx-layer.js";
+export { Vmx } from "./vmx/vmx.js";
+export type { VmxOptions } from "./vmx/vmx.js";
 export { createMachine } from "./machine/machine.js";
 export type { Machine, MachineOptions, MachineResult } from "./machine/machine.js";
 export { explainMachine, formatExplain } from "./report/explain.js";

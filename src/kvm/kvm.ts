@@ -12,12 +12,14 @@ import {
   type PmuEventFilter,
   type PmuEventFilterInput,
 } from "../pmu/filter.js";
-import { kvmPmuCap, supportedPerfCapabilities } from "../pmu/intel.js";
 import { CODE_STATES, type CodeState, type PmuCap } from "../pmu/pmu.js";
 import { supportedCpuid, type CpuidEntry } from "./cpuid.js";
 import { Vcpu } from "./vcpu.js";
+import type { X86Vendor } from "./x86-ops.js";
 
 export interface KvmOptions {
+  /** The vendor module (kvm_x86_vendor_init's ops): src/vmx's Vmx. Fixed for the instance's lifetime. */
+  readonly vendor: X86Vendor;
   /** Host CPU preset id or row (default "spr"). */
   readonly host?: HostPresetId | HostPreset;
   /** Kernel code state (spec §1). "legacy" = a kernel without the mediated vPMU. Default "base". */
@@ -46,14 +48,19 @@ export class Kvm {
   /** Why enable_mediated_pmu was forced off (R-MED-1), if it was requested. */
   readonly mediatedRejected: string | null;
 
-  private constructor(host: HostPreset, params: KvmParams, mediatedRejected: string | null) {
+  private constructor(
+    host: HostPreset,
+    params: KvmParams,
+    mediatedRejected: string | null,
+    readonly vendor: X86Vendor,
+  ) {
     this.host = host;
     this.params = params;
     this.mediatedRejected = mediatedRejected;
   }
 
-  /** Open the model: validates the options and applies R-MED-1. */
-  static create(opts: KvmOptions = {}): Kvm | KvmError {
+  /** Open the model: validates the options, applies R-MED-1, then the vendor's hardware_setup. */
+  static create(opts: KvmOptions): Kvm | KvmError {
     const host =
       typeof opts.host === "object" && opts.host !== null
         ? opts.host
@@ -68,26 +75,25 @@ export class Kvm {
     let rejected: string | null = null;
     if (mediated) rejected = mediatedUnsupported(host, enablePmu, codeState);
     if (rejected !== null) mediated = false;
-    return new Kvm(
+    const kvm = new Kvm(
       host,
       { enablePmu, enableMediatedPmu: mediated, enableVmwareBackdoor: opts.enableVmwareBackdoor ?? false, codeState },
       rejected,
+      opts.vendor,
     );
+    const refused = opts.vendor.hardwareSetup(kvm);
+    return refused === null ? kvm : { error: refused };
   }
 
   /** kvm_pmu_cap for this instance (mediation decides the fixed-counter limit). */
   pmuCap(): PmuCap {
-    return kvmPmuCap(this.host, this.params.enablePmu, this.params.codeState, this.params.enableMediatedPmu);
+    const p = this.params;
+    return this.vendor.pmuOps.pmuCap(this.host, p.enablePmu, p.codeState, p.enableMediatedPmu);
   }
 
-  /** kvm_caps.supported_perf_cap (vmx_get_perf_capabilities). */
+  /** kvm_caps.supported_perf_cap (the vendor's vmx_get_perf_capabilities). */
   supportedPerfCapabilities(): bigint {
-    return supportedPerfCapabilities(
-      this.host,
-      this.params.enablePmu,
-      this.params.codeState,
-      this.params.enableMediatedPmu,
-    );
+    return this.vendor.supportedPerfCapabilities(this);
   }
 
   /** Guest PEBS is offered (vmx_pebs_supported, and not with the mediated vPMU). */

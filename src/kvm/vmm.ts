@@ -16,7 +16,7 @@ export function vcpuGuestConfig(vcpu: Vcpu): {
   return {
     platform: (handler) => {
       io = handler;
-      return vcpu;
+      return vcpu.platform;
     },
     run: (cpu, budget) => {
       if (vcpu.cpu !== cpu && io !== null) vcpu.attach(cpu, io);

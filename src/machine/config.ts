@@ -9,6 +9,7 @@ import type { CodeState } from "../pmu/pmu.js";
 import { CPUID_1_ECX_PDCM, type CpuidEntry } from "../kvm/cpuid.js";
 import { Kvm } from "../kvm/kvm.js";
 import type { Vcpu } from "../kvm/vcpu.js";
+import { Vmx } from "../vmx/vmx.js";
 
 export type PmuMode = "legacy" | "mediated" | "off";
 
@@ -37,8 +38,8 @@ export interface ConfiguredVcpu {
   readonly vcpu: Vcpu;
 }
 
-/** Build Kvm → Vm → Vcpu for these options, or say what is wrong. */
-export function configureVcpu(o: VpmuOptions): ConfiguredVcpu | { readonly error: string } {
+/** Build Kvm (with `vmx` as its vendor module) → Vm → Vcpu for these options, or say what is wrong. */
+export function configureVcpu(o: VpmuOptions, vmx: Vmx = new Vmx()): ConfiguredVcpu | { readonly error: string } {
   const hostId = o.host ?? "spr";
   const host = typeof hostId === "string" ? findHostPreset(hostId) : undefined;
   if (host === undefined)
@@ -47,7 +48,13 @@ export function configureVcpu(o: VpmuOptions): ConfiguredVcpu | { readonly error
   if (!["legacy", "mediated", "off"].includes(mode))
     return { error: `--pmu must be legacy, mediated or off (got '${mode}')` };
   const codeState: CodeState = mode === "mediated" ? (o.kvm ?? "base") : "legacy";
-  const kvm = Kvm.create({ host, codeState, enablePmu: mode !== "off", enableMediatedPmu: mode === "mediated" });
+  const kvm = Kvm.create({
+    host,
+    codeState,
+    enablePmu: mode !== "off",
+    enableMediatedPmu: mode === "mediated",
+    vendor: vmx,
+  });
   if (!(kvm instanceof Kvm)) return kvm;
   if (mode === "mediated" && kvm.mediatedRejected !== null)
     return { error: `--pmu mediated is not available: ${kvm.mediatedRejected}` };

@@ -10,7 +10,8 @@ import type { Kvm } from "../kvm/kvm.js";
 import type { Vcpu } from "../kvm/vcpu.js";
 import { findPolicy, legacyPolicy } from "../vmx/policies/index.js";
 import type { InterceptPolicy } from "../vmx/policies/policy.js";
-import { attachVmx, type VmxLayer } from "../vmx/vmx-layer.js";
+import type { VmxLayer } from "../vmx/vmx-layer.js";
+import { Vmx } from "../vmx/vmx.js";
 
 export interface MachineOptions extends Omit<VpmuOptions, "kvm"> {
   /** A code state (base|v4|fix, or legacy) or a parsed policy file (default "base"). With --pmu legacy/off
@@ -50,11 +51,11 @@ export function createMachine(o: MachineOptions): MachineResult {
     return fail(
       `--host-activity ${o.hostActivity}: unknown (expected one of: ${HOST_ACTIVITIES.map((a) => a.id).join(", ")})`,
     );
-  const cfg = configureVcpu({ ...o, pmu, kvm: policy.codeState === "legacy" ? undefined : policy.codeState });
+  const vmx = new Vmx({ policy, activity, hostMsrs: o.hostMsrs ?? [] });
+  const cfg = configureVcpu({ ...o, pmu, kvm: policy.codeState === "legacy" ? undefined : policy.codeState }, vmx);
   if ("error" in cfg) return fail(cfg.error);
-  const a = attachVmx(cfg.vcpu, { policy, activity, hostMsrs: o.hostMsrs ?? [] });
-  if (!a.ok) return fail(a.error);
-  a.layer.checkInvariants = o.checkIsolation === true;
-  a.layer.recordSteps = o.traceSwitch === true;
-  return { ok: true, machine: { kvm: cfg.kvm, vcpu: cfg.vcpu, layer: a.layer, policy, pmu } };
+  const layer = vmx.layerOf(cfg.vcpu);
+  layer.checkInvariants = o.checkIsolation === true;
+  layer.recordSteps = o.traceSwitch === true;
+  return { ok: true, machine: { kvm: cfg.kvm, vcpu: cfg.vcpu, layer, policy, pmu } };
 }

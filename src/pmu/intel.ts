@@ -40,13 +40,22 @@ import {
 } from "../arch/perf-event.js";
 import type { HostPreset } from "../host/presets.js";
 import { KVM_MAX_NR_FIXED_COUNTERS, KVM_MAX_NR_GP_COUNTERS } from "./msrs.js";
-import type { CodeState, KvmPmu, Pmc, PmuCap, PmuRefreshInput } from "./pmu.js";
+import {
+  MSR_FAIL,
+  MSR_OK,
+  type CodeState,
+  type KvmPmu,
+  type MsrData,
+  type MsrRet,
+  type PmuCap,
+  type PmuOps,
+  type PmuRefreshInput,
+  type Pmc,
+  type RdpmcFault,
+  type RdpmcTarget,
+} from "./pmu.js";
 
-/** MSR access results as KVM's handlers return them (msrs.c): 0 ok, 1 fault/fail, unsupported. */
-export const MSR_OK = 0;
-export const MSR_FAIL = 1;
-export const KVM_MSR_RET_UNSUPPORTED = 2;
-export type MsrRet = typeof MSR_OK | typeof MSR_FAIL | typeof KVM_MSR_RET_UNSUPPORTED;
+export { KVM_MSR_RET_UNSUPPORTED, MSR_FAIL, MSR_OK, type MsrData, type MsrRet } from "./pmu.js";
 
 /** KVM's fixed-counter limit for a code state (R-CPUID-4, P-12): 4 only for a mediated V4/FIX vCPU. */
 export function kvmMaxFixed(codeState: CodeState, mediated: boolean): number {
@@ -222,11 +231,6 @@ export function intelIsValidMsr(pmu: KvmPmu, msr: number): boolean {
   }
 }
 
-/** The value of an MSR read (struct msr_data's `data`): an out-parameter, so a read allocates nothing. */
-export interface MsrData {
-  data: bigint;
-}
-
 /** kvm_pmu_get_msr + intel_pmu_get_msr for a valid MSR (spec §7.3): the value goes to `out.data`. */
 export function intelPmuGetMsr(pmu: KvmPmu, msr: number, hostInitiated: boolean, out: MsrData): MsrRet {
   switch (msr) {
@@ -349,63 +353,33 @@ function isCanonical(v: bigint): boolean {
 export const INTEL_RDPMC_GP = 0;
 export const INTEL_RDPMC_FIXED = 0x40000000;
 export const INTEL_RDPMC_METRICS = 0x20000000;
-export const VMWARE_BACKDOOR_PMC_HOST_TSC = 0x10000;
-export const VMWARE_BACKDOOR_PMC_REAL_TIME = 0x10001;
-export const VMWARE_BACKDOOR_PMC_APPARENT_TIME = 0x10002;
 
-/** Why an emulated RDPMC faults — returned (not a boolean) so traces and explain can say it. */
-export type RdpmcFault =
-  | "no PMU (version 0)"
-  | "undefined counter type"
-  | "GP index ≥ nGP"
-  | "fixed index ≥ nFX"
-  | "metrics type not emulated"
-  | "CPL > 0 with CR4.PCE = 0";
-
-/** intel_rdpmc_ecx_to_pmc: the counter and the read mask, or the reason ECX names nothing. */
-export function intelRdpmcEcxToPmc(pmu: KvmPmu, ecx: number): { pmc: Pmc; mask: number } | RdpmcFault {
+/** intel_rdpmc_ecx_to_pmc: the counter ECX names (read under its width's mask), or why it names nothing. */
+export function intelRdpmcEcxToPmc(pmu: KvmPmu, ecx: number): RdpmcTarget | RdpmcFault {
   const type = (ecx & 0xffff0000) >>> 0;
   const idx = ecx & 0xffff;
-  if (type === INTEL_RDPMC_GP) return idx < pmu.nGP ? { pmc: pmu.gp[idx]!, mask: pmu.maskGP } : "GP index ≥ nGP";
-  if (type === INTEL_RDPMC_FIXED)
-    return idx < pmu.nFX ? { pmc: pmu.fixed[idx]!, mask: pmu.maskFX } : "fixed index ≥ nFX";
-  // §9.3 step 6: BASE and V4 have no metrics case (V4 inferred, spec §15); FIX handles it in kvmPmuRdpmc.
-  if (type === INTEL_RDPMC_METRICS) return "metrics type not emulated";
+  if (type === INTEL_RDPMC_GP) return idx < pmu.nGP ? pmu.gp[idx]! : "GP index ≥ nGP";
+  if (type === INTEL_RDPMC_FIXED) return idx < pmu.nFX ? pmu.fixed[idx]! : "fixed index ≥ nFX";
+  // §9.3 step 6: the FIX tree (intel_emulate_rdpmc) reads the saved perf_metrics for the metrics type, index 0,
+  // when the guest has PERF_METRICS; BASE and V4 have no metrics case (V4 inferred, spec §15).
+  if (type === INTEL_RDPMC_METRICS)
+    return pmu.codeState === "fix" &&
+      ecx === INTEL_RDPMC_METRICS &&
+      (pmu.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n
+      ? "metrics"
+      : "metrics type not emulated";
   return "undefined counter type";
-}
-
-/** Result of the RDPMC emulation: the value, or the reason for #GP. */
-export type RdpmcResult =
-  | { readonly ok: true; readonly value: bigint }
-  | { readonly ok: false; readonly reason: RdpmcFault };
-
-/**
- * kvm_pmu_rdpmc (spec §9.3). `protectedMode` = CR0.PE, `pce` = CR4.PCE. The VMware pseudo-counters are
- * served from `vmware` (the host's TSC and clocks, as opaque host-owned values).
- */
-export function kvmPmuRdpmc(
-  pmu: KvmPmu,
-  ecx: number,
-  cpl: number,
-  protectedMode: boolean,
-  pce: boolean,
-  vmware: (idx: number) => bigint,
-): RdpmcResult {
-  if (pmu.version === 0) return { ok: false, reason: "no PMU (version 0)" };
-  ecx = ecx >>> 0;
-  if (ecx >= VMWARE_BACKDOOR_PMC_HOST_TSC && ecx <= VMWARE_BACKDOOR_PMC_APPARENT_TIME)
-    return { ok: true, value: vmware(ecx) };
-  // FIX tree (intel_emulate_rdpmc, §9.3 step 6): the metrics type, index 0, reads the saved perf_metrics
-  // when the guest has PERF_METRICS; BASE and V4 have no such case.
-  if (pmu.codeState === "fix" && ecx === INTEL_RDPMC_METRICS && (pmu.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n) {
-    if (!pce && cpl !== 0 && protectedMode) return { ok: false, reason: "CPL > 0 with CR4.PCE = 0" };
-    return { ok: true, value: pmu.perfMetrics };
-  }
-  const hit = intelRdpmcEcxToPmc(pmu, ecx);
-  if (typeof hit === "string") return { ok: false, reason: hit };
-  if (!pce && cpl !== 0 && protectedMode) return { ok: false, reason: "CPL > 0 with CR4.PCE = 0" };
-  return { ok: true, value: BigInt(hit.pmc.counter) & BigInt(hit.mask) };
 }
 
 /** Whether the vCPU's model uses a GLOBAL_CTRL at all (exported for explain/docs). */
 export { hasGlobalCtrl };
+
+/** Intel's kvm_pmu_ops (pmu_intel.c intel_pmu_ops): what common code (src/pmu/pmu.ts) calls. */
+export const intelPmuOps: PmuOps = {
+  pmuCap: kvmPmuCap,
+  refresh: intelPmuRefresh,
+  isValidMsr: intelIsValidMsr,
+  getMsr: intelPmuGetMsr,
+  setMsr: intelPmuSetMsr,
+  rdpmcEcxToPmc: intelRdpmcEcxToPmc,
+};

@@ -15,6 +15,7 @@ import {
   ARCH_PERFMON_EVENTSEL_USR,
   INTEL_PMC_IDX_FIXED,
 } from "../arch/perf-event.js";
+import type { HostPreset } from "../host/presets.js";
 import type { GuestEvents } from "../isa/platform.js";
 import { isFixedEventAllowed, isGpEventAllowed, type PmuEventFilter } from "./filter.js";
 import { KVM_MAX_NR_FIXED_COUNTERS, KVM_MAX_NR_GP_COUNTERS } from "./msrs.js";
@@ -98,6 +99,58 @@ export interface PmuCap {
   readonly eventsUnavailable: number;
 }
 
+/** MSR access results as KVM's handlers return them (msrs.c): 0 ok, 1 fault/fail, unsupported. */
+export const MSR_OK = 0;
+export const MSR_FAIL = 1;
+export const KVM_MSR_RET_UNSUPPORTED = 2;
+export type MsrRet = typeof MSR_OK | typeof MSR_FAIL | typeof KVM_MSR_RET_UNSUPPORTED;
+
+/** The value of an MSR read (struct msr_data's `data`): an out-parameter, so a read allocates nothing. */
+export interface MsrData {
+  data: bigint;
+}
+
+/** The VMware backdoor pseudo-PMCs (pmu.c kvm_pmu_rdpmc_vmware). */
+export const VMWARE_BACKDOOR_PMC_HOST_TSC = 0x10000;
+export const VMWARE_BACKDOOR_PMC_REAL_TIME = 0x10001;
+export const VMWARE_BACKDOOR_PMC_APPARENT_TIME = 0x10002;
+
+/** Why an emulated RDPMC faults — returned (not a boolean) so traces and explain can say it. */
+export type RdpmcFault =
+  | "no PMU (version 0)"
+  | "undefined counter type"
+  | "GP index ≥ nGP"
+  | "fixed index ≥ nFX"
+  | "metrics type not emulated"
+  | "CPL > 0 with CR4.PCE = 0";
+
+/** What RDPMC's ECX names: a counter (read under its width's mask) or the saved PERF_METRICS (FIX tree). */
+export type RdpmcTarget = Pmc | "metrics";
+
+/** Result of the RDPMC emulation: the value, or the reason for #GP. */
+export type RdpmcResult =
+  | { readonly ok: true; readonly value: bigint }
+  | { readonly ok: false; readonly reason: RdpmcFault };
+
+/**
+ * The vendor half of the vPMU as common code reaches it (struct kvm_pmu_ops; Intel's is pmu_intel.c
+ * intel_pmu_ops, src/pmu/intel.ts). Fixed when the PMU is built, as kvm_pmu_ops is at vendor init.
+ */
+export interface PmuOps {
+  /** kvm_init_pmu_capability with the vendor's counter limits: what KVM may expose (spec §6.1). */
+  pmuCap(host: HostPreset, enablePmu: boolean, codeState: CodeState, mediated: boolean): PmuCap;
+  /** .refresh (intel_pmu_refresh, spec §6.3): CPUID 0xA and PERF_CAPABILITIES → counters and reserved bits. */
+  refresh(pmu: KvmPmu, inp: PmuRefreshInput): void;
+  /** .is_valid_msr (intel_is_valid_msr). */
+  isValidMsr(pmu: KvmPmu, msr: number): boolean;
+  /** .get_msr (intel_pmu_get_msr) for a valid MSR; the value goes to out.data. */
+  getMsr(pmu: KvmPmu, msr: number, hostInitiated: boolean, out: MsrData): MsrRet;
+  /** .set_msr (intel_pmu_set_msr) for a valid MSR. */
+  setMsr(pmu: KvmPmu, msr: number, data: bigint, hostInitiated: boolean): MsrRet;
+  /** .rdpmc_ecx_to_pmc (intel_rdpmc_ecx_to_pmc): what ECX names, or why it names nothing. */
+  rdpmcEcxToPmc(pmu: KvmPmu, ecx: number): RdpmcTarget | RdpmcFault;
+}
+
 /** Largest cycle cost one guest instruction can have (src/isa/uarch.ts); bounds the cycle-event budget. */
 export const DEFAULT_MAX_CYCLES_PER_INSN = 2048;
 
@@ -153,8 +206,47 @@ export class KvmPmu {
 
   constructor(
     readonly clock: EventClock,
+    readonly ops: PmuOps,
     public maxCyclesPerInsn = DEFAULT_MAX_CYCLES_PER_INSN,
   ) {}
+
+  // ------------------------------------------------------------ common code over kvm_pmu_ops (pmu.c)
+
+  /** kvm_pmu_refresh: the vendor derives the counters; the caller requests intercept recalculation. */
+  refresh(inp: PmuRefreshInput): void {
+    this.ops.refresh(this, inp);
+  }
+
+  /** kvm_pmu_is_valid_msr. */
+  isValidMsr(msr: number): boolean {
+    return this.ops.isValidMsr(this, msr);
+  }
+
+  /** kvm_pmu_get_msr for a valid MSR; the value goes to out.data. */
+  getMsr(msr: number, hostInitiated: boolean, out: MsrData): MsrRet {
+    return this.ops.getMsr(this, msr, hostInitiated, out);
+  }
+
+  /** kvm_pmu_set_msr for a valid MSR (spec §7.4). The caller folds counts first. */
+  setMsr(msr: number, data: bigint, hostInitiated: boolean): MsrRet {
+    return this.ops.setMsr(this, msr, data, hostInitiated);
+  }
+
+  /**
+   * kvm_pmu_rdpmc (spec §9.3). `protectedMode` = CR0.PE, `pce` = CR4.PCE. The VMware pseudo-counters are
+   * served from `vmware` (the host's TSC and clocks, as opaque host-owned values).
+   */
+  rdpmc(ecx: number, cpl: number, protectedMode: boolean, pce: boolean, vmware: (idx: number) => bigint): RdpmcResult {
+    if (this.version === 0) return { ok: false, reason: "no PMU (version 0)" };
+    ecx = ecx >>> 0;
+    if (ecx >= VMWARE_BACKDOOR_PMC_HOST_TSC && ecx <= VMWARE_BACKDOOR_PMC_APPARENT_TIME)
+      return { ok: true, value: vmware(ecx) };
+    const hit = this.ops.rdpmcEcxToPmc(this, ecx);
+    if (typeof hit === "string" && hit !== "metrics") return { ok: false, reason: hit };
+    if (!pce && cpl !== 0 && protectedMode) return { ok: false, reason: "CPL > 0 with CR4.PCE = 0" };
+    if (hit === "metrics") return { ok: true, value: this.perfMetrics };
+    return { ok: true, value: BigInt(hit.counter) & BigInt(hit.type === "gp" ? this.maskGP : this.maskFX) };
+  }
 
   /** kvm_pmu_reset / intel_pmu_reset (spec §6.4). */
   reset(): void {

@@ -14,7 +14,7 @@ import { vcpuGuestConfig } from "../kvm/vmm.js";
 import { Guest } from "../vmm/guest.js";
 import { findPolicy } from "../vmx/policies/index.js";
 import type { InterceptPolicy } from "../vmx/policies/policy.js";
-import { attachVmx } from "../vmx/vmx-layer.js";
+import { Vmx } from "../vmx/vmx.js";
 import type { LeakRecord } from "../check/leaks.js";
 import type { SweepConfig } from "./matrix.js";
 
@@ -110,7 +110,9 @@ export function runOne(
   if (policy === undefined) return rejected(c.index, programIndex, `unknown policy ${c.kvm}`);
   const activity = findHostActivity(c.activity);
   if (activity === undefined) return rejected(c.index, programIndex, `unknown host activity ${c.activity}`);
+  const vmx = new Vmx({ policy, activity });
   const kvm = Kvm.create({
+    vendor: vmx,
     host,
     codeState: policy.codeState,
     enablePmu: c.pmu !== "off",
@@ -120,9 +122,7 @@ export function runOne(
   if (!(kvm instanceof Kvm)) return rejected(c.index, programIndex, kvm.error);
   const vcpu = kvm.createVm().createVcpu();
   vcpu.logExits = false;
-  const attached = attachVmx(vcpu, { policy, activity });
-  if (!attached.ok) return rejected(c.index, programIndex, attached.error);
-  const layer = attached.layer;
+  const layer = vmx.layerOf(vcpu);
   layer.checkInvariants = opts.invariants === true;
   // KVM_SET_CPUID2: leaf 0xA as requested (KVM clamps it at refresh, R-CPUID-2/4) and CPUID.1:ECX.PDCM.
   const l1 = vcpu.cpuidTable.find((e) => e.function === 1 && e.index === 0);
@@ -159,7 +159,7 @@ export function runOne(
   let r = g.runChunk(prog.maxInsns);
   while (r === null) r = g.runChunk(prog.maxInsns);
   // KVM_RUN has returned to userspace: the guest context is off the hardware (put, spec §12.2).
-  vcpu.intercepts.afterExit?.(vcpu);
+  vcpu.ops.vcpuPut();
   // Both directions come from the VMX layer's records (src/check/leaks.ts).
   const findings: Finding[] = [...layer.leaks];
   // Invariant violations repeat at every entry: one finding per (invariant, register) per run.

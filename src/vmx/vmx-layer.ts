@@ -1,16 +1,21 @@
 /**
- * The VMX layer of one vCPU: the intercept plan (policy → MSR bitmap, RDPMC exiting, GLOBAL_CTRL
- * controls), the VMCS, the physical PMU the guest reaches when nothing exits, and the mediated
- * context switch around every VM entry and slow-path exit. Facts: spec §11 (bitmap, controls,
- * recalculation §11.8), §12 (load/put, fastpath), R-PMI-4, §12.3 (invariants checked as it runs).
+ * The VMX part of one vCPU (struct vcpu_vmx) and its kvm_x86_ops: the intercept plan (policy → MSR bitmap,
+ * RDPMC exiting, GLOBAL_CTRL controls), the VMCS, non-root operation (each privileged instruction runs
+ * natively on the physical PMU or VM-exits into the exit-handler table), and the mediated context switch
+ * around every VM entry and slow-path exit. Facts: spec §11 (bitmap, controls, recalculation §11.8), §12
+ * (load/put, fastpath), R-PMI-4, §12.3 (invariants checked as it runs); vmx.c (vmx_handle_exit,
+ * vmx_vcpu_after_set_cpuid, vmx_recalc_intercepts).
  */
-import { MSR_CORE_PERF_GLOBAL_CTRL } from "../arch/msr-index.js";
-import type { GuestEvents } from "../isa/platform.js";
+import { MSR_CORE_PERF_GLOBAL_CTRL, MSR_IA32_PRED_CMD, PRED_CMD_IBPB } from "../arch/msr-index.js";
+import { EXIT_REASON } from "../arch/vmx-exit-reasons.js";
 import type { HostPerf } from "../host/activity.js";
 import type { PhysicalPmu } from "../host/physical-pmu.js";
 import type { HostPreset } from "../host/presets.js";
+import { PlatformAction, type PlatformCpu } from "../isa/platform.js";
+import type { Vcpu } from "../kvm/vcpu.js";
+import type { X86Ops } from "../kvm/x86-ops.js";
+import { setEdxEax } from "../kvm/x86.js";
 import { MediatedSwitch, type SwitchStep } from "../pmu/mediated.js";
-import type { KvmPmu } from "../pmu/pmu.js";
 import {
   checkAfterLoad,
   checkAfterPut,
@@ -32,20 +37,10 @@ import {
   VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL,
   VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL,
 } from "../arch/vmx-controls.js";
-import { EXIT_REASON } from "../arch/vmx-exit-reasons.js";
+import { kvmVmxExitHandlers } from "./exit-handlers.js";
+import { MSR_TYPE_W, MsrBitmap } from "./msr-bitmap.js";
 import { Vmcs } from "./vmcs.js";
 import type { InterceptPlan, InterceptPolicy, ModuleParams } from "./policies/policy.js";
-import type { Vcpu, VcpuIntercepts } from "../kvm/vcpu.js";
-import { PhysicalPmu as PhysicalPmuImpl } from "../host/physical-pmu.js";
-import { HostPerf as HostPerfImpl, type HostActivityPreset, type HostMsrValue } from "../host/activity.js";
-
-/** What the layer needs from the vCPU it serves (src/kvm/vcpu.ts satisfies it). */
-export interface VmxGuest {
-  readonly id: number;
-  readonly pmu: KvmPmu;
-  readonly cpu: { readonly events: GuestEvents; readonly cpl: number; readonly rip?: number } | null;
-  readonly lapic: { readonly lvtpc: number };
-}
 
 /** A context-switch event in the run, placed after `afterExit` exits of the vCPU's exit log. */
 export interface SwitchRecord {
@@ -58,8 +53,21 @@ export interface SwitchRecord {
  *  WRMSR of the x2APIC ICR and of TSC_DEADLINE (handle_fastpath_wrmsr). */
 const FASTPATH_WRMSR = new Set([0x830, 0x6e0]);
 
-export class VmxLayer {
+/** The exit information the VMCS holds for the handler (the I/O exit qualification), written at each exit. */
+export interface VmExitInfo {
+  reason: number;
+  ioIn: boolean;
+  ioPort: number;
+  ioSize: 1 | 2 | 4;
+  ioValue: number;
+}
+
+export class VmxLayer implements X86Ops {
   readonly vmcs = new Vmcs();
+  /** The VMCS's MSR bitmap: the plan's PMU decisions plus the PRED_CMD write bit (vmx_vcpu_after_set_cpuid). */
+  readonly msrBitmap = new MsrBitmap();
+  /** The current exit's information fields, written before its handler runs (allocated once). */
+  readonly exit: VmExitInfo = { reason: 0, ioIn: false, ioPort: 0, ioSize: 1, ioValue: 0 };
   plan!: InterceptPlan;
   readonly sw: MediatedSwitch;
   readonly leaks: LeakRecord[] = [];
@@ -84,21 +92,21 @@ export class VmxLayer {
   private readonly leftSeen = new Set<number>();
 
   constructor(
-    readonly guest: VmxGuest,
+    readonly vcpu: Vcpu,
     readonly policy: InterceptPolicy,
     readonly params: ModuleParams,
     readonly host: HostPreset,
     readonly phys: PhysicalPmu,
     readonly hostPerf: HostPerf,
   ) {
-    this.ownerTag = `vcpu:${guest.id}`;
+    this.ownerTag = `vcpu:${vcpu.id}`;
     this.sw = new MediatedSwitch(phys, hostPerf, {
       owner: this.ownerTag,
       codeState: policy.codeState,
       perfMetrics: false,
     });
     hostPerf.applyInitial(phys);
-    this.recalc();
+    this.recalcIntercepts();
   }
 
   /** The owner tag of values this vCPU puts into hardware. */
@@ -110,11 +118,14 @@ export class VmxLayer {
   /**
    * vmx_recalc_intercepts (§11.8: after vCPU creation, KVM_SET_CPUID2, a PERF_CAPABILITIES change):
    * recompute the plan and write it into the VMCS controls and the bitmap; refresh step 6 copies
-   * GLOBAL_CTRL into the VMCS guest field.
+   * GLOBAL_CTRL into the VMCS guest field. PRED_CMD writes pass through once the guest has IBPB
+   * (vmx_vcpu_after_set_cpuid; R-INT-1): not a PMU MSR, so not in the PMU plan.
    */
-  recalc(): void {
-    const pmu = this.guest.pmu;
+  recalcIntercepts(): void {
+    const pmu = this.vcpu.pmu;
     this.plan = this.policy.plan({ params: this.params, host: this.host, guest: pmu });
+    this.msrBitmap.bytes.set(this.plan.bitmap.bytes);
+    this.msrBitmap.setIntercept(MSR_IA32_PRED_CMD, MSR_TYPE_W, !this.vcpu.guestHasPredCmd());
     this.mediated = !this.plan.vcpuMediated.intercept;
     this.vmcs.setPrimary(CPU_BASED_RDPMC_EXITING, this.plan.rdpmcExiting.intercept);
     this.vmcs.vmEntryControls = this.mediated ? VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL : 0;
@@ -143,7 +154,7 @@ export class VmxLayer {
   /** After put, before the host's events come back: guest values KVM did not scrub (checkLeftAfterPut). */
   private checkLeftBehind(): void {
     if (this.writable.length === 0) return;
-    const found = checkLeftAfterPut(this.phys, this.owner, this.writable, this.guest.cpu?.rip ?? 0, this.writeRule);
+    const found = checkLeftAfterPut(this.phys, this.owner, this.writable, this.vcpu.cpu?.rip ?? 0, this.writeRule);
     for (const l of found) {
       if (this.leftSeen.has(l.msr)) continue;
       this.leftSeen.add(l.msr);
@@ -159,17 +170,107 @@ export class VmxLayer {
 
   /** SDM: with "use MSR bitmaps" off every RDMSR/WRMSR exits; else the bitmap bit (out of range ⇒ exit). */
   msrExits(index: number, write: boolean): boolean {
-    return !this.vmcs.useMsrBitmaps || this.plan.bitmap.exits(index, write);
+    return !this.vmcs.useMsrBitmaps || this.msrBitmap.exits(index, write);
   }
 
   rdpmcExiting(): boolean {
     return this.vmcs.rdpmcExiting;
   }
 
+  // ------------------------------------------------------------------ non-root operation (kvm_x86_ops' Platform)
+
+  /** A VM exit: the hardware's exit (and the mediated put, unless fastpath), then vmx_handle_exit's dispatch
+   *  through kvm_vmx_exit_handlers. */
+  private handleExit(reason: number, cpu: PlatformCpu, length: number, msr: number): PlatformAction {
+    this.vmExit(reason, msr);
+    this.exit.reason = reason;
+    return kvmVmxExitHandlers[reason]!(this, cpu, length);
+  }
+
+  cpuid(cpu: PlatformCpu, length: number): PlatformAction {
+    this.vcpu.syncPmu();
+    return this.handleExit(EXIT_REASON.CPUID, cpu, length, 0); // CPUID always exits (SDM)
+  }
+
+  rdmsr(cpu: PlatformCpu, length: number): PlatformAction {
+    this.vcpu.syncPmu();
+    const index = cpu.getLo(1) >>> 0;
+    if (this.msrExits(index, false)) return this.handleExit(EXIT_REASON.MSR_READ, cpu, length, index);
+    const v = this.nativeRdmsr(index, cpu.rip);
+    if (v === null) return PlatformAction.InjectGP;
+    setEdxEax(cpu, v);
+    return PlatformAction.Retire;
+  }
+
+  wrmsr(cpu: PlatformCpu, length: number): PlatformAction {
+    this.vcpu.syncPmu();
+    const index = cpu.getLo(1) >>> 0;
+    if (this.msrExits(index, true)) return this.handleExit(EXIT_REASON.MSR_WRITE, cpu, length, index);
+    const value = (BigInt(cpu.getLo(2) >>> 0) << 32n) | BigInt(cpu.getLo(0) >>> 0);
+    // The write may have changed when the next hardware PMI can come (runBudget): stop after it.
+    return this.nativeWrmsr(index, value, cpu.rip) ? PlatformAction.RetireAndStop : PlatformAction.InjectGP;
+  }
+
+  rdpmc(cpu: PlatformCpu, length: number): PlatformAction {
+    this.vcpu.syncPmu();
+    if (this.vmcs.rdpmcExiting) return this.handleExit(EXIT_REASON.RDPMC, cpu, length, 0);
+    const v = this.nativeRdpmc(cpu.getLo(1) >>> 0, cpu.rip);
+    if (v === null) return PlatformAction.InjectGP;
+    setEdxEax(cpu, v);
+    return PlatformAction.Retire;
+  }
+
+  rdtsc(cpu: PlatformCpu, _length: number, withAux: boolean): PlatformAction {
+    // RDTSC exiting is off in KVM (spec §11.2): the instruction runs natively with the TSC offset applied.
+    const vcpu = this.vcpu;
+    vcpu.syncPmu();
+    const t = vcpu.readTsc();
+    cpu.set64(0, Number(t & 0xffffffffn), 0);
+    cpu.set64(2, Number(t >> 32n), 0);
+    if (withAux) cpu.set64(1, Number(vcpu.tscAux), 0);
+    return PlatformAction.Retire;
+  }
+
+  portIn(cpu: PlatformCpu, port: number, size: 1 | 2 | 4, length: number): PlatformAction {
+    this.vcpu.syncPmu();
+    const e = this.exit;
+    e.ioIn = true;
+    e.ioPort = port;
+    e.ioSize = size;
+    e.ioValue = 0;
+    return this.handleExit(EXIT_REASON.IO_INSTRUCTION, cpu, length, 0); // unconditional I/O exiting
+  }
+
+  portOut(cpu: PlatformCpu, port: number, size: 1 | 2 | 4, value: number, length: number): PlatformAction {
+    this.vcpu.syncPmu();
+    const e = this.exit;
+    e.ioIn = false;
+    e.ioPort = port;
+    e.ioSize = size;
+    e.ioValue = value;
+    return this.handleExit(EXIT_REASON.IO_INSTRUCTION, cpu, length, 0);
+  }
+
+  hlt(cpu: PlatformCpu, length: number): PlatformAction {
+    this.vcpu.syncPmu();
+    return this.handleExit(EXIT_REASON.HLT, cpu, length, 0); // HLT exiting is required by KVM
+  }
+
+  vmcall(cpu: PlatformCpu, length: number): PlatformAction {
+    this.vcpu.syncPmu();
+    return this.handleExit(EXIT_REASON.VMCALL, cpu, length, 0);
+  }
+
+  movToCr(_cpu: PlatformCpu, _cr: number, _lo: number, _hi: number, _length: number): PlatformAction {
+    // With EPT, CR3 loads do not exit and CR0/CR4 writes to guest-owned bits do not either; the model
+    // treats every MOV to CR as not exiting (documented simplification, docs/vpmu.md).
+    return PlatformAction.Retire;
+  }
+
   // ------------------------------------------------------------------ pass-through (no exit)
 
   private syncPhys(): void {
-    const c = this.guest.cpu;
+    const c = this.vcpu.cpu;
     if (c !== null) this.phys.sync(c.events, c.cpl);
   }
 
@@ -187,6 +288,13 @@ export class VmxLayer {
 
   /** Native WRMSR of a pass-through MSR: hardware semantics, the value becomes the vCPU's. */
   nativeWrmsr(index: number, value: bigint, rip: number): boolean {
+    if (index === MSR_IA32_PRED_CMD) {
+      // The hardware performs the barrier (SDM IA32_PRED_CMD: bit 0 = IBPB, any other bit #GP): the guest's
+      // branch predictor history is gone.
+      if ((value & ~PRED_CMD_IBPB) !== 0n) return false;
+      if (value !== 0n) this.vcpu.cpu?.resetBranchPredictor?.();
+      return true;
+    }
     this.syncPhys();
     if (!this.phys.wrmsr(index, value, { owner: this.owner, source: `guest WRMSR at rip 0x${rip.toString(16)}` }))
       return false;
@@ -194,7 +302,7 @@ export class VmxLayer {
     if (index === MSR_CORE_PERF_GLOBAL_CTRL) {
       const leak = checkNativeGlobalCtrlWrite(
         this.phys,
-        this.guest.pmu.globalCtrlRsvd,
+        this.vcpu.pmu.globalCtrlRsvd,
         index,
         value,
         rip,
@@ -228,7 +336,7 @@ export class VmxLayer {
   // ------------------------------------------------------------------ entry / exit
 
   private lvtpcMasked(): boolean {
-    return ((this.guest.lapic.lvtpc >>> 16) & 1) === 1;
+    return ((this.vcpu.lapic.lvtpc >>> 16) & 1) === 1;
   }
 
   private logSwitch(kind: SwitchRecord["kind"], steps: readonly SwitchStep[]): void {
@@ -241,14 +349,14 @@ export class VmxLayer {
 
   /** Before a VM entry: load if the guest context is not on the hardware (§12.1), then the entry's
    *  GLOBAL_CTRL load (step 9); counting starts from the guest's current totals. */
-  beforeEntry(): void {
+  enterGuest(): void {
     if (!this.mediated) return;
     // The vCPU's run loop also stops without a VM exit (an instruction budget, a CPL change): the guest
     // never left the CPU, so there is no entry either — loading the VMCS field here would replace a
     // GLOBAL_CTRL the guest wrote natively since the last exit with that exit's saved value.
     if (this.inGuest) return;
     this.inGuest = true;
-    const pmu = this.guest.pmu;
+    const pmu = this.vcpu.pmu;
     if (!this.sw.loaded) {
       this.sw.record = this.recordSteps;
       this.sw.load(pmu, this.lvtpcMasked());
@@ -262,35 +370,39 @@ export class VmxLayer {
     // field holds what the last exit saved.
     if (this.globalCtrlWriteIntercepted) this.vmcs.guestPerfGlobalCtrl = pmu.globalCtrl;
     this.vmcs.vmEntry(this.phys, this.owner);
-    const c = this.guest.cpu;
+    const c = this.vcpu.cpu;
     if (c !== null) this.phys.rebase(c.events, c.cpl);
     if (this.checkInvariants) this.violated(checkGuestReachable(this.phys, this.owner, this.reachable));
   }
 
   /** After the CPU stopped without an exit (budget, CPL change): fold native counts; a counter overflow
-   *  with PMI arrives as an external interrupt exit (R-PMI-4). Returns true if such an exit happened. */
-  afterRun(): boolean {
-    if (!this.mediated || !this.sw.loaded) return false;
+   *  with PMI arrives as an external interrupt exit (R-PMI-4), handled through the exit table. */
+  handleStop(): void {
+    if (!this.mediated || !this.sw.loaded) return;
     this.syncPhys();
-    if (!this.phys.pmiPending) return false;
+    if (!this.phys.pmiPending) return;
     this.phys.pmiPending = false;
     // R-PMI-4: the physical LVTPC carries the guest's mask bit; a masked LVT drops the interrupt.
-    if (this.sw.lvtpcMasked) return false;
+    if (this.sw.lvtpcMasked) return;
     this.vmExit(EXIT_REASON.EXTERNAL_INTERRUPT, 0);
     // kvm_handle_guest_mediated_pmi: request a PMI for the vCPU, delivered through its LVTPC before re-entry.
-    this.guest.pmu.pmiRequested = true;
+    this.vcpu.pmu.pmiRequested = true;
     this.logSwitch("pmi", []);
-    return true;
+    const cpu = this.vcpu.cpu;
+    this.exit.reason = EXIT_REASON.EXTERNAL_INTERRUPT;
+    if (cpu !== null) kvmVmxExitHandlers[EXIT_REASON.EXTERNAL_INTERRUPT]!(this, cpu, 0);
   }
 
   /** Budget for the vCPU's run loop: stop before a mediated counter with PMI can wrap. */
-  budget(maxCyclesPerInsn: number): number {
-    return this.mediated && this.sw.loaded ? this.phys.instructionsUntilNextEvent(maxCyclesPerInsn) : Infinity;
+  runBudget(): number {
+    return this.mediated && this.sw.loaded
+      ? this.phys.instructionsUntilNextEvent(this.vcpu.pmu.maxCyclesPerInsn)
+      : Infinity;
   }
 
   /** kvm_pmu_is_fastpath_emulation_allowed (pmu.h): no globally enabled counter counts instructions. */
   private fastpathAllowed(): boolean {
-    const pmu = this.guest.pmu;
+    const pmu = this.vcpu.pmu;
     const ctrl = this.vmcs.guestPerfGlobalCtrl;
     for (const p of pmu.gp) if (p.countsInstructions && ((ctrl >> BigInt(p.idx)) & 1n) === 1n) return false;
     for (const p of pmu.fixed) if (p.countsInstructions && ((ctrl >> BigInt(p.idx)) & 1n) === 1n) return false;
@@ -305,7 +417,7 @@ export class VmxLayer {
     this.exitCount++;
     this.inGuest = false;
     if (!this.mediated || !this.sw.loaded) return;
-    const pmu = this.guest.pmu;
+    const pmu = this.vcpu.pmu;
     this.syncPhys();
     if (this.phys.pmiPending) {
       // A counter wrapped on the instruction that exits: its PMI is pending in the host; KVM requests it
@@ -333,13 +445,13 @@ export class VmxLayer {
     this.logSwitch("put", this.sw.steps);
   }
 
-  /** KVM_RUN returns to userspace: the guest context must be off the hardware (after a fastpath exit it
-   *  still is on; vcpu_enter_guest puts before returning). */
-  leaveRun(): void {
+  /** KVM_RUN returns to userspace (vcpu_put): the guest context must be off the hardware (after a fastpath
+   *  exit it still is on; vcpu_enter_guest puts before returning). */
+  vcpuPut(): void {
     const inGuest = this.inGuest;
     this.inGuest = false;
     if (!this.mediated || !this.sw.loaded) return;
-    const pmu = this.guest.pmu;
+    const pmu = this.vcpu.pmu;
     if (inGuest) {
       // KVM_RUN ends without an exit the vCPU logged (a triple fault's shutdown exit, the signal that stops
       // an instruction-limited run): that exit still saves GLOBAL_CTRL and loads the host's 0 (step 0)
@@ -358,69 +470,4 @@ export class VmxLayer {
     this.sw.hostRestore();
     this.logSwitch("put", this.sw.steps);
   }
-}
-
-/** IA32_PRED_CMD: KVM passes writes through once the guest has IBPB (vmx.c vmx_vcpu_after_set_cpuid); the
- *  hardware performs the barrier (bit 0), other bits #GP. Not a PMU MSR, so not in the PMU plan. */
-const MSR_IA32_PRED_CMD = 0x49;
-
-/** The Vcpu's intercept hooks backed by a VMX layer (MSR bitmap, RDPMC exiting, pass-through, load/put). */
-export function vmxIntercepts(layer: VmxLayer): VcpuIntercepts {
-  return {
-    msrExits: (index, write) =>
-      !(write && index === MSR_IA32_PRED_CMD && (layer.guest as unknown as Vcpu).guestHasPredCmd()) &&
-      layer.msrExits(index, write),
-    rdpmcExiting: () => layer.rdpmcExiting(),
-    native: {
-      rdmsr: (vcpu, index) => layer.nativeRdmsr(index, vcpu.cpu?.rip ?? 0),
-      wrmsr: (vcpu, index, value) => {
-        if (index === MSR_IA32_PRED_CMD) {
-          if ((value & ~1n) !== 0n) return false;
-          if (value !== 0n) vcpu.cpu?.resetBranchPredictor?.();
-          return true;
-        }
-        return layer.nativeWrmsr(index, value, vcpu.cpu?.rip ?? 0);
-      },
-      rdpmc: (vcpu, ecx) => layer.nativeRdpmc(ecx, vcpu.cpu?.rip ?? 0),
-    },
-    beforeEntry: () => layer.beforeEntry(),
-    afterExit: () => layer.leaveRun(),
-    vmExit: (_vcpu, reason, msr) => layer.vmExit(reason, msr),
-    afterRun: () => layer.afterRun(),
-    recalc: () => layer.recalc(),
-    budget: (vcpu) => layer.budget(vcpu.pmu.maxCyclesPerInsn),
-  };
-}
-
-export interface VmxOptions {
-  readonly policy: InterceptPolicy;
-  readonly activity: HostActivityPreset;
-  readonly hostMsrs?: readonly HostMsrValue[];
-}
-
-/**
- * Give a vCPU the VMX layer: physical PMU for the VM's host preset, host perf activity, the policy's plan.
- * The KVM instance must run the policy's code state (the vPMU emulation follows it). Errors are values.
- */
-export function attachVmx(vcpu: Vcpu, opts: VmxOptions): { ok: true; layer: VmxLayer } | { ok: false; error: string } {
-  const kvm = vcpu.vm.kvm;
-  const p = kvm.params;
-  if (opts.policy.codeState !== p.codeState)
-    return {
-      ok: false,
-      error: `policy ${opts.policy.id} follows code state ${opts.policy.codeState}, but the KVM instance runs ${p.codeState}`,
-    };
-  const phys = new PhysicalPmuImpl(kvm.host);
-  const hp = HostPerfImpl.create(phys, opts.activity, opts.hostMsrs ?? []);
-  if (!hp.ok) return hp;
-  const layer = new VmxLayer(
-    vcpu,
-    opts.policy,
-    { enablePmu: p.enablePmu, enableMediatedPmu: p.enableMediatedPmu, enableVmwareBackdoor: p.enableVmwareBackdoor },
-    kvm.host,
-    phys,
-    hp.value,
-  );
-  vcpu.intercepts = vmxIntercepts(layer);
-  return { ok: true, layer };
 }

@@ -4,8 +4,17 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Cpu } from "../../src/isa/cpu.js";
-import { Kvm, type KvmOptions } from "../../src/kvm/kvm.js";
+import { Kvm, type KvmError, type KvmOptions } from "../../src/kvm/kvm.js";
 import type { IoHandler, RunExit, Vcpu } from "../../src/kvm/vcpu.js";
+import { Vmx } from "../../src/vmx/vmx.js";
+
+/** KvmOptions without the vendor: the tests' KVM runs on the VMX module with the kernel's own policy for its
+ *  code state and an idle host. */
+export type TestKvmOptions = Omit<KvmOptions, "vendor">;
+
+export function createKvm(opts: TestKvmOptions = {}): Kvm | KvmError {
+  return Kvm.create({ vendor: new Vmx(), ...opts });
+}
 
 export const ORG = 0x100000;
 export const MEM = 16 << 20;
@@ -62,13 +71,13 @@ export interface Guest {
   io: Console;
 }
 
-export function makeGuest(src: string, opts: KvmOptions = {}, setup?: (v: Vcpu) => void): Guest {
-  const kvm = Kvm.create(opts);
+export function makeGuest(src: string, opts: TestKvmOptions = {}, setup?: (v: Vcpu) => void): Guest {
+  const kvm = createKvm(opts);
   if (!(kvm instanceof Kvm)) throw new Error(kvm.error);
   const vm = kvm.createVm();
   const vcpu = vm.createVcpu();
   setup?.(vcpu);
-  const cpu = new Cpu({ memSize: MEM, platform: vcpu });
+  const cpu = new Cpu({ memSize: MEM, platform: vcpu.platform });
   cpu.load(ORG, nasm(src));
   cpu.rip = ORG;
   cpu.set64(4, MEM - 0x1000, 0);
@@ -78,7 +87,7 @@ export function makeGuest(src: string, opts: KvmOptions = {}, setup?: (v: Vcpu) 
   return { kvm, vcpu, cpu, io };
 }
 
-export function runGuest(src: string, opts: KvmOptions = {}, setup?: (v: Vcpu) => void): Guest & { exit: RunExit } {
+export function runGuest(src: string, opts: TestKvmOptions = {}, setup?: (v: Vcpu) => void): Guest & { exit: RunExit } {
   const g = makeGuest(src, opts, setup);
   const exit = g.vcpu.run({ maxInstructions: 10_000_000 });
   return { ...g, exit };

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { Kvm, type KvmOptions } from "../../src/kvm/kvm.js";
+import { Kvm } from "../../src/kvm/kvm.js";
 import type { Vcpu } from "../../src/kvm/vcpu.js";
 import { cpuid0a, CPUID_1_ECX_PDCM } from "../../src/kvm/cpuid.js";
+import { createKvm, type TestKvmOptions } from "./harness.js";
 
-function vcpuOf(opts: KvmOptions = {}): Vcpu {
-  const k = Kvm.create(opts);
+function vcpuOf(opts: TestKvmOptions = {}): Vcpu {
+  const k = createKvm(opts);
   if (!(k instanceof Kvm)) throw new Error(k.error);
   return k.createVm().createVcpu();
 }
@@ -24,28 +25,28 @@ describe("KVM_GET_SUPPORTED_CPUID leaf 0xA mirrors kvm_pmu_cap", () => {
     ["spr", 0x08300802, 0x8603],
     ["gnr", 0x08300802, 0x8603],
   ] as const)("%s", (host, eax, edx) => {
-    const k = Kvm.create({ host }) as Kvm;
+    const k = createKvm({ host }) as Kvm;
     const a = k.getSupportedCpuid().find((e) => e.function === 0xa)!;
     expect([a.eax, a.edx]).toEqual([eax, edx]);
   });
   it("V4 mediated on SPR exposes 4 fixed counters and PERF_METRICS", () => {
-    const k = Kvm.create({ host: "spr", codeState: "v4", enableMediatedPmu: true }) as Kvm;
+    const k = createKvm({ host: "spr", codeState: "v4", enableMediatedPmu: true }) as Kvm;
     expect(cpuid0a(k.pmuCap()).edx).toBe(0x8604);
     expect(k.supportedPerfCapabilities()).toBe(0xa000n);
   });
   it("R-MED-1: mediated is forced off on a LEGACY kernel", () => {
-    const k = Kvm.create({ host: "spr", codeState: "legacy", enableMediatedPmu: true }) as Kvm;
+    const k = createKvm({ host: "spr", codeState: "legacy", enableMediatedPmu: true }) as Kvm;
     expect(k.params.enableMediatedPmu).toBe(false);
     expect(k.mediatedRejected).toBe("the LEGACY kernel has no mediated vPMU");
   });
   it("rejects an unknown preset as a value", () => {
-    expect(Kvm.create({ host: "zen" as never })).toEqual({ error: "unknown host preset 'zen'" });
+    expect(createKvm({ host: "zen" as never })).toEqual({ error: "unknown host preset 'zen'" });
   });
 });
 
 describe("validity sweep: versions 0–5 × GP 0..host × fixed 0..host (R-VAL-1..9)", () => {
   for (const host of ["skx", "spr"] as const) {
-    const k = Kvm.create({ host }) as Kvm;
+    const k = createKvm({ host }) as Kvm;
     for (let version = 0; version <= 5; version++) {
       for (let nGP = 0; nGP <= k.host.nGP; nGP++) {
         for (let nFX = 0; nFX <= k.host.nFX; nFX++) {
@@ -189,8 +190,8 @@ describe("PERF_CAPABILITIES host rules (§6.5)", () => {
 describe("PERF_CAPABILITIES bit sweep (vmx_pmu_caps_test: fungible bits, unsupported bits)", () => {
   for (const host of ["skx", "icx", "spr", "gnr"] as const) {
     for (const mediated of [false, true]) {
-      const opts: KvmOptions = { host, codeState: mediated ? "v4" : "legacy", enableMediatedPmu: mediated };
-      const k = Kvm.create(opts) as Kvm;
+      const opts: TestKvmOptions = { host, codeState: mediated ? "v4" : "legacy", enableMediatedPmu: mediated };
+      const k = createKvm(opts) as Kvm;
       const supported = k.supportedPerfCapabilities();
       it(`${host} ${mediated ? "v4 mediated" : "legacy"}: supported 0x${supported.toString(16)}`, () => {
         for (let bit = 0n; bit < 64n; bit++) {
@@ -280,8 +281,8 @@ describe("selector shapes the model cannot count", () => {
 describe("bad options are values, never exceptions", () => {
   it("Kvm.create and configureVcpu", async () => {
     const { configureVcpu } = await import("../../src/machine/config.js");
-    expect(Kvm.create({ host: 5 as never })).toEqual({ error: "unknown host preset '5'" });
-    expect(Kvm.create({ codeState: "v9" as never })).toEqual({ error: "unknown code state 'v9'" });
+    expect(createKvm({ host: 5 as never })).toEqual({ error: "unknown host preset '5'" });
+    expect(createKvm({ codeState: "v9" as never })).toEqual({ error: "unknown code state 'v9'" });
     expect(configureVcpu({ host: "skx", gp: 5 })).toEqual({
       error: "--gp must be an integer from 0 to 4 for host skx (got 5)",
     });
@@ -302,19 +303,18 @@ describe("bad options are values, never exceptions", () => {
 
 describe("RDPMC emulation of the metrics type (§9.3 step 6)", () => {
   it("BASE/V4: #GP even with PERF_METRICS; FIX: the saved perf_metrics when the guest has the cap", async () => {
-    const { kvmPmuRdpmc } = await import("../../src/pmu/intel.js");
     for (const codeState of ["v4", "fix"] as const) {
       const v = vcpuOf({ host: "spr", codeState, enableMediatedPmu: true });
       setPmu(v, 2, 8, 48, 4, 48);
       expect(v.setMsr(0x329, 0x0102030405060708n)).toBe(true);
-      const r = kvmPmuRdpmc(v.pmu, 0x20000000, 0, true, false, () => 0n);
+      const r = v.pmu.rdpmc(0x20000000, 0, true, false, () => 0n);
       expect(r).toEqual(
         codeState === "fix"
           ? { ok: true, value: 0x0102030405060708n }
           : { ok: false, reason: "metrics type not emulated" },
       );
       expect(v.setMsr(0x345, 0x2000n)).toBe(true); // without the cap: #GP in every state
-      expect(kvmPmuRdpmc(v.pmu, 0x20000000, 0, true, false, () => 0n)).toEqual({
+      expect(v.pmu.rdpmc(0x20000000, 0, true, false, () => 0n)).toEqual({
         ok: false,
         reason: "metrics type not emulated",
       });

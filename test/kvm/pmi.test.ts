@@ -191,8 +191,9 @@ after:
 `,
         { host: "spr" },
         (v) => {
-          const wr = v.wrmsr.bind(v);
-          v.wrmsr = (cpu, len) => {
+          // Spy on the vendor's non-root WRMSR (what the guest CPU calls) to see when the guest enables counting.
+          const wr = v.ops.wrmsr.bind(v.ops);
+          v.ops.wrmsr = (cpu, len) => {
             if (cpu.getLo(1) === 0x38f && cpu.getLo(2) !== 0) c0 = cpu.events.cycles;
             return wr(cpu, len);
           };

@@ -3,11 +3,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Kvm } from "../../src/kvm/kvm.js";
+import { Vmx } from "../../src/vmx/vmx.js";
 
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
 
 function vcpu(wGP: number, wFX: number) {
-  const v = (Kvm.create({ host: "spr" }) as Kvm).createVm().createVcpu();
+  const v = (Kvm.create({ host: "spr", vendor: new Vmx() }) as Kvm).createVm().createVcpu();
   const eax = (2 | (8 << 8) | (wGP << 16) | (8 << 24)) >>> 0;
   v.setCpuid(v.withCpuidLeaf({ function: 0xa, index: 0, eax, ebx: 0, ecx: 0, edx: 3 | (wFX << 5) }));
   return v;

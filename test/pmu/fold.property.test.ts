@@ -4,10 +4,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Kvm } from "../../src/kvm/kvm.js";
+import { Vmx } from "../../src/vmx/vmx.js";
 import type { GuestEvents } from "../../src/isa/platform.js";
 
 function setup(presets: readonly bigint[]) {
-  const v = (Kvm.create({ host: "spr" }) as Kvm).createVm().createVcpu();
+  const v = (Kvm.create({ host: "spr", vendor: new Vmx() }) as Kvm).createVm().createVcpu();
   const ev: GuestEvents = {
     instructions: 0,
     branches: 0,

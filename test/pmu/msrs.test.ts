@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Kvm } from "../../src/kvm/kvm.js";
+import { Vmx } from "../../src/vmx/vmx.js";
 import { findMsrRow, MSR_CATALOGUE, msrCatalogueMarkdown } from "../../src/pmu/msrs.js";
 import { intelIsValidMsr } from "../../src/pmu/intel.js";
 
@@ -22,7 +23,7 @@ describe("the MSR catalogue", () => {
     expect(findMsrRow(0x12345)).toBeUndefined();
   });
   it("member 0 of every PMU row is valid for a full LEGACY SPR vCPU except the rows KVM never exposes", () => {
-    const v = (Kvm.create({ host: "spr" }) as Kvm).createVm().createVcpu();
+    const v = (Kvm.create({ host: "spr", vendor: new Vmx() }) as Kvm).createVm().createVcpu();
     const never = new Set([
       "MSR_PERF_METRICS",
       "MSR_CORE_PERF_GLOBAL_STATUS_SET",

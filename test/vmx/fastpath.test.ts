@@ -9,15 +9,15 @@ describe("mediated fastpath (spec §12, §8.3)", () => {
   it("a WRMSR of TSC_DEADLINE or the x2APIC ICR is handled without put/load; other exits put", () => {
     const g = setupGuest(HLT, { ...LEAK_MODEL, policy: "fix" });
     const L = g.layer;
-    L.beforeEntry();
+    L.enterGuest();
     expect([L.sw.loads, L.sw.puts]).toEqual([1, 0]);
     L.vmExit(32, 0x6e0);
-    L.beforeEntry();
+    L.enterGuest();
     L.vmExit(32, 0x830);
     expect([L.sw.loads, L.sw.puts, L.fastpathExits]).toEqual([1, 0, 2]);
     // The exit still saved GLOBAL_CTRL and loaded the host's 0 (step 0), and the entry loaded it back.
     expect(L.phys.globalCtrl).toBe(0n);
-    L.beforeEntry();
+    L.enterGuest();
     expect(L.phys.globalCtrl).toBe(0xffn);
     L.vmExit(31, 0x38d);
     expect([L.sw.loads, L.sw.puts, L.fastpathExits]).toEqual([1, 1, 2]);
@@ -27,7 +27,7 @@ describe("mediated fastpath (spec §12, §8.3)", () => {
     const g = setupGuest(HLT, { ...LEAK_MODEL, policy: "fix" });
     expect(g.vcpu.setMsr(0x186, 0x4300c0n, { hostInitiated: false })).toBe(true); // instructions, OS+USR, EN
     const L = g.layer;
-    L.beforeEntry();
+    L.enterGuest();
     L.vmExit(32, 0x6e0);
     expect([L.sw.loads, L.sw.puts, L.fastpathExits]).toEqual([1, 1, 0]);
   });

@@ -9,7 +9,8 @@ import { Kvm } from "../../src/kvm/kvm.js";
 import type { RunExit, Vcpu } from "../../src/kvm/vcpu.js";
 import { findHostActivity } from "../../src/host/activity.js";
 import type { HostPresetId } from "../../src/host/presets.js";
-import { attachVmx, type VmxLayer } from "../../src/vmx/vmx-layer.js";
+import type { VmxLayer } from "../../src/vmx/vmx-layer.js";
+import { Vmx } from "../../src/vmx/vmx.js";
 import { findPolicy } from "../../src/vmx/policies/index.js";
 import type { InterceptPolicy } from "../../src/vmx/policies/policy.js";
 import { Console } from "../kvm/harness.js";
@@ -71,12 +72,16 @@ export const LEAK_MODEL: GuestModel = {
 
 export function setupGuest(image: Uint8Array, m: GuestModel, checkInvariants = true): Omit<Run, "exit"> {
   const policy = typeof m.policy === "object" ? m.policy : findPolicy(m.policy ?? "v4")!;
-  const kvm = Kvm.create({ host: m.host ?? "spr", codeState: policy.codeState, enableMediatedPmu: m.mediated ?? true });
+  const vmx = new Vmx({ policy, activity: findHostActivity(m.activity ?? "idle")!, hostMsrs: m.hostMsrs ?? [] });
+  const kvm = Kvm.create({
+    host: m.host ?? "spr",
+    codeState: policy.codeState,
+    enableMediatedPmu: m.mediated ?? true,
+    vendor: vmx,
+  });
   if (!(kvm instanceof Kvm)) throw new Error(kvm.error);
   const vcpu = kvm.createVm().createVcpu();
-  const a = attachVmx(vcpu, { policy, activity: findHostActivity(m.activity ?? "idle")!, hostMsrs: m.hostMsrs ?? [] });
-  if (!a.ok) throw new Error(a.error);
-  const layer = a.layer;
+  const layer = vmx.layerOf(vcpu);
   layer.checkInvariants = checkInvariants;
   layer.recordSteps = true;
   if (m.version !== undefined) {
@@ -86,7 +91,7 @@ export function setupGuest(image: Uint8Array, m: GuestModel, checkInvariants = t
     if (!r.ok) throw new Error(r.error);
   }
   if (m.perfCaps !== undefined && !vcpu.setMsr(0x345, m.perfCaps)) throw new Error("PERF_CAPABILITIES rejected");
-  const cpu = new Cpu({ memSize: MEM, platform: vcpu });
+  const cpu = new Cpu({ memSize: MEM, platform: vcpu.platform });
   cpu.load(0x100000, image);
   cpu.rip = 0x100000;
   cpu.set64(4, MEM - 0x1000, 0);

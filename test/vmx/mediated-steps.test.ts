@@ -12,7 +12,7 @@ describe("mediated load/put steps", () => {
     const L = g.layer;
     g.vcpu.pmu.perfMetrics = 0x1122n;
     g.vcpu.pmu.fixed[3].counter = 7;
-    L.beforeEntry();
+    L.enterGuest();
     const load = L.switchLog[0];
     expect(load.kind).toBe("load");
     // 8.2 writes nothing: hardware GLOBAL_STATUS already equals the saved 0.
@@ -37,7 +37,7 @@ describe("mediated load/put steps", () => {
   it("guest without PERF_METRICS: load and put leave 0x329 alone, so a host value stays (the §14 hole)", () => {
     const g = setupGuest(HLT, LEAK_MODEL);
     const L = g.layer;
-    L.beforeEntry();
+    L.enterGuest();
     expect(L.switchLog[0].steps.filter((s) => s.step === "8.1").map((s) => s.text)).toEqual([
       "guest has no PERF_METRICS: 0x329 not written (P-8)",
     ]);
@@ -54,7 +54,7 @@ describe("mediated load/put steps", () => {
     const L = g.layer;
     g.vcpu.pmu.globalStatus = 0x2n;
     L.phys.wrmsr(0x391, 0x1n, { owner: "host", source: "test" });
-    L.beforeEntry();
+    L.enterGuest();
     const s = L.switchLog[0].steps;
     // Host counting left non-zero GP counters: every guest counter (saved 0) is rewritten.
     expect(s.filter((x) => x.step === "5" && x.text.startsWith("WRMSR 0x4c")).length).toBe(8);

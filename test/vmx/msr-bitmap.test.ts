@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MsrBitmap, MSR_TYPE_R, MSR_TYPE_RW, MSR_TYPE_W } from "../../src/vmx/msr-bitmap.js";
-import { exitReasonName, exitReasonRow, EXIT_REASON } from "../../src/arch/vmx-exit-reasons.js";
+import { exitReasonName, EXIT_REASON } from "../../src/arch/vmx-exit-reasons.js";
+import { exitReasonRow } from "../../src/vmx/exit-handlers.js";
 import { controlNames, PRIMARY_CONTROLS } from "../../src/arch/vmx-controls.js";
 import { Vmcs } from "../../src/vmx/vmcs.js";
 

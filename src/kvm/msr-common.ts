@@ -1,0 +1,174 @@
+/**
+ * KVM's MSR emulation common to every vendor: kvm_get_msr_common / kvm_set_msr_common (x86.c) for the MSRs the
+ * model has, the PMU ones through kvm_pmu_get_msr/kvm_pmu_set_msr, and the save list (kvm_probe_msr_to_save).
+ * Facts: spec §5, §6.5 (R-CFG-1..7), §7 (R-VAL-8/9, R-WR-12..14); x86.c, msrs.c.
+ */
+import {
+  PERF_CAP_LBR_FMT,
+  PERF_CAP_PEBS_FORMAT,
+  PERF_CAP_PEBS_MASK,
+  MSR_IA32_MISC_ENABLE_BTS_UNAVAIL,
+  MSR_IA32_MISC_ENABLE_EMON,
+  MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL,
+  PRED_CMD_IBPB,
+  MSR_CORE_PERF_FIXED_CTR0,
+  MSR_CORE_PERF_FIXED_CTR_CTRL,
+  MSR_CORE_PERF_GLOBAL_CTRL,
+  MSR_CORE_PERF_GLOBAL_OVF_CTRL,
+  MSR_CORE_PERF_GLOBAL_STATUS,
+  MSR_IA32_APICBASE,
+  MSR_IA32_DEBUGCTLMSR,
+  MSR_IA32_DS_AREA,
+  MSR_IA32_EVNTSEL0,
+  MSR_IA32_MISC_ENABLE,
+  MSR_IA32_PEBS_ENABLE,
+  MSR_IA32_PERF_CAPABILITIES,
+  MSR_IA32_PERFCTR0,
+  MSR_IA32_PRED_CMD,
+  MSR_IA32_TSC,
+  MSR_TSC_AUX,
+  MSR_PEBS_DATA_CFG,
+  MSR_PERF_METRICS,
+} from "../arch/msr-index.js";
+import { KVM_MAX_NR_GP_COUNTERS } from "../pmu/msrs.js";
+import { KVM_MSR_RET_UNSUPPORTED, MSR_FAIL, MSR_OK, type MsrData, type MsrRet } from "../pmu/pmu.js";
+import { CPUID_1_ECX_DTES64, CPUID_1_EDX_DS } from "./cpuid.js";
+import type { Kvm } from "./kvm.js";
+import type { Vcpu } from "./vcpu.js";
+
+/** kvm_get_msr_common + vmx_get_msr for the MSRs the model has; the value goes to out.data. */
+export function getMsrCommon(vcpu: Vcpu, index: number, host: boolean, out: MsrData): MsrRet {
+  switch (index) {
+    case MSR_IA32_PERF_CAPABILITIES:
+      if (!vcpu.guestHasPdcm()) return KVM_MSR_RET_UNSUPPORTED; // R-CFG-1/7, R-RD-7
+      out.data = vcpu.perfCapabilities;
+      return MSR_OK;
+    case MSR_IA32_MISC_ENABLE:
+      out.data = vcpu.miscEnable;
+      return MSR_OK;
+    case MSR_IA32_DEBUGCTLMSR:
+      out.data = vcpu.debugctl;
+      return MSR_OK;
+    case MSR_IA32_TSC:
+      out.data = vcpu.readTsc();
+      return MSR_OK;
+    case MSR_TSC_AUX:
+      out.data = vcpu.tscAux;
+      return MSR_OK;
+    case MSR_IA32_PRED_CMD:
+      return KVM_MSR_RET_UNSUPPORTED; // write-only
+    case MSR_IA32_PERFCTR0:
+    case MSR_IA32_PERFCTR0 + 1:
+    case MSR_IA32_EVNTSEL0:
+    case MSR_IA32_EVNTSEL0 + 1:
+      // R-VAL-8 P6 exemption: reads of a non-existent counter/selector return 0.
+      if (vcpu.pmu.isValidMsr(index)) return vcpu.pmu.getMsr(index, host, out);
+      out.data = 0n;
+      return MSR_OK;
+  }
+  if (index === MSR_IA32_APICBASE || (index >= 0x800 && index <= 0x8ff)) {
+    const r = vcpu.lapic.readMsr(index);
+    if (!r.ok) return MSR_FAIL;
+    out.data = r.value;
+    return MSR_OK;
+  }
+  if (vcpu.pmu.isValidMsr(index)) return vcpu.pmu.getMsr(index, host, out);
+  return KVM_MSR_RET_UNSUPPORTED; // R-VAL-9, ignore_msrs off
+}
+
+/** kvm_set_msr_common + vmx_set_msr for the MSRs the model has. */
+export function setMsrCommon(vcpu: Vcpu, index: number, data: bigint, host: boolean): MsrRet {
+  switch (index) {
+    case MSR_IA32_PERF_CAPABILITIES:
+      return setPerfCapabilities(vcpu, data, host);
+    case MSR_IA32_MISC_ENABLE: {
+      const old = vcpu.miscEnable;
+      if (!host) {
+        // R-WR-14: BTS/PEBS-unavailable are read-only; EMON keeps its value silently.
+        if (((old ^ data) & (MSR_IA32_MISC_ENABLE_BTS_UNAVAIL | MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL)) !== 0n)
+          return MSR_FAIL;
+        data = (data & ~MSR_IA32_MISC_ENABLE_EMON) | (old & MSR_IA32_MISC_ENABLE_EMON);
+      }
+      vcpu.miscEnable = data;
+      return MSR_OK;
+    }
+    case MSR_IA32_DEBUGCTLMSR:
+      // R-WR-13 (vmx_get_supported_debugctl without guest LBR): BTF (1) and LBR (0) dropped, others #GP.
+      if ((data & ~0x3n) !== 0n) return MSR_FAIL;
+      vcpu.debugctl = 0n;
+      return MSR_OK;
+    case MSR_IA32_TSC:
+      vcpu.tscOffset = BigInt.asUintN(64, data - vcpu.rawTsc());
+      return MSR_OK;
+    case MSR_TSC_AUX:
+      if (data >> 32n !== 0n) return MSR_FAIL;
+      vcpu.tscAux = data;
+      return MSR_OK;
+    case MSR_IA32_PRED_CMD:
+      if (!host && !vcpu.guestHasPredCmd()) return MSR_FAIL;
+      if ((data & ~PRED_CMD_IBPB) !== 0n) return MSR_FAIL;
+      if (data !== 0n) vcpu.cpu?.resetBranchPredictor?.();
+      return MSR_OK;
+    case MSR_IA32_PERFCTR0:
+    case MSR_IA32_PERFCTR0 + 1:
+    case MSR_IA32_EVNTSEL0:
+    case MSR_IA32_EVNTSEL0 + 1:
+      // R-VAL-8 P6 exemption: writes to a non-existent counter/selector are discarded.
+      return vcpu.pmu.isValidMsr(index) ? vcpu.pmu.setMsr(index, data, host) : MSR_OK;
+  }
+  if (index === MSR_IA32_APICBASE || (index >= 0x800 && index <= 0x8ff)) {
+    const c = vcpu.cpu;
+    const line = { raiseInterrupt: (v: number) => c?.raiseInterrupt(v) };
+    return vcpu.lapic.writeMsr(index, data, line, host) ? MSR_OK : MSR_FAIL;
+  }
+  if (vcpu.pmu.isValidMsr(index)) return vcpu.pmu.setMsr(index, data, host);
+  return KVM_MSR_RET_UNSUPPORTED;
+}
+
+/** kvm_set_msr_common + vmx_set_msr for PERF_CAPABILITIES (§6.5 R-CFG-1..6). */
+function setPerfCapabilities(vcpu: Vcpu, data: bigint, host: boolean): MsrRet {
+  if (!host) return MSR_FAIL; // R-WR-12
+  if (!vcpu.guestHasPdcm()) return data === 0n ? MSR_OK : MSR_FAIL; // R-CFG-1
+  const supported = vcpu.kvm.supportedPerfCapabilities();
+  if ((data & PERF_CAP_LBR_FMT) !== 0n && (data & PERF_CAP_LBR_FMT) !== (supported & PERF_CAP_LBR_FMT)) return MSR_FAIL;
+  if ((data & PERF_CAP_PEBS_FORMAT) !== 0n) {
+    // R-CFG-3: the whole PEBS group, and guest DS + DTES64.
+    if ((data & PERF_CAP_PEBS_MASK) !== (supported & PERF_CAP_PEBS_MASK)) return MSR_FAIL;
+    const l1 = vcpu.leaf(1);
+    if ((l1.edx & CPUID_1_EDX_DS) === 0 || (l1.ecx & CPUID_1_ECX_DTES64) === 0) return MSR_FAIL;
+  }
+  if ((data & ~supported) !== 0n) return MSR_FAIL; // R-CFG-2
+  if (data === vcpu.perfCapabilities) return MSR_OK; // R-CFG-5
+  vcpu.perfCapabilities = data;
+  vcpu.refreshPmu();
+  return MSR_OK;
+}
+
+/** kvm_is_advertised_msr: KVM's save/emulated list after probing (spec §7.6). */
+export function isAdvertisedMsr(kvm: Kvm, index: number): boolean {
+  return msrsToSave(kvm).includes(index);
+}
+
+/**
+ * msrs_to_save_pmu after kvm_probe_msr_to_save (spec §7.6), plus the emulated PERF_CAPABILITIES: what
+ * KVM_GET_MSR_INDEX_LIST reports and what a host may read as 0 / write 0 when the vCPU lacks it.
+ */
+export function msrsToSave(kvm: Kvm): number[] {
+  const cap = kvm.pmuCap();
+  const out: number[] = [MSR_IA32_PERF_CAPABILITIES, MSR_IA32_TSC, MSR_IA32_MISC_ENABLE, MSR_IA32_APICBASE];
+  if (cap.version === 0) return out;
+  for (let i = 0; i < Math.min(cap.nGP, KVM_MAX_NR_GP_COUNTERS); i++)
+    out.push(MSR_IA32_PERFCTR0 + i, MSR_IA32_EVNTSEL0 + i);
+  if (cap.version > 1) {
+    for (let i = 0; i < cap.nFX; i++) out.push(MSR_CORE_PERF_FIXED_CTR0 + i);
+    out.push(
+      MSR_CORE_PERF_FIXED_CTR_CTRL,
+      MSR_CORE_PERF_GLOBAL_STATUS,
+      MSR_CORE_PERF_GLOBAL_CTRL,
+      MSR_CORE_PERF_GLOBAL_OVF_CTRL,
+    );
+  }
+  if (kvm.pebsSupported()) out.push(MSR_IA32_PEBS_ENABLE, MSR_IA32_DS_AREA, MSR_PEBS_DATA_CFG);
+  if ((kvm.supportedPerfCapabilities() & (1n << 15n)) !== 0n) out.push(MSR_PERF_METRICS); // P-10
+  return out;
+}

@@ -1,0 +1,116 @@
+/**
+ * KVM_RUN for one vCPU (x86.c vcpu_run / vcpu_enter_guest): deliver pending requests (a PMI through the
+ * LAPIC), enter through the vendor, let the guest CPU run until an exit needs userspace, fold counts between
+ * entries, and put the guest context when returning. Facts: spec §8 (counting between exits), §9 (PMI
+ * delivery), §12 (entry/put); x86.c (vcpu_run, vcpu_enter_guest, kvm_vcpu_ioctl_run), pmu.c
+ * (kvm_pmu_deliver_pmi).
+ */
+import { StopReason } from "../isa/cpu.js";
+import type { GuestCpu, RunExit, Vcpu } from "./vcpu.js";
+
+/** Most instructions one cpu.run call may retire: a budget stop only folds counts and re-enters (nothing the
+ *  guest can see), and V8 optimises the CPU's run loop far better across calls than inside one long call. */
+const RUN_SLICE = 1 << 20;
+
+/** The run loop's own state for one vCPU (the parts of kvm_run / vcpu->arch it keeps between calls). */
+export class KvmRun {
+  /** What KVM_RUN returns to userspace when the current run ends with StopReason.Exit. */
+  pendingExit: RunExit | null = null;
+  /** The CPU's JIT setting while a PMI is held (null: not overridden). */
+  private savedJit: boolean | null = null;
+
+  constructor(private readonly vcpu: Vcpu) {}
+
+  /**
+   * While a delivered PMI waits for IF = 1, it must be taken at the exact boundary where the guest enables
+   * interrupts (after STI's shadow). The CPU's compiled blocks check for interrupts only between blocks, so
+   * the interpreter runs until the PMI is taken (or, for a CPU without that switch, one instruction at a
+   * time). Returns the instruction cap for the next cpu.run.
+   */
+  private heldInterruptBudget(cpu: GuestCpu): number {
+    const held = cpu.interruptPending === true;
+    if (cpu.jitEnabled === undefined) return held ? 1 : Infinity;
+    if (held && this.savedJit === null) {
+      this.savedJit = cpu.jitEnabled;
+      cpu.jitEnabled = false;
+    } else if (!held && this.savedJit !== null) {
+      cpu.jitEnabled = this.savedJit;
+      this.savedJit = null;
+    }
+    return Infinity;
+  }
+
+  /** Deliver a pending PMI (kvm_pmu_deliver_pmi) before entry. */
+  private processRequests(cpu: GuestCpu): void {
+    const pmu = this.vcpu.pmu;
+    if (pmu.pmiRequested) {
+      pmu.pmiRequested = false;
+      this.vcpu.lapic.deliverPmi(cpu);
+    }
+  }
+
+  /**
+   * Run the guest for at most `budget` natively retired instructions, delivering PMIs at the exact
+   * boundaries where counters wrap. Returns the CPU's StopReason: Exit only when userspace I/O ends the
+   * run, Halted when HLT has nothing to wake it, TripleFault, or Budget. (The VMM's GuestConfig.run.)
+   */
+  runBudget(budget: number): StopReason {
+    const vcpu = this.vcpu;
+    const cpu = vcpu.cpu;
+    if (cpu === null) return StopReason.TripleFault;
+    const pmu = vcpu.pmu;
+    const ops = vcpu.ops;
+    vcpu.hasRun = true;
+    this.pendingExit = null;
+    const limitAt = cpu.events.instructions + budget;
+    pmu.sync(cpu.events, cpu.cpl);
+    try {
+      for (;;) {
+        this.processRequests(cpu);
+        const left = limitAt - cpu.events.instructions;
+        if (left <= 0) return StopReason.Budget;
+        // Every VM entry: the vendor loads the mediated PMU if a slow-path exit put it (spec §12).
+        ops.enterGuest();
+        const stop = cpu.run(
+          Math.min(pmu.instructionsUntilNextEvent(), left, this.heldInterruptBudget(cpu), ops.runBudget(), RUN_SLICE),
+        );
+        pmu.sync(cpu.events, cpu.cpl);
+        ops.handleStop();
+        switch (stop) {
+          case StopReason.Exit:
+            if (this.pendingExit !== null) return StopReason.Exit;
+            break;
+          case StopReason.Halted:
+            // HLT with nothing that can wake it: a PMI still pending is delivered first.
+            if (pmu.pmiRequested) break;
+            return StopReason.Halted;
+          case StopReason.TripleFault:
+            return StopReason.TripleFault;
+          default:
+            break; // Budget, ModeChange: counts are folded; re-enter
+        }
+      }
+    } finally {
+      ops.vcpuPut();
+    }
+  }
+
+  /**
+   * KVM_RUN: enter the guest and run until an exit that needs userspace (I/O the VMM ends the run with,
+   * HLT with nothing to wake it, shutdown) or `maxInstructions` natively retired instructions.
+   */
+  run(opts: { maxInstructions?: number } = {}): RunExit {
+    if (this.vcpu.cpu === null) return { reason: "error", detail: "no guest CPU attached to the vCPU" };
+    const stop = this.runBudget(opts.maxInstructions ?? Number.MAX_SAFE_INTEGER);
+    switch (stop) {
+      case StopReason.Exit:
+        return this.pendingExit ?? { reason: "error", detail: "exit without a userspace request" };
+      case StopReason.Halted:
+        return { reason: "hlt" };
+      case StopReason.TripleFault:
+        return { reason: "shutdown", detail: "triple fault" };
+      default:
+        return { reason: "limit" };
+    }
+  }
+}
