@@ -23,3 +23,34 @@ export function formatDiagnostic(d: Diagnostic, sourceLines?: readonly string[])
   const under = "^" + "~".repeat(Math.max(0, Math.min(d.len, Math.max(1, clean.length - d.col + 1)) - 1));
   return `${head}\n    ${clean}\n    ${pad}${under}`;
 }
+
+/** The diagnostics of one assembly (or one pass): each reported once, errors capped, with its source line. */
+export class Diags {
+  readonly list: Diagnostic[] = [];
+  private readonly seen = new Set<string>();
+  constructor(
+    private readonly sources: Map<string, string[]>,
+    private readonly cap: number,
+  ) {}
+  add(
+    tok: { loc: { file: string; line: number; col: number }; len?: number },
+    message: string,
+    severity: "error" | "warning" = "error",
+  ): void {
+    const { file, line, col } = tok.loc;
+    const key = `${file}:${line}:${col}:${message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    if (this.errors() >= this.cap && severity === "error") return;
+    const sourceLine = this.sources.get(file)?.[line - 1] ?? "";
+    this.list.push({ file, line, col, len: tok.len ?? 1, severity, message, sourceLine });
+  }
+  sourceLine(file: string, line: number): string {
+    return this.sources.get(file)?.[line - 1] ?? "";
+  }
+  errors(): number {
+    let n = 0;
+    for (const d of this.list) if (d.severity === "error") n++;
+    return n;
+  }
+}
