@@ -56,15 +56,15 @@ for (let r = 0; r < runs; r++) {
   cpuTimes.push((c1.user + c1.system) / 1000);
   if (!res.ok) {
     console.error(
-      res.diagnostics
+      res.error
         .slice(0, 3)
         .map((d) => `${d.line}:${d.col} ${d.message}`)
         .join("\n"),
     );
     process.exit(1);
   }
-  size = res.bytes.length;
-  passes = res.passes;
+  size = res.value.bytes.length;
+  passes = res.value.passes;
 }
 times.sort((a, b) => a - b);
 cpuTimes.sort((a, b) => a - b);

@@ -41,7 +41,7 @@ for (const w of WORKLOADS) {
     continue;
   }
   const cpu = new Cpu({ memSize: MEM, platform: new BarePlatform(new GuestIo()) });
-  cpu.load(ORG, r.bytes);
+  cpu.load(ORG, r.value.bytes);
   cpu.rip = ORG;
   cpu.set64(4, MEM, 0);
   const expected = w.perIter * w.iters + (w.name.startsWith("W3") ? 2 : 1) + (w.name.startsWith("W2") ? 1 : 0);

@@ -27,7 +27,7 @@ function bench(label, opts, N, keepLog = false) {
   if (!m.ok) throw new Error(m.error);
   const { vcpu, layer } = m.machine;
   vcpu.logExits = keepLog;
-  const g = Guest.create(asm.bytes, asm.origin, { ...vcpuGuestConfig(vcpu), maxInsns: 1e10 });
+  const g = Guest.create(asm.value.bytes, asm.value.origin, { ...vcpuGuestConfig(vcpu), maxInsns: 1e10 });
   const t0 = process.hrtime.bigint();
   let r;
   while (!(r = g.runChunk(1e9)));

@@ -5,8 +5,7 @@ export { assemble } from "./asm/assemble.js";
 export type {
   AssembleOptions,
   AssembleResult,
-  AssembleOk,
-  AssembleFailed,
+  Assembly,
   AsmSymbol,
   ListingLine,
 } from "./asm/assemble.js";

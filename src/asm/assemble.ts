@@ -10,6 +10,7 @@ import { evaluate, qualify, type EvalEnv, type SymbolValue } from "./expr.js";
 import { parseLine } from "./parse-line.js";
 import { type PassOutput, runPass } from "./pass.js";
 import type { PStmt } from "./statement.js";
+import { err, ok, type Result } from "../result.js";
 
 export interface AssembleOptions {
   /** Name of the source file, used in diagnostics and as the base for relative includes. */
@@ -38,8 +39,8 @@ export interface ListingLine {
   readonly source: string;
 }
 
-export interface AssembleOk {
-  readonly ok: true;
+/** An assembled program: the flat image, where it loads, its symbols and listing. */
+export interface Assembly {
   readonly bytes: Uint8Array;
   readonly origin: number;
   readonly symbols: readonly AsmSymbol[];
@@ -49,12 +50,8 @@ export interface AssembleOk {
   readonly passes: number;
 }
 
-export interface AssembleFailed {
-  readonly ok: false;
-  readonly diagnostics: readonly Diagnostic[];
-}
-
-export type AssembleResult = AssembleOk | AssembleFailed;
+/** The program, or every error found (in source order, at most `maxErrors`). */
+export type AssembleResult = Result<Assembly, readonly Diagnostic[]>;
 
 const MAX_PASSES = 24;
 
@@ -146,7 +143,7 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
 
   // Keep going after syntax errors: the passes report the remaining (semantic) errors of the good lines.
   const syntaxErrors = diags.errors();
-  if (syntaxErrors >= cap) return { ok: false, diagnostics: sorted(diags.list, file).slice(0, cap) };
+  if (syntaxErrors >= cap) return err(sorted(diags.list, file).slice(0, cap));
 
   let symbols = new Map<string, SymbolValue>();
   let result: PassOutput | null = null;
@@ -171,7 +168,7 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
     }
   }
   const errors = diags.list.filter((d) => d.severity === "error");
-  if (errors.length > 0 || !result) return { ok: false, diagnostics: sorted(errors, file).slice(0, cap) };
+  if (errors.length > 0 || !result) return err(sorted(errors, file).slice(0, cap));
   const syms: AsmSymbol[] = [];
   for (const st of stmts) {
     if (!st.labelName || !st.line.label) continue;
@@ -185,8 +182,7 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
       line: st.line.label.loc.line,
     });
   }
-  return {
-    ok: true,
+  return ok({
     bytes: result.bytes,
     origin: Number(origin),
     symbols: syms,
@@ -196,7 +192,7 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
       file,
     ),
     passes,
-  };
+  });
 }
 
 /** Source order: the main file first, other files in the order they first appear; then line, column. */

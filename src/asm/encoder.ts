@@ -11,6 +11,7 @@ import type { ROp } from "./operand.js";
 import { type Fail, GPR_KINDS, match, R_NOSIZE, RM_KINDS, s64, sizeName } from "./operand-match.js";
 import { REGISTERS, type RegInfo } from "./registers.js";
 import { UNSUPPORTED_MNEMONICS } from "./unsupported.js";
+import { err, ok, type Result } from "../result.js";
 
 export interface EncodeEnv {
   /** Address of the instruction. */
@@ -19,7 +20,13 @@ export interface EncodeEnv {
   minLen: number;
 }
 
-export type EncodeResult = { ok: true; bytes: number[] } | { ok: false; tok: Token; message: string };
+/** Why no row encodes the operands: the token to underline and what to say. */
+export interface EncodeError {
+  tok: Token;
+  message: string;
+}
+
+export type EncodeResult = Result<number[], EncodeError>;
 
 export function encodeInstruction(mnemonic: string, opsIn: ROp[], mnTok: Token, env: EncodeEnv): EncodeResult {
   const rows = ROWS_BY_MNEMONIC.get(mnemonic);
@@ -27,7 +34,7 @@ export function encodeInstruction(mnemonic: string, opsIn: ROp[], mnTok: Token, 
     const why = UNSUPPORTED_MNEMONICS.has(mnemonic)
       ? `'${mnemonic}' is not supported by vpmu (nor by its CPU model); see docs/assembler.md`
       : `unknown mnemonic '${mnemonic}'`;
-    return { ok: false, tok: mnTok, message: why };
+    return err({ tok: mnTok, message: why });
   }
   let ops = opsIn;
   // NASM: `imul r, imm` is `imul r, r, imm` (insns.dat IMUL reg,imm forms).
@@ -77,7 +84,7 @@ export function encodeInstruction(mnemonic: string, opsIn: ROp[], mnTok: Token, 
   // (add [rax], 5; movzx eax, [rax]) — NASM: "operation size not specified".
   const sizeless = ops.find((o) => o.t === "mem" && o.size === 0);
   if (sizeless && all.length > 0 && (sawNoSize || memSizes.size > 1)) {
-    return { ok: false, tok: sizeless.tok, message: "operation size not specified (add byte/word/dword/qword)" };
+    return err({ tok: sizeless.tok, message: "operation size not specified (add byte/word/dword/qword)" });
   }
   if (all.length === 0) {
     // Two general registers of different sizes where the instruction needs one size: name both.
@@ -90,20 +97,18 @@ export function encodeInstruction(mnemonic: string, opsIn: ROp[], mnTok: Token, 
       regs[0].reg.size !== regs[1].reg.size
     ) {
       const [a, b] = regs;
-      return {
-        ok: false,
+      return err({
         tok: b.tok,
         message: `operand size mismatch: '${a.reg.name}' is ${sizeName(a.reg.size)}, '${b.reg.name}' is ${sizeName(b.reg.size)}`,
-      };
+      });
     }
     const b = best as Fail | null;
-    if (b) return { ok: false, tok: b.tok, message: b.message };
+    if (b) return err({ tok: b.tok, message: b.message });
     const arities = [...new Set(rows.map((r) => r.operands.length))].sort();
-    return {
-      ok: false,
+    return err({
       tok: mnTok,
       message: `'${mnemonic}' takes ${arities.join(" or ")} operand${arities.length === 1 && arities[0] === 1 ? "" : "s"}, not ${ops.length}`,
-    };
+    });
   }
   const pool =
     env.minLen > 0 && all.some((b) => b.length >= env.minLen) ? all.filter((b) => b.length >= env.minLen) : all;
@@ -113,7 +118,7 @@ export function encodeInstruction(mnemonic: string, opsIn: ROp[], mnTok: Token, 
       chosenLen = b.length;
     }
   }
-  return { ok: true, bytes: chosen! };
+  return ok(chosen!);
 }
 
 /** Mnemonics with a row whose first two operands must have the same size (mov, add, xchg, test …). */

@@ -1,5 +1,5 @@
 /** Human and machine outputs of an assembly: a NASM `-l` style listing and the JSON symbol map. */
-import type { AssembleOk } from "./assemble.js";
+import type { Assembly } from "./assemble.js";
 
 const BYTES_PER_ROW = 9;
 const hex2 = (b: number): string => b.toString(16).toUpperCase().padStart(2, "0");
@@ -10,7 +10,7 @@ const hex8 = (n: number): string => (n >>> 0).toString(16).toUpperCase().padStar
  * address, up to nine bytes (a trailing `-` when more follow on continuation rows), source text.
  * Lines from an included file carry the file name.
  */
-export function formatListing(r: AssembleOk, mainFile?: string): string {
+export function formatListing(r: Assembly, mainFile?: string): string {
   const out: string[] = [];
   for (const l of r.lines) {
     const where = mainFile !== undefined && l.file !== mainFile ? `${l.file}:` : "";
@@ -41,7 +41,7 @@ export interface SymbolMapEntry {
 }
 
 /** The symbol map `vpmu asm --symbols` writes (sorted by value, then name), as a JSON-ready object. */
-export function symbolMap(r: AssembleOk): { origin: number; size: number; symbols: SymbolMapEntry[] } {
+export function symbolMap(r: Assembly): { origin: number; size: number; symbols: SymbolMapEntry[] } {
   const symbols = [...r.symbols]
     .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((s) => {

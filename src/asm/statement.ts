@@ -66,14 +66,14 @@ export function statementBytes(
       if (!res.ok) {
         // Forward references may make an early pass fail (e.g. a jump assumed short); only the final
         // pass reports.
-        diags.add(res.tok ?? s.mn, res.message);
+        diags.add(res.error.tok ?? s.mn, res.error.message);
         // Keep the size it had, so a failing jump does not make the layout oscillate.
         return st.lastLen > 0 ? new Array<number>(st.lastLen).fill(0) : null;
       }
-      st.lastLen = res.bytes.length;
+      st.lastLen = res.value.length;
       // A branch's bytes depend on its own address even with a constant target (jmp 0x1000).
-      if (!env.usedSymbols && st.line.stmt === s && !BRANCHES.has(mn)) st.fixed = res.bytes;
-      return res.bytes;
+      if (!env.usedSymbols && st.line.stmt === s && !BRANCHES.has(mn)) st.fixed = res.value;
+      return res.value;
     }
     case "data": {
       const unit = DATA_UNITS[s.tok.value.toLowerCase()];

@@ -1,5 +1,6 @@
 // The `; vpmu:` header of a golden program: the `vpmu run` options the program is meant to run with,
 // written once in a leading comment so a reader sees the configuration beside the code.
+import { err, ok, type Result } from "../result.js";
 
 /** Parsed header: the options passed verbatim to `vpmu run`, and the line they came from (1-based; 0 = none). */
 export interface GoldenHeader {
@@ -7,7 +8,8 @@ export interface GoldenHeader {
   line: number;
 }
 
-export type HeaderResult = { ok: true; header: GoldenHeader } | { ok: false; error: string };
+/** The header, or why it cannot be read (`file:line: …`). */
+export type HeaderResult = Result<GoldenHeader, string>;
 
 const HEADER = /^\s*;\s*vpmu:(.*)$/;
 const COMMENT_OR_BLANK = /^\s*(;.*)?$/;
@@ -16,7 +18,7 @@ const COMMENT_OR_BLANK = /^\s*(;.*)?$/;
  * Split an option string like a POSIX shell would for the simple cases a header needs: whitespace
  * separates words; '…' and "…" quote (no escapes inside '…'; `\"` and `\\` inside "…").
  */
-export function splitWords(text: string): { ok: true; words: string[] } | { ok: false; error: string } {
+export function splitWords(text: string): Result<string[], string> {
   const words: string[] = [];
   let cur = "";
   let inWord = false;
@@ -48,7 +50,7 @@ export function splitWords(text: string): { ok: true; words: string[] } | { ok: 
         cur += c;
         i++;
       }
-      if (!closed) return { ok: false, error: `unterminated ${close} quote` };
+      if (!closed) return err(`unterminated ${close} quote`);
     } else {
       cur += ch;
       inWord = true;
@@ -56,7 +58,7 @@ export function splitWords(text: string): { ok: true; words: string[] } | { ok: 
     }
   }
   if (inWord) words.push(cur);
-  return { ok: true, words };
+  return ok(words);
 }
 
 /**
@@ -72,17 +74,16 @@ export function parseHeader(source: string, file: string): HeaderResult {
     const m = HEADER.exec(text);
     if (m) {
       if (found !== null) {
-        return {
-          ok: false,
-          error: `${file}:${n + 1}: a second '; vpmu:' header line (the first is on line ${found.line}); keep the options on one line`,
-        };
+        return err(
+          `${file}:${n + 1}: a second '; vpmu:' header line (the first is on line ${found.line}); keep the options on one line`,
+        );
       }
       const words = splitWords(m[1]!);
-      if (!words.ok) return { ok: false, error: `${file}:${n + 1}: '; vpmu:' header has an ${words.error}` };
-      found = { args: words.words, line: n + 1 };
+      if (!words.ok) return err(`${file}:${n + 1}: '; vpmu:' header has an ${words.error}`);
+      found = { args: words.value, line: n + 1 };
       continue;
     }
     if (!COMMENT_OR_BLANK.test(text)) break;
   }
-  return { ok: true, header: found ?? { args: [], line: 0 } };
+  return ok(found ?? { args: [], line: 0 });
 }

@@ -90,12 +90,12 @@ export class ProgramLoader {
       spec.kind === "probe" ? probeSource(spec.probe, probeShape(config.guest)) : fuzzSource(spec.seed, spec.index);
     const a = assemble(source, { file: `${programName(spec)}.s` });
     if (!a.ok) {
-      const d = a.diagnostics[0];
+      const d = a.error[0];
       p = { error: `${programName(spec)} did not assemble: ${d ? `${d.line}:${d.col}: ${d.message}` : "no output"}` };
     } else {
       const origin = spec.kind === "probe" ? PROBE_ORIGIN : FUZZ_ORIGIN;
       p = {
-        bytes: a.bytes,
+        bytes: a.value.bytes,
         origin,
         memSize: spec.kind === "probe" ? PROBE_MEM : FUZZ_MEM,
         maxInsns: PROBE_MAX_INSNS,

@@ -7,7 +7,7 @@ import type { IncludeResolver } from "../../src/asm/preprocess.js";
 function errors(src: string, include?: IncludeResolver): Diagnostic[] {
   const r = assemble(src, { file: "prog.s", include });
   if (r.ok) throw new Error("expected the assembly to fail");
-  return [...r.diagnostics];
+  return [...r.error];
 }
 const where = (d: Diagnostic): string => `${d.file}:${d.line}:${d.col}: ${d.message}`;
 
@@ -127,7 +127,7 @@ describe("diagnostics", () => {
       "prog.s:2:2007: line too long (more than 2000 tokens)",
     ]);
     const deep = assemble("bits 64\nmov eax, " + "(".repeat(900) + "7" + ")".repeat(900) + "\n");
-    expect(deep.ok && Array.from(deep.bytes)).toEqual([0xb8, 7, 0, 0, 0]);
+    expect(deep.ok && Array.from(deep.value.bytes)).toEqual([0xb8, 7, 0, 0, 0]);
     const throwing: IncludeResolver = () => {
       throw new Error("EACCES");
     };
@@ -147,7 +147,7 @@ describe("diagnostics", () => {
   it("caps the number of errors", () => {
     const r = assemble("bits 64\n" + "frob 1\n".repeat(500), { maxErrors: 10 });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.diagnostics.length).toBe(10);
+    if (!r.ok) expect(r.error.length).toBe(10);
   });
 
   it("formatDiagnostic renders file:line:col, the line and a caret under the token", () => {
@@ -163,7 +163,7 @@ describe("diagnostics", () => {
 
   it("warns about a lone word without a colon (a misspelt mnemonic becomes a label, as in NASM)", () => {
     const r = assemble("bits 64\n  rte\nok:\n", { file: "prog.s" });
-    expect(r.ok && r.warnings.map(where)).toEqual([
+    expect(r.ok && r.value.warnings.map(where)).toEqual([
       "prog.s:2:3: label 'rte' alone on a line without a colon might be in error",
     ]);
   });
@@ -172,7 +172,7 @@ describe("diagnostics", () => {
     const r = assemble("bits 64\ndb 300\n", { file: "prog.s" });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(Array.from(r.bytes)).toEqual([0x2c]);
-    expect(r.warnings.map(where)).toEqual(["prog.s:2:4: value does not fit 8 bits (truncated)"]);
+    expect(Array.from(r.value.bytes)).toEqual([0x2c]);
+    expect(r.value.warnings.map(where)).toEqual(["prog.s:2:4: value does not fit 8 bits (truncated)"]);
   });
 });

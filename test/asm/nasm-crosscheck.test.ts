@@ -81,21 +81,21 @@ describe("nasm cross-check", () => {
         const n = nasm[i];
         const r = assemble("bits 64\n" + form + "\n", { file: "form.s" });
         if (n.rejected) {
-          if (r.ok) problems.push(`${form}: nasm rejects it, vpmu assembled ${hex(r.bytes)}`);
+          if (r.ok) problems.push(`${form}: nasm rejects it, vpmu assembled ${hex(r.value.bytes)}`);
           else {
             bothRejected++;
-            for (const d of r.diagnostics)
+            for (const d of r.error)
               if (d.line !== 2 || d.col < 1) problems.push(`${form}: diagnostic points at ${d.line}:${d.col}`);
           }
           return;
         }
         if (!r.ok) {
           // vpmu may refuse what nasm only accepts with a warning (e.g. truncated immediates).
-          if (!n.warned) problems.push(`${form}: nasm gives ${n.hex}, vpmu rejects: ${r.diagnostics[0].message}`);
-          else warnedRejected.push(`${form}: ${r.diagnostics[0].message}`);
+          if (!n.warned) problems.push(`${form}: nasm gives ${n.hex}, vpmu rejects: ${r.error[0].message}`);
+          else warnedRejected.push(`${form}: ${r.error[0].message}`);
           return;
         }
-        const mine = hex(r.bytes);
+        const mine = hex(r.value.bytes);
         if (mine !== n.hex) problems.push(`${form}: nasm ${n.hex}, vpmu ${mine}`);
         else identical++;
       });
@@ -182,11 +182,11 @@ describe("nasm cross-check: layouts", () => {
           const r = assemble(src, { file: "p.asm" });
           if (n.status !== 0) return; // e.g. a short jcc/call shape nasm refuses: not a layout question
           if (!r.ok) {
-            problems.push(`${src}vpmu rejects: ${r.diagnostics[0].message}`);
+            problems.push(`${src}vpmu rejects: ${r.error[0].message}`);
             return;
           }
           const want = hex(readFileSync(join(dir, "p.bin")));
-          if (hex(r.bytes) !== want) problems.push(`${src}nasm ${want}\nvpmu ${hex(r.bytes)}`);
+          if (hex(r.value.bytes) !== want) problems.push(`${src}nasm ${want}\nvpmu ${hex(r.value.bytes)}`);
         }),
         { numRuns: 300, seed: 1729 },
       );
@@ -228,9 +228,9 @@ describe("nasm cross-check: layouts", () => {
             if (r.status !== 0) throw new Error(`nasm rejects:\n${src}${r.stderr}`);
             const ours = assemble(src, { file: "j.asm" });
             const want = hex(readFileSync(join(dir, "j.bin")));
-            if (!ours.ok) problems.push(`${src}vpmu rejects: ${ours.diagnostics[0].message}`);
-            else if (hex(ours.bytes) !== want)
-              problems.push(`${src}nasm ${want.slice(0, 24)}…\nvpmu ${hex(ours.bytes).slice(0, 24)}…`);
+            if (!ours.ok) problems.push(`${src}vpmu rejects: ${ours.error[0].message}`);
+            else if (hex(ours.value.bytes) !== want)
+              problems.push(`${src}nasm ${want.slice(0, 24)}…\nvpmu ${hex(ours.value.bytes).slice(0, 24)}…`);
             checked++;
           }
       expect(checked).toBe(4 * 8 * 13);

@@ -249,8 +249,8 @@ describe("whole programs equal nasm -f bin", () => {
   for (const [name, src] of Object.entries(PROGRAMS)) {
     it(name, () => {
       const r = assemble(src, { file: name + ".s", include });
-      if (!r.ok) throw new Error(r.diagnostics.map((d) => formatDiagnostic(d)).join("\n"));
-      expect(Buffer.from(r.bytes).toString("hex")).toBe(Buffer.from(nasm(src, dir, name)).toString("hex"));
+      if (!r.ok) throw new Error(r.error.map((d) => formatDiagnostic(d)).join("\n"));
+      expect(Buffer.from(r.value.bytes).toString("hex")).toBe(Buffer.from(nasm(src, dir, name)).toString("hex"));
     });
   }
   it("cleans up", () => rmSync(dir, { recursive: true, force: true }));
@@ -261,20 +261,20 @@ describe("assemble result", () => {
     const r = assemble(PROGRAMS.macros, { file: "m.s", include });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.origin).toBe(0x100000);
-    const start = r.symbols.find((s) => s.name === "start")!;
+    expect(r.value.origin).toBe(0x100000);
+    const start = r.value.symbols.find((s) => s.name === "start")!;
     expect(start).toEqual({ name: "start", value: 0x100000n, kind: "label", file: "m.s", line: 4 });
-    expect(r.symbols.find((s) => s.name === "start.done")!.value).toBe(
+    expect(r.value.symbols.find((s) => s.name === "start.done")!.value).toBe(
       0x100000n + 4n + 4n + (5n + 2n + 2n) + (6n + 3n + 2n),
     );
-    expect(r.symbols.find((s) => s.name === "EXIT_PORT")).toMatchObject({
+    expect(r.value.symbols.find((s) => s.name === "EXIT_PORT")).toMatchObject({
       kind: "equ",
       value: 0xf4n,
       file: "lib.inc",
       line: 3,
     });
     // putc 'O' expands to two lines, both attributed to the call site (m.s line 5).
-    const l5 = r.lines.filter((l) => l.file === "m.s" && l.line === 5);
+    const l5 = r.value.lines.filter((l) => l.file === "m.s" && l.line === 5);
     expect(l5.map((l) => [l.address, Array.from(l.bytes)])).toEqual([
       [0x100000, [0xb0, 0x4f]],
       [0x100002, [0xe6, 0xe9]],
@@ -284,13 +284,15 @@ describe("assemble result", () => {
   it("a jump to a constant address is re-encoded when the layout moves", () => {
     const r = assemble("bits 64\norg 0x1000\njmp fwd\njmp 0x1000\ntimes 200 nop\nfwd:\n");
     // NASM keeps rel32 for a constant target (only label targets are shortened).
-    expect(r.ok && Array.from(r.bytes.subarray(0, 10))).toEqual([0xe9, 0xcd, 0, 0, 0, 0xe9, 0xf6, 0xff, 0xff, 0xff]);
+    expect(r.ok && Array.from(r.value.bytes.subarray(0, 10))).toEqual([
+      0xe9, 0xcd, 0, 0, 0, 0xe9, 0xf6, 0xff, 0xff, 0xff,
+    ]);
   });
 
   it("converges in two passes when forward references do not change sizes", () => {
     const r = assemble("bits 64\nlea rsi, [d]\ncall f\nmov eax, [d]\nf: ret\nd: db 0\n");
-    expect(r.ok && r.passes).toBe(2);
-    expect(r.ok && Array.from(r.bytes)).toEqual([
+    expect(r.ok && r.value.passes).toBe(2);
+    expect(r.ok && Array.from(r.value.bytes)).toEqual([
       0x48, 0x8d, 0x34, 0x25, 0x15, 0, 0, 0, 0xe8, 0x07, 0, 0, 0, 0x8b, 0x04, 0x25, 0x15, 0, 0, 0, 0xc3, 0,
     ]);
   });
@@ -300,15 +302,17 @@ describe("assemble result", () => {
     // keeps the near jump although a short one would fit (bytes from nasm 2.16 -f bin).
     const src = (n: number) => `bits 64\njmp f\nlea rax, [rel f]\ntimes ${n} nop\nf:\n`;
     const a = assemble(src(119));
-    expect(a.ok && Array.from(a.bytes.subarray(0, 9))).toEqual([0xeb, 0x7e, 0x48, 0x8d, 0x05, 0x77, 0, 0, 0]);
+    expect(a.ok && Array.from(a.value.bytes.subarray(0, 9))).toEqual([0xeb, 0x7e, 0x48, 0x8d, 0x05, 0x77, 0, 0, 0]);
     const b = assemble(src(120));
-    expect(b.ok && Array.from(b.bytes.subarray(0, 12))).toEqual([0xe9, 0x7f, 0, 0, 0, 0x48, 0x8d, 0x05, 0x78, 0, 0, 0]);
-    expect(b.ok && b.passes).toBe(3);
+    expect(b.ok && Array.from(b.value.bytes.subarray(0, 12))).toEqual([
+      0xe9, 0x7f, 0, 0, 0, 0x48, 0x8d, 0x05, 0x78, 0, 0, 0,
+    ]);
+    expect(b.ok && b.value.passes).toBe(3);
   });
 
   it("shrinks a forward jump to short when it fits and keeps near when it does not (NASM -Ox)", () => {
     const r = assemble("bits 64\njmp a\ntimes 127 nop\na: jmp b\ntimes 128 nop\nb:\n");
-    expect(r.ok && Array.from(r.bytes.subarray(0, 2))).toEqual([0xeb, 0x7f]);
-    expect(r.ok && Array.from(r.bytes.subarray(129, 134))).toEqual([0xe9, 0x80, 0, 0, 0]);
+    expect(r.ok && Array.from(r.value.bytes.subarray(0, 2))).toEqual([0xeb, 0x7f]);
+    expect(r.ok && Array.from(r.value.bytes.subarray(129, 134))).toEqual([0xe9, 0x80, 0, 0, 0]);
   });
 });

@@ -19,8 +19,8 @@ function checkDiagnostics(src: string): void {
   } catch (e) {
     throw new Error(`assemble threw on ${JSON.stringify(src)}: ${(e as Error).stack}`);
   }
-  const diags = r.ok ? r.warnings : r.diagnostics;
-  if (!r.ok) expect(r.diagnostics.length).toBeGreaterThan(0);
+  const diags = r.ok ? r.value.warnings : r.error;
+  if (!r.ok) expect(r.error.length).toBeGreaterThan(0);
   for (const d of diags) {
     const lines = files[d.file];
     expect(lines, `diagnostic in unknown file ${d.file}`).toBeDefined();
@@ -161,7 +161,7 @@ describe("assembler properties", () => {
     const valid: { form: string; bytes: number[] }[] = [];
     for (const form of generateCorpus()) {
       const r = assemble("bits 64\n" + form + "\n");
-      if (r.ok) valid.push({ form, bytes: Array.from(r.bytes) });
+      if (r.ok) valid.push({ form, bytes: Array.from(r.value.bytes) });
     }
     expect(valid.length).toBeGreaterThan(1500);
     fc.assert(
@@ -169,7 +169,7 @@ describe("assembler properties", () => {
         const src = "bits 64\norg 0x400000\n" + picks.map((i) => valid[i].form).join("\n") + "\n";
         const r = assemble(src);
         expect(r.ok).toBe(true);
-        if (r.ok) expect(Array.from(r.bytes)).toEqual(picks.flatMap((i) => valid[i].bytes));
+        if (r.ok) expect(Array.from(r.value.bytes)).toEqual(picks.flatMap((i) => valid[i].bytes));
       }),
       { numRuns: 200, seed: 42 },
     );

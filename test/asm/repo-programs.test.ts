@@ -44,8 +44,8 @@ describe("programs/**/*.s equal nasm -f bin", () => {
         expect(r.ok, `nasm rejects ${f} but vpmu accepts it`).toBe(false);
         return;
       }
-      if (!r.ok) throw new Error(r.diagnostics.map((d) => formatDiagnostic(d)).join("\n"));
-      expect(Buffer.from(r.bytes).toString("hex")).toBe(readFileSync(out).toString("hex"));
+      if (!r.ok) throw new Error(r.error.map((d) => formatDiagnostic(d)).join("\n"));
+      expect(Buffer.from(r.value.bytes).toString("hex")).toBe(readFileSync(out).toString("hex"));
     });
   }
   it("cleans up", () => rmSync(tmp, { recursive: true, force: true }));

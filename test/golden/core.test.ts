@@ -23,16 +23,16 @@ describe("parseHeader", () => {
     const src = "; PERF_METRICS leak\n; vpmu: --host spr --kvm v4 --gp 8\n\n        org 0x100000\n";
     expect(parseHeader(src, "p.s")).toEqual({
       ok: true,
-      header: { args: ["--host", "spr", "--kvm", "v4", "--gp", "8"], line: 2 },
+      value: { args: ["--host", "spr", "--kvm", "v4", "--gp", "8"], line: 2 },
     });
   });
   it("gives no options when there is no header, and ignores one after the first code line", () => {
-    expect(parseHeader("org 0x100000\n; vpmu: --exits\n", "p.s")).toEqual({ ok: true, header: { args: [], line: 0 } });
+    expect(parseHeader("org 0x100000\n; vpmu: --exits\n", "p.s")).toEqual({ ok: true, value: { args: [], line: 0 } });
   });
   it("keeps quoted words together", () => {
     expect(parseHeader(';vpmu: --kvm \'my policy.json\' --x "a\\"b"\n', "p.s")).toEqual({
       ok: true,
-      header: { args: ["--kvm", "my policy.json", "--x", 'a"b'], line: 1 },
+      value: { args: ["--kvm", "my policy.json", "--x", 'a"b'], line: 1 },
     });
   });
   it("rejects a second header line and an unterminated quote with the file and line", () => {
@@ -46,7 +46,7 @@ describe("parseHeader", () => {
     });
   });
   it("splits words like a shell for the simple cases", () => {
-    expect(splitWords("  a  b\t'c d'e \"\"")).toEqual({ ok: true, words: ["a", "b", "c de", ""] });
+    expect(splitWords("  a  b\t'c d'e \"\"")).toEqual({ ok: true, value: ["a", "b", "c de", ""] });
   });
 });
 

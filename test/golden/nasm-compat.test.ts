@@ -49,13 +49,13 @@ describe("guest programs assemble byte-identically with NASM", () => {
           return existsSync(p) ? { file: p, text: readFileSync(p, "utf8") } : null;
         },
       });
-      expect(ours.ok, ours.ok ? "" : JSON.stringify(ours.diagnostics.slice(0, 3))).toBe(true);
+      expect(ours.ok, ours.ok ? "" : JSON.stringify(ours.error.slice(0, 3))).toBe(true);
       if (!ours.ok) return;
       const bin = join(out, name.replace(/[/.]/g, "_") + ".bin");
       // The program's own directory first, then every programs/ area (for includes of includes).
       const dirs = [dirname(file), ...areas].flatMap((d) => ["-I", d + "/"]);
       execFileSync("nasm", ["-f", "bin", ...dirs, "-o", bin, file], { stdio: "pipe" });
-      expect(Buffer.from(ours.bytes).equals(readFileSync(bin))).toBe(true);
+      expect(Buffer.from(ours.value.bytes).equals(readFileSync(bin))).toBe(true);
     });
   }
 });

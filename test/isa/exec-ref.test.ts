@@ -28,8 +28,8 @@ function run(body: string, rcx: bigint, rbx: bigint, rdx: bigint, rax: bigint, f
     const r = assemble(
       `bits 64\norg 0x${ORG.toString(16)}\npush qword [0x7ff8]\npopfq\n${body}\npushfq\npop r15\nhlt\n`,
     );
-    if (!r.ok) throw new Error(`${body}: ${r.diagnostics.map((d) => d.message).join("; ")}`);
-    bytes = r.bytes;
+    if (!r.ok) throw new Error(`${body}: ${r.error.map((d) => d.message).join("; ")}`);
+    bytes = r.value.bytes;
     cache.set(body, bytes);
   }
   const cpu = new Cpu({ memSize: MEM, platform: new BarePlatform(new GuestIo()) });

@@ -53,7 +53,7 @@ const FORMS = generateCorpus()
   )
   .filter((f) => {
     const r = assemble(`bits 64\n${f}\n`);
-    return r.ok && r.bytes.length > 0;
+    return r.ok && r.value.bytes.length > 0;
   });
 
 test("random straight-line bodies in a loop: JIT and interpreter agree exactly", () => {
@@ -88,7 +88,7 @@ test("random straight-line bodies in a loop: JIT and interpreter agree exactly",
         const src = `bits 64\norg 0x${ORG.toString(16)}\n${init}\nmov qword [0x1ff000], ${iters}\nl:\n${body.join("\n")}\ndec qword [0x1ff000]\njnz l\nhlt\n`;
         const r = assemble(src);
         if (!r.ok) return;
-        const [a, b] = runBoth(r.bytes, [...budgets, 100_000]);
+        const [a, b] = runBoth(r.value.bytes, [...budgets, 100_000]);
         expect(a).toEqual(b);
       },
     ),
@@ -120,7 +120,7 @@ test("register-counted loops (deferred flags path): JIT and interpreter agree ex
           `bits 64\norg 0x${ORG.toString(16)}\n${init}\nmov r15, ${iters}\nl:\n${body.join("\n")}\n${tail}\nhlt\n`,
         );
         if (!r.ok) return;
-        const [a, b] = runBoth(r.bytes, [...budgets, 100_000]);
+        const [a, b] = runBoth(r.value.bytes, [...budgets, 100_000]);
         expect(a).toEqual(b);
       },
     ),
@@ -170,8 +170,8 @@ test("stack, calls and multiply/divide inside loops: JIT and interpreter agree e
           .join("\n");
         const src = `bits 64\norg 0x${ORG.toString(16)}\n${init}\nmov r15, ${iters}\nl:\n${body.join("\n")}\ndec r15\njnz l\nhlt\nf: add rax, 3\nret\ng: push rbx\npop rbx\nret 8\n`;
         const r = assemble(src);
-        if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join("; "));
-        const [a, b] = runBoth(r.bytes, [...budgets, 100_000]);
+        if (!r.ok) throw new Error(r.error.map((d) => d.message).join("; "));
+        const [a, b] = runBoth(r.value.bytes, [...budgets, 100_000]);
         expect(a).toEqual(b);
       },
     ),
@@ -191,7 +191,7 @@ test("the benchmark loops and a self-modifying loop agree exactly at every budge
     const r = assemble(`bits 64\norg 0x${ORG.toString(16)}\n${p}\n`);
     if (!r.ok) throw new Error(p);
     for (const split of [[1e6], [7, 13, 1e6], [1, 1, 1, 1, 50, 1e6], [999, 1e6]]) {
-      const [a, b] = runBoth(r.bytes, split);
+      const [a, b] = runBoth(r.value.bytes, split);
       expect(a).toEqual(b);
       expect(a.stop).toBe(StopReason.Halted);
     }
@@ -214,15 +214,15 @@ test("stores next to code (same page, other granules) never invalidate; a store 
     expect(cpu.run(1e7)).toBe(StopReason.Halted);
     return cpu;
   };
-  const a = run1(near.bytes);
+  const a = run1(near.value.bytes);
   expect(a.jitStats).toEqual({ compiled: 1, invalidated: 0 });
   expect(a.events.instructions).toBe(2 + 5 * 10000);
-  const b = run1(self.bytes);
+  const b = run1(self.value.bytes);
   // The hot loop-head block is dropped once when the store at ecx = 50 rewrites its first instruction,
   // then recompiled; the rewritten immediate takes effect on the next pass: 51 × 1 + 49 × 2.
   expect(b.jitStats).toEqual({ compiled: 3, invalidated: 1 });
   expect(b.getLo(3)).toBe(149);
-  const [x, y] = runBoth(self.bytes, [1e6]);
+  const [x, y] = runBoth(self.value.bytes, [1e6]);
   expect(x).toEqual(y);
 });
 
@@ -293,12 +293,12 @@ test("RDMSR in compiled loops (Skip, Retire, Exit, #GP): JIT and interpreter agr
           `mov r15, ${iters}\nl:\n${before.join("\n")}\nmov ecx, ${msr}\nrdmsr\nadd r8, rax\nadd r9, rdx\n${after.join("\n")}\ndec r15\njnz l\nhlt\n` +
           `gp: add qword [rsp + 8], 2\nadd rsp, 8\niretq\nalign 16\nidt: times 32 dq 0, 0\nidtr: dw 32*16-1\ndq idt\n`;
         const r = assemble(src);
-        if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join("; "));
+        if (!r.ok) throw new Error(r.error.map((d) => d.message).join("; "));
         const out = [true, false].map((jit) => {
           const p = new RecordingPlatform(new GuestIo());
           const cpu = new Cpu({ memSize: MEM, platform: p });
           cpu.jitEnabled = jit;
-          cpu.load(ORG, r.bytes);
+          cpu.load(ORG, r.value.bytes);
           cpu.rip = ORG;
           cpu.set64(4, MEM, 0);
           const stops: StopReason[] = [];

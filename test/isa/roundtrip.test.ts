@@ -12,7 +12,7 @@ const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "
 
 function asm(line: string): Uint8Array | null {
   const r = assemble(`bits 64\norg 0x${ORG.toString(16)}\n${line}\n`);
-  return r.ok ? r.bytes : null;
+  return r.ok ? r.value.bytes : null;
 }
 
 test("assembler → decoder → disassembler → assembler is the identity on the corpus", () => {

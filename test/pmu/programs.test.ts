@@ -84,10 +84,10 @@ function runProgram(path: string): string {
       return existsSync(f) ? { file: f, text: readFileSync(f, "utf8") } : null;
     },
   });
-  if (!asm.ok) throw new Error(asm.diagnostics.map((d) => JSON.stringify(d)).join("\n"));
-  const cfg = configureVcpu(headerOptions(h.header?.args ?? []));
+  if (!asm.ok) throw new Error(asm.error.map((d) => JSON.stringify(d)).join("\n"));
+  const cfg = configureVcpu(headerOptions(h.value.args));
   if ("error" in cfg) throw new Error(cfg.error);
-  const g = Guest.create(asm.bytes, asm.origin, { ...vcpuGuestConfig(cfg.vcpu), maxInsns: 1e9 });
+  const g = Guest.create(asm.value.bytes, asm.value.origin, { ...vcpuGuestConfig(cfg.vcpu), maxInsns: 1e9 });
   if ("error" in g) throw new Error(g.error);
   for (;;) {
     const r = g.runChunk(20_000_000); // the chunk `vpmu run` uses

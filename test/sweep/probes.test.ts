@@ -95,7 +95,7 @@ describe("probe programs", () => {
     for (const src of sources) {
       const a = assemble(src);
       expect(a.ok).toBe(true);
-      if (a.ok) expect(Buffer.from(a.bytes).equals(Buffer.from(nasm(src)))).toBe(true);
+      if (a.ok) expect(Buffer.from(a.value.bytes).equals(Buffer.from(nasm(src)))).toBe(true);
     }
   });
 

@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .action((file: string, o: AsmOptions) => {
       const text = readText(file, "source file");
       const dirs = (o.include ?? []).map((d) => resolve(d));
-      const r = assemble(text, {
+      const res = assemble(text, {
         file,
         include: (name, from) => {
           for (const dir of [dirname(from), ...dirs]) {
@@ -60,11 +60,12 @@ export function register(program: Command): void {
           return null;
         },
       });
-      if (!r.ok) {
-        for (const d of r.diagnostics) process.stderr.write(formatDiagnostic(d) + "\n");
-        const n = r.diagnostics.length;
+      if (!res.ok) {
+        for (const d of res.error) process.stderr.write(formatDiagnostic(d) + "\n");
+        const n = res.error.length;
         throw new CliError(`${file}: ${n} error${n === 1 ? "" : "s"}, nothing written`, 1);
       }
+      const r = res.value;
       for (const w of r.warnings) process.stderr.write(formatDiagnostic(w) + "\n");
       const out = o.output ?? file.replace(/\.(s|asm|nasm)$/i, "") + ".bin";
       if (out === file) throw usageError(`refusing to overwrite the source ${file}: give -o`);

@@ -92,16 +92,16 @@ export function guestConfig(c: RunConfig): GuestConfig {
 export function loadImage(file: string, load: number): { bytes: Uint8Array; origin: number; symbols: TraceSymbol[] } {
   if (/\.(bin|img)$/i.test(file)) return { bytes: readBytes(file, "guest image"), origin: load, symbols: [] };
   const text = readText(file, "guest source");
-  const r = assemble(text, {
+  const res = assemble(text, {
     file,
     include: (name, from) => {
       const p = resolve(dirname(from), name);
       return existsSync(p) ? { file: p, text: readFileSync(p, "utf8") } : null;
     },
   });
-  if (!r.ok) {
+  if (!res.ok) {
     const lines = new Map<string, string[]>();
-    const msgs = r.diagnostics.map((d) => {
+    const msgs = res.error.map((d) => {
       if (!lines.has(d.file)) {
         try {
           lines.set(d.file, readFileSync(d.file, "utf8").split("\n"));
@@ -113,6 +113,7 @@ export function loadImage(file: string, load: number): { bytes: Uint8Array; orig
     });
     throw new CliError(`${msgs.join("\n")}\n${file}: assembly failed`, EXIT_USAGE);
   }
+  const r = res.value;
   const symbols = r.symbols.filter((s) => s.kind === "label").map((s) => ({ name: s.name, value: Number(s.value) }));
   return { bytes: r.bytes, origin: r.origin, symbols };
 }

@@ -150,9 +150,8 @@ function loadProgram(file: string): sweep.ProgramSpec {
       return existsSync(p) ? { file: p, text: readFileSync(p, "utf8") } : null;
     },
   });
-  if (!r.ok)
-    throw new CliError(`${r.diagnostics.map((d) => formatDiagnostic(d)).join("\n")}\n${file}: assembly failed`);
-  return { kind: "user", name: file, bytes: r.bytes, origin: r.origin, memSize: 16 << 20 };
+  if (!r.ok) throw new CliError(`${r.error.map((d) => formatDiagnostic(d)).join("\n")}\n${file}: assembly failed`);
+  return { kind: "user", name: file, bytes: r.value.bytes, origin: r.value.origin, memSize: 16 << 20 };
 }
 
 /** Run jobs on `threads` worker threads (in-process when 1); records come back in job order. */

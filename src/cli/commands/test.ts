@@ -110,8 +110,8 @@ async function testOne(file: string, timeout: number, extra: string[]): Promise<
   if (!header.ok) {
     return golden.judge({ ...shown, args: [], expected, outcome: { kind: "error", message: asBytes(header.error) } });
   }
-  const outcome = await runProgram(file, [...header.header.args, ...extra], timeout);
-  return golden.judge({ ...shown, args: header.header.args.map(asBytes), expected, outcome });
+  const outcome = await runProgram(file, [...header.value.args, ...extra], timeout);
+  return golden.judge({ ...shown, args: header.value.args.map(asBytes), expected, outcome });
 }
 
 async function runAll(paths: string[], opts: TestOptions): Promise<number> {
