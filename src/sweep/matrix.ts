@@ -222,16 +222,18 @@ export function withAxes(
   policies: readonly string[],
   where = "",
 ): MatrixResult {
-  const m: Record<string, unknown> = { ...base };
+  const m = { ...base };
+  // The same object seen as axis name → values: each value set below is one checkAxis validated for its axis.
+  const byName: Record<string, unknown> = m;
   for (const k of Object.keys(axes)) {
     if (k === "comment" || k === "description") continue;
     if (!(AXES as readonly string[]).includes(k))
       return { ok: false, error: `${where}${k}: unknown axis (expected one of: ${AXES.join(", ")})` };
     const r = checkAxis(k as keyof SweepMatrix, axes[k], policies);
     if ("error" in r) return { ok: false, error: `${where}${r.error}` };
-    m[k] = r.value;
+    byName[k] = r.value;
   }
-  return { ok: true, matrix: m as unknown as SweepMatrix };
+  return { ok: true, matrix: m };
 }
 
 function resolve(spec: RelativeSpec, host: number): number {

@@ -40,10 +40,10 @@ function recordFromJson(o: Record<string, unknown>): RunRecord {
     wFX: r.wFX as number,
     perfCapabilities: BigInt(r.perfCapabilities as string),
   };
-  const findings = (o.findings as Record<string, unknown>[]).map((f) => ({
-    ...(f as unknown as Finding),
-    value: BigInt(f.value as string),
-  }));
+  // The fields recordsJson wrote, in their order (merged JSON prints as one machine's would).
+  const findings = (o.findings as Record<string, unknown>[]).map(
+    (f) => ({ ...f, value: BigInt(f.value as string) }) as Finding,
+  );
   return {
     config: o.config as number,
     program: o.program as number,
