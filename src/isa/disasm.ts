@@ -4,7 +4,12 @@
  * overrides are printed wherever NASM's own choice would differ from the bytes.
  */
 import { AH, DecodeFail, K, decode, type Insn } from "./decode.js";
-import type { OperandKind } from "./opcodes.js";
+import { OPCODES, type OperandKind } from "./opcodes.js";
+
+/** Mnemonics with a sign-extended imm8 form (83 /n, 6B, 6A), which NASM prefers for small values. */
+const HAS_IMM8S: ReadonlySet<string> = new Set(
+  OPCODES.filter((r) => r.operands.includes("imm8s")).map((r) => r.mnemonic),
+);
 
 const R64 = [
   "rax",
@@ -171,7 +176,7 @@ function immText(ins: Insn, k: OperandKind): string {
   let s = hexs(v);
   // Where NASM would pick a shorter encoding for this value, force the one in the bytes.
   if ((k === "imm16/32" || k === "imm32") && !(ins.mnemonic === "mov" && size === 8)) {
-    const hasShort = ["add", "or", "adc", "sbb", "and", "sub", "xor", "cmp", "imul", "push"].includes(ins.mnemonic);
+    const hasShort = HAS_IMM8S.has(ins.mnemonic);
     if (hasShort && v >= -128 && v <= 127) s = `strict ${size === 2 ? "word" : size === 8 ? "qword" : "dword"} ${s}`;
     else if (ins.mnemonic === "push" && size === 2) s = `word ${s}`;
   } else if (ins.mnemonic === "mov" && size === 8 && k === "imm16/32" && v >= 0) {

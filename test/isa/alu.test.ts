@@ -2,7 +2,8 @@
 // exhaustive on 8-bit operands, property-based (fast-check) on 16/32/64-bit ones.
 import { describe, expect, test } from "vitest";
 import fc from "fast-check";
-import { aluBin, aluDiv, aluIncDec, aluMul, aluShift, type AluOut } from "../../src/isa/alu.js";
+import { aluBin, aluIncDec, aluShift, type AluOut } from "../../src/isa/alu.js";
+import { aluDiv, aluMul } from "../../src/isa/muldiv.js";
 import { refBinary, refDiv, refMul, refShift } from "../../src/isa/reference.js";
 
 const BIN = ["add", "or", "adc", "sbb", "and", "sub", "xor", "cmp"];

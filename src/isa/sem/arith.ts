@@ -3,10 +3,16 @@
  * shifts and rotates, MUL/IMUL, DIV/IDIV, CBW/CWDE/CDQE, CWD/CDQ/CQO): operands in, alu.ts computes the
  * result and RFLAGS, the result out. Each returns true: the instruction retired (RIP is advanced).
  */
-import { aluBin, aluDiv, aluIncDec, aluMul, aluShift, AluOp } from "../alu.js";
+import { aluBin, aluIncDec, aluShift, AluOp, ShiftOp } from "../alu.js";
+import { aluDiv, aluMul } from "../muldiv.js";
 import type { Cpu } from "../cpu.js";
 import { K, type Insn } from "../insn.js";
 import { Vec } from "../state.js";
+import { AF, CF, OF, PF, SF, STATUS, ZF } from "../flags.js";
+import * as emit from "../jit-emit.js";
+import type { OpcodeRow } from "../opcodes.js";
+import { Op } from "../ops.js";
+import { KEEP, type SemRow } from "./row.js";
 
 /** ADD OR ADC SBB AND SUB XOR CMP (ins.sub = AluOp); CMP does not write its destination. */
 export function alu(c: Cpu, ins: Insn): boolean {
@@ -182,3 +188,109 @@ export function cwd(c: Cpu, ins: Insn): boolean {
   c.rip += ins.len;
   return true;
 }
+
+const LOGIC_AF = (ins: Insn) => (ins.sub === AluOp.Or || ins.sub === AluOp.And || ins.sub === AluOp.Xor ? AF : 0);
+/** A shift's count: masked to 0 → no flag changes; in CL → unknown until run time (-1). */
+const shiftCount = (ins: Insn) => (ins.k1 === K.Imm ? ins.immLo & (ins.size === 8 ? 63 : 31) : -1);
+const isRotate = (ins: Insn) => ins.sub === ShiftOp.Rol || ins.sub === ShiftOp.Ror;
+/** The rows of this family (semantics.ts). */
+export const ROWS: readonly SemRow[] = [
+  {
+    op: Op.Alu,
+    mnemonics: {
+      add: AluOp.Add,
+      or: AluOp.Or,
+      adc: AluOp.Adc,
+      sbb: AluOp.Sbb,
+      and: AluOp.And,
+      sub: AluOp.Sub,
+      xor: AluOp.Xor,
+      cmp: AluOp.Cmp,
+    },
+    cycles: 1,
+    reads: (ins) => (ins.sub === AluOp.Adc || ins.sub === AluOp.Sbb ? CF : 0),
+    writes: (ins) => STATUS & ~LOGIC_AF(ins),
+    undefined: LOGIC_AF,
+    undefinedValue: "AF = 0",
+    exec: alu,
+    compile: emit.alu,
+  },
+  {
+    op: Op.Test,
+    mnemonics: { test: 0 },
+    cycles: 1,
+    reads: 0,
+    writes: STATUS & ~AF,
+    undefined: AF,
+    undefinedValue: "AF = 0",
+    exec: test,
+    compile: emit.test,
+  },
+  {
+    op: Op.IncDec,
+    mnemonics: { inc: 0, dec: 1 },
+    cycles: 1,
+    reads: 0,
+    writes: STATUS & ~CF,
+    exec: incDec,
+    compile: emit.incDec,
+  },
+  { op: Op.Not, mnemonics: { not: 0 }, cycles: 1, reads: 0, writes: 0, exec: not, compile: emit.not },
+  { op: Op.Neg, mnemonics: { neg: 0 }, cycles: 1, reads: 0, writes: STATUS, exec: neg, compile: emit.neg },
+  {
+    op: Op.Shift,
+    mnemonics: { rol: ShiftOp.Rol, ror: ShiftOp.Ror, shl: ShiftOp.Shl, shr: ShiftOp.Shr, sar: ShiftOp.Sar },
+    cycles: 1,
+    // A count in CL may be 0 at run time, and then every flag passes through unchanged.
+    reads: (ins) => (shiftCount(ins) < 0 ? STATUS : 0),
+    writes: (ins) => {
+      const n = shiftCount(ins);
+      if (n <= 0) return 0;
+      const w = isRotate(ins) ? CF | OF : STATUS & ~AF;
+      return n === 1 ? w : w & ~OF;
+    },
+    undefined: (ins) => {
+      const n = shiftCount(ins);
+      if (n <= 0) return 0;
+      return (isRotate(ins) ? 0 : AF) | (n === 1 ? 0 : OF);
+    },
+    undefinedValue: "AF = 0; OF by the count-1 formula for every count",
+    exec: shift,
+    compile: emit.shift,
+  },
+  ...(
+    [
+      { op: Op.Mul1, mnemonics: { mul: 0 }, exec: mul, compile: emit.mul },
+      {
+        op: Op.Imul1,
+        mnemonics: { imul: KEEP },
+        form: (r: OpcodeRow) => r.operands.length === 1,
+        exec: imul1,
+        compile: emit.imul1,
+      },
+      { op: Op.Div, mnemonics: { div: 0 }, exec: div, compile: emit.div },
+      { op: Op.Idiv, mnemonics: { idiv: 0 }, exec: idiv, compile: emit.idiv },
+      {
+        op: Op.Imul2,
+        mnemonics: { imul: KEEP },
+        form: (r: OpcodeRow) => r.operands.length > 1,
+        exec: imul2,
+        compile: emit.imul2,
+      },
+    ] as Pick<SemRow, "op" | "mnemonics" | "form" | "exec" | "compile">[]
+  ).map((r): SemRow => {
+    const isDiv = r.op === Op.Div || r.op === Op.Idiv;
+    return isDiv
+      ? { ...r, cycles: 25, reads: 0, writes: 0, undefined: STATUS, undefinedValue: "unchanged" }
+      : {
+          ...r,
+          cycles: 3,
+          reads: 0,
+          writes: CF | OF,
+          undefined: SF | ZF | AF | PF,
+          undefinedValue: "SF, ZF, PF of the low half; AF = 0",
+        };
+  }),
+  { op: Op.Cbw, mnemonics: { cbw: 0, cwde: 0, cdqe: 0 }, cycles: 1, reads: 0, writes: 0, exec: cbw },
+  { op: Op.Cwd, mnemonics: { cwd: 0, cdq: 0, cqo: 0 }, cycles: 1, reads: 0, writes: 0, exec: cwd },
+];

@@ -7,6 +7,10 @@ import type { Cpu } from "../cpu.js";
 import { K, type Insn } from "../insn.js";
 import { ZF, condition } from "../flags.js";
 import { TWO32, Vec, canonical } from "../state.js";
+import { STATUS } from "../flags.js";
+import * as emit from "../jit-emit.js";
+import { Op } from "../ops.js";
+import { KEEP, type SemRow, ccNames } from "./row.js";
 
 export function call(c: Cpu, ins: Insn): boolean {
   const next = c.rip + ins.len;
@@ -105,3 +109,91 @@ export function iretq(c: Cpu, _ins: Insn): boolean {
   c.events.branches++;
   return true;
 }
+
+/** The rows of this family (semantics.ts). */
+export const ROWS: readonly SemRow[] = [
+  {
+    op: Op.Call,
+    mnemonics: { call: KEEP },
+    form: (r) => r.operands[0] === "rel32",
+    cycles: 1,
+    reads: 0,
+    writes: 0,
+    branch: true,
+    exec: call,
+    compile: emit.call,
+  },
+  {
+    op: Op.CallInd,
+    mnemonics: { call: KEEP },
+    form: (r) => r.operands[0] !== "rel32",
+    cycles: 1,
+    reads: 0,
+    writes: 0,
+    branch: true,
+    exec: callInd,
+  },
+  {
+    op: Op.Ret,
+    mnemonics: { ret: 0 },
+    cycles: 1,
+    reads: 0,
+    writes: 0,
+    branch: true,
+    exec: ret,
+    compile: emit.ret,
+  },
+  {
+    op: Op.Jmp,
+    mnemonics: { jmp: KEEP },
+    form: (r) => r.operands[0] !== "rm64",
+    cycles: 1,
+    reads: 0,
+    writes: 0,
+    branch: true,
+    exec: jmp,
+    compile: emit.jmp,
+  },
+  {
+    op: Op.JmpInd,
+    mnemonics: { jmp: KEEP },
+    form: (r) => r.operands[0] === "rm64",
+    cycles: 1,
+    reads: 0,
+    writes: 0,
+    branch: true,
+    exec: jmpInd,
+  },
+  {
+    op: Op.Jcc,
+    mnemonics: ccNames("j"),
+    cycles: 1,
+    reads: STATUS,
+    writes: 0,
+    branch: true,
+    exec: jcc,
+    compile: emit.jcc,
+  },
+  {
+    op: Op.Loop,
+    mnemonics: { loop: 0, loope: 1, loopne: 2 },
+    cycles: 1,
+    reads: STATUS,
+    writes: 0,
+    branch: true,
+    exec: loop,
+    compile: emit.loop,
+  },
+  {
+    op: Op.Jrcxz,
+    mnemonics: { jrcxz: 0 },
+    cycles: 1,
+    reads: 0,
+    writes: 0,
+    branch: true,
+    exec: jrcxz,
+    compile: emit.jrcxz,
+  },
+  { op: Op.Int3, mnemonics: { int3: 0 }, cycles: 20, reads: STATUS, writes: 0, branch: true, exec: int3 },
+  { op: Op.Iretq, mnemonics: { iretq: 0 }, cycles: 30, reads: 0, writes: STATUS, branch: true, exec: iretq },
+];

@@ -6,6 +6,10 @@ import type { Cpu } from "../cpu.js";
 import { K, type Insn } from "../insn.js";
 import { condition } from "../flags.js";
 import { TWO32 } from "../state.js";
+import { STATUS } from "../flags.js";
+import * as emit from "../jit-emit.js";
+import { Op } from "../ops.js";
+import { KEEP, type SemRow, ccNames } from "./row.js";
 
 export function mov(c: Cpu, ins: Insn): boolean {
   const s = ins.size;
@@ -93,3 +97,68 @@ export function cmovcc(c: Cpu, ins: Insn): boolean {
   c.rip += ins.len;
   return true;
 }
+
+const srcSize = (ins: Insn) => ins.srcSize;
+/** The rows of this family (semantics.ts). */
+export const ROWS: readonly SemRow[] = [
+  {
+    op: Op.Mov,
+    mnemonics: { mov: KEEP },
+    form: (r) => !r.operands.includes("cr"),
+    cycles: 1,
+    reads: 0,
+    writes: 0,
+    exec: mov,
+    compile: emit.mov,
+  },
+  {
+    op: Op.Movzx,
+    mnemonics: { movzx: 0 },
+    cycles: 1,
+    reads: 0,
+    writes: 0,
+    exec: movzx,
+    compile: emit.movzx,
+    memSize: srcSize,
+  },
+  {
+    op: Op.Movsx,
+    mnemonics: { movsx: 0, movsxd: 0 },
+    cycles: 1,
+    reads: 0,
+    writes: 0,
+    exec: movsx,
+    compile: emit.movsx,
+    memSize: srcSize,
+  },
+  {
+    op: Op.Lea,
+    mnemonics: { lea: 0 },
+    cycles: 1,
+    reads: 0,
+    writes: 0,
+    exec: lea,
+    compile: emit.lea,
+    memSize: () => 0,
+  },
+  { op: Op.Xchg, mnemonics: { xchg: 0 }, cycles: 1, reads: 0, writes: 0, exec: xchg },
+  {
+    op: Op.Setcc,
+    mnemonics: ccNames("set"),
+    cycles: 1,
+    reads: STATUS,
+    writes: 0,
+    exec: setcc,
+    compile: emit.setcc,
+    memSize: () => 1,
+  },
+  {
+    op: Op.Cmovcc,
+    mnemonics: ccNames("cmov"),
+    cycles: 1,
+    reads: STATUS,
+    writes: 0,
+    exec: cmovcc,
+    compile: emit.cmovcc,
+  },
+];

@@ -4,6 +4,10 @@
  */
 import type { Cpu } from "../cpu.js";
 import { K, type Insn } from "../insn.js";
+import { STATUS } from "../flags.js";
+import * as emit from "../jit-emit.js";
+import { Op } from "../ops.js";
+import type { SemRow } from "./row.js";
 
 export function push(c: Cpu, ins: Insn): boolean {
   const s = ins.size;
@@ -55,3 +59,11 @@ export function popf(c: Cpu, ins: Insn): boolean {
   c.rip += ins.len;
   return true;
 }
+
+/** The rows of this family (semantics.ts). */
+export const ROWS: readonly SemRow[] = [
+  { op: Op.Push, mnemonics: { push: 0 }, cycles: 1, reads: 0, writes: 0, exec: push, compile: emit.push },
+  { op: Op.Pop, mnemonics: { pop: 0 }, cycles: 1, reads: 0, writes: 0, exec: pop, compile: emit.pop },
+  { op: Op.Pushf, mnemonics: { pushfq: 0 }, cycles: 1, reads: STATUS, writes: 0, exec: pushf },
+  { op: Op.Popf, mnemonics: { popfq: 0 }, cycles: 9, reads: 0, writes: STATUS, exec: popf },
+];

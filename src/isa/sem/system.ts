@@ -10,6 +10,11 @@ import type { Cpu } from "../cpu.js";
 import { DecodeFail, K, type Insn } from "../insn.js";
 import { IF } from "../flags.js";
 import { Vec } from "../state.js";
+import * as control from "../control.js";
+import { STATUS } from "../flags.js";
+import * as emit from "../jit-emit.js";
+import { Op } from "../ops.js";
+import { KEEP, Priv, type SemRow } from "./row.js";
 
 /** NOP, PAUSE, LFENCE, MFENCE: nothing architectural (their cost is the row's cycles). */
 export function nop(c: Cpu, ins: Insn): boolean {
@@ -115,3 +120,165 @@ export function invalid(c: Cpu, ins: Insn): boolean {
   if (ins.fail === DecodeFail.TooLong) return c.fault(Vec.GP, 0);
   return c.fault(Vec.UD, -1);
 }
+
+/** The rows of this family (semantics.ts). */
+export const ROWS: readonly SemRow[] = [
+  { op: Op.Invalid, mnemonics: {}, cycles: 0, reads: 0, writes: 0, exec: invalid },
+  {
+    op: Op.Nop,
+    mnemonics: { nop: 0 },
+    cycles: 1,
+    reads: 0,
+    writes: 0,
+    exec: nop,
+    compile: emit.nop,
+    memSize: () => 0,
+  },
+  {
+    op: Op.Pause,
+    mnemonics: { pause: 0 },
+    cycles: 10,
+    reads: 0,
+    writes: 0,
+    exec: nop,
+    compile: emit.nop,
+    memSize: () => 0,
+  },
+  {
+    op: Op.Hlt,
+    mnemonics: { hlt: 0 },
+    cycles: 1,
+    reads: STATUS,
+    writes: 0,
+    platform: true,
+    priv: Priv.Cpl0,
+    exec: hlt,
+  },
+  { op: Op.Cli, mnemonics: { cli: 0 }, cycles: 2, reads: 0, writes: 0, priv: Priv.Iopl, exec: cli },
+  { op: Op.Sti, mnemonics: { sti: 0 }, cycles: 2, reads: 0, writes: 0, priv: Priv.Iopl, exec: sti },
+  { op: Op.Cpuid, mnemonics: { cpuid: 0 }, cycles: 100, reads: STATUS, writes: 0, platform: true, exec: cpuid },
+  {
+    op: Op.Rdmsr,
+    mnemonics: { rdmsr: 0 },
+    cycles: 50,
+    reads: STATUS,
+    writes: 0,
+    platform: true,
+    priv: Priv.Cpl0,
+    exec: rdmsr,
+    compile: emit.rdmsr,
+  },
+  {
+    op: Op.Wrmsr,
+    mnemonics: { wrmsr: 0 },
+    cycles: 50,
+    reads: STATUS,
+    writes: 0,
+    platform: true,
+    priv: Priv.Cpl0,
+    exec: wrmsr,
+  },
+  {
+    op: Op.Rdpmc,
+    mnemonics: { rdpmc: 0 },
+    cycles: 30,
+    reads: STATUS,
+    writes: 0,
+    platform: true,
+    priv: Priv.Pce,
+    exec: rdpmc,
+  },
+  {
+    op: Op.Rdtsc,
+    mnemonics: { rdtsc: 0 },
+    cycles: 20,
+    reads: STATUS,
+    writes: 0,
+    platform: true,
+    priv: Priv.Tsd,
+    exec: rdtsc,
+  },
+  {
+    op: Op.Rdtscp,
+    mnemonics: { rdtscp: 0 },
+    cycles: 25,
+    reads: STATUS,
+    writes: 0,
+    platform: true,
+    priv: Priv.Tsd,
+    exec: rdtscp,
+  },
+  {
+    op: Op.Lfence,
+    mnemonics: { lfence: 0 },
+    cycles: 4,
+    reads: 0,
+    writes: 0,
+    exec: nop,
+    compile: emit.nop,
+    memSize: () => 0,
+  },
+  {
+    op: Op.Mfence,
+    mnemonics: { mfence: 0 },
+    cycles: 10,
+    reads: 0,
+    writes: 0,
+    exec: nop,
+    compile: emit.nop,
+    memSize: () => 0,
+  },
+  { op: Op.Clflush, mnemonics: { clflush: 0 }, cycles: 5, reads: 0, writes: 0, exec: clflush },
+  {
+    op: Op.In,
+    mnemonics: { in: 0 },
+    cycles: 50,
+    reads: STATUS,
+    writes: 0,
+    platform: true,
+    priv: Priv.Iopl,
+    exec: portIn,
+  },
+  {
+    op: Op.Out,
+    mnemonics: { out: 0 },
+    cycles: 50,
+    reads: STATUS,
+    writes: 0,
+    platform: true,
+    priv: Priv.Iopl,
+    exec: portOut,
+  },
+  { op: Op.Ud2, mnemonics: { ud2: 0 }, cycles: 0, reads: STATUS, writes: 0, exec: ud2 },
+  { op: Op.Lidt, mnemonics: { lidt: 0 }, cycles: 10, reads: 0, writes: 0, priv: Priv.Cpl0, exec: lidt },
+  {
+    op: Op.MovFromCr,
+    mnemonics: { mov: KEEP },
+    form: (r) => r.operands[1] === "cr",
+    cycles: 10,
+    reads: 0,
+    writes: 0,
+    priv: Priv.Cpl0,
+    exec: control.movFromCr,
+  },
+  {
+    op: Op.MovToCr,
+    mnemonics: { mov: KEEP },
+    form: (r) => r.operands[0] === "cr",
+    cycles: 10,
+    reads: STATUS,
+    writes: 0,
+    platform: true,
+    priv: Priv.Cpl0,
+    exec: control.movToCr,
+  },
+  {
+    op: Op.Vmcall,
+    mnemonics: { vmcall: 0 },
+    cycles: 50,
+    reads: STATUS,
+    writes: 0,
+    platform: true,
+    exec: vmcall,
+  },
+];

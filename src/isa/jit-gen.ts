@@ -1,0 +1,285 @@
+/**
+ * The block compiler's code generation: the state compiled code may touch (BlockCpu), the generated
+ * block's exits and exact counts (Gen), and JS snippets for operands, addresses, loads/stores and the
+ * inlined ALU forms. Each snippet specialises a semantic function of the interpreter for one decoded
+ * instruction (alu.ts aluBin for 4/8-byte operands, memory.ts ea/rd/wr, flags.ts condition); the
+ * interpreter's functions remain the reference (test/isa/jit.test.ts compares the two).
+ */
+import { AluOp, ShiftOp } from "./alu.js";
+import { AF, CF, OF, PF, SF, STATUS, ZF } from "./flags.js";
+import { AH, type Insn, K } from "./insn.js";
+import type { GuestEvents, Platform, PlatformCpu } from "./platform.js";
+import type { BranchPredictor, CacheModel } from "./uarch.js";
+
+/** What compiled code may touch of the CPU (the Cpu class implements it). Generated code names these
+ *  fields only through `cpuField`, so a rename is a type error here rather than a broken block. */
+export interface BlockCpu extends PlatformCpu {
+  rip: number;
+  rflags: number;
+  readonly regs: Uint32Array;
+  readonly mem: Uint8Array;
+  readonly dv: DataView;
+  readonly memSize: number;
+  readonly events: GuestEvents;
+  readonly codeGranules: Uint8Array;
+  readonly cache: CacheModel;
+  readonly predictor: BranchPredictor;
+  readonly platform: Platform;
+  /** Pending interrupts and a stop request end a block after a platform call. */
+  readonly irqCount: number;
+  readonly stopReq: number;
+  /** A platform call's action other than Skip, for the run loop to complete (with the instruction). */
+  jitAct: number;
+  jitIns: Insn | null;
+  /** Partial-register write (memory.ts/state.ts sr) and store invalidation of decoded code. */
+  sr(r: number, size: number, lo: number, hi: number): void;
+  invalidate(a: number, size: number): void;
+}
+
+/** `c.<field>` in generated code, checked against BlockCpu. */
+export const cpuField = (f: keyof BlockCpu): string => `c.${f}`;
+
+/** Register numbers (ModRM order) and their halves in `regs`. */
+const RCX = 1,
+  RSP = 4;
+export const RSP_LO = `R[${2 * RSP}]`;
+export const RSP_HI = `R[${2 * RSP + 1}]`;
+export const CL = `R[${2 * RCX}] & 255`;
+/** Bit positions of SF and OF, for the sign/overflow arithmetic below. */
+const SF_BIT = 7,
+  OF_BIT = 11;
+
+/** Aligned 32-bit accesses go through a Uint32Array view, which is little-endian only on a little-endian
+ *  host; elsewhere the generated code uses the DataView. */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+export class Gen {
+  /** Prefix sums of retired instructions, cycles and branches over the block's instructions. A platform
+   *  call that exits is not retired by the CPU (platform.ts Skip; R-CNT-4), so it adds nothing. */
+  readonly pi: number[] = [0];
+  readonly pc: number[] = [0];
+  readonly pb: number[] = [0];
+  /** The block calls the platform: counts are flushed to `ev` before each call (platform.ts contract), so
+   *  every exit adds only what was not flushed yet (locals fi/fc/fb). */
+  readonly calls: boolean;
+  /** Code run at every exit (predictor state write-back, deferred flags). */
+  onExit = "";
+  /**
+   * @param cycles base cycles of each instruction; `platform`: it calls the platform; `branch`: it
+   *   retires as a branch.
+   */
+  constructor(
+    readonly insns: readonly Insn[],
+    readonly memSize: number,
+    info: readonly { cycles: number; platform: boolean; branch: boolean }[],
+  ) {
+    this.calls = info.some((i) => i.platform);
+    for (const i of info) {
+      this.pi.push(this.pi[this.pi.length - 1] + (i.platform ? 0 : 1));
+      this.pc.push(this.pc[this.pc.length - 1] + (i.platform ? 0 : i.cycles));
+      this.pb.push(this.pb[this.pb.length - 1] + (i.branch ? 1 : 0));
+    }
+  }
+  get start(): number {
+    return this.insns[0].addr;
+  }
+  /** Leave the block before instruction k (which the interpreter then runs), or after the last one. */
+  exit(k: number, ripJs: string): string {
+    const n = this.insns.length;
+    const wb = `${this.onExit} ${cpuField("rflags")} = fl; ${cpuField("rip")} = ${ripJs};`;
+    if (this.calls) {
+      // -1: nothing retired, but a platform call completed an instruction (0 would re-run it).
+      return `{ ${wb} const d = iters * ${this.pi[n]} + ${this.pi[k]}; ev.instructions += d - fi; ev.cycles += iters * ${this.pc[n]} + ${this.pc[k]} - fc; ev.branches += iters * ${this.pb[n]} + ${this.pb[k]} - fb; return d === 0 && called ? -1 : d; }`;
+    }
+    return `{ ${wb} const d = iters * ${n} + ${k}; ev.instructions += d; ev.cycles += iters * ${this.pc[n]} + ${this.pc[k]}; ev.branches += iters * ${this.pb[n]} + ${this.pb[k]}; return d; }`;
+  }
+  /** Exact totals into `ev` before instruction k calls the platform. */
+  flush(k: number): string {
+    const n = this.insns.length;
+    return `t = iters * ${this.pi[n]} + ${this.pi[k]}; ev.instructions += t - fi; fi = t; t = iters * ${this.pc[n]} + ${this.pc[k]}; ev.cycles += t - fc; fc = t; t = iters * ${this.pb[n]} + ${this.pb[k]}; ev.branches += t - fb; fb = t;`;
+  }
+}
+
+/** JS condition for cc on `fl` (SDM Table B-1; flags.ts condition()). */
+export function condJs(cc: number): string {
+  const lt = `(((fl >>> ${SF_BIT}) ^ (fl >>> ${OF_BIT})) & 1) !== 0`;
+  const base = [
+    `(fl & ${OF}) !== 0`,
+    `(fl & ${CF}) !== 0`,
+    `(fl & ${ZF}) !== 0`,
+    `(fl & ${CF | ZF}) !== 0`,
+    `(fl & ${SF}) !== 0`,
+    `(fl & ${PF}) !== 0`,
+    lt,
+    `((fl & ${ZF}) !== 0 || ${lt})`,
+  ][cc >> 1];
+  return cc & 1 ? `!(${base})` : base;
+}
+
+/** SF, ZF, PF of an 8-byte (r, rh) or 4-byte (r) result. */
+const SZP8 = `((r | rh) === 0 ? ${ZF} : 0) | ((rh >>> ${31 - SF_BIT}) & ${SF}) | PAR[r & 255]`;
+const SZP4 = `(r === 0 ? ${ZF} : 0) | ((r >>> ${31 - SF_BIT}) & ${SF}) | PAR[r & 255]`;
+
+/** Inline aluBin (alu.ts) for sizes 4 and 8: a,ah op b,bh → r,rh; flags only when `live`. `keepCF`: INC/DEC. */
+export function aluJs(op: number, size: number, live: boolean, keepCF = false): string | null {
+  if (size !== 4 && size !== 8) return null;
+  const mask = `~${keepCF ? STATUS & ~CF : STATUS}`;
+  const logic = op === AluOp.Or || op === AluOp.And || op === AluOp.Xor;
+  const sym = op === AluOp.Or ? "|" : op === AluOp.And ? "&" : "^";
+  if (logic) {
+    const res = size === 8 ? `r = (a ${sym} b) >>> 0; rh = (ah ${sym} bh) >>> 0;` : `r = (a ${sym} b) >>> 0; rh = 0;`;
+    return live ? `${res} fl = (fl & ${mask}) | ${size === 8 ? SZP8 : SZP4};` : res;
+  }
+  const add = op === AluOp.Add || op === AluOp.Adc;
+  const cin = op === AluOp.Adc || op === AluOp.Sbb ? ` + (fl & ${CF})` : "";
+  const ofBit = `>>> 31) << ${OF_BIT})`;
+  if (size === 4) {
+    const res = add
+      ? `s = a + b${cin}; r = s >>> 0; rh = 0;`
+      : `s = a - b${cin.replace("+", "-")}; r = s >>> 0; rh = 0;`;
+    if (!live) return res;
+    const cf = keepCF ? "" : add ? `(s > 4294967295 ? ${CF} : 0) | ` : `(s < 0 ? ${CF} : 0) | `;
+    const of = add ? `((((a ^ r) & (b ^ r)) ${ofBit}` : `((((a ^ b) & (a ^ r)) ${ofBit}`;
+    return `${res} fl = (fl & ${mask}) | ${cf}${of} | ((a ^ b ^ r) & ${AF}) | ${SZP4};`;
+  }
+  const res = add
+    ? `s = a + b${cin}; r = s >>> 0; t = ah + bh + (s > 4294967295 ? 1 : 0); rh = t >>> 0;`
+    : `s = a - b${cin.replace("+", "-")}; r = s >>> 0; t = ah - bh - (s < 0 ? 1 : 0); rh = t >>> 0;`;
+  if (!live) return res;
+  const cf = keepCF ? "" : add ? `(t > 4294967295 ? ${CF} : 0) | ` : `(t < 0 ? ${CF} : 0) | `;
+  const of = add ? `((((ah ^ rh) & (bh ^ rh)) ${ofBit}` : `((((ah ^ bh) & (ah ^ rh)) ${ofBit}`;
+  return `${res} fl = (fl & ${mask}) | ${cf}${of} | ((a ^ b ^ r) & ${AF}) | ${SZP8};`;
+}
+
+/** Inline aluShift (alu.ts) for a constant count whose flags are dead: SHL/SHR/SAR on 4/8 bytes. */
+export function shiftConstJs(sub: number, size: number, count: number): string | null {
+  const c = count & (size === 8 ? 63 : 31);
+  if (c === 0) return "r = a; rh = ah;";
+  if (size === 4) {
+    if (sub === ShiftOp.Shl) return `r = (a << ${c}) >>> 0; rh = 0;`;
+    if (sub === ShiftOp.Shr) return `r = a >>> ${c}; rh = 0;`;
+    if (sub === ShiftOp.Sar) return `r = ((a | 0) >> ${c}) >>> 0; rh = 0;`;
+    return null;
+  }
+  if (size !== 8) return null;
+  if (sub === ShiftOp.Shl)
+    return c < 32
+      ? `rh = ((ah << ${c}) | (a >>> ${32 - c})) >>> 0; r = (a << ${c}) >>> 0;`
+      : `rh = (a << ${c - 32}) >>> 0; r = 0;`;
+  if (sub === ShiftOp.Shr)
+    return c < 32 ? `r = ((a >>> ${c}) | (ah << ${32 - c})) >>> 0; rh = ah >>> ${c};` : `r = ah >>> ${c - 32}; rh = 0;`;
+  if (sub === ShiftOp.Sar)
+    return c < 32
+      ? `r = ((a >>> ${c}) | (ah << ${32 - c})) >>> 0; rh = ((ah | 0) >> ${c}) >>> 0;`
+      : `r = ((ah | 0) >> ${c - 32}) >>> 0; rh = ((ah | 0) >> 31) >>> 0;`;
+  return null;
+}
+
+/** state.ts gr(): register r at size into lo/hi variables. */
+export function regRead(r: number, size: number, lo: string, hi: string): string {
+  switch (size) {
+    case 8:
+      return `${lo} = R[${2 * r}]; ${hi} = R[${2 * r + 1}];`;
+    case 4:
+      return `${lo} = R[${2 * r}]; ${hi} = 0;`;
+    case 2:
+      return `${lo} = R[${2 * r}] & 65535; ${hi} = 0;`;
+    default:
+      return r >= AH ? `${lo} = (R[${2 * (r - AH)}] >>> 8) & 255; ${hi} = 0;` : `${lo} = R[${2 * r}] & 255; ${hi} = 0;`;
+  }
+}
+/** state.ts sr(): 4/8-byte writes inline, 1/2-byte merges through the CPU. */
+export function regWrite(r: number, size: number, lo: string, hi: string): string {
+  switch (size) {
+    case 8:
+      return `R[${2 * r}] = ${lo}; R[${2 * r + 1}] = ${hi};`;
+    case 4:
+      return `R[${2 * r}] = ${lo}; R[${2 * r + 1}] = 0;`;
+    default:
+      return `${cpuField("sr")}(${r}, ${size}, ${lo}, 0);`;
+  }
+}
+
+/** The sum base + index·scale + disp as JS (low-half terms, high-half terms). */
+export function addressTerms(ins: Insn): { lo: string[]; hi: string[] } {
+  const lo = [`${ins.dispLo}`],
+    hi = [`${ins.dispHi}`];
+  if (ins.base >= 0) {
+    lo.push(`R[${2 * ins.base}]`);
+    hi.push(`R[${2 * ins.base + 1}]`);
+  }
+  if (ins.index >= 0) {
+    lo.push(`R[${2 * ins.index}] * ${ins.scale}`);
+    hi.push(`R[${2 * ins.index + 1}] * ${ins.scale}`);
+  }
+  return { lo, hi };
+}
+
+/** memory.ts ea(): the operand address into `ea`, leaving before instruction k if it is not wholly in RAM. */
+export function eaJs(g: Gen, ins: Insn, k: number, size: number): string | null {
+  if (ins.ripRel) {
+    if (ins.dispHi !== 0 || ins.dispLo + size > g.memSize) return null;
+    return `ea = ${ins.dispLo};`;
+  }
+  const { lo: parts, hi: hparts } = addressTerms(ins);
+  const bail = g.exit(k, String(ins.addr));
+  if (ins.addr32) return `ea = (${parts.join(" + ")}) >>> 0; if (ea + ${size} > MEM) ${bail}`;
+  if (ins.dispHi === 0 || ins.dispHi === 0xffffffff) {
+    // Fast form: with zero high halves the address is exactly the (non-negative) sum; anything else
+    // (negative sums, high halves) goes back to the interpreter, which computes the general case.
+    const his: string[] = [];
+    if (ins.base >= 0) his.push(`R[${2 * ins.base + 1}]`);
+    if (ins.index >= 0) his.push(`R[${2 * ins.index + 1}]`);
+    const d = ins.dispLo | 0;
+    const sum = [...parts.slice(1), ...(d !== 0 || parts.length === 1 ? [String(d)] : [])].join(" + ");
+    return `ea = ${sum}; if (${d < 0 ? "ea < 0 || " : ""}${his.length ? `(${his.join(" | ")}) !== 0 || ` : ""}ea + ${size} > MEM) ${bail}`;
+  }
+  return `ea = ${parts.join(" + ")}; t = ${hparts.join(" + ")}; if (ea > 4294967295) { u = Math.floor(ea / 4294967296); ea -= u * 4294967296; t += u; } if ((t >>> 0) !== 0 || ea + ${size} > MEM) ${bail}`;
+}
+/** CacheModel.access (uarch.ts) with the L1 hit inline. */
+export function cacheJs(size: number): string {
+  const one = "u = ea >>> 6; if (l1[u & 511] !== u) cache.line(u);";
+  return size > 1
+    ? `${one} if ((ea & 63) + ${size} > 64) { u = (ea + ${size - 1}) >>> 6; if (l1[u & 511] !== u) cache.line(u); }`
+    : one;
+}
+/** memory.ts rd() at `ea`. */
+export function loadJs(size: number, lo: string, hi: string): string {
+  switch (size) {
+    case 8:
+      if (!LITTLE_ENDIAN) return `${lo} = dv.getUint32(ea, true); ${hi} = dv.getUint32(ea + 4, true);`;
+      return `if ((ea & 3) === 0) { ${lo} = M32[ea >>> 2]; ${hi} = M32[(ea >>> 2) + 1]; } else { ${lo} = dv.getUint32(ea, true); ${hi} = dv.getUint32(ea + 4, true); }`;
+    case 4:
+      if (!LITTLE_ENDIAN) return `${lo} = dv.getUint32(ea, true); ${hi} = 0;`;
+      return `${lo} = (ea & 3) === 0 ? M32[ea >>> 2] : dv.getUint32(ea, true); ${hi} = 0;`;
+    case 2:
+      return `${lo} = dv.getUint16(ea, true); ${hi} = 0;`;
+    default:
+      return `${lo} = mem[ea]; ${hi} = 0;`;
+  }
+}
+/** memory.ts wr() at `ea`: a store into decoded code invalidates exactly what it overwrote, and leaves
+ *  the block (after instruction k) if it hit this block. */
+export function storeJs(g: Gen, ins: Insn, k: number, size: number, lo: string, hi: string): string {
+  const w =
+    !LITTLE_ENDIAN && size >= 4
+      ? size === 8
+        ? `dv.setUint32(ea, ${lo}, true); dv.setUint32(ea + 4, ${hi}, true);`
+        : `dv.setUint32(ea, ${lo}, true);`
+      : size === 8
+        ? `if ((ea & 3) === 0) { M32[ea >>> 2] = ${lo}; M32[(ea >>> 2) + 1] = ${hi}; } else { dv.setUint32(ea, ${lo}, true); dv.setUint32(ea + 4, ${hi}, true); }`
+        : size === 4
+          ? `if ((ea & 3) === 0) M32[ea >>> 2] = ${lo}; else dv.setUint32(ea, ${lo}, true);`
+          : size === 2
+            ? `dv.setUint16(ea, ${lo}, true);`
+            : `mem[ea] = ${lo};`;
+  const next = ins.addr + ins.len;
+  return `${w} if ((cg[ea >>> 3] | cg[(ea + ${size - 1}) >>> 3]) !== 0) { ${cpuField("invalidate")}(ea, ${size}); if (!blk.valid) ${g.exit(k + 1, String(next))} }`;
+}
+
+/** memory.ts ld(): operand (kind, register) into lo/hi variables; memory via `ea` (already computed). */
+export function operandJs(ins: Insn, kind: K, r: number, size: number, lo: string, hi: string): string {
+  if (kind === K.Reg) return regRead(r, size, lo, hi);
+  if (kind === K.Imm) return `${lo} = ${ins.immLo}; ${hi} = ${ins.immHi};`;
+  return loadJs(size, lo, hi);
+}
