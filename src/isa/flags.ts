@@ -3,7 +3,8 @@
  * flags the SDM calls "undefined". Facts: SDM Vol. 1 §3.4.3 (EFLAGS), Vol. 2 per-instruction "Flags
  * Affected", Table B-1 (condition codes); "undefined" behaviour follows Intel hardware as Bochs models it.
  *
- * UNDEFINED FLAGS (the only place these choices are made; src/isa/alu.ts implements them, and the
+ * UNDEFINED FLAGS (the only place these choices are made; src/isa/alu.ts and muldiv.ts implement them,
+ * each operation's row in src/isa/sem/*.ts names its share (`undefined`, `undefinedValue`), and the
  * independent reference in src/isa/reference.ts restates them):
  *   AND/OR/XOR/TEST  AF := 0.
  *   SHL/SAL/SHR/SAR  (masked count ≠ 0) AF := 0; OF is computed for every count with the count-1
