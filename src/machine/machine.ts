@@ -10,6 +10,7 @@ import type { Kvm } from "../kvm/kvm.js";
 import type { Vcpu } from "../kvm/vcpu.js";
 import { findPolicy, legacyPolicy } from "../vmx/policies/index.js";
 import type { InterceptPolicy } from "../vmx/policies/policy.js";
+import { IsolationChecker } from "../check/checker.js";
 import type { VmxLayer } from "../vmx/vmx-layer.js";
 import { Vmx } from "../vmx/vmx.js";
 
@@ -20,7 +21,7 @@ export interface MachineOptions extends Omit<VpmuOptions, "kvm"> {
   /** Host perf activity preset (default "idle") and --host-msr values. */
   readonly hostActivity?: string;
   readonly hostMsrs?: readonly HostMsrValue[];
-  /** Assert I-1..I-4 at every load, entry and put (VmxLayer.checkInvariants). */
+  /** Assert I-1..I-4 at every load, entry and put (IsolationChecker.invariants). */
   readonly checkIsolation?: boolean;
   /** Record every load/put step (VmxLayer.recordSteps) for --exits. */
   readonly traceSwitch?: boolean;
@@ -30,6 +31,8 @@ export interface Machine {
   readonly kvm: Kvm;
   readonly vcpu: Vcpu;
   readonly layer: VmxLayer;
+  /** Leaks and (with checkIsolation) invariant violations, recorded as the machine runs. */
+  readonly checker: IsolationChecker;
   readonly policy: InterceptPolicy;
   readonly pmu: PmuMode;
 }
@@ -55,7 +58,9 @@ export function createMachine(o: MachineOptions): MachineResult {
   const cfg = configureVcpu({ ...o, pmu, kvm: policy.codeState === "legacy" ? undefined : policy.codeState }, vmx);
   if ("error" in cfg) return fail(cfg.error);
   const layer = vmx.layerOf(cfg.vcpu);
-  layer.checkInvariants = o.checkIsolation === true;
+  // The checker observes the VMX layer's entry/exit/load/put events; it is not called by the layer by name.
+  const checker = new IsolationChecker(o.checkIsolation === true);
+  layer.attach(checker);
   layer.recordSteps = o.traceSwitch === true;
-  return { ok: true, machine: { kvm: cfg.kvm, vcpu: cfg.vcpu, layer, policy, pmu } };
+  return { ok: true, machine: { kvm: cfg.kvm, vcpu: cfg.vcpu, layer, checker, policy, pmu } };
 }

@@ -6,6 +6,7 @@
  * per character) are folded into one line per run of consecutive characters.
  */
 import type { ExitRecord, Vcpu } from "../kvm/vcpu.js";
+import type { IsolationChecker } from "../check/checker.js";
 import { formatLeak } from "../check/leaks.js";
 import { formatViolation, summarizeViolations } from "../check/isolation.js";
 import { msrName } from "../check/msr-name.js";
@@ -80,7 +81,7 @@ export function formatExitsWithSwitches(exits: readonly ExitRecord[], switches: 
 }
 
 /** The text block `--exits` appends after the guest console. */
-export function formatRunTrace(vcpu: Vcpu, layer: VmxLayer): string {
+export function formatRunTrace(vcpu: Vcpu, layer: VmxLayer, checker: IsolationChecker): string {
   const lines = [
     `--- vm exits: ${vcpu.exits.length} (policy ${layer.plan.policy}, ${layer.isMediated ? "mediated" : "not mediated"}) ---`,
   ];
@@ -94,12 +95,12 @@ export function formatRunTrace(vcpu: Vcpu, layer: VmxLayer): string {
     ["host→guest", "host->guest"],
     ["guest→host", "guest->host"],
   ] as const) {
-    const ls = layer.leaks.filter((l) => l.direction === direction);
+    const ls = checker.leaks.filter((l) => l.direction === direction);
     lines.push(`--- ${title} leaks: ${ls.length} ---`);
     for (const l of ls) lines.push(formatLeak(l));
   }
-  if (layer.checkInvariants) {
-    const vs = summarizeViolations(layer.violations);
+  if (checker.invariants) {
+    const vs = summarizeViolations(checker.violations);
     lines.push(
       `--- isolation invariants (spec §12.3) checked at every load, entry and put: ${vs.length === 0 ? "all hold" : `${vs.length} violated`} ---`,
     );
@@ -113,6 +114,7 @@ export function runDocument(
   run: { console: string; status: number; stop: string; report: string },
   vcpu: Vcpu,
   layer: VmxLayer,
+  checker: IsolationChecker,
 ): Record<string, unknown> {
   const pmu = vcpu.pmu;
   const phys = layer.phys;
@@ -151,7 +153,7 @@ export function runDocument(
     },
     hardware: hw,
     contextSwitch: { loads: layer.sw.loads, puts: layer.sw.puts, fastpathExits: layer.fastpathExits },
-    leaks: layer.leaks.map((l) => ({
+    leaks: checker.leaks.map((l) => ({
       direction: l.direction,
       register: l.register,
       path: l.path,
@@ -161,9 +163,9 @@ export function runDocument(
       source: l.source,
       rule: l.rule,
     })),
-    ...(layer.checkInvariants
+    ...(checker.invariants
       ? {
-          violations: summarizeViolations(layer.violations).map((v) => ({
+          violations: summarizeViolations(checker.violations).map((v) => ({
             invariant: v.invariant,
             register: v.register,
             value: hex(v.value),

@@ -14,6 +14,7 @@ import { vcpuGuestConfig } from "../kvm/vmm.js";
 import { Guest } from "../vmm/guest.js";
 import { findPolicy } from "../vmx/policies/index.js";
 import type { InterceptPolicy } from "../vmx/policies/policy.js";
+import { IsolationChecker } from "../check/checker.js";
 import { Vmx } from "../vmx/vmx.js";
 import type { LeakRecord } from "../check/leaks.js";
 import type { SweepConfig } from "./matrix.js";
@@ -123,7 +124,8 @@ export function runOne(
   const vcpu = kvm.createVm().createVcpu();
   vcpu.logExits = false;
   const layer = vmx.layerOf(vcpu);
-  layer.checkInvariants = opts.invariants === true;
+  const checker = new IsolationChecker(opts.invariants === true);
+  layer.attach(checker);
   // KVM_SET_CPUID2: leaf 0xA as requested (KVM clamps it at refresh, R-CPUID-2/4) and CPUID.1:ECX.PDCM.
   const l1 = vcpu.cpuidTable.find((e) => e.function === 1 && e.index === 0);
   let table = vcpu.withCpuidLeaf({ function: 0xa, index: 0, ...leaf0a(c, host.eventMaskLength) });
@@ -161,10 +163,10 @@ export function runOne(
   // KVM_RUN has returned to userspace: the guest context is off the hardware (put, spec §12.2).
   vcpu.ops.vcpuPut();
   // Both directions come from the VMX layer's records (src/check/leaks.ts).
-  const findings: Finding[] = [...layer.leaks];
+  const findings: Finding[] = [...checker.leaks];
   // Invariant violations repeat at every entry: one finding per (invariant, register) per run.
   const seen = new Set<string>();
-  for (const v of layer.violations) {
+  for (const v of checker.violations) {
     const key = `${v.invariant}/${v.msr}`;
     if (seen.has(key)) continue;
     seen.add(key);

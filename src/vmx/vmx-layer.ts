@@ -17,27 +17,13 @@ import type { X86Ops } from "../kvm/x86-ops.js";
 import { setEdxEax } from "../kvm/x86.js";
 import { MediatedSwitch, type SwitchStep } from "../pmu/mediated.js";
 import {
-  checkAfterLoad,
-  checkAfterPut,
-  checkGuestReachable,
-  checkNotCounting,
-  reachableRegisters,
-  type Violation,
-} from "../check/isolation.js";
-import {
-  checkLeftAfterPut,
-  checkNativeGlobalCtrlWrite,
-  checkNativeRead,
-  writableRegisters,
-  type LeakRecord,
-} from "../check/leaks.js";
-import {
   CPU_BASED_RDPMC_EXITING,
   VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL,
   VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL,
   VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL,
 } from "../arch/vmx-controls.js";
 import { kvmVmxExitHandlers } from "./exit-handlers.js";
+import type { VmxObserver } from "./observer.js";
 import { MSR_TYPE_W, MsrBitmap } from "./msr-bitmap.js";
 import { Vmcs } from "./vmcs.js";
 import type { InterceptPlan, InterceptPolicy, ModuleParams } from "./policies/policy.js";
@@ -70,13 +56,9 @@ export class VmxLayer implements X86Ops {
   readonly exit: VmExitInfo = { reason: 0, ioIn: false, ioPort: 0, ioSize: 1, ioValue: 0 };
   plan!: InterceptPlan;
   readonly sw: MediatedSwitch;
-  readonly leaks: LeakRecord[] = [];
-  readonly violations: Violation[] = [];
   readonly switchLog: SwitchRecord[] = [];
   /** Record load/put steps in `switchLog` (for --exits / traces). */
   recordSteps = false;
-  /** Assert I-1..I-4 at every load, entry and put (tests; costs time per exit). */
-  checkInvariants = false;
   /** Exits handled in the fastpath (no put/load). */
   fastpathExits = 0;
   /** How many exits so far (the vCPU's log length when logging; kept here so the layer needs no log). */
@@ -85,11 +67,8 @@ export class VmxLayer implements X86Ops {
   private inGuest = false;
   private mediated = false;
   private globalCtrlWriteIntercepted = true;
-  private reachable: number[] = [];
-  /** Registers the guest can write natively (checked for values left behind after every put). */
-  private writable: number[] = [];
-  /** Registers already recorded as left behind: one record per register, not one per exit or value. */
-  private readonly leftSeen = new Set<number>();
+  /** Observers of entry/exit/load/put and native accesses (the checker), attached by the composition root. */
+  private readonly observers: VmxObserver[] = [];
 
   constructor(
     readonly vcpu: Vcpu,
@@ -142,25 +121,18 @@ export class VmxLayer implements X86Ops {
     // §8.3: with the mediated PMU the hardware counts; KVM's copies only change at put and by emulation.
     pmu.perfBacked = !this.mediated;
     pmu.recalc();
-    this.reachable = this.mediated
-      ? reachableRegisters(this.phys, (m) => !this.plan.bitmap.exits(m, false), !this.vmcs.rdpmcExiting)
-      : [];
-    this.writable = this.mediated ? writableRegisters(this.phys, (m) => !this.plan.bitmap.exits(m, true)) : [];
+    for (let i = 0; i < this.observers.length; i++) this.observers[i]!.interceptsChanged(this);
   }
 
-  private readonly writeRule = (msr: number): string =>
+  /** Attach an observer (src/check's checker); it learns the current intercepts at once. */
+  attach(o: VmxObserver): void {
+    this.observers.push(o);
+    o.interceptsChanged(this);
+  }
+
+  /** The plan's rule that lets the guest write `msr` natively (for leak records). */
+  readonly writeRule = (msr: number): string =>
     this.plan.msrs.find((m) => m.index === msr)?.write.rule ?? "MSR bitmap bit clear";
-
-  /** After put, before the host's events come back: guest values KVM did not scrub (checkLeftAfterPut). */
-  private checkLeftBehind(): void {
-    if (this.writable.length === 0) return;
-    const found = checkLeftAfterPut(this.phys, this.owner, this.writable, this.vcpu.cpu?.rip ?? 0, this.writeRule);
-    for (const l of found) {
-      if (this.leftSeen.has(l.msr)) continue;
-      this.leftSeen.add(l.msr);
-      this.leaks.push(l);
-    }
-  }
 
   get isMediated(): boolean {
     return this.mediated;
@@ -280,9 +252,12 @@ export class VmxLayer implements X86Ops {
     const v = this.phys.rdmsr(index);
     if (v === null) return null;
     const c = this.phys.canonical(index);
-    const rule = this.plan.msrs.find((m) => m.index === index)?.read.rule ?? "MSR bitmap bit clear";
-    const leak = checkNativeRead(this.phys, this.owner, c, v, `RDMSR 0x${index.toString(16)}`, rip, rule);
-    if (leak) this.leaks.push(leak);
+    const obs = this.observers;
+    if (obs.length > 0) {
+      const rule = this.plan.msrs.find((m) => m.index === index)?.read.rule ?? "MSR bitmap bit clear";
+      const access = `RDMSR 0x${index.toString(16)}`;
+      for (let i = 0; i < obs.length; i++) obs[i]!.nativeRead(this, c, v, access, rip, rule);
+    }
     return v;
   }
 
@@ -298,19 +273,8 @@ export class VmxLayer implements X86Ops {
     this.syncPhys();
     if (!this.phys.wrmsr(index, value, { owner: this.owner, source: `guest WRMSR at rip 0x${rip.toString(16)}` }))
       return false;
-    // Guest→host: hardware accepted bits KVM's model of this guest reserves (spec §14.2, the bit-48 path).
-    if (index === MSR_CORE_PERF_GLOBAL_CTRL) {
-      const leak = checkNativeGlobalCtrlWrite(
-        this.phys,
-        this.vcpu.pmu.globalCtrlRsvd,
-        index,
-        value,
-        rip,
-        this.owner,
-        this.writeRule(index),
-      );
-      if (leak) this.leaks.push(leak);
-    }
+    const obs = this.observers;
+    for (let i = 0; i < obs.length; i++) obs[i]!.nativeWrite(this, index, value, rip);
     return true;
   }
 
@@ -320,16 +284,11 @@ export class VmxLayer implements X86Ops {
     const reg = this.phys.rdpmcRegister(ecx);
     if (reg < 0) return null;
     const v = this.phys.rdmsr(reg) as bigint;
-    const leak = checkNativeRead(
-      this.phys,
-      this.owner,
-      reg,
-      v,
-      `RDPMC ecx=0x${ecx.toString(16)}`,
-      rip,
-      this.plan.rdpmcExiting.rule,
-    );
-    if (leak) this.leaks.push(leak);
+    const obs = this.observers;
+    if (obs.length > 0) {
+      const access = `RDPMC ecx=0x${ecx.toString(16)}`;
+      for (let i = 0; i < obs.length; i++) obs[i]!.nativeRead(this, reg, v, access, rip, this.plan.rdpmcExiting.rule);
+    }
     return v;
   }
 
@@ -341,10 +300,6 @@ export class VmxLayer implements X86Ops {
 
   private logSwitch(kind: SwitchRecord["kind"], steps: readonly SwitchStep[]): void {
     if (this.recordSteps) this.switchLog.push({ afterExit: this.exitCount, kind, steps: steps.slice() });
-  }
-
-  private violated(v: Violation[]): void {
-    for (const x of v) this.violations.push(x);
   }
 
   /** Before a VM entry: load if the guest context is not on the hardware (§12.1), then the entry's
@@ -361,10 +316,7 @@ export class VmxLayer implements X86Ops {
       this.sw.record = this.recordSteps;
       this.sw.load(pmu, this.lvtpcMasked());
       this.logSwitch("load", this.sw.steps);
-      if (this.checkInvariants) {
-        this.violated(checkAfterLoad(this.phys, pmu, this.sw.config.perfMetrics));
-        this.violated(checkNotCounting(this.phys));
-      }
+      for (let i = 0; i < this.observers.length; i++) this.observers[i]!.afterLoad(this);
     }
     // KVM writes the VMCS field on every accepted GLOBAL_CTRL write (R-WR-8); with 0x38F passed through the
     // field holds what the last exit saved.
@@ -372,7 +324,7 @@ export class VmxLayer implements X86Ops {
     this.vmcs.vmEntry(this.phys, this.owner);
     const c = this.vcpu.cpu;
     if (c !== null) this.phys.rebase(c.events, c.cpl);
-    if (this.checkInvariants) this.violated(checkGuestReachable(this.phys, this.owner, this.reachable));
+    for (let i = 0; i < this.observers.length; i++) this.observers[i]!.afterEntry(this);
   }
 
   /** After the CPU stopped without an exit (budget, CPL change): fold native counts; a counter overflow
@@ -436,11 +388,10 @@ export class VmxLayer implements X86Ops {
       this.fastpathExits++;
       return;
     }
-    if (this.checkInvariants) this.violated(checkNotCounting(this.phys));
+    for (let i = 0; i < this.observers.length; i++) this.observers[i]!.beforePut(this);
     this.sw.record = this.recordSteps;
     this.sw.put(pmu);
-    if (this.checkInvariants) this.violated(checkAfterPut(this.phys, pmu, this.sw.config.perfMetrics));
-    this.checkLeftBehind();
+    for (let i = 0; i < this.observers.length; i++) this.observers[i]!.afterPut(this);
     this.sw.hostRestore();
     this.logSwitch("put", this.sw.steps);
   }
@@ -465,8 +416,7 @@ export class VmxLayer implements X86Ops {
     }
     this.sw.record = this.recordSteps;
     this.sw.put(pmu);
-    if (this.checkInvariants) this.violated(checkAfterPut(this.phys, pmu, this.sw.config.perfMetrics));
-    this.checkLeftBehind();
+    for (let i = 0; i < this.observers.length; i++) this.observers[i]!.afterPut(this);
     this.sw.hostRestore();
     this.logSwitch("put", this.sw.steps);
   }

@@ -1,4 +1,4 @@
-// Spec §12.3: I-1..I-4 asserted after every load and put (VmxLayer.checkInvariants) across the host presets,
+// Spec §12.3: I-1..I-4 asserted after every load and put (IsolationChecker.invariants) across the host presets,
 // a sweep of guest models and the three mediated code states, with host perf leaving values in hardware.
 import { describe, expect, it } from "vitest";
 import { HOST_PRESETS } from "../../src/host/presets.js";
@@ -44,13 +44,13 @@ describe("isolation invariants I-1..I-4 over presets × guest models × code sta
                     cap.wGP === host.wGP &&
                     cap.wFX === host.wFX;
                   const leaky = policy === "v4" && host.perfMetrics && exact && (caps & 0x8000n) === 0n;
-                  const kinds = [...new Set(g.layer.violations.map((v) => `${v.invariant} ${v.register}`))];
+                  const kinds = [...new Set(g.checker.violations.map((v) => `${v.invariant} ${v.register}`))];
                   const label = `${policy} v${version} ${nGP}x${wGP} ${nFX} caps ${caps.toString(16)}`;
                   expect(kinds, label).toEqual(leaky ? ["I-4 MSR_PERF_METRICS (0x329)"] : []);
-                  for (const v of g.layer.violations)
+                  for (const v of g.checker.violations)
                     expect([v.owner, v.source, v.value], label).toEqual(["host", "--host-msr", H]);
                   // The guest program reads no PERF_METRICS: no leak happens, only the exposure (I-4).
-                  expect(g.layer.leaks, label).toEqual([]);
+                  expect(g.checker.leaks, label).toEqual([]);
                   if (g.layer.sw.loads > 0) expect(g.layer.sw.puts, label).toBe(g.layer.sw.loads);
                   if (leaky) leaks++;
                 }

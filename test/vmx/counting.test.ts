@@ -27,8 +27,8 @@ describe("mediated counting equals legacy counting, exactly", () => {
     for (const policy of ["base", "fix"]) {
       const r = run({ policy, mediated: true, perfCaps: 0x2000n });
       expect(r.io.text, policy).toBe(text);
-      expect(r.layer.violations, policy).toEqual([]);
-      expect(r.layer.leaks, policy).toEqual([]);
+      expect(r.checker.violations, policy).toEqual([]);
+      expect(r.checker.leaks, policy).toEqual([]);
       expect(r.layer.sw.loads, policy).toBeGreaterThan(1);
     }
     // V4 with the exact match passes GLOBAL_CTRL through: the enabling WRMSR retires natively and its
@@ -36,7 +36,7 @@ describe("mediated counting equals legacy counting, exactly", () => {
     const v4 = run({ policy: "v4", mediated: true, perfCaps: 0x2000n, nGP: 8, nFX: 4 });
     expect(v4.io.text).toBe(text.replace("0x0000000000000fe3", "0x0000000000001015"));
     // I-4: the host's power-on values are not host data; nothing else is reachable and host-owned.
-    expect(v4.layer.violations).toEqual([]);
+    expect(v4.checker.violations).toEqual([]);
   });
 
   it("under V4 with an exact match the counter reads pass through: only CPUID and the control writes exit", () => {

@@ -11,6 +11,7 @@ import { findHostActivity } from "../../src/host/activity.js";
 import type { HostPresetId } from "../../src/host/presets.js";
 import type { VmxLayer } from "../../src/vmx/vmx-layer.js";
 import { Vmx } from "../../src/vmx/vmx.js";
+import { IsolationChecker } from "../../src/check/checker.js";
 import { findPolicy } from "../../src/vmx/policies/index.js";
 import type { InterceptPolicy } from "../../src/vmx/policies/policy.js";
 import { Console } from "../kvm/harness.js";
@@ -51,6 +52,7 @@ export interface GuestModel {
 export interface Run {
   vcpu: Vcpu;
   layer: VmxLayer;
+  checker: IsolationChecker;
   cpu: Cpu;
   io: Console;
   exit: RunExit;
@@ -82,7 +84,8 @@ export function setupGuest(image: Uint8Array, m: GuestModel, checkInvariants = t
   if (!(kvm instanceof Kvm)) throw new Error(kvm.error);
   const vcpu = kvm.createVm().createVcpu();
   const layer = vmx.layerOf(vcpu);
-  layer.checkInvariants = checkInvariants;
+  const checker = new IsolationChecker(checkInvariants);
+  layer.attach(checker);
   layer.recordSteps = true;
   if (m.version !== undefined) {
     const eax = (m.version | ((m.nGP ?? 0) << 8) | ((m.wGP ?? 0) << 16) | (8 << 24)) >>> 0;
@@ -97,7 +100,7 @@ export function setupGuest(image: Uint8Array, m: GuestModel, checkInvariants = t
   cpu.set64(4, MEM - 0x1000, 0);
   const io = new Console();
   vcpu.attach(cpu, io);
-  return { vcpu, layer, cpu, io };
+  return { vcpu, layer, checker, cpu, io };
 }
 
 export function runProgram(rel: string, m: GuestModel, checkInvariants = true): Run {

@@ -18,8 +18,8 @@ describe("the PERF_METRICS leak end to end (spec §14.4, §14.5)", () => {
     expect(r.io.text).toContain("SUMMARY: 4 tests, 3 unexpected failures\n");
     // The only PMU exit is the RDMSR of 0x329: the RDPMC left no trace in the exit log.
     expect(pmuExits(exitSummary(r.vcpu))).toEqual(["MSR_READ 0x329 #GP", "IO_INSTRUCTION port 0xf4 userspace"]);
-    expect(r.layer.leaks.length).toBe(1);
-    const l = r.layer.leaks[0];
+    expect(r.checker.leaks.length).toBe(1);
+    const l = r.checker.leaks[0];
     expect([l.register, l.path, l.value, l.owner, l.source]).toEqual([
       "MSR_PERF_METRICS (0x329)",
       "RDPMC ecx=0x20000000",
@@ -29,7 +29,7 @@ describe("the PERF_METRICS leak end to end (spec §14.4, §14.5)", () => {
     ]);
     expect(l.rule).toBe("R-INT-5: mediated, guest counters match the host exactly (8×48-bit GP, 4×48-bit fixed)");
     // I-4 is violated at every entry (PERF_METRICS reachable by RDPMC, host-owned); I-1..I-3 hold.
-    const inv = new Set(r.layer.violations.map((v) => `${v.invariant} ${v.register}`));
+    const inv = new Set(r.checker.violations.map((v) => `${v.invariant} ${v.register}`));
     expect([...inv]).toEqual(["I-4 MSR_PERF_METRICS (0x329)"]);
   });
 
@@ -44,8 +44,8 @@ describe("the PERF_METRICS leak end to end (spec §14.4, §14.5)", () => {
     ]);
     const rdpmc = r.vcpu.exits.find((e) => e.name === "RDPMC")!;
     expect([rdpmc.reason, rdpmc.length, rdpmc.why]).toEqual([15, 2, "metrics type not emulated"]);
-    expect(r.layer.leaks).toEqual([]);
-    expect(r.layer.violations).toEqual([]);
+    expect(r.checker.leaks).toEqual([]);
+    expect(r.checker.violations).toEqual([]);
     // Every exit is a slow-path exit: put after it, load before the next entry (also after an injected #GP).
     expect(r.layer.sw.puts).toBe(r.layer.exitCount);
     expect(r.layer.sw.loads).toBe(r.layer.exitCount);
@@ -63,7 +63,7 @@ describe("the PERF_METRICS leak end to end (spec §14.4, §14.5)", () => {
         "MSR_READ 0x329 #GP",
         "IO_INSTRUCTION port 0xf4 userspace",
       ]);
-      expect(r.layer.leaks).toEqual([]);
+      expect(r.checker.leaks).toEqual([]);
     }
   });
 
@@ -73,8 +73,8 @@ describe("the PERF_METRICS leak end to end (spec §14.4, §14.5)", () => {
     expect(r.exit).toEqual({ reason: "io", port: 0xf4, value: 0 });
     // Only CPUID and console I/O exit: the WRMSR/RDMSR of 0x329 and the RDPMC pass through.
     expect(pmuExits(exitSummary(r.vcpu))).toEqual(["CPUID ok", "IO_INSTRUCTION port 0xf4 userspace"]);
-    expect(r.layer.leaks).toEqual([]);
-    expect(r.layer.violations).toEqual([]);
+    expect(r.checker.leaks).toEqual([]);
+    expect(r.checker.violations).toEqual([]);
     // After the final put: 0x329 was scrubbed by KVM; hardware now holds 0 (idle host activity restores nothing).
     expect(r.layer.phys.rdmsr(0x329)).toBe(0n);
     expect(r.vcpu.pmu.perfMetrics).toBe(0x0102030405060708n);

@@ -57,6 +57,7 @@ describe("--json run document", () => {
       { console: r.io.text, status: 1, stop: "exit", report: "guest exited with status 1" },
       r.vcpu,
       r.layer,
+      r.checker,
     ) as {
       status: number;
       policy: string;

@@ -162,16 +162,18 @@ export function register(program: Command): void {
       };
       const { result, machine } = await runMachine(cfg);
       if (cfg.json && machine) {
-        process.stdout.write(JSON.stringify(runDocument(result, machine.vcpu, machine.layer), null, 2) + "\n");
+        process.stdout.write(
+          JSON.stringify(runDocument(result, machine.vcpu, machine.layer, machine.checker), null, 2) + "\n",
+        );
       } else {
         process.stdout.write(Buffer.from(result.console, "latin1"));
-        if (cfg.exits && machine) process.stdout.write(formatRunTrace(machine.vcpu, machine.layer));
-        else if (machine) for (const l of machine.layer.leaks) process.stderr.write(`vpmu: ${formatLeak(l)}\n`);
+        if (cfg.exits && machine) process.stdout.write(formatRunTrace(machine.vcpu, machine.layer, machine.checker));
+        else if (machine) for (const l of machine.checker.leaks) process.stderr.write(`vpmu: ${formatLeak(l)}\n`);
       }
       if (result.stop !== "exit" && result.stop !== "halted") process.stderr.write(`vpmu: ${result.report}\n`);
       if (cfg.events) process.stderr.write(formatEvents(result.events));
       // A leak is what the tool exists to find: it decides the exit status whatever the guest said.
-      const leaks = machine?.layer.leaks.length ?? 0;
+      const leaks = machine?.checker.leaks.length ?? 0;
       if (leaks > 0)
         process.stderr.write(
           `vpmu: ${leaks} ${leaks === 1 ? "leak" : "leaks"} between host and guest: exit status ${EXIT_LEAK} (the guest's own status was ${result.status})\n`,

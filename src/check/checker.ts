@@ -1,0 +1,95 @@
+/**
+ * The isolation and leak checker as an observer of one vCPU's VMX layer (src/vmx/observer.ts): leaks in both
+ * directions on every native access and after every put; with `invariants`, I-1..I-4 at every load, entry
+ * and put (costs time per exit). The composition root attaches it. Facts: spec §12.3, §14.
+ */
+import { MSR_CORE_PERF_GLOBAL_CTRL } from "../arch/msr-index.js";
+import type { VmxObserver } from "../vmx/observer.js";
+import type { VmxLayer } from "../vmx/vmx-layer.js";
+import {
+  checkAfterLoad,
+  checkAfterPut,
+  checkGuestReachable,
+  checkNotCounting,
+  reachableRegisters,
+  type Violation,
+} from "./isolation.js";
+import {
+  checkLeftAfterPut,
+  checkNativeGlobalCtrlWrite,
+  checkNativeRead,
+  writableRegisters,
+  type LeakRecord,
+} from "./leaks.js";
+
+export class IsolationChecker implements VmxObserver {
+  readonly leaks: LeakRecord[] = [];
+  readonly violations: Violation[] = [];
+  /** Physical registers the guest can reach natively (RDMSR pass-through, or RDPMC without exiting). */
+  private reachable: number[] = [];
+  /** Registers the guest can write natively (checked for values left behind after every put). */
+  private writable: number[] = [];
+  /** Registers already recorded as left behind: one record per register, not one per exit or value. */
+  private readonly leftSeen = new Set<number>();
+
+  /** `invariants`: assert I-1..I-4 at every load, entry and put (`vpmu run --check-isolation`, tests). */
+  constructor(readonly invariants: boolean) {}
+
+  interceptsChanged(vmx: VmxLayer): void {
+    const bitmap = vmx.plan.bitmap;
+    this.reachable = vmx.isMediated
+      ? reachableRegisters(vmx.phys, (m) => !bitmap.exits(m, false), !vmx.vmcs.rdpmcExiting)
+      : [];
+    this.writable = vmx.isMediated ? writableRegisters(vmx.phys, (m) => !bitmap.exits(m, true)) : [];
+  }
+
+  afterLoad(vmx: VmxLayer): void {
+    if (!this.invariants) return;
+    this.violated(checkAfterLoad(vmx.phys, vmx.vcpu.pmu, vmx.sw.config.perfMetrics));
+    this.violated(checkNotCounting(vmx.phys));
+  }
+
+  afterEntry(vmx: VmxLayer): void {
+    if (this.invariants) this.violated(checkGuestReachable(vmx.phys, vmx.owner, this.reachable));
+  }
+
+  beforePut(vmx: VmxLayer): void {
+    if (this.invariants) this.violated(checkNotCounting(vmx.phys));
+  }
+
+  /** I-3 after put, then guest values KVM did not scrub before the host's events come back (checkLeftAfterPut). */
+  afterPut(vmx: VmxLayer): void {
+    if (this.invariants) this.violated(checkAfterPut(vmx.phys, vmx.vcpu.pmu, vmx.sw.config.perfMetrics));
+    if (this.writable.length === 0) return;
+    const found = checkLeftAfterPut(vmx.phys, vmx.owner, this.writable, vmx.vcpu.cpu?.rip ?? 0, vmx.writeRule);
+    for (const l of found) {
+      if (this.leftSeen.has(l.msr)) continue;
+      this.leftSeen.add(l.msr);
+      this.leaks.push(l);
+    }
+  }
+
+  nativeRead(vmx: VmxLayer, msr: number, value: bigint, access: string, rip: number, rule: string): void {
+    const leak = checkNativeRead(vmx.phys, vmx.owner, msr, value, access, rip, rule);
+    if (leak) this.leaks.push(leak);
+  }
+
+  /** Guest→host: hardware accepted GLOBAL_CTRL bits KVM's model of this guest reserves (spec §14.2, bit 48). */
+  nativeWrite(vmx: VmxLayer, msr: number, value: bigint, rip: number): void {
+    if (msr !== MSR_CORE_PERF_GLOBAL_CTRL) return;
+    const leak = checkNativeGlobalCtrlWrite(
+      vmx.phys,
+      vmx.vcpu.pmu.globalCtrlRsvd,
+      msr,
+      value,
+      rip,
+      vmx.owner,
+      vmx.writeRule(msr),
+    );
+    if (leak) this.leaks.push(leak);
+  }
+
+  private violated(v: Violation[]): void {
+    for (const x of v) this.violations.push(x);
+  }
+}
