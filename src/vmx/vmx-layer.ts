@@ -63,7 +63,7 @@ export class VmxLayer implements X86Ops {
   fastpathExits = 0;
   /** How many exits so far (the vCPU's log length when logging; kept here so the layer needs no log). */
   exitCount = 0;
-  /** Between a VM entry and the next exit (beforeEntry / vmExit, leaveRun). */
+  /** Between a VM entry and the next exit (enterGuest / vmExit, vcpuPut). */
   private inGuest = false;
   private mediated = false;
   private globalCtrlWriteIntercepted = true;
