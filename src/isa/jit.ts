@@ -39,6 +39,14 @@ const callsPlatform = (ins: Insn): boolean => SEMANTICS[ins.op].platform === tru
 /** A platform call sees RFLAGS exact (an injected #GP pushes them). */
 const reads = (ins: Insn): number => flagsRead(ins) | (callsPlatform(ins) ? STATUS : 0);
 const writes = flagsWritten;
+/** Compiled code may leave the block at this instruction (before it, for the interpreter to raise a
+ *  fault; or right after it, a store into this block's code, a platform call's stop): RFLAGS must be
+ *  exact there, so every flag is live on both sides of it. */
+function mayExit(ins: Insn): boolean {
+  const row = SEMANTICS[ins.op];
+  if (row.faults || row.platform || row.priv !== undefined) return true;
+  return (ins.k0 === K.Mem || ins.k1 === K.Mem) && (row.memSize ? row.memSize(ins) : ins.size) > 0;
+}
 
 /** The privilege rule of a row as a JS condition that leaves the block (the interpreter raises the
  *  fault), or null where compiled code does not check it. */
@@ -123,9 +131,11 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
     let live = STATUS;
     const need: boolean[] = new Array(insns.length);
     for (let i = insns.length - 1; i >= 0; i--) {
+      const exits = mayExit(insns[i]);
+      if (exits) live = STATUS;
       const w = writes(insns[i]);
       need[i] = (w & live) !== 0;
-      live = (live & ~w) | reads(insns[i]);
+      live = exits ? STATUS : (live & ~w) | reads(insns[i]);
     }
     const start = insns[0].addr;
     const body: string[] = [];

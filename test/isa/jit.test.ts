@@ -320,3 +320,43 @@ test("RDMSR in compiled loops (Skip, Retire, Exit, #GP): JIT and interpreter agr
     { numRuns: 200, seed: 31337 },
   );
 });
+
+test("a fault on an instruction that leaves a block sees the flags of a writer whose flags were dead in the block", () => {
+  // `add eax, 1` sets CF/ZF/AF/PF that `cmp` overwrites, so inside the block they are dead; the load between
+  // them faults (#PF) on a later pass and the handler reads the RFLAGS image the delivery pushed.
+  const src = `bits 64
+org 0x${ORG.toString(16)}
+  lea rax, [rel idt]
+  mov [rel idtr+2], rax
+  lidt [rel idtr]
+  lea rax, [rel pf]
+  mov [rel idt + 14*16], ax
+  mov word [rel idt + 14*16 + 2], 8
+  mov byte [rel idt + 14*16 + 5], 0x8e
+  shr rax, 16
+  mov [rel idt + 14*16 + 6], ax
+  mov ecx, 40
+  mov edx, 0x200000
+l: mov eax, 0xffffffff
+  add eax, 1
+  mov esi, [rdx]
+  cmp ecx, 7
+  add edx, 0x10000
+  dec ecx
+  jnz l
+  hlt
+pf: mov rbx, [rsp+24]
+  hlt
+align 16
+idtr: dw 256*16-1
+  dq 0
+align 16
+idt: times 256*16 db 0
+`;
+  const r = assemble(src);
+  if (!r.ok) throw new Error("assembly failed");
+  const [a, b] = runBoth(r.value.bytes, [1e6]);
+  expect(a).toEqual(b);
+  expect(a.stop).toBe(StopReason.Halted);
+  expect(a.regs[2 * 3]).toBe(0x57); // RFLAGS image: CF | PF | AF | ZF | bit 1
+});

@@ -268,8 +268,8 @@ export const ROWS: readonly SemRow[] = [
         exec: imul1,
         compile: emit.imul1,
       },
-      { op: Op.Div, mnemonics: { div: 0 }, exec: div, compile: emit.div },
-      { op: Op.Idiv, mnemonics: { idiv: 0 }, exec: idiv, compile: emit.idiv },
+      { op: Op.Div, mnemonics: { div: 0 }, faults: true, exec: div, compile: emit.div },
+      { op: Op.Idiv, mnemonics: { idiv: 0 }, faults: true, exec: idiv, compile: emit.idiv },
       {
         op: Op.Imul2,
         mnemonics: { imul: KEEP },

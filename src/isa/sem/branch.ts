@@ -114,6 +114,7 @@ export function iretq(c: Cpu, _ins: Insn): boolean {
 export const ROWS: readonly SemRow[] = [
   {
     op: Op.Call,
+    faults: true,
     mnemonics: { call: KEEP },
     form: (r) => r.operands[0] === "rel32",
     cycles: 1,
@@ -125,6 +126,7 @@ export const ROWS: readonly SemRow[] = [
   },
   {
     op: Op.CallInd,
+    faults: true,
     mnemonics: { call: KEEP },
     form: (r) => r.operands[0] !== "rel32",
     cycles: 1,
@@ -135,6 +137,7 @@ export const ROWS: readonly SemRow[] = [
   },
   {
     op: Op.Ret,
+    faults: true,
     mnemonics: { ret: 0 },
     cycles: 1,
     reads: 0,
@@ -156,6 +159,7 @@ export const ROWS: readonly SemRow[] = [
   },
   {
     op: Op.JmpInd,
+    faults: true,
     mnemonics: { jmp: KEEP },
     form: (r) => r.operands[0] === "rm64",
     cycles: 1,
@@ -195,5 +199,14 @@ export const ROWS: readonly SemRow[] = [
     compile: emit.jrcxz,
   },
   { op: Op.Int3, mnemonics: { int3: 0 }, cycles: 20, reads: STATUS, writes: 0, branch: true, exec: int3 },
-  { op: Op.Iretq, mnemonics: { iretq: 0 }, cycles: 30, reads: 0, writes: STATUS, branch: true, exec: iretq },
+  {
+    op: Op.Iretq,
+    mnemonics: { iretq: 0 },
+    cycles: 30,
+    reads: 0,
+    writes: STATUS,
+    branch: true,
+    faults: true,
+    exec: iretq,
+  },
 ];

@@ -52,6 +52,8 @@ export interface SemRow {
   readonly platform?: true;
   /** The privilege fault checked first. */
   readonly priv?: Priv;
+  /** Can fault other than through its memory operand or `priv`: #DE, the stack, a branch target, #UD. */
+  readonly faults?: true;
   readonly exec: Exec;
   /** The block compiler's form (jit-emit.ts); absent: blocks end before it and the interpreter runs it. */
   readonly compile?: Emit;

@@ -62,8 +62,8 @@ export function popf(c: Cpu, ins: Insn): boolean {
 
 /** The rows of this family (semantics.ts). */
 export const ROWS: readonly SemRow[] = [
-  { op: Op.Push, mnemonics: { push: 0 }, cycles: 1, reads: 0, writes: 0, exec: push, compile: emit.push },
-  { op: Op.Pop, mnemonics: { pop: 0 }, cycles: 1, reads: 0, writes: 0, exec: pop, compile: emit.pop },
-  { op: Op.Pushf, mnemonics: { pushfq: 0 }, cycles: 1, reads: STATUS, writes: 0, exec: pushf },
-  { op: Op.Popf, mnemonics: { popfq: 0 }, cycles: 9, reads: 0, writes: STATUS, exec: popf },
+  { op: Op.Push, mnemonics: { push: 0 }, cycles: 1, reads: 0, writes: 0, faults: true, exec: push, compile: emit.push },
+  { op: Op.Pop, mnemonics: { pop: 0 }, cycles: 1, reads: 0, writes: 0, faults: true, exec: pop, compile: emit.pop },
+  { op: Op.Pushf, mnemonics: { pushfq: 0 }, cycles: 1, reads: STATUS, writes: 0, faults: true, exec: pushf },
+  { op: Op.Popf, mnemonics: { popfq: 0 }, cycles: 9, reads: 0, writes: STATUS, faults: true, exec: popf },
 ];

@@ -123,7 +123,7 @@ export function invalid(c: Cpu, ins: Insn): boolean {
 
 /** The rows of this family (semantics.ts). */
 export const ROWS: readonly SemRow[] = [
-  { op: Op.Invalid, mnemonics: {}, cycles: 0, reads: 0, writes: 0, exec: invalid },
+  { op: Op.Invalid, mnemonics: {}, cycles: 0, reads: 0, writes: 0, faults: true, exec: invalid },
   {
     op: Op.Nop,
     mnemonics: { nop: 0 },
@@ -249,10 +249,11 @@ export const ROWS: readonly SemRow[] = [
     priv: Priv.Iopl,
     exec: portOut,
   },
-  { op: Op.Ud2, mnemonics: { ud2: 0 }, cycles: 0, reads: STATUS, writes: 0, exec: ud2 },
+  { op: Op.Ud2, mnemonics: { ud2: 0 }, cycles: 0, reads: STATUS, writes: 0, faults: true, exec: ud2 },
   { op: Op.Lidt, mnemonics: { lidt: 0 }, cycles: 10, reads: 0, writes: 0, priv: Priv.Cpl0, exec: lidt },
   {
     op: Op.MovFromCr,
+    faults: true,
     mnemonics: { mov: KEEP },
     form: (r) => r.operands[1] === "cr",
     cycles: 10,
