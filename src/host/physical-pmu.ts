@@ -50,7 +50,7 @@ export function hardwareGlobalCtrlBits(phys: Pick<PhysicalPmu, "nGP" | "nFX" | "
 }
 
 /** Native counting input: which `GuestEvents` totals a counter follows. */
-const enum CountPriv {
+enum CountPriv {
   Never = 0,
   Os = 1,
   Usr = 2,
