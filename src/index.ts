@@ -64,8 +64,10 @@ export type { CpuidEntry } from "./kvm/cpuid.js";
 export { Lapic } from "./kvm/lapic.js";
 export { HOST_PRESETS, HOST_PRESET_IDS, findHostPreset } from "./host/presets.js";
 export type { HostPreset, HostPresetId } from "./host/presets.js";
-export { KvmPmu, CODE_STATES } from "./pmu/pmu.js";
-export type { CodeState, Pmc, PmuCap } from "./pmu/pmu.js";
+export { KvmPmu } from "./pmu/pmu.js";
+export type { Pmc, PmuCap } from "./pmu/pmu.js";
+export { CODE_STATES, CODE_STATE_FEATURES, findCodeState, deriveCodeState } from "./pmu/code-states.js";
+export type { CodeState, CodeStateFeatures } from "./pmu/code-states.js";
 export { MSR_CATALOGUE, findMsrRow, msrCatalogueMarkdown } from "./pmu/msrs.js";
 export type { MsrRow, MsrKind } from "./pmu/msrs.js";
 export { ARCH_EVENTS, FIXED_SOURCES } from "./arch/arch-events.js";
@@ -80,7 +82,8 @@ export {
   KVM_PMU_EVENT_DENY,
 } from "./pmu/filter.js";
 export type { PmuEventFilter, PmuEventFilterInput, FilterError } from "./pmu/filter.js";
-export { supportedPerfCapabilities, kvmPmuCap, intelIsValidMsr, intelPmuOps } from "./pmu/intel.js";
+export { intelIsValidMsr, intelPmuOps } from "./pmu/intel.js";
+export { supportedPerfCapabilities, kvmPmuCap } from "./pmu/capability.js";
 export type { PmuOps } from "./pmu/pmu.js";
 // The VMX layer: exit reasons, MSR bitmap, controls, intercept policies (legacy/base/v4/fix/JSON file), the
 // physical PMU and host perf activity, the mediated context switch, isolation checks, machine + explain.
@@ -96,9 +99,7 @@ export {
   parsePolicyFile,
   POLICY_CONDITIONS,
   legacyPolicy,
-  basePolicy,
-  v4Policy,
-  fixPolicy,
+  kernelPolicy,
 } from "./vmx/policies/index.js";
 export type {
   InterceptPolicy,

@@ -3,7 +3,6 @@
  * (Vm), and vCPUs (src/kvm/vcpu.ts). Verbs follow KVM's API. Facts: spec §2 (knobs, R-MED-1), §6.1, §10;
  * pmu.c (kvm_init_pmu_capability, kvm_vm_ioctl_set_pmu_event_filter).
  */
-import { PERF_CAP_FW_WRITES } from "../arch/msr-index.js";
 import { findHostPreset, type HostPreset, type HostPresetId } from "../host/presets.js";
 import {
   isFilterError,
@@ -12,7 +11,9 @@ import {
   type PmuEventFilter,
   type PmuEventFilterInput,
 } from "../pmu/filter.js";
-import { CODE_STATES, type CodeState, type PmuCap } from "../pmu/pmu.js";
+import { hostMediatedPmuUnsupported } from "../pmu/capability.js";
+import { findCodeState, type CodeState } from "../pmu/code-states.js";
+import type { PmuCap } from "../pmu/pmu.js";
 import { supportedCpuid, type CpuidEntry } from "./cpuid.js";
 import { Vcpu } from "./vcpu.js";
 import type { X86Vendor } from "./x86-ops.js";
@@ -22,8 +23,9 @@ export interface KvmOptions {
   readonly vendor: X86Vendor;
   /** Host CPU preset id or row (default "spr"). */
   readonly host?: HostPresetId | HostPreset;
-  /** Kernel code state (spec §1). "legacy" = a kernel without the mediated vPMU. Default "base". */
-  readonly codeState?: CodeState;
+  /** Kernel code state (spec §1): a row of src/pmu/code-states.ts or a built-in's name. "legacy" = a kernel
+   *  without the mediated vPMU. Default "base". */
+  readonly codeState?: CodeState | string;
   /** Module parameter enable_pmu (default true). */
   readonly enablePmu?: boolean;
   /** Module parameter enable_mediated_pmu (default false). */
@@ -68,8 +70,8 @@ export class Kvm {
           ? findHostPreset(opts.host ?? "spr")
           : undefined;
     if (host === undefined) return { error: `unknown host preset '${String(opts.host)}'` };
-    const codeState = opts.codeState ?? "base";
-    if (!CODE_STATES.includes(codeState)) return { error: `unknown code state '${String(codeState)}'` };
+    const codeState = typeof opts.codeState === "object" ? opts.codeState : findCodeState(opts.codeState ?? "base");
+    if (codeState === undefined) return { error: `unknown code state '${String(opts.codeState)}'` };
     const enablePmu = opts.enablePmu ?? true;
     let mediated = opts.enableMediatedPmu ?? false;
     let rejected: string | null = null;
@@ -113,13 +115,9 @@ export class Kvm {
 
 /** R-MED-1 (kvm_init_pmu_capability, intel_pmu_is_mediated_pmu_supported): the reason, or null if usable. */
 export function mediatedUnsupported(host: HostPreset, enablePmu: boolean, codeState: CodeState): string | null {
-  if (codeState === "legacy") return "the LEGACY kernel has no mediated vPMU";
+  if (!codeState.mediatedPmu) return `the ${codeState.label} kernel has no mediated vPMU`;
   if (!enablePmu) return "enable_pmu is off";
-  if (host.pmuVersion < 4) return `host PMU version ${host.pmuVersion} < 4`;
-  if ((host.perfCapabilities & PERF_CAP_FW_WRITES) === 0n) return "host PERF_CAPABILITIES lacks FW_WRITES";
-  if (!host.vmxLoadPerfGlobalCtrl) return "no VMX load IA32_PERF_GLOBAL_CTRL controls";
-  if (!host.perfMediated) return "perf does not support the mediated vPMU";
-  return null;
+  return hostMediatedPmuUnsupported(host);
 }
 
 export class Vm {

@@ -5,7 +5,7 @@
  */
 import { HOST_PRESET_IDS, findHostPreset } from "../host/presets.js";
 import type { PmuEventFilterInput } from "../pmu/filter.js";
-import type { CodeState } from "../pmu/pmu.js";
+import type { CodeState } from "../pmu/code-states.js";
 import { CPUID_1_ECX_PDCM, type CpuidEntry } from "../kvm/cpuid.js";
 import { Kvm } from "../kvm/kvm.js";
 import type { Vcpu } from "../kvm/vcpu.js";
@@ -19,7 +19,7 @@ export interface VpmuOptions {
   /** default legacy. */
   readonly pmu?: PmuMode;
   /** Kernel code state for mediated runs: base | v4 | fix (default base). Ignored for legacy/off. */
-  readonly kvm?: "base" | "v4" | "fix";
+  readonly kvm?: CodeState | string;
   readonly pmuVersion?: number;
   readonly gp?: number;
   readonly gpWidth?: number;
@@ -47,7 +47,7 @@ export function configureVcpu(o: VpmuOptions, vmx: Vmx = new Vmx()): ConfiguredV
   const mode = o.pmu ?? "legacy";
   if (!["legacy", "mediated", "off"].includes(mode))
     return { error: `--pmu must be legacy, mediated or off (got '${mode}')` };
-  const codeState: CodeState = mode === "mediated" ? (o.kvm ?? "base") : "legacy";
+  const codeState = mode === "mediated" ? (o.kvm ?? "base") : "legacy";
   const kvm = Kvm.create({
     host,
     codeState,

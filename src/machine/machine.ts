@@ -8,6 +8,7 @@ import { findHostActivity, HOST_ACTIVITIES, type HostMsrValue } from "../host/ac
 import { configureVcpu, type PmuMode, type VpmuOptions } from "./config.js";
 import type { Kvm } from "../kvm/kvm.js";
 import type { Vcpu } from "../kvm/vcpu.js";
+import { CODE_STATES } from "../pmu/code-states.js";
 import { findPolicy, legacyPolicy } from "../vmx/policies/index.js";
 import type { InterceptPolicy } from "../vmx/policies/policy.js";
 import { IsolationChecker } from "../check/checker.js";
@@ -46,16 +47,17 @@ export function createMachine(o: MachineOptions): MachineResult {
   const fail = (error: string): MachineResult => ({ ok: false, error });
   const pmu = o.pmu ?? "legacy";
   let policy: InterceptPolicy | undefined = typeof o.kvm === "object" ? o.kvm : findPolicy(o.kvm ?? "base");
-  if (!policy) return fail(`--kvm ${String(o.kvm)}: expected legacy, base, v4, fix or a policy file (.json)`);
+  if (!policy)
+    return fail(`--kvm ${String(o.kvm)}: expected ${CODE_STATES.map((c) => c.id).join(", ")} or a policy file (.json)`);
   if (pmu !== "mediated") policy = legacyPolicy;
-  else if (policy.codeState === "legacy") return fail("--kvm legacy has no mediated vPMU: use --pmu legacy");
+  else if (!policy.codeState.mediatedPmu) return fail(`--kvm ${policy.id} has no mediated vPMU: use --pmu legacy`);
   const activity = findHostActivity(o.hostActivity ?? "idle");
   if (!activity)
     return fail(
       `--host-activity ${o.hostActivity}: unknown (expected one of: ${HOST_ACTIVITIES.map((a) => a.id).join(", ")})`,
     );
   const vmx = new Vmx({ policy, activity, hostMsrs: o.hostMsrs ?? [] });
-  const cfg = configureVcpu({ ...o, pmu, kvm: policy.codeState === "legacy" ? undefined : policy.codeState }, vmx);
+  const cfg = configureVcpu({ ...o, pmu, kvm: policy.codeState }, vmx);
   if ("error" in cfg) return fail(cfg.error);
   const layer = vmx.layerOf(cfg.vcpu);
   // The checker observes the VMX layer's entry/exit/load/put events; it is not called by the layer by name.

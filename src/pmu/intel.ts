@@ -7,7 +7,6 @@ import {
   PERF_CAP_FW_WRITES,
   PERF_CAP_PEBS_BASELINE,
   PERF_CAP_PEBS_FORMAT,
-  PERF_CAP_PEBS_MASK,
   PERF_CAP_PERF_METRICS,
   MSR_CORE_PERF_FIXED_CTR0,
   MSR_CORE_PERF_FIXED_CTR_CTRL,
@@ -37,17 +36,17 @@ import {
   GLOBAL_STATUS_COND_CHG,
   HSW_IN_TX,
   HSW_IN_TX_CHECKPOINTED,
+  INTEL_RDPMC_FIXED,
+  INTEL_RDPMC_GP,
+  INTEL_RDPMC_METRICS,
 } from "../arch/perf-event.js";
-import type { HostPreset } from "../host/presets.js";
-import { KVM_MAX_NR_FIXED_COUNTERS, KVM_MAX_NR_GP_COUNTERS } from "./msrs.js";
+import { kvmPmuCap } from "./capability.js";
 import {
   MSR_FAIL,
   MSR_OK,
-  type CodeState,
   type KvmPmu,
   type MsrData,
   type MsrRet,
-  type PmuCap,
   type PmuOps,
   type PmuRefreshInput,
   type Pmc,
@@ -56,43 +55,6 @@ import {
 } from "./pmu.js";
 
 export { KVM_MSR_RET_UNSUPPORTED, MSR_FAIL, MSR_OK, type MsrData, type MsrRet } from "./pmu.js";
-
-/** KVM's fixed-counter limit for a code state (R-CPUID-4, P-12): 4 only for a mediated V4/FIX vCPU. */
-export function kvmMaxFixed(codeState: CodeState, mediated: boolean): number {
-  return (codeState === "v4" || codeState === "fix") && mediated ? KVM_MAX_NR_FIXED_COUNTERS : 3;
-}
-
-/** kvm_pmu_cap (pmu.c kvm_init_pmu_capability): host ∩ KVM limits; version ≤ 2 (spec §6.1). */
-export function kvmPmuCap(host: HostPreset, enablePmu: boolean, codeState: CodeState, mediated: boolean): PmuCap {
-  if (!enablePmu) return { version: 0, nGP: 0, wGP: 0, nFX: 0, wFX: 0, eventMaskLength: 0, eventsUnavailable: 0 };
-  return {
-    version: Math.min(host.pmuVersion, 2),
-    nGP: Math.min(host.nGP, KVM_MAX_NR_GP_COUNTERS),
-    wGP: host.wGP,
-    nFX: Math.min(host.nFX, kvmMaxFixed(codeState, mediated)),
-    wFX: host.wFX,
-    eventMaskLength: host.eventMaskLength,
-    eventsUnavailable: host.eventsUnavailable,
-  };
-}
-
-/**
- * vmx_get_perf_capabilities: FW_WRITES always; the PEBS group (minus baseline, which KVM disallows) if the
- * host supports PEBS-via-EPT and the vPMU is not mediated; PERF_METRICS in V4/FIX only when mediated (P-1).
- * LBR format is not offered: vpmu-lab models no LBR stack (as KVM does when perf reports no call-stack LBRs).
- */
-export function supportedPerfCapabilities(
-  host: HostPreset,
-  enablePmu: boolean,
-  codeState: CodeState,
-  mediated: boolean,
-): bigint {
-  if (!enablePmu) return 0n;
-  let caps = PERF_CAP_FW_WRITES;
-  if (host.pebs && !mediated) caps |= host.perfCapabilities & PERF_CAP_PEBS_MASK & ~PERF_CAP_PEBS_BASELINE;
-  if ((codeState === "v4" || codeState === "fix") && mediated) caps |= host.perfCapabilities & PERF_CAP_PERF_METRICS;
-  return caps;
-}
 
 const FIXED_BITS = (i: number): bigint => 0xbn << BigInt(4 * i); // OS | USR | PMI (intel_fixed_bits_by_idx)
 const ONES = (n: number): bigint => (1n << BigInt(n)) - 1n;
@@ -156,8 +118,8 @@ export function intelPmuRefresh(pmu: KvmPmu, inp: PmuRefreshInput): void {
     for (let i = 0; i < pmu.nFX; i++) pmu.fixedCtrCtrlRsvd &= ~FIXED_BITS(i);
     pmu.counterRsvd = ~(ONES(pmu.nGP) | (ONES(pmu.nFX) << BigInt(INTEL_PMC_IDX_FIXED)));
     pmu.globalCtrlRsvd = pmu.counterRsvd;
-    // P-6 (V4/FIX): bit 48 stops being reserved iff the guest caps has PERF_METRICS.
-    if ((inp.codeState === "v4" || inp.codeState === "fix") && (inp.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n)
+    // P-6 (V4/FIX, globalCtrlPerfMetricsBit): bit 48 stops being reserved iff the guest caps has PERF_METRICS.
+    if (inp.codeState.globalCtrlPerfMetricsBit && (inp.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n)
       pmu.globalCtrlRsvd &= ~(1n << BigInt(GLOBAL_CTRL_EN_PERF_METRICS));
     // Bits 62 (DS buffer overflow) and 63 (CondChgd) are writable status bits (BASE form).
     pmu.globalStatusRsvd = pmu.globalCtrlRsvd & ~(GLOBAL_STATUS_BUFFER_OVF | GLOBAL_STATUS_COND_CHG);
@@ -214,9 +176,7 @@ export function intelIsValidMsr(pmu: KvmPmu, msr: number): boolean {
     case MSR_CORE_PERF_GLOBAL_INUSE:
       return false; // R-VAL-5: KVM exposes version ≤ 2 semantics
     case MSR_PERF_METRICS:
-      return (
-        (pmu.codeState === "v4" || pmu.codeState === "fix") && (pmu.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n
-      );
+      return pmu.codeState.perfMetricsMsr && (pmu.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n;
     case MSR_IA32_PEBS_ENABLE:
       return (pmu.perfCapabilities & PERF_CAP_PEBS_FORMAT) !== 0n;
     case MSR_IA32_DS_AREA:
@@ -349,11 +309,6 @@ function isCanonical(v: bigint): boolean {
   return top === 0n || top === 0x1ffffn;
 }
 
-/** RDPMC ECX types (perf_event.h INTEL_RDPMC_*): bits 31:16 type, 15:0 index. */
-export const INTEL_RDPMC_GP = 0;
-export const INTEL_RDPMC_FIXED = 0x40000000;
-export const INTEL_RDPMC_METRICS = 0x20000000;
-
 /** intel_rdpmc_ecx_to_pmc: the counter ECX names (read under its width's mask), or why it names nothing. */
 export function intelRdpmcEcxToPmc(pmu: KvmPmu, ecx: number): RdpmcTarget | RdpmcFault {
   const type = (ecx & 0xffff0000) >>> 0;
@@ -363,7 +318,7 @@ export function intelRdpmcEcxToPmc(pmu: KvmPmu, ecx: number): RdpmcTarget | Rdpm
   // §9.3 step 6: the FIX tree (intel_emulate_rdpmc) reads the saved perf_metrics for the metrics type, index 0,
   // when the guest has PERF_METRICS; BASE and V4 have no metrics case (V4 inferred, spec §15).
   if (type === INTEL_RDPMC_METRICS)
-    return pmu.codeState === "fix" &&
+    return pmu.codeState.rdpmcMetrics &&
       ecx === INTEL_RDPMC_METRICS &&
       (pmu.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n
       ? "metrics"

@@ -16,13 +16,10 @@ import {
   MSR_IA32_PMC0,
   MSR_PERF_METRICS,
 } from "../arch/msr-index.js";
+import { INTEL_RDPMC_FIXED, INTEL_RDPMC_METRICS } from "../arch/perf-event.js";
 import type { HostPerf } from "../host/activity.js";
 import type { PhysicalPmu, Provenance } from "../host/physical-pmu.js";
-import type { CodeState, KvmPmu } from "./pmu.js";
-
-/** INTEL_PMC_FIXED_RDPMC_BASE / INTEL_PMC_FIXED_RDPMC_METRICS (perf_event.h). */
-const RDPMC_FIXED = 0x40000000;
-const RDPMC_METRICS = 0x20000000;
+import type { KvmPmu } from "./pmu.js";
 
 /** Provenance sources of the steps (constant strings: no formatting per register). */
 const STEP_SOURCE: { readonly load: Readonly<Record<string, string>>; readonly put: Readonly<Record<string, string>> } =
@@ -55,7 +52,6 @@ export interface SwitchStep {
 export interface MediatedConfig {
   /** Owner tag for values the switch writes on the guest's behalf ("vcpu:0"). */
   readonly owner: string;
-  readonly codeState: CodeState;
   /** vcpu_has_perf_metrics under V4/FIX (P-8/P-9); false for BASE whatever the caps say. */
   readonly perfMetrics: boolean;
 }
@@ -171,7 +167,7 @@ export class MediatedSwitch {
     if (pmu.fixedCtrCtrlHw !== 0n) this.wr("put", "1.2", MSR_CORE_PERF_FIXED_CTR_CTRL, 0n, "host");
     if (this.config.perfMetrics) {
       // P-9: read with RDPMC(0x2000_0000) before step 3 clears FC3; scrub if non-zero.
-      pmu.perfMetrics = this.phys.rdpmc(RDPMC_METRICS) as bigint;
+      pmu.perfMetrics = this.phys.rdpmc(INTEL_RDPMC_METRICS) as bigint;
       if (this.record) this.note("put", "1.3", `perf_metrics := RDPMC(0x20000000) = 0x${pmu.perfMetrics.toString(16)}`);
       if (pmu.perfMetrics !== 0n) this.wr("put", "1.3", MSR_PERF_METRICS, 0n, "host");
     } else {
@@ -189,7 +185,7 @@ export class MediatedSwitch {
       const v = this.phys.fixed[i];
       pmu.fixed[i].counter = v;
       if (this.record)
-        this.note("put", "3", `fixed[${i}] := RDPMC(0x${(RDPMC_FIXED | i).toString(16)}) = 0x${v.toString(16)}`);
+        this.note("put", "3", `fixed[${i}] := RDPMC(0x${(INTEL_RDPMC_FIXED | i).toString(16)}) = 0x${v.toString(16)}`);
       if (v !== 0) this.wr("put", "3", MSR_CORE_PERF_FIXED_CTR0 + i, 0n, "host");
     }
     this.lvtpc = "nmi";

@@ -17,12 +17,9 @@ import {
 } from "../arch/perf-event.js";
 import type { HostPreset } from "../host/presets.js";
 import type { GuestEvents } from "../isa/platform.js";
+import { LEGACY, type CodeState } from "./code-states.js";
 import { isFixedEventAllowed, isGpEventAllowed, type PmuEventFilter } from "./filter.js";
 import { KVM_MAX_NR_FIXED_COUNTERS, KVM_MAX_NR_GP_COUNTERS } from "./msrs.js";
-
-/** The kernel code state the model follows (spec §1). LEGACY is the perf-backed path. */
-export type CodeState = "legacy" | "base" | "v4" | "fix";
-export const CODE_STATES: readonly CodeState[] = ["legacy", "base", "v4", "fix"];
 
 /** One counter (struct kvm_pmc). Values are numbers: widths ≤ 48 bits are exact in a double. */
 export interface Pmc {
@@ -165,7 +162,8 @@ export class KvmPmu {
   maskFX = 0;
   availableEventTypes = 0;
   mediated = false;
-  codeState: CodeState = "legacy";
+  /** The KVM instance's code state (set at refresh from kvm.params; spec §1). */
+  codeState: CodeState = LEGACY;
   gp: Pmc[] = [];
   fixed: Pmc[] = [];
   fixedCtrCtrl = 0n;

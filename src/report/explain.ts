@@ -68,7 +68,7 @@ export function explainMachine(m: Machine): ExplainReport {
     host: `${m.kvm.host.id} (${m.kvm.host.name})`,
     pmu: m.pmu,
     policy: plan.policy,
-    codeState: plan.codeState,
+    codeState: plan.codeState.id,
     guest: {
       version: pmu.version,
       nGP: pmu.nGP,

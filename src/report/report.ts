@@ -129,7 +129,7 @@ export function runDocument(
     stop: run.stop,
     report: run.report,
     policy: layer.plan.policy,
-    codeState: layer.plan.codeState,
+    codeState: layer.plan.codeState.id,
     mediated: layer.isMediated,
     exits: vcpu.exits.map((e) => ({
       reason: e.reason,

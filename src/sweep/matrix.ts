@@ -6,6 +6,7 @@
 import { PERF_CAP_FW_WRITES, PERF_CAP_PERF_METRICS } from "../arch/msr-index.js";
 import { HOST_ACTIVITIES } from "../host/activity.js";
 import { HOST_PRESETS, type HostPreset, type HostPresetId } from "../host/presets.js";
+import { CODE_STATES } from "../pmu/code-states.js";
 
 /** `--pmu`: enable_mediated_pmu off (the perf-backed LEGACY vPMU), on, or enable_pmu off. */
 export type PmuMode = "legacy" | "mediated" | "off";
@@ -67,7 +68,7 @@ export interface SweepConfig {
 export const DEFAULT_MATRIX: SweepMatrix = {
   hosts: ["skx", "icx", "spr", "gnr"],
   pmu: ["legacy", "mediated"],
-  kvm: ["legacy", "base", "v4", "fix"],
+  kvm: CODE_STATES.map((c) => c.id),
   versions: [1, 2],
   gp: ["host", "host-1"],
   gpWidth: ["host", 40],
@@ -78,7 +79,8 @@ export const DEFAULT_MATRIX: SweepMatrix = {
   vmwareBackdoor: [false],
 };
 
-export const BUILTIN_KVM = ["legacy", "base", "v4", "fix"] as const;
+/** The built-in `--kvm` names: one per code state (src/pmu/code-states.ts). */
+export const BUILTIN_KVM: readonly string[] = CODE_STATES.map((c) => c.id);
 
 export type MatrixResult =
   | { readonly ok: true; readonly matrix: SweepMatrix }
@@ -154,8 +156,7 @@ function checkAxis(
         if (ok === null) return { error: `${at}: expected one of ${PMU_MODES.join(", ")}` };
         break;
       case "kvm":
-        ok =
-          typeof x === "string" && ((BUILTIN_KVM as readonly string[]).includes(x) || policies.includes(x)) ? x : null;
+        ok = typeof x === "string" && (BUILTIN_KVM.includes(x) || policies.includes(x)) ? x : null;
         if (ok === null)
           return {
             error: `${at}: unknown policy ${JSON.stringify(x)} (expected ${[...BUILTIN_KVM, ...policies].join(", ")})`,

@@ -6,13 +6,14 @@
  */
 import { PERF_CAP_FW_WRITES, PERF_CAP_PERF_METRICS } from "../arch/msr-index.js";
 import { findHostPreset } from "../host/presets.js";
+import { findCodeState } from "../pmu/code-states.js";
 import { explain, type Attribute, type AttrVector, type Explanation } from "./group.js";
 import { BUILTIN_KVM, configJson, configLabel, type SweepConfig } from "./matrix.js";
 import type { Finding, RunRecord } from "./run.js";
 
 /** The attributes the summariser explains findings with, in sentence order. */
 export const SWEEP_ATTRIBUTES: readonly Attribute[] = [
-  { id: "kvm", phrase: (v) => ((BUILTIN_KVM as readonly string[]).includes(v) ? v : `policy ${v}`) },
+  { id: "kvm", phrase: (v) => (BUILTIN_KVM.includes(v) ? v : `policy ${v}`) },
   {
     id: "pmu",
     phrase: (v) =>
@@ -222,7 +223,8 @@ export function summarise(inp: SummariseInput): SweepReport {
 export function configOptions(c: SweepConfig, policyFiles: ReadonlyMap<string, string> = new Map()): string {
   const g = c.guest;
   const parts = [`--host ${c.host}`];
-  if (c.kvm === "legacy" || c.pmu !== "mediated") parts.push(`--pmu ${c.pmu === "off" ? "off" : "legacy"}`);
+  if (findCodeState(c.kvm)?.mediatedPmu === false || c.pmu !== "mediated")
+    parts.push(`--pmu ${c.pmu === "off" ? "off" : "legacy"}`);
   else parts.push("--pmu mediated", `--kvm ${policyFiles.get(c.kvm) ?? c.kvm}`);
   parts.push(
     `--pmu-version ${g.version}`,

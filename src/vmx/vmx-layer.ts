@@ -81,7 +81,6 @@ export class VmxLayer implements X86Ops {
     this.ownerTag = `vcpu:${vcpu.id}`;
     this.sw = new MediatedSwitch(phys, hostPerf, {
       owner: this.ownerTag,
-      codeState: policy.codeState,
       perfMetrics: false,
     });
     hostPerf.applyInitial(phys);
@@ -115,7 +114,6 @@ export class VmxLayer implements X86Ops {
     this.globalCtrlWriteIntercepted = this.plan.bitmap.exits(MSR_CORE_PERF_GLOBAL_CTRL, true);
     this.sw.config = {
       owner: this.owner,
-      codeState: this.plan.codeState,
       perfMetrics: !this.plan.perfMetricsSwitch.intercept,
     };
     // §8.3: with the mediated PMU the hardware counts; KVM's copies only change at put and by emulation.

@@ -9,8 +9,9 @@ import { PhysicalPmu } from "../host/physical-pmu.js";
 import type { Kvm } from "../kvm/kvm.js";
 import type { Vcpu } from "../kvm/vcpu.js";
 import type { X86Vendor } from "../kvm/x86-ops.js";
-import { intelPmuOps, supportedPerfCapabilities } from "../pmu/intel.js";
-import { findPolicy } from "./policies/index.js";
+import { supportedPerfCapabilities } from "../pmu/capability.js";
+import { intelPmuOps } from "../pmu/intel.js";
+import { kernelPolicy } from "./policies/index.js";
 import type { InterceptPolicy } from "./policies/policy.js";
 import { VmxLayer } from "./vmx-layer.js";
 
@@ -38,14 +39,10 @@ export class Vmx implements X86Vendor {
     this.hostMsrs = opts.hostMsrs ?? [];
   }
 
-  /** The policy must follow the instance's code state (the vPMU emulation follows it); host perf must accept
-   *  the host MSR values. Errors are sentences. */
+  /** The policy's plan follows the instance's code state (kvm.params, as the vPMU emulation does); host perf
+   *  must accept the host MSR values. Errors are sentences. */
   hardwareSetup(kvm: Kvm): string | null {
-    const p = kvm.params;
-    const policy = this.opts.policy ?? findPolicy(p.codeState);
-    if (policy === undefined) return `no intercept policy for code state ${p.codeState}`;
-    if (policy.codeState !== p.codeState)
-      return `policy ${policy.id} follows code state ${policy.codeState}, but the KVM instance runs ${p.codeState}`;
+    const policy = this.opts.policy ?? kernelPolicy(kvm.params.codeState);
     const hp = HostPerf.create(new PhysicalPmu(kvm.host), this.activity, this.hostMsrs);
     if (!hp.ok) return hp.error;
     this.policy = policy;
@@ -66,14 +63,7 @@ export class Vmx implements X86Vendor {
     const phys = new PhysicalPmu(kvm.host);
     const hp = HostPerf.create(phys, this.activity, this.hostMsrs);
     if (!hp.ok) throw new Error(`host perf accepted at hardware_setup but not at vcpu_create: ${hp.error}`);
-    const layer = new VmxLayer(
-      vcpu,
-      policy,
-      { enablePmu: p.enablePmu, enableMediatedPmu: p.enableMediatedPmu, enableVmwareBackdoor: p.enableVmwareBackdoor },
-      kvm.host,
-      phys,
-      hp.value,
-    );
+    const layer = new VmxLayer(vcpu, policy, p, kvm.host, phys, hp.value);
     this.vcpus.push(layer);
     return layer;
   }

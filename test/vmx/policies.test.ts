@@ -10,13 +10,19 @@ import {
 
 const spr = findHostPreset("spr") as HostPreset;
 const skx = findHostPreset("skx") as HostPreset;
-const mediated: ModuleParams = { enablePmu: true, enableMediatedPmu: true, enableVmwareBackdoor: false };
+/** Module parameters; each plan adds the code state its policy names (the machine builds KVM with it). */
+const mediated: Omit<ModuleParams, "codeState"> = {
+  enablePmu: true,
+  enableMediatedPmu: true,
+  enableVmwareBackdoor: false,
+};
 /** Spec §14.4 guest: v2, 8×48 GP, 4×48 fixed, PDCM, caps = FW_WRITES only. */
 const leakGuest: GuestPmuView = { version: 2, nGP: 8, wGP: 48, nFX: 4, wFX: 48, perfCapabilities: 1n << 13n };
 const withMetrics: GuestPmuView = { ...leakGuest, perfCapabilities: (1n << 13n) | (1n << 15n) };
 
 function plan(id: string, guest: GuestPmuView, host = spr, params = mediated): InterceptPlan {
-  return findPolicy(id)!.plan({ params, host, guest });
+  const policy = findPolicy(id)!;
+  return policy.plan({ params: { ...params, codeState: policy.codeState }, host, guest });
 }
 function exitsOf(p: InterceptPlan, msr: number): [boolean, boolean] {
   return [p.bitmap.exits(msr, false), p.bitmap.exits(msr, true)];
@@ -145,14 +151,14 @@ describe("policy files", () => {
   it("a file policy reproducing FIX gives FIX's bitmap and RDPMC decision", () => {
     const r = parsePolicyFile("fix.json", fixAsFile);
     if (!r.ok) throw new Error(r.error);
-    const mine = r.policy.plan({ params: mediated, host: spr, guest: leakGuest });
+    const mine = r.policy.plan({ params: { ...mediated, codeState: r.policy.codeState }, host: spr, guest: leakGuest });
     const fix = plan("fix", leakGuest);
     expect([...mine.bitmap.bytes]).toEqual([...fix.bitmap.bytes]);
     expect(mine.rdpmcExiting).toEqual({
       intercept: true,
       rule: "policy my-fix: RDPMC needs metrics-match: R-INT-4: host has PERF_METRICS, guest PERF_CAPABILITIES bit 15 clear",
     });
-    const ok = r.policy.plan({ params: mediated, host: spr, guest: withMetrics });
+    const ok = r.policy.plan({ params: { ...mediated, codeState: r.policy.codeState }, host: spr, guest: withMetrics });
     expect(ok.rdpmcExiting).toEqual({
       intercept: false,
       rule: "policy my-fix: RDPMC passes when [mediated, counts-match, widths-match, no-vmware-backdoor, metrics-match]: all hold",
@@ -172,7 +178,7 @@ describe("policy files", () => {
       }),
     );
     if (!r.ok) throw new Error(r.error);
-    const p = r.policy.plan({ params: mediated, host: spr, guest: leakGuest });
+    const p = r.policy.plan({ params: { ...mediated, codeState: r.policy.codeState }, host: spr, guest: leakGuest });
     expect(p.bitmap.exits(0x38d, false)).toBe(false);
     expect(p.bitmap.exits(0x38d, true)).toBe(true);
     expect(p.bitmap.exits(0x10, false)).toBe(false);
@@ -190,7 +196,7 @@ describe("policy files", () => {
       [JSON.stringify({ extends: "v4" }), "bad.json: name: expected a name of 1–64 letters, digits, '.', '_' or '-'"],
       [
         JSON.stringify({ name: "x", extends: "v4", colour: 1 }),
-        "bad.json: colour: unknown field (expected one of: name, description, extends, rdpmc, msrs)",
+        "bad.json: colour: unknown field (expected one of: name, description, extends, features, rdpmc, msrs)",
       ],
       [
         JSON.stringify({ name: "x", extends: "v4", rdpmc: { passThroughWhen: ["mediated", "fast"] } }),

@@ -1,19 +1,21 @@
 /**
  * A user's own intercept policy, read from a JSON description, so a KVM developer can try a patch idea
  * (which MSRs pass through and when, when RDPMC runs natively) before writing kernel code. It starts
- * from a kernel code state (`extends`) and overrides decisions with named conditions that are the
- * spec's own rules (R-MED-2, R-INT-3/4/5, R-VAL-2). Format and examples: docs/vmx.md.
+ * from a kernel code state (`extends`), may change that kernel's feature predicates by name (`features`,
+ * the names of src/pmu/code-states.ts: a new patch revision as a file), and overrides decisions with named
+ * conditions that are the spec's own rules (R-MED-2, R-INT-3/4/5, R-VAL-2). Format and examples: docs/vmx.md.
  */
-import type {
-  CodeState,
-  Decision,
-  InterceptPlan,
-  InterceptPolicy,
-  MsrIntercept,
-  PmuMsrRef,
-  PolicyInput,
-} from "./policy.js";
-import { bitmapFromDecisions, hex, PERF_CAP_FW_WRITES } from "./policy.js";
+import {
+  CODE_STATE_FEATURES,
+  CODE_STATES,
+  deriveCodeState,
+  findCodeState,
+  type CodeState,
+  type CodeStateFeatures,
+} from "../../pmu/code-states.js";
+import type { Decision, InterceptPlan, InterceptPolicy, MsrIntercept, PmuMsrRef, PolicyInput } from "./policy.js";
+import { PERF_CAP_FW_WRITES } from "../../arch/msr-index.js";
+import { bitmapFromDecisions, hex } from "./policy.js";
 import { kernelMsrDecision, kernelPlanParts } from "./kvm-recalc.js";
 import { guestHasPerfMetrics, needPerfMetricsIntercept } from "./rules.js";
 
@@ -93,7 +95,11 @@ interface MsrRule {
 
 export interface PolicyFile {
   readonly name: string;
-  readonly extends: Exclude<CodeState, "legacy">;
+  /** The built-in code state the policy starts from (one with the mediated vPMU). */
+  readonly extends: string;
+  /** Feature predicates changed from `extends` (empty: the kernel runs `extends` itself); the kernel the
+   *  policy runs is its `codeState`. */
+  readonly features: Partial<CodeStateFeatures>;
   readonly rdpmcWhen: readonly string[] | null;
   readonly msrRules: readonly MsrRule[];
 }
@@ -102,7 +108,16 @@ export type PolicyParse =
   | { readonly ok: true; readonly policy: InterceptPolicy; readonly spec: PolicyFile }
   | { readonly ok: false; readonly error: string };
 
-const TOP_KEYS = new Set(["name", "description", "extends", "rdpmc", "msrs"]);
+const TOP_KEYS = new Set(["name", "description", "extends", "features", "rdpmc", "msrs"]);
+
+/** The code states a policy file may extend: those with the mediated vPMU (a file decides mediated intercepts). */
+const EXTENDABLE = CODE_STATES.filter((c) => c.mediatedPmu).map((c) => c.id);
+
+/** '"base", "v4" or "fix"' */
+function orList(ids: readonly string[]): string {
+  const q = ids.map((id) => JSON.stringify(id));
+  return q.length > 1 ? `${q.slice(0, -1).join(", ")} or ${q[q.length - 1]}` : (q[0] ?? "");
+}
 const MSR_KEYS = new Set(["msr", "access", "passThroughWhen", "comment"]);
 
 /** True if an MSR index has a bit in the bitmap (spec §11.1); others always exit and cannot pass through. */
@@ -135,8 +150,21 @@ export function parsePolicyFile(fileName: string, text: string): PolicyParse {
   if (typeof o.name !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(o.name))
     return fail("name", "expected a name of 1–64 letters, digits, '.', '_' or '-'");
   if (o.description !== undefined && typeof o.description !== "string") return fail("description", "expected a string");
-  if (o.extends !== "base" && o.extends !== "v4" && o.extends !== "fix")
-    return fail("extends", 'expected "base", "v4" or "fix" (the kernel code state the policy starts from)');
+  const base = typeof o.extends === "string" && EXTENDABLE.includes(o.extends) ? findCodeState(o.extends) : undefined;
+  if (base === undefined)
+    return fail("extends", `expected ${orList(EXTENDABLE)} (the kernel code state the policy starts from)`);
+  const features: Partial<Record<keyof CodeStateFeatures, boolean>> = {};
+  if (o.features !== undefined) {
+    if (typeof o.features !== "object" || o.features === null || Array.isArray(o.features))
+      return fail("features", "expected an object of feature predicates, each true or false");
+    for (const [k, v] of Object.entries(o.features)) {
+      if (!(CODE_STATE_FEATURES as readonly string[]).includes(k))
+        return fail(`features.${k}`, `unknown feature (expected one of: ${CODE_STATE_FEATURES.join(", ")})`);
+      if (typeof v !== "boolean") return fail(`features.${k}`, "expected true or false");
+      features[k as keyof CodeStateFeatures] = v;
+    }
+  }
+  const codeState = Object.keys(features).length === 0 ? base : deriveCodeState(o.name, base, features);
   const checkWhen = (field: string, v: unknown): string[] | PolicyParse => {
     if (!Array.isArray(v)) return fail(field, "expected an array of condition names");
     for (let i = 0; i < v.length; i++) {
@@ -189,8 +217,8 @@ export function parsePolicyFile(fileName: string, text: string): PolicyParse {
       msrRules.push({ lo, hi, read: access !== "w", write: access !== "r", when: w });
     }
   }
-  const spec: PolicyFile = { name: o.name, extends: o.extends, rdpmcWhen, msrRules };
-  return { ok: true, spec, policy: { id: o.name, codeState: o.extends, plan: (input) => filePlan(spec, input) } };
+  const spec: PolicyFile = { name: o.name, extends: base.id, features, rdpmcWhen, msrRules };
+  return { ok: true, spec, policy: { id: o.name, codeState, plan: (input) => filePlan(spec, input) } };
 }
 
 /** Evaluate `when` (all must hold) into a decision that names the policy and the first failing condition. */
@@ -202,12 +230,12 @@ function evaluate(spec: PolicyFile, what: string, when: readonly string[], c: Co
   return { intercept: false, rule: `policy ${spec.name}: ${what} passes when [${when.join(", ")}]: all hold` };
 }
 
-/** The plan: the kernel plan of `extends`, then each file rule in order (later rules win). */
+/** The plan: the kernel plan of the instance's code state, then each file rule in order (later rules win). */
 export function filePlan(spec: PolicyFile, input: PolicyInput): InterceptPlan {
-  const p = kernelPlanParts(spec.extends, input);
+  const p = kernelPlanParts(input);
   const byIndex = new Map<number, { ref: PmuMsrRef; read: Decision; write: Decision }>();
   for (const ref of p.refs) {
-    const d = kernelMsrDecision(spec.extends, ref, p.mediated, p.globals, input);
+    const d = kernelMsrDecision(ref, p.mediated, p.globals, input);
     byIndex.set(ref.index, { ref, read: d, write: d });
   }
   for (const rule of spec.msrRules) {
@@ -240,7 +268,7 @@ export function filePlan(spec: PolicyFile, input: PolicyInput): InterceptPlan {
       : evaluate(spec, "RDPMC", spec.rdpmcWhen, { input, mediated: p.mediated, msr: null });
   return {
     policy: spec.name,
-    codeState: spec.extends,
+    codeState: input.params.codeState,
     mediatedPmuEnabled: p.enabled,
     vcpuMediated: p.mediated,
     kvmMaxFixed: p.maxFixed,

@@ -1,20 +1,19 @@
 /**
- * The named intercept policies (spec §1 code states) and lookup by name; a JSON file policy is
- * parsed by from-file.ts and used the same way.
+ * The intercept policies: one per kernel code state (src/pmu/code-states.ts) and lookup by name; a JSON file
+ * policy is parsed by from-file.ts and used the same way.
  */
+import { LEGACY } from "../../pmu/code-states.js";
 import type { InterceptPolicy } from "./policy.js";
-import { legacyPolicy } from "./legacy.js";
-import { basePolicy } from "./base.js";
-import { v4Policy } from "./v4.js";
-import { fixPolicy } from "./fix.js";
-
-export const BUILTIN_POLICIES: readonly InterceptPolicy[] = [legacyPolicy, basePolicy, v4Policy, fixPolicy];
+import { BUILTIN_POLICIES, kernelPolicy } from "./kvm-recalc.js";
 
 export function findPolicy(id: string): InterceptPolicy | undefined {
   return BUILTIN_POLICIES.find((p) => p.id === id);
 }
 
-export { legacyPolicy, basePolicy, v4Policy, fixPolicy };
+/** The LEGACY kernel's policy: what a machine without the mediated vPMU runs (R-INT-1). */
+export const legacyPolicy: InterceptPolicy = kernelPolicy(LEGACY);
+
+export { BUILTIN_POLICIES, kernelPolicy };
 export { parsePolicyFile, POLICY_CONDITIONS } from "./from-file.js";
 export type { PolicyFile, PolicyParse } from "./from-file.js";
 export * from "./policy.js";
@@ -24,6 +23,5 @@ export {
   needPerfMetricsIntercept,
   mediatedPmuEnabled,
   vcpuHasMediatedPmu,
-  kvmMaxFixed,
-  kvmMaxGp,
 } from "./rules.js";
+export { kvmMaxFixed, kvmMaxGp } from "../../pmu/capability.js";

@@ -1,14 +1,15 @@
 /**
  * vmx_recalc_intercepts for the kernel's own code states: the per-MSR decisions of
  * vmx.c vmx_recalc_pmu_msr_intercepts and the RDPMC control of vmx_recalc_instruction_intercepts,
- * parameterised by code state (spec §11.6 table, R-INT-1..5, P-4).
+ * following the feature predicates of the instance's code state (spec §11.6 table, R-INT-1..5, P-4).
  */
-import type { CodeState, Decision, InterceptPlan, MsrIntercept, PmuMsrRef, PolicyInput } from "./policy.js";
-import { bitmapFromDecisions, PERF_CAP_FW_WRITES, pmuMsrs } from "./policy.js";
+import type { Decision, InterceptPlan, InterceptPolicy, MsrIntercept, PmuMsrRef, PolicyInput } from "./policy.js";
+import { CODE_STATES, type CodeState } from "../../pmu/code-states.js";
+import { PERF_CAP_FW_WRITES } from "../../arch/msr-index.js";
+import { kvmMaxFixed, kvmMaxGp } from "../../pmu/capability.js";
+import { bitmapFromDecisions, pmuMsrs } from "./policy.js";
 import {
   guestHasPerfMetrics,
-  kvmMaxFixed,
-  kvmMaxGp,
   mediatedPmuEnabled,
   needGlobalCtrlIntercept,
   needRdpmcIntercept,
@@ -20,13 +21,7 @@ const no = (rule: string): Decision => ({ intercept: false, rule });
 
 /** The decision for one PMU MSR under a kernel code state (read and write are always decided together:
  *  KVM uses MSR_TYPE_RW for every PMU MSR). */
-export function kernelMsrDecision(
-  codeState: CodeState,
-  msr: PmuMsrRef,
-  mediated: Decision,
-  globals: Decision,
-  input: PolicyInput,
-): Decision {
+export function kernelMsrDecision(msr: PmuMsrRef, mediated: Decision, globals: Decision, input: PolicyInput): Decision {
   const { guest } = input;
   if (mediated.intercept) return mediated;
   switch (msr.kind) {
@@ -55,7 +50,8 @@ export function kernelMsrDecision(
     case "perf-caps":
       return yes("§11.6: PERF_CAPABILITIES always intercepted");
     case "perf-metrics":
-      if (codeState === "base") return yes("P-4: BASE has no PERF_METRICS support (all-ones default)");
+      if (!input.params.codeState.perfMetricsPassThrough)
+        return yes(`P-4: ${input.params.codeState.label} has no PERF_METRICS support (all-ones default)`);
       return guestHasPerfMetrics(guest)
         ? no("P-4: mediated and guest PERF_CAPABILITIES bit 15 set, pass-through")
         : yes("P-4: guest PERF_CAPABILITIES bit 15 clear");
@@ -63,31 +59,32 @@ export function kernelMsrDecision(
 }
 
 /** The shared front half of every plan: mediated state, KVM limits, the global and RDPMC rules. */
-export function kernelPlanParts(codeState: CodeState, input: PolicyInput) {
-  const enabled = mediatedPmuEnabled(input.params, input.host, codeState);
+export function kernelPlanParts(input: PolicyInput) {
+  const { codeState } = input.params;
+  const enabled = mediatedPmuEnabled(input.params, input.host);
   const mediated = vcpuHasMediatedPmu(enabled, input.guest);
   const maxFixed = kvmMaxFixed(input.host, codeState, !enabled.intercept);
   const refs = pmuMsrs(kvmMaxGp(input.host), maxFixed);
-  const globals = needGlobalCtrlIntercept(codeState, mediated, input.guest, input.host);
-  const rdpmc = needRdpmcIntercept(codeState, input.params, mediated, input.guest, input.host);
+  const globals = needGlobalCtrlIntercept(input.params, mediated, input.guest, input.host);
+  const rdpmc = needRdpmcIntercept(input.params, mediated, input.guest, input.host);
   const metricsSwitch: Decision =
-    mediated.intercept || codeState === "base" || codeState === "legacy"
-      ? yes(mediated.intercept ? mediated.rule : `P-8/P-9: ${codeState.toUpperCase()} does not switch PERF_METRICS`)
+    mediated.intercept || !codeState.perfMetricsSwitch
+      ? yes(mediated.intercept ? mediated.rule : `P-8/P-9: ${codeState.label} does not switch PERF_METRICS`)
       : guestHasPerfMetrics(input.guest)
         ? no("P-8/P-9: guest has PERF_METRICS, load writes and put reads/scrubs 0x329")
         : yes("P-8/P-9: guest PERF_CAPABILITIES bit 15 clear, load/put skip 0x329");
   return { enabled, mediated, maxFixed, refs, globals, rdpmc, metricsSwitch };
 }
 
-export function kernelPlan(policy: string, codeState: CodeState, input: PolicyInput): InterceptPlan {
-  const p = kernelPlanParts(codeState, input);
+export function kernelPlan(policy: string, input: PolicyInput): InterceptPlan {
+  const p = kernelPlanParts(input);
   const msrs: MsrIntercept[] = p.refs.map((ref) => {
-    const d = kernelMsrDecision(codeState, ref, p.mediated, p.globals, input);
+    const d = kernelMsrDecision(ref, p.mediated, p.globals, input);
     return { index: ref.index, name: ref.name, read: d, write: d };
   });
   return {
     policy,
-    codeState,
+    codeState: input.params.codeState,
     mediatedPmuEnabled: p.enabled,
     vcpuMediated: p.mediated,
     kvmMaxFixed: p.maxFixed,
@@ -98,3 +95,11 @@ export function kernelPlan(policy: string, codeState: CodeState, input: PolicyIn
     bitmap: bitmapFromDecisions(msrs),
   };
 }
+
+/** The kernel's own policy for a code state: vmx_recalc_intercepts with no changes (`--kvm base` …). */
+export function kernelPolicy(codeState: CodeState): InterceptPolicy {
+  return { id: codeState.id, codeState, plan: (input) => kernelPlan(codeState.id, input) };
+}
+
+/** One policy per built-in code state (src/pmu/code-states.ts), in table order. */
+export const BUILTIN_POLICIES: readonly InterceptPolicy[] = CODE_STATES.map(kernelPolicy);

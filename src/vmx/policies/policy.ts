@@ -18,17 +18,19 @@ import {
   MSR_PERF_METRICS,
 } from "../../arch/msr-index.js";
 import type { HostPreset } from "../../host/presets.js";
-import type { CodeState } from "../../pmu/pmu.js";
+import type { CodeState } from "../../pmu/code-states.js";
 import { MsrBitmap, MSR_TYPE_R, MSR_TYPE_W } from "../msr-bitmap.js";
 
-/** The four code states of spec §1 (the vPMU's own type: one definition). */
+/** A kernel code state: one row of feature predicates (src/pmu/code-states.ts, the one definition). */
 export type { CodeState };
 
-/** KVM module parameters the PMU decisions read (spec §2). */
+/** What the PMU decisions read from the KVM instance: module parameters (spec §2) and the code state the
+ *  kernel runs (spec §1) — `kvm.params` as the instance holds them. */
 export interface ModuleParams {
   readonly enablePmu: boolean;
   readonly enableMediatedPmu: boolean;
   readonly enableVmwareBackdoor: boolean;
+  readonly codeState: CodeState;
 }
 
 /** The guest vPMU as KVM has realised it after refresh (spec §6.3): what intercept decisions read. */
@@ -64,7 +66,7 @@ export interface MsrIntercept {
 export interface InterceptPlan {
   /** Policy id as the user named it (`legacy`, `base`, `v4`, `fix`, or the file's `name`). */
   readonly policy: string;
-  /** Which KVM code the load/put and the vPMU emulation follow. */
+  /** Which KVM code the plan, the load/put and the vPMU emulation follow (the instance's, from `params`). */
   readonly codeState: CodeState;
   /** enable_mediated_pmu after R-MED-1, and kvm_vcpu_has_mediated_pmu (R-MED-2), with why. */
   readonly mediatedPmuEnabled: Decision;
@@ -85,14 +87,11 @@ export interface InterceptPlan {
 
 export interface InterceptPolicy {
   readonly id: string;
+  /** The kernel a machine for this policy runs (KVM is built with it; the plan reads it from `params`). */
   readonly codeState: CodeState;
   /** vmx_recalc_intercepts for this policy. */
   plan(input: PolicyInput): InterceptPlan;
 }
-
-export { PERF_CAP_FW_WRITES, PERF_CAP_PERF_METRICS } from "../../arch/msr-index.js";
-
-export { KVM_MAX_NR_GP_COUNTERS } from "../../pmu/msrs.js";
 
 /** What kind of PMU MSR an index is, and which counter it names (for rules that look at counters). */
 export type PmuMsrKind =
