@@ -10,7 +10,6 @@ import {
   CODE_STATES,
   deriveCodeState,
   findCodeState,
-  type CodeState,
   type CodeStateFeatures,
 } from "../../pmu/code-states.js";
 import type { Decision, InterceptPlan, InterceptPolicy, MsrIntercept, PmuMsrRef, PolicyInput } from "./policy.js";
