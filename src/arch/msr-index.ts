@@ -34,6 +34,11 @@ export const X2APIC_EOI = 0x80b;
 export const X2APIC_SPIV = 0x80f;
 export const X2APIC_LVTPC = 0x834;
 
+/** IA32_APIC_BASE bits (msr-index.h MSR_IA32_APICBASE_BSP/_ENABLE, X2APIC_ENABLE). */
+export const MSR_IA32_APICBASE_BSP = 1n << 8n;
+export const X2APIC_ENABLE = 1n << 10n;
+export const MSR_IA32_APICBASE_ENABLE = 1n << 11n;
+
 /** IA32_PERF_CAPABILITIES bits (msr-index.h PERF_CAP_*; spec §5.5). */
 export const PERF_CAP_LBR_FMT = 0x3fn;
 export const PERF_CAP_PEBS_TRAP = 1n << 6n;

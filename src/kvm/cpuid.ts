@@ -3,6 +3,20 @@
  * limited to the leaves a PMU guest reads. Facts: SDM CPUID; arch/x86/kvm/cpuid.c (__do_cpuid_func case 0xa,
  * kvm_cpuid out-of-range rule), vmx.c vmx_set_cpu_caps (PDCM, DS/DTES64 with PEBS).
  */
+import {
+  CPUID_0A_EDX_ANYTHREAD_DEPRECATED,
+  CPUID_1_ECX_DTES64,
+  CPUID_1_ECX_HYPERVISOR,
+  CPUID_1_ECX_PDCM,
+  CPUID_1_ECX_X2APIC,
+  CPUID_1_EDX_APIC,
+  CPUID_1_EDX_DS,
+  CPUID_1_EDX_MSR,
+  CPUID_1_EDX_TSC,
+  CPUID_7_EBX_HLE,
+  CPUID_7_EBX_RTM,
+  CPUID_7_EDX_SPEC_CTRL,
+} from "../arch/cpuid.js";
 import type { HostPreset } from "../host/presets.js";
 import type { PmuCap } from "../pmu/pmu.js";
 
@@ -14,22 +28,6 @@ export interface CpuidEntry {
   readonly ecx: number;
   readonly edx: number;
 }
-
-/** CPUID.1:ECX bit 15 PDCM, bit 21 x2APIC, bit 31 hypervisor; CPUID.1:EDX bits (SDM). */
-export const CPUID_1_ECX_DTES64 = 1 << 2;
-export const CPUID_1_ECX_PDCM = 1 << 15;
-export const CPUID_1_ECX_X2APIC = 1 << 21;
-export const CPUID_1_ECX_HYPERVISOR = 1 << 31;
-export const CPUID_1_EDX_TSC = 1 << 4;
-export const CPUID_1_EDX_MSR = 1 << 5;
-export const CPUID_1_EDX_APIC = 1 << 9;
-export const CPUID_1_EDX_DS = 1 << 21;
-export const CPUID_7_EBX_HLE = 1 << 4;
-export const CPUID_7_EBX_RTM = 1 << 11;
-/** CPUID.7.0:EDX[26] SPEC_CTRL (IBRS + IBPB: IA32_PRED_CMD exists); every preset's host has it. */
-export const CPUID_7_EDX_SPEC_CTRL = 1 << 26;
-/** CPUID.0AH:EDX[15] AnyThread deprecation — KVM sets it whenever it reports a PMU. */
-export const CPUID_0A_EDX_ANYTHREAD_DEPRECATED = 1 << 15;
 
 const GENUINE_INTEL = { ebx: 0x756e6547, edx: 0x49656e69, ecx: 0x6c65746e };
 

@@ -4,7 +4,17 @@
  * layout, SVR software enable); lapic.c (kvm_apic_local_deliver, kvm_lapic_reg_write, apic_lvt_mask).
  */
 import {
+  APIC_DEFAULT_BASE,
+  APIC_LVT_MASKED,
+  APIC_MODE_FIXED,
+  APIC_MODE_MASK,
+  APIC_VECTOR_MASK,
+} from "../arch/apicdef.js";
+import {
   MSR_IA32_APICBASE,
+  MSR_IA32_APICBASE_BSP,
+  MSR_IA32_APICBASE_ENABLE,
+  X2APIC_ENABLE,
   X2APIC_EOI,
   X2APIC_ID,
   X2APIC_LVTPC,
@@ -14,16 +24,6 @@ import {
   X2APIC_VERSION,
 } from "../arch/msr-index.js";
 
-export const APIC_DEFAULT_BASE = 0xfee00000n;
-export const MSR_IA32_APICBASE_BSP = 1n << 8n;
-export const X2APIC_ENABLE = 1n << 10n;
-export const MSR_IA32_APICBASE_ENABLE = 1n << 11n;
-/** APIC_LVT_MASKED, delivery mode 10:8, vector 7:0, delivery status 12 (SDM LVT layout). */
-export const APIC_LVT_MASKED = 0x10000;
-export const APIC_MODE_MASK = 0x700;
-export const APIC_MODE_FIXED = 0x000;
-export const APIC_MODE_NMI = 0x400;
-export const APIC_VECTOR_MASK = 0xff;
 /** apic_lvt_mask[LVT_PERFORMANCE_COUNTER] = LVT_MASK | APIC_MODE_MASK. */
 const LVTPC_WRITABLE = APIC_LVT_MASKED | APIC_MODE_MASK | APIC_VECTOR_MASK;
 /** KVM's APIC version register: version 0x14, max LVT entry 5 (lapic.c kvm_apic_set_version, no CMCI). */

@@ -3,6 +3,7 @@
  * model has, the PMU ones through kvm_pmu_get_msr/kvm_pmu_set_msr, and the save list (kvm_probe_msr_to_save).
  * Facts: spec §5, §6.5 (R-CFG-1..7), §7 (R-VAL-8/9, R-WR-12..14); x86.c, msrs.c.
  */
+import { CPUID_1_ECX_DTES64, CPUID_1_EDX_DS } from "../arch/cpuid.js";
 import {
   PERF_CAP_LBR_FMT,
   PERF_CAP_PEBS_FORMAT,
@@ -32,7 +33,6 @@ import {
 } from "../arch/msr-index.js";
 import { KVM_MAX_NR_GP_COUNTERS } from "../pmu/msrs.js";
 import { KVM_MSR_RET_UNSUPPORTED, MSR_FAIL, MSR_OK, type MsrData, type MsrRet } from "../pmu/pmu.js";
-import { CPUID_1_ECX_DTES64, CPUID_1_EDX_DS } from "./cpuid.js";
 import type { Kvm } from "./kvm.js";
 import type { Vcpu } from "./vcpu.js";
 

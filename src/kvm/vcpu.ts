@@ -5,6 +5,13 @@
  * Facts: spec §6.5, §7, §9, §11.5; x86.c (kvm_arch_vcpu_create, kvm_vcpu_ioctl_set_cpuid2, kvm_get_msr,
  * kvm_set_msr, kvm_do_msr_access). Emulation: src/kvm/x86.ts; MSRs: src/kvm/msr-common.ts; KVM_RUN: run.ts.
  */
+import {
+  CPUID_7_EDX_SPEC_CTRL,
+  CPUID_1_ECX_PDCM,
+  CPUID_1_EDX_DS,
+  CPUID_7_EBX_HLE,
+  CPUID_7_EBX_RTM,
+} from "../arch/cpuid.js";
 import type { StopReason } from "../isa/cpu.js";
 import type { Platform, PlatformCpu } from "../isa/platform.js";
 import {
@@ -16,15 +23,7 @@ import {
 } from "../arch/msr-index.js";
 import { refCycles } from "../host/event-counts.js";
 import { KVM_MSR_RET_UNSUPPORTED, KvmPmu, MSR_OK, type MsrData } from "../pmu/pmu.js";
-import {
-  CPUID_7_EDX_SPEC_CTRL,
-  CPUID_1_ECX_PDCM,
-  CPUID_1_EDX_DS,
-  CPUID_7_EBX_HLE,
-  CPUID_7_EBX_RTM,
-  lookupCpuid,
-  type CpuidEntry,
-} from "./cpuid.js";
+import { lookupCpuid, type CpuidEntry } from "./cpuid.js";
 import type { Kvm, Vm } from "./kvm.js";
 import { Lapic } from "./lapic.js";
 import { getMsrCommon, isAdvertisedMsr, setMsrCommon } from "./msr-common.js";

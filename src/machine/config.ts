@@ -3,10 +3,11 @@
  * code state, and the guest's vPMU model (CPUID 0xA, PERF_CAPABILITIES, PDCM) set the way userspace does it
  * (KVM_SET_CPUID2, then KVM_SET_MSRS of PERF_CAPABILITIES). Bad values come back as one sentence.
  */
+import { CPUID_1_ECX_PDCM } from "../arch/cpuid.js";
 import { HOST_PRESET_IDS, findHostPreset } from "../host/presets.js";
 import type { PmuEventFilterInput } from "../pmu/filter.js";
 import type { CodeState } from "../pmu/code-states.js";
-import { CPUID_1_ECX_PDCM, type CpuidEntry } from "../kvm/cpuid.js";
+import type { CpuidEntry } from "../kvm/cpuid.js";
 import { Kvm } from "../kvm/kvm.js";
 import type { Vcpu } from "../kvm/vcpu.js";
 import { Vmx } from "../vmx/vmx.js";

@@ -5,10 +5,10 @@
  * checker (src/check, via the VMX layer) made while it ran. Leaks are found by running, never by asking
  * the policy. Facts: spec §2 (knobs), §6.3/§6.5 (refresh, PERF_CAPABILITIES rules), §12, §14.
  */
+import { CPUID_1_ECX_PDCM } from "../arch/cpuid.js";
 import { MSR_IA32_PERF_CAPABILITIES } from "../arch/msr-index.js";
 import { findHostActivity } from "../host/activity.js";
 import { findHostPreset } from "../host/presets.js";
-import { CPUID_1_ECX_PDCM } from "../kvm/cpuid.js";
 import { Kvm } from "../kvm/kvm.js";
 import { vcpuGuestConfig } from "../kvm/vmm.js";
 import { Guest } from "../vmm/guest.js";

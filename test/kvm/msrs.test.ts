@@ -1,7 +1,8 @@
+import { CPUID_1_ECX_PDCM } from "../../src/arch/cpuid.js";
 import { describe, expect, it } from "vitest";
 import { Kvm } from "../../src/kvm/kvm.js";
 import type { Vcpu } from "../../src/kvm/vcpu.js";
-import { cpuid0a, CPUID_1_ECX_PDCM } from "../../src/kvm/cpuid.js";
+import { cpuid0a } from "../../src/kvm/cpuid.js";
 import { createKvm, type TestKvmOptions } from "./harness.js";
 
 function vcpuOf(opts: TestKvmOptions = {}): Vcpu {

@@ -1,0 +1,20 @@
+/**
+ * CPUID feature bits the model reads or reports, in the SDM's leaf/register/bit terms (SDM Vol. 2A CPUID;
+ * arch/x86/include/asm/cpufeatures.h for the kernel's names of the same bits).
+ */
+
+/** CPUID.1:ECX bit 15 PDCM, bit 21 x2APIC, bit 31 hypervisor; CPUID.1:EDX bits (SDM). */
+export const CPUID_1_ECX_DTES64 = 1 << 2;
+export const CPUID_1_ECX_PDCM = 1 << 15;
+export const CPUID_1_ECX_X2APIC = 1 << 21;
+export const CPUID_1_ECX_HYPERVISOR = 1 << 31;
+export const CPUID_1_EDX_TSC = 1 << 4;
+export const CPUID_1_EDX_MSR = 1 << 5;
+export const CPUID_1_EDX_APIC = 1 << 9;
+export const CPUID_1_EDX_DS = 1 << 21;
+export const CPUID_7_EBX_HLE = 1 << 4;
+export const CPUID_7_EBX_RTM = 1 << 11;
+/** CPUID.7.0:EDX[26] SPEC_CTRL (IBRS + IBPB: IA32_PRED_CMD exists); every preset's host has it. */
+export const CPUID_7_EDX_SPEC_CTRL = 1 << 26;
+/** CPUID.0AH:EDX[15] AnyThread deprecation — KVM sets it whenever it reports a PMU. */
+export const CPUID_0A_EDX_ANYTHREAD_DEPRECATED = 1 << 15;
