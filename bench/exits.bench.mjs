@@ -25,7 +25,7 @@ function bench(label, opts, N, keepLog = false) {
   const asm = image(N);
   const m = createMachine(opts);
   if (!m.ok) throw new Error(m.error);
-  const { vcpu, layer } = m.machine;
+  const { vcpu, layer } = m.value;
   vcpu.logExits = keepLog;
   const g = Guest.create(asm.value.bytes, asm.value.origin, { ...vcpuGuestConfig(vcpu), maxInsns: 1e10 });
   const t0 = process.hrtime.bigint();

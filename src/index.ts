@@ -1,54 +1,12 @@
+// The library's public entry point: every area's own entry point (src/<area>/index.ts) re-exported, and
+// the lower layers' API by name. The CLI imports the area entry points it needs, not this file.
 // Golden-output runner core (header, .out format, unified diff, reporters): golden.judge(…) etc.
 export * as golden from "./golden/index.js";
 // Assembler (NASM syntax → flat x86-64 binary): assemble(source, { file, include }) and its result types.
-export { assemble } from "./asm/assemble.js";
-export type {
-  AssembleOptions,
-  AssembleResult,
-  Assembly,
-  AsmSymbol,
-  ListingLine,
-} from "./asm/assemble.js";
-export type { IncludeResolver } from "./asm/preprocess.js";
-export { formatDiagnostic } from "./asm/diagnostics.js";
-export { formatListing, symbolMap } from "./asm/listing.js";
-export type { SymbolMapEntry } from "./asm/listing.js";
-export type { Diagnostic } from "./asm/diagnostics.js";
+export * from "./asm/index.js";
 // The guest CPU (src/isa) and the userspace VMM of the guest ABI (src/vmm).
-export { Cpu, StopReason, Vec } from "./isa/cpu.js";
-export type { CpuOptions, FaultRecord, TripleFaultInfo } from "./isa/cpu.js";
-export { PlatformAction } from "./isa/platform.js";
-export type { Platform, PlatformCpu, GuestEvents } from "./isa/platform.js";
-export { decode, Insn } from "./isa/decode.js";
-export { disassemble, disassembleToSource, formatInsn } from "./isa/disasm.js";
-export type { DisasmLine } from "./isa/disasm.js";
-export { BASE_CYCLES } from "./isa/semantics.js";
-export {
-  L1_MISS_LLC_HIT_CYCLES,
-  LLC_MISS_CYCLES,
-  MISPREDICT_CYCLES,
-  EVENT_DELIVERY_CYCLES,
-} from "./isa/uarch.js";
-export {
-  Guest,
-  runGuest,
-  DEFAULT_MEM,
-  DEFAULT_LOAD,
-  DEFAULT_MAX_INSNS,
-  EXIT_TRIPLE_FAULT,
-  EXIT_INSN_LIMIT,
-  EXIT_UD,
-  EXIT_INTERRUPTED,
-  EXIT_LEAK,
-} from "./vmm/guest.js";
-export type { GuestConfig, RunResult, StopKind, LoadError } from "./vmm/guest.js";
-export { GuestIo, CONSOLE_PORT, EXIT_PORT } from "./vmm/io.js";
-export type { IoHandler } from "./vmm/io.js";
-export { BarePlatform, BARE_CPUID } from "./vmm/bare.js";
-export { Tracer } from "./vmm/trace.js";
-export type { TraceSymbol } from "./vmm/trace.js";
-export { OPCODES, ALIASES, CC_NAMES, PRIMARY_INDEX, MAP_0F_INDEX, ROWS_BY_MNEMONIC } from "./isa/opcodes.js";
-export type { OpcodeRow, OperandKind } from "./isa/opcodes.js";
+export * from "./isa/index.js";
+export * from "./vmm/index.js";
 // The small KVM and the vPMU (Kvm → createVm → createVcpu; setCpuid, getMsr/setMsr, setPmuEventFilter, run).
 export { Kvm, Vm, mediatedUnsupported } from "./kvm/kvm.js";
 export type { KvmOptions, KvmParams, KvmError } from "./kvm/kvm.js";
@@ -56,9 +14,6 @@ export { Vcpu } from "./kvm/vcpu.js";
 export { msrsToSave } from "./kvm/msr-common.js";
 export type { ExitRecord, RunExit, MsrOptions, MsrGet, GuestCpu } from "./kvm/vcpu.js";
 export type { X86Ops, X86Vendor } from "./kvm/x86-ops.js";
-export { configureVcpu } from "./machine/config.js";
-export type { VpmuOptions, PmuMode, ConfiguredVcpu } from "./machine/config.js";
-export { vcpuGuestConfig } from "./kvm/vmm.js";
 export { supportedCpuid, lookupCpuid, cpuid0a } from "./kvm/cpuid.js";
 export type { CpuidEntry } from "./kvm/cpuid.js";
 export { Lapic } from "./kvm/lapic.js";
@@ -86,7 +41,7 @@ export { intelIsValidMsr, intelPmuOps } from "./pmu/intel.js";
 export { supportedPerfCapabilities, kvmPmuCap } from "./pmu/capability.js";
 export type { PmuOps } from "./pmu/pmu.js";
 // The VMX layer: exit reasons, MSR bitmap, controls, intercept policies (legacy/base/v4/fix/JSON file), the
-// physical PMU and host perf activity, the mediated context switch, isolation checks, machine + explain.
+// physical PMU and host perf activity, the mediated context switch, isolation checks.
 export { EXIT_REASON, exitReasonName } from "./arch/vmx-exit-reasons.js";
 export { EXIT_REASON_ROWS as EXIT_REASON_TABLE, exitReasonRow, kvmVmxExitHandlers } from "./vmx/exit-handlers.js";
 export type { ExitReasonRow } from "./vmx/exit-handlers.js";
@@ -116,10 +71,6 @@ export { VmxLayer } from "./vmx/vmx-layer.js";
 export type { SwitchRecord } from "./vmx/vmx-layer.js";
 export { Vmx } from "./vmx/vmx.js";
 export type { VmxOptions } from "./vmx/vmx.js";
-export { createMachine } from "./machine/machine.js";
-export type { Machine, MachineOptions, MachineResult } from "./machine/machine.js";
-export { explainMachine, formatExplain } from "./report/explain.js";
-export type { ExplainReport, ExplainMsr } from "./report/explain.js";
 export { PhysicalPmu, HOST_OWNER, hardwareGlobalCtrlBits } from "./host/physical-pmu.js";
 export type { Provenance } from "./host/physical-pmu.js";
 export { HOST_ACTIVITIES, findHostActivity, parseHostMsr, HostPerf } from "./host/activity.js";
@@ -138,6 +89,47 @@ export {
 export type { Violation, Invariant } from "./check/isolation.js";
 export { checkNativeGlobalCtrlWrite, checkNativeRead, formatLeak } from "./check/leaks.js";
 export type { LeakRecord } from "./check/leaks.js";
-export { formatExit, formatExitLog, formatExitsWithSwitches, formatRunTrace, runDocument } from "./report/report.js";
+// The composition root (options → a ready machine, a guest on it) and the presentation of runs.
+export {
+  buildMachine,
+  openKvm,
+  setGuestPmu,
+  configureVcpu,
+  createMachine,
+  loadGuest,
+  runToEnd,
+  vcpuGuestConfig,
+} from "./machine/index.js";
+export type {
+  ConfiguredVcpu,
+  GuestPmuRequest,
+  Machine,
+  MachineError,
+  MachineOptions,
+  MachineSpec,
+  PmuMode,
+  VpmuOptions,
+} from "./machine/index.js";
+export {
+  formatExit,
+  formatExitLog,
+  formatExitsWithSwitches,
+  formatRunTrace,
+  runDocument,
+  explainMachine,
+  formatExplain,
+  formatEvents,
+  unifiedDiffLines,
+  demoReport,
+} from "./report/index.js";
+export type {
+  RunDocument,
+  RunDocumentExit,
+  RunDocumentLeak,
+  ExplainReport,
+  ExplainMsr,
+  DemoScenario,
+  Paint,
+} from "./report/index.js";
 // Isolation sweeps (matrix, probe and random programs, grouping into conditions, shards): sweep.expandMatrix(…) etc.
 export * as sweep from "./sweep/index.js";

@@ -1,15 +1,15 @@
 // The machine options `vpmu run` and `vpmu explain` share (host, PMU mode, KVM code state or policy file,
 // guest vPMU model, host perf activity): declared once, turned into the library's MachineOptions.
 import type { Command } from "commander";
-import { HOST_ACTIVITIES } from "../host/activity.js";
-import { HOST_PRESET_IDS } from "../host/presets.js";
 import {
+  HOST_ACTIVITIES,
+  HOST_PRESET_IDS,
   isFilterError,
   parsePmuFilterFile,
   parsePolicyFile,
   preparePmuEventFilter,
   type MachineOptions,
-} from "../index.js";
+} from "../machine/index.js";
 import { usageError } from "./errors.js";
 import { readText } from "./files.js";
 import { choiceOption, countOption, msrAssignmentOption, unsignedOption } from "./options.js";

@@ -1,7 +1,8 @@
 // Worker thread for `vpmu sweep`: receives the program list and policy files once, then chunks of jobs,
 // and answers each chunk with its run records (structured clone carries the bigints). No output of its own.
 import { parentPort } from "node:worker_threads";
-import { parsePolicyFile, sweep, type InterceptPolicy } from "../index.js";
+import { parsePolicyFile, type InterceptPolicy } from "../machine/index.js";
+import * as sweep from "../sweep/index.js";
 
 interface InitMessage {
   readonly type: "init";

@@ -3,7 +3,7 @@
 export { parseHeader, splitWords, type GoldenHeader, type HeaderResult } from "./header.js";
 export { goldenText, goldenPathFor, NO_NEWLINE_MARKER } from "./expected.js";
 export { parseSummary, type GuestSummary } from "./summary.js";
-export { unifiedDiff } from "./diff.js";
+export { unifiedDiff } from "../report/diff.js";
 export { judge, type GoldenResult, type JudgeInput, type RunOutcome, type Verdict } from "./verdict.js";
 export {
   REPORTERS,

@@ -1,6 +1,6 @@
 // One golden program's verdict: compare what `vpmu run` produced with the `.out` beside the program,
 // the way kvm-unit-tests' runner names results (PASS / FAIL / SKIP with the guest's SUMMARY).
-import { unifiedDiff } from "./diff.js";
+import { unifiedDiff } from "../report/diff.js";
 import { goldenText } from "./expected.js";
 import { parseSummary } from "./summary.js";
 

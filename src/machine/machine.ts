@@ -1,32 +1,69 @@
 /**
- * A whole machine from one options object — host preset, module parameters, code state / policy, guest
- * vPMU model, host perf activity — as `vpmu run` and `vpmu explain` take them: a Kvm, a VM, one vCPU with
- * its CPUID and PERF_CAPABILITIES set the way userspace would (KVM_SET_CPUID2, KVM_SET_MSRS), and the
- * VMX layer. Every rejected option is an error value naming the option.
+ * The composition root: the one place a machine is put together, for `vpmu run`/`explain`/`demo`, the
+ * sweep, the benchmarks and the tests. In the order a VMM meets them: KVM with its module parameters
+ * (kvm.ko enable_pmu, kvm_intel enable_mediated_pmu), a VM and one vCPU (KVM_CREATE_VM, KVM_CREATE_VCPU)
+ * run by the VMX vendor layer (physical PMU, host perf activity, intercept policy, isolation checks), then
+ * the guest's vPMU model as userspace sets it (KVM_SET_CPUID2, KVM_SET_MSRS, KVM_SET_PMU_EVENT_FILTER).
  */
-import { findHostActivity, HOST_ACTIVITIES, type HostMsrValue } from "../host/activity.js";
-import { configureVcpu, type PmuMode, type VpmuOptions } from "./config.js";
-import type { Kvm } from "../kvm/kvm.js";
+import { MSR_IA32_PERF_CAPABILITIES } from "../arch/msr-index.js";
+import type { HostActivityPreset, HostMsrValue } from "../host/activity.js";
+import type { HostPreset } from "../host/presets.js";
+import { CPUID_1_ECX_PDCM } from "../arch/cpuid.js";
+import type { CpuidEntry } from "../kvm/cpuid.js";
+import { Kvm } from "../kvm/kvm.js";
 import type { Vcpu } from "../kvm/vcpu.js";
-import { CODE_STATES } from "../pmu/code-states.js";
-import { findPolicy, legacyPolicy } from "../vmx/policies/index.js";
+import type { CodeState } from "../pmu/code-states.js";
+import type { FilterError, PmuEventFilterInput } from "../pmu/filter.js";
 import type { InterceptPolicy } from "../vmx/policies/policy.js";
 import { IsolationChecker } from "../check/checker.js";
 import type { VmxLayer } from "../vmx/vmx-layer.js";
 import { Vmx } from "../vmx/vmx.js";
+import { err, ok, type Result } from "../result.js";
 
-export interface MachineOptions extends Omit<VpmuOptions, "kvm"> {
-  /** A code state (base|v4|fix, or legacy) or a parsed policy file (default "base"). With --pmu legacy/off
-   *  the kernel runs without the mediated vPMU, so the LEGACY policy applies (R-INT-1). */
-  readonly kvm?: string | InterceptPolicy;
-  /** Host perf activity preset (default "idle") and --host-msr values. */
-  readonly hostActivity?: string;
+/** `--pmu`: the perf-backed LEGACY vPMU (enable_mediated_pmu=0), the mediated vPMU, or enable_pmu=0. */
+export type PmuMode = "legacy" | "mediated" | "off";
+
+/** A machine described with every name already resolved (front ends: src/machine/options.ts for the CLI's
+ *  options, src/sweep/run.ts for a sweep configuration). */
+export interface MachineSpec {
+  readonly host: HostPreset;
+  readonly pmu: PmuMode;
+  /** The intercept policy; its code state is the kernel's (Kvm params.codeState). */
+  readonly policy: InterceptPolicy;
+  readonly activity: HostActivityPreset;
+  /** Host-owned values in hardware before the first entry (--host-msr). */
   readonly hostMsrs?: readonly HostMsrValue[];
+  /** Module parameter enable_vmware_backdoor. */
+  readonly vmwareBackdoor?: boolean;
   /** Assert I-1..I-4 at every load, entry and put (IsolationChecker.invariants). */
   readonly checkIsolation?: boolean;
   /** Record every load/put step (VmxLayer.recordSteps) for --exits. */
   readonly traceSwitch?: boolean;
+  /** Keep the vCPU's exit log (default true; the sweep turns it off: it reads only the leak records). */
+  readonly logExits?: boolean;
+  /** Refuse the machine when KVM turned enable_mediated_pmu off (R-MED-1) instead of running LEGACY. */
+  readonly requireMediated?: boolean;
+  /** The guest's vPMU model, set after the vCPU exists (or later, with setGuestPmu). */
+  readonly guest?: GuestPmuRequest;
 }
+
+/** The guest's vPMU model as userspace hands it to KVM. */
+export interface GuestPmuRequest {
+  /** KVM_SET_CPUID2: leaf 0xA computed from the one KVM offers (the vCPU's initial table), and
+   *  CPUID.1:ECX.PDCM set (true), cleared (false) or left (undefined). Absent: CPUID is not set. */
+  readonly cpuid?: { readonly leaf0a: (supported: CpuidEntry) => CpuidEntry; readonly pdcm?: boolean };
+  /** KVM_SET_MSRS of IA32_PERF_CAPABILITIES (host-initiated), after CPUID as KVM requires. */
+  readonly perfCapabilities?: bigint;
+  /** KVM_SET_PMU_EVENT_FILTER on the VM before the first run. */
+  readonly filter?: PmuEventFilterInput;
+}
+
+/** Which step refused the machine; front ends turn it into their own sentence. */
+export type MachineError =
+  | { readonly step: "kvm" | "KVM_SET_CPUID2"; readonly error: string }
+  | { readonly step: "mediated"; readonly reason: string }
+  | { readonly step: "KVM_SET_MSRS"; readonly perfCapabilities: bigint; readonly supported: bigint }
+  | { readonly step: "KVM_SET_PMU_EVENT_FILTER"; readonly filter: FilterError };
 
 export interface Machine {
   readonly kvm: Kvm;
@@ -38,31 +75,72 @@ export interface Machine {
   readonly pmu: PmuMode;
 }
 
-export type MachineResult =
-  | { readonly ok: true; readonly machine: Machine }
-  | { readonly ok: false; readonly error: string };
+/** KVM (kvm.ko and the vendor module loaded with these parameters; hardware_setup may refuse). */
+export function openKvm(
+  spec: Pick<MachineSpec, "host" | "pmu" | "vmwareBackdoor" | "requireMediated">,
+  vendor: Vmx,
+  codeState: CodeState | string,
+): Result<Kvm, MachineError> {
+  const kvm = Kvm.create({
+    vendor,
+    host: spec.host,
+    codeState,
+    enablePmu: spec.pmu !== "off",
+    enableMediatedPmu: spec.pmu === "mediated",
+    enableVmwareBackdoor: spec.vmwareBackdoor === true,
+  });
+  if (!(kvm instanceof Kvm)) return err({ step: "kvm", error: kvm.error });
+  if (spec.requireMediated === true && spec.pmu === "mediated" && kvm.mediatedRejected !== null)
+    return err({ step: "mediated", reason: kvm.mediatedRejected });
+  return ok(kvm);
+}
 
-/** configureVcpu (the vPMU's option handling) for the policy's code state, then the VMX layer. */
-export function createMachine(o: MachineOptions): MachineResult {
-  const fail = (error: string): MachineResult => ({ ok: false, error });
-  const pmu = o.pmu ?? "legacy";
-  let policy: InterceptPolicy | undefined = typeof o.kvm === "object" ? o.kvm : findPolicy(o.kvm ?? "base");
-  if (!policy)
-    return fail(`--kvm ${String(o.kvm)}: expected ${CODE_STATES.map((c) => c.id).join(", ")} or a policy file (.json)`);
-  if (pmu !== "mediated") policy = legacyPolicy;
-  else if (!policy.codeState.mediatedPmu) return fail(`--kvm ${policy.id} has no mediated vPMU: use --pmu legacy`);
-  const activity = findHostActivity(o.hostActivity ?? "idle");
-  if (!activity)
-    return fail(
-      `--host-activity ${o.hostActivity}: unknown (expected one of: ${HOST_ACTIVITIES.map((a) => a.id).join(", ")})`,
-    );
-  const vmx = new Vmx({ policy, activity, hostMsrs: o.hostMsrs ?? [] });
-  const cfg = configureVcpu({ ...o, pmu, kvm: policy.codeState }, vmx);
-  if ("error" in cfg) return fail(cfg.error);
-  const layer = vmx.layerOf(cfg.vcpu);
-  // The checker observes the VMX layer's entry/exit/load/put events; it is not called by the layer by name.
-  const checker = new IsolationChecker(o.checkIsolation === true);
+/** Build the machine: KVM with the VMX module as its vendor, a VM, one vCPU (whose VMX part the module
+ *  built at vcpu_create), then the guest's vPMU model. */
+export function buildMachine(spec: MachineSpec): Result<Machine, MachineError> {
+  const vmx = new Vmx({ policy: spec.policy, activity: spec.activity, hostMsrs: spec.hostMsrs ?? [] });
+  const kvm = openKvm(spec, vmx, spec.policy.codeState);
+  if (!kvm.ok) return kvm;
+  const vcpu = kvm.value.createVm().createVcpu();
+  if (spec.logExits === false) vcpu.logExits = false;
+  const layer = vmx.layerOf(vcpu);
+  // The checker observes the VMX layer's entry/exit/load/put events; the layer does not call it by name.
+  const checker = new IsolationChecker(spec.checkIsolation === true);
   layer.attach(checker);
-  layer.recordSteps = o.traceSwitch === true;
-  return { ok: true, machine: { kvm: cfg.kvm, vcpu: cfg.vcpu, layer, checker, policy, pmu } };
+  layer.recordSteps = spec.traceSwitch === true;
+  if (spec.guest !== undefined) {
+    const g = setGuestPmu(vcpu, spec.guest);
+    if (!g.ok) return g;
+  }
+  return ok({ kvm: kvm.value, vcpu, layer, checker, policy: spec.policy, pmu: spec.pmu });
+}
+
+/** KVM_SET_CPUID2, then KVM_SET_MSRS PERF_CAPABILITIES (its checks read the CPUID, R-CFG-1..4), then the
+ *  VM's event filter: each refuses as the ioctl would. */
+export function setGuestPmu(vcpu: Vcpu, g: GuestPmuRequest): Result<void, MachineError> {
+  if (g.cpuid !== undefined) {
+    const supported = vcpu.cpuidTable.find((e) => e.function === 0xa && e.index === 0)!;
+    let table = vcpu.withCpuidLeaf(g.cpuid.leaf0a(supported));
+    const pdcm = g.cpuid.pdcm;
+    if (pdcm !== undefined)
+      table = table.map((e) =>
+        e.function === 1 && e.index === 0
+          ? { ...e, ecx: (pdcm ? e.ecx | CPUID_1_ECX_PDCM : e.ecx & ~CPUID_1_ECX_PDCM) >>> 0 }
+          : e,
+      );
+    const set = vcpu.setCpuid(table);
+    if (!set.ok) return err({ step: "KVM_SET_CPUID2", error: set.error });
+  }
+  const caps = g.perfCapabilities;
+  if (caps !== undefined && !vcpu.setMsr(MSR_IA32_PERF_CAPABILITIES, caps, { hostInitiated: true }))
+    return err({
+      step: "KVM_SET_MSRS",
+      perfCapabilities: caps,
+      supported: vcpu.vm.kvm.supportedPerfCapabilities(),
+    });
+  if (g.filter !== undefined) {
+    const e = vcpu.vm.setPmuEventFilter(g.filter);
+    if (e !== null) return err({ step: "KVM_SET_PMU_EVENT_FILTER", filter: e });
+  }
+  return ok(undefined);
 }

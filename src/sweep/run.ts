@@ -1,22 +1,17 @@
 /**
- * Running one configuration × program: build the small KVM for the configuration (module parameters,
- * host preset, guest CPUID 0xA / PDCM / PERF_CAPABILITIES through KVM's own ioctl rules), attach the VMX
- * layer with the policy and host activity, run the guest, and collect the leak records the isolation
- * checker (src/check, via the VMX layer) made while it ran. Leaks are found by running, never by asking
- * the policy. Facts: spec §2 (knobs), §6.3/§6.5 (refresh, PERF_CAPABILITIES rules), §12, §14.
+ * Running one configuration × program: build the machine for the configuration through the composition
+ * root (src/machine: module parameters, host preset, the VMX layer with the policy and host activity,
+ * guest CPUID 0xA / PDCM / PERF_CAPABILITIES through KVM's own ioctl rules), run the guest, and collect
+ * the leak records the isolation checker (src/check, via the VMX layer) made while it ran. Leaks are
+ * found by running, never by asking the policy. Facts: spec §2 (knobs), §6.3/§6.5 (refresh,
+ * PERF_CAPABILITIES rules), §12, §14.
  */
-import { CPUID_1_ECX_PDCM } from "../arch/cpuid.js";
-import { MSR_IA32_PERF_CAPABILITIES } from "../arch/msr-index.js";
 import { findHostActivity } from "../host/activity.js";
 import { findHostPreset } from "../host/presets.js";
-import { Kvm } from "../kvm/kvm.js";
-import { vcpuGuestConfig } from "../kvm/vmm.js";
-import { Guest } from "../vmm/guest.js";
 import { findPolicy } from "../vmx/policies/index.js";
 import type { InterceptPolicy } from "../vmx/policies/policy.js";
-import { IsolationChecker } from "../check/checker.js";
-import { Vmx } from "../vmx/vmx.js";
 import type { LeakRecord } from "../check/leaks.js";
+import { buildMachine, loadGuest, runToEnd, type MachineError } from "../machine/index.js";
 import type { SweepConfig } from "./matrix.js";
 
 /** A program ready to run: bytes, load address, guest RAM, instruction limit. */
@@ -97,6 +92,22 @@ const INVARIANT_WHEN: Readonly<Record<string, string>> = {
   "I-4": "while the guest runs",
 };
 
+/** The sweep's sentence for a step the composition root refused (the record's `detail`). */
+function refusal(e: MachineError): string {
+  switch (e.step) {
+    case "kvm":
+      return e.error;
+    case "KVM_SET_CPUID2":
+      return `KVM_SET_CPUID2: ${e.error}`;
+    case "KVM_SET_MSRS":
+      return `KVM_SET_MSRS PERF_CAPABILITIES 0x${e.perfCapabilities.toString(16)}: not a subset of KVM's supported 0x${e.supported.toString(16)} (R-CFG-2)`;
+    case "mediated":
+      return `--pmu mediated is not available: ${e.reason}`;
+    case "KVM_SET_PMU_EVENT_FILTER":
+      return `KVM_SET_PMU_EVENT_FILTER: ${e.filter.message}`;
+  }
+}
+
 /** Run one program on one configuration. Never throws for a bad configuration: it is a record. */
 export function runOne(
   c: SweepConfig,
@@ -111,38 +122,24 @@ export function runOne(
   if (policy === undefined) return rejected(c.index, programIndex, `unknown policy ${c.kvm}`);
   const activity = findHostActivity(c.activity);
   if (activity === undefined) return rejected(c.index, programIndex, `unknown host activity ${c.activity}`);
-  const vmx = new Vmx({ policy, activity });
-  const kvm = Kvm.create({
-    vendor: vmx,
+  // The policy runs as given whatever --pmu is (the LEGACY vPMU under a v4 kernel is a configuration too).
+  const built = buildMachine({
     host,
-    codeState: policy.codeState,
-    enablePmu: c.pmu !== "off",
-    enableMediatedPmu: c.pmu === "mediated",
-    enableVmwareBackdoor: c.vmwareBackdoor,
+    pmu: c.pmu,
+    policy,
+    activity,
+    vmwareBackdoor: c.vmwareBackdoor,
+    checkIsolation: opts.invariants === true,
+    logExits: false,
+    guest: {
+      // KVM_SET_CPUID2: leaf 0xA as requested (KVM clamps it at refresh, R-CPUID-2/4) and CPUID.1:ECX.PDCM;
+      // KVM_SET_MSRS PERF_CAPABILITIES (R-CFG-1..4): with PDCM the requested caps; without, caps read 0.
+      cpuid: { leaf0a: () => ({ function: 0xa, index: 0, ...leaf0a(c, host.eventMaskLength) }), pdcm: c.guest.pdcm },
+      ...(c.guest.pdcm ? { perfCapabilities: c.guest.perfCapabilities } : {}),
+    },
   });
-  if (!(kvm instanceof Kvm)) return rejected(c.index, programIndex, kvm.error);
-  const vcpu = kvm.createVm().createVcpu();
-  vcpu.logExits = false;
-  const layer = vmx.layerOf(vcpu);
-  const checker = new IsolationChecker(opts.invariants === true);
-  layer.attach(checker);
-  // KVM_SET_CPUID2: leaf 0xA as requested (KVM clamps it at refresh, R-CPUID-2/4) and CPUID.1:ECX.PDCM.
-  const l1 = vcpu.cpuidTable.find((e) => e.function === 1 && e.index === 0);
-  let table = vcpu.withCpuidLeaf({ function: 0xa, index: 0, ...leaf0a(c, host.eventMaskLength) });
-  if (l1) {
-    const ecx = c.guest.pdcm ? (l1.ecx | CPUID_1_ECX_PDCM) >>> 0 : (l1.ecx & ~CPUID_1_ECX_PDCM) >>> 0;
-    table = table.filter((e) => !(e.function === 1 && e.index === 0)).concat([{ ...l1, ecx }]);
-  }
-  const set = vcpu.setCpuid(table);
-  if (!set.ok) return rejected(c.index, programIndex, `KVM_SET_CPUID2: ${set.error}`);
-  // KVM_SET_MSRS PERF_CAPABILITIES (R-CFG-1..4): with PDCM the requested caps; without, caps read 0.
-  if (c.guest.pdcm && !vcpu.setMsr(MSR_IA32_PERF_CAPABILITIES, c.guest.perfCapabilities)) {
-    return rejected(
-      c.index,
-      programIndex,
-      `KVM_SET_MSRS PERF_CAPABILITIES 0x${c.guest.perfCapabilities.toString(16)}: not a subset of KVM's supported 0x${kvm.supportedPerfCapabilities().toString(16)} (R-CFG-2)`,
-    );
-  }
+  if (!built.ok) return rejected(c.index, programIndex, refusal(built.error));
+  const { vcpu, layer, checker } = built.value;
   const pmu = vcpu.pmu;
   const realised: RealisedGuest = {
     version: pmu.version,
@@ -152,17 +149,12 @@ export function runOne(
     wFX: pmu.wFX,
     perfCapabilities: vcpu.effectivePerfCapabilities(),
   };
-  const g = Guest.create(prog.bytes, prog.origin, {
-    memSize: prog.memSize,
-    maxInsns: prog.maxInsns,
-    ...vcpuGuestConfig(vcpu),
-  });
+  const g = loadGuest(built.value, prog.bytes, prog.origin, { memSize: prog.memSize, maxInsns: prog.maxInsns });
   if ("error" in g) return rejected(c.index, programIndex, g.error);
-  let r = g.runChunk(prog.maxInsns);
-  while (r === null) r = g.runChunk(prog.maxInsns);
+  const r = runToEnd(g, prog.maxInsns);
   // KVM_RUN has returned to userspace: the guest context is off the hardware (put, spec §12.2).
   vcpu.ops.vcpuPut();
-  // Both directions come from the VMX layer's records (src/check/leaks.ts).
+  // Both directions come from the checker's records (src/check/leaks.ts).
   const findings: Finding[] = [...checker.leaks];
   // Invariant violations repeat at every entry: one finding per (invariant, register) per run.
   const seen = new Set<string>();

@@ -3,7 +3,7 @@
 // lines must equal the LCS-based minimum (dynamic programming, written separately from Myers).
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { unifiedDiff } from "../../src/golden/diff.js";
+import { unifiedDiff } from "../../src/report/diff.js";
 
 function lines(text: string): string[] {
   if (text === "") return [];

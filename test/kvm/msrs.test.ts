@@ -281,7 +281,7 @@ describe("selector shapes the model cannot count", () => {
 
 describe("bad options are values, never exceptions", () => {
   it("Kvm.create and configureVcpu", async () => {
-    const { configureVcpu } = await import("../../src/machine/config.js");
+    const { configureVcpu } = await import("../../src/machine/index.js");
     expect(createKvm({ host: 5 as never })).toEqual({ error: "unknown host preset '5'" });
     expect(createKvm({ codeState: "v9" as never })).toEqual({ error: "unknown code state 'v9'" });
     expect(configureVcpu({ host: "skx", gp: 5 })).toEqual({

@@ -118,7 +118,7 @@ describe("a denied counter keeps its registers and stops counting (R-FLT-7), emu
 
 describe("configureVcpu installs a filter (the library side of --pmu-filter)", () => {
   it("accepts a valid filter and reports a rejected one as one sentence", async () => {
-    const { configureVcpu } = await import("../../src/machine/config.js");
+    const { configureVcpu } = await import("../../src/machine/index.js");
     const ok = configureVcpu({ host: "spr", filter: { action: 1, events: [0xc0n] } });
     expect("error" in ok).toBe(false);
     if (!("error" in ok)) expect(ok.vcpu.pmu.filter?.includes.length).toBe(1);

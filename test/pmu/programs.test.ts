@@ -6,8 +6,8 @@ import { describe, expect, it } from "vitest";
 import { assemble } from "../../src/asm/assemble.js";
 import { goldenPathFor, goldenText } from "../../src/golden/expected.js";
 import { parseHeader } from "../../src/golden/header.js";
-import { configureVcpu, type VpmuOptions } from "../../src/machine/config.js";
-import { vcpuGuestConfig } from "../../src/kvm/vmm.js";
+import { configureVcpu, type VpmuOptions } from "../../src/machine/index.js";
+import { vcpuGuestConfig } from "../../src/machine/index.js";
 import { Guest } from "../../src/vmm/guest.js";
 import { parsePmuFilterFile } from "../../src/pmu/filter.js";
 

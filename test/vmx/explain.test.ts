@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { createMachine, type MachineOptions } from "../../src/machine/machine.js";
-import { explainMachine, formatExplain } from "../../src/report/explain.js";
+import { createMachine, type MachineOptions } from "../../src/machine/index.js";
+import { explainMachine, formatExplain } from "../../src/report/index.js";
 import { parsePolicyFile } from "../../src/vmx/policies/index.js";
 
 function explain(o: MachineOptions) {
   const m = createMachine(o);
   if (!m.ok) throw new Error(m.error);
-  return explainMachine(m.machine);
+  return explainMachine(m.value);
 }
 const LEAK: MachineOptions = {
   host: "spr",

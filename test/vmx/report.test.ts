@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ExitRecord } from "../../src/kvm/vcpu.js";
-import { formatExit, formatExitLog, runDocument } from "../../src/report/report.js";
+import { formatExit, formatExitLog, runDocument } from "../../src/report/index.js";
 import { LEAK_MODEL, runProgram } from "./guest.js";
 
 const out = (rip: number): ExitRecord => ({
@@ -58,15 +58,7 @@ describe("--json run document", () => {
       r.vcpu,
       r.layer,
       r.checker,
-    ) as {
-      status: number;
-      policy: string;
-      mediated: boolean;
-      exits: { name: string; msr?: string; outcome: string }[];
-      counters: { fixed: string[]; perfMetrics: string };
-      hardware: Record<string, { value: string; owner: string; source: string }>;
-      leaks: { direction: string; register: string; value: string; owner: string; source: string; path: string }[];
-    };
+    );
     expect([doc.status, doc.policy, doc.mediated]).toEqual([1, "v4", true]);
     expect(doc.exits.filter((e) => e.msr !== undefined)).toEqual([
       { reason: 31, name: "MSR_READ", rip: "0x10192c", length: 2, msr: "0x329", outcome: "#GP" },

@@ -3,11 +3,9 @@
 import type { Command } from "commander";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-// The assembler's own modules rather than ../../index.js: `vpmu asm` must not pay for loading the CPU,
+// The assembler's entry point only: `vpmu asm` must not pay for loading the CPU,
 // KVM and VMX models at startup (issue 2: 10,000 lines in under a second, startup included).
-import { assemble } from "../../asm/assemble.js";
-import { formatDiagnostic } from "../../asm/diagnostics.js";
-import { formatListing, symbolMap } from "../../asm/listing.js";
+import { assemble, formatDiagnostic, formatListing, symbolMap } from "../../asm/index.js";
 import { CliError, usageError } from "../errors.js";
 import { readText } from "../files.js";
 import { writeFileSync } from "node:fs";

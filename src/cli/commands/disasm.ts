@@ -1,7 +1,7 @@
 // `vpmu disasm prog.bin`: NASM source that re-assembles to the same bytes, one instruction a line, with
 // each line's address and bytes as a comment.
 import type { Command } from "commander";
-import { disassemble } from "../../index.js";
+import { disassemble } from "../../isa/index.js";
 import { usageError } from "../errors.js";
 import { readBytes } from "../files.js";
 import { addExamples } from "../help.js";

@@ -1,7 +1,8 @@
 // `vpmu explain [machine options]`: every PMU MSR intercepted or passed through and why, RDPMC exiting and
 // why, the VMX controls and KVM's reserved-bit masks, for one configuration. Library: explainMachine.
 import type { Command } from "commander";
-import { createMachine, explainMachine, formatExplain } from "../../index.js";
+import { createMachine } from "../../machine/index.js";
+import { explainMachine, formatExplain } from "../../report/index.js";
 import { usageError } from "../errors.js";
 import { addExamples } from "../help.js";
 import { addMachineOptions, machineOptions } from "../machine-options.js";
@@ -22,7 +23,7 @@ export function register(program: Command): void {
   cmd.action((opts: Record<string, unknown>) => {
     const m = createMachine(machineOptions(opts));
     if (!m.ok) throw usageError(m.error);
-    const r = explainMachine(m.machine);
+    const r = explainMachine(m.value);
     process.stdout.write(opts.json ? JSON.stringify(r, null, 2) + "\n" : formatExplain(r));
   });
 }

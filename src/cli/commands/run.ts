@@ -5,9 +5,9 @@
 import { dirname, resolve } from "node:path";
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { assemble, formatDiagnostic } from "../../asm/index.js";
+import type { Machine, MachineOptions } from "../../machine/index.js";
 import {
-  assemble,
-  formatDiagnostic,
   Guest,
   Tracer,
   EXIT_LEAK,
@@ -17,21 +17,17 @@ import {
   type GuestConfig,
   type RunResult,
   type TraceSymbol,
-} from "../../index.js";
+} from "../../vmm/index.js";
 import { CliError, EXIT_USAGE, usageError } from "../errors.js";
 import { readBytes, readText } from "../files.js";
 import { addExamples } from "../help.js";
 import { ProgressLine } from "../colour.js";
 import { addMachineOptions, machineOptions, MACHINE_OPTION_KEYS } from "../machine-options.js";
-import {
-  createMachine,
-  formatLeak,
-  formatRunTrace,
-  runDocument,
-  vcpuGuestConfig,
-  type Machine,
-  type MachineOptions,
-} from "../../index.js";
+
+// The machine and the presentation load only when a run uses them: a bare `vpmu run prog.s` starts
+// with the assembler and the VMM alone.
+const machineArea = () => import("../../machine/index.js");
+const reportArea = () => import("../../report/index.js");
 
 /** Everything `vpmu run` needs, after option parsing. */
 export interface RunConfig {
@@ -49,22 +45,6 @@ export interface RunConfig {
   machine: MachineOptions | null;
   exits: boolean;
   json: boolean;
-}
-
-/** The GuestEvents totals as `vpmu run --events` prints them (stderr, after the run). */
-export function formatEvents(e: RunResult["events"]): string {
-  const rows: [string, number][] = [
-    ["instructions", e.instructions],
-    ["branches", e.branches],
-    ["branch-mispredicts", e.branchMispredicts],
-    ["cycles", e.cycles],
-    ["mem-stall-cycles", e.memStallCycles],
-    ["mispredict-cycles", e.mispredictCycles],
-    ["llc-references", e.llcReferences],
-    ["llc-misses", e.llcMisses],
-    ["halted-cycles", e.haltedCycles],
-  ];
-  return rows.map(([k, v]) => `${k.padEnd(19)} ${v}`).join("\n") + "\n";
 }
 
 /** A size: decimal or 0x-hex bytes, or with a K/M/G suffix (binary units). */
@@ -88,14 +68,20 @@ export function guestConfig(c: RunConfig): GuestConfig {
   return { memSize: c.memSize, maxInsns: c.maxInsns, jit: c.jit };
 }
 
-/** Assemble a source file (includes resolved relative to the including file) or read a flat binary. */
-export function loadImage(file: string, load: number): { bytes: Uint8Array; origin: number; symbols: TraceSymbol[] } {
-  if (/\.(bin|img)$/i.test(file)) return { bytes: readBytes(file, "guest image"), origin: load, symbols: [] };
-  const text = readText(file, "guest source");
+/** Assemble a source file (includes resolved relative to the including file) or read a flat binary.
+ *  Paths are relative to `dir` (the working directory unless given). */
+export function loadImage(
+  file: string,
+  load: number,
+  dir = ".",
+): { bytes: Uint8Array; origin: number; symbols: TraceSymbol[] } {
+  const path = resolve(dir, file);
+  if (/\.(bin|img)$/i.test(file)) return { bytes: readBytes(path, "guest image"), origin: load, symbols: [] };
+  const text = readText(path, "guest source");
   const res = assemble(text, {
     file,
     include: (name, from) => {
-      const p = resolve(dirname(from), name);
+      const p = resolve(dir, dirname(from), name);
       return existsSync(p) ? { file: p, text: readFileSync(p, "utf8") } : null;
     },
   });
@@ -104,7 +90,7 @@ export function loadImage(file: string, load: number): { bytes: Uint8Array; orig
     const msgs = res.error.map((d) => {
       if (!lines.has(d.file)) {
         try {
-          lines.set(d.file, readFileSync(d.file, "utf8").split("\n"));
+          lines.set(d.file, readFileSync(resolve(dir, d.file), "utf8").split("\n"));
         } catch {
           lines.set(d.file, []);
         }
@@ -161,17 +147,20 @@ export function register(program: Command): void {
             : null,
       };
       const { result, machine } = await runMachine(cfg);
-      if (cfg.json && machine) {
+      const report = machine !== null || cfg.events ? await reportArea() : null;
+      if (cfg.json && machine && report) {
         process.stdout.write(
-          JSON.stringify(runDocument(result, machine.vcpu, machine.layer, machine.checker), null, 2) + "\n",
+          JSON.stringify(report.runDocument(result, machine.vcpu, machine.layer, machine.checker), null, 2) + "\n",
         );
       } else {
         process.stdout.write(Buffer.from(result.console, "latin1"));
-        if (cfg.exits && machine) process.stdout.write(formatRunTrace(machine.vcpu, machine.layer, machine.checker));
-        else if (machine) for (const l of machine.checker.leaks) process.stderr.write(`vpmu: ${formatLeak(l)}\n`);
+        if (cfg.exits && machine && report)
+          process.stdout.write(report.formatRunTrace(machine.vcpu, machine.layer, machine.checker));
+        else if (machine && report)
+          for (const l of machine.checker.leaks) process.stderr.write(`vpmu: ${report.formatLeak(l)}\n`);
       }
       if (result.stop !== "exit" && result.stop !== "halted") process.stderr.write(`vpmu: ${result.report}\n`);
-      if (cfg.events) process.stderr.write(formatEvents(result.events));
+      if (cfg.events && report) process.stderr.write(report.formatEvents(result.events));
       // A leak is what the tool exists to find: it decides the exit status whatever the guest said.
       const leaks = machine?.checker.leaks.length ?? 0;
       if (leaks > 0)
@@ -188,18 +177,21 @@ export function register(program: Command): void {
 }
 
 /** runFile on the KVM machine the options describe (or the bare platform), returning the machine too. */
-export async function runMachine(cfg: RunConfig): Promise<{ result: RunResult; machine: Machine | null }> {
-  if (cfg.machine === null) return { result: await runFile(cfg), machine: null };
-  const m = createMachine(cfg.machine);
+export async function runMachine(cfg: RunConfig, dir = "."): Promise<{ result: RunResult; machine: Machine | null }> {
+  if (cfg.machine === null) return { result: await runFile(cfg, null, dir), machine: null };
+  const m = (await machineArea()).createMachine(cfg.machine);
   if (!m.ok) throw usageError(m.error);
-  const result = await runFile(cfg, { ...guestConfig(cfg), ...vcpuGuestConfig(m.machine.vcpu) });
-  return { result, machine: m.machine };
+  return { result: await runFile(cfg, m.value, dir), machine: m.value };
 }
 
-/** Load, run in chunks (so Ctrl-C is noticed between them), and return the result. */
-export async function runFile(cfg: RunConfig, config: GuestConfig = guestConfig(cfg)): Promise<RunResult> {
-  const img = loadImage(cfg.file, cfg.load);
-  const g = Guest.create(img.bytes, img.origin, config);
+/** Load (on the machine's vCPU, or the bare platform), run in chunks (so Ctrl-C is noticed between them),
+ *  and return the result. */
+export async function runFile(cfg: RunConfig, machine: Machine | null, dir = "."): Promise<RunResult> {
+  const img = loadImage(cfg.file, cfg.load, dir);
+  const g =
+    machine === null
+      ? Guest.create(img.bytes, img.origin, guestConfig(cfg))
+      : (await machineArea()).loadGuest(machine, img.bytes, img.origin, guestConfig(cfg));
   if ("error" in g) throw usageError(`${cfg.file}: ${g.error}`);
   let interrupted = false;
   const onInt = () => {

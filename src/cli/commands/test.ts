@@ -6,7 +6,7 @@ import { availableParallelism } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { golden } from "../../index.js";
+import * as golden from "../../golden/index.js";
 import { colourWanted, painter, ProgressLine } from "../colour.js";
 import { EXIT_FAILURE, usageError } from "../errors.js";
 import { readText, writeText } from "../files.js";

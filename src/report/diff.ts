@@ -1,7 +1,7 @@
-// A unified diff (the `diff -u` format) between expected and actual output, so a golden mismatch reads
+// A unified diff (the `diff -u` format) between two texts, so a golden mismatch or the demo's two runs read
 // like a patch. Myers' O((N+M)·D) shortest edit script on lines, after trimming the common prefix and
 // suffix; beyond MAX_EDITS differing lines the middle is shown as one replaced block (still correct,
-// just not minimal).
+// just not minimal). Used by the golden runner (src/golden/verdict.ts) and `vpmu demo`.
 
 const MAX_EDITS = 2000;
 
@@ -150,4 +150,12 @@ export function unifiedDiff(expected: string, actual: string, fromName: string, 
     idx = end;
   }
   return out.join("");
+}
+
+/** The hunks of the unified diff between two line arrays (no ---/+++ header: the caller titles them),
+ *  for showing what differs between two runs. */
+export function unifiedDiffLines(a: readonly string[], b: readonly string[], context = 1): string[] {
+  const text = (ls: readonly string[]) => (ls.length ? ls.join("\n") + "\n" : "");
+  const d = unifiedDiff(text(a), text(b), "a", "b", context);
+  return d === "" ? [] : d.replace(/\n$/, "").split("\n").slice(2);
 }

@@ -1,9 +1,8 @@
 /**
- * What `vpmu run --exits` and `--json` show of a run: one line per VM exit in the spirit of the
- * kvm_exit / kvm_msr trace events (reason and name, RIP, instruction length, MSR/ECX/port and value,
- * how KVM completed it), the leak records, and a JSON document with the console, exit status, exits,
- * final counters (guest view and hardware with owners) and leaks. Console output exits (port 0xE9, one
- * per character) are folded into one line per run of consecutive characters.
+ * What `vpmu run --exits` shows of a run: one line per VM exit in the spirit of the kvm_exit / kvm_msr
+ * trace events (reason and name, RIP, instruction length, MSR/ECX/port and value, how KVM completed it),
+ * the mediated load/put steps, the leak records and the isolation invariants. Console output exits
+ * (port 0xE9, one per character) are folded into one line per run of consecutive characters.
  */
 import type { ExitRecord, Vcpu } from "../kvm/vcpu.js";
 import type { IsolationChecker } from "../check/checker.js";
@@ -107,74 +106,4 @@ export function formatRunTrace(vcpu: Vcpu, layer: VmxLayer, checker: IsolationCh
     for (const v of vs) lines.push(formatViolation(v));
   }
   return lines.join("\n") + "\n";
-}
-
-/** JSON-ready run document (BigInts as hex strings). */
-export function runDocument(
-  run: { console: string; status: number; stop: string; report: string },
-  vcpu: Vcpu,
-  layer: VmxLayer,
-  checker: IsolationChecker,
-): Record<string, unknown> {
-  const pmu = vcpu.pmu;
-  const phys = layer.phys;
-  const hw: Record<string, { value: string; owner: string; source: string }> = {};
-  for (const msr of phys.msrIndexes()) {
-    const o = phys.owner(msr);
-    hw[msrName(msr)] = { value: hex(phys.rdmsr(msr) as bigint), owner: o.owner, source: o.source };
-  }
-  return {
-    console: run.console,
-    status: run.status,
-    stop: run.stop,
-    report: run.report,
-    policy: layer.plan.policy,
-    codeState: layer.plan.codeState.id,
-    mediated: layer.isMediated,
-    exits: vcpu.exits.map((e) => ({
-      reason: e.reason,
-      name: e.name,
-      rip: hex(e.rip),
-      length: e.length,
-      ...(e.msr !== undefined ? { msr: hex(e.msr) } : {}),
-      ...(e.ecx !== undefined ? { ecx: hex(e.ecx) } : {}),
-      ...(e.port !== undefined ? { port: hex(e.port), in: e.in, size: e.size } : {}),
-      ...(e.value !== undefined ? { value: hex(e.value) } : {}),
-      outcome: e.outcome,
-      ...(e.why !== undefined ? { why: e.why } : {}),
-    })),
-    counters: {
-      gp: pmu.gp.map((p) => ({ counter: hex(BigInt(p.counter)), eventsel: hex(p.eventsel) })),
-      fixed: pmu.fixed.map((p) => hex(BigInt(p.counter))),
-      fixedCtrCtrl: hex(pmu.fixedCtrCtrl),
-      globalCtrl: hex(pmu.globalCtrl),
-      globalStatus: hex(pmu.globalStatus),
-      perfMetrics: hex(pmu.perfMetrics),
-    },
-    hardware: hw,
-    contextSwitch: { loads: layer.sw.loads, puts: layer.sw.puts, fastpathExits: layer.fastpathExits },
-    leaks: checker.leaks.map((l) => ({
-      direction: l.direction,
-      register: l.register,
-      path: l.path,
-      rip: hex(l.rip),
-      value: hex(l.value),
-      owner: l.owner,
-      source: l.source,
-      rule: l.rule,
-    })),
-    ...(checker.invariants
-      ? {
-          violations: summarizeViolations(checker.violations).map((v) => ({
-            invariant: v.invariant,
-            register: v.register,
-            value: hex(v.value),
-            expected: v.expected,
-            owner: v.owner,
-            source: v.source,
-            count: v.count,
-          })),
-        }
-      : {}),
-  };
 }

@@ -1,0 +1,16 @@
+/**
+ * Entry point of the presentation: what a run, a machine or the demo looks like to a user — the exit log
+ * (`--exits`), the run document (`--json`), leak and invariant lines, `vpmu explain`, the event totals,
+ * the unified diff and the demo's side-by-side report. Values in, text or JSON-ready objects out.
+ */
+export { formatExit, formatExitLog, formatExitsWithSwitches, formatRunTrace } from "./exit-log.js";
+export { runDocument } from "./run-document.js";
+export type { RunDocument, RunDocumentExit, RunDocumentLeak } from "./run-document.js";
+export { explainMachine, formatExplain } from "./explain.js";
+export type { ExplainReport, ExplainMsr } from "./explain.js";
+export { formatEvents } from "./events.js";
+export { unifiedDiff, unifiedDiffLines } from "./diff.js";
+export { demoReport } from "./demo.js";
+export type { DemoScenario, DemoStyle, Paint } from "./demo.js";
+export { formatLeak } from "../check/leaks.js";
+export { formatViolation } from "../check/isolation.js";
