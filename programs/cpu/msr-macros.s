@@ -1,5 +1,5 @@
 ; The 64-bit MSR/PMC macros of pmu.inc on the legacy vPMU (SPR: 48-bit GP counters, full-width writes).
-; A full-width write (MSR_IA32_PMC0, spec §5.7) stores all 48 bits; the legacy alias (MSR_IA32_PERFCTR0)
+; A full-width write (MSR_IA32_PMC0, model.md §5.7) stores all 48 bits; the legacy alias (MSR_IA32_PERFCTR0)
 ; sign-extends bit 31 of a 32-bit value to the counter width; RDMSR and RDPMC read the same counter.
 ; vpmu: --host spr --pmu legacy
         org 0x100000

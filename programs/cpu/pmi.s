@@ -1,7 +1,7 @@
 ; The guest library's PMU pieces end to end (pmu.inc, apic.inc, exceptions.inc): read CPUID leaf 0xA,
 ; count a known loop exactly with GP counter 0, then let the counter overflow into a PMI.
-; Counting boundary (spec §8.1): the WRMSR that enables a counter is counted, the one that disables it
-; is not; a counter written with -N overflows on the N-th counted instruction (spec §5.7: the legacy
+; Counting boundary (model.md §8.1): the WRMSR that enables a counter is counted, the one that disables it
+; is not; a counter written with -N overflows on the N-th counted instruction (model.md §5.7: the legacy
 ; alias sign-extends bit 31), sets GLOBAL_STATUS bit 0 (R-PMI-1) and, with INT set, raises a PMI
 ; through LVTPC that auto-masks LVTPC (R-PMI-2, R-PMI-3).
 ; vpmu: --host spr --pmu legacy

@@ -1,4 +1,4 @@
-; Regression guard for the fix (spec §14.5): a guest WITH PERF_METRICS (caps bit 15) keeps native RDPMC and
+; Regression guard for the fix (model.md §14.5): a guest WITH PERF_METRICS (caps bit 15) keeps native RDPMC and
 ; the 0x329 pass-through. It writes G to 0x329 (no exit), forces an exit with CPUID (put saves G with
 ; RDPMC(0x2000_0000) and scrubs 0x329; load writes G back, P-8/P-9), and reads G back with RDPMC (no exit).
 ; vpmu: --host spr --pmu mediated --kvm fix --pmu-version 2 --gp 8 --gp-width 48 --fixed 4 --fixed-width 48 --perf-caps 0xa000 --host-msr 0x329=0x8899aabb11223344 --check-isolation --exits

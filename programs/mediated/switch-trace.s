@@ -1,4 +1,4 @@
-; The mediated context switch step by step (spec §12.1, §12.2) for the §14.4 guest under V4, with host perf
+; The mediated context switch step by step (model.md §12.1, §12.2) for the §14.4 guest under V4, with host perf
 ; counting on every counter: load rewrites the guest's counters over the host's (step 5/6), skips 0x329
 ; (P-8, no PERF_METRICS), and the guest's native RDPMC(0x2000_0000) reads the host's value without an exit.
 ; The guest exits with the low byte of what it read (0x44, from the host's 0x8899aabb11223344); vpmu run

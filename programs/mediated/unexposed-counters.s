@@ -1,4 +1,4 @@
-; R-INT-2 / R-INT-5 (spec §11.6): KVM does not zero the hardware counters a guest was not given, so it
+; R-INT-2 / R-INT-5 (model.md §11.6): KVM does not zero the hardware counters a guest was not given, so it
 ; intercepts them. Host perf counts cycles on all 8 GP counters of SPR; the guest has 4. RDMSR of GP
 ; counter 4 exits and faults (R-VAL-2), RDPMC is intercepted (nGP 4 ≠ 8) so RDPMC(4) faults too, and the
 ; guest's own counter 0 reads the guest's value, not the host's.

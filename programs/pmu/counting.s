@@ -1,4 +1,4 @@
-; counting.s — the exact counting rules of the LEGACY vPMU (spec §8.1): the enabling WRMSR is counted
+; counting.s — the exact counting rules of the LEGACY vPMU (model.md §8.1): the enabling WRMSR is counted
 ; and the disabling one is not; every instruction KVM emulates and completes (RDMSR, WRMSR, RDPMC, CPUID,
 ; OUT) is counted once by KVM (R-CNT-4), a faulting one not at all; cycles, topdown slots, LLC events
 ; after CLFLUSH, and branch misses after IBPB follow the cost model of docs/vpmu.md.

@@ -1,4 +1,4 @@
-; filter.s — a PMU event filter the VMM installed (--pmu-filter, KVM_SET_PMU_EVENT_FILTER; spec §10): the
+; filter.s — a PMU event filter the VMM installed (--pmu-filter, KVM_SET_PMU_EVENT_FILTER; model.md §10): the
 ; guest programs its counters as usual, but KVM does not back a denied event (R-FLT-4) or a fixed counter
 ; the bitmap denies (R-FLT-5), so they count nothing; an event the filter does not name counts exactly.
 ; The guest cannot see the filter: every MSR access succeeds.

@@ -1,4 +1,4 @@
-; msr-rules.s — what a LEGACY guest sees for every PMU MSR rule (spec §7): validity, reserved bits,
+; msr-rules.s — what a LEGACY guest sees for every PMU MSR rule (model.md §7): validity, reserved bits,
 ; the two counter aliases, read-only and write-only registers, PERF_CAPABILITIES, and the non-PMU MSRs
 ; a PMU guest touches (MISC_ENABLE, TSC, PRED_CMD, APIC base, DEBUGCTL, LVTPC/EOI). Sapphire Rapids
 ; host: 8 GP counters, 3 fixed (LEGACY clamps FC3 away), 48-bit, PMU version 2 as KVM advertises.

@@ -1,4 +1,4 @@
-; pmi.s — overflow and the PMI (spec §8.4): a counter preset to −N wraps on the N-th counted
+; pmi.s — overflow and the PMI (model.md §8.4): a counter preset to −N wraps on the N-th counted
 ; instruction, GLOBAL_STATUS gets its bit, the PMI arrives through LVTPC on the very next boundary, LVTPC
 ; auto-masks (Intel), a second overflow while masked sets its status bit but raises nothing, a PMI is
 ; held while IF = 0, and GLOBAL_OVF_CTRL clears status bits.

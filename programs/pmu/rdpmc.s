@@ -1,4 +1,4 @@
-; rdpmc.s — RDPMC emulation (spec §9.3) under LEGACY, where every RDPMC exits (reason 15): the ECX
+; rdpmc.s — RDPMC emulation (model.md §9.3) under LEGACY, where every RDPMC exits (reason 15): the ECX
 ; encoding (type in 31:16, index in 15:0), GP and fixed reads masked to the width, and every #GP case.
 ; vpmu: --host spr
         org 0x100000

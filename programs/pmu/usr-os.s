@@ -2,7 +2,7 @@
 ; CPL 0 only (OS), GP2 at both, FC0 with its USR bit only. The guest drops to ring 3 with IRETQ, runs a
 ; known loop, and comes back through a #GP (HLT at CPL 3 faults; the faulting HLT does not retire). The
 ; CPU stops at every CPL change, so the vPMU folds counts at the exact boundary. Also RDPMC at CPL 3:
-; #GP from the CPU itself while CR4.PCE = 0 (no exit, spec §9.4), the counter's value once PCE = 1.
+; #GP from the CPU itself while CR4.PCE = 0 (no exit, model.md §9.4), the counter's value once PCE = 1.
 ; vpmu: --host spr
         org 0x100000
         bits 64

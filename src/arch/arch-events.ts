@@ -1,7 +1,7 @@
 /**
  * The architectural performance events and fixed counters: encoding, CPUID.0AH:EBX bit, and the quantity
- * each counts. Encodings: SDM architectural event table / selftests include/x86/pmu.h (spec §3.3); fixed
- * counters: spec §3.4. How a quantity is derived from the guest's event totals: src/host/event-counts.ts.
+ * each counts. Encodings: SDM architectural event table / selftests include/x86/pmu.h (model.md §3.3); fixed
+ * counters: model.md §3.4. How a quantity is derived from the guest's event totals: src/host/event-counts.ts.
  */
 
 /** The model quantity an event counts. `None` = an event the model does not produce (counts 0). */
@@ -132,7 +132,7 @@ export const ARCH_EVENTS: readonly ArchEvent[] = [
   },
 ];
 
-/** Fixed counter i counts FIXED_SOURCES[i] (spec §3.4: FC0 instructions, FC1 cycles, FC2 ref cycles, FC3 slots). */
+/** Fixed counter i counts FIXED_SOURCES[i] (model.md §3.4: FC0 instructions, FC1 cycles, FC2 ref cycles, FC3 slots). */
 export const FIXED_SOURCES: readonly EventSource[] = [
   EventSource.Instructions,
   EventSource.CoreCycles,

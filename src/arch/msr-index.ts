@@ -1,6 +1,6 @@
 /**
  * MSR numbers and the bit fields of the PMU-related MSRs, under the kernel's names so a grep in either
- * code base finds the other. Facts: arch/x86/include/asm/msr-index.h; SDM Vol. 4 (spec §4, §5.5).
+ * code base finds the other. Facts: arch/x86/include/asm/msr-index.h; SDM Vol. 4 (model.md §4, §5.5).
  */
 
 export const MSR_IA32_TSC = 0x10;
@@ -39,7 +39,7 @@ export const MSR_IA32_APICBASE_BSP = 1n << 8n;
 export const X2APIC_ENABLE = 1n << 10n;
 export const MSR_IA32_APICBASE_ENABLE = 1n << 11n;
 
-/** IA32_PERF_CAPABILITIES bits (msr-index.h PERF_CAP_*; spec §5.5). */
+/** IA32_PERF_CAPABILITIES bits (msr-index.h PERF_CAP_*; model.md §5.5). */
 export const PERF_CAP_LBR_FMT = 0x3fn;
 export const PERF_CAP_PEBS_TRAP = 1n << 6n;
 export const PERF_CAP_ARCH_REG = 1n << 7n;

@@ -1,6 +1,6 @@
 /**
  * Bit fields of the architectural PMU's control registers (IA32_PERFEVTSELx, GLOBAL_CTRL/STATUS) and the
- * counter indexing perf and KVM share. Facts: arch/x86/include/asm/perf_event.h; SDM Vol. 3 ch. 21 (spec §5).
+ * counter indexing perf and KVM share. Facts: arch/x86/include/asm/perf_event.h; SDM Vol. 3 ch. 21 (model.md §5).
  */
 
 /** IA32_PERFEVTSELx fields (perf_event.h ARCH_PERFMON_EVENTSEL_*). */

@@ -1,6 +1,6 @@
 /**
  * VMX execution, entry and exit controls and the VMCS fields the PMU model touches, as tables.
- * Facts: spec §11.2–§11.3; arch/x86/include/asm/vmx.h (CPU_BASED_*, VM_ENTRY_*, VM_EXIT_*,
+ * Facts: model.md §11.2–§11.3; arch/x86/include/asm/vmx.h (CPU_BASED_*, VM_ENTRY_*, VM_EXIT_*,
  * enum vmcs_field), arch/x86/include/asm/vmxfeatures.h, vmx.h (KVM_REQUIRED_/OPTIONAL_*).
  */
 
@@ -9,7 +9,7 @@ export interface ControlBit {
   /** Kernel constant (CPU_BASED_*, VM_ENTRY_*, VM_EXIT_*). */
   readonly name: string;
   readonly description: string;
-  /** How KVM treats it (spec §11.2 "KVM" column). */
+  /** How KVM treats it (model.md §11.2 "KVM" column). */
   readonly kvm: "required" | "optional";
 }
 
@@ -44,12 +44,12 @@ export const PRIMARY_CONTROLS: readonly ControlBit[] = [
   },
 ];
 
-/** VM-entry controls the PMU model uses (spec §11.3). */
+/** VM-entry controls the PMU model uses (model.md §11.3). */
 export const ENTRY_CONTROLS: readonly ControlBit[] = [
   { bit: 13, name: "VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL", description: "load IA32_PERF_GLOBAL_CTRL", kvm: "optional" },
 ];
 
-/** VM-exit controls the PMU model uses (spec §11.3). */
+/** VM-exit controls the PMU model uses (model.md §11.3). */
 export const EXIT_CONTROLS: readonly ControlBit[] = [
   { bit: 12, name: "VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL", description: "load IA32_PERF_GLOBAL_CTRL", kvm: "optional" },
   { bit: 30, name: "VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL", description: "save IA32_PERF_GLOBAL_CTRL", kvm: "optional" },
@@ -63,7 +63,7 @@ export const VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL = 1 << 13;
 export const VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL = 1 << 12;
 export const VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL = 1 << 30;
 
-/** VMCS field encodings the model names in traces (spec §11.3; asm/vmx.h enum vmcs_field). */
+/** VMCS field encodings the model names in traces (model.md §11.3; asm/vmx.h enum vmcs_field). */
 export const VMCS_FIELDS: readonly { readonly encoding: number; readonly name: string }[] = [
   { encoding: 0x2004, name: "MSR_BITMAP" },
   { encoding: 0x2808, name: "GUEST_IA32_PERF_GLOBAL_CTRL" },

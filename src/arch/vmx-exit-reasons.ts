@@ -1,6 +1,6 @@
 /**
  * VMX basic exit reasons (VM_EXIT_REASON bits 15:0): numbers, the names KVM's `kvm_exit` trace event prints,
- * and the SDM's description. Facts: spec §11.4; arch/x86/include/uapi/asm/vmx.h (EXIT_REASON_*,
+ * and the SDM's description. Facts: model.md §11.4; arch/x86/include/uapi/asm/vmx.h (EXIT_REASON_*,
  * VMX_EXIT_REASONS); SDM Vol. 3 Appendix C. KVM's handler per reason is src/vmx/exit-handlers.ts.
  */
 

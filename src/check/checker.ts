@@ -1,7 +1,7 @@
 /**
  * The isolation and leak checker as an observer of one vCPU's VMX layer (src/vmx/observer.ts): leaks in both
  * directions on every native access and after every put; with `invariants`, I-1..I-4 at every load, entry
- * and put (costs time per exit). The composition root attaches it. Facts: spec §12.3, §14.
+ * and put (costs time per exit). The composition root attaches it. Facts: model.md §12.3, §14.
  */
 import { MSR_CORE_PERF_GLOBAL_CTRL } from "../arch/msr-index.js";
 import type { VmxObserver } from "../vmx/observer.js";
@@ -74,7 +74,7 @@ export class IsolationChecker implements VmxObserver {
     if (leak) this.leaks.push(leak);
   }
 
-  /** Guest→host: hardware accepted GLOBAL_CTRL bits KVM's model of this guest reserves (spec §14.2, bit 48). */
+  /** Guest→host: hardware accepted GLOBAL_CTRL bits KVM's model of this guest reserves (model.md §14.2, bit 48). */
   nativeWrite(vmx: VmxLayer, msr: number, value: bigint, rip: number): void {
     if (msr !== MSR_CORE_PERF_GLOBAL_CTRL) return;
     const leak = checkNativeGlobalCtrlWrite(

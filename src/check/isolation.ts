@@ -1,5 +1,5 @@
 /**
- * The isolation invariants of the mediated context switch as checks over the physical PMU (spec §12.3):
+ * The isolation invariants of the mediated context switch as checks over the physical PMU (model.md §12.3):
  * I-1 after put, I-2 while the switch runs, I-3 after load, I-4 while the guest runs. Each returns the
  * violations (empty = holds), naming register, value, expectation and the value's owner.
  */

@@ -3,7 +3,7 @@
  * native RDPMC). Guest→host: a pass-through write put into hardware bits that the hardware accepts but
  * KVM's model of the guest reserves, so the guest controls host-visible state KVM believes it cannot.
  * Each names the register, the path (instruction and RIP), the value, its owner and where it came from,
- * and the policy rule that let the access through without an exit. Facts: spec §5.3 (GLOBAL_CTRL
+ * and the policy rule that let the access through without an exit. Facts: model.md §5.3 (GLOBAL_CTRL
  * layout), §6.3 steps 4.8–4.9 (global_ctrl_rsvd), §12.3 I-4, §14 (the PERF_METRICS leak, the bit-48 path).
  */
 import {
@@ -63,7 +63,7 @@ export function checkNativeRead(
 
 /**
  * A pass-through GLOBAL_CTRL write by `writer` that set bits the hardware defines but KVM's
- * `global_ctrl_rsvd` reserves for this guest (V4: bit 48 for a guest without PERF_METRICS, spec §14.2).
+ * `global_ctrl_rsvd` reserves for this guest (V4: bit 48 for a guest without PERF_METRICS, model.md §14.2).
  * Bits the hardware itself reserves are not reported (real silicon would #GP them). Else null.
  */
 export function checkNativeGlobalCtrlWrite(
@@ -115,7 +115,7 @@ export function writableRegisters(phys: PhysicalPmu, writePassThrough: (msr: num
 /**
  * Guest→host after KVM's put, while the host runs (before perf restores its events): a register the
  * guest can write natively still holds a non-zero value the guest owns — KVM's put did not scrub it
- * (spec §12.2; the generalisation of I-1 to whatever a policy lets the guest write). `rule(msr)` names
+ * (model.md §12.2; the generalisation of I-1 to whatever a policy lets the guest write). `rule(msr)` names
  * the decision that let the guest write it; `rip` is where the guest left the CPU.
  */
 export function checkLeftAfterPut(
@@ -137,7 +137,7 @@ export function checkLeftAfterPut(
       direction: "guest→host",
       register: msrName(msr),
       msr,
-      path: "left in hardware after put (KVM did not scrub it; spec §12.3 I-1)",
+      path: "left in hardware after put (KVM did not scrub it; model.md §12.3 I-1)",
       rip,
       value: v,
       owner,

@@ -1,6 +1,6 @@
 /**
  * Host perf activity: what the host leaves in (and keeps writing to) the physical PMU around a guest,
- * so that hardware holds host values whenever the host side runs. Facts: spec §12 (perf_load_guest_context
+ * so that hardware holds host values whenever the host side runs. Facts: model.md §12 (perf_load_guest_context
  * / perf_put_guest_context are load step 2 and put step 5), §14.2 L-5 (host PERF_METRICS left non-zero),
  * §5.6 (metric fields). Presets are representative, not measured.
  */
@@ -40,7 +40,7 @@ export const HOST_ACTIVITIES: readonly HostActivityPreset[] = [
   },
   {
     id: "topdown",
-    description: "host perf runs a TopdownL1 group (FC3 + PERF_METRICS) and leaves both non-zero (spec §14.2 L-5)",
+    description: "host perf runs a TopdownL1 group (FC3 + PERF_METRICS) and leaves both non-zero (model.md §14.2 L-5)",
     registers: [
       { msr: MSR_CORE_PERF_FIXED_CTR0 + 3, value: 0x12345600n, perInterval: 0 },
       // retiring 0x40, bad speculation 0x10, frontend 0x30, backend 0x7f: level-1 fields sum to 0xff (§5.6).
@@ -134,7 +134,7 @@ export class HostPerf {
   /**
    * Load step 2 (perf_load_guest_context): perf schedules out the host events that exclude the guest —
    * x86_pmu_disable_event clears each host selector's EN bit and the host's FIXED_CTR_CTRL fields; the
-   * counter values (and, per spec §14.2 L-5, PERF_METRICS) stay in hardware.
+   * counter values (and, per model.md §14.2 L-5, PERF_METRICS) stay in hardware.
    */
   scheduleOut(phys: PhysicalPmu, step: string): void {
     const who: Provenance = { owner: HOST_OWNER, source: `${step} (perf_load_guest_context)` };

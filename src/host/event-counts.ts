@@ -1,7 +1,7 @@
 /**
  * How many of each architectural event the silicon counts, derived from the guest CPU's event totals
  * (`cpu.events`, produced by src/isa/uarch.ts): what the physical PMU and the perf-backed vPMU both count.
- * Facts: SDM Vol. 3 ch. 21 (CMASK/INV/EDGE, reference cycles, topdown slots); spec §3.3–§3.4.
+ * Facts: SDM Vol. 3 ch. 21 (CMASK/INV/EDGE, reference cycles, topdown slots); model.md §3.3–§3.4.
  */
 import { EventSource } from "../arch/arch-events.js";
 import {

@@ -1,6 +1,6 @@
 /**
  * The silicon's PMU for a host preset: what a guest touches directly when an access is not intercepted,
- * and what host perf and KVM's load/put write. Native RDMSR/WRMSR/RDPMC semantics (SDM; spec §5, §9.2
+ * and what host perf and KVM's load/put write. Native RDMSR/WRMSR/RDPMC semantics (SDM; model.md §5, §9.2
  * R-HW-1/2), native counting from `cpu.events` while GLOBAL_CTRL enables it, and an owner tag on every
  * register value so the isolation checker (src/check) can tell host values from guest values.
  */
@@ -40,7 +40,7 @@ export const RESET_PROVENANCE: Provenance = { owner: HOST_OWNER, source: "power-
 const EVENTSEL_HW_LIMIT = 1n << 35n;
 const M64 = 0xffffffffffffffffn;
 
-/** Bits of IA32_PERF_GLOBAL_CTRL the silicon defines (SDM architectural PMU; spec §5.3): GP enables
+/** Bits of IA32_PERF_GLOBAL_CTRL the silicon defines (SDM architectural PMU; model.md §5.3): GP enables
  *  0..nGP−1, fixed enables 32..32+nFX−1, and EN_PERF_METRICS (48) on a CPU with PERF_METRICS. */
 export function hardwareGlobalCtrlBits(phys: Pick<PhysicalPmu, "nGP" | "nFX" | "hasPerfMetrics">): bigint {
   let bits = (1n << BigInt(phys.nGP)) - 1n;
@@ -111,7 +111,7 @@ export class PhysicalPmu {
     this.gpSource = new Int32Array(this.nGP);
     this.gpPriv = new Int32Array(this.nGP);
     this.fxPriv = new Int32Array(this.nFX);
-    // Power-on: GLOBAL_CTRL has every GP enable bit set (SDM; spec §5.3).
+    // Power-on: GLOBAL_CTRL has every GP enable bit set (SDM; model.md §5.3).
     this.writeGlobalCtrl((1n << BigInt(this.nGP)) - 1n);
   }
 
@@ -190,7 +190,7 @@ export class PhysicalPmu {
 
   /**
    * Native WRMSR with hardware semantics: legacy-alias counter writes sign-extend bit 31, full-width
-   * writes above the width #GP (SDM full-width writes, spec §5.7); fixed counters truncate (modelled as
+   * writes above the width #GP (SDM full-width writes, model.md §5.7); fixed counters truncate (modelled as
    * KVM does, hardware behaviour unverified §15); GLOBAL_STATUS is read-only; OVF_CTRL clears and
    * STATUS_SET sets status bits (§5.4). Returns false for #GP. `who` tags the new value.
    */
@@ -227,7 +227,7 @@ export class PhysicalPmu {
           break;
         case MSR_CORE_PERF_GLOBAL_CTRL:
           // SDM WRMSR: #GP(0) if EDX:EAX sets bits reserved in the MSR; GLOBAL_CTRL defines the GP and fixed
-          // enables and EN_PERF_METRICS (bit 48) on a CPU with PERF_METRICS (spec §5.3).
+          // enables and EN_PERF_METRICS (bit 48) on a CPU with PERF_METRICS (model.md §5.3).
           if ((value & ~this.globalCtrlBits) !== 0n) return false;
           this.writeGlobalCtrl(value);
           break;
@@ -260,7 +260,7 @@ export class PhysicalPmu {
     if (c >= 0) this.owners.set(c, who);
   }
 
-  /** VMX entry/exit load of GLOBAL_CTRL (no MSR write, same effect; spec §11.3). */
+  /** VMX entry/exit load of GLOBAL_CTRL (no MSR write, same effect; model.md §11.3). */
   loadGlobalCtrl(value: bigint, who: Provenance): void {
     this.writeGlobalCtrl(value & M64);
     this.owners.set(MSR_CORE_PERF_GLOBAL_CTRL, who);

@@ -1,6 +1,6 @@
 /**
  * Host CPU presets: the physical PMU and clocks of the Intel server parts vpmu-lab models, as one table.
- * Facts: SDM CPUID leaf 0AH / IA32_PERF_CAPABILITIES layout (spec §3.2, §5.5). Counter counts/widths, FC3
+ * Facts: SDM CPUID leaf 0AH / IA32_PERF_CAPABILITIES layout (model.md §3.2, §5.5). Counter counts/widths, FC3
  * and PERF_METRICS follow each generation (Hyper-Threading on); the PEBS/LBR fields of PERF_CAPABILITIES
  * are representative of the generation, and the clocks are round values chosen so reference cycles are
  * easy to predict (docs/vpmu.md) — not any particular SKU.

@@ -8,7 +8,7 @@
  *   retired before the current one (the CPU ends a translated block at a privileged instruction).
  * - Register access goes through the PlatformCpu accessors (32-bit halves, no BigInt).
  * - The CPU itself raises the faults the SDM gives priority over a VM exit (SDM Vol. 3 "Relative
- *   priority of faults and VM exits"; spec §9.4): RDMSR/WRMSR/IN/OUT/HLT/MOV CR at CPL > 0 → #GP(0);
+ *   priority of faults and VM exits"; model.md §9.4): RDMSR/WRMSR/IN/OUT/HLT/MOV CR at CPL > 0 → #GP(0);
  *   RDPMC at CPL > 0 with CR4.PCE = 0 (CR0.PE = 1) → #GP(0); RDTSC at CPL > 0 with CR4.TSD = 1 → #GP(0).
  *   Only after those checks pass is the platform asked.
  */
@@ -20,7 +20,7 @@ export enum PlatformAction {
   Retire = 0,
   /** Handled by the host after a VM exit and completed by KVM's skip path: RIP += length, but the CPU
    *  does NOT count it (hardware does not retire an exiting instruction; KVM counts it itself,
-   *  spec R-CNT-4). */
+   *  model.md R-CNT-4). */
   Skip = 1,
   /** Inject #GP(0): RIP unchanged, registers unchanged, delivered through the guest IDT. */
   InjectGP = 2,

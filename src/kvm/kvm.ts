@@ -1,6 +1,6 @@
 /**
  * The "small KVM" a user drives: module parameters + host preset (Kvm), a VM with its PMU event filter
- * (Vm), and vCPUs (src/kvm/vcpu.ts). Verbs follow KVM's API. Facts: spec §2 (knobs, R-MED-1), §6.1, §10;
+ * (Vm), and vCPUs (src/kvm/vcpu.ts). Verbs follow KVM's API. Facts: model.md §2 (knobs, R-MED-1), §6.1, §10;
  * pmu.c (kvm_init_pmu_capability, kvm_vm_ioctl_set_pmu_event_filter).
  */
 import { findHostPreset, type HostPreset, type HostPresetId } from "../host/presets.js";
@@ -23,7 +23,7 @@ export interface KvmOptions {
   readonly vendor: X86Vendor;
   /** Host CPU preset id or row (default "spr"). */
   readonly host?: HostPresetId | HostPreset;
-  /** Kernel code state (spec §1): a row of src/pmu/code-states.ts or a built-in's name. "legacy" = a kernel
+  /** Kernel code state (model.md §1): a row of src/pmu/code-states.ts or a built-in's name. "legacy" = a kernel
    *  without the mediated vPMU. Default "base". */
   readonly codeState?: CodeState | string;
   /** Module parameter enable_pmu (default true). */

@@ -1,7 +1,7 @@
 /**
  * KVM's MSR emulation common to every vendor: kvm_get_msr_common / kvm_set_msr_common (x86.c) for the MSRs the
  * model has, the PMU ones through kvm_pmu_get_msr/kvm_pmu_set_msr, and the save list (kvm_probe_msr_to_save).
- * Facts: spec §5, §6.5 (R-CFG-1..7), §7 (R-VAL-8/9, R-WR-12..14); x86.c, msrs.c.
+ * Facts: model.md §5, §6.5 (R-CFG-1..7), §7 (R-VAL-8/9, R-WR-12..14); x86.c, msrs.c.
  */
 import { CPUID_1_ECX_DTES64, CPUID_1_EDX_DS } from "../arch/cpuid.js";
 import {
@@ -144,13 +144,13 @@ function setPerfCapabilities(vcpu: Vcpu, data: bigint, host: boolean): MsrRet {
   return MSR_OK;
 }
 
-/** kvm_is_advertised_msr: KVM's save/emulated list after probing (spec §7.6). */
+/** kvm_is_advertised_msr: KVM's save/emulated list after probing (model.md §7.6). */
 export function isAdvertisedMsr(kvm: Kvm, index: number): boolean {
   return msrsToSave(kvm).includes(index);
 }
 
 /**
- * msrs_to_save_pmu after kvm_probe_msr_to_save (spec §7.6), plus the emulated PERF_CAPABILITIES: what
+ * msrs_to_save_pmu after kvm_probe_msr_to_save (model.md §7.6), plus the emulated PERF_CAPABILITIES: what
  * KVM_GET_MSR_INDEX_LIST reports and what a host may read as 0 / write 0 when the vCPU lacks it.
  */
 export function msrsToSave(kvm: Kvm): number[] {

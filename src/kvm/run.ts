@@ -1,7 +1,7 @@
 /**
  * KVM_RUN for one vCPU (x86.c vcpu_run / vcpu_enter_guest): deliver pending requests (a PMI through the
  * LAPIC), enter through the vendor, let the guest CPU run until an exit needs userspace, fold counts between
- * entries, and put the guest context when returning. Facts: spec §8 (counting between exits), §9 (PMI
+ * entries, and put the guest context when returning. Facts: model.md §8 (counting between exits), §9 (PMI
  * delivery), §12 (entry/put); x86.c (vcpu_run, vcpu_enter_guest, kvm_vcpu_ioctl_run), pmu.c
  * (kvm_pmu_deliver_pmi).
  */
@@ -69,7 +69,7 @@ export class KvmRun {
         this.processRequests(cpu);
         const left = limitAt - cpu.events.instructions;
         if (left <= 0) return StopReason.Budget;
-        // Every VM entry: the vendor loads the mediated PMU if a slow-path exit put it (spec §12).
+        // Every VM entry: the vendor loads the mediated PMU if a slow-path exit put it (model.md §12).
         ops.enterGuest();
         const stop = cpu.run(
           Math.min(pmu.instructionsUntilNextEvent(), left, this.heldInterruptBudget(cpu), ops.runBudget(), RUN_SLICE),

@@ -2,7 +2,7 @@
  * A vCPU of the small KVM: its architectural state (CPUID, MSRs KVM keeps, TSC offset, LAPIC, the vPMU),
  * the vCPU ioctls (KVM_SET_CPUID2, KVM_GET/SET_MSRS, KVM_RUN) and the exit log. The vendor part (VMX) is
  * fixed at construction (kvm_x86_ops.vcpu_create) and is what the guest CPU runs on (`platform`).
- * Facts: spec §6.5, §7, §9, §11.5; x86.c (kvm_arch_vcpu_create, kvm_vcpu_ioctl_set_cpuid2, kvm_get_msr,
+ * Facts: model.md §6.5, §7, §9, §11.5; x86.c (kvm_arch_vcpu_create, kvm_vcpu_ioctl_set_cpuid2, kvm_get_msr,
  * kvm_set_msr, kvm_do_msr_access). Emulation: src/kvm/x86.ts; MSRs: src/kvm/msr-common.ts; KVM_RUN: run.ts.
  */
 import {
@@ -256,7 +256,7 @@ export class Vcpu {
     return ret === KVM_MSR_RET_UNSUPPORTED && host && value === 0n && this.isAdvertisedMsr(index);
   }
 
-  /** kvm_is_advertised_msr: KVM's save/emulated list after probing (spec §7.6). */
+  /** kvm_is_advertised_msr: KVM's save/emulated list after probing (model.md §7.6). */
   isAdvertisedMsr(index: number): boolean {
     return isAdvertisedMsr(this.kvm, index);
   }

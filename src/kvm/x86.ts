@@ -2,7 +2,7 @@
  * KVM's vendor-neutral emulation of the instructions that VM-exit (x86.c): kvm_emulate_rdmsr/wrmsr,
  * kvm_emulate_rdpmc, kvm_emulate_cpuid, kvm_emulate_halt, kvm_emulate_hypercall, kvm_fast_pio, and the skip
  * path (kvm_skip_emulated_instruction, with R-CNT-4's count). The vendor's exit handlers call these.
- * Facts: spec §7, §8.1 (R-CNT-4), §9, §11.4; x86.c, pmu.c (kvm_pmu_instruction_retired).
+ * Facts: model.md §7, §8.1 (R-CNT-4), §9, §11.4; x86.c, pmu.c (kvm_pmu_instruction_retired).
  */
 import { PlatformAction, type PlatformCpu } from "../isa/platform.js";
 import { EXIT_REASON, exitReasonName } from "../arch/vmx-exit-reasons.js";
@@ -33,7 +33,7 @@ export function setEdxEax(cpu: PlatformCpu, v: bigint): void {
 }
 
 /** KVM injects #GP(0) and re-enters: the CPU delivers the fault without returning to the run loop, so the
- *  VM entry (mediated load, spec §12.1) happens here, after the emulation. */
+ *  VM entry (mediated load, model.md §12.1) happens here, after the emulation. */
 function injectGp(vcpu: Vcpu): PlatformAction {
   vcpu.ops.enterGuest();
   return PlatformAction.InjectGP;

@@ -1,7 +1,7 @@
 /**
  * What KVM may offer a guest PMU on a host, decided once at module init: kvm_pmu_cap and the counter limits
  * (pmu.c kvm_init_pmu_capability), whether the mediated vPMU survives (R-MED-1), and the supported
- * PERF_CAPABILITIES (vmx.c vmx_get_perf_capabilities). Facts: spec §2, §6.1, §13 (P-1).
+ * PERF_CAPABILITIES (vmx.c vmx_get_perf_capabilities). Facts: model.md §2, §6.1, §13 (P-1).
  */
 import {
   PERF_CAP_FW_WRITES,
@@ -42,7 +42,7 @@ export function kvmMaxFixed(host: HostPreset, codeState: CodeState, mediated: bo
   return Math.min(host.nFX, limit);
 }
 
-/** kvm_pmu_cap (pmu.c kvm_init_pmu_capability): host ∩ KVM limits; version ≤ 2 (spec §6.1). */
+/** kvm_pmu_cap (pmu.c kvm_init_pmu_capability): host ∩ KVM limits; version ≤ 2 (model.md §6.1). */
 export function kvmPmuCap(host: HostPreset, enablePmu: boolean, codeState: CodeState, mediated: boolean): PmuCap {
   if (!enablePmu) return { version: 0, nGP: 0, wGP: 0, nFX: 0, wFX: 0, eventMaskLength: 0, eventsUnavailable: 0 };
   return {

@@ -1,5 +1,5 @@
 /**
- * The kernel code states the model follows (spec §1) as one table: each behaviour that differs between
+ * The kernel code states the model follows (model.md §1) as one table: each behaviour that differs between
  * LEGACY, BASE, V4 and FIX is a named feature predicate, and each code state is one row of them. pmu/, kvm/
  * and vmx/ ask a predicate, never a code state's name. It sits in pmu/ because that is the lowest layer
  * that asks (refresh, validity, RDPMC, kvm_pmu_cap). A new patch revision is one more row here, or a
@@ -32,7 +32,7 @@ export interface CodeStateFeatures {
   /** kvm_need_rdpmc_intercept also asks kvm_need_perf_metrics_intercept (FIX tree pmu.c; R-INT-4). */
   readonly rdpmcInterceptOnMetricsMismatch: boolean;
   /** intel_emulate_rdpmc returns the saved perf_metrics for ECX 0x20000000 when the guest has PERF_METRICS
-   *  (FIX tree pmu_intel.c; spec §9.3 step 6). */
+   *  (FIX tree pmu_intel.c; model.md §9.3 step 6). */
   readonly rdpmcMetrics: boolean;
 }
 
@@ -71,11 +71,11 @@ const NO_FEATURES: CodeStateFeatures = {
   rdpmcMetrics: false,
 };
 
-/** LEGACY: the perf-backed vPMU only (spec §1). Also what a vPMU follows before its first refresh. */
+/** LEGACY: the perf-backed vPMU only (model.md §1). Also what a vPMU follows before its first refresh. */
 export const LEGACY: CodeState = { id: "legacy", label: "LEGACY", ...NO_FEATURES };
-/** BASE: upstream mediated vPMU as merged for Linux 7.0: 3 fixed counters, no PERF_METRICS (spec §1). */
+/** BASE: upstream mediated vPMU as merged for Linux 7.0: 3 fixed counters, no PERF_METRICS (model.md §1). */
 const BASE: CodeState = { ...LEGACY, id: "base", label: "BASE", mediatedPmu: true };
-/** V4: BASE + FC3 + "[PATCH V4 3/4] Support PERF_METRICS MSR in mediated vPMU" (spec §1, §13). */
+/** V4: BASE + FC3 + "[PATCH V4 3/4] Support PERF_METRICS MSR in mediated vPMU" (model.md §1, §13). */
 const V4: CodeState = {
   ...BASE,
   id: "v4",
@@ -88,7 +88,7 @@ const V4: CodeState = {
   perfMetricsSwitch: true,
 };
 /** FIX: V4 + kvm_need_perf_metrics_intercept in the RDPMC and global-control decisions, and the RDPMC
- *  metrics read, as agreed in review (ZideChen0/linux-kernel pmu.c @93813402; spec §1, §14). */
+ *  metrics read, as agreed in review (ZideChen0/linux-kernel pmu.c @93813402; model.md §1, §14). */
 const FIX: CodeState = {
   ...V4,
   id: "fix",

@@ -1,6 +1,6 @@
 /**
  * KVM_SET_PMU_EVENT_FILTER: validation, the plain → masked conversion and the allow/deny decisions for GP
- * and fixed counters. Facts: spec §10; pmu.c (kvm_vm_ioctl_set_pmu_event_filter, prepare_filter_lists,
+ * and fixed counters. Facts: model.md §10; pmu.c (kvm_vm_ioctl_set_pmu_event_filter, prepare_filter_lists,
  * convert_to_masked_filter, is_masked_filter_valid, filter_contains_match, is_gp_event_allowed,
  * is_fixed_event_allowed).
  */

@@ -1,7 +1,7 @@
 /**
  * The Intel vendor half of the vPMU (arch/x86/kvm/vmx/pmu_intel.c): refresh from CPUID 0xA and
  * PERF_CAPABILITIES, MSR validity, get/set of every PMU MSR, RDPMC ECX decoding, and the supported
- * PERF_CAPABILITIES (vmx.c vmx_get_perf_capabilities). Facts: spec §3, §5, §6, §7, §9, §13.
+ * PERF_CAPABILITIES (vmx.c vmx_get_perf_capabilities). Facts: model.md §3, §5, §6, §7, §9, §13.
  */
 import {
   PERF_CAP_FW_WRITES,
@@ -59,7 +59,7 @@ export { KVM_MSR_RET_UNSUPPORTED, MSR_FAIL, MSR_OK, type MsrData, type MsrRet } 
 const FIXED_BITS = (i: number): bigint => 0xbn << BigInt(4 * i); // OS | USR | PMI (intel_fixed_bits_by_idx)
 const ONES = (n: number): bigint => (1n << BigInt(n)) - 1n;
 
-/** kvm_pmu_refresh + intel_pmu_refresh (spec §6.3 steps 1–7). The caller requests intercept recalculation. */
+/** kvm_pmu_refresh + intel_pmu_refresh (model.md §6.3 steps 1–7). The caller requests intercept recalculation. */
 export function intelPmuRefresh(pmu: KvmPmu, inp: PmuRefreshInput): void {
   pmu.reset();
   pmu.version = 0;
@@ -191,7 +191,7 @@ export function intelIsValidMsr(pmu: KvmPmu, msr: number): boolean {
   }
 }
 
-/** kvm_pmu_get_msr + intel_pmu_get_msr for a valid MSR (spec §7.3): the value goes to `out.data`. */
+/** kvm_pmu_get_msr + intel_pmu_get_msr for a valid MSR (model.md §7.3): the value goes to `out.data`. */
 export function intelPmuGetMsr(pmu: KvmPmu, msr: number, hostInitiated: boolean, out: MsrData): MsrRet {
   switch (msr) {
     case MSR_CORE_PERF_GLOBAL_STATUS:
@@ -231,7 +231,7 @@ export interface SetMsrEffect {
   readonly reprogram: boolean;
 }
 
-/** kvm_pmu_set_msr + intel_pmu_set_msr for a valid MSR (spec §7.4). The caller folds counts first. */
+/** kvm_pmu_set_msr + intel_pmu_set_msr for a valid MSR (model.md §7.4). The caller folds counts first. */
 export function intelPmuSetMsr(pmu: KvmPmu, msr: number, data: bigint, hostInitiated: boolean): MsrRet {
   data = BigInt.asUintN(64, data);
   switch (msr) {
@@ -316,7 +316,7 @@ export function intelRdpmcEcxToPmc(pmu: KvmPmu, ecx: number): RdpmcTarget | Rdpm
   if (type === INTEL_RDPMC_GP) return idx < pmu.nGP ? pmu.gp[idx]! : "GP index ≥ nGP";
   if (type === INTEL_RDPMC_FIXED) return idx < pmu.nFX ? pmu.fixed[idx]! : "fixed index ≥ nFX";
   // §9.3 step 6: the FIX tree (intel_emulate_rdpmc) reads the saved perf_metrics for the metrics type, index 0,
-  // when the guest has PERF_METRICS; BASE and V4 have no metrics case (V4 inferred, spec §15).
+  // when the guest has PERF_METRICS; BASE and V4 have no metrics case (V4 inferred, model.md §15).
   if (type === INTEL_RDPMC_METRICS)
     return pmu.codeState.rdpmcMetrics &&
       ecx === INTEL_RDPMC_METRICS &&

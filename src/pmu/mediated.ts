@@ -1,7 +1,7 @@
 /**
  * The mediated vPMU context switch: load (host → guest, before VM entry) and put (guest → host, after
  * VM exit) as explicit named steps over the vPMU state and the physical PMU, each recorded.
- * Facts: spec §12.1 steps 1–9, §12.2 steps 0–5, P-8/P-9; pmu.c (kvm_mediated_pmu_load,
+ * Facts: model.md §12.1 steps 1–9, §12.2 steps 0–5, P-8/P-9; pmu.c (kvm_mediated_pmu_load,
  * kvm_pmu_load_guest_pmcs, kvm_mediated_pmu_put, kvm_pmu_put_guest_pmcs), pmu_intel.c
  * (intel_mediated_pmu_load, intel_mediated_pmu_put) and the V4 patch (patch-v4-perf-metrics.txt).
  */
@@ -41,7 +41,7 @@ const ADOPT_SOURCE: Readonly<Record<string, string>> = {
   "8.2": "load step 8.2 (hardware already equal, no write)",
 };
 
-/** One recorded step: "load 5: WRMSR 0x4c1 := 0x0" — `phase` and `step` are the spec's numbering. */
+/** One recorded step: "load 5: WRMSR 0x4c1 := 0x0" — `phase` and `step` are model.md's numbering. */
 export interface SwitchStep {
   readonly phase: "load" | "put";
   readonly step: string;
@@ -107,7 +107,7 @@ export class MediatedSwitch {
   }
 
   /**
-   * kvm_mediated_pmu_load (spec §12.1 steps 2–8; step 1 is the caller's "is the vCPU mediated" check,
+   * kvm_mediated_pmu_load (model.md §12.1 steps 2–8; step 1 is the caller's "is the vCPU mediated" check,
    * step 9 is the VM entry's GLOBAL_CTRL load, done by the VMCS). `guestLvtpcMasked` is the guest's
    * LVTPC mask bit (R-PMI-4).
    */
@@ -154,7 +154,7 @@ export class MediatedSwitch {
   }
 
   /**
-   * kvm_mediated_pmu_put (spec §12.2 steps 1–5; step 0 is the VM exit's GLOBAL_CTRL save/load, done by
+   * kvm_mediated_pmu_put (model.md §12.2 steps 1–5; step 0 is the VM exit's GLOBAL_CTRL save/load, done by
    * the VMCS, which must already have happened). Saves the guest's hardware state into `pmu` and scrubs it.
    */
   put(pmu: KvmPmu): void {
@@ -195,7 +195,7 @@ export class MediatedSwitch {
   }
 
   /** Put step 5 (perf_put_guest_context): host events back on the PMU. Separate so the I-1 check can run
-   *  between the end of KVM's put and the host's restore (spec §14.5 "the host model may then put its
+   *  between the end of KVM's put and the host's restore (model.md §14.5 "the host model may then put its
    *  own value back"). */
   hostRestore(): void {
     this.hostPerf.restore(this.phys, "put step 5");

@@ -1,7 +1,7 @@
 /**
  * The PMU-related MSR catalogue: one row per MSR (or per indexed family), read by validity checks, the
  * KVM save/restore list, `explain` and docs/vpmu.md. Numbers: src/arch/msr-index.ts; rules:
- * spec §4 and pmu_intel.c (intel_is_valid_msr, intel_pmu_get_msr, intel_pmu_set_msr).
+ * model.md §4 and pmu_intel.c (intel_is_valid_msr, intel_pmu_get_msr, intel_pmu_set_msr).
  */
 import {
   MSR_CORE_PERF_FIXED_CTR0,
@@ -58,10 +58,10 @@ export interface MsrRow {
   readonly count: number;
   /** Linux name (msr-index.h); for families the name of member 0. */
   readonly name: string;
-  /** The SDM's name where it differs (spec §4 naming trap). */
+  /** The SDM's name where it differs (model.md §4 naming trap). */
   readonly sdmName: string;
   readonly kind: MsrKind;
-  /** When the MSR exists for the guest (validity rule, spec §7.2). */
+  /** When the MSR exists for the guest (validity rule, model.md §7.2). */
   readonly validWhen: string;
   readonly reset: string;
   /** The KVM function that handles it. */

@@ -1,7 +1,7 @@
 /**
  * The vCPU's PMU as KVM holds it (struct kvm_pmu) and the common, vendor-neutral logic: reset, counting
  * from the guest CPU's event totals, overflow, emulated-instruction counting, RDPMC and the PMI request.
- * Facts: spec §6.3–§6.4, §8, §9; arch/x86/kvm/pmu.c (kvm_pmu_reset, reprogram_counter, pmc_pause_counter,
+ * Facts: model.md §6.3–§6.4, §8, §9; arch/x86/kvm/pmu.c (kvm_pmu_reset, reprogram_counter, pmc_pause_counter,
  * __kvm_perf_overflow, kvm_pmu_trigger_event, cpl_is_matched, kvm_pmu_rdpmc).
  */
 import { EventSource, FIXED_SOURCES, sourceOfEvent } from "../arch/arch-events.js";
@@ -67,7 +67,7 @@ function newPmc(type: "gp" | "fixed", index: number): Pmc {
   };
 }
 
-/** What a refresh reads from the vCPU and the KVM instance (spec §6.3). */
+/** What a refresh reads from the vCPU and the KVM instance (model.md §6.3). */
 export interface PmuRefreshInput {
   readonly enablePmu: boolean;
   readonly codeState: CodeState;
@@ -79,9 +79,9 @@ export interface PmuRefreshInput {
   readonly perfCapabilities: bigint;
   /** Guest CPUID.1:EDX.DS (validity of IA32_DS_AREA). */
   readonly ds: boolean;
-  /** Host and guest both have HLE or RTM (spec §6.3 step 4.3). */
+  /** Host and guest both have HLE or RTM (model.md §6.3 step 4.3). */
   readonly tsx: boolean;
-  /** kvm_pmu_cap: what KVM may expose (host ∩ KVM limits, spec §6.1). */
+  /** kvm_pmu_cap: what KVM may expose (host ∩ KVM limits, model.md §6.1). */
   readonly cap: PmuCap;
 }
 
@@ -134,9 +134,9 @@ export type RdpmcResult =
  * intel_pmu_ops, src/pmu/intel.ts). Fixed when the PMU is built, as kvm_pmu_ops is at vendor init.
  */
 export interface PmuOps {
-  /** kvm_init_pmu_capability with the vendor's counter limits: what KVM may expose (spec §6.1). */
+  /** kvm_init_pmu_capability with the vendor's counter limits: what KVM may expose (model.md §6.1). */
   pmuCap(host: HostPreset, enablePmu: boolean, codeState: CodeState, mediated: boolean): PmuCap;
-  /** .refresh (intel_pmu_refresh, spec §6.3): CPUID 0xA and PERF_CAPABILITIES → counters and reserved bits. */
+  /** .refresh (intel_pmu_refresh, model.md §6.3): CPUID 0xA and PERF_CAPABILITIES → counters and reserved bits. */
   refresh(pmu: KvmPmu, inp: PmuRefreshInput): void;
   /** .is_valid_msr (intel_is_valid_msr). */
   isValidMsr(pmu: KvmPmu, msr: number): boolean;
@@ -162,7 +162,7 @@ export class KvmPmu {
   maskFX = 0;
   availableEventTypes = 0;
   mediated = false;
-  /** The KVM instance's code state (set at refresh from kvm.params; spec §1). */
+  /** The KVM instance's code state (set at refresh from kvm.params; model.md §1). */
   codeState: CodeState = LEGACY;
   gp: Pmc[] = [];
   fixed: Pmc[] = [];
@@ -174,7 +174,7 @@ export class KvmPmu {
   dsArea = 0n;
   pebsDataCfg = 0n;
   perfMetrics = 0n;
-  /** Reserved-bit masks computed at refresh (spec §6.3). */
+  /** Reserved-bit masks computed at refresh (model.md §6.3). */
   eventselRsvd = 0n;
   rawEventMask = 0n;
   fixedCtrCtrlRsvd = ~0n;
@@ -225,13 +225,13 @@ export class KvmPmu {
     return this.ops.getMsr(this, msr, hostInitiated, out);
   }
 
-  /** kvm_pmu_set_msr for a valid MSR (spec §7.4). The caller folds counts first. */
+  /** kvm_pmu_set_msr for a valid MSR (model.md §7.4). The caller folds counts first. */
   setMsr(msr: number, data: bigint, hostInitiated: boolean): MsrRet {
     return this.ops.setMsr(this, msr, data, hostInitiated);
   }
 
   /**
-   * kvm_pmu_rdpmc (spec §9.3). `protectedMode` = CR0.PE, `pce` = CR4.PCE. The VMware pseudo-counters are
+   * kvm_pmu_rdpmc (model.md §9.3). `protectedMode` = CR0.PE, `pce` = CR4.PCE. The VMware pseudo-counters are
    * served from `vmware` (the host's TSC and clocks, as opaque host-owned values).
    */
   rdpmc(ecx: number, cpl: number, protectedMode: boolean, pce: boolean, vmware: (idx: number) => bigint): RdpmcResult {
@@ -246,7 +246,7 @@ export class KvmPmu {
     return { ok: true, value: BigInt(hit.counter) & BigInt(hit.type === "gp" ? this.maskGP : this.maskFX) };
   }
 
-  /** kvm_pmu_reset / intel_pmu_reset (spec §6.4). */
+  /** kvm_pmu_reset / intel_pmu_reset (model.md §6.4). */
   reset(): void {
     for (const p of [...this.gp, ...this.fixed]) {
       p.counter = 0;

@@ -1,5 +1,5 @@
 /**
- * What `vpmu demo` shows: two run documents of the same guest (spec §14.4's set-up under `--kvm v4` and
+ * What `vpmu demo` shows: two run documents of the same guest (model.md §14.4's set-up under `--kvm v4` and
  * `--kvm fix`) side by side — the RDPMC(0x2000_0000) fate, the value the guest read, the exits and console
  * lines that differ, the leak records — and the verdict, computed from the documents, never assumed.
  */
@@ -81,7 +81,7 @@ export function demoReport(
   paint: Paint,
 ): { readonly text: string; readonly ok: boolean } {
   const out: string[] = [];
-  out.push(paint("vpmu demo: the PERF_METRICS leak of the V4 mediated-vPMU patch (spec §14.4, §14.5)", "bold"), "");
+  out.push(paint("vpmu demo: the PERF_METRICS leak of the V4 mediated-vPMU patch (model.md §14.4, §14.5)", "bold"), "");
   out.push(`  host     spr, mediated vPMU; before the first entry hardware PERF_METRICS (0x329) holds`);
   out.push(`           a host-owned value ${s.hostValue}`);
   out.push(`  guest    PMU version 2, 8 GP x 48-bit, 4 fixed x 48-bit, PERF_CAPABILITIES 0x2000`);

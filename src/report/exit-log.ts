@@ -101,7 +101,7 @@ export function formatRunTrace(vcpu: Vcpu, layer: VmxLayer, checker: IsolationCh
   if (checker.invariants) {
     const vs = summarizeViolations(checker.violations);
     lines.push(
-      `--- isolation invariants (spec §12.3) checked at every load, entry and put: ${vs.length === 0 ? "all hold" : `${vs.length} violated`} ---`,
+      `--- isolation invariants (model.md §12.3) checked at every load, entry and put: ${vs.length === 0 ? "all hold" : `${vs.length} violated`} ---`,
     );
     for (const v of vs) lines.push(formatViolation(v));
   }

@@ -1,7 +1,7 @@
 /**
  * `vpmu explain` as data and text: for one machine, every PMU MSR with read/write intercepted or passed
  * through and the rule that decided it, RDPMC exiting and why, the VMCS controls, the context-switch
- * settings, and KVM's reserved-bit masks (spec §6.3, §11, §12). Answers "why does this exit?".
+ * settings, and KVM's reserved-bit masks (model.md §6.3, §11, §12). Answers "why does this exit?".
  */
 import { controlNames, ENTRY_CONTROLS, EXIT_CONTROLS, PRIMARY_CONTROLS } from "../arch/vmx-controls.js";
 import type { Machine } from "../machine/machine.js";
@@ -40,7 +40,7 @@ export interface ExplainReport {
   };
   readonly msrs: readonly ExplainMsr[];
   readonly reservedMasks: Readonly<Record<string, string>>;
-  /** The VM's PMU event filter (KVM_SET_PMU_EVENT_FILTER, spec §10), when one is installed: entries as
+  /** The VM's PMU event filter (KVM_SET_PMU_EVENT_FILTER, model.md §10), when one is installed: entries as
    *  "event 0xc0, umask & 0xff == 0x00". */
   readonly eventFilter?: {
     readonly action: "allow" | "deny";
@@ -130,19 +130,19 @@ export function formatExplain(r: ExplainReport): string {
   out.push(`VM_ENTRY_CONTROLS (PMU): ${r.controls.entry.join(" | ") || "—"}`);
   out.push(`VM_EXIT_CONTROLS (PMU):  ${r.controls.exit.join(" | ") || "—"}`);
   out.push("");
-  out.push("MSR bitmap (every other MSR exits: KVM's all-ones default, spec §11.1):");
+  out.push("MSR bitmap (every other MSR exits: KVM's all-ones default, model.md §11.1):");
   const w = Math.max(...r.msrs.map((m) => m.name.length));
   out.push(`  ${"msr".padEnd(6)} ${"name".padEnd(w)}  read  write  why`);
   for (const m of r.msrs)
     out.push(`  ${hex(m.index).padEnd(6)} ${m.name.padEnd(w)}  ${m.read.padEnd(4)}  ${m.write.padEnd(5)}  ${m.why}`);
   out.push("");
-  out.push("reserved-bit masks (KVM refresh, spec §6.3):");
+  out.push("reserved-bit masks (KVM refresh, model.md §6.3):");
   for (const [k, v] of Object.entries(r.reservedMasks)) out.push(`  ${k.padEnd(19)} ${v}`);
   const f = r.eventFilter;
   if (f) {
     out.push("");
     out.push(
-      `PMU event filter (KVM_SET_PMU_EVENT_FILTER, spec §10): ${f.action.toUpperCase()}, fixed counter bitmap ${f.fixedCounterBitmap}`,
+      `PMU event filter (KVM_SET_PMU_EVENT_FILTER, model.md §10): ${f.action.toUpperCase()}, fixed counter bitmap ${f.fixedCounterBitmap}`,
     );
     for (const e of f.include) out.push(`  include  ${e}`);
     for (const e of f.exclude) out.push(`  exclude  ${e}`);

@@ -1,7 +1,7 @@
 /**
  * Random-probe mode: seeded guest programs that mix random RDPMC indices, PMU MSR reads and writes and
  * forced exits, and a seeded choice of configurations from the matrix — so leaks are found without
- * being told where to look. Same seed, same programs, same runs. RDPMC/MSR encodings: spec §4, §9.1.
+ * being told where to look. Same seed, same programs, same runs. RDPMC/MSR encodings: model.md §4, §9.1.
  */
 import { PROBE_MEM, PROBE_ORIGIN, probeFrame } from "./probes.js";
 
@@ -22,9 +22,9 @@ function below(r: () => number, n: number): number {
   return r() % n;
 }
 
-/** RDPMC types (ECX[31:16] << 16, spec §9.1): GP, fixed, metrics, VMware pseudo-PMCs, undefined types. */
+/** RDPMC types (ECX[31:16] << 16, model.md §9.1): GP, fixed, metrics, VMware pseudo-PMCs, undefined types. */
 const RDPMC_TYPES = [0x0, 0x40000000, 0x20000000, 0x10000, 0x80000000, 0xc0000000, 0x60000000];
-/** PMU MSR families and single MSRs (spec §4): [base, how many indexes past the base to try]. */
+/** PMU MSR families and single MSRs (model.md §4): [base, how many indexes past the base to try]. */
 const MSR_BASES: readonly (readonly [number, number])[] = [
   [0xc1, 10],
   [0x4c1, 10],

@@ -1,7 +1,7 @@
 /**
  * The sweep matrix: host presets × `--pmu` modes × `--kvm` policies × guest vPMU models × host activity
  * × enable_vmware_backdoor, described by axes (a JSON object or options) and expanded in one fixed order.
- * Facts: the knobs are spec §2 (module parameters, guest CPUID 0xA, PDCM, PERF_CAPABILITIES).
+ * Facts: the knobs are model.md §2 (module parameters, guest CPUID 0xA, PDCM, PERF_CAPABILITIES).
  */
 import { PERF_CAP_FW_WRITES, PERF_CAP_PERF_METRICS } from "../arch/msr-index.js";
 import { HOST_ACTIVITIES } from "../host/activity.js";
@@ -62,7 +62,7 @@ export interface SweepConfig {
  * The default matrix: every host preset, LEGACY and mediated, every built-in code state, guest models
  * around the exact-match region of R-INT-3/R-INT-5 (version 1/2, counts and widths equal to the host or
  * one less / narrower, 3 or 4 fixed counters, no PDCM / FW_WRITES / FW_WRITES+PERF_METRICS), and two
- * host activities that leave host values in hardware: topdown (FC3 + PERF_METRICS, spec §14.2 L-5) and
+ * host activities that leave host values in hardware: topdown (FC3 + PERF_METRICS, model.md §14.2 L-5) and
  * counting (every GP counter and FC0–FC2 counting). "idle" (power-on values only) is available by option.
  */
 export const DEFAULT_MATRIX: SweepMatrix = {

@@ -2,7 +2,7 @@
  * Built-in probe programs: guest source text (NASM syntax) generated from a guest vPMU model that reads
  * every PMU MSR and every RDPMC index a guest can reach and writes every control bit, with a #GP handler
  * that skips the faulting 2-byte instruction so one fault does not end the probe.
- * Facts: MSR numbers spec §4 (msr-index.h); RDPMC encodings §9.1; #GP frame SDM Vol. 3 §6.14 (error code,
+ * Facts: MSR numbers model.md §4 (msr-index.h); RDPMC encodings §9.1; #GP frame SDM Vol. 3 §6.14 (error code,
  * RIP, CS, RFLAGS, RSP, SS); RDMSR/WRMSR/RDPMC are 0F 32 / 0F 30 / 0F 33, two bytes (§11.5 table).
  */
 import { KVM_MAX_NR_FIXED_COUNTERS, KVM_MAX_NR_GP_COUNTERS } from "../pmu/msrs.js";
@@ -34,7 +34,7 @@ function fxSlots(s: ProbeShape): number {
   return Math.max(s.nFX, KVM_MAX_NR_FIXED_COUNTERS) + 1;
 }
 
-/** Single PMU MSRs every probe reads (spec §4 catalogue): PERF_METRICS, PERF_CAPABILITIES, the global
+/** Single PMU MSRs every probe reads (model.md §4 catalogue): PERF_METRICS, PERF_CAPABILITIES, the global
  *  MSRs incl. STATUS_SET/INUSE, PEBS/DS, MISC_ENABLE, DEBUGCTL. */
 const SINGLE_MSRS: readonly number[] = [
   0x329, 0x345, 0x38d, 0x38e, 0x38f, 0x390, 0x391, 0x392, 0x3f1, 0x3f2, 0x600, 0x1a0, 0x1d9,
@@ -52,7 +52,7 @@ export function readMsrList(s: ProbeShape): number[] {
   return out.concat(SINGLE_MSRS);
 }
 
-/** Every RDPMC ECX the probes try (spec §9.1): GP type 0, fixed type 0x4000_0000, metrics type
+/** Every RDPMC ECX the probes try (model.md §9.1): GP type 0, fixed type 0x4000_0000, metrics type
  *  0x2000_0000, each in and past range; the VMware pseudo-PMCs; undefined types (bit 31, bits 30+29). */
 export function rdpmcList(s: ProbeShape): number[] {
   const out: number[] = [];
@@ -66,7 +66,7 @@ export function rdpmcList(s: ProbeShape): number[] {
 /** Control MSRs whose every bit the write probe sets, one bit at a time (then 0): the first and the
  *  last exposed selector and the first unexposed one (R-VAL-2/R-VAL-8: every selector shares one
  *  reserved mask, so these stand for all), FIXED_CTR_CTRL, GLOBAL_CTRL, GLOBAL_OVF_CTRL,
- *  GLOBAL_STATUS_SET, PEBS_ENABLE, DEBUGCTL (spec §5.1–§5.4, §5.8). */
+ *  GLOBAL_STATUS_SET, PEBS_ENABLE, DEBUGCTL (model.md §5.1–§5.4, §5.8). */
 export function controlMsrList(s: ProbeShape): number[] {
   const sel = new Set<number>([0, Math.max(0, s.nGP - 1), Math.min(s.nGP, gpSlots(s) - 1)]);
   const out = [...sel].sort((a, b) => a - b).map((n) => 0x186 + n);
@@ -199,7 +199,7 @@ export function writeProbe(s: ProbeShape): string {
   for (let n = 0; n < gpSlots(s); n++) body.push(...wrmsrValue(0x4c1 + n, marker(0x5a5a000000, n)));
   for (let i = 0; i < fxSlots(s); i++) body.push(...wrmsrValue(0x309 + i, marker(0x5a5b000000, i)));
   body.push(...wrmsrValue(0x329, "0x0102030405060708"));
-  // GLOBAL_CTRL: every bit KVM may allow plus bit 48, in one write (spec §14.2 variant), across an exit.
+  // GLOBAL_CTRL: every bit KVM may allow plus bit 48, in one write (model.md §14.2 variant), across an exit.
   body.push(...wrmsrValue(0x38f, "0x1000f000000ff"));
   body.push(...FORCED_EXIT);
   body.push(...wrmsrValue(0x38f, "0"));

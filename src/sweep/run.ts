@@ -3,7 +3,7 @@
  * root (src/machine: module parameters, host preset, the VMX layer with the policy and host activity,
  * guest CPUID 0xA / PDCM / PERF_CAPABILITIES through KVM's own ioctl rules), run the guest, and collect
  * the leak records the isolation checker (src/check, via the VMX layer) made while it ran. Leaks are
- * found by running, never by asking the policy. Facts: spec §2 (knobs), §6.3/§6.5 (refresh,
+ * found by running, never by asking the policy. Facts: model.md §2 (knobs), §6.3/§6.5 (refresh,
  * PERF_CAPABILITIES rules), §12, §14.
  */
 import { findHostActivity } from "../host/activity.js";
@@ -80,11 +80,11 @@ const rejected = (config: number, program: number, detail: string): RunRecord =>
 });
 
 export interface RunOptions {
-  /** Also check the isolation invariants I-1..I-4 (spec §12.3) at every load, entry and put. */
+  /** Also check the isolation invariants I-1..I-4 (model.md §12.3) at every load, entry and put. */
   readonly invariants?: boolean;
 }
 
-/** Where in the context switch each invariant is checked (spec §12.3). */
+/** Where in the context switch each invariant is checked (model.md §12.3). */
 const INVARIANT_WHEN: Readonly<Record<string, string>> = {
   "I-1": "after put",
   "I-2": "while the switch runs",
@@ -152,7 +152,7 @@ export function runOne(
   const g = loadGuest(built.value, prog.bytes, prog.origin, { memSize: prog.memSize, maxInsns: prog.maxInsns });
   if ("error" in g) return rejected(c.index, programIndex, g.error);
   const r = runToEnd(g, prog.maxInsns);
-  // KVM_RUN has returned to userspace: the guest context is off the hardware (put, spec §12.2).
+  // KVM_RUN has returned to userspace: the guest context is off the hardware (put, model.md §12.2).
   vcpu.ops.vcpuPut();
   // Both directions come from the checker's records (src/check/leaks.ts).
   const findings: Finding[] = [...checker.leaks];
@@ -171,7 +171,7 @@ export function runOne(
       value: v.value,
       owner: v.owner,
       source: v.source,
-      rule: `spec §12.3 ${v.invariant}: expected ${v.expected}`,
+      rule: `model.md §12.3 ${v.invariant}: expected ${v.expected}`,
     });
   }
   const ok = !prog.probe || (r.stop === "exit" && r.status === 0);

@@ -1,7 +1,7 @@
 /**
  * VMX's exit-reason → handler table (vmx.c kvm_vmx_exit_handlers[]): one row per basic exit reason with the
  * kernel's handler name, and for the exits the model raises the function that handles it — most call KVM's
- * common emulation (src/kvm/x86.ts), as the kernel's rows do. Facts: spec §11.4; vmx.c (kvm_vmx_exit_handlers,
+ * common emulation (src/kvm/x86.ts), as the kernel's rows do. Facts: model.md §11.4; vmx.c (kvm_vmx_exit_handlers,
  * __vmx_handle_exit, handle_io, handle_external_interrupt); the numbers are src/arch/vmx-exit-reasons.ts.
  */
 import { EXIT_REASON, EXIT_REASON_TABLE, type ExitReasonFact } from "../arch/vmx-exit-reasons.js";

@@ -1,10 +1,10 @@
 /**
  * The VMX MSR bitmap: one real 4 KiB page, one bit per MSR and access type, 1 = VM exit.
- * Facts: spec §11.1; SDM Vol. 3 "VM-Execution Controls: MSR-Bitmap Address"; vmx.h
+ * Facts: model.md §11.1; SDM Vol. 3 "VM-Execution Controls: MSR-Bitmap Address"; vmx.h
  * (__BUILD_VMX_MSR_BITMAP_HELPER), vmx.c (alloc_loaded_vmcs, vmx_set_intercept_for_msr).
  */
 
-/** Byte offsets of the four 1 KiB regions (spec §11.1 table). */
+/** Byte offsets of the four 1 KiB regions (model.md §11.1 table). */
 export const MSR_BITMAP_READ_LOW = 0x000;
 export const MSR_BITMAP_READ_HIGH = 0x400;
 export const MSR_BITMAP_WRITE_LOW = 0x800;

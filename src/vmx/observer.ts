@@ -2,7 +2,7 @@
  * What an observer of one vCPU's VMX layer sees: intercepts recomputed, the mediated load and the VM entry,
  * the put after a slow-path exit, and the guest's native (non-exiting) MSR and RDPMC accesses. Defined here so
  * the VMX layer calls no checker by name; src/check implements it and the composition root attaches it.
- * Facts: spec §12.1–§12.3 (where the invariants hold), §14 (what a leak is).
+ * Facts: model.md §12.1–§12.3 (where the invariants hold), §14 (what a leak is).
  */
 import type { VmxLayer } from "./vmx-layer.js";
 

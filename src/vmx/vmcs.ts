@@ -1,6 +1,6 @@
 /**
  * The per-vCPU VMCS (struct vmcs as KVM programs it): control words and the PERF_GLOBAL_CTRL guest/host
- * fields, with the entry/exit "load/save IA32_PERF_GLOBAL_CTRL" behaviour (SDM Vol. 3 §28.3, §29.3; spec §12).
+ * fields, with the entry/exit "load/save IA32_PERF_GLOBAL_CTRL" behaviour (SDM Vol. 3 §28.3, §29.3; model.md §12).
  */
 import {
   CPU_BASED_HLT_EXITING,
@@ -42,13 +42,13 @@ export class Vmcs {
   get hltExiting(): boolean {
     return (this.cpuBasedVmExecControl & CPU_BASED_HLT_EXITING) !== 0;
   }
-  /** VM entry (spec §12.1 step 9): with "load IA32_PERF_GLOBAL_CTRL", hardware := the guest field. */
+  /** VM entry (model.md §12.1 step 9): with "load IA32_PERF_GLOBAL_CTRL", hardware := the guest field. */
   vmEntry(phys: PhysicalPmu, owner: string): void {
     if (this.vmEntryControls & VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL)
       phys.loadGlobalCtrl(this.guestPerfGlobalCtrl, this.entryProvenance(owner));
   }
 
-  /** VM exit (spec §12.2 step 0): "save" stores hardware GLOBAL_CTRL into the guest field, "load" puts the
+  /** VM exit (model.md §12.2 step 0): "save" stores hardware GLOBAL_CTRL into the guest field, "load" puts the
    *  host field (0 with the mediated PMU) into hardware, so counting stops atomically. */
   vmExit(phys: PhysicalPmu): void {
     if (this.vmExitControls & VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL) this.guestPerfGlobalCtrl = phys.globalCtrl;

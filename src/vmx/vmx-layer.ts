@@ -2,7 +2,7 @@
  * The VMX part of one vCPU (struct vcpu_vmx) and its kvm_x86_ops: the intercept plan (policy → MSR bitmap,
  * RDPMC exiting, GLOBAL_CTRL controls), the VMCS, non-root operation (each privileged instruction runs
  * natively on the physical PMU or VM-exits into the exit-handler table), and the mediated context switch
- * around every VM entry and slow-path exit. Facts: spec §11 (bitmap, controls, recalculation §11.8), §12
+ * around every VM entry and slow-path exit. Facts: model.md §11 (bitmap, controls, recalculation §11.8), §12
  * (load/put, fastpath), R-PMI-4, §12.3 (invariants checked as it runs); vmx.c (vmx_handle_exit,
  * vmx_vcpu_after_set_cpuid, vmx_recalc_intercepts).
  */
@@ -35,7 +35,7 @@ export interface SwitchRecord {
   readonly steps: readonly SwitchStep[];
 }
 
-/** Exits KVM handles in vmx_exit_handlers_fastpath (re-entering without put/load, spec §12):
+/** Exits KVM handles in vmx_exit_handlers_fastpath (re-entering without put/load, model.md §12):
  *  WRMSR of the x2APIC ICR and of TSC_DEADLINE (handle_fastpath_wrmsr). */
 const FASTPATH_WRMSR = new Set([0x830, 0x6e0]);
 
@@ -191,7 +191,7 @@ export class VmxLayer implements X86Ops {
   }
 
   rdtsc(cpu: PlatformCpu, _length: number, withAux: boolean): PlatformAction {
-    // RDTSC exiting is off in KVM (spec §11.2): the instruction runs natively with the TSC offset applied.
+    // RDTSC exiting is off in KVM (model.md §11.2): the instruction runs natively with the TSC offset applied.
     const vcpu = this.vcpu;
     vcpu.syncPmu();
     const t = vcpu.readTsc();

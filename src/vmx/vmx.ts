@@ -1,7 +1,7 @@
 /**
  * The VMX vendor module (kvm_intel) as KVM's common code receives it: the intercept policy it runs, the
  * host's perf activity on the physical PMU, Intel's PMU ops, and vcpu_create building each vCPU's VMX part.
- * Facts: spec §1 (code states), §11, §12; vmx/main.c (vt_init_ops), vmx.c (vmx_hardware_setup,
+ * Facts: model.md §1 (code states), §11, §12; vmx/main.c (vt_init_ops), vmx.c (vmx_hardware_setup,
  * vmx_vcpu_create, vmx_get_perf_capabilities).
  */
 import { findHostActivity, HostPerf, type HostActivityPreset, type HostMsrValue } from "../host/activity.js";

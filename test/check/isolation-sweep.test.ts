@@ -1,4 +1,4 @@
-// Spec §12.3: I-1..I-4 asserted after every load and put (IsolationChecker.invariants) across the host presets,
+// model.md §12.3: I-1..I-4 asserted after every load and put (IsolationChecker.invariants) across the host presets,
 // a sweep of guest models and the three mediated code states, with host perf leaving values in hardware.
 import { describe, expect, it } from "vitest";
 import { HOST_PRESETS } from "../../src/host/presets.js";

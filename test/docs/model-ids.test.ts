@@ -17,7 +17,7 @@ const SELF = "test/docs/model-ids.test.ts";
  * §N.M resolves in model.md. Once they are all rewritten to "model.md §N.M" this is false, and any
  * remaining "spec §" citation fails.
  */
-const SPEC_CITATIONS_ALLOWED = true;
+const SPEC_CITATIONS_ALLOWED = false;
 
 /** Rule ids: R-<GROUP>-<n>, P-<n> (the PERF_METRICS patch), I-<n> (isolation invariants), L-<n> (leak conditions). */
 const RULE_ID = /\b(?:R-[A-Z]+-\d+|[PIL]-\d+)\b/g;

@@ -41,7 +41,7 @@ describe("physical PMU: native MSR and RDPMC semantics", () => {
     expect(s.rdpmc(0x40000003)).toBeNull();
   });
 
-  it("GLOBAL_CTRL (spec §5.3): the GP and fixed enables and, with PERF_METRICS, bit 48; any other bit #GPs", () => {
+  it("GLOBAL_CTRL (model.md §5.3): the GP and fixed enables and, with PERF_METRICS, bit 48; any other bit #GPs", () => {
     const p = new PhysicalPmu(spr); // 8 GP, 4 fixed, PERF_METRICS
     expect(p.globalCtrlBits).toBe(0x1000f000000ffn);
     expect(p.wrmsr(0x38f, 0x1000f000000ffn, g)).toBe(true);
@@ -55,7 +55,7 @@ describe("physical PMU: native MSR and RDPMC semantics", () => {
     expect(s.wrmsr(0x38f, 1n << 35n, g)).toBe(false);
   });
 
-  it("counter write aliases (spec §5.7): legacy sign-extends bit 31, full-width #GPs above the width", () => {
+  it("counter write aliases (model.md §5.7): legacy sign-extends bit 31, full-width #GPs above the width", () => {
     const p = new PhysicalPmu(spr);
     expect(p.wrmsr(0xc1, 0x89abcdefn, g)).toBe(true);
     expect(p.rdmsr(0xc1)).toBe(0xffff89abcdefn);

@@ -81,7 +81,7 @@ describe("USR/OS filtering across CPL changes (R-CNT-1/2)", () => {
   });
 });
 
-describe("RDPMC at CPL 3 (spec §9.4, §9.3 step 4)", () => {
+describe("RDPMC at CPL 3 (model.md §9.4, §9.3 step 4)", () => {
   const prog = (pce: boolean) => `
   jmp start
   align 16

@@ -66,7 +66,7 @@ describe("validity sweep: versions 0–5 × GP 0..host × fixed 0..host (R-VAL-1
             for (const m of [0x38d, 0x38e, 0x38f, 0x390]) expect(v.getMsr(m, guest).ok).toBe(version >= 2);
             for (const m of [0x391, 0x392, 0x329]) expect(v.getMsr(m, guest).ok).toBe(false);
             if (version >= 2) {
-              // GLOBAL_CTRL reset value: GP enable bits (spec §6.3 step 5)
+              // GLOBAL_CTRL reset value: GP enable bits (model.md §6.3 step 5)
               expect((v.getMsr(0x38f, guest) as { value: bigint }).value).toBe((1n << BigInt(effGP)) - 1n);
             }
           });

@@ -1,5 +1,5 @@
 // Property: the two GP counter aliases and the fixed counters against a reference written from the SDM's
-// words (spec §5.7, R-WR-1..4), for every width the guest may be given and arbitrary 64-bit values.
+// words (model.md §5.7, R-WR-1..4), for every width the guest may be given and arbitrary 64-bit values.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Kvm } from "../../src/kvm/kvm.js";

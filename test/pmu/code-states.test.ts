@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { CODE_STATE_FEATURES, CODE_STATES, deriveCodeState, findCodeState } from "../../src/pmu/code-states.js";
 
 describe("code states as one table (src/pmu/code-states.ts)", () => {
-  it("has exactly one row per code state, in spec §1 order", () => {
+  it("has exactly one row per code state, in model.md §1 order", () => {
     expect(CODE_STATES.map((c) => c.id)).toEqual(["legacy", "base", "v4", "fix"]);
     expect(CODE_STATES.map((c) => c.label)).toEqual(["LEGACY", "BASE", "V4", "FIX"]);
     for (const c of CODE_STATES) expect(findCodeState(c.id)).toBe(c);
@@ -16,7 +16,7 @@ describe("code states as one table (src/pmu/code-states.ts)", () => {
     }
   });
 
-  it("holds the differences between LEGACY, BASE, V4 and FIX (spec §1, §13, §14.5)", () => {
+  it("holds the differences between LEGACY, BASE, V4 and FIX (model.md §1, §13, §14.5)", () => {
     const row = (f: (typeof CODE_STATE_FEATURES)[number]) => CODE_STATES.map((c) => c[f]);
     expect(row("mediatedPmu")).toEqual([false, true, true, true]);
     expect(row("fixedCounter3")).toEqual([false, false, true, true]);

@@ -18,7 +18,7 @@ const spr = { tscKhz: 2_000_000, coreKhz: 4_000_000, slotsPerCycle: 6 };
 const skx = { tscKhz: 2_000_000, coreKhz: 3_000_000, slotsPerCycle: 4 };
 
 describe("architectural event totals (events.ts table)", () => {
-  it("maps every SDM encoding to its source (spec §3.3)", () => {
+  it("maps every SDM encoding to its source (model.md §3.3)", () => {
     expect(ARCH_EVENTS.map((e) => [e.bit, e.eventSelect, e.umask])).toEqual([
       [0, 0x3c, 0],
       [1, 0xc0, 0],

@@ -13,7 +13,7 @@ const PROBES: ProgramSpec[] = [
 ];
 const loader = new ProgramLoader(PROBES);
 
-/** The spec §14.4 guest on SPR (v2, 8×48 GP, 4×48 fixed, caps FW_WRITES) with host perf running TopdownL1. */
+/** The model.md §14.4 guest on SPR (v2, 8×48 GP, 4×48 fixed, caps FW_WRITES) with host perf running TopdownL1. */
 function config(
   over: Partial<Omit<SweepConfig, "guest">> & { caps?: string; nFX?: number; wGP?: number } = {},
 ): SweepConfig {
@@ -54,7 +54,7 @@ const R_INT_5 = "R-INT-5: mediated, guest counters match the host exactly (8×48
 const R_INT_3 = "R-INT-3: mediated, version ≥ 2, nGP 8 and nFX 4 equal the host's";
 
 describe("probes on the small KVM with the VMX layer", () => {
-  it("V4 (spec §14.4): the read probe gets the host's PERF_METRICS through RDPMC, before and after an exit", () => {
+  it("V4 (model.md §14.4): the read probe gets the host's PERF_METRICS through RDPMC, before and after an exit", () => {
     const [read, write] = run(config());
     expect([read.outcome, read.detail, read.exits]).toEqual(["ran", "exit 0", 46]);
     expect(read.realised).toEqual({ version: 2, nGP: 8, wGP: 48, nFX: 4, wFX: 48, perfCapabilities: 0x2000n });
@@ -81,7 +81,7 @@ describe("probes on the small KVM with the VMX layer", () => {
     expect(write.findings.map((f) => f.direction)).toEqual(["guest→host", "guest→host"]);
   });
 
-  it("FIX (spec §14.5), BASE, LEGACY, a guest with PERF_METRICS, and the §14.5 controls find nothing", () => {
+  it("FIX (model.md §14.5), BASE, LEGACY, a guest with PERF_METRICS, and the §14.5 controls find nothing", () => {
     const clean: [string, SweepConfig][] = [
       ["fix", config({ kvm: "fix" })],
       ["base", config({ kvm: "base" })],
@@ -139,14 +139,14 @@ describe("probes on the small KVM with the VMX layer", () => {
     );
   });
 
-  it("with invariants on, V4 violates I-4 for PERF_METRICS (spec §12.3) and FIX violates nothing", () => {
+  it("with invariants on, V4 violates I-4 for PERF_METRICS (model.md §12.3) and FIX violates nothing", () => {
     const [read] = run(config(), new Map(), true);
     expect(
       read.findings
         .filter((f) => f.direction === "invariant")
         .map((f) => `${f.path} ${f.register} = 0x${f.value.toString(16)} ${f.owner} | ${f.rule}`),
     ).toEqual([
-      "I-4 while the guest runs MSR_PERF_METRICS (0x329) = 0x7f301040 host | spec §12.3 I-4: expected a value owned by vcpu:0",
+      "I-4 while the guest runs MSR_PERF_METRICS (0x329) = 0x7f301040 host | model.md §12.3 I-4: expected a value owned by vcpu:0",
     ]);
     expect(run(config({ kvm: "fix" }), new Map(), true).flatMap((r) => r.findings)).toEqual([]);
     expect(

@@ -66,7 +66,7 @@ describe("vpmu explain (library)", () => {
       fixedCounterBitmap: "0x2",
     });
     expect(formatExplain(r).split("\n").slice(-6)).toEqual([
-      "PMU event filter (KVM_SET_PMU_EVENT_FILTER, spec §10): ALLOW, fixed counter bitmap 0x2",
+      "PMU event filter (KVM_SET_PMU_EVENT_FILTER, model.md §10): ALLOW, fixed counter bitmap 0x2",
       "  include  event 0xc4, umask & 0xf0 == 0x10",
       "  exclude  event 0xc0, umask & 0xff == 0x0",
       "  a GP counter counts only if an include entry matches its event and no exclude entry does (R-FLT-4);",

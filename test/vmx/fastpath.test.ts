@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { LEAK_MODEL, setupGuest } from "./guest.js";
 
-// A tiny image: the test drives the layer's entry/exit directly (spec §12: fastpath exits re-enter
+// A tiny image: the test drives the layer's entry/exit directly (model.md §12: fastpath exits re-enter
 // without put/load; pmu.h kvm_pmu_is_fastpath_emulation_allowed).
 const HLT = new Uint8Array([0xf4]);
 
-describe("mediated fastpath (spec §12, §8.3)", () => {
+describe("mediated fastpath (model.md §12, §8.3)", () => {
   it("a WRMSR of TSC_DEADLINE or the x2APIC ICR is handled without put/load; other exits put", () => {
     const g = setupGuest(HLT, { ...LEAK_MODEL, policy: "fix" });
     const L = g.layer;

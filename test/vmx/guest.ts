@@ -58,7 +58,7 @@ export interface Run {
   exit: RunExit;
 }
 
-/** Spec §14.4 guest on SPR: v2, 8×48 GP, 4×48 fixed, caps FW_WRITES, host PERF_METRICS = H. */
+/** model.md §14.4 guest on SPR: v2, 8×48 GP, 4×48 fixed, caps FW_WRITES, host PERF_METRICS = H. */
 export const LEAK_MODEL: GuestModel = {
   host: "spr",
   policy: "v4",

@@ -8,7 +8,7 @@ function pmuExits(lines: string[]): string[] {
   return lines.filter((l) => !l.startsWith("IO_INSTRUCTION port 0xe9"));
 }
 
-describe("the PERF_METRICS leak end to end (spec §14.4, §14.5)", () => {
+describe("the PERF_METRICS leak end to end (model.md §14.4, §14.5)", () => {
   it("V4: RDPMC(0x20000000) returns the host's H with no exit; RDMSR 0x329 exits and #GPs", () => {
     const r = runProgram("programs/leak/v4-rdpmc-leak.s", LEAK_MODEL);
     expect(r.exit).toEqual({ reason: "io", port: 0xf4, value: 1 });

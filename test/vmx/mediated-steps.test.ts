@@ -1,4 +1,4 @@
-// The recorded steps of load and put (spec §12.1, §12.2, P-8, P-9): order and what is skipped.
+// The recorded steps of load and put (model.md §12.1, §12.2, P-8, P-9): order and what is skipped.
 import { describe, expect, it } from "vitest";
 import { LEAK_MODEL, setupGuest } from "./guest.js";
 

@@ -5,7 +5,7 @@ import { exitReasonRow } from "../../src/vmx/exit-handlers.js";
 import { controlNames, PRIMARY_CONTROLS } from "../../src/arch/vmx-controls.js";
 import { Vmcs } from "../../src/vmx/vmcs.js";
 
-describe("MSR bitmap (spec §11.1)", () => {
+describe("MSR bitmap (model.md §11.1)", () => {
   it("starts all-ones: every MSR exits", () => {
     const b = new MsrBitmap();
     expect(b.bytes.length).toBe(4096);
@@ -50,7 +50,7 @@ describe("MSR bitmap (spec §11.1)", () => {
   });
 });
 
-describe("exit reasons and controls (spec §11.2–11.4)", () => {
+describe("exit reasons and controls (model.md §11.2–11.4)", () => {
   it("names reasons the way kvm_exit does", () => {
     expect(exitReasonName(EXIT_REASON.MSR_READ)).toBe("MSR_READ");
     expect(exitReasonName(31)).toBe("MSR_READ");

@@ -16,7 +16,7 @@ const mediated: Omit<ModuleParams, "codeState"> = {
   enableMediatedPmu: true,
   enableVmwareBackdoor: false,
 };
-/** Spec §14.4 guest: v2, 8×48 GP, 4×48 fixed, PDCM, caps = FW_WRITES only. */
+/** model.md §14.4 guest: v2, 8×48 GP, 4×48 fixed, PDCM, caps = FW_WRITES only. */
 const leakGuest: GuestPmuView = { version: 2, nGP: 8, wGP: 48, nFX: 4, wFX: 48, perfCapabilities: 1n << 13n };
 const withMetrics: GuestPmuView = { ...leakGuest, perfCapabilities: (1n << 13n) | (1n << 15n) };
 
@@ -28,7 +28,7 @@ function exitsOf(p: InterceptPlan, msr: number): [boolean, boolean] {
   return [p.bitmap.exits(msr, false), p.bitmap.exits(msr, true)];
 }
 
-describe("kernel policies (spec §11.6, R-INT-1..5)", () => {
+describe("kernel policies (model.md §11.6, R-INT-1..5)", () => {
   it("V4 on SPR with the §14.4 guest: RDPMC native, globals pass, 0x329 intercepted", () => {
     const p = plan("v4", leakGuest);
     expect(p.vcpuMediated.intercept).toBe(false);

@@ -1,5 +1,5 @@
 // `vpmu demo`: the flagship demo on built-in defaults — the PERF_METRICS leak of the V4 mediated-vPMU
-// patch (spec §14.4) reproduced under `--kvm v4` and closed under `--kvm fix` (spec §14.5), side by
+// patch (model.md §14.4) reproduced under `--kvm v4` and closed under `--kvm fix` (model.md §14.5), side by
 // side. Each side runs in process on the machine `vpmu run --json` would build for the same options, and
 // the demo reads the run document that command prints (src/report/run-document.ts), so what it shows is
 // exactly what `vpmu run` reports; src/report/demo.ts judges the two runs from their data, never assumes.

@@ -266,7 +266,10 @@ export function register(program: Command): void {
     )
     .option("--shard <i/n>", "run only shard i of n (1-based) so several machines share the sweep")
     .option("--jobs <n>", "worker threads (default: all cores)", countOption("--jobs", 1, 256))
-    .option("--invariants", "also check the isolation invariants I-1..I-4 (spec §12.3) at every load, entry and put")
+    .option(
+      "--invariants",
+      "also check the isolation invariants I-1..I-4 (model.md §12.3) at every load, entry and put",
+    )
     .option("--merge", "the arguments are --json reports of shards: print the report of their union")
     .option("--json", "print the report as JSON (with the run records, so shard reports can be merged)");
   addExamples(cmd, [

@@ -65,7 +65,7 @@ export function wrmsr(c: Cpu, ins: Insn): boolean {
   return c.act(c.platform.wrmsr(c, ins.len), ins);
 }
 
-/** SDM RDPMC / spec R-HW-1: #GP if CPL > 0 and CR4.PCE = 0 (CR0.PE = 1 here), before any VM exit. */
+/** SDM RDPMC / model.md R-HW-1: #GP if CPL > 0 and CR4.PCE = 0 (CR0.PE = 1 here), before any VM exit. */
 export function rdpmc(c: Cpu, ins: Insn): boolean {
   if (c.cpl > 0 && !(c.cr4 & CR4_PCE)) c.fault(Vec.GP, 0);
   return c.act(c.platform.rdpmc(c, ins.len), ins);

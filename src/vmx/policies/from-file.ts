@@ -3,7 +3,7 @@
  * (which MSRs pass through and when, when RDPMC runs natively) before writing kernel code. It starts
  * from a kernel code state (`extends`), may change that kernel's feature predicates by name (`features`,
  * the names of src/pmu/code-states.ts: a new patch revision as a file), and overrides decisions with named
- * conditions that are the spec's own rules (R-MED-2, R-INT-3/4/5, R-VAL-2). Format and examples: docs/vmx.md.
+ * conditions that are model.md's rules (R-MED-2, R-INT-3/4/5, R-VAL-2). Format and examples: docs/vmx.md.
  */
 import {
   CODE_STATE_FEATURES,
@@ -119,7 +119,7 @@ function orList(ids: readonly string[]): string {
 }
 const MSR_KEYS = new Set(["msr", "access", "passThroughWhen", "comment"]);
 
-/** True if an MSR index has a bit in the bitmap (spec §11.1); others always exit and cannot pass through. */
+/** True if an MSR index has a bit in the bitmap (model.md §11.1); others always exit and cannot pass through. */
 function inBitmapRange(m: number): boolean {
   return m <= 0x1fff || (m >= 0xc0000000 && m <= 0xc0001fff);
 }

@@ -1,7 +1,7 @@
 /**
  * vmx_recalc_intercepts for the kernel's own code states: the per-MSR decisions of
  * vmx.c vmx_recalc_pmu_msr_intercepts and the RDPMC control of vmx_recalc_instruction_intercepts,
- * following the feature predicates of the instance's code state (spec §11.6 table, R-INT-1..5, P-4).
+ * following the feature predicates of the instance's code state (model.md §11.6 table, R-INT-1..5, P-4).
  */
 import type { Decision, InterceptPlan, InterceptPolicy, MsrIntercept, PmuMsrRef, PolicyInput } from "./policy.js";
 import { CODE_STATES, type CodeState } from "../../pmu/code-states.js";

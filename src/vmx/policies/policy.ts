@@ -1,7 +1,7 @@
 /**
  * What an intercept policy is: a function from (module parameters, host PMU, guest vPMU model) to
  * the MSR bitmap, RDPMC exiting and the VMCS GLOBAL_CTRL controls, each with the rule that decided
- * it. Facts: spec §1 (code states), §2 (knobs), R-MED-1/2, §6.1 (kvm_pmu_cap), §11.6–§11.8.
+ * it. Facts: model.md §1 (code states), §2 (knobs), R-MED-1/2, §6.1 (kvm_pmu_cap), §11.6–§11.8.
  */
 import {
   MSR_CORE_PERF_FIXED_CTR0,
@@ -24,8 +24,8 @@ import { MsrBitmap, MSR_TYPE_R, MSR_TYPE_W } from "../msr-bitmap.js";
 /** A kernel code state: one row of feature predicates (src/pmu/code-states.ts, the one definition). */
 export type { CodeState };
 
-/** What the PMU decisions read from the KVM instance: module parameters (spec §2) and the code state the
- *  kernel runs (spec §1) — `kvm.params` as the instance holds them. */
+/** What the PMU decisions read from the KVM instance: module parameters (model.md §2) and the code state the
+ *  kernel runs (model.md §1) — `kvm.params` as the instance holds them. */
 export interface ModuleParams {
   readonly enablePmu: boolean;
   readonly enableMediatedPmu: boolean;
@@ -33,7 +33,7 @@ export interface ModuleParams {
   readonly codeState: CodeState;
 }
 
-/** The guest vPMU as KVM has realised it after refresh (spec §6.3): what intercept decisions read. */
+/** The guest vPMU as KVM has realised it after refresh (model.md §6.3): what intercept decisions read. */
 export interface GuestPmuView {
   readonly version: number;
   readonly nGP: number;
@@ -75,9 +75,9 @@ export interface InterceptPlan {
   readonly kvmMaxFixed: number;
   /** Every PMU MSR KVM's recalc touches or leaves at the default, in index order. */
   readonly msrs: readonly MsrIntercept[];
-  /** Primary control bit 11 (spec §11.7). */
+  /** Primary control bit 11 (model.md §11.7). */
   readonly rdpmcExiting: Decision;
-  /** VM-entry "load IA32_PERF_GLOBAL_CTRL" and VM-exit "save"/"load" (spec §11.3): set iff mediated. */
+  /** VM-entry "load IA32_PERF_GLOBAL_CTRL" and VM-exit "save"/"load" (model.md §11.3): set iff mediated. */
   readonly globalCtrlSwitch: Decision;
   /** Load/put move PERF_METRICS (P-8/P-9): V4/FIX with guest caps bit 15. */
   readonly perfMetricsSwitch: Decision;

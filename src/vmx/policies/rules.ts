@@ -1,5 +1,5 @@
 /**
- * The intercept rules of spec §11.6–§11.7 as small named functions that return the *reason*.
+ * The intercept rules of model.md §11.6–§11.7 as small named functions that return the *reason*.
  * Facts: pmu.c (kvm_init_pmu_capability, kvm_need_any_pmc_intercept, kvm_need_perf_global_ctrl_intercept,
  * kvm_need_rdpmc_intercept), pmu.h (kvm_vcpu_has_mediated_pmu), FIX tree pmu.c
  * (kvm_need_perf_metrics_intercept), vmx.c (vmx_recalc_pmu_msr_intercepts, vmx_recalc_instruction_intercepts).
