@@ -1,6 +1,7 @@
 // File access for the CLI (the library core never touches the file system): read and write with
 // failures turned into one sentence naming the file.
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { CliError, EXIT_USAGE } from "./errors.js";
 
 const REASONS: Record<string, string> = {
@@ -32,6 +33,22 @@ export function readBytes(path: string, what = "file"): Uint8Array {
     return new Uint8Array(readFileSync(path));
   } catch (err) {
     throw new CliError(`cannot read ${what} ${path}: ${reason(err)}`, EXIT_USAGE);
+  }
+}
+
+/** Write an output file (`-` is stdout); a failure is one sentence naming the file, exit 1. */
+export function writeOutput(path: string, data: string | Uint8Array, what = "file"): void {
+  if (path === "-") {
+    process.stdout.write(data);
+    return;
+  }
+  try {
+    writeFileSync(path, data);
+  } catch (err) {
+    const code = (err as { code?: string } | null)?.code;
+    const dir = dirname(path);
+    const why = code === "ENOENT" && !existsSync(dir) ? `directory ${dir} does not exist` : reason(err);
+    throw new CliError(`cannot write ${what} ${path}: ${why}`, 1);
   }
 }
 

@@ -1,14 +1,13 @@
 // `vpmu asm prog.s -o prog.bin [--listing FILE|-] [--symbols FILE|-]`: assemble with the library's
 // assembler (includes resolved relative to the including file) and write the outputs.
 import type { Command } from "commander";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 // The assembler's entry point only: `vpmu asm` must not pay for loading the CPU,
 // KVM and VMX models at startup (issue 2: 10,000 lines in under a second, startup included).
 import { assemble, formatDiagnostic, formatListing, symbolMap } from "../../asm/index.js";
 import { CliError, usageError } from "../errors.js";
-import { readText } from "../files.js";
-import { writeFileSync } from "node:fs";
+import { readText, writeOutput } from "../files.js";
 import { addExamples } from "../help.js";
 
 interface AsmOptions {
@@ -18,15 +17,15 @@ interface AsmOptions {
   include?: string[];
 }
 
-function write(path: string, data: string | Uint8Array, what: string): void {
-  if (path === "-") {
-    process.stdout.write(data);
-    return;
-  }
+/** The same file, as far as the path tells (a symlink or hard link to the source counts too). */
+function sameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
   try {
-    writeFileSync(path, data);
-  } catch (err) {
-    throw new CliError(`cannot write ${what} ${path}: ${(err as Error).message}`, 1);
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
   }
 }
 
@@ -42,6 +41,7 @@ export function register(program: Command): void {
     .action((file: string, o: AsmOptions) => {
       const text = readText(file, "source file");
       const dirs = (o.include ?? []).map((d) => resolve(d));
+      const inputs = [file];
       const res = assemble(text, {
         file,
         include: (name, from) => {
@@ -49,7 +49,9 @@ export function register(program: Command): void {
             const p = resolve(dir, name);
             if (existsSync(p)) {
               try {
-                return { file: p, text: readFileSync(p, "utf8") };
+                const included = { file: p, text: readFileSync(p, "utf8") };
+                inputs.push(p);
+                return included;
               } catch {
                 return null;
               }
@@ -66,10 +68,23 @@ export function register(program: Command): void {
       const r = res.value;
       for (const w of r.warnings) process.stderr.write(formatDiagnostic(w) + "\n");
       const out = o.output ?? file.replace(/\.(s|asm|nasm)$/i, "") + ".bin";
-      if (out === file) throw usageError(`refusing to overwrite the source ${file}: give -o`);
-      write(out, r.bytes, "output");
-      if (o.listing !== undefined) write(o.listing, formatListing(r, file), "listing");
-      if (o.symbols !== undefined) write(o.symbols, JSON.stringify(symbolMap(r), null, 2) + "\n", "symbol map");
+      const outputs: [string, string, string][] = [
+        [o.output === undefined ? "the default output" : "-o", out, "output"],
+        ...(o.listing !== undefined ? [["--listing", o.listing, "listing"] as [string, string, string]] : []),
+        ...(o.symbols !== undefined ? [["--symbols", o.symbols, "symbol map"] as [string, string, string]] : []),
+      ];
+      // Checked before anything is written: no output may replace an input.
+      for (const [option, path] of outputs) {
+        const input = path === "-" ? undefined : inputs.find((i) => sameFile(path, i));
+        if (input !== undefined) {
+          const role = input === file ? "the source" : "a file the source includes";
+          const hint = o.output === undefined && path === out ? "give -o" : "give another path";
+          throw usageError(`refusing to overwrite ${role} ${path} with ${option}: ${hint}`);
+        }
+      }
+      writeOutput(out, r.bytes, "output");
+      if (o.listing !== undefined) writeOutput(o.listing, formatListing(r, file), "listing");
+      if (o.symbols !== undefined) writeOutput(o.symbols, JSON.stringify(symbolMap(r), null, 2) + "\n", "symbol map");
     });
   addExamples(cmd, [
     ["vpmu asm prog.s -o prog.bin", "assemble; the bytes equal `nasm -f bin prog.s`"],
