@@ -13,14 +13,43 @@ export interface Diagnostic {
   readonly sourceLine: string;
 }
 
+/** Widest source excerpt a diagnostic echoes: a longer line is shown as a window around the column. */
+export const ECHO_WIDTH = 120;
+
+/** One source character as printed: tabs as a space, control bytes (C0, DEL, C1) as `\xNN`. */
+function shown(ch: string): string {
+  if (ch === "\t") return " ";
+  const c = ch.charCodeAt(0);
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f) ? `\\x${c.toString(16).padStart(2, "0")}` : ch;
+}
+
 /** `prog.s:12:9: error: message`, the source line, and a caret under the token (`^~~~`). Pass the
- *  file's lines to render from them; otherwise the line captured in the diagnostic is used. */
+ *  file's lines to render from them; otherwise the line captured in the diagnostic is used. Control
+ *  bytes are escaped and a line wider than ECHO_WIDTH is cut to a window around the token (`…`). */
 export function formatDiagnostic(d: Diagnostic, sourceLines?: readonly string[]): string {
   const text = (sourceLines ? sourceLines[d.line - 1] : undefined) ?? d.sourceLine;
-  const head = `${d.file}:${d.line}:${d.col}: ${d.severity}: ${d.message}`;
-  const clean = text.replace(/\t/g, " ");
-  const pad = " ".repeat(Math.max(0, d.col - 1));
-  const under = "^" + "~".repeat(Math.max(0, Math.min(d.len, Math.max(1, clean.length - d.col + 1)) - 1));
+  const head = `${d.file}:${d.line}:${d.col}: ${d.severity}: ${d.message
+    .split("")
+    .map((c) => (c === "\t" ? c : shown(c)))
+    .join("")}`;
+  const chars = text.split("");
+  const start0 = Math.max(0, Math.min(d.col - 1, chars.length));
+  const len0 = Math.max(1, Math.min(d.len, chars.length - start0));
+  let from = 0;
+  let to = chars.length;
+  if (chars.length > ECHO_WIDTH) {
+    from = Math.max(0, Math.min(start0 - 40, chars.length - ECHO_WIDTH));
+    to = Math.min(chars.length, from + ECHO_WIDTH);
+  }
+  const before = chars.slice(from, start0).map(shown).join("");
+  const token = chars
+    .slice(start0, Math.min(to, start0 + len0))
+    .map(shown)
+    .join("");
+  const lead = from > 0 ? "…" : "";
+  const clean = lead + chars.slice(from, to).map(shown).join("") + (to < chars.length ? "…" : "");
+  const pad = " ".repeat(lead.length + before.length);
+  const under = "^" + "~".repeat(Math.max(0, token.length - 1));
   return `${head}\n    ${clean}\n    ${pad}${under}`;
 }
 

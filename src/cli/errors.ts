@@ -40,12 +40,15 @@ export function describeFailure(err: unknown): { message: string | null; status:
     if (err.code === "commander.helpDisplayed" || err.code === "commander.version") {
       return { message: null, status: err.exitCode };
     }
-    // `vpmu` with no command: commander has printed the help on stderr; that is a usage error.
-    if (err.code === "commander.help") return { message: null, status: EXIT_USAGE };
-    if (err.code === "commander.unknownCommand") {
-      return { message: `${err.message.replace(/^error:\s*/, "").trim()} (see vpmu --help)`, status: EXIT_USAGE };
-    }
-    const text = err.message.replace(/^error:\s*/, "").trim();
+    // `vpmu help [command]` prints the help on stdout (exit 0); `vpmu` with no command prints it on
+    // stderr with a non-zero exitCode: that is a usage error.
+    if (err.code === "commander.help") return { message: null, status: err.exitCode === 0 ? EXIT_OK : EXIT_USAGE };
+    // One sentence: commander's suggestion ("\n(Did you mean run?)") joins the line it follows.
+    const text = err.message
+      .replace(/^error:\s*/, "")
+      .trim()
+      .replace(/\s*\n\s*\(Did you mean (.*)\)$/, " (did you mean $1)");
+    if (err.code === "commander.unknownCommand") return { message: `${text} (see vpmu --help)`, status: EXIT_USAGE };
     return { message: text, status: EXIT_USAGE };
   }
   const detail = err instanceof Error ? err.message : String(err);
@@ -61,9 +64,26 @@ export function describeFailure(err: unknown): { message: string | null; status:
  * the details print as they are and only the final sentence gets the `vpmu: ` prefix.
  */
 export function formatFailure(message: string): string {
-  const lines = message.replace(/\n+$/, "").split("\n");
+  const lines = message.replace(/\n+$/, "").split("\n").map(printable);
   const last = lines.pop()!;
   return lines.map((l) => `${l}\n`).join("") + `vpmu: ${last}\n`;
+}
+
+/** Longest line a failure prints: the head and tail of a longer one are kept, the middle elided. */
+export const MAX_LINE = 200;
+
+/**
+ * A line safe to print: control bytes (C0, DEL, C1) escaped as `\xNN` so echoed input cannot move the
+ * cursor or ring the bell, and a line over MAX_LINE characters cut in the middle (the sentence's end,
+ * which says what was wrong, survives).
+ */
+export function printable(line: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control bytes is the point
+  const esc = line.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  if (esc.length <= MAX_LINE) return esc;
+  const head = esc.slice(0, 120);
+  const tail = esc.slice(esc.length - 60);
+  return `${head}…[${esc.length - 180} characters]…${tail}`;
 }
 
 /** Print the failure (if any) as `vpmu: <sentence>` and set the process exit status. */

@@ -5,7 +5,7 @@
 // for usage errors, never a stack trace. `--config FILE` applies to whichever command runs.
 import { Command } from "commander";
 import { applyConfigFile } from "./config.js";
-import { reportFailure } from "./errors.js";
+import { reportFailure, usageError } from "./errors.js";
 import { addExamples } from "./help.js";
 
 /**
@@ -70,6 +70,10 @@ try {
   for (const [name, load] of COMMANDS) {
     if (only === null || only === name) (await load()).register(program);
   }
+  // `vpmu help NAME` for a NAME that is no command: say so (commander would print the main help).
+  const [first, second] = process.argv.slice(2);
+  if (first === "help" && second !== undefined && !program.commands.some((c) => c.name() === second))
+    throw usageError(`unknown command '${second}' (see vpmu --help)`);
   await program.parseAsync(process.argv);
 } catch (err) {
   reportFailure(err);

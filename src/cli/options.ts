@@ -13,7 +13,8 @@ const NUMBER_FORMS: readonly { re: RegExp; radix: bigint }[] = [
   { re: /^([0-9](?:_?[0-9])*)$/, radix: 10n },
 ];
 
-/** An unsigned integer in decimal, `0x…`, `…h` or `0b…` (underscores allowed between digits). */
+/** An unsigned integer in decimal, `0x…`, `…h` or `0b…` (underscores allowed between digits); the one
+ *  number syntax of every option (`1e3` is not a number). */
 export function parseUnsigned(text: string, bits = 64): Parsed<bigint> {
   const t = text.trim();
   for (const form of NUMBER_FORMS) {
@@ -25,7 +26,9 @@ export function parseUnsigned(text: string, bits = 64): Parsed<bigint> {
     if (v >> BigInt(bits) !== 0n) return { ok: false, error: `'${text}' does not fit in ${bits} bits` };
     return { ok: true, value: v };
   }
-  return { ok: false, error: `'${text}' is not a number (use decimal, 0x-prefixed hex or 0b-prefixed binary)` };
+  if (/^-/.test(t) && parseUnsigned(t.slice(1), bits).ok)
+    return { ok: false, error: `must be a non-negative whole number (got ${text})` };
+  return { ok: false, error: `'${text}' is not a number (use decimal, 0x… or …h hex, or 0b… binary)` };
 }
 
 /** A non-negative integer within [min, max], as a JS number. */
@@ -79,4 +82,23 @@ export function msrAssignmentOption(
   option: string,
 ): (text: string, previous: { index: number; value: bigint }[] | undefined) => { index: number; value: bigint }[] {
   return (text, previous) => [...(previous ?? []), unwrap(option, parseMsrAssignment(text))];
+}
+
+/** An address option (`--load`): any number form, up to 2^53. */
+export function parseAddress(option: string, text: string): number {
+  const p = parseUnsigned(text, 53);
+  if (!p.ok) throw usageError(`${option} ${text}: expected an address such as 0x100000`);
+  return Number(p.value);
+}
+
+/** A size option (`--mem 16M`): a number in any form, optionally followed by K, M or G (KiB units) and B. */
+export function parseSize(option: string, text: string): number {
+  const whole = parseUnsigned(text, 53);
+  const m = /^(.+?)([kmg])?(i?b)?$/i.exec(text.trim());
+  const p = whole.ok || !m ? whole : parseUnsigned(m[1]!, 53);
+  if (!p.ok) throw usageError(`${option} ${text}: expected a size such as 16M, 65536 or 0x1000000`);
+  const unit = !whole.ok && m?.[2] ? 1024 ** ("kmg".indexOf(m[2].toLowerCase()) + 1) : 1;
+  const n = Number(p.value) * unit;
+  if (!Number.isSafeInteger(n)) throw usageError(`${option} ${text}: too large`);
+  return n;
 }

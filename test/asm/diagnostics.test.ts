@@ -1,7 +1,7 @@
 // Every diagnostic category: exact file:line:col, message, and the rendered caret.
 import { describe, expect, it } from "vitest";
 import { assemble } from "../../src/asm/assemble.js";
-import { formatDiagnostic, type Diagnostic } from "../../src/asm/diagnostics.js";
+import { ECHO_WIDTH, formatDiagnostic, type Diagnostic } from "../../src/asm/diagnostics.js";
 import type { IncludeResolver } from "../../src/asm/preprocess.js";
 
 function errors(src: string, include?: IncludeResolver): Diagnostic[] {
@@ -159,6 +159,28 @@ describe("diagnostics", () => {
     expect(formatDiagnostic(m, ["bits 64", "mov [rax+8], 5"])).toBe(
       "prog.s:2:5: error: operation size not specified (add byte/word/dword/qword)\n    mov [rax+8], 5\n        ^~~~~~~",
     );
+  });
+
+  it("formatDiagnostic escapes control bytes in the echoed line and message", () => {
+    const [d] = errors("nop\n\x1b[2Jfoo\x07 eax\n");
+    expect(formatDiagnostic(d)).toBe(
+      "prog.s:2:1: error: unexpected character '\\x1b'\n    \\x1b[2Jfoo\\x07 eax\n    ^~~~",
+    );
+  });
+
+  it("formatDiagnostic echoes a window of ECHO_WIDTH characters around the token of a long line", () => {
+    const d: Diagnostic = {
+      file: "prog.s",
+      line: 1,
+      col: 50_001,
+      len: 4,
+      severity: "error",
+      message: "bad",
+      sourceLine: `${"a".repeat(50_000)}frob\x01${"b".repeat(50_000)}`,
+    };
+    const window = `${"a".repeat(40)}frob\\x01${"b".repeat(75)}`;
+    expect(formatDiagnostic(d)).toBe(`prog.s:1:50001: error: bad\n    …${window}…\n    ${" ".repeat(41)}^~~~`);
+    expect(ECHO_WIDTH).toBe(120);
   });
 
   it("warns about a lone word without a colon (a misspelt mnemonic becomes a label, as in NASM)", () => {

@@ -35,7 +35,7 @@ describe("vpmu usage errors", () => {
     [["test", "--jobs", "0"], "vpmu: option --jobs: 0 is out of range (1..1024)\n"],
     [
       ["test", "--jobs", "0x"],
-      "vpmu: option --jobs: '0x' is not a number (use decimal, 0x-prefixed hex or 0b-prefixed binary)\n",
+      "vpmu: option --jobs: '0x' is not a number (use decimal, 0x… or …h hex, or 0b… binary)\n",
     ],
     [["test", "--reporter", "xml"], "vpmu: option --reporter: 'xml' is not one of line, tap, json\n"],
     [["test", "no/such/dir"], "vpmu: no such file or directory: no/such/dir\n"],

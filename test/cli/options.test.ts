@@ -15,7 +15,7 @@ describe("number options", () => {
   it("rejects malformed and oversized values with the reason", () => {
     expect(parseUnsigned("0xfg")).toEqual({
       ok: false,
-      error: "'0xfg' is not a number (use decimal, 0x-prefixed hex or 0b-prefixed binary)",
+      error: "'0xfg' is not a number (use decimal, 0x… or …h hex, or 0b… binary)",
     });
     expect(parseUnsigned("0x1_0000_0000", 32)).toEqual({ ok: false, error: "'0x1_0000_0000' does not fit in 32 bits" });
     expect(parseUnsigned("-1")).toMatchObject({ ok: false });
@@ -30,7 +30,7 @@ describe("number options", () => {
     expect(parseMsrAssignment("0x329")).toMatchObject({ ok: false });
     expect(parseMsrAssignment("0x329=zz")).toEqual({
       ok: false,
-      error: "value 'zz' is not a number (use decimal, 0x-prefixed hex or 0b-prefixed binary)",
+      error: "value 'zz' is not a number (use decimal, 0x… or …h hex, or 0b… binary)",
     });
   });
   it("checks choices", () => {

@@ -5,6 +5,7 @@ import { disassemble } from "../../isa/index.js";
 import { usageError } from "../errors.js";
 import { readBytes } from "../files.js";
 import { addExamples } from "../help.js";
+import { parseAddress } from "../options.js";
 
 export function register(program: Command): void {
   const cmd = program
@@ -14,12 +15,7 @@ export function register(program: Command): void {
     .option("--load <addr>", "address the image is loaded at, as for vpmu run (default 0x100000)")
     .option("--org <addr>", "the same as --load (the `org` line the listing starts with)")
     .action((file: string, o: { load?: string; org?: string }) => {
-      const parse = (opt: string, text: string): number => {
-        const t = text.trim().replace(/_/g, "");
-        const n = /^0x[0-9a-f]+$/i.test(t) ? parseInt(t.slice(2), 16) : /^\d+$/.test(t) ? Number(t) : NaN;
-        if (!Number.isSafeInteger(n)) throw usageError(`${opt} ${text}: expected an address such as 0x100000`);
-        return n;
-      };
+      const parse = parseAddress;
       const load = o.load !== undefined ? parse("--load", o.load) : undefined;
       const orgOpt = o.org !== undefined ? parse("--org", o.org) : undefined;
       if (load !== undefined && orgOpt !== undefined && load !== orgOpt)

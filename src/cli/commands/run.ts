@@ -22,6 +22,7 @@ import { CliError, EXIT_USAGE, usageError } from "../errors.js";
 import { readBytes, readText } from "../files.js";
 import { addExamples } from "../help.js";
 import { ProgressLine } from "../colour.js";
+import { countOption, parseAddress, parseSize } from "../options.js";
 import { addMachineOptions, machineOptions, MACHINE_OPTION_KEYS } from "../machine-options.js";
 
 // The machine and the presentation load only when a run uses them: a bare `vpmu run prog.s` starts
@@ -48,21 +49,6 @@ export interface RunConfig {
 }
 
 /** A size: decimal or 0x-hex bytes, or with a K/M/G suffix (binary units). */
-export function parseSize(option: string, text: string): number {
-  const m = /^(0x[0-9a-f]+|\d+)([kmg]?)(i?b)?$/i.exec(text.trim());
-  if (!m) throw usageError(`${option} ${text}: expected a size such as 16M, 65536 or 0x1000000`);
-  const n = Number(m[1]) * (m[2] ? 1024 ** ("kmg".indexOf(m[2].toLowerCase()) + 1) : 1);
-  if (!Number.isSafeInteger(n)) throw usageError(`${option} ${text}: too large`);
-  return n;
-}
-
-function parseAddress(option: string, text: string): number {
-  const t = text.trim().replace(/_/g, "");
-  const n = /^0x[0-9a-f]+$/i.test(t) ? parseInt(t.slice(2), 16) : /^\d+$/.test(t) ? Number(t) : NaN;
-  if (!Number.isSafeInteger(n)) throw usageError(`${option} ${text}: expected an address such as 0x100000`);
-  return n;
-}
-
 /** The library-side configuration of the guest (the bare platform until KVM options are given). */
 export function guestConfig(c: RunConfig): GuestConfig {
   return { memSize: c.memSize, maxInsns: c.maxInsns, jit: c.jit };
@@ -128,13 +114,17 @@ export function register(program: Command): void {
     )
     .option("--json", "print one JSON document: console, exit status, exits, final counters, leaks")
     .action(async (file: string, o: Record<string, string | boolean | undefined>) => {
-      const max = Number(String(o.maxInsns).replace(/_/g, ""));
-      if (!Number.isSafeInteger(max) || max < 1)
-        throw usageError(`--max-insns ${o.maxInsns}: expected a positive integer`);
+      const max = countOption("--max-insns", 1, Number.MAX_SAFE_INTEGER)(String(o.maxInsns));
+      const memSize = parseSize("--mem", String(o.mem ?? DEFAULT_MEM));
+      // Checked here so the sentence names the option (the library's check names the guest image).
+      if (memSize < 4096 || memSize > 2 ** 32 || memSize % 4096 !== 0)
+        throw usageError(
+          `option --mem: guest memory must be a multiple of 4096 bytes between 4 KiB and 4 GiB (got ${o.mem})`,
+        );
       const cfg: RunConfig = {
         file,
         load: parseAddress("--load", String(o.load ?? DEFAULT_LOAD)),
-        memSize: parseSize("--mem", String(o.mem ?? DEFAULT_MEM)),
+        memSize,
         maxInsns: max,
         trace: o.trace === true,
         events: o.events === true,
