@@ -128,9 +128,11 @@ function guestRequest(o: Omit<VpmuOptions, "kvm">, host: HostPreset, mode: PmuMo
   const checks: [number | undefined, number, number, string][] = [
     [o.pmuVersion, 0, 255, "--pmu-version"],
     [o.gp, 0, host.nGP, "--gp"],
-    [o.gpWidth, 0, 255, "--gp-width"],
+    // KVM clamps a wider guest counter to the host's width (and a 0-bit counter counts nothing): refused
+    // here instead, as a counter count above the host's is.
+    [o.gpWidth, 1, host.wGP, "--gp-width"],
     [o.fixed, 0, host.nFX, "--fixed"],
-    [o.fixedWidth, 0, 255, "--fixed-width"],
+    [o.fixedWidth, 1, host.wFX, "--fixed-width"],
   ];
   for (const [v, lo, hi, flag] of checks) {
     if (v === undefined) continue;

@@ -48,6 +48,16 @@ describe("usage errors are one prefixed line", () => {
     ],
     [["run", "--gp", "\x1b[31m\x07", HELLO], `vpmu: option --gp: '\\x1b[31m\\x07' ${NOT_A_NUMBER}\n`],
     [["test", "--jobs", "0x"], `vpmu: option --jobs: '0x' ${NOT_A_NUMBER}\n`],
+    [["run", "--gp-width", "99", HELLO], "vpmu: --gp-width must be an integer from 1 to 48 for host spr (got 99)\n"],
+    [["run", "--gp-width", "0", HELLO], "vpmu: --gp-width must be an integer from 1 to 48 for host spr (got 0)\n"],
+    [
+      ["run", "--fixed-width", "49", HELLO],
+      "vpmu: --fixed-width must be an integer from 1 to 48 for host spr (got 49)\n",
+    ],
+    [
+      ["explain", "--host", "icx", "--gp-width", "64"],
+      "vpmu: --gp-width must be an integer from 1 to 48 for host icx (got 64)\n",
+    ],
   ];
   for (const [args, stderr] of cases) {
     it(`vpmu ${JSON.stringify(args.join(" ")).slice(1, -1)}`, () => {
@@ -72,6 +82,7 @@ describe("every number option takes decimal, 0x… and …h", () => {
     ["--mem", "0x1000000"],
     ["--mem", "16M"],
     ["--gp", "4h"],
+    ["--gp-width", "30h"],
   ]) {
     it(`vpmu run ${args.join(" ")}`, () => {
       expect(vpmu(["run", ...args, HELLO])).toEqual({ status: 0, stdout: HELLO_OUT, stderr: "" });
