@@ -14,7 +14,7 @@ import { usageError } from "./errors.js";
 import { readText } from "./files.js";
 import { choiceOption, countOption, msrAssignmentOption, unsignedOption } from "./options.js";
 
-/** Commander keys of the machine options (any of them given ⇒ run on the KVM model, not the bare platform). */
+/** Commander keys of the machine options (any of them given ⇒ run on the KVM model, not the bare platform; reporting options never do). */
 export const MACHINE_OPTION_KEYS = [
   "host",
   "pmu",
@@ -39,12 +39,12 @@ export function addMachineOptions(cmd: Command): Command {
     )
     .option(
       "--pmu <mode>",
-      "legacy (perf-backed, the default), mediated, or off",
+      "legacy (perf-backed; the default without --kvm), mediated (the default with --kvm), or off",
       choiceOption("--pmu", ["legacy", "mediated", "off"] as const),
     )
     .option(
       "--kvm <state|file>",
-      "KVM code state for --pmu mediated (base, v4, fix; default base) or an intercept policy file (.json)",
+      "KVM code state base, v4 or fix, or an intercept policy file (.json): implies --pmu mediated (default base); legacy is the perf-backed kernel",
     )
     .option("--pmu-version <n>", "guest CPUID.0AH version", countOption("--pmu-version", 0, 255))
     .option("--gp <n>", "guest GP counters", countOption("--gp", 0, 255))

@@ -27,7 +27,7 @@ import {
 export interface VpmuOptions {
   /** Host preset id (skx | icx | spr | gnr); default spr. */
   readonly host?: string;
-  /** default legacy. */
+  /** default legacy, or mediated when kvm names a mediated code state or policy (createMachine). */
   readonly pmu?: PmuMode;
   /** Kernel code state for mediated runs: base | v4 | fix (default base). Ignored for legacy/off. */
   readonly kvm?: CodeState | string;
@@ -45,8 +45,8 @@ export interface VpmuOptions {
 }
 
 export interface MachineOptions extends Omit<VpmuOptions, "kvm"> {
-  /** A code state (base|v4|fix, or legacy) or a parsed policy file (default "base"). With --pmu legacy/off
-   *  the kernel runs without the mediated vPMU, so the LEGACY policy applies (R-INT-1). */
+  /** A code state (base|v4|fix, or legacy) or a parsed policy file (default "base"). A mediated one implies
+   *  pmu "mediated" and is refused with legacy/off; without the mediated vPMU the LEGACY policy applies (R-INT-1). */
   readonly kvm?: string | InterceptPolicy;
   /** Host perf activity preset (default "idle") and --host-msr values. */
   readonly hostActivity?: string;
@@ -59,10 +59,17 @@ export interface MachineOptions extends Omit<VpmuOptions, "kvm"> {
 
 /** The options' machine, built by the composition root (buildMachine), or the sentence saying why not. */
 export function createMachine(o: MachineOptions): Result<Machine, string> {
-  const pmu = o.pmu ?? "legacy";
   let policy: InterceptPolicy | undefined = typeof o.kvm === "object" ? o.kvm : findPolicy(o.kvm ?? "base");
   if (!policy)
     return err(`--kvm ${String(o.kvm)}: expected ${CODE_STATES.map((c) => c.id).join(", ")} or a policy file (.json)`);
+  // A mediated code state (base, v4, fix or a policy file on one) is the mediated vPMU: without --pmu it
+  // implies --pmu mediated, and an explicit --pmu legacy/off contradicts it.
+  const mediatedKvm = o.kvm !== undefined && policy.codeState.mediatedPmu;
+  const pmu = o.pmu ?? (mediatedKvm ? "mediated" : "legacy");
+  if (mediatedKvm && pmu !== "mediated")
+    return err(
+      `--pmu ${pmu} contradicts --kvm ${policy.id}, a kernel with the mediated vPMU: drop --pmu or use --pmu mediated`,
+    );
   if (pmu !== "mediated") policy = legacyPolicy;
   else if (!policy.codeState.mediatedPmu) return err(`--kvm ${policy.id} has no mediated vPMU: use --pmu legacy`);
   const activity = findHostActivity(o.hostActivity ?? "idle");

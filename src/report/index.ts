@@ -4,8 +4,8 @@
  * the unified diff and the demo's side-by-side report. Values in, text or JSON-ready objects out.
  */
 export { formatExit, formatExitLog, formatExitsWithSwitches, formatRunTrace } from "./exit-log.js";
-export { runDocument } from "./run-document.js";
-export type { RunDocument, RunDocumentExit, RunDocumentLeak } from "./run-document.js";
+export { bareRunDocument, runDocument } from "./run-document.js";
+export type { BareRunDocument, RunDocument, RunDocumentExit, RunDocumentLeak } from "./run-document.js";
 export { explainMachine, formatExplain } from "./explain.js";
 export type { ExplainReport, ExplainMsr } from "./explain.js";
 export { formatEvents } from "./events.js";

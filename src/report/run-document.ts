@@ -38,7 +38,28 @@ export interface RunDocumentLeak {
   readonly rule: string;
 }
 
+/** `vpmu run --json` on the bare platform (no machine options, docs/guest-abi.md): no KVM, so no exits,
+ *  counters or leaks — the document says so by its platform rather than running another machine. */
+export interface BareRunDocument {
+  readonly platform: "bare";
+  readonly console: string;
+  readonly status: number;
+  readonly stop: string;
+  readonly report: string;
+}
+
+export function bareRunDocument(run: {
+  console: string;
+  status: number;
+  stop: string;
+  report: string;
+}): BareRunDocument {
+  return { platform: "bare", console: run.console, status: run.status, stop: run.stop, report: run.report };
+}
+
 export interface RunDocument {
+  /** The KVM model (the policy, code state and mediated flag below name its configuration). */
+  readonly platform: "kvm";
   readonly console: string;
   readonly status: number;
   readonly stop: string;
@@ -86,6 +107,7 @@ export function runDocument(
     hw[msrName(msr)] = { value: hex(phys.rdmsr(msr) as bigint), owner: o.owner, source: o.source };
   }
   return {
+    platform: "kvm",
     console: run.console,
     status: run.status,
     stop: run.stop,

@@ -88,7 +88,7 @@ describe("vpmu explain (library)", () => {
   });
 
   it("--pmu legacy: everything exits by R-INT-1, no GLOBAL_CTRL switching", () => {
-    const r = explain({ host: "spr", pmu: "legacy", kvm: "v4" });
+    const r = explain({ host: "spr", pmu: "legacy", kvm: "legacy" });
     expect(r.policy).toBe("legacy");
     expect(r.msrs.every((m) => m.read === "exit" && m.write === "exit")).toBe(true);
     expect(r.rdpmcExiting.why).toBe("R-INT-1: enable_mediated_pmu is off (LEGACY perf-backed vPMU)");
@@ -112,6 +112,20 @@ describe("vpmu explain (library)", () => {
     );
   });
 
+  it("a mediated code state or policy file without --pmu implies the mediated vPMU; legacy and none do not", () => {
+    for (const kvm of ["base", "v4", "fix"]) {
+      const r = explain({ host: "spr", kvm });
+      expect([r.pmu, r.policy, r.codeState, r.vcpuMediated.on]).toEqual(["mediated", kvm, kvm, true]);
+    }
+    const p = parsePolicyFile("p.json", JSON.stringify({ name: "mine", extends: "fix" }));
+    if (!p.ok) throw new Error(p.error);
+    expect([explain({ kvm: p.policy }).pmu, explain({ kvm: p.policy }).policy]).toEqual(["mediated", "mine"]);
+    for (const o of [{ kvm: "legacy" }, {}]) {
+      const r = explain(o);
+      expect([r.pmu, r.policy, r.vcpuMediated.on]).toEqual(["legacy", "legacy", false]);
+    }
+  });
+
   it("rejected options are one sentence", () => {
     expect(createMachine({ pmu: "mediated", kvm: "v9" })).toEqual({
       ok: false,
@@ -120,6 +134,14 @@ describe("vpmu explain (library)", () => {
     expect(createMachine({ pmu: "mediated", kvm: "legacy" })).toEqual({
       ok: false,
       error: "--kvm legacy has no mediated vPMU: use --pmu legacy",
+    });
+    expect(createMachine({ pmu: "legacy", kvm: "v4" })).toEqual({
+      ok: false,
+      error: "--pmu legacy contradicts --kvm v4, a kernel with the mediated vPMU: drop --pmu or use --pmu mediated",
+    });
+    expect(createMachine({ pmu: "off", kvm: "base" })).toEqual({
+      ok: false,
+      error: "--pmu off contradicts --kvm base, a kernel with the mediated vPMU: drop --pmu or use --pmu mediated",
     });
     const e = createMachine({ host: "skx", pmu: "mediated", hostMsrs: [{ msr: 0x329, value: 1n }] });
     expect(e).toEqual({ ok: false, error: "--host-msr 0x329: the skx host has no such PMU MSR" });

@@ -13,12 +13,13 @@ export function register(program: Command): void {
     .description("why each PMU MSR access and RDPMC exits or passes through, for one configuration");
   addMachineOptions(cmd).option("--json", "print the report as JSON");
   addExamples(cmd, [
+    ["vpmu explain", "no options: the LEGACY perf-backed vPMU, every PMU MSR and RDPMC exits (R-INT-1)"],
     [
       "vpmu explain --host spr --kvm v4 --perf-caps 0x2000",
-      "the §14.4 guest under V4: RDPMC native, 0x329 intercepted",
+      "the §14.4 guest under V4 (--kvm implies --pmu mediated): RDPMC native, 0x329 intercepted",
     ],
-    ["vpmu explain --kvm fix --perf-caps 0x2000", "the same guest under the fix (R-INT-4)"],
-    ["vpmu explain --kvm my-policy.json", "your own intercept policy"],
+    ["vpmu explain --kvm fix --perf-caps 0x2000", "the same guest under the fix: RDPMC exits (R-INT-4)"],
+    ["vpmu explain --kvm programs/leak/metrics-aware.json", "an intercept policy file (docs/vmx.md) and its rules"],
   ]);
   cmd.action((opts: Record<string, unknown>) => {
     const m = createMachine(machineOptions(opts));

@@ -30,6 +30,10 @@ import { addMachineOptions, machineOptions, MACHINE_OPTION_KEYS } from "../machi
 const machineArea = () => import("../../machine/index.js");
 const reportArea = () => import("../../report/index.js");
 
+/** What `--exits` prints after the console on the bare platform, which has no KVM and so no VM exits. */
+export const BARE_EXITS =
+  "--- platform: bare (no KVM): no VM exits to show; a machine option (--host, --pmu, --kvm, ...) selects the KVM model ---\n";
+
 /** Everything `vpmu run` needs, after option parsing. */
 export interface RunConfig {
   file: string;
@@ -41,8 +45,8 @@ export interface RunConfig {
   events: boolean;
   /** --no-jit: interpret every instruction (GuestConfig.jit). */
   jit: boolean;
-  /** KVM/vPMU/VMX machine (any of --host, --pmu, --kvm, the guest model, --host-msr, --exits, --json);
-   *  null = the bare platform. */
+  /** KVM/vPMU/VMX machine (any of --host, --pmu, --kvm, the guest model, --host-msr, …; never the
+   *  reporting options --exits/--json); null = the bare platform. */
   machine: MachineOptions | null;
   exits: boolean;
   json: boolean;
@@ -110,9 +114,12 @@ export function register(program: Command): void {
   addMachineOptions(cmd)
     .option(
       "--exits",
-      "after the console, one line per VM exit (kvm_exit style), the context switches and any leaks (host->guest, guest->host)",
+      "after the console, one line per VM exit (kvm_exit style), the context switches and any leaks (host->guest, guest->host); reporting only: the machine options choose the platform",
     )
-    .option("--json", "print one JSON document: console, exit status, exits, final counters, leaks")
+    .option(
+      "--json",
+      'print one JSON document: "platform" (bare or kvm), console, exit status; on KVM exits, final counters, leaks',
+    )
     .action(async (file: string, o: Record<string, string | boolean | undefined>) => {
       const max = countOption("--max-insns", 1, Number.MAX_SAFE_INTEGER)(String(o.maxInsns));
       const memSize = parseSize("--mem", String(o.mem ?? DEFAULT_MEM));
@@ -131,20 +138,20 @@ export function register(program: Command): void {
         jit: o.jit !== false,
         exits: o.exits === true,
         json: o.json === true,
-        machine:
-          o.exits === true || o.json === true || o.pdcm === false || MACHINE_OPTION_KEYS.some((k) => o[k] !== undefined)
-            ? machineOptions(o)
-            : null,
+        // The machine options alone choose the platform: --exits and --json only report on it.
+        machine: o.pdcm === false || MACHINE_OPTION_KEYS.some((k) => o[k] !== undefined) ? machineOptions(o) : null,
       };
       const { result, machine } = await runMachine(cfg);
-      const report = machine !== null || cfg.events ? await reportArea() : null;
-      if (cfg.json && machine && report) {
-        process.stdout.write(
-          JSON.stringify(report.runDocument(result, machine.vcpu, machine.layer, machine.checker), null, 2) + "\n",
-        );
+      const report = machine !== null || cfg.events || cfg.json ? await reportArea() : null;
+      if (cfg.json && report) {
+        const doc = machine
+          ? report.runDocument(result, machine.vcpu, machine.layer, machine.checker)
+          : report.bareRunDocument(result);
+        process.stdout.write(JSON.stringify(doc, null, 2) + "\n");
       } else {
         process.stdout.write(Buffer.from(result.console, "latin1"));
-        if (cfg.exits && machine && report)
+        if (cfg.exits && machine === null) process.stdout.write(BARE_EXITS);
+        else if (cfg.exits && machine && report)
           process.stdout.write(report.formatRunTrace(machine.vcpu, machine.layer, machine.checker));
         else if (machine && report)
           for (const l of machine.checker.leaks) process.stderr.write(`vpmu: ${report.formatLeak(l)}\n`);
@@ -160,9 +167,14 @@ export function register(program: Command): void {
       process.exitCode = leaks > 0 ? EXIT_LEAK : result.status;
     });
   addExamples(cmd, [
-    ["vpmu run programs/cpu/hello.s", "assemble and run; exit status = the guest's port 0xF4 value"],
-    ["vpmu run --trace prog.s", "one line per instruction on stderr"],
+    ["vpmu run programs/cpu/hello.s", "the bare platform; exit status = the guest's port 0xF4 value"],
+    ["vpmu run --trace programs/cpu/hello.s", "one line per instruction on stderr"],
     ["vpmu run --load 0x200000 --mem 64M prog.bin", "a flat binary at another address, more RAM"],
+    ["vpmu run --exits programs/cpu/hello.s", "reporting only: still the bare platform, which has no VM exits"],
+    [
+      "vpmu run --kvm v4 --perf-caps 0x2000 --host-msr 0x329=0x8899aabb11223344 programs/leak/v4-rdpmc-leak.s",
+      "the PERF_METRICS leak: --kvm v4 implies --pmu mediated; the leak makes the exit status 104",
+    ],
   ]);
 }
 
