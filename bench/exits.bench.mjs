@@ -1,7 +1,7 @@
 // Exit-path speed: a guest loop whose RDMSR of an intercepted MSR (FIXED_CTR_CTRL, 0x38D: always
-// intercepted, spec §11.6) exits on every iteration and goes through the full handler (exit decision from
+// intercepted, model.md §11.6) exits on every iteration and goes through the full handler (exit decision from
 // the MSR bitmap, KVM's MSR emulation, skip + R-CNT-4 count, re-entry). Reports exits per second for the
-// LEGACY vPMU (target, issue 5: ≥ 10 M/s; also with the exit log kept) and for the mediated vPMU (where every slow-path exit also runs put and load, spec §12).
+// LEGACY vPMU (target, issue 5: ≥ 10 M/s; also with the exit log kept) and for the mediated vPMU (where every slow-path exit also runs put and load, model.md §12).
 import { assemble, createMachine, vcpuGuestConfig, Guest } from "../dist/index.js";
 
 function image(N) {
