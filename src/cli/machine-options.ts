@@ -65,7 +65,12 @@ export function addMachineOptions(cmd: Command): Command {
     .option(
       "--pmu-filter <file.json>",
       'install a PMU event filter (KVM_SET_PMU_EVENT_FILTER) before the first run: {"action": "deny", "events": [{"event": "0xc0"}]} (docs/vpmu.md)',
-    )
+    );
+}
+
+/** The checks only `vpmu run` performs while the guest runs (explain runs nothing, so it does not list them). */
+export function addRunCheckOptions(cmd: Command): Command {
+  return cmd
     .option(
       "--check-isolation",
       "vpmu run: assert the isolation invariants I-1..I-4 at every load, entry and put (shown with --exits/--json)",

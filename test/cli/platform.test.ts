@@ -103,3 +103,25 @@ describe("reporting options never change the platform", () => {
     expect(exits.status).toBe(1);
   });
 });
+
+describe("run-only checks", () => {
+  it("vpmu explain does not offer the checks only a run performs", () => {
+    const help = vpmu(["explain", "--help"]);
+    expect(help.status).toBe(0);
+    expect(help.stdout).not.toContain("--check-isolation");
+    expect(help.stdout).not.toContain("--trace-switch");
+    expect(vpmu(["explain", "--check-isolation"]).status).toBe(2);
+  });
+
+  it("--check-isolation and --trace-switch on the bare platform are refused in one sentence, exit status 2", () => {
+    for (const flag of ["--check-isolation", "--trace-switch"])
+      expect(vpmu(["run", flag, "--exits", "programs/cpu/hello.s"])).toEqual({
+        status: 2,
+        stdout: "",
+        stderr: `vpmu: ${flag} watches the KVM model's entries and exits, and the bare platform has none: add a machine option (--host, --pmu, --kvm, ...)\n`,
+      });
+    const kvm = vpmu(["run", "--check-isolation", "--host", "spr", "programs/cpu/hello.s"]);
+    expect(kvm.status).toBe(0);
+    expect(kvm.stdout).toContain("hello from the guest");
+  });
+});

@@ -23,7 +23,7 @@ import { readBytes, readText } from "../files.js";
 import { addExamples } from "../help.js";
 import { ProgressLine } from "../colour.js";
 import { countOption, parseAddress, parseSize } from "../options.js";
-import { addMachineOptions, machineOptions, MACHINE_OPTION_KEYS } from "../machine-options.js";
+import { addMachineOptions, addRunCheckOptions, machineOptions, MACHINE_OPTION_KEYS } from "../machine-options.js";
 
 // The machine and the presentation load only when a run uses them: a bare `vpmu run prog.s` starts
 // with the assembler and the VMM alone.
@@ -111,7 +111,7 @@ export function register(program: Command): void {
       "--no-jit",
       "interpret every instruction instead of compiling hot blocks: slower, same results (for checking the block compiler)",
     );
-  addMachineOptions(cmd)
+  addRunCheckOptions(addMachineOptions(cmd))
     .option(
       "--exits",
       "after the console, one line per VM exit (kvm_exit style), the context switches and any leaks (host->guest, guest->host); reporting only: the machine options choose the platform",
@@ -128,6 +128,16 @@ export function register(program: Command): void {
         throw usageError(
           `option --mem: guest memory must be a multiple of 4096 bytes between 4 KiB and 4 GiB (got ${o.mem})`,
         );
+      const onKvm = o.pdcm === false || MACHINE_OPTION_KEYS.some((k) => o[k] !== undefined);
+      // The bare platform has no VMX layer: nothing to check or trace there, so say so instead of doing nothing.
+      for (const [key, flag] of [
+        ["checkIsolation", "--check-isolation"],
+        ["traceSwitch", "--trace-switch"],
+      ] as const)
+        if (o[key] === true && !onKvm)
+          throw usageError(
+            `${flag} watches the KVM model's entries and exits, and the bare platform has none: add a machine option (--host, --pmu, --kvm, ...)`,
+          );
       const cfg: RunConfig = {
         file,
         load: parseAddress("--load", String(o.load ?? DEFAULT_LOAD)),
@@ -139,7 +149,7 @@ export function register(program: Command): void {
         exits: o.exits === true,
         json: o.json === true,
         // The machine options alone choose the platform: --exits and --json only report on it.
-        machine: o.pdcm === false || MACHINE_OPTION_KEYS.some((k) => o[k] !== undefined) ? machineOptions(o) : null,
+        machine: onKvm ? machineOptions(o) : null,
       };
       const { result, machine } = await runMachine(cfg);
       const report = machine !== null || cfg.events || cfg.json ? await reportArea() : null;
