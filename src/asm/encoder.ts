@@ -52,12 +52,22 @@ export function encodeInstruction(mnemonic: string, opsIn: ROp[], mnTok: Token, 
     ops[1].t === "imm"
   ) {
     const imm = ops[1];
-    if (imm.reloc) movImm64Only = true;
-    else if (!imm.strict && imm.size === 0 && !imm.unknown && s64(imm.v) >= 0n && imm.v < 1n << 32n) {
+    // `strict qword` keeps B8+r imm64 for any value; a bare `qword` is only a hint (nasm 2.16 -Ox).
+    if (imm.reloc || (imm.strict && imm.size === 64)) movImm64Only = true;
+    else if (
+      !imm.strict &&
+      (imm.size === 0 || imm.size === 64) &&
+      !imm.unknown &&
+      s64(imm.v) >= 0n &&
+      imm.v < 1n << 32n
+    ) {
       const r32 = [...REGISTERS.values()].find(
         (r) => r.cls === "gpr" && r.size === 32 && r.num === (ops[0] as { reg: RegInfo }).reg.num,
       )!;
-      ops = [{ t: "reg", reg: r32, tok: ops[0].tok }, imm];
+      ops = [
+        { t: "reg", reg: r32, tok: ops[0].tok },
+        { ...imm, size: 0 },
+      ];
     }
   }
   let best: Fail | null = null;

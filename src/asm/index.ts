@@ -13,3 +13,5 @@ export { formatDiagnostic } from "./diagnostics.js";
 export type { Diagnostic } from "./diagnostics.js";
 export { formatListing, symbolMap } from "./listing.js";
 export type { SymbolMapEntry } from "./listing.js";
+export { disassembleChecked, listingSource, listingHeader } from "./checked-disasm.js";
+export type { CheckedLine } from "./checked-disasm.js";

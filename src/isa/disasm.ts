@@ -137,8 +137,9 @@ function memText(ins: Insn): string {
   if (ins.ripRel) {
     // NASM applies `rel` only to relocatable expressions (a bare number stays absolute), so the target
     // is written relative to `$`, the start of this instruction.
-    const t =
-      ins.dispHi === 0 ? ins.dispLo : ins.dispHi * 4294967296 + ins.dispLo - (ins.dispHi >= 0x80000000 ? 2 ** 64 : 0);
+    // The decoder made the target absolute (dispHi:dispLo, two's complement below 0); a target below 0 is
+    // at most 2^31 under it, so its low half alone gives it exactly (a double cannot hold 2^64 - small).
+    const t = ins.dispHi === 0xffffffff ? ins.dispLo - 4294967296 : ins.dispHi * 4294967296 + ins.dispLo;
     const d = t - ins.addr;
     return `[rel $${d < 0 ? "-" : "+"}0x${Math.abs(d).toString(16)}]`;
   }
@@ -272,6 +273,9 @@ export interface DisasmLine {
   text: string;
   /** False for bytes that are not an instruction this CPU decodes (printed as `db`). */
   ok: boolean;
+  /** The text names an address relative to this instruction (a branch target, a rip-relative operand): its
+   *  bytes depend on where it is assembled. */
+  pcRelative: boolean;
 }
 
 /** Disassemble a flat image loaded at `origin`. Undecodable bytes become one-byte `db` lines. */
@@ -286,21 +290,21 @@ export function disassemble(bytes: Uint8Array, origin = 0): DisasmLine[] {
         bytes: bytes.subarray(off, off + 1),
         text: `db 0x${bytes[off].toString(16).padStart(2, "0")}`,
         ok: false,
+        pcRelative: false,
       });
       off += 1;
     } else {
-      out.push({ addr: origin + off, bytes: bytes.subarray(off, off + ins.len), text: formatInsn(ins), ok: true });
+      out.push({
+        addr: origin + off,
+        bytes: bytes.subarray(off, off + ins.len),
+        text: formatInsn(ins),
+        ok: true,
+        pcRelative: ins.relBytes > 0 || ins.ripRel,
+      });
       off += ins.len;
     }
   }
   return out;
-}
-
-/** A whole listing as NASM source (`bits 64`, `org`, one instruction a line) that re-assembles to `bytes`. */
-export function disassembleToSource(bytes: Uint8Array, origin = 0): string {
-  const lines = [`bits 64`, `org 0x${origin.toString(16)}`];
-  for (const l of disassemble(bytes, origin)) lines.push(l.text);
-  return lines.join("\n") + "\n";
 }
 
 export { AH };

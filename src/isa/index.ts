@@ -5,7 +5,7 @@ export type { CpuOptions, FaultRecord, TripleFaultInfo } from "./cpu.js";
 export { PlatformAction } from "./platform.js";
 export type { Platform, PlatformCpu, GuestEvents } from "./platform.js";
 export { decode, Insn } from "./decode.js";
-export { disassemble, disassembleToSource, formatInsn } from "./disasm.js";
+export { disassemble, formatInsn } from "./disasm.js";
 export type { DisasmLine } from "./disasm.js";
 export { BASE_CYCLES } from "./semantics.js";
 export {

@@ -197,6 +197,9 @@ export function generateCorpus(): string[] {
   }
   // mov r64, imm: NASM picks B8 r32 / C7 sign-extended / B8 imm64.
   for (const imm of IMMS) for (const r of ["rax", "r9", "rsp"]) f.push(`mov ${r}, ${imm}`);
+  // `strict qword` keeps imm64 for a small value; a bare `qword` is only a hint (what vpmu disasm prints).
+  for (const imm of ["5", "-1", "0x80000000"]) f.push(`mov rax, strict qword ${imm}`, `mov r8, qword ${imm}`);
+  f.push("mov rcx, strict dword 5", "mov rcx, strict dword -1");
   for (const cr of ["cr0", "cr2", "cr3", "cr4", "cr8"])
     f.push(`mov rax, ${cr}`, `mov ${cr}, rbx`, `mov r10, ${cr}`, `mov ${cr}, r12`);
   f.push(

@@ -1,7 +1,8 @@
 // `vpmu disasm prog.bin`: NASM source that re-assembles to the same bytes, one instruction a line, with
-// each line's address and bytes as a comment.
+// each line's address and bytes as a comment; an encoding NASM would not reproduce is kept as `db` and
+// the comment names the instruction (src/asm/checked-disasm.ts).
 import type { Command } from "commander";
-import { disassemble } from "../../isa/index.js";
+import { disassembleChecked, listingHeader } from "../../asm/index.js";
 import { usageError } from "../errors.js";
 import { readBytes } from "../files.js";
 import { addExamples } from "../help.js";
@@ -22,10 +23,16 @@ export function register(program: Command): void {
         throw usageError(`--load ${o.load} and --org ${o.org} name different addresses: give one`);
       const org = load ?? orgOpt ?? 0x100000;
       const bytes = readBytes(file, "image");
-      let out = `bits 64\norg 0x${org.toString(16)}\n`;
-      for (const l of disassemble(bytes, org)) {
+      let out = listingHeader(org);
+      for (const l of disassembleChecked(bytes, org)) {
         const hex = Array.from(l.bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
-        out += `    ${l.text.padEnd(40)} ; 0x${l.addr.toString(16)}: ${hex}${l.ok ? "" : " (not an instruction)"}\n`;
+        const note =
+          l.form === "bytes"
+            ? " (not an instruction)"
+            : l.form === "fallback"
+              ? ` (${l.insn}: nasm ${l.nasm ? "encodes it " + Array.from(l.nasm, (b) => b.toString(16).padStart(2, "0")).join(" ") : "rejects the text"})`
+              : "";
+        out += `    ${l.text.padEnd(40)} ; 0x${l.addr.toString(16)}: ${hex}${note}\n`;
       }
       process.stdout.write(out);
     });
