@@ -24,6 +24,13 @@ export const MSR_PEBS_DATA_CFG = 0x3f2;
 export const MSR_IA32_PMC0 = 0x4c1;
 export const MSR_IA32_DS_AREA = 0x600;
 export const MSR_TSC_AUX = 0xc0000103;
+export const MSR_EFER = 0xc0000080;
+
+/** IA32_EFER bits (msr-index.h _EFER_SCE.. ; SDM Vol. 3 §2.2.1 "Extended Feature Enable Register"). */
+export const EFER_SCE = 1 << 0;
+export const EFER_LME = 1 << 8;
+export const EFER_LMA = 1 << 10;
+export const EFER_NX = 1 << 11;
 
 /** x2APIC registers (SDM Vol. 3 "x2APIC register address space": MSR 0x800 + (xAPIC offset >> 4)). */
 export const X2APIC_ID = 0x802;

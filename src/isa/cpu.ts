@@ -7,12 +7,15 @@
  * that outrank a VM exit.
  */
 import { IF } from "./flags.js";
+import { loadEfer, writeEfer } from "./control.js";
 import { DecodeFail, Insn, decodeInto } from "./decode.js";
 import { Delivery, CpuInterrupts } from "./interrupts.js";
 import { compileBlock } from "./jit.js";
-import { PlatformAction } from "./platform.js";
+import { PlatformAction, type PlatformCpu } from "./platform.js";
+import { Access, pfAccessBits } from "./paging.js";
 import { CYCLES, EXEC } from "./semantics.js";
 import { FAULT, StopReason, TWO32, Vec, canonical } from "./state.js";
+import { TLB_MASK } from "./tlb.js";
 
 export { StopReason, Vec } from "./state.js";
 export type { CpuOptions, FaultRecord, TripleFaultInfo } from "./state.js";
@@ -21,7 +24,7 @@ export { AF, CF, OF, PF, SF, ZF } from "./flags.js";
 /** Executions of an instruction (interpreted) before a block is compiled from it. */
 const HOT = 8;
 
-export class Cpu extends CpuInterrupts {
+export class Cpu extends CpuInterrupts implements PlatformCpu {
   /** @internal Set by an instruction: stop the run loop after it (a StopReason), or -1. */
   stopReq = -1;
   /** @internal A compiled block's platform call returned this action (not Skip) for `jitIns`; the run
@@ -29,6 +32,17 @@ export class Cpu extends CpuInterrupts {
   jitAct = -1;
   /** @internal */
   jitIns: Insn | null = null;
+  /** @internal The bytes of an instruction that crosses into another physical page (paging on). */
+  private readonly fetchBuf = new Uint8Array(16);
+
+  /** WRMSR to IA32_EFER executed natively (control.ts writeEfer): false = #GP(0). */
+  writeEfer(lo: number, hi: number): boolean {
+    return writeEfer(this, lo, hi);
+  }
+  /** EFER as VM entry loads it from the VMCS guest field, after KVM's checks (control.ts loadEfer). */
+  loadEfer(v: number): void {
+    loadEfer(this, v);
+  }
 
   /**
    * Run until `budget` instructions have retired natively, or an earlier stop (see StopReason).
@@ -62,11 +76,14 @@ export class Cpu extends CpuInterrupts {
       // In the STI shadow exactly one instruction runs before a pending interrupt: interpret it.
       if (this.jitEnabled && !this.stopAfterEvent && !this.inhibit) {
         const rip = this.rip;
-        if (rip >= 0 && rip < this.memSize) {
-          const bp = this.bcache[rip >>> 12];
+        // Blocks are cached by the physical address of their first byte (and run only from the linear
+        // address they were compiled at).
+        const pa = this.paging ? this.probeFetch(rip) : rip < this.memSize ? rip : -1;
+        if (pa >= 0) {
+          const bp = this.bcache[pa >>> 12];
           if (bp !== null) {
-            const b = bp[rip & 4095];
-            if (b !== null && b.n <= left) {
+            const b = bp[pa & 4095];
+            if (b !== null && b.n <= left && b.start === rip) {
               const d = b.fn(left);
               if (d !== 0) {
                 // d < 0: the block completed a platform call but retired nothing.
@@ -131,13 +148,30 @@ export class Cpu extends CpuInterrupts {
   }
 
   private compileAt(ins: Insn): void {
-    const b = compileBlock(this, ins, (a) => this.peekInsn(a));
+    if (this.paging) return; // blocks with paging on: not yet (the interpreter runs everything)
+    const pa = this.paging ? this.fetchPhys : ins.addr;
+    // With paging on a block stays within its first instruction's page: the next page's translation
+    // may change without touching this one.
+    const page = Math.floor(ins.addr / 4096);
+    const b = compileBlock(this, ins, (a) =>
+      !this.paging ? this.peekInsn(a) : Math.floor(a / 4096) === page ? this.decodeCached(pa - ins.addr + a, a) : null,
+    );
     if (b === null) return;
+    b.phys = pa;
     this.jitStats.compiled++;
-    const pi = b.start >>> 12;
+    const pi = pa >>> 12;
     let bp = this.bcache[pi];
     if (bp === null) bp = this.bcache[pi] = new Array(4096).fill(null);
-    bp[b.start & 4095] = b;
+    bp[pa & 4095] = b;
+  }
+
+  /** The RAM offset of an instruction fetch at `rip` if the TLB allows it now (no walk, no fault), or -1. */
+  private probeFetch(rip: number): number {
+    const vpn = Math.floor(rip / 4096);
+    const t = this.tlb,
+      i = vpn & TLB_MASK;
+    if (t.tag[i] === vpn && (t.allow[i] & (this.cpl === 3 ? 32 : 4)) !== 0) return t.phys[i] + (rip & 4095);
+    return -1;
   }
 
   /** The decoded instruction at `addr` if it lies wholly in RAM (no fault is raised), for the compiler. */
@@ -164,6 +198,7 @@ export class Cpu extends CpuInterrupts {
   /** The decoded instruction at RIP (null after raising a fetch fault). */
   private fetch(): Insn | null {
     const rip = this.rip;
+    if (this.paging) return this.fetchPaged(rip);
     if (rip >= this.memSize || rip < 0) {
       // A relative branch below 0 wraps to the top of the address space (canonical, outside RAM → #PF).
       const hi = Math.floor(rip / TWO32) >>> 0;
@@ -175,7 +210,7 @@ export class Cpu extends CpuInterrupts {
       this.cr2Lo = rip >>> 0;
       this.cr2Hi = hi;
       this.fVec = Vec.PF;
-      this.fErr = this.cpl === 3 ? 4 : 0;
+      this.fErr = pfAccessBits(this, Access.Fetch, this.cpl === 3);
       return null;
     }
     const pi = rip >>> 12;
@@ -190,12 +225,67 @@ export class Cpu extends CpuInterrupts {
       this.cr2Lo = this.memSize;
       this.cr2Hi = 0;
       this.fVec = Vec.PF;
-      this.fErr = this.cpl === 3 ? 4 : 0;
+      this.fErr = pfAccessBits(this, Access.Fetch, this.cpl === 3);
       return null;
     }
     page[rip & 4095] = ins;
     const last = Math.min(this.memSize - 1, rip + Math.max(ins.len, 1) - 1);
     for (let gr = rip >>> 3; gr <= last >>> 3; gr++) this.codeGranules[gr] = 1;
+    return ins;
+  }
+
+  /** fetch() with paging on: RIP is translated for an instruction fetch (SDM §4.6: XD, U/S); the
+   *  decoded-instruction cache is keyed by the physical address and an entry serves only the linear
+   *  address it was decoded at. An instruction whose bytes continue on the next page is decoded from
+   *  both pages and not cached (the next page's translation may change on its own). */
+  private fetchPaged(rip: number): Insn | null {
+    const lo = rip >>> 0,
+      hi = Math.floor(rip / TWO32) >>> 0;
+    const user = this.cpl === 3;
+    if (!canonical(hi)) {
+      this.fVec = Vec.GP;
+      this.fErr = 0;
+      return null;
+    }
+    const pa = this.translate(lo, hi, Access.Fetch, user);
+    if (pa < 0) return null;
+    this.fetchPhys = pa;
+    const ins = this.decodeCached(pa, rip);
+    if (ins !== null) return ins;
+    // The instruction continues on the next page.
+    const n = 4096 - (pa & 4095);
+    const next = rip + n;
+    const hi2 = Math.floor(next / TWO32) >>> 0;
+    if (!canonical(hi2)) {
+      this.fVec = Vec.GP;
+      this.fErr = 0;
+      return null;
+    }
+    const pb = this.translate(next >>> 0, hi2, Access.Fetch, user);
+    if (pb < 0) return null;
+    const buf = this.fetchBuf;
+    buf.set(this.mem.subarray(pa, pa + n));
+    buf.set(this.mem.subarray(pb, pb + 16 - n), n);
+    return decodeInto(new Insn(), buf, 0, rip, 16);
+  }
+
+  /** @internal The instruction at RAM offset `pa` decoded for linear address `rip`, cached by `pa`; null
+   *  if its bytes run past the end of the page. */
+  decodeCached(pa: number, rip: number): Insn | null {
+    const off = pa & 4095;
+    const pi = pa >>> 12;
+    let page = this.icache[pi];
+    if (page === null) page = this.icache[pi] = new Array(4096).fill(null);
+    let ins = page[off];
+    if (ins !== null) {
+      if (ins.addr === rip) return ins;
+      this.dropInsn(page, off); // another linear address decoded these bytes (an alias)
+    }
+    ins = decodeInto(new Insn(), this.mem, pa, rip, 4096 - off);
+    if (ins.fail === DecodeFail.Truncated) return null;
+    page[off] = ins;
+    const last = pa + Math.max(ins.len, 1) - 1;
+    for (let gr = pa >>> 3; gr <= last >>> 3; gr++) this.codeGranules[gr] = 1;
     return ins;
   }
 

@@ -78,6 +78,6 @@ export class Insn {
   taken: Insn | null = null;
   fail: DecodeFail = DecodeFail.None;
   /** Compiled blocks that contain this instruction (invalidated with it), and its execution count. */
-  blocks: { valid: boolean; start: number }[] | null = null;
+  blocks: { valid: boolean; start: number; phys: number }[] | null = null;
   hits = 0;
 }

@@ -5,7 +5,7 @@
  */
 import { IF, RFLAGS_FIXED, STATUS, DF, TF } from "./flags.js";
 import { CpuMemory } from "./memory.js";
-import { FAULT, type FaultRecord, TWO32, Vec, canonical } from "./state.js";
+import { FAULT, type FaultRecord, TWO32, Vec, canonical, linearNumber } from "./state.js";
 import { EVENT_DELIVERY_CYCLES } from "./uarch.js";
 
 /** RFLAGS bits writable by POPFQ/IRETQ: status, TF, IF, DF, IOPL(12-13), NT(14), AC(18), ID(21). */
@@ -137,7 +137,7 @@ export class CpuInterrupts extends CpuMemory {
       lo -= TWO32;
       hi = (hi + 1) >>> 0;
     }
-    const a = this.check(lo, hi, 16, false, false);
+    const a = this.checkAs(lo, hi, 16, false, false, false); // an implicit supervisor access (SDM §4.6)
     const dv = this.dv;
     const offLo = dv.getUint16(a, true) | (dv.getUint16(a + 6, true) << 16);
     const offHi = dv.getUint32(a + 8, true);
@@ -170,7 +170,7 @@ export class CpuInterrupts extends CpuMemory {
       bLo += TWO32;
       bHi = (bHi - 1) >>> 0;
     }
-    const base = this.check(bLo, bHi, n * 8, true, true);
+    const base = this.checkAs(bLo, bHi, n * 8, true, true, newCpl === 3);
     const words =
       n === 6 ? [err, retRip, oldCs, this.rflags, oldRspLo, oldSs] : [retRip, oldCs, this.rflags, oldRspLo, oldSs];
     const his =
@@ -185,7 +185,7 @@ export class CpuInterrupts extends CpuMemory {
     if (newCpl !== oldCpl) this.ss = newCpl; // null SS with RPL = new CPL (§6.14.4)
     this.cpl = newCpl;
     this.halted = false;
-    this.rip = offHi * TWO32 + offLo;
+    this.rip = linearNumber(offLo, offHi);
   }
 
   /** @internal POPFQ / IRETQ flag update at the current CPL (SDM POPF: IOPL only at CPL 0, IF only if
@@ -221,6 +221,6 @@ export class CpuInterrupts extends CpuMemory {
     this.ss = ss;
     this.regs[8] = rspLo;
     this.regs[9] = rspHi;
-    this.rip = ripHi * TWO32 + ripLo;
+    this.rip = linearNumber(ripLo, ripHi);
   }
 }

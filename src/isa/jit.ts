@@ -23,7 +23,10 @@ export type { BlockCpu } from "./jit-gen.js";
 
 export interface Block {
   valid: boolean;
+  /** Linear address of the first instruction (the block runs only from there). */
   start: number;
+  /** Its RAM offset: the block cache's key (cpu.ts compileAt; memory.ts drops blocks by it). */
+  phys: number;
   /** Instructions in one pass of the block. */
   n: number;
   /** Run the block (repeatedly, if it loops on itself) retiring at most `left` instructions; returns how
@@ -196,7 +199,7 @@ ${body.join("\n")}
 ${tail}
   }
 };`;
-    const blk: Block = { valid: true, start, n, fn: () => 0 };
+    const blk: Block = { valid: true, start, phys: start, n, fn: () => 0 };
     const o: AluOut = { lo: 0, hi: 0, fl: 0, lo2: 0, hi2: 0 };
     // The generated code's free names: the CPU (c, through BlockCpu), its state arrays, and the ALU.
     const env = {

@@ -1,13 +1,21 @@
 /**
- * Guest memory as the CPU sees it: identity-mapped RAM, effective addresses, loads and stores with the
- * faults an access outside RAM raises, the stack, and the decoded-instruction / compiled-block caches a
- * store must invalidate. Facts: SDM Vol. 1 §3.7.5 (effective address), Vol. 3 §4.7 (#PF error code),
- * §6.15 (#GP/#SS for non-canonical addresses).
+ * Guest memory as the CPU sees it: RAM, linear addresses translated through the page tables when paging
+ * is on (paging.ts, tlb.ts) and used as physical addresses when it is off, effective addresses, loads
+ * and stores with their faults, the stack, and the decoded-instruction / compiled-block caches a store
+ * must invalidate (both keyed by physical address). Facts: SDM Vol. 1 §3.7.5 (effective address), Vol. 3
+ * §4.7 (#PF error code), §6.15 (#GP/#SS for non-canonical addresses).
  */
 import { K, type Insn } from "./insn.js";
 import type { Block } from "./jit.js";
+import { Access, pfAccessBits, walk } from "./paging.js";
 import { CpuState, type CpuOptions, FAULT, TWO32, Vec, canonical } from "./state.js";
+import { TLB_MASK, Tlb, pageNumber } from "./tlb.js";
 import { BranchPredictor, CacheModel } from "./uarch.js";
+
+/** Bytes past the end of RAM where an access split across two non-contiguous physical pages is
+ *  assembled (and written back from): its granules are marked as code so a store there reaches
+ *  invalidate(), which copies it back. */
+const BOUNCE = 64;
 
 export class CpuMemory extends CpuState {
   readonly mem: Uint8Array;
@@ -28,18 +36,33 @@ export class CpuMemory extends CpuState {
   readonly bcache: (Block | null)[][];
   /** Whether block compilation is enabled. */
   jitEnabled = true;
+  /** Linear addresses are translated through the guest's page tables. False in the flat start state
+   *  (docs/guest-abi.md: CR0.PG reads 1 but linear = physical until the guest loads CR3) and with
+   *  CR0.PG = 0. */
+  paging = false;
+  readonly tlb = new Tlb();
+  /** @internal The RAM offset of the instruction fetch() returned last (paging on). */
+  fetchPhys = 0;
+  /** @internal The pieces of the split access assembled at the bounce offset (memSize). */
+  private splitA = 0;
+  private splitB = 0;
+  private splitN = 0;
+  private splitSize = 0;
   /** Block-compiler statistics (tests and diagnostics): blocks compiled, blocks dropped by stores. */
   readonly jitStats = { compiled: 0, invalidated: 0 };
 
   constructor(opts: CpuOptions) {
     super(opts);
-    this.mem = new Uint8Array(opts.memSize);
+    // The bounce bytes exist only while RAM + BOUNCE fits in one typed array (at most 4 GiB).
+    const bounce = opts.memSize + BOUNCE <= 2 ** 32 ? BOUNCE : 0;
+    this.mem = new Uint8Array(opts.memSize + bounce);
     this.dv = new DataView(this.mem.buffer);
-    this.cache = new CacheModel(opts.memSize, this.events);
+    this.cache = new CacheModel(opts.memSize + bounce, this.events);
     this.predictor = new BranchPredictor(opts.memSize, this.events);
     const pages = Math.ceil(opts.memSize / 4096);
     this.icache = new Array(pages).fill(null);
-    this.codeGranules = new Uint8Array(Math.ceil(opts.memSize / 8));
+    this.codeGranules = new Uint8Array(Math.ceil((opts.memSize + bounce) / 8));
+    this.codeGranules.fill(1, Math.ceil(opts.memSize / 8));
     this.bcache = new Array(pages).fill(null);
   }
 
@@ -61,23 +84,91 @@ export class CpuMemory extends CpuState {
     throw FAULT;
   }
 
-  /** A linear address outside RAM: non-canonical → #GP(0) (#SS(0) for stack references), else #PF
-   *  (identity mapping covers RAM only; SDM §4.7 error code: P=0, W/R, U/S). */
-  private bad(lo: number, hi: number, write: boolean, stack: boolean): never {
+  /** The slow path of an access of `size` bytes at linear hi:lo: translated through the page tables
+   *  when paging is on, else an address outside RAM: non-canonical → #GP(0) (#SS(0) for stack
+   *  references), else #PF (linear = physical covers RAM only; SDM §4.7 error code: P=0, W/R, U/S). */
+  private slow(lo: number, hi: number, size: number, write: boolean, stack: boolean, user: boolean): number {
     if (!canonical(hi)) this.fault(stack ? Vec.SS : Vec.GP, 0);
+    const access = write ? Access.Write : Access.Read;
+    if (this.paging) return this.xlate(lo, hi, size, access, user);
     this.cr2Lo = lo;
     this.cr2Hi = hi;
-    this.fault(Vec.PF, (write ? 2 : 0) | (this.cpl === 3 ? 4 : 0));
+    return this.fault(Vec.PF, pfAccessBits(this, access, user));
   }
 
-  /** @internal The RAM offset of `size` bytes at hi:lo, or a fault. */
+  /** @internal The RAM offset of `size` bytes at linear hi:lo (canonical), or -1 after raising the
+   *  page fault (paging on). An access that crosses into a page that is not physically contiguous is
+   *  assembled at the bounce offset (docs/cpu.md). */
+  xlate(lo: number, hi: number, size: number, access: Access, user: boolean): number {
+    const pa = this.translate(lo, hi, access, user);
+    if (pa < 0) throw FAULT;
+    const off = lo & 4095;
+    if (off + size <= 4096) return pa;
+    let lo2 = (lo | 4095) + 1,
+      hi2 = hi;
+    if (lo2 > 0xffffffff) {
+      lo2 = 0;
+      hi2 = (hi + 1) >>> 0;
+      if (!canonical(hi2)) this.fault(Vec.GP, 0);
+    }
+    const pb = this.translate(lo2, hi2, access, user);
+    if (pb < 0) throw FAULT;
+    const n = 4096 - off;
+    if (pb === pa + n) return pa;
+    if (this.mem.length === this.memSize) this.fault(Vec.GP, 0); // 4 GiB of RAM: no bounce bytes (docs/cpu.md)
+    const m = this.mem,
+      b = this.memSize;
+    m.copyWithin(b, pa, pa + n);
+    m.copyWithin(b + n, pb, pb + size - n);
+    this.splitA = pa;
+    this.splitB = pb;
+    this.splitN = n;
+    this.splitSize = size;
+    return b;
+  }
+
+  /** @internal Linear hi:lo → RAM offset for `access`: the TLB, else a page walk; -1 after raising #PF. */
+  translate(lo: number, hi: number, access: Access, user: boolean): number {
+    const vpn = pageNumber(lo, hi);
+    const t = this.tlb,
+      i = vpn & TLB_MASK;
+    if (t.tag[i] === vpn && (t.allow[i] & ((1 << access) << (user ? 3 : 0))) !== 0) return t.phys[i] + (lo & 4095);
+    return walk(this, lo, hi, access, user);
+  }
+
+  /** @internal The RAM offset of `size` bytes at hi:lo, or a fault (a CPL-3 access is a user access). */
   check(lo: number, hi: number, size: number, write: boolean, stack: boolean): number {
-    if (hi === 0 && lo + size <= this.memSize) return lo;
-    return this.bad(lo, hi, write, stack);
+    if (hi === 0 && lo + size <= this.memSize && !this.paging) return lo;
+    return this.slow(lo, hi, size, write, stack, this.cpl === 3);
   }
 
-  /** @internal Effective address of the memory operand, checked for `size` bytes. */
-  ea(ins: Insn, size: number, write: boolean): number {
+  /** @internal As check(), for an implicit supervisor access (IDT, a delivery frame on the handler's
+   *  stack; SDM §4.6: user-mode or supervisor-mode by the CPL of the access, not of the program). */
+  checkAs(lo: number, hi: number, size: number, write: boolean, stack: boolean, user: boolean): number {
+    if (hi === 0 && lo + size <= this.memSize && !this.paging) return lo;
+    return this.slow(lo, hi, size, write, stack, user);
+  }
+
+  /** Turn translation through the page tables on or off (MOV to CR0/CR3, control.ts). Compiled blocks
+   *  are built for one of the two and are all dropped; the TLB is flushed. */
+  setPaging(on: boolean): void {
+    this.tlb.flushAll();
+    if (on === this.paging) return;
+    this.paging = on;
+    for (const page of this.bcache) {
+      if (page === null) continue;
+      for (let i = 0; i < 4096; i++) {
+        const b = page[i];
+        if (b !== null) {
+          b.valid = false;
+          page[i] = null;
+        }
+      }
+    }
+  }
+
+  /** @internal Linear address of the memory operand into aLo/aHi (SDM Vol. 1 §3.7.5). */
+  linear(ins: Insn): void {
     const r = this.regs;
     let lo = ins.dispLo,
       hi = ins.dispHi;
@@ -96,10 +187,24 @@ export class CpuMemory extends CpuState {
       lo -= c * TWO32;
       hi += c;
     }
-    hi = hi >>> 0;
-    if (ins.addr32) hi = 0;
-    if (hi === 0 && lo + size <= this.memSize) return lo;
-    return this.bad(lo, hi, write, b === 4 || b === 5);
+    this.aLo = lo;
+    this.aHi = ins.addr32 ? 0 : hi >>> 0;
+  }
+
+  /** @internal Effective address of the memory operand, checked for `size` bytes: its RAM offset. */
+  ea(ins: Insn, size: number, write: boolean): number {
+    this.linear(ins);
+    const lo = this.aLo,
+      hi = this.aHi;
+    if (hi === 0 && lo + size <= this.memSize && !this.paging) return lo;
+    return this.slow(lo, hi, size, write, ins.base === 4 || ins.base === 5, this.cpl === 3);
+  }
+
+  /** @internal INVLPG: the TLB entries of the page holding the operand's linear address (nothing is
+   *  translated; a non-canonical address drops nothing). */
+  invlpg(ins: Insn): void {
+    this.linear(ins);
+    if (canonical(this.aHi)) this.tlb.invlpg(pageNumber(this.aLo, this.aHi));
   }
 
   /** @internal Read `size` bytes at RAM offset a into aLo/aHi. */
@@ -148,6 +253,19 @@ export class CpuMemory extends CpuState {
   /** @internal A store hit granules holding decoded instructions: drop exactly the instructions whose
    *  bytes it overlaps, and every compiled block that contains one of them. */
   invalidate(a: number, size: number): void {
+    if (a >= this.memSize) {
+      // A store to the bounce bytes (xlate): write the two pieces back, as stores of their own.
+      // A frame written a quadword at a time stores here several times: each writes back the whole.
+      const m = this.mem,
+        b = this.memSize,
+        n = this.splitN,
+        total = this.splitSize;
+      m.copyWithin(this.splitA, b, b + n);
+      m.copyWithin(this.splitB, b + n, b + total);
+      this.invalidate(this.splitA, n);
+      this.invalidate(this.splitB, total - n);
+      return;
+    }
     const start = Math.max(0, a - 14),
       end = Math.min(this.memSize, a + size);
     for (let p = start; p < end; p++) {
@@ -157,19 +275,25 @@ export class CpuMemory extends CpuState {
         continue;
       }
       const ins = page[p & 4095];
-      if (ins && p + Math.max(ins.len, 1) > a) {
-        ins.valid = false;
-        page[p & 4095] = null;
-        if (ins.blocks) {
-          for (const b of ins.blocks) {
-            if (b.valid) this.jitStats.invalidated++;
-            b.valid = false;
-            const bp = this.bcache[b.start >>> 12];
-            if (bp && bp[b.start & 4095] === b) bp[b.start & 4095] = null;
-          }
-          ins.blocks = null;
-        }
+      if (ins && p + Math.max(ins.len, 1) > a) this.dropInsn(page, p & 4095);
+    }
+  }
+
+  /** @internal Forget the decoded instruction at `off` of an icache page and every block containing it
+   *  (its bytes changed, or another linear address now runs them). */
+  dropInsn(page: (Insn | null)[], off: number): void {
+    const ins = page[off];
+    if (ins === null) return;
+    ins.valid = false;
+    page[off] = null;
+    if (ins.blocks) {
+      for (const b of ins.blocks) {
+        if (b.valid) this.jitStats.invalidated++;
+        b.valid = false;
+        const bp = this.bcache[b.phys >>> 12];
+        if (bp && bp[b.phys & 4095] === b) bp[b.phys & 4095] = null;
       }
+      ins.blocks = null;
     }
   }
 

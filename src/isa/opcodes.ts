@@ -20,7 +20,7 @@
  *       r8 r16 r32 r64 r16/32/64 r16/32 r16/64    a general register (in ModRM.reg, or in the opcode
  *                                                 with plusReg)
  *       rm8 rm16 rm32 rm64 rm16/32/64 rm16/64     register or memory in ModRM.rm
- *       m                                         memory only, any size (lea, lidt, clflush)
+ *       m                                         memory only, any size (lea, lidt, clflush, invlpg)
  *       r64rm                                     a 64-bit register in ModRM.rm (mov to/from CRn: the
  *                                                 mod bits are ignored and treated as 11, SDM MOV CR)
  *       cr                                        control register number in ModRM.reg (REX.R → cr8..15;
@@ -326,6 +326,7 @@ const FIXED_ROWS: readonly Row[] = [
   { mnemonic: "vmcall", opcode: [0x0f, 0x01, 0xc1], operands: [] },
   { mnemonic: "rdtscp", opcode: [0x0f, 0x01, 0xf9], operands: [] },
   { mnemonic: "lidt", opcode: [0x0f, 0x01], modrm: 3, operands: ["m"] },
+  { mnemonic: "invlpg", opcode: [0x0f, 0x01], modrm: 7, operands: ["m"] },
   { mnemonic: "lfence", opcode: [0x0f, 0xae, 0xe8], operands: [] },
   { mnemonic: "mfence", opcode: [0x0f, 0xae, 0xf0], operands: [] },
   { mnemonic: "clflush", opcode: [0x0f, 0xae], modrm: 7, operands: ["m"] },

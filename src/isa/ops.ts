@@ -60,5 +60,6 @@ export const Op = {
   MovFromCr: 53,
   MovToCr: 54,
   Vmcall: 55,
+  Invlpg: 56,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];

@@ -50,6 +50,11 @@ export interface PlatformCpu {
   readonly cpl: number;
   readonly cr0: number;
   readonly cr4: number;
+  /** IA32_EFER bits 31:0 (the upper half is reserved). */
+  readonly efer: number;
+  /** WRMSR to IA32_EFER executed natively: the processor's checks and effects (isa/control.ts
+   *  writeEfer); false = the processor raises #GP(0). */
+  writeEfer(lo: number, hi: number): boolean;
   /** RFLAGS.IF */
   readonly interruptsEnabled: boolean;
   /** Cumulative event totals (see GuestEvents); exact at the time of the call. */

@@ -3,10 +3,11 @@
  * CPL and selectors, control registers, IDTR, and the event totals. Facts: SDM Vol. 1 §3.4 (registers,
  * partial-register writes §3.4.1.1), Vol. 3 §2.5 (control registers).
  */
+import { EFER_LMA, EFER_LME } from "../arch/msr-index.js";
 import { AH } from "./insn.js";
 import type { AluOut } from "./alu.js";
 import { IF, RFLAGS_FIXED } from "./flags.js";
-import type { GuestEvents, Platform, PlatformCpu } from "./platform.js";
+import type { GuestEvents, Platform } from "./platform.js";
 import { MAX_CYCLES_PER_INSTRUCTION } from "./uarch.js";
 
 /** Why cpu.run() returned. */
@@ -61,28 +62,38 @@ export const FAULT = { fault: true } as const;
 export const TWO32 = 4294967296;
 const IOPL_SHIFT = 12;
 
+/** The linear address hi:lo as the number RIP and branch targets hold: sign-extended, so every canonical
+ *  address is exact (|value| < 2^47) and one in the upper half (e.g. 0xFFFFFFFFFFFFF000 = -4096) is
+ *  negative. */
+export function linearNumber(lo: number, hi: number): number {
+  return (hi | 0) * TWO32 + lo;
+}
+
 /** Bits 63:47 all equal (SDM Vol. 1 §3.3.7.1), given bits 63:32. */
 export function canonical(hi: number): boolean {
   return hi <= 0x7fff || hi >= 0xffff8000;
 }
 
-export class CpuState implements PlatformCpu {
+export class CpuState {
   readonly memSize: number;
   /** GPRs as unsigned 32-bit halves: reg n = regs[2n] (low) + regs[2n+1] (high). */
   readonly regs = new Uint32Array(32);
+  /** RIP as a sign-extended number (linearNumber): exact for every canonical address. */
   rip = 0;
   /** RFLAGS (bits 31:0; the upper half is reserved 0). */
   rflags = RFLAGS_FIXED;
   cpl = 0;
   cs = 0x08;
   ss = 0x10;
-  cr0 = 0x80000031; // PE | ET | NE | PG (long mode; identity mapping is the documented simplification)
+  cr0 = 0x80000031; // PE | ET | NE | PG: 64-bit mode (the flat start state: linear = physical until CR3 is loaded)
   cr2Lo = 0;
   cr2Hi = 0;
   cr3Lo = 0;
   cr3Hi = 0;
   cr4 = 0x20; // CR4.PAE
   cr8 = 0;
+  /** IA32_EFER bits 31:0 (63:32 are reserved): LME | LMA in the 64-bit start state (control.ts). */
+  efer = EFER_LME | EFER_LMA;
   idtBaseLo = 0;
   idtBaseHi = 0;
   idtLimit = 0;

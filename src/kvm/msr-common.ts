@@ -3,7 +3,7 @@
  * model has, the PMU ones through kvm_pmu_get_msr/kvm_pmu_set_msr, and the save list (kvm_probe_msr_to_save).
  * Facts: model.md §5, §6.5 (R-CFG-1..7), §7 (R-VAL-8/9, R-WR-12..14); x86.c, msrs.c.
  */
-import { CPUID_1_ECX_DTES64, CPUID_1_EDX_DS } from "../arch/cpuid.js";
+import { CPUID_1_ECX_DTES64, CPUID_1_EDX_DS, CPUID_80000001_EDX_LM, CPUID_80000001_EDX_NX } from "../arch/cpuid.js";
 import {
   PERF_CAP_LBR_FMT,
   PERF_CAP_PEBS_FORMAT,
@@ -28,6 +28,11 @@ import {
   MSR_IA32_PRED_CMD,
   MSR_IA32_TSC,
   MSR_TSC_AUX,
+  MSR_EFER,
+  EFER_LMA,
+  EFER_LME,
+  EFER_NX,
+  EFER_SCE,
   MSR_PEBS_DATA_CFG,
   MSR_PERF_METRICS,
 } from "../arch/msr-index.js";
@@ -54,6 +59,9 @@ export function getMsrCommon(vcpu: Vcpu, index: number, host: boolean, out: MsrD
       return MSR_OK;
     case MSR_TSC_AUX:
       out.data = vcpu.tscAux;
+      return MSR_OK;
+    case MSR_EFER:
+      out.data = BigInt(vcpu.cpu?.efer ?? 0); // vcpu->arch.efer: the guest CPU's EFER
       return MSR_OK;
     case MSR_IA32_PRED_CMD:
       return KVM_MSR_RET_UNSUPPORTED; // write-only
@@ -104,6 +112,8 @@ export function setMsrCommon(vcpu: Vcpu, index: number, data: bigint, host: bool
       if (data >> 32n !== 0n) return MSR_FAIL;
       vcpu.tscAux = data;
       return MSR_OK;
+    case MSR_EFER:
+      return setEfer(vcpu, data, host);
     case MSR_IA32_PRED_CMD:
       if (!host && !vcpu.guestHasPredCmd()) return MSR_FAIL;
       if ((data & ~PRED_CMD_IBPB) !== 0n) return MSR_FAIL;
@@ -123,6 +133,26 @@ export function setMsrCommon(vcpu: Vcpu, index: number, data: bigint, host: bool
   }
   if (vcpu.pmu.isValidMsr(index)) return vcpu.pmu.setMsr(index, data, host);
   return KVM_MSR_RET_UNSUPPORTED;
+}
+
+/** efer_reserved_bits once kvm_enable_efer_bits(EFER_NX) ran (the host has NX): SCE, LME, LMA, NX allowed. */
+const EFER_RESERVED_BITS = ~BigInt(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX);
+
+/** set_efer (x86.c): reserved bits; for the guest, __kvm_valid_efer (LME/LMA need CPUID LM, NX needs
+ *  CPUID NX — an exact 0x80000001 entry, kvm_find_cpuid_entry) and no LME change while paging; LMA stays
+ *  KVM's; then vmx_set_efer, which in the model loads the CPU's EFER (isa/control.ts loadEfer). */
+function setEfer(vcpu: Vcpu, data: bigint, host: boolean): MsrRet {
+  const c = vcpu.cpu;
+  if (c === null || (data & EFER_RESERVED_BITS) !== 0n) return MSR_FAIL;
+  const efer = Number(data);
+  if (!host) {
+    const ext = vcpu.cpuidTable.find((e) => e.function === 0x80000001)?.edx ?? 0;
+    if (efer & (EFER_LME | EFER_LMA) && !(ext & CPUID_80000001_EDX_LM)) return MSR_FAIL;
+    if (efer & EFER_NX && !(ext & CPUID_80000001_EDX_NX)) return MSR_FAIL;
+    if ((c.cr0 & 0x80000000) !== 0 && ((c.efer ^ efer) & EFER_LME) !== 0) return MSR_FAIL; // is_paging
+  }
+  c.loadEfer((efer & ~EFER_LMA) | (c.efer & EFER_LMA));
+  return MSR_OK;
 }
 
 /** kvm_set_msr_common + vmx_set_msr for PERF_CAPABILITIES (§6.5 R-CFG-1..6). */

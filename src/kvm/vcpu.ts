@@ -44,6 +44,8 @@ export interface GuestCpu extends PlatformCpu {
   readonly interruptPending?: boolean;
   /** The CPU's compiled-block fast path (src/isa/jit.ts); off ⇒ the interpreter checks every boundary. */
   jitEnabled?: boolean;
+  /** vmx_set_efer: EFER as VM entry loads it from the VMCS guest field (src/isa/control.ts loadEfer). */
+  loadEfer(v: number): void;
 }
 
 /** Userspace's port I/O (the VMM): KVM_EXIT_IO completed inline. `portOut` returns true to end KVM_RUN. */

@@ -3,7 +3,7 @@
  * not need the vPMU). Every privileged instruction runs natively (retires); what it returns is the
  * documented minimal machine below (docs/guest-abi.md "Bare platform").
  */
-import { MSR_IA32_TSC, MSR_TSC_AUX } from "../arch/msr-index.js";
+import { MSR_EFER, MSR_IA32_TSC, MSR_TSC_AUX } from "../arch/msr-index.js";
 import { PlatformAction, type Platform, type PlatformCpu } from "../isa/platform.js";
 import type { IoHandler } from "./io.js";
 
@@ -13,7 +13,7 @@ export const BARE_CPUID: Readonly<Record<number, readonly [number, number, numbe
   0x1: [0x000806f8, 0, 0, (1 << 4) | (1 << 5)], // family 6 model 0x8F; EDX: TSC, MSR
   0xa: [0, 0, 0, 0],
   0x80000000: [0x80000001, 0, 0, 0],
-  0x80000001: [0, 0, 0, (1 << 27) | (1 << 29)], // RDTSCP, LM
+  0x80000001: [0, 0, 0, (1 << 20) | (1 << 26) | (1 << 27) | (1 << 29)], // NX, Page1GB, RDTSCP, LM
 };
 
 const MAX_BASIC_LEAF = 0xa;
@@ -55,6 +55,11 @@ export class BarePlatform implements Platform {
       cpu.set64(2, 0, 0);
       return PlatformAction.Retire;
     }
+    if (idx === MSR_EFER) {
+      cpu.set64(0, cpu.efer, 0);
+      cpu.set64(2, 0, 0);
+      return PlatformAction.Retire;
+    }
     return PlatformAction.InjectGP;
   }
   wrmsr(cpu: PlatformCpu): PlatformAction {
@@ -70,6 +75,7 @@ export class BarePlatform implements Platform {
       this.tscOffset = hi * 4294967296 + lo - (cpu.events.cycles + cpu.events.haltedCycles);
       return PlatformAction.Retire;
     }
+    if (idx === MSR_EFER) return cpu.writeEfer(lo, hi) ? PlatformAction.Retire : PlatformAction.InjectGP;
     return PlatformAction.InjectGP;
   }
   rdpmc(): PlatformAction {

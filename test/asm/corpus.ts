@@ -446,10 +446,11 @@ export function generateCorpus(): string[] {
   ]) {
     f.push(m, `${m} eax`);
   }
-  for (const mem of MEMS_SHORT) f.push(`clflush ${mem}`, `lidt ${mem}`, `clflush byte ${mem}`);
+  for (const mem of MEMS_SHORT) f.push(`clflush ${mem}`, `lidt ${mem}`, `clflush byte ${mem}`, `invlpg ${mem}`);
   // RIP-relative with an immediate after the displacement, and `rel` on a plain number (stays absolute).
   f.push("mov dword [rel $+0x40], 5", "add qword [rel $-8], 1000", "cmp byte [rel $], 1", "shl word [rel $+2], 3");
   f.push("imul eax, [rel $+100], 1000", "test dword [rel $], 0x12345", "mov eax, [rel 0x100]");
+  f.push("invlpg rax", "invlpg byte [rax]", "invlpg [rel $]");
   f.push("clflush rax", "lidt rax", "nop eax", "nop dword [rax]", "nop word [rax+8]", "nop rax");
   for (const p of ["0", "0x80", "0xE9", "0xF4", "255", "256", "-1"])
     f.push(`in al, ${p}`, `in ax, ${p}`, `in eax, ${p}`, `out ${p}, al`, `out ${p}, ax`, `out ${p}, eax`);

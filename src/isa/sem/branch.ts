@@ -6,7 +6,7 @@
 import type { Cpu } from "../cpu.js";
 import { K, type Insn } from "../insn.js";
 import { ZF, condition } from "../flags.js";
-import { TWO32, Vec, canonical } from "../state.js";
+import { TWO32, Vec, canonical, linearNumber } from "../state.js";
 import { STATUS } from "../flags.js";
 import * as emit from "../jit-emit.js";
 import { Op } from "../ops.js";
@@ -28,7 +28,7 @@ export function callInd(c: Cpu, ins: Insn): boolean {
     tHi = c.aHi;
   if (!canonical(tHi)) c.fault(Vec.GP, 0);
   c.push(8, next >>> 0, Math.floor(next / TWO32));
-  const t = tHi * TWO32 + tLo;
+  const t = linearNumber(tLo, tHi);
   c.events.branches++;
   c.predictor.indirectBranch(c.rip, t);
   c.predictor.call(next);
@@ -39,7 +39,7 @@ export function callInd(c: Cpu, ins: Insn): boolean {
 export function ret(c: Cpu, ins: Insn): boolean {
   c.peek(8, 0);
   if (!canonical(c.aHi)) c.fault(Vec.GP, 0);
-  const t = c.aHi * TWO32 + c.aLo;
+  const t = linearNumber(c.aLo, c.aHi);
   c.addRsp(8 + (ins.k0 === K.Imm ? ins.immLo : 0));
   c.events.branches++;
   c.predictor.ret(t);
@@ -56,7 +56,7 @@ export function jmp(c: Cpu, ins: Insn): boolean {
 export function jmpInd(c: Cpu, ins: Insn): boolean {
   c.ld(ins, ins.k0, ins.r0, 8, false);
   if (!canonical(c.aHi)) c.fault(Vec.GP, 0);
-  const t = c.aHi * TWO32 + c.aLo;
+  const t = linearNumber(c.aLo, c.aHi);
   c.events.branches++;
   c.predictor.indirectBranch(c.rip, t);
   c.rip = t;

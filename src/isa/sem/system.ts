@@ -1,6 +1,6 @@
 /**
  * Semantic functions of the system and platform instructions (SDM Vol. 2 NOP, PAUSE, LFENCE, MFENCE,
- * CLFLUSH, HLT, CLI, STI, CPUID, RDMSR, WRMSR, RDPMC, RDTSC(P), IN, OUT, VMCALL, UD2, LIDT). Each
+ * CLFLUSH, HLT, CLI, STI, CPUID, RDMSR, WRMSR, RDPMC, RDTSC(P), IN, OUT, VMCALL, UD2, LIDT, INVLPG). Each
  * raises the faults that outrank a VM exit (SDM Vol. 3 "Relative priority of faults and VM exits";
  * the row's `priv` in semantics.ts names the rule) and only then asks the platform (platform.ts).
  * Returns true if the instruction retired natively (the run loop counts it).
@@ -111,6 +111,16 @@ export function lidt(c: Cpu, ins: Insn): boolean {
   c.idtLimit = c.dv.getUint16(a, true);
   c.idtBaseLo = c.dv.getUint32(a + 2, true);
   c.idtBaseHi = c.dv.getUint32(a + 6, true);
+  c.rip += ins.len;
+  return true;
+}
+
+/** INVLPG m (SDM INVLPG): CPL 0 only; drops the TLB entries of the page holding the operand's linear
+ *  address, global ones too (tlb.ts). Nothing is translated, so nothing faults on the address; a
+ *  non-canonical one drops nothing. With EPT, KVM runs it without a VM exit (no INVLPG exiting). */
+export function invlpg(c: Cpu, ins: Insn): boolean {
+  if (c.cpl > 0) c.fault(Vec.GP, 0);
+  c.invlpg(ins);
   c.rip += ins.len;
   return true;
 }
@@ -251,6 +261,7 @@ export const ROWS: readonly SemRow[] = [
   },
   { op: Op.Ud2, mnemonics: { ud2: 0 }, cycles: 0, reads: STATUS, writes: 0, faults: true, exec: ud2 },
   { op: Op.Lidt, mnemonics: { lidt: 0 }, cycles: 10, reads: 0, writes: 0, priv: Priv.Cpl0, exec: lidt },
+  { op: Op.Invlpg, mnemonics: { invlpg: 0 }, cycles: 10, reads: 0, writes: 0, priv: Priv.Cpl0, exec: invlpg },
   {
     op: Op.MovFromCr,
     faults: true,

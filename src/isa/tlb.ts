@@ -1,0 +1,77 @@
+/**
+ * The TLB: a bounded, direct-mapped cache of 4 KiB linear → physical translations with the access
+ * rights each allows (SDM Vol. 3 §4.10.2). A 2 MiB or 1 GiB page is cached as the 4 KiB pieces that
+ * were used ("a processor may create multiple smaller-page TLB entries for a large page", §4.10.2.3); an
+ * entry remembers the size of the page it came from so INVLPG drops every piece of it (§4.10.4.1).
+ * Interpreter and compiled code share these arrays: a hit needs one tag compare and one rights test.
+ */
+
+/** Entries (a power of two), indexed by the linear page number mod TLB_ENTRIES: 4096 × 4 KiB = 16 MiB of
+ *  reach, so code, data and stack of a small guest do not evict each other. */
+export const TLB_ENTRIES = 4096;
+export const TLB_MASK = TLB_ENTRIES - 1;
+
+/** Rights bits of an entry, by access and privilege: the access needs no page walk (no fault, and no
+ *  accessed/dirty flag left to set). A write right is given only once the dirty flag is set (§4.8). */
+export const Allow = {
+  Read: 1,
+  Write: 2,
+  Fetch: 4,
+  /** Shift from the supervisor bits to the user-mode bits (CPL 3). */
+  UserShift: 3,
+} as const;
+
+/** The page number of a sign-extended linear address hi:lo (exact: canonical addresses are < 2^47). */
+export function pageNumber(lo: number, hi: number): number {
+  return (hi | 0) * 1048576 + (lo >>> 12);
+}
+
+export class Tlb {
+  /** Linear page number per entry (NaN: empty). */
+  readonly tag = new Float64Array(TLB_ENTRIES).fill(Number.NaN);
+  /** Physical address (RAM offset) of the 4 KiB page. */
+  readonly phys = new Float64Array(TLB_ENTRIES);
+  /** Allow bits for supervisor (bits 0-2) and user (bits 3-5) accesses. */
+  readonly allow = new Uint8Array(TLB_ENTRIES);
+  /** Global (PTE.G with CR4.PGE): survives a CR3 load. */
+  readonly global = new Uint8Array(TLB_ENTRIES);
+  /** log2 of the size of the page the entry was cut from: 12, 21 or 30. */
+  readonly shift = new Uint8Array(TLB_ENTRIES);
+  /** Page walks done (tests and diagnostics). */
+  walks = 0;
+
+  fill(vpn: number, phys: number, allow: number, global: boolean, shift: number): void {
+    const i = vpn & TLB_MASK;
+    this.tag[i] = vpn;
+    this.phys[i] = phys;
+    this.allow[i] = allow;
+    this.global[i] = global ? 1 : 0;
+    this.shift[i] = shift;
+  }
+
+  /** The entry for `vpn` is gone (a #PF on that address, §4.10.4.1). */
+  drop(vpn: number): void {
+    const i = vpn & TLB_MASK;
+    if (this.tag[i] === vpn) this.tag[i] = Number.NaN;
+  }
+
+  /** MOV to CR4 changing PGE/PAE/PSE, MOV to CR0 changing PG/WP, EFER.NXE: everything, globals too. */
+  flushAll(): void {
+    this.tag.fill(Number.NaN);
+  }
+
+  /** MOV to CR3: every entry except the global ones (§4.10.4.1). */
+  flushNonGlobal(): void {
+    for (let i = 0; i < TLB_ENTRIES; i++) if (this.global[i] === 0) this.tag[i] = Number.NaN;
+  }
+
+  /** INVLPG: every entry of the page (of any size) that contains page number `vpn`, global or not. */
+  invlpg(vpn: number): void {
+    for (let i = 0; i < TLB_ENTRIES; i++) {
+      const t = this.tag[i];
+      if (Number.isNaN(t)) continue; // empty
+      const k = 2 ** (this.shift[i] - 12);
+      if (Math.floor(t / k) === Math.floor(vpn / k)) this.tag[i] = Number.NaN;
+    }
+  }
+}
