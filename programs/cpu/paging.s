@@ -25,6 +25,15 @@ PS      equ 0x80                ; a 2 MiB page in a PDE
 ACCESSED equ 0x20
 DIRTY   equ 0x40
 
+; PF_INFO — an INFO line with the last exception's error code and CR2 (in rax).
+%macro PF_INFO 0
+        PRINT "INFO: #PF: error code "
+        PRINT_HEX qword [rel exc_error_code]
+        PRINT ", CR2 "
+        PRINT_HEX rax
+        PRINTLN ""
+%endmacro
+
         EXC_SETUP
 
         ; Zero the six table pages.
@@ -89,11 +98,7 @@ DIRTY   equ 0x40
         REPORT_EQ qword [rel exc_error_code], 0, "error code 0 (not present, read, supervisor)"
         mov rax, cr2
         REPORT_EQ rax, rbx, "CR2 = the address"
-        PRINT "INFO: #PF: error code "
-        PRINT_HEX qword [rel exc_error_code]
-        PRINT ", CR2 "
-        PRINT_HEX rax
-        PRINTLN ""
+        PF_INFO
         ; Write to a read-only page: allowed with CR0.WP = 0, #PF with WP = 1.
         mov rbx, RO + 8
         mov qword [rbx], 5
@@ -108,11 +113,7 @@ DIRTY   equ 0x40
         REPORT_EQ qword [rel exc_error_code], 3, "CR0.WP = 1: error code 3 (P, W/R)"
         mov rax, cr2
         REPORT_EQ rax, rbx, "CR2 = the address"
-        PRINT "INFO: #PF: error code "
-        PRINT_HEX qword [rel exc_error_code]
-        PRINT ", CR2 "
-        PRINT_HEX rax
-        PRINTLN ""
+        PF_INFO
         ; Fetch from an XD page: reserved without EFER.NXE, execute-disable with it.
         lea rax, [rel .rsvd_done]
         mov [rel exc_fixup], rax
@@ -131,11 +132,7 @@ DIRTY   equ 0x40
         REPORT_EQ qword [rel exc_error_code], 0x11, "XD with EFER.NXE = 1: error code 0x11 (P, I/D)"
         mov rax, cr2
         REPORT_EQ rax, rbx, "CR2 = the target"
-        PRINT "INFO: #PF: error code "
-        PRINT_HEX qword [rel exc_error_code]
-        PRINT ", CR2 "
-        PRINT_HEX rax
-        PRINTLN ""
+        PF_INFO
         REPORT_PREFIX_POP
 
         REPORT_PREFIX_PUSH "TLB"
