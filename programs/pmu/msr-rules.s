@@ -1,8 +1,9 @@
 ; msr-rules.s — what a LEGACY guest sees for every PMU MSR rule (model.md §7): validity, reserved bits,
 ; the two counter aliases, read-only and write-only registers, PERF_CAPABILITIES, and the non-PMU MSRs
 ; a PMU guest touches (MISC_ENABLE, TSC, PRED_CMD, APIC base, DEBUGCTL, LVTPC/EOI). Sapphire Rapids
-; host: 8 GP counters, 3 fixed (LEGACY clamps FC3 away), 48-bit, PMU version 2 as KVM advertises.
-; vpmu: --host spr
+; host: 8 GP counters, 3 fixed (LEGACY clamps FC3 away), 48-bit, PMU version 2 as KVM advertises;
+; --tsx: the host kernel keeps TSX, so IN_TX/IN_TXCP are legal selector bits.
+; vpmu: --host spr --tsx
         org 0x100000
         bits 64
 %include "../lib/vpmu.inc"
@@ -64,10 +65,10 @@
         REPORT_PREFIX_POP
 
         REPORT_PREFIX_PUSH "other msrs"
-        RD_EQ 0x1A0, 0x880, "MISC_ENABLE: EMON (7) and BTS unavailable (11); PEBS available"
-        WR_GP 0x1A0, 0x1880, "MISC_ENABLE: PEBS-unavailable is read-only (R-WR-14)"
-        WR_OK 0x1A0, 0x800, "MISC_ENABLE: clearing EMON is ignored"
-        RD_EQ 0x1A0, 0x880, "MISC_ENABLE: EMON kept"
+        RD_EQ 0x1A0, 0x1800, "MISC_ENABLE: BTS (11) and PEBS (12) unavailable, as vCPU reset set it"
+        WR_GP 0x1A0, 0x800, "MISC_ENABLE: PEBS-unavailable is read-only (R-WR-14)"
+        WR_OK 0x1A0, 0x1880, "MISC_ENABLE: setting EMON is ignored"
+        RD_EQ 0x1A0, 0x1800, "MISC_ENABLE: EMON stays clear (refresh never sets it)"
         WR_OK 0x1D9, 3, "DEBUGCTL: LBR and BTF are dropped silently (no guest LBR)"
         RD_EQ 0x1D9, 0, "DEBUGCTL reads 0"
         WR_GP 0x1D9, 1 << 12, "DEBUGCTL FREEZE_PERFMON_ON_PMI raises #GP (R-WR-13)"

@@ -15,7 +15,7 @@
         RD_EQ 0x38F, 0xF, "GLOBAL_CTRL resets to 4 GP enables"
         RD_GP 0xC5, "IA32_PMC4 does not exist"
         RD_EQ 0x345, 0x2000, "PERF_CAPABILITIES = FW_WRITES"
-        RD_EQ 0x1A0, 0x1880, "MISC_ENABLE: EMON, BTS and PEBS unavailable"
+        RD_EQ 0x1A0, 0x1800, "MISC_ENABLE: BTS and PEBS unavailable (kvm_vcpu_reset)"
         RD_GP 0x3F1, "PEBS_ENABLE is not valid"
         ; 300 core cycles of nops on FC1 and FC2 together
         mov ecx, MSR_CORE_PERF_GLOBAL_CTRL

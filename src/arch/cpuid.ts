@@ -11,7 +11,10 @@ export const CPUID_1_ECX_HYPERVISOR = 1 << 31;
 export const CPUID_1_EDX_TSC = 1 << 4;
 export const CPUID_1_EDX_MSR = 1 << 5;
 export const CPUID_1_EDX_APIC = 1 << 9;
+export const CPUID_1_EDX_CLFLUSH = 1 << 19;
 export const CPUID_1_EDX_DS = 1 << 21;
+/** CPUID.1:EBX[15:8] CLFLUSH line size in 8-byte units: 8 = 64-byte lines (every modelled part). */
+export const CPUID_1_EBX_CLFLUSH_SIZE_64 = 8;
 export const CPUID_7_EBX_HLE = 1 << 4;
 export const CPUID_7_EBX_RTM = 1 << 11;
 /** CPUID.7.0:EDX[26] SPEC_CTRL (IBRS + IBPB: IA32_PRED_CMD exists); every preset's host has it. */

@@ -61,7 +61,8 @@ export const PERF_CAP_PEBS_TIMING_INFO = 1n << 17n;
 export const PERF_CAP_PEBS_MASK =
   PERF_CAP_PEBS_TRAP | PERF_CAP_ARCH_REG | PERF_CAP_PEBS_FORMAT | PERF_CAP_PEBS_BASELINE | PERF_CAP_PEBS_TIMING_INFO;
 
-/** IA32_MISC_ENABLE bits KVM sets at PMU refresh (msr-index.h MSR_IA32_MISC_ENABLE_*). */
+/** IA32_MISC_ENABLE bits the PMU involves (msr-index.h MSR_IA32_MISC_ENABLE_*): 11/12 set at vCPU reset
+ *  (kvm_vcpu_reset), 7 read-only-ignored for guest writes (kvm_set_msr_common). */
 export const MSR_IA32_MISC_ENABLE_EMON = 1n << 7n;
 export const MSR_IA32_MISC_ENABLE_BTS_UNAVAIL = 1n << 11n;
 export const MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL = 1n << 12n;

@@ -28,6 +28,7 @@ export const MACHINE_OPTION_KEYS = [
   "hostActivity",
   "hostMsr",
   "pmuFilter",
+  "tsx",
 ] as const;
 
 export function addMachineOptions(cmd: Command): Command {
@@ -53,6 +54,7 @@ export function addMachineOptions(cmd: Command): Command {
     .option("--fixed-width <bits>", "guest fixed counter width", countOption("--fixed-width", 0, 255))
     .option("--perf-caps <value>", "guest IA32_PERF_CAPABILITIES (host-initiated write)", unsignedOption("--perf-caps"))
     .option("--no-pdcm", "clear CPUID.1:ECX.PDCM (no PERF_CAPABILITIES)")
+    .option("--tsx", "host kernel keeps TSX (tsx=on): CPUID.7 reports the part's HLE/RTM (default: hidden)")
     .option(
       "--host-activity <name>",
       `host perf activity: ${HOST_ACTIVITIES.map((a) => a.id).join(", ")} (default idle)`,
@@ -109,6 +111,7 @@ export function machineOptions(o: Record<string, unknown>): MachineOptions {
     fixedWidth: o.fixedWidth as number | undefined,
     perfCaps: o.perfCaps as bigint | undefined,
     noPdcm: o.pdcm === false,
+    tsx: o.tsx === true,
     hostActivity: o.hostActivity as string,
     checkIsolation: o.checkIsolation === true,
     traceSwitch: o.traceSwitch === true,

@@ -9,7 +9,9 @@ import {
   CPUID_1_ECX_HYPERVISOR,
   CPUID_1_ECX_PDCM,
   CPUID_1_ECX_X2APIC,
+  CPUID_1_EBX_CLFLUSH_SIZE_64,
   CPUID_1_EDX_APIC,
+  CPUID_1_EDX_CLFLUSH,
   CPUID_1_EDX_DS,
   CPUID_1_EDX_MSR,
   CPUID_1_EDX_TSC,
@@ -39,18 +41,34 @@ export function cpuid0a(cap: PmuCap): { eax: number; ebx: number; ecx: number; e
   return { eax, ebx: cap.eventsUnavailable >>> 0, ecx: 0, edx };
 }
 
-/** KVM_GET_SUPPORTED_CPUID restricted to the modelled leaves. `pdcm` = KVM offers PERF_CAPABILITIES. */
-export function supportedCpuid(host: HostPreset, cap: PmuCap, pdcm: boolean, pebs: boolean): CpuidEntry[] {
+/**
+ * KVM_GET_SUPPORTED_CPUID restricted to the modelled leaves and the feature bits the guest CPU implements.
+ * `pdcm` = KVM offers PERF_CAPABILITIES; `tsx` = boot_cpu_has(HLE/RTM) (a host kernel with tsx=on).
+ * Leaf 1 (kvm_set_cpu_caps CPUID_1_EDX/ECX, with EBX passed from the host by __do_cpuid_func): TSC, MSR,
+ * APIC and CLFLUSH in EDX, CLFLUSH line size 8 (× 8 = 64 bytes) in EBX[15:8], x2APIC and HYPERVISOR in
+ * ECX; vmx_set_cpu_caps adds PDCM with a PMU, DS/DTES64 with guest PEBS. Leaf 7.0 EBX: HLE/RTM only
+ * when the host kernel kept them; EDX: SPEC_CTRL. Bits of KVM's list the model does not implement (SSE,
+ * AVX, …) are left out on purpose: a guest must not choose a code path the CPU model cannot run.
+ */
+export function supportedCpuid(
+  host: HostPreset,
+  cap: PmuCap,
+  pdcm: boolean,
+  pebs: boolean,
+  tsx: { readonly hle: boolean; readonly rtm: boolean },
+): CpuidEntry[] {
   const signature = ((host.family & 0xf) << 8) | ((host.model & 0xf) << 4) | ((host.model >> 4) << 16);
   const ecx1 =
     (CPUID_1_ECX_X2APIC | CPUID_1_ECX_HYPERVISOR | (pdcm ? CPUID_1_ECX_PDCM : 0) | (pebs ? CPUID_1_ECX_DTES64 : 0)) >>>
     0;
-  const edx1 = (CPUID_1_EDX_TSC | CPUID_1_EDX_MSR | CPUID_1_EDX_APIC | (pebs ? CPUID_1_EDX_DS : 0)) >>> 0;
-  const ebx7 = ((host.hle ? CPUID_7_EBX_HLE : 0) | (host.rtm ? CPUID_7_EBX_RTM : 0)) >>> 0;
+  const edx1 =
+    (CPUID_1_EDX_TSC | CPUID_1_EDX_MSR | CPUID_1_EDX_APIC | CPUID_1_EDX_CLFLUSH | (pebs ? CPUID_1_EDX_DS : 0)) >>> 0;
+  const ebx1 = CPUID_1_EBX_CLFLUSH_SIZE_64 << 8;
+  const ebx7 = ((tsx.hle ? CPUID_7_EBX_HLE : 0) | (tsx.rtm ? CPUID_7_EBX_RTM : 0)) >>> 0;
   const a = cpuid0a(cap);
   return [
     { function: 0, index: 0, eax: 0xa, ...GENUINE_INTEL },
-    { function: 1, index: 0, eax: signature >>> 0, ebx: 0, ecx: ecx1, edx: edx1 },
+    { function: 1, index: 0, eax: signature >>> 0, ebx: ebx1, ecx: ecx1, edx: edx1 },
     { function: 7, index: 0, eax: 0, ebx: ebx7, ecx: 0, edx: CPUID_7_EDX_SPEC_CTRL >>> 0 },
     { function: 0xa, index: 0, ...a },
     { function: 0x80000000, index: 0, eax: 0x80000000, ebx: 0, ecx: 0, edx: 0 },

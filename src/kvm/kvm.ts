@@ -32,6 +32,10 @@ export interface KvmOptions {
   readonly enableMediatedPmu?: boolean;
   /** Module parameter enable_vmware_backdoor (default false). */
   readonly enableVmwareBackdoor?: boolean;
+  /** The host kernel keeps TSX (tsx=on): X86_FEATURE_HLE/RTM stay in boot_cpu_data, so KVM's supported
+   *  CPUID reports them (kvm_set_cpu_caps) and intel_pmu_refresh may allow IN_TX. Default off, as most
+   *  hosts run today (CONFIG_X86_INTEL_TSX_MODE_OFF, or the TAA mitigation): TSX is hidden. */
+  readonly tsx?: boolean;
 }
 
 export interface KvmParams {
@@ -40,6 +44,8 @@ export interface KvmParams {
   readonly enableMediatedPmu: boolean;
   readonly enableVmwareBackdoor: boolean;
   readonly codeState: CodeState;
+  /** The host kernel left HLE/RTM enabled (KvmOptions.tsx). */
+  readonly tsx: boolean;
 }
 
 export type KvmError = { readonly error: string };
@@ -79,7 +85,13 @@ export class Kvm {
     if (rejected !== null) mediated = false;
     const kvm = new Kvm(
       host,
-      { enablePmu, enableMediatedPmu: mediated, enableVmwareBackdoor: opts.enableVmwareBackdoor ?? false, codeState },
+      {
+        enablePmu,
+        enableMediatedPmu: mediated,
+        enableVmwareBackdoor: opts.enableVmwareBackdoor ?? false,
+        codeState,
+        tsx: opts.tsx ?? false,
+      },
       rejected,
       opts.vendor,
     );
@@ -105,7 +117,15 @@ export class Kvm {
 
   /** KVM_GET_SUPPORTED_CPUID (modelled leaves). */
   getSupportedCpuid(): CpuidEntry[] {
-    return supportedCpuid(this.host, this.pmuCap(), this.supportedPerfCapabilities() !== 0n, this.pebsSupported());
+    return supportedCpuid(this.host, this.pmuCap(), this.supportedPerfCapabilities() !== 0n, this.pebsSupported(), {
+      hle: this.hostHas("hle"),
+      rtm: this.hostHas("rtm"),
+    });
+  }
+
+  /** boot_cpu_has(X86_FEATURE_HLE / RTM): the part has it and the host kernel did not turn TSX off. */
+  hostHas(feature: "hle" | "rtm"): boolean {
+    return this.params.tsx && this.host[feature];
   }
 
   createVm(): Vm {

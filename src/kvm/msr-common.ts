@@ -6,8 +6,10 @@
 import { CPUID_1_ECX_DTES64, CPUID_1_EDX_DS, CPUID_80000001_EDX_LM, CPUID_80000001_EDX_NX } from "../arch/cpuid.js";
 import {
   PERF_CAP_LBR_FMT,
+  PERF_CAP_PEBS_BASELINE,
   PERF_CAP_PEBS_FORMAT,
   PERF_CAP_PEBS_MASK,
+  PERF_CAP_PERF_METRICS,
   MSR_IA32_MISC_ENABLE_BTS_UNAVAIL,
   MSR_IA32_MISC_ENABLE_EMON,
   MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL,
@@ -15,7 +17,6 @@ import {
   MSR_CORE_PERF_FIXED_CTR0,
   MSR_CORE_PERF_FIXED_CTR_CTRL,
   MSR_CORE_PERF_GLOBAL_CTRL,
-  MSR_CORE_PERF_GLOBAL_OVF_CTRL,
   MSR_CORE_PERF_GLOBAL_STATUS,
   MSR_IA32_APICBASE,
   MSR_IA32_DEBUGCTLMSR,
@@ -180,25 +181,28 @@ export function isAdvertisedMsr(kvm: Kvm, index: number): boolean {
 }
 
 /**
- * msrs_to_save_pmu after kvm_probe_msr_to_save (model.md §7.6), plus the emulated PERF_CAPABILITIES: what
- * KVM_GET_MSR_INDEX_LIST reports and what a host may read as 0 / write 0 when the vCPU lacks it.
+ * KVM_GET_MSR_INDEX_LIST as the model has it (msrs.c kvm_init_msr_lists, model.md §7.6): what a host may read
+ * as 0 / write 0 when the vCPU lacks it (kvm_do_msr_access). The PMU part is msrs_to_save_pmu in its order,
+ * each kept by kvm_probe_msr_to_save — skipped entirely with enable_pmu off; fixed counters, counters and
+ * selectors as kvm_pmu_cap has them; FIXED_CTR_CTRL, GLOBAL_STATUS, GLOBAL_CTRL when the host can read them
+ * (PMU v2+); PEBS_ENABLE and DS_AREA when the host has PEBS and PEBS_DATA_CFG when it has PEBS baseline
+ * (rdmsr_safe succeeds), whether or not guests get PEBS — mediated included. GLOBAL_OVF_CTRL is not in the
+ * list, so a host read of it on a v1 vCPU fails. MSR_PERF_METRICS joins when the supported caps has bit 15
+ * (P-10). The rest are emulated_msrs / msrs_to_save_base entries the model has.
  */
 export function msrsToSave(kvm: Kvm): number[] {
-  const cap = kvm.pmuCap();
   const out: number[] = [MSR_IA32_PERF_CAPABILITIES, MSR_IA32_TSC, MSR_IA32_MISC_ENABLE, MSR_IA32_APICBASE];
-  if (cap.version === 0) return out;
-  for (let i = 0; i < Math.min(cap.nGP, KVM_MAX_NR_GP_COUNTERS); i++)
-    out.push(MSR_IA32_PERFCTR0 + i, MSR_IA32_EVNTSEL0 + i);
-  if (cap.version > 1) {
-    for (let i = 0; i < cap.nFX; i++) out.push(MSR_CORE_PERF_FIXED_CTR0 + i);
-    out.push(
-      MSR_CORE_PERF_FIXED_CTR_CTRL,
-      MSR_CORE_PERF_GLOBAL_STATUS,
-      MSR_CORE_PERF_GLOBAL_CTRL,
-      MSR_CORE_PERF_GLOBAL_OVF_CTRL,
-    );
-  }
-  if (kvm.pebsSupported()) out.push(MSR_IA32_PEBS_ENABLE, MSR_IA32_DS_AREA, MSR_PEBS_DATA_CFG);
-  if ((kvm.supportedPerfCapabilities() & (1n << 15n)) !== 0n) out.push(MSR_PERF_METRICS); // P-10
+  if (!kvm.params.enablePmu) return out;
+  const cap = kvm.pmuCap();
+  const host = kvm.host;
+  for (let i = 0; i < cap.nFX; i++) out.push(MSR_CORE_PERF_FIXED_CTR0 + i);
+  if (host.pmuVersion >= 2)
+    out.push(MSR_CORE_PERF_FIXED_CTR_CTRL, MSR_CORE_PERF_GLOBAL_STATUS, MSR_CORE_PERF_GLOBAL_CTRL);
+  if ((host.perfCapabilities & PERF_CAP_PEBS_FORMAT) !== 0n) out.push(MSR_IA32_PEBS_ENABLE, MSR_IA32_DS_AREA);
+  if ((host.perfCapabilities & PERF_CAP_PEBS_BASELINE) !== 0n) out.push(MSR_PEBS_DATA_CFG);
+  const nGP = Math.min(cap.nGP, KVM_MAX_NR_GP_COUNTERS);
+  for (let i = 0; i < nGP; i++) out.push(MSR_IA32_PERFCTR0 + i);
+  for (let i = 0; i < nGP; i++) out.push(MSR_IA32_EVNTSEL0 + i);
+  if ((kvm.supportedPerfCapabilities() & PERF_CAP_PERF_METRICS) !== 0n) out.push(MSR_PERF_METRICS); // P-10
   return out;
 }

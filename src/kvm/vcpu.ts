@@ -16,10 +16,8 @@ import type { StopReason } from "../isa/cpu.js";
 import type { Platform, PlatformCpu } from "../isa/platform.js";
 import {
   MSR_IA32_MISC_ENABLE_BTS_UNAVAIL,
-  MSR_IA32_MISC_ENABLE_EMON,
   MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL,
   MSR_IA32_PERF_CAPABILITIES,
-  PERF_CAP_PEBS_FORMAT,
 } from "../arch/msr-index.js";
 import { refCycles } from "../host/event-counts.js";
 import { KVM_MSR_RET_UNSUPPORTED, KvmPmu, MSR_OK, type MsrData } from "../pmu/pmu.js";
@@ -95,6 +93,7 @@ export class Vcpu {
   readonly ops: X86Ops;
   cpuidTable: CpuidEntry[];
   perfCapabilities: bigint;
+  /** kvm_vcpu_reset: BTS_UNAVAIL | PEBS_UNAVAIL (0x1800) and nothing else; only userspace changes it later. */
   miscEnable = MSR_IA32_MISC_ENABLE_BTS_UNAVAIL | MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL;
   debugctl = 0n;
   tscOffset = 0n;
@@ -168,14 +167,16 @@ export class Vcpu {
     return this.guestHasPdcm() ? this.perfCapabilities : 0n;
   }
 
-  /** kvm_pmu_refresh with this vCPU's CPUID and caps; also the MISC_ENABLE bits intel_pmu_refresh sets; then
-   *  the vendor recalculates its intercepts (vmx_vcpu_after_set_cpuid). */
+  /** kvm_pmu_refresh with this vCPU's CPUID and caps, then the vendor recalculates its intercepts
+   *  (vmx_vcpu_after_set_cpuid). MISC_ENABLE is not touched: refresh has left it to userspace since "KVM: x86:
+   *  Give host userspace full control of MSR_IA32_MISC_ENABLES". */
   refreshPmu(): void {
     const kvm = this.kvm;
     const p = kvm.params;
     const l7 = this.leaf(7);
     const guestTsx = (l7.ebx & (CPUID_7_EBX_HLE | CPUID_7_EBX_RTM)) !== 0;
-    const hostTsx = kvm.host.hle || kvm.host.rtm;
+    // intel_pmu_refresh: boot_cpu_has(HLE) || boot_cpu_has(RTM) — false on a host kernel that turned TSX off.
+    const hostTsx = kvm.hostHas("hle") || kvm.hostHas("rtm");
     const caps = this.effectivePerfCapabilities();
     this.pmu.refresh({
       enablePmu: p.enablePmu,
@@ -187,11 +188,6 @@ export class Vcpu {
       tsx: guestTsx && hostTsx,
       cap: kvm.pmuCap(),
     });
-    if (this.pmu.version !== 0) {
-      this.miscEnable |= MSR_IA32_MISC_ENABLE_EMON;
-      if ((caps & PERF_CAP_PEBS_FORMAT) !== 0n) this.miscEnable &= ~MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL;
-      else this.miscEnable |= MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL;
-    }
     this.pmu.filter = this.vm.pmuEventFilter;
     this.pmu.recalc();
     this.ops.recalcIntercepts();

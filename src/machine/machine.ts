@@ -35,6 +35,8 @@ export interface MachineSpec {
   readonly hostMsrs?: readonly HostMsrValue[];
   /** Module parameter enable_vmware_backdoor. */
   readonly vmwareBackdoor?: boolean;
+  /** The host kernel keeps TSX (Kvm option tsx; default hidden). */
+  readonly tsx?: boolean;
   /** Assert I-1..I-4 at every load, entry and put (IsolationChecker.invariants). */
   readonly checkIsolation?: boolean;
   /** Record every load/put step (VmxLayer.recordSteps) for --exits. */
@@ -77,7 +79,7 @@ export interface Machine {
 
 /** KVM (kvm.ko and the vendor module loaded with these parameters; hardware_setup may refuse). */
 export function openKvm(
-  spec: Pick<MachineSpec, "host" | "pmu" | "vmwareBackdoor" | "requireMediated">,
+  spec: Pick<MachineSpec, "host" | "pmu" | "vmwareBackdoor" | "requireMediated" | "tsx">,
   vendor: Vmx,
   codeState: CodeState | string,
 ): Result<Kvm, MachineError> {
@@ -88,6 +90,7 @@ export function openKvm(
     enablePmu: spec.pmu !== "off",
     enableMediatedPmu: spec.pmu === "mediated",
     enableVmwareBackdoor: spec.vmwareBackdoor === true,
+    tsx: spec.tsx === true,
   });
   if (!(kvm instanceof Kvm)) return err({ step: "kvm", error: kvm.error });
   if (spec.requireMediated === true && spec.pmu === "mediated" && kvm.mediatedRejected !== null)

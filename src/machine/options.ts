@@ -42,6 +42,8 @@ export interface VpmuOptions {
   readonly noPdcm?: boolean;
   /** KVM_SET_PMU_EVENT_FILTER on the VM before the first run. */
   readonly filter?: PmuEventFilterInput;
+  /** The host kernel keeps TSX (tsx=on): KVM reports HLE/RTM as the part has them (default: hidden). */
+  readonly tsx?: boolean;
 }
 
 export interface MachineOptions extends Omit<VpmuOptions, "kvm"> {
@@ -88,6 +90,7 @@ export function createMachine(o: MachineOptions): Result<Machine, string> {
     checkIsolation: o.checkIsolation === true,
     traceSwitch: o.traceSwitch === true,
     requireMediated: true,
+    tsx: o.tsx === true,
   });
   if (!m.ok) return err(sentence(m.error, o));
   // The guest model after KVM accepted the module parameters, as userspace sets it on the new vCPU.
@@ -109,7 +112,11 @@ export function configureVcpu(o: VpmuOptions): ConfiguredVcpu | { readonly error
   if (!host.ok) return { error: host.error };
   const mode = o.pmu ?? "legacy";
   const codeState = mode === "mediated" ? (o.kvm ?? "base") : "legacy";
-  const kvm = openKvm({ host: host.value, pmu: mode, requireMediated: true }, new Vmx(), codeState);
+  const kvm = openKvm(
+    { host: host.value, pmu: mode, requireMediated: true, tsx: o.tsx === true },
+    new Vmx(),
+    codeState,
+  );
   if (!kvm.ok) return { error: sentence(kvm.error, o) };
   const vcpu = kvm.value.createVm().createVcpu();
   const guest = guestRequest(o, host.value, mode);

@@ -56,6 +56,11 @@ import {
 
 export { KVM_MSR_RET_UNSUPPORTED, MSR_FAIL, MSR_OK, type MsrData, type MsrRet } from "./pmu.js";
 
+/** EVNTSEL bit 34 and FIXED_CTR_CTRL bit 32 (+4 per counter): adaptive PEBS (perf_event.h ICL_EVENTSEL_ADAPTIVE,
+ *  ICL_FIXED_0_ADAPTIVE); PEBS_DATA_CFG bits 3:0 and 31:24 are what KVM accepts (pebs_data_cfg_rsvd). */
+const ICL_EVENTSEL_ADAPTIVE = 1n << 34n;
+const ICL_FIXED_0_ADAPTIVE = 1n << 32n;
+const PEBS_DATA_CFG_VALID = 0xff00000fn;
 const FIXED_BITS = (i: number): bigint => 0xbn << BigInt(4 * i); // OS | USR | PMI (intel_fixed_bits_by_idx)
 const ONES = (n: number): bigint => (1n << BigInt(n)) - 1n;
 
@@ -121,11 +126,24 @@ export function intelPmuRefresh(pmu: KvmPmu, inp: PmuRefreshInput): void {
     // P-6 (V4/FIX, globalCtrlPerfMetricsBit): bit 48 stops being reserved iff the guest caps has PERF_METRICS.
     if (inp.codeState.globalCtrlPerfMetricsBit && (inp.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n)
       pmu.globalCtrlRsvd &= ~(1n << BigInt(GLOBAL_CTRL_EN_PERF_METRICS));
-    // Bits 62 (DS buffer overflow) and 63 (CondChgd) are writable status bits (BASE form).
-    pmu.globalStatusRsvd = pmu.globalCtrlRsvd & ~(GLOBAL_STATUS_BUFFER_OVF | GLOBAL_STATUS_COND_CHG);
-  }
-  if ((inp.perfCapabilities & PERF_CAP_PEBS_FORMAT) !== 0n) {
-    pmu.pebsEnableRsvd = (inp.perfCapabilities & PERF_CAP_PEBS_BASELINE) !== 0n ? pmu.counterRsvd : ~ONES(pmu.nGP);
+    // intel_pmu_refresh: STATUS has CTRL's layout plus CondChgd (63), and the DS buffer overflow bit (62)
+    // only for a guest with CPUID DS.
+    pmu.globalStatusRsvd = pmu.globalCtrlRsvd & ~GLOBAL_STATUS_COND_CHG;
+    if (inp.ds) pmu.globalStatusRsvd &= ~GLOBAL_STATUS_BUFFER_OVF;
+    // intel_pmu_refresh, PEBS (v2+ only): PEBS_ENABLE takes the GP bits; with PEBS baseline (adaptive PEBS)
+    // also the fixed bits, EVNTSEL.ADAPTIVE, FIXED_CTR_CTRL's per-counter ADAPTIVE bits and PEBS_DATA_CFG's
+    // bits 3:0 and 31:24. KVM's supported caps never carry baseline (vmx_get_perf_capabilities), so that
+    // branch is reachable only through a refresh input that has it.
+    if ((inp.perfCapabilities & PERF_CAP_PEBS_FORMAT) !== 0n) {
+      if ((inp.perfCapabilities & PERF_CAP_PEBS_BASELINE) !== 0n) {
+        pmu.pebsEnableRsvd = pmu.counterRsvd;
+        pmu.eventselRsvd &= ~ICL_EVENTSEL_ADAPTIVE;
+        pmu.pebsDataCfgRsvd = ~PEBS_DATA_CFG_VALID;
+        for (let i = 0; i < pmu.nFX; i++) pmu.fixedCtrCtrlRsvd &= ~(ICL_FIXED_0_ADAPTIVE << BigInt(4 * i));
+      } else {
+        pmu.pebsEnableRsvd = ~ONES(pmu.nGP);
+      }
+    }
   }
   pmu.allocate(pmu.nGP, pmu.nFX);
   // Step 5: GLOBAL_CTRL resets to "all GP counters enabled" (hardware reset value).

@@ -77,7 +77,7 @@ describe("validity sweep: versions 0–5 × GP 0..host × fixed 0..host (R-VAL-1
 });
 
 describe("reserved bits and write rules (§7.4)", () => {
-  const v = vcpuOf({ host: "spr" });
+  const v = vcpuOf({ host: "spr", tsx: true });
   it("R-WR-2: legacy alias sign-extends bit 31 for the guest, not for the host (R-WR-3)", () => {
     expect(v.setMsr(0xc1, 0x89abcdefn, guest)).toBe(true);
     expect(v.getMsr(0xc1)).toEqual({ ok: true, value: 0xffff89abcdefn });
@@ -98,7 +98,7 @@ describe("reserved bits and write rules (§7.4)", () => {
   });
   it("R-WR-6: selector reserved bits (AnyThread, 63:32 except IN_TX with TSX, IN_TXCP on counter 2)", () => {
     expect(v.setMsr(0x186, 1n << 21n, guest)).toBe(false);
-    expect(v.setMsr(0x186, 1n << 32n, guest)).toBe(true); // SPR has RTM and the default CPUID mirrors it
+    expect(v.setMsr(0x186, 1n << 32n, guest)).toBe(true); // tsx: SPR has RTM and the default CPUID mirrors it
     expect(v.setMsr(0x186, 1n << 33n, guest)).toBe(false);
     expect(v.setMsr(0x188, 1n << 33n, guest)).toBe(true);
     expect(v.setMsr(0x186, 1n << 34n, guest)).toBe(false);
@@ -123,10 +123,15 @@ describe("reserved bits and write rules (§7.4)", () => {
   });
   it("R-WR-14: MISC_ENABLE BTS/PEBS-unavailable are read-only, EMON silently kept", () => {
     const m = (v.getMsr(0x1a0) as { value: bigint }).value;
-    expect(m).toBe((1n << 7n) | (1n << 11n)); // EMON, BTS unavailable; SPR offers PEBS so PEBS_UNAVAIL clear
-    expect(v.setMsr(0x1a0, m | (1n << 12n), guest)).toBe(false);
-    expect(v.setMsr(0x1a0, 1n << 11n, guest)).toBe(true);
+    expect(m).toBe(0x1800n); // kvm_vcpu_reset: BTS_UNAVAIL | PEBS_UNAVAIL; refresh adds nothing
+    expect(v.setMsr(0x1a0, 1n << 11n, guest)).toBe(false);
+    expect(v.setMsr(0x1a0, m | (1n << 7n), guest)).toBe(true);
     expect(v.getMsr(0x1a0)).toEqual({ ok: true, value: m });
+    // Userspace owns the MSR: a host write may set EMON, and the guest then cannot clear it.
+    expect(v.setMsr(0x1a0, 0x1880n)).toBe(true);
+    expect(v.setMsr(0x1a0, 0x1800n, guest)).toBe(true);
+    expect(v.getMsr(0x1a0)).toEqual({ ok: true, value: 0x1880n });
+    expect(v.setMsr(0x1a0, 0x1800n)).toBe(true);
   });
   it("unknown MSRs #GP for the guest and fail for the host (ignore_msrs off)", () => {
     expect(v.getMsr(0x12345, guest).ok).toBe(false);
@@ -263,7 +268,7 @@ describe("narrower guest counter widths (R-CPUID-2/4: widths clamp to the host's
 
 describe("selector shapes the model cannot count", () => {
   it("IN_TX (no transactions run), INV, EDGE and CMASK ≥ 2 on instructions count nothing; CMASK 1 counts", () => {
-    const v = vcpuOf({ host: "spr" });
+    const v = vcpuOf({ host: "spr", tsx: true });
     const src = (sel: bigint): number => {
       expect(v.setMsr(0x186, sel, guest)).toBe(true);
       return v.pmu.gp[0]!.source;

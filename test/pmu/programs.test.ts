@@ -59,6 +59,9 @@ function headerOptions(args: readonly string[]): VpmuOptions {
       case "--no-pdcm":
         o.noPdcm = true;
         break;
+      case "--tsx":
+        o.tsx = true;
+        break;
       case "--pmu-filter": {
         const f = parsePmuFilterFile(v!, readFileSync(join(DIR, v!), "utf8"));
         if (!f.ok) throw new Error(f.error);
