@@ -58,6 +58,10 @@ mem -> "[" expr "]"                             {% (d): Operand => ({ k: "mem", 
      | "[" %rel expr "]"                        {% (d): Operand => ({ k: "mem", e: d[2], tok: d[0], end: d[3], mode: "rel" }) %}
      | "[" %abs expr "]"                        {% (d): Operand => ({ k: "mem", e: d[2], tok: d[0], end: d[3], mode: "abs" }) %}
      | "[" %size expr "]"                       {% (d): Operand => ({ k: "mem", e: d[2], tok: d[0], end: d[3], dispSize: d[1] }) %}
+     | "[" %reg ":" expr "]"                    {% (d): Operand => ({ k: "mem", e: d[3], tok: d[0], end: d[4], seg: d[1] }) %}
+     | "[" %rel %reg ":" expr "]"               {% (d): Operand => ({ k: "mem", e: d[4], tok: d[0], end: d[5], mode: "rel", seg: d[2] }) %}
+     | "[" %reg ":" %rel expr "]"               {% (d): Operand => ({ k: "mem", e: d[4], tok: d[0], end: d[5], mode: "rel", seg: d[1] }) %}
+     | "[" %size %reg ":" expr "]"              {% (d): Operand => ({ k: "mem", e: d[4], tok: d[0], end: d[5], dispSize: d[1], seg: d[2] }) %}
 
 dataItems -> expr                     {% (d): Expr[] => [d[0]] %}
            | dataItems "," expr       {% (d): Expr[] => [...d[0], d[2]] %}

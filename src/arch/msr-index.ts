@@ -23,6 +23,9 @@ export const MSR_IA32_PEBS_ENABLE = 0x3f1;
 export const MSR_PEBS_DATA_CFG = 0x3f2;
 export const MSR_IA32_PMC0 = 0x4c1;
 export const MSR_IA32_DS_AREA = 0x600;
+export const MSR_FS_BASE = 0xc0000100;
+export const MSR_GS_BASE = 0xc0000101;
+export const MSR_KERNEL_GS_BASE = 0xc0000102;
 export const MSR_TSC_AUX = 0xc0000103;
 export const MSR_EFER = 0xc0000080;
 

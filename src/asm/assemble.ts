@@ -43,6 +43,9 @@ export interface ListingLine {
 export interface Assembly {
   readonly bytes: Uint8Array;
   readonly origin: number;
+  /** The code size (`bits`) in force at the image's first byte: 64 unless a `bits 16`/`bits 32`
+   *  comes before the first instruction or data (a guest then starts in that mode: docs/guest-abi.md). */
+  readonly entryBits: 16 | 32 | 64;
   readonly symbols: readonly AsmSymbol[];
   readonly lines: readonly ListingLine[];
   readonly warnings: readonly Diagnostic[];
@@ -130,6 +133,16 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
     }
   }
 
+  // The code size at the first byte: the last `bits` before anything that emits bytes.
+  let entryBits: 16 | 32 | 64 = 64;
+  for (const st of stmts) {
+    const k = st.line.stmt?.k;
+    if (k === "bits") {
+      const v = evaluate(st.line.stmt!.e, constEnv(diags));
+      if (!v.unknown && (v.v === 16n || v.v === 32n || v.v === 64n)) entryBits = Number(v.v) as 16 | 32 | 64;
+    } else if (k === "insn" || k === "data" || k === "res" || k === "times" || k === "align") break;
+  }
+
   // Duplicate labels.
   const firstDef = new Map<string, Token>();
   for (const st of stmts) {
@@ -185,6 +198,7 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
   return ok({
     bytes: result.bytes,
     origin: Number(origin),
+    entryBits,
     symbols: syms,
     lines: listingLines(stmts, result, Number(origin), diags),
     warnings: sorted(

@@ -21,6 +21,8 @@ export type Operand =
       size?: Token;
       mode?: "rel" | "abs";
       dispSize?: Token;
+      /** Segment override (`[fs:rax]`): the register token. */
+      seg?: Token;
       strict?: boolean;
     };
 

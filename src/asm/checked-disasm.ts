@@ -15,6 +15,7 @@
  */
 import { type DisasmLine, disassemble } from "../isa/disasm.js";
 import { assemble } from "./assemble.js";
+import type { CodeBits } from "../isa/modes.js";
 
 /** One line of a checked listing. */
 export interface CheckedLine extends DisasmLine {
@@ -30,8 +31,8 @@ export interface CheckedLine extends DisasmLine {
 }
 
 /** The listing's header: the mode and origin every line is assembled under. */
-export function listingHeader(origin: number): string {
-  return `bits 64\norg 0x${origin.toString(16)}\n`;
+export function listingHeader(origin: number, bits: CodeBits = 64): string {
+  return `bits ${bits}\norg 0x${origin.toString(16)}\n`;
 }
 
 /** `db 0x26, 0x5e`: bytes as NASM data. */
@@ -40,8 +41,8 @@ export function dbText(bytes: Uint8Array): string {
 }
 
 /** A listing as NASM source: the header and one line per instruction (no comments). */
-export function listingSource(lines: readonly CheckedLine[], origin: number): string {
-  return listingHeader(origin) + lines.map((l) => l.text + "\n").join("");
+export function listingSource(lines: readonly CheckedLine[], origin: number, bits: CodeBits = 64): string {
+  return listingHeader(origin, bits) + lines.map((l) => l.text + "\n").join("");
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -58,11 +59,11 @@ const BATCH = 8192;
  * assembly: texts in address order, each padded up to its address with `times … db 0` (an address already
  * passed makes the count negative: the batch fails and is split until the culprit is alone).
  */
-function assembleAll(texts: readonly string[], addrs: readonly number[]): (Uint8Array | null)[] {
+function assembleAll(texts: readonly string[], addrs: readonly number[], bits: CodeBits): (Uint8Array | null)[] {
   const out: (Uint8Array | null)[] = new Array(texts.length).fill(null);
   const run = (lo: number, hi: number): void => {
     const base = addrs[lo];
-    const src: string[] = [listingHeader(base)];
+    const src: string[] = [listingHeader(base, bits)];
     const lineOf = new Map<number, number>(); // source line → text index
     let line = 3;
     for (let i = lo; i < hi; i++) {
@@ -90,9 +91,10 @@ function assembleAll(texts: readonly string[], addrs: readonly number[]): (Uint8
   return out;
 }
 
-/** Disassemble `bytes` loaded at `origin` into lines that re-assemble, in order, to exactly `bytes`. */
-export function disassembleChecked(bytes: Uint8Array, origin = 0): CheckedLine[] {
-  const raw = disassemble(bytes, origin);
+/** Disassemble `bytes` loaded at `origin` (code of `bits`) into lines that re-assemble, in order, to
+ *  exactly `bytes`. */
+export function disassembleChecked(bytes: Uint8Array, origin = 0, bits: CodeBits = 64): CheckedLine[] {
+  const raw = disassemble(bytes, origin, bits);
   // A text without a pc-relative operand assembles the same anywhere: each distinct one is assembled once
   // (at 0, consecutively). The others are assembled at their own address.
   const fixed = new Map<string, number>();
@@ -111,10 +113,11 @@ export function disassembleChecked(bytes: Uint8Array, origin = 0): CheckedLine[]
   }
   // Consecutive at 0: give each text its own address so a short one does not shift the next out of place.
   for (let i = 1; i < fixedTexts.length; i++) fixedAddrs[i] = fixedAddrs[i - 1] + 16;
-  const fixedBytes = assembleAll(fixedTexts, fixedAddrs);
+  const fixedBytes = assembleAll(fixedTexts, fixedAddrs, bits);
   const relBytes = assembleAll(
     relIdx.map((i) => raw[i].text),
     relIdx.map((i) => raw[i].addr),
+    bits,
   );
   const relOf = new Map<number, number>(relIdx.map((i, k) => [i, k]));
   return raw.map((l, i): CheckedLine => {

@@ -8,7 +8,8 @@ import { ROWS_BY_MNEMONIC, type OperandKind } from "../isa/opcodes.js";
 import { encode } from "./instruction-bytes.js";
 import type { Token } from "./lexer.js";
 import type { ROp } from "./operand.js";
-import { type Fail, GPR_KINDS, match, R_NOSIZE, RM_KINDS, s64, sizeName } from "./operand-match.js";
+import { type Fail, GPR_KINDS, match, R_NOSIZE, R_SHAPE, RM_KINDS, s64, sizeName } from "./operand-match.js";
+import { type CodeBits, rowInMode } from "../isa/modes.js";
 import { REGISTERS, type RegInfo } from "./registers.js";
 import { UNSUPPORTED_MNEMONICS } from "./unsupported.js";
 import { err, ok, type Result } from "../result.js";
@@ -18,6 +19,8 @@ export interface EncodeEnv {
   here: bigint;
   /** In late passes: never pick a form shorter than this (guarantees the passes converge). */
   minLen: number;
+  /** Code size (`bits`): 64 unless the source says otherwise. */
+  bits?: CodeBits;
 }
 
 /** Why no row encodes the operands: the token to underline and what to say. */
@@ -43,7 +46,9 @@ export function encodeInstruction(mnemonic: string, opsIn: ROp[], mnTok: Token, 
   // NASM -Ox: `mov r64, imm` with a known absolute imm in [0, 2^32) is `mov r32, imm32` (zero-extends;
   // checked against nasm 2.16). A label address keeps the imm64 form.
   let movImm64Only = false;
+  const bits = env.bits ?? 64;
   if (
+    bits === 64 &&
     mnemonic === "mov" &&
     ops.length === 2 &&
     ops[0].t === "reg" &&
@@ -83,9 +88,13 @@ export function encodeInstruction(mnemonic: string, opsIn: ROp[], mnTok: Token, 
   for (const row of rows) {
     if (row.operands.length !== ops.length) continue;
     if (movImm64Only && row.opcode[0] === 0xc7) continue;
-    const m = match(row, ops, fail);
+    if (!rowInMode(row, bits)) {
+      fail({ rank: R_SHAPE, tok: mnTok, message: `'${mnemonic}' has no such form in ${bits}-bit code` });
+      continue;
+    }
+    const m = match(row, ops, fail, bits);
     if (!m) continue;
-    const bytes = encode(m, env.here, fail, mnTok);
+    const bytes = encode(m, env.here, fail, mnTok, bits);
     if (!bytes) continue;
     all.push(bytes);
     memSizes.add(m.memSize);

@@ -5,10 +5,17 @@
 import { ROWS_BY_MNEMONIC } from "../isa/opcodes.js";
 import type { Token } from "./lexer.js";
 import type { ROp } from "./operand.js";
-import { type Fail, fitsSigned, type Match, R_RANGE, R_SHAPE, s64, VAR_KINDS } from "./operand-match.js";
+import { type Fail, fitsEither, fitsSigned, type Match, R_RANGE, R_SHAPE, s64, VAR_KINDS } from "./operand-match.js";
+import type { CodeBits } from "../isa/modes.js";
 import type { RegInfo } from "./registers.js";
 
-export function encode(m: Match, here: bigint, fail: (f: Fail) => void, mnTok: Token): number[] | null {
+export function encode(
+  m: Match,
+  here: bigint,
+  fail: (f: Fail) => void,
+  mnTok: Token,
+  bits: CodeBits = 64,
+): number[] | null {
   const row = m.row;
   const out: number[] = [];
   let rex = 0;
@@ -18,11 +25,24 @@ export function encode(m: Match, here: bigint, fail: (f: Fail) => void, mnTok: T
     if (r.needsRex) forceRex = true;
     if (r.highByte) highByte = tok ?? highByte ?? mnTok;
   };
+  // A segment override comes first (NASM's order: segment, 66, 67, REX).
+  if (m.rmOp?.t === "mem" && m.rmOp.seg >= 0) out.push(SEG_PREFIX[m.rmOp.seg]);
   if (row.prefix) out.push(row.prefix);
-  const sized =
-    row.operands.some((k) => VAR_KINDS.has(k)) || row.osize !== undefined || (row.default64 === true && m.osize === 16);
-  if (sized && m.osize === 16) out.push(0x66);
-  if (sized && m.osize === 64 && !row.default64) rex |= 0x48;
+  if (bits === 64) {
+    const sized =
+      row.operands.some((k) => VAR_KINDS.has(k)) ||
+      row.osize !== undefined ||
+      (row.default64 === true && m.osize === 16);
+    if (sized && m.osize === 16) out.push(0x66);
+    if (sized && m.osize === 64 && !row.default64) rex |= 0x48;
+  } else {
+    // 16/32-bit code: 66 selects the other of 16/32 (SDM Vol. 1 Table 3-4); the size is the matched
+    // one, or a fixed r16/r32 destination's (movzx eax, word [bx] in 16-bit code).
+    const k0 = row.operands[0];
+    const osz = m.osize || (k0 === "r16" ? 16 : k0 === "r32" ? 32 : 0);
+    if (osz === 64) return null;
+    if (osz !== 0 && osz !== (bits === 16 ? 16 : 32)) out.push(0x66);
+  }
   // ModRM.
   let modrm = -1;
   let sib = -1;
@@ -43,7 +63,7 @@ export function encode(m: Match, here: bigint, fail: (f: Fail) => void, mnTok: T
       if (rmOp.reg.num >= 8) rex |= 0x41;
       noteByteReg(rmOp.reg, rmTok);
     } else if (rmOp.t === "mem") {
-      const ea = encodeEa(rmOp, regField, fail);
+      const ea = rmOp.asize === 16 ? encodeEa16(rmOp, regField, fail, bits) : encodeEa(rmOp, regField, fail, bits);
       if (!ea) return null;
       if (ea.addr32) out.push(0x67);
       modrm = ea.modrm;
@@ -57,7 +77,7 @@ export function encode(m: Match, here: bigint, fail: (f: Fail) => void, mnTok: T
     if (m.plusOp.num >= 8) rex |= 0x41;
     noteByteReg(m.plusOp, null);
     // SDM XCHG: 90 without REX.B is NOP, so `xchg eax, eax` must use 87 /r (as NASM does).
-    if (row.opcode[0] === 0x90 && m.plusOp.num === 0 && m.osize === 32) return null;
+    if (row.opcode[0] === 0x90 && m.plusOp.num === 0 && m.osize === 32 && bits === 64) return null;
   }
   if (forceRex && rex === 0) rex = 0x40;
   if (rex !== 0 && highByte !== null) {
@@ -76,6 +96,14 @@ export function encode(m: Match, here: bigint, fail: (f: Fail) => void, mnTok: T
     });
     return null;
   }
+  if (rex !== 0 && bits !== 64) {
+    fail({
+      rank: R_RANGE,
+      tok: rmTok ?? mnTok,
+      message: "REX registers and 64-bit operands exist only in 64-bit code",
+    });
+    return null;
+  }
   if (rex !== 0) out.push(rex);
   for (let i = 0; i < row.opcode.length; i++) {
     let b = row.opcode[i];
@@ -87,11 +115,16 @@ export function encode(m: Match, here: bigint, fail: (f: Fail) => void, mnTok: T
   if (ripTarget !== null) ripAt = out.length;
   out.push(...disp);
   if (m.imm) pushLE(out, m.imm.op.v, m.imm.width);
+  if (m.rel && m.rel.width === 4 && bits !== 64) {
+    // rel16 when the operand size is 16 outside 64-bit mode (SDM JMP/CALL/Jcc "rel16").
+    const osz = m.osize || (bits === 16 ? 16 : 32);
+    if (osz === 16) m.rel.width = 2;
+  }
   if (m.rel) {
     const end = here + BigInt(out.length + m.rel.width);
     const d = s64(BigInt.asUintN(64, m.rel.op.v - end));
     const w = m.rel.width;
-    const lim = w === 1 ? 128n : 1n << 31n;
+    const lim = w === 1 ? 128n : w === 2 ? 1n << 15n : 1n << 31n;
     if (!m.rel.op.unknown && (d < -lim || d >= lim)) {
       const short =
         w === 1 &&
@@ -99,7 +132,7 @@ export function encode(m: Match, here: bigint, fail: (f: Fail) => void, mnTok: T
       fail({
         rank: short ? R_RANGE : R_SHAPE,
         tok: m.rel.op.tok,
-        message: `jump out of range: target is ${d} bytes away, ${w === 1 ? "a short jump reaches -128..127" : "rel32 reaches ±2 GiB"}`,
+        message: `jump out of range: target is ${d} bytes away, ${w === 1 ? "a short jump reaches -128..127" : w === 2 ? "rel16 reaches ±32 KiB" : "rel32 reaches ±2 GiB"}`,
       });
       return null;
     }
@@ -118,6 +151,9 @@ export function encode(m: Match, here: bigint, fail: (f: Fail) => void, mnTok: T
   return out;
 }
 
+/** Segment-override prefix bytes for ES CS SS DS FS GS (SDM Vol. 2 §2.1.1). */
+const SEG_PREFIX = [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65];
+
 function pushLE(out: number[], v: bigint, width: number): void {
   // Two 32-bit halves as numbers, then bytes with integer ops (one BigInt step instead of eight).
   const lo = Number(BigInt.asUintN(32, v));
@@ -135,10 +171,22 @@ interface Ea {
 }
 
 /** ModRM/SIB/displacement for a memory operand (SDM Vol. 2 §2.1.5 Tables 2-2, 2-3; §2.2.1.6 RIP-relative). */
-function encodeEa(op: ROp & { t: "mem" }, regField: number, fail: (f: Fail) => void): Ea | null {
+function encodeEa(op: ROp & { t: "mem" }, regField: number, fail: (f: Fail) => void, bits: CodeBits): Ea | null {
   const reg3 = (regField & 7) << 3;
   const base = op.base;
   const index = op.index;
+  // 0x67 when the address size is not the code's (32-bit registers in 64-bit or 16-bit code).
+  const a67 = bits === 64 ? op.asize === 32 : bits === 16;
+  if (!base && !index && bits !== 64) {
+    // [disp32] is mod 00 rm 101 outside 64-bit mode (no RIP-relative addressing there).
+    if (!fitsEither(op.disp, 32) && !op.dispUnknown) {
+      fail({ rank: R_RANGE, tok: op.tok, message: "absolute address does not fit 32 bits" });
+      return null;
+    }
+    const d: number[] = [];
+    pushLE(d, op.disp, 4);
+    return { modrm: 0x05 | reg3, sib: -1, disp: d, rex: 0, addr32: a67, ripTarget: null };
+  }
   if (!base && !index) {
     if (op.ripRel)
       return { modrm: 0x05 | reg3, sib: -1, disp: [0, 0, 0, 0], rex: 0, addr32: false, ripTarget: op.disp };
@@ -204,7 +252,39 @@ function encodeEa(op: ROp & { t: "mem" }, regField: number, fail: (f: Fail) => v
   }
   const d: number[] = [];
   pushLE(d, op.disp, dispW);
-  return { modrm, sib, disp: d, rex, addr32: op.addr32, ripTarget: null };
+  return { modrm, sib, disp: d, rex, addr32: a67, ripTarget: null };
+}
+
+/** 16-bit ModRM (SDM Vol. 2 Table 2-1): rm = bx+si, bx+di, bp+si, bp+di, si, di, bp (or disp16), bx. */
+function encodeEa16(op: ROp & { t: "mem" }, regField: number, fail: (f: Fail) => void, bits: CodeBits): Ea | null {
+  const reg3 = (regField & 7) << 3;
+  const b = op.base?.num ?? -1,
+    x = op.index?.num ?? -1;
+  const d: number[] = [];
+  // The address wraps at 64 KiB, so a displacement is 16 bits either way (NASM warns beyond ±64 KiB).
+  const dv = Number(BigInt.asIntN(16, op.disp));
+  if (!fitsEither(op.disp, 16) && !op.dispUnknown) {
+    fail({ rank: R_RANGE, tok: op.tok, message: "displacement does not fit 16 bits" });
+    return null;
+  }
+  if (b < 0 && x < 0) {
+    pushLE(d, op.disp, 2);
+    return { modrm: 0x06 | reg3, sib: -1, disp: d, rex: 0, addr32: bits !== 16, ripTarget: null };
+  }
+  const rm =
+    x < 0 ? (b === 3 ? 7 : b === 5 ? 6 : -1) : b < 0 ? (x === 6 ? 4 : 5) : (b === 5 ? 2 : 0) + (x === 7 ? 1 : 0);
+  let mod: number;
+  if (op.dispSize === 8) {
+    if (dv < -128 || dv > 127) {
+      fail({ rank: R_RANGE, tok: op.tok, message: "displacement does not fit a byte" });
+      return null;
+    }
+    mod = 1;
+  } else if (op.dispSize === 16 || op.dispReloc) mod = 2;
+  else if (dv === 0 && rm !== 6) mod = 0;
+  else mod = dv >= -128 && dv <= 127 ? 1 : 2;
+  pushLE(d, op.disp, mod === 0 ? 0 : mod === 1 ? 1 : 2);
+  return { modrm: (mod << 6) | reg3 | rm, sib: -1, disp: d, rex: 0, addr32: bits !== 16, ripTarget: null };
 }
 
 function scaleBits(s: number): number {

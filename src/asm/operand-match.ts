@@ -7,6 +7,9 @@ import { ROWS_BY_MNEMONIC, type OpcodeRow, type OperandKind } from "../isa/opcod
 import type { Token } from "./lexer.js";
 import type { ROp } from "./operand.js";
 import type { RegInfo } from "./registers.js";
+import { type CodeBits, kindInMode } from "../isa/modes.js";
+
+const R32_ONLY: readonly number[] = [32];
 
 /** Why a row did not fit; the highest rank over all rows is what the user sees. */
 export type Fail = { rank: number; tok: Token; message: string };
@@ -90,7 +93,7 @@ const HAS_BOTH_REL: ReadonlySet<string> = (() => {
 })();
 export const VAR_KINDS = new Set<OperandKind>(["r16/32/64", "r16/32", "r16/64", "rm16/32/64", "rm16/64", "rAX"]);
 
-export function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Match | null {
+export function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void, bits: CodeBits = 64): Match | null {
   let osize = row.osize ?? 0;
   const m: Match = { row, osize: 0, regOp: null, rmOp: null, plusOp: null, imm: null, rel: null, memSize: -1 };
   let sizeTok: Token | null = null;
@@ -112,23 +115,25 @@ export function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Matc
     });
     return false;
   };
-  const variable = row.operands.some((k) => VAR_KINDS.has(k));
+  // In 16/32-bit code the stack and branch rows take the mode's sizes (src/isa/modes.ts).
+  const kinds = row.operands.map((k) => kindInMode(row, k, bits));
+  const variable = kinds.some((k) => VAR_KINDS.has(k));
   // Operand classes first (register / memory / immediate / control register), so a row of another
   // shape never produces a size complaint.
   for (let i = 0; i < ops.length; i++) {
-    if (!classFits(row.operands[i], ops[i], row.mnemonic)) {
+    if (!classFits(kinds[i], ops[i], row.mnemonic)) {
       fail({ rank: R_SHAPE, tok: ops[i].tok, message: "invalid combination of opcode and operands" });
       return null;
     }
   }
   for (let i = 0; i < ops.length; i++) {
-    const kind = row.operands[i];
+    const kind = kinds[i];
     const op = ops[i];
     const shape = (): null => {
       fail({ rank: R_SHAPE, tok: op.tok, message: `invalid combination of opcode and operands` });
       return null;
     };
-    const gpr = GPR_KINDS[kind];
+    const gpr = kind === "r64rm" && bits !== 64 ? R32_ONLY : GPR_KINDS[kind];
     const rm = RM_KINDS[kind];
     if (gpr) {
       if (op.t !== "reg" || op.reg.cls !== "gpr") return shape();
@@ -188,7 +193,9 @@ export function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Matc
           dispUnknown: op.unknown,
           ripRel: false,
           dispSize: 0,
+          asize: bits,
           addr32: false,
+          seg: -1,
           tok: op.tok,
         };
         continue;
@@ -234,13 +241,16 @@ export function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Matc
   }
   if (osize === 0 && row.default64) {
     // Default 64-bit operand size (push/pop/call/jmp/ret); `push word 5` is the 66 form; a memory
-    // operand without a size is ambiguous for push/pop (16 or 64), as NASM says.
+    // operand without a size is ambiguous for push/pop (16 or 64), as NASM says. In 16/32-bit code the
+    // default is the code size, and call/jmp [mem] take it without a size (NASM).
     const imm = m.imm?.op;
+    const def = bits === 64 ? 64 : bits;
     if (imm && imm.size === 16) osize = 16;
-    else if (variable && m.rmOp?.t === "mem") {
+    else if (imm && imm.size === 32 && bits !== 64) osize = 32;
+    else if (variable && m.rmOp?.t === "mem" && (bits === 64 || row.operands[ops.indexOf(m.rmOp)] !== "rm64")) {
       fail({ rank: R_NOSIZE, tok: m.rmOp.tok, message: "operation size not specified (add word or qword)" });
       return null;
-    } else osize = 64;
+    } else osize = def;
   }
   if (variable && osize === 0) {
     // A size keyword on the immediate can give the size (`mov [rax], dword 5`).
@@ -261,13 +271,13 @@ export function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void): Matc
   }
   m.osize = osize;
   if (m.rmOp?.t === "mem") {
-    const kind = row.operands[ops.indexOf(m.rmOp)];
+    const kind = kinds[ops.indexOf(m.rmOp)];
     const rk = RM_KINDS[kind];
     m.memSize = !rk ? -1 : rk.length === 1 ? rk[0] : osize;
   }
   // Immediate width and range, now that the operand size is known.
   if (m.imm) {
-    const kind = row.operands[ops.indexOf(m.imm.op)];
+    const kind = kinds[ops.indexOf(m.imm.op)];
     const op = m.imm.op;
     // A size keyword on an immediate must be the operand size; only mov r/m64, imm32 and push imm32
     // take a dword immediate for a 64-bit operation (NASM insns.dat).

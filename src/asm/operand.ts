@@ -6,7 +6,8 @@ import type { Operand } from "./ast.js";
 import type { Diags } from "./diagnostics.js";
 import { evaluate, type EvalEnv, type Value } from "./expr.js";
 import type { Token } from "./lexer.js";
-import type { RegInfo } from "./registers.js";
+import { REGISTERS, type RegInfo } from "./registers.js";
+import type { CodeBits } from "../isa/modes.js";
 
 /** An operand after its expression is evaluated. */
 export type ROp =
@@ -35,14 +36,24 @@ export type ROp =
       ripRel: boolean;
       /** Forced displacement width ([byte …] / [dword …]), 0 = choose. */
       dispSize: number;
+      /** The address size the registers give (16, 32, 64), or the code size's when there are none. */
+      asize: 16 | 32 | 64;
       addr32: boolean;
+      /** Segment-override register number (ES CS SS DS FS GS = 0..5), -1 for none. */
+      seg: number;
       tok: Token;
     };
 
 const SIZE_BITS: Readonly<Record<string, number>> = { byte: 8, word: 16, dword: 32, qword: 64 };
 
 /** Evaluates an operand into a register, an immediate or an effective address. */
-export function resolveOperand(o: Operand, env: EvalEnv, defaultRel: boolean, diags: Diags): ROp | null {
+export function resolveOperand(
+  o: Operand,
+  env: EvalEnv,
+  defaultRel: boolean,
+  bits: CodeBits,
+  diags: Diags,
+): ROp | null {
   const size = o.size ? SIZE_BITS[o.size.value.toLowerCase()] : 0;
   const v = evaluate(o.e, env);
   if (o.k === "expr") {
@@ -69,14 +80,23 @@ export function resolveOperand(o: Operand, env: EvalEnv, defaultRel: boolean, di
       tok: o.tok,
     };
   }
-  return resolveMem(o, v, size, env, defaultRel, diags);
+  const m = resolveMem(o, v, size, bits, defaultRel, diags);
+  if (m?.t === "mem" && o.seg) {
+    const r = REGISTERS.get(o.seg.value.toLowerCase());
+    if (r?.cls !== "sreg") {
+      diags.add(o.seg, `'${o.seg.value}' is not a segment register (es, cs, ss, ds, fs, gs)`);
+      return null;
+    }
+    m.seg = r.num;
+  }
+  return m;
 }
 
 function resolveMem(
   o: Operand & { k: "mem" },
   v: Value,
   size: number,
-  _env: EvalEnv,
+  bits: CodeBits,
   defaultRel: boolean,
   diags: Diags,
 ): ROp | null {
@@ -99,12 +119,16 @@ function resolveMem(
     return null;
   };
   for (const t of live) {
-    if (t.reg.cls !== "gpr" || t.reg.size < 32)
-      return bad(`'${t.reg.name}' cannot be used in an address (64-bit mode uses 64- or 32-bit registers)`);
+    if (t.reg.cls !== "gpr" || t.reg.size < (bits === 64 ? 32 : 16))
+      return bad(
+        `'${t.reg.name}' cannot be used in an address (${bits === 64 ? "64-bit mode uses 64- or 32-bit registers" : "16- or 32-bit registers only"})`,
+      );
+    if (bits !== 64 && t.reg.size === 64) return bad(`'${t.reg.name}' is a 64-bit register: not in ${bits}-bit code`);
   }
   if (live.length > 2) return bad();
-  const asz = live.length ? live[0].reg.size : 64;
-  if (live.some((t) => t.reg.size !== asz)) return bad("cannot mix 32-bit and 64-bit registers in an address");
+  const asz = live.length ? live[0].reg.size : bits;
+  if (live.some((t) => t.reg.size !== asz)) return bad("cannot mix registers of different sizes in an address");
+  if (asz === 16) return mem16(o, v, size, live, tok, bad);
   let base: RegInfo | null = null;
   let index: RegInfo | null = null;
   let scale = 1;
@@ -144,7 +168,8 @@ function resolveMem(
   // absolute form, one byte longer: a jump sized against that layout can end up near where a short one
   // would also fit, and NASM keeps it (checked against nasm 2.16: `jmp f` / `lea rax, [rel f]` /
   // `times 120 nop` / `f:` gives E9).
-  const ripRel = live.length === 0 && v.reloc !== 0 && (o.mode === "rel" || (defaultRel && o.mode !== "abs"));
+  const ripRel =
+    bits === 64 && live.length === 0 && v.reloc !== 0 && (o.mode === "rel" || (defaultRel && o.mode !== "abs"));
   const dispSize = o.dispSize ? SIZE_BITS[o.dispSize.value.toLowerCase()] : 0;
   return {
     t: "mem",
@@ -157,7 +182,49 @@ function resolveMem(
     dispUnknown: v.unknown,
     ripRel,
     dispSize,
-    addr32: asz === 32,
+    asize: asz as 32 | 64,
+    addr32: asz === 32 && bits === 64,
+    seg: -1,
+    tok,
+  };
+}
+
+/** A 16-bit effective address (SDM Vol. 2 Table 2-1): at most one of BX/BP and one of SI/DI, scale 1. */
+function mem16(
+  o: Operand & { k: "mem" },
+  v: Value,
+  size: number,
+  live: { reg: RegInfo; coef: bigint; tok: Token }[],
+  tok: Token,
+  bad: (m?: string) => null,
+): ROp | null {
+  let base: RegInfo | null = null;
+  let index: RegInfo | null = null;
+  for (const t of live) {
+    if (t.coef !== 1n) return bad("16-bit addresses take no scale");
+    if (t.reg.num === 3 || t.reg.num === 5) {
+      if (base) return bad("a 16-bit address takes one of bx/bp");
+      base = t.reg;
+    } else if (t.reg.num === 6 || t.reg.num === 7) {
+      if (index) return bad("a 16-bit address takes one of si/di");
+      index = t.reg;
+    } else return bad(`'${t.reg.name}' cannot be used in a 16-bit address (bx, bp, si, di)`);
+  }
+  const dispSize = o.dispSize ? SIZE_BITS[o.dispSize.value.toLowerCase()] : 0;
+  return {
+    t: "mem",
+    size,
+    base,
+    index,
+    scale: 1,
+    disp: v.v,
+    dispReloc: v.reloc !== 0,
+    dispUnknown: v.unknown,
+    ripRel: false,
+    dispSize,
+    asize: 16,
+    addr32: false,
+    seg: -1,
     tok,
   };
 }

@@ -4,7 +4,7 @@
  */
 import type { Diags } from "./diagnostics.js";
 import { evaluate, type EvalEnv, type SymbolValue } from "./expr.js";
-import { MAX_OUTPUT, type PStmt, statementBytes } from "./statement.js";
+import { type AsmMode, MAX_OUTPUT, type PStmt, statementBytes } from "./statement.js";
 
 export interface PassOutput {
   bytes: Uint8Array;
@@ -26,7 +26,8 @@ export function runPass(
   // Listing spans (statement index, start, end) as plain numbers; ListingLines are built once, after
   // the last pass.
   const spans: number[] = [];
-  let defaultRel = false;
+  // `default rel` and `bits N` as they stand at each statement (both start over in every pass).
+  const mode: AsmMode = { rel: false, bits: 64 };
   let overflow = false;
   let anyUnknownLabel = false;
   const emit = (bytes: ArrayLike<number>): void => {
@@ -57,10 +58,6 @@ export function runPass(
       reportedMissing = true;
     },
   };
-  const getRel = (): boolean => defaultRel;
-  const setRel = (r: boolean): void => {
-    defaultRel = r;
-  };
   for (let si = 0; si < stmts.length; si++) {
     const st = stmts[si];
     if (overflow) break;
@@ -85,7 +82,7 @@ export function runPass(
       continue;
     }
     const start = size;
-    const bytes = statementBytes(line.stmt, env, here, st, pass, diags, getRel, setRel, size);
+    const bytes = statementBytes(line.stmt, env, here, st, pass, diags, mode, size);
     if (bytes) emit(bytes);
     spans.push(si, start, size);
   }

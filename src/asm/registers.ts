@@ -9,7 +9,7 @@ export interface RegInfo {
   readonly num: number;
   /** 8, 16, 32, 64 for general registers. */
   readonly size: 8 | 16 | 32 | 64;
-  readonly cls: "gpr" | "cr";
+  readonly cls: "gpr" | "cr" | "sreg";
   /** spl/bpl/sil/dil: need a REX prefix (any) to mean these rather than ah..bh. */
   readonly needsRex: boolean;
   /** ah/ch/dh/bh: cannot be encoded in an instruction that has a REX prefix. */
@@ -46,5 +46,9 @@ export const REGISTERS: ReadonlyMap<string, RegInfo> = (() => {
   for (let n = 0; n < 16; n++) {
     m.set(`cr${n}`, { name: `cr${n}`, num: n, size: 64, cls: "cr", needsRex: false, highByte: false });
   }
+  // Segment registers in their Sreg encoding order (SDM Vol. 2 §3.1.1.3): ES CS SS DS FS GS.
+  const SREGS = ["es", "cs", "ss", "ds", "fs", "gs"];
+  for (let n = 0; n < 6; n++)
+    m.set(SREGS[n], { name: SREGS[n], num: n, size: 16, cls: "sreg", needsRex: false, highByte: false });
   return m;
 })();

@@ -11,6 +11,13 @@ import type { Token } from "./lexer.js";
 import { stringBytes } from "./numbers.js";
 import { resolveOperand, type ROp } from "./operand.js";
 import type { PLine } from "./preprocess.js";
+import type { CodeBits } from "../isa/modes.js";
+
+/** The directives' state at a statement: `default rel` and the code size of `bits 16/32/64`. */
+export interface AsmMode {
+  rel: boolean;
+  bits: CodeBits;
+}
 
 /** From this pass on an instruction may only grow, so oscillating layouts still converge. */
 export const GROW_ONLY_PASS = 6;
@@ -47,8 +54,7 @@ export function statementBytes(
   st: PStmt,
   pass: number,
   diags: Diags,
-  getRel: () => boolean,
-  setRel: (r: boolean) => void,
+  mode: AsmMode,
   offset: number,
 ): number[] | null {
   switch (s.k) {
@@ -58,11 +64,15 @@ export function statementBytes(
       env.usedSymbols = false;
       const ops: ROp[] = [];
       for (const o of s.ops) {
-        const r = resolveOperand(o, env, getRel(), diags);
+        const r = resolveOperand(o, env, mode.rel, mode.bits, diags);
         if (!r) return null;
         ops.push(r);
       }
-      const res = encodeInstruction(mn, ops, s.mn, { here: addr, minLen: pass >= GROW_ONLY_PASS ? st.lastLen : 0 });
+      const res = encodeInstruction(mn, ops, s.mn, {
+        here: addr,
+        minLen: pass >= GROW_ONLY_PASS ? st.lastLen : 0,
+        bits: mode.bits,
+      });
       if (!res.ok) {
         // Forward references may make an early pass fail (e.g. a jump assumed short); only the final
         // pass reports.
@@ -112,17 +122,7 @@ export function statementBytes(
       if (n === null) return null;
       const out: number[] = [];
       for (let i = 0; i < n; i++) {
-        const b = statementBytes(
-          s.body,
-          env,
-          addr + BigInt(out.length),
-          st,
-          pass,
-          diags,
-          getRel,
-          setRel,
-          offset + out.length,
-        );
+        const b = statementBytes(s.body, env, addr + BigInt(out.length), st, pass, diags, mode, offset + out.length);
         if (!b) return null;
         for (const x of b) out.push(x);
         if (out.length > MAX_OUTPUT) {
@@ -144,17 +144,7 @@ export function statementBytes(
       if (!s.fill) return new Array<number>(pad).fill(0x90);
       const out: number[] = [];
       while (out.length < pad) {
-        const b = statementBytes(
-          s.fill,
-          env,
-          addr + BigInt(out.length),
-          st,
-          pass,
-          diags,
-          getRel,
-          setRel,
-          offset + out.length,
-        );
+        const b = statementBytes(s.fill, env, addr + BigInt(out.length), st, pass, diags, mode, offset + out.length);
         if (!b || b.length === 0) return null;
         out.push(...b);
         if (out.length >= pad) break;
@@ -163,11 +153,13 @@ export function statementBytes(
     }
     case "bits": {
       const v = evaluate(s.e, env);
-      if (v.v !== 64n) diags.add(s.tok, "only 'bits 64' is supported");
+      if (v.unknown || v.reloc || (v.v !== 16n && v.v !== 32n && v.v !== 64n))
+        diags.add(s.tok, "'bits' takes 16, 32 or 64");
+      else mode.bits = Number(v.v) as CodeBits;
       return [];
     }
     case "default":
-      setRel(s.rel);
+      mode.rel = s.rel;
       return [];
     case "org":
     case "section":

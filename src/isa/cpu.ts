@@ -149,6 +149,8 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
 
   private compileAt(ins: Insn): void {
     if (this.paging) return; // blocks with paging on: not yet (the interpreter runs everything)
+    // Blocks are compiled for 64-bit code only; 16/32-bit code is interpreted (docs/cpu.md).
+    if (this.codeBits !== 64) return;
     const pa = this.paging ? this.fetchPhys : ins.addr;
     // With paging on a block stays within its first instruction's page: the next page's translation
     // may change without touching this one.
@@ -220,7 +222,7 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
     }
     let ins = page[rip & 4095];
     if (ins !== null) return ins;
-    ins = decodeInto(new Insn(), this.mem, rip, rip, this.memSize - rip);
+    ins = decodeInto(new Insn(), this.mem, rip, rip, this.memSize - rip, this.codeBits);
     if (ins.fail === DecodeFail.Truncated) {
       this.cr2Lo = this.memSize;
       this.cr2Hi = 0;
@@ -266,7 +268,7 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
     const buf = this.fetchBuf;
     buf.set(this.mem.subarray(pa, pa + n));
     buf.set(this.mem.subarray(pb, pb + 16 - n), n);
-    return decodeInto(new Insn(), buf, 0, rip, 16);
+    return decodeInto(new Insn(), buf, 0, rip, 16, this.codeBits);
   }
 
   /** @internal The instruction at RAM offset `pa` decoded for linear address `rip`, cached by `pa`; null
@@ -281,7 +283,7 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
       if (ins.addr === rip) return ins;
       this.dropInsn(page, off); // another linear address decoded these bytes (an alias)
     }
-    ins = decodeInto(new Insn(), this.mem, pa, rip, 4096 - off);
+    ins = decodeInto(new Insn(), this.mem, pa, rip, 4096 - off, this.codeBits);
     if (ins.fail === DecodeFail.Truncated) return null;
     page[off] = ins;
     const last = pa + Math.max(ins.len, 1) - 1;
@@ -291,7 +293,7 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
 
   /** Decode (uncached) the instruction at `addr`, for traces and reports. */
   decodeAt(addr: number): Insn {
-    return decodeInto(new Insn(), this.mem, addr, addr, Math.max(0, this.memSize - addr));
+    return decodeInto(new Insn(), this.mem, addr, addr, Math.max(0, this.memSize - addr), this.codeBits);
   }
 
   /** Execute one instruction via the same path as run(), with no budget accounting tricks. */

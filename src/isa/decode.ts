@@ -1,16 +1,18 @@
 /**
  * Instruction decoder: bytes in guest memory → a decoded instruction (Insn), driven by the shared opcode
  * table (src/isa/opcodes.ts, the same rows the assembler encodes from). Prefix, REX, ModRM/SIB and
- * immediate rules: SDM Vol. 2 §2.1–2.2 (64-bit mode).
+ * immediate rules: SDM Vol. 2 §2.1–2.2; 16/32-bit code (no REX, 40–4F are inc/dec, 16-bit ModRM
+ * addressing, Table 2-1): §2.1.5 and src/isa/modes.ts.
  */
 import { MAP_0F_INDEX, PRIMARY_INDEX, type OperandKind, type OpcodeRow } from "./opcodes.js";
 import { AH, DecodeFail, Insn, K } from "./insn.js";
+import { type CodeBits, addressBytes, defaultOperandBytes, kindInMode, r64rmBytes, rowInMode } from "./modes.js";
 import { Op } from "./ops.js";
 import { opFor } from "./semantics.js";
 
 export { AH, DecodeFail, Insn, K } from "./insn.js";
 
-function kindSize(k: OperandKind, osz: number): number {
+function kindSize(k: OperandKind, osz: number, bits: CodeBits): number {
   switch (k) {
     case "r8":
     case "rm8":
@@ -27,8 +29,9 @@ function kindSize(k: OperandKind, osz: number): number {
     case "r64":
     case "rm64":
     case "rax":
-    case "r64rm":
       return 8;
+    case "r64rm":
+      return r64rmBytes(bits);
     case "r16/32/64":
     case "rm16/32/64":
     case "r16/32":
@@ -42,13 +45,14 @@ function kindSize(k: OperandKind, osz: number): number {
 }
 
 /** Does the row accept this operand size? (opcodes.ts ROW FORMAT: osize, r16/32, default64.) */
-function sizeOk(row: OpcodeRow, osz: number): boolean {
+function sizeOk(row: OpcodeRow, osz: number, bits: CodeBits): boolean {
   if (row.osize !== undefined && row.osize / 8 !== osz) {
     // Rows whose operation is 8-bit ignore 66/REX.W, as do rows with only fixed 8-bit/no-size operands.
     return false;
   }
   for (const k of row.operands)
-    if ((k === "r16/32" && osz === 8) || ((k === "r16/64" || k === "rm16/64") && osz === 4)) return false;
+    if ((k === "r16/32" && osz === 8) || ((k === "r16/64" || k === "rm16/64") && osz === 4 && bits === 64))
+      return false;
   // A row whose destination is a fixed-size register and has no osize (movzx r32, rm16) is only the
   // form of that size; its REX.W twin is the separate osize:64 row (opcodes.ts ROW FORMAT).
   const k0 = row.operands[0];
@@ -56,7 +60,7 @@ function sizeOk(row: OpcodeRow, osz: number): boolean {
     row.osize === undefined &&
     !row.default64 &&
     (k0 === "r16" || k0 === "r32" || k0 === "r64") &&
-    kindSize(k0, osz) !== osz
+    kindSize(k0, osz, bits) !== osz
   )
     return false;
   return true;
@@ -66,8 +70,17 @@ function sizeOk(row: OpcodeRow, osz: number): boolean {
  * Decode the instruction at `off` in `mem` (guest address `addr`), reading at most `avail` bytes (the
  * end of RAM). Fills and returns `out`; `out.fail` says why it could not be decoded.
  */
-export function decodeInto(out: Insn, mem: Uint8Array, off: number, addr: number, avail: number): Insn {
+export function decodeInto(
+  out: Insn,
+  mem: Uint8Array,
+  off: number,
+  addr: number,
+  avail: number,
+  bits: CodeBits = 64,
+): Insn {
   out.addr = addr;
+  out.mode = bits;
+  out.seg = -1;
   out.len = 0;
   out.op = Op.Invalid;
   out.row = null;
@@ -88,6 +101,7 @@ export function decodeInto(out: Insn, mem: Uint8Array, off: number, addr: number
   out.dispLo = 0;
   out.dispHi = 0;
   out.addr32 = false;
+  out.asize = 8;
   out.ripRel = false;
   out.dispBytes = 0;
   out.immLo = 0;
@@ -128,17 +142,20 @@ export function decodeInto(out: Insn, mem: Uint8Array, off: number, addr: number
       rex = 0;
       continue;
     }
-    if (b === 0x2e || b === 0x36 || b === 0x3e || b === 0x26) {
+    const sg = SEG_PREFIX[b];
+    if (sg >= 0) {
+      // ES/CS/SS/DS overrides are null in 64-bit mode; FS/GS add their base (SDM Vol. 1 §3.3.7.1).
+      if (bits !== 64 || sg >= 4) out.seg = sg;
       rex = 0;
       continue;
-    } // null segment overrides in 64-bit mode
-    if ((b & 0xf0) === 0x40) {
+    }
+    if ((b & 0xf0) === 0x40 && bits === 64) {
       rex = b;
       continue;
     }
     break;
   }
-  // LOCK (F0), FS/GS overrides (64/65) are not modelled: they fall through to #UD as unknown opcodes.
+  // LOCK (F0) is not modelled: it falls through to #UD as an unknown opcode.
   const rexW = (rex & 8) !== 0,
     rexR = (rex & 4) << 1,
     rexX = (rex & 2) << 2,
@@ -158,13 +175,16 @@ export function decodeInto(out: Insn, mem: Uint8Array, off: number, addr: number
   // Peek at a ModRM byte if any row needs one.
   const _modrmAt = p;
   const peek = p < max ? mem[off + p] : -1;
-  const osz64 = rexW ? 8 : opsize ? 2 : 4;
+  const defOsz = defaultOperandBytes(bits);
+  const osz64 = rexW ? 8 : opsize ? 6 - defOsz : defOsz;
+  const asize = addressBytes(bits, adsize);
   let row: OpcodeRow | null = null;
   let osz = 4;
   for (const r of rows) {
     if (r.prefix !== undefined ? rep !== r.prefix : false) continue;
-    const s = r.default64 ? (opsize ? 2 : 8) : osz64;
-    if (!sizeOk(r, s)) continue;
+    if (!rowInMode(r, bits)) continue;
+    const s = r.default64 && bits === 64 ? (opsize ? 2 : 8) : osz64;
+    if (!sizeOk(r, s, bits)) continue;
     const oplen = r.opcode.length;
     if (oplen === (map0F ? 3 : 2)) {
       if (peek !== r.opcode[oplen - 1]) continue;
@@ -194,7 +214,26 @@ export function decodeInto(out: Insn, mem: Uint8Array, off: number, addr: number
     mod = m >> 6;
     regf = ((m >> 3) & 7) | rexR;
     rmf = m & 7;
-    if (mod !== 3 && !row.operands.includes("r64rm")) {
+    if (mod !== 3 && asize === 2 && !row.operands.includes("r64rm")) {
+      // 16-bit addressing (SDM Vol. 2 Table 2-1): [bx+si] [bx+di] [bp+si] [bp+di] [si] [di] [bp] [bx].
+      out.base = MODRM16_BASE[rmf];
+      out.index = MODRM16_INDEX[rmf];
+      if (mod === 0 && rmf === 6) {
+        out.base = -1;
+        out.dispBytes = 2;
+      } else out.dispBytes = mod === 1 ? 1 : mod === 2 ? 2 : 0;
+      if (out.dispBytes > 0) {
+        let v = 0;
+        for (let i = 0; i < out.dispBytes; i++) {
+          const d = byte();
+          if (d < 0) return failed(out, p, avail);
+          v |= d << (8 * i);
+        }
+        v = out.dispBytes === 1 ? (v << 24) >> 24 : (v << 16) >> 16;
+        out.dispLo = v >>> 0;
+        out.dispHi = v < 0 ? 0xffffffff : 0;
+      }
+    } else if (mod !== 3 && !row.operands.includes("r64rm")) {
       if (rmf === 4) {
         const sib = byte();
         if (sib < 0) return failed(out, p, avail);
@@ -209,7 +248,8 @@ export function decodeInto(out: Insn, mem: Uint8Array, off: number, addr: number
           mod = -1;
         } else out.base = bs | rexB;
       } else if (rmf === 5 && mod === 0) {
-        out.ripRel = true;
+        // RIP-relative in 64-bit mode; a plain disp32 in 32-bit addressing outside it.
+        out.ripRel = bits === 64;
         out.dispBytes = 4;
       } else out.base = rmf | rexB;
       if (mod === 1) out.dispBytes = 1;
@@ -232,8 +272,9 @@ export function decodeInto(out: Insn, mem: Uint8Array, off: number, addr: number
       }
       if (mod === -1) mod = 0;
     }
-    out.addr32 = adsize;
   }
+  out.asize = asize;
+  out.addr32 = asize === 4;
   out.row = row;
   out.mnemonic = row.mnemonic;
   out.cc = row.cc ?? 0;
@@ -241,7 +282,7 @@ export function decodeInto(out: Insn, mem: Uint8Array, off: number, addr: number
   // Operation size: the first operand kind with a size, else the row's operand size.
   let size = 0;
   for (const k of row.operands) {
-    size = kindSize(k, osz);
+    size = kindSize(kindInMode(row, k, bits), osz, bits);
     if (size) break;
   }
   out.size = size || osz;
@@ -253,8 +294,8 @@ export function decodeInto(out: Insn, mem: Uint8Array, off: number, addr: number
   const plusR = (opByte0 === 0x0f ? 0 : opByte0 & 7) | rexB;
   const reg8 = (n: number): number => (rex === 0 && n >= 4 && n < 8 ? AH + n - 4 : n);
   for (let i = 0; i < row.operands.length; i++) {
-    const k = row.operands[i];
-    const ksz = kindSize(k, osz);
+    const k = kindInMode(row, row.operands[i], bits);
+    const ksz = kindSize(k, osz, bits);
     switch (k) {
       case "r8":
       case "r16":
@@ -339,6 +380,10 @@ export function decodeInto(out: Insn, mem: Uint8Array, off: number, addr: number
       case "imm16/32":
         n = out.size === 2 ? 2 : 4;
         break;
+      case "rel32":
+        // rel16 when the operand size is 16 outside 64-bit mode (SDM JMP/CALL/Jcc "rel16").
+        n = bits !== 64 && osz === 2 ? 2 : 4;
+        break;
       case "imm64":
         n = 8;
         break;
@@ -355,7 +400,7 @@ export function decodeInto(out: Insn, mem: Uint8Array, off: number, addr: number
     }
     out.immBytes = n;
     if (immKind === "rel8" || immKind === "rel32") {
-      const rel = n === 1 ? (lo << 24) >> 24 : lo | 0;
+      const rel = n === 1 ? (lo << 24) >> 24 : n === 2 ? (lo << 16) >> 16 : lo | 0;
       out.relBytes = n;
       out.immLo = rel >>> 0;
       ks[immSlot] = K.None;
@@ -394,11 +439,30 @@ export function decodeInto(out: Insn, mem: Uint8Array, off: number, addr: number
     out.dispLo = t >>> 0;
     out.dispHi = t < 0 ? 0xffffffff : Math.floor(t / 0x100000000) >>> 0;
   }
-  if (out.relBytes) out.target = addr + p + (out.immLo | 0);
+  if (out.relBytes) {
+    out.target = addr + p + (out.immLo | 0);
+    // Outside 64-bit mode EIP wraps at 2^32, and a 16-bit operand size clears EIP[31:16] (SDM JMP).
+    if (bits !== 64) out.target = osz === 2 ? out.target & 0xffff : out.target >>> 0;
+  }
   out.op = opFor(row, out);
   if (out.op === Op.Invalid) return invalid(out, p);
   return out;
 }
+
+/** Segment-override prefix → segment register number (ES CS SS DS FS GS = 0..5), -1 for other bytes. */
+const SEG_PREFIX: Int8Array = (() => {
+  const t = new Int8Array(256).fill(-1);
+  t[0x26] = 0;
+  t[0x2e] = 1;
+  t[0x36] = 2;
+  t[0x3e] = 3;
+  t[0x64] = 4;
+  t[0x65] = 5;
+  return t;
+})();
+/** 16-bit ModRM.rm → base / index register (SDM Vol. 2 Table 2-1; BX 3, BP 5, SI 6, DI 7). */
+const MODRM16_BASE = [3, 3, 5, 5, 6, 7, 5, 3];
+const MODRM16_INDEX = [6, 7, 6, 7, -1, -1, -1, -1];
 
 function invalid(out: Insn, p: number): Insn {
   out.fail = DecodeFail.Invalid;
@@ -415,6 +479,6 @@ function failed(out: Insn, p: number, avail: number): Insn {
 }
 
 /** Decode one instruction from a byte array (library API; `addr` is its guest address). */
-export function decode(bytes: Uint8Array, offset = 0, addr = offset): Insn {
-  return decodeInto(new Insn(), bytes, offset, addr, bytes.length - offset);
+export function decode(bytes: Uint8Array, offset = 0, addr = offset, bits: CodeBits = 64): Insn {
+  return decodeInto(new Insn(), bytes, offset, addr, bytes.length - offset, bits);
 }

@@ -4,6 +4,7 @@
  * overrides are printed wherever NASM's own choice would differ from the bytes.
  */
 import { AH, DecodeFail, K, decode, type Insn } from "./decode.js";
+import { type CodeBits, kindInMode } from "./modes.js";
 import { OPCODES, type OperandKind } from "./opcodes.js";
 
 /** Mnemonics with a sign-extended imm8 form (83 /n, 6B, 6A), which NASM prefers for small values. */
@@ -87,6 +88,7 @@ const R8 = [
   "dh",
   "bh",
 ];
+const SEG_NAMES = ["es", "cs", "ss", "ds", "fs", "gs"];
 const SIZE_KW: Record<number, string> = { 1: "byte", 2: "word", 4: "dword", 8: "qword", 10: "tword" };
 
 export function regName(r: number, size: number): string {
@@ -143,22 +145,27 @@ function memText(ins: Insn): string {
     const d = t - ins.addr;
     return `[rel $${d < 0 ? "-" : "+"}0x${Math.abs(d).toString(16)}]`;
   }
-  const asz = ins.addr32 ? 4 : 8;
+  const asz = ins.asize;
   const parts: string[] = [];
   if (ins.base >= 0) parts.push(regName(ins.base, asz));
-  if (ins.index >= 0) parts.push(`${regName(ins.index, asz)}*${ins.scale}`);
+  if (ins.index >= 0) parts.push(asz === 2 ? regName(ins.index, 2) : `${regName(ins.index, asz)}*${ins.scale}`);
   const disp = ins.dispLo | 0;
   let over = "";
   if (ins.base >= 0) {
-    const nasm = disp === 0 && (ins.base & 7) !== 5 ? 0 : disp >= -128 && disp <= 127 ? 1 : 4;
-    if (nasm !== ins.dispBytes) over = ins.dispBytes === 1 ? "byte " : "dword ";
+    // [bp] (16-bit) and [rbp]/[r13]/[ebp] (32/64-bit) have no mod-00 form: NASM adds a disp8 of 0.
+    const needsDisp = asz === 2 ? ins.base === 5 && ins.index < 0 : (ins.base & 7) === 5;
+    const wide = asz === 2 ? 2 : 4;
+    const nasm = disp === 0 && !needsDisp ? 0 : disp >= -128 && disp <= 127 ? 1 : wide;
+    if (nasm !== ins.dispBytes) over = ins.dispBytes === 1 ? "byte " : asz === 2 ? "word " : "dword ";
   }
   let s = parts.join("+");
   if (ins.dispBytes > 0 || parts.length === 0) {
-    if (parts.length === 0) s = hexs(disp);
+    // An absolute address outside 64-bit mode is written unsigned (it is not sign-extended there).
+    if (parts.length === 0) s = ins.mode === 64 ? hexs(disp) : hexs(asz === 2 ? disp & 0xffff : disp >>> 0);
     else s += disp < 0 ? hexs(disp) : "+" + hexs(disp);
   }
-  return `[${over}${s}]`;
+  const seg = ins.seg >= 0 ? `${SEG_NAMES[ins.seg]}:` : "";
+  return `[${over}${seg}${s}]`;
 }
 
 function immText(ins: Insn, k: OperandKind): string {
@@ -179,7 +186,7 @@ function immText(ins: Insn, k: OperandKind): string {
   if ((k === "imm16/32" || k === "imm32") && !(ins.mnemonic === "mov" && size === 8)) {
     const hasShort = HAS_IMM8S.has(ins.mnemonic);
     if (hasShort && v >= -128 && v <= 127) s = `strict ${size === 2 ? "word" : size === 8 ? "qword" : "dword"} ${s}`;
-    else if (ins.mnemonic === "push" && size === 2) s = `word ${s}`;
+    else if (ins.mnemonic === "push" && size === 2 && ins.mode !== 16) s = `word ${s}`;
   } else if (ins.mnemonic === "mov" && size === 8 && k === "imm16/32" && v >= 0) {
     // C7 /0 with a value NASM would rather load with the shorter B8 (mov r32, imm32).
     s = `strict dword ${s}`;
@@ -201,7 +208,7 @@ export function formatInsn(ins: Insn): string {
   const kk = [ins.k0, ins.k1, ins.k2],
     rr = [ins.r0, ins.r1, ins.r2];
   for (let i = 0; i < kinds.length; i++) {
-    const k = kinds[i];
+    const k = kindInMode(row, kinds[i], ins.mode);
     switch (k) {
       case "rel8":
       case "rel32": {
@@ -218,7 +225,11 @@ export function formatInsn(ins: Insn): string {
       case "imm64":
       case "imm16/32":
         ops.push(
-          ins.mnemonic === "push" && ins.size === 2 && k === "imm8s" ? `word ${immText(ins, k)}` : immText(ins, k),
+          ins.mnemonic === "push" && ins.size === 2 && k === "imm8s" && ins.mode !== 16
+            ? `word ${immText(ins, k)}`
+            : ins.mnemonic === "push" && ins.size === 4 && ins.mode === 16 && !immText(ins, k).startsWith("strict")
+              ? `dword ${immText(ins, k)}`
+              : immText(ins, k),
         );
         break;
       case "1":
@@ -249,7 +260,7 @@ export function formatInsn(ins: Insn): string {
         ops.push("cr" + rr[i]);
         break;
       case "r64rm":
-        ops.push(R64[rr[i]]);
+        ops.push(regName(rr[i], ins.mode === 64 ? 8 : 4));
         break;
       default: {
         let sz = kindSize(k, ins);
@@ -278,12 +289,13 @@ export interface DisasmLine {
   pcRelative: boolean;
 }
 
-/** Disassemble a flat image loaded at `origin`. Undecodable bytes become one-byte `db` lines. */
-export function disassemble(bytes: Uint8Array, origin = 0): DisasmLine[] {
+/** Disassemble a flat image loaded at `origin`, as code of `bits` (16/32/64). Undecodable bytes become
+ *  one-byte `db` lines. */
+export function disassemble(bytes: Uint8Array, origin = 0, bits: CodeBits = 64): DisasmLine[] {
   const out: DisasmLine[] = [];
   let off = 0;
   while (off < bytes.length) {
-    const ins = decode(bytes, off, origin + off);
+    const ins = decode(bytes, off, origin + off, bits);
     if (ins.fail !== DecodeFail.None || ins.op === 0) {
       out.push({
         addr: origin + off,

@@ -4,6 +4,7 @@
  * disassembler.
  */
 import type { OpcodeRow } from "./opcodes.js";
+import type { CodeBits } from "./modes.js";
 import { Op } from "./ops.js";
 
 /** Operand kinds after decoding. */
@@ -55,8 +56,15 @@ export class Insn {
   scale = 1;
   dispLo = 0;
   dispHi = 0;
-  /** 0x67: 32-bit address size. */
+  /** 0x67: 32-bit address size (asize === 4). */
   addr32 = false;
+  /** Address size in bytes: 8, 4 or 2 (modes.ts addressBytes). */
+  asize = 8;
+  /** Code size it was decoded for (16, 32, 64: modes.ts CodeBits). */
+  mode: CodeBits = 64;
+  /** Segment-override prefix (ES CS SS DS FS GS = 0..5), -1 for none. In 64-bit mode only FS/GS are
+   *  kept (the others are null prefixes there). */
+  seg = -1;
   /** RIP-relative (disp already made absolute). */
   ripRel = false;
   /** Displacement width as encoded (0, 1, 4), for the disassembler. */

@@ -4,7 +4,7 @@
  * IDT, gates, frames), Table 6-5 (double-fault conditions), §10.8.3.1 (TPR); Vol. 2 IRET, POPF.
  */
 import { IF, RFLAGS_FIXED, STATUS, DF, TF } from "./flags.js";
-import { CpuMemory } from "./memory.js";
+import { CpuSegments } from "./descriptors.js";
 import { FAULT, type FaultRecord, TWO32, Vec, canonical, linearNumber } from "./state.js";
 import { EVENT_DELIVERY_CYCLES } from "./uarch.js";
 
@@ -25,7 +25,7 @@ function exceptionClass(v: number): number {
   return v === Vec.PF ? 2 : v === Vec.DE || (v >= Vec.TS && v <= Vec.GP) ? 1 : 0;
 }
 
-export class CpuInterrupts extends CpuMemory {
+export class CpuInterrupts extends CpuSegments {
   /** @internal Pending external interrupt vectors (256-bit bitmap) and how many are set. */
   readonly irr = new Uint32Array(8);
   /** @internal */

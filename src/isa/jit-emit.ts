@@ -4,6 +4,7 @@
  * sizes, and calling the same ALU functions (alu.ts) where it does not inline them. Returns null where
  * the instruction must be left to the interpreter.
  */
+import { MSR_FS_BASE } from "../arch/msr-index.js";
 import { AluOp } from "./alu.js";
 import { type Insn, K } from "./insn.js";
 import {
@@ -218,6 +219,8 @@ export const pop: Emit = (g, ins, k) => {
 export const rdmsr: Emit = (g, ins, k) => {
   const next = ins.addr + ins.len;
   return [
+    // The FS/GS base MSRs never reach the platform (descriptors.ts readBaseMsr): the interpreter runs them.
+    `if (((R[2] - ${MSR_FS_BASE}) >>> 0) < 3) ${g.exit(k, String(ins.addr))}`,
     `${g.flush(k)} ${g.onExit} ${cpuField("rflags")} = fl; ${cpuField("rip")} = ${ins.addr}; called = true;`,
     `u = ${cpuField("platform")}.rdmsr(c, ${ins.len});`,
     `if (u !== 1) { ${cpuField("jitAct")} = u; ${cpuField("jitIns")} = I[${k}]; ${g.exit(k, String(ins.addr))} }`,

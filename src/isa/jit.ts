@@ -36,7 +36,8 @@ export interface Block {
 
 export const MAX_BLOCK = 48;
 
-const compiles = (ins: Insn): boolean => SEMANTICS[ins.op].compile !== undefined;
+/** Segment-overridden (FS/GS) accesses are interpreted: compiled addresses have no segment base. */
+const compiles = (ins: Insn): boolean => SEMANTICS[ins.op].compile !== undefined && ins.seg < 0;
 const isBranch = (ins: Insn): boolean => SEMANTICS[ins.op].branch === true;
 const callsPlatform = (ins: Insn): boolean => SEMANTICS[ins.op].platform === true;
 /** A platform call sees RFLAGS exact (an injected #GP pushes them). */

@@ -8,7 +8,8 @@
 import { K, type Insn } from "./insn.js";
 import type { Block } from "./jit.js";
 import { Access, pfAccessBits, walk } from "./paging.js";
-import { CpuState, type CpuOptions, FAULT, TWO32, Vec, canonical } from "./state.js";
+import { defaultSeg, segmentedAccess } from "./segments.js";
+import { CpuState, type CpuOptions, FAULT, Seg, TWO32, Vec, canonical } from "./state.js";
 import { TLB_MASK, Tlb, pageNumber } from "./tlb.js";
 import { BranchPredictor, CacheModel } from "./uarch.js";
 
@@ -187,8 +188,9 @@ export class CpuMemory extends CpuState {
       lo -= c * TWO32;
       hi += c;
     }
-    this.aLo = lo;
-    this.aHi = ins.addr32 ? 0 : hi >>> 0;
+    // Truncated to the address size (SDM Vol. 1 §3.3.7; 16-bit addresses wrap at 64 KiB).
+    this.aLo = ins.asize === 2 ? lo & 0xffff : lo;
+    this.aHi = ins.asize !== 8 ? 0 : hi >>> 0;
   }
 
   /** @internal Effective address of the memory operand, checked for `size` bytes: its RAM offset. */
@@ -196,6 +198,9 @@ export class CpuMemory extends CpuState {
     this.linear(ins);
     const lo = this.aLo,
       hi = this.aHi;
+    // Segmentation: every access outside 64-bit mode, FS/GS overrides in it (segments.ts).
+    if (ins.mode !== 64 || ins.seg >= 0)
+      return segmentedAccess(this, ins.seg >= 0 ? ins.seg : defaultSeg(ins), lo, hi, size, write);
     if (hi === 0 && lo + size <= this.memSize && !this.paging) return lo;
     return this.slow(lo, hi, size, write, ins.base === 4 || ins.base === 5, this.cpl === 3);
   }
@@ -325,6 +330,16 @@ export class CpuMemory extends CpuState {
   /** @internal */
   push(size: number, lo: number, hi: number): void {
     const g = this.regs;
+    if (this.stackBytes !== 8) {
+      // ESP or SP by SS.B, through SS (SDM Vol. 2 PUSH: StackAddrSize).
+      const mask = this.stackBytes === 4 ? 0xffffffff : 0xffff;
+      const sp = (g[8] - size) & mask;
+      const a = segmentedAccess(this, Seg.SS, sp >>> 0, 0, size, true);
+      this.wr(a, size, lo, hi);
+      this.cache.access(a, size);
+      g[8] = mask === 0xffff ? (g[8] & 0xffff0000) | sp : sp >>> 0;
+      return;
+    }
     let sLo = g[8] - size,
       sHi = g[9];
     if (sLo < 0) {
@@ -341,6 +356,13 @@ export class CpuMemory extends CpuState {
   /** @internal Read the stack top at RSP + off into aLo/aHi (no RSP change). */
   peek(size: number, off: number): void {
     const g = this.regs;
+    if (this.stackBytes !== 8) {
+      const sp = (g[8] + off) & (this.stackBytes === 4 ? 0xffffffff : 0xffff);
+      const a = segmentedAccess(this, Seg.SS, sp >>> 0, 0, size, false);
+      this.rd(a, size);
+      this.cache.access(a, size);
+      return;
+    }
     let lo = g[8] + off,
       hi = g[9];
     if (lo > 0xffffffff) {
@@ -355,6 +377,14 @@ export class CpuMemory extends CpuState {
   /** @internal */
   addRsp(n: number): void {
     const g = this.regs;
+    if (this.stackBytes === 4) {
+      g[8] = (g[8] + n) >>> 0;
+      return;
+    }
+    if (this.stackBytes === 2) {
+      g[8] = (g[8] & 0xffff0000) | ((g[8] + n) & 0xffff);
+      return;
+    }
     const lo = g[8] + n;
     if (lo > 0xffffffff) g[9] = (g[9] + 1) >>> 0;
     g[8] = lo;

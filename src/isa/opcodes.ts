@@ -45,6 +45,9 @@
  *       fixed kinds and osize:64 (movzx r64, rm16) is the REX.W form of the row before it.
  *       push imm (6A/68) is default64: imm8s/imm32 are sign-extended to 64 bits (66 → 16).
  *   prefix    a mandatory prefix byte before REX/opcode (pause = F3 90).
+ *   only64    the row exists only in 64-bit code (swapgs: #UD elsewhere).
+ *   no64      the row exists only in 16/32-bit code (SDM Appendix A "i64"); which rows exist in which
+ *             code size, and what default64 and r64rm mean in 16/32-bit code, is src/isa/modes.ts.
  *   decode    false = an encoder-only spelling of another row's bytes (test r, rm = 85 /r with the
  *             operands swapped; xchg r, rAX = 90+r). The decoder must skip these rows.
  *
@@ -98,6 +101,11 @@ export interface OpcodeRow {
   readonly prefix?: number;
   readonly cc?: number;
   readonly decode?: false;
+  /** Only outside 64-bit mode (SDM Appendix A "i64": 40+r inc/dec, push/pop of ES/CS/SS/DS);
+   *  src/isa/modes.ts says which other rows exist in 16/32-bit code. */
+  readonly no64?: true;
+  /** Only in 64-bit mode (SDM Appendix A "o64"/"#UD outside 64-bit mode": swapgs). */
+  readonly only64?: true;
 }
 
 /** Condition-code names by number (SDM Vol. 2 Table B-1), the spellings ndisasm prints. */
@@ -241,6 +249,9 @@ const FIXED_ROWS: readonly Row[] = [
   { mnemonic: "inc", opcode: [0xff], modrm: 0, operands: ["rm16/32/64"] },
   { mnemonic: "dec", opcode: [0xfe], modrm: 1, operands: ["rm8"] },
   { mnemonic: "dec", opcode: [0xff], modrm: 1, operands: ["rm16/32/64"] },
+  // 40+r / 48+r: inc/dec r16/32 outside 64-bit mode (there these bytes are REX prefixes).
+  { mnemonic: "inc", opcode: [0x40], plusReg: true, operands: ["r16/32"], no64: true },
+  { mnemonic: "dec", opcode: [0x48], plusReg: true, operands: ["r16/32"], no64: true },
 
   { mnemonic: "imul", opcode: [0x0f, 0xaf], modrm: "r", operands: ["r16/32/64", "rm16/32/64"] },
   { mnemonic: "imul", opcode: [0x6b], modrm: "r", operands: ["r16/32/64", "rm16/32/64", "imm8s"] },
@@ -296,6 +307,8 @@ const FIXED_ROWS: readonly Row[] = [
   { mnemonic: "pop", opcode: [0x8f], modrm: 0, operands: ["rm16/64"], default64: true },
   { mnemonic: "pushfq", opcode: [0x9c], operands: [], default64: true, osize: 64 },
   { mnemonic: "popfq", opcode: [0x9d], operands: [], default64: true, osize: 64 },
+  { mnemonic: "pushfd", opcode: [0x9c], operands: [], default64: true, osize: 32 },
+  { mnemonic: "popfd", opcode: [0x9d], operands: [], default64: true, osize: 32 },
 
   { mnemonic: "call", opcode: [0xe8], operands: ["rel32"], default64: true },
   { mnemonic: "call", opcode: [0xff], modrm: 2, operands: ["rm64"], default64: true },
@@ -325,6 +338,7 @@ const FIXED_ROWS: readonly Row[] = [
   { mnemonic: "ud2", opcode: [0x0f, 0x0b], operands: [] },
   { mnemonic: "vmcall", opcode: [0x0f, 0x01, 0xc1], operands: [] },
   { mnemonic: "rdtscp", opcode: [0x0f, 0x01, 0xf9], operands: [] },
+  { mnemonic: "swapgs", opcode: [0x0f, 0x01, 0xf8], operands: [], only64: true },
   { mnemonic: "lidt", opcode: [0x0f, 0x01], modrm: 3, operands: ["m"] },
   { mnemonic: "invlpg", opcode: [0x0f, 0x01], modrm: 7, operands: ["m"] },
   { mnemonic: "lfence", opcode: [0x0f, 0xae, 0xe8], operands: [] },

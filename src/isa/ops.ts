@@ -61,5 +61,6 @@ export const Op = {
   MovToCr: 54,
   Vmcall: 55,
   Invlpg: 56,
+  Swapgs: 57,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];

@@ -1,12 +1,14 @@
 /**
- * The guest CPU's architectural state in 64-bit mode: general registers as 32-bit halves, RIP, RFLAGS,
- * CPL and selectors, control registers, IDTR, and the event totals. Facts: SDM Vol. 1 §3.4 (registers,
- * partial-register writes §3.4.1.1), Vol. 3 §2.5 (control registers).
+ * The guest CPU's architectural state: general registers as 32-bit halves, RIP, RFLAGS, CPL, the
+ * segment registers with their hidden parts, the descriptor-table registers, control registers, and the
+ * event totals. Facts: SDM Vol. 1 §3.4 (registers, partial-register writes §3.4.1.1), Vol. 3 §2.5
+ * (control registers), §3.4.3 (segment registers and their hidden part), §2.4 (GDTR, LDTR, IDTR, TR).
  */
 import { EFER_LMA, EFER_LME } from "../arch/msr-index.js";
 import { AH } from "./insn.js";
 import type { AluOut } from "./alu.js";
 import { IF, RFLAGS_FIXED } from "./flags.js";
+import type { CodeBits } from "./modes.js";
 import type { GuestEvents, Platform } from "./platform.js";
 import { MAX_CYCLES_PER_INSTRUCTION } from "./uarch.js";
 
@@ -69,6 +71,35 @@ export function linearNumber(lo: number, hi: number): number {
   return (hi | 0) * TWO32 + lo;
 }
 
+/** Segment registers by their Sreg number (SDM Vol. 2 §3.1.1.3). */
+export const Seg = { ES: 0, CS: 1, SS: 2, DS: 3, FS: 4, GS: 5 } as const;
+
+/**
+ * Hidden-part attributes in the VMX access-rights layout (SDM Vol. 3 §25.4.1 Table 25-2), the same
+ * bits as descriptor bytes 5–6: type 3:0, S 4, DPL 6:5, P 7, AVL 12, L 13, D/B 14, G 15; bit 16 =
+ * unusable (a null selector was loaded).
+ */
+export const SegAttr = {
+  ACCESSED: 0x1,
+  /** Data: writable; code: readable. */
+  RW: 0x2,
+  /** Data: expand-down; code: conforming. */
+  DC: 0x4,
+  CODE: 0x8,
+  S: 0x10,
+  P: 0x80,
+  L: 0x2000,
+  DB: 0x4000,
+  G: 0x8000,
+  UNUSABLE: 0x10000,
+} as const;
+
+/** The flat 64-bit start state's attributes: CS = code, present, DPL 0, L = 1; data = writable, present. */
+export const FLAT64_CODE = 0xa09b;
+export const FLAT_DATA = 0xc093;
+/** Flat 32-bit code (D = 1, G = 1) as Multiboot/QEMU leave it (model.md real-guests §1). */
+export const FLAT32_CODE = 0xc09b;
+
 /** Bits 63:47 all equal (SDM Vol. 1 §3.3.7.1), given bits 63:32. */
 export function canonical(hi: number): boolean {
   return hi <= 0x7fff || hi >= 0xffff8000;
@@ -83,8 +114,39 @@ export class CpuState {
   /** RFLAGS (bits 31:0; the upper half is reserved 0). */
   rflags = RFLAGS_FIXED;
   cpl = 0;
-  cs = 0x08;
-  ss = 0x10;
+  /** Segment registers ES CS SS DS FS GS (Seg): the visible selector and the hidden part loaded from
+   *  the descriptor (base, limit in bytes, SegAttr attributes). The 64-bit start state has flat
+   *  segments (CS = 0x08, the others 0x10, base 0, limit 4 GiB − 1). */
+  readonly segSel = new Uint16Array([0x10, 0x08, 0x10, 0x10, 0x10, 0x10]);
+  readonly segBase = new Uint32Array(6);
+  /** Base bits 63:32 (FS and GS only, in 64-bit mode: the FS/GS base MSRs). */
+  readonly segBaseHi = new Uint32Array(6);
+  readonly segLimit = new Uint32Array(6).fill(0xffffffff);
+  readonly segAttr = new Uint32Array([FLAT_DATA, FLAT64_CODE, FLAT_DATA, FLAT_DATA, FLAT_DATA, FLAT_DATA]);
+  /** IA32_KERNEL_GS_BASE (0xC0000102), exchanged with GS.base by SWAPGS. */
+  kernelGsBaseLo = 0;
+  kernelGsBaseHi = 0;
+  /** GDTR (SDM Vol. 3 §2.4.1). */
+  gdtBaseLo = 0;
+  gdtBaseHi = 0;
+  gdtLimit = 0;
+  /** LDTR and TR: selector and hidden part (§2.4.2, §2.4.4); attributes in the SegAttr layout. */
+  ldtSel = 0;
+  ldtBaseLo = 0;
+  ldtBaseHi = 0;
+  ldtLimit = 0;
+  ldtAttr: number = SegAttr.UNUSABLE;
+  trSel = 0;
+  trBaseLo = 0;
+  trBaseHi = 0;
+  trLimit = 0;
+  /** A busy 64-bit TSS (type 0xB) with no descriptor behind it until the guest's LTR: RSP0 comes from
+   *  rsp0Lo/Hi then (see docs/cpu.md). */
+  trAttr = 0x8b;
+  /** The code size in force: 64 in 64-bit mode (EFER.LMA and CS.L), else 32 or 16 by CS.D (updateMode). */
+  codeBits: CodeBits = 64;
+  /** Stack-pointer width in bytes: 8 in 64-bit mode, else 4 or 2 by SS.B. */
+  stackBytes = 8;
   cr0 = 0x80000031; // PE | ET | NE | PG: 64-bit mode (the flat start state: linear = physical until CR3 is loaded)
   cr2Lo = 0;
   cr2Hi = 0;
@@ -134,6 +196,19 @@ export class CpuState {
   constructor(opts: CpuOptions) {
     this.memSize = opts.memSize;
     this.platform = opts.platform;
+  }
+
+  get cs(): number {
+    return this.segSel[Seg.CS];
+  }
+  set cs(v: number) {
+    this.segSel[Seg.CS] = v;
+  }
+  get ss(): number {
+    return this.segSel[Seg.SS];
+  }
+  set ss(v: number) {
+    this.segSel[Seg.SS] = v;
   }
 
   // ---- PlatformCpu ------------------------------------------------------------------------------

@@ -36,6 +36,9 @@ export interface GuestConfig {
   /** Compile hot code into blocks (src/isa/jit.ts; default true). false runs every instruction in the
    *  interpreter: slower, with identical results (the golden tests run both ways). */
   jit?: boolean;
+  /** The mode the guest starts in: 64 (default: 64-bit mode, flat segments) or 32 (the Multiboot entry
+   *  state: 32-bit protected mode, paging off, EAX = 0x2BADB002; docs/guest-abi.md). */
+  entryBits?: 32 | 64;
 }
 
 export interface RunResult {
@@ -93,6 +96,7 @@ export class Guest {
     g.cpu.rip = origin;
     g.cpu.rsp0Lo = memSize >>> 0;
     g.cpu.set64(4, memSize >>> 0, Math.floor(memSize / 4294967296));
+    if (cfg.entryBits === 32) g.cpu.enterFlat32();
     return g;
   }
 

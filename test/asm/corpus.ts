@@ -435,6 +435,7 @@ export function generateCorpus(): string[] {
     "ud2",
     "iretq",
     "vmcall",
+    "swapgs",
     "cbw",
     "cwde",
     "cdqe",
@@ -446,6 +447,9 @@ export function generateCorpus(): string[] {
   ]) {
     f.push(m, `${m} eax`);
   }
+  // FS/GS segment overrides (64 / 65 before 66, 67 and REX, as NASM orders them).
+  for (const mem of ["[fs:rax]", "[gs:0x10]", "[fs:rbx+rcx*8-8]", "[gs:r12d]", "[fs:rel $+0x40]", "[dword gs:rax+1]"])
+    f.push(`mov rax, ${mem}`, `mov ${mem}, cx`, `add dword ${mem}, 1`, `lea rax, ${mem}`);
   for (const mem of MEMS_SHORT) f.push(`clflush ${mem}`, `lidt ${mem}`, `clflush byte ${mem}`, `invlpg ${mem}`);
   // RIP-relative with an immediate after the displacement, and `rel` on a plain number (stays absolute).
   f.push("mov dword [rel $+0x40], 5", "add qword [rel $-8], 1000", "cmp byte [rel $], 1", "shl word [rel $+2], 3");

@@ -86,7 +86,17 @@ describe("diagnostics", () => {
       "prog.s:2:6: 'N' must be defined before it is used here",
     ],
     ["%assign without value", "%assign X\n", "prog.s:1:1: %assign needs a name and a value"],
-    ["only bits 64", "bits 32\n", "prog.s:1:1: only 'bits 64' is supported"],
+    ["bits 16, 32 or 64", "bits 48\n", "prog.s:1:1: 'bits' takes 16, 32 or 64"],
+    [
+      "no REX in 32-bit code",
+      "bits 32\nmov r8d, 1\n",
+      "prog.s:2:1: REX registers and 64-bit operands exist only in 64-bit code",
+    ],
+    [
+      "no 64-bit register in a 32-bit address",
+      "bits 32\nmov eax, [rax]\n",
+      "prog.s:2:10: 'rax' is a 64-bit register: not in 32-bit code",
+    ],
     ["negative times", "bits 64\ntimes -1 nop\n", "prog.s:2:1: count is negative (-1)"],
   ];
   for (const [name, src, want] of cases) {

@@ -40,7 +40,8 @@ test("ambiguous and edge encodings", () => {
   expect(d(0x8b, 0x05, 0x10, 0, 0, 0)).toBe("mov eax, dword [rel $+0x16] /6");
   expect(d(0x8b, 0x04, 0x25, 0x00, 0x20, 0, 0)).toBe("mov eax, dword [0x2000] /7");
   expect(d(0xf0, 0x01, 0x00)).toBe("#1"); // LOCK: not modelled
-  expect(d(0x64, 0x8b, 0x00)).toBe("#1"); // FS override: not modelled
+  expect(d(0x64, 0x8b, 0x00)).toBe("mov eax, dword [fs:rax] /3"); // FS override: adds FS.base
+  expect(d(0x2e, 0x8b, 0x00)).toBe("mov eax, dword [rax] /3"); // CS override: null in 64-bit mode
   expect(d(...new Array(15).fill(0x66), 0x90)).toBe("#2"); // longer than 15 bytes: #GP
   expect(d(0x48)).toBe("#3"); // truncated at the end of memory
   expect(d(0x48, 0x0f, 0xbf, 0xd9)).toBe("movsx rbx, cx /4");

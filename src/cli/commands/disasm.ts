@@ -15,7 +15,10 @@ export function register(program: Command): void {
     .argument("<file>", "flat binary image")
     .option("--load <addr>", "address the image is loaded at, as for vpmu run (default 0x100000)")
     .option("--org <addr>", "the same as --load (the `org` line the listing starts with)")
-    .action((file: string, o: { load?: string; org?: string }) => {
+    .option("--bits <n>", "code size: 64 (default), 32 or 16 (protected-mode or real-mode code; `bits N` line)")
+    .action((file: string, o: { load?: string; org?: string; bits?: string }) => {
+      const bits = o.bits === undefined ? 64 : o.bits === "64" ? 64 : o.bits === "32" ? 32 : o.bits === "16" ? 16 : 0;
+      if (bits === 0) throw usageError(`--bits ${o.bits}: the code size is 16, 32 or 64`);
       const parse = parseAddress;
       const load = o.load !== undefined ? parse("--load", o.load) : undefined;
       const orgOpt = o.org !== undefined ? parse("--org", o.org) : undefined;
@@ -23,8 +26,8 @@ export function register(program: Command): void {
         throw usageError(`--load ${o.load} and --org ${o.org} name different addresses: give one`);
       const org = load ?? orgOpt ?? 0x100000;
       const bytes = readBytes(file, "image");
-      let out = listingHeader(org);
-      for (const l of disassembleChecked(bytes, org)) {
+      let out = listingHeader(org, bits);
+      for (const l of disassembleChecked(bytes, org, bits)) {
         const hex = Array.from(l.bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
         const note =
           l.form === "bytes"
@@ -39,5 +42,6 @@ export function register(program: Command): void {
   addExamples(cmd, [
     ["vpmu disasm prog.bin > prog.s && nasm -f bin prog.s", "the listing re-assembles to the same bytes"],
     ["vpmu disasm --load 0x200000 prog.bin", "an image loaded elsewhere (vpmu run --load 0x200000 prog.bin)"],
+    ["vpmu disasm --bits 32 boot.bin", "32-bit protected-mode code"],
   ]);
 }

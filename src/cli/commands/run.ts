@@ -64,9 +64,10 @@ export function loadImage(
   file: string,
   load: number,
   dir = ".",
-): { bytes: Uint8Array; origin: number; symbols: TraceSymbol[] } {
+): { bytes: Uint8Array; origin: number; symbols: TraceSymbol[]; entryBits: 32 | 64 } {
   const path = resolve(dir, file);
-  if (/\.(bin|img)$/i.test(file)) return { bytes: readBytes(path, "guest image"), origin: load, symbols: [] };
+  if (/\.(bin|img)$/i.test(file))
+    return { bytes: readBytes(path, "guest image"), origin: load, symbols: [], entryBits: 64 };
   const text = readText(path, "guest source");
   const res = assemble(text, {
     file,
@@ -90,8 +91,13 @@ export function loadImage(
     throw new CliError(`${msgs.join("\n")}\n${file}: assembly failed`, EXIT_USAGE);
   }
   const r = res.value;
+  if (r.entryBits === 16)
+    throw new CliError(
+      `${file}: starts with 'bits 16': real mode is not modelled (a guest starts in 64- or 32-bit mode)`,
+      EXIT_USAGE,
+    );
   const symbols = r.symbols.filter((s) => s.kind === "label").map((s) => ({ name: s.name, value: Number(s.value) }));
-  return { bytes: r.bytes, origin: r.origin, symbols };
+  return { bytes: r.bytes, origin: r.origin, symbols, entryBits: r.entryBits };
 }
 
 export function register(program: Command): void {
@@ -202,8 +208,11 @@ export async function runFile(cfg: RunConfig, machine: Machine | null, dir = "."
   const img = loadImage(cfg.file, cfg.load, dir);
   const g =
     machine === null
-      ? Guest.create(img.bytes, img.origin, guestConfig(cfg))
-      : (await machineArea()).loadGuest(machine, img.bytes, img.origin, guestConfig(cfg));
+      ? Guest.create(img.bytes, img.origin, { ...guestConfig(cfg), entryBits: img.entryBits })
+      : (await machineArea()).loadGuest(machine, img.bytes, img.origin, {
+          ...guestConfig(cfg),
+          entryBits: img.entryBits,
+        });
   if ("error" in g) throw usageError(`${cfg.file}: ${g.error}`);
   let interrupted = false;
   const onInt = () => {

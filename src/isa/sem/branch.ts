@@ -12,9 +12,16 @@ import * as emit from "../jit-emit.js";
 import { Op } from "../ops.js";
 import { KEEP, type SemRow, ccNames } from "./row.js";
 
+/** The size of a near branch's stack slot and target: 8 in 64-bit mode (a 66 prefix is ignored there,
+ *  as Intel CPUs do), else the operand size (SDM CALL/RET/JMP "OperandSize"). */
+const nearSize = (ins: Insn): number => (ins.mode === 64 ? 8 : ins.size);
+
+/** EIP after a near transfer outside 64-bit mode: a 16-bit operand size clears bits 31:16. */
+const legacyTarget = (ins: Insn, lo: number): number => (ins.size === 2 ? lo & 0xffff : lo >>> 0);
+
 export function call(c: Cpu, ins: Insn): boolean {
   const next = c.rip + ins.len;
-  c.push(8, next >>> 0, Math.floor(next / TWO32));
+  c.push(nearSize(ins), next >>> 0, Math.floor(next / TWO32));
   c.rip = ins.target;
   c.events.branches++;
   c.predictor.call(next);
@@ -23,12 +30,13 @@ export function call(c: Cpu, ins: Insn): boolean {
 
 export function callInd(c: Cpu, ins: Insn): boolean {
   const next = c.rip + ins.len;
-  c.ld(ins, ins.k0, ins.r0, 8, false);
+  const s = nearSize(ins);
+  c.ld(ins, ins.k0, ins.r0, s, false);
   const tLo = c.aLo,
     tHi = c.aHi;
   if (!canonical(tHi)) c.fault(Vec.GP, 0);
-  c.push(8, next >>> 0, Math.floor(next / TWO32));
-  const t = linearNumber(tLo, tHi);
+  c.push(s, next >>> 0, Math.floor(next / TWO32));
+  const t = s === 8 ? linearNumber(tLo, tHi) : legacyTarget(ins, tLo);
   c.events.branches++;
   c.predictor.indirectBranch(c.rip, t);
   c.predictor.call(next);
@@ -37,10 +45,11 @@ export function callInd(c: Cpu, ins: Insn): boolean {
 }
 
 export function ret(c: Cpu, ins: Insn): boolean {
-  c.peek(8, 0);
+  const s = nearSize(ins);
+  c.peek(s, 0);
   if (!canonical(c.aHi)) c.fault(Vec.GP, 0);
-  const t = linearNumber(c.aLo, c.aHi);
-  c.addRsp(8 + (ins.k0 === K.Imm ? ins.immLo : 0));
+  const t = s === 8 ? linearNumber(c.aLo, c.aHi) : legacyTarget(ins, c.aLo);
+  c.addRsp(s + (ins.k0 === K.Imm ? ins.immLo : 0));
   c.events.branches++;
   c.predictor.ret(t);
   c.rip = t;
@@ -54,9 +63,10 @@ export function jmp(c: Cpu, ins: Insn): boolean {
 }
 
 export function jmpInd(c: Cpu, ins: Insn): boolean {
-  c.ld(ins, ins.k0, ins.r0, 8, false);
+  const s = nearSize(ins);
+  c.ld(ins, ins.k0, ins.r0, s, false);
   if (!canonical(c.aHi)) c.fault(Vec.GP, 0);
-  const t = linearNumber(c.aLo, c.aHi);
+  const t = s === 8 ? linearNumber(c.aLo, c.aHi) : legacyTarget(ins, c.aLo);
   c.events.branches++;
   c.predictor.indirectBranch(c.rip, t);
   c.rip = t;
@@ -74,11 +84,16 @@ export function jcc(c: Cpu, ins: Insn): boolean {
   return conditional(c, ins, condition(ins.cc, c.rflags));
 }
 
-/** LOOP (sub 0), LOOPE (1), LOOPNE (2): decrement rCX (ECX with 0x67) without changing flags. */
+/** LOOP (sub 0), LOOPE (1), LOOPNE (2): decrement rCX (ECX or CX by the address size) without changing
+ *  flags. */
 export function loop(c: Cpu, ins: Insn): boolean {
   const g = c.regs;
   let zero: boolean;
-  if (ins.addr32) {
+  if (ins.asize === 2) {
+    const cx = (g[2] - 1) & 0xffff;
+    g[2] = (g[2] & 0xffff0000) | cx;
+    zero = cx === 0;
+  } else if (ins.addr32) {
     g[2] = (g[2] - 1) >>> 0;
     g[3] = 0;
     zero = g[2] === 0;
@@ -93,7 +108,7 @@ export function loop(c: Cpu, ins: Insn): boolean {
 
 export function jrcxz(c: Cpu, ins: Insn): boolean {
   const g = c.regs;
-  return conditional(c, ins, ins.addr32 ? g[2] === 0 : (g[2] | g[3]) === 0);
+  return conditional(c, ins, ins.asize === 2 ? (g[2] & 0xffff) === 0 : ins.addr32 ? g[2] === 0 : (g[2] | g[3]) === 0);
 }
 
 /** A trap: INT3 retires, then #BP is delivered with RIP of the next instruction (SDM INT3). */

@@ -42,7 +42,7 @@ export function movsx(c: Cpu, ins: Insn): boolean {
   return true;
 }
 
-/** LEA: the effective address, unchecked (no memory access), truncated by the 0x67 prefix. */
+/** LEA: the effective address, unchecked (no memory access), truncated to the address size. */
 export function lea(c: Cpu, ins: Insn): boolean {
   const g = c.regs;
   let lo = ins.dispLo,
@@ -60,7 +60,7 @@ export function lea(c: Cpu, ins: Insn): boolean {
     lo -= n * TWO32;
     hi += n;
   }
-  c.sr(ins.r0, ins.size, lo >>> 0, ins.addr32 ? 0 : hi >>> 0);
+  c.sr(ins.r0, ins.size, ins.asize === 2 ? lo & 0xffff : lo >>> 0, ins.asize !== 8 ? 0 : hi >>> 0);
   c.rip += ins.len;
   return true;
 }

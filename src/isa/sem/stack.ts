@@ -47,14 +47,14 @@ export function pop(c: Cpu, ins: Insn): boolean {
 }
 
 export function pushf(c: Cpu, ins: Insn): boolean {
-  c.push(8, c.rflags & ~0x30000, 0); // RF and VM read as 0 in the image (SDM PUSHF)
+  c.push(ins.size, c.rflags & ~0x30000, 0); // RF and VM read as 0 in the image (SDM PUSHF)
   c.rip += ins.len;
   return true;
 }
 
 export function popf(c: Cpu, ins: Insn): boolean {
-  c.peek(8, 0);
-  c.addRsp(8);
+  c.peek(ins.size, 0);
+  c.addRsp(ins.size);
   c.setFlagsFromPop(c.aLo);
   c.rip += ins.len;
   return true;
@@ -64,6 +64,6 @@ export function popf(c: Cpu, ins: Insn): boolean {
 export const ROWS: readonly SemRow[] = [
   { op: Op.Push, mnemonics: { push: 0 }, cycles: 1, reads: 0, writes: 0, faults: true, exec: push, compile: emit.push },
   { op: Op.Pop, mnemonics: { pop: 0 }, cycles: 1, reads: 0, writes: 0, faults: true, exec: pop, compile: emit.pop },
-  { op: Op.Pushf, mnemonics: { pushfq: 0 }, cycles: 1, reads: STATUS, writes: 0, faults: true, exec: pushf },
-  { op: Op.Popf, mnemonics: { popfq: 0 }, cycles: 9, reads: 0, writes: STATUS, faults: true, exec: popf },
+  { op: Op.Pushf, mnemonics: { pushfq: 0, pushfd: 0 }, cycles: 1, reads: STATUS, writes: 0, faults: true, exec: pushf },
+  { op: Op.Popf, mnemonics: { popfq: 0, popfd: 0 }, cycles: 9, reads: 0, writes: STATUS, faults: true, exec: popf },
 ];

@@ -55,14 +55,31 @@ export function cpuid(c: Cpu, ins: Insn): boolean {
   return c.act(c.platform.cpuid(c, ins.len), ins);
 }
 
+/** RDMSR: the FS/GS base MSRs are the CPU's own (VMX passes them through: descriptors.ts); the
+ *  others go to the platform. */
 export function rdmsr(c: Cpu, ins: Insn): boolean {
   if (c.cpl > 0) c.fault(Vec.GP, 0);
+  if (c.readBaseMsr(c.regs[2])) {
+    c.rip += ins.len;
+    return true;
+  }
   return c.act(c.platform.rdmsr(c, ins.len), ins);
 }
 
 export function wrmsr(c: Cpu, ins: Insn): boolean {
   if (c.cpl > 0) c.fault(Vec.GP, 0);
+  if (c.writeBaseMsr(c.regs[2])) {
+    c.rip += ins.len;
+    return true;
+  }
   return c.act(c.platform.wrmsr(c, ins.len), ins);
+}
+
+/** SWAPGS (descriptors.ts). */
+export function swapgs(c: Cpu, ins: Insn): boolean {
+  c.swapgs();
+  c.rip += ins.len;
+  return true;
 }
 
 /** SDM RDPMC / model.md R-HW-1: #GP if CPL > 0 and CR4.PCE = 0 (CR0.PE = 1 here), before any VM exit. */
@@ -188,6 +205,7 @@ export const ROWS: readonly SemRow[] = [
     priv: Priv.Cpl0,
     exec: wrmsr,
   },
+  { op: Op.Swapgs, mnemonics: { swapgs: 0 }, cycles: 10, reads: 0, writes: 0, faults: true, exec: swapgs },
   {
     op: Op.Rdpmc,
     mnemonics: { rdpmc: 0 },
