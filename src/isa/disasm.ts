@@ -143,7 +143,8 @@ function memText(ins: Insn): string {
     // at most 2^31 under it, so its low half alone gives it exactly (a double cannot hold 2^64 - small).
     const t = ins.dispHi === 0xffffffff ? ins.dispLo - 4294967296 : ins.dispHi * 4294967296 + ins.dispLo;
     const d = t - ins.addr;
-    return `[rel $${d < 0 ? "-" : "+"}0x${Math.abs(d).toString(16)}]`;
+    const sg = ins.seg >= 0 ? `${SEG_NAMES[ins.seg]}:` : "";
+    return `[${sg}rel $${d < 0 ? "-" : "+"}0x${Math.abs(d).toString(16)}]`;
   }
   const asz = ins.asize;
   const parts: string[] = [];
