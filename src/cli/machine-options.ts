@@ -29,6 +29,8 @@ export const MACHINE_OPTION_KEYS = [
   "hostMsr",
   "pmuFilter",
   "tsx",
+  "vmwareBackdoor",
+  "forceEmulationPrefix",
 ] as const;
 
 export function addMachineOptions(cmd: Command): Command {
@@ -67,6 +69,14 @@ export function addMachineOptions(cmd: Command): Command {
     .option(
       "--pmu-filter <file.json>",
       'install a PMU event filter (KVM_SET_PMU_EVENT_FILTER) before the first run: {"action": "deny", "events": [{"event": "0xc0"}]} (docs/vpmu.md)',
+    )
+    .option(
+      "--vmware-backdoor",
+      "module parameter enable_vmware_backdoor: #GP intercepted; RDPMC 0x10000-0x10002 and ports 0x5658/0x5659 work at CPL 3 (docs/vpmu.md)",
+    )
+    .option(
+      "--force-emulation-prefix",
+      'module parameter force_emulation_prefix: ud2; "kvm" (0F 0B 6B 76 6D) before an instruction makes KVM emulate it (docs/vpmu.md)',
     );
 }
 
@@ -116,6 +126,8 @@ export function machineOptions(o: Record<string, unknown>): MachineOptions {
     checkIsolation: o.checkIsolation === true,
     traceSwitch: o.traceSwitch === true,
     filter: pmuFilter,
+    vmwareBackdoor: o.vmwareBackdoor === true,
+    forceEmulationPrefix: o.forceEmulationPrefix === true,
     hostMsrs: ((o.hostMsr as { index: number; value: bigint }[] | undefined) ?? []).map((h) => ({
       msr: h.index,
       value: h.value,

@@ -11,7 +11,7 @@ import { loadEfer, writeEfer } from "./control.js";
 import { DecodeFail, Insn, decodeInto } from "./decode.js";
 import { Delivery, CpuInterrupts } from "./interrupts.js";
 import { compileBlock } from "./jit.js";
-import { PlatformAction, type PlatformCpu } from "./platform.js";
+import { ExceptionAction, PlatformAction, type PlatformCpu } from "./platform.js";
 import { Access, pfAccessBits } from "./paging.js";
 import { CYCLES, EXEC } from "./semantics.js";
 import { FAULT, StopReason, TWO32, Vec, canonical } from "./state.js";
@@ -294,6 +294,62 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
   /** Decode (uncached) the instruction at `addr`, for traces and reports. */
   decodeAt(addr: number): Insn {
     return decodeInto(new Insn(), this.mem, addr, addr, Math.max(0, this.memSize - addr), this.codeBits);
+  }
+
+  /** The platform may intercept a fault before it is delivered (a VM exit on the exception bitmap). */
+  override deliverFault(): void {
+    if (this.platform.exception(this, this.fVec, this.fErr) === ExceptionAction.Deliver) super.deliverFault();
+  }
+
+  /** ExceptionCpu.readByte: a guest byte by linear address (translated when paging is on, as KVM's
+   *  kvm_read_guest_virt does), -1 if it is not mapped or outside RAM. Raises nothing: the fault being
+   *  handled (fVec, fErr, CR2) is kept. */
+  readByte(addr: number): number {
+    if (!this.paging) return addr >= 0 && addr < this.memSize ? this.mem[addr] : -1;
+    const cr2Lo = this.cr2Lo,
+      cr2Hi = this.cr2Hi,
+      v = this.fVec,
+      e = this.fErr;
+    let pa = -1;
+    try {
+      pa = this.translate(addr >>> 0, Math.floor(addr / TWO32) >>> 0, Access.Read, this.cpl === 3);
+    } catch (x) {
+      if (x !== FAULT) throw x;
+    }
+    this.cr2Lo = cr2Lo;
+    this.cr2Hi = cr2Hi;
+    this.fVec = v;
+    this.fErr = e;
+    return pa >= 0 && pa < this.memSize ? this.mem[pa] : -1;
+  }
+
+  /** ExceptionCpu.emulateAt: run the instruction at `rip` for the host's emulator, not counted natively. */
+  emulateAt(rip: number): number {
+    this.rip = rip;
+    const ins = this.fetch();
+    if (ins === null) {
+      this.deliverFault();
+      return -1;
+    }
+    const ev = this.events;
+    const branches = ev.branches,
+      mispredicts = ev.branchMispredicts;
+    try {
+      EXEC[ins.op](this, ins);
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      this.deliverFault();
+      return -1;
+    }
+    const branch = ev.branches !== branches ? 1 : 0;
+    ev.branches = branches;
+    ev.branchMispredicts = mispredicts;
+    return branch;
+  }
+
+  /** ExceptionCpu.skip. */
+  skip(length: number): void {
+    this.rip += length;
   }
 
   /** Execute one instruction via the same path as run(), with no budget accounting tricks. */

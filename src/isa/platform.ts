@@ -86,6 +86,33 @@ export interface GuestEvents {
   haltedCycles: number;
 }
 
+/** What the platform did with an exception the CPU raised (Platform.exception). */
+export const ExceptionAction = {
+  /** Not intercepted, or intercepted and reflected back (KVM re-injects it): deliver it through the IDT. */
+  Deliver: 0,
+  /** Handled by the host: the instruction was emulated (registers, memory and RIP are as it left them). */
+  Handled: 1,
+} as const;
+export type ExceptionAction = (typeof ExceptionAction)[keyof typeof ExceptionAction];
+
+/**
+ * The CPU as the platform sees it when an exception is intercepted: KVM reads the guest's bytes at RIP and
+ * may emulate an instruction itself (the forced emulation prefix, the VMware backdoor's #GP).
+ */
+export interface ExceptionCpu extends PlatformCpu {
+  /** The guest byte at linear address `addr`, or -1 outside RAM. */
+  readByte(addr: number): number;
+  /**
+   * KVM's instruction emulator, as far as the model has one: RIP := `rip`, then run the instruction there
+   * with the CPU's own semantics, NOT counted as natively retired (no instruction, branch or cycle in
+   * `events`; the host counts it, model.md R-CNT-4). A fault it raises is delivered (and may itself be
+   * intercepted). Returns 1 if it completed as a branch, 0 if it completed, -1 if it faulted.
+   */
+  emulateAt(rip: number): number;
+  /** RIP += length: the host completed the instruction itself (kvm_skip_emulated_instruction's RIP update). */
+  skip(length: number): void;
+}
+
 export interface Platform {
   /** EAX/ECX in, EAX..EDX out. */
   cpuid(cpu: PlatformCpu, length: number): PlatformAction;
@@ -104,4 +131,7 @@ export interface Platform {
   vmcall(cpu: PlatformCpu, length: number): PlatformAction;
   /** MOV to CRn (n = 0, 2, 3, 4, 8): return Retire to let the CPU apply it, or another action. */
   movToCr(cpu: PlatformCpu, cr: number, lo: number, hi: number, length: number): PlatformAction;
+  /** The instruction at RIP raised exception `vector` (error code, -1 for none): a VM exit if the exception
+   *  bitmap intercepts it (SDM Vol. 3 "Exception Bitmap"). Asked before the CPU delivers it. */
+  exception(cpu: ExceptionCpu, vector: number, errorCode: number): ExceptionAction;
 }

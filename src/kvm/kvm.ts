@@ -36,6 +36,9 @@ export interface KvmOptions {
    *  CPUID reports them (kvm_set_cpu_caps) and intel_pmu_refresh may allow IN_TX. Default off, as most
    *  hosts run today (CONFIG_X86_INTEL_TSX_MODE_OFF, or the TAA mitigation): TSX is hidden. */
   readonly tsx?: boolean;
+  /** Module parameter force_emulation_prefix (default false): ud2; "kvm" before an instruction makes KVM
+   *  emulate it (src/kvm/emulate-forced.ts). */
+  readonly forceEmulationPrefix?: boolean;
 }
 
 export interface KvmParams {
@@ -43,6 +46,7 @@ export interface KvmParams {
   /** After R-MED-1: silently off if the host or kernel cannot mediate. */
   readonly enableMediatedPmu: boolean;
   readonly enableVmwareBackdoor: boolean;
+  readonly forceEmulationPrefix: boolean;
   readonly codeState: CodeState;
   /** The host kernel left HLE/RTM enabled (KvmOptions.tsx). */
   readonly tsx: boolean;
@@ -89,6 +93,7 @@ export class Kvm {
         enablePmu,
         enableMediatedPmu: mediated,
         enableVmwareBackdoor: opts.enableVmwareBackdoor ?? false,
+        forceEmulationPrefix: opts.forceEmulationPrefix ?? false,
         codeState,
         tsx: opts.tsx ?? false,
       },

@@ -67,8 +67,9 @@ export interface ExitRecord {
   readonly size?: number;
   readonly in?: boolean;
   readonly fn?: number;
-  /** "ok" = emulated and skipped (RIP += length); "#GP" = injected; "userspace" = completed by the VMM. */
-  readonly outcome: "ok" | "#GP" | "userspace" | "halt";
+  /** "ok" = emulated and skipped (RIP += length); "#GP" = injected; "userspace" = completed by the VMM;
+   *  for an exception exit, "#UD"/"#GP" = reflected to the guest, "emulated" = KVM's emulator ran it. */
+  readonly outcome: "ok" | "#GP" | "#UD" | "emulated" | "userspace" | "halt";
   readonly why?: string;
 }
 

@@ -37,6 +37,8 @@ export interface MachineSpec {
   readonly vmwareBackdoor?: boolean;
   /** The host kernel keeps TSX (Kvm option tsx; default hidden). */
   readonly tsx?: boolean;
+  /** Module parameter force_emulation_prefix (src/kvm/emulate-forced.ts). */
+  readonly forceEmulationPrefix?: boolean;
   /** Assert I-1..I-4 at every load, entry and put (IsolationChecker.invariants). */
   readonly checkIsolation?: boolean;
   /** Record every load/put step (VmxLayer.recordSteps) for --exits. */
@@ -79,7 +81,7 @@ export interface Machine {
 
 /** KVM (kvm.ko and the vendor module loaded with these parameters; hardware_setup may refuse). */
 export function openKvm(
-  spec: Pick<MachineSpec, "host" | "pmu" | "vmwareBackdoor" | "requireMediated" | "tsx">,
+  spec: Pick<MachineSpec, "host" | "pmu" | "vmwareBackdoor" | "forceEmulationPrefix" | "requireMediated" | "tsx">,
   vendor: Vmx,
   codeState: CodeState | string,
 ): Result<Kvm, MachineError> {
@@ -91,6 +93,7 @@ export function openKvm(
     enableMediatedPmu: spec.pmu === "mediated",
     enableVmwareBackdoor: spec.vmwareBackdoor === true,
     tsx: spec.tsx === true,
+    forceEmulationPrefix: spec.forceEmulationPrefix === true,
   });
   if (!(kvm instanceof Kvm)) return err({ step: "kvm", error: kvm.error });
   if (spec.requireMediated === true && spec.pmu === "mediated" && kvm.mediatedRejected !== null)

@@ -57,6 +57,9 @@ export interface MachineOptions extends Omit<VpmuOptions, "kvm"> {
   readonly checkIsolation?: boolean;
   /** Record every load/put step (VmxLayer.recordSteps) for --exits. */
   readonly traceSwitch?: boolean;
+  /** Module parameters enable_vmware_backdoor and force_emulation_prefix (default off). */
+  readonly vmwareBackdoor?: boolean;
+  readonly forceEmulationPrefix?: boolean;
 }
 
 /** The options' machine, built by the composition root (buildMachine), or the sentence saying why not. */
@@ -89,6 +92,8 @@ export function createMachine(o: MachineOptions): Result<Machine, string> {
     hostMsrs: o.hostMsrs ?? [],
     checkIsolation: o.checkIsolation === true,
     traceSwitch: o.traceSwitch === true,
+    vmwareBackdoor: o.vmwareBackdoor === true,
+    forceEmulationPrefix: o.forceEmulationPrefix === true,
     requireMediated: true,
     tsx: o.tsx === true,
   });

@@ -44,6 +44,8 @@ export interface Pmc {
   intr: boolean;
   /** Matches INSTRUCTIONS_RETIRED for KVM's emulated-instruction count (R-CNT-4). */
   countsInstructions: boolean;
+  /** Matches BRANCH_INSTRUCTIONS_RETIRED (0xC4/0x00) for KVM's emulated-branch count (kvm_pmu_branch_retired). */
+  countsBranches: boolean;
   /** Total of `source` at the last fold. */
   last: number;
 }
@@ -63,6 +65,7 @@ function newPmc(type: "gp" | "fixed", index: number): Pmc {
     countUsr: false,
     intr: false,
     countsInstructions: false,
+    countsBranches: false,
     last: 0,
   };
 }
@@ -302,6 +305,7 @@ export class KvmPmu {
       p.source = shapedSource(sourceOfEvent(ev, um), sel);
       p.enabledAnyCpl = en && this.globallyEnabled(p) && allowed;
       p.countsInstructions = en && ev === 0xc0 && um === 0;
+      p.countsBranches = en && ev === 0xc4 && um === 0;
       p.eventselHw = allowed ? sel : sel & ~ARCH_PERFMON_EVENTSEL_ENABLE;
     }
     let hw = 0n;
@@ -397,8 +401,16 @@ export class KvmPmu {
     for (const p of this.fixed) this.emulatedIncrement(p, os, this.maskFX);
   }
 
-  private emulatedIncrement(p: Pmc, os: boolean, mask: number): void {
-    if (!p.countsInstructions || !p.enabledAnyCpl || !(os ? p.countOs : p.countUsr)) return;
+  /** kvm_pmu_branch_retired: KVM's emulator completed a branch (x86_emulate_instruction, ctxt->is_branch); the
+   *  same rule as instructionRetired for counters of 0xC4/0x00 (no fixed counter counts branches). */
+  branchRetired(): void {
+    if (!this.anyEnabled) return;
+    const os = this.cpl === 0;
+    for (const p of this.gp) if (p.countsBranches) this.emulatedIncrement(p, os, this.maskGP, true);
+  }
+
+  private emulatedIncrement(p: Pmc, os: boolean, mask: number, branch = false): void {
+    if (!(branch || p.countsInstructions) || !p.enabledAnyCpl || !(os ? p.countOs : p.countUsr)) return;
     p.counter = p.counter === mask ? 0 : p.counter + 1;
     if (p.counter === 0) this.overflow(p);
   }

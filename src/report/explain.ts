@@ -32,6 +32,9 @@ export interface ExplainReport {
   readonly vcpuMediated: { readonly on: boolean; readonly why: string };
   readonly rdpmcExiting: { readonly on: boolean; readonly why: string };
   readonly perfMetricsSwitch: { readonly on: boolean; readonly why: string };
+  /** Module parameters that widen the exception bitmap, present only when on. */
+  readonly forceEmulationPrefix?: string;
+  readonly vmwareBackdoor?: string;
   readonly controls: {
     readonly primary: string;
     readonly primaryBits: readonly string[];
@@ -81,6 +84,18 @@ export function explainMachine(m: Machine): ExplainReport {
     vcpuMediated: { on: !plan.vcpuMediated.intercept, why: plan.vcpuMediated.rule },
     rdpmcExiting: { on: plan.rdpmcExiting.intercept, why: plan.rdpmcExiting.rule },
     perfMetricsSwitch: { on: !plan.perfMetricsSwitch.intercept, why: plan.perfMetricsSwitch.rule },
+    ...(m.kvm.params.forceEmulationPrefix
+      ? {
+          forceEmulationPrefix:
+            'every #UD exits (handle_ud); after ud2; "kvm" (0F 0B 6B 76 6D) KVM emulates the next instruction and counts it (kvm_pmu_instruction_retired, kvm_pmu_branch_retired)',
+        }
+      : {}),
+    ...(m.kvm.params.enableVmwareBackdoor
+      ? {
+          vmwareBackdoor:
+            "#GP exits (handle_exception_nmi): RDPMC 0x10000-0x10002 at any CPL (check_rdpmc), IN/OUT of ports 0x5658/0x5659 at CPL > IOPL",
+        }
+      : {}),
     controls: {
       primary: hex(layer.vmcs.cpuBasedVmExecControl),
       primaryBits: controlNames(PRIMARY_CONTROLS, layer.vmcs.cpuBasedVmExecControl),
@@ -125,6 +140,8 @@ export function formatExplain(r: ExplainReport): string {
   out.push(`vCPU mediated        ${onOff(r.vcpuMediated.on)}  ${r.vcpuMediated.why}`);
   out.push(`RDPMC exiting        ${onOff(r.rdpmcExiting.on)}  ${r.rdpmcExiting.why}`);
   out.push(`PERF_METRICS switch  ${onOff(r.perfMetricsSwitch.on)}  ${r.perfMetricsSwitch.why}`);
+  if (r.forceEmulationPrefix) out.push(`force_emulation_prefix on   ${r.forceEmulationPrefix}`);
+  if (r.vmwareBackdoor) out.push(`enable_vmware_backdoor on   ${r.vmwareBackdoor}`);
   out.push("");
   out.push(`CPU_BASED_VM_EXEC_CONTROL ${r.controls.primary}: ${r.controls.primaryBits.join(" | ")}`);
   out.push(`VM_ENTRY_CONTROLS (PMU): ${r.controls.entry.join(" | ") || "—"}`);

@@ -4,7 +4,7 @@
  * documented minimal machine below (docs/guest-abi.md "Bare platform").
  */
 import { MSR_EFER, MSR_IA32_TSC, MSR_TSC_AUX } from "../arch/msr-index.js";
-import { PlatformAction, type Platform, type PlatformCpu } from "../isa/platform.js";
+import { ExceptionAction, PlatformAction, type Platform, type PlatformCpu } from "../isa/platform.js";
 import type { IoHandler } from "./io.js";
 
 /** CPUID leaves of the bare machine: [eax, ebx, ecx, edx]. Leaf 0xA is all zero: no architectural PMU. */
@@ -107,5 +107,8 @@ export class BarePlatform implements Platform {
   } // SDM VMCALL: #UD outside VMX operation
   movToCr(): PlatformAction {
     return PlatformAction.Retire;
+  }
+  exception(): ExceptionAction {
+    return ExceptionAction.Deliver; // no hypervisor: every exception goes to the guest's IDT
   }
 }

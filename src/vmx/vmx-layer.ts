@@ -11,7 +11,10 @@ import { EXIT_REASON } from "../arch/vmx-exit-reasons.js";
 import type { HostPerf } from "../host/activity.js";
 import type { PhysicalPmu } from "../host/physical-pmu.js";
 import type { HostPreset } from "../host/presets.js";
-import { PlatformAction, type PlatformCpu } from "../isa/platform.js";
+import { ExceptionAction, type ExceptionCpu, PlatformAction, type PlatformCpu } from "../isa/platform.js";
+import { Vec } from "../isa/state.js";
+import { kvmHandleUd } from "../kvm/emulate-forced.js";
+import { kvmHandleVmwareGp } from "../kvm/vmware.js";
 import type { Vcpu } from "../kvm/vcpu.js";
 import type { X86Ops } from "../kvm/x86-ops.js";
 import { setEdxEax } from "../kvm/x86.js";
@@ -66,6 +69,8 @@ export class VmxLayer implements X86Ops {
   /** Between a VM entry and the next exit (enterGuest / vmExit, vcpuPut). */
   private inGuest = false;
   private mediated = false;
+  /** The last exit handler asked KVM to inject an exception (delivered without another exit). */
+  private kvmInjected = false;
   private globalCtrlWriteIntercepted = true;
   /** Observers of entry/exit/load/put and native accesses (the checker), attached by the composition root. */
   private readonly observers: VmxObserver[] = [];
@@ -154,7 +159,28 @@ export class VmxLayer implements X86Ops {
   private handleExit(reason: number, cpu: PlatformCpu, length: number, msr: number): PlatformAction {
     this.vmExit(reason, msr);
     this.exit.reason = reason;
-    return kvmVmxExitHandlers[reason]!(this, cpu, length);
+    const a = kvmVmxExitHandlers[reason]!(this, cpu, length);
+    // An exception KVM injects (kvm_queue_exception) is delivered at VM entry: no exit on the exception bitmap.
+    this.kvmInjected = a === PlatformAction.InjectGP || a === PlatformAction.InjectUD;
+    return a;
+  }
+
+  /**
+   * An exception the guest raised: a VM exit if the exception bitmap has it (vmx_update_exception_bitmap:
+   * #UD always, #GP with enable_vmware_backdoor), handled by handle_exception_nmi (handle_ud; the VMware
+   * #GP emulation), which emulates the instruction or reflects the exception.
+   */
+  exception(cpu: ExceptionCpu, vector: number, errorCode: number): ExceptionAction {
+    if (this.kvmInjected) {
+      this.kvmInjected = false;
+      return ExceptionAction.Deliver;
+    }
+    const ud = vector === Vec.UD;
+    if (!ud && !(vector === Vec.GP && this.vcpu.kvm.params.enableVmwareBackdoor)) return ExceptionAction.Deliver;
+    this.vcpu.syncPmu();
+    this.vmExit(EXIT_REASON.EXCEPTION_NMI, 0);
+    this.exit.reason = EXIT_REASON.EXCEPTION_NMI;
+    return ud ? kvmHandleUd(this.vcpu, cpu) : kvmHandleVmwareGp(this.vcpu, cpu, errorCode);
   }
 
   cpuid(cpu: PlatformCpu, length: number): PlatformAction {
