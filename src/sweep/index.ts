@@ -16,6 +16,8 @@ export {
   configLabel,
   configJson,
   configFromJson,
+  matrixProblem,
+  pmuFitsKvm,
 } from "./matrix.js";
 export type {
   SweepMatrix,

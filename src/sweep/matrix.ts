@@ -6,7 +6,7 @@
 import { PERF_CAP_FW_WRITES, PERF_CAP_PERF_METRICS } from "../arch/msr-index.js";
 import { HOST_ACTIVITIES } from "../host/activity.js";
 import { HOST_PRESETS, type HostPreset, type HostPresetId } from "../host/presets.js";
-import { CODE_STATES } from "../pmu/code-states.js";
+import { CODE_STATES, findCodeState } from "../pmu/code-states.js";
 
 /** `--pmu`: enable_mediated_pmu off (the perf-backed LEGACY vPMU), on, or enable_pmu off. */
 export type PmuMode = "legacy" | "mediated" | "off";
@@ -237,10 +237,60 @@ export function withAxes(
   return { ok: true, matrix: m };
 }
 
-function resolve(spec: RelativeSpec, host: number): number {
+/** A relative spec's value on a host, before any floor (matrixProblem refuses one below what a counter can
+ *  have, so the floor in resolve below never changes a configuration the CLI runs). */
+function unfloored(spec: RelativeSpec, host: number): number {
   if (typeof spec === "number") return spec;
   if (spec === "host") return host;
-  return Math.max(0, host - Number(spec.slice(5)));
+  return host - Number(spec.slice(5));
+}
+
+function resolve(spec: RelativeSpec, host: number): number {
+  return Math.max(0, unfloored(spec, host));
+}
+
+/** Whether `--pmu pmu` and `--kvm kvm` describe one kernel, as `vpmu run` requires (src/machine
+ *  createMachine): legacy and off run the perf-backed kernel (`legacy`); mediated runs a kernel with the
+ *  mediated vPMU (base, v4, fix, or a policy file, which always extends one of them). */
+export function pmuFitsKvm(pmu: PmuMode, kvm: string): boolean {
+  const mediatedKernel = findCodeState(kvm)?.mediatedPmu ?? true;
+  return (pmu === "mediated") === mediatedKernel;
+}
+
+/** The axes whose values cannot be read on some host of the matrix, as [axis, sentence]. */
+const RELATIVE_AXES: readonly [keyof SweepMatrix, "nGP" | "wGP" | "nFX" | "wFX", string, number][] = [
+  ["gp", "nGP", "GP counters", 0],
+  ["gpWidth", "wGP", "bits per GP counter", 1],
+  ["fixed", "nFX", "fixed counters", 0],
+  ["fixedWidth", "wFX", "bits per fixed counter", 1],
+];
+
+/**
+ * A value that means nothing for the matrix, as { axis, error } (the caller names the option or the
+ * file): a relative count or width below what a counter can have on one of the hosts (`host-99` on an
+ * 8-counter host; a 0-bit counter), or pmu and kvm axes with no pair that is one kernel (pmuFitsKvm).
+ * Values above the host's stay: KVM clamps them at refresh (R-CPUID-2/4) and the sweep reports what it
+ * realised.
+ */
+export function matrixProblem(m: SweepMatrix): { readonly axis: keyof SweepMatrix; readonly error: string } | null {
+  for (const [axis, field, what, min] of RELATIVE_AXES)
+    for (const spec of m[axis] as readonly RelativeSpec[])
+      for (const hid of m.hosts) {
+        const host = HOST_PRESETS.find((p) => p.id === hid)!;
+        const v = unfloored(spec, host[field]);
+        if (v < min)
+          return {
+            axis,
+            error: `${spec} would give ${v} ${what} on host ${hid} (it has ${host[field]}${min > 0 ? "; a counter has at least 1 bit" : ""})`,
+          };
+      }
+  if (!m.pmu.some((p) => m.kvm.some((k) => pmuFitsKvm(p, k)))) {
+    const error = m.pmu.includes("mediated")
+      ? `--pmu ${m.pmu.join(",")} with --kvm ${m.kvm.join(",")} is no configuration: mediated needs a kernel with the mediated vPMU (base, v4, fix or a policy file) and legacy/off the perf-backed kernel (legacy)`
+      : `--pmu ${m.pmu.join(",")} runs the perf-backed kernel, and --kvm ${m.kvm.join(",")} names only kernels with the mediated vPMU: add legacy to --kvm or use --pmu mediated`;
+    return { axis: "kvm", error };
+  }
+  return null;
 }
 
 /** The guest request for one host: relative specs resolved, caps parsed. */
@@ -271,7 +321,9 @@ function guestKey(g: GuestRequest): string {
 
 /**
  * Every configuration, in the fixed order host → pmu → kvm → guest model → activity → backdoor, with
- * guest models that resolve to the same values on a host kept once (first spelling wins). The order
+ * guest models that resolve to the same values on a host kept once (first spelling wins), and only the
+ * pmu × kvm pairs that are one kernel (pmuFitsKvm: a V4 kernel "with --pmu legacy" is a configuration
+ * `vpmu run` refuses, so the sweep neither runs nor reports it under that name). The order
  * (and so every `index`) depends only on the matrix.
  */
 export function expandMatrix(m: SweepMatrix): SweepConfig[] {
@@ -294,10 +346,11 @@ export function expandMatrix(m: SweepMatrix): SweepConfig[] {
               }
     for (const pmu of m.pmu)
       for (const kvm of m.kvm)
-        for (const guest of guests)
-          for (const activity of m.activity)
-            for (const vmwareBackdoor of m.vmwareBackdoor)
-              out.push({ index: out.length, host: hid, pmu, kvm, activity, vmwareBackdoor, guest });
+        if (pmuFitsKvm(pmu, kvm))
+          for (const guest of guests)
+            for (const activity of m.activity)
+              for (const vmwareBackdoor of m.vmwareBackdoor)
+                out.push({ index: out.length, host: hid, pmu, kvm, activity, vmwareBackdoor, guest });
   }
   return out;
 }

@@ -65,8 +65,9 @@ export function mergeSweepDocuments(names: readonly string[], docs: readonly unk
   const configs = new Map<number, SweepConfig>();
   const records: RunRecord[] = [];
   const seen = new Set<string>();
-  let first: { mode: string; seed: unknown; programs: string } | null = null;
+  let first: { mode: string; seed: unknown; programs: string; maxInsns: unknown } | null = null;
   let programs: string[] = [];
+  let maxInsns: number | undefined;
   const shards: string[] = [];
   for (let i = 0; i < docs.length; i++) {
     const d = docs[i] as Record<string, unknown> | null;
@@ -80,12 +81,21 @@ export function mergeSweepDocuments(names: readonly string[], docs: readonly unk
     ) {
       return { ok: false, error: `${name}: not a vpmu sweep --json report` };
     }
-    const key = { mode: String(d.mode), seed: d.seed, programs: JSON.stringify(d.programs) };
+    const key = { mode: String(d.mode), seed: d.seed, programs: JSON.stringify(d.programs), maxInsns: d.maxInsns };
     if (first === null) {
       first = key;
       programs = d.programs as string[];
-    } else if (key.mode !== first.mode || key.seed !== first.seed || key.programs !== first.programs) {
-      return { ok: false, error: `${name}: a different sweep (mode, seed or programs differ from ${names[0]})` };
+      if (typeof d.maxInsns === "number") maxInsns = d.maxInsns;
+    } else if (
+      key.mode !== first.mode ||
+      key.seed !== first.seed ||
+      key.programs !== first.programs ||
+      key.maxInsns !== first.maxInsns
+    ) {
+      return {
+        ok: false,
+        error: `${name}: a different sweep (mode, seed, programs or --max-insns differ from ${names[0]})`,
+      };
     }
     shards.push(String(d.shard));
     try {
@@ -116,6 +126,7 @@ export function mergeSweepDocuments(names: readonly string[], docs: readonly unk
       configs,
       programs,
       records,
+      ...(maxInsns !== undefined ? { maxInsns } : {}),
     },
   };
 }

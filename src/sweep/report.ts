@@ -122,6 +122,8 @@ export interface SweepReport {
   /** Runs that did not complete (first 20, matrix order). */
   readonly failures: readonly { readonly config: SweepConfig; readonly program: string; readonly detail: string }[];
   readonly failuresTotal: number;
+  /** The instruction limit of the user's programs (null when only built-in or random probes ran). */
+  readonly maxInsns: number | null;
 }
 
 export interface SummariseInput {
@@ -132,6 +134,8 @@ export interface SummariseInput {
   readonly configs: ReadonlyMap<number, SweepConfig>;
   readonly programs: readonly string[];
   readonly records: readonly RunRecord[];
+  /** The instruction limit of the user's programs, if any ran (`--max-insns`). */
+  readonly maxInsns?: number;
 }
 
 /** Group records into the report. Records may arrive in any order: they are sorted first. */
@@ -215,6 +219,7 @@ export function summarise(inp: SummariseInput): SweepReport {
       .sort((a, b) => b.runs - a.runs || (a.reason < b.reason ? -1 : 1)),
     failures,
     failuresTotal: failed,
+    maxInsns: inp.maxInsns ?? null,
   };
 }
 
@@ -248,10 +253,18 @@ export function formatReport(r: SweepReport, policyFiles: ReadonlyMap<string, st
   const progs = r.programs.length <= 6 ? `programs: ${r.programs.join(", ")}` : `${r.programs.length} programs`;
   out.push(`vpmu ${what}: ${r.configurations} configurations, ${r.runs} runs (${progs}; shard ${r.shard})`);
   out.push(`  ran ${r.ran}, rejected by KVM ${r.rejected}, did not complete ${r.failed}`);
+  if (r.maxInsns !== null)
+    out.push(
+      `  your programs stop after ${r.maxInsns.toLocaleString("en-US")} instructions (--max-insns); one that reaches the limit, faults or does not exit did not complete`,
+    );
   if (r.groups.length === 0) {
+    const partial =
+      r.failed > 0
+        ? `; ${r.failed} runs did not complete (below): only what they ran before they stopped was checked`
+        : "";
     out.push(
       "",
-      `no leaks: no host-owned value reached a guest and no guest write reached hardware KVM reserves, in ${r.ran + r.failed} runs`,
+      `no leaks: no host-owned value reached a guest and no guest write reached hardware KVM reserves, in ${r.ran} runs that completed${partial}`,
     );
   }
   for (const g of r.groups) {
@@ -323,6 +336,7 @@ export function reportJson(
     ran: r.ran,
     rejected: r.rejected,
     failed: r.failed,
+    ...(r.maxInsns !== null ? { maxInsns: r.maxInsns } : {}),
     leaks: r.groups.map((g) => ({
       signature: g.signature,
       direction: g.direction,

@@ -22,13 +22,17 @@ export type ProgramSpec =
       readonly bytes: Uint8Array;
       readonly origin: number;
       readonly memSize: number;
+      /** Its instruction limit (`vpmu sweep --max-insns`, default USER_MAX_INSNS): a run that reaches it
+       *  did not complete. */
+      readonly maxInsns: number;
     };
 
 export function programName(p: ProgramSpec): string {
   return p.kind === "probe" ? `probe:${p.probe}` : p.kind === "fuzz" ? `fuzz:${p.seed}:${p.index}` : p.name;
 }
 
-/** Instruction limit per run: probes run a few thousand instructions; a user program gets more room. */
+/** Instruction limit per run: probes run a few thousand instructions; a user program gets more room
+ *  by default (`vpmu sweep --max-insns` changes it, and the report says which limit applied). */
 export const PROBE_MAX_INSNS = 1_000_000;
 export const USER_MAX_INSNS = 10_000_000;
 
@@ -76,7 +80,7 @@ export class ProgramLoader {
             bytes: spec.bytes,
             origin: spec.origin,
             memSize: spec.memSize,
-            maxInsns: USER_MAX_INSNS,
+            maxInsns: spec.maxInsns,
             probe: false,
           }),
         );

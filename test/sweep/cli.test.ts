@@ -99,7 +99,7 @@ describe("vpmu sweep", { timeout: 300_000 }, () => {
       "vpmu sweep: 48 configurations, 96 runs (programs: probe:read, probe:write; shard 1/1)",
       "  ran 96, rejected by KVM 0, did not complete 0",
       "",
-      "no leaks: no host-owned value reached a guest and no guest write reached hardware KVM reserves, in 96 runs",
+      "no leaks: no host-owned value reached a guest and no guest write reached hardware KVM reserves, in 96 runs that completed",
     ]);
   });
 
@@ -164,6 +164,50 @@ describe("vpmu sweep", { timeout: 300_000 }, () => {
     );
   });
 
+  it("a program that faults or reaches its instruction limit did not complete, per configuration; exit 1", () => {
+    const dir = mkdtempSync(join(tmpdir(), "vpmu-sweep-user-"));
+    const src = (name: string, body: string) => {
+      writeFileSync(join(dir, name), `bits 64\norg 0x100000\n${body}\n`);
+      return join(dir, name);
+    };
+    const ud = src("ud.s", "ud2");
+    const loop = src("loop.s", "l: jmp l");
+    const ok = src("ok.s", "mov al, 3\nout 0xf4, al");
+    const r = vpmu([
+      "--no-probes",
+      ud,
+      loop,
+      ok,
+      "--max-insns",
+      "5000",
+      ...["--hosts", "spr", "--pmu", "mediated", "--kvm", "v4,fix", "--versions", "2", "--gp", "host"],
+      ...["--gp-width", "host", "--fixed", "4", "--fixed-width", "host", "--caps", "fw", "--activity", "idle"],
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(1);
+    const label = (kvm: string) => `spr mediated ${kvm} | v2 gp 8×48 fx 4×48 caps 0x2000 | idle`;
+    expect(r.stdout).toBe(
+      [
+        `vpmu sweep: 2 configurations, 6 runs (programs: ${ud}, ${loop}, ${ok}; shard 1/1)`,
+        "  ran 2, rejected by KVM 0, did not complete 4",
+        "  your programs stop after 5,000 instructions (--max-insns); one that reaches the limit, faults or does not exit did not complete",
+        "",
+        "no leaks: no host-owned value reached a guest and no guest write reached hardware KVM reserves, in 2 runs that completed; 4 runs did not complete (below): only what they ran before they stopped was checked",
+        "",
+        "did not complete (4 runs):",
+        ...["v4", "fix"].flatMap((kvm) => [
+          `  ${label(kvm)} — ${ud}: triple fault at rip=0x100000: #UD at rip=0x100000 (bytes 0f 0b: ud2), then #GP(0x33) at rip=0x100000, then #DF(0x0) at rip=0x100000, then #GP(0x43) at rip=0x100000`,
+          `  ${label(kvm)} — ${loop}: instruction limit of 5000 reached at rip=0x100000`,
+        ]),
+        "",
+      ].join("\n"),
+    );
+    const j = JSON.parse(
+      vpmu(["--json", "--no-probes", ok, "--hosts", "spr", "--kvm", "fix", "--versions", "2"]).stdout,
+    );
+    expect([j.maxInsns, j.failed]).toEqual([10_000_000, 0]);
+  });
+
   it("usage errors are one sentence and exit 2", () => {
     const cases: [string[], string][] = [
       [["--shard", "5/4"], "vpmu: option --shard '5/4': the shard number must be between 1 and 4\n"],
@@ -176,6 +220,30 @@ describe("vpmu sweep", { timeout: 300_000 }, () => {
       [["--fuzz", "x.s"], "vpmu: --fuzz generates its own programs: give no program files with it\n"],
       [["--no-probes"], "vpmu: --no-probes needs at least one program file\n"],
       [["--matrix", "missing.json"], "vpmu: cannot read matrix file missing.json: no such file\n"],
+      // Values and combinations that would mean nothing (issue 15 item 4).
+      [["--gp", "host-99"], "vpmu: option --gp: host-99 would give -95 GP counters on host skx (it has 4)\n"],
+      [
+        ["--hosts", "spr", "--fixed-width", "host-48"],
+        "vpmu: option --fixed-width: host-48 would give 0 bits per fixed counter on host spr (it has 48; a counter has at least 1 bit)\n",
+      ],
+      [["--runs", "5"], "vpmu: --runs applies only with --fuzz\n"],
+      [["--seed", "2", "--fuzz-programs", "3"], "vpmu: --seed, --fuzz-programs apply only with --fuzz\n"],
+      [
+        ["--fuzz", "--no-probes"],
+        "vpmu: --fuzz runs random probes instead of the built-in ones, so --no-probes has nothing to turn off\n",
+      ],
+      [
+        ["--max-insns", "1000"],
+        "vpmu: --max-insns limits your program files, and none were given (the built-in probes stop at 1,000,000 instructions)\n",
+      ],
+      [
+        ["--merge", "a.json", "--hosts", "spr", "--jobs", "2"],
+        "vpmu: --merge re-reads finished reports and runs nothing, so --hosts, --jobs would be ignored: give them to the sweeps that made the reports\n",
+      ],
+      [
+        ["--pmu", "legacy", "--kvm", "v4,fix"],
+        "vpmu: --pmu legacy runs the perf-backed kernel, and --kvm v4,fix names only kernels with the mediated vPMU: add legacy to --kvm or use --pmu mediated\n",
+      ],
     ];
     for (const [args, err] of cases) {
       const r = vpmu(args);

@@ -51,7 +51,7 @@ describe("merging shard reports", () => {
     const other = { ...(a as Record<string, unknown>), programs: ["probe:read"] };
     expect(mergeSweepDocuments(["a.json", "b.json"], [a, other])).toEqual({
       ok: false,
-      error: "b.json: a different sweep (mode, seed or programs differ from a.json)",
+      error: "b.json: a different sweep (mode, seed, programs or --max-insns differ from a.json)",
     });
     expect(mergeSweepDocuments(["x.json"], [{ hello: 1 }])).toEqual({
       ok: false,

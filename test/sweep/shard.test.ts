@@ -26,7 +26,7 @@ describe("sweep shards", () => {
     ).toEqual(items.map((x) => x.index));
     const jobs = matrixJobs(expandMatrix(DEFAULT_MATRIX), 2);
     const shards = [1, 2, 3, 4].map((index) => shardJobs(jobs, { index, count: 4 }));
-    expect(shards.map((s) => s.length)).toEqual([4608, 4608, 4608, 4608]);
+    expect(shards.map((s) => s.length)).toEqual([2304, 2304, 2304, 2304]);
     const positions = new Set(shards.flat().map((j) => j.position));
     expect(positions.size).toBe(jobs.length);
   });

@@ -38,6 +38,7 @@ interface SweepOptions {
   json?: boolean;
   invariants?: boolean;
   merge?: boolean;
+  maxInsns: number;
 }
 
 const list = (text: string): string[] =>
@@ -137,13 +138,28 @@ function buildMatrix(o: SweepOptions): {
         (_, k: string) => `option --${k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`,
       ),
     );
+  // Values that mean nothing on some host of the matrix (host-99, a 0-bit counter), or pmu and kvm axes
+  // that pair into no kernel: refused, naming the option (or the matrix file the axis came from).
+  const problem = sweep.matrixProblem(m.matrix);
+  if (problem !== null) {
+    const flag = `--${problem.axis.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`;
+    const from = problem.axis in axes || o.matrix === undefined ? `option ${flag}` : `${o.matrix}: ${problem.axis}`;
+    throw usageError(problem.axis === "kvm" ? problem.error : `${from}: ${problem.error}`);
+  }
   return { matrix: m.matrix, policies };
 }
 
 /** A user's program: assembled here (includes relative to the including file) or read as a flat binary. */
-function loadProgram(file: string): sweep.ProgramSpec {
+function loadProgram(file: string, maxInsns: number): sweep.ProgramSpec {
   if (/\.(bin|img)$/i.test(file))
-    return { kind: "user", name: file, bytes: readBytes(file, "guest image"), origin: 0x100000, memSize: 16 << 20 };
+    return {
+      kind: "user",
+      name: file,
+      bytes: readBytes(file, "guest image"),
+      origin: 0x100000,
+      memSize: 16 << 20,
+      maxInsns,
+    };
   const text = readText(file, "guest source");
   const r = assemble(text, {
     file,
@@ -153,7 +169,7 @@ function loadProgram(file: string): sweep.ProgramSpec {
     },
   });
   if (!r.ok) throw new CliError(`${r.error.map((d) => formatDiagnostic(d)).join("\n")}\n${file}: assembly failed`);
-  return { kind: "user", name: file, bytes: r.value.bytes, origin: r.value.origin, memSize: 16 << 20 };
+  return { kind: "user", name: file, bytes: r.value.bytes, origin: r.value.origin, memSize: 16 << 20, maxInsns };
 }
 
 /** Run jobs on `threads` worker threads (in-process when 1); records come back in job order. */
@@ -265,6 +281,12 @@ export function register(program: Command): void {
       sweep.FUZZ_DEFAULT_PROGRAMS,
     )
     .option("--shard <i/n>", "run only shard i of n (1-based) so several machines share the sweep")
+    .option(
+      "--max-insns <n>",
+      "instruction limit of each run of your programs; one that reaches it did not complete (the built-in probes stop at 1,000,000)",
+      countOption("--max-insns", 1, Number.MAX_SAFE_INTEGER),
+      sweep.USER_MAX_INSNS,
+    )
     .option("--jobs <n>", "worker threads (default: all cores)", countOption("--jobs", 1, 256))
     .option(
       "--invariants",
@@ -279,9 +301,14 @@ export function register(program: Command): void {
     ["vpmu sweep --fuzz --seed 7", "random probes, no hints"],
     ["vpmu sweep --shard 2/4 --json > part2.json", "one of four CI jobs"],
     ["vpmu sweep --merge part1.json part2.json part3.json part4.json", "the four jobs' reports as one"],
-    ["vpmu sweep --no-probes prog.s --kvm v4", "your own guest program over the matrix"],
+    [
+      "vpmu sweep --no-probes prog.s --kvm v4",
+      "your own guest program over the matrix (10,000,000 instructions a run)",
+    ],
+    ["vpmu sweep --no-probes --max-insns 100000000 prog.s", "more room for a long program"],
   ]);
   cmd.action(async (files: string[], o: SweepOptions) => {
+    refuseMeaningless(cmd, files, o);
     if (o.merge) {
       if (files.length === 0) throw usageError("--merge needs the --json reports to merge");
       const docs = files.map((f) => {
@@ -314,7 +341,7 @@ export function register(program: Command): void {
     } else {
       specs = [
         ...(o.probes ? sweep.PROBE_KINDS.map((probe) => ({ kind: "probe" as const, probe })) : []),
-        ...files.map(loadProgram),
+        ...files.map((f) => loadProgram(f, o.maxInsns)),
       ];
       if (specs.length === 0) throw usageError("--no-probes needs at least one program file");
       jobs = sweep.matrixJobs(configs, specs.length);
@@ -331,12 +358,65 @@ export function register(program: Command): void {
       configs: new Map(jobs.map((j) => [j.config.index, j.config] as const)),
       programs: specs.map(sweep.programName),
       records,
+      ...(specs.some((p) => p.kind === "user") ? { maxInsns: o.maxInsns } : {}),
     };
     printReport(input, o.json === true, new Map(policies.map((p) => [p.policy.id, p.file] as const)));
   });
 }
 
-/** Summarise, print (text or JSON with the mergeable records), and exit 1 if anything was found. */
+/** Options that `cmd` was given (on the command line or in a config file), not left at their default. */
+function given(cmd: Command, ...attrs: string[]): string[] {
+  return attrs.filter((a) => {
+    const src = cmd.getOptionValueSource(a);
+    return src !== undefined && src !== "default";
+  });
+}
+
+const flagOf = (attr: string) => `--${attr.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`;
+
+/** Combinations whose options would be ignored are refused in one sentence, before anything runs. */
+function refuseMeaningless(cmd: Command, files: readonly string[], o: SweepOptions): void {
+  if (o.merge) {
+    const ignored = given(cmd, ...RUN_ATTRS, "fuzz", "seed", "runs", "fuzzPrograms", "probes", "maxInsns");
+    if (ignored.length > 0)
+      throw usageError(
+        `--merge re-reads finished reports and runs nothing, so ${ignored.map((a) => (a === "probes" ? "--no-probes" : flagOf(a))).join(", ")} would be ignored: give them to the sweeps that made the reports`,
+      );
+    return;
+  }
+  if (!o.fuzz) {
+    const fuzzOnly = given(cmd, "seed", "runs", "fuzzPrograms");
+    if (fuzzOnly.length > 0)
+      throw usageError(`${fuzzOnly.map(flagOf).join(", ")} ${fuzzOnly.length === 1 ? "applies" : "apply"} only with --fuzz`);
+  } else if (given(cmd, "probes").length > 0)
+    throw usageError("--fuzz runs random probes instead of the built-in ones, so --no-probes has nothing to turn off");
+  if (given(cmd, "maxInsns").length > 0 && files.length === 0)
+    throw usageError(
+      "--max-insns limits your program files, and none were given (the built-in probes stop at 1,000,000 instructions)",
+    );
+}
+
+/** The options that shape a sweep's runs (meaningless with --merge). */
+const RUN_ATTRS = [
+  "matrix",
+  "hosts",
+  "pmu",
+  "kvm",
+  "versions",
+  "gp",
+  "gpWidth",
+  "fixed",
+  "fixedWidth",
+  "caps",
+  "activity",
+  "vmwareBackdoor",
+  "shard",
+  "jobs",
+  "invariants",
+];
+
+/** Summarise, print (text or JSON with the mergeable records); exit 1 if anything was found or a run did
+ *  not complete (what it did not run was not checked). */
 function printReport(input: sweep.SummariseInput, json: boolean, paths: ReadonlyMap<string, string>): void {
   const report = sweep.summarise(input);
   process.stdout.write(
@@ -344,5 +424,5 @@ function printReport(input: sweep.SummariseInput, json: boolean, paths: Readonly
       ? JSON.stringify({ ...sweep.reportJson(report, paths), ...sweep.mergeableJson(input) }) + "\n"
       : sweep.formatReport(report, paths),
   );
-  if (report.groups.length > 0) process.exitCode = EXIT_FAILURE;
+  if (report.groups.length > 0 || report.failed > 0) process.exitCode = EXIT_FAILURE;
 }
