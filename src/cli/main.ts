@@ -24,15 +24,27 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<{ register(program
   ["test", () => import("./commands/test.js")],
 ];
 
-/** The command a command line names, or null when every command is needed (see COMMANDS). */
-function invokedCommand(argv: readonly string[]): string | null {
+const isConfig = (a: string) => a === "--config" || a.startsWith("--config=");
+
+/** The words of a command line that are not options: `vpmu --config f.json help run` → help, run (the
+ *  root's one option with a value, --config FILE, is skipped with its value wherever it stands). */
+function words(argv: readonly string[]): string[] {
+  const out: string[] = [];
   for (let i = 2; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === "--config" || a.startsWith("--config=")) return null;
-    if (a.startsWith("-")) continue;
-    return COMMANDS.some(([name]) => name === a) ? a : null;
+    if (a === "--config") i++;
+    else if (!a.startsWith("-")) out.push(a);
   }
-  return null;
+  return out;
+}
+
+/** The command a command line names, or null when every command is needed (see COMMANDS). A config file
+ *  anywhere on the line (`vpmu --config f.json run` or `vpmu run --config f.json`) needs them all: one rule
+ *  for its keys either way, checked against every command (src/cli/config.ts). */
+function invokedCommand(argv: readonly string[]): string | null {
+  if (argv.slice(2).some(isConfig)) return null;
+  const first = words(argv)[0];
+  return first !== undefined && COMMANDS.some(([name]) => name === first) ? first : null;
 }
 
 // A reader that goes away (`vpmu run prog.s | head`) is not an error: stop quietly, as `cat` does,
@@ -71,7 +83,7 @@ try {
     if (only === null || only === name) (await load()).register(program);
   }
   // `vpmu help NAME` for a NAME that is no command: say so (commander would print the main help).
-  const [first, second] = process.argv.slice(2);
+  const [first, second] = words(process.argv);
   if (first === "help" && second !== undefined && !program.commands.some((c) => c.name() === second))
     throw usageError(`unknown command '${second}' (see vpmu --help)`);
   await program.parseAsync(process.argv);

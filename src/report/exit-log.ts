@@ -6,7 +6,7 @@
  */
 import type { ExitRecord, Vcpu } from "../kvm/vcpu.js";
 import type { IsolationChecker } from "../check/checker.js";
-import { formatLeak } from "../check/leaks.js";
+import { formatLeak } from "./let-through.js";
 import { formatViolation, summarizeViolations } from "../check/isolation.js";
 import { msrName } from "../check/msr-name.js";
 import type { SwitchRecord, VmxLayer } from "../vmx/vmx-layer.js";
@@ -82,7 +82,7 @@ export function formatExitsWithSwitches(exits: readonly ExitRecord[], switches: 
 /** The text block `--exits` appends after the guest console. */
 export function formatRunTrace(vcpu: Vcpu, layer: VmxLayer, checker: IsolationChecker): string {
   const lines = [
-    `--- vm exits: ${vcpu.exits.length} (policy ${layer.plan.policy}, ${layer.isMediated ? "mediated" : "not mediated"}) ---`,
+    `--- platform: kvm, vm exits: ${vcpu.exits.length} (policy ${layer.plan.policy}, ${layer.isMediated ? "mediated" : "not mediated"}) ---`,
   ];
   if (layer.recordSteps) lines.push(...formatExitsWithSwitches(vcpu.exits, layer.switchLog));
   else lines.push(...formatExitLog(vcpu.exits));

@@ -8,6 +8,7 @@ import type { IsolationChecker } from "../check/checker.js";
 import { summarizeViolations } from "../check/isolation.js";
 import { msrName } from "../check/msr-name.js";
 import type { VmxLayer } from "../vmx/vmx-layer.js";
+import { letThrough } from "./let-through.js";
 
 const hex = (v: number | bigint): string => "0x" + v.toString(16);
 
@@ -36,6 +37,8 @@ export interface RunDocumentLeak {
   readonly owner: string;
   readonly source: string;
   readonly rule: string;
+  /** The rule in the kernel's words: the control that was clear and the function that cleared it. */
+  readonly why: string;
 }
 
 /** `vpmu run --json` on the bare platform (no machine options, docs/guest-abi.md): no KVM, so no exits,
@@ -67,6 +70,9 @@ export interface RunDocument {
   readonly policy: string;
   readonly codeState: string;
   readonly mediated: boolean;
+  /** RDPMC exiting (primary processor-based VM-execution controls, bit 11) after the last recompute, and the
+   *  decision behind it (src/vmx/policies). */
+  readonly rdpmcExiting: { readonly set: boolean; readonly rule: string };
   readonly exits: readonly RunDocumentExit[];
   readonly counters: {
     readonly gp: readonly { readonly counter: string; readonly eventsel: string }[];
@@ -115,6 +121,7 @@ export function runDocument(
     policy: layer.plan.policy,
     codeState: layer.plan.codeState.id,
     mediated: layer.isMediated,
+    rdpmcExiting: { set: layer.plan.rdpmcExiting.intercept, rule: layer.plan.rdpmcExiting.rule },
     exits: vcpu.exits.map((e) => ({
       reason: e.reason,
       name: e.name,
@@ -146,6 +153,7 @@ export function runDocument(
       owner: l.owner,
       source: l.source,
       rule: l.rule,
+      why: letThrough(l),
     })),
     ...(checker.invariants
       ? {

@@ -7,6 +7,7 @@
 import { PERF_CAP_FW_WRITES, PERF_CAP_PERF_METRICS } from "../arch/msr-index.js";
 import { findHostPreset } from "../host/presets.js";
 import { findCodeState } from "../pmu/code-states.js";
+import { letThrough } from "../report/let-through.js";
 import { explain, type Attribute, type AttrVector, type Explanation } from "./group.js";
 import { BUILTIN_KVM, configJson, configLabel, type SweepConfig } from "./matrix.js";
 import type { Finding, RunRecord } from "./run.js";
@@ -284,7 +285,12 @@ export function formatReport(r: SweepReport, policyFiles: ReadonlyMap<string, st
       );
     if (g.explanation.uncovered > 0)
       out.push(`  and ${g.explanation.uncovered} configurations no condition of up to 8 attributes explains`);
-    for (const rule of g.rules) out.push(g.direction === "invariant" ? `  ${rule}` : `  let through by: ${rule}`);
+    for (const rule of g.rules)
+      out.push(
+        g.direction === "invariant"
+          ? `  ${rule}`
+          : `  let through by: ${letThrough({ path: g.example.finding.path, msr: g.example.finding.msr, rule })}`,
+      );
     const e = g.example;
     const f = e.finding;
     const at = f.direction === "invariant" ? `${f.path}: ${f.register}` : `${f.path} at rip ${hex(f.rip)}`;

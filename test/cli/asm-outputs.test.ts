@@ -71,6 +71,32 @@ describe("vpmu asm output-path errors are one sentence", () => {
       stderr: "vpmu: cannot write listing out: it is a directory\n",
     });
   });
+  it("all or nothing: a listing that cannot be written leaves no binary (and an older one untouched)", () => {
+    const dir = fresh();
+    expect(vpmu(["asm", "x.s", "-o", "x.bin", "--listing", "nodir/x.lst"], { cwd: dir })).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: "vpmu: cannot write listing nodir/x.lst: directory nodir does not exist\n",
+    });
+    expect(readdirSync(dir).sort()).toEqual(["inc.s", "x.s"]);
+    writeFileSync(join(dir, "x.bin"), "old");
+    mkdirSync(join(dir, "map"));
+    expect(vpmu(["asm", "x.s", "--listing", "-", "--symbols", "map"], { cwd: dir })).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: "vpmu: cannot write symbol map map: it is a directory\n",
+    });
+    expect(readdirSync(dir).sort()).toEqual(["inc.s", "map", "x.bin", "x.s"]);
+    expect(readFileSync(join(dir, "x.bin"), "utf8")).toBe("old");
+  });
+  it("a file name too long for the system: a sentence, not Node's text", () => {
+    const dir = fresh();
+    const long = `${"n".repeat(300)}.bin`;
+    const r = vpmu(["asm", "x.s", "-o", long], { cwd: dir });
+    expect([r.status, r.stdout]).toEqual([1, ""]);
+    // One line: the long name is cut in the middle (src/cli/errors.ts printable), the reason is ours.
+    expect(r.stderr).toMatch(/^vpmu: cannot write output n+…\[\d+ characters\]…n+\.bin: the file name is too long\n$/);
+  });
   it("a path through a file", () => {
     const dir = fresh();
     expect(vpmu(["asm", "x.s", "-o", "x.bin", "--symbols", "inc.s/map.json"], { cwd: dir })).toEqual({

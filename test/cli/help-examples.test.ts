@@ -126,3 +126,44 @@ describe.each([
     });
   }
 });
+
+/** The "$ …" lines of the top-level `vpmu --help` Examples section. */
+function topExamples(): string[] {
+  const help = vpmu(["--help"]).stdout;
+  return help
+    .slice(help.indexOf("\nExamples:\n"))
+    .split("\n")
+    .filter((l) => l.startsWith("  $ "))
+    .map((l) => l.slice("  $ ".length).replace(/\s+#.*$/, ""));
+}
+
+// The files the top-level example `vpmu run --config vm.json prog.s` names, as a user would have them.
+const configDir = mkdtempSync(join(tmpdir(), "vpmu-help-config-"));
+writeFileSync(
+  join(configDir, "vm.json"),
+  JSON.stringify({ host: "spr", kvm: "v4", "pmu-version": 2, gp: 8, fixed: 4, "perf-caps": "0x2000", exits: true }),
+);
+writeFileSync(join(configDir, "prog.s"), "bits 64\norg 0x100000\nmov al, 7\nout 0xf4, al\n");
+
+describe("vpmu --help examples", () => {
+  // Those run elsewhere: `npm run demo` is `vpmu demo` (test/cli/demo.test.ts), `vpmu test` runs every
+  // golden program (test/golden); the others run here as shown.
+  const elsewhere = ["npm run demo", "vpmu test"];
+  const checks: Record<string, (r: CliResult) => void> = {
+    "vpmu run programs/cpu/hello.s": (r) => expect(r).toEqual({ status: 0, stdout: HELLO, stderr: "" }),
+    "vpmu run --config vm.json prog.s": (r) => {
+      expect([r.status, r.stderr]).toEqual([7, ""]);
+      expect(r.stdout.split("\n")[0]).toBe("--- platform: kvm, vm exits: 1 (policy v4, mediated) ---");
+    },
+    "vpmu help run": (r) => expect(r).toEqual({ status: 0, stdout: vpmu(["run", "--help"]).stdout, stderr: "" }),
+  };
+  it("each has a check", () => {
+    const all = topExamples();
+    expect(all.filter((e) => !elsewhere.includes(e))).toEqual(Object.keys(checks));
+    expect(all.filter((e) => elsewhere.includes(e))).toEqual(elsewhere);
+  });
+  for (const [example, check] of Object.entries(checks))
+    it(example, () => {
+      check(vpmu(example.split(" ").slice(1), { cwd: example.includes("vm.json") ? configDir : ROOT }));
+    });
+});

@@ -98,7 +98,7 @@ describe("reporting options never change the platform", () => {
     ]);
     const exits = vpmu(["run", "--exits", "--pmu", "legacy", EXC]);
     expect(exits.stdout).toContain(
-      "SUMMARY: 11 tests, 2 unexpected failures\n--- vm exits: 537 (policy legacy, not mediated) ---\n",
+      "SUMMARY: 11 tests, 2 unexpected failures\n--- platform: kvm, vm exits: 537 (policy legacy, not mediated) ---\n",
     );
     expect(exits.status).toBe(1);
   });

@@ -1,6 +1,9 @@
 // Issue 15 item 14: help exits 0, unknown help topics and "did you mean" are one `vpmu:` sentence,
 // every number option takes the same syntax, out-of-range values name the option and the range,
 // and echoed input is printable (control bytes escaped, long lines cut in the middle).
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { vpmu } from "./run-cli.js";
 
@@ -27,6 +30,44 @@ describe("vpmu help", () => {
       stdout: "",
       stderr: "vpmu: unknown command 'frob' (see vpmu --help)\n",
     });
+  });
+  it("a config file on the line changes nothing about help: vpmu --config f help frob / help run", () => {
+    const dir = mkdtempSync(join(tmpdir(), "vpmu-help-config-"));
+    const f = join(dir, "vm.json");
+    writeFileSync(f, JSON.stringify({ gp: 4 }));
+    for (const args of [
+      ["--config", f, "help", "frob"],
+      [`--config=${f}`, "help", "frob"],
+      ["help", "--config", f, "frob"],
+    ])
+      expect(vpmu(args)).toEqual({ status: 2, stdout: "", stderr: "vpmu: unknown command 'frob' (see vpmu --help)\n" });
+    const r = vpmu(["--config", f, "help", "run"]);
+    expect([r.status, r.stderr, r.stdout]).toEqual([0, "", vpmu(["run", "--help"]).stdout]);
+  });
+});
+
+describe("--config: one rule wherever it stands", () => {
+  it("vpmu run --config f and vpmu --config f run skip another command's keys and refuse a typo alike", () => {
+    const dir = mkdtempSync(join(tmpdir(), "vpmu-config-place-"));
+    const shared = join(dir, "shared.json");
+    writeFileSync(shared, JSON.stringify({ host: "spr", jobs: 4 })); // jobs: an option of vpmu test
+    const typo = join(dir, "typo.json");
+    writeFileSync(typo, JSON.stringify({ gpp: 4 }));
+    for (const args of [
+      ["--config", shared, "run", HELLO],
+      ["run", "--config", shared, HELLO],
+      ["run", HELLO, "--config", shared],
+    ])
+      expect(vpmu(args)).toEqual({ status: 0, stdout: HELLO_OUT, stderr: "" });
+    for (const args of [
+      ["--config", typo, "run", HELLO],
+      ["run", "--config", typo, HELLO],
+    ])
+      expect(vpmu(args)).toEqual({
+        status: 2,
+        stdout: "",
+        stderr: `vpmu: config file ${typo}: 'gpp' is not an option of vpmu run (see vpmu run --help)\n`,
+      });
   });
 });
 

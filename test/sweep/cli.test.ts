@@ -130,7 +130,9 @@ describe("vpmu sweep", { timeout: 300_000 }, () => {
     expect(r.stdout).toContain(
       "LEAK host→guest MSR_IA32_PERFCTR7 (0xc8) via RDPMC: 1 configurations, 2 runs\n  in every configuration of the sweep (1)\n",
     );
-    expect(r.stdout).toContain("  let through by: policy rdpmc-always: RDPMC passes when []: all hold\n");
+    expect(r.stdout).toContain(
+      "  let through by: RDPMC exiting (primary processor-based VM-execution controls, bit 11) clear: policy rdpmc-always (a policy file, not a kernel decision) — RDPMC passes when []: all hold\n",
+    );
     expect(r.stdout).toContain(
       "  see: vpmu explain --host spr --pmu mediated --kvm test/sweep/fixtures/rdpmc-always.json --pmu-version 2 --gp 7 --gp-width 48 --fixed 3 --fixed-width 48 --perf-caps 0x2000 --host-activity counting\n",
     );

@@ -79,7 +79,7 @@ describe("sweep report", () => {
       "",
       "LEAK guest→host MSR_CORE_PERF_GLOBAL_CTRL (0x38f) via WRMSR: 8 configurations, 8 runs",
       "  when v4, host has PERF_METRICS, guest lacks it, counts equal (8)",
-      "  let through by: R-INT-3: mediated, version ≥ 2, nGP 8 and nFX 4 equal the host's",
+      "  let through by: MSR-bitmap write bit for 0x38f clear: kvm_need_perf_global_ctrl_intercept() false — mediated, version ≥ 2, nGP 8 and nFX 4 equal the host's (docs/model.md §11.6 R-INT-3)",
       "  e.g. spr mediated v4 | v2 gp 8×48 fx 4×48 no PDCM | topdown — probe:write: WRMSR 0x38f (bits 0x1000000000000 reserved by KVM's global_ctrl_rsvd) at rip 0x10d9 = 0x1000000000000, owned by vcpu:0 (guest WRMSR at rip 0x10d9)",
       "  see: vpmu explain --host spr --pmu mediated --kvm v4 --pmu-version 2 --gp 8 --gp-width 48 --fixed 4 --fixed-width 48 --no-pdcm --host-activity topdown",
       "",

@@ -7,7 +7,7 @@ import { dirname, resolve } from "node:path";
 // KVM and VMX models at startup (issue 2: 10,000 lines in under a second, startup included).
 import { assemble, formatDiagnostic, formatListing, symbolMap } from "../../asm/index.js";
 import { CliError, usageError } from "../errors.js";
-import { readText, writeOutput } from "../files.js";
+import { readText, writeOutputs } from "../files.js";
 import { addExamples } from "../help.js";
 
 interface AsmOptions {
@@ -82,9 +82,14 @@ export function register(program: Command): void {
           throw usageError(`refusing to overwrite ${role} ${path} with ${option}: ${hint}`);
         }
       }
-      writeOutput(out, r.bytes, "output");
-      if (o.listing !== undefined) writeOutput(o.listing, formatListing(r, file), "listing");
-      if (o.symbols !== undefined) writeOutput(o.symbols, JSON.stringify(symbolMap(r), null, 2) + "\n", "symbol map");
+      // All or nothing: a listing or symbol map that cannot be written leaves no binary behind.
+      writeOutputs([
+        { path: out, data: r.bytes, what: "output" },
+        ...(o.listing !== undefined ? [{ path: o.listing, data: formatListing(r, file), what: "listing" }] : []),
+        ...(o.symbols !== undefined
+          ? [{ path: o.symbols, data: JSON.stringify(symbolMap(r), null, 2) + "\n", what: "symbol map" }]
+          : []),
+      ]);
     });
   addExamples(cmd, [
     ["vpmu asm prog.s -o prog.bin", "assemble; the bytes equal `nasm -f bin prog.s`"],

@@ -7,12 +7,13 @@ import { existsSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
-import { demoReport, runDocument, type RunDocument } from "../../report/index.js";
+import { createMachine } from "../../machine/index.js";
+import { demoReport, NativeRdpmcLog, runDocument, type DemoSide } from "../../report/index.js";
 import { colourWanted, painter } from "../colour.js";
-import { CliError, describeFailure, EXIT_FAILURE, usageError } from "../errors.js";
+import { CliError, describeFailure, EXIT_FAILURE, EXIT_USAGE, usageError } from "../errors.js";
 import { addExamples } from "../help.js";
 import { addMachineOptions, machineOptions } from "../machine-options.js";
-import { runMachine, type RunConfig } from "./run.js";
+import { runFile, type RunConfig } from "./run.js";
 import { DEFAULT_LOAD, DEFAULT_MAX_INSNS, DEFAULT_MEM } from "../../vmm/index.js";
 
 const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -49,7 +50,7 @@ type Side = (typeof SIDES)[number];
  * commander options, so the demo runs exactly what that command line runs), the machine the composition
  * root builds for them, and the run document `--json` would print.
  */
-async function runSide(program: string, side: Side): Promise<{ doc: RunDocument | null; problem: string | null }> {
+async function runSide(program: string, side: Side): Promise<{ side: DemoSide | null; problem: string | null }> {
   try {
     const cmd = addMachineOptions(new Command("run").exitOverride().configureOutput({ outputError: () => {} }));
     cmd.parse([...SETUP, "--kvm", side], { from: "user" });
@@ -65,12 +66,23 @@ async function runSide(program: string, side: Side): Promise<{ doc: RunDocument 
       json: true,
       machine: machineOptions(cmd.opts()),
     };
-    const { result, machine } = await runMachine(cfg, dirname(program));
-    return { doc: runDocument(result, machine!.vcpu, machine!.layer, machine!.checker), problem: null };
+    // The machine `vpmu run` would build, with one more observer: the RDPMCs that run without an exit,
+    // which the run document (exits only) cannot show.
+    const m = createMachine(cfg.machine!);
+    if (!m.ok) throw usageError(m.error);
+    const native = new NativeRdpmcLog();
+    m.value.layer.attach(native);
+    const result = await runFile(cfg, m.value, dirname(program));
+    const { vcpu, layer, checker } = m.value;
+    const doc = runDocument(result, vcpu, layer, checker);
+    return { side: { doc, native: native.reads, nativeCount: native.count }, problem: null };
   } catch (e) {
+    // A problem with the program itself (it does not assemble, it cannot be read) is an input error,
+    // exit 2 as for `vpmu run`; only a run that produced no document is the demo's own failure.
+    if (e instanceof CliError && e.status === EXIT_USAGE) throw e;
     // The sentence `vpmu run` would have ended with (the last line of a multi-line failure).
     const said = describeFailure(e).message?.replace(/\n+$/, "").split("\n").pop();
-    return { doc: null, problem: said ?? "it produced no run document" };
+    return { side: null, problem: said ?? "it produced no run document" };
   }
 }
 
@@ -89,7 +101,7 @@ async function demo(programArg: string | undefined): Promise<number> {
       EXIT_FAILURE,
     );
   }
-  const [v4, fix] = runs.map((r) => r.doc!) as [RunDocument, RunDocument];
+  const [v4, fix] = runs.map((r) => r.side!) as [DemoSide, DemoSide];
   const r = demoReport({ hostValue: H, program: shown, setup: SETUP }, v4, fix, paint);
   process.stdout.write(r.text);
   return r.ok ? 0 : EXIT_FAILURE;

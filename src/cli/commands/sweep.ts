@@ -387,7 +387,9 @@ function refuseMeaningless(cmd: Command, files: readonly string[], o: SweepOptio
   if (!o.fuzz) {
     const fuzzOnly = given(cmd, "seed", "runs", "fuzzPrograms");
     if (fuzzOnly.length > 0)
-      throw usageError(`${fuzzOnly.map(flagOf).join(", ")} ${fuzzOnly.length === 1 ? "applies" : "apply"} only with --fuzz`);
+      throw usageError(
+        `${fuzzOnly.map(flagOf).join(", ")} ${fuzzOnly.length === 1 ? "applies" : "apply"} only with --fuzz`,
+      );
   } else if (given(cmd, "probes").length > 0)
     throw usageError("--fuzz runs random probes instead of the built-in ones, so --no-probes has nothing to turn off");
   if (given(cmd, "maxInsns").length > 0 && files.length === 0)
