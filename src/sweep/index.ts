@@ -17,6 +17,7 @@ export {
   configJson,
   configFromJson,
   matrixProblem,
+  MATRIX_AXES,
   pmuFitsKvm,
 } from "./matrix.js";
 export type {

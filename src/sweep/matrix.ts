@@ -86,7 +86,8 @@ export type MatrixResult =
   | { readonly ok: true; readonly matrix: SweepMatrix }
   | { readonly ok: false; readonly error: string };
 
-const AXES: readonly (keyof SweepMatrix)[] = [
+/** The axes, in the order matrix files and error sentences list them (each also a `vpmu sweep` option). */
+export const MATRIX_AXES: readonly (keyof SweepMatrix)[] = [
   "hosts",
   "pmu",
   "kvm",
@@ -228,8 +229,8 @@ export function withAxes(
   const byName: Record<string, unknown> = m;
   for (const k of Object.keys(axes)) {
     if (k === "comment" || k === "description") continue;
-    if (!(AXES as readonly string[]).includes(k))
-      return { ok: false, error: `${where}${k}: unknown axis (expected one of: ${AXES.join(", ")})` };
+    if (!(MATRIX_AXES as readonly string[]).includes(k))
+      return { ok: false, error: `${where}${k}: unknown axis (expected one of: ${MATRIX_AXES.join(", ")})` };
     const r = checkAxis(k as keyof SweepMatrix, axes[k], policies);
     if ("error" in r) return { ok: false, error: `${where}${r.error}` };
     byName[k] = r.value;

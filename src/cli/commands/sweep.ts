@@ -399,23 +399,7 @@ function refuseMeaningless(cmd: Command, files: readonly string[], o: SweepOptio
 }
 
 /** The options that shape a sweep's runs (meaningless with --merge). */
-const RUN_ATTRS = [
-  "matrix",
-  "hosts",
-  "pmu",
-  "kvm",
-  "versions",
-  "gp",
-  "gpWidth",
-  "fixed",
-  "fixedWidth",
-  "caps",
-  "activity",
-  "vmwareBackdoor",
-  "shard",
-  "jobs",
-  "invariants",
-];
+const RUN_ATTRS: readonly string[] = ["matrix", ...sweep.MATRIX_AXES, "shard", "jobs", "invariants"];
 
 /** Summarise, print (text or JSON with the mergeable records); exit 1 if anything was found or a run did
  *  not complete (what it did not run was not checked). */
