@@ -148,7 +148,6 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
   }
 
   private compileAt(ins: Insn): void {
-    if (this.paging) return; // blocks with paging on: not yet (the interpreter runs everything)
     // Blocks are compiled for 64-bit code only; 16/32-bit code is interpreted (docs/cpu.md).
     if (this.codeBits !== 64) return;
     const pa = this.paging ? this.fetchPhys : ins.addr;
@@ -169,10 +168,11 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
 
   /** The RAM offset of an instruction fetch at `rip` if the TLB allows it now (no walk, no fault), or -1. */
   private probeFetch(rip: number): number {
-    const vpn = Math.floor(rip / 4096);
+    const p = (rip >>> 12) & 0xfffff;
     const t = this.tlb,
-      i = vpn & TLB_MASK;
-    if (t.tag[i] === vpn && (t.allow[i] & (this.cpl === 3 ? 32 : 4)) !== 0) return t.phys[i] + (rip & 4095);
+      i = p & TLB_MASK;
+    if (t.tagLo[i] === p && t.tagHi[i] === Math.floor(rip / TWO32) && (t.allow[i] & (this.cpl === 3 ? 32 : 4)) !== 0)
+      return t.phys[i] + (rip & 4095);
     return -1;
   }
 

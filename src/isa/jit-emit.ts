@@ -23,6 +23,7 @@ import {
   regWrite,
   shiftConstJs,
   storeJs,
+  xlateJs,
 } from "./jit-gen.js";
 import { ZF } from "./flags.js";
 import { MISPREDICT_CYCLES } from "./uarch.js";
@@ -184,9 +185,24 @@ const divAcc =
 export const div = divAcc(false);
 export const idiv = divAcc(true);
 
-/** RSP -= 8 into `ea` (the new RSP), leaving before instruction k if the slot is not wholly in RAM. */
+/** RSP -= 8 into `ea` (the new RSP), leaving before instruction k if the slot is not wholly in RAM. With
+ *  paging the new RSP stays in `a`/`ah` and `ea` becomes the slot's RAM offset. */
 const pushSlot = (g: Gen, ins: Insn, k: number) =>
-  `ea = ${RSP_LO} - 8; t = ${RSP_HI}; if (ea < 0) { ea += 4294967296; t = (t - 1) >>> 0; } if (t !== 0 || ea + 8 > MEM) ${g.exit(k, String(ins.addr))}`;
+  g.paged
+    ? `a = ${RSP_LO} - 8; ah = ${RSP_HI}; if (a < 0) { a += 4294967296; ah = (ah - 1) >>> 0; } ea = a; t = ah; ${xlateJs(g, ins, k, 8, true)}`
+    : `ea = ${RSP_LO} - 8; t = ${RSP_HI}; if (ea < 0) { ea += 4294967296; t = (t - 1) >>> 0; } if (t !== 0 || ea + 8 > MEM) ${g.exit(k, String(ins.addr))}`;
+/** RSP := the slot pushSlot chose. */
+const setRspPushed = (g: Gen) => (g.paged ? `${RSP_LO} = a; ${RSP_HI} = ah;` : `${RSP_LO} = ea; ${RSP_HI} = 0;`);
+/** The stack top into `ea` (a RAM offset), leaving before instruction k if it is not wholly in RAM. */
+const popSlot = (g: Gen, ins: Insn, k: number) =>
+  g.paged
+    ? `ea = ${RSP_LO}; t = ${RSP_HI}; ${xlateJs(g, ins, k, 8, false)}`
+    : `ea = ${RSP_LO}; if (${RSP_HI} !== 0 || ea + 8 > MEM) ${g.exit(k, String(ins.addr))}`;
+/** RSP += n after a pop (from RSP itself: with paging `ea` is not the linear address). */
+const addRsp = (g: Gen, n: number, flatHi: string) =>
+  g.paged
+    ? `s = ${RSP_LO} + ${n}; ${RSP_LO} = s >>> 0; if (s > 4294967295) ${RSP_HI} = (${RSP_HI} + 1) >>> 0;`
+    : `s = ea + ${n}; ${RSP_LO} = s >>> 0; ${flatHi}`;
 
 /** 64-bit PUSH of a register or immediate. SDM PUSH: the value is read first (push rsp pushes the old
  *  RSP), then RSP -= 8 and the store. */
@@ -196,7 +212,7 @@ export const push: Emit = (g, ins, k) => {
     operandJs(ins, ins.k0, ins.r0, 8, "r", "rh"),
     pushSlot(g, ins, k),
     cacheJs(8),
-    `${RSP_LO} = ea; ${RSP_HI} = 0;`,
+    setRspPushed(g),
     storeJs(g, ins, k, 8, "r", "rh"),
   ];
 };
@@ -205,10 +221,10 @@ export const push: Emit = (g, ins, k) => {
 export const pop: Emit = (g, ins, k) => {
   if (ins.k0 === K.Mem || ins.size !== 8) return null;
   return [
-    `ea = ${RSP_LO}; if (${RSP_HI} !== 0 || ea + 8 > MEM) ${g.exit(k, String(ins.addr))}`,
+    popSlot(g, ins, k),
     cacheJs(8),
     loadJs(8, "r", "rh"),
-    `s = ea + 8; ${RSP_LO} = s >>> 0; ${RSP_HI} = s > 4294967295 ? 1 : 0;`,
+    addRsp(g, 8, `${RSP_HI} = s > 4294967295 ? 1 : 0;`),
     regWrite(ins.r0, 8, "r", "rh"),
   ];
 };
@@ -236,7 +252,7 @@ export const call: Emit = (g, ins, k, x) => {
   return [
     pushSlot(g, ins, k),
     cacheJs(8),
-    `${RSP_LO} = ea; ${RSP_HI} = 0;`,
+    setRspPushed(g),
     `dv.setUint32(ea, ${next >>> 0}, true); dv.setUint32(ea + 4, ${Math.floor(next / 4294967296)}, true);`,
     `pred.call(${next});`,
     "iters++;",
@@ -252,11 +268,11 @@ export const ret: Emit = (g, ins, k, x) => {
   if (!x.last) return null;
   const pop = 8 + (ins.k0 === K.Imm ? ins.immLo : 0);
   return [
-    `ea = ${RSP_LO}; if (${RSP_HI} !== 0 || ea + 8 > MEM) ${g.exit(k, String(ins.addr))}`,
+    popSlot(g, ins, k),
     loadJs(8, "r", "rh"),
     `if (rh !== 0 || r >= MEM) ${g.exit(k, String(ins.addr))}`,
     cacheJs(8),
-    `s = ea + ${pop}; ${RSP_LO} = s >>> 0; if (s > 4294967295) ${RSP_HI} = 1;`,
+    addRsp(g, pop, `if (s > 4294967295) ${RSP_HI} = 1;`),
     "pred.ret(r);",
     "iters++;",
     g.exit(0, "r"),

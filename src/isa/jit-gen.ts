@@ -9,6 +9,7 @@ import { AluOp, ShiftOp } from "./alu.js";
 import { AF, CF, OF, PF, SF, STATUS, ZF } from "./flags.js";
 import { AH, type Insn, K } from "./insn.js";
 import type { GuestEvents, Platform, PlatformCpu } from "./platform.js";
+import { TLB_MASK, type Tlb } from "./tlb.js";
 import type { BranchPredictor, CacheModel } from "./uarch.js";
 
 /** What compiled code may touch of the CPU (the Cpu class implements it). Generated code names these
@@ -25,6 +26,9 @@ export interface BlockCpu extends PlatformCpu {
   readonly cache: CacheModel;
   readonly predictor: BranchPredictor;
   readonly platform: Platform;
+  /** Translation through the page tables is on: blocks translate every access through the TLB. */
+  readonly paging: boolean;
+  readonly tlb: Tlb;
   /** Pending interrupts and a stop request end a block after a platform call. */
   readonly irqCount: number;
   readonly stopReq: number;
@@ -64,6 +68,8 @@ export class Gen {
   readonly calls: boolean;
   /** Code run at every exit (predictor state write-back, deferred flags). */
   onExit = "";
+  /** Built with paging on: memory accesses translate linear `ea` (and `t`, bits 63:32) through the TLB. */
+  paged = false;
   /**
    * @param cycles base cycles of each instruction; `platform`: it calls the platform; `branch`: it
    *   retires as a branch.
@@ -215,8 +221,39 @@ export function addressTerms(ins: Insn): { lo: string[]; hi: string[] } {
   return { lo, hi };
 }
 
+/** With paging: the TLB's rights bits a block's accesses need (tlb.ts Allow), for the CPL the block was
+ *  entered at (a block never changes CPL): `nr` for reads, `nw` for writes; and the last page each kind
+ *  of access hit (linear bits 31:12 and 63:32, RAM offset), which stays valid for the whole run of the
+ *  block: nothing a block runs changes the TLB, and it leaves on any miss. */
+export const PAGED_PROLOGUE =
+  "const nr = c.cpl === 3 ? 8 : 1, nw = nr << 1; let lr = -1, lrh = 0, lrp = 0, lw = -1, lwh = 0, lwp = 0;";
+
+/** memory.ts translate() on a TLB hit, inline: linear `ea` (bits 31:0, in [0, 2^32)) and `t` (bits 63:32)
+ *  → the RAM offset in `ea`; a miss, a missing right or an access that crosses a page leaves before
+ *  instruction k (the interpreter then walks, faults or splits exactly as it would have). */
+export function xlateJs(g: Gen, ins: Insn, k: number, size: number, write: boolean): string {
+  const [l, lh, lp, need] = write ? ["lw", "lwh", "lwp", "nw"] : ["lr", "lrh", "lrp", "nr"];
+  const bail = g.exit(k, String(ins.addr));
+  return `u = ea >>> 12; if (u !== ${l} || (t | 0) !== ${lh}) { s = u & ${TLB_MASK}; if (TL[s] !== u || TH[s] !== (t | 0) || (TA[s] & ${need}) === 0) ${bail} ${l} = u; ${lh} = t | 0; ${lp} = TP[s]; } if ((ea & 4095) > ${4096 - size}) ${bail} ea = ${lp} + (ea & 4095);`;
+}
+
+/** The linear address of the operand into `ea` (bits 31:0) and `t` (bits 63:32) with paging; sums that
+ *  carry or borrow across bit 32 leave before instruction k (the interpreter computes those). */
+function linearJs(g: Gen, ins: Insn, k: number): string {
+  if (ins.ripRel) return `ea = ${ins.dispLo}; t = ${ins.dispHi};`;
+  const { lo } = addressTerms(ins);
+  if (ins.addr32) return `ea = (${lo.join(" + ")}) >>> 0; t = 0;`;
+  const his: string[] = [];
+  if (ins.base >= 0) his.push(`R[${2 * ins.base + 1}]`);
+  if (ins.index >= 0) his.push(`R[${2 * ins.index + 1}]${ins.scale > 1 ? ` * ${ins.scale}` : ""}`);
+  // The displacement is sign-extended: with a signed low half, bits 63:32 are the registers' alone.
+  const sum = [...lo.slice(1), String(ins.dispLo | 0)].join(" + ");
+  return `ea = ${sum}; if (ea < 0 || ea > 4294967295) ${g.exit(k, String(ins.addr))} t = ${his.length ? `(${his.join(" + ")}) >>> 0` : "0"};`;
+}
+
 /** memory.ts ea(): the operand address into `ea`, leaving before instruction k if it is not wholly in RAM. */
-export function eaJs(g: Gen, ins: Insn, k: number, size: number): string | null {
+export function eaJs(g: Gen, ins: Insn, k: number, size: number, write = false): string | null {
+  if (g.paged) return `${linearJs(g, ins, k)} ${xlateJs(g, ins, k, size, write)}`;
   if (ins.ripRel) {
     if (ins.dispHi !== 0 || ins.dispLo + size > g.memSize) return null;
     return `ea = ${ins.dispLo};`;

@@ -15,7 +15,18 @@ import { aluDiv, aluMul } from "./muldiv.js";
 import { PARITY, STATUS } from "./flags.js";
 import { type Insn, K } from "./insn.js";
 import type { EmitCtx } from "./jit-emit.js";
-import { aluJs, type BlockCpu, cacheJs, cpuField, eaJs, Gen, LITTLE_ENDIAN, regWrite, storeJs } from "./jit-gen.js";
+import {
+  aluJs,
+  type BlockCpu,
+  cacheJs,
+  cpuField,
+  eaJs,
+  Gen,
+  LITTLE_ENDIAN,
+  PAGED_PROLOGUE,
+  regWrite,
+  storeJs,
+} from "./jit-gen.js";
 import { Op } from "./ops.js";
 import { Priv, SEMANTICS, flagsRead, flagsWritten } from "./semantics.js";
 
@@ -96,7 +107,7 @@ function insnJs(g: Gen, ins: Insn, k: number, live: boolean, last: boolean, defe
   const mem0 = ins.k0 === K.Mem;
   const memSize = row.memSize ? row.memSize(ins) : s;
   if ((mem0 || ins.k1 === K.Mem) && memSize > 0) {
-    const e = eaJs(g, ins, k, memSize);
+    const e = eaJs(g, ins, k, memSize, mem0);
     if (e === null) return null;
     lines.push(e, cacheJs(memSize));
   }
@@ -132,6 +143,7 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
       cpu.memSize,
       insns.map((i) => ({ cycles: SEMANTICS[i.op].cycles, platform: callsPlatform(i), branch: isBranch(i) })),
     );
+    g.paged = cpu.paging;
     let live = STATUS;
     const need: boolean[] = new Array(insns.length);
     for (let i = insns.length - 1; i >= 0; i--) {
@@ -193,7 +205,7 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
     const src = `"use strict";
 return function block(left) {
   let fl = ${cpuField("rflags")}, a = 0, ah = 0, b = 0, bh = 0, r = 0, rh = 0, s = 0, t = 0, u = 0, ea = 0, taken = false, iters = 0;${g.calls ? "\n  let fi = 0, fc = 0, fb = 0, called = false;" : ""}
-  let p0 = ${predicted ? `bpc[${lastIns.addr}]` : "0"};
+  let p0 = ${predicted ? `bpc[${lastIns.addr}]` : "0"};${g.paged ? `\n  ${PAGED_PROLOGUE}` : ""}
   const maxIters = Math.floor(left / ${n});
   for (;;) {
 ${body.join("\n")}
@@ -225,6 +237,10 @@ ${tail}
       pred: cpu.predictor,
       M32: LITTLE_ENDIAN ? new Uint32Array(cpu.mem.buffer, cpu.mem.byteOffset, cpu.mem.byteLength >>> 2) : null,
       I: insns.slice(),
+      TL: cpu.tlb.tagLo,
+      TH: cpu.tlb.tagHi,
+      TP: cpu.tlb.phys,
+      TA: cpu.tlb.allow,
     };
     const factory = new Function(...Object.keys(env), src);
     blk.fn = factory(...Object.values(env)) as (left: number) => number;

@@ -10,7 +10,7 @@ import type { Block } from "./jit.js";
 import { Access, pfAccessBits, walk } from "./paging.js";
 import { defaultSeg, segmentedAccess } from "./segments.js";
 import { CpuState, type CpuOptions, FAULT, Seg, TWO32, Vec, canonical } from "./state.js";
-import { TLB_MASK, Tlb, pageNumber } from "./tlb.js";
+import { TLB_MASK, Tlb } from "./tlb.js";
 import { BranchPredictor, CacheModel } from "./uarch.js";
 
 /** Bytes past the end of RAM where an access split across two non-contiguous physical pages is
@@ -130,10 +130,11 @@ export class CpuMemory extends CpuState {
 
   /** @internal Linear hi:lo → RAM offset for `access`: the TLB, else a page walk; -1 after raising #PF. */
   translate(lo: number, hi: number, access: Access, user: boolean): number {
-    const vpn = pageNumber(lo, hi);
     const t = this.tlb,
-      i = vpn & TLB_MASK;
-    if (t.tag[i] === vpn && (t.allow[i] & ((1 << access) << (user ? 3 : 0))) !== 0) return t.phys[i] + (lo & 4095);
+      p = lo >>> 12,
+      i = p & TLB_MASK;
+    if (t.tagLo[i] === p && t.tagHi[i] === (hi | 0) && (t.allow[i] & ((1 << access) << (user ? 3 : 0))) !== 0)
+      return t.phys[i] + (lo & 4095);
     return walk(this, lo, hi, access, user);
   }
 
@@ -209,7 +210,7 @@ export class CpuMemory extends CpuState {
    *  translated; a non-canonical address drops nothing). */
   invlpg(ins: Insn): void {
     this.linear(ins);
-    if (canonical(this.aHi)) this.tlb.invlpg(pageNumber(this.aLo, this.aHi));
+    if (canonical(this.aHi)) this.tlb.invlpg(this.aLo, this.aHi);
   }
 
   /** @internal Read `size` bytes at RAM offset a into aLo/aHi. */

@@ -8,7 +8,7 @@
  */
 import { EFER_NX } from "../arch/msr-index.js";
 import { TWO32, Vec } from "./state.js";
-import { Allow, type Tlb, pageNumber } from "./tlb.js";
+import { Allow, type Tlb } from "./tlb.js";
 
 /** The physical-address width this CPU reports (SDM §4.1.4: 36 when CPUID leaf 0x80000008 is absent,
  *  as on the bare platform). Bits 51:36 of a paging entry and 63:36 of CR3 are reserved. */
@@ -69,7 +69,7 @@ function pageFault(c: PagingCpu, lo: number, hi: number, code: number, access: A
   c.cr2Hi = hi >>> 0;
   c.fVec = Vec.PF;
   c.fErr = code | pfAccessBits(c, access, user);
-  c.tlb.drop(pageNumber(lo, hi));
+  c.tlb.drop(lo, hi);
   return -1;
 }
 
@@ -162,12 +162,6 @@ export function walk(c: PagingCpu, lo: number, hi: number, access: Access, user:
   const dirty = write || (last & DIRTY) !== 0;
   const sup = Allow.Read | (dirty && (rw !== 0 || !wp) ? Allow.Write : 0) | (xd ? 0 : Allow.Fetch);
   const usr = us === 0 ? 0 : Allow.Read | (dirty && rw !== 0 ? Allow.Write : 0) | (xd ? 0 : Allow.Fetch);
-  c.tlb.fill(
-    pageNumber(lo, hi),
-    page,
-    sup | (usr << Allow.UserShift),
-    (last & GLOBAL) !== 0 && (c.cr4 & CR4_PGE) !== 0,
-    shift,
-  );
+  c.tlb.fill(lo, hi, page, sup | (usr << Allow.UserShift), (last & GLOBAL) !== 0 && (c.cr4 & CR4_PGE) !== 0, shift);
   return page + (lo & 4095);
 }

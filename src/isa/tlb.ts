@@ -26,11 +26,15 @@ export function pageNumber(lo: number, hi: number): number {
   return (hi | 0) * 1048576 + (lo >>> 12);
 }
 
+/** An entry is found by slot (lo >>> 12) & TLB_MASK and matches when tagLo = lo >>> 12 and tagHi = hi | 0:
+ *  integer compares, the same inline in compiled blocks. */
 export class Tlb {
-  /** Linear page number per entry (NaN: empty). */
-  readonly tag = new Float64Array(TLB_ENTRIES).fill(Number.NaN);
+  /** Bits 31:12 of the entry's linear address (-1: empty). */
+  readonly tagLo = new Int32Array(TLB_ENTRIES).fill(-1);
+  /** Bits 63:32, as a signed 32-bit number. */
+  readonly tagHi = new Int32Array(TLB_ENTRIES);
   /** Physical address (RAM offset) of the 4 KiB page. */
-  readonly phys = new Float64Array(TLB_ENTRIES);
+  readonly phys = new Uint32Array(TLB_ENTRIES);
   /** Allow bits for supervisor (bits 0-2) and user (bits 3-5) accesses. */
   readonly allow = new Uint8Array(TLB_ENTRIES);
   /** Global (PTE.G with CR4.PGE): survives a CR3 load. */
@@ -40,38 +44,39 @@ export class Tlb {
   /** Page walks done (tests and diagnostics). */
   walks = 0;
 
-  fill(vpn: number, phys: number, allow: number, global: boolean, shift: number): void {
-    const i = vpn & TLB_MASK;
-    this.tag[i] = vpn;
+  fill(lo: number, hi: number, phys: number, allow: number, global: boolean, shift: number): void {
+    const i = (lo >>> 12) & TLB_MASK;
+    this.tagLo[i] = lo >>> 12;
+    this.tagHi[i] = hi | 0;
     this.phys[i] = phys;
     this.allow[i] = allow;
     this.global[i] = global ? 1 : 0;
     this.shift[i] = shift;
   }
 
-  /** The entry for `vpn` is gone (a #PF on that address, §4.10.4.1). */
-  drop(vpn: number): void {
-    const i = vpn & TLB_MASK;
-    if (this.tag[i] === vpn) this.tag[i] = Number.NaN;
+  /** The entry for linear hi:lo is gone (a #PF on that address, §4.10.4.1). */
+  drop(lo: number, hi: number): void {
+    const i = (lo >>> 12) & TLB_MASK;
+    if (this.tagLo[i] === lo >>> 12 && this.tagHi[i] === (hi | 0)) this.tagLo[i] = -1;
   }
 
   /** MOV to CR4 changing PGE/PAE/PSE, MOV to CR0 changing PG/WP, EFER.NXE: everything, globals too. */
   flushAll(): void {
-    this.tag.fill(Number.NaN);
+    this.tagLo.fill(-1);
   }
 
   /** MOV to CR3: every entry except the global ones (§4.10.4.1). */
   flushNonGlobal(): void {
-    for (let i = 0; i < TLB_ENTRIES; i++) if (this.global[i] === 0) this.tag[i] = Number.NaN;
+    for (let i = 0; i < TLB_ENTRIES; i++) if (this.global[i] === 0) this.tagLo[i] = -1;
   }
 
-  /** INVLPG: every entry of the page (of any size) that contains page number `vpn`, global or not. */
-  invlpg(vpn: number): void {
+  /** INVLPG: every entry of the page (of any size) that contains linear hi:lo, global or not. */
+  invlpg(lo: number, hi: number): void {
+    const vpn = pageNumber(lo, hi);
     for (let i = 0; i < TLB_ENTRIES; i++) {
-      const t = this.tag[i];
-      if (Number.isNaN(t)) continue; // empty
+      if (this.tagLo[i] < 0) continue; // empty
       const k = 2 ** (this.shift[i] - 12);
-      if (Math.floor(t / k) === Math.floor(vpn / k)) this.tag[i] = Number.NaN;
+      if (Math.floor(pageNumber(this.tagLo[i] << 12, this.tagHi[i]) / k) === Math.floor(vpn / k)) this.tagLo[i] = -1;
     }
   }
 }

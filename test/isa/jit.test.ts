@@ -10,12 +10,23 @@ import { PlatformAction, type PlatformCpu } from "../../src/isa/platform.js";
 import { GuestIo } from "../../src/vmm/io.js";
 import { generateCorpus } from "../asm/corpus.js";
 import { idtGate } from "../kvm/harness.js";
+import { KiB4, P, RW, Tables } from "./page-tables.js";
 
 const ORG = 0x100000,
   MEM = 4 << 20;
 
+/** Page tables (at 0x380000) that swap every pair of 4 KiB pages: linear page n is physical page n ^ 1. */
+const SWAP_TABLES = 0x380000;
+function pageSwapped(cpu: Cpu): void {
+  const t = new Tables(cpu, SWAP_TABLES);
+  for (let a = 0; a < MEM; a += 4096) t.map(BigInt(a), BigInt(a ^ 0x1000), KiB4, P | RW);
+  cpu.cr3Lo = t.root;
+  cpu.setPaging(true);
+}
+
 function state(cpu: Cpu, stop: StopReason) {
   return {
+    tables: cpu.paging ? Array.from(cpu.mem.subarray(SWAP_TABLES, SWAP_TABLES + 0x5000)) : [],
     stop,
     rip: cpu.rip,
     rflags: cpu.rflags,
@@ -26,11 +37,16 @@ function state(cpu: Cpu, stop: StopReason) {
   };
 }
 
-function runBoth(bytes: Uint8Array, budgetSteps: number[]) {
+function runBoth(bytes: Uint8Array, budgetSteps: number[], paged = false) {
   const out = [true, false].map((jit) => {
     const cpu = new Cpu({ memSize: MEM, platform: new BarePlatform(new GuestIo()) });
     cpu.jitEnabled = jit;
-    cpu.load(ORG, bytes);
+    if (paged) {
+      pageSwapped(cpu);
+      bytes.forEach((b, i) => {
+        cpu.mem[(ORG + i) ^ 0x1000] = b;
+      });
+    } else cpu.load(ORG, bytes);
     cpu.rip = ORG;
     cpu.set64(4, MEM, 0);
     let stop = StopReason.Budget;
@@ -56,7 +72,10 @@ const FORMS = generateCorpus()
     return r.ok && r.value.bytes.length > 0;
   });
 
-test("random straight-line bodies in a loop: JIT and interpreter agree exactly", () => {
+test.each([
+  [false, 0],
+  [true, 150],
+])("random straight-line bodies in a loop: JIT and interpreter agree exactly (paging %s)", (paged, runs) => {
   expect(FORMS.length).toBeGreaterThan(300);
   fc.assert(
     fc.property(
@@ -88,11 +107,11 @@ test("random straight-line bodies in a loop: JIT and interpreter agree exactly",
         const src = `bits 64\norg 0x${ORG.toString(16)}\n${init}\nmov qword [0x1ff000], ${iters}\nl:\n${body.join("\n")}\ndec qword [0x1ff000]\njnz l\nhlt\n`;
         const r = assemble(src);
         if (!r.ok) return;
-        const [a, b] = runBoth(r.value.bytes, [...budgets, 100_000]);
+        const [a, b] = runBoth(r.value.bytes, [...budgets, 100_000], paged);
         expect(a).toEqual(b);
       },
     ),
-    { numRuns: 250, seed: 2024 },
+    { numRuns: runs || 250, seed: 2024 },
   );
 });
 
@@ -128,7 +147,10 @@ test("register-counted loops (deferred flags path): JIT and interpreter agree ex
   );
 });
 
-test("stack, calls and multiply/divide inside loops: JIT and interpreter agree exactly", () => {
+test.each([
+  [false, 300],
+  [true, 100],
+])("stack, calls and multiply/divide inside loops: JIT and interpreter agree exactly (paging %s)", (paged, numRuns) => {
   const ops = [
     "push rax",
     "push rbx",
@@ -171,32 +193,35 @@ test("stack, calls and multiply/divide inside loops: JIT and interpreter agree e
         const src = `bits 64\norg 0x${ORG.toString(16)}\n${init}\nmov r15, ${iters}\nl:\n${body.join("\n")}\ndec r15\njnz l\nhlt\nf: add rax, 3\nret\ng: push rbx\npop rbx\nret 8\n`;
         const r = assemble(src);
         if (!r.ok) throw new Error(r.error.map((d) => d.message).join("; "));
-        const [a, b] = runBoth(r.value.bytes, [...budgets, 100_000]);
+        const [a, b] = runBoth(r.value.bytes, [...budgets, 100_000], paged);
         expect(a).toEqual(b);
       },
     ),
-    { numRuns: 300, seed: 4242 },
+    { numRuns, seed: 4242 },
   );
 });
 
-test("the benchmark loops and a self-modifying loop agree exactly at every budget split", () => {
-  const progs = [
-    "mov rcx, 1000\nl: dec rcx\njnz l\nhlt",
-    "mov rcx, 300\nmov r9, 123\nl: add rax, rbx\nsub rdx, rax\nxor rsi, rdx\nand rdi, rsi\nshl rbx, 1\ninc r8\ncmp r8, r9\nor r10, r8\ndec rcx\njnz l\nhlt",
-    "lea rbx, [rel arr]\nmov rcx, 500\nl: mov rax, [rbx]\nmov rdx, [rbx+8]\nadd rax, [rbx+16]\nmov [rbx+24], rax\nmov [rbx+32], rdx\ndec rcx\njnz l\nhlt\nalign 64\narr: times 8 dq 3",
-    "mov ecx, 40\nl: mov eax, 1\nmov byte [rel l+1], cl\nadd ebx, eax\ndec ecx\njnz l\nhlt",
-    "mov ecx, 50\nl: adc eax, ecx\nsbb edx, eax\nsetc bl\ncmovz esi, edx\nloop l\nhlt",
-  ];
-  for (const p of progs) {
-    const r = assemble(`bits 64\norg 0x${ORG.toString(16)}\n${p}\n`);
-    if (!r.ok) throw new Error(p);
-    for (const split of [[1e6], [7, 13, 1e6], [1, 1, 1, 1, 50, 1e6], [999, 1e6]]) {
-      const [a, b] = runBoth(r.value.bytes, split);
-      expect(a).toEqual(b);
-      expect(a.stop).toBe(StopReason.Halted);
+test.each([false, true])(
+  "the benchmark loops and a self-modifying loop agree exactly at every budget split (paging %s)",
+  (paged) => {
+    const progs = [
+      "mov rcx, 1000\nl: dec rcx\njnz l\nhlt",
+      "mov rcx, 300\nmov r9, 123\nl: add rax, rbx\nsub rdx, rax\nxor rsi, rdx\nand rdi, rsi\nshl rbx, 1\ninc r8\ncmp r8, r9\nor r10, r8\ndec rcx\njnz l\nhlt",
+      "lea rbx, [rel arr]\nmov rcx, 500\nl: mov rax, [rbx]\nmov rdx, [rbx+8]\nadd rax, [rbx+16]\nmov [rbx+24], rax\nmov [rbx+32], rdx\ndec rcx\njnz l\nhlt\nalign 64\narr: times 8 dq 3",
+      "mov ecx, 40\nl: mov eax, 1\nmov byte [rel l+1], cl\nadd ebx, eax\ndec ecx\njnz l\nhlt",
+      "mov ecx, 50\nl: adc eax, ecx\nsbb edx, eax\nsetc bl\ncmovz esi, edx\nloop l\nhlt",
+    ];
+    for (const p of progs) {
+      const r = assemble(`bits 64\norg 0x${ORG.toString(16)}\n${p}\n`);
+      if (!r.ok) throw new Error(p);
+      for (const split of [[1e6], [7, 13, 1e6], [1, 1, 1, 1, 50, 1e6], [999, 1e6]]) {
+        const [a, b] = runBoth(r.value.bytes, split, paged);
+        expect(a).toEqual(b);
+        expect(a.stop).toBe(StopReason.Halted);
+      }
     }
-  }
-});
+  },
+);
 
 test("stores next to code (same page, other granules) never invalidate; a store into the loop does, once per store", () => {
   const near = assemble(
