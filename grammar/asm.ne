@@ -31,6 +31,7 @@ stmt -> %mnemonic                     {% (d): Stmt => ({ k: "insn", mn: d[0], op
 
 directive -> %bits expr               {% (d): Stmt => ({ k: "bits", tok: d[0], e: d[1] }) %}
            | %org expr                {% (d): Stmt => ({ k: "org", tok: d[0], e: d[1] }) %}
+           | %absolute expr           {% (d): Stmt => ({ k: "absolute", tok: d[0], e: d[1] }) %}
            | %align expr              {% (d): Stmt => ({ k: "align", tok: d[0], e: d[1] }) %}
            | %align expr "," stmt     {% (d): Stmt => ({ k: "align", tok: d[0], e: d[1], fill: d[3] }) %}
            | %defaultKw %rel            {% (d): Stmt => ({ k: "default", tok: d[0], rel: true }) %}
@@ -66,7 +67,18 @@ mem -> "[" expr "]"                             {% (d): Operand => ({ k: "mem", 
 dataItems -> expr                     {% (d): Expr[] => [d[0]] %}
            | dataItems "," expr       {% (d): Expr[] => [...d[0], d[2]] %}
 
-expr -> or                            {% (d) => d[0] %}
+# NASM §3.5, lowest precedence first: || ^^ && (comparisons) | ^ & (shifts) (+ -) (* / // % %%) unary.
+expr -> lor                           {% (d) => d[0] %}
+lor  -> lor "||" lxor                 {% binOp %}
+      | lxor                          {% (d) => d[0] %}
+lxor -> lxor "^^" land                {% binOp %}
+      | land                          {% (d) => d[0] %}
+land -> land "&&" cmp                 {% binOp %}
+      | cmp                           {% (d) => d[0] %}
+cmp  -> cmp cmpOp or                  {% (d): Expr => ({ k: "bin", op: (d[1] as Token).value, a: d[0], b: d[2], tok: d[1] as Token }) %}
+      | or                            {% (d) => d[0] %}
+cmpOp -> "=" {% id %} | "==" {% id %} | "!=" {% id %} | "<>" {% id %} | "<" {% id %} | "<=" {% id %}
+       | ">" {% id %} | ">=" {% id %}
 or   -> or "|" xor                    {% binOp %}
       | xor                           {% (d) => d[0] %}
 xor  -> xor "^" and                   {% binOp %}
@@ -82,10 +94,13 @@ sum  -> sum "+" prod                  {% binOp %}
 prod -> prod "*" unary                {% binOp %}
       | prod "/" unary                {% binOp %}
       | prod "%" unary                {% binOp %}
+      | prod "//" unary               {% binOp %}
+      | prod "%%" unary               {% binOp %}
       | unary                         {% (d) => d[0] %}
 unary -> "-" unary                    {% (d): Expr => ({ k: "un", op: "-", a: d[1], tok: d[0] }) %}
        | "+" unary                    {% (d) => d[1] %}
        | "~" unary                    {% (d): Expr => ({ k: "un", op: "~", a: d[1], tok: d[0] }) %}
+       | "!" unary                    {% (d): Expr => ({ k: "un", op: "!", a: d[1], tok: d[0] }) %}
        | atom                         {% (d) => d[0] %}
 atom -> %number                       {% (d): Expr => ({ k: "num", tok: d[0] }) %}
       | %string                       {% (d): Expr => ({ k: "str", tok: d[0] }) %}

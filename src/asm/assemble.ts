@@ -8,6 +8,7 @@ import { Preprocessor, type IncludeResolver } from "./preprocess.js";
 import { type Diagnostic, Diags } from "./diagnostics.js";
 import { evaluate, qualify, type EvalEnv, type SymbolValue } from "./expr.js";
 import { parseLine } from "./parse-line.js";
+import { ADDRESS, EarlySymbols, usesPosition } from "./early-symbols.js";
 import { type PassOutput, runPass } from "./pass.js";
 import type { PStmt } from "./statement.js";
 import { err, ok, type Result } from "../result.js";
@@ -65,32 +66,43 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
   const sources = new Map<string, string[]>();
   const diags = new Diags(sources, cap);
   // The preprocessor fills `sources` as it reads files, so every diagnostic can show its line.
-  // %assign and %rep counts: a constant expression, parsed by the same grammar, evaluated now.
+  // %assign, %rep, %rotate and %if: a constant expression, parsed by the same grammar, evaluated now
+  // with the equ constants of the lines before it (NASM evaluates them during its first pass).
+  let early: EarlySymbols | null = null;
   const evalConst = (tokens: Token[], at: Token): bigint | null => {
+    early?.catchUp();
     const line = parseLine(
       [{ ...at, type: "ident", value: "%const" }, { ...at, type: "equ", value: "equ" }, ...tokens],
       diags,
     );
     if (!line?.equ) return null;
     let bad = false;
+    let address = usesPosition(line.equ);
     const env = constEnv(diags);
     const v = evaluate(line.equ, {
       ...env,
+      lookup: (name) => {
+        const s = early?.table.get(name);
+        if (s === ADDRESS) address = true;
+        return s;
+      },
       missing: (name, tok) => ((bad = true), env.missing(name, tok)),
       error: (tok, m) => ((bad = true), env.error(tok, m)),
     });
-    if (v.regs.length || v.reloc) {
-      diags.add(at, `${at.value} needs a constant value`);
+    if (bad) return null;
+    if (v.regs.length || v.reloc || address) {
+      diags.add(at, `${at.value} needs a constant value (a label or $ is an address)`);
       return null;
     }
-    return bad ? null : v.v;
+    return v.v;
   };
   const pp = new Preprocessor(
     options.include,
-    (loc, len, message) => diags.add({ loc, len }, message),
+    (loc, len, message, severity) => diags.add({ loc, len }, message, severity),
     sources,
     evalConst,
   );
+  early = new EarlySymbols(pp.out, (t) => parseLine(t, diags));
   const out = pp.run(source, file);
 
   // Parse once; resolve local-label scopes in source order.
@@ -113,9 +125,8 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
         );
       }
       const name = line.label.value;
-      if (!name.startsWith(".") || name.startsWith("..")) {
-        if (!name.startsWith("..@")) scope = name;
-      }
+      // NASM: `NAME equ …` does not open a new local-label scope (struc's `NAME_size equ` relies on it).
+      if ((!name.startsWith(".") || name.startsWith("..")) && !name.startsWith("..@") && !line.equ) scope = name;
       st.scope = scope;
       st.labelName = qualify(name, scope);
     }
@@ -195,12 +206,13 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
       line: st.line.label.loc.line,
     });
   }
+  const bytes = result.image.materialise();
   return ok({
-    bytes: result.bytes,
+    bytes,
     origin: Number(origin),
     entryBits,
     symbols: syms,
-    lines: listingLines(stmts, result, Number(origin), diags),
+    lines: listingLines(stmts, result.spans, bytes, Number(origin), diags),
     warnings: sorted(
       diags.list.filter((d) => d.severity === "warning"),
       file,
@@ -236,16 +248,17 @@ function constEnv(diags: Diags): EvalEnv {
   };
 }
 
-function listingLines(stmts: PStmt[], r: PassOutput, origin: number, diags: Diags): ListingLine[] {
+function listingLines(stmts: PStmt[], spans: number[], bytes: Uint8Array, origin: number, diags: Diags): ListingLine[] {
   const out: ListingLine[] = [];
-  for (let i = 0; i < r.spans.length; i += 3) {
-    const st = stmts[r.spans[i]];
-    const start = r.spans[i + 1];
+  for (let i = 0; i < spans.length; i += 3) {
+    const st = stmts[spans[i]];
+    const start = spans[i + 1];
     out.push({
       file: st.pl.file,
       line: st.pl.line,
       address: origin + start,
-      bytes: r.bytes.slice(start, r.spans[i + 2]),
+      // A view, not a copy: a `times 60000000 db 0` line costs nothing more here.
+      bytes: bytes.subarray(start, spans[i + 2]),
       source: sourceOf(diags, st),
     });
   }

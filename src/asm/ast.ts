@@ -8,7 +8,7 @@ export type Expr =
   | { k: "reg"; tok: Token }
   | { k: "here"; tok: Token }
   | { k: "base"; tok: Token }
-  | { k: "un"; op: "-" | "~"; a: Expr; tok: Token }
+  | { k: "un"; op: "-" | "~" | "!"; a: Expr; tok: Token }
   | { k: "bin"; op: string; a: Expr; b: Expr; tok: Token };
 
 export type Operand =
@@ -36,6 +36,7 @@ export type Stmt =
   | { k: "times"; tok: Token; count: Expr; body: Stmt }
   | { k: "bits"; tok: Token; e: Expr }
   | { k: "org"; tok: Token; e: Expr }
+  | { k: "absolute"; tok: Token; e: Expr }
   | { k: "align"; tok: Token; e: Expr; fill?: Stmt }
   | { k: "default"; tok: Token; rel: boolean }
   | { k: "section"; tok: Token }

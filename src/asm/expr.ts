@@ -34,6 +34,8 @@ export interface EvalEnv {
   error(tok: Token, message: string): void;
   /** Called with every symbol name that is not (yet) defined. */
   missing(name: string, tok: Token): void;
+  /** In an absolute section (struc): `$` and `$$` are plain numbers, not addresses (NASM). */
+  absolute?: boolean;
   /** Set when the expression used a symbol, `$` or `$$` (its value may change between passes). */
   usedSymbols?: boolean;
 }
@@ -68,10 +70,10 @@ export function evaluate(e: Expr, env: EvalEnv): Value {
     }
     case "here":
       env.usedSymbols = true;
-      return { v: env.here, reloc: 1, unknown: false, regs: NO_REGS };
+      return { v: env.here, reloc: env.absolute ? 0 : 1, unknown: false, regs: NO_REGS };
     case "base":
       env.usedSymbols = true;
-      return { v: env.base, reloc: 1, unknown: false, regs: NO_REGS };
+      return { v: env.base, reloc: env.absolute ? 0 : 1, unknown: false, regs: NO_REGS };
     case "reg": {
       const reg = REGISTERS.get(e.tok.value.toLowerCase())!;
       return { v: 0n, reloc: 0, unknown: false, regs: [{ reg, coef: 1n, tok: e.tok }] };
@@ -96,12 +98,17 @@ export function evaluate(e: Expr, env: EvalEnv): Value {
           regs: a.regs.length ? a.regs.map((r) => ({ ...r, coef: -r.coef })) : NO_REGS,
         };
       }
-      if (a.regs.length || a.reloc) env.error(e.tok, "'~' needs a plain number");
-      return { v: mask(~a.v), reloc: 0, unknown: a.unknown, regs: NO_REGS };
+      if (a.regs.length || a.reloc) env.error(e.tok, `'${e.op}' needs a plain number`);
+      const v = e.op === "!" ? (a.v === 0n ? 1n : 0n) : mask(~a.v);
+      return { v, reloc: 0, unknown: a.unknown, regs: NO_REGS };
     }
     case "bin":
       return binary(e.op, evaluate(e.a, env), evaluate(e.b, env), e.tok, env);
   }
+}
+
+function flag(b: boolean, unknown: boolean): Value {
+  return { v: b ? 1n : 0n, reloc: 0, unknown, regs: NO_REGS };
 }
 
 function binary(op: string, a: Value, b: Value, tok: Token, env: EvalEnv): Value {
@@ -133,7 +140,38 @@ function binary(op: string, a: Value, b: Value, tok: Token, env: EvalEnv): Value
   }
   if ((a.reloc || b.reloc) && !unknown) env.error(tok, `'${op}' needs plain numbers, not label addresses`);
   let v: bigint;
+  const sa = BigInt.asIntN(64, a.v);
+  const sb = BigInt.asIntN(64, b.v);
   switch (op) {
+    // NASM: comparisons are signed and give 1 or 0; && || ^^ are logical.
+    case "=":
+    case "==":
+      return flag(sa === sb, unknown);
+    case "!=":
+    case "<>":
+      return flag(sa !== sb, unknown);
+    case "<":
+      return flag(sa < sb, unknown);
+    case "<=":
+      return flag(sa <= sb, unknown);
+    case ">":
+      return flag(sa > sb, unknown);
+    case ">=":
+      return flag(sa >= sb, unknown);
+    case "&&":
+      return flag(a.v !== 0n && b.v !== 0n, unknown);
+    case "||":
+      return flag(a.v !== 0n || b.v !== 0n, unknown);
+    case "^^":
+      return flag((a.v !== 0n) !== (b.v !== 0n), unknown);
+    case "//":
+    case "%%":
+      // Signed division and remainder, truncating toward zero (NASM §3.5.6).
+      if (sb === 0n) {
+        if (!unknown) env.error(tok, "division by zero");
+        v = 0n;
+      } else v = op === "//" ? sa / sb : sa % sb;
+      break;
     case "/":
     case "%":
       if (b.v === 0n) {

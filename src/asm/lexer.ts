@@ -48,8 +48,10 @@ const KEYWORDS: ReadonlyMap<string, string> = (() => {
     "segment",
     "global",
     "extern",
+    "absolute",
   ])
     m.set(s, s);
+  m.set("alignb", "align"); // the same grammar; statement.ts fills with zeros (NASM's alignb)
   m.set("default", "defaultKw");
   return m;
 })();
@@ -68,11 +70,13 @@ const lexer = moo.compile({
     match: /\.\.@[A-Za-z0-9_.?$#@~]*|[A-Za-z_.?][A-Za-z0-9_.?$#@~]*/,
     type: (text: string) => KEYWORDS.get(text.toLowerCase()) ?? "ident",
   },
+  // NASM's comparison and logical operators (NASM manual §3.5), longest first.
+  op2: ["==", "!=", "<>", "<=", ">=", "&&", "||", "^^", "//", "%%"],
   base: "$$",
   here: "$",
   shl: "<<",
   shr: ">>",
-  op: ["+", "-", "*", "/", "%", "&", "|", "^", "~", "(", ")", "[", "]", ",", ":", "{", "}"],
+  op: ["+", "-", "*", "/", "%", "&", "|", "^", "~", "(", ")", "[", "]", ",", ":", "{", "}", "<", ">", "=", "!"],
   error: moo.error,
 });
 
@@ -85,7 +89,7 @@ export function tokenizeLine(text: string, file: string, line: number): Token[] 
     const t = lexer.next();
     if (!t) break;
     if (t.type === "ws" || t.type === "comment") continue;
-    const type = t.type === "op" ? t.value : (t.type as string);
+    const type = t.type === "op" || t.type === "op2" ? t.value : (t.type as string);
     out.push({ type, value: t.value, loc: { file, line, col: t.col }, len: Math.max(1, t.text.length) });
     if (t.type === "error") break;
   }

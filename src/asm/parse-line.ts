@@ -9,6 +9,8 @@ import grammar from "./generated/asm.js";
 import type { Token } from "./lexer.js";
 import { parseNumber } from "./numbers.js";
 import { UNSUPPORTED_MNEMONICS } from "./unsupported.js";
+// Tokens on one line: bounds parser and evaluator recursion whatever the input.
+import { MAX_LINE_TOKENS } from "./limits.js";
 
 declare module "nearley" {
   interface Parser {
@@ -17,15 +19,12 @@ declare module "nearley" {
   }
 }
 
-/** Tokens on one line: bounds parser and evaluator recursion whatever the input. */
-const MAX_LINE_TOKENS = 2000;
-
 const compiledGrammar = nearley.Grammar.fromCompiled(grammar);
 
 /** Parses one token line; null with a diagnostic on a syntax error. */
 export function parseLine(tokens: Token[], diags: Diags): Line | null {
   if (tokens.length > MAX_LINE_TOKENS) {
-    diags.add(tokens[MAX_LINE_TOKENS], `line too long (more than ${MAX_LINE_TOKENS} tokens)`);
+    diags.add(tokens[MAX_LINE_TOKENS], `line has more than ${MAX_LINE_TOKENS} tokens (the tokens-per-line limit)`);
     return null;
   }
   for (const t of tokens) {

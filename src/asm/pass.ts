@@ -4,10 +4,12 @@
  */
 import type { Diags } from "./diagnostics.js";
 import { evaluate, type EvalEnv, type SymbolValue } from "./expr.js";
-import { type AsmMode, MAX_OUTPUT, type PStmt, statementBytes } from "./statement.js";
+import { Image } from "./image.js";
+import { type AsmMode, type EmitContext, emitStatement, type PStmt } from "./statement.js";
 
 export interface PassOutput {
-  bytes: Uint8Array;
+  /** The image of this pass (materialised once, after the last pass). */
+  image: Image;
   spans: number[];
   symbols: Map<string, SymbolValue>;
   anyUnknownLabel: boolean;
@@ -21,28 +23,17 @@ export function runPass(
   diags: Diags,
 ): PassOutput {
   const symbols = new Map<string, SymbolValue>();
-  let buf = new Uint8Array(4096);
-  let size = 0;
+  const image = new Image();
+  // Inside `absolute` (what `struc` expands to) statements only move a counter: a scratch image that
+  // holds reservations as zero spans, at `absStart`.
+  let abs: Image | null = null;
+  let absStart = 0n;
   // Listing spans (statement index, start, end) as plain numbers; ListingLines are built once, after
   // the last pass.
   const spans: number[] = [];
   // `default rel` and `bits N` as they stand at each statement (both start over in every pass).
   const mode: AsmMode = { rel: false, bits: 64 };
-  let overflow = false;
   let anyUnknownLabel = false;
-  const emit = (bytes: ArrayLike<number>): void => {
-    if (size + bytes.length > MAX_OUTPUT) {
-      overflow = true;
-      return;
-    }
-    while (size + bytes.length > buf.length) {
-      const n = new Uint8Array(buf.length * 2);
-      n.set(buf.subarray(0, size));
-      buf = n;
-    }
-    for (let i = 0; i < bytes.length; i++) buf[size + i] = bytes[i];
-    size += bytes.length;
-  };
   // In the first pass a label not yet seen is unknown; later passes use the previous pass's value.
   const lookupIn = (name: string): SymbolValue | undefined => symbols.get(name) ?? prev.get(name);
 
@@ -58,11 +49,22 @@ export function runPass(
       reportedMissing = true;
     },
   };
+  const ctx: EmitContext = {
+    env,
+    st: stmts[0],
+    pass,
+    diags,
+    mode,
+    absolute: false,
+    encoded: 0,
+  };
   for (let si = 0; si < stmts.length; si++) {
     const st = stmts[si];
-    if (overflow) break;
-    const here = origin + BigInt(size);
+    if (image.overflow) break;
+    const here = abs ? absStart + BigInt(abs.size) : origin + BigInt(image.size);
     env.here = here;
+    env.base = abs ? absStart : origin;
+    env.absolute = abs !== null;
     env.scope = st.scope;
     reportedMissing = false;
     const { line } = st;
@@ -75,17 +77,28 @@ export function runPass(
     if (st.labelName && !st.duplicate) {
       const old = prev.get(st.labelName);
       if (old && old.value !== here) anyUnknownLabel = true;
-      symbols.set(st.labelName, { value: here, reloc: true });
+      // A label in an absolute section (a struc field) is a plain number, as in NASM.
+      symbols.set(st.labelName, { value: here, reloc: abs === null });
     }
-    if (!line.stmt) {
-      if (st.labelName) spans.push(si, size, size);
+    const s = line.stmt;
+    if (s?.k === "absolute") {
+      const v = evaluate(s.e, env);
+      if (v.unknown || v.regs.length) diags.add(s.tok, "absolute needs a value known at this point");
+      abs = new Image();
+      absStart = v.v;
       continue;
     }
-    const start = size;
-    const bytes = statementBytes(line.stmt, env, here, st, pass, diags, mode, size);
-    if (bytes) emit(bytes);
-    spans.push(si, start, size);
+    if (s?.k === "section") abs = null;
+    if (!s) {
+      if (st.labelName) spans.push(si, image.size, image.size);
+      continue;
+    }
+    const start = image.size;
+    ctx.st = st;
+    ctx.absolute = abs !== null;
+    ctx.encoded = 0;
+    emitStatement(s, ctx, here, abs ?? image);
+    spans.push(si, start, image.size);
   }
-  if (overflow) diags.add(stmts[0].pl.tokens[0], `output larger than ${MAX_OUTPUT} bytes`);
-  return { bytes: buf.slice(0, size), spans, symbols, anyUnknownLabel };
+  return { image, spans, symbols, anyUnknownLabel };
 }

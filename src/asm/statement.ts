@@ -18,11 +18,11 @@ export interface AsmMode {
   rel: boolean;
   bits: CodeBits;
 }
+import type { Image } from "./image.js";
+import { MAX_OUTPUT, MAX_TIMES_ENCODED } from "./limits.js";
 
 /** From this pass on an instruction may only grow, so oscillating layouts still converge. */
 export const GROW_ONLY_PASS = 6;
-/** Larger than any guest RAM the VMM offers (16 MiB by default). */
-export const MAX_OUTPUT = 64 * 1024 * 1024;
 const DATA_UNITS: Readonly<Record<string, number>> = { db: 1, dw: 2, dd: 4, dq: 8, resb: 1, resw: 2, resd: 4, resq: 8 };
 
 export interface PStmt {
@@ -40,50 +40,39 @@ export interface PStmt {
   fixed?: number[];
 }
 
+/** What a statement needs besides itself: the pass it is in and where errors go. */
+export interface EmitContext {
+  env: EvalEnv;
+  st: PStmt;
+  pass: number;
+  diags: Diags;
+  /** `default rel` and `bits N` as they stand at this statement. */
+  mode: AsmMode;
+  /** In an `absolute` section (inside `struc`): only reservations may appear (NASM). */
+  absolute: boolean;
+  /** Repetitions encoded one by one so far on this line (bounded by MAX_TIMES_ENCODED). */
+  encoded: number;
+}
+
 /** Mnemonics with a relative (rel8/rel32) form. */
 const BRANCHES: ReadonlySet<string> = new Set(
   OPCODES.filter((r) => r.operands.some((k) => k === "rel8" || k === "rel32")).map((r) => r.mnemonic),
 );
 
-/** The bytes of one statement at address `addr` (null after reporting an error). `$` (env.here) is the
- *  start of the source line even inside `times` (NASM: `times 4 dd $-x` repeats one value). */
-export function statementBytes(
-  s: Stmt,
-  env: EvalEnv,
-  addr: bigint,
-  st: PStmt,
-  pass: number,
-  diags: Diags,
-  mode: AsmMode,
-  offset: number,
-): number[] | null {
+/** Appends the bytes of one statement at address `addr` to `img`; false after reporting an error.
+ *  `$` (env.here) is the start of the source line even inside `times` (NASM: `times 4 dd $-x` repeats
+ *  one value). `addr - env.base` is the statement's offset from `$$`. */
+export function emitStatement(s: Stmt, c: EmitContext, addr: bigint, img: Image): boolean {
+  const { env, diags } = c;
+  if (c.absolute && (s.k === "insn" || s.k === "data")) {
+    diags.add(s.k === "insn" ? s.mn : s.tok, "attempt to assemble code in an absolute section (struc)");
+    return false;
+  }
   switch (s.k) {
     case "insn": {
-      if (st.fixed && st.line.stmt === s) return st.fixed;
-      const mn = canonicalMnemonic(s.mn.value);
-      env.usedSymbols = false;
-      const ops: ROp[] = [];
-      for (const o of s.ops) {
-        const r = resolveOperand(o, env, mode.rel, mode.bits, diags);
-        if (!r) return null;
-        ops.push(r);
-      }
-      const res = encodeInstruction(mn, ops, s.mn, {
-        here: addr,
-        minLen: pass >= GROW_ONLY_PASS ? st.lastLen : 0,
-        bits: mode.bits,
-      });
-      if (!res.ok) {
-        // Forward references may make an early pass fail (e.g. a jump assumed short); only the final
-        // pass reports.
-        diags.add(res.error.tok ?? s.mn, res.error.message);
-        // Keep the size it had, so a failing jump does not make the layout oscillate.
-        return st.lastLen > 0 ? new Array<number>(st.lastLen).fill(0) : null;
-      }
-      st.lastLen = res.value.length;
-      // A branch's bytes depend on its own address even with a constant target (jmp 0x1000).
-      if (!env.usedSymbols && st.line.stmt === s && !BRANCHES.has(mn)) st.fixed = res.value;
-      return res.value;
+      const b = insnBytes(s, c, addr);
+      if (b) img.push(b);
+      return b !== null;
     }
     case "data": {
       const unit = DATA_UNITS[s.tok.value.toLowerCase()];
@@ -91,7 +80,7 @@ export function statementBytes(
       for (const item of s.items) {
         if (item.k === "str") {
           const b = stringBytes(item.tok.value);
-          out.push(...b);
+          for (const x of b) out.push(x);
           const pad = (unit - (b.length % unit)) % unit;
           for (let i = 0; i < pad; i++) out.push(0);
           continue;
@@ -99,7 +88,7 @@ export function statementBytes(
         const v = evaluate(item, env);
         if (v.regs.length) {
           diags.add(item.tok, "registers are not allowed in data");
-          return null;
+          return false;
         }
         if (!v.unknown && unit < 8 && !fitsUnit(v.v, unit))
           diags.add(exprTok(item), `value does not fit ${unit * 8} bits (truncated)`, "warning");
@@ -109,63 +98,123 @@ export function statementBytes(
           x >>= 8n;
         }
       }
-      return out;
+      img.push(out);
+      return true;
     }
     case "res": {
       const unit = DATA_UNITS[s.tok.value.toLowerCase()];
       const n = countOf(s.count, env, diags, s.tok);
-      if (n === null) return null;
-      return new Array<number>(n * unit).fill(0);
+      if (n === null) return false;
+      if (n * unit > MAX_OUTPUT - img.size) return tooLarge(s.tok, diags, img);
+      img.fill(0, n * unit);
+      return true;
     }
-    case "times": {
-      const n = countOf(s.count, env, diags, s.tok);
-      if (n === null) return null;
-      const out: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const b = statementBytes(s.body, env, addr + BigInt(out.length), st, pass, diags, mode, offset + out.length);
-        if (!b) return null;
-        for (const x of b) out.push(x);
-        if (out.length > MAX_OUTPUT) {
-          diags.add(s.tok, `output larger than ${MAX_OUTPUT} bytes`);
-          return null;
-        }
-      }
-      return out;
-    }
+    case "times":
+      return emitTimes(s.body, countOf(s.count, env, diags, s.tok), s.tok, c, addr, img);
     case "align": {
+      // NASM's align/alignb macros: times (((n) - (($-$$) % (n))) % (n)) FILL, FILL being `nop` for
+      // align and `resb 1` for alignb (NASM standard macros); the count is of statements, not bytes.
       const v = evaluate(s.e, env);
-      if (v.unknown || v.reloc || v.v === 0n || v.v > 1n << 30n) {
-        diags.add(s.tok, "align needs a positive constant");
-        return null;
+      if (v.unknown || v.reloc || v.regs.length || v.v === 0n || v.v > 1n << 32n) {
+        diags.add(s.tok, `${s.tok.value.toLowerCase()} needs a positive constant`);
+        return false;
       }
-      // NASM's align macro: times (((n) - (($-$$) % (n))) % (n)) nop (NASM standard macros).
-      const n = Number(v.v);
-      const pad = (n - (offset % n)) % n;
-      if (!s.fill) return new Array<number>(pad).fill(0x90);
-      const out: number[] = [];
-      while (out.length < pad) {
-        const b = statementBytes(s.fill, env, addr + BigInt(out.length), st, pass, diags, mode, offset + out.length);
-        if (!b || b.length === 0) return null;
-        out.push(...b);
-        if (out.length >= pad) break;
-      }
-      return out;
+      const n = v.v;
+      const pad = Number((n - (BigInt.asUintN(64, addr - env.base) % n)) % n);
+      if (s.fill) return emitTimes(s.fill, pad, s.tok, c, addr, img);
+      if (s.tok.value.toLowerCase() === "alignb" || c.absolute) img.fill(0, pad);
+      else img.fill(0x90, pad);
+      return true;
     }
     case "bits": {
       const v = evaluate(s.e, env);
       if (v.unknown || v.reloc || (v.v !== 16n && v.v !== 32n && v.v !== 64n))
         diags.add(s.tok, "'bits' takes 16, 32 or 64");
-      else mode.bits = Number(v.v) as CodeBits;
-      return [];
+      else c.mode.bits = Number(v.v) as CodeBits;
+      return true;
     }
     case "default":
-      mode.rel = s.rel;
-      return [];
+      c.mode.rel = s.rel;
+      return true;
     case "org":
     case "section":
     case "global":
-      return [];
+    case "absolute":
+      return true;
   }
+}
+
+function insnBytes(s: Extract<Stmt, { k: "insn" }>, c: EmitContext, addr: bigint): number[] | null {
+  const { env, st, diags } = c;
+  if (st.fixed && st.line.stmt === s) return st.fixed;
+  const mn = canonicalMnemonic(s.mn.value);
+  env.usedSymbols = false;
+  const ops: ROp[] = [];
+  for (const o of s.ops) {
+    const r = resolveOperand(o, env, c.mode.rel, c.mode.bits, diags);
+    if (!r) return null;
+    ops.push(r);
+  }
+  const res = encodeInstruction(mn, ops, s.mn, {
+    here: addr,
+    minLen: c.pass >= GROW_ONLY_PASS ? st.lastLen : 0,
+    bits: c.mode.bits,
+  });
+  if (!res.ok) {
+    // Forward references may make an early pass fail (e.g. a jump assumed short); only the final
+    // pass reports.
+    diags.add(res.error.tok ?? s.mn, res.error.message);
+    // Keep the size it had, so a failing jump does not make the layout oscillate.
+    return st.lastLen > 0 ? new Array<number>(st.lastLen).fill(0) : null;
+  }
+  st.lastLen = res.value.length;
+  // A branch's bytes depend on its own address even with a constant target (jmp 0x1000).
+  if (!env.usedSymbols && st.line.stmt === s && !BRANCHES.has(mn)) st.fixed = res.value;
+  return res.value;
+}
+
+/** `times n body`: the body is encoded twice (at its first two addresses); when both give the same
+ *  bytes it does not depend on its address and the rest is one repeated span, so `times 60000000 db 0`
+ *  costs its bytes only. Otherwise (a jump, a RIP-relative operand, `align`) each repetition is encoded. */
+function emitTimes(body: Stmt, n: number | null, tok: Token, c: EmitContext, addr: bigint, img: Image): boolean {
+  if (n === null) return false;
+  if (body.k !== "insn" && body.k !== "data" && body.k !== "res" && body.k !== "times") {
+    // NASM: align, bits, org … are directives or macros, not something `times` can repeat.
+    c.diags.add(body.tok, `'${body.tok.value}' cannot be repeated by times or used as align's fill`);
+    return false;
+  }
+  const start = img.size;
+  let i = 0;
+  for (; i < n && i < 2; i++) {
+    if (!emitStatement(body, c, addr + BigInt(img.size - start), img)) return false;
+    if (img.overflow) return tooLarge(tok, c.diags, img);
+  }
+  if (i === n) return true;
+  const len = (img.size - start) / 2;
+  if (Number.isInteger(len) && img.same(start, start + len, len)) {
+    if (len * (n - 2) > MAX_OUTPUT - img.size) return tooLarge(tok, c.diags, img);
+    img.repeatTail(start + len, n - 2);
+    return true;
+  }
+  c.encoded += n - i;
+  if (c.encoded > MAX_TIMES_ENCODED) {
+    c.diags.add(
+      tok,
+      `times: a statement that encodes differently at each address (a jump, a RIP-relative operand, align) is repeated at most ${MAX_TIMES_ENCODED} times on one line (the times repetition limit)`,
+    );
+    return false;
+  }
+  for (; i < n; i++) {
+    if (!emitStatement(body, c, addr + BigInt(img.size - start), img)) return false;
+    if (img.overflow) return tooLarge(tok, c.diags, img);
+  }
+  return true;
+}
+
+function tooLarge(tok: Token, diags: Diags, img: Image): false {
+  img.overflow = true;
+  diags.add(tok, `output image larger than ${MAX_OUTPUT} bytes (4 GiB, the output size limit)`);
+  return false;
 }
 
 function fitsUnit(v: bigint, unit: number): boolean {
@@ -187,7 +236,7 @@ function countOf(e: Expr, env: EvalEnv, diags: Diags, tok: Token): number | null
     return null;
   }
   if (n > BigInt(MAX_OUTPUT)) {
-    diags.add(tok, `count ${n} is too large`);
+    diags.add(tok, `count ${n} is larger than the output size limit (${MAX_OUTPUT} bytes, 4 GiB)`);
     return null;
   }
   return Number(n);

@@ -134,7 +134,7 @@ describe("diagnostics", () => {
 
   it("survives hostile input: huge lines, deep nesting, a throwing include resolver, macro bombs", () => {
     expect(errors("bits 64\nmov eax, " + "1+".repeat(1500) + "1\n").map(where)).toEqual([
-      "prog.s:2:2007: line too long (more than 2000 tokens)",
+      "prog.s:2:2007: line has more than 2000 tokens (the tokens-per-line limit)",
     ]);
     const deep = assemble("bits 64\nmov eax, " + "(".repeat(900) + "7" + ")".repeat(900) + "\n");
     expect(deep.ok && Array.from(deep.value.bytes)).toEqual([0xb8, 7, 0, 0, 0]);
@@ -147,10 +147,10 @@ describe("diagnostics", () => {
     let bomb = "%macro m0 0\nnop\nnop\n%endmacro\n";
     for (let i = 1; i <= 18; i++) bomb += `%macro m${i} 0\nm${i - 1}\nm${i - 1}\n%endmacro\n`;
     expect(errors("%rep 100000\n%rep 100000\n%rep 100000\n%endrep\n%endrep\n%endrep\n").map(where)).toEqual([
-      "prog.s:3:1: too much preprocessing work (nested %rep or macros repeat too often)",
+      "prog.s:3:1: more than 4000000 lines to preprocess (the preprocessing work limit; nested %rep or macros repeat too often)",
     ]);
     expect(errors(bomb + "m18\n").map(where)).toEqual([
-      "prog.s:2:1: program too large after macro expansion (more than 100000 lines)",
+      "prog.s:2:1: program has more than 100000 lines after macro expansion (the line limit)",
     ]);
   });
 
