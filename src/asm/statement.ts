@@ -110,6 +110,8 @@ export function emitStatement(s: Stmt, c: EmitContext, addr: bigint, img: Image)
       return true;
     }
     case "times":
+      // NASM: of nested prefixes the last `times` counts (`times 3 times 2 db 1` is two bytes).
+      if (s.body.k === "times") return emitStatement(s.body, c, addr, img);
       return emitTimes(s.body, countOf(s.count, env, diags, s.tok), s.tok, c, addr, img);
     case "align": {
       // NASM's align/alignb macros: times (((n) - (($-$$) % (n))) % (n)) FILL, FILL being `nop` for
@@ -178,20 +180,21 @@ function insnBytes(s: Extract<Stmt, { k: "insn" }>, c: EmitContext, addr: bigint
  *  costs its bytes only. Otherwise (a jump, a RIP-relative operand, `align`) each repetition is encoded. */
 function emitTimes(body: Stmt, n: number | null, tok: Token, c: EmitContext, addr: bigint, img: Image): boolean {
   if (n === null) return false;
-  if (body.k !== "insn" && body.k !== "data" && body.k !== "res" && body.k !== "times") {
+  if (body.k !== "insn" && body.k !== "data" && body.k !== "res") {
     // NASM: align, bits, org … are directives or macros, not something `times` can repeat.
     c.diags.add(body.tok, `'${body.tok.value}' cannot be repeated by times or used as align's fill`);
     return false;
   }
   const start = img.size;
   let i = 0;
+  let len = 0;
   for (; i < n && i < 2; i++) {
     if (!emitStatement(body, c, addr + BigInt(img.size - start), img)) return false;
     if (img.overflow) return tooLarge(tok, c.diags, img);
+    if (i === 0) len = img.size - start;
   }
   if (i === n) return true;
-  const len = (img.size - start) / 2;
-  if (Number.isInteger(len) && img.same(start, start + len, len)) {
+  if (img.size - start === 2 * len && img.same(start, start + len, len)) {
     if (len * (n - 2) > MAX_OUTPUT - img.size) return tooLarge(tok, c.diags, img);
     img.repeatTail(start + len, n - 2);
     return true;

@@ -36,6 +36,20 @@ function vpmuErrors(src: string): string[] {
 }
 
 const SAME: Record<string, string> = {
+  // times bodies: the same bytes at every address become one repeated span; the rest (RIP-relative,
+  // jumps that turn from near to short as they approach the target) are encoded one by one.
+  repeatedSpans: `bits 64
+org 0x1000
+    times 40 mov eax, [rel x]
+    times 60 jz x
+    times 3 times 2 db 1, 2
+    times 70000 dw 0x1234
+    times 5 resb 3
+    times 4 dd $
+    times 2 lea rsi, [rel $]
+x:  times 300 jmp $
+    times 2 times 3 nop
+`,
   conditionals: `bits 64
 K equ 5
 %if K > 4 && K < 6
