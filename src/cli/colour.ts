@@ -37,8 +37,12 @@ export function painter(enabled: boolean): Painter {
 export class ProgressLine {
   private readonly enabled: boolean;
   private shown = false;
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {
-    this.enabled = stream.isTTY === true;
+  /** `force`: show it on a non-terminal too (VPMU_PROGRESS=1, for tests of the line itself). */
+  constructor(
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+    force = false,
+  ) {
+    this.enabled = force || stream.isTTY === true;
   }
   update(text: string): void {
     if (!this.enabled) return;

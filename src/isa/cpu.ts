@@ -23,6 +23,9 @@ export { AF, CF, OF, PF, SF, ZF } from "./flags.js";
 
 /** Executions of an instruction (interpreted) before a block is compiled from it. */
 const HOT = 8;
+/** Decoded instructions kept at most (a few hundred bytes each, plus the blocks compiled from them): past
+ *  this the pages decoded longest ago are dropped, so memory stays flat whatever code the guest runs. */
+export const MAX_DECODED = 1 << 16;
 
 export class Cpu extends CpuInterrupts implements PlatformCpu {
   /** @internal Set by an instruction: stop the run loop after it (a StopReason), or -1. */
@@ -43,6 +46,15 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
   loadEfer(v: number): void {
     loadEfer(this, v);
   }
+  /** Where the run stopped with StopReason.UnwrittenFetch (docs/guest-abi.md), or -1. */
+  unwrittenFetch = -1;
+  /** Pages the VMM loaded the image into (load()): the rule against executing unwritten memory spares them. */
+  private readonly loadedPages = new Uint8Array(Math.ceil(this.memSize / 4096));
+  /** Pages with a decoded-instruction array, oldest first (a ring), and how many decodes each has had. */
+  private readonly codePages: number[] = [];
+  private codeHead = 0;
+  private readonly decodesInPage = new Uint32Array(Math.ceil(this.memSize / 4096));
+  private decoded = 0;
 
   /**
    * Run until `budget` instructions have retired natively, or an earlier stop (see StopReason).
@@ -103,6 +115,7 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
       const cpl = this.cpl;
       this.inhibit = false;
       if (ins === null) {
+        if (this.unwrittenFetch >= 0) return StopReason.UnwrittenFetch;
         // fetch fault
         this.deliverFault();
         if (this.shutdown) return StopReason.TripleFault;
@@ -188,7 +201,7 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
       e = this.fErr,
       rip = this.rip;
     this.rip = addr;
-    const ins = this.fetch();
+    const ins = this.fetch(false);
     this.rip = rip;
     this.cr2Lo = saveLo;
     this.cr2Hi = saveHi;
@@ -197,8 +210,10 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
     return ins;
   }
 
-  /** The decoded instruction at RIP (null after raising a fetch fault). */
-  private fetch(): Insn | null {
+  /** The decoded instruction at RIP (null after raising a fetch fault, or, for the run loop, when RIP is in
+   *  unwritten memory: `unwrittenFetch` is set). `run` false: a look-ahead of the block compiler, which
+   *  neither stops the run nor evicts (the block it is building holds instructions it decoded). */
+  private fetch(run = true): Insn | null {
     const rip = this.rip;
     if (this.paging) return this.fetchPaged(rip);
     if (rip >= this.memSize || rip < 0) {
@@ -217,12 +232,16 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
     }
     const pi = rip >>> 12;
     let page = this.icache[pi];
-    if (page === null) {
-      page = this.icache[pi] = new Array(4096).fill(null);
+    if (page !== null) {
+      const cached = page[rip & 4095];
+      if (cached !== null) return cached;
     }
-    let ins = page[rip & 4095];
-    if (ins !== null) return ins;
-    ins = decodeInto(new Insn(), this.mem, rip, rip, this.memSize - rip, this.codeBits);
+    // Only a decode (a cache miss) looks: an instruction starting with a non-zero byte is never in a blank page.
+    if (this.mem[rip] === 0 && this.blankPage(pi)) {
+      if (run) this.unwrittenFetch = rip;
+      return null;
+    }
+    const ins = decodeInto(new Insn(), this.mem, rip, rip, this.memSize - rip, this.codeBits);
     if (ins.fail === DecodeFail.Truncated) {
       this.cr2Lo = this.memSize;
       this.cr2Hi = 0;
@@ -230,7 +249,17 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
       this.fErr = pfAccessBits(this, Access.Fetch, this.cpl === 3);
       return null;
     }
+    if (run && this.decoded >= MAX_DECODED) {
+      this.evictOldPages();
+      page = this.icache[pi];
+    }
+    if (page === null) {
+      page = this.icache[pi] = new Array(4096).fill(null);
+      this.codePages.push(pi);
+    }
     page[rip & 4095] = ins;
+    this.decodesInPage[pi]++;
+    this.decoded++;
     const last = Math.min(this.memSize - 1, rip + Math.max(ins.len, 1) - 1);
     for (let gr = rip >>> 3; gr <= last >>> 3; gr++) this.codeGranules[gr] = 1;
     return ins;
@@ -289,6 +318,43 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
     const last = pa + Math.max(ins.len, 1) - 1;
     for (let gr = pa >>> 3; gr <= last >>> 3; gr++) this.codeGranules[gr] = 1;
     return ins;
+  }
+
+  /**
+   * The guest ABI's rule against running into memory nothing was put in (docs/guest-abi.md): a 4 KiB page
+   * the image was not loaded into that holds only zero bytes. Without it a program that falls off its end
+   * executes `00 00` (add [rax], al) through all of RAM until the instruction limit.
+   */
+  private blankPage(pi: number): boolean {
+    if (this.loadedPages[pi] === 1) return false;
+    const m = this.mem;
+    const end = Math.min(this.memSize, pi * 4096 + 4096);
+    for (let a = pi * 4096; a < end; a++) if (m[a] !== 0) return false;
+    return true;
+  }
+
+  /** Drop the pages decoded longest ago (their instructions and every block holding one: invalidate())
+   *  until a quarter of MAX_DECODED is free. Only the run loop's fetch evicts, between instructions. */
+  private evictOldPages(): void {
+    const pages = this.codePages;
+    while (this.decoded > (MAX_DECODED * 3) / 4 && this.codeHead < pages.length) {
+      const pi = pages[this.codeHead++];
+      this.invalidate(pi * 4096, Math.min(4096, this.memSize - pi * 4096));
+      this.icache[pi] = null;
+      this.bcache[pi] = null;
+      this.decoded -= this.decodesInPage[pi];
+      this.decodesInPage[pi] = 0;
+    }
+    if (this.codeHead > 1024 && this.codeHead * 2 > pages.length) {
+      pages.splice(0, this.codeHead);
+      this.codeHead = 0;
+    }
+  }
+
+  /** Copy bytes into guest memory (the VMM's loader); the pages they cover are never "unwritten". */
+  override load(addr: number, bytes: Uint8Array): void {
+    super.load(addr, bytes);
+    for (let pi = addr >>> 12; pi * 4096 < addr + bytes.length; pi++) this.loadedPages[pi] = 1;
   }
 
   /** Decode (uncached) the instruction at `addr`, for traces and reports. */

@@ -244,7 +244,15 @@ ${tail}
     };
     const factory = new Function(...Object.keys(env), src);
     blk.fn = factory(...Object.values(env)) as (left: number) => number;
-    for (const i of insns) (i.blocks ??= []).push(blk);
+    for (const i of insns) {
+      // Drop the blocks a store or an eviction invalidated through another of their instructions: code that
+      // rewrites itself in a loop would otherwise pile them up here.
+      const l = (i.blocks ??= []);
+      let k = 0;
+      for (const b of l) if (b.valid) l[k++] = b;
+      l.length = k;
+      l.push(blk);
+    }
     return blk;
   }
 }

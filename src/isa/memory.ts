@@ -29,12 +29,12 @@ export class CpuMemory extends CpuState {
   /** @internal */
   fErr = -1;
   /** @internal Decoded-instruction cache: per 4 KiB page, per byte offset. */
-  readonly icache: (Insn | null)[][];
+  readonly icache: ((Insn | null)[] | null)[];
   /** @internal One byte per 8-byte granule of RAM: 1 if a decoded instruction has bytes in it (stores
    *  there invalidate exactly the instructions they overlap). */
   readonly codeGranules: Uint8Array;
   /** @internal Compiled blocks by start address (per page). */
-  readonly bcache: (Block | null)[][];
+  readonly bcache: ((Block | null)[] | null)[];
   /** Whether block compilation is enabled. */
   jitEnabled = true;
   /** Linear addresses are translated through the guest's page tables. False in the flat start state

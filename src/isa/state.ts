@@ -24,6 +24,8 @@ export enum StopReason {
   TripleFault = 3,
   /** CPL changed (iretq, or interrupt/exception delivery to another ring). */
   ModeChange = 4,
+  /** An instruction fetch from unwritten memory (cpu.unwrittenFetch; docs/guest-abi.md). */
+  UnwrittenFetch = 5,
 }
 
 /** Exception vectors (SDM Vol. 3 Table 6-1). */

@@ -52,7 +52,7 @@ export class KvmRun {
   /**
    * Run the guest for at most `budget` natively retired instructions, delivering PMIs at the exact
    * boundaries where counters wrap. Returns the CPU's StopReason: Exit only when userspace I/O ends the
-   * run, Halted when HLT has nothing to wake it, TripleFault, or Budget. (The VMM's GuestConfig.run.)
+   * run, Halted when HLT has nothing to wake it, TripleFault, UnwrittenFetch, or Budget. (The VMM's GuestConfig.run.)
    */
   runBudget(budget: number): StopReason {
     const vcpu = this.vcpu;
@@ -85,7 +85,8 @@ export class KvmRun {
             if (pmu.pmiRequested) break;
             return StopReason.Halted;
           case StopReason.TripleFault:
-            return StopReason.TripleFault;
+          case StopReason.UnwrittenFetch:
+            return stop;
           default:
             break; // Budget, ModeChange: counts are folded; re-enter
         }
@@ -109,6 +110,8 @@ export class KvmRun {
         return { reason: "hlt" };
       case StopReason.TripleFault:
         return { reason: "shutdown", detail: "triple fault" };
+      case StopReason.UnwrittenFetch:
+        return { reason: "error", detail: "instruction fetch from unwritten memory (docs/guest-abi.md)" };
       default:
         return { reason: "limit" };
     }

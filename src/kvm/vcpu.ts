@@ -86,6 +86,9 @@ export interface MsrOptions {
 }
 export type MsrGet = { readonly ok: true; readonly value: bigint } | { readonly ok: false };
 
+/** Exits remembered for error reports (Vcpu.recentExits). */
+export const RECENT_EXITS = 32;
+
 export class Vcpu {
   readonly kvm: Kvm;
   readonly pmu: KvmPmu;
@@ -100,9 +103,16 @@ export class Vcpu {
   tscOffset = 0n;
   tscAux = 0n;
   hasRun = false;
+  /** The whole exit log, kept only while `logExits` is on (tests, the demo; `vpmu run` streams it instead). */
   readonly exits: ExitRecord[] = [];
-  /** Keep the exit log (off for long benchmarks). */
+  /** Keep every exit in `exits` (off for `vpmu run`, the sweep and long benchmarks: it grows without bound). */
   logExits = true;
+  /** VM exits by basic exit reason (index), always counted. */
+  readonly exitCounts: number[] = new Array(80).fill(0); // basic exit reasons are below 80 (SDM Appendix C)
+  /** Called with each exit as it happens (`vpmu run --exits/--json` write it out instead of keeping it). */
+  exitSink: ((r: ExitRecord) => void) | null = null;
+  private readonly recent: (ExitRecord | null)[] = new Array(RECENT_EXITS).fill(null);
+  private recentAt = 0;
   cpu: GuestCpu | null = null;
   io: IoHandler | null = null;
   /** The value of the MSR read in progress (readMsr's out-parameter), allocated once. */
@@ -283,9 +293,30 @@ export class Vcpu {
 
   // ---------------------------------------------------------------- exits and KVM_RUN
 
-  /** Append to the exit log (trace_kvm_exit and friends), unless the log is off. */
+  /** An exit happened (trace_kvm_exit and friends): count it, remember it among the recent ones, hand it to
+   *  the sink, and append it to the log if the log is on. */
   logExit(r: ExitRecord): void {
+    const c = this.exitCounts;
+    while (r.reason >= c.length) c.push(0);
+    c[r.reason]++;
+    this.recent[this.recentAt++ % RECENT_EXITS] = r;
+    if (this.exitSink !== null) this.exitSink(r);
     if (this.logExits) this.exits.push(r);
+  }
+
+  /** All exits counted so far. */
+  get exitTotal(): number {
+    let n = 0;
+    for (const c of this.exitCounts) n += c;
+    return n;
+  }
+
+  /** The last (up to RECENT_EXITS) exits, oldest first: what an error report shows. */
+  recentExits(): ExitRecord[] {
+    const out: ExitRecord[] = [];
+    for (let i = Math.max(0, this.recentAt - RECENT_EXITS); i < this.recentAt; i++)
+      out.push(this.recent[i % RECENT_EXITS]!);
+    return out;
   }
 
   /** An exit handler needs userspace: KVM_RUN returns `exit` once the CPU stops (KVM_EXIT_IO). */

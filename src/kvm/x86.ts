@@ -74,20 +74,6 @@ export function kvmEmulateRdmsr(vcpu: Vcpu, cpu: PlatformCpu, length: number): P
   const index = cpu.getLo(1) >>> 0;
   const out = vcpu.msrOut;
   if (!vcpu.readMsr(index, false, out)) {
-    if (vcpu.logExits)
-      vcpu.logExit({
-        reason: EXIT_REASON.MSR_READ,
-        name: NAME_MSR_READ,
-        rip: cpu.rip,
-        length,
-        msr: index,
-        write: false,
-        outcome: "#GP",
-      });
-    return injectGp(vcpu);
-  }
-  setEdxEax(cpu, out.data);
-  if (vcpu.logExits)
     vcpu.logExit({
       reason: EXIT_REASON.MSR_READ,
       name: NAME_MSR_READ,
@@ -95,9 +81,21 @@ export function kvmEmulateRdmsr(vcpu: Vcpu, cpu: PlatformCpu, length: number): P
       length,
       msr: index,
       write: false,
-      value: out.data,
-      outcome: "ok",
+      outcome: "#GP",
     });
+    return injectGp(vcpu);
+  }
+  setEdxEax(cpu, out.data);
+  vcpu.logExit({
+    reason: EXIT_REASON.MSR_READ,
+    name: NAME_MSR_READ,
+    rip: cpu.rip,
+    length,
+    msr: index,
+    write: false,
+    value: out.data,
+    outcome: "ok",
+  });
   return skipEmulatedInstruction(vcpu);
 }
 

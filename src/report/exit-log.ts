@@ -79,13 +79,74 @@ export function formatExitsWithSwitches(exits: readonly ExitRecord[], switches: 
   return out;
 }
 
-/** The text block `--exits` appends after the guest console. */
-export function formatRunTrace(vcpu: Vcpu, layer: VmxLayer, checker: IsolationChecker): string {
-  const lines = [
-    `--- platform: kvm, vm exits: ${vcpu.exits.length} (policy ${layer.plan.policy}, ${layer.isMediated ? "mediated" : "not mediated"}) ---`,
-  ];
-  if (layer.recordSteps) lines.push(...formatExitsWithSwitches(vcpu.exits, layer.switchLog));
-  else lines.push(...formatExitLog(vcpu.exits));
+/**
+ * The exit log as the run goes: exits and load/put step records in, the lines formatExitLog (or, with
+ * `unfolded`, formatExitsWithSwitches) would give out, so `vpmu run --exits` never keeps the log. Step
+ * records arrive in the order the VMX layer makes them; each waits until the exit it precedes.
+ */
+export class ExitLogStream {
+  /** Exits seen. */
+  count = 0;
+  private folded = 0;
+  private foldedFirst: ExitRecord | null = null;
+  private readonly waiting: SwitchRecord[] = [];
+
+  constructor(
+    private readonly unfolded: boolean,
+    private readonly out: (line: string) => void,
+  ) {}
+
+  exit(e: ExitRecord): void {
+    const i = this.count++;
+    if (this.unfolded) {
+      this.flushSteps(i);
+      this.out(formatExit(e));
+      return;
+    }
+    if (isConsole(e)) {
+      if (this.folded++ === 0) this.foldedFirst = e;
+      return;
+    }
+    this.flushConsole();
+    this.out(formatExit(e));
+  }
+
+  step(r: SwitchRecord): void {
+    this.waiting.push(r);
+  }
+
+  /** The run is over: the lines still held back. */
+  end(): void {
+    this.flushConsole();
+    this.flushSteps(Infinity);
+  }
+
+  private flushConsole(): void {
+    const e = this.foldedFirst;
+    if (e !== null) this.out(`exit ${e.name}(${e.reason}) port=${hex(CONSOLE_PORT)} out ×${this.folded} (console)`);
+    this.folded = 0;
+    this.foldedFirst = null;
+  }
+
+  private flushSteps(upTo: number): void {
+    let k = 0;
+    for (; k < this.waiting.length && this.waiting[k].afterExit <= upTo; k++) {
+      const r = this.waiting[k];
+      if (r.kind === "pmi") continue;
+      for (const s of r.steps) this.out(`  ${s.phase} ${s.step}: ${s.text}`);
+    }
+    this.waiting.splice(0, k);
+  }
+}
+
+/** The first line of the `--exits` block. */
+export function runTraceHeader(exits: number, layer: VmxLayer): string {
+  return `--- platform: kvm, vm exits: ${exits} (policy ${layer.plan.policy}, ${layer.isMediated ? "mediated" : "not mediated"}) ---`;
+}
+
+/** The `--exits` block's lines after the exits: context-switch totals, leaks, invariants. */
+export function runTraceFooter(layer: VmxLayer, checker: IsolationChecker): string[] {
+  const lines: string[] = [];
   if (layer.isMediated)
     lines.push(
       `--- mediated context switch: ${layer.sw.loads} loads, ${layer.sw.puts} puts, ${layer.fastpathExits} fastpath exits ---`,
@@ -105,5 +166,14 @@ export function formatRunTrace(vcpu: Vcpu, layer: VmxLayer, checker: IsolationCh
     );
     for (const v of vs) lines.push(formatViolation(v));
   }
+  return lines;
+}
+
+/** The text block `--exits` appends after the guest console, from a kept exit log. */
+export function formatRunTrace(vcpu: Vcpu, layer: VmxLayer, checker: IsolationChecker): string {
+  const lines = [runTraceHeader(vcpu.exits.length, layer)];
+  if (layer.recordSteps) lines.push(...formatExitsWithSwitches(vcpu.exits, layer.switchLog));
+  else lines.push(...formatExitLog(vcpu.exits));
+  lines.push(...runTraceFooter(layer, checker));
   return lines.join("\n") + "\n";
 }

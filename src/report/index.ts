@@ -3,7 +3,15 @@
  * (`--exits`), the run document (`--json`), leak and invariant lines, `vpmu explain`, the event totals,
  * the unified diff and the demo's side-by-side report. Values in, text or JSON-ready objects out.
  */
-export { formatExit, formatExitLog, formatExitsWithSwitches, formatRunTrace } from "./exit-log.js";
+export {
+  ExitLogStream,
+  formatExit,
+  formatExitLog,
+  formatExitsWithSwitches,
+  formatRunTrace,
+  runTraceFooter,
+  runTraceHeader,
+} from "./exit-log.js";
 export { bareRunDocument, runDocument } from "./run-document.js";
 export type { BareRunDocument, RunDocument, RunDocumentExit, RunDocumentLeak } from "./run-document.js";
 export { explainMachine, formatExplain } from "./explain.js";
@@ -15,3 +23,11 @@ export type { DemoScenario, DemoSide, DemoStyle, NativeRdpmc, Paint } from "./de
 export { formatLeak, letThrough } from "./let-through.js";
 export type { LetThroughAccess } from "./let-through.js";
 export { formatViolation } from "../check/isolation.js";
+export {
+  bareDocumentEnd,
+  consoleJson,
+  documentEnd,
+  documentHead,
+  documentMiddle,
+  exitJson,
+} from "./run-document-stream.js";

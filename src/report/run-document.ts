@@ -3,7 +3,7 @@
  * final counters (guest view and hardware with owners), the context-switch totals and the leak records
  * (and, with --check-isolation, the invariant violations). BigInts appear as hex strings.
  */
-import type { Vcpu } from "../kvm/vcpu.js";
+import type { ExitRecord, Vcpu } from "../kvm/vcpu.js";
 import type { IsolationChecker } from "../check/checker.js";
 import { summarizeViolations } from "../check/isolation.js";
 import { msrName } from "../check/msr-name.js";
@@ -98,6 +98,22 @@ export interface RunDocument {
   }[];
 }
 
+/** One exit as the document shows it. */
+export function exitDocument(e: ExitRecord): RunDocumentExit {
+  return {
+    reason: e.reason,
+    name: e.name,
+    rip: hex(e.rip),
+    length: e.length,
+    ...(e.msr !== undefined ? { msr: hex(e.msr) } : {}),
+    ...(e.ecx !== undefined ? { ecx: hex(e.ecx) } : {}),
+    ...(e.port !== undefined ? { port: hex(e.port), in: e.in, size: e.size } : {}),
+    ...(e.value !== undefined ? { value: hex(e.value) } : {}),
+    outcome: e.outcome,
+    ...(e.why !== undefined ? { why: e.why } : {}),
+  };
+}
+
 /** JSON-ready run document (BigInts as hex strings). */
 export function runDocument(
   run: { console: string; status: number; stop: string; report: string },
@@ -122,18 +138,7 @@ export function runDocument(
     codeState: layer.plan.codeState.id,
     mediated: layer.isMediated,
     rdpmcExiting: { set: layer.plan.rdpmcExiting.intercept, rule: layer.plan.rdpmcExiting.rule },
-    exits: vcpu.exits.map((e) => ({
-      reason: e.reason,
-      name: e.name,
-      rip: hex(e.rip),
-      length: e.length,
-      ...(e.msr !== undefined ? { msr: hex(e.msr) } : {}),
-      ...(e.ecx !== undefined ? { ecx: hex(e.ecx) } : {}),
-      ...(e.port !== undefined ? { port: hex(e.port), in: e.in, size: e.size } : {}),
-      ...(e.value !== undefined ? { value: hex(e.value) } : {}),
-      outcome: e.outcome,
-      ...(e.why !== undefined ? { why: e.why } : {}),
-    })),
+    exits: vcpu.exits.map(exitDocument),
     counters: {
       gp: pmu.gp.map((p) => ({ counter: hex(BigInt(p.counter)), eventsel: hex(p.eventsel) })),
       fixed: pmu.fixed.map((p) => hex(BigInt(p.counter))),

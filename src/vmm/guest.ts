@@ -11,7 +11,9 @@ import { formatInsn } from "../isa/disasm.js";
 
 export const DEFAULT_MEM = 16 * 1024 * 1024;
 export const DEFAULT_LOAD = 0x100000;
-export const DEFAULT_MAX_INSNS = 1e10;
+/** Large enough for every program under programs/ many times over, small enough that a runaway guest
+ *  stops within seconds on the bare platform (and minutes in a mediated VM-exit loop; docs/guest-abi.md). */
+export const DEFAULT_MAX_INSNS = 1e8;
 
 /** `vpmu run` exit statuses besides the guest's own 0–255 (docs/guest-abi.md). */
 export const EXIT_TRIPLE_FAULT = 100;
@@ -20,13 +22,15 @@ export const EXIT_UD = 102;
 export const EXIT_INTERRUPTED = 103;
 /** `vpmu run` on a KVM machine: the isolation checker recorded a leak (the guest's own status is reported). */
 export const EXIT_LEAK = 104;
+/** The guest fetched an instruction from memory nothing was loaded to or written (Cpu.unwrittenFetch). */
+export const EXIT_UNWRITTEN = 105;
 
-export type StopKind = "exit" | "halted" | "triple-fault" | "ud" | "insn-limit" | "interrupted";
+export type StopKind = "exit" | "halted" | "triple-fault" | "ud" | "insn-limit" | "interrupted" | "unwritten";
 
 export interface GuestConfig {
   /** Guest RAM in bytes (default 16 MiB). */
   memSize?: number;
-  /** Stop after this many retired instructions (default 10^10). */
+  /** Stop after this many retired instructions (default DEFAULT_MAX_INSNS, 10^8). */
   maxInsns?: number;
   /** Build the platform (default: the bare platform) around the VMM's I/O handler. */
   platform?: (io: IoHandler) => Platform;
@@ -39,9 +43,13 @@ export interface GuestConfig {
   /** The mode the guest starts in: 64 (default: 64-bit mode, flat segments) or 32 (the Multiboot entry
    *  state: 32-bit protected mode, paging off, EAX = 0x2BADB002; docs/guest-abi.md). */
   entryBits?: 32 | 64;
+  /** Stream the guest console: called with each chunk as the guest writes it (after every run chunk at
+   *  the latest; the view is reused: copy it). RunResult.console is then "". Default: kept in the result. */
+  console?: (bytes: Uint8Array) => void;
 }
 
 export interface RunResult {
+  /** The guest console (one character per byte), or "" when GuestConfig.console streamed it. */
   console: string;
   /** The process exit status `vpmu run` uses. */
   status: number;
@@ -60,7 +68,7 @@ export interface LoadError {
 /** Guest-ABI initial state (docs/guest-abi.md): 64-bit, CPL 0, RFLAGS = 0x2, GPRs 0, RSP = top of RAM, IDTR limit 0. */
 export class Guest {
   readonly cpu: Cpu;
-  readonly io = new GuestIo();
+  readonly io: GuestIo;
   readonly maxInsns: number;
   private stopped: RunResult | null = null;
   private readonly runFn: ((cpu: Cpu, budget: number) => StopReason) | undefined;
@@ -70,7 +78,9 @@ export class Guest {
     maxInsns: number,
     platform: (io: IoHandler) => Platform,
     run?: (cpu: Cpu, budget: number) => StopReason,
+    console?: (bytes: Uint8Array) => void,
   ) {
+    this.io = new GuestIo(console ?? null);
     this.cpu = new Cpu({ memSize, platform: new BarePlatform(this.io) });
     this.cpu.platform = platform(this.io);
     this.maxInsns = maxInsns;
@@ -90,6 +100,7 @@ export class Guest {
       cfg.maxInsns ?? DEFAULT_MAX_INSNS,
       cfg.platform ?? ((io) => new BarePlatform(io)),
       cfg.run,
+      cfg.console,
     );
     g.cpu.jitEnabled = cfg.jit !== false;
     g.cpu.load(origin, image);
@@ -114,6 +125,7 @@ export class Guest {
     const remaining = this.maxInsns - cpu.events.instructions;
     if (remaining <= 0) return this.finish("insn-limit");
     const r = this.runFn ? this.runFn(cpu, Math.min(chunk, remaining)) : cpu.run(Math.min(chunk, remaining));
+    this.io.drain();
     switch (r) {
       case StopReason.Exit:
         if (this.io.exitStatus !== null) return this.finish("exit");
@@ -122,6 +134,8 @@ export class Guest {
         return this.finish("halted");
       case StopReason.TripleFault:
         return this.finish(cpu.tripleFault && cpu.tripleFault.chain[0].vector === 6 ? "ud" : "triple-fault");
+      case StopReason.UnwrittenFetch:
+        return this.finish("unwritten");
       default:
         if (cpu.events.instructions >= this.maxInsns) return this.finish("insn-limit");
         return null;
@@ -156,6 +170,12 @@ export class Guest {
       case "interrupted":
         status = EXIT_INTERRUPTED;
         report = `interrupted at rip=${at} after ${n} instructions`;
+        break;
+      case "unwritten":
+        status = EXIT_UNWRITTEN;
+        report =
+          `executed unwritten memory at ${hex(cpu.unwrittenFetch)} after ${n} instructions: nothing was loaded ` +
+          `to or written in its 4 KiB page (did the program run off its end, or jump to an address never set?)`;
         break;
       default: {
         const tf = cpu.tripleFault!;

@@ -11,6 +11,7 @@ export {
   EXIT_UD,
   EXIT_INTERRUPTED,
   EXIT_LEAK,
+  EXIT_UNWRITTEN,
 } from "./guest.js";
 export type { GuestConfig, RunResult, StopKind, LoadError } from "./guest.js";
 export { GuestIo, CONSOLE_PORT, EXIT_PORT } from "./io.js";

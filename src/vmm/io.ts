@@ -15,17 +15,29 @@ export interface IoHandler {
 export const CONSOLE_PORT = 0xe9;
 export const EXIT_PORT = 0xf4;
 
+/** Console bytes gathered before they are handed on (to the sink, or to the kept text). */
+const CONSOLE_CHUNK = 1 << 16;
+
 /** The guest ABI devices: console bytes, exit status. Other ports: OUT ignored, IN reads all ones
- *  (an unclaimed ISA port, as on a PC). */
+ *  (an unclaimed ISA port, as on a PC). The console goes to `sink` in chunks as the guest writes it (the
+ *  CLI writes them to stdout, so memory stays flat), or without a sink is kept for consoleText(). */
 export class GuestIo implements IoHandler {
-  readonly console: number[] = [];
   exitStatus: number | null = null;
+  private readonly buf = new Uint8Array(CONSOLE_CHUNK);
+  private n = 0;
+  private kept = "";
+  /** Console bytes written so far (streamed or kept). */
+  consoleBytes = 0;
+  /** `sink` receives each chunk (a view valid only during the call: copy what must outlive it). */
+  constructor(private readonly sink: ((bytes: Uint8Array) => void) | null = null) {}
   portIn(_port: number, size: 1 | 2 | 4): number {
     return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
   }
   portOut(port: number, _size: 1 | 2 | 4, value: number): boolean {
     if (port === CONSOLE_PORT) {
-      this.console.push(value & 0xff);
+      this.buf[this.n++] = value & 0xff;
+      this.consoleBytes++;
+      if (this.n === CONSOLE_CHUNK) this.drain();
       return false;
     }
     if (port === EXIT_PORT) {
@@ -34,9 +46,25 @@ export class GuestIo implements IoHandler {
     }
     return false;
   }
-  consoleText(): string {
-    let s = "";
-    for (const b of this.console) s += String.fromCharCode(b);
-    return s;
+  /** Hand the bytes gathered so far on (the VMM calls this after every run chunk and at the end). */
+  drain(): void {
+    if (this.n === 0) return;
+    const chunk = this.buf.subarray(0, this.n);
+    this.n = 0;
+    if (this.sink !== null) this.sink(chunk);
+    else this.kept += latin1(chunk);
   }
+  /** The console as text (one character per byte); "" for what a sink took. */
+  consoleText(): string {
+    this.drain();
+    return this.kept;
+  }
+}
+
+/** Bytes as a string of the same length (one character per byte, as the console is shown). */
+export function latin1(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 8192)
+    s += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, i + 8192)));
+  return s;
 }

@@ -62,6 +62,8 @@ export class VmxLayer implements X86Ops {
   readonly switchLog: SwitchRecord[] = [];
   /** Record load/put steps in `switchLog` (for --exits / traces). */
   recordSteps = false;
+  /** Where recorded steps go instead of `switchLog` (`vpmu run --exits` streams them). */
+  switchSink: ((r: SwitchRecord) => void) | null = null;
   /** Exits handled in the fastpath (no put/load). */
   fastpathExits = 0;
   /** How many exits so far (the vCPU's log length when logging; kept here so the layer needs no log). */
@@ -323,7 +325,10 @@ export class VmxLayer implements X86Ops {
   }
 
   private logSwitch(kind: SwitchRecord["kind"], steps: readonly SwitchStep[]): void {
-    if (this.recordSteps) this.switchLog.push({ afterExit: this.exitCount, kind, steps: steps.slice() });
+    if (!this.recordSteps) return;
+    const r: SwitchRecord = { afterExit: this.exitCount, kind, steps: steps.slice() };
+    if (this.switchSink !== null) this.switchSink(r);
+    else this.switchLog.push(r);
   }
 
   /** Before a VM entry: load if the guest context is not on the hardware (§12.1), then the entry's

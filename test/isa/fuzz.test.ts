@@ -1,5 +1,5 @@
 // Fuzz: random byte images never throw a host exception; every run ends in #UD/triple fault, HLT,
-// an exit, or the instruction limit, deterministically.
+// an exit, the instruction limit, or a fetch from unwritten memory, deterministically.
 import { expect, test } from "vitest";
 import fc from "fast-check";
 import { Guest } from "../../src/vmm/guest.js";
@@ -19,7 +19,7 @@ test("random images end cleanly and deterministically", () => {
   fc.assert(
     fc.property(fc.uint8Array({ minLength: 1, maxLength: 256 }), (bytes) => {
       const a = runImage(bytes);
-      expect(["ud", "triple-fault", "halted", "exit", "insn-limit"]).toContain(a.stop);
+      expect(["ud", "triple-fault", "halted", "exit", "insn-limit", "unwritten"]).toContain(a.stop);
       const b = runImage(bytes);
       expect(b).toEqual(a);
       stops.add(a.stop);
@@ -43,7 +43,7 @@ test("images biased to real opcodes (prefixes, 0F map, ModRM forms) end cleanly"
       }),
       (arr) => {
         const r = runImage(Uint8Array.from(arr));
-        expect(["ud", "triple-fault", "halted", "exit", "insn-limit"]).toContain(r.stop);
+        expect(["ud", "triple-fault", "halted", "exit", "insn-limit", "unwritten"]).toContain(r.stop);
       },
     ),
     { numRuns: 400, seed: 99 },

@@ -25,10 +25,15 @@ test("console, status, and usage errors", () => {
   expect([bad.stderr, bad.status]).toEqual(["vpmu: --mem lots: expected a size such as 16M, 65536 or 0x1000000\n", 2]);
 });
 
+// Far above the default limit (10^8), which a spinning guest reaches within a second.
 test("Ctrl-C stops a runaway guest with a report and status 103", async () => {
-  const child = spawn(process.execPath, [MAIN, "run", src("spin.s", "l: inc rax\njmp l")], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [MAIN, "run", "--max-insns", "1000000000000000", src("spin.s", "l: inc rax\njmp l")],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let err = "";
   child.stderr.on("data", (d) => {
     err += d;

@@ -22,6 +22,11 @@ import { CliError, EXIT_USAGE, usageError } from "../errors.js";
 import { readBytes, readText } from "../files.js";
 import { addExamples } from "../help.js";
 import { ProgressLine } from "../colour.js";
+import { ProgressText, RunOutput, stdoutFlushed } from "../run-output.js";
+
+/** Wall-clock length of a run chunk, and how long a run goes before it shows a progress line. */
+const CHUNK_MS = 50;
+const PROGRESS_AFTER_MS = 2000;
 import { countOption, parseAddress, parseSize } from "../options.js";
 import { addMachineOptions, addRunCheckOptions, machineOptions, MACHINE_OPTION_KEYS } from "../machine-options.js";
 
@@ -157,22 +162,24 @@ export function register(program: Command): void {
         // The machine options alone choose the platform: --exits and --json only report on it.
         machine: onKvm ? machineOptions(o) : null,
       };
-      const { result, machine } = await runMachine(cfg);
-      const report = machine !== null || cfg.events || cfg.json ? await reportArea() : null;
-      if (cfg.json && report) {
-        const doc = machine
-          ? report.runDocument(result, machine.vcpu, machine.layer, machine.checker)
-          : report.bareRunDocument(result);
-        process.stdout.write(JSON.stringify(doc, null, 2) + "\n");
-      } else {
-        process.stdout.write(Buffer.from(result.console, "latin1"));
-        if (cfg.exits && machine === null) process.stdout.write(BARE_EXITS);
-        else if (cfg.exits && machine && report)
-          process.stdout.write(report.formatRunTrace(machine.vcpu, machine.layer, machine.checker));
-        else if (machine && report)
-          for (const l of machine.checker.leaks) process.stderr.write(`vpmu: ${report.formatLeak(l)}\n`);
+      const report = onKvm || cfg.events || cfg.json ? await reportArea() : null;
+      const out = new RunOutput(report, { exits: cfg.exits, json: cfg.json });
+      let ran: { result: RunResult; machine: Machine | null };
+      try {
+        ran = await runMachine(cfg, ".", out);
+      } catch (e) {
+        out.close();
+        throw e;
       }
-      if (result.stop !== "exit" && result.stop !== "halted") process.stderr.write(`vpmu: ${result.report}\n`);
+      const { result, machine } = ran;
+      if (cfg.exits && machine === null && !cfg.json) process.stdout.write(BARE_EXITS);
+      await out.finish(result, machine);
+      await stdoutFlushed();
+      if (result.stop !== "exit" && result.stop !== "halted")
+        process.stderr.write(
+          `vpmu: ${result.report}${result.stop === "insn-limit" ? " (--max-insns N raises the limit)" : ""}\n`,
+        );
+      process.stderr.write(out.recentExits(result, machine));
       if (cfg.events && report) process.stderr.write(report.formatEvents(result.events));
       // A leak is what the tool exists to find: it decides the exit status whatever the guest said.
       const leaks = machine?.checker.leaks.length ?? 0;
@@ -195,31 +202,44 @@ export function register(program: Command): void {
 }
 
 /** runFile on the KVM machine the options describe (or the bare platform), returning the machine too. */
-export async function runMachine(cfg: RunConfig, dir = "."): Promise<{ result: RunResult; machine: Machine | null }> {
-  if (cfg.machine === null) return { result: await runFile(cfg, null, dir), machine: null };
+export async function runMachine(
+  cfg: RunConfig,
+  dir = ".",
+  out: RunOutput | null = null,
+): Promise<{ result: RunResult; machine: Machine | null }> {
+  if (cfg.machine === null) return { result: await runFile(cfg, null, dir, out), machine: null };
   const m = (await machineArea()).createMachine(cfg.machine);
   if (!m.ok) throw usageError(m.error);
-  return { result: await runFile(cfg, m.value, dir), machine: m.value };
+  out?.attach(m.value);
+  return { result: await runFile(cfg, m.value, dir, out), machine: m.value };
 }
 
 /** Load (on the machine's vCPU, or the bare platform), run in chunks (so Ctrl-C is noticed between them),
  *  and return the result. */
-export async function runFile(cfg: RunConfig, machine: Machine | null, dir = "."): Promise<RunResult> {
+export async function runFile(
+  cfg: RunConfig,
+  machine: Machine | null,
+  dir = ".",
+  out: RunOutput | null = null,
+): Promise<RunResult> {
   const img = loadImage(cfg.file, cfg.load, dir);
+  const gc: GuestConfig = {
+    ...guestConfig(cfg),
+    entryBits: img.entryBits,
+    ...(out === null ? {} : { console: out.console }),
+  };
   const g =
     machine === null
-      ? Guest.create(img.bytes, img.origin, { ...guestConfig(cfg), entryBits: img.entryBits })
-      : (await machineArea()).loadGuest(machine, img.bytes, img.origin, {
-          ...guestConfig(cfg),
-          entryBits: img.entryBits,
-        });
+      ? Guest.create(img.bytes, img.origin, gc)
+      : (await machineArea()).loadGuest(machine, img.bytes, img.origin, gc);
   if ("error" in g) throw usageError(`${cfg.file}: ${g.error}`);
   let interrupted = false;
   const onInt = () => {
     interrupted = true;
   };
   process.on("SIGINT", onInt);
-  const progress = new ProgressLine(process.stderr);
+  // On a terminal only (VPMU_PROGRESS=1 forces it, for tests), erased at the end.
+  const progress = new ProgressLine(process.stderr, process.env.VPMU_PROGRESS === "1");
   try {
     if (cfg.trace) {
       const t = new Tracer(g, img.symbols);
@@ -243,16 +263,25 @@ export async function runFile(cfg: RunConfig, machine: Machine | null, dir = "."
         }
       }
     }
-    // A progress line for long runs, on a terminal only (src/cli/colour.ts ProgressLine), erased at the end.
+    // Chunks of about CHUNK_MS whatever the guest does (a compiled loop retires ~10^9 instructions a second,
+    // a mediated VM-exit loop ~3 × 10^5): Ctrl-C and the progress line are noticed between them. Where a
+    // chunk ends changes nothing the guest can see (a budget stop only folds counts and re-enters).
     const started = Date.now();
+    const text = new ProgressText(cfg.file, cfg.maxInsns, started);
+    let chunk = 1 << 20;
+    let shownAt = 0;
     for (;;) {
-      const r = g.runChunk(20_000_000);
+      const t0 = Date.now();
+      const r = g.runChunk(chunk);
       if (r) return r;
-      if (Date.now() - started > 1000)
-        progress.update(
-          `vpmu run ${cfg.file}: ${g.cpu.events.instructions.toLocaleString("en-US")} instructions retired (Ctrl-C stops)`,
-        );
-      await new Promise((res) => setImmediate(res));
+      const now = Date.now();
+      if (now - t0 < CHUNK_MS / 2 && chunk < 1 << 27) chunk *= 2;
+      else if (now - t0 > CHUNK_MS * 2 && chunk > 1024) chunk = Math.floor(chunk / 2);
+      if (now - started >= PROGRESS_AFTER_MS && now - shownAt >= 500) {
+        progress.update(text.text(now, g.cpu.events.instructions, machine === null ? null : machine.vcpu.exitTotal));
+        shownAt = now;
+      }
+      await (out === null ? new Promise((res) => setImmediate(res)) : stdoutFlushed());
       if (interrupted) return g.interrupt();
     }
   } finally {

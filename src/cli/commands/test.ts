@@ -67,6 +67,9 @@ function discover(paths: string[]): string[] {
   return list.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** The most stdout (and stderr) of one program `vpmu test` keeps: a golden output is compared whole. */
+const MAX_OUTPUT = 16 << 20;
+
 /** Run `vpmu run <args> <file>` in the program's directory, so output never depends on the caller's cwd. */
 function runProgram(file: string, args: string[], timeoutSeconds: number): Promise<RunOutcome> {
   return new Promise((resolvePromise) => {
@@ -84,8 +87,22 @@ function runProgram(file: string, args: string[], timeoutSeconds: number): Promi
       timedOut = true;
       child.kill("SIGKILL");
     }, timeoutSeconds * 1000);
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
+    // A golden output is compared whole, so it is collected; past MAX_OUTPUT the run is stopped and fails.
+    let outBytes = 0;
+    let errBytes = 0;
+    let tooLarge = false;
+    child.stdout.on("data", (b: Buffer) => {
+      outBytes += b.length;
+      if (outBytes <= MAX_OUTPUT) out.push(b);
+      else if (!tooLarge) {
+        tooLarge = true;
+        child.kill("SIGKILL");
+      }
+    });
+    child.stderr.on("data", (b: Buffer) => {
+      errBytes += b.length;
+      if (errBytes <= MAX_OUTPUT) err.push(b);
+    });
     child.on("error", (e) => {
       clearTimeout(timer);
       resolvePromise({ kind: "error", message: `could not start vpmu run: ${e.message}` });
@@ -94,7 +111,12 @@ function runProgram(file: string, args: string[], timeoutSeconds: number): Promi
       clearTimeout(timer);
       const stdout = Buffer.concat(out).toString(BYTES);
       const stderr = Buffer.concat(err).toString(BYTES);
-      if (timedOut) resolvePromise({ kind: "timeout", seconds: timeoutSeconds, stdout, stderr });
+      if (tooLarge)
+        resolvePromise({
+          kind: "error",
+          message: `vpmu run wrote more than ${MAX_OUTPUT / (1 << 20)} MiB to stdout, the most a golden output may hold: stopped`,
+        });
+      else if (timedOut) resolvePromise({ kind: "timeout", seconds: timeoutSeconds, stdout, stderr });
       else if (code === null) resolvePromise({ kind: "signal", signal: signal ?? "unknown signal", stdout, stderr });
       else resolvePromise({ kind: "ran", stdout, stderr, status: code });
     });
