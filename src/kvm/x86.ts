@@ -73,29 +73,13 @@ export function kvmEmulateCpuid(vcpu: Vcpu, cpu: PlatformCpu, length: number): P
 export function kvmEmulateRdmsr(vcpu: Vcpu, cpu: PlatformCpu, length: number): PlatformAction {
   const index = cpu.getLo(1) >>> 0;
   const out = vcpu.msrOut;
+  const base = { reason: EXIT_REASON.MSR_READ, name: NAME_MSR_READ, rip: cpu.rip, length, msr: index, write: false };
   if (!vcpu.readMsr(index, false, out)) {
-    vcpu.logExit({
-      reason: EXIT_REASON.MSR_READ,
-      name: NAME_MSR_READ,
-      rip: cpu.rip,
-      length,
-      msr: index,
-      write: false,
-      outcome: "#GP",
-    });
+    vcpu.logExit({ ...base, outcome: "#GP" });
     return injectGp(vcpu);
   }
   setEdxEax(cpu, out.data);
-  vcpu.logExit({
-    reason: EXIT_REASON.MSR_READ,
-    name: NAME_MSR_READ,
-    rip: cpu.rip,
-    length,
-    msr: index,
-    write: false,
-    value: out.data,
-    outcome: "ok",
-  });
+  vcpu.logExit({ ...base, value: out.data, outcome: "ok" });
   return skipEmulatedInstruction(vcpu);
 }
 

@@ -61,7 +61,7 @@ describe("a fetch from unwritten memory", () => {
 
   test("a push loop that overwrites its own code runs into the next page and stops", () => {
     const { r } = run(prog("mov rsp, 0x100040\nl: push rax\njmp l"), true);
-    expect([r.stop, r.report]).toEqual(["unwritten", UNWRITTEN("0x101001", 2067)]);
+    expect([r.stop, r.report]).toEqual(["unwritten", UNWRITTEN("0x101000", 2061)]);
   });
 });
 

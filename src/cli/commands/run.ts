@@ -281,7 +281,9 @@ export async function runFile(
         progress.update(text.text(now, g.cpu.events.instructions, machine === null ? null : machine.vcpu.exitTotal));
         shownAt = now;
       }
-      await (out === null ? new Promise((res) => setImmediate(res)) : stdoutFlushed());
+      // A macrotask turn, so the SIGINT handler runs; then wait for a slow stdout reader, if any.
+      await new Promise((res) => setImmediate(res));
+      if (process.stdout.writableLength > 0) await stdoutFlushed();
       if (interrupted) return g.interrupt();
     }
   } finally {
