@@ -79,6 +79,7 @@ describe("--json run document", () => {
         owner: "host",
         source: "--host-msr",
         rule: "R-INT-5: mediated, guest counters match the host exactly (8×48-bit GP, 4×48-bit fixed)",
+        why: "RDPMC exiting (primary processor-based VM-execution controls, bit 11) clear: kvm_need_rdpmc_intercept() false — mediated, guest counters match the host exactly (8×48-bit GP, 4×48-bit fixed) (docs/model.md §11.6 R-INT-5)",
       },
     ]);
     expect(JSON.parse(JSON.stringify(doc))).toEqual(doc);
