@@ -180,6 +180,7 @@ export function decodeInto(
   const asize = addressBytes(bits, adsize);
   let row: OpcodeRow | null = null;
   let osz = 4;
+  let wantedPeek = false; // a row was passed over only because its ModRM/third byte is past the end
   for (const r of rows) {
     if (r.prefix !== undefined ? rep !== r.prefix : false) continue;
     if (!rowInMode(r, bits)) continue;
@@ -187,12 +188,17 @@ export function decodeInto(
     if (!sizeOk(r, s, bits)) continue;
     const oplen = r.opcode.length;
     if (oplen === (map0F ? 3 : 2)) {
+      if (peek < 0) wantedPeek = true;
       if (peek !== r.opcode[oplen - 1]) continue;
     } else if (typeof r.modrm === "number") {
+      if (peek < 0) wantedPeek = true;
       if (peek < 0 || ((peek >> 3) & 7) !== r.modrm) continue;
       if (peek >> 6 === 3 && r.operands.includes("m")) continue;
     } else if (r.modrm === "r") {
-      if (peek < 0) continue;
+      if (peek < 0) {
+        wantedPeek = true;
+        continue;
+      }
       if (peek >> 6 === 3 && r.operands.includes("m")) continue;
     }
     if (r.mnemonic === "nop" && r.opcode[0] === 0x90 && (rexB || rep === 0xf3)) continue; // 90 + REX.B = xchg r8, rax
@@ -201,7 +207,9 @@ export function decodeInto(
     osz = s;
     break;
   }
-  if (!row) return invalid(out, p);
+  // A ModRM byte past the end of the readable bytes: the fetch faults there (truncated), whatever
+  // the opcode byte was — not #UD for some opcodes and #PF for others (issue 15 item 14).
+  if (!row) return wantedPeek ? failed(out, p, avail) : invalid(out, p);
   if (row.opcode.length === (map0F ? 3 : 2)) p++; // the fixed third byte
   // ModRM / SIB / displacement
   let mod = 3,

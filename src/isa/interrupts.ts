@@ -93,6 +93,7 @@ export class CpuInterrupts extends CpuSegments {
     this.deliveries++;
     for (;;) {
       const rec: FaultRecord = { vector: v, errorCode: e >= 0 ? e : null, rip: this.rip };
+      if (v === Vec.PF) rec.cr2 = cr2Hex(this.cr2Hi, this.cr2Lo);
       chain.push(rec);
       this.lastFault = rec;
       try {
@@ -223,4 +224,11 @@ export class CpuInterrupts extends CpuSegments {
     this.regs[9] = rspHi;
     this.rip = linearNumber(ripLo, ripHi);
   }
+}
+
+/** CR2 as 0x-prefixed hex without a leading-zero pad, for fault reports (not on the hot path). */
+function cr2Hex(hi: number, lo: number): string {
+  return hi >>> 0
+    ? `0x${(hi >>> 0).toString(16)}${(lo >>> 0).toString(16).padStart(8, "0")}`
+    : `0x${(lo >>> 0).toString(16)}`;
 }

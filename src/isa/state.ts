@@ -47,6 +47,8 @@ export interface FaultRecord {
   vector: number;
   errorCode: number | null;
   rip: number;
+  /** #PF only: CR2 (the faulting linear address) as it was at delivery, 0x-prefixed hex (SDM Vol. 3 §4.7). */
+  cr2?: string;
 }
 
 /** Where a triple fault happened and the chain of faults that led to it (oldest first). */

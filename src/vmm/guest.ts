@@ -198,6 +198,7 @@ export class Guest {
       ).join(" ");
       s += ` at rip=${hex(f.rip)} (bytes ${bytes}${ins.op ? ": " + formatInsn(ins) : ""})`;
     } else s += ` at rip=${hex(f.rip)}`;
+    if (f.cr2 !== undefined) s += ` cr2=${f.cr2}`;
     return s;
   }
 }

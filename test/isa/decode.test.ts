@@ -44,6 +44,8 @@ test("ambiguous and edge encodings", () => {
   expect(d(0x2e, 0x8b, 0x00)).toBe("mov eax, dword [rax] /3"); // CS override: null in 64-bit mode
   expect(d(...new Array(15).fill(0x66), 0x90)).toBe("#2"); // longer than 15 bytes: #GP
   expect(d(0x48)).toBe("#3"); // truncated at the end of memory
+  expect(d(0x00)).toBe("#3"); // its ModRM byte is past the end: truncated, not #UD (issue 15 item 14)
+  expect(d(0x0f, 0x01)).toBe("#3"); // the same for a 0F-map row that needs its ModRM byte
   expect(d(0x48, 0x0f, 0xbf, 0xd9)).toBe("movsx rbx, cx /4");
   expect(d(0x0f, 0xbf, 0xd9)).toBe("movsx ebx, cx /3");
 });

@@ -57,6 +57,14 @@ describe("guest ABI", () => {
         "triple fault at rip=0x100001: #UD at rip=0x100001 (bytes 0f ff), then #GP(0x33) at rip=0x100001, then #DF(0x0) at rip=0x100001, then #GP(0x43) at rip=0x100001",
     });
   });
+  test("#PF reports carry CR2, the faulting linear address (issue 15 item 14)", () => {
+    const r = runGuest(prog("mov rbx, 0x7fffffff0\nmov rax, [rbx]"), ORG);
+    expect(r).toMatchObject({
+      status: EXIT_TRIPLE_FAULT,
+      report:
+        "triple fault at rip=0x10000a: #PF(0x0) at rip=0x10000a cr2=0x7fffffff0, then #DF(0x0) at rip=0x10000a, then #GP(0x43) at rip=0x10000a",
+    });
+  });
   test("other triple faults: status 100", () => {
     const r = runGuest(prog("xor ecx, ecx\ndiv ecx"), ORG);
     expect(r).toMatchObject({ status: EXIT_TRIPLE_FAULT, stop: "triple-fault" });
