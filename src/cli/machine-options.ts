@@ -31,6 +31,11 @@ export const MACHINE_OPTION_KEYS = [
   "tsx",
   "vmwareBackdoor",
   "forceEmulationPrefix",
+  "hybridHost",
+  "vmPmuDisable",
+  "eventsUnavailable",
+  "eventMaskLength",
+  "fixedBitmap",
 ] as const;
 
 export function addMachineOptions(cmd: Command): Command {
@@ -57,6 +62,23 @@ export function addMachineOptions(cmd: Command): Command {
     .option("--perf-caps <value>", "guest IA32_PERF_CAPABILITIES (host-initiated write)", unsignedOption("--perf-caps"))
     .option("--no-pdcm", "clear CPUID.1:ECX.PDCM (no PERF_CAPABILITIES)")
     .option("--tsx", "host kernel keeps TSX (tsx=on): CPUID.7 reports the part's HLE/RTM (default: hidden)")
+    .option("--hybrid-host", "the host CPU is hybrid (X86_FEATURE_HYBRID_CPU): KVM turns enable_pmu off")
+    .option("--vm-pmu-disable", "KVM_CAP_PMU_CAPABILITY with KVM_PMU_CAP_DISABLE: this VM gets no vPMU")
+    .option(
+      "--events-unavailable <mask>",
+      "guest CPUID.0AH:EBX (architectural events reported unavailable)",
+      countOption("--events-unavailable", 0, 0xffffffff),
+    )
+    .option(
+      "--event-mask-length <n>",
+      "guest CPUID.0AH:EAX[31:24] (length of the EBX vector)",
+      countOption("--event-mask-length", 0, 255),
+    )
+    .option(
+      "--fixed-bitmap <mask>",
+      "guest CPUID.0AH:ECX (fixed-counter bitmap; KVM ignores it, EDX[4:0] decides)",
+      countOption("--fixed-bitmap", 0, 0xffffffff),
+    )
     .option(
       "--host-activity <name>",
       `host perf activity: ${HOST_ACTIVITIES.map((a) => a.id).join(", ")} (default idle)`,
@@ -122,6 +144,11 @@ export function machineOptions(o: Record<string, unknown>): MachineOptions {
     perfCaps: o.perfCaps as bigint | undefined,
     noPdcm: o.pdcm === false,
     tsx: o.tsx === true,
+    hybridHost: o.hybridHost === true,
+    vmPmuDisable: o.vmPmuDisable === true,
+    eventsUnavailable: o.eventsUnavailable as number | undefined,
+    eventMaskLength: o.eventMaskLength as number | undefined,
+    fixedBitmap: o.fixedBitmap as number | undefined,
     hostActivity: o.hostActivity as string,
     checkIsolation: o.checkIsolation === true,
     traceSwitch: o.traceSwitch === true,

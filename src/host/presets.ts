@@ -46,6 +46,9 @@ export interface HostPreset {
   readonly vmxLoadPerfGlobalCtrl: boolean;
   /** perf reports mediated-vPMU support (PERF_PMU_CAP_MEDIATED_VPMU). */
   readonly perfMediated: boolean;
+  /** X86_FEATURE_HYBRID_CPU (P-cores and E-cores with different PMUs). None of the server presets is;
+   *  `hybridVariant` derives one. KVM then turns enable_pmu off (pmu.c kvm_init_pmu_capability). */
+  readonly hybrid: boolean;
 }
 
 /** One row per part. Capabilities: SKX 0x33c5 = LBR fmt 5, PEBS trap+arch-regs, PEBS fmt 3, SMM freeze,
@@ -75,6 +78,7 @@ export const HOST_PRESETS: readonly HostPreset[] = [
     slotsPerCycle: 4,
     vmxLoadPerfGlobalCtrl: true,
     perfMediated: true,
+    hybrid: false,
   },
   {
     id: "icx",
@@ -100,6 +104,7 @@ export const HOST_PRESETS: readonly HostPreset[] = [
     slotsPerCycle: 5,
     vmxLoadPerfGlobalCtrl: true,
     perfMediated: true,
+    hybrid: false,
   },
   {
     id: "spr",
@@ -125,6 +130,7 @@ export const HOST_PRESETS: readonly HostPreset[] = [
     slotsPerCycle: 6,
     vmxLoadPerfGlobalCtrl: true,
     perfMediated: true,
+    hybrid: false,
   },
   {
     id: "gnr",
@@ -150,10 +156,17 @@ export const HOST_PRESETS: readonly HostPreset[] = [
     slotsPerCycle: 6,
     vmxLoadPerfGlobalCtrl: true,
     perfMediated: true,
+    hybrid: false,
   },
 ];
 
 export const HOST_PRESET_IDS: readonly HostPresetId[] = HOST_PRESETS.map((p) => p.id);
+
+/** The same part reported as a hybrid CPU (X86_FEATURE_HYBRID_CPU), as on a client host with P- and E-cores:
+ *  what KVM's perf capability query sees there (`--hybrid-host`). */
+export function hybridVariant(p: HostPreset): HostPreset {
+  return { ...p, name: `${p.name}, hybrid`, hybrid: true };
+}
 
 /** The preset with this id, or undefined (callers turn that into a rejected option). */
 export function findHostPreset(id: string): HostPreset | undefined {

@@ -82,7 +82,9 @@ export class Kvm {
     if (host === undefined) return { error: `unknown host preset '${String(opts.host)}'` };
     const codeState = typeof opts.codeState === "object" ? opts.codeState : findCodeState(opts.codeState ?? "base");
     if (codeState === undefined) return { error: `unknown code state '${String(opts.codeState)}'` };
-    const enablePmu = opts.enablePmu ?? true;
+    // kvm_init_pmu_capability: a hybrid host (X86_FEATURE_HYBRID_CPU) gets enable_pmu forced off, because
+    // KVM's APIs cannot describe two PMUs; nothing of the host PMU is reported.
+    const enablePmu = (opts.enablePmu ?? true) && !host.hybrid;
     let mediated = opts.enableMediatedPmu ?? false;
     let rejected: string | null = null;
     if (mediated) rejected = mediatedUnsupported(host, enablePmu, codeState);
@@ -141,16 +143,35 @@ export class Kvm {
 /** R-MED-1 (kvm_init_pmu_capability, intel_pmu_is_mediated_pmu_supported): the reason, or null if usable. */
 export function mediatedUnsupported(host: HostPreset, enablePmu: boolean, codeState: CodeState): string | null {
   if (!codeState.mediatedPmu) return `the ${codeState.label} kernel has no mediated vPMU`;
+  if (host.hybrid) return "the host is hybrid: kvm_init_pmu_capability turns enable_pmu off";
   if (!enablePmu) return "enable_pmu is off";
   return hostMediatedPmuUnsupported(host);
 }
+
+/** KVM_CAP_PMU_CAPABILITY's only flag (uapi kvm.h KVM_PMU_CAP_DISABLE). */
+export const KVM_PMU_CAP_DISABLE = 1;
 
 export class Vm {
   readonly vcpus: Vcpu[] = [];
   /** The installed PMU event filter (null = none). */
   pmuEventFilter: PmuEventFilter | null = null;
+  /** kvm->arch.enable_pmu: the module parameter, until KVM_CAP_PMU_CAPABILITY disables it for this VM. */
+  enablePmu: boolean;
 
-  constructor(readonly kvm: Kvm) {}
+  constructor(readonly kvm: Kvm) {
+    this.enablePmu = kvm.params.enablePmu;
+  }
+
+  /**
+   * KVM_ENABLE_CAP(KVM_CAP_PMU_CAPABILITY) (x86.c kvm_vm_ioctl_enable_cap): EINVAL if enable_pmu is off, if
+   * `flags` has bits other than KVM_PMU_CAP_DISABLE, or once a vCPU exists; otherwise the VM's vPMU is on
+   * or off for every vCPU created later (kvm_pmu_refresh then leaves version 0). Null on success.
+   */
+  enablePmuCapability(flags: number): "EINVAL" | null {
+    if (!this.kvm.params.enablePmu || (flags & ~KVM_PMU_CAP_DISABLE) !== 0 || this.vcpus.length > 0) return "EINVAL";
+    this.enablePmu = (flags & KVM_PMU_CAP_DISABLE) === 0;
+    return null;
+  }
 
   /** KVM_CREATE_VCPU. */
   createVcpu(): Vcpu {

@@ -61,6 +61,12 @@ export class KvmRun {
     const pmu = vcpu.pmu;
     const ops = vcpu.ops;
     vcpu.hasRun = true;
+    // complete_fast_pio_out (x86.c): userspace re-entered after a KVM_EXIT_IO for OUT, so KVM now skips the
+    // instruction (kvm_skip_emulated_instruction) and counts it (R-CNT-4). The CPU already moved RIP past it.
+    if (this.pendingExit?.reason === "io") {
+      pmu.sync(cpu.events, cpu.cpl);
+      pmu.instructionRetired();
+    }
     this.pendingExit = null;
     const limitAt = cpu.events.instructions + budget;
     pmu.sync(cpu.events, cpu.cpl);

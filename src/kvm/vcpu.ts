@@ -189,10 +189,12 @@ export class Vcpu {
     // intel_pmu_refresh: boot_cpu_has(HLE) || boot_cpu_has(RTM) — false on a host kernel that turned TSX off.
     const hostTsx = kvm.hostHas("hle") || kvm.hostHas("rtm");
     const caps = this.effectivePerfCapabilities();
+    // kvm->arch.enable_pmu: KVM_CAP_PMU_CAPABILITY may have disabled this VM's vPMU (mediated included).
+    const vmPmu = this.vm.enablePmu;
     this.pmu.refresh({
-      enablePmu: p.enablePmu,
+      enablePmu: p.enablePmu && vmPmu,
       codeState: p.codeState,
-      mediatedModule: p.enableMediatedPmu,
+      mediatedModule: p.enableMediatedPmu && vmPmu,
       cpuid0a: this.leaf(0xa),
       perfCapabilities: caps,
       ds: (this.leaf(1).edx & CPUID_1_EDX_DS) !== 0,

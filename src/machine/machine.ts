@@ -10,7 +10,7 @@ import type { HostActivityPreset, HostMsrValue } from "../host/activity.js";
 import type { HostPreset } from "../host/presets.js";
 import { CPUID_1_ECX_PDCM } from "../arch/cpuid.js";
 import type { CpuidEntry } from "../kvm/cpuid.js";
-import { Kvm } from "../kvm/kvm.js";
+import { Kvm, KVM_PMU_CAP_DISABLE } from "../kvm/kvm.js";
 import type { Vcpu } from "../kvm/vcpu.js";
 import type { CodeState } from "../pmu/code-states.js";
 import type { FilterError, PmuEventFilterInput } from "../pmu/filter.js";
@@ -39,6 +39,8 @@ export interface MachineSpec {
   readonly tsx?: boolean;
   /** Module parameter force_emulation_prefix (src/kvm/emulate-forced.ts). */
   readonly forceEmulationPrefix?: boolean;
+  /** KVM_CAP_PMU_CAPABILITY(KVM_PMU_CAP_DISABLE) on the VM before the vCPU is created. */
+  readonly vmPmuDisable?: boolean;
   /** Assert I-1..I-4 at every load, entry and put (IsolationChecker.invariants). */
   readonly checkIsolation?: boolean;
   /** Record every load/put step (VmxLayer.recordSteps) for --exits. */
@@ -107,7 +109,10 @@ export function buildMachine(spec: MachineSpec): Result<Machine, MachineError> {
   const vmx = new Vmx({ policy: spec.policy, activity: spec.activity, hostMsrs: spec.hostMsrs ?? [] });
   const kvm = openKvm(spec, vmx, spec.policy.codeState);
   if (!kvm.ok) return kvm;
-  const vcpu = kvm.value.createVm().createVcpu();
+  const vm = kvm.value.createVm();
+  if (spec.vmPmuDisable === true && vm.enablePmuCapability(KVM_PMU_CAP_DISABLE) !== null)
+    return err({ step: "kvm", error: "KVM_CAP_PMU_CAPABILITY is refused (EINVAL): enable_pmu is off" });
+  const vcpu = vm.createVcpu();
   if (spec.logExits === false) vcpu.logExits = false;
   const layer = vmx.layerOf(vcpu);
   // The checker observes the VMX layer's entry/exit/load/put events; the layer does not call it by name.

@@ -4,7 +4,8 @@
  * into a MachineSpec and built by the composition root. Every rejected option is one sentence naming it.
  */
 import { findHostActivity, HOST_ACTIVITIES, type HostMsrValue } from "../host/activity.js";
-import { findHostPreset, HOST_PRESET_IDS, type HostPreset } from "../host/presets.js";
+import { findHostPreset, HOST_PRESET_IDS, hybridVariant, type HostPreset } from "../host/presets.js";
+import { KVM_PMU_CAP_DISABLE } from "../kvm/kvm.js";
 import type { CpuidEntry } from "../kvm/cpuid.js";
 import type { Kvm } from "../kvm/kvm.js";
 import type { Vcpu } from "../kvm/vcpu.js";
@@ -44,6 +45,15 @@ export interface VpmuOptions {
   readonly filter?: PmuEventFilterInput;
   /** The host kernel keeps TSX (tsx=on): KVM reports HLE/RTM as the part has them (default: hidden). */
   readonly tsx?: boolean;
+  /** The host preset reported as a hybrid CPU: KVM turns enable_pmu off (kvm_init_pmu_capability). */
+  readonly hybridHost?: boolean;
+  /** KVM_CAP_PMU_CAPABILITY with KVM_PMU_CAP_DISABLE on the VM before its vCPU exists. */
+  readonly vmPmuDisable?: boolean;
+  /** Guest CPUID.0AH:EBX (events the guest is told are unavailable), EAX[31:24] (its length) and ECX (the
+   *  fixed-counter bitmap); KVM's supported values when absent. */
+  readonly eventsUnavailable?: number;
+  readonly eventMaskLength?: number;
+  readonly fixedBitmap?: number;
 }
 
 export interface MachineOptions extends Omit<VpmuOptions, "kvm"> {
@@ -96,6 +106,7 @@ export function createMachine(o: MachineOptions): Result<Machine, string> {
     forceEmulationPrefix: o.forceEmulationPrefix === true,
     requireMediated: true,
     tsx: o.tsx === true,
+    vmPmuDisable: o.vmPmuDisable === true,
   });
   if (!m.ok) return err(sentence(m.error, o));
   // The guest model after KVM accepted the module parameters, as userspace sets it on the new vCPU.
@@ -123,7 +134,10 @@ export function configureVcpu(o: VpmuOptions): ConfiguredVcpu | { readonly error
     codeState,
   );
   if (!kvm.ok) return { error: sentence(kvm.error, o) };
-  const vcpu = kvm.value.createVm().createVcpu();
+  const vm = kvm.value.createVm();
+  if (o.vmPmuDisable === true && vm.enablePmuCapability(KVM_PMU_CAP_DISABLE) !== null)
+    return { error: "KVM_CAP_PMU_CAPABILITY is refused (EINVAL): enable_pmu is off" };
+  const vcpu = vm.createVcpu();
   const guest = guestRequest(o, host.value, mode);
   if (!guest.ok) return { error: guest.error };
   const set = setGuestPmu(vcpu, guest.value);
@@ -138,7 +152,7 @@ function resolveHost(o: Omit<VpmuOptions, "kvm">): Result<HostPreset, string> {
   const mode = o.pmu ?? "legacy";
   if (!["legacy", "mediated", "off"].includes(mode))
     return err(`--pmu must be legacy, mediated or off (got '${mode}')`);
-  return ok(host);
+  return ok(o.hybridHost === true ? hybridVariant(host) : host);
 }
 
 /** The guest model options as KVM_SET_CPUID2 / KVM_SET_MSRS / KVM_SET_PMU_EVENT_FILTER arguments: leaf 0xA
@@ -152,6 +166,9 @@ function guestRequest(o: Omit<VpmuOptions, "kvm">, host: HostPreset, mode: PmuMo
     [o.gpWidth, 1, host.wGP, "--gp-width"],
     [o.fixed, 0, host.nFX, "--fixed"],
     [o.fixedWidth, 1, host.wFX, "--fixed-width"],
+    [o.eventMaskLength, 0, 255, "--event-mask-length"],
+    [o.eventsUnavailable, 0, 0xffffffff, "--events-unavailable"],
+    [o.fixedBitmap, 0, 0xffffffff, "--fixed-bitmap"],
   ];
   for (const [v, lo, hi, flag] of checks) {
     if (v === undefined) continue;
@@ -164,15 +181,15 @@ function guestRequest(o: Omit<VpmuOptions, "kvm">, host: HostPreset, mode: PmuMo
     const version = o.pmuVersion ?? a.eax & 0xff;
     const nGP = o.gp ?? (a.eax >>> 8) & 0xff;
     const wGP = o.gpWidth ?? (a.eax >>> 16) & 0xff;
-    const len = (a.eax >>> 24) & 0xff;
+    const len = o.eventMaskLength ?? (a.eax >>> 24) & 0xff;
     const nFX = o.fixed ?? a.edx & 0x1f;
     const wFX = o.fixedWidth ?? (a.edx >>> 5) & 0xff;
     return {
       function: 0xa,
       index: 0,
       eax: (version | (nGP << 8) | (wGP << 16) | (len << 24)) >>> 0,
-      ebx: a.ebx,
-      ecx: 0,
+      ebx: (o.eventsUnavailable ?? a.ebx) >>> 0,
+      ecx: (o.fixedBitmap ?? a.ecx) >>> 0,
       edx: (nFX | (wFX << 5) | (a.edx & 0x8000)) >>> 0,
     };
   };
