@@ -281,6 +281,8 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
     const pa = this.translate(lo, hi, Access.Fetch, user);
     if (pa < 0) return null;
     this.fetchPhys = pa;
+    // The same bound as fetch(): only the run loop's fetch evicts, between instructions.
+    if (this.decoded >= MAX_DECODED) this.evictOldPages();
     const ins = this.decodeCached(pa, rip);
     if (ins !== null) return ins;
     // The instruction continues on the next page.
@@ -306,7 +308,10 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
     const off = pa & 4095;
     const pi = pa >>> 12;
     let page = this.icache[pi];
-    if (page === null) page = this.icache[pi] = new Array(4096).fill(null);
+    if (page === null) {
+      page = this.icache[pi] = new Array(4096).fill(null);
+      this.codePages.push(pi);
+    }
     let ins = page[off];
     if (ins !== null) {
       if (ins.addr === rip) return ins;
@@ -315,6 +320,8 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
     ins = decodeInto(new Insn(), this.mem, pa, rip, 4096 - off, this.codeBits);
     if (ins.fail === DecodeFail.Truncated) return null;
     page[off] = ins;
+    this.decodesInPage[pi]++;
+    this.decoded++;
     const last = pa + Math.max(ins.len, 1) - 1;
     for (let gr = pa >>> 3; gr <= last >>> 3; gr++) this.codeGranules[gr] = 1;
     return ins;

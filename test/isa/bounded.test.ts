@@ -69,7 +69,14 @@ describe("the decoded-instruction cache is bounded", () => {
   // Writes 2^17 + 2^16 one-byte `nop`s from 0x200000, then `out 0xf4, al` (status 7), and runs them twice:
   // three times MAX_DECODED distinct instructions.
   const N = 3 * MAX_DECODED;
-  const sled = prog(`mov rdi, 0x200000
+  // With paging on too: an identity map of the first GiB in one 1 GiB page (PML4 at 0x1000, PDPT at 0x2000).
+  const PAGING = `mov qword [0x1000], 0x2003
+mov qword [0x2000], 0x83
+mov rax, 0x1000
+mov cr3, rax
+`;
+  const sledOf = (pre: string) =>
+    prog(`${pre}mov rdi, 0x200000
 mov rcx, ${N / 8}
 mov rax, 0x9090909090909090
 fill: mov [rdi], rax
@@ -83,10 +90,19 @@ mov word [rdi], 0xf4e6
 mov eax, 7
 jmp rbx`);
 
-  for (const jit of [true, false]) {
-    test(`${N} distinct instructions run twice: at most MAX_DECODED cached, same result (jit ${jit})`, () => {
-      const { r, cpu } = run(sled, jit);
-      expect([r.stop, r.status, r.events.instructions]).toEqual(["exit", 7, 10 + (N / 8) * 4 + 2 * N]);
+  for (const [jit, paging] of [
+    [true, false],
+    [false, false],
+    [true, true],
+  ] as const) {
+    test(`${N} distinct instructions run twice: at most MAX_DECODED cached, same result (jit ${jit}, paging ${paging})`, () => {
+      const { r, cpu } = run(sledOf(paging ? PAGING : ""), jit);
+      expect(cpu.paging).toBe(paging);
+      expect([r.stop, r.status, r.events.instructions]).toEqual([
+        "exit",
+        7,
+        (paging ? 4 : 0) + 10 + (N / 8) * 4 + 2 * N,
+      ]);
       const cached = cachedInsns(cpu);
       expect(cached).toBeLessThanOrEqual(MAX_DECODED);
       expect(cached).toBeGreaterThan(MAX_DECODED / 2);
