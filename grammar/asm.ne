@@ -21,13 +21,18 @@ line -> null                          {% (): Line => ({}) %}
 label -> %ident ":"                   {% (d) => d[0] %}
        | %ident                       {% (d) => d[0] %}
 
-stmt -> %mnemonic                     {% (d): Stmt => ({ k: "insn", mn: d[0], ops: [] }) %}
-      | %mnemonic operands            {% (d): Stmt => ({ k: "insn", mn: d[0], ops: d[1] }) %}
+stmt -> insn                         {% (d) => d[0] %}
+      | %prefix                       {% (d): Stmt => ({ k: "prefix", tok: d[0] }) %}
       | %data dataItems               {% (d): Stmt => ({ k: "data", tok: d[0], items: d[1] }) %}
       | %res expr                     {% (d): Stmt => ({ k: "res", tok: d[0], count: d[1] }) %}
       | %times expr stmt              {% (d): Stmt => ({ k: "times", tok: d[0], count: d[1], body: d[2] }) %}
       | directive                     {% (d) => d[0] %}
       | "[" directive "]"             {% (d) => d[1] %}
+
+# LOCK / REP / REPE / REPNE before an instruction (NASM manual §3.1: "instruction prefixes").
+insn -> %mnemonic                     {% (d): Stmt => ({ k: "insn", mn: d[0], ops: [] }) %}
+      | %mnemonic operands            {% (d): Stmt => ({ k: "insn", mn: d[0], ops: d[1] }) %}
+      | %prefix insn                  {% (d): Stmt => ({ ...d[1], prefixes: [d[0], ...(d[1].prefixes ?? [])] }) %}
 
 directive -> %bits expr               {% (d): Stmt => ({ k: "bits", tok: d[0], e: d[1] }) %}
            | %org expr                {% (d): Stmt => ({ k: "org", tok: d[0], e: d[1] }) %}

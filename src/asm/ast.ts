@@ -30,7 +30,8 @@ export type Operand =
    it to re-bind a cached parse to another line with the same token types. */
 
 export type Stmt =
-  | { k: "insn"; mn: Token; ops: Operand[] }
+  | { k: "insn"; mn: Token; ops: Operand[]; prefixes?: Token[] }
+  | { k: "prefix"; tok: Token }
   | { k: "data"; tok: Token; items: Expr[] }
   | { k: "res"; tok: Token; count: Expr }
   | { k: "times"; tok: Token; count: Expr; body: Stmt }

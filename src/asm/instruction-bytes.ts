@@ -27,7 +27,6 @@ export function encode(
   };
   // A segment override comes first (NASM's order: segment, 66, 67, REX).
   if (m.rmOp?.t === "mem" && m.rmOp.seg >= 0) out.push(SEG_PREFIX[m.rmOp.seg]);
-  if (row.prefix) out.push(row.prefix);
   if (bits === 64) {
     const sized =
       row.operands.some((k) => VAR_KINDS.has(k)) ||
@@ -104,6 +103,8 @@ export function encode(
     });
     return null;
   }
+  // A mandatory prefix goes after 66 and 67 (NASM: popcnt ax, [eax] = 66 67 F3 0F B8 …).
+  if (row.prefix) out.push(row.prefix);
   if (rex !== 0) out.push(rex);
   for (let i = 0; i < row.opcode.length; i++) {
     let b = row.opcode[i];
@@ -114,12 +115,15 @@ export function encode(
   if (sib >= 0) out.push(sib);
   if (ripTarget !== null) ripAt = out.length;
   out.push(...disp);
+  if (m.moffs) pushLE(out, m.moffs.disp, 8);
   if (m.imm) pushLE(out, m.imm.op.v, m.imm.width);
   if (m.rel && m.rel.width === 4 && bits !== 64) {
     // rel16 when the operand size is 16 outside 64-bit mode (SDM JMP/CALL/Jcc "rel16").
     const osz = m.osize || (bits === 16 ? 16 : 32);
     if (osz === 16) m.rel.width = 2;
   }
+  // ENTER imm16, imm8: the second immediate follows the first.
+  if (m.imm2) pushLE(out, m.imm2.v, 1);
   if (m.rel) {
     const end = here + BigInt(out.length + m.rel.width);
     const d = s64(BigInt.asUintN(64, m.rel.op.v - end));
@@ -187,7 +191,7 @@ function encodeEa(op: ROp & { t: "mem" }, regField: number, fail: (f: Fail) => v
     pushLE(d, op.disp, 4);
     return { modrm: 0x05 | reg3, sib: -1, disp: d, rex: 0, addr32: a67, ripTarget: null };
   }
-  if (!base && !index) {
+  if (!base && !index && op.dispSize !== 64) {
     if (op.ripRel)
       return { modrm: 0x05 | reg3, sib: -1, disp: [0, 0, 0, 0], rex: 0, addr32: false, ripTarget: op.disp };
     // Absolute [disp32]: ModRM rm=100 + SIB base=101 index=100 (no RIP-relative without `rel`).
@@ -202,6 +206,14 @@ function encodeEa(op: ROp & { t: "mem" }, regField: number, fail: (f: Fail) => v
     const d: number[] = [];
     pushLE(d, op.disp, 4);
     return { modrm: 0x04 | reg3, sib: 0x25, disp: d, rex: 0, addr32: false, ripTarget: null };
+  }
+  if (op.dispSize === 64) {
+    fail({
+      rank: R_SHAPE,
+      tok: op.tok,
+      message: "a 64-bit address ([qword …]) is only for mov between al/ax/eax/rax and memory",
+    });
+    return null;
   }
   let rex = 0;
   let mod: number;

@@ -23,6 +23,16 @@ export interface Token {
   len: number;
 }
 
+/** The instruction prefixes NASM writes as words, and their bytes (SDM Vol. 2 §2.1.1 group 1). */
+export const PREFIX_BYTES: Readonly<Record<string, number>> = {
+  lock: 0xf0,
+  rep: 0xf3,
+  repe: 0xf3,
+  repz: 0xf3,
+  repne: 0xf2,
+  repnz: 0xf2,
+};
+
 /** Keywords by lower-case spelling → token type (NASM keywords are case-insensitive). */
 const KEYWORDS: ReadonlyMap<string, string> = (() => {
   const m = new Map<string, string>();
@@ -30,6 +40,7 @@ const KEYWORDS: ReadonlyMap<string, string> = (() => {
   for (const name of Object.keys(ALIASES)) m.set(name, "mnemonic");
   for (const name of UNSUPPORTED_MNEMONICS) m.set(name, "mnemonic");
   for (const name of REGISTERS.keys()) m.set(name, "reg");
+  for (const name of Object.keys(PREFIX_BYTES)) m.set(name, "prefix");
   for (const s of ["byte", "word", "dword", "qword"]) m.set(s, "size");
   for (const s of ["db", "dw", "dd", "dq"]) m.set(s, "data");
   for (const s of ["resb", "resw", "resd", "resq"]) m.set(s, "res");

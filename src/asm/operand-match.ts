@@ -54,6 +54,10 @@ export interface Match {
   plusOp: RegInfo | null;
   imm: { op: ROp & { t: "imm" }; width: number } | null;
   rel: { op: ROp & { t: "imm" }; width: number } | null;
+  /** A moffs operand (MOV A0–A3): its 64-bit address follows the opcode. */
+  moffs: (ROp & { t: "mem" }) | null;
+  /** A second immediate (ENTER's nesting level). */
+  imm2: (ROp & { t: "imm" }) | null;
   /** The size the row gives the memory operand (-1 for "m": no size). */
   memSize: number;
 }
@@ -95,7 +99,18 @@ export const VAR_KINDS = new Set<OperandKind>(["r16/32/64", "r16/32", "r16/64", 
 
 export function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void, bits: CodeBits = 64): Match | null {
   let osize = row.osize ?? 0;
-  const m: Match = { row, osize: 0, regOp: null, rmOp: null, plusOp: null, imm: null, rel: null, memSize: -1 };
+  const m: Match = {
+    row,
+    osize: 0,
+    regOp: null,
+    rmOp: null,
+    plusOp: null,
+    imm: null,
+    rel: null,
+    moffs: null,
+    imm2: null,
+    memSize: -1,
+  };
   let sizeTok: Token | null = null;
   let sizeFrom = "";
   const setSize = (s: number, op: ROp): boolean => {
@@ -213,6 +228,19 @@ export function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void, bits:
     } else if (kind === "cr") {
       if (op.t !== "reg" || op.reg.cls !== "cr") return shape();
       m.regOp = op.reg;
+    } else if (kind === "moffs") {
+      // NASM: `[qword addr]` with no register is MOV's 64-bit absolute address (A0–A3).
+      if (op.t !== "mem" || op.dispSize !== 64 || op.base || op.index || op.addr32) return shape();
+      if (op.size !== 0 && row.operands.includes("al") && op.size !== 8) {
+        fail({
+          rank: R_SIZE,
+          tok: op.tok,
+          message: `operand size mismatch: the memory operand is ${sizeName(op.size)}`,
+        });
+        return null;
+      }
+      if (op.size !== 0 && !row.operands.includes("al") && !setSize(op.size, op)) return null;
+      m.moffs = op;
     } else if (kind === "rAX") {
       if (op.t !== "reg" || op.reg.cls !== "gpr" || op.reg.num !== 0 || op.reg.size === 8) return shape();
       if (!setSize(op.reg.size, op)) return null;
@@ -236,7 +264,15 @@ export function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void, bits:
     } else {
       // Immediates.
       if (op.t !== "imm" || op.jump) return shape();
-      m.imm = { op, width: 0 };
+      if (m.imm) {
+        // ENTER imm16, imm8: the second immediate is a byte.
+        if (kind !== "imm8" || op.reloc || (op.size !== 0 && op.size !== 8)) return shape();
+        if (!op.unknown && !fitsEither(op.v, 8)) {
+          fail({ rank: R_RANGE, tok: op.tok, message: `immediate out of range: ${s64(op.v)} does not fit 8 bits` });
+          return null;
+        }
+        m.imm2 = op;
+      } else m.imm = { op, width: 0 };
     }
   }
   if (osize === 0 && row.default64) {
@@ -357,6 +393,7 @@ function classFits(kind: OperandKind, op: ROp, mnemonic: string): boolean {
   if (RM_KINDS[kind]) return op.t === "mem" || (op.t === "reg" && op.reg.cls === "gpr");
   if (kind === "m") return op.t === "mem" || (mnemonic === "lea" && op.t === "imm");
   if (kind === "cr") return op.t === "reg" && op.reg.cls === "cr";
+  if (kind === "moffs") return op.t === "mem";
   return op.t === "imm";
 }
 

@@ -7,7 +7,8 @@ import type { Diags } from "./diagnostics.js";
 import { encodeInstruction } from "./encoder.js";
 import { evaluate, type EvalEnv } from "./expr.js";
 import { ALIASES, OPCODES } from "../isa/opcodes.js";
-import type { Token } from "./lexer.js";
+import { PREFIX_BYTES, type Token } from "./lexer.js";
+import { DecodeFail, decode } from "../isa/decode.js";
 import { stringBytes } from "./numbers.js";
 import { resolveOperand, type ROp } from "./operand.js";
 import type { PLine } from "./preprocess.js";
@@ -64,7 +65,7 @@ const BRANCHES: ReadonlySet<string> = new Set(
  *  one value). `addr - env.base` is the statement's offset from `$$`. */
 export function emitStatement(s: Stmt, c: EmitContext, addr: bigint, img: Image): boolean {
   const { env, diags } = c;
-  if (c.absolute && (s.k === "insn" || s.k === "data")) {
+  if (c.absolute && (s.k === "insn" || s.k === "data" || s.k === "prefix")) {
     diags.add(s.k === "insn" ? s.mn : s.tok, "attempt to assemble code in an absolute section (struc)");
     return false;
   }
@@ -74,6 +75,11 @@ export function emitStatement(s: Stmt, c: EmitContext, addr: bigint, img: Image)
       if (b) img.push(b);
       return b !== null;
     }
+    case "prefix":
+      // A prefix alone on a line is its byte (NASM), which applies to the next instruction.
+      if (s.tok.value.toLowerCase() === "lock") diags.add(s.tok, "instruction is not lockable", "warning");
+      img.push([PREFIX_BYTES[s.tok.value.toLowerCase()]]);
+      return true;
     case "data": {
       const unit = DATA_UNITS[s.tok.value.toLowerCase()];
       const out: number[] = [];
@@ -157,9 +163,11 @@ function insnBytes(s: Extract<Stmt, { k: "insn" }>, c: EmitContext, addr: bigint
     if (!r) return null;
     ops.push(r);
   }
+  const pfx = s.prefixes ? prefixBytes(s.prefixes) : [];
+  // RIP-relative and branch displacements count from the end of the whole instruction, prefixes included.
   const res = encodeInstruction(mn, ops, s.mn, {
-    here: addr,
-    minLen: c.pass >= GROW_ONLY_PASS ? st.lastLen : 0,
+    here: addr + BigInt(pfx.length),
+    minLen: c.pass >= GROW_ONLY_PASS ? Math.max(0, st.lastLen - pfx.length) : 0,
     bits: c.mode.bits,
   });
   if (!res.ok) {
@@ -169,10 +177,13 @@ function insnBytes(s: Extract<Stmt, { k: "insn" }>, c: EmitContext, addr: bigint
     // Keep the size it had, so a failing jump does not make the layout oscillate.
     return st.lastLen > 0 ? new Array<number>(st.lastLen).fill(0) : null;
   }
-  st.lastLen = res.value.length;
-  // A branch's bytes depend on its own address even with a constant target (jmp 0x1000).
-  if (!env.usedSymbols && st.line.stmt === s && !BRANCHES.has(mn)) st.fixed = res.value;
-  return res.value;
+  const warned = s.prefixes ? lockWarning(s.prefixes, res.value, diags) : false;
+  const bytes = pfx.length ? [...pfx, ...res.value] : res.value;
+  st.lastLen = bytes.length;
+  // A branch's bytes depend on its own address even with a constant target (jmp 0x1000). A line with a
+  // warning is encoded every pass, so the final pass reports it.
+  if (!env.usedSymbols && !warned && st.line.stmt === s && !BRANCHES.has(mn)) st.fixed = bytes;
+  return bytes;
 }
 
 /** `times n body`: the body is encoded twice (at its first two addresses); when both give the same
@@ -218,6 +229,30 @@ function tooLarge(tok: Token, diags: Diags, img: Image): false {
   img.overflow = true;
   diags.add(tok, `output image larger than ${MAX_OUTPUT} bytes (4 GiB, the output size limit)`);
   return false;
+}
+
+/** The bytes of LOCK/REP/REPE/REPNE words as NASM emits them: one REP-group byte (the last written) and
+ *  then one LOCK, whatever their order in the source (checked against nasm 2.16: lock rep = F3 F0). */
+function prefixBytes(prefixes: Token[]): number[] {
+  let rep = 0,
+    lock = 0;
+  for (const t of prefixes) {
+    const b = PREFIX_BYTES[t.value.toLowerCase()];
+    if (b === 0xf0) lock = b;
+    else rep = b;
+  }
+  return [rep, lock].filter((b) => b !== 0);
+}
+
+/** LOCK on a form the CPU does not allow it on (the decoder, which raises #UD for it, is the judge) is
+ *  NASM's warning "instruction is not lockable". Returns whether it warned. */
+function lockWarning(prefixes: Token[], bytes: number[], diags: Diags): boolean {
+  const lock = prefixes.find((t) => t.value.toLowerCase() === "lock");
+  if (!lock) return false;
+  const ins = decode(Uint8Array.from([0xf0, ...bytes]));
+  if (ins.fail === DecodeFail.None && ins.len === bytes.length + 1) return false;
+  diags.add(lock, "instruction is not lockable", "warning");
+  return true;
 }
 
 function fitsUnit(v: bigint, unit: number): boolean {

@@ -111,6 +111,9 @@ export function decodeInto(
   out.relBytes = 0;
   out.rex = 0;
   out.pfx66 = false;
+  out.lock = false;
+  out.rep = 0;
+  out.imm2 = 0;
   out.valid = true;
   out.next = null;
   out.taken = null;
@@ -118,8 +121,23 @@ export function decodeInto(
   const max = Math.min(15, avail);
   let p = 0;
   const byte = (): number => (p < max ? mem[off + p++] : -1);
+  // A little-endian field of n bytes (immediates, the moffs address) into leLo/leHi; false if truncated.
+  let leLo = 0,
+    leHi = 0;
+  const readLe = (n: number): boolean => {
+    leLo = 0;
+    leHi = 0;
+    for (let i = 0; i < n; i++) {
+      const d = byte();
+      if (d < 0) return false;
+      if (i < 4) leLo |= d << (8 * i);
+      else leHi |= d << (8 * (i - 4));
+    }
+    return true;
+  };
   let opsize = false,
     adsize = false,
+    lock = false,
     rep = 0,
     rex = 0;
   let b: number;
@@ -142,6 +160,11 @@ export function decodeInto(
       rex = 0;
       continue;
     }
+    if (b === 0xf0) {
+      lock = true;
+      rex = 0;
+      continue;
+    }
     const sg = SEG_PREFIX[b];
     if (sg >= 0) {
       // ES/CS/SS/DS overrides are null in 64-bit mode; FS/GS add their base (SDM Vol. 1 §3.3.7.1).
@@ -155,13 +178,14 @@ export function decodeInto(
     }
     break;
   }
-  // LOCK (F0) is not modelled: it falls through to #UD as an unknown opcode.
   const rexW = (rex & 8) !== 0,
     rexR = (rex & 4) << 1,
     rexX = (rex & 2) << 2,
     rexB = (rex & 1) << 3;
   out.rex = rex;
   out.pfx66 = opsize;
+  out.lock = lock;
+  out.rep = rep;
   let rows: readonly OpcodeRow[];
   let map0F = false;
   const opByte0 = b;
@@ -299,7 +323,7 @@ export function decodeInto(
   const rs = [0, 0, 0];
   let immKind: OperandKind | null = null,
     immSlot = -1;
-  const plusR = (opByte0 === 0x0f ? 0 : opByte0 & 7) | rexB;
+  const plusR = ((map0F ? b : opByte0) & 7) | rexB;
   const reg8 = (n: number): number => (rex === 0 && n >= 4 && n < 8 ? AH + n - 4 : n);
   for (let i = 0; i < row.operands.length; i++) {
     const k = kindInMode(row, row.operands[i], bits);
@@ -352,6 +376,16 @@ export function decodeInto(
         ks[i] = K.Reg;
         rs[i] = 1;
         break;
+      case "moffs": {
+        // SDM "MOV" A0–A3: an absolute address of the address size (8 bytes, 4 with 0x67).
+        const n = asize;
+        if (!readLe(n)) return failed(out, p, avail);
+        ks[i] = K.Mem;
+        out.dispLo = leLo >>> 0;
+        out.dispHi = leHi >>> 0;
+        out.dispBytes = n;
+        break;
+      }
       case "dx":
         ks[i] = K.Reg;
         rs[i] = 2;
@@ -369,8 +403,10 @@ export function decodeInto(
       case "imm64":
       case "imm16/32":
         ks[i] = K.Imm;
-        immKind = k;
-        immSlot = i;
+        if (immKind === null) {
+          immKind = k;
+          immSlot = i;
+        }
         break;
     }
   }
@@ -398,14 +434,9 @@ export function decodeInto(
       default:
         n = 4;
     }
-    let lo = 0,
-      hi = 0;
-    for (let i = 0; i < n; i++) {
-      const d = byte();
-      if (d < 0) return failed(out, p, avail);
-      if (i < 4) lo |= d << (8 * i);
-      else hi |= d << (8 * (i - 4));
-    }
+    if (!readLe(n)) return failed(out, p, avail);
+    let lo = leLo,
+      hi = leHi;
     out.immBytes = n;
     if (immKind === "rel8" || immKind === "rel32") {
       const rel = n === 1 ? (lo << 24) >> 24 : n === 2 ? (lo << 16) >> 16 : lo | 0;
@@ -433,6 +464,12 @@ export function decodeInto(
       out.immLo = lo >>> 0;
       out.immHi = hi >>> 0;
     }
+    if (immSlot + 1 < row.operands.length && row.operands[immSlot + 1] === "imm8") {
+      // ENTER imm16, imm8: the nesting level follows the frame size.
+      const d = byte();
+      if (d < 0) return failed(out, p, avail);
+      out.imm2 = d;
+    }
   }
   out.len = p;
   out.k0 = ks[0];
@@ -454,6 +491,8 @@ export function decodeInto(
   }
   out.op = opFor(row, out);
   if (out.op === Op.Invalid) return invalid(out, p);
+  // SDM "LOCK": #UD unless the instruction allows it and its destination is memory.
+  if (lock && (row.lock !== true || out.k0 !== K.Mem)) return invalid(out, p);
   return out;
 }
 

@@ -12,6 +12,8 @@ const HAS_IMM8S: ReadonlySet<string> = new Set(
   OPCODES.filter((r) => r.operands.includes("imm8s")).map((r) => r.mnemonic),
 );
 
+const STRING_OPS: ReadonlySet<string> = new Set(["movs", "cmps", "stos", "lods", "scas", "ins", "outs"]);
+
 const R64 = [
   "rax",
   "rcx",
@@ -220,6 +222,14 @@ export function formatInsn(ins: Insn): string {
         break;
       }
       case "imm8":
+        // ENTER imm16, imm8: the nesting level is the second immediate.
+        ops.push(i > 0 && kinds[i - 1] === "imm16" ? hexs(ins.imm2) : immText(ins, k));
+        break;
+      case "moffs":
+        ops.push(
+          `[qword 0x${ins.dispHi ? ins.dispHi.toString(16) + ins.dispLo.toString(16).padStart(8, "0") : ins.dispLo.toString(16)}]`,
+        );
+        break;
       case "imm8s":
       case "imm16":
       case "imm32":
@@ -276,7 +286,19 @@ export function formatInsn(ins: Insn): string {
   }
   // xchg reg, reg: NASM puts its first operand in ModRM.reg, so print the reg-field register first.
   if (ins.mnemonic === "xchg" && row.modrm === "r" && ins.k0 === K.Reg && ops.length === 2) ops.reverse();
-  return ops.length ? `${ins.mnemonic} ${ops.join(", ")}` : ins.mnemonic;
+  const text = ops.length ? `${ins.mnemonic} ${ops.join(", ")}` : ins.mnemonic;
+  return prefixText(ins) + text;
+}
+
+/** REP/REPE/REPNE (on a row without a mandatory prefix; REPE is the spelling for CMPS/SCAS), then LOCK:
+ *  the order the assembler emits them in. */
+function prefixText(ins: Insn): string {
+  let p = "";
+  if (ins.rep !== 0 && ins.row?.prefix === undefined) {
+    const cmp = STRING_OPS.has(ins.mnemonic.slice(0, -1)) && /^(cmps|scas)/.test(ins.mnemonic);
+    p = ins.rep === 0xf2 ? "repne " : cmp ? "repe " : "rep ";
+  }
+  return ins.lock ? `${p}lock ` : p;
 }
 
 export interface DisasmLine {

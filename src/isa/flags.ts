@@ -18,6 +18,10 @@
  *                    (AL/AX/EAX/RAX, or the truncated destination of 2/3-operand IMUL); AF := 0.
  *   DIV/IDIV         all six flags unchanged.
  *   NEG              CF := (operand ≠ 0); the rest as SUB 0, operand.
+ *   BT/BTS/BTR/BTC   OF, SF, AF, PF unchanged.
+ *   BSF/BSR          CF, OF, SF, AF, PF unchanged; with a zero source the destination is kept (a 32-bit
+ *                    one has bits 63:32 cleared, as on Intel; sem/bits.ts).
+ *   TZCNT/LZCNT      OF, SF, AF, PF unchanged.
  */
 
 export const CF = 0x1;

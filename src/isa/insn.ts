@@ -79,6 +79,12 @@ export class Insn {
   /** Prefix bytes seen (for the disassembler): REX byte (0 if none), 66/67/F2/F3 presence. */
   rex = 0;
   pfx66 = false;
+  /** LOCK (F0) seen (only on rows that allow it, with a memory destination: otherwise #UD). */
+  lock = false;
+  /** The last of F2/F3 seen (0 = none): REPNE/REP(E) on string instructions. */
+  rep = 0;
+  /** A second immediate (ENTER's nesting level, imm8). */
+  imm2 = 0;
   /** Set to false when a store overwrites any of this instruction's bytes. */
   valid = true;
   /** Micro-architectural class (uarch.ts) and the decoded successor cache for straight-line runs. */

@@ -25,7 +25,7 @@ import {
   storeJs,
   xlateJs,
 } from "./jit-gen.js";
-import { ZF } from "./flags.js";
+import { CF, ZF } from "./flags.js";
 import { MISPREDICT_CYCLES } from "./uarch.js";
 
 /** What an emitter knows besides the instruction. */
@@ -319,3 +319,27 @@ export const loop = direct((ins) => {
       ins.sub === 0 ? notZero : ins.sub === 1 ? `${notZero} && (fl & ${ZF}) !== 0` : `${notZero} && (fl & ${ZF}) === 0`,
   };
 }, true);
+
+/** An instruction with no memory operand and no fault, compiled as a call of its interpreter function
+ *  (`X[k]`, the row's exec): RFLAGS go through the CPU around the call. */
+export const viaExec: Emit = (_g, ins, k) => {
+  if (ins.k0 === K.Mem || ins.k1 === K.Mem) return null;
+  return [`${cpuField("rflags")} = fl; X[${k}](c, I[${k}]); fl = ${cpuField("rflags")};`];
+};
+
+/** BT/BTS/BTR/BTC on a register (sem/bits.ts bitTest): the offset modulo the width; CF := the bit.
+ *  A memory destination (bit-string addressing) is left to the interpreter. */
+export const bitTest: Emit = (_g, ins, _k, x) => {
+  if (ins.k0 === K.Mem) return null;
+  const s = ins.size,
+    w = s * 8;
+  const lines = [
+    regRead(ins.r0, s, "a", "ah"),
+    ins.k1 === K.Imm ? `s = ${ins.immLo & (w - 1)};` : `s = R[${2 * ins.r1}] & ${w - 1};`,
+    `t = s < 32 ? 1 << s : 1 << (s - 32); u = ((s < 32 ? a : ah) & t) !== 0 ? 1 : 0; fl = (fl & ~${CF}) | u;`,
+  ];
+  if (ins.sub === 0) return lines;
+  const op = ins.sub === 1 ? "| t" : ins.sub === 2 ? "& ~t" : "^ t";
+  lines.push(`if (s < 32) a = (a ${op}) >>> 0; else ah = (ah ${op}) >>> 0; r = a; rh = ah;`, x.writeDst());
+  return lines;
+};

@@ -241,6 +241,7 @@ ${tail}
       TH: cpu.tlb.tagHi,
       TP: cpu.tlb.phys,
       TA: cpu.tlb.allow,
+      X: insns.map((i) => SEMANTICS[i.op].exec),
     };
     const factory = new Function(...Object.keys(env), src);
     blk.fn = factory(...Object.values(env)) as (left: number) => number;

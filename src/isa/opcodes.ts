@@ -33,6 +33,9 @@
  *       al cl dx ax eax rax                       that fixed register (no encoding bits)
  *       rAX         ax/eax/rax by operand size (the accumulator short forms)
  *       1           the constant 1 (shift-by-one forms D0/D1)
+ *       moffs       a 64-bit absolute address after the opcode (A0–A3; 32-bit with 0x67), written
+ *                   `[qword addr]` (NASM); the operand's size is the other operand's
+ *   A second immediate (ENTER imm16, imm8) follows the first; the decoder keeps it in insn.imm2.
  *   Operand size of a row (what "16/32/64" resolves to):
  *       default:        66 prefix → 16, REX.W → 64, otherwise 32 (SDM Vol. 1 §3.6.1 Table 3-4).
  *       default64:      near branches / push / pop: 64 without REX.W, 66 → 16; no 32-bit form
@@ -48,6 +51,8 @@
  *   only64    the row exists only in 64-bit code (swapgs: #UD elsewhere).
  *   no64      the row exists only in 16/32-bit code (SDM Appendix A "i64"); which rows exist in which
  *             code size, and what default64 and r64rm mean in 16/32-bit code, is src/isa/modes.ts.
+ *   lock      the LOCK prefix is allowed (SDM Vol. 2 "LOCK": only these forms, and only with a memory
+ *             destination; anything else with F0 is #UD). The assembler warns like NASM otherwise.
  *   decode    false = an encoder-only spelling of another row's bytes (test r, rm = 85 /r with the
  *             operands swapped; xchg r, rAX = 90+r). The decoder must skip these rows.
  *
@@ -55,6 +60,7 @@
  * PRIMARY_INDEX / MAP_0F_INDEX list the decodable rows by their opcode byte (plusReg rows appear under
  * all eight bytes) for the decoder.
  */
+import { EXT_ROWS } from "./opcodes-ext.js";
 
 export type OperandKind =
   | "r8"
@@ -88,6 +94,7 @@ export type OperandKind =
   | "eax"
   | "rax"
   | "rAX"
+  | "moffs"
   | "1";
 
 export interface OpcodeRow {
@@ -100,6 +107,7 @@ export interface OpcodeRow {
   readonly default64?: boolean;
   readonly prefix?: number;
   readonly cc?: number;
+  readonly lock?: true;
   readonly decode?: false;
   /** Only outside 64-bit mode (SDM Appendix A "i64": 40+r inc/dec, push/pop of ES/CS/SS/DS);
    *  src/isa/modes.ts says which other rows exist in 16/32-bit code. */
@@ -177,17 +185,19 @@ function aluRows(): Row[] {
   const rows: Row[] = [];
   for (const [m, n] of ALU_OPS) {
     const b = n * 8;
+    // SDM LOCK: every group-1 operation but CMP may be locked with a memory destination.
+    const lk = m === "cmp" ? {} : { lock: true as const };
     rows.push(
-      { mnemonic: m, opcode: [b + 0], modrm: "r", operands: ["rm8", "r8"] },
-      { mnemonic: m, opcode: [b + 1], modrm: "r", operands: ["rm16/32/64", "r16/32/64"] },
+      { mnemonic: m, opcode: [b + 0], modrm: "r", operands: ["rm8", "r8"], ...lk },
+      { mnemonic: m, opcode: [b + 1], modrm: "r", operands: ["rm16/32/64", "r16/32/64"], ...lk },
       { mnemonic: m, opcode: [b + 2], modrm: "r", operands: ["r8", "rm8"] },
       { mnemonic: m, opcode: [b + 3], modrm: "r", operands: ["r16/32/64", "rm16/32/64"] },
       // 83 /n before the accumulator form: on a tie (add ax, 5: 66 83 C0 05 vs 66 05 05 00) NASM picks 83.
-      { mnemonic: m, opcode: [0x83], modrm: n as 0, operands: ["rm16/32/64", "imm8s"] },
+      { mnemonic: m, opcode: [0x83], modrm: n as 0, operands: ["rm16/32/64", "imm8s"], ...lk },
       { mnemonic: m, opcode: [b + 4], operands: ["al", "imm8"] },
       { mnemonic: m, opcode: [b + 5], operands: ["rAX", "imm16/32"] },
-      { mnemonic: m, opcode: [0x80], modrm: n as 0, operands: ["rm8", "imm8"] },
-      { mnemonic: m, opcode: [0x81], modrm: n as 0, operands: ["rm16/32/64", "imm16/32"] },
+      { mnemonic: m, opcode: [0x80], modrm: n as 0, operands: ["rm8", "imm8"], ...lk },
+      { mnemonic: m, opcode: [0x81], modrm: n as 0, operands: ["rm16/32/64", "imm16/32"], ...lk },
     );
   }
   return rows;
@@ -212,9 +222,10 @@ function shiftRows(): Row[] {
 function group3Rows(): Row[] {
   const rows: Row[] = [];
   for (const [m, n] of GROUP3_OPS) {
+    const lk = m === "not" || m === "neg" ? { lock: true as const } : {};
     rows.push(
-      { mnemonic: m, opcode: [0xf6], modrm: n as 0, operands: ["rm8"] },
-      { mnemonic: m, opcode: [0xf7], modrm: n as 0, operands: ["rm16/32/64"] },
+      { mnemonic: m, opcode: [0xf6], modrm: n as 0, operands: ["rm8"], ...lk },
+      { mnemonic: m, opcode: [0xf7], modrm: n as 0, operands: ["rm16/32/64"], ...lk },
     );
   }
   return rows;
@@ -245,10 +256,10 @@ const FIXED_ROWS: readonly Row[] = [
   { mnemonic: "test", opcode: [0xf6], modrm: 0, operands: ["rm8", "imm8"] },
   { mnemonic: "test", opcode: [0xf7], modrm: 0, operands: ["rm16/32/64", "imm16/32"] },
 
-  { mnemonic: "inc", opcode: [0xfe], modrm: 0, operands: ["rm8"] },
-  { mnemonic: "inc", opcode: [0xff], modrm: 0, operands: ["rm16/32/64"] },
-  { mnemonic: "dec", opcode: [0xfe], modrm: 1, operands: ["rm8"] },
-  { mnemonic: "dec", opcode: [0xff], modrm: 1, operands: ["rm16/32/64"] },
+  { mnemonic: "inc", opcode: [0xfe], modrm: 0, operands: ["rm8"], lock: true },
+  { mnemonic: "inc", opcode: [0xff], modrm: 0, operands: ["rm16/32/64"], lock: true },
+  { mnemonic: "dec", opcode: [0xfe], modrm: 1, operands: ["rm8"], lock: true },
+  { mnemonic: "dec", opcode: [0xff], modrm: 1, operands: ["rm16/32/64"], lock: true },
   // 40+r / 48+r: inc/dec r16/32 outside 64-bit mode (there these bytes are REX prefixes).
   { mnemonic: "inc", opcode: [0x40], plusReg: true, operands: ["r16/32"], no64: true },
   { mnemonic: "dec", opcode: [0x48], plusReg: true, operands: ["r16/32"], no64: true },
@@ -293,10 +304,10 @@ const FIXED_ROWS: readonly Row[] = [
   { mnemonic: "xchg", opcode: [0x90], plusReg: true, operands: ["rAX", "r16/32/64"] },
   { mnemonic: "xchg", opcode: [0x90], plusReg: true, operands: ["r16/32/64", "rAX"], decode: false },
   // NASM encodes xchg reg, reg with the first operand in ModRM.reg (xchg ecx, edx = 87 CA).
-  { mnemonic: "xchg", opcode: [0x86], modrm: "r", operands: ["r8", "rm8"], decode: false },
-  { mnemonic: "xchg", opcode: [0x86], modrm: "r", operands: ["rm8", "r8"] },
-  { mnemonic: "xchg", opcode: [0x87], modrm: "r", operands: ["r16/32/64", "rm16/32/64"], decode: false },
-  { mnemonic: "xchg", opcode: [0x87], modrm: "r", operands: ["rm16/32/64", "r16/32/64"] },
+  { mnemonic: "xchg", opcode: [0x86], modrm: "r", operands: ["r8", "rm8"], decode: false, lock: true },
+  { mnemonic: "xchg", opcode: [0x86], modrm: "r", operands: ["rm8", "r8"], lock: true },
+  { mnemonic: "xchg", opcode: [0x87], modrm: "r", operands: ["r16/32/64", "rm16/32/64"], decode: false, lock: true },
+  { mnemonic: "xchg", opcode: [0x87], modrm: "r", operands: ["rm16/32/64", "r16/32/64"], lock: true },
   { mnemonic: "nop", opcode: [0x0f, 0x1f], modrm: 0, operands: ["rm16/32/64"] },
 
   { mnemonic: "push", opcode: [0x50], plusReg: true, operands: ["r16/64"], default64: true },
@@ -343,6 +354,8 @@ const FIXED_ROWS: readonly Row[] = [
   { mnemonic: "invlpg", opcode: [0x0f, 0x01], modrm: 7, operands: ["m"] },
   { mnemonic: "lfence", opcode: [0x0f, 0xae, 0xe8], operands: [] },
   { mnemonic: "mfence", opcode: [0x0f, 0xae, 0xf0], operands: [] },
+  // CLFLUSHOPT is 66 0F AE /7 (osize 16 = the 66 prefix): before CLFLUSH, which would also decode it.
+  { mnemonic: "clflushopt", opcode: [0x0f, 0xae], modrm: 7, operands: ["m"], osize: 16 },
   { mnemonic: "clflush", opcode: [0x0f, 0xae], modrm: 7, operands: ["m"] },
 
   { mnemonic: "in", opcode: [0xe4], operands: ["al", "imm8"] },
@@ -364,6 +377,7 @@ const FIXED_ROWS: readonly Row[] = [
 export const OPCODES: readonly OpcodeRow[] = [
   ...aluRows(),
   ...FIXED_ROWS,
+  ...EXT_ROWS,
   ...group3Rows(),
   ...shiftRows(),
   ...ccRows(),
@@ -390,8 +404,9 @@ function buildIndex(map0F: boolean): readonly (readonly OpcodeRow[])[] {
     if (row.plusReg) for (let r = 0; r < 8; r++) idx[b + r].push(row);
     else idx[b].push(row);
   }
-  // Fixed-ModRM rows (0F 01 C1 …) first, so the decoder tries them before /digit rows.
-  for (const list of idx) list.sort((x, y) => y.opcode.length - x.opcode.length);
+  // Fixed-ModRM rows (0F 01 C1 …) first, so the decoder tries them before /digit rows; then rows with a
+  // mandatory prefix (F3 0F BC tzcnt before 0F BC bsf: without the prefix the plain row matches).
+  for (const list of idx) list.sort((x, y) => y.opcode.length - x.opcode.length || (y.prefix ?? 0) - (x.prefix ?? 0));
   return idx;
 }
 

@@ -62,5 +62,33 @@ export const Op = {
   Vmcall: 55,
   Invlpg: 56,
   Swapgs: 57,
+  /** BT/BTS/BTR/BTC (sub 0..3). */
+  Bt: 58,
+  /** BSF (sub 0) / BSR (sub 1). */
+  Bsf: 59,
+  /** TZCNT (sub 0) / LZCNT (sub 1). */
+  Tzcnt: 60,
+  Popcnt: 61,
+  Bswap: 62,
+  Xadd: 63,
+  Cmpxchg: 64,
+  /** CMPXCHG8B / CMPXCHG16B (by operand size). */
+  Cmpxchg8b: 65,
+  Leave: 66,
+  Enter: 67,
+  /** CLC STC CMC CLD STD (sub 0..4). */
+  FlagOp: 68,
+  Lahf: 69,
+  Sahf: 70,
+  /** MOVS CMPS STOS LODS SCAS (sub 0..4), with or without REP/REPE/REPNE. */
+  Str: 71,
+  /** INS (sub 0) / OUTS (sub 1) through the platform's ports, with or without REP. */
+  StrIo: 72,
+  /** WBINVD (sub 0) / INVD (sub 1). */
+  Wbinvd: 73,
+  Xbegin: 74,
+  Xend: 75,
+  Xabort: 76,
+  Xtest: 77,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];

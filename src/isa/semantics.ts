@@ -10,11 +10,16 @@ import type { Insn } from "./insn.js";
 import type { OpcodeRow } from "./opcodes.js";
 import { Op } from "./ops.js";
 import * as arith from "./sem/arith.js";
+import * as atomic from "./sem/atomic.js";
+import * as bits from "./sem/bits.js";
 import * as branch from "./sem/branch.js";
+import * as flagops from "./sem/flagops.js";
 import * as move from "./sem/move.js";
 import { type Exec, type FlagSet, KEEP, type SemRow } from "./sem/row.js";
 import * as stack from "./sem/stack.js";
+import * as strings from "./sem/string.js";
 import * as system from "./sem/system.js";
+import * as tsx from "./sem/tsx.js";
 
 export type { Exec, FlagSet, SemRow } from "./sem/row.js";
 export { Priv } from "./sem/row.js";
@@ -26,6 +31,11 @@ export const SEMANTICS: readonly SemRow[] = [
   ...stack.ROWS,
   ...branch.ROWS,
   ...system.ROWS,
+  ...bits.ROWS,
+  ...atomic.ROWS,
+  ...flagops.ROWS,
+  ...strings.ROWS,
+  ...tsx.ROWS,
 ].sort((a, b) => a.op - b.op);
 
 for (let i = 0; i < SEMANTICS.length; i++)

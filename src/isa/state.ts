@@ -109,6 +109,17 @@ export function canonical(hi: number): boolean {
   return hi <= 0x7fff || hi >= 0xffff8000;
 }
 
+/** What the CPUID the guest sees advertises, for the instructions the SDM gates on it (the VMM or KVM
+ *  sets these from its CPUID table; the defaults are the bare machine's, src/vmm/bare.ts). */
+export interface CpuidFeatures {
+  /** CPUID.80000001H:ECX.LAHF-SAHF[bit 0]: LAHF/SAHF in 64-bit mode (else #UD). */
+  lahfSahf: boolean;
+  /** CPUID.(EAX=7,ECX=0):EBX.RTM[bit 11]: XBEGIN/XEND/XABORT (else #UD). */
+  rtm: boolean;
+  /** CPUID.(EAX=7,ECX=0):EBX.HLE[bit 4]: with RTM, XTEST (else #UD). */
+  hle: boolean;
+}
+
 export class CpuState {
   readonly memSize: number;
   /** GPRs as unsigned 32-bit halves: reg n = regs[2n] (low) + regs[2n+1] (high). */
@@ -180,6 +191,8 @@ export class CpuState {
   /** Bound on cycles per retired instruction (uarch.ts MAX_CYCLES_PER_INSTRUCTION), read by the PMU. */
   readonly maxCyclesPerInstruction = MAX_CYCLES_PER_INSTRUCTION;
   platform: Platform;
+  /** CPUID-gated instructions (see CpuidFeatures). */
+  readonly cpuidFeatures: CpuidFeatures = { lahfSahf: true, rtm: false, hle: false };
   halted = false;
   shutdown = false;
   tripleFault: TripleFaultInfo | null = null;

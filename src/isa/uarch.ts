@@ -68,6 +68,12 @@ export class CacheModel {
     if (this.l1[i] === line) this.l1[i] = -1;
     this.llc[line] = 0;
   }
+
+  /** WBINVD/INVD: every line out of both levels. */
+  flushAll(): void {
+    this.l1.fill(-1);
+    this.llc.fill(0);
+  }
 }
 
 /**

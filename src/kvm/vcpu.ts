@@ -27,6 +27,7 @@ import { Lapic } from "./lapic.js";
 import { getMsrCommon, isAdvertisedMsr, setMsrCommon } from "./msr-common.js";
 import { KvmRun } from "./run.js";
 import type { X86Ops } from "./x86-ops.js";
+import type { CpuidFeatures } from "../isa/state.js";
 
 /** The guest CPU the vCPU drives: the Platform-side view plus the run/interrupt controls. */
 export interface GuestCpu extends PlatformCpu {
@@ -44,6 +45,8 @@ export interface GuestCpu extends PlatformCpu {
   jitEnabled?: boolean;
   /** vmx_set_efer: EFER as VM entry loads it from the VMCS guest field (src/isa/control.ts loadEfer). */
   loadEfer(v: number): void;
+  /** The CPUID-gated instructions (LAHF/SAHF, RTM): set from the vCPU's CPUID table. */
+  readonly cpuidFeatures?: CpuidFeatures;
 }
 
 /** Userspace's port I/O (the VMM): KVM_EXIT_IO completed inline. `portOut` returns true to end KVM_RUN. */
@@ -151,6 +154,7 @@ export class Vcpu {
     if (this.hasRun && JSON.stringify(entries) !== JSON.stringify(this.cpuidTable))
       return { ok: false, error: "EINVAL: CPUID cannot change after the vCPU has run" };
     this.cpuidTable = entries.map((e) => ({ ...e }));
+    this.applyCpuidFeatures();
     this.refreshPmu();
     return { ok: true };
   }
@@ -220,7 +224,19 @@ export class Vcpu {
     this.pmu.events = cpu.events;
     this.pmu.cpl = cpu.cpl;
     if (cpu.maxCyclesPerInstruction !== undefined) this.pmu.maxCyclesPerInsn = cpu.maxCyclesPerInstruction;
+    this.applyCpuidFeatures();
     this.pmu.recalc();
+  }
+
+  /** The guest CPU executes what its CPUID advertises: LAHF/SAHF (0x80000001 ECX bit 0), RTM and HLE
+   *  (leaf 7 EBX bits 11 and 4) — SDM LAHF, XBEGIN, XTEST "#UD if CPUID…". */
+  private applyCpuidFeatures(): void {
+    const f = this.cpu?.cpuidFeatures;
+    if (f === undefined) return;
+    const l7 = lookupCpuid(this.cpuidTable, 7, 0);
+    f.rtm = (l7.ebx & CPUID_7_EBX_RTM) !== 0;
+    f.hle = (l7.ebx & CPUID_7_EBX_HLE) !== 0;
+    f.lahfSahf = (lookupCpuid(this.cpuidTable, 0x80000001, 0).ecx & 1) !== 0;
   }
 
   /** Fold the perf-backed counters up to the guest CPU's current totals (at every exit and ioctl). */

@@ -13,7 +13,7 @@ export const BARE_CPUID: Readonly<Record<number, readonly [number, number, numbe
   0x1: [0x000806f8, 0, 0, (1 << 4) | (1 << 5)], // family 6 model 0x8F; EDX: TSC, MSR
   0xa: [0, 0, 0, 0],
   0x80000000: [0x80000001, 0, 0, 0],
-  0x80000001: [0, 0, 0, (1 << 20) | (1 << 26) | (1 << 27) | (1 << 29)], // NX, Page1GB, RDTSCP, LM
+  0x80000001: [0, 0, 1, (1 << 20) | (1 << 26) | (1 << 27) | (1 << 29)], // ECX: LAHF-SAHF; EDX: NX, Page1GB, RDTSCP, LM
 };
 
 const MAX_BASIC_LEAF = 0xa;

@@ -2,6 +2,8 @@
 // sizes × immediates/displacements at their edges. Every form is position-independent (branch
 // targets are `$`-relative) so it can be assembled alone by vpmu and inside one batch by nasm.
 
+import { generateExtCorpus } from "./corpus-ext.js";
+
 const R8 = ["al", "cl", "dl", "bl", "ah", "bh", "spl", "bpl", "sil", "dil", "r8b", "r9b", "r12b", "r15b"];
 const R16 = ["ax", "cx", "dx", "sp", "bp", "si", "r8w", "r12w", "r15w"];
 const R32 = ["eax", "ecx", "edx", "esp", "ebp", "esi", "r8d", "r12d", "r13d", "r15d"];
@@ -470,6 +472,7 @@ export function generateCorpus(): string[] {
     "in bl, dx",
     "out cx, al",
   );
+  f.push(...generateExtCorpus());
   f.push("frobnicate eax", "mov", "add eax", "add eax, ebx, ecx", "mov eax, [rax+", "mov eax, 0xZZ", "mov eax, 'abc");
   return f;
 }

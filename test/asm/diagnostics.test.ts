@@ -16,13 +16,13 @@ describe("diagnostics", () => {
     ["unknown mnemonic", "bits 64\n  frob eax, 1\n", "prog.s:2:3: unknown mnemonic 'frob'"],
     [
       "unsupported instruction",
-      "bits 64\nmovsb\n",
-      "prog.s:2:1: 'movsb' is not supported by vpmu (nor by its CPU model); see docs/assembler.md",
+      "bits 64\nxlatb\n",
+      "prog.s:2:1: 'xlatb' is not supported by vpmu (nor by its CPU model); see docs/assembler.md",
     ],
     [
-      "unsupported prefix",
-      "bits 64\nrep stosb\n",
-      "prog.s:2:1: 'rep' is not supported by vpmu (nor by its CPU model); see docs/assembler.md",
+      "unsupported instruction after a prefix",
+      "bits 64\nrep xlatb\n",
+      "prog.s:2:5: 'xlatb' is not supported by vpmu (nor by its CPU model); see docs/assembler.md",
     ],
     [
       "operand size mismatch",

@@ -39,7 +39,24 @@ test("ambiguous and edge encodings", () => {
   expect(d(0x67, 0x8b, 0x00)).toBe("mov eax, dword [eax] /3");
   expect(d(0x8b, 0x05, 0x10, 0, 0, 0)).toBe("mov eax, dword [rel $+0x16] /6");
   expect(d(0x8b, 0x04, 0x25, 0x00, 0x20, 0, 0)).toBe("mov eax, dword [0x2000] /7");
-  expect(d(0xf0, 0x01, 0x00)).toBe("#1"); // LOCK: not modelled
+  expect(d(0xf0, 0x01, 0x00)).toBe("lock add dword [rax], eax /3");
+  expect(d(0xf0, 0x01, 0xc0)).toBe("#1"); // LOCK with a register destination: #UD (SDM "LOCK")
+  expect(d(0xf0, 0x03, 0x00)).toBe("#1"); // ADD r, r/m is not lockable
+  expect(d(0xf0, 0x39, 0x00)).toBe("#1"); // nor is CMP
+  expect(d(0xf0, 0x90)).toBe("#1");
+  expect(d(0xf0, 0x0f, 0xc7, 0x08)).toBe("lock cmpxchg8b [rax] /4");
+  expect(d(0xf3, 0x0f, 0xbc, 0xc1)).toBe("tzcnt eax, ecx /4"); // the mandatory-prefix row before BSF
+  expect(d(0x0f, 0xbc, 0xc1)).toBe("bsf eax, ecx /3");
+  expect(d(0xf3, 0x0f, 0x1e, 0xfa)).toBe("endbr64 /4");
+  expect(d(0x0f, 0x1e, 0xfa)).toBe("hint_nop55 edx /3"); // without F3: a hint NOP
+  expect(d(0x0f, 0x18, 0x00)).toBe("prefetchnta [rax] /3");
+  expect(d(0x0f, 0x18, 0xc0)).toBe("hint_nop0 eax /3");
+  expect(d(0xa1, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11)).toBe("mov eax, [qword 0x1122334455667788] /9");
+  expect(d(0xc8, 0x10, 0x00, 0x02)).toBe("enter 0x10, 0x2 /4");
+  expect(d(0xf3, 0x48, 0xab)).toBe("rep stosq /3");
+  expect(d(0xf3, 0xa6)).toBe("repe cmpsb /2");
+  expect(d(0x41, 0x0f, 0xc9)).toBe("bswap r9d /3");
+  expect(d(0x66, 0x0f, 0xc8)).toBe("#1"); // BSWAP r16 is undefined in the SDM: #UD here
   expect(d(0x64, 0x8b, 0x00)).toBe("mov eax, dword [fs:rax] /3"); // FS override: adds FS.base
   expect(d(0x2e, 0x8b, 0x00)).toBe("mov eax, dword [rax] /3"); // CS override: null in 64-bit mode
   expect(d(...new Array(15).fill(0x66), 0x90)).toBe("#2"); // longer than 15 bytes: #GP

@@ -63,7 +63,7 @@ function runBoth(bytes: Uint8Array, budgetSteps: number[], paged = false) {
 const FORMS = generateCorpus()
   .filter(
     (f) =>
-      /^(add|or|adc|sbb|and|sub|xor|cmp|test|mov|movzx|movsx|movsxd|lea|inc|dec|not|neg|shl|shr|sar|rol|ror|set\w+|cmov\w+|imul|nop) /.test(
+      /^(lock |rep |repne )?(add|or|adc|sbb|and|sub|xor|cmp|test|mov|movzx|movsx|movsxd|lea|inc|dec|not|neg|shl|shr|sar|rol|ror|set\w+|cmov\w+|imul|nop|bt|bts|btr|btc|bsf|bsr|tzcnt|lzcnt|popcnt|bswap|xadd|cmpxchg|cmpxchg8b|cmpxchg16b|clc|stc|cmc|cld|std|lahf|sahf|endbr64|hint_nop\d+|prefetch\w+|(movs|cmps|stos|lods|scas)[bwdq])( |$)/.test(
         f,
       ) && !/\brsp\b|\besp\b|\bsp\b|\bspl\b|rel /.test(f),
   )

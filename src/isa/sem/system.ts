@@ -153,7 +153,18 @@ export const ROWS: readonly SemRow[] = [
   { op: Op.Invalid, mnemonics: {}, cycles: 0, reads: 0, writes: 0, faults: true, exec: invalid },
   {
     op: Op.Nop,
-    mnemonics: { nop: 0 },
+    // The hint NOPs (opcodes-ext.ts): ENDBR64/32 without CET, PREFETCHh (no fault, no cache effect
+    // modelled) and HINT_NOPn.
+    mnemonics: {
+      nop: 0,
+      endbr64: 0,
+      endbr32: 0,
+      prefetchnta: 0,
+      prefetcht0: 0,
+      prefetcht1: 0,
+      prefetcht2: 0,
+      ...Object.fromEntries(Array.from({ length: 64 }, (_, n) => [`hint_nop${n}`, 0])),
+    },
     cycles: 1,
     reads: 0,
     writes: 0,
@@ -256,7 +267,7 @@ export const ROWS: readonly SemRow[] = [
     compile: emit.nop,
     memSize: () => 0,
   },
-  { op: Op.Clflush, mnemonics: { clflush: 0 }, cycles: 5, reads: 0, writes: 0, exec: clflush },
+  { op: Op.Clflush, mnemonics: { clflush: 0, clflushopt: 0 }, cycles: 5, reads: 0, writes: 0, exec: clflush },
   {
     op: Op.In,
     mnemonics: { in: 0 },
