@@ -294,7 +294,7 @@ export function formatInsn(ins: Insn): string {
  *  the order the assembler emits them in. */
 function prefixText(ins: Insn): string {
   let p = "";
-  if (ins.rep !== 0 && ins.row?.prefix === undefined) {
+  if (ins.rep !== 0 && ins.row?.prefix === undefined && STRING_OPS.has(ins.mnemonic.slice(0, -1))) {
     const cmp = STRING_OPS.has(ins.mnemonic.slice(0, -1)) && /^(cmps|scas)/.test(ins.mnemonic);
     p = ins.rep === 0xf2 ? "repne " : cmp ? "repe " : "rep ";
   }
