@@ -206,7 +206,8 @@ export function decodeInto(
   let osz = 4;
   let wantedPeek = false; // a row was passed over only because its ModRM/third byte is past the end
   for (const r of rows) {
-    if (r.prefix !== undefined ? rep !== r.prefix : false) continue;
+    // A mandatory 66 (clflushopt) is the operand-size prefix byte; F2/F3 are the REP-group byte.
+    if (r.prefix !== undefined ? (r.prefix === 0x66 ? !opsize : rep !== r.prefix) : false) continue;
     if (!rowInMode(r, bits)) continue;
     const s = r.default64 && bits === 64 ? (opsize ? 2 : 8) : osz64;
     if (!sizeOk(r, s, bits)) continue;

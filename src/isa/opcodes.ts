@@ -354,8 +354,9 @@ const FIXED_ROWS: readonly Row[] = [
   { mnemonic: "invlpg", opcode: [0x0f, 0x01], modrm: 7, operands: ["m"] },
   { mnemonic: "lfence", opcode: [0x0f, 0xae, 0xe8], operands: [] },
   { mnemonic: "mfence", opcode: [0x0f, 0xae, 0xf0], operands: [] },
-  // CLFLUSHOPT is 66 0F AE /7 (osize 16 = the 66 prefix): before CLFLUSH, which would also decode it.
-  { mnemonic: "clflushopt", opcode: [0x0f, 0xae], modrm: 7, operands: ["m"], osize: 16 },
+  // CLFLUSHOPT is 66 0F AE /7 with 66 as a mandatory prefix, not an operand size (in 16-bit code 0F AE /7
+  // without 66 is still CLFLUSH): sorted before CLFLUSH, which would also decode it.
+  { mnemonic: "clflushopt", opcode: [0x0f, 0xae], modrm: 7, operands: ["m"], prefix: 0x66 },
   { mnemonic: "clflush", opcode: [0x0f, 0xae], modrm: 7, operands: ["m"] },
 
   { mnemonic: "in", opcode: [0xe4], operands: ["al", "imm8"] },
