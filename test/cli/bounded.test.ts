@@ -75,7 +75,7 @@ describe("item 10: the exit log is counted, and streamed only when asked", () =>
       const lines = readFileSync(r.file, "latin1").split("\n");
       expect(lines.length).toBe(1 + 1_500_001 + 2 + 1);
       expect(lines.slice(0, 3)).toEqual([
-        "--- vm exits: 1500001 (policy legacy, not mediated) ---",
+        "--- platform: kvm, vm exits: 1500001 (policy legacy, not mediated) ---",
         "exit CPUID(10) rip=0x100008 len=2 eax=0x0 ecx=0x0 -> skip (rip += len)",
         "exit CPUID(10) rip=0x100008 len=2 eax=0x0 ecx=0x6c65746e -> skip (rip += len)",
       ]);
@@ -166,8 +166,9 @@ describe("item 13: the default limit and the progress line", () => {
       expect(parts[0]).toBe("");
       for (const p of parts.slice(1, -1))
         expect(p).toMatch(
-          // cut to 80 columns (stderr has no width here), as on a narrow terminal
-          /^vpmu run exitloop\.s: [\d,]+ of 3,000,000 instructions \([\d,]+\/s\), [\d,]+ V/,
+          // cut to 80 columns (stderr has no width here), as on a narrow terminal: where the cut falls
+          // depends on how wide the rates are, so only the part before the exit count is certain
+          /^vpmu run exitloop\.s: [\d,]+ of 3,000,000 instructions \([\d,]+\/s\), [\d,]/,
         );
       expect(parts.at(-1)?.startsWith("vpmu: instruction limit of 3000000 reached at rip=")).toBe(true);
       const quiet = run(args);
