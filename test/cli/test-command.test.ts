@@ -148,7 +148,11 @@ describe("vpmu test", () => {
   });
 
   it("a program that runs past --timeout is killed and FAILs the way run_tests.sh reports it", () => {
-    writeFileSync(join(dir, "programs/t/g-forever.s"), `${PRELUDE}.spin:\n        jmp .spin\n`);
+    // Past the default instruction limit (10^8, about 0.5 s), so that the timeout is what stops it.
+    writeFileSync(
+      join(dir, "programs/t/g-forever.s"),
+      `; vpmu: --max-insns 100000000000\n${PRELUDE}.spin:\n        jmp .spin\n`,
+    );
     writeFileSync(join(dir, "programs/t/g-forever.out"), "exit status: 0\n");
     const r = vpmu(["test", "--timeout", "1", "programs/t/g-forever.s"], { cwd: dir });
     expect(r.stdout).toBe("FAIL t/g-forever (timeout; duration=1s)\n1 program: 0 passed, 1 failed\n");
