@@ -19,9 +19,16 @@ export const CPUID_7_EBX_HLE = 1 << 4;
 export const CPUID_7_EBX_RTM = 1 << 11;
 /** CPUID.7.0:EDX[26] SPEC_CTRL (IBRS + IBPB: IA32_PRED_CMD exists); every preset's host has it. */
 export const CPUID_7_EDX_SPEC_CTRL = 1 << 26;
-/** CPUID 0x80000001 EDX: execute-disable (EFER.NXE), 1 GiB pages, long mode (EFER.LME). */
+/** CPUID 0x80000001 ECX: LAHF/SAHF in 64-bit mode (LAHF_LM), LZCNT (the kernel's ABM). */
+export const CPUID_80000001_ECX_LAHF_LM = 1 << 0;
+export const CPUID_80000001_ECX_LZCNT = 1 << 5;
+/** CPUID 0x80000001 EDX: SYSCALL/SYSRET, execute-disable (EFER.NXE), 1 GiB pages, RDTSCP, long mode (EFER.LME). */
+export const CPUID_80000001_EDX_SYSCALL = 1 << 11;
 export const CPUID_80000001_EDX_NX = 1 << 20;
 export const CPUID_80000001_EDX_PAGE1GB = 1 << 26;
+export const CPUID_80000001_EDX_RDTSCP = 1 << 27;
 export const CPUID_80000001_EDX_LM = 1 << 29;
+/** CPUID 0x80000008 EAX[15:8]: linear-address width of 4-level paging. */
+export const CPUID_80000008_VIRT_BITS = 48;
 /** CPUID.0AH:EDX[15] AnyThread deprecation — KVM sets it whenever it reports a PMU. */
 export const CPUID_0A_EDX_ANYTHREAD_DEPRECATED = 1 << 15;

@@ -18,7 +18,15 @@ import {
   CPUID_7_EBX_HLE,
   CPUID_7_EBX_RTM,
   CPUID_7_EDX_SPEC_CTRL,
+  CPUID_80000001_ECX_LAHF_LM,
+  CPUID_80000001_ECX_LZCNT,
+  CPUID_80000001_EDX_LM,
+  CPUID_80000001_EDX_NX,
+  CPUID_80000001_EDX_PAGE1GB,
+  CPUID_80000001_EDX_RDTSCP,
+  CPUID_80000008_VIRT_BITS,
 } from "../arch/cpuid.js";
+import { MAXPHYADDR } from "../isa/paging.js";
 import type { HostPreset } from "../host/presets.js";
 import type { PmuCap } from "../pmu/pmu.js";
 
@@ -49,6 +57,14 @@ export function cpuid0a(cap: PmuCap): { eax: number; ebx: number; ecx: number; e
  * ECX; vmx_set_cpu_caps adds PDCM with a PMU, DS/DTES64 with guest PEBS. Leaf 7.0 EBX: HLE/RTM only
  * when the host kernel kept them; EDX: SPEC_CTRL. Bits of KVM's list the model does not implement (SSE,
  * AVX, …) are left out on purpose: a guest must not choose a code path the CPU model cannot run.
+ * Extended leaves (kvm_set_cpu_caps CPUID_8000_0001_ECX/EDX, __do_cpuid_func cases 0x80000000/0x80000008):
+ * max extended leaf 0x80000008; 0x80000001 ECX LAHF_LM and LZCNT (ABM), EDX NX, GBPAGES, RDTSCP and LM
+ * (every preset's host has them) — without LM and NX, __kvm_valid_efer refuses EFER.LME/NXE and LAHF/SAHF
+ * #UD in 64-bit mode. SYSCALL (EDX bit 11), in KVM's list, is left out: the model has no SYSCALL/SYSRET
+ * (they #UD). 0x80000008 EAX = physical | linear << 8 address widths: KVM passes the host's
+ * x86_phys_bits; the model reports the width its paging implements (MAXPHYADDR, isa/paging.ts), so that
+ * the reserved bits a guest computes from CPUID are the ones the page walk checks. 0x80000002..7 (brand
+ * string, caches, invariant TSC) read 0: not modelled.
  */
 export function supportedCpuid(
   host: HostPreset,
@@ -71,9 +87,15 @@ export function supportedCpuid(
     { function: 1, index: 0, eax: signature >>> 0, ebx: ebx1, ecx: ecx1, edx: edx1 },
     { function: 7, index: 0, eax: 0, ebx: ebx7, ecx: 0, edx: CPUID_7_EDX_SPEC_CTRL >>> 0 },
     { function: 0xa, index: 0, ...a },
-    { function: 0x80000000, index: 0, eax: 0x80000000, ebx: 0, ecx: 0, edx: 0 },
+    { function: 0x80000000, index: 0, eax: 0x80000008, ebx: 0, ecx: 0, edx: 0 },
+    { function: 0x80000001, index: 0, eax: 0, ebx: 0, ecx: EXT1_ECX, edx: EXT1_EDX },
+    { function: 0x80000008, index: 0, eax: MAXPHYADDR | (CPUID_80000008_VIRT_BITS << 8), ebx: 0, ecx: 0, edx: 0 },
   ];
 }
+
+const EXT1_ECX = CPUID_80000001_ECX_LAHF_LM | CPUID_80000001_ECX_LZCNT;
+const EXT1_EDX =
+  (CPUID_80000001_EDX_NX | CPUID_80000001_EDX_PAGE1GB | CPUID_80000001_EDX_RDTSCP | CPUID_80000001_EDX_LM) >>> 0;
 
 /** Leaves whose sub-leaf index matters (CPUID.7, CPUID.0xB …); others ignore ECX. */
 const INDEXED = new Set([4, 7, 0xb, 0xd, 0xf, 0x10, 0x12, 0x14, 0x1f]);

@@ -117,3 +117,52 @@ describe("a guest reads leaf 1 and leaf 7 through CPUID (an exit KVM emulates)",
     }
   });
 });
+
+describe("extended leaves 0x80000000..0x80000008 (kvm_set_cpu_caps CPUID_8000_0001_*, __do_cpuid_func)", () => {
+  // 0x80000001 ECX: LAHF_LM 0, LZCNT 5; EDX: NX 20, GBPAGES 26, RDTSCP 27, LM 29 (SYSCALL 11 left out: not
+  // modelled). 0x80000008 EAX: MAXPHYADDR 36 | 48 << 8.
+  for (const host of ["skx", "icx", "spr", "gnr"] as const)
+    it(host, () => {
+      const t = (createKvm({ host }) as Kvm).getSupportedCpuid();
+      const leaf = (f: number) => t.find((e) => e.function === f)!;
+      expect(leaf(0x80000000).eax).toBe(0x80000008);
+      expect([leaf(0x80000001).ecx, leaf(0x80000001).edx >>> 0]).toEqual([0x21, 0x2c100000]);
+      expect(leaf(0x80000008).eax).toBe(0x3024);
+    });
+  it("a guest under KVM sets EFER.NXE (was #GP without CPUID NX) and runs LAHF/SAHF (was #UD)", () => {
+    const src = [
+      "  mov ecx, 0xc0000080",
+      "  rdmsr",
+      "  or eax, 0x800",
+      "  wrmsr",
+      "  rdmsr",
+      "  mov r8d, eax",
+      "  mov ah, 0xd5",
+      "  sahf",
+      "  mov ah, 0",
+      "  lahf",
+      "  mov r9d, eax",
+      "  mov eax, 0x80000008",
+      "  cpuid",
+      "  mov r10d, eax",
+      "  hlt",
+    ].join("\n");
+    for (const [, opts] of STATES) {
+      const g = runGuest(src, { ...opts, host: "spr" });
+      expect(g.cpu.getLo(8) & 0xd00).toBe(0xd00); // LME, LMA, NXE
+      expect((g.cpu.getLo(9) >>> 8) & 0xd5).toBe(0xd5);
+      expect(g.cpu.getLo(10)).toBe(0x3024);
+    }
+  });
+  it("a VMM that drops LM/NX from the guest's CPUID gets set_efer's #GP back", () => {
+    const src = ["  mov ecx, 0xc0000080", "  rdmsr", "  or eax, 0x800", "  wrmsr", "  mov r8d, 1", "  hlt"].join("\n");
+    const drop = (v: Vcpu) => {
+      const e = v.leaf(0x80000001);
+      expect(v.setCpuid(v.withCpuidLeaf({ function: 0x80000001, index: 0, ...e, edx: 0 })).ok).toBe(true);
+    };
+    expect(runGuest(src, { host: "spr" }).cpu.getLo(8)).toBe(1);
+    const g = runGuest(src, { host: "spr" }, drop);
+    expect(g.cpu.getLo(8)).toBe(0);
+    expect(g.cpu.tripleFault?.chain[0]).toMatchObject({ vector: 13, errorCode: 0 });
+  });
+});
