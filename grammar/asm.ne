@@ -56,6 +56,10 @@ operand -> immop                                {% (d) => d[0] %}
          | %short expr                          {% (d): Operand => ({ k: "expr", e: d[1], tok: d[0], jump: "short" }) %}
          | %near expr                           {% (d): Operand => ({ k: "expr", e: d[1], tok: d[0], jump: "near" }) %}
          | mem                                  {% (d) => d[0] %}
+         | %far mem                             {% (d): Operand => ({ ...d[1], far: true }) %}
+         | %far %size mem                       {% (d): Operand => ({ ...d[2], far: true, size: d[1], tok: d[1] }) %}
+         | expr ":" expr                        {% (d): Operand => ({ k: "ptr", sel: d[0], off: d[2], tok: firstTok(d[0]) }) %}
+         | %size expr ":" expr                  {% (d): Operand => ({ k: "ptr", sel: d[1], off: d[3], tok: d[0], size: d[0] }) %}
          | %size mem                            {% (d): Operand => ({ ...d[1], size: d[0], tok: d[0] }) %}
 
 immop -> expr                                   {% (d): Operand => ({ k: "expr", e: d[0], tok: firstTok(d[0]) }) %}

@@ -24,7 +24,11 @@ export type Operand =
       /** Segment override (`[fs:rax]`): the register token. */
       seg?: Token;
       strict?: boolean;
-    };
+      /** `far [mem]`: a far pointer in memory (m16:16/32/64). */
+      far?: boolean;
+    }
+  /** `sel:offset`: a far pointer in the instruction (jmp 0x08:start). */
+  | { k: "ptr"; sel: Expr; off: Expr; tok: Token; size?: Token };
 
 /* The AST holds only references to the line's own tokens (never copies): the parser's cache relies on
    it to re-bind a cached parse to another line with the same token types. */

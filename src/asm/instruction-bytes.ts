@@ -33,7 +33,7 @@ export function encode(
       row.osize !== undefined ||
       (row.default64 === true && m.osize === 16);
     if (sized && m.osize === 16) out.push(0x66);
-    if (sized && m.osize === 64 && !row.default64) rex |= 0x48;
+    if (sized && m.osize === 64 && !row.default64 && !row.noRexW) rex |= 0x48;
   } else {
     // 16/32-bit code: 66 selects the other of 16/32 (SDM Vol. 1 Table 3-4); the size is the matched
     // one, or a fixed r16/r32 destination's (movzx eax, word [bx] in 16-bit code).
@@ -117,6 +117,11 @@ export function encode(
   out.push(...disp);
   if (m.moffs) pushLE(out, m.moffs.disp, 8);
   if (m.imm) pushLE(out, m.imm.op.v, m.imm.width);
+  if (m.ptr) {
+    // ptr16:16/32: the offset, then the selector (SDM JMP).
+    pushLE(out, m.ptr.off, m.osize === 16 ? 2 : 4);
+    pushLE(out, m.ptr.sel, 2);
+  }
   if (m.rel && m.rel.width === 4 && bits !== 64) {
     // rel16 when the operand size is 16 outside 64-bit mode (SDM JMP/CALL/Jcc "rel16").
     const osz = m.osize || (bits === 16 ? 16 : 32);

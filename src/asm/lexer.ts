@@ -48,6 +48,7 @@ const KEYWORDS: ReadonlyMap<string, string> = (() => {
     "rel",
     "abs",
     "short",
+    "far",
     "near",
     "strict",
     "times",

@@ -58,6 +58,8 @@ export interface Match {
   moffs: (ROp & { t: "mem" }) | null;
   /** A second immediate (ENTER's nesting level). */
   imm2: (ROp & { t: "imm" }) | null;
+  /** A `sel:offset` far pointer (ptr16:16/32). */
+  ptr: (ROp & { t: "ptr" }) | null;
   /** The size the row gives the memory operand (-1 for "m": no size). */
   memSize: number;
 }
@@ -71,6 +73,7 @@ export const GPR_KINDS: Readonly<Record<string, readonly number[]>> = {
   "r16/32": [16, 32],
   "r16/64": [16, 64],
   r64rm: [64],
+  "r16/32/64rm": [16, 32, 64],
 };
 export const RM_KINDS: Readonly<Record<string, readonly number[]>> = {
   rm8: [8],
@@ -95,7 +98,16 @@ const HAS_BOTH_REL: ReadonlySet<string> = (() => {
   }
   return s;
 })();
-export const VAR_KINDS = new Set<OperandKind>(["r16/32/64", "r16/32", "r16/64", "rm16/32/64", "rm16/64", "rAX"]);
+export const VAR_KINDS = new Set<OperandKind>([
+  "r16/32/64",
+  "r16/32",
+  "r16/64",
+  "rm16/32/64",
+  "rm16/64",
+  "rAX",
+  "r16/32/64rm",
+  "mfar",
+]);
 
 export function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void, bits: CodeBits = 64): Match | null {
   let osize = row.osize ?? 0;
@@ -109,6 +121,7 @@ export function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void, bits:
     rel: null,
     moffs: null,
     imm2: null,
+    ptr: null,
     memSize: -1,
   };
   let sizeTok: Token | null = null;
@@ -162,7 +175,7 @@ export function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void, bits:
         return null;
       }
       if (gpr.length > 1 && !setSize(op.reg.size, op)) return null;
-      if (kind === "r64rm") m.rmOp = op;
+      if (kind === "r64rm" || kind === "r16/32/64rm") m.rmOp = op;
       else if (row.plusReg) m.plusOp = op.reg;
       else m.regOp = op.reg;
     } else if (rm) {
@@ -225,6 +238,22 @@ export function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void, bits:
         return null;
       }
       m.rmOp = op;
+    } else if (kind === "sreg") {
+      if (op.t !== "reg" || op.reg.cls !== "sreg") return shape();
+      m.regOp = op.reg;
+    } else if (kind === "mfar") {
+      // far [mem]: the size keyword is the offset's (m16:16/32/64); default 64 in 64-bit code (NASM).
+      if (op.t !== "mem" || !op.far) return shape();
+      const s = op.size || (bits === 64 ? 64 : bits);
+      if (s === 8 || (s === 64 && bits !== 64)) return shape();
+      if (!setSize(s, op)) return null;
+      m.rmOp = op;
+    } else if (kind === "ptr16:16/32") {
+      if (op.t !== "ptr") return shape();
+      const s = op.size || (bits === 16 ? 16 : 32);
+      if (s !== 16 && s !== 32) return shape();
+      osize = s;
+      m.ptr = op;
     } else if (kind === "cr") {
       if (op.t !== "reg" || op.reg.cls !== "cr") return shape();
       m.regOp = op.reg;
@@ -390,8 +419,12 @@ export function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void, bits:
 
 function classFits(kind: OperandKind, op: ROp, mnemonic: string): boolean {
   if (GPR_KINDS[kind] || FIXED_REG[kind] || kind === "rAX") return op.t === "reg" && op.reg.cls === "gpr";
+  if (op.t === "mem" && op.far) return kind === "mfar";
   if (RM_KINDS[kind]) return op.t === "mem" || (op.t === "reg" && op.reg.cls === "gpr");
   if (kind === "m") return op.t === "mem" || (mnemonic === "lea" && op.t === "imm");
+  if (kind === "sreg") return op.t === "reg" && op.reg.cls === "sreg";
+  if (kind === "mfar") return false;
+  if (kind === "ptr16:16/32") return op.t === "ptr";
   if (kind === "cr") return op.t === "reg" && op.reg.cls === "cr";
   if (kind === "moffs") return op.t === "mem";
   return op.t === "imm";

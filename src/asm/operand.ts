@@ -41,8 +41,12 @@ export type ROp =
       addr32: boolean;
       /** Segment-override register number (ES CS SS DS FS GS = 0..5), -1 for none. */
       seg: number;
+      /** `far [mem]`: a far pointer (m16:16/32/64). */
+      far?: boolean;
       tok: Token;
-    };
+    }
+  /** `sel:offset` (jmp 0x08:start): size is the offset's size keyword (0 = the code size). */
+  | { t: "ptr"; sel: bigint; off: bigint; unknown: boolean; size: number; tok: Token };
 
 const SIZE_BITS: Readonly<Record<string, number>> = { byte: 8, word: 16, dword: 32, qword: 64 };
 
@@ -55,6 +59,15 @@ export function resolveOperand(
   diags: Diags,
 ): ROp | null {
   const size = o.size ? SIZE_BITS[o.size.value.toLowerCase()] : 0;
+  if (o.k === "ptr") {
+    const sel = evaluate(o.sel, env),
+      off = evaluate(o.off, env);
+    if (sel.regs.length || off.regs.length) {
+      diags.add(o.tok, "a far pointer is a number:number (selector:offset)");
+      return null;
+    }
+    return { t: "ptr", sel: sel.v, off: off.v, unknown: sel.unknown || off.unknown, size, tok: o.tok };
+  }
   const v = evaluate(o.e, env);
   if (o.k === "expr") {
     if (v.regs.length) {
@@ -81,6 +94,7 @@ export function resolveOperand(
     };
   }
   const m = resolveMem(o, v, size, bits, defaultRel, diags);
+  if (m?.t === "mem" && o.far) m.far = true;
   if (m?.t === "mem" && o.seg) {
     const r = REGISTERS.get(o.seg.value.toLowerCase());
     if (r?.cls !== "sreg") {

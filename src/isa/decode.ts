@@ -2,69 +2,18 @@
  * Instruction decoder: bytes in guest memory → a decoded instruction (Insn), driven by the shared opcode
  * table (src/isa/opcodes.ts, the same rows the assembler encodes from). Prefix, REX, ModRM/SIB and
  * immediate rules: SDM Vol. 2 §2.1–2.2; 16/32-bit code (no REX, 40–4F are inc/dec, 16-bit ModRM
- * addressing, Table 2-1): §2.1.5 and src/isa/modes.ts.
+ * addressing, Table 2-1): §2.1.5 and src/isa/modes.ts. The prefix and ModRM/SIB bytes are read in
+ * decode-bytes.ts, the row is chosen in decode-rows.ts; this file fills the operands and immediates.
  */
-import { MAP_0F_INDEX, PRIMARY_INDEX, type OperandKind, type OpcodeRow } from "./opcodes.js";
+import { ByteCursor, ModRM, Prefixes, readModrm, readPrefixes } from "./decode-bytes.js";
+import { RowMatch, findRow, kindSize } from "./decode-rows.js";
 import { AH, DecodeFail, Insn, K } from "./insn.js";
-import { type CodeBits, addressBytes, defaultOperandBytes, kindInMode, r64rmBytes, rowInMode } from "./modes.js";
+import { type CodeBits, addressBytes, defaultOperandBytes, kindInMode } from "./modes.js";
+import { MAP_0F_INDEX, PRIMARY_INDEX, type OperandKind, type OpcodeRow } from "./opcodes.js";
 import { Op } from "./ops.js";
 import { opFor } from "./semantics.js";
 
 export { AH, DecodeFail, Insn, K } from "./insn.js";
-
-function kindSize(k: OperandKind, osz: number, bits: CodeBits): number {
-  switch (k) {
-    case "r8":
-    case "rm8":
-    case "al":
-      return 1;
-    case "r16":
-    case "rm16":
-    case "ax":
-      return 2;
-    case "r32":
-    case "rm32":
-    case "eax":
-      return 4;
-    case "r64":
-    case "rm64":
-    case "rax":
-      return 8;
-    case "r64rm":
-      return r64rmBytes(bits);
-    case "r16/32/64":
-    case "rm16/32/64":
-    case "r16/32":
-    case "r16/64":
-    case "rm16/64":
-    case "rAX":
-      return osz;
-    default:
-      return 0;
-  }
-}
-
-/** Does the row accept this operand size? (opcodes.ts ROW FORMAT: osize, r16/32, default64.) */
-function sizeOk(row: OpcodeRow, osz: number, bits: CodeBits): boolean {
-  if (row.osize !== undefined && row.osize / 8 !== osz) {
-    // Rows whose operation is 8-bit ignore 66/REX.W, as do rows with only fixed 8-bit/no-size operands.
-    return false;
-  }
-  for (const k of row.operands)
-    if ((k === "r16/32" && osz === 8) || ((k === "r16/64" || k === "rm16/64") && osz === 4 && bits === 64))
-      return false;
-  // A row whose destination is a fixed-size register and has no osize (movzx r32, rm16) is only the
-  // form of that size; its REX.W twin is the separate osize:64 row (opcodes.ts ROW FORMAT).
-  const k0 = row.operands[0];
-  if (
-    row.osize === undefined &&
-    !row.default64 &&
-    (k0 === "r16" || k0 === "r32" || k0 === "r64") &&
-    kindSize(k0, osz, bits) !== osz
-  )
-    return false;
-  return true;
-}
 
 /**
  * Decode the instruction at `off` in `mem` (guest address `addr`), reading at most `avail` bytes (the
@@ -118,69 +67,15 @@ export function decodeInto(
   out.next = null;
   out.taken = null;
   out.fail = DecodeFail.None;
-  const max = Math.min(15, avail);
-  let p = 0;
-  const byte = (): number => (p < max ? mem[off + p++] : -1);
-  // A little-endian field of n bytes (immediates, the moffs address) into leLo/leHi; false if truncated.
-  let leLo = 0,
-    leHi = 0;
-  const readLe = (n: number): boolean => {
-    leLo = 0;
-    leHi = 0;
-    for (let i = 0; i < n; i++) {
-      const d = byte();
-      if (d < 0) return false;
-      if (i < 4) leLo |= d << (8 * i);
-      else leHi |= d << (8 * (i - 4));
-    }
-    return true;
-  };
-  let opsize = false,
-    adsize = false,
-    lock = false,
-    rep = 0,
-    rex = 0;
-  let b: number;
-  // Legacy prefixes, then REX immediately before the opcode (a REX followed by a legacy prefix is ignored).
-  for (;;) {
-    b = byte();
-    if (b < 0) return failed(out, p, avail);
-    if (b === 0x66) {
-      opsize = true;
-      rex = 0;
-      continue;
-    }
-    if (b === 0x67) {
-      adsize = true;
-      rex = 0;
-      continue;
-    }
-    if (b === 0xf2 || b === 0xf3) {
-      rep = b;
-      rex = 0;
-      continue;
-    }
-    if (b === 0xf0) {
-      lock = true;
-      rex = 0;
-      continue;
-    }
-    const sg = SEG_PREFIX[b];
-    if (sg >= 0) {
-      // ES/CS/SS/DS overrides are null in 64-bit mode; FS/GS add their base (SDM Vol. 1 §3.3.7.1).
-      if (bits !== 64 || sg >= 4) out.seg = sg;
-      rex = 0;
-      continue;
-    }
-    if ((b & 0xf0) === 0x40 && bits === 64) {
-      rex = b;
-      continue;
-    }
-    break;
-  }
+  const cur = CUR;
+  cur.reset(mem, off, avail);
+  const pf = PFX;
+  let b = readPrefixes(cur, pf, bits);
+  if (b < 0) return failed(out, cur.p, avail);
+  const { opsize, lock, rep, rex } = pf;
+  out.seg = pf.seg;
   const rexW = (rex & 8) !== 0,
     rexR = (rex & 4) << 1,
-    rexX = (rex & 2) << 2,
     rexB = (rex & 1) << 3;
   out.rex = rex;
   out.pfx66 = opsize;
@@ -191,121 +86,30 @@ export function decodeInto(
   const opByte0 = b;
   if (b === 0x0f) {
     map0F = true;
-    b = byte();
-    if (b < 0) return failed(out, p, avail);
+    b = cur.byte();
+    if (b < 0) return failed(out, cur.p, avail);
     rows = MAP_0F_INDEX[b];
   } else rows = PRIMARY_INDEX[b];
-  if (rows.length === 0) return invalid(out, p);
-  // Peek at a ModRM byte if any row needs one.
-  const _modrmAt = p;
-  const peek = p < max ? mem[off + p] : -1;
+  if (rows.length === 0) return invalid(out, cur.p);
   const defOsz = defaultOperandBytes(bits);
   const osz64 = rexW ? 8 : opsize ? 6 - defOsz : defOsz;
-  const asize = addressBytes(bits, adsize);
-  let row: OpcodeRow | null = null;
-  let osz = 4;
-  let wantedPeek = false; // a row was passed over only because its ModRM/third byte is past the end
-  for (const r of rows) {
-    // A mandatory 66 (clflushopt) is the operand-size prefix byte; F2/F3 are the REP-group byte.
-    if (r.prefix !== undefined ? (r.prefix === 0x66 ? !opsize : rep !== r.prefix) : false) continue;
-    if (!rowInMode(r, bits)) continue;
-    const s = r.default64 && bits === 64 ? (opsize ? 2 : 8) : osz64;
-    if (!sizeOk(r, s, bits)) continue;
-    const oplen = r.opcode.length;
-    if (oplen === (map0F ? 3 : 2)) {
-      if (peek < 0) wantedPeek = true;
-      if (peek !== r.opcode[oplen - 1]) continue;
-    } else if (typeof r.modrm === "number") {
-      if (peek < 0) wantedPeek = true;
-      if (peek < 0 || ((peek >> 3) & 7) !== r.modrm) continue;
-      if (peek >> 6 === 3 && r.operands.includes("m")) continue;
-    } else if (r.modrm === "r") {
-      if (peek < 0) {
-        wantedPeek = true;
-        continue;
-      }
-      if (peek >> 6 === 3 && r.operands.includes("m")) continue;
-    }
-    if (r.mnemonic === "nop" && r.opcode[0] === 0x90 && (rexB || rep === 0xf3)) continue; // 90 + REX.B = xchg r8, rax
-    if (r.mnemonic === "xchg" && r.plusReg && !rexB && (opByte0 & 7) === 0 && !map0F) continue;
-    row = r;
-    osz = s;
-    break;
-  }
+  const asize = addressBytes(bits, pf.adsize);
+  const found = findRow(MATCH, rows, pf, opByte0, map0F, cur.peek(), osz64, bits);
+  const row = found.row;
+  const osz = found.osz;
   // A ModRM byte past the end of the readable bytes: the fetch faults there (truncated), whatever
   // the opcode byte was — not #UD for some opcodes and #PF for others (issue 15 item 14).
-  if (!row) return wantedPeek ? failed(out, p, avail) : invalid(out, p);
-  if (row.opcode.length === (map0F ? 3 : 2)) p++; // the fixed third byte
-  // ModRM / SIB / displacement
-  let mod = 3,
-    regf = 0,
-    rmf = 0;
-  const hasModrm = row.modrm !== undefined;
-  if (hasModrm) {
-    const m = byte();
-    if (m < 0) return failed(out, p, avail);
-    mod = m >> 6;
-    regf = ((m >> 3) & 7) | rexR;
-    rmf = m & 7;
-    if (mod !== 3 && asize === 2 && !row.operands.includes("r64rm")) {
-      // 16-bit addressing (SDM Vol. 2 Table 2-1): [bx+si] [bx+di] [bp+si] [bp+di] [si] [di] [bp] [bx].
-      out.base = MODRM16_BASE[rmf];
-      out.index = MODRM16_INDEX[rmf];
-      if (mod === 0 && rmf === 6) {
-        out.base = -1;
-        out.dispBytes = 2;
-      } else out.dispBytes = mod === 1 ? 1 : mod === 2 ? 2 : 0;
-      if (out.dispBytes > 0) {
-        let v = 0;
-        for (let i = 0; i < out.dispBytes; i++) {
-          const d = byte();
-          if (d < 0) return failed(out, p, avail);
-          v |= d << (8 * i);
-        }
-        v = out.dispBytes === 1 ? (v << 24) >> 24 : (v << 16) >> 16;
-        out.dispLo = v >>> 0;
-        out.dispHi = v < 0 ? 0xffffffff : 0;
-      }
-    } else if (mod !== 3 && !row.operands.includes("r64rm")) {
-      if (rmf === 4) {
-        const sib = byte();
-        if (sib < 0) return failed(out, p, avail);
-        out.scale = 1 << (sib >> 6);
-        const idx = ((sib >> 3) & 7) | rexX;
-        out.index = idx === 4 ? -1 : idx;
-        const bs = sib & 7;
-        if (bs === 5 && mod === 0) {
-          out.base = -1;
-          mod = 2;
-          out.dispBytes = 4;
-          mod = -1;
-        } else out.base = bs | rexB;
-      } else if (rmf === 5 && mod === 0) {
-        // RIP-relative in 64-bit mode; a plain disp32 in 32-bit addressing outside it.
-        out.ripRel = bits === 64;
-        out.dispBytes = 4;
-      } else out.base = rmf | rexB;
-      if (mod === 1) out.dispBytes = 1;
-      else if (mod === 2) out.dispBytes = 4;
-      if (out.dispBytes === 1) {
-        const d = byte();
-        if (d < 0) return failed(out, p, avail);
-        const v = (d << 24) >> 24;
-        out.dispLo = v >>> 0;
-        out.dispHi = v < 0 ? 0xffffffff : 0;
-      } else if (out.dispBytes === 4) {
-        let v = 0;
-        for (let i = 0; i < 4; i++) {
-          const d = byte();
-          if (d < 0) return failed(out, p, avail);
-          v |= d << (8 * i);
-        }
-        out.dispLo = v >>> 0;
-        out.dispHi = v < 0 ? 0xffffffff : 0;
-      }
-      if (mod === -1) mod = 0;
-    }
-  }
+  if (!row) return found.wantedPeek ? failed(out, cur.p, avail) : invalid(out, cur.p);
+  if (row.opcode.length === (map0F ? 3 : 2)) cur.p++; // the fixed third byte
+  const mrm = MRM;
+  mrm.mod = 3;
+  mrm.reg = 0;
+  mrm.rm = 0;
+  if (row.modrm !== undefined && !readModrm(cur, out, mrm, !row.operands.includes("r64rm"), asize, bits, rex))
+    return failed(out, cur.p, avail);
+  const mod = mrm.mod,
+    regf = mrm.reg | rexR,
+    rmf = mrm.rm;
   out.asize = asize;
   out.addr32 = asize === 4;
   out.row = row;
@@ -380,10 +184,10 @@ export function decodeInto(
       case "moffs": {
         // SDM "MOV" A0–A3: an absolute address of the address size (8 bytes, 4 with 0x67).
         const n = asize;
-        if (!readLe(n)) return failed(out, p, avail);
+        if (!cur.readLe(n)) return failed(out, cur.p, avail);
         ks[i] = K.Mem;
-        out.dispLo = leLo >>> 0;
-        out.dispHi = leHi >>> 0;
+        out.dispLo = cur.lo >>> 0;
+        out.dispHi = cur.hi >>> 0;
         out.dispBytes = n;
         break;
       }
@@ -395,6 +199,34 @@ export function decodeInto(
         ks[i] = K.Imm;
         out.immLo = 1;
         break;
+      case "sreg":
+        ks[i] = K.Sreg;
+        rs[i] = regf & 7;
+        break;
+      case "r16/32/64rm":
+        ks[i] = K.Reg;
+        rs[i] = rmf | rexB;
+        break;
+      case "mfar":
+        ks[i] = K.Mem;
+        break;
+      case "ptr16:16/32": {
+        // Offset (by operand size), then the selector (SDM JMP "ptr16:16 / ptr16:32").
+        const n = osz === 2 ? 2 : 4;
+        let off = 0,
+          sel = 0;
+        for (let j = 0; j < n + 2; j++) {
+          const d = cur.byte();
+          if (d < 0) return failed(out, cur.p, avail);
+          if (j < n) off |= d << (8 * j);
+          else sel |= d << (8 * (j - n));
+        }
+        ks[i] = K.Imm;
+        out.immLo = off >>> 0;
+        out.immHi = sel;
+        out.immBytes = n + 2;
+        break;
+      }
       case "rel8":
       case "rel32":
       case "imm8":
@@ -435,9 +267,9 @@ export function decodeInto(
       default:
         n = 4;
     }
-    if (!readLe(n)) return failed(out, p, avail);
-    let lo = leLo,
-      hi = leHi;
+    if (!cur.readLe(n)) return failed(out, cur.p, avail);
+    let lo = cur.lo,
+      hi = cur.hi;
     out.immBytes = n;
     if (immKind === "rel8" || immKind === "rel32") {
       const rel = n === 1 ? (lo << 24) >> 24 : n === 2 ? (lo << 16) >> 16 : lo | 0;
@@ -467,12 +299,12 @@ export function decodeInto(
     }
     if (immSlot + 1 < row.operands.length && row.operands[immSlot + 1] === "imm8") {
       // ENTER imm16, imm8: the nesting level follows the frame size.
-      const d = byte();
-      if (d < 0) return failed(out, p, avail);
+      const d = cur.byte();
+      if (d < 0) return failed(out, cur.p, avail);
       out.imm2 = d;
     }
   }
-  out.len = p;
+  out.len = cur.p;
   out.k0 = ks[0];
   out.k1 = ks[1];
   out.k2 = ks[2];
@@ -481,36 +313,26 @@ export function decodeInto(
   out.r2 = rs[2];
   if (out.ripRel) {
     // RIP-relative: relative to the end of the instruction (SDM §2.2.1.6).
-    const t = addr + p + (out.dispLo | 0);
+    const t = addr + cur.p + (out.dispLo | 0);
     out.dispLo = t >>> 0;
     out.dispHi = t < 0 ? 0xffffffff : Math.floor(t / 0x100000000) >>> 0;
   }
   if (out.relBytes) {
-    out.target = addr + p + (out.immLo | 0);
+    out.target = addr + cur.p + (out.immLo | 0);
     // Outside 64-bit mode EIP wraps at 2^32, and a 16-bit operand size clears EIP[31:16] (SDM JMP).
     if (bits !== 64) out.target = osz === 2 ? out.target & 0xffff : out.target >>> 0;
   }
   out.op = opFor(row, out);
-  if (out.op === Op.Invalid) return invalid(out, p);
+  if (out.op === Op.Invalid) return invalid(out, cur.p);
   // SDM "LOCK": #UD unless the instruction allows it and its destination is memory.
-  if (lock && (row.lock !== true || out.k0 !== K.Mem)) return invalid(out, p);
+  if (lock && (row.lock !== true || out.k0 !== K.Mem)) return invalid(out, cur.p);
   return out;
 }
 
-/** Segment-override prefix → segment register number (ES CS SS DS FS GS = 0..5), -1 for other bytes. */
-const SEG_PREFIX: Int8Array = (() => {
-  const t = new Int8Array(256).fill(-1);
-  t[0x26] = 0;
-  t[0x2e] = 1;
-  t[0x36] = 2;
-  t[0x3e] = 3;
-  t[0x64] = 4;
-  t[0x65] = 5;
-  return t;
-})();
-/** 16-bit ModRM.rm → base / index register (SDM Vol. 2 Table 2-1; BX 3, BP 5, SI 6, DI 7). */
-const MODRM16_BASE = [3, 3, 5, 5, 6, 7, 5, 3];
-const MODRM16_INDEX = [6, 7, 6, 7, -1, -1, -1, -1];
+const CUR = new ByteCursor();
+const PFX = new Prefixes();
+const MRM = new ModRM();
+const MATCH = new RowMatch();
 
 function invalid(out: Insn, p: number): Insn {
   out.fail = DecodeFail.Invalid;

@@ -7,7 +7,8 @@
 import { MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE } from "../arch/msr-index.js";
 import { CpuMemory } from "./memory.js";
 import { updateMode } from "./segments.js";
-import { FLAT32_CODE, FLAT_DATA, Seg, TWO32, Vec, canonical } from "./state.js";
+import { EFER_LMA } from "../arch/msr-index.js";
+import { FLAT32_CODE, FLAT_DATA, Seg, SegAttr, TWO32, Vec, canonical, linearNumber } from "./state.js";
 
 /** EAX at a Multiboot entry (Multiboot 0.6.96 §3.2). */
 export const MULTIBOOT_BOOTLOADER_MAGIC = 0x2badb002;
@@ -104,6 +105,289 @@ export class CpuSegments extends CpuMemory {
     this.segBaseHi[Seg.GS] = this.kernelGsBaseHi;
     this.kernelGsBaseLo = lo;
     this.kernelGsBaseHi = hi;
+  }
+
+  // ---- descriptors (SDM Vol. 3 §3.4.5, §5.x protection checks) ----------------------------------
+  /** @internal Scratch of readDescriptor: the descriptor's two words and its RAM offset. */
+  dLo = 0;
+  /** @internal */
+  dHi = 0;
+  /** @internal */
+  dAt = 0;
+
+  /**
+   * @internal Read the 8-byte descriptor `sel` names (TI = 1: the LDT) into dLo/dHi/dAt. An index beyond
+   * the table's limit, or an LDT reference with no LDT loaded, raises `vec` with the selector error code
+   * (SDM Vol. 3 §6.13: index, TI; EXT = 0).
+   */
+  readDescriptor(sel: number, vec: number): void {
+    const err = sel & 0xfffc;
+    let lo: number, hi: number, limit: number;
+    if (sel & 4) {
+      if (this.ldtAttr & SegAttr.UNUSABLE) this.fault(vec, err);
+      lo = this.ldtBaseLo;
+      hi = this.ldtBaseHi;
+      limit = this.ldtLimit;
+    } else {
+      lo = this.gdtBaseLo;
+      hi = this.gdtBaseHi;
+      limit = this.gdtLimit;
+    }
+    const idx = sel & 0xfff8;
+    if (idx + 7 > limit) this.fault(vec, err);
+    lo += idx;
+    if (lo >= TWO32) {
+      lo -= TWO32;
+      hi = (hi + 1) >>> 0;
+    }
+    const a = this.check(lo, hi, 8, false, false);
+    this.dLo = this.dv.getUint32(a, true);
+    this.dHi = this.dv.getUint32(a + 4, true);
+    this.dAt = a;
+  }
+
+  /** @internal Load segment register `seg` with `sel` and the descriptor in dLo/dHi (hidden part: base,
+   *  limit scaled by G, attributes), and set the descriptor's accessed bit in memory. */
+  loadHidden(seg: number, sel: number): void {
+    const lo = this.dLo,
+      hi = this.dHi;
+    let limit = (lo & 0xffff) | (hi & 0xf0000);
+    if (hi & 0x800000) limit = ((limit << 12) | 0xfff) >>> 0;
+    this.segSel[seg] = sel;
+    this.segBase[seg] = ((lo >>> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000)) >>> 0;
+    this.segBaseHi[seg] = 0;
+    this.segLimit[seg] = limit;
+    this.segAttr[seg] = (hi >>> 8) & 0xf0ff;
+    if (!(hi & 0x100)) {
+      this.dHi = (hi | 0x100) >>> 0;
+      this.wr(this.dAt + 4, 4, this.dHi, 0);
+      this.segAttr[seg] |= SegAttr.ACCESSED;
+    }
+  }
+
+  /** @internal The descriptor type bits S|type (dHi[12:8]), DPL and P of the descriptor in dHi. */
+  private get dType(): number {
+    return (this.dHi >>> 8) & 0x1f;
+  }
+  private get dDpl(): number {
+    return (this.dHi >>> 13) & 3;
+  }
+  private get dPresent(): boolean {
+    return (this.dHi & 0x8000) !== 0;
+  }
+
+  /** @internal A null selector into a data segment register: usable no more (SDM MOV: "segment
+   *  descriptor (null)"); Intel CPUs also clear the base. */
+  private loadNull(seg: number, sel: number): void {
+    this.segSel[seg] = sel;
+    this.segBase[seg] = 0;
+    this.segBaseHi[seg] = 0;
+    this.segLimit[seg] = 0;
+    this.segAttr[seg] = SegAttr.UNUSABLE;
+  }
+
+  /**
+   * @internal MOV/POP to DS, ES, FS, GS or SS (SDM Vol. 2 MOV, protected and 64-bit mode): SS needs RPL =
+   * CPL, a writable data segment with DPL = CPL (#GP(sel)), present (#SS(sel)); a null SS only in 64-bit
+   * mode at CPL < 3. The others take a data or readable code segment with RPL ≤ DPL and CPL ≤ DPL unless
+   * conforming code (#GP(sel)), present (#NP(sel)); a null selector makes them unusable.
+   */
+  loadDataSeg(seg: number, sel: number): void {
+    const err = sel & 0xfffc;
+    const rpl = sel & 3;
+    if (seg === Seg.SS) {
+      if (err === 0) {
+        if (this.codeBits !== 64 || this.cpl === 3 || rpl !== this.cpl) this.fault(Vec.GP, 0);
+        this.loadNull(seg, sel);
+        this.setMode();
+        return;
+      }
+      if (rpl !== this.cpl) this.fault(Vec.GP, err);
+      this.readDescriptor(sel, Vec.GP);
+      if ((this.dType & 0x1a) !== 0x12 || this.dDpl !== this.cpl) this.fault(Vec.GP, err);
+      if (!this.dPresent) this.fault(Vec.SS, err);
+      this.loadHidden(seg, sel);
+      this.setMode();
+      return;
+    }
+    if (err === 0) {
+      this.loadNull(seg, sel);
+      return;
+    }
+    this.readDescriptor(sel, Vec.GP);
+    const t = this.dType;
+    if (!(t & 0x10) || (t & 0x0a) === 0x08) this.fault(Vec.GP, err);
+    if ((t & 0x0c) !== 0x0c && (rpl > this.dDpl || this.cpl > this.dDpl)) this.fault(Vec.GP, err);
+    if (!this.dPresent) this.fault(Vec.NP, err);
+    this.loadHidden(seg, sel);
+  }
+
+  /**
+   * @internal Checks of a far JMP/CALL/RET/IRET target code segment (SDM JMP/RET "protected mode"):
+   * a code segment (call gates and TSSs are not modelled: #GP(sel)), conforming with DPL ≤ `cpl` or
+   * non-conforming with DPL = `cpl` and RPL ≤ `cpl`, present (#NP(sel)), not L and D together in IA-32e
+   * mode (#GP(sel)). Reads the descriptor into dLo/dHi. Returns the target's code size.
+   */
+  checkCode(sel: number, cpl: number): number {
+    const err = sel & 0xfffc;
+    if (err === 0) this.fault(Vec.GP, 0);
+    this.readDescriptor(sel, Vec.GP);
+    const t = this.dType;
+    if ((t & 0x18) !== 0x18) this.fault(Vec.GP, err);
+    if (t & 4 ? this.dDpl > cpl : this.dDpl !== cpl || (sel & 3) > cpl) this.fault(Vec.GP, err);
+    if (!this.dPresent) this.fault(Vec.NP, err);
+    const lma = (this.efer & EFER_LMA) !== 0;
+    const l = (this.dHi & 0x200000) !== 0,
+      d = (this.dHi & 0x400000) !== 0;
+    if (lma && l && d) this.fault(Vec.GP, err);
+    return lma && l ? 64 : d ? 32 : 16;
+  }
+
+  /** @internal Load CS from the checked descriptor in dLo/dHi at `cpl` and jump to offset hi:lo: the
+   *  offset must be canonical (64-bit code) or within the limit (#GP(0)). A code segment whose base is
+   *  not 0 is not modelled (RIP is the linear address here): #GP(sel). */
+  enterCode(sel: number, cpl: number, bits: number, lo: number, hi: number): void {
+    if (bits === 64) {
+      if (!canonical(hi)) this.fault(Vec.GP, 0);
+    } else {
+      let limit = (this.dLo & 0xffff) | (this.dHi & 0xf0000);
+      if (this.dHi & 0x800000) limit = ((limit << 12) | 0xfff) >>> 0;
+      if (lo > limit) this.fault(Vec.GP, 0);
+      if (((this.dLo >>> 16) | (this.dHi & 0xff0000ff)) !== 0) this.fault(Vec.GP, sel & 0xfffc);
+      hi = 0;
+    }
+    this.loadHidden(Seg.CS, ((sel & 0xfffc) | cpl) >>> 0);
+    this.cpl = cpl;
+    this.setMode();
+    this.rip = linearNumber(lo, hi);
+  }
+
+  /** @internal JMP/CALL far to a code segment at the same privilege; a CALL (pushSize > 0) first pushes
+   *  CS and the return offset with that operand size. */
+  farTransfer(sel: number, lo: number, hi: number, pushSize: number, retLo: number, retHi: number): void {
+    const bits = this.checkCode(sel, this.cpl);
+    if (pushSize > 0) {
+      const g = this.regs;
+      const sLo = g[8],
+        sHi = g[9];
+      try {
+        this.push(pushSize, this.segSel[Seg.CS], 0);
+        this.push(pushSize, retLo, pushSize === 8 ? retHi : 0);
+      } catch (e) {
+        g[8] = sLo;
+        g[9] = sHi;
+        throw e;
+      }
+    }
+    this.enterCode(sel, this.cpl, bits, lo, hi);
+  }
+
+  /** @internal RET far (SDM RET "protected mode"): pop the offset and CS with operand size `s`, release
+   *  `imm` bytes; to an outer ring also pop RSP and SS (and check SS as MOV SS would at the new CPL). */
+  farReturn(s: number, imm: number): void {
+    this.peek(s, 0);
+    const lo = this.aLo,
+      hi = s === 8 ? this.aHi : 0;
+    this.peek(s, s);
+    const sel = this.aLo & 0xffff;
+    const rpl = sel & 3;
+    if (rpl < this.cpl) this.fault(Vec.GP, sel & 0xfffc);
+    const bits = this.checkCode(sel, rpl);
+    if (rpl === this.cpl) {
+      const dLo = this.dLo,
+        dHi = this.dHi,
+        dAt = this.dAt;
+      this.enterCode(sel, rpl, bits, lo, hi);
+      this.dLo = dLo;
+      this.dHi = dHi;
+      this.dAt = dAt;
+      this.addRsp(2 * s + imm);
+      return;
+    }
+    // To an outer ring: the new stack is after the return address and the parameters.
+    this.peek(s, 2 * s + imm);
+    const spLo = this.aLo,
+      spHi = s === 8 ? this.aHi : 0;
+    this.peek(s, 3 * s + imm);
+    const ss = this.aLo & 0xffff;
+    const cLo = this.dLo,
+      cHi = this.dHi,
+      cAt = this.dAt;
+    const oldCpl = this.cpl;
+    this.cpl = rpl;
+    try {
+      this.loadDataSeg(Seg.SS, ss);
+    } catch (e) {
+      this.cpl = oldCpl;
+      throw e;
+    }
+    this.dLo = cLo;
+    this.dHi = cHi;
+    this.dAt = cAt;
+    this.enterCode(sel, rpl, bits, lo, hi);
+    this.regs[8] = spLo;
+    this.regs[9] = spHi;
+  }
+
+  /** @internal The base bits 63:32 of a 16-byte system descriptor (IA-32e mode) in dLo/dHi at dAt. */
+  private systemBaseHi(): number {
+    return this.efer & EFER_LMA ? this.dv.getUint32(this.dAt + 8, true) : 0;
+  }
+
+  /**
+   * @internal LTR (SDM Vol. 2 LTR): a null selector #GP(0); the selector must name a GDT entry (TI = 0)
+   * that is an available TSS (type 9: 32-bit, or 64-bit in IA-32e mode) — #GP(sel) — and present
+   * (#NP(sel)); the descriptor is marked busy (type 0xB) in memory.
+   */
+  loadTr(sel: number): void {
+    const err = sel & 0xfffc;
+    if (err === 0) this.fault(Vec.GP, 0);
+    if (sel & 4) this.fault(Vec.GP, err);
+    this.readDescriptor(sel, Vec.GP);
+    if (this.dType !== 0x09) this.fault(Vec.GP, err);
+    if (!this.dPresent) this.fault(Vec.NP, err);
+    const baseHi = this.systemBaseHi();
+    this.dHi = (this.dHi | 0x200) >>> 0;
+    this.wr(this.dAt + 4, 4, this.dHi, 0);
+    this.trSel = sel;
+    this.setSystem(false, baseHi);
+  }
+
+  /** @internal LLDT: a null selector leaves LDTR unusable; otherwise a GDT entry of type LDT (2),
+   *  #GP(sel), present, #NP(sel). */
+  loadLdt(sel: number): void {
+    const err = sel & 0xfffc;
+    if (err === 0) {
+      this.ldtSel = sel;
+      this.ldtAttr = SegAttr.UNUSABLE;
+      return;
+    }
+    if (sel & 4) this.fault(Vec.GP, err);
+    this.readDescriptor(sel, Vec.GP);
+    if (this.dType !== 0x02) this.fault(Vec.GP, err);
+    if (!this.dPresent) this.fault(Vec.NP, err);
+    this.ldtSel = sel;
+    this.setSystem(true, this.systemBaseHi());
+  }
+
+  private setSystem(ldt: boolean, baseHi: number): void {
+    const lo = this.dLo,
+      hi = this.dHi;
+    let limit = (lo & 0xffff) | (hi & 0xf0000);
+    if (hi & 0x800000) limit = ((limit << 12) | 0xfff) >>> 0;
+    const base = ((lo >>> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000)) >>> 0;
+    const attr = (hi >>> 8) & 0xf0ff;
+    if (ldt) {
+      this.ldtBaseLo = base;
+      this.ldtBaseHi = baseHi;
+      this.ldtLimit = limit;
+      this.ldtAttr = attr;
+    } else {
+      this.trBaseLo = base;
+      this.trBaseHi = baseHi;
+      this.trLimit = limit;
+      this.trAttr = attr;
+    }
   }
 
   /** @internal The FS or GS base as a number (reports and tests). */

@@ -270,6 +270,22 @@ export function formatInsn(ins: Insn): string {
       case "cr":
         ops.push("cr" + rr[i]);
         break;
+      case "sreg":
+        // 6 and 7 name no segment register (#UD when executed): NASM has no spelling for them.
+        ops.push(SEG_NAMES[rr[i]] ?? `sreg${rr[i]}`);
+        break;
+      case "r16/32/64rm":
+        ops.push(regName(rr[i], ins.size));
+        break;
+      case "mfar":
+        ops.push(`far ${SIZE_KW[ins.size]} ${memText(ins)}`);
+        break;
+      case "ptr16:16/32": {
+        const def = ins.mode === 16 ? 2 : 4;
+        const kw = ins.size === def ? "" : ins.size === 2 ? "word " : "dword ";
+        ops.push(`${kw}0x${ins.immHi.toString(16)}:0x${ins.immLo.toString(16)}`);
+        break;
+      }
       case "r64rm":
         ops.push(regName(rr[i], ins.mode === 64 ? 8 : 4));
         break;

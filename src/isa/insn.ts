@@ -14,6 +14,8 @@ export const K = {
   Mem: 2,
   Imm: 3,
   Cr: 4,
+  /** A segment register (r = ES CS SS DS FS GS = 0..5, or 6/7: #UD when executed). */
+  Sreg: 5,
 } as const;
 export type K = (typeof K)[keyof typeof K];
 

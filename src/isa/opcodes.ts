@@ -36,6 +36,12 @@
  *       moffs       a 64-bit absolute address after the opcode (A0–A3; 32-bit with 0x67), written
  *                   `[qword addr]` (NASM); the operand's size is the other operand's
  *   A second immediate (ENTER imm16, imm8) follows the first; the decoder keeps it in insn.imm2.
+ *       sreg        a segment register in ModRM.reg (ES CS SS DS FS GS = 0..5; 6 and 7 #UD)
+ *       r16/32/64rm a general register of the operand size in ModRM.rm, mod = 11 only (mov r, Sreg)
+ *       mfar        memory holding offset then selector: m16:16, m16:32, m16:64 by operand size,
+ *                   written `far [mem]` (NASM; 64-bit code defaults to m16:64)
+ *       ptr16:16/32 an offset (2 or 4 bytes by operand size) then a 16-bit selector after the opcode,
+ *                   written `sel:offset`; decoded into immLo (offset) and immHi (selector)
  *   Operand size of a row (what "16/32/64" resolves to):
  *       default:        66 prefix → 16, REX.W → 64, otherwise 32 (SDM Vol. 1 §3.6.1 Table 3-4).
  *       default64:      near branches / push / pop: 64 without REX.W, 66 → 16; no 32-bit form
@@ -61,6 +67,8 @@
  * all eight bytes) for the decoder.
  */
 import { EXT_ROWS } from "./opcodes-ext.js";
+
+import { SEG_ROWS } from "./opcodes-seg.js";
 
 export type OperandKind =
   | "r8"
@@ -95,6 +103,10 @@ export type OperandKind =
   | "rax"
   | "rAX"
   | "moffs"
+  | "sreg"
+  | "r16/32/64rm"
+  | "mfar"
+  | "ptr16:16/32"
   | "1";
 
 export interface OpcodeRow {
@@ -114,6 +126,9 @@ export interface OpcodeRow {
   readonly no64?: true;
   /** Only in 64-bit mode (SDM Appendix A "o64"/"#UD outside 64-bit mode": swapgs). */
   readonly only64?: true;
+  /** NASM never writes REX.W for it (mov rax, ds = 8C D8; sldt rax = 0F 00 C0): a 64-bit register
+   *  operand is encoded as the 32-bit one. */
+  readonly noRexW?: true;
 }
 
 /** Condition-code names by number (SDM Vol. 2 Table B-1), the spellings ndisasm prints. */
@@ -379,6 +394,7 @@ export const OPCODES: readonly OpcodeRow[] = [
   ...aluRows(),
   ...FIXED_ROWS,
   ...EXT_ROWS,
+  ...SEG_ROWS,
   ...group3Rows(),
   ...shiftRows(),
   ...ccRows(),

@@ -90,5 +90,13 @@ export const Op = {
   Xend: 75,
   Xabort: 76,
   Xtest: 77,
+  MovFromSeg: 78,
+  MovToSeg: 79,
+  LoadDtr: 80,
+  StoreDtr: 81,
+  StoreSystemSel: 82,
+  LoadSystemSel: 83,
+  FarJmpCall: 84,
+  RetFar: 85,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];

@@ -15,6 +15,7 @@ import * as bits from "./sem/bits.js";
 import * as branch from "./sem/branch.js";
 import * as flagops from "./sem/flagops.js";
 import * as move from "./sem/move.js";
+import * as segment from "./sem/segment.js";
 import { type Exec, type FlagSet, KEEP, type SemRow } from "./sem/row.js";
 import * as stack from "./sem/stack.js";
 import * as strings from "./sem/string.js";
@@ -36,6 +37,7 @@ export const SEMANTICS: readonly SemRow[] = [
   ...flagops.ROWS,
   ...strings.ROWS,
   ...tsx.ROWS,
+  ...segment.ROWS,
 ].sort((a, b) => a.op - b.op);
 
 for (let i = 0; i < SEMANTICS.length; i++)

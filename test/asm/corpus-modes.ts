@@ -122,5 +122,14 @@ export function generateModeCorpus(bits: 16 | 32): string[] {
   // 64-bit registers, REX registers and 64-bit-only forms do not exist here: nasm and vpmu refuse them.
   f.push("mov rax, rbx", "add r8d, 1", "push rax", "mov sil, 1", "movsxd eax, ecx", "cdqe", "pushfq", "iretq");
   f.push("swapgs", "jmp rax", "mov eax, [rip]");
+  // Segment registers and descriptor tables.
+  for (const sr of ["es", "cs", "ss", "ds", "fs", "gs"])
+    f.push(`mov ax, ${sr}`, `mov edx, ${sr}`, `mov [${bits === 32 ? "ebx" : "bx"}], ${sr}`);
+  for (const sr of ["es", "ss", "ds", "fs", "gs"]) f.push(`mov ${sr}, ax`, `mov ${sr}, ${mems[2]}`);
+  for (const m of ["lgdt", "sgdt", "sidt", "lldt", "ltr", "sldt", "str"]) f.push(`${m} ${mems[5]}`);
+  f.push("lldt ax", "ltr cx", "sldt eax", "str ax", "str edx");
+  f.push("jmp 0x08:0x1000", "call 0x10:0x2345", "jmp word 0x08:0x10", "jmp dword 0x08:0x10");
+  f.push(`jmp far ${mems[0]}`, `call far ${mems[3]}`, `jmp far word ${mems[1]}`, `call far dword ${mems[4]}`);
+  f.push("retf", "retf 8", "retfq");
   return f;
 }

@@ -449,6 +449,12 @@ export function generateCorpus(): string[] {
   ]) {
     f.push(m, `${m} eax`);
   }
+  // Segment registers and descriptor tables; far transfers through memory (m16:64 by default).
+  for (const sr of ["es", "cs", "ss", "ds", "fs", "gs"]) f.push(`mov rax, ${sr}`, `mov ax, ${sr}`, `mov [rbx], ${sr}`);
+  for (const sr of ["es", "ss", "ds", "fs", "gs"]) f.push(`mov ${sr}, ax`, `mov ${sr}, [rsp+8]`, `mov ${sr}, r9w`);
+  for (const m of ["lgdt", "sgdt", "sidt", "lldt", "ltr", "sldt", "str"]) f.push(`${m} [rax+8]`);
+  f.push("ltr ax", "str eax", "sldt rax", "str r10", "jmp far [rax]", "call far qword [rbx]", "jmp far dword [rcx]");
+  f.push("call far word [rdx]", "retf", "retf 16", "retfq", "retfq 8", "jmp 0x08:0x1000");
   // FS/GS segment overrides (64 / 65 before 66, 67 and REX, as NASM orders them).
   for (const mem of ["[fs:rax]", "[gs:0x10]", "[fs:rbx+rcx*8-8]", "[gs:r12d]", "[fs:rel $+0x40]", "[dword gs:rax+1]"])
     f.push(`mov rax, ${mem}`, `mov ${mem}, cx`, `add dword ${mem}, 1`, `lea rax, ${mem}`);

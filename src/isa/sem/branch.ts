@@ -143,7 +143,7 @@ export const ROWS: readonly SemRow[] = [
     op: Op.CallInd,
     faults: true,
     mnemonics: { call: KEEP },
-    form: (r) => r.operands[0] !== "rel32",
+    form: (r) => r.operands[0] === "rm64",
     cycles: 1,
     reads: 0,
     writes: 0,
@@ -164,7 +164,7 @@ export const ROWS: readonly SemRow[] = [
   {
     op: Op.Jmp,
     mnemonics: { jmp: KEEP },
-    form: (r) => r.operands[0] !== "rm64",
+    form: (r) => r.operands[0] === "rel8" || r.operands[0] === "rel32",
     cycles: 1,
     reads: 0,
     writes: 0,

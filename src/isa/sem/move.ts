@@ -104,7 +104,7 @@ export const ROWS: readonly SemRow[] = [
   {
     op: Op.Mov,
     mnemonics: { mov: KEEP },
-    form: (r) => !r.operands.includes("cr"),
+    form: (r) => !r.operands.includes("cr") && !r.operands.includes("sreg"),
     cycles: 1,
     reads: 0,
     writes: 0,

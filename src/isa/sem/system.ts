@@ -15,6 +15,7 @@ import { STATUS } from "../flags.js";
 import * as emit from "../jit-emit.js";
 import { Op } from "../ops.js";
 import { KEEP, Priv, type SemRow } from "./row.js";
+import { loadDtr } from "./segment.js";
 
 /** NOP, PAUSE, LFENCE, MFENCE: nothing architectural (their cost is the row's cycles). */
 export function nop(c: Cpu, ins: Insn): boolean {
@@ -121,16 +122,8 @@ export function ud2(c: Cpu, _ins: Insn): boolean {
 }
 
 /** LIDT m: a 10-byte IDTR image (limit, 64-bit base); CPL 0 only. */
-export function lidt(c: Cpu, ins: Insn): boolean {
-  if (c.cpl > 0) c.fault(Vec.GP, 0);
-  const a = c.ea(ins, 10, false);
-  c.cache.access(a, 10);
-  c.idtLimit = c.dv.getUint16(a, true);
-  c.idtBaseLo = c.dv.getUint32(a + 2, true);
-  c.idtBaseHi = c.dv.getUint32(a + 6, true);
-  c.rip += ins.len;
-  return true;
-}
+/** LIDT: 10 bytes in 64-bit mode, 6 outside it (sem/segment.ts loadDtr, shared with LGDT). */
+export const lidt = loadDtr;
 
 /** INVLPG m (SDM INVLPG): CPL 0 only; drops the TLB entries of the page holding the operand's linear
  *  address, global ones too (tlb.ts). Nothing is translated, so nothing faults on the address; a
