@@ -11,8 +11,9 @@ export interface GoldenHeader {
 /** The header, or why it cannot be read (`file:line: …`). */
 export type HeaderResult = Result<GoldenHeader, string>;
 
-const HEADER = /^\s*;\s*vpmu:(.*)$/;
-const COMMENT_OR_BLANK = /^\s*(;.*)?$/;
+// NASM comments start with ';', C ones with '//' (a C guest's header: `// vpmu: --host spr`).
+const HEADER = /^\s*(?:;|\/\/)\s*vpmu:(.*)$/;
+const COMMENT_OR_BLANK = /^\s*((;|\/\/).*)?$/;
 
 /**
  * Split an option string like a POSIX shell would for the simple cases a header needs: whitespace

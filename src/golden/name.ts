@@ -1,7 +1,8 @@
 // The name a golden program is reported under: its path below the nearest `programs/` directory
 // without the extension (`programs/pmu/overflow.s` → `pmu/overflow`), else the path as given.
 
-export const PROGRAM_EXTENSIONS: readonly string[] = [".s", ".asm", ".nasm"];
+/** NASM sources, and C guests (`vpmu run` builds them: docs/c-guests.md). */
+export const PROGRAM_EXTENSIONS: readonly string[] = [".s", ".asm", ".nasm", ".c"];
 
 export function programName(path: string): string {
   const norm = path.replace(/\\/g, "/").replace(/^\.\//, "");

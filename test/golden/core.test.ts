@@ -45,6 +45,10 @@ describe("parseHeader", () => {
       error: "q.s:1: '; vpmu:' header has an unterminated ' quote",
     });
   });
+  it("reads a C guest's header from its leading // comments", () => {
+    const src = '// counting.c\n// vpmu: --host spr\n#include "pmu.h"\n// vpmu: --json\n';
+    expect(parseHeader(src, "p.c")).toEqual({ ok: true, value: { args: ["--host", "spr"], line: 2 } });
+  });
   it("splits words like a shell for the simple cases", () => {
     expect(splitWords("  a  b\t'c d'e \"\"")).toEqual({ ok: true, value: ["a", "b", "c de", ""] });
   });
@@ -62,11 +66,13 @@ describe(".out format", () => {
   it("sits beside the program", () => {
     expect(goldenPathFor("programs/pmu/overflow.s")).toBe("programs/pmu/overflow.out");
     expect(goldenPathFor("x.asm")).toBe("x.out");
+    expect(goldenPathFor("programs/c/pmu/counting.c")).toBe("programs/c/pmu/counting.out");
   });
   it("names programs below programs/", () => {
     expect(programName("programs/pmu/overflow.s")).toBe("pmu/overflow");
     expect(programName("/abs/work/programs/leak/v4.asm")).toBe("leak/v4");
     expect(programName("./mine/x.s")).toBe("mine/x");
+    expect(programName("programs/c/pmu/counting.c")).toBe("c/pmu/counting");
   });
 });
 

@@ -18,6 +18,7 @@ import {
   type RunResult,
   type TraceSymbol,
 } from "../../vmm/index.js";
+import { buildCGuest } from "../c-guest.js";
 import { CliError, EXIT_USAGE, usageError } from "../errors.js";
 import { readBytes, readText } from "../files.js";
 import { addExamples } from "../help.js";
@@ -73,6 +74,7 @@ export function loadImage(
   const path = resolve(dir, file);
   if (/\.(bin|img)$/i.test(file))
     return { bytes: readBytes(path, "guest image"), origin: load, symbols: [], entryBits: 64 };
+  if (/\.c$/.test(file)) return { ...buildCGuest(path), entryBits: 64 };
   const text = readText(path, "guest source");
   const res = assemble(text, {
     file,
@@ -109,7 +111,10 @@ export function register(program: Command): void {
   const cmd = program
     .command("run")
     .description("assemble (.s) or load (.bin) a guest image and run it; the guest console is stdout")
-    .argument("<file>", "guest program: NASM-syntax source, or a flat binary (.bin)")
+    .argument(
+      "<file>",
+      "guest program: NASM-syntax source, C (.c: built with gcc, docs/c-guests.md), or a flat binary (.bin)",
+    )
     .option("--load <addr>", "load address of a .bin image (sources load at their org)", "0x100000")
     .option("--mem <size>", "guest RAM size (e.g. 16M)", "16M")
     .option("--max-insns <n>", "stop after this many retired instructions", String(DEFAULT_MAX_INSNS))
