@@ -157,7 +157,7 @@ const mulAcc =
       regRead(0, s, "a", "ah"),
       x.helper(`aluMul(o, ${signed}, ${s}, a, ah, b, bh)`),
       s === 1
-        ? `${cpuField("sr")}(0, 2, (o.lo2 << 8) | r, 0);`
+        ? regWrite(0, 2, "(o.lo2 << 8) | r", "0")
         : `${regWrite(0, s, "r", "rh")} ${regWrite(2, s, "o.lo2", "o.hi2")}`,
     ];
   };
@@ -178,7 +178,7 @@ const divAcc =
       operandJs(ins, ins.k0, ins.r0, s, "b", "bh"),
       `if (!${call}) ${g.exit(k, String(ins.addr))}`,
       s === 1
-        ? `${cpuField("sr")}(0, 2, (o.lo2 << 8) | o.lo, 0);`
+        ? regWrite(0, 2, "(o.lo2 << 8) | o.lo", "0")
         : `${regWrite(0, s, "o.lo", "o.hi")} ${regWrite(2, s, "o.lo2", "o.hi2")}`,
     ];
   };

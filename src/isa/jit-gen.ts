@@ -35,8 +35,7 @@ export interface BlockCpu extends PlatformCpu {
   /** A platform call's action other than Skip, for the run loop to complete (with the instruction). */
   jitAct: number;
   jitIns: Insn | null;
-  /** Partial-register write (memory.ts/state.ts sr) and store invalidation of decoded code. */
-  sr(r: number, size: number, lo: number, hi: number): void;
+  /** Store invalidation of decoded code (memory.ts). */
   invalidate(a: number, size: number): void;
 }
 
@@ -126,35 +125,55 @@ export function condJs(cc: number): string {
 const SZP8 = `((r | rh) === 0 ? ${ZF} : 0) | ((rh >>> ${31 - SF_BIT}) & ${SF}) | PAR[r & 255]`;
 const SZP4 = `(r === 0 ? ${ZF} : 0) | ((r >>> ${31 - SF_BIT}) & ${SF}) | PAR[r & 255]`;
 
-/** Inline aluBin (alu.ts) for sizes 4 and 8: a,ah op b,bh → r,rh; flags only when `live`. `keepCF`: INC/DEC. */
-export function aluJs(op: number, size: number, live: boolean, keepCF = false): string | null {
+/**
+ * Inline aluBin (alu.ts) for sizes 4 and 8: a,ah op b,bh → r,rh (`res`), and the statement setting the
+ * flags it writes (`flags`, valid right after `res`: it reads a, b, r, their high halves and `s`).
+ * `keepCF`: INC/DEC. Sums and differences are truncated at once (`>>> 0`) and carries found by unsigned
+ * compares (a + b wrapped iff r < a; a - b borrows iff a < b), so V8 keeps every value a 32-bit integer
+ * rather than a double. With a carry-in (ADC/SBB) it is CF as the instruction found it, kept in `u`.
+ */
+export function aluParts(op: number, size: number, keepCF = false): { res: string; flags: string } | null {
   if (size !== 4 && size !== 8) return null;
   const mask = `~${keepCF ? STATUS & ~CF : STATUS}`;
   const logic = op === AluOp.Or || op === AluOp.And || op === AluOp.Xor;
   const sym = op === AluOp.Or ? "|" : op === AluOp.And ? "&" : "^";
   if (logic) {
     const res = size === 8 ? `r = (a ${sym} b) >>> 0; rh = (ah ${sym} bh) >>> 0;` : `r = (a ${sym} b) >>> 0; rh = 0;`;
-    return live ? `${res} fl = (fl & ${mask}) | ${size === 8 ? SZP8 : SZP4};` : res;
+    return { res, flags: `fl = (fl & ${mask}) | ${size === 8 ? SZP8 : SZP4};` };
   }
   const add = op === AluOp.Add || op === AluOp.Adc;
-  const cin = op === AluOp.Adc || op === AluOp.Sbb ? ` + (fl & ${CF})` : "";
+  const withCarry = op === AluOp.Adc || op === AluOp.Sbb;
+  const pre = withCarry ? `u = fl & ${CF}; ` : "";
+  const cin = withCarry ? " + u" : "";
+  // Carry (add) or borrow (sub) out of x op y (+/- carry-in) whose truncated result is z.
+  const out = (x: string, y: string, z: string) =>
+    add
+      ? withCarry
+        ? `(${z} < ${x} || (u !== 0 && ${z} === ${x}))`
+        : `${z} < ${x}`
+      : withCarry
+        ? `(${x} < ${y} || (u !== 0 && ${x} === ${y}))`
+        : `${x} < ${y}`;
+  const sign = add ? "+" : "-";
   const ofBit = `>>> 31) << ${OF_BIT})`;
   if (size === 4) {
-    const res = add
-      ? `s = a + b${cin}; r = s >>> 0; rh = 0;`
-      : `s = a - b${cin.replace("+", "-")}; r = s >>> 0; rh = 0;`;
-    if (!live) return res;
-    const cf = keepCF ? "" : add ? `(s > 4294967295 ? ${CF} : 0) | ` : `(s < 0 ? ${CF} : 0) | `;
+    const res = `${pre}r = (a ${sign} b${cin.replace("+", sign)}) >>> 0; rh = 0;`;
+    const cf = keepCF ? "" : `(${out("a", "b", "r")} ? ${CF} : 0) | `;
     const of = add ? `((((a ^ r) & (b ^ r)) ${ofBit}` : `((((a ^ b) & (a ^ r)) ${ofBit}`;
-    return `${res} fl = (fl & ${mask}) | ${cf}${of} | ((a ^ b ^ r) & ${AF}) | ${SZP4};`;
+    return { res, flags: `fl = (fl & ${mask}) | ${cf}${of} | ((a ^ b ^ r) & ${AF}) | ${SZP4};` };
   }
-  const res = add
-    ? `s = a + b${cin}; r = s >>> 0; t = ah + bh + (s > 4294967295 ? 1 : 0); rh = t >>> 0;`
-    : `s = a - b${cin.replace("+", "-")}; r = s >>> 0; t = ah - bh - (s < 0 ? 1 : 0); rh = t >>> 0;`;
-  if (!live) return res;
-  const cf = keepCF ? "" : add ? `(t > 4294967295 ? ${CF} : 0) | ` : `(t < 0 ? ${CF} : 0) | `;
+  // s: the carry or borrow out of the low half, into the high half.
+  const res = `${pre}r = (a ${sign} b${cin.replace("+", sign)}) >>> 0; s = ${out("a", "b", "r")} ? 1 : 0; rh = (ah ${sign} bh ${sign} s) >>> 0;`;
+  const cfHi = add ? "(rh < ah || (s !== 0 && rh === ah))" : "(ah < bh || (s !== 0 && ah === bh))";
+  const cf = keepCF ? "" : `(${cfHi} ? ${CF} : 0) | `;
   const of = add ? `((((ah ^ rh) & (bh ^ rh)) ${ofBit}` : `((((ah ^ bh) & (ah ^ rh)) ${ofBit}`;
-  return `${res} fl = (fl & ${mask}) | ${cf}${of} | ((a ^ b ^ r) & ${AF}) | ${SZP8};`;
+  return { res, flags: `fl = (fl & ${mask}) | ${cf}${of} | ((a ^ b ^ r) & ${AF}) | ${SZP8};` };
+}
+
+/** aluParts as one snippet: the result, and the flags only when `live`. */
+export function aluJs(op: number, size: number, live: boolean, keepCF = false): string | null {
+  const p = aluParts(op, size, keepCF);
+  return p === null ? null : live ? `${p.res} ${p.flags}` : p.res;
 }
 
 /** Inline aluShift (alu.ts) for a constant count whose flags are dead: SHL/SHR/SAR on 4/8 bytes. */
@@ -194,15 +213,20 @@ export function regRead(r: number, size: number, lo: string, hi: string): string
       return r >= AH ? `${lo} = (R[${2 * (r - AH)}] >>> 8) & 255; ${hi} = 0;` : `${lo} = R[${2 * r}] & 255; ${hi} = 0;`;
   }
 }
-/** state.ts sr(): 4/8-byte writes inline, 1/2-byte merges through the CPU. */
+/** state.ts sr(), inline: 4/8-byte writes replace the register, 1/2-byte writes merge into its low half
+ *  (an AH..BH write into bits 15:8). */
 export function regWrite(r: number, size: number, lo: string, hi: string): string {
   switch (size) {
     case 8:
       return `R[${2 * r}] = ${lo}; R[${2 * r + 1}] = ${hi};`;
     case 4:
       return `R[${2 * r}] = ${lo}; R[${2 * r + 1}] = 0;`;
+    case 2:
+      return `R[${2 * r}] = ((R[${2 * r}] & 0xffff0000) | ((${lo}) & 65535)) >>> 0;`;
     default:
-      return `${cpuField("sr")}(${r}, ${size}, ${lo}, 0);`;
+      return r >= AH
+        ? `R[${2 * (r - AH)}] = ((R[${2 * (r - AH)}] & 0xffff00ff) | (((${lo}) & 255) << 8)) >>> 0;`
+        : `R[${2 * r}] = ((R[${2 * r}] & 0xffffff00) | ((${lo}) & 255)) >>> 0;`;
   }
 }
 

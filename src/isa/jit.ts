@@ -16,7 +16,7 @@ import { PARITY, STATUS } from "./flags.js";
 import { type Insn, K } from "./insn.js";
 import type { EmitCtx } from "./jit-emit.js";
 import {
-  aluJs,
+  aluParts,
   type BlockCpu,
   cacheJs,
   cpuField,
@@ -88,11 +88,11 @@ function deferredCond(ins: Insn, jcc: Insn): string | null {
 
 /** The full flags of the deferred writer, computed at block exit. */
 function deferredFlags(w: Insn): string | null {
-  const full =
+  const p =
     w.op === Op.IncDec
-      ? aluJs(w.sub === 1 ? AluOp.Sub : AluOp.Add, w.size, true, true)
-      : aluJs(w.op === Op.Test ? AluOp.And : w.sub, w.size, true);
-  return full === null ? null : full.slice(full.indexOf("fl = "));
+      ? aluParts(w.sub === 1 ? AluOp.Sub : AluOp.Add, w.size, true)
+      : aluParts(w.op === Op.Test ? AluOp.And : w.sub, w.size);
+  return p === null ? null : p.flags;
 }
 
 /** Code for instruction k, or null if it cannot be compiled here. */
