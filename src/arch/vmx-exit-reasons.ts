@@ -79,6 +79,7 @@ export const EXIT_REASON = {
   IO_INSTRUCTION: 30,
   MSR_READ: 31,
   MSR_WRITE: 32,
+  APIC_ACCESS: 44,
 } as const;
 
 const byReason: (ExitReasonFact | undefined)[] = [];

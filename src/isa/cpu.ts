@@ -28,8 +28,6 @@ const HOT = 8;
 export const MAX_DECODED = 1 << 16;
 
 export class Cpu extends CpuInterrupts implements PlatformCpu {
-  /** @internal Set by an instruction: stop the run loop after it (a StopReason), or -1. */
-  stopReq = -1;
   /** @internal A compiled block's platform call returned this action (not Skip) for `jitIns`; the run
    *  loop completes it. -1: none. */
   jitAct = -1;

@@ -7,9 +7,10 @@
  */
 import { K, type Insn } from "./insn.js";
 import type { Block } from "./jit.js";
-import { Access, pfAccessBits, walk } from "./paging.js";
+import { Access, MMIO_ACCESS, pfAccessBits, walk } from "./paging.js";
+import type { MmioBus } from "./platform.js";
 import { defaultSeg, segmentedAccess } from "./segments.js";
-import { CpuState, type CpuOptions, FAULT, Seg, TWO32, Vec, canonical } from "./state.js";
+import { CpuState, type CpuOptions, FAULT, Seg, StopReason, TWO32, Vec, canonical } from "./state.js";
 import { TLB_MASK, Tlb } from "./tlb.js";
 import { BranchPredictor, CacheModel } from "./uarch.js";
 
@@ -49,6 +50,14 @@ export class CpuMemory extends CpuState {
   private splitB = 0;
   private splitN = 0;
   private splitSize = 0;
+  /** Devices behind physical addresses outside RAM (the VM's xAPIC page), or null: such accesses fault. */
+  mmio: MmioBus | null = null;
+  /** @internal The physical address of the device access walk() found; then that of the store pending at
+   *  the bounce offset (-1: none), and its size. */
+  mmioPa = -1;
+  private mmioSize = 0;
+  /** @internal Set by an instruction: stop the run loop after it (a StopReason), or -1. */
+  stopReq = -1;
   /** Block-compiler statistics (tests and diagnostics): blocks compiled, blocks dropped by stores. */
   readonly jitStats = { compiled: 0, invalidated: 0 };
 
@@ -92,6 +101,7 @@ export class CpuMemory extends CpuState {
     if (!canonical(hi)) this.fault(stack ? Vec.SS : Vec.GP, 0);
     const access = write ? Access.Write : Access.Read;
     if (this.paging) return this.xlate(lo, hi, size, access, user);
+    if (hi === 0 && this.mmio !== null && this.mmio.claims(lo)) return this.mmioAccess(lo, size, write);
     this.cr2Lo = lo;
     this.cr2Hi = hi;
     return this.fault(Vec.PF, pfAccessBits(this, access, user));
@@ -102,7 +112,10 @@ export class CpuMemory extends CpuState {
    *  assembled at the bounce offset (docs/cpu.md). */
   xlate(lo: number, hi: number, size: number, access: Access, user: boolean): number {
     const pa = this.translate(lo, hi, access, user);
-    if (pa < 0) throw FAULT;
+    if (pa < 0) {
+      if (pa === MMIO_ACCESS) return this.mmioAccess(this.mmioPa, size, access === Access.Write);
+      throw FAULT;
+    }
     const off = lo & 4095;
     if (off + size <= 4096) return pa;
     let lo2 = (lo | 4095) + 1,
@@ -116,6 +129,7 @@ export class CpuMemory extends CpuState {
     if (pb < 0) throw FAULT;
     const n = 4096 - off;
     if (pb === pa + n) return pa;
+    this.mmioPa = -1;
     if (this.mem.length === this.memSize) this.fault(Vec.GP, 0); // 4 GiB of RAM: no bounce bytes (docs/cpu.md)
     const m = this.mem,
       b = this.memSize;
@@ -125,6 +139,19 @@ export class CpuMemory extends CpuState {
     this.splitB = pb;
     this.splitN = n;
     this.splitSize = size;
+    return b;
+  }
+
+  /** An access to a device page (MmioBus): it is served through the bounce bytes past RAM — a load reads the
+   *  device's value there; a store lands there and reaches invalidate(), which hands it to the device. */
+  private mmioAccess(pa: number, size: number, write: boolean): number {
+    const b = this.memSize;
+    if (this.mem.length === b) this.fault(Vec.GP, 0); // no bounce bytes (4 GiB of RAM): nothing can be a device
+    const v = this.mmio!.read(pa, size, write);
+    this.dv.setUint32(b, v >>> 0, true);
+    this.dv.setUint32(b + 4, 0, true);
+    this.mmioPa = write ? pa : -1;
+    this.mmioSize = size;
     return b;
   }
 
@@ -259,6 +286,15 @@ export class CpuMemory extends CpuState {
   /** @internal A store hit granules holding decoded instructions: drop exactly the instructions whose
    *  bytes it overlaps, and every compiled block that contains one of them. */
   invalidate(a: number, size: number): void {
+    if (a >= this.memSize && this.mmioPa >= 0) {
+      // A store to a device (mmioAccess): hand it over, then end the run after this instruction.
+      const pa = this.mmioPa;
+      this.mmioPa = -1;
+      const b = this.memSize;
+      this.mmio!.write(pa, this.mmioSize, this.dv.getUint32(b, true), this.dv.getUint32(b + 4, true));
+      if (this.stopReq < 0) this.stopReq = StopReason.Budget;
+      return;
+    }
     if (a >= this.memSize) {
       // A store to the bounce bytes (xlate): write the two pieces back, as stores of their own.
       // A frame written a quadword at a time stores here several times: each writes back the whole.

@@ -8,7 +8,12 @@
  */
 import { EFER_NX } from "../arch/msr-index.js";
 import { TWO32, Vec } from "./state.js";
+import type { MmioBus } from "./platform.js";
 import { Allow, type Tlb } from "./tlb.js";
+
+/** What walk() returns for a data access to a device page (MmioBus) instead of a RAM offset: no TLB entry is
+ *  made, so every access to it takes the slow path again. The physical address is in `mmioPa`. */
+export const MMIO_ACCESS = -2;
 
 /** The physical-address width this CPU reports (SDM §4.1.4: 36 when CPUID leaf 0x80000008 is absent,
  *  as on the bare platform). Bits 51:36 of a paging entry and 63:36 of CR3 are reserved. */
@@ -42,6 +47,9 @@ export interface PagingCpu {
   cr2Hi: number;
   fVec: number;
   fErr: number;
+  /** Devices behind physical addresses outside RAM, and the address of the access walk() found there. */
+  readonly mmio: MmioBus | null;
+  mmioPa: number;
   /** A store to RAM that invalidates decoded code it overwrites (memory.ts wr). */
   wr(a: number, size: number, lo: number, hi: number): void;
 }
@@ -153,11 +161,18 @@ export function walk(c: PagingCpu, lo: number, hi: number, access: Access, user:
   const write = access === Access.Write;
   if ((user && us === 0) || (write && rw === 0 && (user || wp)) || (access === Access.Fetch && xd !== 0))
     return pageFault(c, lo, hi, PFERR_PRESENT, access, user);
-  if (page + 4096 > c.memSize) return pageFault(c, lo, hi, 0, access, user);
+  // A page outside RAM is a #PF unless a device backs it (data accesses only: nothing executes from MMIO).
+  const device = page + 4096 > c.memSize;
+  if (device && (access === Access.Fetch || c.mmio === null || !c.mmio.claims(page)))
+    return pageFault(c, lo, hi, 0, access, user);
   const last = ELO[n - 1];
   for (let i = 0; i < n; i++) {
     const set = (ELO[i] & ACCESSED ? 0 : ACCESSED) | (i === n - 1 && write && (last & DIRTY) === 0 ? DIRTY : 0);
     if (set !== 0) c.wr(ENT[i], 4, (ELO[i] | set) >>> 0, 0);
+  }
+  if (device) {
+    c.mmioPa = page + (lo & 4095);
+    return MMIO_ACCESS;
   }
   const dirty = write || (last & DIRTY) !== 0;
   const sup = Allow.Read | (dirty && (rw !== 0 || !wp) ? Allow.Write : 0) | (xd ? 0 : Allow.Fetch);

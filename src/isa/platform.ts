@@ -113,6 +113,22 @@ export interface ExceptionCpu extends PlatformCpu {
   skip(length: number): void;
 }
 
+/**
+ * Physical addresses outside RAM that a device backs (the local APIC's xAPIC page). The CPU asks only on the
+ * slow path of an access (an address past RAM, or a page walk that ends there), so RAM accesses never see it.
+ * A write is reported after the instruction's store; the CPU then ends its run (StopReason.Budget) so the
+ * caller re-derives what bounds the next one (a timer the write armed).
+ */
+export interface MmioBus {
+  /** Whether physical address `pa` (outside RAM) belongs to a device. */
+  claims(pa: number): boolean;
+  /** A load of `size` bytes at `pa`: bits 31:0 of the value. `forWrite`: the bytes an instruction that stores
+   *  there reads first (a read-modify-write; for a plain store unused) — the device sees only the write. */
+  read(pa: number, size: number, forWrite: boolean): number;
+  /** A store of `size` bytes (hi: bits 63:32 of an 8-byte store) at `pa`. */
+  write(pa: number, size: number, lo: number, hi: number): void;
+}
+
 export interface Platform {
   /** EAX/ECX in, EAX..EDX out. */
   cpuid(cpu: PlatformCpu, length: number): PlatformAction;

@@ -37,10 +37,16 @@ import {
   MSR_PEBS_DATA_CFG,
   MSR_PERF_METRICS,
 } from "../arch/msr-index.js";
+import { MSR_IA32_TSC_DEADLINE } from "../arch/apicdef.js";
 import { KVM_MAX_NR_GP_COUNTERS } from "../pmu/msrs.js";
 import { KVM_MSR_RET_UNSUPPORTED, MSR_FAIL, MSR_OK, type MsrData, type MsrRet } from "../pmu/pmu.js";
 import type { Kvm } from "./kvm.js";
 import type { Vcpu } from "./vcpu.js";
+
+/** The MSRs the local APIC owns: IA32_APIC_BASE, IA32_TSC_DEADLINE and the x2APIC range. */
+function isLapicMsr(index: number): boolean {
+  return index === MSR_IA32_APICBASE || index === MSR_IA32_TSC_DEADLINE || (index >= 0x800 && index <= 0x8ff);
+}
 
 /** kvm_get_msr_common + vmx_get_msr for the MSRs the model has; the value goes to out.data. */
 export function getMsrCommon(vcpu: Vcpu, index: number, host: boolean, out: MsrData): MsrRet {
@@ -75,7 +81,7 @@ export function getMsrCommon(vcpu: Vcpu, index: number, host: boolean, out: MsrD
       out.data = 0n;
       return MSR_OK;
   }
-  if (index === MSR_IA32_APICBASE || (index >= 0x800 && index <= 0x8ff)) {
+  if (isLapicMsr(index)) {
     const r = vcpu.lapic.readMsr(index);
     if (!r.ok) return MSR_FAIL;
     out.data = r.value;
@@ -127,11 +133,7 @@ export function setMsrCommon(vcpu: Vcpu, index: number, data: bigint, host: bool
       // R-VAL-8 P6 exemption: writes to a non-existent counter/selector are discarded.
       return vcpu.pmu.isValidMsr(index) ? vcpu.pmu.setMsr(index, data, host) : MSR_OK;
   }
-  if (index === MSR_IA32_APICBASE || (index >= 0x800 && index <= 0x8ff)) {
-    const c = vcpu.cpu;
-    const line = { raiseInterrupt: (v: number) => c?.raiseInterrupt(v) };
-    return vcpu.lapic.writeMsr(index, data, line, host) ? MSR_OK : MSR_FAIL;
-  }
+  if (isLapicMsr(index)) return vcpu.lapic.writeMsr(index, data, host) ? MSR_OK : MSR_FAIL;
   if (vcpu.pmu.isValidMsr(index)) return vcpu.pmu.setMsr(index, data, host);
   return KVM_MSR_RET_UNSUPPORTED;
 }

@@ -40,13 +40,31 @@ export class KvmRun {
     return Infinity;
   }
 
+  /**
+   * Natively retired instructions that cannot take the TSC to the APIC timer's expiry: each retires at most
+   * maxCyclesPerInsn core cycles, so the timer interrupt is taken at the exact boundary where the TSC reaches
+   * the expiry (the budget shrinks to one instruction near it).
+   */
+  private timerBudget(): number {
+    const vcpu = this.vcpu;
+    const expiry = vcpu.lapic.timerExpiry();
+    if (expiry === Infinity) return Infinity;
+    const clk = vcpu.pmu.clock;
+    const remaining = expiry - vcpu.rawTscNow();
+    const coreCycles = ((remaining - 1) * clk.coreKhz) / clk.tscKhz;
+    return Math.max(1, Math.floor(coreCycles / vcpu.pmu.maxCyclesPerInsn));
+  }
+
   /** Deliver a pending PMI (kvm_pmu_deliver_pmi) before entry. */
-  private processRequests(cpu: GuestCpu): void {
+  private processRequests(): void {
     const pmu = this.vcpu.pmu;
     if (pmu.pmiRequested) {
       pmu.pmiRequested = false;
-      this.vcpu.lapic.deliverPmi(cpu);
+      this.vcpu.lapic.deliverPmi();
     }
+    // An APIC timer that reached its expiry is delivered at this boundary (kvm_inject_apic_timer_irqs).
+    const lapic = this.vcpu.lapic;
+    if (lapic.timer.expiryRaw !== Infinity) lapic.checkTimer(this.vcpu.rawTscNow());
   }
 
   /**
@@ -72,13 +90,20 @@ export class KvmRun {
     pmu.sync(cpu.events, cpu.cpl);
     try {
       for (;;) {
-        this.processRequests(cpu);
+        this.processRequests();
         const left = limitAt - cpu.events.instructions;
         if (left <= 0) return StopReason.Budget;
         // Every VM entry: the vendor loads the mediated PMU if a slow-path exit put it (model.md §12).
         ops.enterGuest();
         const stop = cpu.run(
-          Math.min(pmu.instructionsUntilNextEvent(), left, this.heldInterruptBudget(cpu), ops.runBudget(), RUN_SLICE),
+          Math.min(
+            pmu.instructionsUntilNextEvent(),
+            left,
+            this.heldInterruptBudget(cpu),
+            ops.runBudget(),
+            this.timerBudget(),
+            RUN_SLICE,
+          ),
         );
         pmu.sync(cpu.events, cpu.cpl);
         ops.handleStop();
@@ -89,6 +114,11 @@ export class KvmRun {
           case StopReason.Halted:
             // HLT with nothing that can wake it: a PMI still pending is delivered first.
             if (pmu.pmiRequested) break;
+            // An armed, unmasked APIC timer wakes the vCPU when it fires (interrupts enabled): time passes.
+            if (cpu.interruptsEnabled && vcpu.lapic.timerCanWake() && !cpu.interruptPending) {
+              vcpu.haltUntil(vcpu.lapic.timerExpiry());
+              break;
+            }
             return StopReason.Halted;
           case StopReason.TripleFault:
           case StopReason.UnwrittenFetch:

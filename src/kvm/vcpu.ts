@@ -8,6 +8,7 @@
 import {
   CPUID_7_EDX_SPEC_CTRL,
   CPUID_1_ECX_PDCM,
+  CPUID_1_ECX_X2APIC,
   CPUID_1_EDX_DS,
   CPUID_7_EBX_HLE,
   CPUID_7_EBX_RTM,
@@ -23,11 +24,13 @@ import { refCycles } from "../host/event-counts.js";
 import { KVM_MSR_RET_UNSUPPORTED, KvmPmu, MSR_OK, type MsrData } from "../pmu/pmu.js";
 import { lookupCpuid, type CpuidEntry } from "./cpuid.js";
 import type { Kvm, Vm } from "./kvm.js";
-import { Lapic } from "./lapic.js";
+import { Lapic, type LapicHost } from "./lapic.js";
 import { getMsrCommon, isAdvertisedMsr, setMsrCommon } from "./msr-common.js";
 import { KvmRun } from "./run.js";
 import type { X86Ops } from "./x86-ops.js";
 import type { CpuidFeatures } from "../isa/state.js";
+import type { MmioBus } from "../isa/platform.js";
+import { CPUID_1_ECX_TSC_DEADLINE_TIMER } from "../arch/apicdef.js";
 
 /** The guest CPU the vCPU drives: the Platform-side view plus the run/interrupt controls. */
 export interface GuestCpu extends PlatformCpu {
@@ -47,6 +50,8 @@ export interface GuestCpu extends PlatformCpu {
   loadEfer(v: number): void;
   /** The CPUID-gated instructions (LAHF/SAHF, RTM): set from the vCPU's CPUID table. */
   readonly cpuidFeatures?: CpuidFeatures;
+  /** Physical addresses outside RAM that the VM backs with a device (the xAPIC page): src/isa/memory.ts. */
+  mmio?: MmioBus | null;
 }
 
 /** Userspace's port I/O (the VMM): KVM_EXIT_IO completed inline. `portOut` returns true to end KVM_RUN. */
@@ -67,6 +72,8 @@ export interface ExitRecord {
   readonly value?: bigint;
   readonly ecx?: number;
   readonly port?: number;
+  /** Guest-physical address of an MMIO access (APIC_ACCESS); `size` and `write` describe it. */
+  readonly gpa?: number;
   readonly size?: number;
   readonly in?: boolean;
   readonly fn?: number;
@@ -92,7 +99,7 @@ export type MsrGet = { readonly ok: true; readonly value: bigint } | { readonly 
 /** Exits remembered for error reports (Vcpu.recentExits). */
 export const RECENT_EXITS = 32;
 
-export class Vcpu {
+export class Vcpu implements LapicHost {
   readonly kvm: Kvm;
   readonly pmu: KvmPmu;
   readonly lapic: Lapic;
@@ -133,8 +140,8 @@ export class Vcpu {
       { tscKhz: host.tscKhz, coreKhz: host.coreKhz, slotsPerCycle: host.slotsPerCycle },
       kvm.vendor.pmuOps,
     );
-    this.lapic = new Lapic(id);
     this.cpuidTable = kvm.getSupportedCpuid();
+    this.lapic = new Lapic(id, this);
     // kvm_arch_vcpu_create: PERF_CAPABILITIES starts as the supported value (quirk STUFF_FEATURE_MSRS).
     this.perfCapabilities = kvm.supportedPerfCapabilities();
     this.kvmRun = new KvmRun(this);
@@ -221,6 +228,8 @@ export class Vcpu {
   attach(cpu: GuestCpu, io: IoHandler): void {
     this.cpu = cpu;
     this.io = io;
+    this.lapic.line = cpu;
+    if (cpu.mmio !== undefined) cpu.mmio = this.ops.mmio;
     this.pmu.events = cpu.events;
     this.pmu.cpl = cpu.cpl;
     if (cpu.maxCyclesPerInstruction !== undefined) this.pmu.maxCyclesPerInsn = cpu.maxCyclesPerInstruction;
@@ -296,6 +305,36 @@ export class Vcpu {
     if (c === null) return 0n;
     const ev = c.events;
     return BigInt(refCycles(ev.cycles + ev.haltedCycles, this.pmu.clock));
+  }
+
+  /** Host TSC as a number (exact below 2^53): the LAPIC timer's clock. */
+  rawTscNow(): number {
+    const c = this.cpu;
+    if (c === null) return 0;
+    return refCycles(c.events.cycles + c.events.haltedCycles, this.pmu.clock);
+  }
+
+  get tscKhz(): number {
+    return this.pmu.clock.tscKhz;
+  }
+
+  guestHasX2apic(): boolean {
+    return (this.leaf(1).ecx & CPUID_1_ECX_X2APIC) !== 0;
+  }
+  guestHasTscDeadline(): boolean {
+    return (this.leaf(1).ecx & CPUID_1_ECX_TSC_DEADLINE_TIMER) !== 0;
+  }
+
+  /** HLT with the APIC timer armed: the vCPU blocks until the timer fires — the halted cycles that pass until
+   *  the TSC reaches `raw` (the expiry) are added, so the TSC reads as the time spent halted. */
+  haltUntil(raw: number): void {
+    const c = this.cpu;
+    if (c === null) return;
+    const ev = c.events;
+    const clk = this.pmu.clock;
+    let h = Math.max(0, Math.ceil(((raw - this.rawTscNow()) * clk.coreKhz) / clk.tscKhz));
+    while (refCycles(ev.cycles + ev.haltedCycles + h, clk) < raw) h++;
+    ev.haltedCycles += h;
   }
 
   readTsc(): bigint {

@@ -3,7 +3,7 @@
  * vCPU are built: kvm_x86_init_ops (hardware_setup, pmu_ops) and kvm_x86_ops (arch/x86/include/asm/kvm_host.h,
  * kvm-x86-ops.h). VMX implements it in src/vmx (vmx/main.c vt_init_ops, vmx.c vmx_x86_ops).
  */
-import type { Platform } from "../isa/platform.js";
+import type { MmioBus, Platform } from "../isa/platform.js";
 import type { PmuOps } from "../pmu/pmu.js";
 import type { Kvm } from "./kvm.js";
 import type { Vcpu } from "./vcpu.js";
@@ -38,6 +38,8 @@ export interface X86Ops extends Platform {
   handleStop(): void;
   /** Natively retired instructions the guest may run before the vendor needs control (Infinity: none). */
   runBudget(): number;
+  /** Guest-physical pages outside RAM the vendor turns into exits (the APIC-access page). */
+  readonly mmio: MmioBus;
   /** .vcpu_put when KVM_RUN returns to userspace: the guest context leaves the hardware (§12.2). */
   vcpuPut(): void;
 }

@@ -31,6 +31,8 @@ export function formatExit(e: ExitRecord): string {
     detail =
       ` port=${hex(e.port)} ${e.in ? "in" : "out"} size=${e.size}` +
       (e.value !== undefined ? ` value=${hex(e.value)}` : "");
+  else if (e.gpa !== undefined)
+    detail = ` gpa=${hex(e.gpa)} ${e.write ? "write" : "read"} size=${e.size} value=${hex(e.value ?? 0n)}`;
   else if (e.fn !== undefined) detail = ` eax=${hex(e.fn)} ecx=${hex(e.ecx ?? 0)}`;
   const outcome =
     e.reason === 1

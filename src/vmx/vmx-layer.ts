@@ -25,6 +25,7 @@ import {
   VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL,
   VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL,
 } from "../arch/vmx-controls.js";
+import { ApicAccessPage } from "./apic-access.js";
 import { kvmVmxExitHandlers } from "./exit-handlers.js";
 import type { VmxObserver } from "./observer.js";
 import { MSR_TYPE_W, MsrBitmap } from "./msr-bitmap.js";
@@ -37,10 +38,6 @@ export interface SwitchRecord {
   readonly kind: "load" | "put" | "entry" | "exit" | "pmi";
   readonly steps: readonly SwitchStep[];
 }
-
-/** Exits KVM handles in vmx_exit_handlers_fastpath (re-entering without put/load, model.md §12):
- *  WRMSR of the x2APIC ICR and of TSC_DEADLINE (handle_fastpath_wrmsr). */
-const FASTPATH_WRMSR = new Set([0x830, 0x6e0]);
 
 /** The exit information the VMCS holds for the handler (the I/O exit qualification), written at each exit. */
 export interface VmExitInfo {
@@ -64,6 +61,10 @@ export class VmxLayer implements X86Ops {
   recordSteps = false;
   /** Where recorded steps go instead of `switchLog` (`vpmu run --exits` streams them). */
   switchSink: ((r: SwitchRecord) => void) | null = null;
+  /** The APIC-access page: xAPIC MMIO as APIC_ACCESS exits (apic-access.ts). */
+  readonly mmio = new ApicAccessPage(this);
+  /** The WRMSR exiting now is one handle_fastpath_wrmsr would complete (the PMU permitting). */
+  private fastpathWrmsr = false;
   /** Exits handled in the fastpath (no put/load). */
   fastpathExits = 0;
   /** How many exits so far (the vCPU's log length when logging; kept here so the layer needs no log). */
@@ -203,7 +204,10 @@ export class VmxLayer implements X86Ops {
   wrmsr(cpu: PlatformCpu, length: number): PlatformAction {
     this.vcpu.syncPmu();
     const index = cpu.getLo(1) >>> 0;
-    if (this.msrExits(index, true)) return this.handleExit(EXIT_REASON.MSR_WRITE, cpu, length, index);
+    if (this.msrExits(index, true)) {
+      this.prepareWrmsrExit(index, cpu.getLo(0), cpu.getLo(2));
+      return this.handleExit(EXIT_REASON.MSR_WRITE, cpu, length, index);
+    }
     const value = (BigInt(cpu.getLo(2) >>> 0) << 32n) | BigInt(cpu.getLo(0) >>> 0);
     // The write may have changed when the next hardware PMI can come (runBudget): stop after it.
     return this.nativeWrmsr(index, value, cpu.rip) ? PlatformAction.RetireAndStop : PlatformAction.InjectGP;
@@ -381,6 +385,11 @@ export class VmxLayer implements X86Ops {
       : Infinity;
   }
 
+  /** The exit information handle_fastpath_wrmsr reads (ECX, EDX:EAX) for the WRMSR exit that follows. */
+  prepareWrmsrExit(index: number, lo: number, hi: number): void {
+    this.fastpathWrmsr = this.vcpu.lapic.handlesWrmsrInFastpath(index, lo, hi);
+  }
+
   /** kvm_pmu_is_fastpath_emulation_allowed (pmu.h): no globally enabled counter counts instructions. */
   private fastpathAllowed(): boolean {
     const pmu = this.vcpu.pmu;
@@ -391,10 +400,16 @@ export class VmxLayer implements X86Ops {
   }
 
   /**
-   * A VM exit with basic reason `reason` (`msr` for WRMSR): step 0 (VMCS saves GLOBAL_CTRL, loads the
-   * host's 0), then — unless KVM handles it in the fastpath — put (§12.2) and perf's restore of host events.
+   * A VM exit with basic reason `reason`: step 0 (VMCS saves GLOBAL_CTRL, loads the host's 0), then — unless
+   * KVM handles it in the fastpath — put (§12.2) and perf's restore of host events. A WRMSR goes the fastpath
+   * only when __handle_fastpath_wrmsr would take it: kvm_pmu_is_fastpath_emulation_allowed first (no globally
+   * enabled counter counts instructions, so the skip's kvm_pmu_instruction_retired has nothing to add while the
+   * mediated PMU is loaded), then an x2APIC ICR write kvm_x2apic_icr_write_fast completes or a TSC_DEADLINE
+   * write. Any other WRMSR takes the slow path: put, kvm_emulate_wrmsr, and the skip counts it (R-CNT-4).
    */
-  vmExit(reason: number, msr: number): void {
+  vmExit(reason: number, _msr: number): void {
+    const fastpathWrmsr = this.fastpathWrmsr;
+    this.fastpathWrmsr = false;
     this.exitCount++;
     this.inGuest = false;
     if (!this.mediated || !this.sw.loaded) return;
@@ -413,7 +428,7 @@ export class VmxLayer implements X86Ops {
       pmu.globalCtrl = this.vmcs.guestPerfGlobalCtrl;
       pmu.recalc();
     }
-    if (reason === EXIT_REASON.MSR_WRITE && FASTPATH_WRMSR.has(msr) && this.fastpathAllowed()) {
+    if (reason === EXIT_REASON.MSR_WRITE && fastpathWrmsr && this.fastpathAllowed()) {
       this.fastpathExits++;
       return;
     }

@@ -11,8 +11,10 @@ describe("mediated fastpath (model.md §12, §8.3)", () => {
     const L = g.layer;
     L.enterGuest();
     expect([L.sw.loads, L.sw.puts]).toEqual([1, 0]);
+    L.prepareWrmsrExit(0x6e0, 0, 0);
     L.vmExit(32, 0x6e0);
     L.enterGuest();
+    L.prepareWrmsrExit(0x830, 0x40040, 0); // self-IPI, vector 0x40 (kvm_x2apic_icr_write_fast delivers it)
     L.vmExit(32, 0x830);
     expect([L.sw.loads, L.sw.puts, L.fastpathExits]).toEqual([1, 0, 2]);
     // The exit still saved GLOBAL_CTRL and loaded the host's 0 (step 0), and the entry loaded it back.
@@ -23,11 +25,27 @@ describe("mediated fastpath (model.md §12, §8.3)", () => {
     expect([L.sw.loads, L.sw.puts, L.fastpathExits]).toEqual([1, 1, 2]);
   });
 
+  it("an ICR write kvm_x2apic_icr_write_fast cannot route (all-including-self, broadcast, reserved bits) is slow", () => {
+    const g = setupGuest(HLT, { ...LEAK_MODEL, policy: "fix" });
+    const L = g.layer;
+    for (const [lo, hi] of [
+      [0x80040, 0], // all including self
+      [0x40, 0xffffffff], // broadcast destination
+      [0x42040, 0], // bit 13 reserved
+    ] as const) {
+      L.enterGuest();
+      L.prepareWrmsrExit(0x830, lo, hi);
+      L.vmExit(32, 0x830);
+    }
+    expect([L.sw.loads, L.sw.puts, L.fastpathExits]).toEqual([3, 3, 0]);
+  });
+
   it("refused while an enabled counter counts instructions (the emulated count must not be lost)", () => {
     const g = setupGuest(HLT, { ...LEAK_MODEL, policy: "fix" });
     expect(g.vcpu.setMsr(0x186, 0x4300c0n, { hostInitiated: false })).toBe(true); // instructions, OS+USR, EN
     const L = g.layer;
     L.enterGuest();
+    L.prepareWrmsrExit(0x6e0, 0, 0);
     L.vmExit(32, 0x6e0);
     expect([L.sw.loads, L.sw.puts, L.fastpathExits]).toEqual([1, 1, 0]);
   });
