@@ -98,5 +98,9 @@ export const Op = {
   LoadSystemSel: 83,
   FarJmpCall: 84,
   RetFar: 85,
+  /** RCL (sub 0) / RCR (sub 1). */
+  Rcx: 86,
+  /** SHLD (sub 0) / SHRD (sub 1). */
+  Shxd: 87,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];

@@ -30,6 +30,22 @@ export function generateExtCorpus(): string[] {
     }
     f.push(`${m} al, bl`, `${m} eax, 5`, `${m} [rax], eax`, `lock ${m} eax, [rax]`);
   }
+  // Rotates through carry (group 2 /2, /3) and double shifts (0F A4/A5/AC/AD), every size and count form.
+  for (const m of ["rcl", "rcr"])
+    for (const s of [8, 16, 32, 64]) {
+      const r = REGS[s];
+      for (let i = 0; i < r.length; i++) f.push(`${m} ${r[i]}, ${["1", "cl", "3", "0", "255"][i % 5]}`);
+      for (const mem of MEMS) f.push(`${m} ${KW[s]} ${mem}, 1`, `${m} ${KW[s]} ${mem}, cl`, `${m} ${KW[s]} ${mem}, 9`);
+    }
+  for (const m of ["shld", "shrd"]) {
+    for (const s of [16, 32, 64]) {
+      const r = REGS[s];
+      for (let i = 0; i < r.length; i++)
+        f.push(`${m} ${r[i]}, ${r[(i * 3 + 1) % r.length]}, ${i % 2 ? "cl" : ["1", "7", "31", "63", "0"][i % 5]}`);
+      for (const mem of MEMS) f.push(`${m} ${mem}, ${r[2]}, cl`, `${m} ${KW[s]} ${mem}, ${r[5]}, 17`);
+    }
+    f.push(`${m} eax, ebx`, `${m} eax, 3, ebx`, `${m} ax, bl, 1`, `${m} eax, ebx, dl`, `${m} al, bl, 1`);
+  }
   for (const r of [...R32, ...R64]) f.push(`bswap ${r}`);
   f.push("bswap ax", "bswap [rax]");
   for (const m of ["xadd", "cmpxchg"]) {

@@ -92,12 +92,18 @@ export function generateModeCorpus(bits: 16 | 32): string[] {
       for (const mem of mems.slice(0, 6)) f.push(`${m} ${KW[s]} ${mem}`);
     }
   }
-  for (const m of ["shl", "shr", "sar", "rol", "ror"]) {
+  for (const m of ["shl", "shr", "sar", "rol", "ror", "rcl", "rcr"]) {
     for (const s of [8, 16, 32]) {
       const r = REGS[s][2];
       f.push(`${m} ${r}, 1`, `${m} ${r}, cl`, `${m} ${r}, 5`, `${m} ${KW[s]} ${mems[4]}, 3`);
     }
   }
+  for (const m of ["shld", "shrd"])
+    for (const s of [16, 32]) {
+      const r = REGS[s];
+      f.push(`${m} ${r[0]}, ${r[3]}, 4`, `${m} ${r[6]}, ${r[1]}, cl`, `${m} ${KW[s]} ${mems[5]}, ${r[2]}, cl`);
+      f.push(`${m} ${mems[2]}, ${r[7]}, 30`);
+    }
   for (const s of [16, 32]) {
     const r = REGS[s];
     for (let i = 0; i < r.length; i++) {

@@ -1,179 +1,13 @@
-// Differential test against THIS machine's CPU: the bit, atomic and flag instructions of issue 12 item 3
-// run natively (a static x86-64 Linux program built with nasm -f elf64 + ld, its results written to
-// stdout) and on the model, on the same random inputs; results and the flags the SDM defines must agree.
-// Flags the SDM leaves undefined are not compared (this host may be AMD; the model follows Intel, see
-// src/isa/flags.ts). Skips, saying why, only where the host cannot run the native program.
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { arch, platform, tmpdir } from "node:os";
-import { join } from "node:path";
-import fc from "fast-check";
+// Differential test against THIS machine's CPU (harness: native-harness.ts): the bit, atomic, flag, shift
+// and compiler-emitted instructions of issue 12 item 3 run natively and on the model on the same random
+// inputs; results and the flags the SDM defines must agree. Flags the SDM leaves undefined are not compared.
 import { describe, expect, test } from "vitest";
 import { Cpu, StopReason } from "../../src/isa/cpu.js";
-import { AF, CF, OF, PF, SF, ZF } from "../../src/isa/flags.js";
+import { CF, OF, PF, SF, ZF } from "../../src/isa/flags.js";
 import { BarePlatform } from "../../src/vmm/bare.js";
 import { GuestIo } from "../../src/vmm/io.js";
+import { ALL, type Case, differential, hostHasLzcnt, repeat, sized, STATUS6, why } from "./native-harness.js";
 import { nasm } from "./nasm.js";
-
-const has = (cmd: string): boolean => spawnSync(cmd, ["--version"], { encoding: "utf8" }).status === 0;
-const why =
-  platform() !== "linux" || arch() !== "x64"
-    ? `the host is ${platform()}/${arch()}, not x86-64 Linux`
-    : !has("nasm")
-      ? "nasm is missing (scripts/ensure-tools.sh installs it)"
-      : !has("ld")
-        ? "ld is missing (scripts/ensure-tools.sh installs binutils)"
-        : null;
-
-const STATUS6 = CF | PF | AF | ZF | SF | OF;
-/** Per case: the instruction, with rax/rcx/rdx/rbx as inputs, and the flags the SDM defines for it. */
-interface Case {
-  insn: string;
-  flags: number;
-  /** Bits of rax/rcx/rdx compared (the operand size where the SDM leaves the rest to the CPU). */
-  mask?: [bigint, bigint, bigint];
-}
-const ALL: bigint = (1n << 64n) - 1n;
-const M32 = 0xffffffffn,
-  M16 = 0xffffn;
-
-/** The program: for each case load rax, rcx, rdx, rbx and RFLAGS, run it, store rax, rcx, rdx, rflags
- *  and the qword at `buf`. `buf` holds 2 qwords: the memory operand of the bit-string/atomic forms. */
-function body(cases: Case[], inputs: bigint[][]): string {
-  const out: string[] = [];
-  cases.forEach((c, i) => {
-    const [a, b, d, x, m0, fl] = inputs[i];
-    out.push(
-      `mov rax, 0x${a.toString(16)}`,
-      `mov rcx, 0x${b.toString(16)}`,
-      `mov rdx, 0x${d.toString(16)}`,
-      `mov rbx, 0x${x.toString(16)}`,
-      `mov rsi, 0x${m0.toString(16)}`,
-      "lea rdi, [rel buf]",
-      "mov [rdi], rsi",
-      "mov [rdi+8], rsi",
-      `push 0x${(fl | 2n).toString(16)}`,
-      "popfq",
-      c.insn,
-      "pushfq",
-      "pop rsi",
-      `lea rdi, [rel out + ${i * 48}]`,
-      "mov [rdi], rax",
-      "mov [rdi+8], rcx",
-      "mov [rdi+16], rdx",
-      "mov [rdi+24], rsi",
-      "mov rsi, [rel buf]",
-      "mov [rdi+32], rsi",
-      "mov rsi, [rel buf-8]",
-      "mov [rdi+40], rsi",
-    );
-  });
-  return out.join("\n");
-}
-
-function runNative(src: string, size: number, dir: string): Uint8Array {
-  const s = join(dir, "n.s"),
-    o = join(dir, "n.o"),
-    e = join(dir, "n");
-  writeFileSync(
-    s,
-    `bits 64\nsection .text\nglobal _start\n_start:\n${src}\nmov eax, 1\nmov edi, 1\nlea rsi, [rel out]\nmov edx, ${size}\nsyscall\nmov eax, 60\nxor edi, edi\nsyscall\nsection .data\nalign 16\npad: times 16 db 0\nbuf: times 16 db 0\nout: times ${size} db 0\n`,
-  );
-  for (const [cmd, args] of [
-    ["nasm", ["-f", "elf64", "-o", o, s]],
-    ["ld", ["-o", e, o]],
-  ] as const) {
-    const r = spawnSync(cmd, args, { encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
-  }
-  const r = spawnSync(e, [], { maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`native runner failed (${r.status}): ${r.stderr}`);
-  return new Uint8Array(r.stdout);
-}
-
-function runModel(src: string, size: number): Uint8Array {
-  const org = 0x100000;
-  const bytes = nasm(
-    `bits 64\norg 0x${org.toString(16)}\n${src}\nhlt\nalign 16\npad: times 16 db 0\nbuf: times 16 db 0\nout: times ${size} db 0\n`,
-  );
-  const cpu = new Cpu({ memSize: 4 << 20, platform: new BarePlatform(new GuestIo()) });
-  cpu.load(org, bytes);
-  cpu.rip = org;
-  cpu.set64(4, 4 << 20, 0);
-  expect(cpu.run(1e7)).toBe(StopReason.Halted);
-  const at = org + bytes.length - size;
-  return cpu.mem.slice(at, at + size);
-}
-
-const q = (b: Uint8Array, off: number): bigint => new DataView(b.buffer, b.byteOffset).getBigUint64(off, true);
-
-/** Compare case by case; returns the differences as readable lines. */
-function compare(cases: Case[], inputs: bigint[][], native: Uint8Array, model: Uint8Array): string[] {
-  const bad: string[] = [];
-  cases.forEach((c, i) => {
-    const o = i * 48;
-    const m = c.mask ?? [ALL, ALL, ALL];
-    const names = ["rax", "rcx", "rdx"];
-    const diffs: string[] = [];
-    for (let r = 0; r < 3; r++) {
-      const n = q(native, o + 8 * r) & m[r],
-        v = q(model, o + 8 * r) & m[r];
-      if (n !== v) diffs.push(`${names[r]} native ${n.toString(16)} model ${v.toString(16)}`);
-    }
-    const nf = Number(q(native, o + 24)) & c.flags,
-      mf = Number(q(model, o + 24)) & c.flags;
-    if (nf !== mf) diffs.push(`flags native ${nf.toString(16)} model ${mf.toString(16)}`);
-    for (const at of [32, 40])
-      if (q(native, o + at) !== q(model, o + at))
-        diffs.push(
-          `[buf${at === 40 ? "-8" : ""}] native ${q(native, o + at).toString(16)} model ${q(model, o + at).toString(16)}`,
-        );
-    if (diffs.length)
-      bad.push(`${c.insn} rax=${inputs[i][0].toString(16)} rcx=${inputs[i][1].toString(16)}: ${diffs.join("; ")}`);
-  });
-  return bad;
-}
-
-/** Random 64-bit values biased to the edges (0, 1, all ones, sign bits, small counts). */
-const value = fc.oneof(
-  fc.bigInt({ min: 0n, max: ALL }),
-  fc.constantFrom(0n, 1n, ALL, 0x80000000n, 0x8000000000000000n, 0xffffffffn, 0x7fffffffn, 0x8000n, 0xffffn),
-  fc.bigInt({ min: 0n, max: 63n }),
-  fc.bigInt({ min: -300n, max: 300n }).map((v) => BigInt.asUintN(64, v)),
-);
-
-function differential(cases: Case[], seed: number): string[] {
-  const inputs = fc.sample(fc.tuple(value, value, value, value, value, fc.bigInt({ min: 0n, max: 4095n })), {
-    numRuns: cases.length,
-    seed,
-  });
-  const rows = inputs.map((t) => [...t].map((v, k) => (k === 5 ? v & BigInt(STATUS6) : v)));
-  const src = body(cases, rows);
-  const size = cases.length * 48;
-  const dir = mkdtempSync(join(tmpdir(), "vpmu-native-"));
-  try {
-    return compare(cases, rows, runNative(src, size, dir), runModel(src, size));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Does this CPU run F3 0F BD as LZCNT (ABM) rather than BSR? lzcnt of 1 is 31 (32-bit), bsr gives 0. */
-function hostHasLzcnt(): boolean {
-  const dir = mkdtempSync(join(tmpdir(), "vpmu-native-"));
-  try {
-    const out = runNative("mov ecx, 1\nlzcnt eax, ecx\nmov [rel out], rax", 8, dir);
-    return q(out, 0) === 31n;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const repeat = (forms: Case[], n: number): Case[] => Array.from({ length: n }, (_, i) => forms[i % forms.length]);
-const sized = (s: number): [bigint, bigint, bigint] => {
-  const m = s === 8 ? 0xffn : s === 16 ? M16 : s === 32 ? M32 : ALL;
-  return [m, m, m];
-};
 
 describe.skipIf(why !== null)(`native differential${why ? ` (skipped: ${why})` : ""}`, () => {
   test("BT/BTS/BTR/BTC (register, imm8, bit-string memory): results and CF", () => {
@@ -263,6 +97,54 @@ describe.skipIf(why !== null)(`native differential${why ? ` (skipped: ${why})` :
       { insn: "sahf", flags: STATUS6 },
     );
     expect(differential(repeat(forms, 600), 14)).toEqual([]);
+  });
+
+  test("SHLD/SHRD (imm8 and CL; register and memory destinations): results, CF SF ZF PF, OF on 1-bit shifts", () => {
+    const forms: Case[] = [];
+    const SZPC = CF | SF | ZF | PF;
+    for (const m of ["shld", "shrd"])
+      for (const s of [16, 32, 64]) {
+        const [a, b, kw] =
+          s === 16 ? ["ax", "bx", "word"] : s === 32 ? ["eax", "ebx", "dword"] : ["rax", "rbx", "qword"];
+        // A word shifted by more than 16 is undefined (SDM "SHLD"): its CL counts stay in 0..16.
+        const cl = s === 16 ? "and ecx, 15\nadc ecx, 0\n" : "";
+        forms.push(
+          { insn: `${m} ${a}, ${b}, 1`, flags: SZPC | OF },
+          { insn: `${m} ${a}, ${b}, 7`, flags: SZPC },
+          { insn: `${m} ${a}, ${b}, ${s === 16 ? 16 : s - 1}`, flags: SZPC },
+          { insn: `${m} ${a}, ${b}, 0`, flags: STATUS6 },
+          { insn: `${cl}${m} ${a}, ${b}, cl`, flags: SZPC },
+          { insn: `mov ecx, 1\n${m} ${a}, ${b}, cl`, flags: SZPC | OF },
+          { insn: `${m} ${kw} [rdi], ${b}, 3`, flags: SZPC },
+          { insn: `${cl}${m} [rdi], ${b}, cl`, flags: SZPC },
+          { insn: `${m} ${kw} [rdi], ${b}, 1`, flags: SZPC | OF },
+        );
+        if (s === 64) forms.push({ insn: `${m} r9, rdx, 33\nmov rax, r9`, flags: SZPC });
+      }
+    expect(differential(repeat(forms, 600), 15)).toEqual([]);
+  });
+
+  test("RCL/RCR (by 1, CL, imm8; 8/16-bit counts modulo 9/17; memory): results, CF, OF on 1-bit rotates", () => {
+    const forms: Case[] = [];
+    for (const m of ["rcl", "rcr"])
+      for (const s of [8, 16, 32, 64]) {
+        const [a, kw] =
+          s === 8 ? ["al", "byte"] : s === 16 ? ["ax", "word"] : s === 32 ? ["eax", "dword"] : ["rax", "qword"];
+        forms.push(
+          { insn: `${m} ${a}, 1`, flags: CF | OF },
+          { insn: `${m} ${a}, cl`, flags: CF },
+          { insn: `and ecx, 31\n${m} ${a}, cl`, flags: CF },
+          { insn: `${m} ${a}, 9`, flags: CF },
+          { insn: `${m} ${a}, 17`, flags: CF },
+          { insn: `${m} ${a}, ${s - 1}`, flags: CF },
+          { insn: `${m} ${a}, ${s === 64 ? 63 : 31}`, flags: CF },
+          { insn: `${m} ${kw} [rdi], 1`, flags: CF | OF },
+          { insn: `${m} ${kw} [rdi], cl`, flags: CF },
+          { insn: `mov ecx, 1\n${m} ${kw} [rdi], cl`, flags: CF | OF },
+        );
+      }
+    forms.push({ insn: "rcr ah, 3", flags: CF }, { insn: "rcl r10b, cl\nmov eax, r10d", flags: CF });
+    expect(differential(repeat(forms, 800), 16)).toEqual([]);
   });
 });
 

@@ -4,6 +4,7 @@
  * result and RFLAGS, the result out. Each returns true: the instruction retired (RIP is advanced).
  */
 import { aluBin, aluIncDec, aluShift, AluOp, ShiftOp } from "../alu.js";
+import { aluDoubleShift, aluRotateCarry } from "../alu-carry.js";
 import { aluDiv, aluMul } from "../muldiv.js";
 import type { Cpu } from "../cpu.js";
 import { K, type Insn } from "../insn.js";
@@ -90,6 +91,37 @@ export function shift(c: Cpu, ins: Insn): boolean {
   const count = ins.k1 === K.Imm ? ins.immLo : c.regs[2] & 0xff;
   o.fl = c.rflags;
   aluShift(o, ins.sub, s, dLo, dHi, count);
+  c.rflags = o.fl;
+  c.st0(ins, a, s, o.lo, o.hi);
+  c.rip += ins.len;
+  return true;
+}
+
+/** RCL (sub 0) / RCR (sub 1), count from the immediate (1 or imm8) or CL. */
+export function rotateCarry(c: Cpu, ins: Insn): boolean {
+  const s = ins.size,
+    o = c.o;
+  const a = c.ld(ins, ins.k0, ins.r0, s, true);
+  const count = ins.k1 === K.Imm ? ins.immLo : c.regs[2] & 0xff;
+  o.fl = c.rflags;
+  aluRotateCarry(o, ins.sub === 1, s, c.aLo, c.aHi, count);
+  c.rflags = o.fl;
+  c.st0(ins, a, s, o.lo, o.hi);
+  c.rip += ins.len;
+  return true;
+}
+
+/** SHLD (sub 0) / SHRD (sub 1): destination, source register, count from imm8 or CL. */
+export function doubleShift(c: Cpu, ins: Insn): boolean {
+  const s = ins.size,
+    o = c.o;
+  const a = c.ld(ins, ins.k0, ins.r0, s, true);
+  const dLo = c.aLo,
+    dHi = c.aHi;
+  c.gr(ins.r1, s);
+  const count = ins.k2 === K.Imm ? ins.immLo : c.regs[2] & 0xff;
+  o.fl = c.rflags;
+  aluDoubleShift(o, ins.sub === 1, s, dLo, dHi, c.aLo, c.aHi, count);
   c.rflags = o.fl;
   c.st0(ins, a, s, o.lo, o.hi);
   c.rip += ins.len;
@@ -192,6 +224,16 @@ export function cwd(c: Cpu, ins: Insn): boolean {
 const LOGIC_AF = (ins: Insn) => (ins.sub === AluOp.Or || ins.sub === AluOp.And || ins.sub === AluOp.Xor ? AF : 0);
 /** A shift's count: masked to 0 → no flag changes; in CL → unknown until run time (-1). */
 const shiftCount = (ins: Insn) => (ins.k1 === K.Imm ? ins.immLo & (ins.size === 8 ? 63 : 31) : -1);
+/** RCL/RCR's count after masking and the modulo-9/17 rule (0: nothing changes); -1 for CL. */
+const rcxCount = (ins: Insn) => {
+  if (ins.k1 !== K.Imm) return -1;
+  const n = ins.immLo & (ins.size === 8 ? 63 : 31);
+  return ins.size === 1 ? n % 9 : ins.size === 2 ? n % 17 : n;
+};
+/** SHLD/SHRD's masked count from imm8 (k2); -1 for CL. */
+const shxdCount = (ins: Insn) => (ins.k2 === K.Imm ? ins.immLo & (ins.size === 8 ? 63 : 31) : -1);
+/** SHLD/SHRD of a word by more than 16: result and flags undefined (SDM "SHLD"). */
+const shxdOver = (ins: Insn) => ins.size === 2 && shxdCount(ins) > 16;
 const isRotate = (ins: Insn) => ins.sub === ShiftOp.Rol || ins.sub === ShiftOp.Ror;
 /** The rows of this family (semantics.ts). */
 export const ROWS: readonly SemRow[] = [
@@ -257,6 +299,40 @@ export const ROWS: readonly SemRow[] = [
     undefinedValue: "AF = 0; OF by the count-1 formula for every count",
     exec: shift,
     compile: emit.shift,
+  },
+  {
+    op: Op.Rcx,
+    mnemonics: { rcl: 0, rcr: 1 },
+    cycles: 3,
+    // CF rotates in; with a count of 0 at run time (CL, or a multiple of 9/17) CF and OF pass through.
+    reads: CF | OF,
+    writes: (ins) => {
+      const n = rcxCount(ins);
+      return n <= 0 ? 0 : n === 1 ? CF | OF : CF;
+    },
+    undefined: (ins) => (rcxCount(ins) > 1 ? OF : 0),
+    undefinedValue: "OF by the count-1 formula (alu-carry.ts)",
+    exec: rotateCarry,
+    compile: emit.viaExec,
+  },
+  {
+    op: Op.Shxd,
+    mnemonics: { shld: 0, shrd: 1 },
+    cycles: 3,
+    reads: (ins) => (shxdCount(ins) < 0 ? STATUS : 0),
+    writes: (ins) => {
+      const n = shxdCount(ins);
+      if (n <= 0 || shxdOver(ins)) return 0;
+      return n === 1 ? STATUS & ~AF : CF | SF | ZF | PF;
+    },
+    undefined: (ins) => {
+      const n = shxdCount(ins);
+      if (n <= 0) return 0;
+      return shxdOver(ins) ? STATUS : AF | (n === 1 ? 0 : OF);
+    },
+    undefinedValue: "AF = 0; OF by the count-1 formula; a word shifted by 17..31 shifts dest:src:dest (alu-carry.ts)",
+    exec: doubleShift,
+    compile: emit.viaExec,
   },
   ...(
     [
