@@ -14,6 +14,9 @@
  *                    bit shifted out of the operand widened with zeros (SHL/SHR) or sign copies (SAR).
  *   ROL/ROR          only CF and OF change, and only when the masked count ≠ 0; OF uses the count-1
  *                    formula for any count (ROL: CF xor MSB(result); ROR: MSB xor next bit of result).
+ *   RCL/RCR          OF for a count ≠ 1 by the count-1 formula (src/isa/alu-carry.ts).
+ *   SHLD/SHRD        AF := 0; OF for a count ≠ 1 by the count-1 formula; a word shifted by 17..31 shifts
+ *                    the 48-bit dest:src:dest (src/isa/alu-carry.ts).
  *   MUL/IMUL         CF = OF = "high half significant"; SF, ZF, PF from the low half of the result
  *                    (AL/AX/EAX/RAX, or the truncated destination of 2/3-operand IMUL); AF := 0.
  *   DIV/IDIV         all six flags unchanged.

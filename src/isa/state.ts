@@ -118,6 +118,10 @@ export interface CpuidFeatures {
   rtm: boolean;
   /** CPUID.(EAX=7,ECX=0):EBX.HLE[bit 4]: with RTM, XTEST (else #UD). */
   hle: boolean;
+  /** CPUID.80000001H:EDX.RDTSCP[bit 27]: RDTSCP (else #UD). */
+  rdtscp: boolean;
+  /** CPUID.01H:EDX.CLFSH[bit 19]: CLFLUSH (else #UD). */
+  clflush: boolean;
 }
 
 export class CpuState {
@@ -192,7 +196,7 @@ export class CpuState {
   readonly maxCyclesPerInstruction = MAX_CYCLES_PER_INSTRUCTION;
   platform: Platform;
   /** CPUID-gated instructions (see CpuidFeatures). */
-  readonly cpuidFeatures: CpuidFeatures = { lahfSahf: true, rtm: false, hle: false };
+  readonly cpuidFeatures: CpuidFeatures = { lahfSahf: true, rtm: false, hle: false, rdtscp: true, clflush: true };
   halted = false;
   shutdown = false;
   tripleFault: TripleFaultInfo | null = null;

@@ -12,6 +12,8 @@ import {
   CPUID_1_EDX_DS,
   CPUID_7_EBX_HLE,
   CPUID_7_EBX_RTM,
+  CPUID_80000001_EDX_RDTSCP,
+  CPUID_1_EDX_CLFLUSH,
 } from "../arch/cpuid.js";
 import type { StopReason } from "../isa/cpu.js";
 import type { Platform, PlatformCpu } from "../isa/platform.js";
@@ -237,15 +239,19 @@ export class Vcpu implements LapicHost {
     this.pmu.recalc();
   }
 
-  /** The guest CPU executes what its CPUID advertises: LAHF/SAHF (0x80000001 ECX bit 0), RTM and HLE
-   *  (leaf 7 EBX bits 11 and 4) — SDM LAHF, XBEGIN, XTEST "#UD if CPUID…". */
+  /** The guest CPU executes what its CPUID advertises: LAHF/SAHF (0x80000001 ECX bit 0), RDTSCP
+   *  (0x80000001 EDX bit 27; KVM clears "enable RDTSCP" without it), CLFLUSH (leaf 1 EDX bit 19), RTM and
+   *  HLE (leaf 7 EBX bits 11 and 4) — SDM LAHF, RDTSCP, CLFLUSH, XBEGIN, XTEST "#UD if CPUID…". */
   private applyCpuidFeatures(): void {
     const f = this.cpu?.cpuidFeatures;
     if (f === undefined) return;
     const l7 = lookupCpuid(this.cpuidTable, 7, 0);
     f.rtm = (l7.ebx & CPUID_7_EBX_RTM) !== 0;
     f.hle = (l7.ebx & CPUID_7_EBX_HLE) !== 0;
-    f.lahfSahf = (lookupCpuid(this.cpuidTable, 0x80000001, 0).ecx & 1) !== 0;
+    const ext = lookupCpuid(this.cpuidTable, 0x80000001, 0);
+    f.lahfSahf = (ext.ecx & 1) !== 0;
+    f.rdtscp = (ext.edx & CPUID_80000001_EDX_RDTSCP) !== 0;
+    f.clflush = (lookupCpuid(this.cpuidTable, 1, 0).edx & CPUID_1_EDX_CLFLUSH) !== 0;
   }
 
   /** Fold the perf-backed counters up to the guest CPU's current totals (at every exit and ioctl). */

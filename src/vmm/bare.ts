@@ -10,7 +10,7 @@ import type { IoHandler } from "./io.js";
 /** CPUID leaves of the bare machine: [eax, ebx, ecx, edx]. Leaf 0xA is all zero: no architectural PMU. */
 export const BARE_CPUID: Readonly<Record<number, readonly [number, number, number, number]>> = {
   0x0: [0xa, 0x756e6547, 0x6c65746e, 0x49656e69], // max leaf 0xA, "GenuineIntel"
-  0x1: [0x000806f8, 0, 0, (1 << 4) | (1 << 5)], // family 6 model 0x8F; EDX: TSC, MSR
+  0x1: [0x000806f8, 8 << 8, 0, (1 << 4) | (1 << 5) | (1 << 19)], // family 6 model 0x8F; EBX: 64-byte lines; EDX: TSC, MSR, CLFSH
   0xa: [0, 0, 0, 0],
   0x80000000: [0x80000001, 0, 0, 0],
   0x80000001: [0, 0, 1, (1 << 20) | (1 << 26) | (1 << 27) | (1 << 29)], // ECX: LAHF-SAHF; EDX: NX, Page1GB, RDTSCP, LM

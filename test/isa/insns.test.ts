@@ -257,6 +257,34 @@ describe("CPUID-gated and cache instructions", () => {
     expect(cpu.lastFault?.vector).toBe(6);
   });
 
+  test("RDTSCP and CLFLUSH are #UD when CPUID does not advertise them; RDTSCP sets ECX = TSC_AUX", () => {
+    const src = (insn: string) => `
+      ${gate(6, "ud")}
+      lidt [rel idtr]
+      mov ecx, 0xc0000103
+      mov eax, 0x77
+      xor edx, edx
+      wrmsr
+      xor ecx, ecx
+      ${insn}
+      mov r8, rcx
+      hlt
+    ud:
+      mov r9, 1
+      hlt
+    ${IDT_LIB}`;
+    for (const insn of ["rdtscp", "clflush [0x200000]"]) {
+      const on = makeCpu(src(insn)).cpu;
+      on.run(1000);
+      expect([on.lastFault, reg(on, 8), reg(on, 9)]).toEqual([null, insn === "rdtscp" ? 0x77n : 0n, 0n]);
+      const off = makeCpu(src(insn)).cpu;
+      if (insn === "rdtscp") off.cpuidFeatures.rdtscp = false;
+      else off.cpuidFeatures.clflush = false;
+      off.run(1000);
+      expect([off.lastFault?.vector, reg(off, 8), reg(off, 9)]).toEqual([6, 0n, 1n]);
+    }
+  });
+
   test("WBINVD/INVD and CLFLUSHOPT empty the caches: the next load misses the LLC", () => {
     const { cpu } = makeCpu(`
       mov rax, [0x200000]

@@ -154,6 +154,27 @@ describe("extended leaves 0x80000000..0x80000008 (kvm_set_cpu_caps CPUID_8000_00
       expect(g.cpu.getLo(10)).toBe(0x3024);
     }
   });
+  it("RDTSCP returns IA32_TSC_AUX in ECX; a VMM that drops CPUID RDTSCP gets #UD (KVM clears enable-RDTSCP)", () => {
+    const src = [
+      "  mov ecx, 0xc0000103",
+      "  mov eax, 0x1234",
+      "  xor edx, edx",
+      "  wrmsr",
+      "  xor ecx, ecx",
+      "  rdtscp",
+      "  mov r8d, ecx",
+      "  hlt",
+    ].join("\n");
+    expect(runGuest(src, { host: "spr" }).cpu.getLo(8)).toBe(0x1234);
+    const drop = (v: Vcpu) => {
+      const e = v.leaf(0x80000001);
+      const edx = e.edx & ~(1 << 27);
+      expect(v.setCpuid(v.withCpuidLeaf({ function: 0x80000001, index: 0, ...e, edx })).ok).toBe(true);
+    };
+    const g = runGuest(src, { host: "spr" }, drop);
+    expect(g.cpu.getLo(8)).toBe(0);
+    expect(g.cpu.tripleFault?.chain[0]).toMatchObject({ vector: 6 });
+  });
   it("a VMM that drops LM/NX from the guest's CPUID gets set_efer's #GP back", () => {
     const src = ["  mov ecx, 0xc0000080", "  rdmsr", "  or eax, 0x800", "  wrmsr", "  mov r8d, 1", "  hlt"].join("\n");
     const drop = (v: Vcpu) => {

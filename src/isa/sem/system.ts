@@ -23,7 +23,11 @@ export function nop(c: Cpu, ins: Insn): boolean {
   return true;
 }
 
+/** CLFLUSH (sub 0; #UD unless CPUID.01H:EDX.CLFSH) / CLFLUSHOPT (sub 1): the line leaves the cache model.
+ *  TODO(issue 12 item 3): CLFLUSHOPT is not gated on CPUID.(EAX=7,ECX=0):EBX[bit 23]; no modelled CPUID
+ *  advertises it yet. */
 export function clflush(c: Cpu, ins: Insn): boolean {
+  if (ins.sub === 0 && !c.cpuidFeatures.clflush) c.fault(Vec.UD, -1);
   const a = c.ea(ins, 1, false);
   c.cache.flush(a);
   c.rip += ins.len;
@@ -89,8 +93,10 @@ export function rdpmc(c: Cpu, ins: Insn): boolean {
   return c.act(c.platform.rdpmc(c, ins.len), ins);
 }
 
-/** RDTSC / RDTSCP: #GP(0) at CPL > 0 with CR4.TSD = 1. */
+/** RDTSC / RDTSCP: #GP(0) at CPL > 0 with CR4.TSD = 1; RDTSCP #UD first unless CPUID.80000001H:EDX.RDTSCP
+ *  (SDM RDTSCP; ECX := IA32_TSC_AUX, MSR 0xC0000103, from the platform). */
 function readTsc(c: Cpu, ins: Insn, withAux: boolean): boolean {
+  if (withAux && !c.cpuidFeatures.rdtscp) c.fault(Vec.UD, -1);
   if (c.cpl > 0 && c.cr4 & CR4_TSD) c.fault(Vec.GP, 0);
   return c.act(c.platform.rdtsc(c, ins.len, withAux), ins);
 }
@@ -238,6 +244,7 @@ export const ROWS: readonly SemRow[] = [
     writes: 0,
     platform: true,
     priv: Priv.Tsd,
+    faults: true,
     exec: rdtscp,
   },
   {
@@ -260,7 +267,15 @@ export const ROWS: readonly SemRow[] = [
     compile: emit.nop,
     memSize: () => 0,
   },
-  { op: Op.Clflush, mnemonics: { clflush: 0, clflushopt: 0 }, cycles: 5, reads: 0, writes: 0, exec: clflush },
+  {
+    op: Op.Clflush,
+    mnemonics: { clflush: 0, clflushopt: 1 },
+    cycles: 5,
+    reads: 0,
+    writes: 0,
+    faults: true,
+    exec: clflush,
+  },
   {
     op: Op.In,
     mnemonics: { in: 0 },
