@@ -51,6 +51,16 @@ function shr64(lo: number, hi: number, n: number): void {
 
 const bitAt = (lo: number, hi: number, n: number): number => (n < 32 ? (lo >>> n) & 1 : (hi >>> (n - 32)) & 1);
 
+/** Truncate the result to `size` bytes into o.lo/o.hi; returns OF (as the bit) by the count-1 formula:
+ *  left: CF xor MSB; right: MSB xor the next bit (for a 1-bit shift both are "the sign changed"). */
+function store(o: AluOut, right: boolean, size: number, lo: number, hi: number, cf: number): number {
+  const w = size * 8;
+  o.lo = size === 8 ? lo >>> 0 : (lo & MASK[size]) >>> 0;
+  o.hi = size === 8 ? hi >>> 0 : 0;
+  const msb = bitAt(o.lo, o.hi, w - 1);
+  return (right ? msb ^ bitAt(o.lo, o.hi, w - 2) : cf ^ msb) ? OF : 0;
+}
+
 /**
  * RCL (right = false) / RCR of a `size`-byte operand by `count` (masked to 5 bits, 6 for 64-bit; then
  * modulo 9 for bytes and 17 for words: the rotation is over the operand and CF). `o.fl` holds RFLAGS on
@@ -92,18 +102,7 @@ export function aluRotateCarry(o: AluOut, right: boolean, size: number, aLo: num
     hi |= tHi;
     cf = bitAt(aLo, aHi, k - 1);
   }
-  if (size !== 8) {
-    lo = (lo & MASK[size]) >>> 0;
-    hi = 0;
-  } else {
-    lo >>>= 0;
-    hi >>>= 0;
-  }
-  const msb = bitAt(lo, hi, w - 1);
-  const of = right ? msb ^ bitAt(lo, hi, w - 2) : cf ^ msb;
-  o.lo = lo;
-  o.hi = hi;
-  o.fl = (fl & ~(CF | OF)) | cf | (of ? OF : 0);
+  o.fl = (fl & ~(CF | OF)) | cf | store(o, right, size, lo, hi, cf);
 }
 
 /**
@@ -156,16 +155,6 @@ export function aluDoubleShift(
     hi |= tHi;
     cf = bitAt(aLo, aHi, c - 1);
   }
-  if (size === 4) {
-    lo >>>= 0;
-    hi = 0;
-  } else {
-    lo >>>= 0;
-    hi >>>= 0;
-  }
-  const msb = bitAt(lo, hi, w - 1);
-  const of = right ? msb ^ bitAt(lo, hi, w - 2) : cf ^ msb;
-  o.lo = lo;
-  o.hi = hi;
-  o.fl = (o.fl & ~STATUS) | cf | (of ? OF : 0) | szp(lo, hi, size);
+  const of = store(o, right, size, lo, hi, cf);
+  o.fl = (o.fl & ~STATUS) | cf | of | szp(o.lo, o.hi, size);
 }

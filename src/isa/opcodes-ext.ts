@@ -87,22 +87,10 @@ function hintNopRows(): Row[] {
   return rows;
 }
 
-/** RCL/RCR (group 2 /2, /3: by 1, CL, imm8; SDM "RCL/RCR/ROL/ROR") and SHLD/SHRD (0F A4/A5, 0F AC/AD;
- *  SDM "SHLD", "SHRD": imm8 or CL count, the bits shifted in come from the register operand). */
-function carryAndDoubleShiftRows(): Row[] {
+/** SHLD/SHRD (0F A4/A5, 0F AC/AD; SDM "SHLD", "SHRD": imm8 or CL count, the bits shifted in come from
+ *  the register operand). RCL/RCR are group 2 /2, /3 (opcodes.ts SHIFT_OPS). */
+function doubleShiftRows(): Row[] {
   const rows: Row[] = [];
-  for (const [m, d] of [
-    ["rcl", 2],
-    ["rcr", 3],
-  ] as const)
-    rows.push(
-      { mnemonic: m, opcode: [0xd0], modrm: d, operands: ["rm8", "1"] },
-      { mnemonic: m, opcode: [0xd2], modrm: d, operands: ["rm8", "cl"] },
-      { mnemonic: m, opcode: [0xc0], modrm: d, operands: ["rm8", "imm8"] },
-      { mnemonic: m, opcode: [0xd1], modrm: d, operands: ["rm16/32/64", "1"] },
-      { mnemonic: m, opcode: [0xd3], modrm: d, operands: ["rm16/32/64", "cl"] },
-      { mnemonic: m, opcode: [0xc1], modrm: d, operands: ["rm16/32/64", "imm8"] },
-    );
   for (const [m, op] of [
     ["shld", 0xa4],
     ["shrd", 0xac],
@@ -115,7 +103,7 @@ function carryAndDoubleShiftRows(): Row[] {
 }
 
 export const EXT_ROWS: readonly Row[] = [
-  ...carryAndDoubleShiftRows(),
+  ...doubleShiftRows(),
   // CET's end-branch markers are hint NOPs on a CPU without CET (SDM "ENDBR64": "treated as NOP").
   { mnemonic: "endbr64", opcode: [0x0f, 0x1e, 0xfa], operands: [], prefix: 0xf3 },
   { mnemonic: "endbr32", opcode: [0x0f, 0x1e, 0xfb], operands: [], prefix: 0xf3 },

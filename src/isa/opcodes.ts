@@ -183,6 +183,8 @@ const ALU_OPS: readonly [string, number][] = [
 const SHIFT_OPS: readonly [string, number][] = [
   ["rol", 0],
   ["ror", 1],
+  ["rcl", 2],
+  ["rcr", 3],
   ["shl", 4],
   ["shr", 5],
   ["sar", 7],
