@@ -12,5 +12,5 @@ export function goldenText(stdout: string, status: number): string {
 
 /** The golden file's name for a program file: `dir/name.s` → `dir/name.out`. */
 export function goldenPathFor(programPath: string): string {
-  return programPath.replace(/\.(s|asm|nasm|c)$/, "") + ".out";
+  return programPath.replace(/\.(s|asm|nasm|c|elf)$/, "") + ".out";
 }

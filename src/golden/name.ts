@@ -1,8 +1,9 @@
 // The name a golden program is reported under: its path below the nearest `programs/` directory
 // without the extension (`programs/pmu/overflow.s` → `pmu/overflow`), else the path as given.
 
-/** NASM sources, and C guests (`vpmu run` builds them: docs/c-guests.md). */
-export const PROGRAM_EXTENSIONS: readonly string[] = [".s", ".asm", ".nasm", ".c"];
+/** NASM sources, C guests (`vpmu run` builds them: docs/c-guests.md), and prebuilt kernels (`.elf`: booted
+ *  as docs/loading.md says, with no options). */
+export const PROGRAM_EXTENSIONS: readonly string[] = [".s", ".asm", ".nasm", ".c", ".elf"];
 
 export function programName(path: string): string {
   const norm = path.replace(/\\/g, "/").replace(/^\.\//, "");
@@ -13,7 +14,8 @@ export function programName(path: string): string {
   return ext ? rest.slice(0, -ext.length) : rest;
 }
 
-/** Whether a file name is a guest program the runner should pick up (includes are `.inc`). */
+/** Whether a file name is a guest program the runner should pick up (includes are `.inc`; the sources
+ *  of prebuilt images live in `src/` directories, which the runner skips like `lib/`). */
 export function isProgramFile(fileName: string): boolean {
   return PROGRAM_EXTENSIONS.some((e) => fileName.endsWith(e));
 }

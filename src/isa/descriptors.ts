@@ -20,11 +20,16 @@ export class CpuSegments extends CpuMemory {
     if (updateMode(this)) this.flushDecoded();
   }
 
-  /** Drop every decoded instruction and compiled block. */
+  /** Drop every decoded instruction and compiled block. Only the code-granule marks of decoded pages (and
+   *  the next granules, for an instruction that crosses into the next page) are cleared: clearing them all
+   *  would touch RAM / 8 bytes, 128 MiB of resident memory for a 1 GiB guest (docs/loading.md). */
   flushDecoded(): void {
+    const cg = this.codeGranules;
+    const ramGranules = Math.ceil(this.memSize / 8);
     for (let p = 0; p < this.icache.length; p++) {
       const page = this.icache[p];
       if (page === null) continue;
+      cg.fill(0, p * 512, Math.min(ramGranules, p * 512 + 514));
       for (const ins of page) {
         if (ins === null) continue;
         ins.valid = false;
@@ -35,7 +40,6 @@ export class CpuSegments extends CpuMemory {
       const bp = this.bcache[p];
       if (bp !== null) bp.fill(null);
     }
-    this.codeGranules.fill(0);
   }
 
   /**

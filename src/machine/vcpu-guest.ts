@@ -7,6 +7,7 @@ import type { Cpu, StopReason } from "../isa/cpu.js";
 import type { Platform } from "../isa/platform.js";
 import { Guest, type GuestConfig, type LoadError, type RunResult } from "../vmm/guest.js";
 import type { IoHandler } from "../vmm/io.js";
+import type { BootImage } from "../vmm/kernel.js";
 import type { Vcpu } from "../kvm/vcpu.js";
 
 /** The `platform` and `run` fields of the VMM's GuestConfig for a guest that runs on `vcpu`. */
@@ -27,10 +28,11 @@ export function vcpuGuestConfig(vcpu: Vcpu): {
   };
 }
 
-/** The VMM's guest for an image, on the machine's vCPU (or on the bare platform when `machine` is null). */
+/** The VMM's guest for an image (flat, or a booted kernel), on the machine's vCPU (or on the bare platform
+ *  when `machine` is null). */
 export function loadGuest(
   machine: { readonly vcpu: Vcpu } | null,
-  image: Uint8Array,
+  image: Uint8Array | BootImage,
   origin: number,
   config: GuestConfig = {},
 ): Guest | LoadError {

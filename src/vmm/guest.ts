@@ -8,6 +8,7 @@ import type { GuestEvents, Platform } from "../isa/platform.js";
 import { BarePlatform } from "./bare.js";
 import { GuestIo, type IoHandler } from "./io.js";
 import { formatInsn } from "../isa/disasm.js";
+import type { BootImage } from "./kernel.js";
 
 export const DEFAULT_MEM = 16 * 1024 * 1024;
 export const DEFAULT_LOAD = 0x100000;
@@ -87,14 +88,38 @@ export class Guest {
     this.runFn = run;
   }
 
-  static create(image: Uint8Array, origin: number, cfg: GuestConfig = {}): Guest | LoadError {
+  /**
+   * A flat image at `origin` entered in the guest ABI's state (cfg.entryBits), or a booted kernel
+   * (kernel.ts loadKernel: its regions, entry point and entry registers; `origin` is not used).
+   */
+  static create(image: Uint8Array | BootImage, origin: number, cfg: GuestConfig = {}): Guest | LoadError {
     const memSize = cfg.memSize ?? DEFAULT_MEM;
     if (!Number.isInteger(memSize) || memSize < 4096 || memSize > 2 ** 32 || memSize % 4096 !== 0)
       return { error: `guest memory must be a multiple of 4096 bytes between 4 KiB and 4 GiB (got ${memSize})` };
+    if (!(image instanceof Uint8Array)) return Guest.boot(image, memSize, cfg);
     if (!Number.isInteger(origin) || origin < 0 || origin + image.length > memSize)
       return {
         error: `image of ${image.length} bytes at 0x${origin.toString(16)} does not fit in ${memSize} bytes of guest memory`,
       };
+    const g = Guest.make(memSize, cfg);
+    g.cpu.load(origin, image);
+    g.enter(origin, cfg.entryBits === 32 ? 32 : 64, 0);
+    return g;
+  }
+
+  /** Load a kernel's regions (checked against RAM by loadKernel; checked again here for other callers). */
+  private static boot(image: BootImage, memSize: number, cfg: GuestConfig): Guest | LoadError {
+    for (const r of image.regions)
+      if (r.addr < 0 || r.addr + r.size > memSize || r.bytes.length > r.size)
+        return { error: `${r.what} at 0x${r.addr.toString(16)} does not fit in ${memSize} bytes of guest memory` };
+    const g = Guest.make(memSize, cfg);
+    // RAM starts zeroed, so the part of a region past its bytes (a bss) needs no write.
+    for (const r of image.regions) if (r.bytes.length > 0) g.cpu.load(r.addr, r.bytes);
+    g.enter(image.entry, image.bits, image.ebx);
+    return g;
+  }
+
+  private static make(memSize: number, cfg: GuestConfig): Guest {
     const g = new Guest(
       memSize,
       cfg.maxInsns ?? DEFAULT_MAX_INSNS,
@@ -103,12 +128,20 @@ export class Guest {
       cfg.console,
     );
     g.cpu.jitEnabled = cfg.jit !== false;
-    g.cpu.load(origin, image);
-    g.cpu.rip = origin;
-    g.cpu.rsp0Lo = memSize >>> 0;
-    g.cpu.set64(4, memSize >>> 0, Math.floor(memSize / 4294967296));
-    if (cfg.entryBits === 32) g.cpu.enterFlat32();
     return g;
+  }
+
+  /** The entry state: RIP, RSP = top of RAM; 32: the Multiboot state (enterFlat32) with EBX = `ebx`. */
+  private enter(rip: number, bits: 32 | 64, ebx: number): void {
+    const cpu = this.cpu;
+    const memSize = cpu.memSize;
+    cpu.rip = rip;
+    cpu.rsp0Lo = memSize >>> 0;
+    cpu.set64(4, memSize >>> 0, Math.floor(memSize / 4294967296));
+    if (bits === 32) {
+      cpu.enterFlat32();
+      cpu.set64(3, ebx >>> 0, 0);
+    }
   }
 
   get result(): RunResult | null {

@@ -19,3 +19,6 @@ export type { IoHandler } from "./io.js";
 export { BarePlatform, BARE_CPUID } from "./bare.js";
 export { Tracer } from "./trace.js";
 export type { TraceSymbol } from "./trace.js";
+export { loadKernel, isKernelImage } from "./kernel.js";
+export type { BootImage, KernelOptions } from "./kernel.js";
+export type { BootModule, BootRegion } from "./multiboot.js";

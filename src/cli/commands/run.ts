@@ -2,10 +2,7 @@
 // The guest console goes to stdout, how the run ended (when not a normal exit/halt) to stderr, and the
 // exit status is the guest's (docs/guest-abi.md). Later options (--host, --pmu, --kvm, --exits, --json)
 // extend RunConfig and guestConfig() below.
-import { dirname, resolve } from "node:path";
-import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { assemble, formatDiagnostic } from "../../asm/index.js";
 import type { Machine, MachineOptions } from "../../machine/index.js";
 import {
   Guest,
@@ -16,11 +13,9 @@ import {
   DEFAULT_MEM,
   type GuestConfig,
   type RunResult,
-  type TraceSymbol,
 } from "../../vmm/index.js";
-import { buildCGuest } from "../c-guest.js";
-import { CliError, EXIT_USAGE, usageError } from "../errors.js";
-import { readBytes, readText } from "../files.js";
+import { usageError } from "../errors.js";
+import { loadImage } from "../guest-image.js";
 import { addExamples } from "../help.js";
 import { ProgressLine } from "../colour.js";
 import { ProgressText, RunOutput, stdoutFlushed } from "../run-output.js";
@@ -44,7 +39,12 @@ export const BARE_EXITS =
 export interface RunConfig {
   file: string;
   load: number;
-  memSize: number;
+  /** --mem; null: the image's default (DEFAULT_MEM for a flat image, KERNEL_DEFAULT_MEM for a kernel). */
+  memSize: number | null;
+  /** --append: a booted kernel's command line after its name (docs/loading.md). */
+  append?: string;
+  /** --initrd (repeatable): Multiboot modules 0, 1, … */
+  initrd?: string[];
   maxInsns: number;
   trace: boolean;
   /** --events: print the GuestEvents totals after the run. */
@@ -58,65 +58,32 @@ export interface RunConfig {
   json: boolean;
 }
 
-/** A size: decimal or 0x-hex bytes, or with a K/M/G suffix (binary units). */
 /** The library-side configuration of the guest (the bare platform until KVM options are given). */
 export function guestConfig(c: RunConfig): GuestConfig {
-  return { memSize: c.memSize, maxInsns: c.maxInsns, jit: c.jit };
-}
-
-/** Assemble a source file (includes resolved relative to the including file) or read a flat binary.
- *  Paths are relative to `dir` (the working directory unless given). */
-export function loadImage(
-  file: string,
-  load: number,
-  dir = ".",
-): { bytes: Uint8Array; origin: number; symbols: TraceSymbol[]; entryBits: 32 | 64 } {
-  const path = resolve(dir, file);
-  if (/\.(bin|img)$/i.test(file))
-    return { bytes: readBytes(path, "guest image"), origin: load, symbols: [], entryBits: 64 };
-  if (/\.c$/.test(file)) return { ...buildCGuest(path), entryBits: 64 };
-  const text = readText(path, "guest source");
-  const res = assemble(text, {
-    file,
-    include: (name, from) => {
-      const p = resolve(dir, dirname(from), name);
-      return existsSync(p) ? { file: p, text: readFileSync(p, "utf8") } : null;
-    },
-  });
-  if (!res.ok) {
-    const lines = new Map<string, string[]>();
-    const msgs = res.error.map((d) => {
-      if (!lines.has(d.file)) {
-        try {
-          lines.set(d.file, readFileSync(resolve(dir, d.file), "utf8").split("\n"));
-        } catch {
-          lines.set(d.file, []);
-        }
-      }
-      return formatDiagnostic(d, lines.get(d.file)!);
-    });
-    throw new CliError(`${msgs.join("\n")}\n${file}: assembly failed`, EXIT_USAGE);
-  }
-  const r = res.value;
-  if (r.entryBits === 16)
-    throw new CliError(
-      `${file}: starts with 'bits 16': real mode is not modelled (a guest starts in 64- or 32-bit mode)`,
-      EXIT_USAGE,
-    );
-  const symbols = r.symbols.filter((s) => s.kind === "label").map((s) => ({ name: s.name, value: Number(s.value) }));
-  return { bytes: r.bytes, origin: r.origin, symbols, entryBits: r.entryBits };
+  return { memSize: c.memSize ?? DEFAULT_MEM, maxInsns: c.maxInsns, jit: c.jit };
 }
 
 export function register(program: Command): void {
   const cmd = program
     .command("run")
-    .description("assemble (.s) or load (.bin) a guest image and run it; the guest console is stdout")
+    .description(
+      "assemble (.s), build (.c) or load (.bin) a guest image, or boot a kernel (ELF or Multiboot), and run it; the guest console is stdout",
+    )
     .argument(
       "<file>",
-      "guest program: NASM-syntax source, C (.c: built with gcc, docs/c-guests.md), or a flat binary (.bin)",
+      "guest program: NASM-syntax source, C (.c: built with gcc, docs/c-guests.md), a flat binary (.bin), or a kernel: any ELF file or image with a Multiboot header (docs/loading.md)",
     )
     .option("--load <addr>", "load address of a .bin image (sources load at their org)", "0x100000")
-    .option("--mem <size>", "guest RAM size (e.g. 16M)", "16M")
+    .option("--mem <size>", "guest RAM size (e.g. 16M; default 16M, or 128M for a booted kernel as in QEMU)")
+    .option(
+      "--append <args>",
+      "a booted kernel's command line (Multiboot cmdline, after the file name as QEMU passes it)",
+    )
+    .option(
+      "--initrd <file>",
+      "a Multiboot module for a booted kernel (module 0: kvm-unit-tests reads its environment there); repeat for more",
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
     .option("--max-insns <n>", "stop after this many retired instructions", String(DEFAULT_MAX_INSNS))
     .option(
       "--trace",
@@ -138,9 +105,11 @@ export function register(program: Command): void {
     )
     .action(async (file: string, o: Record<string, string | boolean | undefined>) => {
       const max = countOption("--max-insns", 1, Number.MAX_SAFE_INTEGER)(String(o.maxInsns));
-      const memSize = parseSize("--mem", String(o.mem ?? DEFAULT_MEM));
+      // --initrd collects its values into an array (the option's parser above).
+      const initrd: unknown = (o as Record<string, unknown>).initrd;
+      const memSize = o.mem === undefined ? null : parseSize("--mem", String(o.mem));
       // Checked here so the sentence names the option (the library's check names the guest image).
-      if (memSize < 4096 || memSize > 2 ** 32 || memSize % 4096 !== 0)
+      if (memSize !== null && (memSize < 4096 || memSize > 2 ** 32 || memSize % 4096 !== 0))
         throw usageError(
           `option --mem: guest memory must be a multiple of 4096 bytes between 4 KiB and 4 GiB (got ${o.mem})`,
         );
@@ -158,6 +127,8 @@ export function register(program: Command): void {
         file,
         load: parseAddress("--load", String(o.load ?? DEFAULT_LOAD)),
         memSize,
+        ...(o.append === undefined ? {} : { append: String(o.append) }),
+        ...(Array.isArray(initrd) ? { initrd: initrd.map(String) } : {}),
         maxInsns: max,
         trace: o.trace === true,
         events: o.events === true,
@@ -227,16 +198,17 @@ export async function runFile(
   dir = ".",
   out: RunOutput | null = null,
 ): Promise<RunResult> {
-  const img = loadImage(cfg.file, cfg.load, dir);
+  const img = loadImage(cfg.file, cfg.load, dir, cfg);
   const gc: GuestConfig = {
     ...guestConfig(cfg),
+    memSize: img.memSize,
     entryBits: img.entryBits,
     ...(out === null ? {} : { console: out.console }),
   };
   const g =
     machine === null
-      ? Guest.create(img.bytes, img.origin, gc)
-      : (await machineArea()).loadGuest(machine, img.bytes, img.origin, gc);
+      ? Guest.create(img.image, img.origin, gc)
+      : (await machineArea()).loadGuest(machine, img.image, img.origin, gc);
   if ("error" in g) throw usageError(`${cfg.file}: ${g.error}`);
   let interrupted = false;
   const onInt = () => {

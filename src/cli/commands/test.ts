@@ -47,7 +47,7 @@ function discover(paths: string[]): string[] {
       if (e.name.startsWith(".")) continue;
       const p = join(dir, e.name);
       if (e.isDirectory()) {
-        if (e.name !== "lib" && e.name !== "node_modules") walk(p);
+        if (e.name !== "lib" && e.name !== "src" && e.name !== "node_modules") walk(p);
       } else if (golden.isProgramFile(e.name)) {
         found.add(p);
       }
