@@ -13,7 +13,8 @@ function programs(dir: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const p = join(dir, e.name);
-    if (e.isDirectory() && e.name !== "lib") out.push(...programs(p));
+    // src/ holds the sources of prebuilt kernels (nasm -f elf32 + ld: docs/loading.md), not flat programs.
+    if (e.isDirectory() && e.name !== "lib" && e.name !== "src") out.push(...programs(p));
     else if (e.isFile() && /\.(s|asm|nasm)$/.test(e.name)) out.push(p);
   }
   return out;
