@@ -39,7 +39,10 @@ describe("vpmu usage errors", () => {
     ],
     [["test", "--reporter", "xml"], "vpmu: option --reporter: 'xml' is not one of line, tap, json\n"],
     [["test", "no/such/dir"], "vpmu: no such file or directory: no/such/dir\n"],
-    [["test", "package.json"], "vpmu: package.json is not a guest program (expected a .s, .asm, .nasm, .c, .elf file)\n"],
+    [
+      ["test", "package.json"],
+      "vpmu: package.json is not a guest program (expected a .s, .asm, .nasm, .c, .elf file)\n",
+    ],
     [["test", "--config", "no-such.json"], "vpmu: cannot read config file no-such.json: no such file\n"],
   ];
   it("vpmu test outside a checkout says where to run it", () => {
