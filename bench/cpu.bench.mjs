@@ -3,7 +3,9 @@
 // Each runs twice: in the flat start state (paging off), and with paging on (issue 12: within 20%) — the
 // guest first loads CR3 with 4-level tables the bench wrote (4 KiB pages for 0-2 MiB, where code, data
 // and the array are; 2 MiB pages up to 16 MiB, where the stack is). CPU_BENCH_PAGING=off|on runs one.
+// Beside each paging-off figure: the same loop under qemu-x86_64 (qemu.mjs; CPU_BENCH_QEMU=off skips it).
 import { assemble, Cpu, BarePlatform, GuestIo, StopReason } from "../dist/index.js";
+import { qemuMips, qemuMissing } from "./qemu.mjs";
 
 const ORG = 0x100000;
 const MEM = 16 << 20;
@@ -49,6 +51,8 @@ function writeTables(mem) {
 const PAGING_PREFIX = `mov rax, ${TABLES}\nmov cr3, rax\n`;
 const modes = (process.env.CPU_BENCH_PAGING ?? "off,on").split(",");
 
+const qemu = process.env.CPU_BENCH_QEMU === "off" ? "skipped (CPU_BENCH_QEMU=off)" : qemuMissing();
+if (qemu !== null) console.log(`QEMU side by side: ${qemu}`);
 let failed = false;
 for (const w of WORKLOADS.flatMap((w) => modes.map((m) => ({ ...w, paging: m === "on" })))) {
   const r = assemble(`bits 64\norg 0x${ORG.toString(16)}\n${w.paging ? PAGING_PREFIX : ""}${w.src(w.iters)}\n`);
@@ -73,8 +77,17 @@ for (const w of WORKLOADS.flatMap((w) => modes.map((m) => ({ ...w, paging: m ===
   const ok = stop === StopReason.Halted && ev.instructions === expected && ev.branches === w.branchesPerIter * w.iters;
   if (!ok) failed = true;
   const name = `${w.name}${w.paging ? " (paging on)" : ""}`;
+  const mips = ev.instructions / secs / 1e6;
+  let beside = "";
+  if (qemu === null && !w.paging) {
+    const q = qemuMips(w.src(w.iters), expected);
+    beside =
+      typeof q === "number"
+        ? `  qemu-x86_64 ${q.toFixed(1).padStart(7)} MIPS (vpmu ${(mips / q).toFixed(2)}x)`
+        : `  qemu-x86_64: ${q}`;
+  }
   console.log(
-    `${name.padEnd(56)} ${(ev.instructions / 1e6).toFixed(0).padStart(5)}M insns in ${secs.toFixed(2)}s = ${(ev.instructions / secs / 1e6).toFixed(1).padStart(6)} MIPS  counts ${ok ? "exact" : `WRONG (insns ${ev.instructions}/${expected}, branches ${ev.branches})`}`,
+    `${name.padEnd(56)} ${(ev.instructions / 1e6).toFixed(0).padStart(5)}M insns in ${secs.toFixed(2)}s = ${mips.toFixed(1).padStart(6)} MIPS  counts ${ok ? "exact" : `WRONG (insns ${ev.instructions}/${expected}, branches ${ev.branches})`}${beside}`,
   );
 }
 process.exit(failed ? 1 : 0);
