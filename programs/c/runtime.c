@@ -1,5 +1,7 @@
 // runtime.c — the C guest runtime itself (docs/c-guests.md): printf's conversions, the report prefix
-// stack, an exception handler that resumes, the *_safe accessors, CPUID, and the exit status.
+// stack, an exception handler that resumes, the *_safe accessors, CPUID, and the exit status; and that it
+// was booted through the Multiboot entry, with the command line in the information block.
+#include "asm.h"
 #include "vpmu.h"
 #include "x86.h"
 
@@ -15,6 +17,11 @@ static void skip_ud2(struct ex_regs *regs)
 int main(void)
 {
         char buf[16];
+
+        report(mb_magic == MB_BOOT_MAGIC, "entered through Multiboot: EAX = 0x%lx", mb_magic);
+        const u32 *info = (const u32 *)mb_info;
+        if (info[0] & (1 << 2)) /* flags bit 2: cmdline at +16 */
+                report_info("command line \"%s\"", (const char *)(u64)info[4]);
 
         printf("%d %i %d %u %u\n", 0, -1, -2147483647 - 1, 4294967295u, 7);
         printf("%x %X %lx %lu %ld\n", 0xbeefu, 0xbeefu, 0xfedcba9876543210ul, 18446744073709551615ul,

@@ -1,6 +1,6 @@
 // Guests written in C (docs/c-guests.md): `vpmu run prog.c` compiles the program with the system gcc
 // against the runtime in programs/c/lib (start-up, console, printf, reports, IDT), links it with
-// guest.ld into a Multiboot ELF, and runs that. The build happens in a temporary directory, removed
+// guest.ld into a Multiboot ELF, and boots that. The build happens in a temporary directory, removed
 // afterwards; the tool lines are the ones docs/c-guests.md prints, so a reader can build the same ELF.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -54,13 +54,13 @@ function tool(cmd: string, args: readonly string[], what: string): string {
 }
 
 export interface CGuestImage {
-  bytes: Uint8Array;
-  origin: number;
+  /** The Multiboot ELF64 image, booted as `qemu -kernel` boots it (docs/loading.md). */
+  elf: Uint8Array;
+  /** Its text symbols, for --trace. */
   symbols: { name: string; value: number }[];
 }
 
-/** Build `path` (a C guest) and return its image: the ELF's loadable bytes from 0x100000 on, and its
- *  text symbols (for --trace). */
+/** Build `path` (a C guest) and return its ELF image and text symbols. */
 export function buildCGuest(path: string): CGuestImage {
   const dir = mkdtempSync(join(tmpdir(), "vpmu-cc-"));
   try {
@@ -74,16 +74,12 @@ export function buildCGuest(path: string): CGuestImage {
     });
     const elf = join(dir, "guest.elf");
     tool("ld", [...C_GUEST_LDFLAGS, "-T", join(C_RUNTIME_DIR, "guest.ld"), "-o", elf, ...objs], what);
-    // Until vpmu loads ELF images, the guest runs as the flat image objcopy makes of it: loaded at
-    // 0x100000 and entered at its first byte in 64-bit mode (start.S flat_entry).
-    const bin = join(dir, "guest.bin");
-    tool("objcopy", ["-O", "binary", elf, bin], what);
     const symbols: CGuestImage["symbols"] = [];
     for (const line of tool("nm", ["-n", elf], what).split("\n")) {
       const m = /^([0-9a-f]+) [tT] (\S+)$/.exec(line);
       if (m) symbols.push({ name: m[2]!, value: Number.parseInt(m[1]!, 16) });
     }
-    return { bytes: readBytes(bin, "guest image"), origin: 0x100000, symbols };
+    return { elf: readBytes(elf, "guest image"), symbols };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,6 @@
-// What `vpmu run FILE` loads: a C guest (built by c-guest.ts); a kernel (any file whose bytes are ELF or
-// carry a Multiboot header, and a source whose assembled image carries one) booted as `qemu -kernel`
-// boots it; else a NASM source assembled at its org or a flat binary (.bin/.img) at --load
+// What `vpmu run FILE` loads: a C guest (built by c-guest.ts, then booted as the Multiboot ELF it is); a
+// kernel (any file whose bytes are ELF or carry a Multiboot header, and a source whose assembled image
+// carries one) booted as `qemu -kernel` boots it; else a NASM source assembled at its org or a flat binary (.bin/.img) at --load
 // (docs/loading.md, docs/guest-abi.md).
 import { dirname, resolve } from "node:path";
 import { existsSync, readFileSync } from "node:fs";
@@ -36,7 +36,10 @@ export interface LoadedImage {
  */
 export function loadImage(file: string, load: number, dir = ".", k: KernelInput = { memSize: null }): LoadedImage {
   const path = resolve(dir, file);
-  if (/\.c$/.test(file)) return flat(file, k, { ...buildCGuest(path), entryBits: 64 });
+  if (/\.c$/.test(file)) {
+    const c = buildCGuest(path);
+    return bootKernel(c.elf, file, dir, k, c.symbols);
+  }
   const isFlat = /\.(bin|img)$/i.test(file);
   const raw = readBytes(path, isFlat ? "guest image" : "guest source");
   if (isKernelImage(raw)) return bootKernel(raw, file, dir, k, []);

@@ -3,7 +3,7 @@
  *
  * A Multiboot v1 loader (QEMU's -kernel, vpmu run X.elf) enters mb_entry32 in 32-bit protected mode
  * with paging off, EAX = 0x2BADB002 and EBX = the information block (Multiboot 0.6.96 §3.2). From
- * there: our GDT, flat data segments, a stack, CR4.PAE, CR3 = identity tables for 0-4 GiB in 2 MiB
+ * there: our GDT, flat data segments, CR4.PAE, CR3 = identity tables for 0-4 GiB in 2 MiB
  * pages, EFER.LME, CR0.PG, and a far jump through the 64-bit code descriptor (SDM Vol. 3 §10.8.5
  * "Initializing IA-32e Mode"). start64 then sets the stack, loads the IDT (idt.c) and calls main();
  * main's return value is the exit status.
@@ -15,9 +15,7 @@
 /* Multiboot v1 header: magic, flags, checksum (the three sum to 0 mod 2^32). Flags bit 16 is clear:
  * the loader places the image by its ELF program headers. It must lie in the first 8 KiB of the file,
  * 4-byte aligned: the linker script puts .multiboot first. */
-        .section .multiboot, "ax"
-        .code64
-        jmp flat_entry                  /* TEMP: the flat .bin path, until the ELF loader lands */
+        .section .multiboot, "a"
         .balign 4
         .long MB_MAGIC
         .long MB_FLAGS
@@ -51,10 +49,6 @@ mb_entry32:
         ljmp SEL_CODE64, offset start64
 
         .code64
-flat_entry:
-        mov rax, offset pml4
-        mov cr3, rax
-        jmp start64
 start64:                                /* the data segments were loaded in 32-bit code */
         mov rsp, offset stack_top
         call setup_idt

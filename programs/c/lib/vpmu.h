@@ -40,6 +40,10 @@ int report_summary(void);
 /* "ABORT: <prefixes><message>", the summary (the abort counts as a failure), then exit. */
 void report_abort(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* What the Multiboot loader handed over (start.S): EAX, which is 0x2BADB002 (MB_BOOT_MAGIC in asm.h),
+ * and EBX, the physical address of the information block (Multiboot 0.6.96 §3.3). */
+extern u64 mb_magic, mb_info;
+
 /* End the run: the status goes to port 0xF4 (vpmu run's exit status). */
 void exit(int status) __attribute__((noreturn));
 
