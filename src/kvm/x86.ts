@@ -41,8 +41,8 @@ function injectGp(vcpu: Vcpu): PlatformAction {
 
 /**
  * kvm_skip_emulated_instruction (RIP += length, by the CPU) with R-CNT-4's count, then re-entry. Back to the
- * run loop (Exit) only when what it computes can have changed: a PMI was requested, or some counter bounds
- * the run budget (an emulated count may move its overflow); otherwise the VM entry (mediated load) happens
+ * run loop (Exit) only when what it computes can have changed: a PMI was requested, or some counter or the
+ * APIC timer bounds the run budget (an emulated count may move its overflow, a write may arm the timer); otherwise the VM entry (mediated load) happens
  * here and the CPU continues (Skip) — the exit fast path the exits benchmark measures.
  */
 function skipEmulatedInstruction(vcpu: Vcpu): PlatformAction {
@@ -51,7 +51,12 @@ function skipEmulatedInstruction(vcpu: Vcpu): PlatformAction {
   // The VM entry (mediated load) first: the budget check must see the hardware the guest will run on.
   const ops = vcpu.ops;
   ops.enterGuest();
-  if (pmu.pmiRequested || pmu.instructionsUntilNextEvent() !== Infinity || ops.runBudget() !== Infinity)
+  if (
+    pmu.pmiRequested ||
+    pmu.instructionsUntilNextEvent() !== Infinity ||
+    ops.runBudget() !== Infinity ||
+    vcpu.lapic.timerExpiry() !== Infinity // an armed APIC timer bounds the run (src/kvm/run.ts timerBudget)
+  )
     return PlatformAction.Exit;
   return PlatformAction.Skip;
 }

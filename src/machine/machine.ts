@@ -5,6 +5,7 @@
  * run by the VMX vendor layer (physical PMU, host perf activity, intercept policy, isolation checks), then
  * the guest's vPMU model as userspace sets it (KVM_SET_CPUID2, KVM_SET_MSRS, KVM_SET_PMU_EVENT_FILTER).
  */
+import { CPUID_1_ECX_TSC_DEADLINE_TIMER } from "../arch/apicdef.js";
 import { MSR_IA32_PERF_CAPABILITIES } from "../arch/msr-index.js";
 import type { HostActivityPreset, HostMsrValue } from "../host/activity.js";
 import type { HostPreset } from "../host/presets.js";
@@ -113,6 +114,12 @@ export function buildMachine(spec: MachineSpec): Result<Machine, MachineError> {
   if (spec.vmPmuDisable === true && vm.enablePmuCapability(KVM_PMU_CAP_DISABLE) !== null)
     return err({ step: "kvm", error: "KVM_CAP_PMU_CAPABILITY is refused (EINVAL): enable_pmu is off" });
   const vcpu = vm.createVcpu();
+  // QEMU's -cpu host turns on CPUID.1:ECX.TSC_DEADLINE_TIMER, which KVM emulates (KVM_GET_EMULATED_CPUID,
+  // KVM_CAP_TSC_DEADLINE_TIMER) but leaves out of KVM_GET_SUPPORTED_CPUID: the LVT timer's TSC-deadline mode.
+  const leaf1 = vcpu.leaf(1);
+  vcpu.setCpuid(
+    vcpu.withCpuidLeaf({ function: 1, index: 0, ...leaf1, ecx: (leaf1.ecx | CPUID_1_ECX_TSC_DEADLINE_TIMER) >>> 0 }),
+  );
   if (spec.logExits === false) vcpu.logExits = false;
   const layer = vmx.layerOf(vcpu);
   // The checker observes the VMX layer's entry/exit/load/put events; the layer does not call it by name.
