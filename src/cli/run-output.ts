@@ -7,7 +7,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Machine } from "../machine/index.js";
-import type { RunResult } from "../vmm/index.js";
+import { IoTrace, type RunResult } from "../vmm/index.js";
 
 type Report = typeof import("../report/index.js");
 
@@ -42,13 +42,52 @@ export class ProgressText {
   }
 }
 
+/** Text formatted during the run, kept in a temporary file until the console is done, then copied to
+ *  stdout: memory stays flat however much there is. */
+class Spool {
+  private readonly dir: string;
+  private fd: number;
+  private pending = "";
+  constructor(name: string) {
+    this.dir = mkdtempSync(join(tmpdir(), `vpmu-${name}-`));
+    this.fd = openSync(join(this.dir, name), "w+");
+  }
+  write(text: string): void {
+    this.pending += text;
+    if (this.pending.length >= 1 << 16) this.flush();
+  }
+  async copyToStdout(): Promise<void> {
+    if (this.fd < 0) return;
+    this.flush();
+    const buf = Buffer.alloc(1 << 20);
+    for (let pos = 0; ; ) {
+      const n = readSync(this.fd, buf, 0, buf.length, pos);
+      if (n <= 0) break;
+      process.stdout.write(Buffer.from(buf.subarray(0, n)));
+      pos += n;
+      await stdoutFlushed();
+    }
+  }
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+  private flush(): void {
+    if (this.pending !== "") writeSync(this.fd, this.pending);
+    this.pending = "";
+  }
+}
+
 /** Exits the stop report of an abnormal end shows (the vCPU keeps RECENT_EXITS). */
 const STOP_REPORT_EXITS = 8;
 
 export class RunOutput {
-  private spoolDir: string | null = null;
-  private spoolFd = -1;
-  private pending = "";
+  private exitSpool: Spool | null = null;
+  private ioSpool: Spool | null = null;
+  private io: IoTrace | null = null;
+  /** The console's last byte (-1: none yet), so that what follows it starts on a line of its own. */
+  private lastConsoleByte = -1;
   private exitCount = 0;
   private stream: InstanceType<Report["ExitLogStream"]> | null = null;
   private consoleOpen = false;
@@ -56,11 +95,32 @@ export class RunOutput {
 
   constructor(
     private readonly report: Report | null,
-    private readonly mode: { readonly exits: boolean; readonly json: boolean },
+    private readonly mode: { readonly exits: boolean; readonly json: boolean; readonly traceIo?: boolean },
   ) {}
+
+  /** --trace-io: the trace the devices write to (its lines are spooled until the console is done). */
+  ioTrace(): IoTrace {
+    if (this.io === null) {
+      const spool = new Spool("io");
+      this.ioSpool = spool;
+      this.io = new IoTrace((t) => spool.write(t));
+    }
+    return this.io;
+  }
+
+  /** After the console: the I/O trace, under a line that counts it. */
+  async finishIoTrace(): Promise<void> {
+    if (this.io === null || this.ioSpool === null) return;
+    this.io.flush();
+    await stdoutFlushed();
+    if (this.lastConsoleByte !== -1 && this.lastConsoleByte !== 10) process.stdout.write("\n");
+    process.stdout.write(`--- I/O trace: ${this.io.count} port and MMIO accesses ---\n`);
+    await this.ioSpool.copyToStdout();
+  }
 
   /** GuestConfig.console: each chunk straight to stdout (inside the JSON string with --json). */
   readonly console = (bytes: Uint8Array): void => {
+    if (bytes.length > 0) this.lastConsoleByte = bytes[bytes.length - 1];
     if (this.mode.json && this.report) {
       this.openConsole();
       process.stdout.write(this.report.consoleJson(Buffer.from(bytes).toString("latin1")));
@@ -74,8 +134,7 @@ export class RunOutput {
     this.platform = "kvm";
     const report = this.report;
     if (report === null || (!this.mode.exits && !this.mode.json)) return;
-    this.spoolDir = mkdtempSync(join(tmpdir(), "vpmu-exits-"));
-    this.spoolFd = openSync(join(this.spoolDir, "exits"), "w+");
+    this.exitSpool = new Spool("exits");
     if (this.mode.json) {
       vcpu.exitSink = (e) => this.spool(report.exitJson(e, this.exitCount++ === 0));
       return;
@@ -96,13 +155,13 @@ export class RunOutput {
         else {
           const { vcpu, layer, checker } = machine;
           process.stdout.write(report.documentMiddle(result, vcpu, layer, checker));
-          await this.copySpool();
+          await this.exitSpool?.copyToStdout();
           process.stdout.write(report.documentEnd(result, vcpu, layer, checker, this.exitCount > 0));
         }
       } else if (this.mode.exits && machine && report && this.stream) {
         this.stream.end();
         process.stdout.write(report.runTraceHeader(this.stream.count, machine.layer) + "\n");
-        await this.copySpool();
+        await this.exitSpool?.copyToStdout();
         process.stdout.write(report.runTraceFooter(machine.layer, machine.checker).join("\n") + "\n");
       } else if (machine && report) {
         await stdoutFlushed();
@@ -132,38 +191,19 @@ export class RunOutput {
   }
 
   close(): void {
-    if (this.spoolFd >= 0) closeSync(this.spoolFd);
-    this.spoolFd = -1;
-    if (this.spoolDir !== null) rmSync(this.spoolDir, { recursive: true, force: true });
-    this.spoolDir = null;
+    this.exitSpool?.close();
+    this.exitSpool = null;
+    this.ioSpool?.close();
+    this.ioSpool = null;
+  }
+
+  private spool(text: string): void {
+    this.exitSpool?.write(text);
   }
 
   private openConsole(): void {
     if (this.consoleOpen || !this.report) return;
     this.consoleOpen = true;
     process.stdout.write(this.report.documentHead(this.platform));
-  }
-
-  private spool(text: string): void {
-    this.pending += text;
-    if (this.pending.length >= 1 << 16) this.flushSpool();
-  }
-
-  private flushSpool(): void {
-    if (this.pending !== "") writeSync(this.spoolFd, this.pending);
-    this.pending = "";
-  }
-
-  private async copySpool(): Promise<void> {
-    if (this.spoolFd < 0) return;
-    this.flushSpool();
-    const buf = Buffer.alloc(1 << 20);
-    for (let pos = 0; ; ) {
-      const n = readSync(this.spoolFd, buf, 0, buf.length, pos);
-      if (n <= 0) break;
-      process.stdout.write(Buffer.from(buf.subarray(0, n)));
-      pos += n;
-      await stdoutFlushed();
-    }
   }
 }

@@ -6,7 +6,7 @@
 import { Cpu, StopReason, type FaultRecord } from "../isa/cpu.js";
 import type { GuestEvents, Platform } from "../isa/platform.js";
 import { BarePlatform } from "./bare.js";
-import { GuestIo, type IoHandler } from "./io.js";
+import { GuestIo, type DeviceOptions, type IoHandler } from "./io.js";
 import { formatInsn } from "../isa/disasm.js";
 import type { BootImage } from "./kernel.js";
 
@@ -47,6 +47,8 @@ export interface GuestConfig {
   /** Stream the guest console: called with each chunk as the guest writes it (after every run chunk at
    *  the latest; the view is reused: copy it). RunResult.console is then "". Default: kept in the result. */
   console?: (bytes: Uint8Array) => void;
+  /** The devices' options (debug-exit status mapping, --trace-io; fw_cfg's RAM size is memSize). */
+  devices?: Omit<DeviceOptions, "memSize">;
 }
 
 export interface RunResult {
@@ -80,8 +82,9 @@ export class Guest {
     platform: (io: IoHandler) => Platform,
     run?: (cpu: Cpu, budget: number) => StopReason,
     console?: (bytes: Uint8Array) => void,
+    devices: Omit<DeviceOptions, "memSize"> = {},
   ) {
-    this.io = new GuestIo(console ?? null);
+    this.io = new GuestIo(console ?? null, { ...devices, memSize });
     this.cpu = new Cpu({ memSize, platform: new BarePlatform(this.io) });
     this.cpu.platform = platform(this.io);
     this.maxInsns = maxInsns;
@@ -126,6 +129,7 @@ export class Guest {
       cfg.platform ?? ((io) => new BarePlatform(io)),
       cfg.run,
       cfg.console,
+      cfg.devices,
     );
     g.cpu.jitEnabled = cfg.jit !== false;
     return g;

@@ -15,7 +15,10 @@ export {
 } from "./guest.js";
 export type { GuestConfig, RunResult, StopKind, LoadError } from "./guest.js";
 export { GuestIo, CONSOLE_PORT, EXIT_PORT } from "./io.js";
-export type { IoHandler } from "./io.js";
+export type { IoHandler, DeviceOptions } from "./io.js";
+export { EXIT_STATUS_MAPPINGS, exitStatusOf } from "./devices/debug-exit.js";
+export type { ExitStatusMapping } from "./devices/debug-exit.js";
+export { IoTrace } from "./devices/io-trace.js";
 export { BarePlatform, BARE_CPUID } from "./bare.js";
 export { Tracer } from "./trace.js";
 export type { TraceSymbol } from "./trace.js";

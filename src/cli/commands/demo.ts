@@ -64,6 +64,8 @@ async function runSide(program: string, side: Side): Promise<{ side: DemoSide | 
       jit: true,
       exits: false,
       json: true,
+      exitStatus: "raw",
+      traceIo: false,
       machine: machineOptions(cmd.opts()),
     };
     // The machine `vpmu run` would build, with one more observer: the RDPMCs that run without an exit,

@@ -13,6 +13,8 @@ import {
   DEFAULT_MEM,
   type GuestConfig,
   type RunResult,
+  EXIT_STATUS_MAPPINGS,
+  type ExitStatusMapping,
 } from "../../vmm/index.js";
 import { usageError } from "../errors.js";
 import { loadImage } from "../guest-image.js";
@@ -23,7 +25,7 @@ import { ProgressText, RunOutput, stdoutFlushed } from "../run-output.js";
 /** Wall-clock length of a run chunk, and how long a run goes before it shows a progress line. */
 const CHUNK_MS = 50;
 const PROGRESS_AFTER_MS = 2000;
-import { countOption, parseAddress, parseSize } from "../options.js";
+import { choiceOption, countOption, parseAddress, parseSize } from "../options.js";
 import { addMachineOptions, addRunCheckOptions, machineOptions, MACHINE_OPTION_KEYS } from "../machine-options.js";
 
 // The machine and the presentation load only when a run uses them: a bare `vpmu run prog.s` starts
@@ -56,11 +58,15 @@ export interface RunConfig {
   machine: MachineOptions | null;
   exits: boolean;
   json: boolean;
+  /** --exit-status: how a debug-exit value becomes the exit status (docs/devices.md). */
+  exitStatus: ExitStatusMapping;
+  /** --trace-io: list every port and MMIO access after the console. */
+  traceIo: boolean;
 }
 
 /** The library-side configuration of the guest (the bare platform until KVM options are given). */
 export function guestConfig(c: RunConfig): GuestConfig {
-  return { memSize: c.memSize ?? DEFAULT_MEM, maxInsns: c.maxInsns, jit: c.jit };
+  return { memSize: c.memSize ?? DEFAULT_MEM, maxInsns: c.maxInsns, jit: c.jit, devices: { exitStatus: c.exitStatus } };
 }
 
 export function register(program: Command): void {
@@ -91,6 +97,16 @@ export function register(program: Command): void {
     )
     .option("--events", "print the micro-architectural event totals on stderr after the run (docs/cpu.md)")
     .option(
+      "--exit-status <mapping>",
+      "how a value v written to isa-debug-exit (port 0xF4) becomes the exit status: raw (v) or qemu ((v << 1) | 1, as QEMU exits)",
+      choiceOption("--exit-status", EXIT_STATUS_MAPPINGS),
+      "raw",
+    )
+    .option(
+      "--trace-io",
+      "after the console, one line per port and MMIO access: direction, port/address, size, value, the register it reached",
+    )
+    .option(
       "--no-jit",
       "interpret every instruction instead of compiling hot blocks: slower, same results (for checking the block compiler)",
     );
@@ -113,6 +129,8 @@ export function register(program: Command): void {
         throw usageError(
           `option --mem: guest memory must be a multiple of 4096 bytes between 4 KiB and 4 GiB (got ${o.mem})`,
         );
+      if (o.traceIo === true && o.json === true)
+        throw usageError("--trace-io lists accesses as text after the console: it does not go with --json");
       const onKvm = o.pdcm === false || MACHINE_OPTION_KEYS.some((k) => o[k] !== undefined);
       // The bare platform has no VMX layer: nothing to check or trace there, so say so instead of doing nothing.
       for (const [key, flag] of [
@@ -135,11 +153,13 @@ export function register(program: Command): void {
         jit: o.jit !== false,
         exits: o.exits === true,
         json: o.json === true,
+        exitStatus: (o.exitStatus ?? "raw") as ExitStatusMapping,
+        traceIo: o.traceIo === true,
         // The machine options alone choose the platform: --exits and --json only report on it.
         machine: onKvm ? machineOptions(o) : null,
       };
       const report = onKvm || cfg.events || cfg.json ? await reportArea() : null;
-      const out = new RunOutput(report, { exits: cfg.exits, json: cfg.json });
+      const out = new RunOutput(report, { exits: cfg.exits, json: cfg.json, traceIo: cfg.traceIo });
       let ran: { result: RunResult; machine: Machine | null };
       try {
         ran = await runMachine(cfg, ".", out);
@@ -148,6 +168,7 @@ export function register(program: Command): void {
         throw e;
       }
       const { result, machine } = ran;
+      await out.finishIoTrace();
       if (cfg.exits && machine === null && !cfg.json) process.stdout.write(BARE_EXITS);
       await out.finish(result, machine);
       await stdoutFlushed();
@@ -205,6 +226,7 @@ export async function runFile(
     entryBits: img.entryBits,
     ...(out === null ? {} : { console: out.console }),
   };
+  if (cfg.traceIo && out !== null) gc.devices = { ...gc.devices, trace: out.ioTrace() };
   const g =
     machine === null
       ? Guest.create(img.image, img.origin, gc)

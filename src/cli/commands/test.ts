@@ -12,6 +12,7 @@ import { EXIT_FAILURE, usageError } from "../errors.js";
 import { readText, writeText } from "../files.js";
 import { addExamples } from "../help.js";
 import { choiceOption, countOption } from "../options.js";
+import { EXIT_STATUS_MAPPINGS } from "../../vmm/devices/debug-exit.js";
 
 type RunOutcome = golden.RunOutcome;
 type GoldenResult = golden.GoldenResult;
@@ -34,6 +35,8 @@ interface TestOptions {
   timeout: number;
   /** --no-jit: every run interprets (vpmu run --no-jit); the golden files must still match. */
   jit?: boolean;
+  /** --exit-status: the debug-exit mapping for programs whose header does not name one. */
+  exitStatus?: string;
 }
 
 /** Every program file under the given paths, sorted, as paths relative to the cwd when possible. */
@@ -132,7 +135,10 @@ async function testOne(file: string, timeout: number, extra: string[]): Promise<
   if (!header.ok) {
     return golden.judge({ ...shown, args: [], expected, outcome: { kind: "error", message: asBytes(header.error) } });
   }
-  const outcome = await runProgram(file, [...header.value.args, ...extra], timeout);
+  // A header's own --exit-status wins: the program's golden status was recorded under it.
+  const own = header.value.args.some((a) => a === "--exit-status" || a.startsWith("--exit-status="));
+  const pass = own ? extra.filter((a, i) => a !== "--exit-status" && extra[i - 1] !== "--exit-status") : extra;
+  const outcome = await runProgram(file, [...header.value.args, ...pass], timeout);
   return golden.judge({ ...shown, args: header.value.args.map(asBytes), expected, outcome });
 }
 
@@ -183,7 +189,11 @@ async function runAll(paths: string[], opts: TestOptions): Promise<number> {
       const file = files[i]!;
       running.add(file);
       progress.update(`[${finished}/${files.length}] ${[...running].map(golden.programName).join(", ")}`);
-      results[i] = await testOne(file, opts.timeout, opts.jit === false ? ["--no-jit"] : []);
+      const extra = [
+        ...(opts.jit === false ? ["--no-jit"] : []),
+        ...(opts.exitStatus ? ["--exit-status", opts.exitStatus] : []),
+      ];
+      results[i] = await testOne(file, opts.timeout, extra);
       running.delete(file);
       finished++;
       flush();
@@ -224,6 +234,11 @@ export function register(program: Command): void {
     .option(
       "--no-jit",
       "run every program with vpmu run --no-jit (the interpreter alone): the same golden files must match",
+    )
+    .option(
+      "--exit-status <mapping>",
+      "isa-debug-exit status mapping for programs whose '; vpmu:' header names none: raw (v) or qemu ((v << 1) | 1)",
+      choiceOption("--exit-status", EXIT_STATUS_MAPPINGS),
     )
     .action(async (paths: string[], opts: TestOptions & { json?: boolean }) => {
       if (opts.json) opts.reporter = "json";
