@@ -10,6 +10,13 @@ export const MSR_IA32_PERFCTR0 = 0xc1;
 export const MSR_IA32_EVNTSEL0 = 0x186;
 export const MSR_IA32_MISC_ENABLE = 0x1a0;
 export const MSR_IA32_DEBUGCTLMSR = 0x1d9;
+/** Model-specific LBR registers (msr-index.h; SDM Vol. 4, Skylake and later): filter and top of stack; the
+ *  FROM/TO/INFO arrays start at the bases perf reports (src/host/presets.ts HostLbr). */
+export const MSR_LBR_SELECT = 0x1c8;
+export const MSR_LBR_TOS = 0x1c9;
+export const MSR_LBR_NHM_FROM = 0x680;
+export const MSR_LBR_NHM_TO = 0x6c0;
+export const MSR_LBR_INFO_0 = 0xdc0;
 export const MSR_CORE_PERF_FIXED_CTR0 = 0x309;
 export const MSR_PERF_METRICS = 0x329;
 export const MSR_IA32_PERF_CAPABILITIES = 0x345;

@@ -5,6 +5,7 @@
  * are representative of the generation, and the clocks are round values chosen so reference cycles are
  * easy to predict (docs/vpmu.md) — not any particular SKU.
  */
+import { MSR_LBR_INFO_0, MSR_LBR_NHM_FROM, MSR_LBR_NHM_TO } from "../arch/msr-index.js";
 
 export type HostPresetId = "skx" | "icx" | "spr" | "gnr";
 
@@ -34,6 +35,10 @@ export interface HostPreset {
   readonly rtm: boolean;
   /** Architectural LBRs (CPUID.7.0:EDX[19]); then the caps LBR format reads 0x3F. */
   readonly archLbr: boolean;
+  /** The model-specific LBR stack as perf reports it to KVM (x86_perf_get_lbr: depth, first FROM/TO/INFO MSR;
+   *  intel_pmu_lbr_init_skl for Skylake and Ice Lake server parts: 32 entries at 0x680/0x6C0/0xDC0, call-stack
+   *  capable), or null on a part with architectural LBRs, where perf fills none of them for KVM. */
+  readonly lbr: HostLbr | null;
   /** PEBS usable by guests: PEBS-via-EPT (x86_pmu.pebs_ept, Ice Lake and later; KVM vmx_pebs_supported). */
   readonly pebs: boolean;
   /** TSC frequency and the (fixed, turbo-free) core clock of the model, in kHz. Reference cycles
@@ -50,6 +55,29 @@ export interface HostPreset {
    *  `hybridVariant` derives one. KVM then turns enable_pmu off (pmu.c kvm_init_pmu_capability). */
   readonly hybrid: boolean;
 }
+
+/** struct x86_pmu_lbr (perf_event.h): what x86_perf_get_lbr hands KVM. */
+export interface HostLbr {
+  readonly nr: number;
+  readonly from: number;
+  readonly to: number;
+  /** 0 when the LBR format has no LBR_INFO MSRs (only format 5, LBR_FORMAT_INFO, has them). */
+  readonly info: number;
+  /** x86_pmu_has_lbr_callstack: KVM offers LBRs only with call-stack support (vmx_get_perf_capabilities). */
+  readonly hasCallstack: boolean;
+}
+
+/** struct x86_pmu_lbr with no LBRs (a vCPU without them, lbr_desc->records.nr = 0). */
+export const NO_LBR: HostLbr = { nr: 0, from: 0, to: 0, info: 0, hasCallstack: false };
+
+/** intel_pmu_lbr_init_skl (Skylake and Ice Lake server parts). */
+const SKL_LBR: HostLbr = {
+  nr: 32,
+  from: MSR_LBR_NHM_FROM,
+  to: MSR_LBR_NHM_TO,
+  info: MSR_LBR_INFO_0,
+  hasCallstack: true,
+};
 
 /** One row per part. Capabilities: SKX 0x33c5 = LBR fmt 5, PEBS trap+arch-regs, PEBS fmt 3, SMM freeze,
  *  FW_WRITES; ICX adds PEBS fmt 4, baseline and PERF_METRICS; SPR/GNR: PEBS fmt 5, timing info, arch LBR. */
@@ -72,6 +100,7 @@ export const HOST_PRESETS: readonly HostPreset[] = [
     hle: true,
     rtm: true,
     archLbr: false,
+    lbr: SKL_LBR,
     pebs: false,
     tscKhz: 2_000_000,
     coreKhz: 3_000_000,
@@ -98,6 +127,7 @@ export const HOST_PRESETS: readonly HostPreset[] = [
     hle: false,
     rtm: true,
     archLbr: false,
+    lbr: SKL_LBR,
     pebs: true,
     tscKhz: 2_000_000,
     coreKhz: 3_000_000,
@@ -124,6 +154,7 @@ export const HOST_PRESETS: readonly HostPreset[] = [
     hle: false,
     rtm: true,
     archLbr: true,
+    lbr: null,
     pebs: true,
     tscKhz: 2_000_000,
     coreKhz: 4_000_000,
@@ -150,6 +181,7 @@ export const HOST_PRESETS: readonly HostPreset[] = [
     hle: false,
     rtm: true,
     archLbr: true,
+    lbr: null,
     pebs: true,
     tscKhz: 2_000_000,
     coreKhz: 4_000_000,

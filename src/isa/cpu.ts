@@ -83,8 +83,9 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
       }
       if (this.halted) return StopReason.Halted;
       if (left <= 0) return StopReason.Budget;
-      // In the STI shadow exactly one instruction runs before a pending interrupt: interpret it.
-      if (this.jitEnabled && !this.stopAfterEvent && !this.inhibit) {
+      // In the STI shadow exactly one instruction runs before a pending interrupt: interpret it. While the LBR
+      // stack records (lbr.ts), every instruction is interpreted: compiled blocks do not record branches.
+      if (this.jitEnabled && !this.stopAfterEvent && !this.inhibit && !this.lbr.on) {
         const rip = this.rip;
         // Blocks are cached by the physical address of their first byte (and run only from the linear
         // address they were compiled at).
@@ -405,13 +406,18 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
     const ev = this.events;
     const branches = ev.branches,
       mispredicts = ev.branchMispredicts;
+    // The host's emulator does not write the guest's LBRs: only the processor records (lbr.ts).
+    const lbrOn = this.lbr.on;
+    this.lbr.on = false;
     try {
       EXEC[ins.op](this, ins);
     } catch (e) {
       if (e !== FAULT) throw e;
+      this.lbr.on = lbrOn;
       this.deliverFault();
       return -1;
     }
+    this.lbr.on = lbrOn;
     const branch = ev.branches !== branches ? 1 : 0;
     ev.branches = branches;
     ev.branchMispredicts = mispredicts;

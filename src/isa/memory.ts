@@ -13,6 +13,7 @@ import { defaultSeg, segmentedAccess } from "./segments.js";
 import { CpuState, type CpuOptions, FAULT, Seg, StopReason, TWO32, Vec, canonical } from "./state.js";
 import { TLB_MASK, Tlb } from "./tlb.js";
 import { BranchPredictor, CacheModel } from "./uarch.js";
+import { LastBranchRecords } from "./lbr.js";
 
 /** Bytes past the end of RAM where an access split across two non-contiguous physical pages is
  *  assembled (and written back from): its granules are marked as code so a store there reaches
@@ -25,6 +26,8 @@ export class CpuMemory extends CpuState {
   readonly dv: DataView;
   readonly cache: CacheModel;
   readonly predictor: BranchPredictor;
+  /** The last branch record stack (lbr.ts); records only while `lbr.on`. */
+  readonly lbr = new LastBranchRecords();
   /** @internal Fault being raised (vector, error code or -1). */
   fVec = 0;
   /** @internal */

@@ -113,29 +113,37 @@ export class BranchPredictor {
     this.ev.cycles += MISPREDICT_CYCLES;
     this.ev.mispredictCycles += MISPREDICT_CYCLES;
   }
-  conditional(addr: number, taken: boolean, target: number): void {
+  /** Each prediction returns whether it missed (the LBR's MISPRED bit, lbr.ts). */
+  conditional(addr: number, taken: boolean, target: number): boolean {
     const s = this.cond[addr];
     const predicted = s === 0 ? target <= addr : s === 2;
-    if (predicted !== taken) this.miss();
     this.cond[addr] = taken ? 2 : 1;
+    if (predicted === taken) return false;
+    this.miss();
+    return true;
   }
   call(ret: number): void {
     this.rsbTop = (this.rsbTop + 1) & (RSB_ENTRIES - 1);
     this.rsb[this.rsbTop] = ret;
     if (this.rsbCount < RSB_ENTRIES) this.rsbCount++;
   }
-  ret(target: number): void {
+  ret(target: number): boolean {
     if (this.rsbCount === 0) {
       this.miss();
-      return;
+      return true;
     }
     const p = this.rsb[this.rsbTop];
     this.rsbTop = (this.rsbTop - 1) & (RSB_ENTRIES - 1);
     this.rsbCount--;
-    if (p !== target) this.miss();
+    if (p === target) return false;
+    this.miss();
+    return true;
   }
-  indirectBranch(addr: number, target: number): void {
-    if (this.indirect.get(addr) !== target) this.miss();
+  indirectBranch(addr: number, target: number): boolean {
+    const hit = this.indirect.get(addr) === target;
     this.indirect.set(addr, target);
+    if (hit) return false;
+    this.miss();
+    return true;
   }
 }

@@ -39,6 +39,7 @@ import {
 } from "../arch/msr-index.js";
 import { MSR_IA32_TSC_DEADLINE } from "../arch/apicdef.js";
 import { KVM_MAX_NR_GP_COUNTERS } from "../pmu/msrs.js";
+import { debugctlWrite } from "../pmu/lbr.js";
 import { KVM_MSR_RET_UNSUPPORTED, MSR_FAIL, MSR_OK, type MsrData, type MsrRet } from "../pmu/pmu.js";
 import type { Kvm } from "./kvm.js";
 import type { Vcpu } from "./vcpu.js";
@@ -107,11 +108,14 @@ export function setMsrCommon(vcpu: Vcpu, index: number, data: bigint, host: bool
       vcpu.miscEnable = data;
       return MSR_OK;
     }
-    case MSR_IA32_DEBUGCTLMSR:
-      // R-WR-13 (vmx_get_supported_debugctl without guest LBR): BTF (1) and LBR (0) dropped, others #GP.
-      if ((data & ~0x3n) !== 0n) return MSR_FAIL;
-      vcpu.debugctl = 0n;
+    case MSR_IA32_DEBUGCTLMSR: {
+      // R-WR-13 (vmx_is_valid_debugctl, vmx_get_supported_debugctl): LBR and FREEZE_LBRS_ON_PMI only with
+      // guest LBRs (or from the host when KVM offers LBRs); BTF and an unsupported LBR dropped, others #GP.
+      const v = debugctlWrite(vcpu.pmu, vcpu.kvm.supportedPerfCapabilities(), data, host);
+      if (v === null) return MSR_FAIL;
+      vcpu.setDebugctl(v);
       return MSR_OK;
+    }
     case MSR_IA32_TSC:
       vcpu.tscOffset = BigInt.asUintN(64, data - vcpu.rawTsc());
       return MSR_OK;
@@ -163,7 +167,11 @@ function setPerfCapabilities(vcpu: Vcpu, data: bigint, host: boolean): MsrRet {
   if (!host) return MSR_FAIL; // R-WR-12
   if (!vcpu.guestHasPdcm()) return data === 0n ? MSR_OK : MSR_FAIL; // R-CFG-1
   const supported = vcpu.kvm.supportedPerfCapabilities();
-  if ((data & PERF_CAP_LBR_FMT) !== 0n && (data & PERF_CAP_LBR_FMT) !== (supported & PERF_CAP_LBR_FMT)) return MSR_FAIL;
+  // R-CFG-3: an LBR format must be the host's, with the host's CPUID model (cpuid_model_is_consistent).
+  if ((data & PERF_CAP_LBR_FMT) !== 0n) {
+    if ((data & PERF_CAP_LBR_FMT) !== (supported & PERF_CAP_LBR_FMT)) return MSR_FAIL;
+    if (!vcpu.cpuidModelConsistent()) return MSR_FAIL;
+  }
   if ((data & PERF_CAP_PEBS_FORMAT) !== 0n) {
     // R-CFG-3: the whole PEBS group, and guest DS + DTES64.
     if ((data & PERF_CAP_PEBS_MASK) !== (supported & PERF_CAP_PEBS_MASK)) return MSR_FAIL;

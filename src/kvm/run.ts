@@ -60,6 +60,7 @@ export class KvmRun {
     const pmu = this.vcpu.pmu;
     if (pmu.pmiRequested) {
       pmu.pmiRequested = false;
+      this.vcpu.vendorDeliverPmi();
       this.vcpu.lapic.deliverPmi();
     }
     // An APIC timer that reached its expiry is delivered at this boundary (kvm_inject_apic_timer_irqs).

@@ -33,6 +33,8 @@ import type { X86Ops } from "./x86-ops.js";
 import type { CpuidFeatures } from "../isa/state.js";
 import type { MmioBus } from "../isa/platform.js";
 import { CPUID_1_ECX_TSC_DEADLINE_TIMER } from "../arch/apicdef.js";
+import type { LastBranchRecords } from "../isa/lbr.js";
+import { applyDebugctl, lbrDeliverPmi } from "../pmu/lbr.js";
 
 /** The guest CPU the vCPU drives: the Platform-side view plus the run/interrupt controls. */
 export interface GuestCpu extends PlatformCpu {
@@ -54,6 +56,8 @@ export interface GuestCpu extends PlatformCpu {
   readonly cpuidFeatures?: CpuidFeatures;
   /** Physical addresses outside RAM that the VM backs with a device (the xAPIC page): src/isa/memory.ts. */
   mmio?: MmioBus | null;
+  /** The processor's LBR stack (src/isa/lbr.ts), where the guest's records live while it runs. */
+  readonly lbr?: LastBranchRecords;
 }
 
 /** Userspace's port I/O (the VMM): KVM_EXIT_IO completed inline. `portOut` returns true to end KVM_RUN. */
@@ -97,6 +101,13 @@ export interface MsrOptions {
   readonly hostInitiated?: boolean;
 }
 export type MsrGet = { readonly ok: true; readonly value: bigint } | { readonly ok: false };
+
+/** guest_cpuid_model / x86_model: CPUID.1:EAX model with the extended model for families 6 and 15. */
+function cpuidModel(eax: number): number {
+  const family = (eax >>> 8) & 0xf;
+  const model = (eax >>> 4) & 0xf;
+  return family >= 6 ? model | (((eax >>> 16) & 0xf) << 4) : model;
+}
 
 /** Exits remembered for error reports (Vcpu.recentExits). */
 export const RECENT_EXITS = 32;
@@ -186,6 +197,11 @@ export class Vcpu implements LapicHost {
     return (this.leaf(7).edx & CPUID_7_EDX_SPEC_CTRL) !== 0;
   }
 
+  /** cpuid_model_is_consistent: the guest CPUID model is the host's. */
+  cpuidModelConsistent(): boolean {
+    return cpuidModel(this.leaf(1).eax) === this.kvm.host.model;
+  }
+
   /** vcpu_get_perf_capabilities: 0 without PDCM. */
   effectivePerfCapabilities(): bigint {
     return this.guestHasPdcm() ? this.perfCapabilities : 0n;
@@ -213,10 +229,24 @@ export class Vcpu implements LapicHost {
       ds: (this.leaf(1).edx & CPUID_1_EDX_DS) !== 0,
       tsx: guestTsx && hostTsx,
       cap: kvm.pmuCap(),
+      lbr: kvm.host.lbr,
+      cpuidModelConsistent: this.cpuidModelConsistent(),
     });
+    this.setDebugctl(this.debugctl);
     this.pmu.filter = this.vm.pmuEventFilter;
     this.pmu.recalc();
     this.ops.recalcIntercepts();
+  }
+
+  /** GUEST_IA32_DEBUGCTL := value; the processor records branches while its LBR bit is in effect. */
+  setDebugctl(value: bigint): void {
+    this.debugctl = value;
+    applyDebugctl(this.pmu, this.pmu.lbrStack, value);
+  }
+
+  /** kvm_pmu_deliver_pmi's vendor step before the LVTPC delivery (intel_pmu_deliver_pmi: LBR freeze). */
+  vendorDeliverPmi(): void {
+    this.setDebugctl(lbrDeliverPmi(this.pmu, this.debugctl));
   }
 
   /** The VM's filter changed (R-FLT-6): fold, then re-derive before the next entry. */
@@ -234,6 +264,11 @@ export class Vcpu implements LapicHost {
     if (cpu.mmio !== undefined) cpu.mmio = this.ops.mmio;
     this.pmu.events = cpu.events;
     this.pmu.cpl = cpu.cpl;
+    if (cpu.lbr !== undefined) {
+      cpu.lbr.configure(this.pmu.lbrRecords.nr);
+      this.pmu.lbrStack = cpu.lbr;
+    }
+    this.setDebugctl(this.debugctl);
     if (cpu.maxCyclesPerInstruction !== undefined) this.pmu.maxCyclesPerInsn = cpu.maxCyclesPerInstruction;
     this.applyCpuidFeatures();
     this.pmu.recalc();

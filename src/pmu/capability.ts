@@ -5,6 +5,7 @@
  */
 import {
   PERF_CAP_FW_WRITES,
+  PERF_CAP_LBR_FMT,
   PERF_CAP_PEBS_BASELINE,
   PERF_CAP_PEBS_MASK,
   PERF_CAP_PERF_METRICS,
@@ -57,10 +58,11 @@ export function kvmPmuCap(host: HostPreset, enablePmu: boolean, codeState: CodeS
 }
 
 /**
- * vmx_get_perf_capabilities: FW_WRITES always; the PEBS group (minus baseline, which KVM disallows) if the
- * host supports PEBS-via-EPT and the vPMU is not mediated; PERF_METRICS only when mediated and the kernel
- * has the PERF_METRICS patch (perfMetricsCap, P-1). LBR format is not offered: vpmu-lab models no LBR
- * stack (as KVM does when perf reports no call-stack LBRs).
+ * vmx_get_perf_capabilities: FW_WRITES always; the host's LBR format when the host has no architectural LBRs,
+ * the vPMU is not mediated (the mediated series offers no LBRs) and perf reports a call-stack-capable LBR
+ * stack (x86_perf_get_lbr, has_callstack); the PEBS group (minus baseline, which KVM disallows) if the host
+ * supports PEBS-via-EPT and the vPMU is not mediated; PERF_METRICS only when mediated and the kernel has the
+ * PERF_METRICS patch (perfMetricsCap, P-1).
  */
 export function supportedPerfCapabilities(
   host: HostPreset,
@@ -70,6 +72,8 @@ export function supportedPerfCapabilities(
 ): bigint {
   if (!enablePmu) return 0n;
   let caps = PERF_CAP_FW_WRITES;
+  if (!host.archLbr && !mediated && host.lbr?.hasCallstack === true && host.lbr.nr > 0)
+    caps |= host.perfCapabilities & PERF_CAP_LBR_FMT;
   if (host.pebs && !mediated) caps |= host.perfCapabilities & PERF_CAP_PEBS_MASK & ~PERF_CAP_PEBS_BASELINE;
   if (codeState.perfMetricsCap && mediated) caps |= host.perfCapabilities & PERF_CAP_PERF_METRICS;
   return caps;

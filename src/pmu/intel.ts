@@ -41,6 +41,7 @@ import {
   INTEL_RDPMC_METRICS,
 } from "../arch/perf-event.js";
 import { kvmPmuCap } from "./capability.js";
+import { getLbrMsr, isValidLbrMsr, refreshLbr, setLbrMsr } from "./lbr.js";
 import {
   MSR_FAIL,
   MSR_OK,
@@ -94,6 +95,7 @@ export function intelPmuRefresh(pmu: KvmPmu, inp: PmuRefreshInput): void {
   pmu.perfBacked = true;
   pmu.guestDs = inp.ds;
   pmu.allocate(0, 0);
+  refreshLbr(pmu, 0n, null, false); // memset(&lbr_desc->records, 0, ...)
   if (!inp.enablePmu) {
     finish(pmu);
     return;
@@ -146,6 +148,9 @@ export function intelPmuRefresh(pmu: KvmPmu, inp: PmuRefreshInput): void {
     }
   }
   pmu.allocate(pmu.nGP, pmu.nFX);
+  // Step 4.4 (LBR setup, any version ≥ 1): x86_perf_get_lbr when the caps has an LBR format and the CPUID
+  // model is the host's.
+  refreshLbr(pmu, inp.perfCapabilities, inp.lbr, inp.cpuidModelConsistent);
   // Step 5: GLOBAL_CTRL resets to "all GP counters enabled" (hardware reset value).
   if ((pmu.version > 1 || pmu.mediated) && pmu.nGP > 0) pmu.globalCtrl = ONES(pmu.nGP);
   finish(pmu);
@@ -205,7 +210,7 @@ export function intelIsValidMsr(pmu: KvmPmu, msr: number): boolean {
         (pmu.perfCapabilities & PERF_CAP_PEBS_FORMAT) >> 8n > 3n
       );
     default:
-      return msrToPmc(pmu, msr) !== undefined;
+      return msrToPmc(pmu, msr) !== undefined || isValidLbrMsr(pmu, msr);
   }
 }
 
@@ -239,7 +244,7 @@ export function intelPmuGetMsr(pmu: KvmPmu, msr: number, hostInitiated: boolean,
       return MSR_OK;
   }
   const hit = msrToPmc(pmu, msr);
-  if (hit === undefined) return MSR_FAIL;
+  if (hit === undefined) return isValidLbrMsr(pmu, msr) ? getLbrMsr(pmu, msr, out) : MSR_FAIL;
   out.data = hit.alias === "eventsel" ? hit.pmc.eventsel : pmu.readCounter(hit.pmc); // R-RD-3 / R-RD-1/2: counter & mask
   return MSR_OK;
 }
@@ -294,7 +299,7 @@ export function intelPmuSetMsr(pmu: KvmPmu, msr: number, data: bigint, hostIniti
       return MSR_OK;
   }
   const hit = msrToPmc(pmu, msr);
-  if (hit === undefined) return MSR_FAIL;
+  if (hit === undefined) return isValidLbrMsr(pmu, msr) ? setLbrMsr(pmu, msr, data) : MSR_FAIL;
   const p = hit.pmc;
   switch (hit.alias) {
     case "full-width":

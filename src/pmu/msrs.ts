@@ -4,6 +4,11 @@
  * model.md §4 and pmu_intel.c (intel_is_valid_msr, intel_pmu_get_msr, intel_pmu_set_msr).
  */
 import {
+  MSR_LBR_INFO_0,
+  MSR_LBR_NHM_FROM,
+  MSR_LBR_NHM_TO,
+  MSR_LBR_SELECT,
+  MSR_LBR_TOS,
   MSR_CORE_PERF_FIXED_CTR0,
   MSR_CORE_PERF_FIXED_CTR_CTRL,
   MSR_CORE_PERF_GLOBAL_CTRL,
@@ -47,6 +52,7 @@ export type MsrKind =
   | "ds-area"
   | "misc-enable"
   | "debugctl"
+  | "lbr"
   | "tsc"
   | "pred-cmd"
   | "apic-base"
@@ -69,6 +75,27 @@ export interface MsrRow {
   /** Part of the PMU family KVM validates through kvm_pmu_is_valid_msr. */
   readonly pmu: boolean;
 }
+
+/** The model-specific LBR MSRs of the Skylake/Ice Lake server parts (32 entries; src/pmu/lbr.ts). */
+const LBR_VALID = "legacy vPMU, guest PERF_CAPABILITIES LBR format = the host's and CPUID model = the host's";
+const lbrRow = (index: number, count: number, name: string, sdmName: string): MsrRow => ({
+  index,
+  count,
+  name,
+  sdmName,
+  kind: "lbr",
+  validWhen: `${LBR_VALID} (intel_pmu_is_valid_lbr_msr)`,
+  reset: "0 (cleared at refresh)",
+  kvm: "intel_pmu_handle_lbr_msrs_access",
+  pmu: true,
+});
+const LBR_ROWS: readonly MsrRow[] = [
+  lbrRow(MSR_LBR_SELECT, 1, "MSR_LBR_SELECT", "MSR_LBR_SELECT"),
+  lbrRow(MSR_LBR_TOS, 1, "MSR_LBR_TOS", "MSR_LASTBRANCH_TOS"),
+  lbrRow(MSR_LBR_NHM_FROM, 32, "MSR_LBR_NHM_FROM", "MSR_LASTBRANCH_0_FROM_IP"),
+  lbrRow(MSR_LBR_NHM_TO, 32, "MSR_LBR_NHM_TO", "MSR_LASTBRANCH_0_TO_IP"),
+  lbrRow(MSR_LBR_INFO_0, 32, "MSR_LBR_INFO_0", "MSR_LBR_INFO_0"),
+];
 
 export const MSR_CATALOGUE: readonly MsrRow[] = [
   {
@@ -258,6 +285,7 @@ export const MSR_CATALOGUE: readonly MsrRow[] = [
     kvm: "vmx_set_msr",
     pmu: false,
   },
+  ...LBR_ROWS,
   {
     index: MSR_IA32_TSC,
     count: 1,

@@ -15,7 +15,8 @@ import {
   ARCH_PERFMON_EVENTSEL_USR,
   INTEL_PMC_IDX_FIXED,
 } from "../arch/perf-event.js";
-import type { HostPreset } from "../host/presets.js";
+import { NO_LBR, type HostLbr, type HostPreset } from "../host/presets.js";
+import { LastBranchRecords } from "../isa/lbr.js";
 import type { GuestEvents } from "../isa/platform.js";
 import { LEGACY, type CodeState } from "./code-states.js";
 import { isFixedEventAllowed, isGpEventAllowed, type PmuEventFilter } from "./filter.js";
@@ -82,6 +83,10 @@ export interface PmuRefreshInput {
   readonly perfCapabilities: bigint;
   /** Guest CPUID.1:EDX.DS (validity of IA32_DS_AREA). */
   readonly ds: boolean;
+  /** x86_perf_get_lbr: the host's LBR stack (null: none), and cpuid_model_is_consistent (guest CPUID model =
+   *  host model), which intel_pmu_refresh requires before giving the vCPU LBRs. */
+  readonly lbr: HostLbr | null;
+  readonly cpuidModelConsistent: boolean;
   /** Host and guest both have HLE or RTM (model.md §6.3 step 4.3). */
   readonly tsx: boolean;
   /** kvm_pmu_cap: what KVM may expose (host ∩ KVM limits, model.md §6.1). */
@@ -194,6 +199,10 @@ export class KvmPmu {
   /** Counting is done here (LEGACY, perf-backed). Mediated wiring turns it off when the physical PMU counts. */
   perfBacked = true;
   filter: PmuEventFilter | null = null;
+  /** lbr_desc->records (lbr.ts): the LBR MSRs the vCPU has; nr 0 = none. */
+  lbrRecords: HostLbr = NO_LBR;
+  /** The hardware LBR stack the guest's records live in: the guest CPU's once attached (isa/lbr.ts). */
+  lbrStack = new LastBranchRecords();
   /** Some counter is locally+globally enabled and allowed (recalc): otherwise sync/counting are no-ops. */
   private anyEnabled = false;
   /** CPL the counters were last evaluated at. */

@@ -6,6 +6,7 @@
 import { controlNames, ENTRY_CONTROLS, EXIT_CONTROLS, PRIMARY_CONTROLS } from "../arch/vmx-controls.js";
 import type { Machine } from "../machine/machine.js";
 import { KVM_PMU_EVENT_ALLOW, type MaskedEntry } from "../pmu/filter.js";
+import { lbrSummary } from "../pmu/lbr.js";
 
 export interface ExplainMsr {
   readonly index: number;
@@ -27,6 +28,8 @@ export interface ExplainReport {
     readonly nFX: number;
     readonly wFX: number;
     readonly perfCapabilities: string;
+    /** The vCPU's LBR MSRs (pmu_intel.c intel_pmu_is_valid_lbr_msr), or why it has none. */
+    readonly lbr: string;
   };
   readonly mediatedPmuEnabled: { readonly on: boolean; readonly why: string };
   readonly vcpuMediated: { readonly on: boolean; readonly why: string };
@@ -79,6 +82,7 @@ export function explainMachine(m: Machine): ExplainReport {
       nFX: pmu.nFX,
       wFX: pmu.wFX,
       perfCapabilities: hex(pmu.perfCapabilities),
+      lbr: lbrSummary(pmu, m.kvm.host.lbr, m.kvm.host.archLbr, pmu.mediated),
     },
     mediatedPmuEnabled: { on: !plan.mediatedPmuEnabled.intercept, why: plan.mediatedPmuEnabled.rule },
     vcpuMediated: { on: !plan.vcpuMediated.intercept, why: plan.vcpuMediated.rule },
@@ -135,6 +139,7 @@ export function formatExplain(r: ExplainReport): string {
   out.push(
     `guest PMU: version ${g.version}, ${g.nGP} GP × ${g.wGP} bits, ${g.nFX} fixed × ${g.wFX} bits, PERF_CAPABILITIES ${g.perfCapabilities}`,
   );
+  out.push(`guest LBRs: ${g.lbr}`);
   out.push("");
   out.push(`enable_mediated_pmu  ${onOff(r.mediatedPmuEnabled.on)}  ${r.mediatedPmuEnabled.why}`);
   out.push(`vCPU mediated        ${onOff(r.vcpuMediated.on)}  ${r.vcpuMediated.why}`);

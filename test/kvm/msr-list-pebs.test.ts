@@ -122,7 +122,7 @@ describe("PEBS registers with a PEBS format in the caps (legacy vPMU on a PEBS-v
   it("ICX/SPR/GNR legacy: DS_AREA, PEBS_ENABLE writable by the guest with KVM's reserved bits", () => {
     for (const host of ["icx", "spr", "gnr"] as const) {
       const v = vcpuOf({ host, codeState: "legacy" });
-      expect(v.getMsr(0x345, guest)).toEqual({ ok: true, value: host === "icx" ? 0x24c0n : 0x225c0n });
+      expect(v.getMsr(0x345, guest)).toEqual({ ok: true, value: host === "icx" ? 0x24c5n : 0x225c0n });
       expect(v.setMsr(0x600, 0xffff_8000_0010_0000n, guest)).toBe(true); // canonical
       expect(v.getMsr(0x600, guest)).toEqual({ ok: true, value: 0xffff_8000_0010_0000n });
       expect(v.setMsr(0x600, 0x0000_8000_0000_0000n, guest)).toBe(false); // non-canonical
@@ -161,6 +161,8 @@ describe("PEBS registers with a PEBS format in the caps (legacy vPMU on a PEBS-v
       perfCapabilities: 0x2000n | 0x4000n | 0x400n, // FW_WRITES, baseline, PEBS format 4
       ds: true,
       tsx: false,
+      lbr: null,
+      cpuidModelConsistent: true,
       cap: { version: 2, nGP: 8, wGP: 48, nFX: 3, wFX: 48, eventMaskLength: 8, eventsUnavailable: 0 },
     });
     expect(pmu.pebsEnableRsvd).toBe(~0x7_0000_00ffn);

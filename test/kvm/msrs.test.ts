@@ -154,7 +154,7 @@ describe("PERF_CAPABILITIES host rules (§6.5)", () => {
   });
   it("R-CFG-2/4/6: subset of supported, fungible bits, frozen after the first run; guest writes #GP", () => {
     const v = vcpuOf({ host: "skx" });
-    expect(v.getMsr(0x345)).toEqual({ ok: true, value: 0x2000n });
+    expect(v.getMsr(0x345)).toEqual({ ok: true, value: 0x2005n }); // FW_WRITES | LBR format 5 (issue 14 item 7)
     expect(v.setMsr(0x345, 0x8000n)).toBe(false); // PERF_METRICS not supported in LEGACY
     expect(v.setMsr(0x345, 0n)).toBe(true);
     expect(v.getMsr(0x4c1, guest).ok).toBe(false);
@@ -167,7 +167,7 @@ describe("PERF_CAPABILITIES host rules (§6.5)", () => {
   });
   it("R-CFG-3: the PEBS group must be whole", () => {
     const v = vcpuOf({ host: "icx" });
-    expect(v.getMsr(0x345)).toEqual({ ok: true, value: 0x24c0n });
+    expect(v.getMsr(0x345)).toEqual({ ok: true, value: 0x24c5n });
     expect(v.setMsr(0x345, 0x2400n)).toBe(false);
     expect(v.setMsr(0x345, 0x24c0n)).toBe(true);
   });
@@ -205,7 +205,9 @@ describe("PERF_CAPABILITIES bit sweep (vmx_pmu_caps_test: fungible bits, unsuppo
           const b = 1n << bit;
           // A non-zero PEBS format needs the whole PEBS group (vmx_set_msr); other PEBS bits alone pass.
           const pebsFormat = (b & 0xf00n) !== 0n;
-          const ok = (supported & b) !== 0n && !pebsFormat;
+          // A non-zero LBR format must be the host's whole format (R-CFG-3): one bit of format 5 is not.
+          const lbrOk = (b & 0x3fn) === 0n || b === (supported & 0x3fn);
+          const ok = (supported & b) !== 0n && !pebsFormat && lbrOk;
           expect([bit, v.setMsr(0x345, b)]).toEqual([bit, ok]);
         }
         // Each fungible bit can be cleared from the full set (R-CFG-4); clearing a PEBS-group bit while the
@@ -214,6 +216,12 @@ describe("PERF_CAPABILITIES bit sweep (vmx_pmu_caps_test: fungible bits, unsuppo
           const b = 1n << bit;
           if ((supported & b) === 0n) continue;
           const v = vcpuOf(opts);
+          if ((b & 0x3fn) !== 0n) {
+            // Part of the LBR format cleared: what is left must be 0 or the host's format.
+            const left = supported & ~b & 0x3fn;
+            expect([bit, v.setMsr(0x345, supported & ~b)]).toEqual([bit, left === 0n]);
+            continue;
+          }
           if ((b & 0x24fc0n) !== 0n) {
             // Still a PEBS format ⇒ the group is incomplete ⇒ rejected; format cleared ⇒ a plain subset.
             const ok = (supported & ~b & 0xf00n) === 0n;

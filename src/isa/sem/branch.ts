@@ -1,6 +1,7 @@
 /**
  * Semantic functions of the control transfers (SDM Vol. 2 CALL, RET, JMP, Jcc, LOOP/LOOPcc, JRCXZ,
- * INT3, IRETQ): each sets RIP, counts the retired branch and tells the branch predictor (uarch.ts).
+ * INT3, IRETQ): each sets RIP, counts the retired branch and tells the branch predictor (uarch.ts); while
+ * the LBR stack records (lbr.ts, `c.lbr.on`) a taken branch is recorded with its LBR_SELECT type.
  * Each returns true: the instruction retired.
  */
 import type { Cpu } from "../cpu.js";
@@ -11,6 +12,15 @@ import { STATUS } from "../flags.js";
 import * as emit from "../jit-emit.js";
 import { Op } from "../ops.js";
 import { KEEP, type SemRow, ccNames } from "./row.js";
+import {
+  LBR_SEL_FAR_BRANCH,
+  LBR_SEL_JCC,
+  LBR_SEL_NEAR_IND_CALL,
+  LBR_SEL_NEAR_IND_JMP,
+  LBR_SEL_NEAR_REL_CALL,
+  LBR_SEL_NEAR_REL_JMP,
+  LBR_SEL_NEAR_RET,
+} from "../lbr.js";
 
 /** The size of a near branch's stack slot and target: 8 in 64-bit mode (a 66 prefix is ignored there,
  *  as Intel CPUs do), else the operand size (SDM CALL/RET/JMP "OperandSize"). */
@@ -22,6 +32,7 @@ const legacyTarget = (ins: Insn, lo: number): number => (ins.size === 2 ? lo & 0
 export function call(c: Cpu, ins: Insn): boolean {
   const next = c.rip + ins.len;
   c.push(nearSize(ins), next >>> 0, Math.floor(next / TWO32));
+  if (c.lbr.on) c.lbr.record(LBR_SEL_NEAR_REL_CALL, c.rip, ins.target, false, c.cpl);
   c.rip = ins.target;
   c.events.branches++;
   c.predictor.call(next);
@@ -38,8 +49,9 @@ export function callInd(c: Cpu, ins: Insn): boolean {
   c.push(s, next >>> 0, Math.floor(next / TWO32));
   const t = s === 8 ? linearNumber(tLo, tHi) : legacyTarget(ins, tLo);
   c.events.branches++;
-  c.predictor.indirectBranch(c.rip, t);
+  const miss = c.predictor.indirectBranch(c.rip, t);
   c.predictor.call(next);
+  if (c.lbr.on) c.lbr.record(LBR_SEL_NEAR_IND_CALL, c.rip, t, miss, c.cpl);
   c.rip = t;
   return true;
 }
@@ -51,12 +63,14 @@ export function ret(c: Cpu, ins: Insn): boolean {
   const t = s === 8 ? linearNumber(c.aLo, c.aHi) : legacyTarget(ins, c.aLo);
   c.addRsp(s + (ins.k0 === K.Imm ? ins.immLo : 0));
   c.events.branches++;
-  c.predictor.ret(t);
+  const miss = c.predictor.ret(t);
+  if (c.lbr.on) c.lbr.record(LBR_SEL_NEAR_RET, c.rip, t, miss, c.cpl);
   c.rip = t;
   return true;
 }
 
 export function jmp(c: Cpu, ins: Insn): boolean {
+  if (c.lbr.on) c.lbr.record(LBR_SEL_NEAR_REL_JMP, c.rip, ins.target, false, c.cpl);
   c.rip = ins.target;
   c.events.branches++;
   return true;
@@ -68,14 +82,16 @@ export function jmpInd(c: Cpu, ins: Insn): boolean {
   if (!canonical(c.aHi)) c.fault(Vec.GP, 0);
   const t = s === 8 ? linearNumber(c.aLo, c.aHi) : legacyTarget(ins, c.aLo);
   c.events.branches++;
-  c.predictor.indirectBranch(c.rip, t);
+  const miss = c.predictor.indirectBranch(c.rip, t);
+  if (c.lbr.on) c.lbr.record(LBR_SEL_NEAR_IND_JMP, c.rip, t, miss, c.cpl);
   c.rip = t;
   return true;
 }
 
 function conditional(c: Cpu, ins: Insn, taken: boolean): boolean {
   c.events.branches++;
-  c.predictor.conditional(c.rip, taken, ins.target);
+  const miss = c.predictor.conditional(c.rip, taken, ins.target);
+  if (taken && c.lbr.on) c.lbr.record(LBR_SEL_JCC, c.rip, ins.target, miss, c.cpl);
   c.rip = taken ? ins.target : c.rip + ins.len;
   return true;
 }
@@ -120,7 +136,10 @@ export function int3(c: Cpu, ins: Insn): boolean {
 }
 
 export function iretq(c: Cpu, _ins: Insn): boolean {
+  const from = c.rip,
+    cpl = c.cpl;
   c.iretq();
+  if (c.lbr.on) c.lbr.record(LBR_SEL_FAR_BRANCH, from, c.rip, false, cpl);
   c.events.branches++;
   return true;
 }

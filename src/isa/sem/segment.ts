@@ -8,6 +8,7 @@ import { K, type Insn } from "../insn.js";
 import { Op } from "../ops.js";
 import { Seg, TWO32, Vec } from "../state.js";
 import { KEEP, Priv, type SemRow } from "./row.js";
+import { LBR_SEL_FAR_BRANCH } from "../lbr.js";
 
 /** MOV r/m, Sreg: the selector, zero-extended to a register's operand size (a memory store is 16-bit). */
 export function movFromSeg(c: Cpu, ins: Insn): boolean {
@@ -107,14 +108,20 @@ export function farJmpCall(c: Cpu, ins: Insn): boolean {
     sel = ins.immHi & 0xffff;
   }
   const next = c.rip + ins.len;
+  const from = c.rip,
+    cpl = c.cpl;
   c.farTransfer(sel, offLo, offHi, ins.mnemonic === "call" ? s : 0, next >>> 0, Math.floor(next / TWO32));
+  if (c.lbr.on) c.lbr.record(LBR_SEL_FAR_BRANCH, from, c.rip, false, cpl);
   c.events.branches++;
   return true;
 }
 
 /** RET far (RETF, REX.W: RETFQ): pop the offset and CS (and, to an outer ring, RSP and SS). */
 export function retFar(c: Cpu, ins: Insn): boolean {
+  const from = c.rip,
+    cpl = c.cpl;
   c.farReturn(ins.size, ins.k0 === K.Imm ? ins.immLo : 0);
+  if (c.lbr.on) c.lbr.record(LBR_SEL_FAR_BRANCH, from, c.rip, false, cpl);
   c.events.branches++;
   return true;
 }
