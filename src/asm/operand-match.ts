@@ -4,6 +4,7 @@
  * relative target, and — when a row does not fit — a ranked reason, so the best complaint is reported.
  */
 import { ROWS_BY_MNEMONIC, type OpcodeRow, type OperandKind } from "../isa/opcodes.js";
+import { SREG_KIND } from "../isa/opcodes-seg.js";
 import type { Token } from "./lexer.js";
 import type { ROp } from "./operand.js";
 import type { RegInfo } from "./registers.js";
@@ -238,6 +239,8 @@ export function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void, bits:
         return null;
       }
       m.rmOp = op;
+    } else if (SREG_KIND[kind] !== undefined) {
+      if (op.t !== "reg" || op.reg.cls !== "sreg" || op.reg.num !== SREG_KIND[kind]) return shape();
     } else if (kind === "sreg") {
       if (op.t !== "reg" || op.reg.cls !== "sreg") return shape();
       m.regOp = op.reg;
@@ -422,7 +425,7 @@ function classFits(kind: OperandKind, op: ROp, mnemonic: string): boolean {
   if (op.t === "mem" && op.far) return kind === "mfar";
   if (RM_KINDS[kind]) return op.t === "mem" || (op.t === "reg" && op.reg.cls === "gpr");
   if (kind === "m") return op.t === "mem" || (mnemonic === "lea" && op.t === "imm");
-  if (kind === "sreg") return op.t === "reg" && op.reg.cls === "sreg";
+  if (kind === "sreg" || SREG_KIND[kind] !== undefined) return op.t === "reg" && op.reg.cls === "sreg";
   if (kind === "mfar") return false;
   if (kind === "ptr16:16/32") return op.t === "ptr";
   if (kind === "cr") return op.t === "reg" && op.reg.cls === "cr";

@@ -102,9 +102,10 @@ export function movToCr(c: Cpu, ins: Insn): boolean {
 
 /**
  * MOV to CR0 (SDM MOV CR, §4.1.2, §9.8.5): #GP(0) for bits 63:32, PG without PE, NW without CD, setting
- * PG with EFER.LME = 1 and CR4.PAE = 0, and clearing PG in 64-bit mode (IA-32e mode is always 64-bit
- * mode in this CPU: it has no compatibility mode). Setting PG with LME = 1 activates IA-32e mode
- * (EFER.LMA := 1) and turns on 4-level paging; a change of PG or WP flushes the TLB.
+ * PG with EFER.LME = 1 and CR4.PAE = 0, and clearing PG in 64-bit mode (CS.L = 1). Setting PG with
+ * LME = 1 activates IA-32e mode (EFER.LMA := 1) and turns on 4-level paging; clearing it from
+ * compatibility mode leaves IA-32e mode (LMA := 0; §9.8.5.4: then clear EFER.LME). A change of PG or WP
+ * flushes the TLB; the code size follows LMA (segments.ts updateMode).
  */
 function writeCr0(c: Cpu, lo: number, hi: number): void {
   const v = ((lo & CR0_DEFINED) | CR0_ET) >>> 0;
@@ -117,11 +118,12 @@ function writeCr0(c: Cpu, lo: number, hi: number): void {
     if (!(c.efer & EFER_LME)) c.fault(Vec.GP, 0); // 32-bit and PAE paging are not modelled
     if (!(c.cr4 & CR4_PAE)) c.fault(Vec.GP, 0);
   }
-  if (!pg && wasPg && (c.efer & EFER_LMA) !== 0) c.fault(Vec.GP, 0);
+  if (!pg && wasPg && (c.efer & EFER_LMA) !== 0 && c.codeBits === 64) c.fault(Vec.GP, 0);
   c.cr0 = v;
   if (pg !== wasPg) {
     c.efer = pg ? c.efer | EFER_LMA : c.efer & ~EFER_LMA;
     c.setPaging(pg);
+    if (!pg) c.setMode(); // leaving IA-32e mode: compatibility mode becomes protected mode
   } else if (((v ^ old) & CR0_WP) !== 0) c.tlb.flushAll();
 }
 

@@ -9,6 +9,7 @@ import { ByteCursor, ModRM, Prefixes, readModrm, readPrefixes } from "./decode-b
 import { RowMatch, findRow, kindSize } from "./decode-rows.js";
 import { AH, DecodeFail, Insn, K } from "./insn.js";
 import { type CodeBits, addressBytes, defaultOperandBytes, kindInMode } from "./modes.js";
+import { SREG_KIND } from "./opcodes-seg.js";
 import { MAP_0F_INDEX, PRIMARY_INDEX, type OperandKind, type OpcodeRow } from "./opcodes.js";
 import { Op } from "./ops.js";
 import { opFor } from "./semantics.js";
@@ -198,6 +199,15 @@ export function decodeInto(
       case "1":
         ks[i] = K.Imm;
         out.immLo = 1;
+        break;
+      case "es":
+      case "cs":
+      case "ss":
+      case "ds":
+      case "fs":
+      case "gs":
+        ks[i] = K.Sreg;
+        rs[i] = SREG_KIND[k];
         break;
       case "sreg":
         ks[i] = K.Sreg;

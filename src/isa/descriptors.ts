@@ -313,12 +313,20 @@ export class CpuSegments extends CpuMemory {
     const spLo = this.aLo,
       spHi = s === 8 ? this.aHi : 0;
     this.peek(s, 3 * s + imm);
-    const ss = this.aLo & 0xffff;
+    this.loadReturnSs(this.aLo & 0xffff, rpl);
+    this.enterCode(sel, rpl, bits, lo, hi);
+    this.regs[8] = spLo;
+    this.regs[9] = spHi;
+  }
+
+  /** @internal SS of a return to ring `cpl` (RET far, IRET), checked as MOV SS checks it at that CPL;
+   *  the checked code descriptor in dLo/dHi/dAt is kept, and the CPL is the old one if SS faults. */
+  loadReturnSs(ss: number, cpl: number): void {
     const cLo = this.dLo,
       cHi = this.dHi,
       cAt = this.dAt;
     const oldCpl = this.cpl;
-    this.cpl = rpl;
+    this.cpl = cpl;
     try {
       this.loadDataSeg(Seg.SS, ss);
     } catch (e) {
@@ -328,9 +336,6 @@ export class CpuSegments extends CpuMemory {
     this.dLo = cLo;
     this.dHi = cHi;
     this.dAt = cAt;
-    this.enterCode(sel, rpl, bits, lo, hi);
-    this.regs[8] = spLo;
-    this.regs[9] = spHi;
   }
 
   /** @internal The base bits 63:32 of a 16-byte system descriptor (IA-32e mode) in dLo/dHi at dAt. */
@@ -392,6 +397,56 @@ export class CpuSegments extends CpuMemory {
       this.trLimit = limit;
       this.trAttr = attr;
     }
+  }
+
+  // ---- event delivery (SDM Vol. 3 §6.12.1, §6.14; §7.2.1 32-bit TSS, §7.7 64-bit TSS) -------------
+  /**
+   * @internal The handler's code segment of an interrupt/trap gate: a present code segment (#GP/#NP with
+   * the selector and EXT) with DPL ≤ CPL, a 64-bit one in IA-32e mode (L = 1, D = 0). Leaves the
+   * descriptor in dLo/dHi/dAt; returns the handler's CPL (CPL for conforming code, else DPL).
+   */
+  handlerCode(sel: number, ext: number): number {
+    const err = (sel & 0xfffc) + ext;
+    if ((sel & 0xfffc) === 0) this.fault(Vec.GP, ext);
+    this.readDescriptor(sel, Vec.GP);
+    const t = this.dType;
+    if ((t & 0x18) !== 0x18 || this.dDpl > this.cpl) this.fault(Vec.GP, err);
+    if (this.efer & EFER_LMA && (this.dHi & 0x600000) !== 0x200000) this.fault(Vec.GP, err);
+    if (!this.dPresent) this.fault(Vec.NP, err);
+    return t & 4 ? this.cpl : this.dDpl;
+  }
+
+  /** @internal Read `size` bytes at `off` in the TSS that TR names into aLo/aHi: beyond TR's limit is
+   *  #TS(TR selector + EXT) (SDM §6.14.5 / §7.2.1); an implicit supervisor access (§4.6). */
+  readTss(off: number, size: number, ext: number): void {
+    if (off + size - 1 > this.trLimit) this.fault(Vec.TS, (this.trSel & 0xfffc) + ext);
+    let lo = this.trBaseLo + off,
+      hi = this.trBaseHi;
+    if (lo >= TWO32) {
+      lo -= TWO32;
+      hi = (hi + 1) >>> 0;
+    }
+    const a = this.checkAs(lo, hi, size, false, false, false);
+    this.rd(a, size);
+  }
+
+  /**
+   * @internal The inner stack of a 32-bit interrupt to CPL `cpl` (SDM §6.12.1 "stack switch"): SS and
+   * ESP from the 32-bit TSS (ESPn at 4 + 8n, SSn at 8 + 8n). SS must have RPL = DPL = `cpl` and be
+   * writable data (#TS(SS + EXT)), present (#SS(SS + EXT)). Loads SS; returns the new ESP.
+   */
+  innerStack32(cpl: number, ext: number): number {
+    this.readTss(4 + 8 * cpl, 4, ext);
+    const esp = this.aLo >>> 0;
+    this.readTss(8 + 8 * cpl, 2, ext);
+    const ss = this.aLo & 0xffff;
+    const err = (ss & 0xfffc) + ext;
+    if ((ss & 0xfffc) === 0 || (ss & 3) !== cpl) this.fault(Vec.TS, err);
+    this.readDescriptor(ss, Vec.TS);
+    if ((this.dType & 0x1a) !== 0x12 || this.dDpl !== cpl) this.fault(Vec.TS, err);
+    if (!this.dPresent) this.fault(Vec.SS, err);
+    this.loadHidden(Seg.SS, ss);
+    return esp;
   }
 
   /** @internal The FS or GS base as a number (reports and tests). */

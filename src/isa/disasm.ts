@@ -270,6 +270,14 @@ export function formatInsn(ins: Insn): string {
       case "cr":
         ops.push("cr" + rr[i]);
         break;
+      case "es":
+      case "cs":
+      case "ss":
+      case "ds":
+      case "fs":
+      case "gs":
+        ops.push(k);
+        break;
       case "sreg":
         // 6 and 7 name no segment register (#UD when executed): NASM has no spelling for them.
         ops.push(SEG_NAMES[rr[i]] ?? `sreg${rr[i]}`);

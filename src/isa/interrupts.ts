@@ -4,8 +4,9 @@
  * IDT, gates, frames), Table 6-5 (double-fault conditions), §10.8.3.1 (TPR); Vol. 2 IRET, POPF.
  */
 import { IF, RFLAGS_FIXED, STATUS, DF, TF } from "./flags.js";
+import { EFER_LMA } from "../arch/msr-index.js";
 import { CpuSegments } from "./descriptors.js";
-import { FAULT, type FaultRecord, TWO32, Vec, canonical, linearNumber } from "./state.js";
+import { FAULT, type FaultRecord, Seg, TWO32, Vec, canonical, linearNumber } from "./state.js";
 import { EVENT_DELIVERY_CYCLES } from "./uarch.js";
 
 /** RFLAGS bits writable by POPFQ/IRETQ: status, TF, IF, DF, IOPL(12-13), NT(14), AC(18), ID(21). */
@@ -127,22 +128,30 @@ export class CpuInterrupts extends CpuSegments {
     }
   }
 
-  /** Read the gate and push the frame; any fault throws (caller escalates). */
+  /**
+   * Read the gate and push the frame; any fault throws (caller escalates). IA-32e mode: 16-byte gates
+   * (§6.14.1); protected mode: 8-byte 32-bit interrupt/trap gates (§6.11, §6.12.1). 16-bit gates and
+   * task gates are not modelled (#GP(vector·8 + 2 + EXT), as for any other type).
+   */
   private enterGate(v: number, err: number, retRip: number, ext: boolean, soft: boolean): void {
     const extBit = ext ? 1 : 0;
-    // SDM §6.14.1: 16-byte gates; beyond the limit → #GP(vector*8 + 2 + EXT).
-    if (v * 16 + 15 > this.idtLimit) this.fault(Vec.GP, v * 8 + 2 + extBit);
-    let lo = this.idtBaseLo + v * 16,
+    // IA-32e mode (64-bit code runs only there; a test may set EFER directly without a mode switch).
+    const long = (this.efer & EFER_LMA) !== 0 || this.codeBits === 64;
+    const gsz = long ? 16 : 8;
+    // Beyond the IDT limit → #GP(vector·8 + 2 + EXT) (§6.13 IDT bit).
+    if (v * gsz + gsz - 1 > this.idtLimit) this.fault(Vec.GP, v * 8 + 2 + extBit);
+    let lo = this.idtBaseLo + v * gsz,
       hi = this.idtBaseHi;
     if (lo > 0xffffffff) {
       lo -= TWO32;
       hi = (hi + 1) >>> 0;
     }
-    const a = this.checkAs(lo, hi, 16, false, false, false); // an implicit supervisor access (SDM §4.6)
+    const a = this.checkAs(lo, hi, gsz, false, false, false); // an implicit supervisor access (SDM §4.6)
     const dv = this.dv;
-    const offLo = dv.getUint16(a, true) | (dv.getUint16(a + 6, true) << 16);
-    const offHi = dv.getUint32(a + 8, true);
+    const offLo = (dv.getUint16(a, true) | (dv.getUint16(a + 6, true) << 16)) >>> 0;
+    const offHi = long ? dv.getUint32(a + 8, true) : 0;
     const sel = dv.getUint16(a + 2, true);
+    const ist = long ? this.mem[a + 4] & 7 : 0;
     const attr = this.mem[a + 5];
     const type = attr & 0xf,
       dpl = (attr >> 5) & 3,
@@ -151,18 +160,67 @@ export class CpuInterrupts extends CpuSegments {
     if (soft && dpl < this.cpl) this.fault(Vec.GP, v * 8 + 2);
     if (!present) this.fault(Vec.NP, v * 8 + 2 + extBit);
     if (!canonical(offHi)) this.fault(Vec.GP, 0);
-    // No GDT is modelled: the handler's CPL is the gate selector's RPL (docs/cpu.md).
-    const newCpl = sel & 3;
-    if (newCpl > this.cpl) this.fault(Vec.GP, (sel & 0xfffc) + extBit);
+    const oldCpl = this.cpl;
+    // The handler's CS from the GDT/LDT; the 64-bit start state has no GDT (limit 0): then the handler's
+    // CPL is the gate selector's RPL and CS keeps its hidden part (docs/cpu.md).
+    const gdt = !long || this.gdtLimit !== 0;
+    const newCpl = gdt ? this.handlerCode(sel, extBit) : sel & 3;
+    if (!gdt && newCpl > oldCpl) this.fault(Vec.GP, (sel & 0xfffc) + extBit);
+    const cLo = this.dLo,
+      cHi = this.dHi,
+      cAt = this.dAt;
+    const fl = this.rflags;
+    if (long) this.frame64(err, retRip, newCpl, ist, extBit);
+    else {
+      // The offset within the handler's segment limit (#GP(0)); a segment base other than 0 is not
+      // modelled (RIP is the linear address here), as for far jumps: #GP(selector).
+      let limit = (cLo & 0xffff) | (cHi & 0xf0000);
+      if (cHi & 0x800000) limit = ((limit << 12) | 0xfff) >>> 0;
+      if (offLo > limit) this.fault(Vec.GP, 0);
+      if (((cLo >>> 16) | (cHi & 0xff0000ff)) !== 0) this.fault(Vec.GP, sel & 0xfffc);
+      this.frame32(err, retRip, newCpl, extBit);
+    }
+    // Gates clear TF, NT, RF, VM; an interrupt gate (type E) also clears IF (§6.12.1.3).
+    this.rflags = (fl & ~(TF | 0x4000 | 0x10000 | 0x20000 | (type === 0xe ? IF : 0))) >>> 0;
+    this.halted = false;
+    if (gdt) {
+      this.dLo = cLo;
+      this.dHi = cHi;
+      this.dAt = cAt;
+      this.loadHidden(Seg.CS, (sel & 0xfffc) | newCpl);
+      this.cpl = newCpl;
+      this.setMode();
+    } else {
+      this.cs = sel;
+      this.cpl = newCpl;
+    }
+    this.rip = linearNumber(offLo, offHi);
+  }
+
+  /**
+   * The IA-32e frame (§6.14.2–6.14.5): the stack is TSS.ISTn for a gate with IST = n, else TSS.RSPn on a
+   * privilege change (rsp0Lo/Hi while no TR was loaded), else RSP; it is aligned down to 16 and SS, RSP,
+   * RFLAGS, CS, RIP (and the error code) are pushed as qwords. A privilege change loads a null SS with
+   * RPL = the new CPL.
+   */
+  private frame64(err: number, retRip: number, newCpl: number, ist: number, extBit: number): void {
     const g = this.regs;
     const oldRspLo = g[8],
       oldRspHi = g[9],
       oldSs = this.ss,
-      oldCs = this.cs,
-      oldCpl = this.cpl;
-    // §6.14.2: stack switch on a privilege change (RSP0), then align RSP to 16 and push 5 (or 6) qwords.
-    let sLo = newCpl < oldCpl ? this.rsp0Lo : oldRspLo;
-    const sHi = newCpl < oldCpl ? this.rsp0Hi : oldRspHi;
+      oldCs = this.cs;
+    let sLo = oldRspLo,
+      sHi = oldRspHi;
+    if (ist !== 0 || newCpl < this.cpl) {
+      if (ist === 0 && this.trSel === 0) {
+        sLo = this.rsp0Lo;
+        sHi = this.rsp0Hi;
+      } else {
+        this.readTss(ist !== 0 ? 0x24 + 8 * (ist - 1) : 4 + 8 * newCpl, 8, extBit);
+        sLo = this.aLo >>> 0;
+        sHi = this.aHi >>> 0;
+      }
+    }
     sLo = (sLo & ~0xf) >>> 0;
     const n = err >= 0 ? 6 : 5;
     let bLo = sLo - n * 8,
@@ -171,6 +229,7 @@ export class CpuInterrupts extends CpuSegments {
       bLo += TWO32;
       bHi = (bHi - 1) >>> 0;
     }
+    if (!canonical(bHi)) this.fault(Vec.SS, extBit);
     const base = this.checkAs(bLo, bHi, n * 8, true, true, newCpl === 3);
     const words =
       n === 6 ? [err, retRip, oldCs, this.rflags, oldRspLo, oldSs] : [retRip, oldCs, this.rflags, oldRspLo, oldSs];
@@ -180,13 +239,48 @@ export class CpuInterrupts extends CpuSegments {
     this.cache.access(base, n * 8);
     g[8] = bLo;
     g[9] = bHi;
-    // Gates clear TF, NT, RF; an interrupt gate (type E) also clears IF (§6.12.1.3).
-    this.rflags &= ~(TF | 0x4000 | 0x10000 | (type === 0xe ? IF : 0));
-    this.cs = sel;
-    if (newCpl !== oldCpl) this.ss = newCpl; // null SS with RPL = new CPL (§6.14.4)
-    this.cpl = newCpl;
-    this.halted = false;
-    this.rip = linearNumber(offLo, offHi);
+    if (newCpl !== this.cpl) this.ss = newCpl; // null SS with RPL = new CPL (§6.14.4)
+  }
+
+  /**
+   * The 32-bit frame (§6.12.1): on a privilege change SS:ESP come from the 32-bit TSS and the old SS and
+   * ESP are pushed first; then EFLAGS, CS, EIP and the error code, 4 bytes each, through SS, as
+   * supervisor accesses. A fault while pushing leaves SS, ESP and the CPL as they were.
+   */
+  private frame32(err: number, retRip: number, newCpl: number, extBit: number): void {
+    const g = this.regs;
+    const oldEsp = g[8],
+      oldSs = this.ss,
+      oldCs = this.cs,
+      oldCpl = this.cpl,
+      fl = this.rflags;
+    const ssBase = this.segBase[Seg.SS],
+      ssLimit = this.segLimit[Seg.SS],
+      ssAttr = this.segAttr[Seg.SS];
+    try {
+      if (newCpl < oldCpl) {
+        const esp = this.innerStack32(newCpl, extBit);
+        this.setMode();
+        g[8] = esp;
+        this.cpl = newCpl;
+        this.push(4, oldSs, 0);
+        this.push(4, oldEsp, 0);
+      }
+      this.cpl = newCpl;
+      this.push(4, fl, 0);
+      this.push(4, oldCs, 0);
+      this.push(4, retRip >>> 0, 0);
+      if (err >= 0) this.push(4, err, 0);
+    } catch (x) {
+      g[8] = oldEsp;
+      this.cpl = oldCpl;
+      this.segSel[Seg.SS] = oldSs;
+      this.segBase[Seg.SS] = ssBase;
+      this.segLimit[Seg.SS] = ssLimit;
+      this.segAttr[Seg.SS] = ssAttr;
+      this.setMode();
+      throw x;
+    }
   }
 
   /** @internal POPFQ / IRETQ flag update at the current CPL (SDM POPF: IOPL only at CPL 0, IF only if
@@ -198,31 +292,63 @@ export class CpuInterrupts extends CpuSegments {
     this.rflags = ((this.rflags & ~mask) | (v & mask) | RFLAGS_FIXED) >>> 0;
   }
 
-  /** @internal IRETQ (SDM IRET, 64-bit mode): pop RIP, CS, RFLAGS, RSP, SS. No GDT is modelled: the new
-   *  CPL is CS.RPL, and a return to an inner ring is refused with #GP(CS). */
-  iretq(): void {
-    this.peek(8, 0);
-    const ripLo = this.aLo,
-      ripHi = this.aHi;
-    this.peek(8, 8);
+  /**
+   * @internal IRET with operand size `s` (IRETW 2, IRETD 4, IRETQ 8; SDM Vol. 2 IRET, protected and
+   * IA-32e mode): pop the offset, CS and the flags; the code segment is checked as RET far checks it
+   * (RPL ≥ CPL, #GP(sel)) and may switch to compatibility mode or 32-bit code. RSP and SS are popped
+   * too in 64-bit mode and on a return to an outer ring; SS is then loaded as MOV SS would at the new
+   * CPL (a null SS only into 64-bit code at CPL < 3, #GP(0)). RFLAGS.NT = 1 asks for a task return,
+   * which is not modelled: #GP(0). Without a GDT (the 64-bit start state) the new CPL is CS.RPL, a
+   * return to an inner ring is #GP(CS), and CS/SS keep their hidden parts.
+   */
+  iret(s: number): void {
+    const long = (this.efer & EFER_LMA) !== 0 || this.codeBits === 64;
+    if (this.rflags & 0x4000 && !long) this.fault(Vec.GP, 0);
+    this.peek(s, 0);
+    const ripLo = this.aLo >>> 0,
+      ripHi = s === 8 ? this.aHi >>> 0 : 0;
+    this.peek(s, s);
     const cs = this.aLo & 0xffff;
-    this.peek(8, 16);
-    const fl = this.aLo;
-    this.peek(8, 24);
-    const rspLo = this.aLo,
-      rspHi = this.aHi;
-    this.peek(8, 32);
-    const ss = this.aLo & 0xffff;
-    const newCpl = cs & 3;
-    if (newCpl < this.cpl) this.fault(Vec.GP, cs & 0xfffc);
-    if (!canonical(ripHi)) this.fault(Vec.GP, 0);
+    this.peek(s, 2 * s);
+    const fl = s === 2 ? (this.rflags & 0xffff0000) | (this.aLo & 0xffff) : this.aLo;
+    const rpl = cs & 3;
+    if (rpl < this.cpl) this.fault(Vec.GP, cs & 0xfffc);
+    const popStack = this.codeBits === 64 || rpl > this.cpl;
+    let spLo = 0,
+      spHi = 0,
+      ss = 0;
+    if (popStack) {
+      this.peek(s, 3 * s);
+      spLo = this.aLo >>> 0;
+      spHi = s === 8 ? this.aHi >>> 0 : 0;
+      this.peek(s, 4 * s);
+      ss = this.aLo & 0xffff;
+    }
+    const oldCpl = this.cpl;
+    if (long && this.gdtLimit === 0) {
+      if (!canonical(ripHi)) this.fault(Vec.GP, 0);
+      this.setFlagsFromPop(fl);
+      this.cpl = rpl;
+      this.cs = cs;
+      this.ss = ss;
+      this.regs[8] = spLo;
+      this.regs[9] = spHi;
+      this.rip = linearNumber(ripLo, ripHi);
+      return;
+    }
+    const bits = this.checkCode(cs, rpl);
+    if (popStack) {
+      if ((ss & 0xfffc) === 0 && bits !== 64) this.fault(Vec.GP, 0);
+      this.loadReturnSs(ss, rpl);
+    }
+    this.enterCode(cs, rpl, bits, ripLo, ripHi);
+    this.cpl = oldCpl;
     this.setFlagsFromPop(fl);
-    this.cpl = newCpl;
-    this.cs = cs;
-    this.ss = ss;
-    this.regs[8] = rspLo;
-    this.regs[9] = rspHi;
-    this.rip = linearNumber(ripLo, ripHi);
+    this.cpl = rpl;
+    if (popStack) {
+      this.regs[8] = spLo;
+      this.regs[9] = spHi;
+    } else this.addRsp(3 * s);
   }
 }
 

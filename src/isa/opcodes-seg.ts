@@ -4,6 +4,9 @@
  */
 import type { OpcodeRow } from "./opcodes.js";
 
+/** The fixed segment-register operand kinds (PUSH/POP Sreg) → Sreg number (SDM §3.1.1.3). */
+export const SREG_KIND: Readonly<Record<string, number>> = { es: 0, cs: 1, ss: 2, ds: 3, fs: 4, gs: 5 };
+
 export const SEG_ROWS: readonly OpcodeRow[] = [
   // MOV r/m, Sreg: memory is always 16 bits (no prefix); a register takes the operand size, and NASM
   // never adds REX.W (mov rax, ds = 8C D8).
@@ -30,4 +33,21 @@ export const SEG_ROWS: readonly OpcodeRow[] = [
   { mnemonic: "retfq", opcode: [0xca], operands: ["imm16"], osize: 64 },
   { mnemonic: "retf", opcode: [0xcb], operands: [] },
   { mnemonic: "retf", opcode: [0xca], operands: ["imm16"] },
+  // IRET by operand size (iretq, the REX.W form, is in opcodes.ts); NASM's iretd/iretw add 66 as needed.
+  { mnemonic: "iretd", opcode: [0xcf], operands: [], osize: 32 },
+  { mnemonic: "iretw", opcode: [0xcf], operands: [], osize: 16 },
+  { mnemonic: "iret", opcode: [0xcf], operands: [] },
+  // PUSH/POP Sreg (SDM PUSH, POP): ES CS SS DS only outside 64-bit mode (#UD there); FS/GS in every
+  // mode, with the stack operand size (default64 in 64-bit code). There is no POP CS.
+  { mnemonic: "push", opcode: [0x06], operands: ["es"], no64: true },
+  { mnemonic: "pop", opcode: [0x07], operands: ["es"], no64: true },
+  { mnemonic: "push", opcode: [0x0e], operands: ["cs"], no64: true },
+  { mnemonic: "push", opcode: [0x16], operands: ["ss"], no64: true },
+  { mnemonic: "pop", opcode: [0x17], operands: ["ss"], no64: true },
+  { mnemonic: "push", opcode: [0x1e], operands: ["ds"], no64: true },
+  { mnemonic: "pop", opcode: [0x1f], operands: ["ds"], no64: true },
+  { mnemonic: "push", opcode: [0x0f, 0xa0], operands: ["fs"], default64: true },
+  { mnemonic: "pop", opcode: [0x0f, 0xa1], operands: ["fs"], default64: true },
+  { mnemonic: "push", opcode: [0x0f, 0xa8], operands: ["gs"], default64: true },
+  { mnemonic: "pop", opcode: [0x0f, 0xa9], operands: ["gs"], default64: true },
 ];

@@ -37,6 +37,7 @@
  *                   `[qword addr]` (NASM); the operand's size is the other operand's
  *   A second immediate (ENTER imm16, imm8) follows the first; the decoder keeps it in insn.imm2.
  *       sreg        a segment register in ModRM.reg (ES CS SS DS FS GS = 0..5; 6 and 7 #UD)
+ *       es cs ss ds fs gs  that segment register (PUSH/POP Sreg; no encoding bits)
  *       r16/32/64rm a general register of the operand size in ModRM.rm, mod = 11 only (mov r, Sreg)
  *       mfar        memory holding offset then selector: m16:16, m16:32, m16:64 by operand size,
  *                   written `far [mem]` (NASM; 64-bit code defaults to m16:64)
@@ -104,6 +105,12 @@ export type OperandKind =
   | "rAX"
   | "moffs"
   | "sreg"
+  | "es"
+  | "cs"
+  | "ss"
+  | "ds"
+  | "fs"
+  | "gs"
   | "r16/32/64rm"
   | "mfar"
   | "ptr16:16/32"

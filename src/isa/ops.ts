@@ -102,5 +102,8 @@ export const Op = {
   Rcx: 86,
   /** SHLD (sub 0) / SHRD (sub 1). */
   Shxd: 87,
+  /** PUSH Sreg / POP Sreg. */
+  PushSeg: 88,
+  PopSeg: 89,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];

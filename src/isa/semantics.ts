@@ -78,6 +78,8 @@ const BY_MNEMONIC: ReadonlyMap<string, readonly SemRow[]> = (() => {
       if (!list) m.set(name, (list = []));
       list.push(r);
     }
+  // A row with a `form` is the more specific one (push fs before the generic push): try those first.
+  for (const list of m.values()) list.sort((a, b) => (a.form ? 0 : 1) - (b.form ? 0 : 1));
   return m;
 })();
 

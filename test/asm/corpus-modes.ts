@@ -137,5 +137,7 @@ export function generateModeCorpus(bits: 16 | 32): string[] {
   f.push("jmp 0x08:0x1000", "call 0x10:0x2345", "jmp word 0x08:0x10", "jmp dword 0x08:0x10");
   f.push(`jmp far ${mems[0]}`, `call far ${mems[3]}`, `jmp far word ${mems[1]}`, `call far dword ${mems[4]}`);
   f.push("retf", "retf 8", "retfq");
+  for (const sr of ["es", "cs", "ss", "ds", "fs", "gs"]) f.push(`push ${sr}`, `pop ${sr}`); // pop cs: refused
+  f.push("iret", "iretd", "iretw");
   return f;
 }

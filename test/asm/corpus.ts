@@ -455,6 +455,8 @@ export function generateCorpus(): string[] {
   for (const m of ["lgdt", "sgdt", "sidt", "lldt", "ltr", "sldt", "str"]) f.push(`${m} [rax+8]`);
   f.push("ltr ax", "str eax", "sldt rax", "str r10", "jmp far [rax]", "call far qword [rbx]", "jmp far dword [rcx]");
   f.push("call far word [rdx]", "retf", "retf 16", "retfq", "retfq 8", "jmp 0x08:0x1000");
+  // PUSH/POP FS/GS (ES/CS/SS/DS do not exist in 64-bit code: nasm and vpmu refuse them) and IRET sizes.
+  f.push("push fs", "pop fs", "push gs", "pop gs", "push es", "pop ds", "push cs", "iret", "iretd", "iretw", "iretq");
   // FS/GS segment overrides (64 / 65 before 66, 67 and REX, as NASM orders them).
   for (const mem of ["[fs:rax]", "[gs:0x10]", "[fs:rbx+rcx*8-8]", "[gs:r12d]", "[fs:rel $+0x40]", "[dword gs:rax+1]"])
     f.push(`mov rax, ${mem}`, `mov ${mem}, cx`, `add dword ${mem}, 1`, `lea rax, ${mem}`);

@@ -24,7 +24,10 @@ test("ambiguous and edge encodings", () => {
   expect(d(0x41, 0x90)).toBe("xchg eax, r8d /2"); // 90 + REX.B is xchg (SDM XCHG)
   expect(d(0xf3, 0x90)).toBe("pause /2");
   expect(d(0x48, 0xcf)).toBe("iretq /2");
-  expect(d(0xcf)).toBe("#1"); // iretd is not modelled: #UD
+  expect(d(0xcf)).toBe("iretd /1"); // CF without REX.W: the 32-bit operand size (interrupts.ts iret)
+  expect(d(0x66, 0xcf)).toBe("iretw /2");
+  expect(d(0x0f, 0xa8)).toBe("push gs /2");
+  expect(d(0x1f)).toBe("#1"); // POP DS: not in 64-bit code
   expect(d(0x0f, 0x01, 0xc1)).toBe("vmcall /3");
   expect(d(0x0f, 0x01, 0x18)).toBe("lidt [rax] /3");
   expect(d(0x0f, 0x01, 0xd8)).toBe("#1"); // 0F 01 /3 with mod = 11 is not LIDT

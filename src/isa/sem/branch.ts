@@ -135,10 +135,11 @@ export function int3(c: Cpu, ins: Insn): boolean {
   return true;
 }
 
-export function iretq(c: Cpu, _ins: Insn): boolean {
+/** IRETW/IRETD/IRETQ by operand size (interrupts.ts iret). */
+export function iretq(c: Cpu, ins: Insn): boolean {
   const from = c.rip,
     cpl = c.cpl;
-  c.iretq();
+  c.iret(ins.size);
   if (c.lbr.on) c.lbr.record(LBR_SEL_FAR_BRANCH, from, c.rip, false, cpl);
   c.events.branches++;
   return true;
@@ -235,7 +236,7 @@ export const ROWS: readonly SemRow[] = [
   { op: Op.Int3, mnemonics: { int3: 0 }, cycles: 20, reads: STATUS, writes: 0, branch: true, exec: int3 },
   {
     op: Op.Iretq,
-    mnemonics: { iretq: 0 },
+    mnemonics: { iretq: 0, iretd: 0, iretw: 0, iret: 0 },
     cycles: 30,
     reads: 0,
     writes: STATUS,

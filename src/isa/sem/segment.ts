@@ -5,6 +5,7 @@
  */
 import type { Cpu } from "../cpu.js";
 import { K, type Insn } from "../insn.js";
+import { SREG_KIND } from "../opcodes-seg.js";
 import { Op } from "../ops.js";
 import { Seg, TWO32, Vec } from "../state.js";
 import { KEEP, Priv, type SemRow } from "./row.js";
@@ -126,6 +127,25 @@ export function retFar(c: Cpu, ins: Insn): boolean {
   return true;
 }
 
+/** PUSH Sreg: the selector, zero-extended to the stack operand size (SDM PUSH; some CPUs write only
+ *  the low 16 bits of a 32/64-bit slot — here the whole slot is written). */
+export function pushSeg(c: Cpu, ins: Insn): boolean {
+  c.push(ins.size, c.segSel[ins.r0], 0);
+  c.rip += ins.len;
+  return true;
+}
+
+/** POP Sreg: the low 16 bits of the stack slot loaded as MOV Sreg loads them (descriptors.ts
+ *  loadDataSeg); RSP moves only once the load succeeded. POP SS holds off interrupts for one instruction. */
+export function popSeg(c: Cpu, ins: Insn): boolean {
+  c.peek(ins.size, 0);
+  c.loadDataSeg(ins.r0, c.aLo & 0xffff);
+  c.addRsp(ins.size);
+  if (ins.r0 === Seg.SS) c.inhibit = true;
+  c.rip += ins.len;
+  return true;
+}
+
 /** The rows of this family (semantics.ts). */
 export const ROWS: readonly SemRow[] = [
   {
@@ -186,6 +206,26 @@ export const ROWS: readonly SemRow[] = [
     branch: true,
     faults: true,
     exec: farJmpCall,
+  },
+  {
+    op: Op.PushSeg,
+    mnemonics: { push: KEEP },
+    form: (r) => SREG_KIND[r.operands[0]] !== undefined,
+    cycles: 2,
+    reads: 0,
+    writes: 0,
+    faults: true,
+    exec: pushSeg,
+  },
+  {
+    op: Op.PopSeg,
+    mnemonics: { pop: KEEP },
+    form: (r) => SREG_KIND[r.operands[0]] !== undefined,
+    cycles: 10,
+    reads: 0,
+    writes: 0,
+    faults: true,
+    exec: popSeg,
   },
   {
     op: Op.RetFar,
