@@ -228,7 +228,8 @@ describe("the TLB", () => {
   /** Tables mapping VA with a page of `size`, `flags`; then a program reading VA, repointing the entry at
    *  frame 0xc00000 in memory, reading again, running `reload`, and reading a third time. */
   function tlbRun(size: number, flags: bigint, reload: string, pge: boolean) {
-    const scratch = new Tables(makeCpu("hlt").cpu, CR3).identity(MEM);
+    const scratchCpu = makeCpu("hlt").cpu;
+    const scratch = new Tables(scratchCpu, CR3).identity(MEM);
     const e = scratch.map(VA, 0xa00000n, size, flags);
     const { cpu } = makeCpu(
       pagedProgram(
@@ -244,7 +245,7 @@ describe("the TLB", () => {
         { pge },
       ),
     );
-    cpu.mem.set(scratch["cpu"].mem.subarray(CR3, CR3 + 0x10000), CR3);
+    cpu.mem.set(scratchCpu.mem.subarray(CR3, CR3 + 0x10000), CR3);
     const dv = new DataView(cpu.mem.buffer);
     dv.setBigUint64(0xa00000, 111n, true);
     dv.setBigUint64(0xc00000, 222n, true);
