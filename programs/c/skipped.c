@@ -1,5 +1,7 @@
-// skipped.c — a run whose every test was skipped ends with status 77, kvm-unit-tests' "skipped" (the
-// status vpmu's exit port gives as written; QEMU's isa-debug-exit would need 77 >> 1, report.c).
+// skipped.c — a run whose every test was skipped: report_summary() returns 77 >> 1 = 38, which
+// isa-debug-exit under QEMU's mapping turns into status (38 << 1) | 1 = 77, kvm-unit-tests' "skipped"
+// (vpmu test reports it as SKIP). Under --exit-status raw the status would be 38.
+// vpmu: --exit-status qemu
 #include "vpmu.h"
 
 int main(void)

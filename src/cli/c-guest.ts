@@ -1,5 +1,5 @@
 // Guests written in C (docs/c-guests.md): `vpmu run prog.c` compiles the program with the system gcc
-// against the runtime in programs/c/lib (start-up, console, printf, reports, IDT), links it with
+// against the runtime in programs/c/lib (start-up, APIC mode, UART console and exit, printf, reports, IDT), links it with
 // guest.ld into a Multiboot ELF, and boots that. The build happens in a temporary directory, removed
 // afterwards; the tool lines are the ones docs/c-guests.md prints, so a reader can build the same ELF.
 import { spawnSync } from "node:child_process";
@@ -14,7 +14,15 @@ import { readBytes } from "./files.js";
 export const C_RUNTIME_DIR = fileURLToPath(new URL("../../programs/c/lib/", import.meta.url));
 
 /** The runtime's sources, compiled with every C guest (start.S first: the Multiboot header leads). */
-export const C_RUNTIME_SOURCES: readonly string[] = ["start.S", "isr.S", "idt.c", "printf.c", "report.c"];
+export const C_RUNTIME_SOURCES: readonly string[] = [
+  "start.S",
+  "isr.S",
+  "idt.c",
+  "apic.c",
+  "io.c",
+  "printf.c",
+  "report.c",
+];
 
 /** gcc's flags for guest code: no libc, no red zone (interrupts push on the interrupted stack), no
  *  SSE (the handlers save general registers only), code at fixed addresses below 2 GiB. */

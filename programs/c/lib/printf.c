@@ -1,21 +1,10 @@
 /*
  * printf.c — the console and a printf subset: conversions d i u x X c s p %, length modifiers l ll z,
- * flags 0 and -, a decimal width. The console is port 0xE9 (docs/guest-abi.md "Ports").
+ * flags 0 and -, a decimal width. The console itself (putchar, puts) is the UART, in io.c.
  */
 #include "asm.h"
 #include "vpmu.h"
 #include "x86.h"
-
-void putchar(int c)
-{
-        outb((u8)c, CONSOLE_PORT);
-}
-
-void puts(const char *s)
-{
-        while (*s)
-                putchar(*s++);
-}
 
 /* An output buffer that counts what would have been written (snprintf's return value). */
 struct out {

@@ -9,14 +9,6 @@
 static unsigned tests, failures, skipped;
 static char prefixes[256];
 
-void exit(int status)
-{
-        for (;;) {
-                outb((u8)status, EXIT_PORT);
-                asm volatile("cli; hlt");
-        }
-}
-
 /* Push "prefix: " onto the prefix string; a prefix that does not fit is fatal, as in report.c. */
 void report_prefix_push(const char *prefix)
 {
@@ -103,11 +95,12 @@ int report_summary(void)
         if (skipped)
                 printf(", %u skipped", skipped);
         putchar('\n');
-        /* vpmu's exit port takes the status as written; kvm-unit-tests returns 77 >> 1 here for QEMU's
-         * (v << 1) | 1 mapping. */
+        /* kvm-unit-tests' values, written to isa-debug-exit as they are: under QEMU's (v << 1) | 1 mapping
+         * (vpmu --exit-status qemu) 0 ends with status 1 (pass), 1 with 3 (fail), and 77 >> 1 with 77,
+         * the autotools "skipped" status. */
         if (failures)
                 return 1;
-        return tests == skipped ? 77 : 0;
+        return tests == skipped ? 77 >> 1 : 0;
 }
 
 void report_abort(const char *fmt, ...)

@@ -5,7 +5,8 @@
  * with paging off, EAX = 0x2BADB002 and EBX = the information block (Multiboot 0.6.96 §3.2). From
  * there: our GDT, flat data segments, CR4.PAE, CR3 = identity tables for 0-4 GiB in 2 MiB
  * pages, EFER.LME, CR0.PG, and a far jump through the 64-bit code descriptor (SDM Vol. 3 §10.8.5
- * "Initializing IA-32e Mode"). start64 then sets the stack, loads the IDT (idt.c) and calls main();
+ * "Initializing IA-32e Mode"). start64 then sets the stack, loads the IDT (idt.c), switches the APIC
+ * to x2APIC mode (apic.c) and calls main();
  * main's return value is the exit status.
  */
 #include "asm.h"
@@ -52,6 +53,7 @@ mb_entry32:
 start64:                                /* the data segments were loaded in 32-bit code */
         mov rsp, offset stack_top
         call setup_idt
+        call enable_x2apic              /* the APIC starts in xAPIC mode (apic.c) */
         call main
         mov edi, eax
         call exit

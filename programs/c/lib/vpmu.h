@@ -15,8 +15,9 @@ typedef uint16_t u16;
 typedef uint32_t u32;
 typedef uint64_t u64;
 
-/* Console (port 0xE9, docs/guest-abi.md) and formatting: %d %i %u %x %X %lx %ld %lu %llx %s %c %p
- * %%, with a width, a 0 flag and '-' (left-justify); %p prints 0x and the hexadecimal value. */
+/* Console (the 16550 UART at 0x3F8, io.c; "\n" goes out as "\r\n") and formatting: %d %i %u %x %X %lx
+ * %ld %lu %llx %s %c %p %%, with a width, a 0 flag and '-' (left-justify); %p prints 0x and the
+ * hexadecimal value. */
 void putchar(int c);
 void puts(const char *s);
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -26,8 +27,9 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list va);
 
 /* Reports, as kvm-unit-tests lib/report.c prints them: "PASS: <prefixes><message>" (FAIL:, SKIP:,
  * INFO:), prefixes joined by ": ", and the closing "SUMMARY: N tests[, M unexpected failures][, K
- * skipped]". report_summary() returns the exit status: 1 on any failure, else 77 when every test was
- * skipped (or none ran), else 0 — return it from main(). */
+ * skipped]". report_summary() returns kvm-unit-tests' exit value: 1 on any failure, else 38 (77 >> 1)
+ * when every test was skipped (or none ran), else 0 — return it from main(). Under QEMU's
+ * isa-debug-exit mapping (vpmu --exit-status qemu) the run then ends with status 3, 77 or 1. */
 void report(bool pass, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* One test: PASS when value == expected; a FAIL is followed by "INFO: <prefixes><message>: expected
  * 0x…, got 0x…" (programs/lib/report.inc REPORT_EQ: C twins print the same lines). */
@@ -40,11 +42,16 @@ int report_summary(void);
 /* "ABORT: <prefixes><message>", the summary (the abort counts as a failure), then exit. */
 void report_abort(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* Switch the local APIC to x2APIC mode if CPUID.1:ECX.x2APIC says it exists (apic.c; start-up calls it
+ * before main). Returns whether it did. */
+bool enable_x2apic(void);
+
 /* What the Multiboot loader handed over (start.S): EAX, which is 0x2BADB002 (MB_BOOT_MAGIC in asm.h),
  * and EBX, the physical address of the information block (Multiboot 0.6.96 §3.3). */
 extern u64 mb_magic, mb_info;
 
-/* End the run: the status goes to port 0xF4 (vpmu run's exit status). */
+/* End the run: a 4-byte write of the status to isa-debug-exit at port 0xF4 (io.c); vpmu run's exit status
+ * is the value (--exit-status raw) or (value << 1) | 1 (--exit-status qemu). */
 void exit(int status) __attribute__((noreturn));
 
 /* The frame an exception or interrupt handler sees (isr.S): the registers at the interruption, then

@@ -81,6 +81,11 @@ static inline void outb(u8 val, u16 port)
         asm volatile("outb %0, %1" : : "a"(val), "Nd"(port));
 }
 
+static inline void outl(u32 val, u16 port)
+{
+        asm volatile("outl %0, %1" : : "a"(val), "Nd"(port));
+}
+
 static inline u8 inb(u16 port)
 {
         u8 val;

@@ -20,9 +20,10 @@ export class IoTrace {
     this.line(write ? "out" : "in", `0x${port.toString(16).padStart(4, "0")}`, size, value, what);
   }
 
-  /** An MMIO access at a guest-physical address (for memory-mapped devices: the xAPIC page). */
-  mmio(write: boolean, address: number, size: number, value: number, what: string): void {
-    this.line(write ? "mmio-write" : "mmio-read", `0x${address.toString(16).padStart(8, "0")}`, size, value, what);
+  /** An MMIO access at a guest-physical address (for memory-mapped devices: the xAPIC page, through
+   *  mmio-trace.ts): bits 31:0 of the value in `value`, bits 63:32 of an 8-byte access in `hi`. */
+  mmio(write: boolean, address: number, size: number, value: number, hi: number, what: string): void {
+    this.line(write ? "mmio-write" : "mmio-read", `0x${address.toString(16).padStart(8, "0")}`, size, value, what, hi);
   }
 
   /** Hand on what is gathered (after every run chunk and at the end). */
@@ -33,9 +34,13 @@ export class IoTrace {
     this.sink(t);
   }
 
-  private line(dir: string, where: string, size: number, value: number, what: string): void {
+  private line(dir: string, where: string, size: number, value: number, what: string, hi = 0): void {
     this.count++;
-    const v = `0x${(value >>> 0).toString(16).padStart(size * 2, "0")}`;
+    const lo = (value >>> 0).toString(16);
+    const v =
+      size > 4
+        ? `0x${(hi >>> 0).toString(16).padStart(8, "0")}${lo.padStart(8, "0")}`
+        : `0x${lo.padStart(size * 2, "0")}`;
     this.pending += `${dir.padEnd(10)} ${where.padEnd(10)} ${size}  ${v.padEnd(10)}  ${what}\n`;
     if (this.pending.length >= CHUNK) this.flush();
   }

@@ -115,7 +115,7 @@ describe("unassigned ports and the trace", () => {
     g.portIn(0x511, 1);
     g.portIn(0x3ff, 2);
     g.portIn(0x80, 4);
-    trace.mmio(true, 0xfee000f0, 4, 0x1ff, "lapic SVR");
+    trace.mmio(true, 0xfee000f0, 4, 0x1ff, 0, "lapic SVR");
     g.portOut(0xf4, 1, 0);
     g.drain();
     expect(text).toBe(
