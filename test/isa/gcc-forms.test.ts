@@ -47,7 +47,9 @@ const GCC_DIR = new URL("./gcc", import.meta.url).pathname;
 const RUNTIME = new URL("../../programs/c", import.meta.url).pathname;
 const SOURCES = [
   ...readdirSync(GCC_DIR).map((f) => join(GCC_DIR, f)),
-  ...["lib/idt.c", "lib/printf.c", "lib/report.c", "runtime.c", "pmu/counting.c"].map((f) => join(RUNTIME, f)),
+  ...["lib/idt.c", "lib/apic.c", "lib/io.c", "lib/printf.c", "lib/report.c", "runtime.c", "pmu/counting.c"].map((f) =>
+    join(RUNTIME, f),
+  ),
 ].filter((f) => f.endsWith(".c"));
 
 interface Site {
