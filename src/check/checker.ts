@@ -29,6 +29,8 @@ export class IsolationChecker implements VmxObserver {
   private reachable: number[] = [];
   /** Registers the guest can write natively (checked for values left behind after every put). */
   private writable: number[] = [];
+  /** Their register-file slots (PhysicalPmu.slotOf), computed with them. */
+  private writableSlots = new Int32Array(0);
   /** Registers already recorded as left behind: one record per register, not one per exit or value. */
   private readonly leftSeen = new Set<number>();
 
@@ -41,6 +43,7 @@ export class IsolationChecker implements VmxObserver {
       ? reachableRegisters(vmx.phys, (m) => !bitmap.exits(m, false), !vmx.vmcs.rdpmcExiting)
       : [];
     this.writable = vmx.isMediated ? writableRegisters(vmx.phys, (m) => !bitmap.exits(m, true)) : [];
+    this.writableSlots = Int32Array.from(this.writable, (m) => vmx.phys.slotOf(m));
   }
 
   afterLoad(vmx: VmxLayer): void {
@@ -61,7 +64,14 @@ export class IsolationChecker implements VmxObserver {
   afterPut(vmx: VmxLayer): void {
     if (this.invariants) this.violated(checkAfterPut(vmx.phys, vmx.vcpu.pmu, vmx.sw.config.perfMetrics));
     if (this.writable.length === 0) return;
-    const found = checkLeftAfterPut(vmx.phys, vmx.owner, this.writable, vmx.vcpu.cpu?.rip ?? 0, vmx.writeRule);
+    const found = checkLeftAfterPut(
+      vmx.phys,
+      vmx.owner,
+      this.writable,
+      this.writableSlots,
+      vmx.vcpu.cpu?.rip ?? 0,
+      vmx.writeRule,
+    );
     for (const l of found) {
       if (this.leftSeen.has(l.msr)) continue;
       this.leftSeen.add(l.msr);

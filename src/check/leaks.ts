@@ -116,21 +116,25 @@ export function writableRegisters(phys: PhysicalPmu, writePassThrough: (msr: num
  * Guest→host after KVM's put, while the host runs (before perf restores its events): a register the
  * guest can write natively still holds a non-zero value the guest owns — KVM's put did not scrub it
  * (model.md §12.2; the generalisation of I-1 to whatever a policy lets the guest write). `rule(msr)` names
- * the decision that let the guest write it; `rip` is where the guest left the CPU.
+ * the decision that let the guest write it; `rip` is where the guest left the CPU. `slots[i]` is
+ * `phys.slotOf(writable[i])`, computed when the intercepts change.
  */
 export function checkLeftAfterPut(
   phys: PhysicalPmu,
   owner: string,
   writable: readonly number[],
+  slots: Int32Array,
   rip: number,
   rule: (msr: number) => string,
 ): readonly LeakRecord[] {
-  // Runs at every put: nothing is allocated unless something is found.
+  // Runs at every put: integers only (owner ids, register-file slots); nothing is allocated unless
+  // something is found.
   let out: LeakRecord[] | null = null;
+  const me = phys.provs.ownerId(owner);
   for (let i = 0; i < writable.length; i++) {
-    const msr = writable[i];
-    const o = phys.owner(msr);
-    if (o.owner !== owner) continue;
+    const msr = writable[i]!;
+    const s = slots[i]!;
+    if (s < 0 || phys.ownerAt(s) !== me || phys.isZeroAt(s)) continue;
     const v = phys.rdmsr(msr);
     if (v === null || v === 0n) continue;
     (out ??= []).push({
@@ -141,7 +145,7 @@ export function checkLeftAfterPut(
       rip,
       value: v,
       owner,
-      source: o.source,
+      source: phys.owner(msr).source,
       rule: rule(msr),
     });
   }

@@ -104,6 +104,21 @@ export class HostPerf {
   readonly activity: HostActivityPreset;
   readonly hostMsrs: readonly HostMsrValue[];
   private intervals = 0;
+  /** The provenance of scheduleOut (0) and restore (1) for the step name last used: built once, not per exit. */
+  private readonly tags: [string, Provenance][] = [
+    ["", { owner: HOST_OWNER, source: "" }],
+    ["", { owner: HOST_OWNER, source: "" }],
+  ];
+
+  private tag(k: 0 | 1, step: string): Provenance {
+    const t = this.tags[k]!;
+    if (t[0] !== step) {
+      t[0] = step;
+      const source = k === 0 ? `${step} (perf_load_guest_context)` : `${step} (host activity ${this.activity.id})`;
+      t[1] = { owner: HOST_OWNER, source };
+    }
+    return t[1];
+  }
 
   private constructor(activity: HostActivityPreset, hostMsrs: readonly HostMsrValue[]) {
     this.activity = activity;
@@ -137,8 +152,10 @@ export class HostPerf {
    * counter values (and, per model.md §14.2 L-5, PERF_METRICS) stay in hardware.
    */
   scheduleOut(phys: PhysicalPmu, step: string): void {
-    const who: Provenance = { owner: HOST_OWNER, source: `${step} (perf_load_guest_context)` };
-    for (const r of this.activity.registers) {
+    const regs = this.activity.registers;
+    if (regs.length === 0) return;
+    const who = this.tag(0, step);
+    for (const r of regs) {
       if (phys.canonical(r.msr) < 0) continue;
       if (
         r.msr >= MSR_IA32_EVNTSEL0 &&
@@ -154,8 +171,10 @@ export class HostPerf {
    *  host's run time since the activity started. */
   restore(phys: PhysicalPmu, step: string): void {
     this.intervals++;
-    const who: Provenance = { owner: HOST_OWNER, source: `${step} (host activity ${this.activity.id})` };
-    for (const r of this.activity.registers) {
+    const regs = this.activity.registers;
+    if (regs.length === 0) return;
+    const who = this.tag(1, step);
+    for (const r of regs) {
       if (phys.canonical(r.msr) < 0) continue;
       hostWrite(phys, r.msr, r.value + BigInt(r.perInterval * this.intervals), who);
     }

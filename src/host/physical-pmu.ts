@@ -24,21 +24,20 @@ import {
 import { GLOBAL_CTRL_EN_PERF_METRICS, INTEL_PMC_IDX_FIXED } from "../arch/perf-event.js";
 import type { GuestEvents } from "../isa/platform.js";
 import type { HostPreset } from "./presets.js";
+import { type Provenance, ProvenanceTable, RESET_PROVENANCE } from "./provenance.js";
 
-/** Who put a value into a register, and how. `owner` is "host" or "vcpu:N". */
-export interface Provenance {
-  readonly owner: string;
-  /** e.g. "host activity topdown", "--host-msr", "load step 5", "put step 2", "guest WRMSR at rip 0x100010". */
-  readonly source: string;
-}
-
-export const HOST_OWNER = "host";
-export const RESET_PROVENANCE: Provenance = { owner: HOST_OWNER, source: "power-on reset" };
+export { HOST_OWNER, type Provenance, RESET_PROVENANCE } from "./provenance.js";
 
 /** Hardware-reserved bits of IA32_PERFEVTSELx on these parts: 63:35 (bits 32–34 exist: IN_TX, IN_TXCP,
  *  ADAPTIVE), so a valid selector is below 2^35. */
 const EVENTSEL_HW_LIMIT = 1n << 35n;
 const M64 = 0xffffffffffffffffn;
+
+/** A 64-bit register value from its two 32-bit halves. */
+function big(lo: number, hi: number): bigint {
+  if (hi === 0) return lo === 0 ? 0n : BigInt(lo);
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
 
 /** Bits of IA32_PERF_GLOBAL_CTRL the silicon defines (SDM architectural PMU; model.md §5.3): GP enables
  *  0..nGP−1, fixed enables 32..32+nFX−1, and EN_PERF_METRICS (48) on a CPU with PERF_METRICS. */
@@ -63,35 +62,55 @@ export class PhysicalPmu {
   readonly nFX: number;
   readonly gpMask: number;
   readonly fxMask: number;
-  /** The same masks as BigInts, built once (WRMSR runs on every mediated load and put). */
-  private readonly gpMaskBig: bigint;
-  private readonly fxMaskBig: bigint;
   readonly hasPerfMetrics: boolean;
   /** The GLOBAL_CTRL bits this CPU defines (hardwareGlobalCtrlBits); the rest #GP on WRMSR. */
   readonly globalCtrlBits: bigint;
   private readonly clock: EventClock;
 
-  /** Counter values (exact below 2^53; widths are ≤ 48 bits). */
+  // The register file: Numbers only (issue 16). Counters are exact below 2^53 (widths ≤ 48 bits), selectors
+  // below 2^35; the 64-bit control registers are two 32-bit halves.
   readonly gp: Float64Array;
   readonly fixed: Float64Array;
-  /** Selector values as written, and their decoded counting state. */
-  readonly eventsel: bigint[];
+  /** Selector values as written (< 2^35), and their decoded counting state. */
+  readonly eventsel: Float64Array;
   private readonly gpSource: Int32Array;
   private readonly gpPriv: Int32Array;
-  fixedCtrCtrl = 0n;
   private readonly fxPriv: Int32Array;
-  globalCtrl = 0n;
-  private globalCtrlLo = 0;
-  private globalCtrlHi = 0;
-  globalStatus = 0n;
-  perfMetrics = 0n;
+  fccLo = 0;
+  fccHi = 0;
+  ctrlLo = 0;
+  ctrlHi = 0;
+  statusLo = 0;
+  statusHi = 0;
+  metricsLo = 0;
+  metricsHi = 0;
   /** Set when a counter with its PMI bit wrapped; the consumer (mediated PMI path) clears it. */
   pmiPending = false;
 
-  /** Provenance per canonical MSR index (0x4C1+n is kept under 0xC1+n: one register, two aliases). */
-  private readonly owners = new Map<number, Provenance>();
-  /** Totals at the last sync, per EventSource (index = enum value). */
-  private readonly last = new Float64Array(16);
+  /** Provenance per register as a small int (ProvenanceTable id), by slot: GP counters from 0, selectors
+   *  from `sSel0`, fixed counters from `sFx0`, then FIXED_CTR_CTRL, GLOBAL_CTRL, GLOBAL_STATUS, PERF_METRICS.
+   *  The two aliases of a GP counter share its slot; OVF_CTRL and STATUS_SET writes tag GLOBAL_STATUS. */
+  readonly prov: Int32Array;
+  readonly provs = new ProvenanceTable();
+  readonly sSel0: number;
+  readonly sFx0: number;
+  readonly sFcc: number;
+  readonly sCtrl: number;
+  readonly sStatus: number;
+  readonly sMetrics: number;
+  /** The guest's raw event totals at the last sync: a source's total then is eventTotal(src, at), derived
+   *  only for the sources a counter uses (copying nine numbers per exit instead of deriving every total). */
+  private readonly at: GuestEvents = {
+    instructions: 0,
+    branches: 0,
+    branchMispredicts: 0,
+    cycles: 0,
+    memStallCycles: 0,
+    mispredictCycles: 0,
+    llcReferences: 0,
+    llcMisses: 0,
+    haltedCycles: 0,
+  };
   private lastCpl = 0;
 
   constructor(host: HostPreset) {
@@ -100,19 +119,24 @@ export class PhysicalPmu {
     this.nFX = host.nFX;
     this.gpMask = 2 ** host.wGP - 1;
     this.fxMask = 2 ** host.wFX - 1;
-    this.gpMaskBig = BigInt(this.gpMask);
-    this.fxMaskBig = BigInt(this.fxMask);
     this.hasPerfMetrics = (host.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n;
     this.globalCtrlBits = hardwareGlobalCtrlBits(this);
     this.clock = { tscKhz: host.tscKhz, coreKhz: host.coreKhz, slotsPerCycle: host.slotsPerCycle };
     this.gp = new Float64Array(this.nGP);
     this.fixed = new Float64Array(this.nFX);
-    this.eventsel = new Array<bigint>(this.nGP).fill(0n);
+    this.eventsel = new Float64Array(this.nGP);
     this.gpSource = new Int32Array(this.nGP);
     this.gpPriv = new Int32Array(this.nGP);
     this.fxPriv = new Int32Array(this.nFX);
+    this.sSel0 = this.nGP;
+    this.sFx0 = 2 * this.nGP;
+    this.sFcc = this.sFx0 + this.nFX;
+    this.sCtrl = this.sFcc + 1;
+    this.sStatus = this.sFcc + 2;
+    this.sMetrics = this.sFcc + 3;
+    this.prov = new Int32Array(this.sMetrics + 1); // all RESET_PROV_ID
     // Power-on: GLOBAL_CTRL has every GP enable bit set (SDM; model.md §5.3).
-    this.writeGlobalCtrl((1n << BigInt(this.nGP)) - 1n);
+    this.ctrlLo = (2 ** this.nGP - 1) >>> 0;
   }
 
   /** Canonical register for an MSR index (the full-width alias names the same counter), or -1 if the
@@ -138,10 +162,48 @@ export class PhysicalPmu {
     return -1;
   }
 
+  /** The register-file slot of an MSR (either alias of a GP counter), or -1 for an MSR that holds no value
+   *  of its own (OVF_CTRL, STATUS_SET, PERF_CAPABILITIES) or that this CPU lacks. */
+  slotOf(msr: number): number {
+    const c = this.canonical(msr);
+    if (c < 0) return -1;
+    if (c >= MSR_IA32_PERFCTR0 && c < MSR_IA32_PERFCTR0 + this.nGP) return c - MSR_IA32_PERFCTR0;
+    if (c >= MSR_IA32_EVNTSEL0 && c < MSR_IA32_EVNTSEL0 + this.nGP) return this.sSel0 + c - MSR_IA32_EVNTSEL0;
+    if (c >= MSR_CORE_PERF_FIXED_CTR0 && c < MSR_CORE_PERF_FIXED_CTR0 + this.nFX)
+      return this.sFx0 + c - MSR_CORE_PERF_FIXED_CTR0;
+    switch (c) {
+      case MSR_CORE_PERF_FIXED_CTR_CTRL:
+        return this.sFcc;
+      case MSR_CORE_PERF_GLOBAL_CTRL:
+        return this.sCtrl;
+      case MSR_CORE_PERF_GLOBAL_STATUS:
+        return this.sStatus;
+      case MSR_PERF_METRICS:
+        return this.sMetrics;
+    }
+    return -1;
+  }
+
   /** Provenance of the value an MSR holds (power-on reset if nobody wrote it). */
   owner(msr: number): Provenance {
-    const c = this.canonical(msr);
-    return this.owners.get(c < 0 ? msr : c) ?? RESET_PROVENANCE;
+    const s = this.slotOf(msr);
+    return s < 0 ? RESET_PROVENANCE : this.provs.get(this.prov[s]!);
+  }
+
+  /** The owner id (ProvenanceTable.ownerId) of the value in slot `s`. */
+  ownerAt(s: number): number {
+    return this.provs.ownerOf(this.prov[s]!);
+  }
+
+  /** Slot `s` holds 0 (no information). */
+  isZeroAt(s: number): boolean {
+    if (s < this.sSel0) return this.gp[s] === 0;
+    if (s < this.sFx0) return this.eventsel[s - this.sSel0] === 0;
+    if (s < this.sFcc) return this.fixed[s - this.sFx0] === 0;
+    if (s === this.sFcc) return (this.fccLo | this.fccHi) === 0;
+    if (s === this.sCtrl) return (this.ctrlLo | this.ctrlHi) === 0;
+    if (s === this.sStatus) return (this.statusLo | this.statusHi) === 0;
+    return (this.metricsLo | this.metricsHi) === 0;
   }
 
   /** The register an RDPMC index reads, as an MSR index, or -1 (R-HW-2: #GP). */
@@ -161,31 +223,43 @@ export class PhysicalPmu {
     return msr < 0 ? null : this.rdmsr(msr);
   }
 
+  get fixedCtrCtrl(): bigint {
+    return big(this.fccLo, this.fccHi);
+  }
+  /** GLOBAL_CTRL as a bigint (the VMCS field is one): built once per distinct value, since every VM exit
+   *  saves it and every entry loads it back. */
+  get globalCtrl(): bigint {
+    if (this.ctrlBigLo !== this.ctrlLo || this.ctrlBigHi !== this.ctrlHi) {
+      this.ctrlBig = big(this.ctrlLo, this.ctrlHi);
+      this.ctrlBigLo = this.ctrlLo;
+      this.ctrlBigHi = this.ctrlHi;
+    }
+    return this.ctrlBig;
+  }
+  private ctrlBig = 0n;
+  private ctrlBigLo = 0;
+  private ctrlBigHi = 0;
+  get globalStatus(): bigint {
+    return big(this.statusLo, this.statusHi);
+  }
+  get perfMetrics(): bigint {
+    return big(this.metricsLo, this.metricsHi);
+  }
+
   /** Native RDMSR. null = #GP (no such MSR on this CPU). */
   rdmsr(msr: number): bigint | null {
     const c = this.canonical(msr);
     if (c < 0) return null;
-    if (c >= MSR_IA32_PERFCTR0 && c < MSR_IA32_PERFCTR0 + this.nGP) return BigInt(this.gp[c - MSR_IA32_PERFCTR0]);
-    if (c >= MSR_IA32_EVNTSEL0 && c < MSR_IA32_EVNTSEL0 + this.nGP) return this.eventsel[c - MSR_IA32_EVNTSEL0];
-    if (c >= MSR_CORE_PERF_FIXED_CTR0 && c < MSR_CORE_PERF_FIXED_CTR0 + this.nFX)
-      return BigInt(this.fixed[c - MSR_CORE_PERF_FIXED_CTR0]);
-    switch (c) {
-      case MSR_CORE_PERF_FIXED_CTR_CTRL:
-        return this.fixedCtrCtrl;
-      case MSR_CORE_PERF_GLOBAL_CTRL:
-        return this.globalCtrl;
-      case MSR_CORE_PERF_GLOBAL_STATUS:
-        return this.globalStatus;
-      case MSR_CORE_PERF_GLOBAL_OVF_CTRL:
-        return 0n;
-      case MSR_CORE_PERF_GLOBAL_STATUS_SET:
-        return 0n;
-      case MSR_PERF_METRICS:
-        return this.perfMetrics;
-      case MSR_IA32_PERF_CAPABILITIES:
-        return this.host.perfCapabilities;
-    }
-    return null;
+    if (c === MSR_CORE_PERF_GLOBAL_OVF_CTRL || c === MSR_CORE_PERF_GLOBAL_STATUS_SET) return 0n;
+    if (c === MSR_IA32_PERF_CAPABILITIES) return this.host.perfCapabilities;
+    const s = this.slotOf(c);
+    if (s < this.sSel0) return BigInt(this.gp[s]!);
+    if (s < this.sFx0) return BigInt(this.eventsel[s - this.sSel0]!);
+    if (s < this.sFcc) return BigInt(this.fixed[s - this.sFx0]!);
+    if (s === this.sFcc) return this.fixedCtrCtrl;
+    if (s === this.sCtrl) return this.globalCtrl;
+    if (s === this.sStatus) return this.globalStatus;
+    return this.perfMetrics;
   }
 
   /**
@@ -198,84 +272,128 @@ export class PhysicalPmu {
     const c = this.canonical(msr);
     if (c < 0) return false;
     if (value < 0n || value > M64) value &= M64;
+    const p = this.provs.of(who);
     if (c >= MSR_IA32_PERFCTR0 && c < MSR_IA32_PERFCTR0 + this.nGP) {
-      const n = c - MSR_IA32_PERFCTR0;
-      const mask = this.gpMaskBig;
+      const mask = BigInt(this.gpMask);
       let v: bigint;
       if (msr === c) v = BigInt.asIntN(32, value) & mask;
       else if (value & ~mask) return false;
       else v = value;
-      this.gp[n] = Number(v);
-    } else if (c >= MSR_IA32_EVNTSEL0 && c < MSR_IA32_EVNTSEL0 + this.nGP) {
-      if (value >= EVENTSEL_HW_LIMIT) return false;
-      const n = c - MSR_IA32_EVNTSEL0;
-      this.eventsel[n] = value;
-      const lo = Number(value) >>> 0; // value < 2^35 here
-      const en = (lo >>> 22) & 1;
-      this.gpPriv[n] = en
-        ? ((lo >>> 17) & 1 ? CountPriv.Os : 0) | ((lo >>> 16) & 1 ? CountPriv.Usr : 0)
-        : CountPriv.Never;
-      // The same silicon model as the vPMU's counting (CMASK on per-instruction events; other shaping counts nothing).
-      this.gpSource[n] = shapedSource(sourceOfEvent(lo & 0xff, (lo >>> 8) & 0xff), value);
-    } else if (c >= MSR_CORE_PERF_FIXED_CTR0 && c < MSR_CORE_PERF_FIXED_CTR0 + this.nFX) {
-      this.fixed[c - MSR_CORE_PERF_FIXED_CTR0] = Number(value & this.fxMaskBig);
-    } else {
-      switch (c) {
-        case MSR_CORE_PERF_FIXED_CTR_CTRL:
-          this.fixedCtrCtrl = value;
-          for (let i = 0; i < this.nFX; i++) this.fxPriv[i] = Number((value >> BigInt(4 * i)) & 3n);
-          break;
-        case MSR_CORE_PERF_GLOBAL_CTRL:
-          // SDM WRMSR: #GP(0) if EDX:EAX sets bits reserved in the MSR; GLOBAL_CTRL defines the GP and fixed
-          // enables and EN_PERF_METRICS (bit 48) on a CPU with PERF_METRICS (model.md §5.3).
-          if ((value & ~this.globalCtrlBits) !== 0n) return false;
-          this.writeGlobalCtrl(value);
-          break;
-        case MSR_CORE_PERF_GLOBAL_STATUS:
-        case MSR_IA32_PERF_CAPABILITIES:
-          return false;
-        case MSR_CORE_PERF_GLOBAL_OVF_CTRL:
-          this.globalStatus &= ~value;
-          break;
-        case MSR_CORE_PERF_GLOBAL_STATUS_SET:
-          this.globalStatus |= value;
-          break;
-        case MSR_PERF_METRICS:
-          this.perfMetrics = value;
-          break;
-      }
-      if (c === MSR_CORE_PERF_GLOBAL_OVF_CTRL || c === MSR_CORE_PERF_GLOBAL_STATUS_SET) {
-        this.owners.set(MSR_CORE_PERF_GLOBAL_STATUS, who);
-        return true;
-      }
+      this.writeGp(c - MSR_IA32_PERFCTR0, Number(v), p);
+      return true;
     }
-    this.owners.set(c, who);
-    return true;
+    if (c >= MSR_IA32_EVNTSEL0 && c < MSR_IA32_EVNTSEL0 + this.nGP) {
+      if (value >= EVENTSEL_HW_LIMIT) return false;
+      this.writeSel(c - MSR_IA32_EVNTSEL0, Number(value), p);
+      return true;
+    }
+    if (c >= MSR_CORE_PERF_FIXED_CTR0 && c < MSR_CORE_PERF_FIXED_CTR0 + this.nFX) {
+      this.writeFixed(c - MSR_CORE_PERF_FIXED_CTR0, Number(value & BigInt(this.fxMask)), p);
+      return true;
+    }
+    const lo = Number(value & 0xffffffffn);
+    const hi = Number(value >> 32n);
+    switch (c) {
+      case MSR_CORE_PERF_FIXED_CTR_CTRL:
+        this.writeFixedCtrCtrl(lo, hi, p);
+        return true;
+      case MSR_CORE_PERF_GLOBAL_CTRL:
+        // SDM WRMSR: #GP(0) if EDX:EAX sets bits reserved in the MSR; GLOBAL_CTRL defines the GP and fixed
+        // enables and EN_PERF_METRICS (bit 48) on a CPU with PERF_METRICS (model.md §5.3).
+        if ((value & ~this.globalCtrlBits) !== 0n) return false;
+        this.writeGlobalCtrl(lo, hi, p);
+        return true;
+      case MSR_CORE_PERF_GLOBAL_OVF_CTRL:
+        this.clearStatus(lo, hi, p);
+        return true;
+      case MSR_CORE_PERF_GLOBAL_STATUS_SET:
+        this.setStatus(lo, hi, p);
+        return true;
+      case MSR_PERF_METRICS:
+        this.writePerfMetrics(lo, hi, p);
+        return true;
+    }
+    return false; // GLOBAL_STATUS and PERF_CAPABILITIES are read-only
+  }
+
+  // The register file's writes, on Numbers (the mediated switch calls these directly; `wrmsr` validates and
+  // converts first). `p` is a ProvenanceTable id.
+
+  /** GP counter `n` := v (within the width). */
+  writeGp(n: number, v: number, p: number): void {
+    this.gp[n] = v;
+    this.prov[n] = p;
+  }
+
+  /** Selector `n` := v (< 2^35): decoded only when the value changes (the decode depends on nothing else). */
+  writeSel(n: number, v: number, p: number): void {
+    this.prov[this.sSel0 + n] = p;
+    if (this.eventsel[n] === v) return;
+    this.eventsel[n] = v;
+    const lo = v >>> 0;
+    const en = (lo >>> 22) & 1;
+    this.gpPriv[n] = en
+      ? ((lo >>> 17) & 1 ? CountPriv.Os : 0) | ((lo >>> 16) & 1 ? CountPriv.Usr : 0)
+      : CountPriv.Never;
+    // The same silicon model as the vPMU's counting (CMASK on per-instruction events; other shaping counts nothing).
+    this.gpSource[n] = shapedSource(sourceOfEvent(lo & 0xff, (lo >>> 8) & 0xff), BigInt(v));
+  }
+
+  /** Fixed counter `i` := v (within the width). */
+  writeFixed(i: number, v: number, p: number): void {
+    this.fixed[i] = v;
+    this.prov[this.sFx0 + i] = p;
+  }
+
+  writeFixedCtrCtrl(lo: number, hi: number, p: number): void {
+    this.fccLo = lo >>> 0;
+    this.fccHi = hi >>> 0;
+    this.prov[this.sFcc] = p;
+    for (let i = 0; i < this.nFX; i++) this.fxPriv[i] = (lo >>> (4 * i)) & 3;
+  }
+
+  /** GLOBAL_CTRL := hi:lo (callers check reserved bits where hardware would). */
+  writeGlobalCtrl(lo: number, hi: number, p: number): void {
+    this.ctrlLo = lo >>> 0;
+    this.ctrlHi = hi >>> 0;
+    this.prov[this.sCtrl] = p;
+  }
+
+  /** GLOBAL_OVF_CTRL: clear these status bits; the status value is then `p`'s. */
+  clearStatus(lo: number, hi: number, p: number): void {
+    this.statusLo = (this.statusLo & ~lo) >>> 0;
+    this.statusHi = (this.statusHi & ~hi) >>> 0;
+    this.prov[this.sStatus] = p;
+  }
+
+  /** GLOBAL_STATUS_SET: set these status bits. */
+  setStatus(lo: number, hi: number, p: number): void {
+    this.statusLo = (this.statusLo | lo) >>> 0;
+    this.statusHi = (this.statusHi | hi) >>> 0;
+    this.prov[this.sStatus] = p;
+  }
+
+  writePerfMetrics(lo: number, hi: number, p: number): void {
+    this.metricsLo = lo >>> 0;
+    this.metricsHi = hi >>> 0;
+    this.prov[this.sMetrics] = p;
   }
 
   /** Re-tag a register without writing it: a context-switch step found the hardware already holding the
    *  value it would have written, so from now on the value is that owner's. */
   retag(msr: number, who: Provenance): void {
-    const c = this.canonical(msr);
-    if (c >= 0) this.owners.set(c, who);
+    const s = this.slotOf(msr);
+    if (s >= 0) this.prov[s] = this.provs.of(who);
   }
 
   /** VMX entry/exit load of GLOBAL_CTRL (no MSR write, same effect; model.md §11.3). */
   loadGlobalCtrl(value: bigint, who: Provenance): void {
-    this.writeGlobalCtrl(value & M64);
-    this.owners.set(MSR_CORE_PERF_GLOBAL_CTRL, who);
-  }
-
-  private writeGlobalCtrl(value: bigint): void {
-    this.globalCtrl = value;
-    if (value <= 0x1fffffffffffffn) {
-      // Below 2^53 (every defined bit is ≤ 48): split without BigInt arithmetic.
-      const n = Number(value);
-      this.globalCtrlLo = n >>> 0;
-      this.globalCtrlHi = Math.floor(n / 0x100000000);
-    } else {
-      this.globalCtrlLo = Number(value & 0xffffffffn);
-      this.globalCtrlHi = Number(value >> 32n);
+    const p = this.provs.of(who);
+    if (value === 0n) this.writeGlobalCtrl(0, 0, p);
+    else if (value === this.ctrlBig) this.writeGlobalCtrl(this.ctrlBigLo, this.ctrlBigHi, p);
+    else {
+      const v = value & M64;
+      this.writeGlobalCtrl(Number(v & 0xffffffffn), Number(v >> 32n), p);
     }
   }
 
@@ -289,32 +407,39 @@ export class PhysicalPmu {
     // The interval since the last sync ran at the CPL recorded then; `cpl` applies from now on.
     const priv = this.lastCpl === 0 ? CountPriv.Os : CountPriv.Usr;
     const clk = this.clock;
-    const last = this.last;
+    const at = this.at;
     // Delta per source since the last sync (only the sources in use are computed).
     for (let n = 0; n < this.nGP; n++) {
       const p = this.gpPriv[n];
-      if (p === CountPriv.Never || (p & priv) === 0 || ((this.globalCtrlLo >>> n) & 1) === 0) continue;
+      if (p === CountPriv.Never || (p & priv) === 0 || ((this.ctrlLo >>> n) & 1) === 0) continue;
       const src = this.gpSource[n];
       if (src === EventSource.None) continue;
-      const d = eventTotal(src, events, clk) - last[src];
+      const d = eventTotal(src, events, clk) - eventTotal(src, at, clk);
       if (d > 0) this.advance(true, n, d);
     }
     for (let i = 0; i < this.nFX; i++) {
       const p = this.fxPriv[i];
-      if ((p & priv) === 0 || ((this.globalCtrlHi >>> i) & 1) === 0) continue;
+      if ((p & priv) === 0 || ((this.ctrlHi >>> i) & 1) === 0) continue;
       const src = FIXED_SOURCES[i];
-      const d = eventTotal(src, events, clk) - last[src];
+      const d = eventTotal(src, events, clk) - eventTotal(src, at, clk);
       if (d > 0) this.advance(false, i, d);
     }
-    for (let s = 1; s <= EventSource.TopdownRetiring; s++) last[s] = eventTotal(s as EventSource, events, clk);
-    this.lastCpl = cpl;
+    this.rebase(events, cpl);
   }
 
   /** Forget counting history: the next sync counts from `events` (used when the guest context starts
    *  on this CPU: earlier totals belong to no one). */
   rebase(events: GuestEvents, cpl: number): void {
-    for (let s = 1; s <= EventSource.TopdownRetiring; s++)
-      this.last[s] = eventTotal(s as EventSource, events, this.clock);
+    const at = this.at;
+    at.instructions = events.instructions;
+    at.branches = events.branches;
+    at.branchMispredicts = events.branchMispredicts;
+    at.cycles = events.cycles;
+    at.memStallCycles = events.memStallCycles;
+    at.mispredictCycles = events.mispredictCycles;
+    at.llcReferences = events.llcReferences;
+    at.llcMisses = events.llcMisses;
+    at.haltedCycles = events.haltedCycles;
     this.lastCpl = cpl;
   }
 
@@ -328,9 +453,9 @@ export class PhysicalPmu {
     const v = arr[n] + d;
     if (v > mask) {
       arr[n] = (v - mask - 1) % (mask + 1);
-      const bit = isGp ? BigInt(n) : BigInt(32 + n);
-      this.globalStatus |= 1n << bit;
-      const pmi = isGp ? (this.eventsel[n] >> 20n) & 1n : (this.fixedCtrCtrl >> BigInt(4 * n + 3)) & 1n;
+      if (isGp) this.statusLo = (this.statusLo | (1 << n)) >>> 0;
+      else this.statusHi = (this.statusHi | (1 << n)) >>> 0;
+      const pmi = isGp ? (this.eventsel[n] >>> 20) & 1 : (this.fccLo >>> (4 * n + 3)) & 1;
       if (pmi) this.pmiPending = true;
     } else {
       arr[n] = v;
@@ -346,14 +471,14 @@ export class PhysicalPmu {
     const priv = this.lastCpl === 0 ? CountPriv.Os : CountPriv.Usr;
     let best = Infinity;
     for (let n = 0; n < this.nGP; n++) {
-      if ((this.gpPriv[n] & priv) === 0 || ((this.globalCtrlLo >>> n) & 1) === 0) continue;
-      if (((this.eventsel[n] >> 20n) & 1n) === 0n || this.gpSource[n] === EventSource.None) continue;
+      if ((this.gpPriv[n] & priv) === 0 || ((this.ctrlLo >>> n) & 1) === 0) continue;
+      if (((this.eventsel[n] >>> 20) & 1) === 0 || this.gpSource[n] === EventSource.None) continue;
       const per = maxPerInstruction(this.gpSource[n] as EventSource, maxCyclesPerInsn, this.clock);
       best = Math.min(best, Math.max(1, Math.floor((this.gpMask + 1 - this.gp[n]) / per)));
     }
     for (let i = 0; i < this.nFX; i++) {
-      if ((this.fxPriv[i] & priv) === 0 || ((this.globalCtrlHi >>> i) & 1) === 0) continue;
-      if (((this.fixedCtrCtrl >> BigInt(4 * i + 3)) & 1n) === 0n) continue;
+      if ((this.fxPriv[i] & priv) === 0 || ((this.ctrlHi >>> i) & 1) === 0) continue;
+      if (((this.fccLo >>> (4 * i + 3)) & 1) === 0) continue;
       const per = maxPerInstruction(FIXED_SOURCES[i], maxCyclesPerInsn, this.clock);
       best = Math.min(best, Math.max(1, Math.floor((this.fxMask + 1 - this.fixed[i]) / per)));
     }

@@ -10,7 +10,6 @@ import {
   MSR_CORE_PERF_FIXED_CTR_CTRL,
   MSR_CORE_PERF_GLOBAL_CTRL,
   MSR_CORE_PERF_GLOBAL_OVF_CTRL,
-  MSR_CORE_PERF_GLOBAL_STATUS,
   MSR_CORE_PERF_GLOBAL_STATUS_SET,
   MSR_IA32_EVNTSEL0,
   MSR_IA32_PMC0,
@@ -18,28 +17,8 @@ import {
 } from "../arch/msr-index.js";
 import { INTEL_RDPMC_FIXED, INTEL_RDPMC_METRICS } from "../arch/perf-event.js";
 import type { HostPerf } from "../host/activity.js";
-import type { PhysicalPmu, Provenance } from "../host/physical-pmu.js";
+import { HOST_OWNER, type PhysicalPmu } from "../host/physical-pmu.js";
 import type { KvmPmu } from "./pmu.js";
-
-/** Provenance sources of the steps (constant strings: no formatting per register). */
-const STEP_SOURCE: { readonly load: Readonly<Record<string, string>>; readonly put: Readonly<Record<string, string>> } =
-  {
-    load: {
-      "3": "load step 3",
-      "5": "load step 5",
-      "6": "load step 6",
-      "8.1": "load step 8.1",
-      "8.2": "load step 8.2",
-      "8.3": "load step 8.3",
-    },
-    put: { "1.1": "put step 1.1", "1.2": "put step 1.2", "1.3": "put step 1.3", "2": "put step 2", "3": "put step 3" },
-  };
-/** Sources for registers a load step found already holding the guest's value (adopted, not written). */
-const ADOPT_SOURCE: Readonly<Record<string, string>> = {
-  "5": "load step 5 (hardware already equal, no write)",
-  "6": "load step 6 (hardware already equal, no write)",
-  "8.2": "load step 8.2 (hardware already equal, no write)",
-};
 
 /** One recorded step: "load 5: WRMSR 0x4c1 := 0x0" — `phase` and `step` are model.md's numbering. */
 export interface SwitchStep {
@@ -56,6 +35,67 @@ export interface MediatedConfig {
   readonly perfMetrics: boolean;
 }
 
+/** Provenance ids of one owner's step tags (ProvenanceTable ids, built when the owner changes). */
+interface StepIds {
+  readonly owner: string;
+  readonly load3Host: number;
+  readonly load5: number;
+  readonly load6: number;
+  readonly load81: number;
+  readonly load82: number;
+  readonly load83: number;
+  readonly adopt5: number;
+  readonly adopt6: number;
+  readonly adopt82: number;
+  readonly put11: number;
+  readonly put12: number;
+  readonly put13: number;
+  readonly put2: number;
+  readonly put3: number;
+}
+
+const TWO32 = 0x100000000;
+const TWO53 = 2 ** 53;
+
+/**
+ * The Number form of a bigint field of the vCPU's PMU (kvm_pmu keeps 64-bit values as BigInt): converted
+ * when the field holds a different value than at the last call, so a switch over unchanged state converts
+ * nothing. `lo`/`hi` are the two 32-bit halves; `n` is the value as a Number when below 2^53, else −1.
+ */
+class Halves {
+  private b = 0n;
+  lo = 0;
+  hi = 0;
+  n = 0;
+  /** The bigint with halves (lo, hi) last seen or built (put reuses it instead of allocating). */
+  get value(): bigint {
+    return this.b;
+  }
+  of(b: bigint): this {
+    if (b !== this.b) {
+      this.b = b;
+      this.lo = Number(b & 0xffffffffn);
+      this.hi = Number((b >> 32n) & 0xffffffffn);
+      this.n = b >= 0n && b < TWO53 ? Number(b) : -1;
+    }
+    return this;
+  }
+  /** The bigint for halves (lo, hi): the cached one when they match. */
+  fromHalves(lo: number, hi: number): bigint {
+    if (lo !== this.lo || hi !== this.hi) {
+      this.lo = lo;
+      this.hi = hi;
+      this.b = hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+      this.n = hi * TWO32 + lo < TWO53 ? hi * TWO32 + lo : -1;
+    }
+    return this.b;
+  }
+}
+
+function hex(lo: number, hi: number): string {
+  return hi === 0 ? lo.toString(16) : ((BigInt(hi) << 32n) | BigInt(lo)).toString(16);
+}
+
 export class MediatedSwitch {
   /** Steps of the last load/put (cleared at each load), when `record` is on. */
   readonly steps: SwitchStep[] = [];
@@ -68,87 +108,149 @@ export class MediatedSwitch {
   /** Counts of completed loads and puts (reports, tests). */
   loads = 0;
   puts = 0;
+  private cfg: MediatedConfig;
+  private ids: StepIds;
+  /** The host can write the full-width counter alias (PERF_CAPABILITIES.FW_WRITES): the switch writes
+   *  counters through 0x4C1+n, which does not exist otherwise (the write then does nothing, as before). */
+  private readonly fw: boolean;
+  private readonly statusSet: boolean;
+  // Number forms of the vCPU PMU's bigint fields (Halves).
+  private readonly selHw: Halves[] = [];
+  private readonly fccHw = new Halves();
+  private readonly gStatus = new Halves();
+  private readonly gMetrics = new Halves();
+  private readonly putStatus = new Halves();
+  private readonly putMetrics = new Halves();
 
   constructor(
     readonly phys: PhysicalPmu,
     readonly hostPerf: HostPerf,
-    public config: MediatedConfig,
-  ) {}
+    config: MediatedConfig,
+  ) {
+    this.cfg = config;
+    this.ids = this.stepIds(config.owner);
+    this.fw = phys.canonical(MSR_IA32_PMC0) >= 0;
+    this.statusSet = phys.canonical(MSR_CORE_PERF_GLOBAL_STATUS_SET) >= 0;
+  }
 
-  /** Provenance tags are shared, immutable values: one object per (owner, source) for the whole run, so the
-   *  switch allocates nothing per register (sources are the constant strings of STEP_SOURCE). */
-  private readonly provs = new Map<string, Map<string, Provenance>>();
-  private prov(owner: string, source: string): Provenance {
-    let byOwner = this.provs.get(owner);
-    if (byOwner === undefined) this.provs.set(owner, (byOwner = new Map()));
-    let p = byOwner.get(source);
-    if (p === undefined) byOwner.set(source, (p = { owner, source }));
-    return p;
+  get config(): MediatedConfig {
+    return this.cfg;
+  }
+  set config(c: MediatedConfig) {
+    this.cfg = c;
+    if (c.owner !== this.ids.owner) this.ids = this.stepIds(c.owner);
+  }
+
+  /** Provenance tags are interned once per owner: the switch tags registers with small ints. */
+  private stepIds(owner: string): StepIds {
+    const t = this.phys.provs;
+    const id = (o: string, src: string) => t.id(o, src);
+    const adopted = " (hardware already equal, no write)";
+    return {
+      owner,
+      load3Host: id(HOST_OWNER, "load step 3"),
+      load5: id(owner, "load step 5"),
+      load6: id(owner, "load step 6"),
+      load81: id(owner, "load step 8.1"),
+      load82: id(owner, "load step 8.2"),
+      load83: id(owner, "load step 8.3"),
+      adopt5: id(owner, `load step 5${adopted}`),
+      adopt6: id(owner, `load step 6${adopted}`),
+      adopt82: id(owner, `load step 8.2${adopted}`),
+      put11: id(HOST_OWNER, "put step 1.1"),
+      put12: id(HOST_OWNER, "put step 1.2"),
+      put13: id(HOST_OWNER, "put step 1.3"),
+      put2: id(HOST_OWNER, "put step 2"),
+      put3: id(HOST_OWNER, "put step 3"),
+    };
   }
 
   private note(phase: "load" | "put", step: string, text: string): void {
     if (this.record) this.steps.push({ phase, step, text });
   }
 
-  private wr(phase: "load" | "put", step: string, msr: number, value: bigint, owner: string): void {
-    const who = this.prov(owner, STEP_SOURCE[phase][step]);
-    // KVM's own writes to MSRs the host CPU has cannot fault (they are the guest's validated values).
-    this.phys.wrmsr(msr, value, who);
-    if (this.record) this.note(phase, step, `WRMSR 0x${msr.toString(16)} := 0x${value.toString(16)}`);
+  /** The recorded form of a step's WRMSR. */
+  private noteWr(phase: "load" | "put", step: string, msr: number, lo: number, hi: number): void {
+    this.steps.push({ phase, step, text: `WRMSR 0x${msr.toString(16)} := 0x${hex(lo, hi)}` });
   }
 
-  /** Mark a register the step left alone because hardware already held the guest's value: the value is
-   *  the guest's from here on (no write, no new information). */
-  private adopt(phase: "load" | "put", step: string, msr: number): void {
-    this.phys.retag(
-      msr,
-      this.prov(this.config.owner, phase === "load" ? ADOPT_SOURCE[step] : STEP_SOURCE[phase][step]),
-    );
+  private sel(pmu: KvmPmu, n: number): Halves {
+    let h = this.selHw[n];
+    if (h === undefined) this.selHw[n] = h = new Halves();
+    return h.of(pmu.gp[n]!.eventselHw);
+  }
+
+  /** A GP counter write through the full-width alias (the host's own value is within its width). */
+  private writeGp(n: number, v: number, p: number): void {
+    if (this.fw && v <= this.phys.gpMask) this.phys.writeGp(n, v, p);
   }
 
   /**
    * kvm_mediated_pmu_load (model.md §12.1 steps 2–8; step 1 is the caller's "is the vCPU mediated" check,
    * step 9 is the VM entry's GLOBAL_CTRL load, done by the VMCS). `guestLvtpcMasked` is the guest's
-   * LVTPC mask bit (R-PMI-4).
+   * LVTPC mask bit (R-PMI-4). Every value is a Number here (issue 16): no BigInt, no Map per exit.
    */
   load(pmu: KvmPmu, guestLvtpcMasked: boolean): void {
     if (this.loaded) return;
-    this.steps.length = 0;
-    const o = this.config.owner;
-    this.hostPerf.scheduleOut(this.phys, "load step 2");
+    const rec = this.record;
+    if (this.steps.length !== 0) this.steps.length = 0;
+    const phys = this.phys;
+    const ids = this.ids;
+    this.hostPerf.scheduleOut(phys, "load step 2");
     this.note("load", "2", "perf_load_guest_context: host events excluding the guest are scheduled out");
-    this.wr("load", "3", MSR_CORE_PERF_GLOBAL_CTRL, 0n, "host");
+    phys.writeGlobalCtrl(0, 0, ids.load3Host);
+    if (rec) this.noteWr("load", "3", MSR_CORE_PERF_GLOBAL_CTRL, 0, 0);
     this.lvtpc = "mediated-fixed";
     this.lvtpcMasked = guestLvtpcMasked;
-    if (this.record) this.note("load", "4", `LVTPC := fixed, mediated PMI vector${guestLvtpcMasked ? ", masked" : ""}`);
-    // "if RDPMC(n) ≠ saved": counters are exact numbers on both sides (widths ≤ 48), compared without BigInt.
+    if (rec) this.note("load", "4", `LVTPC := fixed, mediated PMI vector${guestLvtpcMasked ? ", masked" : ""}`);
+    // "if RDPMC(n) ≠ saved": counters are exact numbers on both sides (widths ≤ 48).
     for (let n = 0; n < pmu.nGP; n++) {
-      const saved = pmu.gp[n].counter;
-      if (this.phys.gp[n] !== saved) this.wr("load", "5", MSR_IA32_PMC0 + n, BigInt(saved), o);
-      else this.adopt("load", "5", MSR_IA32_PMC0 + n);
-      this.wr("load", "5", MSR_IA32_EVNTSEL0 + n, pmu.gp[n].eventselHw, o);
+      const saved = pmu.gp[n]!.counter;
+      if (phys.gp[n] !== saved) {
+        this.writeGp(n, saved, ids.load5);
+        if (rec) this.noteWr("load", "5", MSR_IA32_PMC0 + n, saved % TWO32, Math.floor(saved / TWO32));
+      } else if (this.fw) phys.prov[n] = ids.adopt5;
+      const sel = this.sel(pmu, n);
+      // A selector at or above 2^35 would #GP on hardware: nothing is written (KVM validated it; never seen).
+      if (sel.n >= 0 && sel.n < 2 ** 35) phys.writeSel(n, sel.n, ids.load5);
+      if (rec) this.noteWr("load", "5", MSR_IA32_EVNTSEL0 + n, sel.lo, sel.hi);
     }
     for (let i = 0; i < pmu.nFX; i++) {
-      const saved = pmu.fixed[i].counter;
-      if (this.phys.fixed[i] !== saved) this.wr("load", "6", MSR_CORE_PERF_FIXED_CTR0 + i, BigInt(saved), o);
-      else this.adopt("load", "6", MSR_CORE_PERF_FIXED_CTR0 + i);
+      const saved = pmu.fixed[i]!.counter;
+      if (phys.fixed[i] !== saved) {
+        phys.writeFixed(i, saved % (phys.fxMask + 1), ids.load6);
+        if (rec) this.noteWr("load", "6", MSR_CORE_PERF_FIXED_CTR0 + i, saved % TWO32, Math.floor(saved / TWO32));
+      } else phys.prov[phys.sFx0 + i] = ids.adopt6;
     }
-    if (this.record)
+    if (rec)
       this.note(
         "load",
         "7",
-        `counters the guest does not have are not touched (nGP ${pmu.nGP}/${this.phys.nGP}, nFX ${pmu.nFX}/${this.phys.nFX})`,
+        `counters the guest does not have are not touched (nGP ${pmu.nGP}/${phys.nGP}, nFX ${pmu.nFX}/${phys.nFX})`,
       );
     // P-8: after FC3 (step 6), and only for a guest with PERF_METRICS.
-    if (this.config.perfMetrics) this.wr("load", "8.1", MSR_PERF_METRICS, pmu.perfMetrics, o);
-    else this.note("load", "8.1", "guest has no PERF_METRICS: 0x329 not written (P-8)");
-    const hw = this.phys.rdmsr(MSR_CORE_PERF_GLOBAL_STATUS) as bigint;
-    const toggle = pmu.globalStatus ^ hw;
-    if (hw & toggle) this.wr("load", "8.2", MSR_CORE_PERF_GLOBAL_OVF_CTRL, hw & toggle, o);
-    if (pmu.globalStatus & toggle)
-      this.wr("load", "8.2", MSR_CORE_PERF_GLOBAL_STATUS_SET, pmu.globalStatus & toggle, o);
-    if (toggle === 0n) this.adopt("load", "8.2", MSR_CORE_PERF_GLOBAL_STATUS);
-    this.wr("load", "8.3", MSR_CORE_PERF_FIXED_CTR_CTRL, pmu.fixedCtrCtrlHw, o);
+    if (this.cfg.perfMetrics) {
+      const m = this.gMetrics.of(pmu.perfMetrics);
+      if (phys.hasPerfMetrics) phys.writePerfMetrics(m.lo, m.hi, ids.load81);
+      if (rec) this.noteWr("load", "8.1", MSR_PERF_METRICS, m.lo, m.hi);
+    } else this.note("load", "8.1", "guest has no PERF_METRICS: 0x329 not written (P-8)");
+    const g = this.gStatus.of(pmu.globalStatus);
+    const hwLo = phys.statusLo;
+    const hwHi = phys.statusHi;
+    const tLo = (g.lo ^ hwLo) >>> 0;
+    const tHi = (g.hi ^ hwHi) >>> 0;
+    if ((hwLo & tLo) !== 0 || (hwHi & tHi) !== 0) {
+      phys.clearStatus(hwLo & tLo, hwHi & tHi, ids.load82);
+      if (rec) this.noteWr("load", "8.2", MSR_CORE_PERF_GLOBAL_OVF_CTRL, (hwLo & tLo) >>> 0, (hwHi & tHi) >>> 0);
+    }
+    if ((g.lo & tLo) !== 0 || (g.hi & tHi) !== 0) {
+      if (this.statusSet) phys.setStatus(g.lo & tLo, g.hi & tHi, ids.load82);
+      if (rec) this.noteWr("load", "8.2", MSR_CORE_PERF_GLOBAL_STATUS_SET, (g.lo & tLo) >>> 0, (g.hi & tHi) >>> 0);
+    }
+    if ((tLo | tHi) === 0) phys.prov[phys.sStatus] = ids.adopt82;
+    const fcc = this.fccHw.of(pmu.fixedCtrCtrlHw);
+    phys.writeFixedCtrCtrl(fcc.lo, fcc.hi, ids.load83);
+    if (rec) this.noteWr("load", "8.3", MSR_CORE_PERF_FIXED_CTR_CTRL, fcc.lo, fcc.hi);
     this.loaded = true;
     this.loads++;
   }
@@ -159,34 +261,62 @@ export class MediatedSwitch {
    */
   put(pmu: KvmPmu): void {
     if (!this.loaded) return;
-    this.steps.length = 0;
-    const st = this.phys.rdmsr(MSR_CORE_PERF_GLOBAL_STATUS) as bigint;
-    pmu.globalStatus = st;
-    if (this.record) this.note("put", "1.1", `global_status := 0x${st.toString(16)}`);
-    if (st !== 0n) this.wr("put", "1.1", MSR_CORE_PERF_GLOBAL_OVF_CTRL, st, "host");
-    if (pmu.fixedCtrCtrlHw !== 0n) this.wr("put", "1.2", MSR_CORE_PERF_FIXED_CTR_CTRL, 0n, "host");
-    if (this.config.perfMetrics) {
+    const rec = this.record;
+    if (this.steps.length !== 0) this.steps.length = 0;
+    const phys = this.phys;
+    const ids = this.ids;
+    const stLo = phys.statusLo;
+    const stHi = phys.statusHi;
+    pmu.globalStatus = this.putStatus.fromHalves(stLo, stHi);
+    if (rec) this.note("put", "1.1", `global_status := 0x${hex(stLo, stHi)}`);
+    if ((stLo | stHi) !== 0) {
+      phys.clearStatus(stLo, stHi, ids.put11);
+      if (rec) this.noteWr("put", "1.1", MSR_CORE_PERF_GLOBAL_OVF_CTRL, stLo, stHi);
+    }
+    const fcc = this.fccHw.of(pmu.fixedCtrCtrlHw);
+    if ((fcc.lo | fcc.hi) !== 0) {
+      phys.writeFixedCtrCtrl(0, 0, ids.put12);
+      if (rec) this.noteWr("put", "1.2", MSR_CORE_PERF_FIXED_CTR_CTRL, 0, 0);
+    }
+    if (this.cfg.perfMetrics) {
       // P-9: read with RDPMC(0x2000_0000) before step 3 clears FC3; scrub if non-zero.
-      pmu.perfMetrics = this.phys.rdpmc(INTEL_RDPMC_METRICS) as bigint;
-      if (this.record) this.note("put", "1.3", `perf_metrics := RDPMC(0x20000000) = 0x${pmu.perfMetrics.toString(16)}`);
-      if (pmu.perfMetrics !== 0n) this.wr("put", "1.3", MSR_PERF_METRICS, 0n, "host");
+      const mLo = phys.metricsLo;
+      const mHi = phys.metricsHi;
+      pmu.perfMetrics = phys.hasPerfMetrics
+        ? this.putMetrics.fromHalves(mLo, mHi)
+        : (phys.rdpmc(INTEL_RDPMC_METRICS) as bigint);
+      if (rec) this.note("put", "1.3", `perf_metrics := RDPMC(0x20000000) = 0x${hex(mLo, mHi)}`);
+      if ((mLo | mHi) !== 0 && phys.hasPerfMetrics) {
+        phys.writePerfMetrics(0, 0, ids.put13);
+        if (rec) this.noteWr("put", "1.3", MSR_PERF_METRICS, 0, 0);
+      }
     } else {
       this.note("put", "1.3", "guest has no PERF_METRICS: 0x329 neither read nor scrubbed (P-9)");
     }
-    // saved := RDPMC(n): the physical counter value, an exact number (no BigInt on the exit path).
+    // saved := RDPMC(n): the physical counter value, an exact number.
     for (let n = 0; n < pmu.nGP; n++) {
-      const v = this.phys.gp[n];
-      pmu.gp[n].counter = v;
-      if (this.record) this.note("put", "2", `gp[${n}] := RDPMC(${n}) = 0x${v.toString(16)}`);
-      if (v !== 0) this.wr("put", "2", MSR_IA32_PMC0 + n, 0n, "host");
-      if (pmu.gp[n].eventselHw !== 0n) this.wr("put", "2", MSR_IA32_EVNTSEL0 + n, 0n, "host");
+      const v = phys.gp[n]!;
+      pmu.gp[n]!.counter = v;
+      if (rec) this.note("put", "2", `gp[${n}] := RDPMC(${n}) = 0x${v.toString(16)}`);
+      if (v !== 0) {
+        this.writeGp(n, 0, ids.put2);
+        if (rec) this.noteWr("put", "2", MSR_IA32_PMC0 + n, 0, 0);
+      }
+      const sel = this.sel(pmu, n);
+      if ((sel.lo | sel.hi) !== 0) {
+        phys.writeSel(n, 0, ids.put2);
+        if (rec) this.noteWr("put", "2", MSR_IA32_EVNTSEL0 + n, 0, 0);
+      }
     }
     for (let i = 0; i < pmu.nFX; i++) {
-      const v = this.phys.fixed[i];
-      pmu.fixed[i].counter = v;
-      if (this.record)
+      const v = phys.fixed[i]!;
+      pmu.fixed[i]!.counter = v;
+      if (rec)
         this.note("put", "3", `fixed[${i}] := RDPMC(0x${(INTEL_RDPMC_FIXED | i).toString(16)}) = 0x${v.toString(16)}`);
-      if (v !== 0) this.wr("put", "3", MSR_CORE_PERF_FIXED_CTR0 + i, 0n, "host");
+      if (v !== 0) {
+        phys.writeFixed(i, 0, ids.put3);
+        if (rec) this.noteWr("put", "3", MSR_CORE_PERF_FIXED_CTR0 + i, 0, 0);
+      }
     }
     this.lvtpc = "nmi";
     this.note("put", "4", "LVTPC := NMI");
