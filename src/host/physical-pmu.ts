@@ -22,7 +22,7 @@ import {
   PERF_CAP_PERF_METRICS,
 } from "../arch/msr-index.js";
 import { GLOBAL_CTRL_EN_PERF_METRICS, INTEL_PMC_IDX_FIXED } from "../arch/perf-event.js";
-import type { GuestEvents } from "../isa/platform.js";
+import { type GuestEvents, noEvents } from "../isa/platform.js";
 import type { HostPreset } from "./presets.js";
 import { type Provenance, ProvenanceTable, RESET_PROVENANCE } from "./provenance.js";
 
@@ -100,17 +100,7 @@ export class PhysicalPmu {
   readonly sMetrics: number;
   /** The guest's raw event totals at the last sync: a source's total then is eventTotal(src, at), derived
    *  only for the sources a counter uses (copying nine numbers per exit instead of deriving every total). */
-  private readonly at: GuestEvents = {
-    instructions: 0,
-    branches: 0,
-    branchMispredicts: 0,
-    cycles: 0,
-    memStallCycles: 0,
-    mispredictCycles: 0,
-    llcReferences: 0,
-    llcMisses: 0,
-    haltedCycles: 0,
-  };
+  private readonly at: GuestEvents = noEvents();
   private lastCpl = 0;
 
   constructor(host: HostPreset) {

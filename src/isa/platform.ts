@@ -86,6 +86,21 @@ export interface GuestEvents {
   haltedCycles: number;
 }
 
+/** Event totals of a CPU that has run nothing (a new CPU's, a counter snapshot's start). */
+export function noEvents(): GuestEvents {
+  return {
+    instructions: 0,
+    branches: 0,
+    branchMispredicts: 0,
+    cycles: 0,
+    memStallCycles: 0,
+    mispredictCycles: 0,
+    llcReferences: 0,
+    llcMisses: 0,
+    haltedCycles: 0,
+  };
+}
+
 /** What the platform did with an exception the CPU raised (Platform.exception). */
 export const ExceptionAction = {
   /** Not intercepted, or intercepted and reflected back (KVM re-injects it): deliver it through the IDT. */

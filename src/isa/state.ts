@@ -9,7 +9,7 @@ import { AH } from "./insn.js";
 import type { AluOut } from "./alu.js";
 import { IF, RFLAGS_FIXED } from "./flags.js";
 import type { CodeBits } from "./modes.js";
-import type { GuestEvents, Platform } from "./platform.js";
+import { type GuestEvents, noEvents, type Platform } from "./platform.js";
 import { MAX_CYCLES_PER_INSTRUCTION } from "./uarch.js";
 
 /** Why cpu.run() returned. */
@@ -181,17 +181,7 @@ export class CpuState {
   /** Stack pointer loaded on an interrupt that raises the CPL (stands in for TSS.RSP0; see docs/cpu.md). */
   rsp0Lo = 0;
   rsp0Hi = 0;
-  readonly events: GuestEvents = {
-    instructions: 0,
-    branches: 0,
-    branchMispredicts: 0,
-    cycles: 0,
-    memStallCycles: 0,
-    mispredictCycles: 0,
-    llcReferences: 0,
-    llcMisses: 0,
-    haltedCycles: 0,
-  };
+  readonly events: GuestEvents = noEvents();
   /** Bound on cycles per retired instruction (uarch.ts MAX_CYCLES_PER_INSTRUCTION), read by the PMU. */
   readonly maxCyclesPerInstruction = MAX_CYCLES_PER_INSTRUCTION;
   platform: Platform;
