@@ -72,6 +72,9 @@ mem -> "[" expr "]"                             {% (d): Operand => ({ k: "mem", 
      | "[" %rel %reg ":" expr "]"               {% (d): Operand => ({ k: "mem", e: d[4], tok: d[0], end: d[5], mode: "rel", seg: d[2] }) %}
      | "[" %reg ":" %rel expr "]"               {% (d): Operand => ({ k: "mem", e: d[4], tok: d[0], end: d[5], mode: "rel", seg: d[1] }) %}
      | "[" %size %reg ":" expr "]"              {% (d): Operand => ({ k: "mem", e: d[4], tok: d[0], end: d[5], dispSize: d[1], seg: d[2] }) %}
+     | "[" %reg ":" %size expr "]"              {% (d): Operand => ({ k: "mem", e: d[4], tok: d[0], end: d[5], dispSize: d[3], seg: d[1] }) %}
+     | "[" %abs %size expr "]"                  {% (d): Operand => ({ k: "mem", e: d[3], tok: d[0], end: d[4], mode: "abs", dispSize: d[2] }) %}
+     | "[" %size %abs expr "]"                  {% (d): Operand => ({ k: "mem", e: d[3], tok: d[0], end: d[4], mode: "abs", dispSize: d[1] }) %}
 
 dataItems -> expr                     {% (d): Expr[] => [d[0]] %}
            | dataItems "," expr       {% (d): Expr[] => [...d[0], d[2]] %}

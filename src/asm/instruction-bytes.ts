@@ -26,7 +26,8 @@ export function encode(
     if (r.highByte) highByte = tok ?? highByte ?? mnTok;
   };
   // A segment override comes first (NASM's order: segment, 66, 67, REX).
-  if (m.rmOp?.t === "mem" && m.rmOp.seg >= 0) out.push(SEG_PREFIX[m.rmOp.seg]);
+  const memOp = m.rmOp?.t === "mem" ? m.rmOp : m.moffs;
+  if (memOp && memOp.seg >= 0) out.push(SEG_PREFIX[memOp.seg]);
   if (bits === 64) {
     const sized =
       row.operands.some((k) => VAR_KINDS.has(k)) ||
@@ -41,6 +42,16 @@ export function encode(
     const osz = m.osize || (k0 === "r16" ? 16 : k0 === "r32" ? 32 : 0);
     if (osz === 64) return null;
     if (osz !== 0 && osz !== (bits === 16 ? 16 : 32)) out.push(0x66);
+  }
+  // moffs: 0x67 when the address size is not the code's (16-bit code with a 32-bit address or 32-bit code
+  // with a 16-bit one); the address must fit it.
+  const moffsWidth = m.moffs ? (bits === 64 ? 8 : m.moffs.asize / 8) : 0;
+  if (m.moffs && bits !== 64) {
+    if (!m.moffs.dispUnknown && !fitsEither(m.moffs.disp, moffsWidth * 8)) {
+      fail({ rank: R_RANGE, tok: m.moffs.tok, message: `absolute address does not fit ${moffsWidth * 8} bits` });
+      return null;
+    }
+    if (m.moffs.asize !== bits) out.push(0x67);
   }
   // ModRM.
   let modrm = -1;
@@ -115,7 +126,7 @@ export function encode(
   if (sib >= 0) out.push(sib);
   if (ripTarget !== null) ripAt = out.length;
   out.push(...disp);
-  if (m.moffs) pushLE(out, m.moffs.disp, 8);
+  if (m.moffs) pushLE(out, m.moffs.disp, moffsWidth);
   if (m.imm) pushLE(out, m.imm.op.v, m.imm.width);
   if (m.ptr) {
     // ptr16:16/32: the offset, then the selector (SDM JMP).

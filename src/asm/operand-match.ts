@@ -55,7 +55,7 @@ export interface Match {
   plusOp: RegInfo | null;
   imm: { op: ROp & { t: "imm" }; width: number } | null;
   rel: { op: ROp & { t: "imm" }; width: number } | null;
-  /** A moffs operand (MOV A0–A3): its 64-bit address follows the opcode. */
+  /** A moffs operand (MOV A0–A3): its address (of the operand's address size) follows the opcode. */
   moffs: (ROp & { t: "mem" }) | null;
   /** A second immediate (ENTER's nesting level). */
   imm2: (ROp & { t: "imm" }) | null;
@@ -261,8 +261,11 @@ export function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void, bits:
       if (op.t !== "reg" || op.reg.cls !== "cr") return shape();
       m.regOp = op.reg;
     } else if (kind === "moffs") {
-      // NASM: `[qword addr]` with no register is MOV's 64-bit absolute address (A0–A3).
-      if (op.t !== "mem" || op.dispSize !== 64 || op.base || op.index || op.addr32) return shape();
+      // SDM "MOV" A0–A3: an absolute address of the address size. NASM picks it for any register-free
+      // address outside 64-bit code (16 or 32 bits, the mode's or the one `[word …]`/`[dword …]` forces:
+      // 0x67) and, in 64-bit code, only for `[qword addr]` (a 64-bit address).
+      if (op.t !== "mem" || op.base || op.index || op.ripRel) return shape();
+      if (bits === 64 ? op.dispSize !== 64 || op.addr32 : op.dispSize === 8 || op.dispSize === 64) return shape();
       if (op.size !== 0 && row.operands.includes("al") && op.size !== 8) {
         fail({
           rank: R_SIZE,
@@ -342,7 +345,7 @@ export function match(row: OpcodeRow, ops: ROp[], fail: (f: Fail) => void, bits:
     const kind = kinds[ops.indexOf(m.rmOp)];
     const rk = RM_KINDS[kind];
     m.memSize = !rk ? -1 : rk.length === 1 ? rk[0] : osize;
-  }
+  } else if (m.moffs) m.memSize = row.operands.includes("al") ? 8 : osize;
   // Immediate width and range, now that the operand size is known.
   if (m.imm) {
     const kind = kinds[ops.indexOf(m.imm.op)];

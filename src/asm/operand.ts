@@ -140,7 +140,11 @@ function resolveMem(
     if (bits !== 64 && t.reg.size === 64) return bad(`'${t.reg.name}' is a 64-bit register: not in ${bits}-bit code`);
   }
   if (live.length > 2) return bad();
-  const asz = live.length ? live[0].reg.size : bits;
+  // With no register, `[word …]` / `[dword …]` outside 64-bit code is the address size (NASM: a 16-bit
+  // address in 32-bit code takes 0x67 and ModRM 06 or moffs16; a 32-bit one in 16-bit code likewise).
+  const forced = o.dispSize && live.length === 0 && bits !== 64 ? SIZE_BITS[o.dispSize.value.toLowerCase()] : 0;
+  const asz = live.length ? live[0].reg.size : forced === 16 || forced === 32 ? forced : bits;
+  if (forced === 64) return bad("a 64-bit address ([qword …]) exists only in 64-bit code");
   if (live.some((t) => t.reg.size !== asz)) return bad("cannot mix registers of different sizes in an address");
   if (asz === 16) return mem16(o, v, size, live, tok, bad);
   let base: RegInfo | null = null;

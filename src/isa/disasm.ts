@@ -153,7 +153,14 @@ function memText(ins: Insn): string {
   if (ins.base >= 0) parts.push(regName(ins.base, asz));
   if (ins.index >= 0) parts.push(asz === 2 ? regName(ins.index, 2) : `${regName(ins.index, asz)}*${ins.scale}`);
   const disp = ins.dispLo | 0;
+  // No register outside 64-bit mode: the address size is the mode's unless the text says otherwise (0x67).
   let over = "";
+  if (parts.length === 0 && ins.mode !== 64) {
+    if (asz * 8 !== ins.mode) over = asz === 2 ? "word " : "dword ";
+    // MOV between the accumulator and an absolute address written plainly is A0–A3 in NASM; `[byte …]`
+    // (a displacement size NASM ignores there) keeps the ModRM form these bytes are.
+    else if (ins.mnemonic === "mov" && isAccModrmMov(ins)) over = "byte ";
+  }
   if (ins.base >= 0) {
     // [bp] (16-bit) and [rbp]/[r13]/[ebp] (32/64-bit) have no mod-00 form: NASM adds a disp8 of 0.
     const needsDisp = asz === 2 ? ins.base === 5 && ins.index < 0 : (ins.base & 7) === 5;
@@ -169,6 +176,23 @@ function memText(ins: Insn): string {
   }
   const seg = ins.seg >= 0 ? `${SEG_NAMES[ins.seg]}:` : "";
   return `[${over}${seg}${s}]`;
+}
+
+/** MOV 88–8B /r with AL/AX/EAX as the register operand. */
+function isAccModrmMov(ins: Insn): boolean {
+  const op = ins.row?.opcode;
+  if (op?.length !== 1 || op[0] < 0x88 || op[0] > 0x8b) return false;
+  return (op[0] < 0x8a ? ins.r1 : ins.r0) === 0;
+}
+
+/** A0–A3's address, as NASM is told to encode it: in 64-bit code `[qword …]` (8 bytes) or `[a32 …]` (0x67,
+ *  4 bytes); elsewhere a bare address of the mode's size, `[word …]`/`[dword …]` for the other (0x67). */
+function moffsText(ins: Insn): string {
+  const a = ins.asize;
+  const v = `0x${ins.dispHi ? ins.dispHi.toString(16) + ins.dispLo.toString(16).padStart(8, "0") : ins.dispLo.toString(16)}`;
+  const sg = ins.seg >= 0 ? `${SEG_NAMES[ins.seg]}:` : "";
+  if (ins.mode === 64) return a === 8 ? `[qword ${sg}${v}]` : `[${sg}a32 ${v}]`;
+  return `[${a * 8 === ins.mode ? "" : a === 2 ? "word " : "dword "}${sg}${v}]`;
 }
 
 function immText(ins: Insn, k: OperandKind): string {
@@ -226,9 +250,7 @@ export function formatInsn(ins: Insn): string {
         ops.push(i > 0 && kinds[i - 1] === "imm16" ? hexs(ins.imm2) : immText(ins, k));
         break;
       case "moffs":
-        ops.push(
-          `[qword 0x${ins.dispHi ? ins.dispHi.toString(16) + ins.dispLo.toString(16).padStart(8, "0") : ins.dispLo.toString(16)}]`,
-        );
+        ops.push(moffsText(ins));
         break;
       case "imm8s":
       case "imm16":

@@ -99,6 +99,10 @@ export function generateExtCorpus(): string[] {
   }
   f.push("mov ecx, [qword 0x1000]", "mov [qword 0x1000], bl", "mov eax, [qword rax]", "mov eax, dword [qword 0x10]");
   f.push("mov al, word [qword 0x10]", "mov [qword 0x10], dword 5");
+  // FS and GS only: ES/CS/SS/DS overrides are ignored in 64-bit mode (vpmu's disassembly writes them as db).
+  for (const sg of ["fs", "gs"])
+    f.push(`mov eax, [${sg}:qword 0x1234]`, `mov [qword ${sg}:0x10], al`, `mov rax, [${sg}:0x10]`);
+  f.push("mov eax, [abs qword 0x1234]", "mov [qword abs 0x10], ax", "mov eax, [abs 0x1234]", "mov eax, [dword 0x10]");
   for (const m of ["wbinvd", "invd", "xend", "xtest"]) f.push(m, `${m} eax`);
   for (const t of ["$", "$+10", "$-100", "$+0x1000", "$+200"]) f.push(`xbegin ${t}`);
   f.push("xbegin short $+10", "xabort 0", "xabort 0xff", "xabort 256", "xabort eax");

@@ -61,9 +61,6 @@ const MEMS16 = [
 ];
 const IMMS = ["0", "1", "-1", "127", "128", "-128", "-129", "0x7fff", "0x8000", "0xffff", "0x7fffffff", "0xffffffff"];
 
-/** An address with no register (mov with it is the moffs form A0–A3, not in the opcode table yet). */
-const absolute = (mem: string): boolean => !/\b(e?[abcd]x|e?[sd]i|e?[sb]p)\b/.test(mem);
-
 /** Forms for `bits`; the memory operands of the other address size get a 0x67 prefix. */
 export function generateModeCorpus(bits: 16 | 32): string[] {
   const f: string[] = [];
@@ -74,8 +71,6 @@ export function generateModeCorpus(bits: 16 | 32): string[] {
       const r = REGS[s];
       for (let i = 0; i < r.length; i++) f.push(`${m} ${r[i]}, ${r[(i * 3 + 1) % r.length]}`);
       for (let i = 0; i < mems.length; i++) {
-        // mov with an accumulator and an absolute address is the moffs form (A0–A3), not this row set.
-        if (m === "mov" && absolute(mems[i])) continue;
         f.push(`${m} ${r[(i + s) % r.length]}, ${mems[i]}`);
         f.push(`${m} ${mems[i]}, ${r[(i + 1) % r.length]}`);
       }
@@ -139,5 +134,15 @@ export function generateModeCorpus(bits: 16 | 32): string[] {
   f.push("retf", "retf 8", "retfq");
   for (const sr of ["es", "cs", "ss", "ds", "fs", "gs"]) f.push(`push ${sr}`, `pop ${sr}`); // pop cs: refused
   f.push("iret", "iretd", "iretw");
+  // MOV with an absolute address and AL/AX/EAX: the moffs forms A0–A3 (an address of the mode's size, or
+  // the other size with 0x67), with segment overrides; other registers and byte-sized addresses are ModRM.
+  const addrs = ["0x0", "0x1234", "0xffff", "0x12345", "0xfffffffe", "0x80000000", "-1"];
+  for (const a of addrs)
+    for (const kw of ["", "word ", "dword ", "byte "])
+      for (const sg of ["", "es:", "cs:", "ss:", "ds:", "fs:", "gs:"]) {
+        const mem = sg === "gs:" ? `[${kw}${sg}${a}]` : `[${sg}${kw}${a}]`;
+        for (const r of ["al", "ax", "eax", "bl", "cx", "esi"]) f.push(`mov ${r}, ${mem}`, `mov ${mem}, ${r}`);
+      }
+  f.push("mov eax, [qword 0x1234]", "mov [qword 0x10], al", "mov ax, [fs:qword 0x20]");
   return f;
 }
