@@ -1,4 +1,28 @@
-// Makes the CLI entry executable after tsc (npm link / bin shims need it on a fresh clone).
-import { chmodSync, existsSync } from "node:fs";
-const main = new URL("../dist/cli/main.js", import.meta.url).pathname;
+// After tsc: bundle the CLI and make its entry executable.
+// `vpmu` starts by loading its modules; as ~150 separate files that costs more than the run of a small guest
+// (issue 16: start-up). esbuild bundles src/cli/main.ts and the sweep worker into dist/cli/ as ES modules, the
+// command modules and what each needs split into shared chunks beside them, so a command still loads only
+// its own code (src/cli/main.ts imports each command on demand). Every path the CLI computes from its own
+// location lives in src/cli/paths.ts, which sits in dist/cli/ in both layouts. The library (dist/index.js
+// and the rest of dist/) stays tsc's output; npm packages stay external (node_modules as installed).
+import { chmodSync, existsSync, readdirSync, rmSync } from "node:fs";
+import { build } from "esbuild";
+
+const root = new URL("../", import.meta.url).pathname;
+const outdir = `${root}dist/cli`;
+for (const f of readdirSync(outdir)) if (/^chunk-.*\.js$/.test(f)) rmSync(`${outdir}/${f}`);
+await build({
+  absWorkingDir: root,
+  entryPoints: ["src/cli/main.ts", "src/cli/sweep-worker.ts"],
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  packages: "external",
+  chunkNames: "chunk-[hash]",
+  logLevel: "warning",
+});
+const main = `${outdir}/main.js`;
 if (existsSync(main)) chmodSync(main, 0o755);

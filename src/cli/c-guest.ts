@@ -6,12 +6,9 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { CliError, EXIT_USAGE } from "./errors.js";
+import { C_RUNTIME_DIR } from "./paths.js";
 import { readBytes } from "./files.js";
-
-/** The runtime's directory: programs/c/lib of this package (dist/cli/ → ../../programs/c/lib). */
-export const C_RUNTIME_DIR = fileURLToPath(new URL("../../programs/c/lib/", import.meta.url));
 
 /** The runtime's sources, compiled with every C guest (start.S first: the Multiboot header leads). */
 export const C_RUNTIME_SOURCES: readonly string[] = [

@@ -4,9 +4,7 @@
 // (docs/loading.md, docs/guest-abi.md).
 import { dirname, resolve } from "node:path";
 import { existsSync, readFileSync } from "node:fs";
-import { assemble, formatDiagnostic } from "../asm/index.js";
 import { isKernelImage, loadKernel, type BootImage, type TraceSymbol } from "../vmm/index.js";
-import { buildCGuest } from "./c-guest.js";
 import { CliError, EXIT_USAGE, usageError } from "./errors.js";
 import { readBytes } from "./files.js";
 
@@ -33,10 +31,17 @@ export interface LoadedImage {
 /**
  * Load `file` (relative to `dir`, the working directory unless given): boot it as a kernel when its bytes
  * (or, for a source, its assembled bytes) are ELF or carry a Multiboot header; otherwise a flat image.
+ * The assembler and the C toolchain driver load only for a file that needs them (start-up, issue 16).
  */
-export function loadImage(file: string, load: number, dir = ".", k: KernelInput = { memSize: null }): LoadedImage {
+export async function loadImage(
+  file: string,
+  load: number,
+  dir = ".",
+  k: KernelInput = { memSize: null },
+): Promise<LoadedImage> {
   const path = resolve(dir, file);
   if (/\.c$/.test(file)) {
+    const { buildCGuest } = await import("./c-guest.js");
     const c = buildCGuest(path);
     return bootKernel(c.elf, file, dir, k, c.symbols);
   }
@@ -44,7 +49,7 @@ export function loadImage(file: string, load: number, dir = ".", k: KernelInput 
   const raw = readBytes(path, isFlat ? "guest image" : "guest source");
   if (isKernelImage(raw)) return bootKernel(raw, file, dir, k, []);
   if (isFlat) return flat(file, k, { bytes: raw, origin: load, symbols: [], entryBits: 64 });
-  const src = assembleFile(file, dir, new TextDecoder("utf-8", { ignoreBOM: true }).decode(raw));
+  const src = await assembleFile(file, dir, new TextDecoder("utf-8", { ignoreBOM: true }).decode(raw));
   if (isKernelImage(src.bytes)) return bootKernel(src.bytes, file, dir, k, src.symbols);
   return flat(file, k, src);
 }
@@ -80,11 +85,12 @@ function bootKernel(bytes: Uint8Array, file: string, dir: string, k: KernelInput
 }
 
 /** Assemble a source file (includes resolved relative to the including file). */
-function assembleFile(
+async function assembleFile(
   file: string,
   dir: string,
   text: string,
-): { bytes: Uint8Array; origin: number; symbols: TraceSymbol[]; entryBits: 32 | 64 } {
+): Promise<{ bytes: Uint8Array; origin: number; symbols: TraceSymbol[]; entryBits: 32 | 64 }> {
+  const { assemble, formatDiagnostic } = await import("../asm/index.js");
   const res = assemble(text, {
     file,
     include: (name, from) => {

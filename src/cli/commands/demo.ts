@@ -5,7 +5,6 @@
 // exactly what `vpmu run` reports; src/report/demo.ts judges the two runs from their data, never assumes.
 import { existsSync } from "node:fs";
 import { basename, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { createMachine } from "../../machine/index.js";
 import { demoReport, NativeRdpmcLog, runDocument, type DemoSide } from "../../report/index.js";
@@ -15,8 +14,7 @@ import { addExamples } from "../help.js";
 import { addMachineOptions, machineOptions } from "../machine-options.js";
 import { runFile, type RunConfig } from "./run.js";
 import { DEFAULT_LOAD, DEFAULT_MAX_INSNS, DEFAULT_MEM } from "../../vmm/index.js";
-
-const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+import { PACKAGE_ROOT } from "../paths.js";
 
 /** The §14.4 set-up: an SPR host whose hardware PERF_METRICS holds a host value H, and a mediated guest
  *  whose counters match the host exactly (8×48 GP, 4×48 fixed) but whose PERF_CAPABILITIES lacks bit 15. */

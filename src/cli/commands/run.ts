@@ -219,7 +219,7 @@ export async function runFile(
   dir = ".",
   out: RunOutput | null = null,
 ): Promise<RunResult> {
-  const img = loadImage(cfg.file, cfg.load, dir, cfg);
+  const img = await loadImage(cfg.file, cfg.load, dir, cfg);
   const gc: GuestConfig = {
     ...guestConfig(cfg),
     memSize: img.memSize,

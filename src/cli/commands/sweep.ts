@@ -14,6 +14,7 @@ import { CliError, EXIT_FAILURE, EXIT_INTERNAL, usageError } from "../errors.js"
 import { readBytes, readText } from "../files.js";
 import { addExamples } from "../help.js";
 import { countOption } from "../options.js";
+import { SWEEP_WORKER_URL } from "../paths.js";
 
 interface SweepOptions {
   matrix?: string;
@@ -201,8 +202,7 @@ async function runParallel(
   const results: sweep.RunRecord[][] = new Array(chunks.length);
   let next = 0;
   let done = 0;
-  const workerUrl = new URL("../sweep-worker.js", import.meta.url);
-  const workers = Array.from({ length: Math.min(threads, chunks.length) }, () => new Worker(workerUrl));
+  const workers = Array.from({ length: Math.min(threads, chunks.length) }, () => new Worker(SWEEP_WORKER_URL));
   try {
     await Promise.all(
       workers.map(

@@ -4,7 +4,6 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import * as golden from "../../golden/index.js";
 import { colourWanted, painter, ProgressLine } from "../colour.js";
@@ -13,11 +12,10 @@ import { readText, writeText } from "../files.js";
 import { addExamples } from "../help.js";
 import { choiceOption, countOption } from "../options.js";
 import { EXIT_STATUS_MAPPINGS } from "../../vmm/devices/debug-exit.js";
+import { MAIN_JS } from "../paths.js";
 
 type RunOutcome = golden.RunOutcome;
 type GoldenResult = golden.GoldenResult;
-
-const MAIN_JS = fileURLToPath(new URL("../main.js", import.meta.url));
 
 // Golden comparison is byte-exact: program output and golden files are handled as latin1 strings (one
 // char per byte), and everything printed goes out through latin1 again, so the bytes a guest wrote
