@@ -6,23 +6,35 @@
 // location lives in src/cli/paths.ts, which sits in dist/cli/ in both layouts. The library (dist/index.js
 // and the rest of dist/) stays tsc's output; npm packages stay external (node_modules as installed).
 import { chmodSync, existsSync, readdirSync, rmSync } from "node:fs";
-import { build } from "esbuild";
+
+/** esbuild, or null in a node_modules installed before it became a devDependency (run `npm ci`). */
+async function loadEsbuild() {
+  try {
+    return await import("esbuild");
+  } catch {
+    return null;
+  }
+}
 
 const root = new URL("../", import.meta.url).pathname;
 const outdir = `${root}dist/cli`;
 for (const f of readdirSync(outdir)) if (/^chunk-.*\.js$/.test(f)) rmSync(`${outdir}/${f}`);
-await build({
-  absWorkingDir: root,
-  entryPoints: ["src/cli/main.ts", "src/cli/sweep-worker.ts"],
-  outdir,
-  bundle: true,
-  splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  packages: "external",
-  chunkNames: "chunk-[hash]",
-  logLevel: "warning",
-});
+const esbuild = await loadEsbuild();
+// Without esbuild the CLI is tsc's unbundled output: it runs the same, only starts slower.
+if (esbuild === null) console.warn("post-build: esbuild is not installed (npm ci): dist/cli left unbundled");
+else
+  await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: ["src/cli/main.ts", "src/cli/sweep-worker.ts"],
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    packages: "external",
+    chunkNames: "chunk-[hash]",
+    logLevel: "warning",
+  });
 const main = `${outdir}/main.js`;
 if (existsSync(main)) chmodSync(main, 0o755);
