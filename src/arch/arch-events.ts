@@ -120,7 +120,7 @@ export const ARCH_EVENTS: readonly ArchEvent[] = [
     eventSelect: 0xc2,
     umask: 0x02,
     source: EventSource.TopdownRetiring,
-    model: "instructions (one slot per retired instruction)",
+    model: "retired µops (isa/uops.ts: at least one per natively retired instruction; none for KVM-emulated ones)",
   },
   {
     bit: 12,

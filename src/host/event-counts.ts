@@ -44,10 +44,12 @@ export function eventTotal(source: EventSource, ev: GuestEvents, clk: EventClock
     case EventSource.TopdownBadSpeculation:
       return ev.mispredictCycles * clk.slotsPerCycle;
     case EventSource.TopdownRetiring:
-      return ev.instructions;
+      // Retired µops (isa/uops.ts): ≥ instructions natively retired, ≤ slots. KVM's emulated instructions add
+      // nothing here (kvm_pmu_instruction_retired only reaches counters of instructions retired).
+      return ev.uops;
     case EventSource.TopdownFrontendBound: {
       const rest =
-        ev.cycles * clk.slotsPerCycle - ev.instructions - (ev.memStallCycles + ev.mispredictCycles) * clk.slotsPerCycle;
+        ev.cycles * clk.slotsPerCycle - ev.uops - (ev.memStallCycles + ev.mispredictCycles) * clk.slotsPerCycle;
       return Math.max(rest, 0);
     }
     default:
@@ -83,7 +85,6 @@ export function maxPerInstruction(source: EventSource, maxCycles: number, clk: E
     case EventSource.Instructions:
     case EventSource.Branches:
     case EventSource.BranchMispredicts:
-    case EventSource.TopdownRetiring:
     case EventSource.LlcReferences:
     case EventSource.LlcMisses:
       // One instruction retires once and is at most one branch. LLC: each memory operand is one access per
@@ -94,6 +95,8 @@ export function maxPerInstruction(source: EventSource, maxCycles: number, clk: E
     case EventSource.CoreCycles:
       return maxCycles;
     default:
+      // Topdown events, retiring included: a row's µops fit its base cycles × the narrowest issue width
+      // (isa/uops.ts), so no instruction adds more than its cycles' slots.
       return maxCycles * clk.slotsPerCycle;
   }
 }

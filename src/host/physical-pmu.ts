@@ -424,6 +424,7 @@ export class PhysicalPmu {
     at.instructions = events.instructions;
     at.branches = events.branches;
     at.branchMispredicts = events.branchMispredicts;
+    at.uops = events.uops;
     at.cycles = events.cycles;
     at.memStallCycles = events.memStallCycles;
     at.mispredictCycles = events.mispredictCycles;

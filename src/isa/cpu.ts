@@ -16,6 +16,7 @@ import { Access, pfAccessBits } from "./paging.js";
 import { CYCLES, EXEC } from "./semantics.js";
 import { FAULT, StopReason, TWO32, Vec, canonical } from "./state.js";
 import { TLB_MASK } from "./tlb.js";
+import { UOPS } from "./uops.js";
 
 export { StopReason, Vec } from "./state.js";
 export type { CpuOptions, FaultRecord, TripleFaultInfo } from "./state.js";
@@ -137,6 +138,7 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
         left--;
         ev.instructions++;
         ev.cycles += CYCLES[ins.op];
+        ev.uops += UOPS[ins.op];
       }
       if (pending < 0 && entry && ++ins.hits === HOT && ins.valid && this.jitEnabled) this.compileAt(ins);
       entry = this.rip !== ins.addr + ins.len;

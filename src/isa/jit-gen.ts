@@ -61,9 +61,11 @@ export class Gen {
    *  call that exits is not retired by the CPU (platform.ts Skip; R-CNT-4), so it adds nothing. */
   readonly pi: number[] = [0];
   readonly pc: number[] = [0];
+  /** Prefix sums of retired µops (uops.ts), like the cycles. */
+  readonly pu: number[] = [0];
   readonly pb: number[] = [0];
   /** The block calls the platform: counts are flushed to `ev` before each call (platform.ts contract), so
-   *  every exit adds only what was not flushed yet (locals fi/fc/fb). */
+   *  every exit adds only what was not flushed yet (locals fi/fc/fu/fb). */
   readonly calls: boolean;
   /** Code run at every exit (predictor state write-back, deferred flags). */
   onExit = "";
@@ -76,12 +78,13 @@ export class Gen {
   constructor(
     readonly insns: readonly Insn[],
     readonly memSize: number,
-    info: readonly { cycles: number; platform: boolean; branch: boolean }[],
+    info: readonly { cycles: number; uops: number; platform: boolean; branch: boolean }[],
   ) {
     this.calls = info.some((i) => i.platform);
     for (const i of info) {
       this.pi.push(this.pi[this.pi.length - 1] + (i.platform ? 0 : 1));
       this.pc.push(this.pc[this.pc.length - 1] + (i.platform ? 0 : i.cycles));
+      this.pu.push(this.pu[this.pu.length - 1] + (i.platform ? 0 : i.uops));
       this.pb.push(this.pb[this.pb.length - 1] + (i.branch ? 1 : 0));
     }
   }
@@ -94,14 +97,14 @@ export class Gen {
     const wb = `${this.onExit} ${cpuField("rflags")} = fl; ${cpuField("rip")} = ${ripJs};`;
     if (this.calls) {
       // -1: nothing retired, but a platform call completed an instruction (0 would re-run it).
-      return `{ ${wb} const d = iters * ${this.pi[n]} + ${this.pi[k]}; ev.instructions += d - fi; ev.cycles += iters * ${this.pc[n]} + ${this.pc[k]} - fc; ev.branches += iters * ${this.pb[n]} + ${this.pb[k]} - fb; return d === 0 && called ? -1 : d; }`;
+      return `{ ${wb} const d = iters * ${this.pi[n]} + ${this.pi[k]}; ev.instructions += d - fi; ev.cycles += iters * ${this.pc[n]} + ${this.pc[k]} - fc; ev.uops += iters * ${this.pu[n]} + ${this.pu[k]} - fu; ev.branches += iters * ${this.pb[n]} + ${this.pb[k]} - fb; return d === 0 && called ? -1 : d; }`;
     }
-    return `{ ${wb} const d = iters * ${n} + ${k}; ev.instructions += d; ev.cycles += iters * ${this.pc[n]} + ${this.pc[k]}; ev.branches += iters * ${this.pb[n]} + ${this.pb[k]}; return d; }`;
+    return `{ ${wb} const d = iters * ${n} + ${k}; ev.instructions += d; ev.cycles += iters * ${this.pc[n]} + ${this.pc[k]}; ev.uops += iters * ${this.pu[n]} + ${this.pu[k]}; ev.branches += iters * ${this.pb[n]} + ${this.pb[k]}; return d; }`;
   }
   /** Exact totals into `ev` before instruction k calls the platform. */
   flush(k: number): string {
     const n = this.insns.length;
-    return `t = iters * ${this.pi[n]} + ${this.pi[k]}; ev.instructions += t - fi; fi = t; t = iters * ${this.pc[n]} + ${this.pc[k]}; ev.cycles += t - fc; fc = t; t = iters * ${this.pb[n]} + ${this.pb[k]}; ev.branches += t - fb; fb = t;`;
+    return `t = iters * ${this.pi[n]} + ${this.pi[k]}; ev.instructions += t - fi; fi = t; t = iters * ${this.pc[n]} + ${this.pc[k]}; ev.cycles += t - fc; fc = t; t = iters * ${this.pu[n]} + ${this.pu[k]}; ev.uops += t - fu; fu = t; t = iters * ${this.pb[n]} + ${this.pb[k]}; ev.branches += t - fb; fb = t;`;
   }
 }
 

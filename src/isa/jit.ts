@@ -29,6 +29,7 @@ import {
 } from "./jit-gen.js";
 import { Op } from "./ops.js";
 import { Priv, SEMANTICS, flagsRead, flagsWritten } from "./semantics.js";
+import { UOPS } from "./uops.js";
 
 export type { BlockCpu } from "./jit-gen.js";
 
@@ -141,7 +142,12 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
     const g = new Gen(
       insns,
       cpu.memSize,
-      insns.map((i) => ({ cycles: SEMANTICS[i.op].cycles, platform: callsPlatform(i), branch: isBranch(i) })),
+      insns.map((i) => ({
+        cycles: SEMANTICS[i.op].cycles,
+        uops: UOPS[i.op],
+        platform: callsPlatform(i),
+        branch: isBranch(i),
+      })),
     );
     g.paged = cpu.paging;
     let live = STATUS;
@@ -204,7 +210,7 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
     const tail = isBranch(insns[n - 1]) ? "" : `iters++; ${g.exit(0, String(insns[n - 1].addr + insns[n - 1].len))}`;
     const src = `"use strict";
 return function block(left) {
-  let fl = ${cpuField("rflags")}, a = 0, ah = 0, b = 0, bh = 0, r = 0, rh = 0, s = 0, t = 0, u = 0, ea = 0, taken = false, iters = 0;${g.calls ? "\n  let fi = 0, fc = 0, fb = 0, called = false;" : ""}
+  let fl = ${cpuField("rflags")}, a = 0, ah = 0, b = 0, bh = 0, r = 0, rh = 0, s = 0, t = 0, u = 0, ea = 0, taken = false, iters = 0;${g.calls ? "\n  let fi = 0, fc = 0, fu = 0, fb = 0, called = false;" : ""}
   let p0 = ${predicted ? `bpc[${lastIns.addr}]` : "0"};${g.paged ? `\n  ${PAGED_PROLOGUE}` : ""}
   const maxIters = Math.floor(left / ${n});
   for (;;) {

@@ -73,6 +73,8 @@ export interface GuestEvents {
   branches: number;
   /** Retired branches whose direction/target the predictor got wrong. */
   branchMispredicts: number;
+  /** Retired µops (fused domain; uops.ts): the topdown retiring slots. At least one per retired instruction. */
+  uops: number;
   /** Unhalted core cycles (per-instruction cost table + stall penalties below). */
   cycles: number;
   /** Cycles of the total spent stalled on memory (LLC misses) — used for topdown backend bound. */
@@ -92,6 +94,7 @@ export function noEvents(): GuestEvents {
     instructions: 0,
     branches: 0,
     branchMispredicts: 0,
+    uops: 0,
     cycles: 0,
     memStallCycles: 0,
     mispredictCycles: 0,

@@ -7,6 +7,7 @@ export function formatEvents(e: GuestEvents): string {
     ["instructions", e.instructions],
     ["branches", e.branches],
     ["branch-mispredicts", e.branchMispredicts],
+    ["uops", e.uops],
     ["cycles", e.cycles],
     ["mem-stall-cycles", e.memStallCycles],
     ["mispredict-cycles", e.mispredictCycles],

@@ -13,6 +13,7 @@ function events(p: Partial<GuestEvents> = {}): GuestEvents {
     instructions: 0,
     branches: 0,
     branchMispredicts: 0,
+    uops: 0,
     cycles: 0,
     memStallCycles: 0,
     mispredictCycles: 0,

@@ -15,6 +15,7 @@ describe("micro-architectural counts (docs/cpu.md worked examples)", () => {
       instructions: 201,
       branches: 100,
       branchMispredicts: 1,
+      uops: 201,
       cycles: 201 + 15,
       memStallCycles: 0,
       mispredictCycles: 15,
@@ -43,6 +44,7 @@ describe("micro-architectural counts (docs/cpu.md worked examples)", () => {
       instructions: 6,
       branches: 0,
       branchMispredicts: 0,
+      uops: 5 + 4, // five loads, CLFLUSH 4 (isa/uops.ts)
       cycles: 4 + 5 + 1 + 310,
       memStallCycles: 300,
       mispredictCycles: 0,

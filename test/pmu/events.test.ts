@@ -7,6 +7,7 @@ const ev = {
   instructions: 1000,
   branches: 200,
   branchMispredicts: 7,
+  uops: 1500,
   cycles: 5003,
   memStallCycles: 1200,
   mispredictCycles: 105,
@@ -53,8 +54,8 @@ describe("architectural event totals (events.ts table)", () => {
     [EventSource.TopdownSlots, 30018],
     [EventSource.TopdownBackendBound, 7200],
     [EventSource.TopdownBadSpeculation, 630],
-    [EventSource.TopdownRetiring, 1000],
-    [EventSource.TopdownFrontendBound, 30018 - 1000 - 630 - 7200],
+    [EventSource.TopdownRetiring, 1500],
+    [EventSource.TopdownFrontendBound, 30018 - 1500 - 630 - 7200],
     [EventSource.None, 0],
   ])("SPR source %i = %i", (src, want) => expect(eventTotal(src, ev, spr)).toBe(want));
   it("reference cycles are floor(cycles × tsc / core) without rounding error", () => {

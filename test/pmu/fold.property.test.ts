@@ -18,6 +18,7 @@ function setup(presets: readonly bigint[]) {
     mispredictCycles: 0,
     llcReferences: 0,
     llcMisses: 0,
+    uops: 0,
     haltedCycles: 0,
   };
   const pmu = v.pmu;

@@ -159,7 +159,10 @@ export function stringOp(c: Cpu, ins: Insn): boolean {
   const start = ev.cycles;
   let first = true;
   while (!countZero(c, ins)) {
-    if (!first) ev.cycles++;
+    if (!first) {
+      ev.cycles++;
+      ev.uops++; // uops.ts: one µop per further iteration
+    }
     first = false;
     element(c, ins, s, d);
     decCount(c, ins);
@@ -200,7 +203,10 @@ export function stringIo(c: Cpu, ins: Insn): boolean {
   const ev = c.events;
   const start = ev.cycles;
   for (let first = true; ; first = false) {
-    if (!first) ev.cycles++;
+    if (!first) {
+      ev.cycles++;
+      ev.uops++;
+    }
     let act: PlatformAction;
     if (ins.sub === 0) {
       // The platform returns IN's value in AL/AX/EAX (platform.ts); RAX is restored after the store.
