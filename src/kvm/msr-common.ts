@@ -3,7 +3,13 @@
  * model has, the PMU ones through kvm_pmu_get_msr/kvm_pmu_set_msr, and the save list (kvm_probe_msr_to_save).
  * Facts: model.md §5, §6.5 (R-CFG-1..7), §7 (R-VAL-8/9, R-WR-12..14); x86.c, msrs.c.
  */
-import { CPUID_1_ECX_DTES64, CPUID_1_EDX_DS, CPUID_80000001_EDX_LM, CPUID_80000001_EDX_NX } from "../arch/cpuid.js";
+import {
+  CPUID_1_ECX_DTES64,
+  CPUID_1_EDX_DS,
+  CPUID_7_EBX_RTM,
+  CPUID_80000001_EDX_LM,
+  CPUID_80000001_EDX_NX,
+} from "../arch/cpuid.js";
 import {
   PERF_CAP_LBR_FMT,
   PERF_CAP_PEBS_BASELINE,
@@ -111,7 +117,8 @@ export function setMsrCommon(vcpu: Vcpu, index: number, data: bigint, host: bool
     case MSR_IA32_DEBUGCTLMSR: {
       // R-WR-13 (vmx_is_valid_debugctl, vmx_get_supported_debugctl): LBR and FREEZE_LBRS_ON_PMI only with
       // guest LBRs (or from the host when KVM offers LBRs); BTF and an unsupported LBR dropped, others #GP.
-      const v = debugctlWrite(vcpu.pmu, vcpu.kvm.supportedPerfCapabilities(), data, host);
+      const rtm = { hostRtm: vcpu.kvm.hostHas("rtm"), guestRtm: (vcpu.leaf(7).ebx & CPUID_7_EBX_RTM) !== 0 };
+      const v = debugctlWrite(vcpu.pmu, vcpu.kvm.supportedPerfCapabilities(), data, host, rtm);
       if (v === null) return MSR_FAIL;
       vcpu.setDebugctl(v);
       return MSR_OK;

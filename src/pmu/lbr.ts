@@ -16,6 +16,8 @@ import { MSR_FAIL, MSR_OK, type KvmPmu, type MsrData, type MsrRet } from "./pmu.
 export const DEBUGCTLMSR_LBR = 1n << 0n;
 export const DEBUGCTLMSR_BTF = 1n << 1n;
 export const DEBUGCTLMSR_FREEZE_LBRS_ON_PMI = 1n << 11n;
+export const DEBUGCTLMSR_BUS_LOCK_DETECT = 1n << 2n;
+export const DEBUGCTLMSR_RTM_DEBUG = 1n << 15n;
 
 /** intel_pmu_lbr_is_enabled: the vCPU has LBR records (refresh found a format and a consistent CPUID model). */
 export function lbrIsEnabled(pmu: KvmPmu): boolean {
@@ -87,14 +89,31 @@ export function setLbrMsr(pmu: KvmPmu, index: number, data: bigint): MsrRet {
   return MSR_OK;
 }
 
+/** The CPU features vmx_get_supported_debugctl asks about besides the LBRs: boot_cpu_has(X86_FEATURE_RTM)
+ *  and the guest's CPUID.7.0:EBX.RTM. X86_FEATURE_BUS_LOCK_DETECT is in no preset (not modelled), so
+ *  DEBUGCTL.BUS_LOCK_DETECT is never supported — as on a host without it. */
+export interface DebugctlFeatures {
+  readonly hostRtm: boolean;
+  readonly guestRtm: boolean;
+}
+
 /**
- * vmx_get_supported_debugctl (the LBR part): LBR and FREEZE_LBRS_ON_PMI when KVM's supported caps has an LBR
- * format and the write is the host's or the vCPU has LBRs (intel_pmu_lbr_is_enabled).
+ * vmx_get_supported_debugctl: LBR and FREEZE_LBRS_ON_PMI when KVM's supported caps has an LBR format and the
+ * write is the host's or the vCPU has LBRs (intel_pmu_lbr_is_enabled); RTM_DEBUG when the host has RTM and
+ * the write is the host's or the guest's CPUID has RTM ("KVM: VMX: Allow guest to set DEBUGCTL.RTM_DEBUG if
+ * RTM is supported"); BUS_LOCK_DETECT likewise with X86_FEATURE_BUS_LOCK_DETECT, which no preset has.
  */
-export function supportedDebugctl(pmu: KvmPmu, supportedCaps: bigint, hostInitiated: boolean): bigint {
-  return (supportedCaps & 0x3fn) !== 0n && (hostInitiated || lbrIsEnabled(pmu))
-    ? DEBUGCTLMSR_LBR | DEBUGCTLMSR_FREEZE_LBRS_ON_PMI
-    : 0n;
+export function supportedDebugctl(
+  pmu: KvmPmu,
+  supportedCaps: bigint,
+  hostInitiated: boolean,
+  f: DebugctlFeatures,
+): bigint {
+  let v = 0n;
+  if ((supportedCaps & 0x3fn) !== 0n && (hostInitiated || lbrIsEnabled(pmu)))
+    v |= DEBUGCTLMSR_LBR | DEBUGCTLMSR_FREEZE_LBRS_ON_PMI;
+  if (f.hostRtm && (hostInitiated || f.guestRtm)) v |= DEBUGCTLMSR_RTM_DEBUG;
+  return v;
 }
 
 /**
@@ -102,8 +121,14 @@ export function supportedDebugctl(pmu: KvmPmu, supportedCaps: bigint, hostInitia
  * BTF and LBR, which are dropped silently (kvm_pr_unimpl_wrmsr); the rest is kept. Returns the value the VMCS
  * guest field holds, or null for #GP.
  */
-export function debugctlWrite(pmu: KvmPmu, supportedCaps: bigint, data: bigint, hostInitiated: boolean): bigint | null {
-  const supported = supportedDebugctl(pmu, supportedCaps, hostInitiated);
+export function debugctlWrite(
+  pmu: KvmPmu,
+  supportedCaps: bigint,
+  data: bigint,
+  hostInitiated: boolean,
+  f: DebugctlFeatures,
+): bigint | null {
+  const supported = supportedDebugctl(pmu, supportedCaps, hostInitiated, f);
   const invalid = data & ~supported & ~(DEBUGCTLMSR_BTF | DEBUGCTLMSR_LBR);
   if (invalid !== 0n) return null;
   return data & supported;
