@@ -3,9 +3,8 @@
 ; tables, enables PAE (CR4.PAE), long mode and NX (EFER.LME, EFER.NXE) and paging (CR0.PG), and far-jumps
 ; to a 64-bit code segment (SDM Vol. 3 §10.8.5 "Initializing IA-32e Mode"). In 64-bit mode it copies a
 ; routine to the last bytes below 2^64 and calls it there, takes page faults whose handler prints CR2 and
-; the error code (SDM §4.7), and delivers INT3 (#BP, a software trap) and the #PF on IST stacks of a
-; 64-bit TSS loaded with LTR (SDM §8.7 "Task Management in 64-bit Mode", §7.14.5 "Interrupt Stack
-; Table"). INT n is not modelled (vpmu rejects it), so INT3 is the software interrupt here.
+; the error code (SDM §4.7), and delivers INT 0x40, INT3 and the #PF on IST stacks of a 64-bit TSS
+; loaded with LTR (SDM §8.7 "Task Management in 64-bit Mode", §7.14.5 "Interrupt Stack Table").
 ; vpmu:
         bits 32
         org 0x100000
@@ -29,7 +28,7 @@ PT1     equ 0x405000            ; PD1[511]:  the top 2 MiB in 4 KiB pages
 TSS     equ 0x406000            ; the 64-bit TSS (104 bytes)
 FRAME   equ 0x600000            ; behind the top page
 FRAME2  equ 0x601000            ; behind the read-only page
-IST1_TOP equ 0x510000           ; #BP's stack
+IST1_TOP equ 0x510000           ; INT 0x40's and #BP's stack
 IST2_TOP equ 0x520000           ; #PF's stack
 TOP     equ 0xFFFFFFFFFFFFF000  ; PT1[511] → FRAME
 RO      equ 0xFFFFFFFFFFFFE000  ; PT1[510] → FRAME2, read-only
@@ -130,8 +129,10 @@ long64:
         EXC_SETUP
         SET_IDT_GATE 14, pf_handler
         SET_IDT_GATE 3, bp_handler
+        SET_IDT_GATE 0x40, bp_handler
         mov byte [rel idt + 14 * 16 + 4], 2     ; the gate's IST field: #PF on IST2
         mov byte [rel idt + 3 * 16 + 4], 1      ; #BP on IST1
+        mov byte [rel idt + 0x40 * 16 + 4], 1   ; INT 0x40 on IST1
 
         REPORT_PREFIX_PUSH "entry"
         REPORT_EQ qword [rel entry_magic], 0x2BADB002, "EAX = the Multiboot magic"
@@ -227,19 +228,19 @@ long64:
         REPORT_PREFIX_PUSH "IST"
         mov r8, rsp
         mov rax, 0x4040
-        int3
-bp_next:
+        int 0x40
+int_next:
         mov r10, rax
-        REPORT_EQ qword [rel bp_rsp], IST1_TOP - 40, "INT3 ran on IST1 (5 qwords, no error code)"
-        lea rax, [rel bp_next]
-        REPORT_EQ qword [rel bp_frame_rip], rax, "the frame's RIP is the next instruction (a trap)"
+        REPORT_EQ qword [rel bp_rsp], IST1_TOP - 40, "INT 0x40 ran on IST1 (5 qwords, no error code)"
+        lea rax, [rel int_next]
+        REPORT_EQ qword [rel bp_frame_rip], rax, "the frame's RIP is the next instruction"
         REPORT_EQ qword [rel bp_frame_rsp], r8, "the frame holds the interrupted RSP"
         REPORT_EQ qword [rel bp_frame_cs], CODE64, "and CS"
         mov r9, rsp
         REPORT_EQ r9, r8, "IRETQ restores RSP"
         REPORT_EQ r10, 0x4041, "the handler ran once"
         int3
-        REPORT_EQ qword [rel bp_rsp], IST1_TOP - 40, "a second INT3 starts again at the IST1 top"
+        REPORT_EQ qword [rel bp_rsp], IST1_TOP - 40, "INT3 (#BP) starts again at the IST1 top"
         REPORT_PREFIX_POP
 
         REPORT_SUMMARY
@@ -273,7 +274,7 @@ pf_handler:
         add rsp, 8
         iretq
 
-; #BP on IST1: [rsp] = RIP after the INT3, then CS, RFLAGS, RSP, SS. Records the stack and the frame,
+; INT 0x40 and #BP on IST1: [rsp] = RIP after the INT, then CS, RFLAGS, RSP, SS. Records the stack and the frame,
 ; adds 1 to RAX.
 bp_handler:
         mov [rel bp_rsp], rsp

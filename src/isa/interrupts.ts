@@ -16,7 +16,7 @@ const FLAGS_WRITABLE = STATUS | TF | IF | DF | 0x3000 | 0x4000 | 0x40000 | 0x200
 export const Delivery = {
   Exception: 0,
   External: 1,
-  /** INT3: software, so the gate DPL is checked against CPL and EXT = 0 in nested error codes. */
+  /** INT3, INT n: software, so the gate DPL is checked against CPL and EXT = 0 in nested error codes. */
   Software: 2,
 } as const;
 export type Delivery = (typeof Delivery)[keyof typeof Delivery];
@@ -33,7 +33,7 @@ export class CpuInterrupts extends CpuSegments {
   irqCount = 0;
   /** @internal The STI/interrupt shadow: no delivery before the next instruction retires. */
   inhibit = false;
-  /** @internal A trap to deliver after the current instruction retires (INT3), or -1. */
+  /** @internal A trap to deliver after the current instruction retires (INT3, INT n), or -1. */
   trap = -1;
 
   /** Assert an external interrupt (e.g. a PMI) with this vector; delivered at the next instruction

@@ -364,6 +364,7 @@ const FIXED_ROWS: readonly Row[] = [
   { mnemonic: "cli", opcode: [0xfa], operands: [] },
   { mnemonic: "sti", opcode: [0xfb], operands: [] },
   { mnemonic: "int3", opcode: [0xcc], operands: [] },
+  { mnemonic: "int", opcode: [0xcd], operands: ["imm8"] },
   { mnemonic: "iretq", opcode: [0xcf], operands: [], osize: 64 },
   { mnemonic: "cpuid", opcode: [0x0f, 0xa2], operands: [] },
   { mnemonic: "wrmsr", opcode: [0x0f, 0x30], operands: [] },

@@ -104,6 +104,7 @@ export function generateExtCorpus(): string[] {
     f.push(`mov eax, [${sg}:qword 0x1234]`, `mov [qword ${sg}:0x10], al`, `mov rax, [${sg}:0x10]`);
   f.push("mov eax, [abs qword 0x1234]", "mov [qword abs 0x10], ax", "mov eax, [abs 0x1234]", "mov eax, [dword 0x10]");
   for (const m of ["wbinvd", "invd", "xend", "xtest"]) f.push(m, `${m} eax`);
+  f.push("int 0x40", "int 3", "int 0", "int 0xff", "int 0x80", "int eax", "int byte 5");
   for (const t of ["$", "$+10", "$-100", "$+0x1000", "$+200"]) f.push(`xbegin ${t}`);
   f.push("xbegin short $+10", "xabort 0", "xabort 0xff", "xabort 256", "xabort eax");
   // Known difference, not covered: with a 32-bit address NASM emits 67 before CLFLUSHOPT's 66 (67 66 0F AE),

@@ -116,6 +116,7 @@ export function generateModeCorpus(bits: 16 | 32): string[] {
   }
   for (const m of ["ret", "ret 8", "nop", "hlt", "cli", "sti", "cpuid", "rdmsr", "wrmsr", "rdtsc", "rdpmc", "int3"])
     f.push(m);
+  f.push("int 0x80", "int 3", "int 0", "int 0xff", "int 0x40", "int -1", "int 256");
   f.push("ud2", "pause", "cbw", "cwde", "cwd", "cdq", "pushfd", "popfd", "lfence", "mfence");
   f.push("in al, 0x60", "in eax, dx", "in ax, dx", "out 0xe9, al", "out dx, eax", "out dx, ax");
   f.push("mov eax, cr0", "mov cr3, ecx", "mov cr4, eax", "mov edx, cr2");

@@ -145,6 +145,79 @@ h_bp:
   });
 });
 
+describe("INT n (CD ib): a software interrupt", () => {
+  it("delivers vector n through its gate with RIP of the next instruction, on the gate's IST stack", () => {
+    const cpu = run64(`
+  lgdt [rel gdtr]
+  mov qword [0x180024], 0x300000   ; IST1
+  mov ax, 0x28
+  ltr ax
+  mov edi, 0x40
+  lea rax, [rel h_40]
+  mov esi, ${gateBits(0x8e, 1)}
+  call set_gate
+  lidt [rel idtr]
+  mov rsp, 0x200000
+  int 0x40
+after:
+  hlt
+h_40:
+  mov rbx, rsp
+  mov rcx, [rsp]
+  lea rdx, [rel after]
+  iretq`);
+    expect(cpu.halted).toBe(true);
+    expect(reg(cpu, 3)).toBe(0x300000n - 40n);
+    expect(reg(cpu, 1)).toBe(reg(cpu, 2));
+    expect(reg(cpu, 4)).toBe(0x200000n);
+  });
+
+  it("from ring 3 through a DPL 0 gate is #GP(n * 8 + 2), EXT = 0; through a DPL 3 gate it is taken", () => {
+    const user = (vector: number) => `
+  lgdt [rel gdtr]
+  mov qword [0x180004], 0x280000   ; RSP0
+  mov ax, 0x28
+  ltr ax
+  mov edi, 0x40
+  lea rax, [rel h_40]
+  mov esi, ${gateBits(0x8e, 0)}
+  call set_gate
+  mov edi, 0x41
+  lea rax, [rel h_41]
+  mov esi, ${gateBits(0xee, 0)}
+  call set_gate
+  mov edi, 13
+  lea rax, [rel h_gp]
+  mov esi, ${gateBits(0x8e, 0)}
+  call set_gate
+  lidt [rel idtr]
+  push 0x23
+  push 0x250000
+  pushfq
+  push 0x3b
+  lea rax, [rel user]
+  push rax
+  iretq
+user:
+  int ${vector}
+h_40:
+  mov ebx, 0x40
+  hlt
+h_41:
+  mov ebx, 0x41
+  mov rcx, [rsp + 8]
+  hlt
+h_gp:
+  mov ebx, 13
+  mov rcx, [rsp]
+  hlt`;
+    const gp = run64(user(0x40));
+    expect([reg(gp, 3), reg(gp, 1)]).toEqual([13n, 0x40n * 8n + 2n]);
+    const taken = run64(user(0x41));
+    expect([reg(taken, 3), reg(taken, 1), BigInt(taken.cpl)]).toEqual([0x41n, 0x3bn, 0n]);
+  });
+});
+
 describe("IRETQ to compatibility mode, leaving IA-32e mode", () => {
   const toCompat = `
   lgdt [rel gdtr]

@@ -127,11 +127,12 @@ export function jrcxz(c: Cpu, ins: Insn): boolean {
   return conditional(c, ins, ins.asize === 2 ? (g[2] & 0xffff) === 0 : ins.addr32 ? g[2] === 0 : (g[2] | g[3]) === 0);
 }
 
-/** A trap: INT3 retires, then #BP is delivered with RIP of the next instruction (SDM INT3). */
+/** A trap: INT3 / INT n retires, then #BP / vector n is delivered as a software interrupt with RIP of the
+ *  next instruction (SDM "INT n/INTO/INT3/INT1": the gate's DPL is checked against CPL, EXT = 0). */
 export function int3(c: Cpu, ins: Insn): boolean {
   c.rip += ins.len;
   c.events.branches++;
-  c.trap = Vec.BP;
+  c.trap = ins.sub === 0 ? Vec.BP : ins.immLo & 0xff;
   return true;
 }
 
@@ -233,7 +234,7 @@ export const ROWS: readonly SemRow[] = [
     exec: jrcxz,
     compile: emit.jrcxz,
   },
-  { op: Op.Int3, mnemonics: { int3: 0 }, cycles: 20, reads: STATUS, writes: 0, branch: true, exec: int3 },
+  { op: Op.Int3, mnemonics: { int3: 0, int: 1 }, cycles: 20, reads: STATUS, writes: 0, branch: true, exec: int3 },
   {
     op: Op.Iretq,
     mnemonics: { iretq: 0, iretd: 0, iretw: 0, iret: 0 },
