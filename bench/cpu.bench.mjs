@@ -4,6 +4,9 @@
 // guest first loads CR3 with 4-level tables the bench wrote (4 KiB pages for 0-2 MiB, where code, data
 // and the array are; 2 MiB pages up to 16 MiB, where the stack is). CPU_BENCH_PAGING=off|on runs one.
 // Beside each paging-off figure: the same loop under qemu-x86_64 (qemu.mjs; CPU_BENCH_QEMU=off skips it).
+// MIPS are by this process's CPU time (user + system), so other load on a shared machine slows them less
+// than wall time; CPU_BENCH_REPS=N runs each workload N times, alternating paging off and on, and reports
+// the best of each (default 1). The qemu-x86_64 figure is its process's wall time (qemu.mjs).
 import { assemble, Cpu, BarePlatform, GuestIo, StopReason } from "../dist/index.js";
 import { qemuMips, qemuMissing } from "./qemu.mjs";
 
@@ -50,16 +53,41 @@ function writeTables(mem) {
 }
 const PAGING_PREFIX = `mov rax, ${TABLES}\nmov cr3, rax\n`;
 const modes = (process.env.CPU_BENCH_PAGING ?? "off,on").split(",");
+const REPS = Math.max(1, Number(process.env.CPU_BENCH_REPS ?? 1) || 1);
 
 const qemu = process.env.CPU_BENCH_QEMU === "off" ? "skipped (CPU_BENCH_QEMU=off)" : qemuMissing();
 if (qemu !== null) console.log(`QEMU side by side: ${qemu}`);
 let failed = false;
-for (const w of WORKLOADS.flatMap((w) => modes.map((m) => ({ ...w, paging: m === "on" })))) {
+const runs = WORKLOADS.flatMap((w) => modes.map((m) => ({ ...w, paging: m === "on" })));
+const best = new Map();
+for (let rep = 0; rep < REPS; rep++)
+  for (const w of runs) {
+    const m = runOnce(w);
+    if (m === null) failed = true;
+    else if (!best.has(w) || m.mips > best.get(w).mips) best.set(w, m);
+  }
+for (const w of runs) {
+  const m = best.get(w);
+  if (!m) continue;
+  const { mips, line } = m;
+  let beside = "";
+  if (qemu === null && !w.paging) {
+    const q = qemuMips(w.src(w.iters), m.expected);
+    beside =
+      typeof q === "number"
+        ? `  qemu-x86_64 ${q.toFixed(1).padStart(7)} MIPS (vpmu ${(mips / q).toFixed(2)}x)`
+        : `  qemu-x86_64: ${q}`;
+  }
+  console.log(line + beside);
+}
+process.exit(failed ? 1 : 0);
+
+/** One run of workload w; its CPU-time MIPS and report line, or null when assembly or the counts failed. */
+function runOnce(w) {
   const r = assemble(`bits 64\norg 0x${ORG.toString(16)}\n${w.paging ? PAGING_PREFIX : ""}${w.src(w.iters)}\n`);
   if (!r.ok) {
     console.log(`${w.name}: assembly failed`);
-    failed = true;
-    continue;
+    return null;
   }
   const cpu = new Cpu({ memSize: MEM, platform: new BarePlatform(new GuestIo()) });
   if (w.paging) writeTables(cpu.mem);
@@ -68,26 +96,20 @@ for (const w of WORKLOADS.flatMap((w) => modes.map((m) => ({ ...w, paging: m ===
   cpu.set64(4, MEM, 0);
   const expected =
     w.perIter * w.iters + (w.name.startsWith("W3") ? 2 : 1) + (w.name.startsWith("W2") ? 1 : 0) + (w.paging ? 2 : 0);
-  const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   let stop;
   do stop = cpu.run(1e9);
   while (stop === StopReason.Budget);
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  const secs = (c.user + c.system) / 1e6;
   const ev = cpu.events;
   const ok = stop === StopReason.Halted && ev.instructions === expected && ev.branches === w.branchesPerIter * w.iters;
-  if (!ok) failed = true;
   const name = `${w.name}${w.paging ? " (paging on)" : ""}`;
   const mips = ev.instructions / secs / 1e6;
-  let beside = "";
-  if (qemu === null && !w.paging) {
-    const q = qemuMips(w.src(w.iters), expected);
-    beside =
-      typeof q === "number"
-        ? `  qemu-x86_64 ${q.toFixed(1).padStart(7)} MIPS (vpmu ${(mips / q).toFixed(2)}x)`
-        : `  qemu-x86_64: ${q}`;
+  const line = `${name.padEnd(56)} ${(ev.instructions / 1e6).toFixed(0).padStart(5)}M insns in ${secs.toFixed(2)}s CPU = ${mips.toFixed(1).padStart(6)} MIPS  counts ${ok ? "exact" : `WRONG (insns ${ev.instructions}/${expected}, branches ${ev.branches})`}`;
+  if (!ok) {
+    console.log(line);
+    return null;
   }
-  console.log(
-    `${name.padEnd(56)} ${(ev.instructions / 1e6).toFixed(0).padStart(5)}M insns in ${secs.toFixed(2)}s = ${mips.toFixed(1).padStart(6)} MIPS  counts ${ok ? "exact" : `WRONG (insns ${ev.instructions}/${expected}, branches ${ev.branches})`}${beside}`,
-  );
+  return { mips, line, expected };
 }
-process.exit(failed ? 1 : 0);
