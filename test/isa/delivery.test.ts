@@ -55,6 +55,21 @@ function run32(body: string): Cpu {
 const gateBits = (attr: number, ist: number, sel = 0x08) =>
   `0x${(((attr << 24) | (ist << 16) | sel) >>> 0).toString(16)}`;
 
+/** IRETQ to `user:` in ring 3 (CS 0x3b, SS 0x23, RSP 0x250000). */
+const TO_RING3 = `  push 0x23
+  push 0x250000
+  pushfq
+  push 0x3b
+  lea rax, [rel user]
+  push rax
+  iretq`;
+
+/** Point IDT vector `v` at `handler` with gate attributes `attr` and IST `ist`. */
+const setGate = (v: number, handler: string, attr: number, ist = 0) => `  mov edi, ${v}
+  lea rax, [rel ${handler}]
+  mov esi, ${gateBits(attr, ist)}
+  call set_gate`;
+
 describe("64-bit TSS on delivery", () => {
   it("a gate with IST = 1 switches to TSS.IST1 (aligned down to 16) even without a privilege change", () => {
     const cpu = run64(`
@@ -97,13 +112,7 @@ h_bp:
   mov esi, ${gateBits(0xee, 0)}
   call set_gate
   lidt [rel idtr]
-  push 0x23
-  push 0x250000
-  pushfq
-  push 0x3b
-  lea rax, [rel user]
-  push rax
-  iretq
+${TO_RING3}
 user:
   mov r10, rsp
   int3
@@ -152,10 +161,7 @@ describe("INT n (CD ib): a software interrupt", () => {
   mov qword [0x180024], 0x300000   ; IST1
   mov ax, 0x28
   ltr ax
-  mov edi, 0x40
-  lea rax, [rel h_40]
-  mov esi, ${gateBits(0x8e, 1)}
-  call set_gate
+${setGate(0x40, "h_40", 0x8e, 1)}
   lidt [rel idtr]
   mov rsp, 0x200000
   int 0x40
@@ -178,26 +184,11 @@ h_40:
   mov qword [0x180004], 0x280000   ; RSP0
   mov ax, 0x28
   ltr ax
-  mov edi, 0x40
-  lea rax, [rel h_40]
-  mov esi, ${gateBits(0x8e, 0)}
-  call set_gate
-  mov edi, 0x41
-  lea rax, [rel h_41]
-  mov esi, ${gateBits(0xee, 0)}
-  call set_gate
-  mov edi, 13
-  lea rax, [rel h_gp]
-  mov esi, ${gateBits(0x8e, 0)}
-  call set_gate
+${setGate(0x40, "h_40", 0x8e)}
+${setGate(0x41, "h_41", 0xee)}
+${setGate(13, "h_gp", 0x8e)}
   lidt [rel idtr]
-  push 0x23
-  push 0x250000
-  pushfq
-  push 0x3b
-  lea rax, [rel user]
-  push rax
-  iretq
+${TO_RING3}
 user:
   int ${vector}
 h_40:
