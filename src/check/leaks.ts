@@ -131,10 +131,12 @@ export function checkLeftAfterPut(
   // something is found.
   let out: LeakRecord[] | null = null;
   const me = phys.provs.ownerId(owner);
-  for (let i = 0; i < writable.length; i++) {
-    const msr = writable[i]!;
+  const prov = phys.prov;
+  const provOwner = phys.provs.owners;
+  for (let i = 0; i < slots.length; i++) {
     const s = slots[i]!;
-    if (s < 0 || phys.ownerAt(s) !== me || phys.isZeroAt(s)) continue;
+    if (s < 0 || provOwner[prov[s]!] !== me || phys.isZeroAt(s)) continue;
+    const msr = writable[i]!;
     const v = phys.rdmsr(msr);
     if (v === null || v === 0n) continue;
     (out ??= []).push({

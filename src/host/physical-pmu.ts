@@ -23,6 +23,7 @@ import {
 } from "../arch/msr-index.js";
 import { GLOBAL_CTRL_EN_PERF_METRICS, INTEL_PMC_IDX_FIXED } from "../arch/perf-event.js";
 import { type GuestEvents, noEvents } from "../isa/platform.js";
+import { big } from "./halves.js";
 import type { HostPreset } from "./presets.js";
 import { type Provenance, ProvenanceTable, RESET_PROVENANCE } from "./provenance.js";
 
@@ -32,12 +33,6 @@ export { HOST_OWNER, type Provenance, RESET_PROVENANCE } from "./provenance.js";
  *  ADAPTIVE), so a valid selector is below 2^35. */
 const EVENTSEL_HW_LIMIT = 1n << 35n;
 const M64 = 0xffffffffffffffffn;
-
-/** A 64-bit register value from its two 32-bit halves. */
-function big(lo: number, hi: number): bigint {
-  if (hi === 0) return lo === 0 ? 0n : BigInt(lo);
-  return (BigInt(hi) << 32n) | BigInt(lo);
-}
 
 /** Bits of IA32_PERF_GLOBAL_CTRL the silicon defines (SDM architectural PMU; model.md §5.3): GP enables
  *  0..nGP−1, fixed enables 32..32+nFX−1, and EN_PERF_METRICS (48) on a CPU with PERF_METRICS. */
@@ -68,7 +63,9 @@ export class PhysicalPmu {
   private readonly clock: EventClock;
 
   // The register file: Numbers only (issue 16). Counters are exact below 2^53 (widths ≤ 48 bits), selectors
-  // below 2^35; the 64-bit control registers are two 32-bit halves.
+  // below 2^35; the 64-bit control registers are two 32-bit halves. GP counters, selectors and fixed counters
+  // are views of one array indexed by slot (`regs[s]`), so a check over slots reads one array.
+  private readonly regs: Float64Array;
   readonly gp: Float64Array;
   readonly fixed: Float64Array;
   /** Selector values as written (< 2^35), and their decoded counting state. */
@@ -84,6 +81,10 @@ export class PhysicalPmu {
   statusHi = 0;
   metricsLo = 0;
   metricsHi = 0;
+  /** Counters that count something with their PMI bit set (GP n: bit n; fixed i: bit i), kept by the
+   *  selector and FIXED_CTR_CTRL writes so the run budget costs nothing while none is armed. */
+  private pmiGp = 0;
+  private pmiFx = 0;
   /** Set when a counter with its PMI bit wrapped; the consumer (mediated PMI path) clears it. */
   pmiPending = false;
 
@@ -112,9 +113,10 @@ export class PhysicalPmu {
     this.hasPerfMetrics = (host.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n;
     this.globalCtrlBits = hardwareGlobalCtrlBits(this);
     this.clock = { tscKhz: host.tscKhz, coreKhz: host.coreKhz, slotsPerCycle: host.slotsPerCycle };
-    this.gp = new Float64Array(this.nGP);
-    this.fixed = new Float64Array(this.nFX);
-    this.eventsel = new Float64Array(this.nGP);
+    this.regs = new Float64Array(2 * this.nGP + this.nFX);
+    this.gp = this.regs.subarray(0, this.nGP);
+    this.eventsel = this.regs.subarray(this.nGP, 2 * this.nGP);
+    this.fixed = this.regs.subarray(2 * this.nGP);
     this.gpSource = new Int32Array(this.nGP);
     this.gpPriv = new Int32Array(this.nGP);
     this.fxPriv = new Int32Array(this.nFX);
@@ -187,9 +189,7 @@ export class PhysicalPmu {
 
   /** Slot `s` holds 0 (no information). */
   isZeroAt(s: number): boolean {
-    if (s < this.sSel0) return this.gp[s] === 0;
-    if (s < this.sFx0) return this.eventsel[s - this.sSel0] === 0;
-    if (s < this.sFcc) return this.fixed[s - this.sFx0] === 0;
+    if (s < this.sFcc) return this.regs[s] === 0;
     if (s === this.sFcc) return (this.fccLo | this.fccHi) === 0;
     if (s === this.sCtrl) return (this.ctrlLo | this.ctrlHi) === 0;
     if (s === this.sStatus) return (this.statusLo | this.statusHi) === 0;
@@ -327,6 +327,8 @@ export class PhysicalPmu {
       : CountPriv.Never;
     // The same silicon model as the vPMU's counting (CMASK on per-instruction events; other shaping counts nothing).
     this.gpSource[n] = shapedSource(sourceOfEvent(lo & 0xff, (lo >>> 8) & 0xff), BigInt(v));
+    const pmi = this.gpPriv[n] !== CountPriv.Never && this.gpSource[n] !== EventSource.None && ((lo >>> 20) & 1) === 1;
+    this.pmiGp = pmi ? (this.pmiGp | (1 << n)) >>> 0 : (this.pmiGp & ~(1 << n)) >>> 0;
   }
 
   /** Fixed counter `i` := v (within the width). */
@@ -336,10 +338,17 @@ export class PhysicalPmu {
   }
 
   writeFixedCtrCtrl(lo: number, hi: number, p: number): void {
+    this.prov[this.sFcc] = p;
+    // The decoded fields depend on the value alone: an unchanged value (every mediated load) keeps them.
+    if (lo >>> 0 === this.fccLo && hi >>> 0 === this.fccHi) return;
     this.fccLo = lo >>> 0;
     this.fccHi = hi >>> 0;
-    this.prov[this.sFcc] = p;
-    for (let i = 0; i < this.nFX; i++) this.fxPriv[i] = (lo >>> (4 * i)) & 3;
+    let pmi = 0;
+    for (let i = 0; i < this.nFX; i++) {
+      this.fxPriv[i] = (lo >>> (4 * i)) & 3;
+      if (this.fxPriv[i] !== 0 && ((lo >>> (4 * i + 3)) & 1) === 1) pmi |= 1 << i;
+    }
+    this.pmiFx = pmi;
   }
 
   /** GLOBAL_CTRL := hi:lo (callers check reserved bits where hardware would). */
@@ -459,6 +468,8 @@ export class PhysicalPmu {
    * `maxCyclesPerInsn` is the CPU cost model's largest per-instruction cycle cost.
    */
   instructionsUntilNextEvent(maxCyclesPerInsn: number): number {
+    // No globally enabled counter that counts something with its PMI bit set: the loops below find nothing.
+    if ((this.pmiGp & this.ctrlLo) === 0 && (this.pmiFx & this.ctrlHi) === 0) return Infinity;
     const priv = this.lastCpl === 0 ? CountPriv.Os : CountPriv.Usr;
     let best = Infinity;
     for (let n = 0; n < this.nGP; n++) {

@@ -20,9 +20,10 @@ export const RESET_PROV_ID = 0;
 /** The interning table: ids for provenances and for owners. */
 export class ProvenanceTable {
   private readonly provs: Provenance[] = [RESET_PROVENANCE];
-  private readonly provOwner: number[] = [0];
+  /** The owner id of each provenance id (read directly by per-exit checks). */
+  readonly owners: number[] = [0];
   private readonly byKey = new Map<string, number>([[`${HOST_OWNER}\u0000${RESET_PROVENANCE.source}`, 0]]);
-  private readonly owners = new Map<string, number>([[HOST_OWNER, 0]]);
+  private readonly ownerIds = new Map<string, number>([[HOST_OWNER, 0]]);
   /** The owner last asked for (the checker asks for its vCPU's at every put). */
   private lastOwner = HOST_OWNER;
   private lastOwnerId = 0;
@@ -35,8 +36,8 @@ export class ProvenanceTable {
   /** The id of an owner string ("host" is 0). */
   ownerId(owner: string): number {
     if (owner === this.lastOwner) return this.lastOwnerId;
-    let id = this.owners.get(owner);
-    if (id === undefined) this.owners.set(owner, (id = this.owners.size));
+    let id = this.ownerIds.get(owner);
+    if (id === undefined) this.ownerIds.set(owner, (id = this.ownerIds.size));
     this.lastOwner = owner;
     this.lastOwnerId = id;
     return id;
@@ -50,7 +51,7 @@ export class ProvenanceTable {
       id = this.provs.length;
       this.byKey.set(key, id);
       this.provs.push({ owner, source });
-      this.provOwner.push(this.ownerId(owner));
+      this.owners.push(this.ownerId(owner));
     }
     return id;
   }
@@ -73,6 +74,6 @@ export class ProvenanceTable {
 
   /** The owner id of provenance `id`. */
   ownerOf(id: number): number {
-    return this.provOwner[id]!;
+    return this.owners[id]!;
   }
 }

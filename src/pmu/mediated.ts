@@ -17,6 +17,7 @@ import {
 } from "../arch/msr-index.js";
 import { INTEL_RDPMC_FIXED, INTEL_RDPMC_METRICS } from "../arch/perf-event.js";
 import type { HostPerf } from "../host/activity.js";
+import { big } from "../host/halves.js";
 import { HOST_OWNER, type PhysicalPmu } from "../host/physical-pmu.js";
 import type { KvmPmu } from "./pmu.js";
 
@@ -85,7 +86,7 @@ class Halves {
     if (lo !== this.lo || hi !== this.hi) {
       this.lo = lo;
       this.hi = hi;
-      this.b = hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+      this.b = big(lo, hi);
       this.n = hi * TWO32 + lo < TWO53 ? hi * TWO32 + lo : -1;
     }
     return this.b;
@@ -93,7 +94,7 @@ class Halves {
 }
 
 function hex(lo: number, hi: number): string {
-  return hi === 0 ? lo.toString(16) : ((BigInt(hi) << 32n) | BigInt(lo)).toString(16);
+  return big(lo, hi).toString(16);
 }
 
 export class MediatedSwitch {
@@ -174,11 +175,21 @@ export class MediatedSwitch {
     this.steps.push({ phase, step, text: `WRMSR 0x${msr.toString(16)} := 0x${hex(lo, hi)}` });
   }
 
-  private sel(pmu: KvmPmu, n: number): Halves {
-    let h = this.selHw[n];
-    if (h === undefined) this.selHw[n] = h = new Halves();
-    return h.of(pmu.gp[n]!.eventselHw);
+  /** The hardware selector copies and FIXED_CTR_CTRL as Numbers: converted again only after a recalc
+   *  (KvmPmu.hwGeneration) or a refresh that re-created the counters — the only places they change. */
+  private hwOf(pmu: KvmPmu): void {
+    if (pmu.hwGeneration === this.hwGen && pmu.gp === this.hwGp) return;
+    this.hwGen = pmu.hwGeneration;
+    this.hwGp = pmu.gp;
+    for (let n = 0; n < pmu.nGP; n++) {
+      let h = this.selHw[n];
+      if (h === undefined) this.selHw[n] = h = new Halves();
+      h.of(pmu.gp[n]!.eventselHw);
+    }
+    this.fccHw.of(pmu.fixedCtrCtrlHw);
   }
+  private hwGen = -1;
+  private hwGp: unknown = null;
 
   /** A GP counter write through the full-width alias (the host's own value is within its width). */
   private writeGp(n: number, v: number, p: number): void {
@@ -196,6 +207,7 @@ export class MediatedSwitch {
     if (this.steps.length !== 0) this.steps.length = 0;
     const phys = this.phys;
     const ids = this.ids;
+    this.hwOf(pmu);
     this.hostPerf.scheduleOut(phys, "load step 2");
     this.note("load", "2", "perf_load_guest_context: host events excluding the guest are scheduled out");
     phys.writeGlobalCtrl(0, 0, ids.load3Host);
@@ -210,7 +222,7 @@ export class MediatedSwitch {
         this.writeGp(n, saved, ids.load5);
         if (rec) this.noteWr("load", "5", MSR_IA32_PMC0 + n, saved % TWO32, Math.floor(saved / TWO32));
       } else if (this.fw) phys.prov[n] = ids.adopt5;
-      const sel = this.sel(pmu, n);
+      const sel = this.selHw[n]!;
       // A selector at or above 2^35 would #GP on hardware: nothing is written (KVM validated it; never seen).
       if (sel.n >= 0 && sel.n < 2 ** 35) phys.writeSel(n, sel.n, ids.load5);
       if (rec) this.noteWr("load", "5", MSR_IA32_EVNTSEL0 + n, sel.lo, sel.hi);
@@ -248,7 +260,7 @@ export class MediatedSwitch {
       if (rec) this.noteWr("load", "8.2", MSR_CORE_PERF_GLOBAL_STATUS_SET, (g.lo & tLo) >>> 0, (g.hi & tHi) >>> 0);
     }
     if ((tLo | tHi) === 0) phys.prov[phys.sStatus] = ids.adopt82;
-    const fcc = this.fccHw.of(pmu.fixedCtrCtrlHw);
+    const fcc = this.fccHw;
     phys.writeFixedCtrCtrl(fcc.lo, fcc.hi, ids.load83);
     if (rec) this.noteWr("load", "8.3", MSR_CORE_PERF_FIXED_CTR_CTRL, fcc.lo, fcc.hi);
     this.loaded = true;
@@ -265,6 +277,7 @@ export class MediatedSwitch {
     if (this.steps.length !== 0) this.steps.length = 0;
     const phys = this.phys;
     const ids = this.ids;
+    this.hwOf(pmu);
     const stLo = phys.statusLo;
     const stHi = phys.statusHi;
     pmu.globalStatus = this.putStatus.fromHalves(stLo, stHi);
@@ -273,7 +286,7 @@ export class MediatedSwitch {
       phys.clearStatus(stLo, stHi, ids.put11);
       if (rec) this.noteWr("put", "1.1", MSR_CORE_PERF_GLOBAL_OVF_CTRL, stLo, stHi);
     }
-    const fcc = this.fccHw.of(pmu.fixedCtrCtrlHw);
+    const fcc = this.fccHw;
     if ((fcc.lo | fcc.hi) !== 0) {
       phys.writeFixedCtrCtrl(0, 0, ids.put12);
       if (rec) this.noteWr("put", "1.2", MSR_CORE_PERF_FIXED_CTR_CTRL, 0, 0);
@@ -302,7 +315,7 @@ export class MediatedSwitch {
         this.writeGp(n, 0, ids.put2);
         if (rec) this.noteWr("put", "2", MSR_IA32_PMC0 + n, 0, 0);
       }
-      const sel = this.sel(pmu, n);
+      const sel = this.selHw[n]!;
       if ((sel.lo | sel.hi) !== 0) {
         phys.writeSel(n, 0, ids.put2);
         if (rec) this.noteWr("put", "2", MSR_IA32_EVNTSEL0 + n, 0, 0);

@@ -176,6 +176,9 @@ export class KvmPmu {
   fixed: Pmc[] = [];
   fixedCtrCtrl = 0n;
   fixedCtrCtrlHw = 0n;
+  /** Bumped by every recalc, the only place eventselHw and fixedCtrCtrlHw change (the mediated switch
+   *  converts them to Numbers once per change, not per exit). */
+  hwGeneration = 0;
   globalCtrl = 0n;
   globalStatus = 0n;
   pebsEnable = 0n;
@@ -331,6 +334,7 @@ export class KvmPmu {
       if (allowed) hw |= BigInt(f) << BigInt(4 * p.index);
     }
     this.fixedCtrCtrlHw = hw;
+    this.hwGeneration++;
     this.applyCpl();
     // A counter's source may have changed: its next delta starts from the current total of the new source.
     this.anyEnabled = this.gp.some((p) => p.enabledAnyCpl) || this.fixed.some((p) => p.enabledAnyCpl);
