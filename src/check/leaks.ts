@@ -133,9 +133,11 @@ export function checkLeftAfterPut(
   const me = phys.provs.ownerId(owner);
   const prov = phys.prov;
   const provOwner = phys.provs.owners;
+  const regs = phys.regs;
+  const ctl = phys.sFcc;
   for (let i = 0; i < slots.length; i++) {
     const s = slots[i]!;
-    if (s < 0 || provOwner[prov[s]!] !== me || phys.isZeroAt(s)) continue;
+    if (s < 0 || provOwner[prov[s]!] !== me || (s < ctl ? regs[s] === 0 : phys.isZeroAt(s))) continue;
     const msr = writable[i]!;
     const v = phys.rdmsr(msr);
     if (v === null || v === 0n) continue;

@@ -65,7 +65,7 @@ export class PhysicalPmu {
   // The register file: Numbers only (issue 16). Counters are exact below 2^53 (widths ≤ 48 bits), selectors
   // below 2^35; the 64-bit control registers are two 32-bit halves. GP counters, selectors and fixed counters
   // are views of one array indexed by slot (`regs[s]`), so a check over slots reads one array.
-  private readonly regs: Float64Array;
+  readonly regs: Float64Array;
   readonly gp: Float64Array;
   readonly fixed: Float64Array;
   /** Selector values as written (< 2^35), and their decoded counting state. */

@@ -115,13 +115,12 @@ export class MediatedSwitch {
    *  counters through 0x4C1+n, which does not exist otherwise (the write then does nothing, as before). */
   private readonly fw: boolean;
   private readonly statusSet: boolean;
-  // Number forms of the vCPU PMU's bigint fields (Halves).
+  // Number forms of the vCPU PMU's bigint fields (Halves). Put stores the bigint it built for GLOBAL_STATUS
+  // and PERF_METRICS, so the next load finds the very value it has the halves of.
   private readonly selHw: Halves[] = [];
   private readonly fccHw = new Halves();
   private readonly gStatus = new Halves();
   private readonly gMetrics = new Halves();
-  private readonly putStatus = new Halves();
-  private readonly putMetrics = new Halves();
 
   constructor(
     readonly phys: PhysicalPmu,
@@ -280,7 +279,7 @@ export class MediatedSwitch {
     this.hwOf(pmu);
     const stLo = phys.statusLo;
     const stHi = phys.statusHi;
-    pmu.globalStatus = this.putStatus.fromHalves(stLo, stHi);
+    pmu.globalStatus = this.gStatus.fromHalves(stLo, stHi);
     if (rec) this.note("put", "1.1", `global_status := 0x${hex(stLo, stHi)}`);
     if ((stLo | stHi) !== 0) {
       phys.clearStatus(stLo, stHi, ids.put11);
@@ -296,7 +295,7 @@ export class MediatedSwitch {
       const mLo = phys.metricsLo;
       const mHi = phys.metricsHi;
       pmu.perfMetrics = phys.hasPerfMetrics
-        ? this.putMetrics.fromHalves(mLo, mHi)
+        ? this.gMetrics.fromHalves(mLo, mHi)
         : (phys.rdpmc(INTEL_RDPMC_METRICS) as bigint);
       if (rec) this.note("put", "1.3", `perf_metrics := RDPMC(0x20000000) = 0x${hex(mLo, mHi)}`);
       if ((mLo | mHi) !== 0 && phys.hasPerfMetrics) {
