@@ -13,6 +13,7 @@ import {
 import { usageError } from "./errors.js";
 import { readText } from "./files.js";
 import { choiceOption, countOption, msrAssignmentOption, unsignedOption } from "./options.js";
+import { collectStep, STEP_FORMS } from "./host-steps.js";
 
 /** Commander keys of the machine options (any of them given ⇒ run on the KVM model, not the bare platform; reporting options never do). */
 export const MACHINE_OPTION_KEYS = [
@@ -108,6 +109,16 @@ export function addRunCheckOptions(cmd: Command): Command {
     .option(
       "--check-isolation",
       "vpmu run: assert the isolation invariants I-1..I-4 at every load, entry and put (shown with --exits/--json)",
+    )
+    .option(
+      "--step <step>",
+      `vpmu run: what the VMM does between KVM_RUNs, in order (repeatable): ${STEP_FORMS}; the guest then runs to its end (docs/vpmu.md)`,
+      collectStep,
+    )
+    .option(
+      "--expect-exit <pattern>",
+      "vpmu run: an exit-log line containing every word of the pattern must follow the previous one's (repeatable); unmet: exit status 1",
+      collectStep,
     )
     .option(
       "--trace-switch",

@@ -95,8 +95,20 @@ export class RunOutput {
 
   constructor(
     private readonly report: Report | null,
-    private readonly mode: { readonly exits: boolean; readonly json: boolean; readonly traceIo?: boolean },
+    private readonly mode: {
+      readonly exits: boolean;
+      readonly json: boolean;
+      readonly traceIo?: boolean;
+      readonly expectExits?: readonly string[];
+    },
   ) {}
+
+  private expectations: InstanceType<Report["ExitExpectations"]> | null = null;
+
+  /** --expect-exit: what did not match (empty without patterns or when all matched). */
+  unmetExpectations(): string[] {
+    return this.expectations?.unmet() ?? [];
+  }
 
   /** --trace-io: the trace the devices write to (its lines are spooled until the console is done). */
   ioTrace(): IoTrace {
@@ -127,8 +139,25 @@ export class RunOutput {
     } else process.stdout.write(Buffer.from(bytes));
   };
 
-  /** Before the run: the machine's exits and steps come here instead of into its logs. */
+  /** Before the run: the machine's exits and steps come here instead of into its logs; with --expect-exit each
+   *  exit is also formatted as the exit log prints it and matched. */
   attach(machine: Machine): void {
+    this.attachSinks(machine);
+    const report = this.report;
+    const patterns = this.mode.expectExits ?? [];
+    if (report === null || patterns.length === 0) return;
+    const x = new report.ExitExpectations(patterns);
+    this.expectations = x;
+    const vcpu = machine.vcpu;
+    const prev = vcpu.exitSink;
+    vcpu.exitSink = (e) => {
+      prev?.(e);
+      if (x.pending) x.feed(report.formatExitLog([e])[0] ?? "");
+      else x.feed("");
+    };
+  }
+
+  private attachSinks(machine: Machine): void {
     const vcpu = machine.vcpu;
     vcpu.logExits = false;
     this.platform = "kvm";

@@ -8,6 +8,8 @@ export type { GuestPmuRequest, Machine, MachineError, MachineSpec, PmuMode } fro
 export { configureVcpu, createMachine } from "./options.js";
 export type { ConfiguredVcpu, MachineOptions, VpmuOptions } from "./options.js";
 export { loadGuest, runToEnd, vcpuGuestConfig } from "./vcpu-guest.js";
+export { applyHostStep, describeHostStep } from "./host-steps.js";
+export type { HostStep } from "./host-steps.js";
 export { HOST_ACTIVITIES, findHostActivity } from "../host/activity.js";
 export type { HostMsrValue } from "../host/activity.js";
 export { HOST_PRESET_IDS, findHostPreset } from "../host/presets.js";

@@ -17,6 +17,7 @@ export type { BareRunDocument, RunDocument, RunDocumentExit, RunDocumentLeak } f
 export { explainMachine, formatExplain } from "./explain.js";
 export type { ExplainReport, ExplainMsr } from "./explain.js";
 export { formatEvents } from "./events.js";
+export { ExitExpectations } from "./exit-expect.js";
 export { unifiedDiff, unifiedDiffLines } from "./diff.js";
 export { demoReport, NativeRdpmcLog } from "./demo.js";
 export type { DemoScenario, DemoSide, DemoStyle, NativeRdpmc, Paint } from "./demo.js";

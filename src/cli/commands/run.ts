@@ -3,7 +3,7 @@
 // exit status is the guest's (docs/guest-abi.md). Later options (--host, --pmu, --kvm, --exits, --json)
 // extend RunConfig and guestConfig() below.
 import type { Command } from "commander";
-import type { Machine, MachineOptions } from "../../machine/index.js";
+import type { HostStep, Machine, MachineOptions } from "../../machine/index.js";
 import {
   Guest,
   Tracer,
@@ -16,7 +16,8 @@ import {
   EXIT_STATUS_MAPPINGS,
   type ExitStatusMapping,
 } from "../../vmm/index.js";
-import { usageError } from "../errors.js";
+import { EXIT_FAILURE, usageError } from "../errors.js";
+import { parseHostStep } from "../host-steps.js";
 import { loadImage } from "../guest-image.js";
 import { addExamples } from "../help.js";
 import { ProgressLine } from "../colour.js";
@@ -62,6 +63,10 @@ export interface RunConfig {
   exitStatus: ExitStatusMapping;
   /** --trace-io: list every port and MMIO access after the console. */
   traceIo: boolean;
+  /** --step: what the VMM does between KVM_RUNs (src/machine/host-steps.ts). */
+  steps?: HostStep[];
+  /** --expect-exit patterns (src/report/exit-expect.ts). */
+  expectExits?: string[];
 }
 
 /** The library-side configuration of the guest (the bare platform until KVM options are given). */
@@ -136,8 +141,10 @@ export function register(program: Command): void {
       for (const [key, flag] of [
         ["checkIsolation", "--check-isolation"],
         ["traceSwitch", "--trace-switch"],
+        ["step", "--step"],
+        ["expectExit", "--expect-exit"],
       ] as const)
-        if (o[key] === true && !onKvm)
+        if (o[key] !== undefined && !onKvm)
           throw usageError(
             `${flag} watches the KVM model's entries and exits, and the bare platform has none: add a machine option (--host, --pmu, --kvm, ...)`,
           );
@@ -157,10 +164,17 @@ export function register(program: Command): void {
         traceIo: o.traceIo === true,
         // The machine options alone choose the platform: --exits and --json only report on it.
         machine: onKvm ? machineOptions(o) : null,
+        steps: ((o as Record<string, unknown>).step as string[] | undefined)?.map(parseHostStep) ?? [],
+        expectExits: ((o as Record<string, unknown>).expectExit as string[] | undefined) ?? [],
       };
       const report = onKvm || cfg.events || cfg.json ? await reportArea() : null;
-      const out = new RunOutput(report, { exits: cfg.exits, json: cfg.json, traceIo: cfg.traceIo });
-      let ran: { result: RunResult; machine: Machine | null };
+      const out = new RunOutput(report, {
+        exits: cfg.exits,
+        json: cfg.json,
+        traceIo: cfg.traceIo,
+        expectExits: cfg.expectExits ?? [],
+      });
+      let ran: { result: RunResult; machine: Machine | null; stepErrors?: string[] };
       try {
         ran = await runMachine(cfg, ".", out);
       } catch (e) {
@@ -184,7 +198,10 @@ export function register(program: Command): void {
         process.stderr.write(
           `vpmu: ${leaks} ${leaks === 1 ? "leak" : "leaks"} between host and guest: exit status ${EXIT_LEAK} (the guest's own status was ${result.status})\n`,
         );
-      process.exitCode = leaks > 0 ? EXIT_LEAK : result.status;
+      // --expect-exit and --step failures: the run did not do what its author asserted.
+      const unmet = [...out.unmetExpectations(), ...(ran.stepErrors ?? [])];
+      for (const u of unmet) process.stderr.write(`vpmu: ${u}\n`);
+      process.exitCode = leaks > 0 ? EXIT_LEAK : unmet.length > 0 ? EXIT_FAILURE : result.status;
     });
   addExamples(cmd, [
     ["vpmu run programs/cpu/hello.s", "the bare platform; exit status = the guest's port 0xF4 value"],
@@ -203,12 +220,13 @@ export async function runMachine(
   cfg: RunConfig,
   dir = ".",
   out: RunOutput | null = null,
-): Promise<{ result: RunResult; machine: Machine | null }> {
-  if (cfg.machine === null) return { result: await runFile(cfg, null, dir, out), machine: null };
+): Promise<{ result: RunResult; machine: Machine | null; stepErrors: string[] }> {
+  const stepErrors: string[] = [];
+  if (cfg.machine === null) return { result: await runFile(cfg, null, dir, out), machine: null, stepErrors };
   const m = (await machineArea()).createMachine(cfg.machine);
   if (!m.ok) throw usageError(m.error);
   out?.attach(m.value);
-  return { result: await runFile(cfg, m.value, dir, out), machine: m.value };
+  return { result: await runFile(cfg, m.value, dir, out, stepErrors), machine: m.value, stepErrors };
 }
 
 /** Load (on the machine's vCPU, or the bare platform), run in chunks (so Ctrl-C is noticed between them),
@@ -218,6 +236,7 @@ export async function runFile(
   machine: Machine | null,
   dir = ".",
   out: RunOutput | null = null,
+  stepErrors: string[] = [],
 ): Promise<RunResult> {
   const img = await loadImage(cfg.file, cfg.load, dir, cfg);
   const gc: GuestConfig = {
@@ -269,10 +288,28 @@ export async function runFile(
     const text = new ProgressText(cfg.file, cfg.maxInsns, started);
     let chunk = 1 << 20;
     let shownAt = 0;
+    // --step: the VMM's ioctls between KVM_RUNs; `stepEnd` is where the current `run:N` step stops.
+    const steps = machine === null ? [] : (cfg.steps ?? []);
+    let stepAt = 0;
+    let stepEnd = Infinity;
+    const area = steps.length > 0 ? await machineArea() : null;
     for (;;) {
+      while (machine !== null && area !== null && stepEnd === Infinity && stepAt < steps.length) {
+        const s = steps[stepAt++]!;
+        if (s.kind === "run") stepEnd = g.cpu.events.instructions + s.insns;
+        else {
+          const e = area.applyHostStep(machine, s);
+          if (e !== null) stepErrors.push(`--step ${stepAt}: ${e}`);
+        }
+      }
       const t0 = Date.now();
-      const r = g.runChunk(chunk);
-      if (r) return r;
+      const r = g.runChunk(Math.min(chunk, stepEnd - g.cpu.events.instructions));
+      if (r) {
+        const left = steps.length - stepAt + (stepEnd === Infinity ? 0 : 1);
+        if (left > 0) stepErrors.push(`the guest stopped with ${left} --step steps not done (${r.stop})`);
+        return r;
+      }
+      if (g.cpu.events.instructions >= stepEnd) stepEnd = Infinity;
       const now = Date.now();
       if (now - t0 < CHUNK_MS / 2 && chunk < 1 << 27) chunk *= 2;
       else if (now - t0 > CHUNK_MS * 2 && chunk > 1024) chunk = Math.floor(chunk / 2);
