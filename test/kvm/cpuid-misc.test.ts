@@ -174,6 +174,10 @@ describe("extended leaves 0x80000000..0x80000008 (kvm_set_cpu_caps CPUID_8000_00
     const g = runGuest(src, { host: "spr" }, drop);
     expect(g.cpu.getLo(8)).toBe(0);
     expect(g.cpu.tripleFault?.chain[0]).toMatchObject({ vector: 6 });
+    // The #UD exits (the exception bitmap always has #UD) and handle_ud reflects it: the emulator's RDTSCP
+    // entry (group7_rm7, intercept-only, no EmulateOnUD) cannot run it under EMULTYPE_TRAP_UD.
+    const ud = g.vcpu.recentExits().find((e) => e.name === "EXCEPTION_NMI");
+    expect(ud).toMatchObject({ outcome: "#UD", why: "#UD reflected (handle_ud: no forced emulation prefix)" });
   });
   it("a VMM that drops LM/NX from the guest's CPUID gets set_efer's #GP back", () => {
     const src = ["  mov ecx, 0xc0000080", "  rdmsr", "  or eax, 0x800", "  wrmsr", "  mov r8d, 1", "  hlt"].join("\n");
