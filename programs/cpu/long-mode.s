@@ -4,7 +4,7 @@
 ; to a 64-bit code segment (SDM Vol. 3 §10.8.5 "Initializing IA-32e Mode"). In 64-bit mode it copies a
 ; routine to the last bytes below 2^64 and calls it there, takes page faults whose handler prints CR2 and
 ; the error code (SDM §4.7), and delivers INT 0x40, INT3 and the #PF on IST stacks of a 64-bit TSS
-; loaded with LTR (SDM §8.7 "Task Management in 64-bit Mode", §7.14.5 "Interrupt Stack Table").
+; loaded with LTR (SDM §8.7 "Task Management in 64-bit Mode", SDM §7.14.5 "Interrupt Stack Table").
 ; vpmu:
         bits 32
         org 0x100000

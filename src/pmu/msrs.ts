@@ -315,7 +315,8 @@ export const MSR_CATALOGUE: readonly MsrRow[] = [
     sdmName: "IA32_APIC_BASE",
     kind: "apic-base",
     validWhen: "always",
-    reset: "0xFEE00D00 (x2APIC, enabled, BSP)",
+    reset:
+      "0xFEE00D00 (x2APIC, enabled, BSP) for flat 64-bit guests; 0xFEE00900 (xAPIC, as after reset) for kernels entered through Multiboot",
     kvm: "kvm_set_apic_base",
     pmu: false,
   },
@@ -325,7 +326,8 @@ export const MSR_CATALOGUE: readonly MsrRow[] = [
     name: "APIC_BASE_MSR",
     sdmName: "x2APIC registers",
     kind: "x2apic",
-    validWhen: "x2APIC enabled (modelled: ID, VERSION, TPR, PPR, EOI, SVR, LVTPC)",
+    validWhen:
+      "x2APIC enabled (the register file of docs/apic.md; in xAPIC mode the same registers are the MMIO page at 0xFEE00000)",
     reset: "LVTs masked",
     kvm: "kvm_x2apic_msr_write",
     pmu: false,
