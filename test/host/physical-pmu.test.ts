@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { GuestEvents } from "../../src/isa/platform.js";
+import { type GuestEvents, noEvents } from "../../src/isa/platform.js";
 import { findHostPreset, type HostPreset } from "../../src/host/presets.js";
 import { PhysicalPmu } from "../../src/host/physical-pmu.js";
 import { findHostActivity, HostPerf, parseHostMsr } from "../../src/host/activity.js";
@@ -9,19 +9,7 @@ const skx = findHostPreset("skx") as HostPreset;
 const g = { owner: "vcpu:0", source: "test" };
 
 function events(p: Partial<GuestEvents> = {}): GuestEvents {
-  return {
-    instructions: 0,
-    branches: 0,
-    branchMispredicts: 0,
-    uops: 0,
-    cycles: 0,
-    memStallCycles: 0,
-    mispredictCycles: 0,
-    llcReferences: 0,
-    llcMisses: 0,
-    haltedCycles: 0,
-    ...p,
-  };
+  return { ...noEvents(), ...p };
 }
 
 describe("physical PMU: native MSR and RDPMC semantics", () => {
