@@ -1,7 +1,7 @@
 /**
  * The micro-architectural model behind GuestEvents (with the per-operation base cycles in the rows of
  * semantics.ts): a small L1D in
- * front of an unbounded LLC, and a simple branch predictor — deliberately simple so a user can predict
+ * front of a bounded LLC, and a simple branch predictor — deliberately simple so a user can predict
  * every count by hand (docs/cpu.md has worked examples). Not a model of any real core's timings.
  */
 import type { GuestEvents } from "./platform.js";
@@ -25,22 +25,39 @@ export const MAX_CYCLES_PER_INSTRUCTION = 2000;
 export const L1_LINES = 512; // 32 KiB of 64-byte lines, direct-mapped
 export const RSB_ENTRIES = 16;
 
+/** LLC geometry: 16 MiB, 16-way set-associative, 16384 sets of 64-byte lines, index = line number mod 16384. */
+export const LLC_WAYS = 16;
+export const LLC_SETS = 16384;
+
 /**
  * L1D: direct-mapped, 512 lines of 64 bytes (32 KiB), index = line number mod 512. A miss is an LLC
- * reference. LLC: unbounded; a line misses the LLC only the first time it is touched or after CLFLUSH
- * evicted it. Each memory operand of an instruction is one access to every line it touches (a
- * read-modify-write operand is one access). Code fetches are not modelled.
+ * reference. LLC: 16 MiB, 16-way set-associative with true LRU replacement in each set; a line misses
+ * the LLC when it was never there, when CLFLUSH evicted it, or when 16 other lines of its set (lines a
+ * multiple of 1 MiB apart) came in since. A working set under 1 MiB never conflicts.
+ * Streamer (after the L2 streamer of Intel's optimization manual, which follows ascending accesses and
+ * stops at 4 KiB page boundaries; simplified to one stream): when an LLC reference to line L comes right
+ * after one to line L−1 of the same 4 KiB page, line L+1 of that page is filled into the LLC (not a
+ * reference). So a cold ascending sweep misses on the first two lines of each page and hits the other 62,
+ * and one larger than the LLC (kvm-unit-tests' pmu.c `loop()` over its 64 MiB buffer) misses that way
+ * every time round, as on hardware.
+ * Each memory operand of an instruction is one access to every line it touches (a read-modify-write
+ * operand is one access). Code fetches are not modelled. The LLC's bookkeeping is fixed-size (3 MiB),
+ * whatever the guest memory.
  */
 export class CacheModel {
   /** @internal */
   readonly l1 = new Int32Array(L1_LINES).fill(-1);
-  private readonly llc: Uint8Array;
+  /** LLC tags: line number + 1 per way (0 = empty), set-major. */
+  private readonly tags = new Int32Array(LLC_SETS * LLC_WAYS);
+  /** Last use of each way (a running count of LLC references), for LRU. */
+  private readonly used = new Float64Array(LLC_SETS * LLC_WAYS);
+  private clock = 0;
+  /** The line of the previous LLC reference (-1: none), for the streamer. */
+  private lastRef = -1;
   constructor(
-    memSize: number,
+    _memSize: number,
     private readonly ev: GuestEvents,
-  ) {
-    this.llc = new Uint8Array(Math.ceil(memSize / 64));
-  }
+  ) {}
   access(addr: number, size: number): void {
     const first = addr >>> 6,
       last = (addr + size - 1) >>> 6;
@@ -54,25 +71,56 @@ export class CacheModel {
     this.l1[i] = line;
     const ev = this.ev;
     ev.llcReferences++;
-    if (this.llc[line] === 0) {
-      this.llc[line] = 1;
+    if (this.fill(line)) ev.cycles += L1_MISS_LLC_HIT_CYCLES;
+    else {
       ev.llcMisses++;
       ev.cycles += LLC_MISS_CYCLES;
       ev.memStallCycles += LLC_MISS_CYCLES;
-    } else ev.cycles += L1_MISS_LLC_HIT_CYCLES;
+    }
+    // The streamer: two references in a row to ascending lines of one 4 KiB page fetch the next line of
+    // that page into the LLC (a fill, not a reference). The 64 lines of a page are line numbers 64k..64k+63.
+    if (line - 1 === this.lastRef && (line & 63) !== 0 && ((line + 1) & 63) !== 0) this.fill(line + 1);
+    this.lastRef = line;
+  }
+  /** Bring `line` into the LLC as its set's most recently used way; whether it was there already. The
+   *  least recently used way is the victim; an empty way (used 0) is older than any filled one. */
+  private fill(line: number): boolean {
+    const tags = this.tags,
+      used = this.used,
+      base = (line & (LLC_SETS - 1)) * LLC_WAYS,
+      tag = line + 1,
+      now = ++this.clock;
+    let victim = base;
+    for (let w = base; w < base + LLC_WAYS; w++) {
+      if (tags[w] === tag) {
+        used[w] = now;
+        return true;
+      }
+      if (used[w] < used[victim]) victim = w;
+    }
+    tags[victim] = tag;
+    used[victim] = now;
+    return false;
   }
   /** CLFLUSH: the line leaves both levels. */
   flush(addr: number): void {
     const line = addr >>> 6;
     const i = line & (L1_LINES - 1);
     if (this.l1[i] === line) this.l1[i] = -1;
-    this.llc[line] = 0;
+    const base = (line & (LLC_SETS - 1)) * LLC_WAYS;
+    for (let w = base; w < base + LLC_WAYS; w++)
+      if (this.tags[w] === line + 1) {
+        this.tags[w] = 0;
+        this.used[w] = 0;
+      }
   }
 
   /** WBINVD/INVD: every line out of both levels. */
   flushAll(): void {
     this.l1.fill(-1);
-    this.llc.fill(0);
+    this.tags.fill(0);
+    this.used.fill(0);
+    this.lastRef = -1;
   }
 }
 

@@ -10,12 +10,14 @@ import { configureVcpu, type VpmuOptions } from "../../src/machine/index.js";
 import { vcpuGuestConfig } from "../../src/machine/index.js";
 import { Guest } from "../../src/vmm/guest.js";
 import { parsePmuFilterFile } from "../../src/pmu/filter.js";
+import { parseSize } from "../../src/cli/options.js";
 
 const DIR = resolve("programs/pmu");
 
-/** The vPMU options of a `; vpmu:` header (the subset these programs use). */
-function headerOptions(args: readonly string[]): VpmuOptions {
+/** The vPMU options and guest memory size of a `; vpmu:` header (the subset these programs use). */
+function headerOptions(args: readonly string[]): { vpmu: VpmuOptions; memSize?: number } {
   const o: Record<string, unknown> = {};
+  let memSize: number | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const v = args[i + 1];
@@ -62,6 +64,10 @@ function headerOptions(args: readonly string[]): VpmuOptions {
       case "--tsx":
         o.tsx = true;
         break;
+      case "--mem":
+        memSize = parseSize(a, v!);
+        i++;
+        break;
       case "--pmu-filter": {
         const f = parsePmuFilterFile(v!, readFileSync(join(DIR, v!), "utf8"));
         if (!f.ok) throw new Error(f.error);
@@ -73,7 +79,7 @@ function headerOptions(args: readonly string[]): VpmuOptions {
         throw new Error(`unknown header option ${a}`);
     }
   }
-  return o as VpmuOptions;
+  return { vpmu: o as VpmuOptions, memSize };
 }
 
 function runProgram(path: string): string {
@@ -88,9 +94,14 @@ function runProgram(path: string): string {
     },
   });
   if (!asm.ok) throw new Error(asm.error.map((d) => JSON.stringify(d)).join("\n"));
-  const cfg = configureVcpu(headerOptions(h.value.args));
+  const { vpmu, memSize } = headerOptions(h.value.args);
+  const cfg = configureVcpu(vpmu);
   if ("error" in cfg) throw new Error(cfg.error);
-  const g = Guest.create(asm.value.bytes, asm.value.origin, { ...vcpuGuestConfig(cfg.vcpu), maxInsns: 1e9 });
+  const g = Guest.create(asm.value.bytes, asm.value.origin, {
+    ...vcpuGuestConfig(cfg.vcpu),
+    maxInsns: 1e9,
+    ...(memSize === undefined ? {} : { memSize }),
+  });
   if ("error" in g) throw new Error(g.error);
   for (;;) {
     const r = g.runChunk(20_000_000); // the chunk `vpmu run` uses
