@@ -12,29 +12,15 @@
 ; MEASURE — zero both counters, program them, enable both (GLOBAL_CTRL := 3). The WRMSRs exit and touch no
 ; guest memory. DONE — disable, then r12 := misses, r13 := references.
 %macro MEASURE 0
-        mov ecx, MSR_CORE_PERF_GLOBAL_CTRL
-        xor eax, eax
-        xor edx, edx
-        wrmsr
-        mov ecx, MSR_IA32_PERFCTR0
-        wrmsr
-        mov ecx, MSR_IA32_PERFCTR0 + 1
-        wrmsr
-        mov ecx, MSR_P6_EVNTSEL0
-        mov eax, EVENT_LLC_MISSES | ARCH_PERFMON_EVENTSEL_OS | ARCH_PERFMON_EVENTSEL_ENABLE
-        wrmsr
-        mov ecx, MSR_P6_EVNTSEL0 + 1
-        mov eax, EVENT_LLC_REFERENCES | ARCH_PERFMON_EVENTSEL_OS | ARCH_PERFMON_EVENTSEL_ENABLE
-        wrmsr
-        mov ecx, MSR_CORE_PERF_GLOBAL_CTRL
-        mov eax, 3
-        wrmsr
+        WRMSR32 MSR_CORE_PERF_GLOBAL_CTRL, 0
+        WRMSR32 MSR_IA32_PERFCTR0, 0
+        WRMSR32 MSR_IA32_PERFCTR0 + 1, 0
+        WRMSR32 MSR_P6_EVNTSEL0, EVENT_LLC_MISSES | ARCH_PERFMON_EVENTSEL_OS | ARCH_PERFMON_EVENTSEL_ENABLE
+        WRMSR32 MSR_P6_EVNTSEL0 + 1, EVENT_LLC_REFERENCES | ARCH_PERFMON_EVENTSEL_OS | ARCH_PERFMON_EVENTSEL_ENABLE
+        WRMSR32 MSR_CORE_PERF_GLOBAL_CTRL, 3
 %endmacro
 %macro DONE 0
-        mov ecx, MSR_CORE_PERF_GLOBAL_CTRL
-        xor eax, eax
-        xor edx, edx
-        wrmsr
+        WRMSR32 MSR_CORE_PERF_GLOBAL_CTRL, 0
         mov ecx, MSR_IA32_PERFCTR0
         rdmsr
         mov r12d, eax
