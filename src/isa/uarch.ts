@@ -41,23 +41,45 @@ export const LLC_SETS = 16384;
  * and one larger than the LLC (kvm-unit-tests' pmu.c `loop()` over its 64 MiB buffer) misses that way
  * every time round, as on hardware.
  * Each memory operand of an instruction is one access to every line it touches (a read-modify-write
- * operand is one access). Code fetches are not modelled. The LLC's bookkeeping is fixed-size (3 MiB),
- * whatever the guest memory.
+ * operand is one access). Code fetches are not modelled. The LLC's bookkeeping is 1.5 MiB plus a byte per
+ * 64-byte line of guest memory (the tags' index).
  */
 export class CacheModel {
   /** @internal */
   readonly l1 = new Int32Array(L1_LINES).fill(-1);
   /** LLC tags: line number + 1 per way (0 = empty), set-major. */
   private readonly tags = new Int32Array(LLC_SETS * LLC_WAYS);
-  /** Last use of each way (a running count of LLC references), for LRU. */
-  private readonly used = new Float64Array(LLC_SETS * LLC_WAYS);
-  private clock = 0;
+  /** Each set's ways as a recency list (way numbers 0-15): next/prev links per way, and per set the most
+   *  (head) and least (tail) recently used way. */
+  private readonly next = new Uint8Array(LLC_SETS * LLC_WAYS);
+  private readonly prev = new Uint8Array(LLC_SETS * LLC_WAYS);
+  private readonly head = new Uint8Array(LLC_SETS);
+  private readonly tail = new Uint8Array(LLC_SETS);
+  /** Per line of guest memory: the way (1-16) holding it in its set, 0 = not in the LLC — the tags' index. */
+  private readonly where: Uint8Array;
   /** The line of the previous LLC reference (-1: none), for the streamer. */
   private lastRef = -1;
   constructor(
-    _memSize: number,
+    memSize: number,
     private readonly ev: GuestEvents,
-  ) {}
+  ) {
+    this.where = new Uint8Array(Math.ceil(memSize / 64));
+    this.resetLlc();
+  }
+  /** Every LLC way empty, each set's recency list in way order 0 (MRU) .. 15 (LRU). */
+  private resetLlc(): void {
+    this.tags.fill(0);
+    this.where.fill(0);
+    for (let set = 0; set < LLC_SETS; set++) {
+      const base = set * LLC_WAYS;
+      for (let w = 0; w < LLC_WAYS; w++) {
+        this.next[base + w] = w + 1;
+        this.prev[base + w] = w - 1;
+      }
+      this.head[set] = 0;
+      this.tail[set] = LLC_WAYS - 1;
+    }
+  }
   access(addr: number, size: number): void {
     const first = addr >>> 6,
       last = (addr + size - 1) >>> 6;
@@ -83,43 +105,72 @@ export class CacheModel {
     this.lastRef = line;
   }
   /** Bring `line` into the LLC as its set's most recently used way; whether it was there already. The
-   *  least recently used way is the victim; an empty way (used 0) is older than any filled one. */
+   *  victim of a miss is the set's least recently used way (empty ways are kept least recent). */
   private fill(line: number): boolean {
-    const tags = this.tags,
-      used = this.used,
-      base = (line & (LLC_SETS - 1)) * LLC_WAYS,
-      tag = line + 1,
-      now = ++this.clock;
-    let victim = base;
-    for (let w = base; w < base + LLC_WAYS; w++) {
-      if (tags[w] === tag) {
-        used[w] = now;
-        return true;
-      }
-      if (used[w] < used[victim]) victim = w;
+    const set = line & (LLC_SETS - 1),
+      w = this.where[line]!;
+    if (w !== 0) {
+      this.toFront(set, w - 1);
+      return true;
     }
-    tags[victim] = tag;
-    used[victim] = now;
+    const victim = this.tail[set]!,
+      slot = set * LLC_WAYS + victim,
+      old = this.tags[slot]!;
+    if (old !== 0) this.where[old - 1] = 0;
+    this.tags[slot] = line + 1;
+    this.where[line] = victim + 1;
+    this.toFront(set, victim);
     return false;
+  }
+  /** Make way w of the set its most recently used (the recency list: head = MRU, tail = LRU). */
+  private toFront(set: number, w: number): void {
+    const head = this.head[set]!;
+    if (head === w) return;
+    const base = set * LLC_WAYS,
+      next = this.next,
+      prev = this.prev,
+      n = next[base + w]!,
+      p = prev[base + w]!;
+    next[base + p] = n;
+    if (this.tail[set] === w) this.tail[set] = p;
+    else prev[base + n] = p;
+    next[base + w] = head;
+    prev[base + head] = w;
+    this.head[set] = w;
+  }
+  /** Make way w of the set its least recently used (an emptied way is the next victim). */
+  private toBack(set: number, w: number): void {
+    const tail = this.tail[set]!;
+    if (tail === w) return;
+    const base = set * LLC_WAYS,
+      next = this.next,
+      prev = this.prev,
+      n = next[base + w]!,
+      p = prev[base + w]!;
+    prev[base + n] = p;
+    if (this.head[set] === w) this.head[set] = n;
+    else next[base + p] = n;
+    prev[base + w] = tail;
+    next[base + tail] = w;
+    this.tail[set] = w;
   }
   /** CLFLUSH: the line leaves both levels. */
   flush(addr: number): void {
     const line = addr >>> 6;
     const i = line & (L1_LINES - 1);
     if (this.l1[i] === line) this.l1[i] = -1;
-    const base = (line & (LLC_SETS - 1)) * LLC_WAYS;
-    for (let w = base; w < base + LLC_WAYS; w++)
-      if (this.tags[w] === line + 1) {
-        this.tags[w] = 0;
-        this.used[w] = 0;
-      }
+    const w = this.where[line]!;
+    if (w === 0) return;
+    const set = line & (LLC_SETS - 1);
+    this.tags[set * LLC_WAYS + w - 1] = 0;
+    this.where[line] = 0;
+    this.toBack(set, w - 1);
   }
 
   /** WBINVD/INVD: every line out of both levels. */
   flushAll(): void {
     this.l1.fill(-1);
-    this.tags.fill(0);
-    this.used.fill(0);
+    this.resetLlc();
     this.lastRef = -1;
   }
 }
