@@ -9,6 +9,7 @@ import { basename, join } from "node:path";
 import { CliError, EXIT_USAGE } from "./errors.js";
 import { C_RUNTIME_DIR } from "./paths.js";
 import { readBytes } from "./files.js";
+import { elfTextSymbols } from "../vmm/index.js";
 
 /** The runtime's sources, compiled with every C guest (start.S first: the Multiboot header leads). */
 export const C_RUNTIME_SOURCES: readonly string[] = [
@@ -79,12 +80,8 @@ export function buildCGuest(path: string): CGuestImage {
     });
     const elf = join(dir, "guest.elf");
     tool("ld", [...C_GUEST_LDFLAGS, "-T", join(C_RUNTIME_DIR, "guest.ld"), "-o", elf, ...objs], what);
-    const symbols: CGuestImage["symbols"] = [];
-    for (const line of tool("nm", ["-n", elf], what).split("\n")) {
-      const m = /^([0-9a-f]+) [tT] (\S+)$/.exec(line);
-      if (m) symbols.push({ name: m[2]!, value: Number.parseInt(m[1]!, 16) });
-    }
-    return { elf: readBytes(elf, "guest image"), symbols };
+    const bytes = readBytes(elf, "guest image");
+    return { elf: bytes, symbols: elfTextSymbols(bytes) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@
 // (docs/loading.md, docs/guest-abi.md).
 import { dirname, resolve } from "node:path";
 import { existsSync, readFileSync } from "node:fs";
-import { isKernelImage, loadKernel, type BootImage, type TraceSymbol } from "../vmm/index.js";
+import { elfTextSymbols, isKernelImage, loadKernel, type BootImage, type TraceSymbol } from "../vmm/index.js";
 import { CliError, EXIT_USAGE, usageError } from "./errors.js";
 import { readBytes } from "./files.js";
 
@@ -47,7 +47,7 @@ export async function loadImage(
   }
   const isFlat = /\.(bin|img)$/i.test(file);
   const raw = readBytes(path, isFlat ? "guest image" : "guest source");
-  if (isKernelImage(raw)) return bootKernel(raw, file, dir, k, []);
+  if (isKernelImage(raw)) return bootKernel(raw, file, dir, k, elfTextSymbols(raw));
   if (isFlat) return flat(file, k, { bytes: raw, origin: load, symbols: [], entryBits: 64 });
   const src = await assembleFile(file, dir, new TextDecoder("utf-8", { ignoreBOM: true }).decode(raw));
   if (isKernelImage(src.bytes)) return bootKernel(src.bytes, file, dir, k, src.symbols);

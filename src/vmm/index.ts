@@ -23,5 +23,6 @@ export { BarePlatform, BARE_CPUID } from "./bare.js";
 export { Tracer } from "./trace.js";
 export type { TraceSymbol } from "./trace.js";
 export { loadKernel, isKernelImage } from "./kernel.js";
+export { elfTextSymbols } from "./elf-symbols.js";
 export type { BootImage, KernelOptions } from "./kernel.js";
 export type { BootModule, BootRegion } from "./multiboot.js";
