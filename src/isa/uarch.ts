@@ -126,33 +126,31 @@ export class CacheModel {
   private toFront(set: number, w: number): void {
     const head = this.head[set]!;
     if (head === w) return;
-    const base = set * LLC_WAYS,
-      next = this.next,
-      prev = this.prev,
-      n = next[base + w]!,
-      p = prev[base + w]!;
-    next[base + p] = n;
-    if (this.tail[set] === w) this.tail[set] = p;
-    else prev[base + n] = p;
-    next[base + w] = head;
-    prev[base + head] = w;
+    this.unlink(set, w);
+    const base = set * LLC_WAYS;
+    this.next[base + w] = head;
+    this.prev[base + head] = w;
     this.head[set] = w;
   }
   /** Make way w of the set its least recently used (an emptied way is the next victim). */
   private toBack(set: number, w: number): void {
     const tail = this.tail[set]!;
     if (tail === w) return;
-    const base = set * LLC_WAYS,
-      next = this.next,
-      prev = this.prev,
-      n = next[base + w]!,
-      p = prev[base + w]!;
-    prev[base + n] = p;
-    if (this.head[set] === w) this.head[set] = n;
-    else next[base + p] = n;
-    prev[base + w] = tail;
-    next[base + tail] = w;
+    this.unlink(set, w);
+    const base = set * LLC_WAYS;
+    this.prev[base + w] = tail;
+    this.next[base + tail] = w;
     this.tail[set] = w;
+  }
+  /** Take way w out of its set's recency list (the list's ends move past it). */
+  private unlink(set: number, w: number): void {
+    const base = set * LLC_WAYS,
+      n = this.next[base + w]!,
+      p = this.prev[base + w]!;
+    if (this.head[set] === w) this.head[set] = n;
+    else this.next[base + p] = n;
+    if (this.tail[set] === w) this.tail[set] = p;
+    else this.prev[base + n] = p;
   }
   /** CLFLUSH: the line leaves both levels. */
   flush(addr: number): void {

@@ -34,28 +34,23 @@ export function elfTextSymbols(b: Uint8Array): TraceSymbol[] {
   const shentsize = u16(b, is64 ? 58 : 46);
   const shnum = u16(b, is64 ? 60 : 48);
   if (shoff <= 0 || shentsize < (is64 ? 64 : 40) || shoff + shnum * shentsize > b.length) return [];
+  // Section header fields: offsets in the ELF64 / ELF32 layouts; flags, offset, size and entsize are
+  // 8 bytes wide in ELF64 (read through `word`), 4 in ELF32.
+  const at = is64
+    ? { type: 4, flags: 8, offset: 24, size: 32, link: 40, entsize: 56 }
+    : { type: 4, flags: 8, offset: 16, size: 20, link: 24, entsize: 36 };
+  const word = is64 ? u64 : u32;
   const sections: Section[] = [];
   for (let i = 0; i < shnum; i++) {
     const o = shoff + i * shentsize;
-    sections.push(
-      is64
-        ? {
-            type: u32(b, o + 4),
-            flags: u32(b, o + 8),
-            offset: u64(b, o + 24),
-            size: u64(b, o + 32),
-            link: u32(b, o + 40),
-            entsize: u64(b, o + 56),
-          }
-        : {
-            type: u32(b, o + 4),
-            flags: u32(b, o + 8),
-            offset: u32(b, o + 16),
-            size: u32(b, o + 20),
-            link: u32(b, o + 24),
-            entsize: u32(b, o + 36),
-          },
-    );
+    sections.push({
+      type: u32(b, o + at.type),
+      flags: word(b, o + at.flags),
+      offset: word(b, o + at.offset),
+      size: word(b, o + at.size),
+      link: u32(b, o + at.link),
+      entsize: word(b, o + at.entsize),
+    });
   }
   const fits = (s: Section | undefined): s is Section =>
     !!s && s.offset >= 0 && s.size >= 0 && s.offset + s.size <= b.length;
