@@ -290,9 +290,12 @@ function direct(cond: (ins: Insn, x: EmitCtx) => { pre: string[]; cond: string }
     const c = cond(ins, x);
     const lines = [...c.pre, `taken = ${c.cond};`];
     if (predicted) {
+      // BranchPredictor.conditional split by outcome: a loop that keeps branching back finds p0 === 2 and
+      // does no predictor work (a taken branch mispredicts iff p0 is 1, or 0 with a forward target).
       const backward = target <= ins.addr;
+      const miss = `{ ev.branchMispredicts++; ev.cycles += ${MISPREDICT_CYCLES}; ev.mispredictCycles += ${MISPREDICT_CYCLES}; }`;
       lines.push(
-        `if ((p0 === 0 ? ${backward} : p0 === 2) !== taken) { ev.branchMispredicts++; ev.cycles += ${MISPREDICT_CYCLES}; ev.mispredictCycles += ${MISPREDICT_CYCLES}; } p0 = taken ? 2 : 1;`,
+        `if (taken) { if (p0 !== 2) { ${backward ? "if (p0 === 1)" : ""} ${miss} p0 = 2; } } else { if (p0 !== 1) { ${backward ? "" : "if (p0 === 2)"} ${miss} p0 = 1; } }`,
       );
     }
     lines.push("iters++;");

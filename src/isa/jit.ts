@@ -48,6 +48,11 @@ export interface Block {
 
 export const MAX_BLOCK = 48;
 
+/** Most passes of a looping block per call. V8 first optimises a long-running loop on-stack (OSR), and
+ *  that code, entered mid-loop with untyped values, runs the loop several times slower than the whole
+ *  function optimised on a later call: bounded calls let the run loop's next calls get the latter. */
+const CHUNK = 2048;
+
 /** Segment-overridden (FS/GS) accesses are interpreted: compiled addresses have no segment base. */
 const compiles = (ins: Insn): boolean => SEMANTICS[ins.op].compile !== undefined && ins.seg < 0;
 const isBranch = (ins: Insn): boolean => SEMANTICS[ins.op].branch === true;
@@ -212,7 +217,7 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
 return function block(left) {
   let fl = ${cpuField("rflags")}, a = 0, ah = 0, b = 0, bh = 0, r = 0, rh = 0, s = 0, t = 0, u = 0, ea = 0, taken = false, iters = 0;${g.calls ? "\n  let fi = 0, fc = 0, fu = 0, fb = 0, called = false;" : ""}
   let p0 = ${predicted ? `bpc[${lastIns.addr}]` : "0"};${g.paged ? `\n  ${PAGED_PROLOGUE}` : ""}
-  const maxIters = Math.floor(left / ${n});
+  const maxIters = Math.min(Math.floor(left / ${n}), ${CHUNK});
   for (;;) {
 ${body.join("\n")}
 ${tail}
