@@ -171,15 +171,15 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
     const lastIns = insns[nn - 1];
     const predicted = lastIns.op === Op.Jcc || lastIns.op === Op.Loop || lastIns.op === Op.Jrcxz;
     let defer: string | null = null;
-    // Only where no instruction can leave the block early (no memory operands): an early exit in a later
-    // pass would otherwise see the previous pass's deferred flags unmaterialised.
-    const canBail = insns.some(
-      (i) =>
-        callsPlatform(i) ||
-        SEMANTICS[i.op].priv !== undefined ||
-        (i.op !== Op.Lea && (i.k0 === K.Mem || i.k1 === K.Mem)),
-    );
-    if (nn >= 2 && lastIns.op === Op.Jcc && !canBail) {
+    // Pending deferred flags (see the comment below): copied after `saveAfter`, made exact before
+    // `matBefore`, superseded after `clearAfter` (-1: nowhere).
+    let saveAfter = -1,
+      matBefore = -1,
+      clearAfter = -1;
+    const w = insns[nn - 2];
+    // A memory destination could leave the block right after the writer (a store into this block's code),
+    // where the pending copy is not made yet: such writers are not deferred.
+    if (nn >= 2 && lastIns.op === Op.Jcc && w.k0 !== K.Mem) {
       // Live-in of the block start (what a next pass reads before writing) must not need the writer's flags.
       let liveIn = 0,
         killed = 0;
@@ -187,13 +187,32 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
         liveIn |= reads(i) & ~killed;
         killed |= writes(i);
       }
-      const w = insns[nn - 2];
       const c = deferredCond(w, lastIns);
       const full = c === null ? null : deferredFlags(w);
       if (c !== null && full !== null && (lastIns.target !== start || (liveIn & writes(w)) === 0)) {
         defer = c;
         need[nn - 2] = false;
-        g.onExit = full;
+        if (!insns.slice(0, nn - 1).some(mayExit)) {
+          // Only the final exit can leave the block: the full flags from the writer's result there.
+          g.onExit = full;
+        } else {
+          // The block may leave early, in a later pass too (a fault, a platform call), and must then
+          // push exact RFLAGS: the writer's operands and result are copied to d* locals and its flags are
+          // pending (`dp`) until the next pass's first instruction that touches them. A complete rewrite
+          // of them (computed) ends the pending state; anything else (a reader, a partial writer) first
+          // makes RFLAGS exact, as does every exit.
+          g.onExit = `if (dp) { ${full.replace(/\b(ah|a|bh|b|rh|r|s|u)\b/g, "d$1")} dp = false; }`;
+          saveAfter = nn - 2;
+          const wf = writes(w);
+          for (let i = 0; i < nn - 2; i++) {
+            const ri = reads(insns[i]) & wf,
+              wi = writes(insns[i]) & wf;
+            if (ri === 0 && wi === 0) continue;
+            if (ri === 0 && wi === wf && need[i]) clearAfter = i;
+            else matBefore = i;
+            break;
+          }
+        }
       }
     }
     // Predictor state of the final conditional branch lives in `p0` while the block loops.
@@ -205,7 +224,14 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
         bad = k;
         break;
       }
-      body.push(`// ${insns[k].addr.toString(16)}: ${insns[k].mnemonic}\n${js}`);
+      const pre = k === matBefore ? `${g.onExit}\n` : "";
+      const post =
+        k === saveAfter
+          ? "\nda = a; dah = ah; db = b; dbh = bh; dr = r; drh = rh; ds = s; du = u; dp = true;"
+          : k === clearAfter
+            ? "\ndp = false;"
+            : "";
+      body.push(`// ${insns[k].addr.toString(16)}: ${insns[k].mnemonic}\n${pre}${js}${post}`);
     }
     if (bad >= 0) {
       insns.length = bad;
@@ -216,7 +242,7 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
     const src = `"use strict";
 return function block(left) {
   let fl = ${cpuField("rflags")}, a = 0, ah = 0, b = 0, bh = 0, r = 0, rh = 0, s = 0, t = 0, u = 0, ea = 0, taken = false, iters = 0;${g.calls ? "\n  let fi = 0, fc = 0, fu = 0, fb = 0, called = false;" : ""}
-  let p0 = ${predicted ? `bpc[${lastIns.addr}]` : "0"};${g.paged ? `\n  ${PAGED_PROLOGUE}` : ""}
+${saveAfter >= 0 ? "  let dp = false, da = 0, dah = 0, db = 0, dbh = 0, dr = 0, drh = 0, ds = 0, du = 0;\n" : ""}  let p0 = ${predicted ? `bpc[${lastIns.addr}]` : "0"};${g.paged ? `\n  ${PAGED_PROLOGUE}` : ""}
   const maxIters = Math.min(Math.floor(left / ${n}), ${CHUNK});
   for (;;) {
 ${body.join("\n")}
