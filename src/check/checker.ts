@@ -31,6 +31,10 @@ export class IsolationChecker implements VmxObserver {
   private writable: number[] = [];
   /** Their register-file slots (PhysicalPmu.slotOf), computed with them. */
   private writableSlots = new Int32Array(0);
+  /** Bits of `writableSlots` (PhysicalPmu.takeChanged's layout; −1 when a slot has no bit). */
+  private writableMask = -1;
+  /** The writable set changed: the next leak check after put looks at every writable register. */
+  private rescan = true;
   /** Registers already recorded as left behind: one record per register, not one per exit or value. */
   private readonly leftSeen = new Set<number>();
 
@@ -44,6 +48,10 @@ export class IsolationChecker implements VmxObserver {
       : [];
     this.writable = vmx.isMediated ? writableRegisters(vmx.phys, (m) => !bitmap.exits(m, true)) : [];
     this.writableSlots = Int32Array.from(this.writable, (m) => vmx.phys.slotOf(m));
+    let mask = 0;
+    for (const s of this.writableSlots) mask = s >= 0 && s < 31 && mask !== -1 ? mask | (1 << s) : -1;
+    this.writableMask = mask;
+    this.rescan = true;
   }
 
   afterLoad(vmx: VmxLayer): void {
@@ -63,7 +71,14 @@ export class IsolationChecker implements VmxObserver {
   /** I-3 after put, then guest values KVM did not scrub before the host's events come back (checkLeftAfterPut). */
   afterPut(vmx: VmxLayer): void {
     if (this.invariants) this.violated(checkAfterPut(vmx.phys, vmx.vcpu.pmu, vmx.sw.config.perfMetrics));
-    if (this.writable.length === 0) return;
+    // Only registers whose value or owner changed since the last check can give a new record: an unchanged
+    // one gives the record it gave then (already in leftSeen) or none (checkLeftAfterPut reads nothing else).
+    let changed = vmx.phys.takeChanged(this);
+    if (this.rescan) {
+      this.rescan = false;
+      changed = -1;
+    }
+    if (this.writable.length === 0 || (changed & this.writableMask) === 0) return;
     const found = checkLeftAfterPut(
       vmx.phys,
       vmx.owner,
@@ -71,6 +86,7 @@ export class IsolationChecker implements VmxObserver {
       this.writableSlots,
       vmx.vcpu.cpu?.rip ?? 0,
       vmx.writeRule,
+      changed,
     );
     for (const l of found) {
       if (this.leftSeen.has(l.msr)) continue;

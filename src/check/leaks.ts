@@ -117,7 +117,8 @@ export function writableRegisters(phys: PhysicalPmu, writePassThrough: (msr: num
  * guest can write natively still holds a non-zero value the guest owns — KVM's put did not scrub it
  * (model.md §12.2; the generalisation of I-1 to whatever a policy lets the guest write). `rule(msr)` names
  * the decision that let the guest write it; `rip` is where the guest left the CPU. `slots[i]` is
- * `phys.slotOf(writable[i])`, computed when the intercepts change.
+ * `phys.slotOf(writable[i])`, computed when the intercepts change. `changed` (PhysicalPmu.takeChanged) limits
+ * the check to slots with their bit set (−1: every slot).
  */
 export function checkLeftAfterPut(
   phys: PhysicalPmu,
@@ -126,6 +127,7 @@ export function checkLeftAfterPut(
   slots: Int32Array,
   rip: number,
   rule: (msr: number) => string,
+  changed = -1,
 ): readonly LeakRecord[] {
   // Runs at every put: integers only (owner ids, register-file slots); nothing is allocated unless
   // something is found.
@@ -137,7 +139,13 @@ export function checkLeftAfterPut(
   const ctl = phys.sFcc;
   for (let i = 0; i < slots.length; i++) {
     const s = slots[i]!;
-    if (s < 0 || provOwner[prov[s]!] !== me || (s < ctl ? regs[s] === 0 : phys.isZeroAt(s))) continue;
+    if (
+      s < 0 ||
+      (changed !== -1 && ((changed >>> s) & 1) === 0) ||
+      provOwner[prov[s]!] !== me ||
+      (s < ctl ? regs[s] === 0 : phys.isZeroAt(s))
+    )
+      continue;
     const msr = writable[i]!;
     const v = phys.rdmsr(msr);
     if (v === null || v === 0n) continue;

@@ -4,8 +4,8 @@
  * R-HW-1/2), native counting from `cpu.events` while GLOBAL_CTRL enables it, and an owner tag on every
  * register value so the isolation checker (src/check) can tell host values from guest values.
  */
-import { eventTotal, maxPerInstruction, type EventClock, shapedSource } from "./event-counts.js";
-import { EventSource, FIXED_SOURCES, sourceOfEvent } from "../arch/arch-events.js";
+import { eventTotal, maxPerInstruction, type EventClock } from "./event-counts.js";
+import { EventSource, FIXED_SOURCES } from "../arch/arch-events.js";
 import {
   MSR_CORE_PERF_FIXED_CTR0,
   MSR_CORE_PERF_FIXED_CTR_CTRL,
@@ -24,8 +24,9 @@ import {
 import { GLOBAL_CTRL_EN_PERF_METRICS, INTEL_PMC_IDX_FIXED } from "../arch/perf-event.js";
 import { type GuestEvents, noEvents } from "../isa/platform.js";
 import { big } from "./halves.js";
+import { CountPriv, PmuRegisterFile } from "./pmu-registers.js";
 import type { HostPreset } from "./presets.js";
-import { type Provenance, ProvenanceTable, RESET_PROVENANCE } from "./provenance.js";
+import { type Provenance, RESET_PROVENANCE } from "./provenance.js";
 
 export { HOST_OWNER, type Provenance, RESET_PROVENANCE } from "./provenance.js";
 
@@ -43,90 +44,24 @@ export function hardwareGlobalCtrlBits(phys: Pick<PhysicalPmu, "nGP" | "nFX" | "
   return bits;
 }
 
-/** Native counting input: which `GuestEvents` totals a counter follows. */
-enum CountPriv {
-  Never = 0,
-  Os = 1,
-  Usr = 2,
-  Both = 3,
-}
-
-export class PhysicalPmu {
+export class PhysicalPmu extends PmuRegisterFile {
   readonly host: HostPreset;
-  readonly nGP: number;
-  readonly nFX: number;
-  readonly gpMask: number;
-  readonly fxMask: number;
   readonly hasPerfMetrics: boolean;
   /** The GLOBAL_CTRL bits this CPU defines (hardwareGlobalCtrlBits); the rest #GP on WRMSR. */
   readonly globalCtrlBits: bigint;
   private readonly clock: EventClock;
 
-  // The register file: Numbers only (issue 16). Counters are exact below 2^53 (widths ≤ 48 bits), selectors
-  // below 2^35; the 64-bit control registers are two 32-bit halves. GP counters, selectors and fixed counters
-  // are views of one array indexed by slot (`regs[s]`), so a check over slots reads one array.
-  readonly regs: Float64Array;
-  readonly gp: Float64Array;
-  readonly fixed: Float64Array;
-  /** Selector values as written (< 2^35), and their decoded counting state. */
-  readonly eventsel: Float64Array;
-  private readonly gpSource: Int32Array;
-  private readonly gpPriv: Int32Array;
-  private readonly fxPriv: Int32Array;
-  fccLo = 0;
-  fccHi = 0;
-  ctrlLo = 0;
-  ctrlHi = 0;
-  statusLo = 0;
-  statusHi = 0;
-  metricsLo = 0;
-  metricsHi = 0;
-  /** Counters that count something with their PMI bit set (GP n: bit n; fixed i: bit i), kept by the
-   *  selector and FIXED_CTR_CTRL writes so the run budget costs nothing while none is armed. */
-  private pmiGp = 0;
-  private pmiFx = 0;
-  /** Set when a counter with its PMI bit wrapped; the consumer (mediated PMI path) clears it. */
-  pmiPending = false;
-
-  /** Provenance per register as a small int (ProvenanceTable id), by slot: GP counters from 0, selectors
-   *  from `sSel0`, fixed counters from `sFx0`, then FIXED_CTR_CTRL, GLOBAL_CTRL, GLOBAL_STATUS, PERF_METRICS.
-   *  The two aliases of a GP counter share its slot; OVF_CTRL and STATUS_SET writes tag GLOBAL_STATUS. */
-  readonly prov: Int32Array;
-  readonly provs = new ProvenanceTable();
-  readonly sSel0: number;
-  readonly sFx0: number;
-  readonly sFcc: number;
-  readonly sCtrl: number;
-  readonly sStatus: number;
-  readonly sMetrics: number;
   /** The guest's raw event totals at the last sync: a source's total then is eventTotal(src, at), derived
    *  only for the sources a counter uses (copying nine numbers per exit instead of deriving every total). */
   private readonly at: GuestEvents = noEvents();
   private lastCpl = 0;
 
   constructor(host: HostPreset) {
+    super(host.nGP, host.nFX, host.wGP, host.wFX);
     this.host = host;
-    this.nGP = host.nGP;
-    this.nFX = host.nFX;
-    this.gpMask = 2 ** host.wGP - 1;
-    this.fxMask = 2 ** host.wFX - 1;
     this.hasPerfMetrics = (host.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n;
     this.globalCtrlBits = hardwareGlobalCtrlBits(this);
     this.clock = { tscKhz: host.tscKhz, coreKhz: host.coreKhz, slotsPerCycle: host.slotsPerCycle };
-    this.regs = new Float64Array(2 * this.nGP + this.nFX);
-    this.gp = this.regs.subarray(0, this.nGP);
-    this.eventsel = this.regs.subarray(this.nGP, 2 * this.nGP);
-    this.fixed = this.regs.subarray(2 * this.nGP);
-    this.gpSource = new Int32Array(this.nGP);
-    this.gpPriv = new Int32Array(this.nGP);
-    this.fxPriv = new Int32Array(this.nFX);
-    this.sSel0 = this.nGP;
-    this.sFx0 = 2 * this.nGP;
-    this.sFcc = this.sFx0 + this.nFX;
-    this.sCtrl = this.sFcc + 1;
-    this.sStatus = this.sFcc + 2;
-    this.sMetrics = this.sFcc + 3;
-    this.prov = new Int32Array(this.sMetrics + 1); // all RESET_PROV_ID
     // Power-on: GLOBAL_CTRL has every GP enable bit set (SDM; model.md §5.3).
     this.ctrlLo = (2 ** this.nGP - 1) >>> 0;
   }
@@ -180,20 +115,6 @@ export class PhysicalPmu {
   owner(msr: number): Provenance {
     const s = this.slotOf(msr);
     return s < 0 ? RESET_PROVENANCE : this.provs.get(this.prov[s]!);
-  }
-
-  /** The owner id (ProvenanceTable.ownerId) of the value in slot `s`. */
-  ownerAt(s: number): number {
-    return this.provs.ownerOf(this.prov[s]!);
-  }
-
-  /** Slot `s` holds 0 (no information). */
-  isZeroAt(s: number): boolean {
-    if (s < this.sFcc) return this.regs[s] === 0;
-    if (s === this.sFcc) return (this.fccLo | this.fccHi) === 0;
-    if (s === this.sCtrl) return (this.ctrlLo | this.ctrlHi) === 0;
-    if (s === this.sStatus) return (this.statusLo | this.statusHi) === 0;
-    return (this.metricsLo | this.metricsHi) === 0;
   }
 
   /** The register an RDPMC index reads, as an MSR index, or -1 (R-HW-2: #GP). */
@@ -306,83 +227,11 @@ export class PhysicalPmu {
     return false; // GLOBAL_STATUS and PERF_CAPABILITIES are read-only
   }
 
-  // The register file's writes, on Numbers (the mediated switch calls these directly; `wrmsr` validates and
-  // converts first). `p` is a ProvenanceTable id.
-
-  /** GP counter `n` := v (within the width). */
-  writeGp(n: number, v: number, p: number): void {
-    this.gp[n] = v;
-    this.prov[n] = p;
-  }
-
-  /** Selector `n` := v (< 2^35): decoded only when the value changes (the decode depends on nothing else). */
-  writeSel(n: number, v: number, p: number): void {
-    this.prov[this.sSel0 + n] = p;
-    if (this.eventsel[n] === v) return;
-    this.eventsel[n] = v;
-    const lo = v >>> 0;
-    const en = (lo >>> 22) & 1;
-    this.gpPriv[n] = en
-      ? ((lo >>> 17) & 1 ? CountPriv.Os : 0) | ((lo >>> 16) & 1 ? CountPriv.Usr : 0)
-      : CountPriv.Never;
-    // The same silicon model as the vPMU's counting (CMASK on per-instruction events; other shaping counts nothing).
-    this.gpSource[n] = shapedSource(sourceOfEvent(lo & 0xff, (lo >>> 8) & 0xff), BigInt(v));
-    const pmi = this.gpPriv[n] !== CountPriv.Never && this.gpSource[n] !== EventSource.None && ((lo >>> 20) & 1) === 1;
-    this.pmiGp = pmi ? (this.pmiGp | (1 << n)) >>> 0 : (this.pmiGp & ~(1 << n)) >>> 0;
-  }
-
-  /** Fixed counter `i` := v (within the width). */
-  writeFixed(i: number, v: number, p: number): void {
-    this.fixed[i] = v;
-    this.prov[this.sFx0 + i] = p;
-  }
-
-  writeFixedCtrCtrl(lo: number, hi: number, p: number): void {
-    this.prov[this.sFcc] = p;
-    // The decoded fields depend on the value alone: an unchanged value (every mediated load) keeps them.
-    if (lo >>> 0 === this.fccLo && hi >>> 0 === this.fccHi) return;
-    this.fccLo = lo >>> 0;
-    this.fccHi = hi >>> 0;
-    let pmi = 0;
-    for (let i = 0; i < this.nFX; i++) {
-      this.fxPriv[i] = (lo >>> (4 * i)) & 3;
-      if (this.fxPriv[i] !== 0 && ((lo >>> (4 * i + 3)) & 1) === 1) pmi |= 1 << i;
-    }
-    this.pmiFx = pmi;
-  }
-
-  /** GLOBAL_CTRL := hi:lo (callers check reserved bits where hardware would). */
-  writeGlobalCtrl(lo: number, hi: number, p: number): void {
-    this.ctrlLo = lo >>> 0;
-    this.ctrlHi = hi >>> 0;
-    this.prov[this.sCtrl] = p;
-  }
-
-  /** GLOBAL_OVF_CTRL: clear these status bits; the status value is then `p`'s. */
-  clearStatus(lo: number, hi: number, p: number): void {
-    this.statusLo = (this.statusLo & ~lo) >>> 0;
-    this.statusHi = (this.statusHi & ~hi) >>> 0;
-    this.prov[this.sStatus] = p;
-  }
-
-  /** GLOBAL_STATUS_SET: set these status bits. */
-  setStatus(lo: number, hi: number, p: number): void {
-    this.statusLo = (this.statusLo | lo) >>> 0;
-    this.statusHi = (this.statusHi | hi) >>> 0;
-    this.prov[this.sStatus] = p;
-  }
-
-  writePerfMetrics(lo: number, hi: number, p: number): void {
-    this.metricsLo = lo >>> 0;
-    this.metricsHi = hi >>> 0;
-    this.prov[this.sMetrics] = p;
-  }
-
   /** Re-tag a register without writing it: a context-switch step found the hardware already holding the
    *  value it would have written, so from now on the value is that owner's. */
   retag(msr: number, who: Provenance): void {
     const s = this.slotOf(msr);
-    if (s >= 0) this.prov[s] = this.provs.of(who);
+    if (s >= 0) this.tag(s, this.provs.of(who));
   }
 
   /** VMX entry/exit load of GLOBAL_CTRL (no MSR write, same effect; model.md §11.3). */
@@ -451,8 +300,10 @@ export class PhysicalPmu {
     const mask = isGp ? this.gpMask : this.fxMask;
     const arr = isGp ? this.gp : this.fixed;
     const v = arr[n] + d;
+    this.touch(isGp ? n : this.sFx0 + n);
     if (v > mask) {
       arr[n] = (v - mask - 1) % (mask + 1);
+      this.touch(this.sStatus);
       if (isGp) this.statusLo = (this.statusLo | (1 << n)) >>> 0;
       else this.statusHi = (this.statusHi | (1 << n)) >>> 0;
       const pmi = isGp ? (this.eventsel[n] >>> 20) & 1 : (this.fccLo >>> (4 * n + 3)) & 1;

@@ -27,6 +27,7 @@ import { KVM_MSR_RET_UNSUPPORTED, KvmPmu, MSR_OK, type MsrData } from "../pmu/pm
 import { lookupCpuid, type CpuidEntry } from "./cpuid.js";
 import type { Kvm, Vm } from "./kvm.js";
 import { Lapic, type LapicHost } from "./lapic.js";
+import { msrExitRecord, RecentExits } from "./exit-ring.js";
 import { getMsrCommon, isAdvertisedMsr, setMsrCommon } from "./msr-common.js";
 import { KvmRun } from "./run.js";
 import type { X86Ops } from "./x86-ops.js";
@@ -109,8 +110,7 @@ function cpuidModel(eax: number): number {
   return family >= 6 ? model | (((eax >>> 16) & 0xf) << 4) : model;
 }
 
-/** Exits remembered for error reports (Vcpu.recentExits). */
-export const RECENT_EXITS = 32;
+export { RECENT_EXITS } from "./exit-ring.js";
 
 export class Vcpu implements LapicHost {
   readonly kvm: Kvm;
@@ -134,8 +134,7 @@ export class Vcpu implements LapicHost {
   readonly exitCounts: number[] = new Array(80).fill(0); // basic exit reasons are below 80 (SDM Appendix C)
   /** Called with each exit as it happens (`vpmu run --exits/--json` write it out instead of keeping it). */
   exitSink: ((r: ExitRecord) => void) | null = null;
-  private readonly recent: (ExitRecord | null)[] = new Array(RECENT_EXITS).fill(null);
-  private recentAt = 0;
+  private readonly recent = new RecentExits();
   cpu: GuestCpu | null = null;
   io: IoHandler | null = null;
   /** The value of the MSR read in progress (readMsr's out-parameter), allocated once. */
@@ -397,9 +396,29 @@ export class Vcpu implements LapicHost {
     const c = this.exitCounts;
     while (r.reason >= c.length) c.push(0);
     c[r.reason]++;
-    this.recent[this.recentAt++ % RECENT_EXITS] = r;
+    this.recent.push(r);
     if (this.exitSink !== null) this.exitSink(r);
     if (this.logExits) this.exits.push(r);
+  }
+
+  /** logExit for an MSR access exit (kvm_emulate_rdmsr/wrmsr; a failed read has no value): the record is
+   *  built only if the sink or the log takes it, else its fields wait in the recent-exits ring. */
+  logMsrExit(
+    reason: number,
+    name: string,
+    rip: number,
+    length: number,
+    msr: number,
+    write: boolean,
+    value: bigint,
+    ok: boolean,
+  ): void {
+    if (this.exitSink !== null || this.logExits) {
+      this.logExit(msrExitRecord(reason, name, rip, length, msr, write, value, ok));
+      return;
+    }
+    this.exitCounts[reason]++; // MSR_READ/MSR_WRITE are below the table's initial 80 entries
+    this.recent.pushMsr(reason, name, rip, length, msr, write, value, ok);
   }
 
   /** All exits counted so far. */
@@ -411,10 +430,7 @@ export class Vcpu implements LapicHost {
 
   /** The last (up to RECENT_EXITS) exits, oldest first: what an error report shows. */
   recentExits(): ExitRecord[] {
-    const out: ExitRecord[] = [];
-    for (let i = Math.max(0, this.recentAt - RECENT_EXITS); i < this.recentAt; i++)
-      out.push(this.recent[i % RECENT_EXITS]!);
-    return out;
+    return this.recent.list();
   }
 
   /** An exit handler needs userspace: KVM_RUN returns `exit` once the CPU stops (KVM_EXIT_IO). */

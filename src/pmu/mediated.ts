@@ -220,7 +220,7 @@ export class MediatedSwitch {
       if (phys.gp[n] !== saved) {
         this.writeGp(n, saved, ids.load5);
         if (rec) this.noteWr("load", "5", MSR_IA32_PMC0 + n, saved % TWO32, Math.floor(saved / TWO32));
-      } else if (this.fw) phys.prov[n] = ids.adopt5;
+      } else if (this.fw) phys.tag(n, ids.adopt5);
       const sel = this.selHw[n]!;
       // A selector at or above 2^35 would #GP on hardware: nothing is written (KVM validated it; never seen).
       if (sel.n >= 0 && sel.n < 2 ** 35) phys.writeSel(n, sel.n, ids.load5);
@@ -231,7 +231,7 @@ export class MediatedSwitch {
       if (phys.fixed[i] !== saved) {
         phys.writeFixed(i, saved % (phys.fxMask + 1), ids.load6);
         if (rec) this.noteWr("load", "6", MSR_CORE_PERF_FIXED_CTR0 + i, saved % TWO32, Math.floor(saved / TWO32));
-      } else phys.prov[phys.sFx0 + i] = ids.adopt6;
+      } else phys.tag(phys.sFx0 + i, ids.adopt6);
     }
     if (rec)
       this.note(
@@ -258,7 +258,7 @@ export class MediatedSwitch {
       if (this.statusSet) phys.setStatus(g.lo & tLo, g.hi & tHi, ids.load82);
       if (rec) this.noteWr("load", "8.2", MSR_CORE_PERF_GLOBAL_STATUS_SET, (g.lo & tLo) >>> 0, (g.hi & tHi) >>> 0);
     }
-    if ((tLo | tHi) === 0) phys.prov[phys.sStatus] = ids.adopt82;
+    if ((tLo | tHi) === 0) phys.tag(phys.sStatus, ids.adopt82);
     const fcc = this.fccHw;
     phys.writeFixedCtrCtrl(fcc.lo, fcc.hi, ids.load83);
     if (rec) this.noteWr("load", "8.3", MSR_CORE_PERF_FIXED_CTR_CTRL, fcc.lo, fcc.hi);
