@@ -41,20 +41,21 @@ export const LLC_SETS = 16384;
  * and one larger than the LLC (kvm-unit-tests' pmu.c `loop()` over its 64 MiB buffer) misses that way
  * every time round, as on hardware.
  * Each memory operand of an instruction is one access to every line it touches (a read-modify-write
- * operand is one access). Code fetches are not modelled. The LLC's bookkeeping is 1.5 MiB plus a byte per
- * 64-byte line of guest memory (the tags' index).
+ * operand is one access). Code fetches are not modelled. The LLC's bookkeeping is a byte per 64-byte line
+ * of guest memory (the tags' index) plus 96 bytes per set guest memory can reach: 1.5 MiB from 1 MiB of
+ * RAM up, 192 KiB for 64 KiB.
  */
 export class CacheModel {
   /** @internal */
   readonly l1 = new Int32Array(L1_LINES).fill(-1);
   /** LLC tags: line number + 1 per way (0 = empty), set-major. */
-  private readonly tags = new Int32Array(LLC_SETS * LLC_WAYS);
+  private readonly tags: Int32Array;
   /** Each set's ways as a recency list (way numbers 0-15): next/prev links per way, and per set the most
    *  (head) and least (tail) recently used way. */
-  private readonly next = new Uint8Array(LLC_SETS * LLC_WAYS);
-  private readonly prev = new Uint8Array(LLC_SETS * LLC_WAYS);
-  private readonly head = new Uint8Array(LLC_SETS);
-  private readonly tail = new Uint8Array(LLC_SETS);
+  private readonly next: Uint8Array;
+  private readonly prev: Uint8Array;
+  private readonly head: Uint8Array;
+  private readonly tail: Uint8Array;
   /** Per line of guest memory: the way (1-16) holding it in its set, 0 = not in the LLC — the tags' index. */
   private readonly where: Uint8Array;
   /** The line of the previous LLC reference (-1: none), for the streamer. */
@@ -63,22 +64,38 @@ export class CacheModel {
     memSize: number,
     private readonly ev: GuestEvents,
   ) {
-    this.where = new Uint8Array(Math.ceil(memSize / 64));
-    this.resetLlc();
+    const lines = Math.ceil(memSize / 64);
+    this.where = new Uint8Array(lines);
+    // Only the sets guest memory can reach (line mod LLC_SETS) are kept: the smallest power of two of
+    // whole pages (64 lines, so the streamer's next line is inside too) covering every line.
+    let sets = 64;
+    while (sets < lines && sets < LLC_SETS) sets *= 2;
+    this.tags = new Int32Array(sets * LLC_WAYS);
+    this.next = new Uint8Array(sets * LLC_WAYS);
+    this.prev = new Uint8Array(sets * LLC_WAYS);
+    this.head = new Uint8Array(sets);
+    this.tail = new Uint8Array(sets);
+    this.wayOrder(); // the arrays are new: tags, where and head are 0 already
   }
   /** Every LLC way empty, each set's recency list in way order 0 (MRU) .. 15 (LRU). */
   private resetLlc(): void {
     this.tags.fill(0);
     this.where.fill(0);
-    for (let set = 0; set < LLC_SETS; set++) {
-      const base = set * LLC_WAYS;
-      for (let w = 0; w < LLC_WAYS; w++) {
-        this.next[base + w] = w + 1;
-        this.prev[base + w] = w - 1;
-      }
-      this.head[set] = 0;
-      this.tail[set] = LLC_WAYS - 1;
+    this.wayOrder();
+  }
+  /** Each set's recency links in way order (next = w + 1, prev = w - 1; the ends are never followed):
+   *  the first set's written, then copied over the rest in doubling runs (not a loop over every way). */
+  private wayOrder(): void {
+    for (let w = 0; w < LLC_WAYS; w++) {
+      this.next[w] = w + 1;
+      this.prev[w] = w - 1;
     }
+    for (let n = LLC_WAYS; n < this.next.length; n *= 2) {
+      this.next.copyWithin(n, 0, n);
+      this.prev.copyWithin(n, 0, n);
+    }
+    this.head.fill(0);
+    this.tail.fill(LLC_WAYS - 1);
   }
   access(addr: number, size: number): void {
     const first = addr >>> 6,
