@@ -32,7 +32,10 @@ else
     format: "esm",
     platform: "node",
     target: "node20",
-    packages: "external",
+    // commander, moo and nearley are bundled too: loading them from node_modules costs more than
+    // their code (the CommonJS loader, package.json "exports" resolution, a compile per file). Their
+    // require() of Node's built-in modules goes through a real require made for each output file.
+    banner: { js: 'import { createRequire as __vpmuCreateRequire } from "node:module";\nconst require = __vpmuCreateRequire(import.meta.url);' },
     chunkNames: "chunk-[hash]",
     logLevel: "warning",
   });
