@@ -66,6 +66,19 @@ export function qemuMips(src, insns) {
   }
 }
 
+/** Seconds of the fastest of `n` qemu-x86_64 runs of a static ELF that exits at once (start-up), or the
+ *  reason it could not be measured. */
+export function qemuStartup(n) {
+  const dir = mkdtempSync(join(tmpdir(), "vpmu-qemu-"));
+  try {
+    return best(build(dir, "start", "hlt"), n);
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function measure(src, insns) {
   const dir = mkdtempSync(join(tmpdir(), "vpmu-qemu-"));
   try {

@@ -4,7 +4,8 @@
 // command modules and what each needs split into shared chunks beside them, so a command still loads only
 // its own code (src/cli/main.ts imports each command on demand). Every path the CLI computes from its own
 // location lives in src/cli/paths.ts, which sits in dist/cli/ in both layouts. The library (dist/index.js
-// and the rest of dist/) stays tsc's output; npm packages stay external (node_modules as installed).
+// and the rest of dist/) stays tsc's output and imports the npm packages from node_modules; the CLI bundles
+// them (commander, moo, nearley), so it reads nothing from node_modules at run time.
 import { chmodSync, existsSync, readdirSync, rmSync } from "node:fs";
 
 /** esbuild, or null in a node_modules installed before it became a devDependency (run `npm ci`). */
@@ -35,7 +36,9 @@ else
     // commander, moo and nearley are bundled too: loading them from node_modules costs more than
     // their code (the CommonJS loader, package.json "exports" resolution, a compile per file). Their
     // require() of Node's built-in modules goes through a real require made for each output file.
-    banner: { js: 'import { createRequire as __vpmuCreateRequire } from "node:module";\nconst require = __vpmuCreateRequire(import.meta.url);' },
+    banner: {
+      js: 'import { createRequire as __vpmuCreateRequire } from "node:module";\nconst require = __vpmuCreateRequire(import.meta.url);',
+    },
     chunkNames: "chunk-[hash]",
     logLevel: "warning",
   });
