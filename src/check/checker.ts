@@ -86,7 +86,7 @@ export class IsolationChecker implements VmxObserver {
       this.writableSlots,
       vmx.vcpu.cpu?.rip ?? 0,
       vmx.writeRule,
-      changed,
+      changed & this.writableMask,
     );
     for (const l of found) {
       if (this.leftSeen.has(l.msr)) continue;

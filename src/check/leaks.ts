@@ -130,37 +130,52 @@ export function checkLeftAfterPut(
   changed = -1,
 ): readonly LeakRecord[] {
   // Runs at every put: integers only (owner ids, register-file slots); nothing is allocated unless
-  // something is found.
+  // something is found. With a changed mask, only the writable slots with their bit set are visited.
   let out: LeakRecord[] | null = null;
   const me = phys.provs.ownerId(owner);
-  const prov = phys.prov;
-  const provOwner = phys.provs.owners;
-  const regs = phys.regs;
-  const ctl = phys.sFcc;
+  if (changed !== -1) {
+    let m = changed;
+    while (m !== 0) {
+      const s = 31 - Math.clz32(m & -m);
+      m &= m - 1;
+      const i = slots.indexOf(s);
+      if (i < 0) continue;
+      const l = leftBehind(phys, me, owner, writable[i]!, s, rip, rule);
+      if (l !== null) (out ??= []).push(l);
+    }
+    return out ?? NONE;
+  }
   for (let i = 0; i < slots.length; i++) {
-    const s = slots[i]!;
-    if (
-      s < 0 ||
-      (changed !== -1 && ((changed >>> s) & 1) === 0) ||
-      provOwner[prov[s]!] !== me ||
-      (s < ctl ? regs[s] === 0 : phys.isZeroAt(s))
-    )
-      continue;
-    const msr = writable[i]!;
-    const v = phys.rdmsr(msr);
-    if (v === null || v === 0n) continue;
-    (out ??= []).push({
-      direction: "guest→host",
-      register: msrName(msr),
-      msr,
-      path: "left in hardware after put (KVM did not scrub it; model.md §12.3 I-1)",
-      rip,
-      value: v,
-      owner,
-      source: phys.owner(msr).source,
-      rule: rule(msr),
-    });
+    const l = leftBehind(phys, me, owner, writable[i]!, slots[i]!, rip, rule);
+    if (l !== null) (out ??= []).push(l);
   }
   return out ?? NONE;
 }
 const NONE: readonly LeakRecord[] = [];
+
+/** Slot `s` (MSR `msr`) holds a non-zero value owner `me` put there, or null. */
+function leftBehind(
+  phys: PhysicalPmu,
+  me: number,
+  owner: string,
+  msr: number,
+  s: number,
+  rip: number,
+  rule: (msr: number) => string,
+): LeakRecord | null {
+  if (s < 0 || phys.provs.owners[phys.prov[s]!] !== me || (s < phys.sFcc ? phys.regs[s] === 0 : phys.isZeroAt(s)))
+    return null;
+  const v = phys.rdmsr(msr);
+  if (v === null || v === 0n) return null;
+  return {
+    direction: "guest→host",
+    register: msrName(msr),
+    msr,
+    path: "left in hardware after put (KVM did not scrub it; model.md §12.3 I-1)",
+    rip,
+    value: v,
+    owner,
+    source: phys.owner(msr).source,
+    rule: rule(msr),
+  };
+}

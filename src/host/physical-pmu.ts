@@ -252,6 +252,11 @@ export class PhysicalPmu extends PmuRegisterFile {
    * Call it before any access to the counters and before any change of their controls or of the CPL.
    */
   sync(events: GuestEvents, cpl: number): void {
+    // No globally enabled counter counts anything: every iteration below would skip its counter.
+    if ((this.countGp & this.ctrlLo) === 0 && (this.countFx & this.ctrlHi) === 0) {
+      this.rebase(events, cpl);
+      return;
+    }
     // The interval since the last sync ran at the CPL recorded then; `cpl` applies from now on.
     const priv = this.lastCpl === 0 ? CountPriv.Os : CountPriv.Usr;
     const clk = this.clock;

@@ -45,6 +45,10 @@ export class PmuRegisterFile {
    *  selector and FIXED_CTR_CTRL writes so the run budget costs nothing while none is armed. */
   protected pmiGp = 0;
   protected pmiFx = 0;
+  /** Counters whose controls make them count something at some CPL (GP n: bit n; fixed i: bit i): with none
+   *  of them globally enabled, native counting has nothing to add (PhysicalPmu.sync). */
+  protected countGp = 0;
+  protected countFx = 0;
   /** Set when a counter with its PMI bit wrapped; the consumer (mediated PMI path) clears it. */
   pmiPending = false;
 
@@ -152,6 +156,8 @@ export class PmuRegisterFile {
     this.gpSource[n] = shapedSource(sourceOfEvent(lo & 0xff, (lo >>> 8) & 0xff), BigInt(v));
     const pmi = this.gpPriv[n] !== CountPriv.Never && this.gpSource[n] !== EventSource.None && ((lo >>> 20) & 1) === 1;
     this.pmiGp = pmi ? (this.pmiGp | (1 << n)) >>> 0 : (this.pmiGp & ~(1 << n)) >>> 0;
+    const counts = this.gpPriv[n] !== CountPriv.Never && this.gpSource[n] !== EventSource.None;
+    this.countGp = counts ? (this.countGp | (1 << n)) >>> 0 : (this.countGp & ~(1 << n)) >>> 0;
   }
 
   /** Fixed counter `i` := v (within the width). */
@@ -169,11 +175,14 @@ export class PmuRegisterFile {
     this.fccLo = lo >>> 0;
     this.fccHi = hi >>> 0;
     let pmi = 0;
+    let counts = 0;
     for (let i = 0; i < this.nFX; i++) {
       this.fxPriv[i] = (lo >>> (4 * i)) & 3;
+      if (this.fxPriv[i] !== 0) counts |= 1 << i;
       if (this.fxPriv[i] !== 0 && ((lo >>> (4 * i + 3)) & 1) === 1) pmi |= 1 << i;
     }
     this.pmiFx = pmi;
+    this.countFx = counts;
   }
 
   /** GLOBAL_CTRL := hi:lo (callers check reserved bits where hardware would). */

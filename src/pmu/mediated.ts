@@ -215,20 +215,25 @@ export class MediatedSwitch {
     this.lvtpcMasked = guestLvtpcMasked;
     if (rec) this.note("load", "4", `LVTPC := fixed, mediated PMI vector${guestLvtpcMasked ? ", masked" : ""}`);
     // "if RDPMC(n) ≠ saved": counters are exact numbers on both sides (widths ≤ 48).
+    const gp = pmu.gp;
+    const physGp = phys.gp;
+    const selHw = this.selHw;
     for (let n = 0; n < pmu.nGP; n++) {
-      const saved = pmu.gp[n]!.counter;
-      if (phys.gp[n] !== saved) {
+      const saved = gp[n]!.counter;
+      if (physGp[n] !== saved) {
         this.writeGp(n, saved, ids.load5);
         if (rec) this.noteWr("load", "5", MSR_IA32_PMC0 + n, saved % TWO32, Math.floor(saved / TWO32));
       } else if (this.fw) phys.tag(n, ids.adopt5);
-      const sel = this.selHw[n]!;
+      const sel = selHw[n]!;
       // A selector at or above 2^35 would #GP on hardware: nothing is written (KVM validated it; never seen).
       if (sel.n >= 0 && sel.n < 2 ** 35) phys.writeSel(n, sel.n, ids.load5);
       if (rec) this.noteWr("load", "5", MSR_IA32_EVNTSEL0 + n, sel.lo, sel.hi);
     }
+    const fixed = pmu.fixed;
+    const physFixed = phys.fixed;
     for (let i = 0; i < pmu.nFX; i++) {
-      const saved = pmu.fixed[i]!.counter;
-      if (phys.fixed[i] !== saved) {
+      const saved = fixed[i]!.counter;
+      if (physFixed[i] !== saved) {
         phys.writeFixed(i, saved % (phys.fxMask + 1), ids.load6);
         if (rec) this.noteWr("load", "6", MSR_CORE_PERF_FIXED_CTR0 + i, saved % TWO32, Math.floor(saved / TWO32));
       } else phys.tag(phys.sFx0 + i, ids.adopt6);
@@ -306,23 +311,28 @@ export class MediatedSwitch {
       this.note("put", "1.3", "guest has no PERF_METRICS: 0x329 neither read nor scrubbed (P-9)");
     }
     // saved := RDPMC(n): the physical counter value, an exact number.
+    const gp = pmu.gp;
+    const physGp = phys.gp;
+    const selHw = this.selHw;
     for (let n = 0; n < pmu.nGP; n++) {
-      const v = phys.gp[n]!;
-      pmu.gp[n]!.counter = v;
+      const v = physGp[n]!;
+      gp[n]!.counter = v;
       if (rec) this.note("put", "2", `gp[${n}] := RDPMC(${n}) = 0x${v.toString(16)}`);
       if (v !== 0) {
         this.writeGp(n, 0, ids.put2);
         if (rec) this.noteWr("put", "2", MSR_IA32_PMC0 + n, 0, 0);
       }
-      const sel = this.selHw[n]!;
+      const sel = selHw[n]!;
       if ((sel.lo | sel.hi) !== 0) {
         phys.writeSel(n, 0, ids.put2);
         if (rec) this.noteWr("put", "2", MSR_IA32_EVNTSEL0 + n, 0, 0);
       }
     }
+    const fixed = pmu.fixed;
+    const physFixed = phys.fixed;
     for (let i = 0; i < pmu.nFX; i++) {
-      const v = phys.fixed[i]!;
-      pmu.fixed[i]!.counter = v;
+      const v = physFixed[i]!;
+      fixed[i]!.counter = v;
       if (rec)
         this.note("put", "3", `fixed[${i}] := RDPMC(0x${(INTEL_RDPMC_FIXED | i).toString(16)}) = 0x${v.toString(16)}`);
       if (v !== 0) {
