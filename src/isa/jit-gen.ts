@@ -69,6 +69,12 @@ export class Gen {
   readonly calls: boolean;
   /** Code run at every exit (predictor state write-back, deferred flags). */
   onExit = "";
+  /** The register halves the block writes, once known (null: not known, or any): an address made only
+   *  of other registers is checked once at block entry (`entry`) rather than at each access. */
+  written: Set<number> | null = null;
+  /** Statements run once before the first pass (hoisted address checks and translations), which leave
+   *  the block before its first instruction where they fail. */
+  readonly entry = new Set<string>();
   /** Built with paging on: memory accesses translate linear `ea` (and `t`, bits 63:32) through the TLB. */
   paged = false;
   /**
@@ -90,6 +96,16 @@ export class Gen {
   }
   get start(): number {
     return this.insns[0].addr;
+  }
+  /** Can the address of `ins` be computed once at block entry: made only of registers the block never
+   *  writes (or RIP-relative), so it is the same in every pass? */
+  invariant(ins: Insn): boolean {
+    const w = this.written;
+    return w !== null && [ins.base, ins.index].every((r) => r < 0 || (!w.has(2 * r) && !w.has(2 * r + 1)));
+  }
+  /** Leave before the first instruction: from a failed entry statement. */
+  entryExit(): string {
+    return this.exit(0, String(this.start));
   }
   /** Leave the block before instruction k (which the interpreter then runs), or after the last one. */
   exit(k: number, ripJs: string): string {
@@ -258,15 +274,21 @@ export const PAGED_PROLOGUE =
 /** memory.ts translate() on a TLB hit, inline: linear `ea` (bits 31:0, in [0, 2^32)) and `t` (bits 63:32)
  *  → the RAM offset in `ea`; a miss, a missing right or an access that crosses a page leaves before
  *  instruction k (the interpreter then walks, faults or splits exactly as it would have). */
-export function xlateJs(g: Gen, ins: Insn, k: number, size: number, write: boolean): string {
+export function xlateJs(
+  g: Gen,
+  ins: Insn,
+  k: number,
+  size: number,
+  write: boolean,
+  bail = g.exit(k, String(ins.addr)),
+): string {
   const [l, lh, lp, need] = write ? ["lw", "lwh", "lwp", "nw"] : ["lr", "lrh", "lrp", "nr"];
-  const bail = g.exit(k, String(ins.addr));
   return `u = ea >>> 12; if (u !== ${l} || (t | 0) !== ${lh}) { s = u & ${TLB_MASK}; if (TL[s] !== u || TH[s] !== (t | 0) || (TA[s] & ${need}) === 0) ${bail} ${l} = u; ${lh} = t | 0; ${lp} = TP[s]; } if ((ea & 4095) > ${4096 - size}) ${bail} ea = ${lp} + (ea & 4095);`;
 }
 
 /** The linear address of the operand into `ea` (bits 31:0) and `t` (bits 63:32) with paging; sums that
  *  carry or borrow across bit 32 leave before instruction k (the interpreter computes those). */
-function linearJs(g: Gen, ins: Insn, k: number): string {
+function linearJs(g: Gen, ins: Insn, k: number, bail = g.exit(k, String(ins.addr))): string {
   if (ins.ripRel) return `ea = ${ins.dispLo}; t = ${ins.dispHi};`;
   const { lo } = addressTerms(ins);
   if (ins.addr32) return `ea = (${lo.join(" + ")}) >>> 0; t = 0;`;
@@ -275,12 +297,21 @@ function linearJs(g: Gen, ins: Insn, k: number): string {
   if (ins.index >= 0) his.push(`R[${2 * ins.index + 1}]${ins.scale > 1 ? ` * ${ins.scale}` : ""}`);
   // The displacement is sign-extended: with a signed low half, bits 63:32 are the registers' alone.
   const sum = [...lo.slice(1), String(ins.dispLo | 0)].join(" + ");
-  return `ea = ${sum}; if (ea < 0 || ea > 4294967295) ${g.exit(k, String(ins.addr))} t = ${his.length ? `(${his.join(" + ")}) >>> 0` : "0"};`;
+  return `ea = ${sum}; if (ea < 0 || ea > 4294967295) ${bail} t = ${his.length ? `(${his.join(" + ")}) >>> 0` : "0"};`;
 }
 
 /** memory.ts ea(): the operand address into `ea`, leaving before instruction k if it is not wholly in RAM. */
 export function eaJs(g: Gen, ins: Insn, k: number, size: number, write = false): string | null {
-  if (g.paged) return `${linearJs(g, ins, k)} ${xlateJs(g, ins, k, size, write)}`;
+  if (g.paged) {
+    if (g.invariant(ins)) {
+      // The same linear address in every pass, and the same translation: nothing a block runs changes the
+      // TLB (it leaves on any miss), so the RAM offset is found once, at entry, into a local.
+      const bail = g.entryExit();
+      g.entry.add(`${linearJs(g, ins, k, bail)} ${xlateJs(g, ins, k, size, write, bail)} const P${k} = ea;`);
+      return `ea = P${k};`;
+    }
+    return `${linearJs(g, ins, k)} ${xlateJs(g, ins, k, size, write)}`;
+  }
   if (ins.ripRel) {
     if (ins.dispHi !== 0 || ins.dispLo + size > g.memSize) return null;
     return `ea = ${ins.dispLo};`;
@@ -296,7 +327,15 @@ export function eaJs(g: Gen, ins: Insn, k: number, size: number, write = false):
     if (ins.index >= 0) his.push(`R[${2 * ins.index + 1}]`);
     const d = ins.dispLo | 0;
     const sum = [...parts.slice(1), ...(d !== 0 || parts.length === 1 ? [String(d)] : [])].join(" + ");
-    return `ea = ${sum}; if (${d < 0 ? "ea < 0 || " : ""}${his.length ? `(${his.join(" | ")}) !== 0 || ` : ""}ea + ${size} > MEM) ${bail}`;
+    const out = (e: string) =>
+      `${d < 0 ? `${e} < 0 || ` : ""}${his.length ? `(${his.join(" | ")}) !== 0 || ` : ""}${e} + ${size} > MEM`;
+    if (g.invariant(ins)) {
+      // The registers hold the same values in every pass: if the access is out of RAM in any pass it is in
+      // the first, and the block leaves before its first instruction (the interpreter then runs on).
+      g.entry.add(`if (${out(`(${sum})`)}) ${g.entryExit()}`);
+      return `ea = ${sum};`;
+    }
+    return `ea = ${sum}; if (${out("ea")}) ${bail}`;
   }
   return `ea = ${parts.join(" + ")}; t = ${hparts.join(" + ")}; if (ea > 4294967295) { u = Math.floor(ea / 4294967296); ea -= u * 4294967296; t += u; } if ((t >>> 0) !== 0 || ea + ${size} > MEM) ${bail}`;
 }

@@ -101,6 +101,13 @@ function deferredFlags(w: Insn): string | null {
   return p === null ? null : p.flags;
 }
 
+/** The register halves (`R[n]`) generated code assigns, or null where it hands the register file to code
+ *  that may write any (an interpreter function, the platform). */
+function writtenHalves(js: string): Set<number> | null {
+  if (/\bX\[|platform/.test(js)) return null;
+  return new Set([...js.matchAll(/\bR\[(\d+)\] =(?!=)/g)].map((m) => Number(m[1])));
+}
+
 /** Code for instruction k, or null if it cannot be compiled here. */
 function insnJs(g: Gen, ins: Insn, k: number, live: boolean, last: boolean, deferred: string | null): string | null {
   const row = SEMANTICS[ins.op];
@@ -142,6 +149,8 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
     ins = next(ins.addr + ins.len);
   }
   // Trim until every instruction compiles.
+  // The register halves the block writes (from a first generation), for hoisting address checks.
+  let written: Set<number> | null = null;
   for (;;) {
     if (insns.length === 0) return null;
     const g = new Gen(
@@ -155,6 +164,7 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
       })),
     );
     g.paged = cpu.paging;
+    g.written = written;
     let live = STATUS;
     const need: boolean[] = new Array(insns.length);
     for (let i = insns.length - 1; i >= 0; i--) {
@@ -235,7 +245,16 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
     }
     if (bad >= 0) {
       insns.length = bad;
+      written = null;
       continue;
+    }
+    if (written === null) {
+      const w = writtenHalves(body.join("\n"));
+      if (w !== null) {
+        // Generate again, checking the addresses of registers the block never writes once at entry.
+        written = w;
+        continue;
+      }
     }
     const n = insns.length;
     const tail = isBranch(insns[n - 1]) ? "" : `iters++; ${g.exit(0, String(insns[n - 1].addr + insns[n - 1].len))}`;
@@ -244,7 +263,7 @@ return function block(left) {
   let fl = ${cpuField("rflags")}, a = 0, ah = 0, b = 0, bh = 0, r = 0, rh = 0, s = 0, t = 0, u = 0, ea = 0, taken = false, iters = 0;${g.calls ? "\n  let fi = 0, fc = 0, fu = 0, fb = 0, called = false;" : ""}
 ${saveAfter >= 0 ? "  let dp = false, da = 0, dah = 0, db = 0, dbh = 0, dr = 0, drh = 0, ds = 0, du = 0;\n" : ""}  let p0 = ${predicted ? `bpc[${lastIns.addr}]` : "0"};${g.paged ? `\n  ${PAGED_PROLOGUE}` : ""}
   const maxIters = Math.min(Math.floor(left / ${n}), ${CHUNK});
-  for (;;) {
+${[...g.entry].map((e) => `  ${e}\n`).join("")}  for (;;) {
 ${body.join("\n")}
 ${tail}
   }

@@ -220,6 +220,36 @@ test.each([false, true])(
   },
 );
 
+test.each([false, true])(
+  "addresses checked once at block entry (registers the loop never writes) leave exactly where an access runs off RAM (paging %s)",
+  (paged) => {
+    // The inner loop never writes RBX, so its block checks [rbx+disp] once at entry; the outer loop moves
+    // RBX a step towards an end of RAM between entries until the access runs off it and faults (triple
+    // fault: no IDT). The access is the loop's second instruction: a block whose entry check fails leaves
+    // before its first and the interpreter runs on to the access, exactly where it faults.
+    for (const [start, step] of [
+      [MEM - 40, 4],
+      [MEM - 41, 3],
+      [44, -4],
+    ])
+      for (const [disp, reg] of [
+        ["+0", "rax"],
+        ["+8", "eax"],
+        ["-8", "ax"],
+        ["+3", "al"],
+      ]) {
+        const src = `bits 64\norg 0x${ORG.toString(16)}\nmov rbx, ${start}\nouter: mov rcx, 12\nl: add r8, rcx\nmov ${reg}, [rbx${disp}]\nmov [rbx${disp}], ${reg}\ndec rcx\njnz l\nadd rbx, ${step}\njmp outer\n`;
+        const r = assemble(src);
+        if (!r.ok) throw new Error(src);
+        for (const split of [[1e6], [3, 40, 1e6]]) {
+          const [a, b] = runBoth(r.value.bytes, split, paged);
+          expect(a).toEqual(b);
+          expect(a.stop).toBe(StopReason.TripleFault);
+        }
+      }
+  },
+);
+
 test("stores next to code (same page, other granules) never invalidate; a store into the loop does, once per store", () => {
   const near = assemble(
     `bits 64\norg 0x${ORG.toString(16)}\nlea rbx, [rel arr]\nmov rcx, 10000\nl: mov rax, [rbx]\nmov [rbx+8], rax\nmov [rbx+16], rcx\ndec rcx\njnz l\nhlt\nalign 8\narr: dq 1, 2, 3\n`,
