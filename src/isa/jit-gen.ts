@@ -331,9 +331,10 @@ export function eaJs(g: Gen, ins: Insn, k: number, size: number, write = false):
       `${d < 0 ? `${e} < 0 || ` : ""}${his.length ? `(${his.join(" | ")}) !== 0 || ` : ""}${e} + ${size} > MEM`;
     if (g.invariant(ins)) {
       // The registers hold the same values in every pass: if the access is out of RAM in any pass it is in
-      // the first, and the block leaves before its first instruction (the interpreter then runs on).
-      g.entry.add(`if (${out(`(${sum})`)}) ${g.entryExit()}`);
-      return `ea = ${sum};`;
+      // the first, and the block leaves before its first instruction (the interpreter then runs on); the
+      // address is computed there once, into a local.
+      g.entry.add(`if (${out(`(${sum})`)}) ${g.entryExit()} const P${k} = ${sum};`);
+      return `ea = P${k};`;
     }
     return `ea = ${sum}; if (${out("ea")}) ${bail}`;
   }
