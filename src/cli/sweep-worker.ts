@@ -1,5 +1,7 @@
-// Worker thread for `vpmu sweep`: receives the program list and policy files once, then chunks of jobs,
-// and answers each chunk with its run records (structured clone carries the bigints). No output of its own.
+// Worker thread for `vpmu sweep`: receives the program list, policy files and its share of the distinct
+// programs to assemble once (it answers with those images), then the other workers' images and chunks of
+// jobs, and answers each chunk with its run records (structured clone carries the bigints). No output of
+// its own.
 import { parentPort } from "node:worker_threads";
 import { parsePolicyFile, type InterceptPolicy } from "../machine/index.js";
 import * as sweep from "../sweep/index.js";
@@ -9,6 +11,12 @@ interface InitMessage {
   readonly specs: sweep.ProgramSpec[];
   readonly policies: { readonly file: string; readonly text: string }[];
   readonly opts: sweep.RunOptions;
+  /** One job of each program this worker assembles first (sweep.programShares). */
+  readonly assemble: sweep.Job[];
+}
+interface ProgramsMessage {
+  readonly type: "programs";
+  readonly entries: [string, sweep.LoadResult][];
 }
 interface JobsMessage {
   readonly type: "jobs";
@@ -20,7 +28,7 @@ let loader: sweep.ProgramLoader | null = null;
 let opts: sweep.RunOptions = {};
 const policies = new Map<string, InterceptPolicy>();
 
-parentPort?.on("message", (m: InitMessage | JobsMessage) => {
+parentPort?.on("message", (m: InitMessage | ProgramsMessage | JobsMessage) => {
   if (m.type === "init") {
     loader = new sweep.ProgramLoader(m.specs);
     opts = m.opts;
@@ -28,6 +36,12 @@ parentPort?.on("message", (m: InitMessage | JobsMessage) => {
       const r = parsePolicyFile(p.file, p.text);
       if (r.ok) policies.set(r.policy.id, r.policy);
     }
+    for (const j of m.assemble) loader.load(j.program, j.config);
+    parentPort!.postMessage({ programs: loader.entries() });
+    return;
+  }
+  if (m.type === "programs") {
+    loader!.adopt(m.entries);
     return;
   }
   try {

@@ -63,33 +63,43 @@ export function shardJobs(jobs: readonly Job[], shard: Shard): Job[] {
   return jobs.filter((j) => inShard(j.position, shard));
 }
 
-/** Assembles each distinct program once (probes per guest shape, random probes per index). */
+/** A loaded program, or why it could not be assembled. */
+export type LoadResult = LoadedProgram | { readonly error: string };
+
+/** Assembles each distinct program once (probes per guest shape, random probes per index). Worker threads
+ *  share the work: each assembles a share of the distinct programs (`key` names them) and adopts the
+ *  others' `entries`, so no program is assembled twice. */
 export class ProgramLoader {
-  private readonly cache = new Map<string, LoadedProgram | { error: string }>();
+  private readonly cache = new Map<string, LoadResult>();
   constructor(readonly specs: readonly ProgramSpec[]) {}
 
-  load(program: number, config: SweepConfig): LoadedProgram | { error: string } {
+  /** The name of the image program `program` runs as on `config` (jobs with one key run one image). */
+  key(program: number, config: SweepConfig): string {
     const spec = this.specs[program];
-    if (spec.kind === "user") {
-      const key = `user/${program}`;
-      let p = this.cache.get(key);
-      if (!p)
-        this.cache.set(
-          key,
-          (p = {
-            bytes: spec.bytes,
-            origin: spec.origin,
-            memSize: spec.memSize,
-            maxInsns: spec.maxInsns,
-            probe: false,
-          }),
-        );
-      return p;
-    }
-    const key =
-      spec.kind === "probe" ? probeKey(spec.probe, probeShape(config.guest)) : `fuzz/${spec.seed}/${spec.index}`;
+    if (spec.kind === "user") return `user/${program}`;
+    return spec.kind === "probe" ? probeKey(spec.probe, probeShape(config.guest)) : `fuzz/${spec.seed}/${spec.index}`;
+  }
+
+  /** Every program loaded so far, by key. */
+  entries(): [string, LoadResult][] {
+    return [...this.cache];
+  }
+
+  /** Take programs another loader of the same specs assembled. */
+  adopt(entries: readonly (readonly [string, LoadResult])[]): void {
+    for (const [k, p] of entries) if (!this.cache.has(k)) this.cache.set(k, p);
+  }
+
+  load(program: number, config: SweepConfig): LoadResult {
+    const key = this.key(program, config);
     let p = this.cache.get(key);
     if (p) return p;
+    const spec = this.specs[program];
+    if (spec.kind === "user") {
+      p = { bytes: spec.bytes, origin: spec.origin, memSize: spec.memSize, maxInsns: spec.maxInsns, probe: false };
+      this.cache.set(key, p);
+      return p;
+    }
     const source =
       spec.kind === "probe" ? probeSource(spec.probe, probeShape(config.guest)) : fuzzSource(spec.seed, spec.index);
     const a = assemble(source, { file: `${programName(spec)}.s` });
@@ -109,6 +119,20 @@ export class ProgramLoader {
     this.cache.set(key, p);
     return p;
   }
+}
+
+/** The first job of each distinct program (ProgramLoader.key), dealt round-robin into `n` shares: what
+ *  each of n worker threads assembles first. */
+export function programShares(jobs: readonly Job[], loader: ProgramLoader, n: number): Job[][] {
+  const first = new Map<string, Job>();
+  for (const j of jobs) {
+    const k = loader.key(j.program, j.config);
+    if (!first.has(k)) first.set(k, j);
+  }
+  const shares: Job[][] = Array.from({ length: n }, () => []);
+  let i = 0;
+  for (const j of first.values()) shares[i++ % n].push(j);
+  return shares;
 }
 
 /** Run jobs in order; `onDone` (optional) is told after each one (progress). */

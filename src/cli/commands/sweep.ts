@@ -203,34 +203,57 @@ async function runParallel(
   let next = 0;
   let done = 0;
   const workers = Array.from({ length: Math.min(threads, chunks.length) }, () => new Worker(SWEEP_WORKER_URL));
+  // Each worker assembles its share of the distinct programs first; when every share is back, each worker
+  // gets the others' images and then its first jobs, so no program is assembled twice.
+  const shares = sweep.programShares(jobs, new sweep.ProgramLoader(specs), workers.length);
+  const images: [string, sweep.LoadResult][][] = new Array(workers.length);
+  const starts: (() => void)[] = [];
+  let shared = 0;
   try {
     await Promise.all(
       workers.map(
-        (w) =>
+        (w, wi) =>
           new Promise<void>((resolveAll, rejectAll) => {
             w.postMessage({
               type: "init",
               specs,
               policies: policies.map((p) => ({ file: p.file, text: p.text })),
               opts,
+              assemble: shares[wi],
             });
             const send = () => {
               if (next >= chunks.length) return resolveAll();
               const id = next++;
               w.postMessage({ type: "jobs", id, jobs: chunks[id] });
             };
-            w.on("message", (m: { id: number; records?: sweep.RunRecord[]; error?: string }) => {
-              if (m.error !== undefined)
-                return rejectAll(
-                  new CliError(`internal error in a sweep worker: ${m.error.split("\n")[0]}`, EXIT_INTERNAL),
-                );
-              results[m.id] = m.records!;
-              done += m.records!.length;
-              show(done);
+            w.on(
+              "message",
+              (m: {
+                id: number;
+                records?: sweep.RunRecord[];
+                error?: string;
+                programs?: [string, sweep.LoadResult][];
+              }) => {
+                if (m.programs !== undefined) {
+                  images[wi] = m.programs;
+                  if (++shared === workers.length) for (const start of starts) start();
+                  return;
+                }
+                if (m.error !== undefined)
+                  return rejectAll(
+                    new CliError(`internal error in a sweep worker: ${m.error.split("\n")[0]}`, EXIT_INTERNAL),
+                  );
+                results[m.id] = m.records!;
+                done += m.records!.length;
+                show(done);
+                send();
+              },
+            );
+            w.on("error", (e) => rejectAll(e));
+            starts.push(() => {
+              w.postMessage({ type: "programs", entries: images.filter((_, i) => i !== wi).flat() });
               send();
             });
-            w.on("error", (e) => rejectAll(e));
-            send();
           }),
       ),
     );
