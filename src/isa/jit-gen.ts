@@ -75,6 +75,8 @@ export class Gen {
   /** Statements run once before the first pass (hoisted address checks and translations), which leave
    *  the block before its first instruction where they fail. */
   readonly entry = new Set<string>();
+  /** The instructions whose memory operand's RAM offset is the local `P<k>`, found at entry. */
+  readonly hoisted = new Set<number>();
   /** Built with paging on: memory accesses translate linear `ea` (and `t`, bits 63:32) through the TLB. */
   paged = false;
   /**
@@ -308,6 +310,7 @@ export function eaJs(g: Gen, ins: Insn, k: number, size: number, write = false):
       // TLB (it leaves on any miss), so the RAM offset is found once, at entry, into a local.
       const bail = g.entryExit();
       g.entry.add(`${linearJs(g, ins, k, bail)} ${xlateJs(g, ins, k, size, write, bail)} const P${k} = ea;`);
+      g.hoisted.add(k);
       return `ea = P${k};`;
     }
     return `${linearJs(g, ins, k)} ${xlateJs(g, ins, k, size, write)}`;
@@ -334,6 +337,7 @@ export function eaJs(g: Gen, ins: Insn, k: number, size: number, write = false):
       // the first, and the block leaves before its first instruction (the interpreter then runs on); the
       // address is computed there once, into a local.
       g.entry.add(`if (${out(`(${sum})`)}) ${g.entryExit()} const P${k} = ${sum};`);
+      g.hoisted.add(k);
       return `ea = P${k};`;
     }
     return `ea = ${sum}; if (${out("ea")}) ${bail}`;
@@ -378,7 +382,14 @@ export function storeJs(g: Gen, ins: Insn, k: number, size: number, lo: string, 
             ? `dv.setUint16(ea, ${lo}, true);`
             : `mem[ea] = ${lo};`;
   const next = ins.addr + ins.len;
-  return `${w} if ((cg[ea >>> 3] | cg[(ea + ${size - 1}) >>> 3]) !== 0) { ${cpuField("invalidate")}(ea, ${size}); if (!blk.valid) ${g.exit(k + 1, String(next))} }`;
+  const code = `(cg[ea >>> 3] | cg[(ea + ${size - 1}) >>> 3]) !== 0`;
+  if (g.hoisted.has(k)) {
+    // Only decoding marks code granules, and none happens while a block runs (it calls neither the
+    // platform nor an interpreter function, or nothing is hoisted): granules clear at entry stay clear.
+    g.entry.add(`const G${k} = ${code.replaceAll("ea", `P${k}`)};`);
+    return `${w} if (G${k} && ${code}) { ${cpuField("invalidate")}(ea, ${size}); if (!blk.valid) ${g.exit(k + 1, String(next))} }`;
+  }
+  return `${w} if (${code}) { ${cpuField("invalidate")}(ea, ${size}); if (!blk.valid) ${g.exit(k + 1, String(next))} }`;
 }
 
 /** memory.ts ld(): operand (kind, register) into lo/hi variables; memory via `ea` (already computed). */

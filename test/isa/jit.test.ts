@@ -206,6 +206,9 @@ test.each([false, true])(
       "mov rcx, 300\nmov r9, 123\nl: add rax, rbx\nsub rdx, rax\nxor rsi, rdx\nand rdi, rsi\nshl rbx, 1\ninc r8\ncmp r8, r9\nor r10, r8\ndec rcx\njnz l\nhlt",
       "lea rbx, [rel arr]\nmov rcx, 500\nl: mov rax, [rbx]\nmov rdx, [rbx+8]\nadd rax, [rbx+16]\nmov [rbx+24], rax\nmov [rbx+32], rdx\ndec rcx\njnz l\nhlt\nalign 64\narr: times 8 dq 3",
       "mov ecx, 40\nl: mov eax, 1\nmov byte [rel l+1], cl\nadd ebx, eax\ndec ecx\njnz l\nhlt",
+      // A compiled loop storing through a register it never writes (address and code-granule check hoisted)
+      // into decoded code elsewhere, which must run rewritten afterwards.
+      "lea rbx, [rel f+1]\nmov r9, 6\nouter: call f\nadd r8, rax\nmov ecx, 12\nl: mov byte [rbx], r9b\nadd edx, ecx\ndec ecx\njnz l\ndec r9\njnz outer\ncall f\nadd r8, rax\nhlt\nf: mov eax, 7\nret",
       "mov ecx, 50\nl: adc eax, ecx\nsbb edx, eax\nsetc bl\ncmovz esi, edx\nloop l\nhlt",
     ];
     for (const p of progs) {
