@@ -67,6 +67,9 @@ export class PmuRegisterFile {
    *  check look only at registers something wrote (src/check's leak check after put). */
   private changed = -1;
   private changedTaker: object | null = null;
+  /** The same for the mediated switch (its own consumer, so the checker's answers stay exact). */
+  private swChanged = -1;
+  private swTaker: object | null = null;
   /** Every slot has a bit in `changed` (below 31); else `takeChanged` always answers "all". */
   private readonly trackable: boolean;
 
@@ -95,6 +98,7 @@ export class PmuRegisterFile {
   /** Slot `s` (value or owner tag) may have changed. */
   protected touch(s: number): void {
     this.changed |= 1 << s;
+    this.swChanged |= 1 << s;
   }
 
   /** Set slot `s`'s owner tag (a ProvenanceTable id), noting a change. */
@@ -102,6 +106,7 @@ export class PmuRegisterFile {
     if (this.prov[s] !== p) {
       this.prov[s] = p;
       this.changed |= 1 << s;
+      this.swChanged |= 1 << s;
     }
   }
 
@@ -114,6 +119,16 @@ export class PmuRegisterFile {
     const c = this.changedTaker === who && this.trackable ? this.changed : -1;
     this.changedTaker = who;
     this.changed = 0;
+    return c;
+  }
+
+  /** The slots (bit s) whose value or owner tag changed since the last call, or −1 (all) when some slot has
+   *  no bit or another switch asked in between: the mediated switch's own view (MediatedSwitch.load visits
+   *  only these registers and those whose vCPU-side input changed). */
+  takeSwitchChanged(who: object): number {
+    const c = this.swTaker === who && this.trackable ? this.swChanged : -1;
+    this.swTaker = who;
+    this.swChanged = 0;
     return c;
   }
 

@@ -121,6 +121,22 @@ export class MediatedSwitch {
   private readonly fccHw = new Halves();
   private readonly gStatus = new Halves();
   private readonly gMetrics = new Halves();
+  /** Visit every register at every load and put (the unoptimised switch; tests compare the two). */
+  fullSwitch = false;
+  // Which registers a load must visit (issue 16, W4). A load step on a register is a function of that
+  // register's value and owner tag, the vCPU-side value it reads (a saved counter, GLOBAL_STATUS,
+  // PERF_METRICS, the hardware selector copies) and the configuration. A register no write touched since the
+  // previous load's steps began (that load's own writes included: PhysicalPmu.takeSwitchChanged) whose
+  // vCPU-side value is the one that load read was left as it was by that load, and the same step on the
+  // same inputs leaves it as it is again: skipping it changes nothing. Put's steps are one comparison each
+  // when they find nothing to scrub; they stay as they are.
+  /** What the last load read: the saved counters, GLOBAL_STATUS, PERF_METRICS, and the key of everything
+   *  else it depends on (a change visits every register). */
+  private readonly ldGp: number[] = [];
+  private readonly ldFx: number[] = [];
+  private ldStatus = 0n;
+  private ldMetrics = 0n;
+  private ldKey: readonly unknown[] = [];
 
   constructor(
     readonly phys: PhysicalPmu,
@@ -190,6 +206,28 @@ export class MediatedSwitch {
   private hwGen = -1;
   private hwGp: unknown = null;
 
+  /** The registers this load (`last` = the previous load's key) must visit: the changed ones, or
+   *  every one (−1) when recording, in the unoptimised mode, or when a key input changed. */
+  private visit(pmu: KvmPmu, last: readonly unknown[], dirty: number): number {
+    if (this.record || this.fullSwitch) return -1;
+    if (
+      last.length === 0 ||
+      last[0] !== pmu ||
+      last[1] !== pmu.gp ||
+      last[2] !== pmu.fixed ||
+      last[3] !== pmu.hwGeneration ||
+      last[4] !== this.cfg ||
+      last[5] !== pmu.nGP ||
+      last[6] !== pmu.nFX
+    )
+      return -1;
+    return dirty;
+  }
+
+  private keyOf(pmu: KvmPmu): readonly unknown[] {
+    return [pmu, pmu.gp, pmu.fixed, pmu.hwGeneration, this.cfg, pmu.nGP, pmu.nFX];
+  }
+
   /** A GP counter write through the full-width alias (the host's own value is within its width). */
   private writeGp(n: number, v: number, p: number): void {
     if (this.fw && v <= this.phys.gpMask) this.phys.writeGp(n, v, p);
@@ -215,15 +253,23 @@ export class MediatedSwitch {
     this.lvtpcMasked = guestLvtpcMasked;
     if (rec) this.note("load", "4", `LVTPC := fixed, mediated PMI vector${guestLvtpcMasked ? ", masked" : ""}`);
     // "if RDPMC(n) ≠ saved": counters are exact numbers on both sides (widths ≤ 48).
+    const w = this.visit(pmu, this.ldKey, phys.takeSwitchChanged(this));
+    if (w === -1) this.ldKey = this.keyOf(pmu);
     const gp = pmu.gp;
     const physGp = phys.gp;
     const selHw = this.selHw;
+    const ldGp = this.ldGp;
+    const sSel0 = phys.sSel0;
     for (let n = 0; n < pmu.nGP; n++) {
       const saved = gp[n]!.counter;
-      if (physGp[n] !== saved) {
-        this.writeGp(n, saved, ids.load5);
-        if (rec) this.noteWr("load", "5", MSR_IA32_PMC0 + n, saved % TWO32, Math.floor(saved / TWO32));
-      } else if (this.fw) phys.tag(n, ids.adopt5);
+      if (((w >>> n) & 1) !== 0 || saved !== ldGp[n]) {
+        ldGp[n] = saved;
+        if (physGp[n] !== saved) {
+          this.writeGp(n, saved, ids.load5);
+          if (rec) this.noteWr("load", "5", MSR_IA32_PMC0 + n, saved % TWO32, Math.floor(saved / TWO32));
+        } else if (this.fw) phys.tag(n, ids.adopt5);
+      }
+      if (((w >>> (sSel0 + n)) & 1) === 0) continue;
       const sel = selHw[n]!;
       // A selector at or above 2^35 would #GP on hardware: nothing is written (KVM validated it; never seen).
       if (sel.n >= 0 && sel.n < 2 ** 35) phys.writeSel(n, sel.n, ids.load5);
@@ -231,12 +277,16 @@ export class MediatedSwitch {
     }
     const fixed = pmu.fixed;
     const physFixed = phys.fixed;
+    const ldFx = this.ldFx;
+    const sFx0 = phys.sFx0;
     for (let i = 0; i < pmu.nFX; i++) {
       const saved = fixed[i]!.counter;
+      if (((w >>> (sFx0 + i)) & 1) === 0 && saved === ldFx[i]) continue;
+      ldFx[i] = saved;
       if (physFixed[i] !== saved) {
         phys.writeFixed(i, saved % (phys.fxMask + 1), ids.load6);
         if (rec) this.noteWr("load", "6", MSR_CORE_PERF_FIXED_CTR0 + i, saved % TWO32, Math.floor(saved / TWO32));
-      } else phys.tag(phys.sFx0 + i, ids.adopt6);
+      } else phys.tag(sFx0 + i, ids.adopt6);
     }
     if (rec)
       this.note(
@@ -246,10 +296,31 @@ export class MediatedSwitch {
       );
     // P-8: after FC3 (step 6), and only for a guest with PERF_METRICS.
     if (this.cfg.perfMetrics) {
-      const m = this.gMetrics.of(pmu.perfMetrics);
-      if (phys.hasPerfMetrics) phys.writePerfMetrics(m.lo, m.hi, ids.load81);
-      if (rec) this.noteWr("load", "8.1", MSR_PERF_METRICS, m.lo, m.hi);
+      if (((w >>> phys.sMetrics) & 1) !== 0 || pmu.perfMetrics !== this.ldMetrics) {
+        this.ldMetrics = pmu.perfMetrics;
+        const m = this.gMetrics.of(pmu.perfMetrics);
+        if (phys.hasPerfMetrics) phys.writePerfMetrics(m.lo, m.hi, ids.load81);
+        if (rec) this.noteWr("load", "8.1", MSR_PERF_METRICS, m.lo, m.hi);
+      }
     } else this.note("load", "8.1", "guest has no PERF_METRICS: 0x329 not written (P-8)");
+    if (((w >>> phys.sStatus) & 1) !== 0 || pmu.globalStatus !== this.ldStatus) {
+      this.ldStatus = pmu.globalStatus;
+      this.loadStatus(pmu, rec);
+    }
+    if (((w >>> phys.sFcc) & 1) !== 0) {
+      const fcc = this.fccHw;
+      phys.writeFixedCtrCtrl(fcc.lo, fcc.hi, ids.load83);
+      if (rec) this.noteWr("load", "8.3", MSR_CORE_PERF_FIXED_CTR_CTRL, fcc.lo, fcc.hi);
+    }
+    this.loaded = true;
+    this.loads++;
+  }
+
+  /** Load step 8.2: GLOBAL_STATUS := the saved value, through OVF_CTRL (bits to clear) and STATUS_SET (bits
+   *  to set); the hardware already equal is adopted. */
+  private loadStatus(pmu: KvmPmu, rec: boolean): void {
+    const phys = this.phys;
+    const ids = this.ids;
     const g = this.gStatus.of(pmu.globalStatus);
     const hwLo = phys.statusLo;
     const hwHi = phys.statusHi;
@@ -264,11 +335,6 @@ export class MediatedSwitch {
       if (rec) this.noteWr("load", "8.2", MSR_CORE_PERF_GLOBAL_STATUS_SET, (g.lo & tLo) >>> 0, (g.hi & tHi) >>> 0);
     }
     if ((tLo | tHi) === 0) phys.tag(phys.sStatus, ids.adopt82);
-    const fcc = this.fccHw;
-    phys.writeFixedCtrCtrl(fcc.lo, fcc.hi, ids.load83);
-    if (rec) this.noteWr("load", "8.3", MSR_CORE_PERF_FIXED_CTR_CTRL, fcc.lo, fcc.hi);
-    this.loaded = true;
-    this.loads++;
   }
 
   /**
