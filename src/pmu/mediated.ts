@@ -115,6 +115,8 @@ export class MediatedSwitch {
    *  counters through 0x4C1+n, which does not exist otherwise (the write then does nothing, as before). */
   private readonly fw: boolean;
   private readonly statusSet: boolean;
+  /** Slot bits of the GP counters, selectors and fixed counters (load steps 5 and 6). */
+  private readonly counterSlots: number;
   // Number forms of the vCPU PMU's bigint fields (Halves). Put stores the bigint it built for GLOBAL_STATUS
   // and PERF_METRICS, so the next load finds the very value it has the halves of.
   private readonly selHw: Halves[] = [];
@@ -137,6 +139,8 @@ export class MediatedSwitch {
   private ldStatus = 0n;
   private ldMetrics = 0n;
   private ldKey: readonly unknown[] = [];
+  /** KvmPmu.saved.n at the last load: unchanged, every saved value is the one that load read. */
+  private ldWrites = -1;
 
   constructor(
     readonly phys: PhysicalPmu,
@@ -147,6 +151,7 @@ export class MediatedSwitch {
     this.ids = this.stepIds(config.owner);
     this.fw = phys.canonical(MSR_IA32_PMC0) >= 0;
     this.statusSet = phys.canonical(MSR_CORE_PERF_GLOBAL_STATUS_SET) >= 0;
+    this.counterSlots = phys.sFcc >= 31 ? -1 : (1 << phys.sFcc) - 1;
   }
 
   get config(): MediatedConfig {
@@ -255,6 +260,43 @@ export class MediatedSwitch {
     // "if RDPMC(n) ≠ saved": counters are exact numbers on both sides (widths ≤ 48).
     const w = this.visit(pmu, this.ldKey, phys.takeSwitchChanged(this));
     if (w === -1) this.ldKey = this.keyOf(pmu);
+    // Some saved value may differ from the one the last load read (else only `w` can ask for a step).
+    const cmp = w === -1 || pmu.saved.n !== this.ldWrites;
+    this.ldWrites = pmu.saved.n;
+    if (cmp || (w & this.counterSlots) !== 0) this.loadCounters(pmu, w, cmp);
+    if (rec)
+      this.note(
+        "load",
+        "7",
+        `counters the guest does not have are not touched (nGP ${pmu.nGP}/${phys.nGP}, nFX ${pmu.nFX}/${phys.nFX})`,
+      );
+    // P-8: after FC3 (step 6), and only for a guest with PERF_METRICS.
+    if (this.cfg.perfMetrics) {
+      if (((w >>> phys.sMetrics) & 1) !== 0 || (cmp && pmu.perfMetrics !== this.ldMetrics)) {
+        this.ldMetrics = pmu.perfMetrics;
+        const m = this.gMetrics.of(pmu.perfMetrics);
+        if (phys.hasPerfMetrics) phys.writePerfMetrics(m.lo, m.hi, ids.load81);
+        if (rec) this.noteWr("load", "8.1", MSR_PERF_METRICS, m.lo, m.hi);
+      }
+    } else this.note("load", "8.1", "guest has no PERF_METRICS: 0x329 not written (P-8)");
+    if (((w >>> phys.sStatus) & 1) !== 0 || (cmp && pmu.globalStatus !== this.ldStatus)) {
+      this.ldStatus = pmu.globalStatus;
+      this.loadStatus(pmu, rec);
+    }
+    if (((w >>> phys.sFcc) & 1) !== 0) {
+      const fcc = this.fccHw;
+      phys.writeFixedCtrCtrl(fcc.lo, fcc.hi, ids.load83);
+      if (rec) this.noteWr("load", "8.3", MSR_CORE_PERF_FIXED_CTR_CTRL, fcc.lo, fcc.hi);
+    }
+    this.loaded = true;
+    this.loads++;
+  }
+
+  /** Load steps 5 and 6 for the registers `w` names and, with `cmp`, those whose saved value changed. */
+  private loadCounters(pmu: KvmPmu, w: number, cmp: boolean): void {
+    const phys = this.phys;
+    const ids = this.ids;
+    const rec = this.record;
     const gp = pmu.gp;
     const physGp = phys.gp;
     const selHw = this.selHw;
@@ -262,7 +304,7 @@ export class MediatedSwitch {
     const sSel0 = phys.sSel0;
     for (let n = 0; n < pmu.nGP; n++) {
       const saved = gp[n]!.counter;
-      if (((w >>> n) & 1) !== 0 || saved !== ldGp[n]) {
+      if (((w >>> n) & 1) !== 0 || (cmp && saved !== ldGp[n])) {
         ldGp[n] = saved;
         if (physGp[n] !== saved) {
           this.writeGp(n, saved, ids.load5);
@@ -281,39 +323,13 @@ export class MediatedSwitch {
     const sFx0 = phys.sFx0;
     for (let i = 0; i < pmu.nFX; i++) {
       const saved = fixed[i]!.counter;
-      if (((w >>> (sFx0 + i)) & 1) === 0 && saved === ldFx[i]) continue;
+      if (((w >>> (sFx0 + i)) & 1) === 0 && !(cmp && saved !== ldFx[i])) continue;
       ldFx[i] = saved;
       if (physFixed[i] !== saved) {
         phys.writeFixed(i, saved % (phys.fxMask + 1), ids.load6);
         if (rec) this.noteWr("load", "6", MSR_CORE_PERF_FIXED_CTR0 + i, saved % TWO32, Math.floor(saved / TWO32));
       } else phys.tag(sFx0 + i, ids.adopt6);
     }
-    if (rec)
-      this.note(
-        "load",
-        "7",
-        `counters the guest does not have are not touched (nGP ${pmu.nGP}/${phys.nGP}, nFX ${pmu.nFX}/${phys.nFX})`,
-      );
-    // P-8: after FC3 (step 6), and only for a guest with PERF_METRICS.
-    if (this.cfg.perfMetrics) {
-      if (((w >>> phys.sMetrics) & 1) !== 0 || pmu.perfMetrics !== this.ldMetrics) {
-        this.ldMetrics = pmu.perfMetrics;
-        const m = this.gMetrics.of(pmu.perfMetrics);
-        if (phys.hasPerfMetrics) phys.writePerfMetrics(m.lo, m.hi, ids.load81);
-        if (rec) this.noteWr("load", "8.1", MSR_PERF_METRICS, m.lo, m.hi);
-      }
-    } else this.note("load", "8.1", "guest has no PERF_METRICS: 0x329 not written (P-8)");
-    if (((w >>> phys.sStatus) & 1) !== 0 || pmu.globalStatus !== this.ldStatus) {
-      this.ldStatus = pmu.globalStatus;
-      this.loadStatus(pmu, rec);
-    }
-    if (((w >>> phys.sFcc) & 1) !== 0) {
-      const fcc = this.fccHw;
-      phys.writeFixedCtrCtrl(fcc.lo, fcc.hi, ids.load83);
-      if (rec) this.noteWr("load", "8.3", MSR_CORE_PERF_FIXED_CTR_CTRL, fcc.lo, fcc.hi);
-    }
-    this.loaded = true;
-    this.loads++;
   }
 
   /** Load step 8.2: GLOBAL_STATUS := the saved value, through OVF_CTRL (bits to clear) and STATUS_SET (bits
@@ -350,7 +366,9 @@ export class MediatedSwitch {
     this.hwOf(pmu);
     const stLo = phys.statusLo;
     const stHi = phys.statusHi;
-    pmu.globalStatus = this.gStatus.fromHalves(stLo, stHi);
+    // Stores of the saved values are counted (KvmPmu.saved): only a different value is stored.
+    const st = this.gStatus.fromHalves(stLo, stHi);
+    if (pmu.globalStatus !== st) pmu.globalStatus = st;
     if (rec) this.note("put", "1.1", `global_status := 0x${hex(stLo, stHi)}`);
     if ((stLo | stHi) !== 0) {
       phys.clearStatus(stLo, stHi, ids.put11);
@@ -365,9 +383,8 @@ export class MediatedSwitch {
       // P-9: read with RDPMC(0x2000_0000) before step 3 clears FC3; scrub if non-zero.
       const mLo = phys.metricsLo;
       const mHi = phys.metricsHi;
-      pmu.perfMetrics = phys.hasPerfMetrics
-        ? this.gMetrics.fromHalves(mLo, mHi)
-        : (phys.rdpmc(INTEL_RDPMC_METRICS) as bigint);
+      const m = phys.hasPerfMetrics ? this.gMetrics.fromHalves(mLo, mHi) : (phys.rdpmc(INTEL_RDPMC_METRICS) as bigint);
+      if (pmu.perfMetrics !== m) pmu.perfMetrics = m;
       if (rec) this.note("put", "1.3", `perf_metrics := RDPMC(0x20000000) = 0x${hex(mLo, mHi)}`);
       if ((mLo | mHi) !== 0 && phys.hasPerfMetrics) {
         phys.writePerfMetrics(0, 0, ids.put13);
@@ -382,7 +399,8 @@ export class MediatedSwitch {
     const selHw = this.selHw;
     for (let n = 0; n < pmu.nGP; n++) {
       const v = physGp[n]!;
-      gp[n]!.counter = v;
+      const c = gp[n]!;
+      if (c.counter !== v) c.counter = v;
       if (rec) this.note("put", "2", `gp[${n}] := RDPMC(${n}) = 0x${v.toString(16)}`);
       if (v !== 0) {
         this.writeGp(n, 0, ids.put2);
@@ -398,7 +416,8 @@ export class MediatedSwitch {
     const physFixed = phys.fixed;
     for (let i = 0; i < pmu.nFX; i++) {
       const v = physFixed[i]!;
-      fixed[i]!.counter = v;
+      const c = fixed[i]!;
+      if (c.counter !== v) c.counter = v;
       if (rec)
         this.note("put", "3", `fixed[${i}] := RDPMC(0x${(INTEL_RDPMC_FIXED | i).toString(16)}) = 0x${v.toString(16)}`);
       if (v !== 0) {

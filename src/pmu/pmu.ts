@@ -13,7 +13,6 @@ import {
   ARCH_PERFMON_EVENTSEL_OS,
   ARCH_PERFMON_EVENTSEL_UMASK,
   ARCH_PERFMON_EVENTSEL_USR,
-  INTEL_PMC_IDX_FIXED,
 } from "../arch/perf-event.js";
 import { NO_LBR, type HostLbr, type HostPreset } from "../host/presets.js";
 import { LastBranchRecords } from "../isa/lbr.js";
@@ -21,6 +20,7 @@ import type { GuestEvents } from "../isa/platform.js";
 import { LEGACY, type CodeState } from "./code-states.js";
 import { isFixedEventAllowed, isGpEventAllowed, type PmuEventFilter } from "./filter.js";
 import { KVM_MAX_NR_FIXED_COUNTERS, KVM_MAX_NR_GP_COUNTERS } from "./msrs.js";
+import { KvmPmc, type SavedWrites } from "./pmc.js";
 
 /** One counter (struct kvm_pmc). Values are numbers: widths ≤ 48 bits are exact in a double. */
 export interface Pmc {
@@ -49,26 +49,6 @@ export interface Pmc {
   countsBranches: boolean;
   /** Total of `source` at the last fold. */
   last: number;
-}
-
-function newPmc(type: "gp" | "fixed", index: number): Pmc {
-  return {
-    type,
-    index,
-    idx: type === "gp" ? index : INTEL_PMC_IDX_FIXED + index,
-    counter: 0,
-    eventsel: 0n,
-    eventselHw: 0n,
-    source: EventSource.None,
-    active: false,
-    enabledAnyCpl: false,
-    countOs: false,
-    countUsr: false,
-    intr: false,
-    countsInstructions: false,
-    countsBranches: false,
-    last: 0,
-  };
 }
 
 /** What a refresh reads from the vCPU and the KVM instance (model.md §6.3). */
@@ -180,11 +160,27 @@ export class KvmPmu {
    *  converts them to Numbers once per change, not per exit). */
   hwGeneration = 0;
   globalCtrl = 0n;
-  globalStatus = 0n;
+  /** Writes of the saved values (counters, GLOBAL_STATUS, PERF_METRICS) so far. */
+  readonly saved: SavedWrites = { n: 0 };
+  private status = 0n;
+  get globalStatus(): bigint {
+    return this.status;
+  }
+  set globalStatus(v: bigint) {
+    this.status = v;
+    this.saved.n++;
+  }
   pebsEnable = 0n;
   dsArea = 0n;
   pebsDataCfg = 0n;
-  perfMetrics = 0n;
+  private metrics = 0n;
+  get perfMetrics(): bigint {
+    return this.metrics;
+  }
+  set perfMetrics(v: bigint) {
+    this.metrics = v;
+    this.saved.n++;
+  }
   /** Reserved-bit masks computed at refresh (model.md §6.3). */
   eventselRsvd = 0n;
   rawEventMask = 0n;
@@ -284,8 +280,9 @@ export class KvmPmu {
   allocate(nGP: number, nFX: number): void {
     this.gp = [];
     this.fixed = [];
-    for (let i = 0; i < Math.min(nGP, KVM_MAX_NR_GP_COUNTERS); i++) this.gp.push(newPmc("gp", i));
-    for (let i = 0; i < Math.min(nFX, KVM_MAX_NR_FIXED_COUNTERS); i++) this.fixed.push(newPmc("fixed", i));
+    for (let i = 0; i < Math.min(nGP, KVM_MAX_NR_GP_COUNTERS); i++) this.gp.push(new KvmPmc("gp", i, this.saved));
+    for (let i = 0; i < Math.min(nFX, KVM_MAX_NR_FIXED_COUNTERS); i++)
+      this.fixed.push(new KvmPmc("fixed", i, this.saved));
   }
 
   /** pmc_is_globally_enabled: without global ctrl (version < 2) every counter is globally enabled. */
