@@ -33,6 +33,8 @@ export class IsolationChecker implements VmxObserver {
   private writableSlots = new Int32Array(0);
   /** Bits of `writableSlots` (PhysicalPmu.takeChanged's layout; −1 when a slot has no bit). */
   private writableMask = -1;
+  /** Slot → index in `writable` (−1 for a slot the guest cannot write), for the changed-slot walk. */
+  private writableIndex = new Int32Array(0);
   /** The writable set changed: the next leak check after put looks at every writable register. */
   private rescan = true;
   /** Registers already recorded as left behind: one record per register, not one per exit or value. */
@@ -51,6 +53,10 @@ export class IsolationChecker implements VmxObserver {
     let mask = 0;
     for (const s of this.writableSlots) mask = s >= 0 && s < 31 && mask !== -1 ? mask | (1 << s) : -1;
     this.writableMask = mask;
+    this.writableIndex = new Int32Array(32).fill(-1);
+    this.writableSlots.forEach((s, i) => {
+      if (s >= 0 && s < 32 && this.writableIndex[s] === -1) this.writableIndex[s] = i; // the first, as indexOf
+    });
     this.rescan = true;
   }
 
@@ -87,6 +93,7 @@ export class IsolationChecker implements VmxObserver {
       vmx.vcpu.cpu?.rip ?? 0,
       vmx.writeRule,
       changed & this.writableMask,
+      this.writableIndex,
     );
     for (const l of found) {
       if (this.leftSeen.has(l.msr)) continue;

@@ -118,7 +118,8 @@ export function writableRegisters(phys: PhysicalPmu, writePassThrough: (msr: num
  * (model.md §12.2; the generalisation of I-1 to whatever a policy lets the guest write). `rule(msr)` names
  * the decision that let the guest write it; `rip` is where the guest left the CPU. `slots[i]` is
  * `phys.slotOf(writable[i])`, computed when the intercepts change. `changed` (PhysicalPmu.takeChanged) limits
- * the check to slots with their bit set (−1: every slot).
+ * the check to slots with their bit set (−1: every slot); `slotIndex[s]` (if given) is slot s's index in `slots`
+ * or −1.
  */
 export function checkLeftAfterPut(
   phys: PhysicalPmu,
@@ -128,6 +129,7 @@ export function checkLeftAfterPut(
   rip: number,
   rule: (msr: number) => string,
   changed = -1,
+  slotIndex: Int32Array | null = null,
 ): readonly LeakRecord[] {
   // Runs at every put: integers only (owner ids, register-file slots); nothing is allocated unless
   // something is found. With a changed mask, only the writable slots with their bit set are visited.
@@ -138,7 +140,7 @@ export function checkLeftAfterPut(
     while (m !== 0) {
       const s = 31 - Math.clz32(m & -m);
       m &= m - 1;
-      const i = slots.indexOf(s);
+      const i = slotIndex !== null ? (slotIndex[s] ?? -1) : slots.indexOf(s);
       if (i < 0) continue;
       const l = leftBehind(phys, me, owner, writable[i]!, s, rip, rule);
       if (l !== null) (out ??= []).push(l);

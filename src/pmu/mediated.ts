@@ -141,6 +141,12 @@ export class MediatedSwitch {
   private ldKey: readonly unknown[] = [];
   /** KvmPmu.saved.n at the last load: unchanged, every saved value is the one that load read. */
   private ldWrites = -1;
+  // The same for put's steps 2 and 3: physical changes since the last put's steps began (each switch folds
+  // PhysicalPmu.takeSwitchChanged into both masks), and KvmPmu.saved.n when the last put ended.
+  private ldMask = -1;
+  private ptMask = -1;
+  private ptKey: readonly unknown[] = [];
+  private ptWrites = -1;
 
   constructor(
     readonly phys: PhysicalPmu,
@@ -229,6 +235,13 @@ export class MediatedSwitch {
     return dirty;
   }
 
+  /** Fold the physical file's changes since the last switch into both visit masks. */
+  private takeChanged(): void {
+    const m = this.phys.takeSwitchChanged(this);
+    this.ldMask |= m;
+    this.ptMask |= m;
+  }
+
   private keyOf(pmu: KvmPmu): readonly unknown[] {
     return [pmu, pmu.gp, pmu.fixed, pmu.hwGeneration, this.cfg, pmu.nGP, pmu.nFX];
   }
@@ -258,7 +271,9 @@ export class MediatedSwitch {
     this.lvtpcMasked = guestLvtpcMasked;
     if (rec) this.note("load", "4", `LVTPC := fixed, mediated PMI vector${guestLvtpcMasked ? ", masked" : ""}`);
     // "if RDPMC(n) ≠ saved": counters are exact numbers on both sides (widths ≤ 48).
-    const w = this.visit(pmu, this.ldKey, phys.takeSwitchChanged(this));
+    this.takeChanged();
+    const w = this.visit(pmu, this.ldKey, this.ldMask);
+    this.ldMask = 0;
     if (w === -1) this.ldKey = this.keyOf(pmu);
     // Some saved value may differ from the one the last load read (else only `w` can ask for a step).
     const cmp = w === -1 || pmu.saved.n !== this.ldWrites;
@@ -364,6 +379,10 @@ export class MediatedSwitch {
     const phys = this.phys;
     const ids = this.ids;
     this.hwOf(pmu);
+    this.takeChanged();
+    const w = this.visit(pmu, this.ptKey, this.ptMask);
+    this.ptMask = 0;
+    if (w === -1) this.ptKey = this.keyOf(pmu);
     const stLo = phys.statusLo;
     const stHi = phys.statusHi;
     // Stores of the saved values are counted (KvmPmu.saved): only a different value is stored.
@@ -393,6 +412,21 @@ export class MediatedSwitch {
     } else {
       this.note("put", "1.3", "guest has no PERF_METRICS: 0x329 neither read nor scrubbed (P-9)");
     }
+    // Steps 2 and 3 on registers no write touched since the last put's steps began, with no saved value
+    // written since it ended, store and write what is already there: skipped (see ldMask above).
+    if (w === -1 || (w & this.counterSlots) !== 0 || pmu.saved.n !== this.ptWrites) this.putCounters(pmu);
+    this.lvtpc = "nmi";
+    this.note("put", "4", "LVTPC := NMI");
+    this.ptWrites = pmu.saved.n;
+    this.loaded = false;
+    this.puts++;
+  }
+
+  /** Put steps 2 and 3: saved := RDPMC(n), then scrub the counter and its selector. */
+  private putCounters(pmu: KvmPmu): void {
+    const phys = this.phys;
+    const ids = this.ids;
+    const rec = this.record;
     // saved := RDPMC(n): the physical counter value, an exact number.
     const gp = pmu.gp;
     const physGp = phys.gp;
@@ -425,10 +459,6 @@ export class MediatedSwitch {
         if (rec) this.noteWr("put", "3", MSR_CORE_PERF_FIXED_CTR0 + i, 0, 0);
       }
     }
-    this.lvtpc = "nmi";
-    this.note("put", "4", "LVTPC := NMI");
-    this.loaded = false;
-    this.puts++;
   }
 
   /** Put step 5 (perf_put_guest_context): host events back on the PMU. Separate so the I-1 check can run
