@@ -3,7 +3,8 @@
 // Each runs twice: in the flat start state (paging off), and with paging on (issue 12: within 20%) — the
 // guest first loads CR3 with 4-level tables the bench wrote (4 KiB pages for 0-2 MiB, where code, data
 // and the array are; 2 MiB pages up to 16 MiB, where the stack is). CPU_BENCH_PAGING=off|on runs one.
-// Beside each paging-off figure: the same loop under qemu-x86_64 (qemu.mjs; CPU_BENCH_QEMU=off skips it).
+// Beside each paging-off figure: the same loop under qemu-x86_64, run CPU_BENCH_QEMU_SCALE (default 20) times
+// as many iterations so that its run dwarfs its start-up (qemu.mjs; CPU_BENCH_QEMU=off skips it).
 // MIPS are by this process's CPU time (user + system), so other load on a shared machine slows them less
 // than wall time; CPU_BENCH_REPS=N runs each workload N times, alternating paging off and on, and reports
 // the best of each (default 1). The qemu-x86_64 figure is its process's wall time (qemu.mjs).
@@ -54,6 +55,7 @@ function writeTables(mem) {
 const PAGING_PREFIX = `mov rax, ${TABLES}\nmov cr3, rax\n`;
 const modes = (process.env.CPU_BENCH_PAGING ?? "off,on").split(",");
 const REPS = Math.max(1, Number(process.env.CPU_BENCH_REPS ?? 1) || 1);
+const QEMU_SCALE = Math.max(1, Number(process.env.CPU_BENCH_QEMU_SCALE ?? 20) || 20);
 
 const qemu = process.env.CPU_BENCH_QEMU === "off" ? "skipped (CPU_BENCH_QEMU=off)" : qemuMissing();
 if (qemu !== null) console.log(`QEMU side by side: ${qemu}`);
@@ -72,7 +74,9 @@ for (const w of runs) {
   const { mips, line } = m;
   let beside = "";
   if (qemu === null && !w.paging) {
-    const q = qemuMips(w.src(w.iters), m.expected);
+    // QEMU runs the loop QEMU_SCALE times as long: its run must dwarf its start-up (W2's 10^8
+    // instructions take about as long as starting qemu-x86_64 on this machine).
+    const q = qemuMips(w.src(w.iters * QEMU_SCALE), m.expected + w.perIter * w.iters * (QEMU_SCALE - 1));
     beside =
       typeof q === "number"
         ? `  qemu-x86_64 ${q.toFixed(1).padStart(7)} MIPS (vpmu ${(mips / q).toFixed(2)}x)`
