@@ -55,6 +55,8 @@ export class CacheModel {
   private readonly next: Uint8Array;
   private readonly prev: Uint8Array;
   private readonly head: Uint8Array;
+  /** Per set: the tag (line + 1) of its most recently used way, 0 when empty — line()'s fast path. */
+  private readonly mru: Int32Array;
   private readonly tail: Uint8Array;
   /** Per line of guest memory: the way (1-16) holding it in its set, 0 = not in the LLC — the tags' index. */
   private readonly where: Uint8Array;
@@ -74,6 +76,7 @@ export class CacheModel {
     this.next = new Uint8Array(sets * LLC_WAYS);
     this.prev = new Uint8Array(sets * LLC_WAYS);
     this.head = new Uint8Array(sets);
+    this.mru = new Int32Array(sets);
     this.tail = new Uint8Array(sets);
     this.wayOrder(); // the arrays are new: tags, where and head are 0 already
   }
@@ -81,6 +84,7 @@ export class CacheModel {
   private resetLlc(): void {
     this.tags.fill(0);
     this.where.fill(0);
+    this.mru.fill(0);
     this.wayOrder();
   }
   /** Each set's recency links in way order (next = w + 1, prev = w - 1; the ends are never followed):
@@ -110,7 +114,9 @@ export class CacheModel {
     this.l1[i] = line;
     const ev = this.ev;
     ev.llcReferences++;
-    if (this.fill(line)) ev.cycles += L1_MISS_LLC_HIT_CYCLES;
+    // Fast path (kept small so compiled blocks inline it): the line is its set's most recently used.
+    if (this.mru[line & (LLC_SETS - 1)] === line + 1) ev.cycles += L1_MISS_LLC_HIT_CYCLES;
+    else if (this.fill(line)) ev.cycles += L1_MISS_LLC_HIT_CYCLES;
     else {
       ev.llcMisses++;
       ev.cycles += LLC_MISS_CYCLES;
@@ -118,7 +124,14 @@ export class CacheModel {
     }
     // The streamer: two references in a row to ascending lines of one 4 KiB page fetch the next line of
     // that page into the LLC (a fill, not a reference). The 64 lines of a page are line numbers 64k..64k+63.
-    if (line - 1 === this.lastRef && (line & 63) !== 0 && ((line + 1) & 63) !== 0) this.fill(line + 1);
+    const next = line + 1;
+    if (
+      line - 1 === this.lastRef &&
+      (line & 63) !== 0 &&
+      (next & 63) !== 0 &&
+      this.mru[next & (LLC_SETS - 1)] !== next + 1
+    )
+      this.fill(next);
     this.lastRef = line;
   }
   /** Bring `line` into the LLC as its set's most recently used way; whether it was there already. The
@@ -148,6 +161,7 @@ export class CacheModel {
     this.next[base + w] = head;
     this.prev[base + head] = w;
     this.head[set] = w;
+    this.mru[set] = this.tags[base + w]!;
   }
   /** Make way w of the set its least recently used (an emptied way is the next victim). */
   private toBack(set: number, w: number): void {
@@ -158,6 +172,7 @@ export class CacheModel {
     this.prev[base + w] = tail;
     this.next[base + tail] = w;
     this.tail[set] = w;
+    this.mru[set] = this.tags[base + this.head[set]!]!;
   }
   /** Take way w out of its set's recency list (the list's ends move past it). */
   private unlink(set: number, w: number): void {
