@@ -42,8 +42,8 @@ export const LLC_SETS = 16384;
  * every time round, as on hardware.
  * Each memory operand of an instruction is one access to every line it touches (a read-modify-write
  * operand is one access). Code fetches are not modelled. The LLC's bookkeeping is a byte per 64-byte line
- * of guest memory (the tags' index) plus 96 bytes per set guest memory can reach: 1.5 MiB from 1 MiB of
- * RAM up, 192 KiB for 64 KiB.
+ * of guest memory (the tags' index) plus 102 bytes per set guest memory can reach: 1.6 MiB from 1 MiB of
+ * RAM up, 102 KiB for 64 KiB.
  */
 export class CacheModel {
   /** @internal */
@@ -78,7 +78,7 @@ export class CacheModel {
     this.head = new Uint8Array(sets);
     this.mru = new Int32Array(sets);
     this.tail = new Uint8Array(sets);
-    this.wayOrder(); // the arrays are new: tags, where and head are 0 already
+    this.wayOrder(); // the arrays are new: tags, where and mru are 0 already
   }
   /** Every LLC way empty, each set's recency list in way order 0 (MRU) .. 15 (LRU). */
   private resetLlc(): void {

@@ -48,6 +48,16 @@ describe("LRU replacement", () => {
     expect(ev.llcMisses).toBe(18);
   });
 
+  test("CLFLUSH of a set's most recently used line: the next load misses (the fast path forgets it too)", () => {
+    const { ev, c, load } = cache();
+    load(sameSet(0xc0000, 0));
+    load(sameSet(0xc0000, 1)); // the set's MRU line
+    c.flush(sameSet(0xc0000, 1));
+    load(sameSet(0xc0000, 1));
+    load(sameSet(0xc0000, 0)); // still there
+    expect([ev.llcReferences, ev.llcMisses]).toEqual([4, 3]);
+  });
+
   test("WBINVD/INVD empty every set", () => {
     const { ev, c, load } = cache();
     load(0x1000);
