@@ -15,6 +15,7 @@ import {
   MSR_IA32_PMC0,
 } from "../arch/msr-index.js";
 import { hardwareGlobalCtrlBits, type PhysicalPmu } from "../host/physical-pmu.js";
+import { guestWriteSource } from "../host/provenance.js";
 import { msrName } from "./msr-name.js";
 
 export interface LeakRecord {
@@ -86,7 +87,7 @@ export function checkNativeGlobalCtrlWrite(
     rip,
     value,
     owner: writer,
-    source: `guest WRMSR at rip 0x${rip.toString(16)}`,
+    source: guestWriteSource(rip),
     rule,
   };
 }

@@ -180,10 +180,14 @@ export class PhysicalPmu extends PmuRegisterFile {
    * STATUS_SET sets status bits (§5.4). Returns false for #GP. `who` tags the new value.
    */
   wrmsr(msr: number, value: bigint, who: Provenance): boolean {
+    return this.wrmsrAs(msr, value, this.provs.of(who));
+  }
+
+  /** wrmsr with the new value's provenance as a ProvenanceTable id (`provs.guestWrite` for a guest's). */
+  wrmsrAs(msr: number, value: bigint, p: number): boolean {
     const c = this.canonical(msr);
     if (c < 0) return false;
     if (value < 0n || value > M64) value &= M64;
-    const p = this.provs.of(who);
     if (c >= MSR_IA32_PERFCTR0 && c < MSR_IA32_PERFCTR0 + this.nGP) {
       const mask = BigInt(this.gpMask);
       let v: bigint;

@@ -17,27 +17,40 @@ export const RESET_PROVENANCE: Provenance = { owner: HOST_OWNER, source: "power-
 /** Id of RESET_PROVENANCE in every table (a register nobody wrote). */
 export const RESET_PROV_ID = 0;
 
+/** The source of a value a guest wrote with WRMSR (the leak records and the register file say the same). */
+export function guestWriteSource(rip: number): string {
+  return `guest WRMSR at rip 0x${rip.toString(16)}`;
+}
+
+/** Provenance objects remembered by identity (VM entry/exit tags, the host's step tags, a policy's). */
+const RECENT = 8;
+
 /** The interning table: ids for provenances and for owners. */
 export class ProvenanceTable {
   private readonly provs: Provenance[] = [RESET_PROVENANCE];
   /** The owner id of each provenance id (read directly by per-exit checks). */
   readonly owners: number[] = [0];
-  private readonly byKey = new Map<string, number>([[`${HOST_OWNER}\u0000${RESET_PROVENANCE.source}`, 0]]);
+  /** Per owner id, provenance ids by source: no key is built (issue 16: no string work per write). */
+  private readonly bySource: Map<string, number>[] = [new Map([[RESET_PROVENANCE.source, 0]])];
+  /** Per owner id, the ids of guestWriteSource(rip) by rip. */
+  private readonly byRip: Map<number, number>[] = [];
   private readonly ownerIds = new Map<string, number>([[HOST_OWNER, 0]]);
   /** The owner last asked for (the checker asks for its vCPU's at every put). */
   private lastOwner = HOST_OWNER;
   private lastOwnerId = 0;
-  /** The last two provenance objects looked up by identity (VM entry and exit alternate between two). */
-  private lastA: Provenance | null = null;
-  private lastAId = 0;
-  private lastB: Provenance | null = null;
-  private lastBId = 0;
+  /** The last RECENT provenance objects looked up by identity (a ring), and their ids. */
+  private readonly recent: (Provenance | null)[] = new Array<Provenance | null>(RECENT).fill(null);
+  private readonly recentIds = new Int32Array(RECENT);
+  private recentNext = 0;
 
   /** The id of an owner string ("host" is 0). */
   ownerId(owner: string): number {
     if (owner === this.lastOwner) return this.lastOwnerId;
     let id = this.ownerIds.get(owner);
-    if (id === undefined) this.ownerIds.set(owner, (id = this.ownerIds.size));
+    if (id === undefined) {
+      this.ownerIds.set(owner, (id = this.ownerIds.size));
+      this.bySource.push(new Map());
+    }
     this.lastOwner = owner;
     this.lastOwnerId = id;
     return id;
@@ -45,26 +58,41 @@ export class ProvenanceTable {
 
   /** The id of (owner, source): the same pair always gets the same id. */
   id(owner: string, source: string): number {
-    const key = `${owner}\u0000${source}`;
-    let id = this.byKey.get(key);
+    const o = this.ownerId(owner);
+    const m = this.bySource[o]!;
+    let id = m.get(source);
     if (id === undefined) {
       id = this.provs.length;
-      this.byKey.set(key, id);
+      m.set(source, id);
       this.provs.push({ owner, source });
-      this.owners.push(this.ownerId(owner));
+      this.owners.push(o);
     }
     return id;
   }
 
-  /** The id of a provenance object; repeated objects (the VMCS's entry/exit tags) are found by identity. */
+  /** The id of (owner, guestWriteSource(rip)), with the source text built only the first time. */
+  guestWrite(owner: string, rip: number): number {
+    const o = this.ownerId(owner);
+    let m = this.byRip[o];
+    if (m === undefined) m = this.byRip[o] = new Map();
+    let id = m.get(rip);
+    if (id === undefined) {
+      id = this.id(owner, guestWriteSource(rip));
+      m.set(rip, id);
+    }
+    return id;
+  }
+
+  /** The id of a provenance object; repeated objects (the VMCS's entry/exit tags, the host's step tags)
+   *  are found by identity. */
   of(p: Provenance): number {
-    if (p === this.lastA) return this.lastAId;
-    if (p === this.lastB) return this.lastBId;
+    const r = this.recent;
+    for (let i = 0; i < RECENT; i++) if (r[i] === p) return this.recentIds[i]!;
     const id = p === RESET_PROVENANCE ? RESET_PROV_ID : this.id(p.owner, p.source);
-    this.lastB = this.lastA;
-    this.lastBId = this.lastAId;
-    this.lastA = p;
-    this.lastAId = id;
+    const k = this.recentNext;
+    r[k] = p;
+    this.recentIds[k] = id;
+    this.recentNext = (k + 1) % RECENT;
     return id;
   }
 

@@ -34,6 +34,10 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
   jitAct = -1;
   /** @internal */
   jitIns: Insn | null = null;
+  /** @internal act() raised an injected #GP/#UD (in fVec/fErr) without throwing: the instruction changed
+   *  nothing, so the run loop delivers it exactly as it would a thrown fault, minus the cost of a throw on
+   *  every injected fault (the sweep's probes take hundreds per run). */
+  injected = false;
   /** @internal The bytes of an instruction that crosses into another physical page (paging on). */
   private readonly fetchBuf = new Uint8Array(16);
 
@@ -128,6 +132,11 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
         retired = pending >= 0 ? this.act(pending, ins) : EXEC[ins.op](this, ins);
       } catch (e) {
         if (e !== FAULT) throw e;
+        retired = false;
+        this.injected = true;
+      }
+      if (this.injected) {
+        this.injected = false;
         this.deliverFault();
         if (this.shutdown) return StopReason.TripleFault;
         if (this.cpl !== cpl) return StopReason.ModeChange;
@@ -415,11 +424,14 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
       EXEC[ins.op](this, ins);
     } catch (e) {
       if (e !== FAULT) throw e;
-      this.lbr.on = lbrOn;
+      this.injected = true;
+    }
+    this.lbr.on = lbrOn;
+    if (this.injected) {
+      this.injected = false;
       this.deliverFault();
       return -1;
     }
-    this.lbr.on = lbrOn;
     const branch = ev.branches !== branches ? 1 : 0;
     ev.branches = branches;
     ev.branchMispredicts = mispredicts;
@@ -436,6 +448,15 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
     return this.run(1);
   }
 
+  /** The platform's #GP/#UD for an instruction that has changed nothing yet: raised as fault() would, for
+   *  the caller to deliver, but returned instead of thrown (every caller returns act()'s value at once). */
+  private inject(vec: number, err: number): boolean {
+    this.fVec = vec;
+    this.fErr = err;
+    this.injected = true;
+    return false;
+  }
+
   /** @internal Apply a platform's answer. Returns true if the instruction retired natively. */
   act(a: PlatformAction, ins: Insn): boolean {
     switch (a) {
@@ -446,9 +467,9 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
         this.rip += ins.len;
         return false;
       case PlatformAction.InjectGP:
-        return this.fault(Vec.GP, 0);
+        return this.inject(Vec.GP, 0);
       case PlatformAction.InjectUD:
-        return this.fault(Vec.UD, -1);
+        return this.inject(Vec.UD, -1);
       case PlatformAction.Exit:
         this.rip += ins.len;
         this.stopReq = StopReason.Exit;

@@ -301,8 +301,7 @@ export class VmxLayer implements X86Ops {
       return true;
     }
     this.syncPhys();
-    if (!this.phys.wrmsr(index, value, { owner: this.owner, source: `guest WRMSR at rip 0x${rip.toString(16)}` }))
-      return false;
+    if (!this.phys.wrmsrAs(index, value, this.phys.provs.guestWrite(this.owner, rip))) return false;
     const obs = this.observers;
     for (let i = 0; i < obs.length; i++) obs[i]!.nativeWrite(this, index, value, rip);
     return true;
