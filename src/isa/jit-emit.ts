@@ -30,8 +30,8 @@ import { MISPREDICT_CYCLES } from "./uarch.js";
 
 /** What an emitter knows besides the instruction. */
 export interface EmitCtx {
-  /** A later instruction of the block may read the flags this one writes. */
-  readonly live: boolean;
+  /** The flags this one writes that a later instruction of the block (or an exit) may observe (0: none). */
+  readonly live: number;
   /** The instruction is the block's last (branches compile only there). */
   readonly last: boolean;
   /** For a final jcc: its condition decided from the previous result (deferred flags), or null. */
@@ -92,7 +92,7 @@ export const neg: Emit = (_g, ins, _k, x) => [
 
 export const shift: Emit = (_g, ins, _k, x) => {
   const imm = ins.k1 === K.Imm;
-  const inl = !x.live && imm ? shiftConstJs(ins.sub, ins.size, ins.immLo) : null;
+  const inl = x.live === 0 && imm ? shiftConstJs(ins.sub, ins.size, ins.immLo) : null;
   return [
     opA(ins),
     inl ?? x.helper(`aluShift(o, ${ins.sub}, ${ins.size}, a, ah, ${imm ? ins.immLo : CL})`),

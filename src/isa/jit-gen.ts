@@ -10,7 +10,7 @@ import { AF, CF, OF, PF, SF, STATUS, ZF } from "./flags.js";
 import { AH, type Insn, K } from "./insn.js";
 import type { GuestEvents, Platform, PlatformCpu } from "./platform.js";
 import { TLB_MASK, type Tlb } from "./tlb.js";
-import type { BranchPredictor, CacheModel } from "./uarch.js";
+import { type BranchPredictor, type CacheModel, L1_LINES } from "./uarch.js";
 
 /** What compiled code may touch of the CPU (the Cpu class implements it). Generated code names these
  *  fields only through `cpuField`, so a rename is a type error here rather than a broken block. */
@@ -105,9 +105,23 @@ export class Gen {
     const w = this.written;
     return w !== null && [ins.base, ins.index].every((r) => r < 0 || (!w.has(2 * r) && !w.has(2 * r + 1)));
   }
-  /** Leave before the first instruction: from a failed entry statement. */
+  /** Will eaJs compute the address of `ins` once at block entry (the `P<k>` locals)? */
+  hoistable(ins: Insn): boolean {
+    if (this.paged) return this.invariant(ins);
+    return !ins.ripRel && !ins.addr32 && (ins.dispHi === 0 || ins.dispHi === 0xffffffff) && this.invariant(ins);
+  }
+  /** Can the memory operand of `ins` leave the block? Not when its address is checked once at entry (or,
+   *  RIP-relative without paging, when compiling): a load then cannot leave, nor a store whose code
+   *  granules entry found clear (storeJs). */
+  memoryExits(ins: Insn): boolean {
+    if (this.hoistable(ins)) return false;
+    return !(ins.ripRel && !this.paged && ins.k0 !== K.Mem);
+  }
+  /** Leave before the first instruction: from a failed entry statement. Nothing ran yet — RFLAGS, RIP,
+   *  the predictor state and the counts are as the block found them (and deferred flags are not pending:
+   *  onExit must not run) — so nothing is written back. */
   entryExit(): string {
-    return this.exit(0, String(this.start));
+    return "return 0;";
   }
   /** Leave the block before instruction k (which the interpreter then runs), or after the last one. */
   exit(k: number, ripJs: string): string {
@@ -142,25 +156,52 @@ export function condJs(cc: number): string {
   return cc & 1 ? `!(${base})` : base;
 }
 
-/** SF, ZF, PF of an 8-byte (r, rh) or 4-byte (r) result. */
-const SZP8 = `((r | rh) === 0 ? ${ZF} : 0) | ((rh >>> ${31 - SF_BIT}) & ${SF}) | PAR[r & 255]`;
-const SZP4 = `(r === 0 ? ${ZF} : 0) | ((r >>> ${31 - SF_BIT}) & ${SF}) | PAR[r & 255]`;
+/** The JS of each status flag (its bit, or 0) of an 8-byte (r, rh) or 4-byte (r) result. */
+const szp = (size: number): [number, string][] =>
+  size === 8
+    ? [
+        [ZF, `((r | rh) === 0 ? ${ZF} : 0)`],
+        [SF, `((rh >>> ${31 - SF_BIT}) & ${SF})`],
+        [PF, "PAR[r & 255]"],
+      ]
+    : [
+        [ZF, `(r === 0 ? ${ZF} : 0)`],
+        [SF, `((r >>> ${31 - SF_BIT}) & ${SF})`],
+        [PF, "PAR[r & 255]"],
+      ];
+
+/** `fl := fl with the flags of `mask` replaced` from per-flag terms (absent terms: the flag is cleared). */
+function setFlags(terms: [number, string][], writes: number, mask: number): string {
+  const m = writes & mask;
+  const t = terms.filter(([f]) => (f & m) !== 0).map(([, js]) => js);
+  return `fl = (fl & ~${m})${t.map((x) => ` | ${x}`).join("")};`;
+}
 
 /**
  * Inline aluBin (alu.ts) for sizes 4 and 8: a,ah op b,bh → r,rh (`res`), and the statement setting the
- * flags it writes (`flags`, valid right after `res`: it reads a, b, r, their high halves and `s`).
+ * flags it writes (`flags`, valid right after `res`: it reads a, b, r, their high halves and `s`;
+ * `flagsFor(mask)` sets only those of `mask`, the ones a later instruction can observe).
  * `keepCF`: INC/DEC. Sums and differences are truncated at once (`>>> 0`) and carries found by unsigned
  * compares (a + b wrapped iff r < a; a - b borrows iff a < b), so V8 keeps every value a 32-bit integer
  * rather than a double. With a carry-in (ADC/SBB) it is CF as the instruction found it, kept in `u`.
  */
-export function aluParts(op: number, size: number, keepCF = false): { res: string; flags: string } | null {
+export function aluParts(
+  op: number,
+  size: number,
+  keepCF = false,
+): { res: string; flags: string; flagsFor: (mask: number) => string } | null {
   if (size !== 4 && size !== 8) return null;
-  const mask = `~${keepCF ? STATUS & ~CF : STATUS}`;
+  const writes = keepCF ? STATUS & ~CF : STATUS;
   const logic = op === AluOp.Or || op === AluOp.And || op === AluOp.Xor;
   const sym = op === AluOp.Or ? "|" : op === AluOp.And ? "&" : "^";
+  const parts = (res: string, terms: [number, string][]) => ({
+    res,
+    flags: setFlags(terms, writes, STATUS),
+    flagsFor: (mask: number) => setFlags(terms, writes, mask),
+  });
   if (logic) {
     const res = size === 8 ? `r = (a ${sym} b) >>> 0; rh = (ah ${sym} bh) >>> 0;` : `r = (a ${sym} b) >>> 0; rh = 0;`;
-    return { res, flags: `fl = (fl & ${mask}) | ${size === 8 ? SZP8 : SZP4};` };
+    return parts(res, szp(size));
   }
   const add = op === AluOp.Add || op === AluOp.Adc;
   const withCarry = op === AluOp.Adc || op === AluOp.Sbb;
@@ -177,24 +218,23 @@ export function aluParts(op: number, size: number, keepCF = false): { res: strin
         : `${x} < ${y}`;
   const sign = add ? "+" : "-";
   const ofBit = `>>> 31) << ${OF_BIT})`;
+  const af: [number, string] = [AF, `((a ^ b ^ r) & ${AF})`];
   if (size === 4) {
     const res = `${pre}r = (a ${sign} b${cin.replace("+", sign)}) >>> 0; rh = 0;`;
-    const cf = keepCF ? "" : `(${out("a", "b", "r")} ? ${CF} : 0) | `;
     const of = add ? `((((a ^ r) & (b ^ r)) ${ofBit}` : `((((a ^ b) & (a ^ r)) ${ofBit}`;
-    return { res, flags: `fl = (fl & ${mask}) | ${cf}${of} | ((a ^ b ^ r) & ${AF}) | ${SZP4};` };
+    return parts(res, [[CF, `(${out("a", "b", "r")} ? ${CF} : 0)`], [OF, of], af, ...szp(4)]);
   }
   // s: the carry or borrow out of the low half, into the high half.
   const res = `${pre}r = (a ${sign} b${cin.replace("+", sign)}) >>> 0; s = ${out("a", "b", "r")} ? 1 : 0; rh = (ah ${sign} bh ${sign} s) >>> 0;`;
   const cfHi = add ? "(rh < ah || (s !== 0 && rh === ah))" : "(ah < bh || (s !== 0 && ah === bh))";
-  const cf = keepCF ? "" : `(${cfHi} ? ${CF} : 0) | `;
   const of = add ? `((((ah ^ rh) & (bh ^ rh)) ${ofBit}` : `((((ah ^ bh) & (ah ^ rh)) ${ofBit}`;
-  return { res, flags: `fl = (fl & ${mask}) | ${cf}${of} | ((a ^ b ^ r) & ${AF}) | ${SZP8};` };
+  return parts(res, [[CF, `(${cfHi} ? ${CF} : 0)`], [OF, of], af, ...szp(8)]);
 }
 
-/** aluParts as one snippet: the result, and the flags only when `live`. */
-export function aluJs(op: number, size: number, live: boolean, keepCF = false): string | null {
+/** aluParts as one snippet: the result, and the flags of `live` (those a later instruction can observe). */
+export function aluJs(op: number, size: number, live: number, keepCF = false): string | null {
   const p = aluParts(op, size, keepCF);
-  return p === null ? null : live ? `${p.res} ${p.flags}` : p.res;
+  return p === null ? null : live !== 0 ? `${p.res} ${p.flagsFor(live)}` : p.res;
 }
 
 /** Inline aluShift (alu.ts) for a constant count whose flags are dead: SHL/SHR/SAR on 4/8 bytes. */
@@ -305,7 +345,7 @@ function linearJs(g: Gen, ins: Insn, k: number, bail = g.exit(k, String(ins.addr
 /** memory.ts ea(): the operand address into `ea`, leaving before instruction k if it is not wholly in RAM. */
 export function eaJs(g: Gen, ins: Insn, k: number, size: number, write = false): string | null {
   if (g.paged) {
-    if (g.invariant(ins)) {
+    if (g.hoistable(ins)) {
       // The same linear address in every pass, and the same translation: nothing a block runs changes the
       // TLB (it leaves on any miss), so the RAM offset is found once, at entry, into a local.
       const bail = g.entryExit();
@@ -332,7 +372,7 @@ export function eaJs(g: Gen, ins: Insn, k: number, size: number, write = false):
     const sum = [...parts.slice(1), ...(d !== 0 || parts.length === 1 ? [String(d)] : [])].join(" + ");
     const out = (e: string) =>
       `${d < 0 ? `${e} < 0 || ` : ""}${his.length ? `(${his.join(" | ")}) !== 0 || ` : ""}${e} + ${size} > MEM`;
-    if (g.invariant(ins)) {
+    if (g.hoistable(ins)) {
       // The registers hold the same values in every pass: if the access is out of RAM in any pass it is in
       // the first, and the block leaves before its first instruction (the interpreter then runs on); the
       // address is computed there once, into a local.
@@ -351,6 +391,17 @@ export function cacheJs(size: number): string {
     ? `${one} if ((ea & 63) + ${size} > 64) { u = (ea + ${size - 1}) >>> 6; if (l1[u & 511] !== u) cache.line(u); }`
     : one;
 }
+/** Most lines a block's hoisted accesses may have for `cold` (jit.ts warmLines) to be computed. */
+export const WARM_LINES = 16;
+
+/** Do two distinct lines among `lines[0..n)` share an L1 set (one could evict the other)? */
+export function l1Clash(lines: Int32Array, n: number): boolean {
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++)
+      if (lines[i] !== lines[j] && (lines[i] & (L1_LINES - 1)) === (lines[j] & (L1_LINES - 1))) return true;
+  return false;
+}
+
 /** memory.ts rd() at `ea`. */
 export function loadJs(size: number, lo: string, hi: string): string {
   switch (size) {
@@ -385,9 +436,11 @@ export function storeJs(g: Gen, ins: Insn, k: number, size: number, lo: string, 
   const code = `(cg[ea >>> 3] | cg[(ea + ${size - 1}) >>> 3]) !== 0`;
   if (g.hoisted.has(k)) {
     // Only decoding marks code granules, and none happens while a block runs (it calls neither the
-    // platform nor an interpreter function, or nothing is hoisted): granules clear at entry stay clear.
-    g.entry.add(`const G${k} = ${code.replaceAll("ea", `P${k}`)};`);
-    return `${w} if (G${k} && ${code}) { ${cpuField("invalidate")}(ea, ${size}); if (!blk.valid) ${g.exit(k + 1, String(next))} }`;
+    // platform nor an interpreter function, or nothing is hoisted): granules clear at entry stay clear,
+    // and the store never leaves the block (jit.ts counts on it for flag liveness). A store into decoded
+    // code leaves before the first instruction; the interpreter then runs the pass and invalidates.
+    g.entry.add(`if (${code.replaceAll("ea", `P${k}`)}) ${g.entryExit()}`);
+    return w;
   }
   return `${w} if (${code}) { ${cpuField("invalidate")}(ea, ${size}); if (!blk.valid) ${g.exit(k + 1, String(next))} }`;
 }

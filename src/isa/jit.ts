@@ -22,10 +22,12 @@ import {
   cpuField,
   eaJs,
   Gen,
+  l1Clash,
   LITTLE_ENDIAN,
   PAGED_PROLOGUE,
   regWrite,
   storeJs,
+  WARM_LINES,
 } from "./jit-gen.js";
 import { Op } from "./ops.js";
 import { Priv, SEMANTICS, flagsRead, flagsWritten } from "./semantics.js";
@@ -63,10 +65,12 @@ const writes = flagsWritten;
 /** Compiled code may leave the block at this instruction (before it, for the interpreter to raise a
  *  fault; or right after it, a store into this block's code, a platform call's stop): RFLAGS must be
  *  exact there, so every flag is live on both sides of it. */
-function mayExit(ins: Insn): boolean {
+function mayExit(g: Gen, ins: Insn): boolean {
   const row = SEMANTICS[ins.op];
   if (row.faults || row.platform || row.priv !== undefined) return true;
-  return (ins.k0 === K.Mem || ins.k1 === K.Mem) && (row.memSize ? row.memSize(ins) : ins.size) > 0;
+  return (
+    (ins.k0 === K.Mem || ins.k1 === K.Mem) && (row.memSize ? row.memSize(ins) : ins.size) > 0 && g.memoryExits(ins)
+  );
 }
 
 /** The privilege rule of a row as a JS condition that leaves the block (the interpreter raises the
@@ -108,8 +112,31 @@ function writtenHalves(js: string): Set<number> | null {
   return new Set([...js.matchAll(/\bR\[(\d+)\] =(?!=)/g)].map((m) => Number(m[1])));
 }
 
+/**
+ * The declaration of `cold`: after a block's first pass, a hoisted access finds its lines in L1 (the
+ * first pass put them there) unless another line of the pass evicted one — the L1 is direct-mapped, so
+ * only a distinct line of the same set can. When every cache access of the block is hoisted (the same
+ * lines in every pass; nothing else runs while a block runs) and no two of their distinct lines share an
+ * L1 set (l1Clash, at entry), later passes would only hit, which changes nothing (uarch.ts line()):
+ * `cold` is false and they skip the lookups. Otherwise `cold` is true and every pass looks them up.
+ */
+function warmLines(g: Gen, body: string): string {
+  const unhoisted = body
+    .replace(/if \(iters === 0 \|\| cold\) \{[^{}]*(\{[^{}]*\}[^{}]*)*\}/g, "")
+    .includes("cache.line(");
+  if (unhoisted || 2 * g.hoisted.size > WARM_LINES) return "const cold = true;";
+  const set: string[] = [];
+  for (const k of g.hoisted) {
+    const ins = g.insns[k];
+    const row = SEMANTICS[ins.op];
+    const size = row.memSize ? row.memSize(ins) : ins.size;
+    set.push(`W[${set.length}] = P${k} >>> 6;`, `W[${set.length + 1}] = (P${k} + ${size - 1}) >>> 6;`);
+  }
+  return `${set.join(" ")} const cold = l1Clash(W, ${set.length});`;
+}
+
 /** Code for instruction k, or null if it cannot be compiled here. */
-function insnJs(g: Gen, ins: Insn, k: number, live: boolean, last: boolean, deferred: string | null): string | null {
+function insnJs(g: Gen, ins: Insn, k: number, live: number, last: boolean, deferred: string | null): string | null {
   const row = SEMANTICS[ins.op];
   if (row.compile === undefined) return null;
   const lines: string[] = [];
@@ -122,7 +149,8 @@ function insnJs(g: Gen, ins: Insn, k: number, live: boolean, last: boolean, defe
   if ((mem0 || ins.k1 === K.Mem) && memSize > 0) {
     const e = eaJs(g, ins, k, memSize, mem0);
     if (e === null) return null;
-    lines.push(e, cacheJs(memSize));
+    // A hoisted access touches the same lines in every pass: see `warmLines`.
+    lines.push(e, g.hoisted.has(k) ? `if (iters === 0 || cold) { ${cacheJs(memSize)} }` : cacheJs(memSize));
   }
   const x: EmitCtx = {
     live,
@@ -166,12 +194,12 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
     g.paged = cpu.paging;
     g.written = written;
     let live = STATUS;
-    const need: boolean[] = new Array(insns.length);
+    const need: number[] = new Array(insns.length);
     for (let i = insns.length - 1; i >= 0; i--) {
-      const exits = mayExit(insns[i]);
+      const exits = mayExit(g, insns[i]);
       if (exits) live = STATUS;
       const w = writes(insns[i]);
-      need[i] = (w & live) !== 0;
+      need[i] = w & live;
       live = exits ? STATUS : (live & ~w) | reads(insns[i]);
     }
     const start = insns[0].addr;
@@ -201,8 +229,8 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
       const full = c === null ? null : deferredFlags(w);
       if (c !== null && full !== null && (lastIns.target !== start || (liveIn & writes(w)) === 0)) {
         defer = c;
-        need[nn - 2] = false;
-        if (!insns.slice(0, nn - 1).some(mayExit)) {
+        need[nn - 2] = 0;
+        if (!insns.slice(0, nn - 1).some((i) => mayExit(g, i))) {
           // Only the final exit can leave the block: the full flags from the writer's result there.
           g.onExit = full;
         } else {
@@ -218,7 +246,7 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
             const ri = reads(insns[i]) & wf,
               wi = writes(insns[i]) & wf;
             if (ri === 0 && wi === 0) continue;
-            if (ri === 0 && wi === wf && need[i]) clearAfter = i;
+            if (ri === 0 && wi === wf && need[i] !== 0) clearAfter = i;
             else matBefore = i;
             break;
           }
@@ -263,7 +291,8 @@ return function block(left) {
   let fl = ${cpuField("rflags")}, a = 0, ah = 0, b = 0, bh = 0, r = 0, rh = 0, s = 0, t = 0, u = 0, ea = 0, taken = false, iters = 0;${g.calls ? "\n  let fi = 0, fc = 0, fu = 0, fb = 0, called = false;" : ""}
 ${saveAfter >= 0 ? "  let dp = false, da = 0, dah = 0, db = 0, dbh = 0, dr = 0, drh = 0, ds = 0, du = 0;\n" : ""}  let p0 = ${predicted ? `bpc[${lastIns.addr}]` : "0"};${g.paged ? `\n  ${PAGED_PROLOGUE}` : ""}
   const maxIters = Math.min(Math.floor(left / ${n}), ${CHUNK});
-${[...g.entry].map((e) => `  ${e}\n`).join("")}  for (;;) {
+${[...g.entry].map((e) => `  ${e}\n`).join("")}  ${warmLines(g, body.join("\n"))}
+  for (;;) {
 ${body.join("\n")}
 ${tail}
   }
@@ -284,6 +313,8 @@ ${tail}
       MEM: cpu.memSize,
       blk,
       o,
+      W: new Int32Array(WARM_LINES),
+      l1Clash,
       aluBin,
       aluShift,
       aluIncDec,

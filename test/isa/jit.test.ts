@@ -443,3 +443,52 @@ test("carry and borrow edges of the compiled add/sub/adc/sbb/inc/dec/neg/cmp (4 
   expect(cpu.run(1e7)).toBe(StopReason.Halted);
   expect(cpu.jitStats.compiled).toBeGreaterThanOrEqual(4);
 });
+
+test.each([false, true])(
+  "a block leaving at entry (a hoisted address off RAM, a hoisted store into code) leaves RFLAGS and code exact (paging %s)",
+  (paged) => {
+    // The inner loop's first instruction is an access through RBX (never written in the loop): its check
+    // runs once at block entry. Each outer pass sets distinctive flags, then enters; the last entry finds
+    // the access off RAM and leaves before the first instruction, which the interpreter then runs and
+    // faults on (triple fault: no IDT): RFLAGS must be the outer pass's, not the loop's deferred DEC's.
+    // The second program's inner loop stores (through an address hoisted the same way) into decoded code,
+    // so its block leaves at entry and the interpreter's store rewrites f, whose new immediate must count.
+    const progs = [
+      `mov rbx, ${MEM - 64}\nouter: mov rcx, 5\nmov eax, 0x7fffffff\nadd eax, 1\nl: mov rdx, [rbx+8]\nadd r8, rdx\ndec rcx\njnz l\nadd rbx, 8\njmp outer\n`,
+      "lea rbx, [rel f]\nmov r9, 40\nouter: call f\nadd r11, rax\nmov ecx, 3\nl: mov [rbx+1], r9b\nadd r8, rcx\ndec rcx\njnz l\ndec r9\njnz outer\nhlt\nf: mov eax, 7\nret\n",
+    ];
+    for (const p of progs) {
+      const r = assemble(`bits 64\norg 0x${ORG.toString(16)}\n${p}`);
+      if (!r.ok) throw new Error(p);
+      for (const split of [[1e6], [5, 17, 1e6]]) {
+        const [a, b] = runBoth(r.value.bytes, split, paged);
+        expect(a).toEqual(b);
+      }
+    }
+  },
+);
+
+test.each([false, true])(
+  "hoisted accesses skip the L1 lookups after the first pass only when no other line can evict theirs (paging %s)",
+  (paged) => {
+    // 32 KiB apart: the same L1 set (direct-mapped, 512 lines), so each access evicts the other's line in
+    // every pass; a line-crossing access (+60) does the same to two sets; an access through a register
+    // the loop writes (RSI) may land on any set; and the loop whose lines do not clash hits after pass 1.
+    const bodies = [
+      "mov rax, [rbx]\nadd rdx, [rbx+32768]",
+      "mov rax, [rbx+60]\nmov [rbx+32768+60], rdx",
+      "mov rax, [rbx]\nadd rdx, [rsi]\nadd rsi, 4096",
+      "mov rax, [rbx]\nadd rdx, [rbx+8]\nmov [rbx+64], rdx",
+    ];
+    for (const body of bodies) {
+      const src = `bits 64\norg 0x${ORG.toString(16)}\nmov rbx, 0x200000\nmov rsi, 0x208000\nmov rcx, 300\nl: ${body}\ndec rcx\njnz l\nhlt\n`;
+      const r = assemble(src);
+      if (!r.ok) throw new Error(src);
+      for (const split of [[1e6], [9, 100, 1e6]]) {
+        const [a, b] = runBoth(r.value.bytes, split, paged);
+        expect(a).toEqual(b);
+        expect(a.stop).toBe(StopReason.Halted);
+      }
+    }
+  },
+);
