@@ -5,6 +5,8 @@
  * issue 16) then allocates nothing per exit. Records built anyway (a sink or the log wants them) are kept
  * as they are.
  */
+import { EXIT_REASON, exitReasonName } from "../arch/vmx-exit-reasons.js";
+import { big } from "../host/halves.js";
 import type { ExitRecord } from "./vcpu.js";
 
 /** Exits remembered for error reports (Vcpu.recentExits). */
@@ -12,25 +14,42 @@ export const RECENT_EXITS = 32;
 
 /** A slot holds an ExitRecord object. */
 const SLOT_OBJECT = 0;
-/** A slot holds the fields of an MSR access exit (kvm_emulate_rdmsr/wrmsr). */
+/** A slot holds the fields of an MSR access exit (kvm_emulate_rdmsr/wrmsr), its value a bigint. */
 const SLOT_MSR = 1;
+/** A successful RDMSR exit whose value is two 32-bit halves (the PMU's Number reader answered). */
+const SLOT_MSR_READ_HALVES = 2;
+const NAME_MSR_READ = exitReasonName(EXIT_REASON.MSR_READ);
+
+/** Fields of a slot in `f` (one Float64Array, FIELDS numbers per slot). */
+const KIND = 0,
+  REASON = 1,
+  RIP = 2,
+  LENGTH = 3,
+  MSR = 4,
+  WRITE = 5,
+  OK = 6,
+  LO = 7,
+  HI = 8,
+  FIELDS = 9;
 
 export class RecentExits {
-  private readonly kind = new Uint8Array(RECENT_EXITS);
+  /** Every slot's fields, FIELDS numbers each (one store per field per exit, no object). */
+  private readonly f = new Float64Array(RECENT_EXITS * FIELDS);
   private readonly objects: (ExitRecord | null)[] = new Array(RECENT_EXITS).fill(null);
-  private readonly reason = new Uint8Array(RECENT_EXITS);
-  private readonly rip = new Float64Array(RECENT_EXITS);
-  private readonly length = new Uint8Array(RECENT_EXITS);
-  private readonly msr = new Float64Array(RECENT_EXITS);
-  private readonly write = new Uint8Array(RECENT_EXITS);
-  private readonly ok = new Uint8Array(RECENT_EXITS);
   private readonly value: bigint[] = new Array(RECENT_EXITS).fill(0n);
   private readonly name: string[] = new Array(RECENT_EXITS).fill("");
   private at = 0;
 
+  /** The next slot (RECENT_EXITS is a power of two). */
+  private next(): number {
+    const i = this.at & (RECENT_EXITS - 1);
+    this.at++;
+    return i;
+  }
+
   push(r: ExitRecord): void {
-    const i = this.at++ % RECENT_EXITS;
-    this.kind[i] = SLOT_OBJECT;
+    const i = this.next();
+    this.f[i * FIELDS + KIND] = SLOT_OBJECT;
     this.objects[i] = r;
   }
 
@@ -45,17 +64,32 @@ export class RecentExits {
     value: bigint,
     ok: boolean,
   ): void {
-    const i = this.at++ % RECENT_EXITS;
-    this.kind[i] = SLOT_MSR;
+    const i = this.next();
     this.objects[i] = null;
-    this.reason[i] = reason;
     this.name[i] = name;
-    this.rip[i] = rip;
-    this.length[i] = length;
-    this.msr[i] = msr;
-    this.write[i] = write ? 1 : 0;
     this.value[i] = value;
-    this.ok[i] = ok ? 1 : 0;
+    const f = this.f;
+    const b = i * FIELDS;
+    f[b + KIND] = SLOT_MSR;
+    f[b + REASON] = reason;
+    f[b + RIP] = rip;
+    f[b + LENGTH] = length;
+    f[b + MSR] = msr;
+    f[b + WRITE] = write ? 1 : 0;
+    f[b + OK] = ok ? 1 : 0;
+  }
+
+  /** pushMsr for a successful RDMSR (reason MSR_READ, `name` its name) whose value is EDX:EAX = hi:lo: no
+   *  bigint is made until it is read, and the fields such a read always has are not stored. */
+  pushMsrReadHalves(rip: number, length: number, msr: number, lo: number, hi: number): void {
+    const f = this.f;
+    const b = this.next() * FIELDS;
+    f[b + KIND] = SLOT_MSR_READ_HALVES;
+    f[b + RIP] = rip;
+    f[b + LENGTH] = length;
+    f[b + MSR] = msr;
+    f[b + LO] = lo;
+    f[b + HI] = hi;
   }
 
   /** The last (up to RECENT_EXITS) exits, oldest first. */
@@ -66,16 +100,30 @@ export class RecentExits {
   }
 
   private materialize(i: number): ExitRecord {
-    if (this.kind[i] === SLOT_OBJECT) return this.objects[i]!;
+    const f = this.f;
+    const b = i * FIELDS;
+    const kind = f[b + KIND];
+    if (kind === SLOT_OBJECT) return this.objects[i]!;
+    if (kind === SLOT_MSR_READ_HALVES)
+      return msrExitRecord(
+        EXIT_REASON.MSR_READ,
+        NAME_MSR_READ,
+        f[b + RIP]!,
+        f[b + LENGTH]!,
+        f[b + MSR]!,
+        false,
+        big(f[b + LO]!, f[b + HI]!),
+        true,
+      );
     return msrExitRecord(
-      this.reason[i]!,
+      f[b + REASON]!,
       this.name[i]!,
-      this.rip[i]!,
-      this.length[i]!,
-      this.msr[i]!,
-      this.write[i] === 1,
+      f[b + RIP]!,
+      f[b + LENGTH]!,
+      f[b + MSR]!,
+      f[b + WRITE] === 1,
       this.value[i]!,
-      this.ok[i] === 1,
+      f[b + OK] === 1,
     );
   }
 }

@@ -23,7 +23,17 @@ import {
   MSR_IA32_PERF_CAPABILITIES,
 } from "../arch/msr-index.js";
 import { refCycles } from "../host/event-counts.js";
-import { KVM_MSR_RET_UNSUPPORTED, KvmPmu, MSR_OK, type MsrData } from "../pmu/pmu.js";
+import {
+  KVM_MSR_RET_UNSUPPORTED,
+  KvmPmu,
+  MSR_HALVES_LIMIT,
+  MSR_OK,
+  type MsrData,
+  type MsrHalves,
+  type MsrHalvesRead,
+} from "../pmu/pmu.js";
+import { big } from "../host/halves.js";
+import { EXIT_REASON } from "../arch/vmx-exit-reasons.js";
 import { lookupCpuid, type CpuidEntry } from "./cpuid.js";
 import type { Kvm, Vm } from "./kvm.js";
 import { Lapic, type LapicHost } from "./lapic.js";
@@ -139,6 +149,10 @@ export class Vcpu implements LapicHost {
   io: IoHandler | null = null;
   /** The value of the MSR read in progress (readMsr's out-parameter), allocated once. */
   readonly msrOut: MsrData = { data: 0n };
+  /** readMsrHalves' out-parameter, allocated once. */
+  readonly msrHalves: MsrHalves = { lo: 0, hi: 0 };
+  /** The vendor PMU's per-MSR Number readers (kvm_pmu_ops, fixed at construction). */
+  private readonly halvesReaders: readonly (MsrHalvesRead | undefined)[];
   private readonly kvmRun: KvmRun;
 
   constructor(
@@ -147,6 +161,7 @@ export class Vcpu implements LapicHost {
   ) {
     const kvm = vm.kvm;
     this.kvm = kvm;
+    this.halvesReaders = kvm.vendor.pmuOps.getMsrHalves;
     const host = kvm.host;
     this.pmu = new KvmPmu(
       { tscKhz: host.tscKhz, coreKhz: host.coreKhz, slotsPerCycle: host.slotsPerCycle },
@@ -316,6 +331,19 @@ export class Vcpu implements LapicHost {
     return false;
   }
 
+  /**
+   * readMsr for a guest RDMSR (hostInitiated false) as Numbers, where the PMU has a reader for the index
+   * (PmuOps.getMsrHalves, pre-resolved per MSR): true with EDX:EAX in `out`; false = take readMsr, which
+   * decides (the read may still succeed). The readers cover PMU MSRs only — none of those getMsrCommon
+   * handles itself, but for the P6 counters and selectors, whose valid case is the PMU's read — and answer
+   * exactly as readMsr would (test/kvm/msr-halves.test.ts compares every index below MSR_HALVES_LIMIT).
+   */
+  readMsrHalves(index: number, out: MsrHalves): boolean {
+    if (index >= MSR_HALVES_LIMIT) return false;
+    const r = this.halvesReaders[index];
+    return r?.(this.pmu, out) === true;
+  }
+
   /** KVM_SET_MSRS (hostInitiated, default) or a guest WRMSR that exited. Returns whether it succeeded. */
   setMsr(index: number, value: bigint, opts: MsrOptions = {}): boolean {
     const host = opts.hostInitiated ?? true;
@@ -419,6 +447,17 @@ export class Vcpu implements LapicHost {
     }
     this.exitCounts[reason]++; // MSR_READ/MSR_WRITE are below the table's initial 80 entries
     this.recent.pushMsr(reason, name, rip, length, msr, write, value, ok);
+  }
+
+  /** logMsrExit for a successful guest RDMSR (MSR_READ, named `name`) whose value readMsrHalves gave as
+   *  EDX:EAX = hi:lo. */
+  logMsrReadHalves(name: string, rip: number, length: number, msr: number, lo: number, hi: number): void {
+    if (this.exitSink !== null || this.logExits) {
+      this.logExit(msrExitRecord(EXIT_REASON.MSR_READ, name, rip, length, msr, false, big(lo, hi), true));
+      return;
+    }
+    this.exitCounts[EXIT_REASON.MSR_READ]++; // below the table's initial 80 entries
+    this.recent.pushMsrReadHalves(rip, length, msr, lo, hi);
   }
 
   /** All exits counted so far. */

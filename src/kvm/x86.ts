@@ -77,10 +77,18 @@ export function kvmEmulateCpuid(vcpu: Vcpu, cpu: PlatformCpu, length: number): P
 /** kvm_emulate_rdmsr: kvm_get_msr_with_filter for ECX; #GP if it fails. */
 export function kvmEmulateRdmsr(vcpu: Vcpu, cpu: PlatformCpu, length: number): PlatformAction {
   const index = cpu.getLo(1) >>> 0;
-  const out = vcpu.msrOut;
   // No record is built here: logMsrExit keeps the fields unless a sink or the exit log wants the object
   // (this runs once per intercepted RDMSR: the exits benchmark, W4 of issue 16).
   const rip = cpu.rip;
+  const h = vcpu.msrHalves;
+  if (vcpu.readMsrHalves(index, h)) {
+    // The PMU's Number reader answered (a PMU MSR the guest has): EDX:EAX without BigInt.
+    cpu.set64(0, h.lo, 0);
+    cpu.set64(2, h.hi, 0);
+    vcpu.logMsrReadHalves(NAME_MSR_READ, rip, length, index, h.lo, h.hi);
+    return skipEmulatedInstruction(vcpu);
+  }
+  const out = vcpu.msrOut;
   if (!vcpu.readMsr(index, false, out)) {
     vcpu.logMsrExit(EXIT_REASON.MSR_READ, NAME_MSR_READ, rip, length, index, false, 0n, false);
     return injectGp(vcpu);

@@ -41,6 +41,7 @@ import {
   INTEL_RDPMC_METRICS,
 } from "../arch/perf-event.js";
 import { kvmPmuCap } from "./capability.js";
+import { intelGetMsrHalves } from "./intel-msr-read.js";
 import { getLbrMsr, isValidLbrMsr, refreshLbr, setLbrMsr } from "./lbr.js";
 import {
   MSR_FAIL,
@@ -358,6 +359,7 @@ export const intelPmuOps: PmuOps = {
   refresh: intelPmuRefresh,
   isValidMsr: intelIsValidMsr,
   getMsr: intelPmuGetMsr,
+  getMsrHalves: intelGetMsrHalves,
   setMsr: intelPmuSetMsr,
   rdpmcEcxToPmc: intelRdpmcEcxToPmc,
 };

@@ -20,36 +20,10 @@ import type { GuestEvents } from "../isa/platform.js";
 import { LEGACY, type CodeState } from "./code-states.js";
 import { isFixedEventAllowed, isGpEventAllowed, type PmuEventFilter } from "./filter.js";
 import { KVM_MAX_NR_FIXED_COUNTERS, KVM_MAX_NR_GP_COUNTERS } from "./msrs.js";
-import { KvmPmc, type SavedWrites } from "./pmc.js";
+import type { MsrData, MsrHalvesRead, MsrRet } from "./msr-access.js";
+import { hi32, KvmPmc, lo32, type Pmc, type SavedWrites } from "./pmc.js";
 
-/** One counter (struct kvm_pmc). Values are numbers: widths ≤ 48 bits are exact in a double. */
-export interface Pmc {
-  readonly type: "gp" | "fixed";
-  /** Index within its type, and its bit in GLOBAL_CTRL/STATUS (n, or 32+i). */
-  readonly index: number;
-  readonly idx: number;
-  counter: number;
-  /** GP: the accepted guest selector; fixed: 0 (its control lives in FIXED_CTR_CTRL). */
-  eventsel: bigint;
-  /** The copy KVM programs (mediated: EN cleared when the filter denies it). */
-  eventselHw: bigint;
-  /** What the counter counts right now (derived at recalc). */
-  source: EventSource;
-  /** Counts at the current CPL (R-CNT-1/2): enabled, globally enabled, allowed, CPL matches. */
-  active: boolean;
-  /** Locally+globally enabled and allowed, ignoring CPL; with the CPL bits below. */
-  enabledAnyCpl: boolean;
-  countOs: boolean;
-  countUsr: boolean;
-  /** PMI on overflow (INT bit / fixed PMI bit). */
-  intr: boolean;
-  /** Matches INSTRUCTIONS_RETIRED for KVM's emulated-instruction count (R-CNT-4). */
-  countsInstructions: boolean;
-  /** Matches BRANCH_INSTRUCTIONS_RETIRED (0xC4/0x00) for KVM's emulated-branch count (kvm_pmu_branch_retired). */
-  countsBranches: boolean;
-  /** Total of `source` at the last fold. */
-  last: number;
-}
+export type { Pmc } from "./pmc.js";
 
 /** What a refresh reads from the vCPU and the KVM instance (model.md §6.3). */
 export interface PmuRefreshInput {
@@ -84,16 +58,16 @@ export interface PmuCap {
   readonly eventsUnavailable: number;
 }
 
-/** MSR access results as KVM's handlers return them (msrs.c): 0 ok, 1 fault/fail, unsupported. */
-export const MSR_OK = 0;
-export const MSR_FAIL = 1;
-export const KVM_MSR_RET_UNSUPPORTED = 2;
-export type MsrRet = typeof MSR_OK | typeof MSR_FAIL | typeof KVM_MSR_RET_UNSUPPORTED;
-
-/** The value of an MSR read (struct msr_data's `data`): an out-parameter, so a read allocates nothing. */
-export interface MsrData {
-  data: bigint;
-}
+export {
+  KVM_MSR_RET_UNSUPPORTED,
+  MSR_FAIL,
+  MSR_HALVES_LIMIT,
+  MSR_OK,
+  type MsrData,
+  type MsrHalves,
+  type MsrHalvesRead,
+  type MsrRet,
+} from "./msr-access.js";
 
 /** The VMware backdoor pseudo-PMCs (pmu.c kvm_pmu_rdpmc_vmware). */
 export const VMWARE_BACKDOOR_PMC_HOST_TSC = 0x10000;
@@ -130,6 +104,10 @@ export interface PmuOps {
   isValidMsr(pmu: KvmPmu, msr: number): boolean;
   /** .get_msr (intel_pmu_get_msr) for a valid MSR; the value goes to out.data. */
   getMsr(pmu: KvmPmu, msr: number, hostInitiated: boolean, out: MsrData): MsrRet;
+  /** .get_msr for a guest read (hostInitiated false) as Numbers, pre-resolved per MSR index below
+   *  MSR_HALVES_LIMIT (undefined: no reader). Where a reader returns true it gives exactly what isValidMsr and
+   *  getMsr give (test/pmu/msr-read.test.ts); the vCPU's exit path uses it to avoid BigInt per RDMSR exit. */
+  readonly getMsrHalves: readonly (MsrHalvesRead | undefined)[];
   /** .set_msr (intel_pmu_set_msr) for a valid MSR. */
   setMsr(pmu: KvmPmu, msr: number, data: bigint, hostInitiated: boolean): MsrRet;
   /** .rdpmc_ecx_to_pmc (intel_rdpmc_ecx_to_pmc): what ECX names, or why it names nothing. */
@@ -154,20 +132,46 @@ export class KvmPmu {
   codeState: CodeState = LEGACY;
   gp: Pmc[] = [];
   fixed: Pmc[] = [];
-  fixedCtrCtrl = 0n;
+  private fcc = 0n;
+  /** FIXED_CTR_CTRL's 32-bit halves as Numbers, kept with every store (the guest RDMSR reads them: no BigInt
+   *  per exit, src/pmu/msr-read.ts). Likewise for GLOBAL_CTRL and GLOBAL_STATUS. */
+  fixedCtrCtrlLo = 0;
+  fixedCtrCtrlHi = 0;
+  get fixedCtrCtrl(): bigint {
+    return this.fcc;
+  }
+  set fixedCtrCtrl(v: bigint) {
+    this.fcc = v;
+    this.fixedCtrCtrlLo = lo32(v);
+    this.fixedCtrCtrlHi = hi32(v);
+  }
   fixedCtrCtrlHw = 0n;
   /** Bumped by every recalc, the only place eventselHw and fixedCtrCtrlHw change (the mediated switch
    *  converts them to Numbers once per change, not per exit). */
   hwGeneration = 0;
-  globalCtrl = 0n;
+  private gctrl = 0n;
+  globalCtrlLo = 0;
+  globalCtrlHi = 0;
+  get globalCtrl(): bigint {
+    return this.gctrl;
+  }
+  set globalCtrl(v: bigint) {
+    this.gctrl = v;
+    this.globalCtrlLo = lo32(v);
+    this.globalCtrlHi = hi32(v);
+  }
   /** Writes of the saved values (counters, GLOBAL_STATUS, PERF_METRICS) so far. */
   readonly saved: SavedWrites = { n: 0 };
   private status = 0n;
+  globalStatusLo = 0;
+  globalStatusHi = 0;
   get globalStatus(): bigint {
     return this.status;
   }
   set globalStatus(v: bigint) {
     this.status = v;
+    this.globalStatusLo = lo32(v);
+    this.globalStatusHi = hi32(v);
     this.saved.n++;
   }
   pebsEnable = 0n;
@@ -190,8 +194,17 @@ export class KvmPmu {
   counterRsvd = ~0n;
   pebsEnableRsvd = ~0n;
   pebsDataCfgRsvd = ~0n;
+  private caps = 0n;
+  /** Bits 31:0 of `perfCapabilities` (FW_WRITES, for the RDMSR readers of msr-read tables). */
+  perfCapabilitiesLo = 0;
   /** Effective guest PERF_CAPABILITIES at the last refresh (PDCM-gated). */
-  perfCapabilities = 0n;
+  get perfCapabilities(): bigint {
+    return this.caps;
+  }
+  set perfCapabilities(v: bigint) {
+    this.caps = v;
+    this.perfCapabilitiesLo = lo32(v);
+  }
   /** KVM_REQ_PMI is pending. */
   pmiRequested = false;
   guestDs = false;
@@ -357,11 +370,13 @@ export class KvmPmu {
    * happened at `this.cpl`), detect wraps, then switch to `cpl`. Exact at any instruction boundary.
    */
   sync(ev: GuestEvents, cpl: number): void {
-    // Nothing can count (and nothing can start counting without recalc, which rebases): skip the fold.
-    if (!this.anyEnabled) {
-      this.cpl = cpl;
-      return;
-    }
+    // Nothing can count (and nothing can start counting without recalc, which rebases): skip the fold. Kept
+    // small so it inlines into every exit (the fold is a separate function).
+    if (!this.anyEnabled) this.cpl = cpl;
+    else this.fold(ev, cpl);
+  }
+
+  private fold(ev: GuestEvents, cpl: number): void {
     this.totalValid.fill(0);
     for (const p of this.gp) this.foldOne(p, ev, this.maskGP);
     for (const p of this.fixed) this.foldOne(p, ev, this.maskFX);
@@ -405,7 +420,10 @@ export class KvmPmu {
    * matching the CPL get +1; a wrap to 0 sets the status bit and may request a PMI.
    */
   instructionRetired(): void {
-    if (!this.anyEnabled) return;
+    if (this.anyEnabled) this.countEmulated();
+  }
+
+  private countEmulated(): void {
     const os = this.cpl === 0;
     for (const p of this.gp) this.emulatedIncrement(p, os, this.maskGP);
     for (const p of this.fixed) this.emulatedIncrement(p, os, this.maskFX);
@@ -431,7 +449,10 @@ export class KvmPmu {
    * (the caller re-asks after running it). Infinity when nothing can interrupt.
    */
   instructionsUntilNextEvent(): number {
-    if (!this.anyEnabled || !this.perfBacked) return Infinity;
+    return !this.anyEnabled || !this.perfBacked ? Infinity : this.nextEventBudget();
+  }
+
+  private nextEventBudget(): number {
     let best = Infinity;
     for (const p of this.gp) best = Math.min(best, this.budgetFor(p, this.maskGP));
     for (const p of this.fixed) best = Math.min(best, this.budgetFor(p, this.maskFX));

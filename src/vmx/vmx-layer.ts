@@ -26,7 +26,7 @@ import {
   VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL,
 } from "../arch/vmx-controls.js";
 import { ApicAccessPage } from "./apic-access.js";
-import { kvmVmxExitHandlers } from "./exit-handlers.js";
+import { type ExitHandler, kvmVmxExitHandlers } from "./exit-handlers.js";
 import type { VmxObserver } from "./observer.js";
 import { MSR_TYPE_W, MsrBitmap } from "./msr-bitmap.js";
 import { Vmcs } from "./vmcs.js";
@@ -47,6 +47,10 @@ export interface VmExitInfo {
   ioSize: 1 | 2 | 4;
   ioValue: number;
 }
+
+/** The MSR access rows of kvm_vmx_exit_handlers, looked up once (dispatchExit). */
+const HANDLE_MSR_READ = kvmVmxExitHandlers[EXIT_REASON.MSR_READ]!;
+const HANDLE_MSR_WRITE = kvmVmxExitHandlers[EXIT_REASON.MSR_WRITE]!;
 
 export class VmxLayer implements X86Ops {
   readonly vmcs = new Vmcs();
@@ -160,9 +164,22 @@ export class VmxLayer implements X86Ops {
   /** A VM exit: the hardware's exit (and the mediated put, unless fastpath), then vmx_handle_exit's dispatch
    *  through kvm_vmx_exit_handlers. */
   private handleExit(reason: number, cpu: PlatformCpu, length: number, msr: number): PlatformAction {
+    return this.dispatchExit(reason, kvmVmxExitHandlers[reason]!, cpu, length, msr);
+  }
+
+  /** handleExit with the row's handler already looked up: each exiting instruction's method below passes
+   *  its own (resolved from the table once, at construction), so the call site is monomorphic and V8 can
+   *  inline the handler (the exit fast path, W4 of issue 16). */
+  private dispatchExit(
+    reason: number,
+    handler: ExitHandler,
+    cpu: PlatformCpu,
+    length: number,
+    msr: number,
+  ): PlatformAction {
     this.vmExit(reason, msr);
     this.exit.reason = reason;
-    const a = kvmVmxExitHandlers[reason]!(this, cpu, length);
+    const a = handler(this, cpu, length);
     // An exception KVM injects (kvm_queue_exception) is delivered at VM entry: no exit on the exception bitmap.
     this.kvmInjected = a === PlatformAction.InjectGP || a === PlatformAction.InjectUD;
     return a;
@@ -194,7 +211,8 @@ export class VmxLayer implements X86Ops {
   rdmsr(cpu: PlatformCpu, length: number): PlatformAction {
     this.vcpu.syncPmu();
     const index = cpu.getLo(1) >>> 0;
-    if (this.msrExits(index, false)) return this.handleExit(EXIT_REASON.MSR_READ, cpu, length, index);
+    if (this.msrExits(index, false))
+      return this.dispatchExit(EXIT_REASON.MSR_READ, HANDLE_MSR_READ, cpu, length, index);
     const v = this.nativeRdmsr(index, cpu.rip);
     if (v === null) return PlatformAction.InjectGP;
     setEdxEax(cpu, v);
@@ -206,7 +224,7 @@ export class VmxLayer implements X86Ops {
     const index = cpu.getLo(1) >>> 0;
     if (this.msrExits(index, true)) {
       this.prepareWrmsrExit(index, cpu.getLo(0), cpu.getLo(2));
-      return this.handleExit(EXIT_REASON.MSR_WRITE, cpu, length, index);
+      return this.dispatchExit(EXIT_REASON.MSR_WRITE, HANDLE_MSR_WRITE, cpu, length, index);
     }
     const value = (BigInt(cpu.getLo(2) >>> 0) << 32n) | BigInt(cpu.getLo(0) >>> 0);
     // The write may have changed when the next hardware PMI can come (runBudget): stop after it.
