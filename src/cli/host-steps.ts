@@ -1,6 +1,7 @@
 // `vpmu run --step STEP` (repeatable) → the library's HostStep list (src/machine/host-steps.ts), reading a
 // filter file named by `set-filter:FILE.json` here (the CLI is the only layer that touches files).
-import { type HostStep, isFilterError, parsePmuFilterFile, preparePmuEventFilter } from "../machine/index.js";
+import type { HostStep } from "../machine/index.js";
+import { isFilterError, parsePmuFilterFile, preparePmuEventFilter } from "../pmu/filter.js";
 import { usageError } from "./errors.js";
 import { readText } from "./files.js";
 import { countOption, parseMsrAssignment } from "./options.js";

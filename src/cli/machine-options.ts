@@ -1,15 +1,11 @@
 // The machine options `vpmu run` and `vpmu explain` share (host, PMU mode, KVM code state or policy file,
 // guest vPMU model, host perf activity): declared once, turned into the library's MachineOptions.
 import type { Command } from "commander";
-import {
-  HOST_ACTIVITIES,
-  HOST_PRESET_IDS,
-  isFilterError,
-  parsePmuFilterFile,
-  parsePolicyFile,
-  preparePmuEventFilter,
-  type MachineOptions,
-} from "../machine/index.js";
+// The option lists come from the host tables alone; the parsers of policy and filter files load with the
+// machine, when a run uses one (a bare `vpmu run` sets up no KVM model: issue 16, start-up).
+import { HOST_ACTIVITIES } from "../host/activity.js";
+import { HOST_PRESET_IDS } from "../host/presets.js";
+import type { MachineOptions } from "../machine/index.js";
 import { usageError } from "./errors.js";
 import { readText } from "./files.js";
 import { choiceOption, countOption, msrAssignmentOption, unsignedOption } from "./options.js";
@@ -127,7 +123,10 @@ export function addRunCheckOptions(cmd: Command): Command {
 }
 
 /** Commander's parsed options → MachineOptions; a policy file is read and validated here. */
-export function machineOptions(o: Record<string, unknown>): MachineOptions {
+export async function machineOptions(o: Record<string, unknown>): Promise<MachineOptions> {
+  const { isFilterError, parsePmuFilterFile, parsePolicyFile, preparePmuEventFilter } = await import(
+    "../machine/index.js"
+  );
   let kvm: MachineOptions["kvm"] = o.kvm as string;
   if (typeof kvm === "string" && kvm.endsWith(".json")) {
     const p = parsePolicyFile(kvm, readText(kvm, "policy file"));

@@ -1,51 +1,30 @@
 #!/usr/bin/env node
 // The `vpmu` command: commander wiring only. Each subcommand lives in src/cli/commands/<name>.ts and
-// exports `register(program)`; add one row to COMMANDS below for a new command.
+// exports `register(program)`; a new command adds its name to COMMAND_NAMES (argv.ts) and a row to COMMANDS.
 // Errors: every failure ends in reportFailure (src/cli/errors.ts): one `vpmu: …` sentence, exit 2
 // for usage errors, never a stack trace. `--config FILE` applies to whichever command runs.
 import { Command } from "commander";
 import { applyConfigFile } from "./config.js";
 import { reportFailure, usageError } from "./errors.js";
 import { addExamples } from "./help.js";
+import { COMMAND_NAMES, type CommandName, invokedCommand, words } from "./argv.js";
 
 /**
- * The subcommands, sorted. Each module exports `register(program)`. They are loaded on demand: a run of
- * one command loads that command's module only (so `vpmu asm` does not load the CPU, KVM and VMX
- * models — startup is part of issue 2's "10,000 lines in under a second"); `--help`, `help`, an
- * unknown command and `--config` (whose keys are checked against every command) load them all.
+ * The subcommands' modules (src/cli/argv.ts lists their names). Each exports `register(program)`. They
+ * are loaded on demand: a run of one command loads that command's module only (so `vpmu asm` does not
+ * load the CPU, KVM and VMX models — startup is part of issue 2's "10,000 lines in under a second");
+ * `--help`, `help`, an unknown command and `--config` (whose keys are checked against every command)
+ * load them all.
  */
-const COMMANDS: ReadonlyArray<readonly [string, () => Promise<{ register(program: Command): void }>]> = [
-  ["asm", () => import("./commands/asm.js")],
-  ["demo", () => import("./commands/demo.js")],
-  ["disasm", () => import("./commands/disasm.js")],
-  ["explain", () => import("./commands/explain.js")],
-  ["run", () => import("./commands/run.js")],
-  ["sweep", () => import("./commands/sweep.js")],
-  ["test", () => import("./commands/test.js")],
-];
-
-const isConfig = (a: string) => a === "--config" || a.startsWith("--config=");
-
-/** The words of a command line that are not options: `vpmu --config f.json help run` → help, run (the
- *  root's one option with a value, --config FILE, is skipped with its value wherever it stands). */
-function words(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 2; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === "--config") i++;
-    else if (!a.startsWith("-")) out.push(a);
-  }
-  return out;
-}
-
-/** The command a command line names, or null when every command is needed (see COMMANDS). A config file
- *  anywhere on the line (`vpmu --config f.json run` or `vpmu run --config f.json`) needs them all: one rule
- *  for its keys either way, checked against every command (src/cli/config.ts). */
-function invokedCommand(argv: readonly string[]): string | null {
-  if (argv.slice(2).some(isConfig)) return null;
-  const first = words(argv)[0];
-  return first !== undefined && COMMANDS.some(([name]) => name === first) ? first : null;
-}
+const COMMANDS: Readonly<Record<CommandName, () => Promise<{ register(program: Command): void }>>> = {
+  asm: () => import("./commands/asm.js"),
+  demo: () => import("./commands/demo.js"),
+  disasm: () => import("./commands/disasm.js"),
+  explain: () => import("./commands/explain.js"),
+  run: () => import("./commands/run.js"),
+  sweep: () => import("./commands/sweep.js"),
+  test: () => import("./commands/test.js"),
+};
 
 // A reader that goes away (`vpmu run prog.s | head`) is not an error: stop quietly, as `cat` does,
 // instead of letting Node print an unhandled EPIPE with a stack trace.
@@ -77,16 +56,14 @@ addExamples(program, [
   ["vpmu help run", "the options of one command"],
 ]);
 
-try {
+async function main(): Promise<void> {
   const only = invokedCommand(process.argv);
-  for (const [name, load] of COMMANDS) {
-    if (only === null || only === name) (await load()).register(program);
-  }
+  for (const name of COMMAND_NAMES) if (only === null || only === name) (await COMMANDS[name]()).register(program);
   // `vpmu help NAME` for a NAME that is no command: say so (commander would print the main help).
   const [first, second] = words(process.argv);
   if (first === "help" && second !== undefined && !program.commands.some((c) => c.name() === second))
     throw usageError(`unknown command '${second}' (see vpmu --help)`);
   await program.parseAsync(process.argv);
-} catch (err) {
-  reportFailure(err);
 }
+
+main().catch(reportFailure);

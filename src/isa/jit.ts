@@ -254,7 +254,7 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
       }
     }
     // Predictor state of the final conditional branch lives in `p0` while the block loops.
-    if (predicted) g.onExit += ` bpc[${lastIns.addr}] = p0;`;
+    if (predicted) g.onExit += ` bpc[${lastIns.addr & 4095}] = p0;`;
     for (let k = 0; k < insns.length; k++) {
       const last = k === insns.length - 1;
       const js = insnJs(g, insns[k], k, need[k], last && isBranch(insns[k]), last ? defer : null);
@@ -289,7 +289,7 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
     const src = `"use strict";
 return function block(left) {
   let fl = ${cpuField("rflags")}, a = 0, ah = 0, b = 0, bh = 0, r = 0, rh = 0, s = 0, t = 0, u = 0, ea = 0, taken = false, iters = 0;${g.calls ? "\n  let fi = 0, fc = 0, fu = 0, fb = 0, called = false;" : ""}
-${saveAfter >= 0 ? "  let dp = false, da = 0, dah = 0, db = 0, dbh = 0, dr = 0, drh = 0, ds = 0, du = 0;\n" : ""}  let p0 = ${predicted ? `bpc[${lastIns.addr}]` : "0"};${g.paged ? `\n  ${PAGED_PROLOGUE}` : ""}
+${saveAfter >= 0 ? "  let dp = false, da = 0, dah = 0, db = 0, dbh = 0, dr = 0, drh = 0, ds = 0, du = 0;\n" : ""}  let p0 = ${predicted ? `bpc[${lastIns.addr & 4095}]` : "0"};${g.paged ? `\n  ${PAGED_PROLOGUE}` : ""}
   const maxIters = Math.min(Math.floor(left / ${n}), ${CHUNK});
 ${[...g.entry].map((e) => `  ${e}\n`).join("")}  ${warmLines(g, body.join("\n"))}
   for (;;) {
@@ -308,7 +308,7 @@ ${tail}
       ev: cpu.events,
       l1: cpu.cache.l1,
       cache: cpu.cache,
-      bpc: cpu.predictor.cond,
+      bpc: predicted ? cpu.predictor.table(lastIns.addr) : null,
       cg: cpu.codeGranules,
       MEM: cpu.memSize,
       blk,

@@ -25,6 +25,9 @@ export const MAX_CYCLES_PER_INSTRUCTION = 2000;
 export const L1_LINES = 512; // 32 KiB of 64-byte lines, direct-mapped
 export const RSB_ENTRIES = 16;
 
+/** BranchPredictor.table() of an address outside RAM. */
+const NO_STATE = new Uint8Array(0);
+
 /** LLC geometry: 16 MiB, 16-way set-associative, 16384 sets of 64-byte lines, index = line number mod 16384. */
 export const LLC_WAYS = 16;
 export const LLC_SETS = 16384;
@@ -217,21 +220,34 @@ export class CacheModel {
  * resetBranchPredictor() (IBPB) forgets everything.
  */
 export class BranchPredictor {
-  /** 0 = unseen, 1 = last not taken, 2 = last taken; indexed by branch address. */
-  /** @internal */
-  readonly cond: Uint8Array;
+  /** Conditional-branch state per branch address: 0 = unseen, 1 = last not taken, 2 = last taken. One
+   *  4 KiB table per page of RAM, made when a branch there is first recorded (or compiled): a byte for
+   *  every byte of RAM up front (16 MiB for a 16 MiB guest) cost every start a garbage collection.
+   *  An address outside RAM has no state: it is never predicted taken and nothing is recorded. */
+  private readonly pages: (Uint8Array | undefined)[];
   private readonly rsb = new Float64Array(RSB_ENTRIES);
   private rsbCount = 0;
   private rsbTop = 0;
   private readonly indirect = new Map<number, number>();
   constructor(
-    memSize: number,
+    private readonly memSize: number,
     private readonly ev: GuestEvents,
   ) {
-    this.cond = new Uint8Array(memSize);
+    this.pages = new Array(Math.ceil(memSize / 4096));
+  }
+  /** @internal The state table holding branch address `addr`, indexed by `addr & 4095` (the block
+   *  compiler binds it): the page's table, or an empty array (reads undefined, drops writes) for an
+   *  address outside RAM. */
+  table(addr: number): Uint8Array {
+    if (!(addr >= 0 && addr < this.memSize)) return NO_STATE;
+    const i = addr >>> 12;
+    let t = this.pages[i];
+    if (t === undefined) this.pages[i] = t = new Uint8Array(4096);
+    return t;
   }
   reset(): void {
-    this.cond.fill(0);
+    // In place: compiled blocks keep the tables they were compiled with.
+    for (const t of this.pages) t?.fill(0);
     this.rsbCount = 0;
     this.rsbTop = 0;
     this.indirect.clear();
@@ -244,9 +260,13 @@ export class BranchPredictor {
   }
   /** Each prediction returns whether it missed (the LBR's MISPRED bit, lbr.ts). */
   conditional(addr: number, taken: boolean, target: number): boolean {
-    const s = this.cond[addr];
-    const predicted = s === 0 ? target <= addr : s === 2;
-    this.cond[addr] = taken ? 2 : 1;
+    let predicted = false;
+    if (addr >= 0 && addr < this.memSize) {
+      const t = this.pages[addr >>> 12] ?? this.table(addr);
+      const s = t[addr & 4095];
+      predicted = s === 0 ? target <= addr : s === 2;
+      t[addr & 4095] = taken ? 2 : 1;
+    }
     if (predicted === taken) return false;
     this.miss();
     return true;

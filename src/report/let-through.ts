@@ -49,7 +49,7 @@ function control(a: LetThroughAccess): string {
  * decision's words as they are.
  */
 export function decisionInKernelTerms(rule: string, intercept: boolean): string {
-  const m = /^(R-[A-Z]+-\d+|P-\d+|§[\d.]+|policy [^:]+): (.*)$/.exec(rule);
+  const m = /^(R-[A-Z]+-\d+|P-\d+|\u00a7[\d.]+|policy [^:]+): (.*)$/.exec(rule);
   if (m === null) return rule;
   const id = m[1]!;
   const words = m[2]!;

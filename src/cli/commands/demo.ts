@@ -64,7 +64,7 @@ async function runSide(program: string, side: Side): Promise<{ side: DemoSide | 
       json: true,
       exitStatus: "raw",
       traceIo: false,
-      machine: machineOptions(cmd.opts()),
+      machine: await machineOptions(cmd.opts()),
     };
     // The machine `vpmu run` would build, with one more observer: the RDPMCs that run without an exit,
     // which the run document (exits only) cannot show.

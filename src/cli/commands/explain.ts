@@ -21,8 +21,8 @@ export function register(program: Command): void {
     ["vpmu explain --kvm fix --perf-caps 0x2000", "the same guest under the fix: RDPMC exits (R-INT-4)"],
     ["vpmu explain --kvm programs/leak/metrics-aware.json", "an intercept policy file (docs/vmx.md) and its rules"],
   ]);
-  cmd.action((opts: Record<string, unknown>) => {
-    const m = createMachine(machineOptions(opts));
+  cmd.action(async (opts: Record<string, unknown>) => {
+    const m = createMachine(await machineOptions(opts));
     if (!m.ok) throw usageError(m.error);
     const r = explainMachine(m.value);
     process.stdout.write(opts.json ? JSON.stringify(r, null, 2) + "\n" : formatExplain(r));

@@ -163,7 +163,7 @@ export function register(program: Command): void {
         exitStatus: (o.exitStatus ?? "raw") as ExitStatusMapping,
         traceIo: o.traceIo === true,
         // The machine options alone choose the platform: --exits and --json only report on it.
-        machine: onKvm ? machineOptions(o) : null,
+        machine: onKvm ? await machineOptions(o) : null,
         steps: ((o as Record<string, unknown>).step as string[] | undefined)?.map(parseHostStep) ?? [],
         expectExits: ((o as Record<string, unknown>).expectExit as string[] | undefined) ?? [],
       };

@@ -1,0 +1,48 @@
+// `vpmu` as installed (scripts/post-build.mjs bundles this file as dist/cli/main.js): starts the CLI, which
+// post-build bundles as one script, dist/cli/vpmu.cjs, through V8's code cache (issue 16: start-up).
+// Compiling the CLI's JavaScript cost more than running a small guest: Node 20 caches no ES module code,
+// but a script compiled with vm.Script takes `cachedData`, V8's serialized bytecode of the functions a
+// run compiled. The first run of each command (and a run whose cache V8 rejects: another Node or V8
+// flags) records one at exit into dist/cli/cache/ beside the bundle — the package's own directory, never
+// the user's; unwritable, the run simply goes uncached. Each cache file is named after the bundle's
+// content hash, so a rebuilt bundle never meets an old cache (V8 itself checks only the source length).
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { Script } from "node:vm";
+import { invokedCommand } from "./argv.js";
+
+/** The bundle's content hash (post-build defines it). */
+declare const VPMU_BUNDLE_HASH: string;
+
+const bundle = fileURLToPath(new URL("./vpmu.cjs", import.meta.url));
+const cacheDir = fileURLToPath(new URL("./cache/", import.meta.url));
+// A run of one command compiles that command's code only: one cache per command (the one for "all":
+// --help, help, --config, an unknown command).
+const cacheFile = `${cacheDir}${invokedCommand(process.argv) ?? "all"}-${VPMU_BUNDLE_HASH}.bin`;
+
+let cached: Buffer | undefined;
+try {
+  cached = readFileSync(cacheFile);
+} catch {
+  cached = undefined;
+}
+// The bundle is ASCII (post-build checks): latin1 is the cheapest exact decoding.
+const script = new Script(readFileSync(bundle, "latin1"), { filename: bundle, cachedData: cached });
+if (cached === undefined || script.cachedDataRejected === true) process.once("exit", saveCache);
+
+/** Record what this run compiled; a concurrent run may do the same (the rename is atomic). */
+function saveCache(): void {
+  try {
+    const data = script.createCachedData();
+    mkdirSync(cacheDir, { recursive: true });
+    const tmp = `${cacheFile}.${process.pid}`;
+    writeFileSync(tmp, data);
+    renameSync(tmp, cacheFile);
+  } catch {
+    // A read-only install: every run compiles, as without the cache.
+  }
+}
+
+// The bundle is `(function (require, importMetaUrl) { … })`: src/cli/paths.ts finds files beside main.js.
+script.runInThisContext()(createRequire(bundle), import.meta.url);
