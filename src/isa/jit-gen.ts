@@ -402,15 +402,23 @@ export function l1Clash(lines: Int32Array, n: number): boolean {
   return false;
 }
 
+/** `aligned` where `ea` is a multiple of 4 (a Uint32Array access), else `unaligned` (the DataView): the
+ *  one shape (ALIGN_RE) in which jit.ts specialises an access whose alignment it knows. */
+const byAlignment = (aligned: string, unaligned: string) => `if ((ea & 3) === 0) { ${aligned} } else { ${unaligned} }`;
+export const ALIGN_RE = /if \(\(ea & 3\) === 0\) \{ ([^{}]*) \} else \{ ([^{}]*) \}/g;
+
 /** memory.ts rd() at `ea`. */
 export function loadJs(size: number, lo: string, hi: string): string {
   switch (size) {
     case 8:
       if (!LITTLE_ENDIAN) return `${lo} = dv.getUint32(ea, true); ${hi} = dv.getUint32(ea + 4, true);`;
-      return `if ((ea & 3) === 0) { ${lo} = M32[ea >>> 2]; ${hi} = M32[(ea >>> 2) + 1]; } else { ${lo} = dv.getUint32(ea, true); ${hi} = dv.getUint32(ea + 4, true); }`;
+      return byAlignment(
+        `${lo} = M32[ea >>> 2]; ${hi} = M32[(ea >>> 2) + 1];`,
+        `${lo} = dv.getUint32(ea, true); ${hi} = dv.getUint32(ea + 4, true);`,
+      );
     case 4:
       if (!LITTLE_ENDIAN) return `${lo} = dv.getUint32(ea, true); ${hi} = 0;`;
-      return `${lo} = (ea & 3) === 0 ? M32[ea >>> 2] : dv.getUint32(ea, true); ${hi} = 0;`;
+      return `${byAlignment(`${lo} = M32[ea >>> 2];`, `${lo} = dv.getUint32(ea, true);`)} ${hi} = 0;`;
     case 2:
       return `${lo} = dv.getUint16(ea, true); ${hi} = 0;`;
     default:
@@ -426,9 +434,12 @@ export function storeJs(g: Gen, ins: Insn, k: number, size: number, lo: string, 
         ? `dv.setUint32(ea, ${lo}, true); dv.setUint32(ea + 4, ${hi}, true);`
         : `dv.setUint32(ea, ${lo}, true);`
       : size === 8
-        ? `if ((ea & 3) === 0) { M32[ea >>> 2] = ${lo}; M32[(ea >>> 2) + 1] = ${hi}; } else { dv.setUint32(ea, ${lo}, true); dv.setUint32(ea + 4, ${hi}, true); }`
+        ? byAlignment(
+            `M32[ea >>> 2] = ${lo}; M32[(ea >>> 2) + 1] = ${hi};`,
+            `dv.setUint32(ea, ${lo}, true); dv.setUint32(ea + 4, ${hi}, true);`,
+          )
         : size === 4
-          ? `if ((ea & 3) === 0) M32[ea >>> 2] = ${lo}; else dv.setUint32(ea, ${lo}, true);`
+          ? byAlignment(`M32[ea >>> 2] = ${lo};`, `dv.setUint32(ea, ${lo}, true);`)
           : size === 2
             ? `dv.setUint16(ea, ${lo}, true);`
             : `mem[ea] = ${lo};`;

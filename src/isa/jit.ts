@@ -16,6 +16,7 @@ import { PARITY, STATUS } from "./flags.js";
 import { type Insn, K } from "./insn.js";
 import type { EmitCtx } from "./jit-emit.js";
 import {
+  ALIGN_RE,
   aluParts,
   type BlockCpu,
   cacheJs,
@@ -59,6 +60,8 @@ const CHUNK = 2048;
 const compiles = (ins: Insn): boolean => SEMANTICS[ins.op].compile !== undefined && ins.seg < 0;
 const isBranch = (ins: Insn): boolean => SEMANTICS[ins.op].branch === true;
 const callsPlatform = (ins: Insn): boolean => SEMANTICS[ins.op].platform === true;
+/** A conditional branch: its predictor state lives in the local `p0` while the block loops. */
+const isPredicted = (ins: Insn): boolean => ins.op === Op.Jcc || ins.op === Op.Loop || ins.op === Op.Jrcxz;
 /** A platform call sees RFLAGS exact (an injected #GP pushes them). */
 const reads = (ins: Insn): number => flagsRead(ins) | (callsPlatform(ins) ? STATUS : 0);
 const writes = flagsWritten;
@@ -136,7 +139,15 @@ function warmLines(g: Gen, body: string): string {
 }
 
 /** Code for instruction k, or null if it cannot be compiled here. */
-function insnJs(g: Gen, ins: Insn, k: number, live: number, last: boolean, deferred: string | null): string | null {
+function insnJs(
+  g: Gen,
+  ins: Insn,
+  k: number,
+  live: number,
+  last: boolean,
+  deferred: string | null,
+  align: Align,
+): string | null {
   const row = SEMANTICS[ins.op];
   if (row.compile === undefined) return null;
   const lines: string[] = [];
@@ -161,7 +172,161 @@ function insnJs(g: Gen, ins: Insn, k: number, live: number, last: boolean, defer
   };
   const body = row.compile(g, ins, k, x);
   if (body === null) return null;
-  return [...lines, ...body].join("\n");
+  const js = [...lines, ...body].join("\n");
+  if (align === Align.Unknown) return js;
+  // The address of this one access is known to be aligned or not (see `alignments`).
+  if (align === Align.Assumed) g.entry.add(`if ((P${k} & 3) !== 0) return slow(left);`);
+  return js.replace(ALIGN_RE, align === Align.Unaligned ? "$2" : "$1");
+}
+
+/** What a block knows of an access's alignment to 4 bytes (for the Uint32Array fast path). */
+const Align = {
+  /** Found when it runs. */
+  Unknown: 0,
+  /** Always aligned (a fixed address). */
+  Aligned: 1,
+  /** Never aligned (a fixed address). */
+  Unaligned: 2,
+  /** Aligned when compiled and checked at block entry: the specialised block leaves it to the generic
+   *  one (`slow`), which then replaces it, where a later entry finds it not aligned. */
+  Assumed: 3,
+} as const;
+type Align = (typeof Align)[keyof typeof Align];
+
+/** Alignment of each instruction's access where it is fixed (RIP-relative) or the same in every pass
+ *  (hoisted: a hoisted address is as the registers hold it now, when the block is about to run). */
+function alignments(cpu: BlockCpu, g: Gen): Align[] {
+  return g.insns.map((ins, k) => {
+    const row = SEMANTICS[ins.op];
+    const size = row.memSize ? row.memSize(ins) : ins.size;
+    if ((ins.k0 !== K.Mem && ins.k1 !== K.Mem) || (size !== 4 && size !== 8) || !LITTLE_ENDIAN) return Align.Unknown;
+    const R = cpu.regs;
+    if (ins.ripRel) return (ins.dispLo & 3) === 0 ? Align.Aligned : Align.Unaligned;
+    if (!g.hoisted.has(k)) return Align.Unknown;
+    const lo = ins.dispLo + (ins.base >= 0 ? R[2 * ins.base] : 0) + (ins.index >= 0 ? R[2 * ins.index] * ins.scale : 0);
+    return (lo & 3) === 0 ? Align.Assumed : Align.Unaligned;
+  });
+}
+
+/** One generation of a block's JS: its source, or the index of the first instruction that does not
+ *  compile (`bad`); `body`, to find the registers it writes. */
+interface Generated {
+  g: Gen;
+  src: string;
+  body: string;
+  bad: number;
+}
+
+/** Generate the block of `insns`, hoisting the addresses of registers not in `written` (null: none), with
+ *  what `align` says of each access (null: nothing known). */
+function generate(cpu: BlockCpu, insns: Insn[], written: Set<number> | null, align: Align[] | null): Generated {
+  const g = new Gen(
+    insns,
+    cpu.memSize,
+    insns.map((i) => ({
+      cycles: SEMANTICS[i.op].cycles,
+      uops: UOPS[i.op],
+      platform: callsPlatform(i),
+      branch: isBranch(i),
+    })),
+  );
+  g.paged = cpu.paging;
+  g.written = written;
+  let live = STATUS;
+  const need: number[] = new Array(insns.length);
+  for (let i = insns.length - 1; i >= 0; i--) {
+    const exits = mayExit(g, insns[i]);
+    if (exits) live = STATUS;
+    const w = writes(insns[i]);
+    need[i] = w & live;
+    live = exits ? STATUS : (live & ~w) | reads(insns[i]);
+  }
+  const start = insns[0].addr;
+  const body: string[] = [];
+  let bad = -1;
+  const nn = insns.length;
+  const lastIns = insns[nn - 1];
+  const predicted = isPredicted(lastIns);
+  let defer: string | null = null;
+  // Pending deferred flags (see the comment below): copied after `saveAfter`, made exact before
+  // `matBefore`, superseded after `clearAfter` (-1: nowhere).
+  let saveAfter = -1,
+    matBefore = -1,
+    clearAfter = -1;
+  const w = insns[nn - 2];
+  // A memory destination could leave the block right after the writer (a store into this block's code),
+  // where the pending copy is not made yet: such writers are not deferred.
+  if (nn >= 2 && lastIns.op === Op.Jcc && w.k0 !== K.Mem) {
+    // Live-in of the block start (what a next pass reads before writing) must not need the writer's flags.
+    let liveIn = 0,
+      killed = 0;
+    for (const i of insns) {
+      liveIn |= reads(i) & ~killed;
+      killed |= writes(i);
+    }
+    const c = deferredCond(w, lastIns);
+    const full = c === null ? null : deferredFlags(w);
+    if (c !== null && full !== null && (lastIns.target !== start || (liveIn & writes(w)) === 0)) {
+      defer = c;
+      need[nn - 2] = 0;
+      if (!insns.slice(0, nn - 1).some((i) => mayExit(g, i))) {
+        // Only the final exit can leave the block: the full flags from the writer's result there.
+        g.onExit = full;
+      } else {
+        // The block may leave early, in a later pass too (a fault, a platform call), and must then
+        // push exact RFLAGS: the writer's operands and result are copied to d* locals and its flags are
+        // pending (`dp`) until the next pass's first instruction that touches them. A complete rewrite
+        // of them (computed) ends the pending state; anything else (a reader, a partial writer) first
+        // makes RFLAGS exact, as does every exit.
+        g.onExit = `if (dp) { ${full.replace(/\b(ah|a|bh|b|rh|r|s|u)\b/g, "d$1")} dp = false; }`;
+        saveAfter = nn - 2;
+        const wf = writes(w);
+        for (let i = 0; i < nn - 2; i++) {
+          const ri = reads(insns[i]) & wf,
+            wi = writes(insns[i]) & wf;
+          if (ri === 0 && wi === 0) continue;
+          if (ri === 0 && wi === wf && need[i] !== 0) clearAfter = i;
+          else matBefore = i;
+          break;
+        }
+      }
+    }
+  }
+  // Predictor state of the final conditional branch lives in `p0` while the block loops.
+  if (predicted) g.onExit += ` bpc[${lastIns.addr & 4095}] = p0;`;
+  for (let k = 0; k < insns.length; k++) {
+    const last = k === insns.length - 1;
+    const a = align === null ? Align.Unknown : align[k];
+    const js = insnJs(g, insns[k], k, need[k], last && isBranch(insns[k]), last ? defer : null, a);
+    if (js === null) {
+      bad = k;
+      break;
+    }
+    const pre = k === matBefore ? `${g.onExit}\n` : "";
+    const post =
+      k === saveAfter
+        ? "\nda = a; dah = ah; db = b; dbh = bh; dr = r; drh = rh; ds = s; du = u; dp = true;"
+        : k === clearAfter
+          ? "\ndp = false;"
+          : "";
+    body.push(`// ${insns[k].addr.toString(16)}: ${insns[k].mnemonic}\n${pre}${js}${post}`);
+  }
+  const text = body.join("\n");
+  if (bad >= 0) return { g, src: "", body: text, bad };
+  const n = insns.length;
+  const tail = isBranch(insns[n - 1]) ? "" : `iters++; ${g.exit(0, String(insns[n - 1].addr + insns[n - 1].len))}`;
+  const src = `"use strict";
+return function block(left) {
+  let fl = ${cpuField("rflags")}, a = 0, ah = 0, b = 0, bh = 0, r = 0, rh = 0, s = 0, t = 0, u = 0, ea = 0, taken = false, iters = 0;${g.calls ? "\n  let fi = 0, fc = 0, fu = 0, fb = 0, called = false;" : ""}
+${saveAfter >= 0 ? "  let dp = false, da = 0, dah = 0, db = 0, dbh = 0, dr = 0, drh = 0, ds = 0, du = 0;\n" : ""}  let p0 = ${predicted ? `bpc[${lastIns.addr & 4095}]` : "0"};${g.paged ? `\n  ${PAGED_PROLOGUE}` : ""}
+  const maxIters = Math.min(Math.floor(left / ${n}), ${CHUNK});
+${[...g.entry].map((e) => `  ${e}\n`).join("")}  ${warmLines(g, text)}
+  for (;;) {
+${text}
+${tail}
+  }
+};`;
+  return { g, src, body: text, bad };
 }
 
 /**
@@ -179,168 +344,92 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
   // Trim until every instruction compiles.
   // The register halves the block writes (from a first generation), for hoisting address checks.
   let written: Set<number> | null = null;
+  let gen: Generated;
   for (;;) {
     if (insns.length === 0) return null;
-    const g = new Gen(
-      insns,
-      cpu.memSize,
-      insns.map((i) => ({
-        cycles: SEMANTICS[i.op].cycles,
-        uops: UOPS[i.op],
-        platform: callsPlatform(i),
-        branch: isBranch(i),
-      })),
-    );
-    g.paged = cpu.paging;
-    g.written = written;
-    let live = STATUS;
-    const need: number[] = new Array(insns.length);
-    for (let i = insns.length - 1; i >= 0; i--) {
-      const exits = mayExit(g, insns[i]);
-      if (exits) live = STATUS;
-      const w = writes(insns[i]);
-      need[i] = w & live;
-      live = exits ? STATUS : (live & ~w) | reads(insns[i]);
-    }
-    const start = insns[0].addr;
-    const body: string[] = [];
-    let bad = -1;
-    const nn = insns.length;
-    const lastIns = insns[nn - 1];
-    const predicted = lastIns.op === Op.Jcc || lastIns.op === Op.Loop || lastIns.op === Op.Jrcxz;
-    let defer: string | null = null;
-    // Pending deferred flags (see the comment below): copied after `saveAfter`, made exact before
-    // `matBefore`, superseded after `clearAfter` (-1: nowhere).
-    let saveAfter = -1,
-      matBefore = -1,
-      clearAfter = -1;
-    const w = insns[nn - 2];
-    // A memory destination could leave the block right after the writer (a store into this block's code),
-    // where the pending copy is not made yet: such writers are not deferred.
-    if (nn >= 2 && lastIns.op === Op.Jcc && w.k0 !== K.Mem) {
-      // Live-in of the block start (what a next pass reads before writing) must not need the writer's flags.
-      let liveIn = 0,
-        killed = 0;
-      for (const i of insns) {
-        liveIn |= reads(i) & ~killed;
-        killed |= writes(i);
-      }
-      const c = deferredCond(w, lastIns);
-      const full = c === null ? null : deferredFlags(w);
-      if (c !== null && full !== null && (lastIns.target !== start || (liveIn & writes(w)) === 0)) {
-        defer = c;
-        need[nn - 2] = 0;
-        if (!insns.slice(0, nn - 1).some((i) => mayExit(g, i))) {
-          // Only the final exit can leave the block: the full flags from the writer's result there.
-          g.onExit = full;
-        } else {
-          // The block may leave early, in a later pass too (a fault, a platform call), and must then
-          // push exact RFLAGS: the writer's operands and result are copied to d* locals and its flags are
-          // pending (`dp`) until the next pass's first instruction that touches them. A complete rewrite
-          // of them (computed) ends the pending state; anything else (a reader, a partial writer) first
-          // makes RFLAGS exact, as does every exit.
-          g.onExit = `if (dp) { ${full.replace(/\b(ah|a|bh|b|rh|r|s|u)\b/g, "d$1")} dp = false; }`;
-          saveAfter = nn - 2;
-          const wf = writes(w);
-          for (let i = 0; i < nn - 2; i++) {
-            const ri = reads(insns[i]) & wf,
-              wi = writes(insns[i]) & wf;
-            if (ri === 0 && wi === 0) continue;
-            if (ri === 0 && wi === wf && need[i] !== 0) clearAfter = i;
-            else matBefore = i;
-            break;
-          }
-        }
-      }
-    }
-    // Predictor state of the final conditional branch lives in `p0` while the block loops.
-    if (predicted) g.onExit += ` bpc[${lastIns.addr & 4095}] = p0;`;
-    for (let k = 0; k < insns.length; k++) {
-      const last = k === insns.length - 1;
-      const js = insnJs(g, insns[k], k, need[k], last && isBranch(insns[k]), last ? defer : null);
-      if (js === null) {
-        bad = k;
-        break;
-      }
-      const pre = k === matBefore ? `${g.onExit}\n` : "";
-      const post =
-        k === saveAfter
-          ? "\nda = a; dah = ah; db = b; dbh = bh; dr = r; drh = rh; ds = s; du = u; dp = true;"
-          : k === clearAfter
-            ? "\ndp = false;"
-            : "";
-      body.push(`// ${insns[k].addr.toString(16)}: ${insns[k].mnemonic}\n${pre}${js}${post}`);
-    }
-    if (bad >= 0) {
-      insns.length = bad;
+    gen = generate(cpu, insns, written, null);
+    if (gen.bad >= 0) {
+      insns.length = gen.bad;
       written = null;
       continue;
     }
     if (written === null) {
-      const w = writtenHalves(body.join("\n"));
+      const w = writtenHalves(gen.body);
       if (w !== null) {
         // Generate again, checking the addresses of registers the block never writes once at entry.
         written = w;
         continue;
       }
     }
-    const n = insns.length;
-    const tail = isBranch(insns[n - 1]) ? "" : `iters++; ${g.exit(0, String(insns[n - 1].addr + insns[n - 1].len))}`;
-    const src = `"use strict";
-return function block(left) {
-  let fl = ${cpuField("rflags")}, a = 0, ah = 0, b = 0, bh = 0, r = 0, rh = 0, s = 0, t = 0, u = 0, ea = 0, taken = false, iters = 0;${g.calls ? "\n  let fi = 0, fc = 0, fu = 0, fb = 0, called = false;" : ""}
-${saveAfter >= 0 ? "  let dp = false, da = 0, dah = 0, db = 0, dbh = 0, dr = 0, drh = 0, ds = 0, du = 0;\n" : ""}  let p0 = ${predicted ? `bpc[${lastIns.addr & 4095}]` : "0"};${g.paged ? `\n  ${PAGED_PROLOGUE}` : ""}
-  const maxIters = Math.min(Math.floor(left / ${n}), ${CHUNK});
-${[...g.entry].map((e) => `  ${e}\n`).join("")}  ${warmLines(g, body.join("\n"))}
-  for (;;) {
-${body.join("\n")}
-${tail}
+    break;
   }
-};`;
-    const blk: Block = { valid: true, start, phys: start, n, fn: () => 0 };
-    const o: AluOut = { lo: 0, hi: 0, fl: 0, lo2: 0, hi2: 0 };
-    // The generated code's free names: the CPU (c, through BlockCpu), its state arrays, and the ALU.
-    const env = {
-      c: cpu,
-      R: cpu.regs,
-      mem: cpu.mem,
-      dv: cpu.dv,
-      ev: cpu.events,
-      l1: cpu.cache.l1,
-      cache: cpu.cache,
-      bpc: predicted ? cpu.predictor.table(lastIns.addr) : null,
-      cg: cpu.codeGranules,
-      MEM: cpu.memSize,
-      blk,
-      o,
-      W: new Int32Array(WARM_LINES),
-      l1Clash,
-      aluBin,
-      aluShift,
-      aluIncDec,
-      PAR: PARITY,
-      aluMul,
-      aluDiv,
-      pred: cpu.predictor,
-      M32: LITTLE_ENDIAN ? new Uint32Array(cpu.mem.buffer, cpu.mem.byteOffset, cpu.mem.byteLength >>> 2) : null,
-      I: insns.slice(),
-      TL: cpu.tlb.tagLo,
-      TH: cpu.tlb.tagHi,
-      TP: cpu.tlb.phys,
-      TA: cpu.tlb.allow,
-      X: insns.map((i) => SEMANTICS[i.op].exec),
-    };
-    const factory = new Function(...Object.keys(env), src);
-    blk.fn = factory(...Object.values(env)) as (left: number) => number;
-    for (const i of insns) {
-      // Drop the blocks a store or an eviction invalidated through another of their instructions: code that
-      // rewrites itself in a loop would otherwise pile them up here.
-      const l = (i.blocks ??= []);
-      let k = 0;
-      for (const b of l) if (b.valid) l[k++] = b;
-      l.length = k;
-      l.push(blk);
-    }
-    return blk;
+  // Where accesses have a known alignment, a block specialised to it runs first; `slow` builds the
+  // generic one (only once an entry finds an assumed alignment wrong) and puts it in the block's place.
+  const align = alignments(cpu, gen.g);
+  const spec = align.some((a) => a !== Align.Unknown) ? generate(cpu, insns, written, align) : null;
+  const n = insns.length;
+  const blk: Block = { valid: true, start: insns[0].addr, phys: insns[0].addr, n, fn: () => 0 };
+  const generic = gen.src;
+  const slow = (left: number): number => {
+    blk.fn = build(cpu, insns, blk, generic, slow);
+    return blk.fn(left);
+  };
+  blk.fn = build(cpu, insns, blk, spec !== null && spec.bad < 0 ? spec.src : generic, slow);
+  for (const i of insns) {
+    // Drop the blocks a store or an eviction invalidated through another of their instructions: code that
+    // rewrites itself in a loop would otherwise pile them up here.
+    const l = (i.blocks ??= []);
+    let k = 0;
+    for (const b of l) if (b.valid) l[k++] = b;
+    l.length = k;
+    l.push(blk);
   }
+  return blk;
+}
+
+/** The block function of generated source `src`. */
+function build(
+  cpu: BlockCpu,
+  insns: Insn[],
+  blk: Block,
+  src: string,
+  slow: (left: number) => number,
+): (left: number) => number {
+  const o: AluOut = { lo: 0, hi: 0, fl: 0, lo2: 0, hi2: 0 };
+  const lastIns = insns[insns.length - 1];
+  const predicted = isPredicted(lastIns);
+  // The generated code's free names: the CPU (c, through BlockCpu), its state arrays, and the ALU.
+  const env = {
+    c: cpu,
+    R: cpu.regs,
+    mem: cpu.mem,
+    dv: cpu.dv,
+    ev: cpu.events,
+    l1: cpu.cache.l1,
+    cache: cpu.cache,
+    bpc: predicted ? cpu.predictor.table(lastIns.addr) : null,
+    cg: cpu.codeGranules,
+    MEM: cpu.memSize,
+    blk,
+    slow,
+    o,
+    W: new Int32Array(WARM_LINES),
+    l1Clash,
+    aluBin,
+    aluShift,
+    aluIncDec,
+    PAR: PARITY,
+    aluMul,
+    aluDiv,
+    pred: cpu.predictor,
+    M32: LITTLE_ENDIAN ? new Uint32Array(cpu.mem.buffer, cpu.mem.byteOffset, cpu.mem.byteLength >>> 2) : null,
+    I: insns.slice(),
+    TL: cpu.tlb.tagLo,
+    TH: cpu.tlb.tagHi,
+    TP: cpu.tlb.phys,
+    TA: cpu.tlb.allow,
+    X: insns.map((i) => SEMANTICS[i.op].exec),
+  };
+  const factory = new Function(...Object.keys(env), src);
+  return factory(...Object.values(env)) as (left: number) => number;
 }

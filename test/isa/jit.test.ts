@@ -492,3 +492,22 @@ test.each([false, true])(
     }
   },
 );
+
+test.each([false, true])(
+  "a block specialised to the alignment its hoisted accesses had when compiled hands over when they change (paging %s)",
+  (paged) => {
+    // The inner loop's addresses come from RBX, which only the outer loop moves (by 1, 2 or 4 bytes): the
+    // block is compiled for the alignment RBX had then; a later entry finding it otherwise must run the
+    // generic block (a Uint32Array access at a misaligned address would read the wrong bytes).
+    for (const step of [1, 2, 4]) {
+      const src = `bits 64\norg 0x${ORG.toString(16)}\nlea rbx, [rel arr]\nmov r9, 24\nouter: mov rcx, 8\nl: add rax, [rbx]\nadd edx, [rbx+8]\nmov [rbx+32], rax\nmov [rbx+44], edx\nxor rax, [rbx+3]\ndec rcx\njnz l\nadd rbx, ${step}\ndec r9\njnz outer\nhlt\nalign 64\narr: db ${Array.from({ length: 128 }, (_, i) => (i * 37 + 11) & 255).join(", ")}\n`;
+      const r = assemble(src);
+      if (!r.ok) throw new Error(src);
+      for (const split of [[1e6], [50, 7, 1e6]]) {
+        const [a, b] = runBoth(r.value.bytes, split, paged);
+        expect(a).toEqual(b);
+        expect(a.stop).toBe(StopReason.Halted);
+      }
+    }
+  },
+);
