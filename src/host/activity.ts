@@ -120,9 +120,21 @@ export class HostPerf {
     return t[1];
   }
 
+  /** Per register: its value as a Number (NaN when not exact there, so restore takes the bigint sum). */
+  private readonly base: Float64Array;
+  /** Per register: 1 for a selector the activity enables (scheduleOut clears its EN bit). */
+  private readonly enabledSel: Uint8Array;
+
   private constructor(activity: HostActivityPreset, hostMsrs: readonly HostMsrValue[]) {
     this.activity = activity;
     this.hostMsrs = hostMsrs;
+    const regs = activity.registers;
+    this.base = Float64Array.from(regs, (r) => (r.value >= 0n && r.value <= 0xfffffffffffffn ? Number(r.value) : NaN));
+    this.enabledSel = Uint8Array.from(regs, (r) =>
+      r.msr >= MSR_IA32_EVNTSEL0 && r.msr < MSR_IA32_EVNTSEL0 + 8 && (r.value & ARCH_PERFMON_EVENTSEL_ENABLE) !== 0n
+        ? 1
+        : 0,
+    );
   }
 
   /** Validate against the physical PMU: every register must exist on this CPU. */
@@ -140,9 +152,9 @@ export class HostPerf {
 
   /** Before the first VM entry: the activity's registers, then the --host-msr values (which win). */
   applyInitial(phys: PhysicalPmu): void {
-    const act: Provenance = { owner: HOST_OWNER, source: `host activity ${this.activity.id}` };
+    const act = phys.provs.id(HOST_OWNER, `host activity ${this.activity.id}`);
     for (const r of this.activity.registers) if (phys.canonical(r.msr) >= 0) hostWrite(phys, r.msr, r.value, act);
-    const cli: Provenance = { owner: HOST_OWNER, source: "--host-msr" };
+    const cli = phys.provs.id(HOST_OWNER, "--host-msr");
     for (const h of this.hostMsrs) hostWrite(phys, h.msr, h.value, cli);
   }
 
@@ -154,16 +166,15 @@ export class HostPerf {
   scheduleOut(phys: PhysicalPmu, step: string): void {
     const regs = this.activity.registers;
     if (regs.length === 0) return;
-    const who = this.tag(0, step);
-    for (const r of regs) {
-      if (phys.canonical(r.msr) < 0) continue;
-      if (
-        r.msr >= MSR_IA32_EVNTSEL0 &&
-        r.msr < MSR_IA32_EVNTSEL0 + 8 &&
-        (r.value & ARCH_PERFMON_EVENTSEL_ENABLE) !== 0n
-      )
-        phys.wrmsr(r.msr, (phys.rdmsr(r.msr) as bigint) & ~ARCH_PERFMON_EVENTSEL_ENABLE, who);
-      else if (r.msr === MSR_CORE_PERF_FIXED_CTR_CTRL && r.value !== 0n) phys.wrmsr(r.msr, 0n, who);
+    const p = phys.provs.of(this.tag(0, step));
+    for (let i = 0; i < regs.length; i++) {
+      const msr = regs[i]!.msr;
+      if (phys.canonical(msr) < 0) continue;
+      if (this.enabledSel[i] === 1) {
+        // The selector as hardware holds it (< 2^35), with EN cleared.
+        const v = phys.eventsel[msr - MSR_IA32_EVNTSEL0]!;
+        phys.wrmsrHalves(msr, (v & ~EVENTSEL_EN) >>> 0, Math.floor(v / TWO32), p);
+      } else if (msr === MSR_CORE_PERF_FIXED_CTR_CTRL && regs[i]!.value !== 0n) phys.wrmsrHalves(msr, 0, 0, p);
     }
   }
 
@@ -173,22 +184,41 @@ export class HostPerf {
     this.intervals++;
     const regs = this.activity.registers;
     if (regs.length === 0) return;
-    const who = this.tag(1, step);
-    for (const r of regs) {
+    const p = phys.provs.of(this.tag(1, step));
+    for (let i = 0; i < regs.length; i++) {
+      const r = regs[i]!;
       if (phys.canonical(r.msr) < 0) continue;
-      hostWrite(phys, r.msr, r.value + BigInt(r.perInterval * this.intervals), who);
+      // On Numbers while the value is exact there (every preset's is); the bigint sum otherwise.
+      const n = this.base[i]! + r.perInterval * this.intervals;
+      if (n >= 0 && n <= Number.MAX_SAFE_INTEGER) hostWriteHalves(phys, r.msr, n >>> 0, Math.floor(n / TWO32), p);
+      else hostWrite(phys, r.msr, r.value + BigInt(r.perInterval * this.intervals), p);
     }
   }
 }
 
+const TWO32 = 4294967296;
+const EVENTSEL_EN = Number(ARCH_PERFMON_EVENTSEL_ENABLE);
+
 /** Host kernel write: GLOBAL_CTRL goes through the VMX-independent path too. The host never faults on
- *  its own registers here (values are within width by construction); GLOBAL_STATUS is set via STATUS_SET. */
-function hostWrite(phys: PhysicalPmu, msr: number, value: bigint, who: Provenance): void {
+ *  its own registers here (values are within width by construction); GLOBAL_STATUS is set via STATUS_SET.
+ *  `p` is the value's ProvenanceTable id. */
+function hostWrite(phys: PhysicalPmu, msr: number, value: bigint, p: number): void {
   if (msr === 0x38e) {
-    phys.wrmsr(0x390, phys.globalStatus, who);
-    if (value !== 0n) phys.wrmsr(0x391, value, who);
+    phys.wrmsrAs(0x390, phys.globalStatus, p);
+    if (value !== 0n) phys.wrmsrAs(0x391, value, p);
     return;
   }
   const fw = msr >= MSR_IA32_PERFCTR0 && msr < MSR_IA32_PERFCTR0 + 8 ? msr - MSR_IA32_PERFCTR0 + 0x4c1 : msr;
-  if (!phys.wrmsr(fw, value, who)) phys.wrmsr(msr, value, who);
+  if (!phys.wrmsrAs(fw, value, p)) phys.wrmsrAs(msr, value, p);
+}
+
+/** hostWrite of the value hi:lo (below 2^53), on Numbers. */
+function hostWriteHalves(phys: PhysicalPmu, msr: number, lo: number, hi: number, p: number): void {
+  if (msr === 0x38e) {
+    phys.wrmsrHalves(0x390, phys.statusLo, phys.statusHi, p);
+    if ((lo | hi) !== 0) phys.wrmsrHalves(0x391, lo, hi, p);
+    return;
+  }
+  const fw = msr >= MSR_IA32_PERFCTR0 && msr < MSR_IA32_PERFCTR0 + 8 ? msr - MSR_IA32_PERFCTR0 + 0x4c1 : msr;
+  if (!phys.wrmsrHalves(fw, lo, hi, p)) phys.wrmsrHalves(msr, lo, hi, p);
 }

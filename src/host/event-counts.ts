@@ -110,10 +110,20 @@ export function maxPerInstruction(source: EventSource, maxCycles: number, clk: E
  * match ignores these bits (R-CNT-4).
  */
 export function shapedSource(src: EventSource, sel: bigint): EventSource {
+  return shapedSourceOf(src, Number(sel & 0xffffffffn), Number((sel >> 32n) & 0xffffffffn));
+}
+
+const IN_TX_HI = Number((HSW_IN_TX | HSW_IN_TX_CHECKPOINTED) >> 32n);
+const EDGE_INV = Number(ARCH_PERFMON_EVENTSEL_EDGE | ARCH_PERFMON_EVENTSEL_INV);
+const CMASK_SHIFT = 24;
+const CMASK_FIELD = Number(ARCH_PERFMON_EVENTSEL_CMASK >> 24n);
+
+/** shapedSource on the selector's 32-bit halves (the register file's Number form: no bigint per write). */
+export function shapedSourceOf(src: EventSource, lo: number, hi: number): EventSource {
   // IN_TX / IN_TXCP restrict counting to RTM transactions; the model runs none (no XBEGIN): nothing counts.
-  if ((sel & (HSW_IN_TX | HSW_IN_TX_CHECKPOINTED)) !== 0n) return EventSource.None;
-  const cmask = Number((sel & ARCH_PERFMON_EVENTSEL_CMASK) >> 24n);
-  if ((sel & (ARCH_PERFMON_EVENTSEL_EDGE | ARCH_PERFMON_EVENTSEL_INV)) !== 0n) return EventSource.None;
+  if ((hi & IN_TX_HI) !== 0) return EventSource.None;
+  const cmask = (lo >>> CMASK_SHIFT) & CMASK_FIELD;
+  if ((lo & EDGE_INV) !== 0) return EventSource.None;
   if (cmask === 0) return src;
   const perInstruction =
     src === EventSource.Instructions || src === EventSource.Branches || src === EventSource.BranchMispredicts;

@@ -32,7 +32,8 @@ export { HOST_OWNER, type Provenance, RESET_PROVENANCE } from "./provenance.js";
 
 /** Hardware-reserved bits of IA32_PERFEVTSELx on these parts: 63:35 (bits 32–34 exist: IN_TX, IN_TXCP,
  *  ADAPTIVE), so a valid selector is below 2^35. */
-const EVENTSEL_HW_LIMIT = 1n << 35n;
+const EVENTSEL_HW_LIMIT_HI = 2 ** (35 - 32);
+const TWO32 = 4294967296;
 const M64 = 0xffffffffffffffffn;
 
 /** Bits of IA32_PERF_GLOBAL_CTRL the silicon defines (SDM architectural PMU; model.md §5.3): GP enables
@@ -49,6 +50,11 @@ export class PhysicalPmu extends PmuRegisterFile {
   readonly hasPerfMetrics: boolean;
   /** The GLOBAL_CTRL bits this CPU defines (hardwareGlobalCtrlBits); the rest #GP on WRMSR. */
   readonly globalCtrlBits: bigint;
+  /** globalCtrlBits as 32-bit halves (the WRMSR check on Numbers). */
+  private readonly ctrlBitsLo: number;
+  private readonly ctrlBitsHi: number;
+  /** PERF_CAPABILITIES.FW_WRITE: the full-width counter aliases exist. */
+  private readonly fwWrites: boolean;
   private readonly clock: EventClock;
 
   /** The guest's raw event totals at the last sync: a source's total then is eventTotal(src, at), derived
@@ -61,6 +67,9 @@ export class PhysicalPmu extends PmuRegisterFile {
     this.host = host;
     this.hasPerfMetrics = (host.perfCapabilities & PERF_CAP_PERF_METRICS) !== 0n;
     this.globalCtrlBits = hardwareGlobalCtrlBits(this);
+    this.ctrlBitsLo = Number(this.globalCtrlBits & 0xffffffffn);
+    this.ctrlBitsHi = Number(this.globalCtrlBits >> 32n);
+    this.fwWrites = (host.perfCapabilities & PERF_CAP_FW_WRITES) !== 0n;
     this.clock = { tscKhz: host.tscKhz, coreKhz: host.coreKhz, slotsPerCycle: host.slotsPerCycle };
     // Power-on: GLOBAL_CTRL has every GP enable bit set (SDM; model.md §5.3).
     this.ctrlLo = (2 ** this.nGP - 1) >>> 0;
@@ -70,7 +79,7 @@ export class PhysicalPmu extends PmuRegisterFile {
    *  CPU has no such PMU MSR. */
   canonical(msr: number): number {
     if (msr >= MSR_IA32_PMC0 && msr < MSR_IA32_PMC0 + this.nGP)
-      return (this.host.perfCapabilities & PERF_CAP_FW_WRITES) !== 0n ? msr - MSR_IA32_PMC0 + MSR_IA32_PERFCTR0 : -1;
+      return this.fwWrites ? msr - MSR_IA32_PMC0 + MSR_IA32_PERFCTR0 : -1;
     if (msr >= MSR_IA32_PERFCTR0 && msr < MSR_IA32_PERFCTR0 + this.nGP) return msr;
     if (msr >= MSR_IA32_EVNTSEL0 && msr < MSR_IA32_EVNTSEL0 + this.nGP) return msr;
     if (msr >= MSR_CORE_PERF_FIXED_CTR0 && msr < MSR_CORE_PERF_FIXED_CTR0 + this.nFX) return msr;
@@ -185,29 +194,44 @@ export class PhysicalPmu extends PmuRegisterFile {
 
   /** wrmsr with the new value's provenance as a ProvenanceTable id (`provs.guestWrite` for a guest's). */
   wrmsrAs(msr: number, value: bigint, p: number): boolean {
+    if (value >= 0n && value <= 0x1fffffffffffffn) {
+      const n = Number(value);
+      return this.wrmsrHalves(msr, n >>> 0, Math.floor(n / TWO32), p);
+    }
+    const v = value & M64;
+    return this.wrmsrHalves(msr, Number(v & 0xffffffffn), Number(v >> 32n), p);
+  }
+
+  /** wrmsrAs of the value hi:lo (32-bit halves): the one implementation, on Numbers (no bigint per write). */
+  wrmsrHalves(msr: number, lo: number, hi: number, p: number): boolean {
     const c = this.canonical(msr);
     if (c < 0) return false;
-    if (value < 0n || value > M64) value &= M64;
     if (c >= MSR_IA32_PERFCTR0 && c < MSR_IA32_PERFCTR0 + this.nGP) {
-      const mask = BigInt(this.gpMask);
-      let v: bigint;
-      if (msr === c) v = BigInt.asIntN(32, value) & mask;
-      else if (value & ~mask) return false;
-      else v = value;
-      this.writeGp(c - MSR_IA32_PERFCTR0, Number(v), p);
+      const m = this.gpMask;
+      const mLo = m % TWO32,
+        mHi = Math.floor(m / TWO32);
+      let v: number;
+      // The legacy alias sign-extends bit 31 (then the width truncates); the full-width one #GPs above it.
+      if (msr === c) v = (lo & 0x80000000 ? mHi : 0) * TWO32 + ((lo & mLo) >>> 0);
+      else if ((hi & ~mHi) !== 0 || (lo & ~mLo) !== 0) return false;
+      else v = hi * TWO32 + lo;
+      this.writeGp(c - MSR_IA32_PERFCTR0, v, p);
       return true;
     }
     if (c >= MSR_IA32_EVNTSEL0 && c < MSR_IA32_EVNTSEL0 + this.nGP) {
-      if (value >= EVENTSEL_HW_LIMIT) return false;
-      this.writeSel(c - MSR_IA32_EVNTSEL0, Number(value), p);
+      if (hi >= EVENTSEL_HW_LIMIT_HI) return false;
+      this.writeSel(c - MSR_IA32_EVNTSEL0, hi * TWO32 + lo, p);
       return true;
     }
     if (c >= MSR_CORE_PERF_FIXED_CTR0 && c < MSR_CORE_PERF_FIXED_CTR0 + this.nFX) {
-      this.writeFixed(c - MSR_CORE_PERF_FIXED_CTR0, Number(value & BigInt(this.fxMask)), p);
+      const m = this.fxMask;
+      this.writeFixed(
+        c - MSR_CORE_PERF_FIXED_CTR0,
+        (hi & Math.floor(m / TWO32)) * TWO32 + ((lo & (m % TWO32)) >>> 0),
+        p,
+      );
       return true;
     }
-    const lo = Number(value & 0xffffffffn);
-    const hi = Number(value >> 32n);
     switch (c) {
       case MSR_CORE_PERF_FIXED_CTR_CTRL:
         this.writeFixedCtrCtrl(lo, hi, p);
@@ -215,7 +239,7 @@ export class PhysicalPmu extends PmuRegisterFile {
       case MSR_CORE_PERF_GLOBAL_CTRL:
         // SDM WRMSR: #GP(0) if EDX:EAX sets bits reserved in the MSR; GLOBAL_CTRL defines the GP and fixed
         // enables and EN_PERF_METRICS (bit 48) on a CPU with PERF_METRICS (model.md §5.3).
-        if ((value & ~this.globalCtrlBits) !== 0n) return false;
+        if ((lo & ~this.ctrlBitsLo) !== 0 || (hi & ~this.ctrlBitsHi) !== 0) return false;
         this.writeGlobalCtrl(lo, hi, p);
         return true;
       case MSR_CORE_PERF_GLOBAL_OVF_CTRL:

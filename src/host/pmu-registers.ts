@@ -5,7 +5,7 @@
  * native counting on top. Facts: model.md §5, §12.3.
  */
 import { EventSource, sourceOfEvent } from "../arch/arch-events.js";
-import { shapedSource } from "./event-counts.js";
+import { shapedSourceOf } from "./event-counts.js";
 import { ProvenanceTable } from "./provenance.js";
 
 /** Native counting input: which `GuestEvents` totals a counter follows. */
@@ -168,7 +168,7 @@ export class PmuRegisterFile {
       ? ((lo >>> 17) & 1 ? CountPriv.Os : 0) | ((lo >>> 16) & 1 ? CountPriv.Usr : 0)
       : CountPriv.Never;
     // The same silicon model as the vPMU's counting (CMASK on per-instruction events; other shaping counts nothing).
-    this.gpSource[n] = shapedSource(sourceOfEvent(lo & 0xff, (lo >>> 8) & 0xff), BigInt(v));
+    this.gpSource[n] = shapedSourceOf(sourceOfEvent(lo & 0xff, (lo >>> 8) & 0xff), lo, Math.floor(v / 4294967296));
     const pmi = this.gpPriv[n] !== CountPriv.Never && this.gpSource[n] !== EventSource.None && ((lo >>> 20) & 1) === 1;
     this.pmiGp = pmi ? (this.pmiGp | (1 << n)) >>> 0 : (this.pmiGp & ~(1 << n)) >>> 0;
     const counts = this.gpPriv[n] !== CountPriv.Never && this.gpSource[n] !== EventSource.None;

@@ -115,16 +115,33 @@ export function explain(
   const subsumed = (s: readonly number[], v: readonly number[]): boolean =>
     primes.some((t) => t.attrs.every((a, i) => s.includes(a) && v[a] === t.values[i]));
   const limit = Math.min(maxLiterals, nA);
+  // Which negatives hold each value of each attribute, as bitsets over `negs`: a positive's projection
+  // onto `s` equals some negative's exactly when the AND of its values' sets over `s` is not empty (the
+  // same answer as comparing projection keys, without a key per negative per subset).
+  const words = (negs.length + 31) >>> 5;
+  const holders: Uint32Array[][] = radix.map((r) => Array.from({ length: r }, () => new Uint32Array(words)));
+  negs.forEach((n, i) => {
+    for (let a = 0; a < nA; a++) holders[a][n[a]][i >>> 5] |= 1 << (i & 31);
+  });
+  const sets: Uint32Array[] = [];
+  const collides = (s: readonly number[], v: readonly number[]): boolean => {
+    sets.length = 0;
+    for (const a of s) sets.push(holders[a][v[a]]);
+    for (let w = 0; w < words; w++) {
+      let x = sets[0][w];
+      for (let j = 1; j < sets.length && x !== 0; j++) x &= sets[j][w];
+      if (x !== 0) return true;
+    }
+    return false;
+  };
   for (let k = 1; k <= limit && coveredBy.some((c) => !c); k++) {
     for (const s of combinations(nA, k)) {
-      const negSet = new Set<number>();
-      for (const n of negs) negSet.add(keyOf(n, s));
       const seen = new Set<number>();
       for (const p of pos) {
         const key = keyOf(p.v, s);
         if (seen.has(key)) continue;
         seen.add(key);
-        if (negSet.has(key) || subsumed(s, p.v)) continue;
+        if (collides(s, p.v) || subsumed(s, p.v)) continue;
         primes.push({ attrs: s, values: s.map((a) => p.v[a]) });
       }
     }

@@ -152,7 +152,11 @@ export function runOne(
     wFX: pmu.wFX,
     perfCapabilities: vcpu.effectivePerfCapabilities(),
   };
-  const g = loadGuest(built.value, prog.bytes, prog.origin, { memSize: prog.memSize, maxInsns: prog.maxInsns });
+  const g = loadGuest(built.value, prog.bytes, prog.origin, {
+    memSize: prog.memSize,
+    maxInsns: prog.maxInsns,
+    jit: !prog.probe,
+  });
   if ("error" in g) return rejected(c.index, programIndex, g.error);
   const r = runToEnd(g, prog.maxInsns);
   // KVM_RUN has returned to userspace: the guest context is off the hardware (put, model.md §12.2).
