@@ -1,14 +1,15 @@
 // After tsc: bundle the CLI and make its entry executable (issue 16: start-up).
 // `vpmu` starts by loading its code; as ~150 separate ES modules that cost more than the run of a small
 // guest, and Node 20 caches no compiled ES module code. So esbuild bundles src/cli/main.ts (and everything
-// it imports, commander, moo and nearley included) into one CommonJS script, dist/cli/vpmu.cjs, wrapped as
+// it imports, commander, moo and nearley included) into one script, dist/cli/vpmu.cjs, wrapped as
 // `(function (require, importMetaUrl) { … })`, and src/cli/launch.ts into dist/cli/main.js, which runs that
 // script through V8's code cache (launch.ts says how). Modules a command reaches only through import()
 // stay uninitialised until it does (esbuild's lazy module wrappers), so `vpmu run prog.bin` sets up no
-// assembler, KVM model or report code, and its code cache holds only what it ran. The sweep worker is a
-// separate ES module bundle, dist/cli/sweep-worker.js. Every path the CLI computes from its own location
-// lives in src/cli/paths.ts (import.meta.url there is main.js's: dist/cli/ in both layouts). The library
-// (dist/index.js and the rest of dist/) stays tsc's output and imports the npm packages from node_modules.
+// assembler, KVM model or report code, and its code cache holds only what it ran. main.js, the sweep
+// worker (dist/cli/sweep-worker.js) and dist/cli/c-guest.js are CommonJS bundles under dist/cli/package.json
+// ("type": "commonjs"): an ES module entry alone costs every start ~8 ms of Node's ES module loader. Every
+// path the CLI computes from its own location lives in src/cli/paths.ts. The library (dist/index.js and
+// the rest of dist/) stays tsc's ES module output and imports the npm packages from node_modules.
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 
@@ -27,6 +28,23 @@ const outdir = `${root}dist/cli`;
 for (const f of readdirSync(outdir)) if (/^chunk-.*\.js$/.test(f)) rmSync(`${outdir}/${f}`);
 rmSync(`${outdir}/cache`, { recursive: true, force: true });
 rmSync(`${outdir}/vpmu.cjs`, { force: true });
+rmSync(`${outdir}/package.json`, { force: true });
+
+/** commander requires node:child_process at load, for executable subcommands, which vpmu has none of;
+ *  loading it pulls in net, dgram and streams (a few ms of every start). Its copy resolves to a stand-in
+ *  that loads the real module on first use. */
+const lazyChildProcess = {
+  name: "lazy-child-process",
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.importer.includes("/node_modules/commander/") ? { path: "child_process", namespace: "lazy" } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "lazy" }, () => ({
+      contents: 'let m;\nmodule.exports = new Proxy({}, { get: (_, k) => (m ??= require("node:child_process"))[k] });',
+      loader: "js",
+    }));
+  },
+};
 
 const esbuild = await loadEsbuild();
 const common = {
@@ -51,6 +69,7 @@ else {
     write: false,
     outfile: `${outdir}/vpmu.cjs`,
     define: { "import.meta.url": "importMetaUrl" },
+    plugins: [lazyChildProcess],
   });
   const code = cli.outputFiles[0].text.replace(/^#!.*\n/, "");
   // launch.ts reads the bundle as latin1, which is exact only for ASCII (esbuild escapes non-ASCII text
@@ -61,24 +80,27 @@ else {
   const wrapped = `(function (require, importMetaUrl) {"use strict";\n${code}\n})`;
   writeFileSync(`${outdir}/vpmu.cjs`, wrapped);
   const hash = createHash("sha256").update(wrapped).digest("hex").slice(0, 16);
-  await esbuild.build({
+  // The launcher, the sweep worker and c-guest.js (bench/c-guest.bench.mjs imports it) are CommonJS too:
+  // dist/cli/package.json says so, since an ES module entry costs every start Node's ES module loader.
+  // tsc's own dist/cli/ modules are ES modules, wrong under that package.json: removed.
+  const cjs = {
     ...common,
+    format: "cjs",
+    define: { "import.meta.url": "importMetaUrl", VPMU_BUNDLE_HASH: JSON.stringify(hash) },
+    banner: { js: '"use strict";\nvar importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+  };
+  for (const f of readdirSync(outdir, { recursive: true }))
+    if (f.endsWith(".js") && !f.startsWith("cache")) rmSync(`${outdir}/${f}`);
+  rmSync(`${outdir}/commands`, { recursive: true, force: true });
+  await esbuild.build({
+    ...cjs,
     entryPoints: ["src/cli/launch.ts"],
     outfile: `${outdir}/main.js`,
-    format: "esm",
-    define: { VPMU_BUNDLE_HASH: JSON.stringify(hash) },
-    banner: { js: "#!/usr/bin/env node" },
+    banner: { js: `#!/usr/bin/env node\n${cjs.banner.js}` },
   });
-  await esbuild.build({
-    ...common,
-    entryPoints: ["src/cli/sweep-worker.ts"],
-    outfile: `${outdir}/sweep-worker.js`,
-    format: "esm",
-    // moo and nearley are CommonJS: their require() of Node's built-in modules needs a real require.
-    banner: {
-      js: 'import { createRequire as __vpmuCreateRequire } from "node:module";\nconst require = __vpmuCreateRequire(import.meta.url);',
-    },
-  });
+  await esbuild.build({ ...cjs, entryPoints: ["src/cli/sweep-worker.ts"], outfile: `${outdir}/sweep-worker.js` });
+  await esbuild.build({ ...cjs, entryPoints: ["src/cli/c-guest.ts"], outfile: `${outdir}/c-guest.js` });
+  writeFileSync(`${outdir}/package.json`, '{ "type": "commonjs" }\n');
 }
 const main = `${outdir}/main.js`;
 if (existsSync(main)) chmodSync(main, 0o755);

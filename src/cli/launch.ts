@@ -21,15 +21,17 @@ const cacheDir = fileURLToPath(new URL("./cache/", import.meta.url));
 // --help, help, --config, an unknown command).
 const cacheFile = `${cacheDir}${invokedCommand(process.argv) ?? "all"}-${VPMU_BUNDLE_HASH}.bin`;
 
+/** VPMU_CODE_CACHE=off: neither read nor record a cache (bench/startup.bench.mjs times such runs). */
+const useCache = process.env.VPMU_CODE_CACHE !== "off";
 let cached: Buffer | undefined;
 try {
-  cached = readFileSync(cacheFile);
+  cached = useCache ? readFileSync(cacheFile) : undefined;
 } catch {
   cached = undefined;
 }
 // The bundle is ASCII (post-build checks): latin1 is the cheapest exact decoding.
 const script = new Script(readFileSync(bundle, "latin1"), { filename: bundle, cachedData: cached });
-if (cached === undefined || script.cachedDataRejected === true) process.once("exit", saveCache);
+if (useCache && (cached === undefined || script.cachedDataRejected === true)) process.once("exit", saveCache);
 
 /** Record what this run compiled; a concurrent run may do the same (the rename is atomic). */
 function saveCache(): void {

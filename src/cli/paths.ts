@@ -1,6 +1,6 @@
-// Files the CLI finds beside its own code. Every such path is computed here, in a module that sits in
-// dist/cli/ both as tsc emits it and inside the bundle (scripts/post-build.mjs writes main.js, the sweep
-// worker and their shared chunks to dist/cli/), so import.meta.url names the same directory either way.
+// Files the CLI finds beside its own code. Every such path is computed here, from import.meta.url: tsc's
+// dist/cli/paths.js in the unbundled layout; in the bundles (scripts/post-build.mjs) the URL of the file
+// that was started, dist/cli/main.js (or sweep-worker.js, c-guest.js) — the same directory either way.
 import { fileURLToPath } from "node:url";
 
 /** The package root (dist/cli/ → ../../). */
