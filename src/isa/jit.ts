@@ -55,6 +55,12 @@ export const MAX_BLOCK = 48;
  *  that code, entered mid-loop with untyped values, runs the loop several times slower than the whole
  *  function optimised on a later call: bounded calls let the run loop's next calls get the latter. */
 const CHUNK = 2048;
+/** A new block's calls run at most FIRST_CHUNK passes, doubling every RAMP_CALLS calls up to CHUNK. V8
+ *  marks the function hot within the first calls and optimises it on another thread; until that code is
+ *  in place the calls run in the interpreter, and a long one there would be optimised on-stack instead
+ *  (compiled twice, then deoptimised at its first exit, which had no type feedback). */
+const FIRST_CHUNK = 8,
+  RAMP_CALLS = 64;
 
 /** Segment-overridden (FS/GS) accesses are interpreted: compiled addresses have no segment base. */
 const compiles = (ins: Insn): boolean => SEMANTICS[ins.op].compile !== undefined && ins.seg < 0;
@@ -316,10 +322,12 @@ function generate(cpu: BlockCpu, insns: Insn[], written: Set<number> | null, ali
   const n = insns.length;
   const tail = isBranch(insns[n - 1]) ? "" : `iters++; ${g.exit(0, String(insns[n - 1].addr + insns[n - 1].len))}`;
   const src = `"use strict";
+let chunk = ${FIRST_CHUNK}, calls = 0;
 return function block(left) {
   let fl = ${cpuField("rflags")}, a = 0, ah = 0, b = 0, bh = 0, r = 0, rh = 0, s = 0, t = 0, u = 0, ea = 0, taken = false, iters = 0;${g.calls ? "\n  let fi = 0, fc = 0, fu = 0, fb = 0, called = false;" : ""}
 ${saveAfter >= 0 ? "  let dp = false, da = 0, dah = 0, db = 0, dbh = 0, dr = 0, drh = 0, ds = 0, du = 0;\n" : ""}  let p0 = ${predicted ? `bpc[${lastIns.addr & 4095}]` : "0"};${g.paged ? `\n  ${PAGED_PROLOGUE}` : ""}
-  const maxIters = Math.min(Math.floor(left / ${n}), ${CHUNK});
+  const maxIters = Math.min(Math.floor(left / ${n}), chunk);
+  if (chunk < ${CHUNK} && ++calls % ${RAMP_CALLS} === 0) chunk *= 2;
 ${[...g.entry].map((e) => `  ${e}\n`).join("")}  ${warmLines(g, text)}
   for (;;) {
 ${text}
