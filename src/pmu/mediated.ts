@@ -385,9 +385,10 @@ export class MediatedSwitch {
     if (w === -1) this.ptKey = this.keyOf(pmu);
     const stLo = phys.statusLo;
     const stHi = phys.statusHi;
-    // Stores of the saved values are counted (KvmPmu.saved): only a different value is stored.
-    const st = this.gStatus.fromHalves(stLo, stHi);
-    if (pmu.globalStatus !== st) pmu.globalStatus = st;
+    // Stores of the saved values are counted (KvmPmu.saved): only a different value is stored (compared as
+    // halves, KvmPmu's Number copies: no BigInt per exit).
+    if (pmu.globalStatusLo !== stLo || pmu.globalStatusHi !== stHi)
+      pmu.globalStatus = this.gStatus.fromHalves(stLo, stHi);
     if (rec) this.note("put", "1.1", `global_status := 0x${hex(stLo, stHi)}`);
     if ((stLo | stHi) !== 0) {
       phys.clearStatus(stLo, stHi, ids.put11);
@@ -402,8 +403,11 @@ export class MediatedSwitch {
       // P-9: read with RDPMC(0x2000_0000) before step 3 clears FC3; scrub if non-zero.
       const mLo = phys.metricsLo;
       const mHi = phys.metricsHi;
-      const m = phys.hasPerfMetrics ? this.gMetrics.fromHalves(mLo, mHi) : (phys.rdpmc(INTEL_RDPMC_METRICS) as bigint);
-      if (pmu.perfMetrics !== m) pmu.perfMetrics = m;
+      if (!phys.hasPerfMetrics) {
+        const m = phys.rdpmc(INTEL_RDPMC_METRICS) as bigint;
+        if (pmu.perfMetrics !== m) pmu.perfMetrics = m;
+      } else if (pmu.perfMetricsLo !== mLo || pmu.perfMetricsHi !== mHi)
+        pmu.perfMetrics = this.gMetrics.fromHalves(mLo, mHi);
       if (rec) this.note("put", "1.3", `perf_metrics := RDPMC(0x20000000) = 0x${hex(mLo, mHi)}`);
       if ((mLo | mHi) !== 0 && phys.hasPerfMetrics) {
         phys.writePerfMetrics(0, 0, ids.put13);

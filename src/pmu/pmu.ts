@@ -178,11 +178,15 @@ export class KvmPmu {
   dsArea = 0n;
   pebsDataCfg = 0n;
   private metrics = 0n;
+  perfMetricsLo = 0;
+  perfMetricsHi = 0;
   get perfMetrics(): bigint {
     return this.metrics;
   }
   set perfMetrics(v: bigint) {
     this.metrics = v;
+    this.perfMetricsLo = lo32(v);
+    this.perfMetricsHi = hi32(v);
     this.saved.n++;
   }
   /** Reserved-bit masks computed at refresh (model.md §6.3). */

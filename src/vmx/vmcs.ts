@@ -11,9 +11,12 @@ import {
   VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL,
   VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL,
 } from "../arch/vmx-controls.js";
-import type { PhysicalPmu, Provenance } from "../host/physical-pmu.js";
+import { big } from "../host/halves.js";
+import { HOST_OWNER, type PhysicalPmu } from "../host/physical-pmu.js";
+import { hi32, lo32 } from "../pmu/pmc.js";
 
-const EXIT_LOAD_PROVENANCE: Provenance = { owner: "host", source: "VM exit (load IA32_PERF_GLOBAL_CTRL)" };
+const EXIT_LOAD_SOURCE = "VM exit (load IA32_PERF_GLOBAL_CTRL)";
+const ENTRY_LOAD_SOURCE = "VM entry (load IA32_PERF_GLOBAL_CTRL)";
 
 /**
  * The per-vCPU VMCS state the model keeps: the three control words and the PMU fields.
@@ -27,11 +30,29 @@ export class Vmcs {
     CPU_BASED_HLT_EXITING | CPU_BASED_UNCOND_IO_EXITING | CPU_BASED_RDPMC_EXITING | CPU_BASED_USE_MSR_BITMAPS;
   vmEntryControls = 0;
   vmExitControls = 0;
-  /** GUEST_IA32_PERF_GLOBAL_CTRL (0x2808). A 64-bit VMCS field, handled at entry/exit only (not the hot loop). */
-  guestPerfGlobalCtrl = 0n;
+  /** GUEST_IA32_PERF_GLOBAL_CTRL (0x2808) as two 32-bit halves: entry and exit move them without BigInt. */
+  guestPerfGlobalCtrlLo = 0;
+  guestPerfGlobalCtrlHi = 0;
   /** HOST_IA32_PERF_GLOBAL_CTRL (0x2C04): KVM writes 0 when the mediated PMU is on
    *  (vmx.c vmx_set_constant_host_state). */
-  hostPerfGlobalCtrl = 0n;
+  hostPerfGlobalCtrlLo = 0;
+  hostPerfGlobalCtrlHi = 0;
+
+  /** GUEST_IA32_PERF_GLOBAL_CTRL as a 64-bit value (the MSR edge, tests). */
+  get guestPerfGlobalCtrl(): bigint {
+    return big(this.guestPerfGlobalCtrlLo, this.guestPerfGlobalCtrlHi);
+  }
+  set guestPerfGlobalCtrl(v: bigint) {
+    this.guestPerfGlobalCtrlLo = lo32(v);
+    this.guestPerfGlobalCtrlHi = hi32(v);
+  }
+  get hostPerfGlobalCtrl(): bigint {
+    return big(this.hostPerfGlobalCtrlLo, this.hostPerfGlobalCtrlHi);
+  }
+  set hostPerfGlobalCtrl(v: bigint) {
+    this.hostPerfGlobalCtrlLo = lo32(v);
+    this.hostPerfGlobalCtrlHi = hi32(v);
+  }
 
   get rdpmcExiting(): boolean {
     return (this.cpuBasedVmExecControl & CPU_BASED_RDPMC_EXITING) !== 0;
@@ -44,24 +65,37 @@ export class Vmcs {
   }
   /** VM entry (model.md §12.1 step 9): with "load IA32_PERF_GLOBAL_CTRL", hardware := the guest field. */
   vmEntry(phys: PhysicalPmu, owner: string): void {
-    if (this.vmEntryControls & VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL)
-      phys.loadGlobalCtrl(this.guestPerfGlobalCtrl, this.entryProvenance(owner));
+    if ((this.vmEntryControls & VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL) === 0) return;
+    if (phys !== this.entryPhys || owner !== this.entryOwner) {
+      this.entryPhys = phys;
+      this.entryOwner = owner;
+      this.entryTag = phys.provs.id(owner, ENTRY_LOAD_SOURCE);
+    }
+    phys.writeGlobalCtrl(this.guestPerfGlobalCtrlLo, this.guestPerfGlobalCtrlHi, this.entryTag);
   }
 
   /** VM exit (model.md §12.2 step 0): "save" stores hardware GLOBAL_CTRL into the guest field, "load" puts the
    *  host field (0 with the mediated PMU) into hardware, so counting stops atomically. */
   vmExit(phys: PhysicalPmu): void {
-    if (this.vmExitControls & VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL) this.guestPerfGlobalCtrl = phys.globalCtrl;
-    if (this.vmExitControls & VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL)
-      phys.loadGlobalCtrl(this.hostPerfGlobalCtrl, EXIT_LOAD_PROVENANCE);
+    if (this.vmExitControls & VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL) {
+      this.guestPerfGlobalCtrlLo = phys.ctrlLo;
+      this.guestPerfGlobalCtrlHi = phys.ctrlHi;
+    }
+    if ((this.vmExitControls & VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL) === 0) return;
+    if (phys !== this.exitPhys) {
+      this.exitPhys = phys;
+      this.exitTag = phys.provs.id(HOST_OWNER, EXIT_LOAD_SOURCE);
+    }
+    phys.writeGlobalCtrl(this.hostPerfGlobalCtrlLo, this.hostPerfGlobalCtrlHi, this.exitTag);
   }
 
-  private entryTag: Provenance | null = null;
-  private entryProvenance(owner: string): Provenance {
-    if (this.entryTag === null || this.entryTag.owner !== owner)
-      this.entryTag = { owner, source: "VM entry (load IA32_PERF_GLOBAL_CTRL)" };
-    return this.entryTag;
-  }
+  // The provenance ids (ProvenanceTable) of the entry's and the exit's GLOBAL_CTRL loads, interned when first
+  // needed and kept for the physical PMU (and owner) they belong to, not looked up per exit.
+  private entryPhys: PhysicalPmu | null = null;
+  private entryOwner = "";
+  private entryTag = -1;
+  private exitPhys: PhysicalPmu | null = null;
+  private exitTag = -1;
 
   setPrimary(bit: number, on: boolean): void {
     this.cpuBasedVmExecControl = on

@@ -19,6 +19,7 @@ import type { Vcpu } from "../kvm/vcpu.js";
 import type { X86Ops } from "../kvm/x86-ops.js";
 import { setEdxEax } from "../kvm/x86.js";
 import { MediatedSwitch, type SwitchStep } from "../pmu/mediated.js";
+import type { KvmPmu } from "../pmu/pmu.js";
 import {
   CPU_BASED_RDPMC_EXITING,
   VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL,
@@ -370,7 +371,10 @@ export class VmxLayer implements X86Ops {
     }
     // KVM writes the VMCS field on every accepted GLOBAL_CTRL write (R-WR-8); with 0x38F passed through the
     // field holds what the last exit saved.
-    if (this.globalCtrlWriteIntercepted) this.vmcs.guestPerfGlobalCtrl = pmu.globalCtrl;
+    if (this.globalCtrlWriteIntercepted) {
+      this.vmcs.guestPerfGlobalCtrlLo = pmu.globalCtrlLo;
+      this.vmcs.guestPerfGlobalCtrlHi = pmu.globalCtrlHi;
+    }
     this.vmcs.vmEntry(this.phys, this.owner);
     const c = this.vcpu.cpu;
     if (c !== null) this.phys.rebase(c.events, c.cpl);
@@ -407,6 +411,15 @@ export class VmxLayer implements X86Ops {
     this.fastpathWrmsr = this.vcpu.lapic.handlesWrmsrInFastpath(index, lo, hi);
   }
 
+  /** vmx_refresh_guest_perf_global_control: the VMCS field the exit saved becomes the vPMU's GLOBAL_CTRL
+   *  when it differs (compared as 32-bit halves: no BigInt per exit). */
+  private refreshGuestGlobalCtrl(pmu: KvmPmu): void {
+    const vmcs = this.vmcs;
+    if (pmu.globalCtrlLo === vmcs.guestPerfGlobalCtrlLo && pmu.globalCtrlHi === vmcs.guestPerfGlobalCtrlHi) return;
+    pmu.globalCtrl = vmcs.guestPerfGlobalCtrl;
+    pmu.recalc();
+  }
+
   /** kvm_pmu_is_fastpath_emulation_allowed (pmu.h): no globally enabled counter counts instructions. */
   private fastpathAllowed(): boolean {
     const pmu = this.vcpu.pmu;
@@ -440,11 +453,8 @@ export class VmxLayer implements X86Ops {
       if (!this.sw.lvtpcMasked) pmu.pmiRequested = true;
     }
     this.vmcs.vmExit(this.phys);
-    if (!this.globalCtrlWriteIntercepted && pmu.globalCtrl !== this.vmcs.guestPerfGlobalCtrl) {
-      // vmx_refresh_guest_perf_global_control: 0x38F is the guest's, copy the saved field back.
-      pmu.globalCtrl = this.vmcs.guestPerfGlobalCtrl;
-      pmu.recalc();
-    }
+    // vmx_refresh_guest_perf_global_control: 0x38F is the guest's, copy the saved field back.
+    if (!this.globalCtrlWriteIntercepted) this.refreshGuestGlobalCtrl(pmu);
     if (reason === EXIT_REASON.MSR_WRITE && fastpathWrmsr && this.fastpathAllowed()) {
       this.fastpathExits++;
       return;
@@ -470,10 +480,7 @@ export class VmxLayer implements X86Ops {
       // before put, as every VM exit does.
       this.syncPhys();
       this.vmcs.vmExit(this.phys);
-      if (!this.globalCtrlWriteIntercepted && pmu.globalCtrl !== this.vmcs.guestPerfGlobalCtrl) {
-        pmu.globalCtrl = this.vmcs.guestPerfGlobalCtrl;
-        pmu.recalc();
-      }
+      if (!this.globalCtrlWriteIntercepted) this.refreshGuestGlobalCtrl(pmu);
     }
     this.sw.record = this.recordSteps;
     this.sw.put(pmu);

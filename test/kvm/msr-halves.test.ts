@@ -126,4 +126,24 @@ describe("guest RDMSR as Numbers = the BigInt path", () => {
     v.logMsrReadHalves("MSR_READ", 0x1002, 3, 0x38f, 3, 7);
     expect(v.recentExits().at(-1)).toEqual({ ...v.exits.at(-1), rip: 0x1002, length: 3 });
   });
+
+  it("KvmPmu's and the selectors' Number copies follow every store (put compares GLOBAL_STATUS, PERF_METRICS on them)", () => {
+    const v = vcpuOf({ host: "spr", codeState: "fix", enableMediatedPmu: true });
+    const pmu = v.pmu;
+    const p = pmu.gp[0]!;
+    for (const x of [0n, 1n, 0xffff_ffffn, 0x1_0000_0000n, 0x8000_0000_0000_0001n, 0xffff_ffff_ffff_ffffn]) {
+      pmu.globalStatus = x;
+      pmu.perfMetrics = x;
+      pmu.globalCtrl = x;
+      pmu.fixedCtrCtrl = x;
+      pmu.perfCapabilities = x;
+      p.eventsel = x;
+      expect(big(pmu.globalStatusLo, pmu.globalStatusHi)).toBe(x);
+      expect(big(pmu.perfMetricsLo, pmu.perfMetricsHi)).toBe(x);
+      expect(big(pmu.globalCtrlLo, pmu.globalCtrlHi)).toBe(x);
+      expect(big(pmu.fixedCtrCtrlLo, pmu.fixedCtrCtrlHi)).toBe(x);
+      expect(pmu.perfCapabilitiesLo).toBe(Number(x & 0xffff_ffffn));
+      expect(big(p.eventselLo, p.eventselHi)).toBe(x);
+    }
+  });
 });
