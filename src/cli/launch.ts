@@ -6,20 +6,31 @@
 // flags) records one at exit into dist/cli/cache/ beside the bundle — the package's own directory, never
 // the user's; unwritable, the run simply goes uncached. Each cache file is named after the bundle's
 // content hash, so a rebuilt bundle never meets an old cache (V8 itself checks only the source length).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Script } from "node:vm";
-import { invokedCommand } from "./argv.js";
+import { invokedCommand, words } from "./argv.js";
 
 /** The bundle's content hash (post-build defines it). */
 declare const VPMU_BUNDLE_HASH: string;
 
 const bundle = fileURLToPath(new URL("./vpmu.cjs", import.meta.url));
 const cacheDir = fileURLToPath(new URL("./cache/", import.meta.url));
-// A run of one command compiles that command's code only: one cache per command (the one for "all":
-// --help, help, --config, an unknown command).
-const cacheFile = `${cacheDir}${invokedCommand(process.argv) ?? "all"}-${VPMU_BUNDLE_HASH}.bin`;
+const cacheFile = `${cacheDir}${cacheKey(process.argv)}-${VPMU_BUNDLE_HASH}.bin`;
+
+/** Which cache a command line uses. A run of one command compiles that command's code only: one cache
+ *  per command ("all": --help, help, --config, an unknown command), and for `vpmu run` per kind of guest
+ *  file as src/cli/guest-image.ts tells them apart, since a source also compiles the assembler and a .c
+ *  file the C build (a flat image's run would otherwise deserialise the assembler it does not use, or a
+ *  source's run compile it every time). A guess from the words alone: a wrong one costs time, not results. */
+function cacheKey(argv: readonly string[]): string {
+  const command = invokedCommand(argv);
+  if (command !== "run") return command ?? "all";
+  const operands = words(argv).slice(1);
+  if (operands.some((w) => /\.c$/.test(w))) return "run-c";
+  return operands.some((w) => /\.(bin|img)$/i.test(w)) ? "run-flat" : "run";
+}
 
 /** VPMU_CODE_CACHE=off: neither read nor record a cache (bench/startup.bench.mjs times such runs). */
 const useCache = process.env.VPMU_CODE_CACHE !== "off";
@@ -35,14 +46,15 @@ if (useCache && (cached === undefined || script.cachedDataRejected === true)) pr
 
 /** Record what this run compiled; a concurrent run may do the same (the rename is atomic). */
 function saveCache(): void {
+  const tmp = `${cacheFile}.${process.pid}`;
   try {
-    const data = script.createCachedData();
     mkdirSync(cacheDir, { recursive: true });
-    const tmp = `${cacheFile}.${process.pid}`;
-    writeFileSync(tmp, data);
+    accessSync(cacheDir, constants.W_OK); // before serialising: a read-only install pays nothing
+    writeFileSync(tmp, script.createCachedData());
     renameSync(tmp, cacheFile);
   } catch {
-    // A read-only install: every run compiles, as without the cache.
+    // Unwritable (or full): every run compiles, as without the cache.
+    rmSync(tmp, { force: true });
   }
 }
 
