@@ -40,8 +40,13 @@ export class IsolationChecker implements VmxObserver {
   /** Registers already recorded as left behind: one record per register, not one per exit or value. */
   private readonly leftSeen = new Set<number>();
 
+  /** afterLoad, afterEntry and beforePut only check the invariants. */
+  readonly switchHooks: boolean;
+
   /** `invariants`: assert I-1..I-4 at every load, entry and put (`vpmu run --check-isolation`, tests). */
-  constructor(readonly invariants: boolean) {}
+  constructor(readonly invariants: boolean) {
+    this.switchHooks = invariants;
+  }
 
   interceptsChanged(vmx: VmxLayer): void {
     const bitmap = vmx.plan.bitmap;

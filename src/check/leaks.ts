@@ -141,6 +141,9 @@ export function checkLeftAfterPut(
     while (m !== 0) {
       const s = 31 - Math.clz32(m & -m);
       m &= m - 1;
+      // A slot another owner holds gives no record (leftBehind's first test, here without the call: after
+      // every exit the GLOBAL_CTRL the exit loaded for the host is such a slot).
+      if (phys.provs.owners[phys.prov[s]!] !== me) continue;
       const i = slotIndex !== null ? (slotIndex[s] ?? -1) : slots.indexOf(s);
       if (i < 0) continue;
       const l = leftBehind(phys, me, owner, writable[i]!, s, rip, rule);

@@ -93,6 +93,41 @@ class Halves {
   }
 }
 
+/** Everything a switch step depends on besides the registers and saved values it compares: the vCPU's PMU, its
+ *  counter arrays and their count, the hardware-copy generation (KvmPmu.hwGeneration) and the configuration.
+ *  One object per direction, compared field by field (no array per switch). */
+class SwitchKey {
+  private pmu: KvmPmu | null = null;
+  private gp: unknown = null;
+  private fixed: unknown = null;
+  private gen = -1;
+  private cfg: MediatedConfig | null = null;
+  private nGP = -1;
+  private nFX = -1;
+
+  matches(pmu: KvmPmu, cfg: MediatedConfig): boolean {
+    return (
+      this.pmu === pmu &&
+      this.gp === pmu.gp &&
+      this.fixed === pmu.fixed &&
+      this.gen === pmu.hwGeneration &&
+      this.cfg === cfg &&
+      this.nGP === pmu.nGP &&
+      this.nFX === pmu.nFX
+    );
+  }
+
+  set(pmu: KvmPmu, cfg: MediatedConfig): void {
+    this.pmu = pmu;
+    this.gp = pmu.gp;
+    this.fixed = pmu.fixed;
+    this.gen = pmu.hwGeneration;
+    this.cfg = cfg;
+    this.nGP = pmu.nGP;
+    this.nFX = pmu.nFX;
+  }
+}
+
 function hex(lo: number, hi: number): string {
   return big(lo, hi).toString(16);
 }
@@ -138,14 +173,14 @@ export class MediatedSwitch {
   private readonly ldFx: number[] = [];
   private ldStatus = 0n;
   private ldMetrics = 0n;
-  private ldKey: readonly unknown[] = [];
+  private readonly ldKey = new SwitchKey();
   /** KvmPmu.saved.n at the last load: unchanged, every saved value is the one that load read. */
   private ldWrites = -1;
   // The same for put's steps 2 and 3: physical changes since the last put's steps began (each switch folds
   // PhysicalPmu.takeSwitchChanged into both masks), and KvmPmu.saved.n when the last put ended.
   private ldMask = -1;
   private ptMask = -1;
-  private ptKey: readonly unknown[] = [];
+  private readonly ptKey = new SwitchKey();
   private ptWrites = -1;
 
   constructor(
@@ -219,19 +254,8 @@ export class MediatedSwitch {
 
   /** The registers this load (`last` = the previous load's key) must visit: the changed ones, or
    *  every one (−1) when recording, in the unoptimised mode, or when a key input changed. */
-  private visit(pmu: KvmPmu, last: readonly unknown[], dirty: number): number {
-    if (this.record || this.fullSwitch) return -1;
-    if (
-      last.length === 0 ||
-      last[0] !== pmu ||
-      last[1] !== pmu.gp ||
-      last[2] !== pmu.fixed ||
-      last[3] !== pmu.hwGeneration ||
-      last[4] !== this.cfg ||
-      last[5] !== pmu.nGP ||
-      last[6] !== pmu.nFX
-    )
-      return -1;
+  private visit(pmu: KvmPmu, last: SwitchKey, dirty: number): number {
+    if (this.record || this.fullSwitch || !last.matches(pmu, this.cfg)) return -1;
     return dirty;
   }
 
@@ -240,10 +264,6 @@ export class MediatedSwitch {
     const m = this.phys.takeSwitchChanged(this);
     this.ldMask |= m;
     this.ptMask |= m;
-  }
-
-  private keyOf(pmu: KvmPmu): readonly unknown[] {
-    return [pmu, pmu.gp, pmu.fixed, pmu.hwGeneration, this.cfg, pmu.nGP, pmu.nFX];
   }
 
   /** A GP counter write through the full-width alias (the host's own value is within its width). */
@@ -274,7 +294,7 @@ export class MediatedSwitch {
     this.takeChanged();
     const w = this.visit(pmu, this.ldKey, this.ldMask);
     this.ldMask = 0;
-    if (w === -1) this.ldKey = this.keyOf(pmu);
+    if (w === -1) this.ldKey.set(pmu, this.cfg);
     // Some saved value may differ from the one the last load read (else only `w` can ask for a step).
     const cmp = w === -1 || pmu.saved.n !== this.ldWrites;
     this.ldWrites = pmu.saved.n;
@@ -382,7 +402,7 @@ export class MediatedSwitch {
     this.takeChanged();
     const w = this.visit(pmu, this.ptKey, this.ptMask);
     this.ptMask = 0;
-    if (w === -1) this.ptKey = this.keyOf(pmu);
+    if (w === -1) this.ptKey.set(pmu, this.cfg);
     const stLo = phys.statusLo;
     const stHi = phys.statusHi;
     // Stores of the saved values are counted (KvmPmu.saved): only a different value is stored (compared as

@@ -39,6 +39,7 @@ export class NativeRdpmcLog implements VmxObserver {
         value: `0x${value.toString(16)}`,
       });
   }
+  readonly switchHooks = false;
   interceptsChanged(): void {}
   afterLoad(): void {}
   afterEntry(): void {}

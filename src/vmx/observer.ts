@@ -9,6 +9,9 @@ import type { VmxLayer } from "./vmx-layer.js";
 export interface VmxObserver {
   /** vmx_recalc_intercepts finished: the plan, the bitmap and the RDPMC control are current. */
   interceptsChanged(vmx: VmxLayer): void;
+  /** Whether afterLoad, afterEntry and beforePut do anything: they run at every mediated switch, so an observer
+   *  that says false (fixed for its lifetime) is not called there at all. */
+  readonly switchHooks: boolean;
   /** The mediated load wrote the guest context into hardware (§12.1), before the entry's GLOBAL_CTRL load. */
   afterLoad(vmx: VmxLayer): void;
   /** The VM entry is done: the guest runs next on this hardware. */

@@ -82,6 +82,8 @@ export class VmxLayer implements X86Ops {
   private globalCtrlWriteIntercepted = true;
   /** Observers of entry/exit/load/put and native accesses (the checker), attached by the composition root. */
   private readonly observers: VmxObserver[] = [];
+  /** Those of them with switchHooks: the only ones called at load, entry and before put. */
+  private readonly switchObservers: VmxObserver[] = [];
 
   constructor(
     readonly vcpu: Vcpu,
@@ -138,6 +140,7 @@ export class VmxLayer implements X86Ops {
   /** Attach an observer (src/check's checker); it learns the current intercepts at once. */
   attach(o: VmxObserver): void {
     this.observers.push(o);
+    if (o.switchHooks) this.switchObservers.push(o);
     o.interceptsChanged(this);
   }
 
@@ -367,7 +370,7 @@ export class VmxLayer implements X86Ops {
       this.sw.record = this.recordSteps;
       this.sw.load(pmu, this.lvtpcMasked());
       this.logSwitch("load", this.sw.steps);
-      for (let i = 0; i < this.observers.length; i++) this.observers[i]!.afterLoad(this);
+      for (let i = 0; i < this.switchObservers.length; i++) this.switchObservers[i]!.afterLoad(this);
     }
     // KVM writes the VMCS field on every accepted GLOBAL_CTRL write (R-WR-8); with 0x38F passed through the
     // field holds what the last exit saved.
@@ -378,7 +381,7 @@ export class VmxLayer implements X86Ops {
     this.vmcs.vmEntry(this.phys, this.owner);
     const c = this.vcpu.cpu;
     if (c !== null) this.phys.rebase(c.events, c.cpl);
-    for (let i = 0; i < this.observers.length; i++) this.observers[i]!.afterEntry(this);
+    for (let i = 0; i < this.switchObservers.length; i++) this.switchObservers[i]!.afterEntry(this);
   }
 
   /** After the CPU stopped without an exit (budget, CPL change): fold native counts; a counter overflow
@@ -459,7 +462,7 @@ export class VmxLayer implements X86Ops {
       this.fastpathExits++;
       return;
     }
-    for (let i = 0; i < this.observers.length; i++) this.observers[i]!.beforePut(this);
+    for (let i = 0; i < this.switchObservers.length; i++) this.switchObservers[i]!.beforePut(this);
     this.sw.record = this.recordSteps;
     this.sw.put(pmu);
     for (let i = 0; i < this.observers.length; i++) this.observers[i]!.afterPut(this);
