@@ -1,7 +1,6 @@
-// Worker thread for `vpmu sweep`: receives the program list, policy files and its share of the distinct
-// programs to assemble once (it answers with those images), then the other workers' images and chunks of
-// jobs, and answers each chunk with its run records (structured clone carries the bigints). No output of
-// its own.
+// Worker thread for `vpmu sweep`: receives the program list and policy files, then chunks of jobs and the
+// images other workers assembled (sweep.ChunkPlan), and answers each chunk with its run records (structured
+// clone carries the bigints) and the programs it assembled for it. No output of its own.
 import { parentPort } from "node:worker_threads";
 import { parsePolicyFile, type InterceptPolicy } from "../machine/index.js";
 import * as sweep from "../sweep/index.js";
@@ -11,8 +10,6 @@ interface InitMessage {
   readonly specs: sweep.ProgramSpec[];
   readonly policies: { readonly file: string; readonly text: string }[];
   readonly opts: sweep.RunOptions;
-  /** One job of each program this worker assembles first (sweep.programShares). */
-  readonly assemble: sweep.Job[];
 }
 interface ProgramsMessage {
   readonly type: "programs";
@@ -36,8 +33,6 @@ parentPort?.on("message", (m: InitMessage | ProgramsMessage | JobsMessage) => {
       const r = parsePolicyFile(p.file, p.text);
       if (r.ok) policies.set(r.policy.id, r.policy);
     }
-    for (const j of m.assemble) loader.load(j.program, j.config);
-    parentPort!.postMessage({ programs: loader.entries() });
     return;
   }
   if (m.type === "programs") {
@@ -46,7 +41,7 @@ parentPort?.on("message", (m: InitMessage | ProgramsMessage | JobsMessage) => {
   }
   try {
     const records = sweep.runJobs(m.jobs, loader!, policies, undefined, opts);
-    parentPort!.postMessage({ id: m.id, records });
+    parentPort!.postMessage({ id: m.id, records, programs: loader!.fresh() });
   } catch (err) {
     parentPort!.postMessage({
       id: m.id,

@@ -55,12 +55,12 @@ export {
   shardJobs,
   runJobs,
   ProgramLoader,
-  programShares,
   programName,
   PROBE_MAX_INSNS,
   USER_MAX_INSNS,
 } from "./sweep.js";
 export type { ProgramSpec, Job, LoadResult } from "./sweep.js";
+export { ChunkPlan } from "./schedule.js";
 export {
   summarise,
   formatReport,

@@ -67,11 +67,26 @@ export function shardJobs(jobs: readonly Job[], shard: Shard): Job[] {
 export type LoadResult = LoadedProgram | { readonly error: string };
 
 /** Assembles each distinct program once (probes per guest shape, random probes per index). Worker threads
- *  share the work: each assembles a share of the distinct programs (`key` names them) and adopts the
- *  others' `entries`, so no program is assembled twice. */
+ *  share the work (schedule.ts): each assembles the programs it owns (`key` names them), hands them on
+ *  (`fresh`) and adopts the others', so no program is assembled twice. */
 export class ProgramLoader {
   private readonly cache = new Map<string, LoadResult>();
+  /** Keys this loader assembled itself, in order, and how many of them `fresh` has handed out. */
+  private readonly made: string[] = [];
+  private reported = 0;
   constructor(readonly specs: readonly ProgramSpec[]) {}
+
+  /** Whether program `program` is assembled here (a user's program comes assembled). */
+  assembles(program: number): boolean {
+    return this.specs[program].kind !== "user";
+  }
+
+  /** The programs this loader assembled since the last call (for the other worker threads). */
+  fresh(): [string, LoadResult][] {
+    const out = this.made.slice(this.reported).map((k): [string, LoadResult] => [k, this.cache.get(k)!]);
+    this.reported = this.made.length;
+    return out;
+  }
 
   /** The name of the image program `program` runs as on `config` (jobs with one key run one image). */
   key(program: number, config: SweepConfig): string {
@@ -117,22 +132,9 @@ export class ProgramLoader {
       };
     }
     this.cache.set(key, p);
+    this.made.push(key);
     return p;
   }
-}
-
-/** The first job of each distinct program (ProgramLoader.key), dealt round-robin into `n` shares: what
- *  each of n worker threads assembles first. */
-export function programShares(jobs: readonly Job[], loader: ProgramLoader, n: number): Job[][] {
-  const first = new Map<string, Job>();
-  for (const j of jobs) {
-    const k = loader.key(j.program, j.config);
-    if (!first.has(k)) first.set(k, j);
-  }
-  const shares: Job[][] = Array.from({ length: n }, () => []);
-  let i = 0;
-  for (const j of first.values()) shares[i++ % n].push(j);
-  return shares;
 }
 
 /** Run jobs in order; `onDone` (optional) is told after each one (progress). */

@@ -173,6 +173,10 @@ function loadProgram(file: string, maxInsns: number): sweep.ProgramSpec {
   return { kind: "user", name: file, bytes: r.value.bytes, origin: r.value.origin, memSize: 16 << 20, maxInsns };
 }
 
+/** Jobs per message to a worker thread: small enough to balance the threads at the end, large enough
+ *  that messages cost little. */
+const CHUNK = 48;
+
 /** Run jobs on `threads` worker threads (in-process when 1); records come back in job order. */
 async function runParallel(
   jobs: sweep.Job[],
@@ -196,19 +200,15 @@ async function runParallel(
       opts,
     );
   }
-  const chunk = 48;
-  const chunks: sweep.Job[][] = [];
-  for (let i = 0; i < jobs.length; i += chunk) chunks.push(jobs.slice(i, i + chunk));
-  const results: sweep.RunRecord[][] = new Array(chunks.length);
-  let next = 0;
+  const workers = Array.from(
+    { length: Math.min(threads, Math.ceil(total / CHUNK)) },
+    () => new Worker(SWEEP_WORKER_URL),
+  );
+  // sweep.ChunkPlan deals the chunks: each thread starts on chunks of the programs it assembles, and the
+  // images it reports with each chunk go on to the others, so nothing waits and nothing is assembled twice.
+  const plan = new sweep.ChunkPlan(jobs, new sweep.ProgramLoader(specs), workers.length, CHUNK);
+  const results: sweep.RunRecord[][] = new Array(plan.chunks.length);
   let done = 0;
-  const workers = Array.from({ length: Math.min(threads, chunks.length) }, () => new Worker(SWEEP_WORKER_URL));
-  // Each worker assembles its share of the distinct programs first; when every share is back, each worker
-  // gets the others' images and then its first jobs, so no program is assembled twice.
-  const shares = sweep.programShares(jobs, new sweep.ProgramLoader(specs), workers.length);
-  const images: [string, sweep.LoadResult][][] = new Array(workers.length);
-  const starts: (() => void)[] = [];
-  let shared = 0;
   try {
     await Promise.all(
       workers.map(
@@ -219,12 +219,11 @@ async function runParallel(
               specs,
               policies: policies.map((p) => ({ file: p.file, text: p.text })),
               opts,
-              assemble: shares[wi],
             });
             const send = () => {
-              if (next >= chunks.length) return resolveAll();
-              const id = next++;
-              w.postMessage({ type: "jobs", id, jobs: chunks[id] });
+              const id = plan.next(wi);
+              if (id < 0) return resolveAll();
+              w.postMessage({ type: "jobs", id, jobs: plan.chunks[id] });
             };
             w.on(
               "message",
@@ -234,15 +233,20 @@ async function runParallel(
                 error?: string;
                 programs?: [string, sweep.LoadResult][];
               }) => {
-                if (m.programs !== undefined) {
-                  images[wi] = m.programs;
-                  if (++shared === workers.length) for (const start of starts) start();
-                  return;
-                }
                 if (m.error !== undefined)
                   return rejectAll(
                     new CliError(`internal error in a sweep worker: ${m.error.split("\n")[0]}`, EXIT_INTERNAL),
                   );
+                const made = m.programs!;
+                if (made.length > 0) {
+                  const keys = made.map(([k]) => k);
+                  plan.hold(wi, keys);
+                  workers.forEach((other, oi) => {
+                    if (oi === wi) return;
+                    other.postMessage({ type: "programs", entries: made });
+                    plan.hold(oi, keys);
+                  });
+                }
                 results[m.id] = m.records!;
                 done += m.records!.length;
                 show(done);
@@ -250,15 +254,13 @@ async function runParallel(
               },
             );
             w.on("error", (e) => rejectAll(e));
-            starts.push(() => {
-              w.postMessage({ type: "programs", entries: images.filter((_, i) => i !== wi).flat() });
-              send();
-            });
+            send();
           }),
       ),
     );
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    // The report does not wait for the threads to wind down (the process exits once they have).
+    for (const w of workers) void w.terminate();
   }
   return results.flat();
 }
