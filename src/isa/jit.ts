@@ -121,27 +121,39 @@ function writtenHalves(js: string): Set<number> | null {
   return new Set([...js.matchAll(/\bR\[(\d+)\] =(?!=)/g)].map((m) => Number(m[1])));
 }
 
+/** The lookups of hoisted accesses, guarded by `warm` (see warmLines). */
+const WARM_GUARDED = /if \(iters < warm\) \{[^{}]*(\{[^{}]*\}[^{}]*)*\}/g;
+
+/** Every cache access of generated `body` is a hoisted one (their lines fit in W). */
+const allHoisted = (g: Gen, body: string): boolean =>
+  !body.replace(WARM_GUARDED, "").includes("cache.line(") && 2 * g.hoisted.size <= WARM_LINES;
+
 /**
- * The declaration of `cold`: after a block's first pass, a hoisted access finds its lines in L1 (the
- * first pass put them there) unless another line of the pass evicted one — the L1 is direct-mapped, so
- * only a distinct line of the same set can. When every cache access of the block is hoisted (the same
- * lines in every pass; nothing else runs while a block runs) and no two of their distinct lines share an
- * L1 set (l1Clash, at entry), later passes would only hit, which changes nothing (uarch.ts line()):
- * `cold` is false and they skip the lookups. Otherwise `cold` is true and every pass looks them up.
+ * The declaration of `warm`, the passes (from 0) that look up the lines of hoisted accesses. After a
+ * block's first pass, a hoisted access finds its lines in L1 (the first pass put them there) unless
+ * another line of the pass evicted one — the L1 is direct-mapped, so only a distinct line of the same set
+ * can. When every cache access of the block is hoisted (the same lines in every pass; nothing else runs
+ * while a block runs) and no two of their distinct lines share an L1 set (l1Clash, at entry), later
+ * passes would only hit, which changes nothing (uarch.ts line()): `warm` is 1 and they skip the lookups.
+ * Otherwise every pass looks them up.
+ * `atEntry` (the block has no such clash, and no instruction where it may leave in a pass, so every
+ * call runs its first pass whole): the first pass's lookups run at entry, in program order, and the loop
+ * has none; a clash found at entry hands over to the generic block (`slow`).
  */
-function warmLines(g: Gen, body: string): string {
-  const unhoisted = body
-    .replace(/if \(iters === 0 \|\| cold\) \{[^{}]*(\{[^{}]*\}[^{}]*)*\}/g, "")
-    .includes("cache.line(");
-  if (unhoisted || 2 * g.hoisted.size > WARM_LINES) return "const cold = true;";
-  const set: string[] = [];
+function warmLines(g: Gen, body: string, atEntry: boolean): string {
+  if (!atEntry && !allHoisted(g, body)) return `const warm = ${2 ** 31 - 1};`;
+  const set: string[] = [],
+    lookups: string[] = [];
   for (const k of g.hoisted) {
     const ins = g.insns[k];
     const row = SEMANTICS[ins.op];
     const size = row.memSize ? row.memSize(ins) : ins.size;
     set.push(`W[${set.length}] = P${k} >>> 6;`, `W[${set.length + 1}] = (P${k} + ${size - 1}) >>> 6;`);
+    lookups.push(`ea = P${k}; ${cacheJs(size)}`);
   }
-  return `${set.join(" ")} const cold = l1Clash(W, ${set.length});`;
+  const clash = `l1Clash(W, ${set.length})`;
+  if (atEntry) return `${set.join(" ")} if (${clash}) return slow(left);\n  ${lookups.join("\n  ")}`;
+  return `${set.join(" ")} const warm = ${clash} ? ${2 ** 31 - 1} : 1;`;
 }
 
 /** Code for instruction k, or null if it cannot be compiled here. */
@@ -153,6 +165,7 @@ function insnJs(
   last: boolean,
   deferred: string | null,
   align: Align,
+  lookupsAtEntry: boolean,
 ): string | null {
   const row = SEMANTICS[ins.op];
   if (row.compile === undefined) return null;
@@ -167,7 +180,9 @@ function insnJs(
     const e = eaJs(g, ins, k, memSize, mem0);
     if (e === null) return null;
     // A hoisted access touches the same lines in every pass: see `warmLines`.
-    lines.push(e, g.hoisted.has(k) ? `if (iters === 0 || cold) { ${cacheJs(memSize)} }` : cacheJs(memSize));
+    lines.push(e);
+    if (!g.hoisted.has(k)) lines.push(cacheJs(memSize));
+    else if (!lookupsAtEntry) lines.push(`if (iters < warm) { ${cacheJs(memSize)} }`);
   }
   const x: EmitCtx = {
     live,
@@ -225,7 +240,13 @@ interface Generated {
 
 /** Generate the block of `insns`, hoisting the addresses of registers not in `written` (null: none), with
  *  what `align` says of each access (null: nothing known). */
-function generate(cpu: BlockCpu, insns: Insn[], written: Set<number> | null, align: Align[] | null): Generated {
+function generate(
+  cpu: BlockCpu,
+  insns: Insn[],
+  written: Set<number> | null,
+  align: Align[] | null,
+  lookupsAtEntry = false,
+): Generated {
   const g = new Gen(
     insns,
     cpu.memSize,
@@ -303,7 +324,7 @@ function generate(cpu: BlockCpu, insns: Insn[], written: Set<number> | null, ali
   for (let k = 0; k < insns.length; k++) {
     const last = k === insns.length - 1;
     const a = align === null ? Align.Unknown : align[k];
-    const js = insnJs(g, insns[k], k, need[k], last && isBranch(insns[k]), last ? defer : null, a);
+    const js = insnJs(g, insns[k], k, need[k], last && isBranch(insns[k]), last ? defer : null, a, lookupsAtEntry);
     if (js === null) {
       bad = k;
       break;
@@ -328,7 +349,7 @@ return function block(left) {
 ${saveAfter >= 0 ? "  let dp = false, da = 0, dah = 0, db = 0, dbh = 0, dr = 0, drh = 0, ds = 0, du = 0;\n" : ""}  let p0 = ${predicted ? `bpc[${lastIns.addr & 4095}]` : "0"};${g.paged ? `\n  ${PAGED_PROLOGUE}` : ""}
   const maxIters = Math.min(Math.floor(left / ${n}), chunk);
   if (chunk < ${CHUNK} && ++calls % ${RAMP_CALLS} === 0) chunk *= 2;
-${[...g.entry].map((e) => `  ${e}\n`).join("")}  ${warmLines(g, text)}
+${[...g.entry].map((e) => `  ${e}\n`).join("")}  ${warmLines(g, text, lookupsAtEntry)}
   for (;;) {
 ${text}
 ${tail}
@@ -374,7 +395,10 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
   // Where accesses have a known alignment, a block specialised to it runs first; `slow` builds the
   // generic one (only once an entry finds an assumed alignment wrong) and puts it in the block's place.
   const align = alignments(cpu, gen.g);
-  const spec = align.some((a) => a !== Align.Unknown) ? generate(cpu, insns, written, align) : null;
+  // A block that cannot leave mid-pass, whose cache accesses are all hoisted, looks their lines up once
+  // per call, at entry (warmLines).
+  const atEntry = gen.g.hoisted.size > 0 && allHoisted(gen.g, gen.body) && !insns.some((i) => mayExit(gen.g, i));
+  const spec = atEntry || align.some((a) => a !== Align.Unknown) ? generate(cpu, insns, written, align, atEntry) : null;
   const n = insns.length;
   const blk: Block = { valid: true, start: insns[0].addr, phys: insns[0].addr, n, fn: () => 0 };
   const generic = gen.src;

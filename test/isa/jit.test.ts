@@ -473,7 +473,8 @@ test.each([false, true])(
   (paged) => {
     // 32 KiB apart: the same L1 set (direct-mapped, 512 lines), so each access evicts the other's line in
     // every pass; a line-crossing access (+60) does the same to two sets; an access through a register
-    // the loop writes (RSI) may land on any set; and the loop whose lines do not clash hits after pass 1.
+    // the loop writes (RSI) may land on any set; and the loop whose lines do not clash hits after pass 1
+    // (its block looks them up once per call, at entry).
     const bodies = [
       "mov rax, [rbx]\nadd rdx, [rbx+32768]",
       "mov rax, [rbx+60]\nmov [rbx+32768+60], rdx",
@@ -490,6 +491,16 @@ test.each([false, true])(
         expect(a.stop).toBe(StopReason.Halted);
       }
     }
+    // A block whose lookups would run at entry but that may leave mid-pass (#DE): each outer pass moves
+    // RBX to lines not seen yet, and the last one's first pass divides by zero between its two accesses,
+    // so the second is never made (triple fault: no IDT) — a lookup of it made at entry would count.
+    const de = assemble(
+      `bits 64\norg 0x${ORG.toString(16)}\nmov rbx, 0x200000\nmov r10, 12\nouter: mov rcx, 3\nmov r9, r10\nl: mov rax, [rbx]\nxor edx, edx\ndiv r9\nadd r8, [rbx+64]\ndec rcx\njnz l\nadd rbx, 128\ndec r10\njmp outer\n`,
+    );
+    if (!de.ok) throw new Error("assembly");
+    const [a, b] = runBoth(de.value.bytes, [1e6], paged);
+    expect(a).toEqual(b);
+    expect(a.stop).toBe(StopReason.TripleFault);
   },
 );
 
