@@ -36,6 +36,8 @@ export interface EmitCtx {
   readonly last: boolean;
   /** For a final jcc: its condition decided from the previous result (deferred flags), or null. */
   readonly deferred: string | null;
+  /** The final jcc decides from this instruction's result (r, rh): it is the deferred writer. */
+  readonly decides: boolean;
   /** Store r/rh to operand 0 (register or `ea`). */
   writeDst(): string;
   /** Call an alu.ts function on `o` with the flags in and out. */
@@ -49,6 +51,8 @@ const opA = (ins: Insn, s = ins.size) => operandJs(ins, ins.k0, ins.r0, s, "a", 
 
 export const alu: Emit = (_g, ins, _k, x) => {
   const s = ins.size;
+  // CMP whose flags nothing observes does nothing (its memory operand's cache access is made before).
+  if (ins.sub === AluOp.Cmp && x.live === 0 && !x.decides) return [];
   const lines = [opA(ins), operandJs(ins, ins.k1, ins.r1, s, "b", "bh")];
   lines.push(aluJs(ins.sub, s, x.live) ?? x.helper(`aluBin(o, ${ins.sub}, ${s}, a, ah, b, bh)`));
   if (ins.sub !== AluOp.Cmp) lines.push(x.writeDst());
@@ -57,6 +61,7 @@ export const alu: Emit = (_g, ins, _k, x) => {
 
 export const test: Emit = (_g, ins, _k, x) => {
   const s = ins.size;
+  if (x.live === 0 && !x.decides) return [];
   return [
     opA(ins),
     operandJs(ins, ins.k1, ins.r1, s, "b", "bh"),

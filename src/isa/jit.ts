@@ -166,6 +166,7 @@ function insnJs(
   deferred: string | null,
   align: Align,
   lookupsAtEntry: boolean,
+  decides: boolean,
 ): string | null {
   const row = SEMANTICS[ins.op];
   if (row.compile === undefined) return null;
@@ -188,6 +189,7 @@ function insnJs(
     live,
     last,
     deferred,
+    decides,
     writeDst: () => (mem0 ? storeJs(g, ins, k, s, "r", "rh") : regWrite(ins.r0, s, "r", "rh")),
     helper: (fn) => `o.fl = fl; ${fn}; fl = o.fl; r = o.lo; rh = o.hi;`,
   };
@@ -324,7 +326,18 @@ function generate(
   for (let k = 0; k < insns.length; k++) {
     const last = k === insns.length - 1;
     const a = align === null ? Align.Unknown : align[k];
-    const js = insnJs(g, insns[k], k, need[k], last && isBranch(insns[k]), last ? defer : null, a, lookupsAtEntry);
+    const decides = defer !== null && k === nn - 2;
+    const js = insnJs(
+      g,
+      insns[k],
+      k,
+      need[k],
+      last && isBranch(insns[k]),
+      last ? defer : null,
+      a,
+      lookupsAtEntry,
+      decides,
+    );
     if (js === null) {
       bad = k;
       break;

@@ -126,6 +126,11 @@ test("register-counted loops (deferred flags path): JIT and interpreter agree ex
         "dec r15d\njns l",
         "cmp r15, 0\nlea r15, [r15-1]\njnz l",
         "test r15, r15\nlea r15, [r15-1]\njne l",
+        // CMP/TEST as the deferred writer: its flags are dead in the block, its result decides the branch.
+        // (results unlike the previous instruction's, which a missing CMP/TEST would leave in r, rh).
+        "dec r15\ncmp r15, -1\njne l",
+        "dec r15\ntest r15, 1\njnz l",
+        "dec r15\ncmp r15d, 0\njg l",
       ),
       fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 3 }),
       (body, vals, iters, tail, budgets) => {
