@@ -8,6 +8,9 @@ import { EventSource, sourceOfEvent } from "../arch/arch-events.js";
 import { shapedSourceOf } from "./event-counts.js";
 import { ProvenanceTable } from "./provenance.js";
 
+/** The low selector bits the counted source depends on: event select, umask, EDGE (18), INV (23), CMASK. */
+const SOURCE_BITS_LO = 0xff84ffff;
+
 /** Native counting input: which `GuestEvents` totals a counter follows. */
 export enum CountPriv {
   Never = 0,
@@ -31,6 +34,8 @@ export class PmuRegisterFile {
   /** Selector values as written (< 2^35), and their decoded counting state. */
   readonly eventsel: Float64Array;
   protected readonly gpSource: Int32Array;
+  /** The selector bits gpSource was decoded from (SOURCE_BITS_LO, IN_TX/IN_TXCP above), -1: none yet. */
+  private readonly gpSourceKey: Float64Array;
   protected readonly gpPriv: Int32Array;
   protected readonly fxPriv: Int32Array;
   fccLo = 0;
@@ -83,6 +88,7 @@ export class PmuRegisterFile {
     this.eventsel = this.regs.subarray(this.nGP, 2 * this.nGP);
     this.fixed = this.regs.subarray(2 * this.nGP);
     this.gpSource = new Int32Array(this.nGP);
+    this.gpSourceKey = new Float64Array(this.nGP).fill(-1);
     this.gpPriv = new Int32Array(this.nGP);
     this.fxPriv = new Int32Array(this.nFX);
     this.sSel0 = this.nGP;
@@ -168,7 +174,14 @@ export class PmuRegisterFile {
       ? ((lo >>> 17) & 1 ? CountPriv.Os : 0) | ((lo >>> 16) & 1 ? CountPriv.Usr : 0)
       : CountPriv.Never;
     // The same silicon model as the vPMU's counting (CMASK on per-instruction events; other shaping counts nothing).
-    this.gpSource[n] = shapedSourceOf(sourceOfEvent(lo & 0xff, (lo >>> 8) & 0xff), lo, Math.floor(v / 4294967296));
+    // It reads the event, umask, EDGE, INV, CMASK and IN_TX/IN_TXCP bits only: a write that changes none of
+    // them (host perf toggling EN around every exit) keeps the source decoded before.
+    const hi = Math.floor(v / 4294967296);
+    const key = ((lo & SOURCE_BITS_LO) >>> 0) + (hi & 3) * 4294967296;
+    if (key !== this.gpSourceKey[n]) {
+      this.gpSourceKey[n] = key;
+      this.gpSource[n] = shapedSourceOf(sourceOfEvent(lo & 0xff, (lo >>> 8) & 0xff), lo, hi);
+    }
     const pmi = this.gpPriv[n] !== CountPriv.Never && this.gpSource[n] !== EventSource.None && ((lo >>> 20) & 1) === 1;
     this.pmiGp = pmi ? (this.pmiGp | (1 << n)) >>> 0 : (this.pmiGp & ~(1 << n)) >>> 0;
     const counts = this.gpPriv[n] !== CountPriv.Never && this.gpSource[n] !== EventSource.None;

@@ -2,7 +2,7 @@
 // these properties hold them to the bigint formulation they replaced, value for value, on every preset.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EventSource } from "../../src/arch/arch-events.js";
+import { EventSource, sourceOfEvent } from "../../src/arch/arch-events.js";
 import { shapedSource } from "../../src/host/event-counts.js";
 import { PhysicalPmu } from "../../src/host/physical-pmu.js";
 import { HOST_PRESET_IDS, findHostPreset, type HostPreset } from "../../src/host/presets.js";
@@ -121,6 +121,45 @@ describe("physical PMU WRMSR on Numbers", () => {
       );
     });
   }
+
+  it("each selector's decoded source is its current value's, however often EN and the rest toggle", () => {
+    class Decoded extends PhysicalPmu {
+      source(n: number): number {
+        return this.gpSource[n]!;
+      }
+    }
+    const spr = findHostPreset("spr") as HostPreset;
+    // Selector values from a few event codes, umasks and shaping bits, with EN and the other bits random.
+    const sel = fc
+      .tuple(
+        fc.constantFrom(0x3c, 0xc0, 0x2e),
+        fc.constantFrom(0x00, 0x01, 0x4f, 0x41),
+        // EN/OS/USR in any mix; now and then EDGE (bit 18) or INV (bit 23).
+        fc.oneof(
+          fc.integer({ min: 0, max: 0x43 }).map((x) => x & 0x43),
+          fc.constantFrom(0x47, 0xc3),
+        ),
+        fc.constantFrom(0, 1, 2),
+        fc.integer({ min: 0, max: 0xff }),
+      )
+      .map(
+        ([ev, um, mid, cm, hi]) =>
+          BigInt(hi & 3) * 2n ** 32n + BigInt(((cm << 24) | (mid << 16) | (um << 8) | ev) >>> 0),
+      );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), sel), { maxLength: 60 }), (writes) => {
+        const ph = new Decoded(spr);
+        for (const [n, v] of writes) {
+          ph.wrmsr(0x186 + n, v, { owner: "host", source: "test" });
+          for (let k = 0; k < 8; k++) {
+            const e = BigInt(ph.eventsel[k]!);
+            expect(ph.source(k)).toBe(shapedSource(sourceOfEvent(Number(e & 0xffn), Number((e >> 8n) & 0xffn)), e));
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
 
   it("the selector shaping on halves matches the bigint one", () => {
     fc.assert(
