@@ -3,9 +3,10 @@
 // `node -e 0` (Node's own start-up, which every run pays) and qemu-x86_64 running a static ELF that exits
 // at once (qemu.mjs). Wall time of the fastest of STARTUP_BENCH_RUNS runs (default 9) and their median;
 // the load average is printed too: on a shared machine the medians say little. The CLI starts through
-// V8's code cache, which the first run of a command after a build records (src/cli/launch.ts): one untimed
-// run of each first, and the same command without the cache (VPMU_CODE_CACHE=off: every run compiles, as
-// the first run after a build does).
+// V8's code cache, which the first run of a command after a build records (src/cli/launch.ts), and takes
+// a source it assembled before from a cache too (src/cli/asm-cache.ts): one untimed run of each first,
+// and the same command without either cache (VPMU_CACHE=off: every run compiles and assembles, as the
+// first run after a build does).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -42,7 +43,7 @@ try {
   for (const [name, file, env] of [
     ["vpmu run exit.bin", bin, {}],
     ["vpmu run exit.s", src, {}],
-    ["vpmu run exit.s, no cache", src, { VPMU_CODE_CACHE: "off" }],
+    ["vpmu run exit.s, no cache", src, { VPMU_CACHE: "off" }],
   ]) {
     spawnSync(process.execPath, [main, "run", file], { stdio: "ignore" }); // records the code cache
     const t = time([main, "run", file], env);

@@ -2,7 +2,7 @@
 // `vpmu` starts by loading its code; as ~150 separate ES modules that cost more than the run of a small
 // guest, and Node 20 caches no compiled ES module code. So esbuild bundles src/cli/main.ts (and everything
 // it imports, commander, moo and nearley included) into one script, dist/cli/vpmu.cjs, wrapped as
-// `(function (require, importMetaUrl) { … })`, and src/cli/launch.ts into dist/cli/main.js, which runs that
+// `(function (require, importMetaUrl, VPMU_BUNDLE_HASH) { … })`, and src/cli/launch.ts into dist/cli/main.js, which runs that
 // script through V8's code cache (launch.ts says how). Modules a command reaches only through import()
 // stay uninitialised until it does (esbuild's lazy module wrappers), so `vpmu run prog.bin` sets up no
 // assembler, KVM model or report code, and its code cache holds only what it ran. main.js, the sweep
@@ -77,7 +77,7 @@ else {
   const wide = code.search(/[^ -~\t\n\r]/);
   if (wide >= 0)
     throw new Error(`post-build: dist/cli/vpmu.cjs is not ASCII: ${JSON.stringify(code.slice(wide - 40, wide + 20))}`);
-  const wrapped = `(function (require, importMetaUrl) {"use strict";\n${code}\n})`;
+  const wrapped = `(function (require, importMetaUrl, VPMU_BUNDLE_HASH) {"use strict";\n${code}\n})`;
   writeFileSync(`${outdir}/vpmu.cjs`, wrapped);
   const hash = createHash("sha256").update(wrapped).digest("hex").slice(0, 16);
   // The launcher, the sweep worker and c-guest.js (bench/c-guest.bench.mjs imports it) are CommonJS too:

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { elfTextSymbols, isKernelImage, loadKernel, type BootImage, type TraceSymbol } from "../vmm/index.js";
 import { CliError, EXIT_USAGE, usageError } from "./errors.js";
 import { readBytes } from "./files.js";
+import { type AssembledImage, cachedAssembly, saveAssembly } from "./asm-cache.js";
 
 /** QEMU's default RAM (-m 128M), for a booted kernel without --mem: kvm-unit-tests assumes at least this. */
 export const KERNEL_DEFAULT_MEM = 128 << 20;
@@ -49,7 +50,7 @@ export async function loadImage(
   const raw = readBytes(path, isFlat ? "guest image" : "guest source");
   if (isKernelImage(raw)) return bootKernel(raw, file, dir, k, elfTextSymbols(raw));
   if (isFlat) return flat(file, k, { bytes: raw, origin: load, symbols: [], entryBits: 64 });
-  const src = await assembleFile(file, dir, new TextDecoder("utf-8", { ignoreBOM: true }).decode(raw));
+  const src = await assembleFile(file, dir, path, new TextDecoder("utf-8", { ignoreBOM: true }).decode(raw));
   if (isKernelImage(src.bytes)) return bootKernel(src.bytes, file, dir, k, src.symbols);
   return flat(file, k, src);
 }
@@ -84,18 +85,20 @@ function bootKernel(bytes: Uint8Array, file: string, dir: string, k: KernelInput
   return { image: r.value, origin: r.value.entry, symbols, entryBits: r.value.bits, memSize };
 }
 
-/** Assemble a source file (includes resolved relative to the including file). */
-async function assembleFile(
-  file: string,
-  dir: string,
-  text: string,
-): Promise<{ bytes: Uint8Array; origin: number; symbols: TraceSymbol[]; entryBits: 32 | 64 }> {
+/** Assemble a source file (includes resolved relative to the including file), or take the image of the
+ *  same inputs from the cache (src/cli/asm-cache.ts). */
+async function assembleFile(file: string, dir: string, path: string, text: string): Promise<AssembledImage> {
+  const cached = cachedAssembly({ path, file, dir, text });
+  if (cached !== null) return cached;
   const { assemble, formatDiagnostic } = await import("../asm/index.js");
+  const includes = new Map<string, string | null>();
   const res = assemble(text, {
     file,
     include: (name, from) => {
       const p = resolve(dir, dirname(from), name);
-      return existsSync(p) ? { file: p, text: readFileSync(p, "utf8") } : null;
+      const found = existsSync(p) ? { file: p, text: readFileSync(p, "utf8") } : null;
+      includes.set(p, found?.text ?? null);
+      return found;
     },
   });
   if (!res.ok) {
@@ -119,5 +122,7 @@ async function assembleFile(
       EXIT_USAGE,
     );
   const symbols = r.symbols.filter((s) => s.kind === "label").map((s) => ({ name: s.name, value: Number(s.value) }));
-  return { bytes: r.bytes, origin: r.origin, symbols, entryBits: r.entryBits };
+  const img: AssembledImage = { bytes: r.bytes, origin: r.origin, symbols, entryBits: r.entryBits };
+  saveAssembly({ path, file, dir, text, includes }, img);
+  return img;
 }

@@ -32,8 +32,9 @@ function cacheKey(argv: readonly string[]): string {
   return operands.some((w) => /\.(bin|img)$/i.test(w)) ? "run-flat" : "run";
 }
 
-/** VPMU_CODE_CACHE=off: neither read nor record a cache (bench/startup.bench.mjs times such runs). */
-const useCache = process.env.VPMU_CODE_CACHE !== "off";
+/** VPMU_CACHE=off: neither read nor record a cache, this one or asm-cache.ts's (a run as the first after a
+ *  build; bench/startup.bench.mjs times such runs). */
+const useCache = process.env.VPMU_CACHE !== "off";
 let cached: Buffer | undefined;
 try {
   cached = useCache ? readFileSync(cacheFile) : undefined;
@@ -58,5 +59,6 @@ function saveCache(): void {
   }
 }
 
-// The bundle is `(function (require, importMetaUrl) { … })`: src/cli/paths.ts finds files beside main.js.
-script.runInThisContext()(createRequire(bundle), import.meta.url);
+// The bundle is `(function (require, importMetaUrl, VPMU_BUNDLE_HASH) { … })`: src/cli/paths.ts finds files
+// beside main.js, and src/cli/asm-cache.ts keys its entries by the bundle.
+script.runInThisContext()(createRequire(bundle), import.meta.url, VPMU_BUNDLE_HASH);

@@ -14,3 +14,11 @@ export const MAIN_JS = fileURLToPath(new URL("./main.js", import.meta.url));
 
 /** The `vpmu sweep` worker thread's module. */
 export const SWEEP_WORKER_URL = new URL("./sweep-worker.js", import.meta.url);
+
+/** Caches beside the bundled CLI's code (src/cli/launch.ts, src/cli/asm-cache.ts). */
+export const CACHE_DIR = fileURLToPath(new URL("./cache/", import.meta.url));
+
+/** The bundle's content hash, which launch.ts passes to the bundle (scripts/post-build.mjs wraps it in a
+ *  function with this parameter); null in tsc's unbundled layout, which keeps no caches. */
+declare const VPMU_BUNDLE_HASH: string | undefined;
+export const BUNDLE_HASH: string | null = typeof VPMU_BUNDLE_HASH === "string" ? VPMU_BUNDLE_HASH : null;
