@@ -81,9 +81,7 @@ export const not: Emit = (_g, ins, _k, x) => {
   const s = ins.size;
   return [
     opA(ins),
-    s === 8
-      ? "r = ~a >>> 0; rh = ~ah >>> 0;"
-      : `r = (~a & ${s === 4 ? 4294967295 : (1 << (8 * s)) - 1}) >>> 0; rh = 0;`,
+    s === 8 ? "r = ~a; rh = ~ah;" : `r = (~a & ${s === 4 ? 4294967295 : (1 << (8 * s)) - 1}) >>> 0; rh = 0;`,
     x.writeDst(),
   ];
 };

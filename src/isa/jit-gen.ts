@@ -181,9 +181,13 @@ function setFlags(terms: [number, string][], writes: number, mask: number): stri
  * Inline aluBin (alu.ts) for sizes 4 and 8: a,ah op b,bh → r,rh (`res`), and the statement setting the
  * flags it writes (`flags`, valid right after `res`: it reads a, b, r, their high halves and `s`;
  * `flagsFor(mask)` sets only those of `mask`, the ones a later instruction can observe).
- * `keepCF`: INC/DEC. Sums and differences are truncated at once (`>>> 0`) and carries found by unsigned
- * compares (a + b wrapped iff r < a; a - b borrows iff a < b), so V8 keeps every value a 32-bit integer
- * rather than a double. With a carry-in (ADC/SBB) it is CF as the instruction found it, kept in `u`.
+ * `keepCF`: INC/DEC. The operands are unsigned (as `R` and memory hold them); results are signed 32-bit
+ * (`| 0`, and the bitwise operators' own results): V8 then keeps them in machine registers with no
+ * checks, where unsigned results (`>>> 0`) that it has only seen small get checked against 2^31 at every
+ * use that does not truncate. Everything that reads r and rh treats them as bit patterns (stores into
+ * `R` or memory, bitwise flag terms, `=== 0`); carries are unsigned compares made as signed ones on
+ * operands with bit 31 flipped (`ult`: a + b wrapped iff r < a; a - b borrows iff a < b). With a carry-in
+ * (ADC/SBB) it is CF as the instruction found it, kept in `u`.
  */
 export function aluParts(
   op: number,
@@ -200,7 +204,7 @@ export function aluParts(
     flagsFor: (mask: number) => setFlags(terms, writes, mask),
   });
   if (logic) {
-    const res = size === 8 ? `r = (a ${sym} b) >>> 0; rh = (ah ${sym} bh) >>> 0;` : `r = (a ${sym} b) >>> 0; rh = 0;`;
+    const res = size === 8 ? `r = a ${sym} b; rh = ah ${sym} bh;` : `r = a ${sym} b; rh = 0;`;
     return parts(res, szp(size));
   }
   const add = op === AluOp.Add || op === AluOp.Adc;
@@ -211,25 +215,33 @@ export function aluParts(
   const out = (x: string, y: string, z: string) =>
     add
       ? withCarry
-        ? `(${z} < ${x} || (u !== 0 && ${z} === ${x}))`
-        : `${z} < ${x}`
+        ? `(${ult(z, x)} || (u !== 0 && ${eq32(z, x)}))`
+        : ult(z, x)
       : withCarry
-        ? `(${x} < ${y} || (u !== 0 && ${x} === ${y}))`
-        : `${x} < ${y}`;
+        ? `(${ult(x, y)} || (u !== 0 && ${eq32(x, y)}))`
+        : ult(x, y);
   const sign = add ? "+" : "-";
   const ofBit = `>>> 31) << ${OF_BIT})`;
   const af: [number, string] = [AF, `((a ^ b ^ r) & ${AF})`];
   if (size === 4) {
-    const res = `${pre}r = (a ${sign} b${cin.replace("+", sign)}) >>> 0; rh = 0;`;
+    const res = `${pre}r = (a ${sign} b${cin.replace("+", sign)}) | 0; rh = 0;`;
     const of = add ? `((((a ^ r) & (b ^ r)) ${ofBit}` : `((((a ^ b) & (a ^ r)) ${ofBit}`;
     return parts(res, [[CF, `(${out("a", "b", "r")} ? ${CF} : 0)`], [OF, of], af, ...szp(4)]);
   }
   // s: the carry or borrow out of the low half, into the high half.
-  const res = `${pre}r = (a ${sign} b${cin.replace("+", sign)}) >>> 0; s = ${out("a", "b", "r")} ? 1 : 0; rh = (ah ${sign} bh ${sign} s) >>> 0;`;
-  const cfHi = add ? "(rh < ah || (s !== 0 && rh === ah))" : "(ah < bh || (s !== 0 && ah === bh))";
+  const res = `${pre}r = (a ${sign} b${cin.replace("+", sign)}) | 0; s = ${out("a", "b", "r")} ? 1 : 0; rh = (ah ${sign} bh ${sign} s) | 0;`;
+  const cfHi = add
+    ? `(${ult("rh", "ah")} || (s !== 0 && ${eq32("rh", "ah")}))`
+    : `(${ult("ah", "bh")} || (s !== 0 && ${eq32("ah", "bh")}))`;
   const of = add ? `((((ah ^ rh) & (bh ^ rh)) ${ofBit}` : `((((ah ^ bh) & (ah ^ rh)) ${ofBit}`;
   return parts(res, [[CF, `(${cfHi} ? ${CF} : 0)`], [OF, of], af, ...szp(8)]);
 }
+
+/** x < y on the 32-bit patterns of x and y read as unsigned (either may be signed or unsigned): a signed
+ *  compare with bit 31 flipped. */
+export const ult = (x: string, y: string): string => `(${x} ^ -2147483648) < (${y} ^ -2147483648)`;
+/** x === y on 32-bit patterns (either may be signed or unsigned). */
+const eq32 = (x: string, y: string): string => `(${x} | 0) === (${y} | 0)`;
 
 /** aluParts as one snippet: the result, and the flags of `live` (those a later instruction can observe). */
 export function aluJs(op: number, size: number, live: number, keepCF = false): string | null {
@@ -237,27 +249,24 @@ export function aluJs(op: number, size: number, live: number, keepCF = false): s
   return p === null ? null : live !== 0 ? `${p.res} ${p.flagsFor(live)}` : p.res;
 }
 
-/** Inline aluShift (alu.ts) for a constant count whose flags are dead: SHL/SHR/SAR on 4/8 bytes. */
+/** Inline aluShift (alu.ts) for a constant count whose flags are dead: SHL/SHR/SAR on 4/8 bytes. Results
+ *  are 32-bit patterns, signed or unsigned (only stored: see aluParts). */
 export function shiftConstJs(sub: number, size: number, count: number): string | null {
   const c = count & (size === 8 ? 63 : 31);
   if (c === 0) return "r = a; rh = ah;";
   if (size === 4) {
-    if (sub === ShiftOp.Shl) return `r = (a << ${c}) >>> 0; rh = 0;`;
+    if (sub === ShiftOp.Shl) return `r = a << ${c}; rh = 0;`;
     if (sub === ShiftOp.Shr) return `r = a >>> ${c}; rh = 0;`;
-    if (sub === ShiftOp.Sar) return `r = ((a | 0) >> ${c}) >>> 0; rh = 0;`;
+    if (sub === ShiftOp.Sar) return `r = a >> ${c}; rh = 0;`;
     return null;
   }
   if (size !== 8) return null;
   if (sub === ShiftOp.Shl)
-    return c < 32
-      ? `rh = ((ah << ${c}) | (a >>> ${32 - c})) >>> 0; r = (a << ${c}) >>> 0;`
-      : `rh = (a << ${c - 32}) >>> 0; r = 0;`;
+    return c < 32 ? `rh = (ah << ${c}) | (a >>> ${32 - c}); r = a << ${c};` : `rh = a << ${c - 32}; r = 0;`;
   if (sub === ShiftOp.Shr)
-    return c < 32 ? `r = ((a >>> ${c}) | (ah << ${32 - c})) >>> 0; rh = ah >>> ${c};` : `r = ah >>> ${c - 32}; rh = 0;`;
+    return c < 32 ? `r = (a >>> ${c}) | (ah << ${32 - c}); rh = ah >>> ${c};` : `r = ah >>> ${c - 32}; rh = 0;`;
   if (sub === ShiftOp.Sar)
-    return c < 32
-      ? `r = ((a >>> ${c}) | (ah << ${32 - c})) >>> 0; rh = ((ah | 0) >> ${c}) >>> 0;`
-      : `r = ((ah | 0) >> ${c - 32}) >>> 0; rh = ((ah | 0) >> 31) >>> 0;`;
+    return c < 32 ? `r = (a >>> ${c}) | (ah << ${32 - c}); rh = ah >> ${c};` : `r = ah >> ${c - 32}; rh = ah >> 31;`;
   return null;
 }
 

@@ -360,7 +360,7 @@ let chunk = ${FIRST_CHUNK}, calls = 0;
 return function block(left) {
   let fl = ${cpuField("rflags")}, a = 0, ah = 0, b = 0, bh = 0, r = 0, rh = 0, s = 0, t = 0, u = 0, ea = 0, taken = false, iters = 0;${g.calls ? "\n  let fi = 0, fc = 0, fu = 0, fb = 0, called = false;" : ""}
 ${saveAfter >= 0 ? "  let dp = false, da = 0, dah = 0, db = 0, dbh = 0, dr = 0, drh = 0, ds = 0, du = 0;\n" : ""}  let p0 = ${predicted ? `bpc[${lastIns.addr & 4095}]` : "0"};${g.paged ? `\n  ${PAGED_PROLOGUE}` : ""}
-  const maxIters = Math.min(Math.floor(left / ${n}), chunk);
+  const maxIters = Math.min(Math.floor(left / ${n}), chunk) | 0;
   if (chunk < ${CHUNK} && ++calls % ${RAMP_CALLS} === 0) chunk *= 2;
 ${[...g.entry].map((e) => `  ${e}\n`).join("")}  ${warmLines(g, text, lookupsAtEntry)}
   for (;;) {
@@ -432,7 +432,14 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
   return blk;
 }
 
-/** The block function of generated source `src`. */
+/** Blocks built so far in this process: each block's source ends with its number (see build). */
+let builds = 0;
+
+/** The block function of generated source `src`. Each build's source is made unique: V8 caches the
+ *  functions it compiles from identical source text and lets closures of one cached function share
+ *  tiering state, and a block built again from identical source (another CPU running the same code, a
+ *  generic block replacing a specialised one) then tended to run every call through the interpreter and
+ *  an on-stack entry into older optimised code (about half speed). */
 function build(
   cpu: BlockCpu,
   insns: Insn[],
@@ -475,6 +482,6 @@ function build(
     TA: cpu.tlb.allow,
     X: insns.map((i) => SEMANTICS[i.op].exec),
   };
-  const factory = new Function(...Object.keys(env), src);
+  const factory = new Function(...Object.keys(env), `${src}\n// build ${++builds}`);
   return factory(...Object.values(env)) as (left: number) => number;
 }
