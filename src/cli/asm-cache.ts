@@ -4,9 +4,21 @@
 // the same source text, file name and directory (the assembler's inputs), the same text of every file the
 // assembly included, and the same bundle (the assembler's version): any difference assembles again. Only
 // the bundled CLI keeps entries, beside its code cache in dist/cli/cache/ — the package's own directory,
-// never the user's; unwritable, every run assembles. An entry holds hashes of the texts, not the texts.
-import { createHash } from "node:crypto";
-import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+// never the user's; unwritable, every run assembles. An entry holds the texts themselves and is compared
+// with them exactly (no hash: node:crypto alone cost a source's run a few ms of start-up). The directory
+// keeps the MAX_ENTRIES most recently written entries (the 62 programs under programs/ fit twice over).
+import {
+  accessSync,
+  constants,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
 import type { TraceSymbol } from "../vmm/index.js";
 import { BUNDLE_HASH, CACHE_DIR } from "./paths.js";
 
@@ -32,28 +44,37 @@ export interface AssemblyInputs {
 }
 
 interface Entry {
-  key: string;
-  includes: [path: string, hash: string][];
+  path: string;
+  file: string;
+  dir: string;
+  text: string;
+  /** Each included file's text as the assembly read it, null for one that was missing. */
+  includes: [path: string, text: string | null][];
   bytes: string;
   origin: number;
   symbols: TraceSymbol[];
   entryBits: 32 | 64;
 }
 
-const sha = (text: string) => createHash("sha256").update(text).digest("hex");
-const keyOf = (i: Omit<AssemblyInputs, "includes">) => sha(`${i.path}\0${i.file}\0${i.dir}\0${sha(i.text)}`);
-/** The hash of a file the assembly found missing: it must still be missing. */
-const MISSING = "missing";
-function hashOfFile(path: string): string {
-  let text: string;
+/** How many entries the cache directory keeps: saving one more removes the oldest written. */
+export const MAX_ENTRIES = 128;
+
+/** A file's text, or null when it cannot be read. */
+function textOf(path: string): string | null {
   try {
-    text = readFileSync(path, "utf8");
+    return readFileSync(path, "utf8");
   } catch {
-    return MISSING;
+    return null;
   }
-  return sha(text);
 }
-const entryFile = (path: string) => `${CACHE_DIR}asm-${BUNDLE_HASH}-${sha(path).slice(0, 24)}.json`;
+
+/** The entry's file name: one per source path, by the path's 32-bit FNV-1a hash. Two paths with the same
+ *  hash only replace each other's entry: an entry holds its path and is checked against it. */
+function entryFile(path: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < path.length; i++) h = Math.imul(h ^ path.charCodeAt(i), 0x01000193);
+  return join(CACHE_DIR, `asm-${BUNDLE_HASH}-${(h >>> 0).toString(16).padStart(8, "0")}.json`);
+}
 
 /** Whether entries are read and kept: only in the bundled CLI, and not under VPMU_CACHE=off (launch.ts). */
 const enabled = BUNDLE_HASH !== null && process.env.VPMU_CACHE !== "off";
@@ -63,8 +84,8 @@ export function cachedAssembly(i: Omit<AssemblyInputs, "includes">): AssembledIm
   if (!enabled) return null;
   try {
     const e = JSON.parse(readFileSync(entryFile(i.path), "utf8")) as Entry;
-    if (e.key !== keyOf(i)) return null;
-    for (const [path, hash] of e.includes) if (hashOfFile(path) !== hash) return null;
+    if (e.path !== i.path || e.file !== i.file || e.dir !== i.dir || e.text !== i.text) return null;
+    for (const [path, text] of e.includes) if (textOf(path) !== text) return null;
     return {
       bytes: new Uint8Array(Buffer.from(e.bytes, "base64")),
       origin: e.origin,
@@ -77,7 +98,7 @@ export function cachedAssembly(i: Omit<AssemblyInputs, "includes">): AssembledIm
 }
 
 /** Keep an assembly's image for the next run of the same inputs (a concurrent run may do the same: the
- *  rename is atomic). */
+ *  rename is atomic), then trim the directory to MAX_ENTRIES entries. */
 export function saveAssembly(i: AssemblyInputs, img: AssembledImage): void {
   if (!enabled) return;
   const file = entryFile(i.path);
@@ -86,8 +107,11 @@ export function saveAssembly(i: AssemblyInputs, img: AssembledImage): void {
     mkdirSync(CACHE_DIR, { recursive: true });
     accessSync(CACHE_DIR, constants.W_OK);
     const e: Entry = {
-      key: keyOf(i),
-      includes: [...i.includes].map(([path, text]) => [path, text === null ? MISSING : sha(text)]),
+      path: i.path,
+      file: i.file,
+      dir: i.dir,
+      text: i.text,
+      includes: [...i.includes],
       bytes: Buffer.from(img.bytes.buffer, img.bytes.byteOffset, img.bytes.byteLength).toString("base64"),
       origin: img.origin,
       symbols: img.symbols,
@@ -95,7 +119,25 @@ export function saveAssembly(i: AssemblyInputs, img: AssembledImage): void {
     };
     writeFileSync(tmp, JSON.stringify(e));
     renameSync(tmp, file);
+    pruneEntries(CACHE_DIR, MAX_ENTRIES);
   } catch {
     rmSync(tmp, { force: true });
   }
+}
+
+/** Remove all but the `keep` most recently written entries (asm-*.json) of `dir`; entries another run
+ *  removes meanwhile are skipped. Exported for its test. */
+export function pruneEntries(dir: string, keep: number): void {
+  const names = readdirSync(dir).filter((f) => f.startsWith("asm-") && f.endsWith(".json"));
+  if (names.length <= keep) return;
+  const dated: [name: string, mtime: number][] = [];
+  for (const name of names) {
+    try {
+      dated.push([name, statSync(join(dir, name)).mtimeMs]);
+    } catch {
+      // gone already
+    }
+  }
+  dated.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  for (const [name] of dated.slice(keep)) rmSync(join(dir, name), { force: true });
 }

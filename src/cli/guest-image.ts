@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { elfTextSymbols, isKernelImage, loadKernel, type BootImage, type TraceSymbol } from "../vmm/index.js";
 import { CliError, EXIT_USAGE, usageError } from "./errors.js";
 import { readBytes } from "./files.js";
-import { type AssembledImage, cachedAssembly, saveAssembly } from "./asm-cache.js";
+import type { AssembledImage } from "./asm-cache.js";
 
 /** QEMU's default RAM (-m 128M), for a booted kernel without --mem: kvm-unit-tests assumes at least this. */
 export const KERNEL_DEFAULT_MEM = 128 << 20;
@@ -88,6 +88,8 @@ function bootKernel(bytes: Uint8Array, file: string, dir: string, k: KernelInput
 /** Assemble a source file (includes resolved relative to the including file), or take the image of the
  *  same inputs from the cache (src/cli/asm-cache.ts). */
 async function assembleFile(file: string, dir: string, path: string, text: string): Promise<AssembledImage> {
+  // Loaded for sources only: it needs node:crypto, which a flat image's run does not load.
+  const { cachedAssembly, saveAssembly } = await import("./asm-cache.js");
   const cached = cachedAssembly({ path, file, dir, text });
   if (cached !== null) return cached;
   const { assemble, formatDiagnostic } = await import("../asm/index.js");

@@ -8,6 +8,7 @@ import { applyConfigFile } from "./config.js";
 import { reportFailure, usageError } from "./errors.js";
 import { addExamples } from "./help.js";
 import { COMMAND_NAMES, type CommandName, invokedCommand, words } from "./argv.js";
+import { watchStdio } from "./stdio.js";
 
 /**
  * The subcommands' modules (src/cli/argv.ts lists their names). Each exports `register(program)`. They
@@ -27,13 +28,12 @@ const COMMANDS: Readonly<Record<CommandName, () => Promise<{ register(program: C
 };
 
 // A reader that goes away (`vpmu run prog.s | head`) is not an error: stop quietly, as `cat` does,
-// instead of letting Node print an unhandled EPIPE with a stack trace.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on("error", (err: NodeJS.ErrnoException) => {
-    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw err;
-  });
-}
+// instead of letting Node print an unhandled EPIPE with a stack trace. Attached as each stream is first
+// used (src/cli/stdio.ts): a run that prints nothing never makes them.
+watchStdio((err) => {
+  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw err;
+});
 
 const program = new Command();
 program

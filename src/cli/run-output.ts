@@ -8,12 +8,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Machine } from "../machine/index.js";
 import { IoTrace, type RunResult } from "../vmm/index.js";
+import { stdioUnused } from "./stdio.js";
 
 type Report = typeof import("../report/index.js");
 
 /** Until everything written to stdout so far has left the process: between run chunks, so a slow reader
  *  holds the guest back instead of output piling up in memory, and before stderr lines that must follow it. */
 export function stdoutFlushed(): Promise<void> {
+  // Never made (src/cli/stdio.ts): nothing was written, and making it only to wait would cost the start-up.
+  if (stdioUnused("stdout")) return Promise.resolve();
   return new Promise((resolve) => process.stdout.write("", () => resolve()));
 }
 

@@ -22,6 +22,7 @@ import { loadImage } from "../guest-image.js";
 import { addExamples } from "../help.js";
 import { ProgressLine } from "../colour.js";
 import { ProgressText, RunOutput, stdoutFlushed } from "../run-output.js";
+import { stdioUnused } from "../stdio.js";
 
 /** Wall-clock length of a run chunk, and how long a run goes before it shows a progress line. */
 const CHUNK_MS = 50;
@@ -190,7 +191,8 @@ export function register(program: Command): void {
         process.stderr.write(
           `vpmu: ${result.report}${result.stop === "insn-limit" ? " (--max-insns N raises the limit)" : ""}\n`,
         );
-      process.stderr.write(out.recentExits(result, machine));
+      const recent = out.recentExits(result, machine);
+      if (recent !== "") process.stderr.write(recent);
       if (cfg.events && report) process.stderr.write(report.formatEvents(result.events));
       // A leak is what the tool exists to find: it decides the exit status whatever the guest said.
       const leaks = machine?.checker.leaks.length ?? 0;
@@ -256,8 +258,9 @@ export async function runFile(
     interrupted = true;
   };
   process.on("SIGINT", onInt);
-  // On a terminal only (VPMU_PROGRESS=1 forces it, for tests), erased at the end.
-  const progress = new ProgressLine(process.stderr, process.env.VPMU_PROGRESS === "1");
+  // On a terminal only (VPMU_PROGRESS=1 forces it, for tests), erased at the end; made when first shown
+  // (process.stderr is made when first read: src/cli/stdio.ts).
+  let progress: ProgressLine | null = null;
   try {
     if (cfg.trace) {
       const t = new Tracer(g, img.symbols);
@@ -314,16 +317,17 @@ export async function runFile(
       if (now - t0 < CHUNK_MS / 2 && chunk < 1 << 27) chunk *= 2;
       else if (now - t0 > CHUNK_MS * 2 && chunk > 1024) chunk = Math.floor(chunk / 2);
       if (now - started >= PROGRESS_AFTER_MS && now - shownAt >= 500) {
+        progress ??= new ProgressLine(process.stderr, process.env.VPMU_PROGRESS === "1");
         progress.update(text.text(now, g.cpu.events.instructions, machine === null ? null : machine.vcpu.exitTotal));
         shownAt = now;
       }
       // A macrotask turn, so the SIGINT handler runs; then wait for a slow stdout reader, if any.
       await new Promise((res) => setImmediate(res));
-      if (process.stdout.writableLength > 0) await stdoutFlushed();
+      if (!stdioUnused("stdout") && process.stdout.writableLength > 0) await stdoutFlushed();
       if (interrupted) return g.interrupt();
     }
   } finally {
-    progress.done();
+    progress?.done();
     process.off("SIGINT", onInt);
   }
 }
