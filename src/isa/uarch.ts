@@ -54,7 +54,10 @@ export class CacheModel {
   /** LLC tags: line number + 1 per way (0 = empty), set-major. */
   private readonly tags: Int32Array;
   /** Each set's ways as a recency list (way numbers 0-15): next/prev links per way, and per set the most
-   *  (head) and least (tail) recently used way. */
+   *  (head) and least (tail) recently used way. Kept so that all zeros is every set in way order (0 MRU ..
+   *  15 LRU): a link is stored relative to that order (next w + 1, prev w - 1; nextOf/prevOf) and the tail
+   *  as tail ^ 15. A new model then writes none of this memory, which the system hands out as it is first
+   *  touched: for a 16 MiB guest, 512 KiB of links written at every start (issue 16: start-up). */
   private readonly next: Uint8Array;
   private readonly prev: Uint8Array;
   private readonly head: Uint8Array;
@@ -81,28 +84,34 @@ export class CacheModel {
     this.head = new Uint8Array(sets);
     this.mru = new Int32Array(sets);
     this.tail = new Uint8Array(sets);
-    this.wayOrder(); // the arrays are new: tags, where and mru are 0 already
+    // New arrays are all zeros: every way empty, every set in way order.
   }
-  /** Every LLC way empty, each set's recency list in way order 0 (MRU) .. 15 (LRU). */
+  /** Every LLC way empty, each set's recency list in way order 0 (MRU) .. 15 (LRU): all zeros. */
   private resetLlc(): void {
     this.tags.fill(0);
     this.where.fill(0);
     this.mru.fill(0);
-    this.wayOrder();
-  }
-  /** Each set's recency links in way order (next = w + 1, prev = w - 1; the ends are never followed):
-   *  the first set's written, then copied over the rest in doubling runs (not a loop over every way). */
-  private wayOrder(): void {
-    for (let w = 0; w < LLC_WAYS; w++) {
-      this.next[w] = w + 1;
-      this.prev[w] = w - 1;
-    }
-    for (let n = LLC_WAYS; n < this.next.length; n *= 2) {
-      this.next.copyWithin(n, 0, n);
-      this.prev.copyWithin(n, 0, n);
-    }
+    this.next.fill(0);
+    this.prev.fill(0);
     this.head.fill(0);
-    this.tail.fill(LLC_WAYS - 1);
+    this.tail.fill(0);
+  }
+  /** The recency list's links of way w of the set at `base` (the ends' links are never followed). The
+   *  arrays hold each link minus its way-order value, mod 256 (a Uint8Array stores the low 8 bits). */
+  private nextOf(base: number, w: number): number {
+    return (this.next[base + w]! + w + 1) & 0xff;
+  }
+  private setNext(base: number, w: number, v: number): void {
+    this.next[base + w] = v - w - 1;
+  }
+  private prevOf(base: number, w: number): number {
+    return (this.prev[base + w]! + w - 1) & 0xff;
+  }
+  private setPrev(base: number, w: number, v: number): void {
+    this.prev[base + w] = v - w + 1;
+  }
+  private tailOf(set: number): number {
+    return this.tail[set]! ^ (LLC_WAYS - 1);
   }
   access(addr: number, size: number): void {
     const first = addr >>> 6,
@@ -146,7 +155,7 @@ export class CacheModel {
       this.toFront(set, w - 1);
       return true;
     }
-    const victim = this.tail[set]!,
+    const victim = this.tailOf(set),
       slot = set * LLC_WAYS + victim,
       old = this.tags[slot]!;
     if (old !== 0) this.where[old - 1] = 0;
@@ -161,31 +170,31 @@ export class CacheModel {
     if (head === w) return;
     this.unlink(set, w);
     const base = set * LLC_WAYS;
-    this.next[base + w] = head;
-    this.prev[base + head] = w;
+    this.setNext(base, w, head);
+    this.setPrev(base, head, w);
     this.head[set] = w;
     this.mru[set] = this.tags[base + w]!;
   }
   /** Make way w of the set its least recently used (an emptied way is the next victim). */
   private toBack(set: number, w: number): void {
-    const tail = this.tail[set]!;
+    const tail = this.tailOf(set);
     if (tail === w) return;
     this.unlink(set, w);
     const base = set * LLC_WAYS;
-    this.prev[base + w] = tail;
-    this.next[base + tail] = w;
-    this.tail[set] = w;
+    this.setPrev(base, w, tail);
+    this.setNext(base, tail, w);
+    this.tail[set] = w ^ (LLC_WAYS - 1);
     this.mru[set] = this.tags[base + this.head[set]!]!;
   }
   /** Take way w out of its set's recency list (the list's ends move past it). */
   private unlink(set: number, w: number): void {
     const base = set * LLC_WAYS,
-      n = this.next[base + w]!,
-      p = this.prev[base + w]!;
+      n = this.nextOf(base, w),
+      p = this.prevOf(base, w);
     if (this.head[set] === w) this.head[set] = n;
-    else this.next[base + p] = n;
-    if (this.tail[set] === w) this.tail[set] = p;
-    else this.prev[base + n] = p;
+    else this.setNext(base, p, n);
+    if (this.tailOf(set) === w) this.tail[set] = p ^ (LLC_WAYS - 1);
+    else this.setPrev(base, n, p);
   }
   /** CLFLUSH: the line leaves both levels. */
   flush(addr: number): void {

@@ -1,5 +1,6 @@
 // The LLC of the cycle model (src/isa/uarch.ts, docs/cpu.md "Caches"): 16-way sets with LRU replacement,
 // CLFLUSH emptying a way that is then the set's next victim, and the streamer's page-bounded fills.
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { noEvents } from "../../src/isa/platform.js";
 import { CacheModel, LLC_SETS, LLC_WAYS } from "../../src/isa/uarch.js";
@@ -64,6 +65,74 @@ describe("LRU replacement", () => {
     c.flushAll();
     load(0x1000);
     expect([ev.llcReferences, ev.llcMisses]).toEqual([2, 2]);
+  });
+});
+
+describe("LRU order against a reference model", () => {
+  /** The set's ways as a plain list, most recently used first (null: empty): a miss takes the last way,
+   *  a hit or fill moves the way to the front, CLFLUSH empties the way and moves it to the back. */
+  class ReferenceSet {
+    ways: (number | null)[] = Array.from({ length: LLC_WAYS }, () => null);
+    /** Whether the line was there. */
+    fill(line: number): boolean {
+      let i = this.ways.indexOf(line);
+      const hit = i >= 0;
+      if (!hit) {
+        i = LLC_WAYS - 1;
+        this.ways[i] = line;
+      }
+      this.ways.unshift(...this.ways.splice(i, 1));
+      return hit;
+    }
+    flush(line: number): void {
+      const i = this.ways.indexOf(line);
+      if (i < 0) return;
+      this.ways.splice(i, 1);
+      this.ways.push(null);
+    }
+  }
+  test("every reference and CLFLUSH in two sets: the same misses as the list model", () => {
+    // Lines 1 MiB apart share a set and an L1 line and are never a stream: each load that is not a
+    // repeat of the previous one is an LLC reference. Two sets, so the model keeps them apart too.
+    const op = fc.record({
+      set: fc.constantFrom(0x40000, 0x9ffc0),
+      k: fc.integer({ min: 0, max: 23 }),
+      // Mostly loads, so sets fill and evict; a CLFLUSH one time in ten, a WBINVD one in 200.
+      kind: fc.integer({ min: 0, max: 199 }),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 40, maxLength: 400, size: "max" }), (ops) => {
+        const { ev, c, load } = cache();
+        const ref = new Map<number, ReferenceSet>();
+        const l1 = new Map<number, number | null>(); // per set: the line its L1 slot holds
+        let refs = 0;
+        let misses = 0;
+        for (const o of ops) {
+          const addr = sameSet(o.set, o.k);
+          const line = addr >>> 6;
+          const set = ref.get(o.set) ?? new ReferenceSet();
+          ref.set(o.set, set);
+          if (o.kind === 0) {
+            c.flushAll();
+            ref.clear();
+            l1.clear();
+          } else if (o.kind % 10 === 1) {
+            c.flush(addr);
+            set.flush(line);
+            if (l1.get(o.set) === line) l1.set(o.set, null);
+          } else {
+            load(addr);
+            if (l1.get(o.set) !== line) {
+              l1.set(o.set, line);
+              refs++;
+              if (!set.fill(line)) misses++;
+            }
+          }
+          expect([ev.llcReferences, ev.llcMisses]).toEqual([refs, misses]);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
