@@ -4,6 +4,7 @@
  * and put (costs time per exit). The composition root attaches it. Facts: model.md §12.3, §14.
  */
 import { MSR_CORE_PERF_GLOBAL_CTRL } from "../arch/msr-index.js";
+import type { PhysicalPmu } from "../host/physical-pmu.js";
 import type { VmxObserver } from "../vmx/observer.js";
 import type { VmxLayer } from "../vmx/vmx-layer.js";
 import {
@@ -21,6 +22,22 @@ import {
   writableRegisters,
   type LeakRecord,
 } from "./leaks.js";
+
+/** What `idPhys` holds before the first leak check (an object, so the comparison stays one of objects). */
+const NO_PHYS: object = Object.freeze({});
+
+/** Some slot of `mask` (bit s = slot s, not −1) holds a value of owner id `me`. */
+function ownsAny(phys: PhysicalPmu, mask: number, me: number): boolean {
+  const owners = phys.provs.owners;
+  const prov = phys.prov;
+  let m = mask;
+  while (m !== 0) {
+    const s = 31 - Math.clz32(m & -m);
+    m &= m - 1;
+    if (owners[prov[s]!] === me) return true;
+  }
+  return false;
+}
 
 export class IsolationChecker implements VmxObserver {
   readonly leaks: LeakRecord[] = [];
@@ -81,15 +98,26 @@ export class IsolationChecker implements VmxObserver {
 
   /** I-3 after put, then guest values KVM did not scrub before the host's events come back (checkLeftAfterPut). */
   afterPut(vmx: VmxLayer): void {
-    if (this.invariants) this.violated(checkAfterPut(vmx.phys, vmx.vcpu.pmu, vmx.sw.config.perfMetrics));
+    if (this.invariants) this.checkAfterPut(vmx);
     // Only registers whose value or owner changed since the last check can give a new record: an unchanged
     // one gives the record it gave then (already in leftSeen) or none (checkLeftAfterPut reads nothing else).
     let changed = vmx.phys.takeChanged(this);
-    if (this.rescan) {
-      this.rescan = false;
-      changed = -1;
-    }
+    if (this.rescan) changed = -1;
+    this.rescan = false;
     if (this.writable.length === 0 || (changed & this.writableMask) === 0) return;
+    // A changed slot another owner holds gives no record (checkLeftAfterPut's first test): when every changed
+    // slot is one, nothing is called (after every exit: the GLOBAL_CTRL the exit loaded for the host).
+    if (changed !== -1 && !ownsAny(vmx.phys, changed & this.writableMask, this.ownerIdOf(vmx))) return;
+    this.leftAfterPut(vmx, changed);
+  }
+
+  /** I-3 after put (with `invariants`). */
+  private checkAfterPut(vmx: VmxLayer): void {
+    this.violated(checkAfterPut(vmx.phys, vmx.vcpu.pmu, vmx.sw.config.perfMetrics));
+  }
+
+  /** The leak check after put over the changed writable slots (`changed`, −1: all). */
+  private leftAfterPut(vmx: VmxLayer, changed: number): void {
     const found = checkLeftAfterPut(
       vmx.phys,
       vmx.owner,
@@ -106,6 +134,17 @@ export class IsolationChecker implements VmxObserver {
       this.leaks.push(l);
     }
   }
+
+  /** The owner id (ProvenanceTable.ownerId) of the vCPU's values, interned once per physical PMU. */
+  private ownerIdOf(vmx: VmxLayer): number {
+    if (vmx.phys !== this.idPhys) {
+      this.idPhys = vmx.phys;
+      this.idOwner = vmx.phys.provs.ownerId(vmx.owner);
+    }
+    return this.idOwner;
+  }
+  private idPhys: object = NO_PHYS;
+  private idOwner = -1;
 
   nativeRead(vmx: VmxLayer, msr: number, value: bigint, access: string, rip: number, rule: string): void {
     const leak = checkNativeRead(vmx.phys, vmx.owner, msr, value, access, rip, rule);

@@ -19,6 +19,10 @@ export enum CountPriv {
   Both = 3,
 }
 
+/** The consumer of `takeChanged` before the first call: an object no consumer is (not null, so the comparison
+ *  stays one of objects and V8's code optimised for another register file's consumers still applies). */
+const NO_TAKER: object = Object.freeze({});
+
 export class PmuRegisterFile {
   readonly nGP: number;
   readonly nFX: number;
@@ -71,10 +75,10 @@ export class PmuRegisterFile {
   /** Slots whose value or owner tag changed since the last `takeChanged` (bit s = slot s): lets a per-exit
    *  check look only at registers something wrote (src/check's leak check after put). */
   private changed = -1;
-  private changedTaker: object | null = null;
+  private changedTaker: object = NO_TAKER;
   /** The same for the mediated switch (its own consumer, so the checker's answers stay exact). */
   private swChanged = -1;
-  private swTaker: object | null = null;
+  private swTaker: object = NO_TAKER;
   /** Every slot has a bit in `changed` (below 31); else `takeChanged` always answers "all". */
   private readonly trackable: boolean;
 

@@ -56,18 +56,18 @@ interface StepIds {
 }
 
 const TWO32 = 0x100000000;
-const TWO53 = 2 ** 53;
+/** A selector below 2^35 (hardware reserves bits 63:35): its high half is below 2^3. */
+const SEL_LIMIT_HI = 2 ** (35 - 32);
 
 /**
  * The Number form of a bigint field of the vCPU's PMU (kvm_pmu keeps 64-bit values as BigInt): converted
  * when the field holds a different value than at the last call, so a switch over unchanged state converts
- * nothing. `lo`/`hi` are the two 32-bit halves; `n` is the value as a Number when below 2^53, else −1.
+ * nothing. `lo`/`hi` are the two 32-bit halves.
  */
 class Halves {
   private b = 0n;
   lo = 0;
   hi = 0;
-  n = 0;
   /** The bigint with halves (lo, hi) last seen or built (put reuses it instead of allocating). */
   get value(): bigint {
     return this.b;
@@ -77,7 +77,6 @@ class Halves {
       this.b = b;
       this.lo = Number(b & 0xffffffffn);
       this.hi = Number((b >> 32n) & 0xffffffffn);
-      this.n = b >= 0n && b < TWO53 ? Number(b) : -1;
     }
     return this;
   }
@@ -87,21 +86,25 @@ class Halves {
       this.lo = lo;
       this.hi = hi;
       this.b = big(lo, hi);
-      this.n = hi * TWO32 + lo < TWO53 ? hi * TWO32 + lo : -1;
     }
     return this.b;
   }
 }
 
+/** What a SwitchKey holds before its first `set`. */
+const NO_KEY: object = Object.freeze({});
+
 /** Everything a switch step depends on besides the registers and saved values it compares: the vCPU's PMU, its
  *  counter arrays and their count, the hardware-copy generation (KvmPmu.hwGeneration) and the configuration.
  *  One object per direction, compared field by field (no array per switch). */
 class SwitchKey {
-  private pmu: KvmPmu | null = null;
-  private gp: unknown = null;
-  private fixed: unknown = null;
+  // A fresh key holds an object no PMU or configuration is (not null: V8 then compares objects only, and a new
+  // machine's first switch does not throw away the code optimised on another machine's).
+  private pmu: object = NO_KEY;
+  private gp: object = NO_KEY;
+  private fixed: object = NO_KEY;
   private gen = -1;
-  private cfg: MediatedConfig | null = null;
+  private cfg: object = NO_KEY;
   private nGP = -1;
   private nFX = -1;
 
@@ -152,10 +155,9 @@ export class MediatedSwitch {
   private readonly statusSet: boolean;
   /** Slot bits of the GP counters, selectors and fixed counters (load steps 5 and 6). */
   private readonly counterSlots: number;
-  // Number forms of the vCPU PMU's bigint fields (Halves). Put stores the bigint it built for GLOBAL_STATUS
-  // and PERF_METRICS, so the next load finds the very value it has the halves of.
-  private readonly selHw: Halves[] = [];
-  private readonly fccHw = new Halves();
+  // Number forms of the vCPU PMU's GLOBAL_STATUS and PERF_METRICS (Halves). Put stores the bigint it built,
+  // so the next load finds the very value it has the halves of. (The hardware selector copies and
+  // FIXED_CTR_CTRL are read as the Number halves KvmPmu keeps with them.)
   private readonly gStatus = new Halves();
   private readonly gMetrics = new Halves();
   /** Visit every register at every load and put (the unoptimised switch; tests compare the two). */
@@ -236,22 +238,6 @@ export class MediatedSwitch {
     this.steps.push({ phase, step, text: `WRMSR 0x${msr.toString(16)} := 0x${hex(lo, hi)}` });
   }
 
-  /** The hardware selector copies and FIXED_CTR_CTRL as Numbers: converted again only after a recalc
-   *  (KvmPmu.hwGeneration) or a refresh that re-created the counters — the only places they change. */
-  private hwOf(pmu: KvmPmu): void {
-    if (pmu.hwGeneration === this.hwGen && pmu.gp === this.hwGp) return;
-    this.hwGen = pmu.hwGeneration;
-    this.hwGp = pmu.gp;
-    for (let n = 0; n < pmu.nGP; n++) {
-      let h = this.selHw[n];
-      if (h === undefined) this.selHw[n] = h = new Halves();
-      h.of(pmu.gp[n]!.eventselHw);
-    }
-    this.fccHw.of(pmu.fixedCtrCtrlHw);
-  }
-  private hwGen = -1;
-  private hwGp: unknown = null;
-
   /** The registers this load (`last` = the previous load's key) must visit: the changed ones, or
    *  every one (−1) when recording, in the unoptimised mode, or when a key input changed. */
   private visit(pmu: KvmPmu, last: SwitchKey, dirty: number): number {
@@ -282,7 +268,6 @@ export class MediatedSwitch {
     if (this.steps.length !== 0) this.steps.length = 0;
     const phys = this.phys;
     const ids = this.ids;
-    this.hwOf(pmu);
     this.hostPerf.scheduleOut(phys, "load step 2");
     this.note("load", "2", "perf_load_guest_context: host events excluding the guest are scheduled out");
     phys.writeGlobalCtrl(0, 0, ids.load3Host);
@@ -319,9 +304,10 @@ export class MediatedSwitch {
       this.loadStatus(pmu, rec);
     }
     if (((w >>> phys.sFcc) & 1) !== 0) {
-      const fcc = this.fccHw;
-      phys.writeFixedCtrCtrl(fcc.lo, fcc.hi, ids.load83);
-      if (rec) this.noteWr("load", "8.3", MSR_CORE_PERF_FIXED_CTR_CTRL, fcc.lo, fcc.hi);
+      const lo = pmu.fixedCtrCtrlHwLo;
+      const hi = pmu.fixedCtrCtrlHwHi;
+      phys.writeFixedCtrCtrl(lo, hi, ids.load83);
+      if (rec) this.noteWr("load", "8.3", MSR_CORE_PERF_FIXED_CTR_CTRL, lo, hi);
     }
     this.loaded = true;
     this.loads++;
@@ -334,11 +320,11 @@ export class MediatedSwitch {
     const rec = this.record;
     const gp = pmu.gp;
     const physGp = phys.gp;
-    const selHw = this.selHw;
     const ldGp = this.ldGp;
     const sSel0 = phys.sSel0;
     for (let n = 0; n < pmu.nGP; n++) {
-      const saved = gp[n]!.counter;
+      const c = gp[n]!;
+      const saved = c.counter;
       if (((w >>> n) & 1) !== 0 || (cmp && saved !== ldGp[n])) {
         ldGp[n] = saved;
         if (physGp[n] !== saved) {
@@ -347,10 +333,11 @@ export class MediatedSwitch {
         } else if (this.fw) phys.tag(n, ids.adopt5);
       }
       if (((w >>> (sSel0 + n)) & 1) === 0) continue;
-      const sel = selHw[n]!;
+      const selLo = c.eventselHwLo;
+      const selHi = c.eventselHwHi;
       // A selector at or above 2^35 would #GP on hardware: nothing is written (KVM validated it; never seen).
-      if (sel.n >= 0 && sel.n < 2 ** 35) phys.writeSel(n, sel.n, ids.load5);
-      if (rec) this.noteWr("load", "5", MSR_IA32_EVNTSEL0 + n, sel.lo, sel.hi);
+      if (selHi < SEL_LIMIT_HI) phys.writeSel(n, selHi * TWO32 + selLo, ids.load5);
+      if (rec) this.noteWr("load", "5", MSR_IA32_EVNTSEL0 + n, selLo, selHi);
     }
     const fixed = pmu.fixed;
     const physFixed = phys.fixed;
@@ -398,7 +385,6 @@ export class MediatedSwitch {
     if (this.steps.length !== 0) this.steps.length = 0;
     const phys = this.phys;
     const ids = this.ids;
-    this.hwOf(pmu);
     this.takeChanged();
     const w = this.visit(pmu, this.ptKey, this.ptMask);
     this.ptMask = 0;
@@ -414,8 +400,7 @@ export class MediatedSwitch {
       phys.clearStatus(stLo, stHi, ids.put11);
       if (rec) this.noteWr("put", "1.1", MSR_CORE_PERF_GLOBAL_OVF_CTRL, stLo, stHi);
     }
-    const fcc = this.fccHw;
-    if ((fcc.lo | fcc.hi) !== 0) {
+    if ((pmu.fixedCtrCtrlHwLo | pmu.fixedCtrCtrlHwHi) !== 0) {
       phys.writeFixedCtrCtrl(0, 0, ids.put12);
       if (rec) this.noteWr("put", "1.2", MSR_CORE_PERF_FIXED_CTR_CTRL, 0, 0);
     }
@@ -454,7 +439,6 @@ export class MediatedSwitch {
     // saved := RDPMC(n): the physical counter value, an exact number.
     const gp = pmu.gp;
     const physGp = phys.gp;
-    const selHw = this.selHw;
     for (let n = 0; n < pmu.nGP; n++) {
       const v = physGp[n]!;
       const c = gp[n]!;
@@ -464,8 +448,7 @@ export class MediatedSwitch {
         this.writeGp(n, 0, ids.put2);
         if (rec) this.noteWr("put", "2", MSR_IA32_PMC0 + n, 0, 0);
       }
-      const sel = selHw[n]!;
-      if ((sel.lo | sel.hi) !== 0) {
+      if ((c.eventselHwLo | c.eventselHwHi) !== 0) {
         phys.writeSel(n, 0, ids.put2);
         if (rec) this.noteWr("put", "2", MSR_IA32_EVNTSEL0 + n, 0, 0);
       }

@@ -27,6 +27,10 @@ export interface Pmc {
   readonly eventselHi: number;
   /** The copy KVM programs (mediated: EN cleared when the filter denies it). */
   eventselHw: bigint;
+  /** `eventselHw`'s halves as Numbers, kept with every store (the mediated switch reads them: no BigInt and no
+   *  conversion cache per exit). */
+  readonly eventselHwLo: number;
+  readonly eventselHwHi: number;
   /** What the counter counts right now (derived at recalc). */
   source: EventSource;
   /** Counts at the current CPL (R-CNT-1/2): enabled, globally enabled, allowed, CPL matches. */
@@ -67,7 +71,17 @@ export class KvmPmc implements Pmc {
     this.eventselLo = lo32(v);
     this.eventselHi = hi32(v);
   }
-  eventselHw = 0n;
+  private selHw = 0n;
+  eventselHwLo = 0;
+  eventselHwHi = 0;
+  get eventselHw(): bigint {
+    return this.selHw;
+  }
+  set eventselHw(v: bigint) {
+    this.selHw = v;
+    this.eventselHwLo = lo32(v);
+    this.eventselHwHi = hi32(v);
+  }
   source = EventSource.None;
   active = false;
   enabledAnyCpl = false;

@@ -145,9 +145,21 @@ export class KvmPmu {
     this.fixedCtrCtrlLo = lo32(v);
     this.fixedCtrCtrlHi = hi32(v);
   }
-  fixedCtrCtrlHw = 0n;
-  /** Bumped by every recalc, the only place eventselHw and fixedCtrCtrlHw change (the mediated switch
-   *  converts them to Numbers once per change, not per exit). */
+  private fccHw = 0n;
+  /** fixedCtrCtrlHw's halves as Numbers, kept with every store (the mediated switch reads them). */
+  fixedCtrCtrlHwLo = 0;
+  fixedCtrCtrlHwHi = 0;
+  /** The FIXED_CTR_CTRL KVM programs (fields the filter denies cleared). */
+  get fixedCtrCtrlHw(): bigint {
+    return this.fccHw;
+  }
+  set fixedCtrCtrlHw(v: bigint) {
+    this.fccHw = v;
+    this.fixedCtrCtrlHwLo = lo32(v);
+    this.fixedCtrCtrlHwHi = hi32(v);
+  }
+  /** Bumped by every recalc, the only place eventselHw and fixedCtrCtrlHw change (a mediated load after one
+   *  visits every register). */
   hwGeneration = 0;
   private gctrl = 0n;
   globalCtrlLo = 0;

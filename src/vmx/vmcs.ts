@@ -65,13 +65,24 @@ export class Vmcs {
   }
   /** VM entry (model.md §12.1 step 9): with "load IA32_PERF_GLOBAL_CTRL", hardware := the guest field. */
   vmEntry(phys: PhysicalPmu, owner: string): void {
+    if (phys !== this.entryPhys || owner !== this.entryOwner) this.bind(phys, owner);
+    this.vmEntryAs(phys, this.entryTag);
+  }
+
+  /** vmEntry with the value's provenance id already interned (`bind`'s answer for the same PMU and owner): the
+   *  VMX layer's entry, with no string comparison per entry. */
+  vmEntryAs(phys: PhysicalPmu, entryTag: number): void {
     if ((this.vmEntryControls & VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL) === 0) return;
-    if (phys !== this.entryPhys || owner !== this.entryOwner) {
-      this.entryPhys = phys;
-      this.entryOwner = owner;
-      this.entryTag = phys.provs.id(owner, ENTRY_LOAD_SOURCE);
-    }
-    phys.writeGlobalCtrl(this.guestPerfGlobalCtrlLo, this.guestPerfGlobalCtrlHi, this.entryTag);
+    phys.writeGlobalCtrl(this.guestPerfGlobalCtrlLo, this.guestPerfGlobalCtrlHi, entryTag);
+  }
+
+  /** Intern the provenance of the entry's GLOBAL_CTRL load on `phys` for `owner` and return its id (the VMX
+   *  layer does it once, when it is created, with bindExit: no entry or exit interns anything). */
+  bind(phys: PhysicalPmu, owner: string): number {
+    this.entryPhys = phys;
+    this.entryOwner = owner;
+    this.entryTag = phys.provs.id(owner, ENTRY_LOAD_SOURCE);
+    return this.entryTag;
   }
 
   /** VM exit (model.md §12.2 step 0): "save" stores hardware GLOBAL_CTRL into the guest field, "load" puts the
@@ -82,15 +93,18 @@ export class Vmcs {
       this.guestPerfGlobalCtrlHi = phys.ctrlHi;
     }
     if ((this.vmExitControls & VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL) === 0) return;
-    if (phys !== this.exitPhys) {
-      this.exitPhys = phys;
-      this.exitTag = phys.provs.id(HOST_OWNER, EXIT_LOAD_SOURCE);
-    }
+    if (phys !== this.exitPhys) this.bindExit(phys);
     phys.writeGlobalCtrl(this.hostPerfGlobalCtrlLo, this.hostPerfGlobalCtrlHi, this.exitTag);
   }
 
-  // The provenance ids (ProvenanceTable) of the entry's and the exit's GLOBAL_CTRL loads, interned when first
-  // needed and kept for the physical PMU (and owner) they belong to, not looked up per exit.
+  /** Intern the provenance of the exit's GLOBAL_CTRL load on `phys`. */
+  bindExit(phys: PhysicalPmu): void {
+    this.exitPhys = phys;
+    this.exitTag = phys.provs.id(HOST_OWNER, EXIT_LOAD_SOURCE);
+  }
+
+  // The provenance ids (ProvenanceTable) of the entry's and the exit's GLOBAL_CTRL loads, interned by `bind` (or
+  // when first needed) and kept for the physical PMU (and owner) they belong to, not looked up per exit.
   private entryPhys: PhysicalPmu | null = null;
   private entryOwner = "";
   private entryTag = -1;

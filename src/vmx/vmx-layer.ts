@@ -100,6 +100,10 @@ export class VmxLayer implements X86Ops {
     });
     hostPerf.applyInitial(phys);
     this.recalcIntercepts();
+    // The entry's and the exit's GLOBAL_CTRL load tags, interned now rather than at the first entry and exit (a
+    // first-time branch there would make V8 drop the exit path's optimised code at every new machine).
+    this.entryTag = this.vmcs.bind(phys, this.ownerTag);
+    this.vmcs.bindExit(phys);
   }
 
   /** The owner tag of values this vCPU puts into hardware. */
@@ -107,6 +111,8 @@ export class VmxLayer implements X86Ops {
     return this.ownerTag;
   }
   private readonly ownerTag: string;
+  /** The provenance id of the VM entry's GLOBAL_CTRL load (Vmcs.bind), interned once. */
+  private readonly entryTag: number;
 
   /**
    * vmx_recalc_intercepts (§11.8: after vCPU creation, KVM_SET_CPUID2, a PERF_CAPABILITIES change):
@@ -378,7 +384,7 @@ export class VmxLayer implements X86Ops {
       this.vmcs.guestPerfGlobalCtrlLo = pmu.globalCtrlLo;
       this.vmcs.guestPerfGlobalCtrlHi = pmu.globalCtrlHi;
     }
-    this.vmcs.vmEntry(this.phys, this.owner);
+    this.vmcs.vmEntryAs(this.phys, this.entryTag);
     const c = this.vcpu.cpu;
     if (c !== null) this.phys.rebase(c.events, c.cpl);
     for (let i = 0; i < this.switchObservers.length; i++) this.switchObservers[i]!.afterEntry(this);
