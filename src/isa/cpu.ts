@@ -13,6 +13,7 @@ import { Delivery, CpuInterrupts } from "./interrupts.js";
 import { compileBlock } from "./jit.js";
 import { ExceptionAction, PlatformAction, type PlatformCpu } from "./platform.js";
 import { Access, pfAccessBits } from "./paging.js";
+import type { SharedDecodes } from "./shared-decodes.js";
 import { CYCLES, EXEC } from "./semantics.js";
 import { FAULT, StopReason, TWO32, Vec, canonical } from "./state.js";
 import { TLB_MASK } from "./tlb.js";
@@ -58,6 +59,9 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
   private codeHead = 0;
   private readonly decodesInPage = new Uint32Array(Math.ceil(this.memSize / 4096));
   private decoded = 0;
+  /** Decoded instructions shared with earlier CPUs that ran the same image (shared-decodes.ts), or null.
+   *  Only fetches with paging off use it; what they decode is the same either way. */
+  sharedDecodes: SharedDecodes | null = null;
 
   /**
    * Run until `budget` instructions have retired natively, or an earlier stop (see StopReason).
@@ -251,7 +255,11 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
       if (run) this.unwrittenFetch = rip;
       return null;
     }
-    const ins = decodeInto(new Insn(), this.mem, rip, rip, this.memSize - rip, this.codeBits);
+    const shared = this.sharedDecodes;
+    const ins =
+      shared !== null
+        ? shared.decode(this.mem, rip, this.memSize - rip, this.codeBits)
+        : decodeInto(new Insn(), this.mem, rip, rip, this.memSize - rip, this.codeBits);
     if (ins.fail === DecodeFail.Truncated) {
       this.cr2Lo = this.memSize;
       this.cr2Hi = 0;

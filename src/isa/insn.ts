@@ -97,3 +97,52 @@ export class Insn {
   blocks: { valid: boolean; start: number; phys: number }[] | null = null;
   hits = 0;
 }
+
+/**
+ * Copy what decodeInto fills from `src` into `dst` (a new Insn): every field but the ones that belong to
+ * the CPU that runs it — `valid`, the successor links, the compiled blocks and the execution count keep
+ * `dst`'s. For shared-decodes.ts; test/isa/shared-decodes checks that no field of Insn is left out.
+ */
+export function copyDecoded(dst: Insn, src: Insn): Insn {
+  dst.addr = src.addr;
+  dst.len = src.len;
+  dst.op = src.op;
+  dst.row = src.row;
+  dst.mnemonic = src.mnemonic;
+  dst.size = src.size;
+  dst.srcSize = src.srcSize;
+  dst.sub = src.sub;
+  dst.cc = src.cc;
+  dst.k0 = src.k0;
+  dst.k1 = src.k1;
+  dst.k2 = src.k2;
+  dst.r0 = src.r0;
+  dst.r1 = src.r1;
+  dst.r2 = src.r2;
+  dst.base = src.base;
+  dst.index = src.index;
+  dst.scale = src.scale;
+  dst.dispLo = src.dispLo;
+  dst.dispHi = src.dispHi;
+  dst.addr32 = src.addr32;
+  dst.asize = src.asize;
+  dst.mode = src.mode;
+  dst.seg = src.seg;
+  dst.ripRel = src.ripRel;
+  dst.dispBytes = src.dispBytes;
+  dst.immLo = src.immLo;
+  dst.immHi = src.immHi;
+  dst.immBytes = src.immBytes;
+  dst.target = src.target;
+  dst.relBytes = src.relBytes;
+  dst.rex = src.rex;
+  dst.pfx66 = src.pfx66;
+  dst.lock = src.lock;
+  dst.rep = src.rep;
+  dst.imm2 = src.imm2;
+  dst.fail = src.fail;
+  return dst;
+}
+
+/** The fields of Insn that copyDecoded leaves alone (the running CPU's). */
+export const PER_CPU_INSN_FIELDS = ["valid", "next", "taken", "blocks", "hits"] as const;

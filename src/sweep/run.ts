@@ -11,6 +11,7 @@ import { findHostPreset } from "../host/presets.js";
 import { findPolicy } from "../vmx/policies/index.js";
 import type { InterceptPolicy } from "../vmx/policies/policy.js";
 import type { LeakRecord } from "../check/leaks.js";
+import type { SharedDecodes } from "../isa/shared-decodes.js";
 import { buildMachine, loadGuest, runToEnd, type MachineError } from "../machine/index.js";
 import type { SweepConfig } from "./matrix.js";
 
@@ -110,13 +111,15 @@ function refusal(e: MachineError): string {
   }
 }
 
-/** Run one program on one configuration. Never throws for a bad configuration: it is a record. */
+/** Run one program on one configuration. Never throws for a bad configuration: it is a record. `decodes`:
+ *  instructions decoded by earlier runs of the same image (the same record either way). */
 export function runOne(
   c: SweepConfig,
   programIndex: number,
   prog: LoadedProgram,
   policies: PolicyTable,
   opts: RunOptions = {},
+  decodes?: SharedDecodes,
 ): RunRecord {
   const host = findHostPreset(c.host);
   if (host === undefined) return rejected(c.index, programIndex, `unknown host preset ${c.host}`);
@@ -156,6 +159,7 @@ export function runOne(
     memSize: prog.memSize,
     maxInsns: prog.maxInsns,
     jit: !prog.probe,
+    ...(decodes !== undefined ? { decodes } : {}),
   });
   if ("error" in g) return rejected(c.index, programIndex, g.error);
   const r = runToEnd(g, prog.maxInsns);

@@ -5,6 +5,7 @@
  * worker threads and merge the records, which are ordered by position, not by completion.
  */
 import { assemble } from "../asm/assemble.js";
+import { SharedDecodes } from "../isa/shared-decodes.js";
 import type { SweepConfig } from "./matrix.js";
 import { FUZZ_MEM, FUZZ_ORIGIN, fuzzPlan, fuzzSource } from "./fuzz.js";
 import { PROBE_MEM, PROBE_ORIGIN, probeKey, probeShape, probeSource, type ProbeKind } from "./probes.js";
@@ -74,6 +75,8 @@ export class ProgramLoader {
   /** Keys this loader assembled itself, in order, and how many of them `fresh` has handed out. */
   private readonly made: string[] = [];
   private reported = 0;
+  /** Per program key: the instructions its runs in this thread decoded (src/isa/shared-decodes.ts). */
+  private readonly decodes = new Map<string, SharedDecodes>();
   constructor(readonly specs: readonly ProgramSpec[]) {}
 
   /** Whether program `program` is assembled here (a user's program comes assembled). */
@@ -103,6 +106,15 @@ export class ProgramLoader {
   /** Take programs another loader of the same specs assembled. */
   adopt(entries: readonly (readonly [string, LoadResult])[]): void {
     for (const [k, p] of entries) if (!this.cache.has(k)) this.cache.set(k, p);
+  }
+
+  /** The decoded instructions shared by this thread's runs of the image `program` runs as on `config`
+   *  (a run decodes exactly what it would without them). */
+  sharedDecodes(program: number, config: SweepConfig): SharedDecodes {
+    const key = this.key(program, config);
+    let d = this.decodes.get(key);
+    if (d === undefined) this.decodes.set(key, (d = new SharedDecodes()));
+    return d;
   }
 
   load(program: number, config: SweepConfig): LoadResult {
@@ -158,7 +170,7 @@ export function runJobs(
         exits: 0,
         findings: [],
       });
-    else out.push(runOne(j.config, j.program, prog, policies, opts));
+    else out.push(runOne(j.config, j.program, prog, policies, opts, loader.sharedDecodes(j.program, j.config)));
     onDone?.(out.length);
   }
   return out;

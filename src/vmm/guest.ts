@@ -5,6 +5,7 @@
  */
 import { Cpu, StopReason, type FaultRecord } from "../isa/cpu.js";
 import type { GuestEvents, Platform } from "../isa/platform.js";
+import type { SharedDecodes } from "../isa/shared-decodes.js";
 import { BarePlatform } from "./bare.js";
 import { GuestIo, type DeviceOptions, type IoHandler } from "./io.js";
 import { formatInsn } from "../isa/disasm.js";
@@ -47,6 +48,9 @@ export interface GuestConfig {
   /** Stream the guest console: called with each chunk as the guest writes it (after every run chunk at
    *  the latest; the view is reused: copy it). RunResult.console is then "". Default: kept in the result. */
   console?: (bytes: Uint8Array) => void;
+  /** Decoded instructions shared with earlier guests of the same image (src/isa/shared-decodes.ts: the
+   *  sweep's runs of one probe); results are the same without. */
+  decodes?: SharedDecodes;
   /** The devices' options (debug-exit status mapping, --trace-io; fw_cfg's RAM size is memSize). */
   devices?: Omit<DeviceOptions, "memSize">;
 }
@@ -132,6 +136,7 @@ export class Guest {
       cfg.devices,
     );
     g.cpu.jitEnabled = cfg.jit !== false;
+    g.cpu.sharedDecodes = cfg.decodes ?? null;
     return g;
   }
 
