@@ -116,10 +116,21 @@ export function buildMachine(spec: MachineSpec): Result<Machine, MachineError> {
   const vcpu = vm.createVcpu();
   // QEMU's -cpu host turns on CPUID.1:ECX.TSC_DEADLINE_TIMER, which KVM emulates (KVM_GET_EMULATED_CPUID,
   // KVM_CAP_TSC_DEADLINE_TIMER) but leaves out of KVM_GET_SUPPORTED_CPUID: the LVT timer's TSC-deadline mode.
+  // Given the guest's vPMU model too, it is one KVM_SET_CPUID2 with both, as QEMU makes it (the vCPU ends
+  // exactly as after the two calls of buildMachine and setGuestPmu: test/machine/build).
   const leaf1 = vcpu.leaf(1);
-  vcpu.setCpuid(
-    vcpu.withCpuidLeaf({ function: 1, index: 0, ...leaf1, ecx: (leaf1.ecx | CPUID_1_ECX_TSC_DEADLINE_TIMER) >>> 0 }),
-  );
+  const table = vcpu.withCpuidLeaf({
+    function: 1,
+    index: 0,
+    ...leaf1,
+    ecx: (leaf1.ecx | CPUID_1_ECX_TSC_DEADLINE_TIMER) >>> 0,
+  });
+  const guestCpuid = spec.guest?.cpuid;
+  if (guestCpuid === undefined) vcpu.setCpuid(table);
+  else {
+    const set = vcpu.setCpuid(guestCpuidTable(table, guestCpuid));
+    if (!set.ok) return err({ step: "KVM_SET_CPUID2", error: set.error });
+  }
   if (spec.logExits === false) vcpu.logExits = false;
   const layer = vmx.layerOf(vcpu);
   // The checker observes the VMX layer's entry/exit/load/put events; the layer does not call it by name.
@@ -127,26 +138,32 @@ export function buildMachine(spec: MachineSpec): Result<Machine, MachineError> {
   layer.attach(checker);
   layer.recordSteps = spec.traceSwitch === true;
   if (spec.guest !== undefined) {
-    const g = setGuestPmu(vcpu, spec.guest);
+    const g = setGuestPmu(vcpu, { ...spec.guest, cpuid: undefined });
     if (!g.ok) return g;
   }
   return ok({ kvm: kvm.value, vcpu, layer, checker, policy: spec.policy, pmu: spec.pmu });
+}
+
+/** `table` with the guest's leaf 0xA (computed from the one in `table`, KVM's supported leaf) and PDCM. */
+function guestCpuidTable(table: readonly CpuidEntry[], c: NonNullable<GuestPmuRequest["cpuid"]>): CpuidEntry[] {
+  const supported = table.find((e) => e.function === 0xa && e.index === 0)!;
+  const leaf = c.leaf0a(supported);
+  let out = [...table.filter((e) => !(e.function === leaf.function && e.index === leaf.index)), leaf];
+  const pdcm = c.pdcm;
+  if (pdcm !== undefined)
+    out = out.map((e) =>
+      e.function === 1 && e.index === 0
+        ? { ...e, ecx: (pdcm ? e.ecx | CPUID_1_ECX_PDCM : e.ecx & ~CPUID_1_ECX_PDCM) >>> 0 }
+        : e,
+    );
+  return out;
 }
 
 /** KVM_SET_CPUID2, then KVM_SET_MSRS PERF_CAPABILITIES (its checks read the CPUID, R-CFG-1..4), then the
  *  VM's event filter: each refuses as the ioctl would. */
 export function setGuestPmu(vcpu: Vcpu, g: GuestPmuRequest): Result<void, MachineError> {
   if (g.cpuid !== undefined) {
-    const supported = vcpu.cpuidTable.find((e) => e.function === 0xa && e.index === 0)!;
-    let table = vcpu.withCpuidLeaf(g.cpuid.leaf0a(supported));
-    const pdcm = g.cpuid.pdcm;
-    if (pdcm !== undefined)
-      table = table.map((e) =>
-        e.function === 1 && e.index === 0
-          ? { ...e, ecx: (pdcm ? e.ecx | CPUID_1_ECX_PDCM : e.ecx & ~CPUID_1_ECX_PDCM) >>> 0 }
-          : e,
-      );
-    const set = vcpu.setCpuid(table);
+    const set = vcpu.setCpuid(guestCpuidTable(vcpu.cpuidTable, g.cpuid));
     if (!set.ok) return err({ step: "KVM_SET_CPUID2", error: set.error });
   }
   const caps = g.perfCapabilities;

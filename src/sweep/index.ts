@@ -47,7 +47,7 @@ export { explain, sentence } from "./group.js";
 export type { Attribute, AttrVector, Literal, Condition, Explanation } from "./group.js";
 export { parseShard, inShard, selectShard } from "./shard.js";
 export type { Shard, ShardParse } from "./shard.js";
-export { runOne, lookupPolicy } from "./run.js";
+export { runOne, lookupPolicy, sweepMachineSpec } from "./run.js";
 export type { LoadedProgram, Finding, RealisedGuest, RunRecord, PolicyTable, RunOptions } from "./run.js";
 export {
   matrixJobs,

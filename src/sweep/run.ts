@@ -6,13 +6,13 @@
  * found by running, never by asking the policy. Facts: model.md §2 (knobs), §6.3/§6.5 (refresh,
  * PERF_CAPABILITIES rules), §12, §14.
  */
-import { findHostActivity } from "../host/activity.js";
-import { findHostPreset } from "../host/presets.js";
+import { findHostActivity, type HostActivityPreset } from "../host/activity.js";
+import { findHostPreset, type HostPreset } from "../host/presets.js";
 import { findPolicy } from "../vmx/policies/index.js";
 import type { InterceptPolicy } from "../vmx/policies/policy.js";
 import type { LeakRecord } from "../check/leaks.js";
 import type { SharedDecodes } from "../isa/shared-decodes.js";
-import { buildMachine, loadGuest, runToEnd, type MachineError } from "../machine/index.js";
+import { buildMachine, loadGuest, runToEnd, type MachineError, type MachineSpec } from "../machine/index.js";
 import type { SweepConfig } from "./matrix.js";
 
 /** A program ready to run: bytes, load address, guest RAM, instruction limit. */
@@ -111,6 +111,33 @@ function refusal(e: MachineError): string {
   }
 }
 
+/** The machine of a configuration, its names resolved. The policy runs as given: expandMatrix pairs --pmu
+ *  legacy/off only with the legacy kernel and mediated only with kernels that have the mediated vPMU
+ *  (pmuFitsKvm), as `vpmu run` does. */
+export function sweepMachineSpec(
+  c: SweepConfig,
+  host: HostPreset,
+  policy: InterceptPolicy,
+  activity: HostActivityPreset,
+  opts: RunOptions = {},
+): MachineSpec {
+  return {
+    host,
+    pmu: c.pmu,
+    policy,
+    activity,
+    vmwareBackdoor: c.vmwareBackdoor,
+    checkIsolation: opts.invariants === true,
+    logExits: false,
+    guest: {
+      // KVM_SET_CPUID2: leaf 0xA as requested (KVM clamps it at refresh, R-CPUID-2/4) and CPUID.1:ECX.PDCM;
+      // KVM_SET_MSRS PERF_CAPABILITIES (R-CFG-1..4): with PDCM the requested caps; without, caps read 0.
+      cpuid: { leaf0a: () => ({ function: 0xa, index: 0, ...leaf0a(c, host.eventMaskLength) }), pdcm: c.guest.pdcm },
+      ...(c.guest.pdcm ? { perfCapabilities: c.guest.perfCapabilities } : {}),
+    },
+  };
+}
+
 /** Run one program on one configuration. Never throws for a bad configuration: it is a record. `decodes`:
  *  instructions decoded by earlier runs of the same image (the same record either way). */
 export function runOne(
@@ -127,23 +154,7 @@ export function runOne(
   if (policy === undefined) return rejected(c.index, programIndex, `unknown policy ${c.kvm}`);
   const activity = findHostActivity(c.activity);
   if (activity === undefined) return rejected(c.index, programIndex, `unknown host activity ${c.activity}`);
-  // The policy runs as given: expandMatrix pairs --pmu legacy/off only with the legacy kernel and
-  // mediated only with kernels that have the mediated vPMU (pmuFitsKvm), as `vpmu run` does.
-  const built = buildMachine({
-    host,
-    pmu: c.pmu,
-    policy,
-    activity,
-    vmwareBackdoor: c.vmwareBackdoor,
-    checkIsolation: opts.invariants === true,
-    logExits: false,
-    guest: {
-      // KVM_SET_CPUID2: leaf 0xA as requested (KVM clamps it at refresh, R-CPUID-2/4) and CPUID.1:ECX.PDCM;
-      // KVM_SET_MSRS PERF_CAPABILITIES (R-CFG-1..4): with PDCM the requested caps; without, caps read 0.
-      cpuid: { leaf0a: () => ({ function: 0xa, index: 0, ...leaf0a(c, host.eventMaskLength) }), pdcm: c.guest.pdcm },
-      ...(c.guest.pdcm ? { perfCapabilities: c.guest.perfCapabilities } : {}),
-    },
-  });
+  const built = buildMachine(sweepMachineSpec(c, host, policy, activity, opts));
   if (!built.ok) return rejected(c.index, programIndex, refusal(built.error));
   const { vcpu, layer, checker } = built.value;
   const pmu = vcpu.pmu;
