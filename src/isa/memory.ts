@@ -14,6 +14,7 @@ import { CpuState, type CpuOptions, FAULT, Seg, StopReason, TWO32, Vec, canonica
 import { TLB_MASK, Tlb } from "./tlb.js";
 import { BranchPredictor, CacheModel } from "./uarch.js";
 import { LastBranchRecords } from "./lbr.js";
+import { release, zeroed } from "./array-pool.js";
 
 /** Bytes past the end of RAM where an access split across two non-contiguous physical pages is
  *  assembled (and written back from): its granules are marked as code so a store there reaches
@@ -68,15 +69,27 @@ export class CpuMemory extends CpuState {
     super(opts);
     // The bounce bytes exist only while RAM + BOUNCE fits in one typed array (at most 4 GiB).
     const bounce = opts.memSize + BOUNCE <= 2 ** 32 ? BOUNCE : 0;
-    this.mem = new Uint8Array(opts.memSize + bounce);
+    this.mem = zeroed(Uint8Array, opts.memSize + bounce);
     this.dv = new DataView(this.mem.buffer);
     this.cache = new CacheModel(opts.memSize + bounce, this.events);
     this.predictor = new BranchPredictor(opts.memSize, this.events);
     const pages = Math.ceil(opts.memSize / 4096);
     this.icache = new Array(pages).fill(null);
-    this.codeGranules = new Uint8Array(Math.ceil((opts.memSize + bounce) / 8));
+    this.codeGranules = zeroed(Uint8Array, Math.ceil((opts.memSize + bounce) / 8));
     this.codeGranules.fill(1, Math.ceil(opts.memSize / 8));
     this.bcache = new Array(pages).fill(null);
+  }
+
+  /**
+   * The VMM is done with this CPU (the sweep, after each run): RAM and the large tables go to the next CPU
+   * built in this thread (array-pool.ts), which gets them cleared, exactly as new ones. Nothing may use
+   * this CPU, or anything compiled for it, afterwards.
+   */
+  release(): void {
+    release(this.mem, this.codeGranules);
+    this.tlb.release();
+    this.cache.release();
+    this.predictor.release();
   }
 
   /** IBPB (PRED_CMD): forget all branch history. */

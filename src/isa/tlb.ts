@@ -6,6 +6,8 @@
  * Interpreter and compiled code share these arrays: a hit needs one tag compare and one rights test.
  */
 
+import { release, zeroed } from "./array-pool.js";
+
 /** Entries (a power of two), indexed by the linear page number mod TLB_ENTRIES: 4096 × 4 KiB = 16 MiB of
  *  reach, so code, data and stack of a small guest do not evict each other. */
 export const TLB_ENTRIES = 4096;
@@ -30,17 +32,17 @@ export function pageNumber(lo: number, hi: number): number {
  *  integer compares, the same inline in compiled blocks. */
 export class Tlb {
   /** Bits 31:12 of the entry's linear address (-1: empty). */
-  readonly tagLo = new Int32Array(TLB_ENTRIES).fill(-1);
+  readonly tagLo = zeroed(Int32Array, TLB_ENTRIES).fill(-1);
   /** Bits 63:32, as a signed 32-bit number. */
-  readonly tagHi = new Int32Array(TLB_ENTRIES);
+  readonly tagHi = zeroed(Int32Array, TLB_ENTRIES);
   /** Physical address (RAM offset) of the 4 KiB page. */
-  readonly phys = new Uint32Array(TLB_ENTRIES);
+  readonly phys = zeroed(Uint32Array, TLB_ENTRIES);
   /** Allow bits for supervisor (bits 0-2) and user (bits 3-5) accesses. */
-  readonly allow = new Uint8Array(TLB_ENTRIES);
+  readonly allow = zeroed(Uint8Array, TLB_ENTRIES);
   /** Global (PTE.G with CR4.PGE): survives a CR3 load. */
-  readonly global = new Uint8Array(TLB_ENTRIES);
+  readonly global = zeroed(Uint8Array, TLB_ENTRIES);
   /** log2 of the size of the page the entry was cut from: 12, 21 or 30. */
-  readonly shift = new Uint8Array(TLB_ENTRIES);
+  readonly shift = zeroed(Uint8Array, TLB_ENTRIES);
   /** Page walks done (tests and diagnostics). */
   walks = 0;
 
@@ -58,6 +60,11 @@ export class Tlb {
   drop(lo: number, hi: number): void {
     const i = (lo >>> 12) & TLB_MASK;
     if (this.tagLo[i] === lo >>> 12 && this.tagHi[i] === (hi | 0)) this.tagLo[i] = -1;
+  }
+
+  /** The CPU is done (Cpu.release): the arrays go to the next TLB built. */
+  release(): void {
+    release(this.tagLo, this.tagHi, this.phys, this.allow, this.global, this.shift);
   }
 
   /** MOV to CR4 changing PGE/PAE/PSE, MOV to CR0 changing PG/WP, EFER.NXE: everything, globals too. */

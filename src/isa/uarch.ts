@@ -4,6 +4,7 @@
  * front of a bounded LLC, and a simple branch predictor — deliberately simple so a user can predict
  * every count by hand (docs/cpu.md has worked examples). Not a model of any real core's timings.
  */
+import { release, zeroed } from "./array-pool.js";
 import type { GuestEvents } from "./platform.js";
 
 /** Penalties (cycles). */
@@ -50,7 +51,7 @@ export const LLC_SETS = 16384;
  */
 export class CacheModel {
   /** @internal */
-  readonly l1 = new Int32Array(L1_LINES).fill(-1);
+  readonly l1 = zeroed(Int32Array, L1_LINES).fill(-1);
   /** LLC tags: line number + 1 per way (0 = empty), set-major. */
   private readonly tags: Int32Array;
   /** Each set's ways as a recency list (way numbers 0-15): next/prev links per way, and per set the most
@@ -73,18 +74,22 @@ export class CacheModel {
     private readonly ev: GuestEvents,
   ) {
     const lines = Math.ceil(memSize / 64);
-    this.where = new Uint8Array(lines);
+    this.where = zeroed(Uint8Array, lines);
     // Only the sets guest memory can reach (line mod LLC_SETS) are kept: the smallest power of two of
     // whole pages (64 lines, so the streamer's next line is inside too) covering every line.
     let sets = 64;
     while (sets < lines && sets < LLC_SETS) sets *= 2;
-    this.tags = new Int32Array(sets * LLC_WAYS);
-    this.next = new Uint8Array(sets * LLC_WAYS);
-    this.prev = new Uint8Array(sets * LLC_WAYS);
-    this.head = new Uint8Array(sets);
-    this.mru = new Int32Array(sets);
-    this.tail = new Uint8Array(sets);
-    // New arrays are all zeros: every way empty, every set in way order.
+    this.tags = zeroed(Int32Array, sets * LLC_WAYS);
+    this.next = zeroed(Uint8Array, sets * LLC_WAYS);
+    this.prev = zeroed(Uint8Array, sets * LLC_WAYS);
+    this.head = zeroed(Uint8Array, sets);
+    this.mru = zeroed(Int32Array, sets);
+    this.tail = zeroed(Uint8Array, sets);
+    // New (or released and cleared) arrays are all zeros: every way empty, every set in way order.
+  }
+  /** The CPU is done (Cpu.release): the tables go to the next cache model built. */
+  release(): void {
+    release(this.l1, this.tags, this.next, this.prev, this.head, this.mru, this.tail, this.where);
   }
   /** Every LLC way empty, each set's recency list in way order 0 (MRU) .. 15 (LRU): all zeros. */
   private resetLlc(): void {
@@ -251,8 +256,12 @@ export class BranchPredictor {
     if (!(addr >= 0 && addr < this.memSize)) return NO_STATE;
     const i = addr >>> 12;
     let t = this.pages[i];
-    if (t === undefined) this.pages[i] = t = new Uint8Array(4096);
+    if (t === undefined) this.pages[i] = t = zeroed(Uint8Array, 4096);
     return t;
+  }
+  /** The CPU is done (Cpu.release): the state tables go to the next predictor built. */
+  release(): void {
+    for (const t of this.pages) if (t !== undefined) release(t);
   }
   reset(): void {
     // In place: compiled blocks keep the tables they were compiled with.

@@ -197,6 +197,8 @@ export function runOne(
     });
   }
   const ok = prog.probe ? r.stop === "exit" && r.status === 0 : r.stop === "exit" || r.stop === "halted";
+  // Nothing reads the guest's memory or tables again: the next run's CPU takes them (src/isa/array-pool.ts).
+  g.cpu.release();
   return {
     config: c.index,
     program: programIndex,
