@@ -6,7 +6,18 @@
 // flags) records one at exit into dist/cli/cache/ beside the bundle — the package's own directory, never
 // the user's; unwritable, the run simply goes uncached. Each cache file is named after the bundle's
 // content hash, so a rebuilt bundle never meets an old cache (V8 itself checks only the source length).
-import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Script } from "node:vm";
@@ -35,14 +46,45 @@ function cacheKey(argv: readonly string[]): string {
 /** VPMU_CACHE=off: neither read nor record a cache, this one or asm-cache.ts's (a run as the first after a
  *  build; bench/startup.bench.mjs times such runs). */
 const useCache = process.env.VPMU_CACHE !== "off";
-let cached: Buffer | undefined;
-try {
-  cached = useCache ? readFileSync(cacheFile) : undefined;
-} catch {
-  cached = undefined;
+
+/** The bundle's text and the cache's bytes, read through one buffer: the bundle first (its text is a
+ *  copy), then the cache over it. Memory is costly the first time it is touched, and readFileSync would
+ *  take a new buffer for each (a few hundred KiB apiece, every start). The bundle is ASCII (post-build
+ *  checks), so latin1 is its cheapest exact decoding. */
+function readBoth(): { source: string; cached: Buffer | undefined } {
+  const fd = openSync(bundle, "r");
+  let cacheFd = -1;
+  try {
+    if (useCache) cacheFd = openSync(cacheFile, "r");
+  } catch {
+    cacheFd = -1; // no cache yet
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const cacheSize = cacheFd < 0 ? 0 : fstatSync(cacheFd).size;
+    const buf = Buffer.allocUnsafeSlow(Math.max(size, cacheSize));
+    const source = buf.toString("latin1", 0, readAll(fd, buf, size));
+    const cached = cacheFd < 0 ? undefined : buf.subarray(0, readAll(cacheFd, buf, cacheSize));
+    return { source, cached };
+  } finally {
+    closeSync(fd);
+    if (cacheFd >= 0) closeSync(cacheFd);
+  }
 }
-// The bundle is ASCII (post-build checks): latin1 is the cheapest exact decoding.
-const script = new Script(readFileSync(bundle, "latin1"), { filename: bundle, cachedData: cached });
+
+/** Read `size` bytes of `fd` into the start of `buf` (fewer if the file is shorter); how many were read. */
+function readAll(fd: number, buf: Buffer, size: number): number {
+  let n = 0;
+  while (n < size) {
+    const r = readSync(fd, buf, n, size - n, n);
+    if (r === 0) break;
+    n += r;
+  }
+  return n;
+}
+
+const { source, cached } = readBoth();
+const script = new Script(source, { filename: bundle, cachedData: cached });
 if (useCache && (cached === undefined || script.cachedDataRejected === true)) process.once("exit", saveCache);
 
 /** Record what this run compiled; a concurrent run may do the same (the rename is atomic). */
