@@ -18,7 +18,6 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Script } from "node:vm";
 import { invokedCommand, words } from "./argv.js";
@@ -103,4 +102,7 @@ function saveCache(): void {
 
 // The bundle is `(function (require, importMetaUrl, VPMU_BUNDLE_HASH) { … })`: src/cli/paths.ts finds files
 // beside main.js, and src/cli/asm-cache.ts keys its entries by the bundle.
-script.runInThisContext()(createRequire(bundle), import.meta.url, VPMU_BUNDLE_HASH);
+// The bundle requires Node's built-in modules only (npm packages are inside it), so this file's own
+// `require` serves (post-build bundles it as CommonJS beside vpmu.cjs); node:module's createRequire would
+// cost every start loading that module and Node's ES module loader with it.
+script.runInThisContext()(require, import.meta.url, VPMU_BUNDLE_HASH);
