@@ -198,8 +198,14 @@ function insnJs(
   const js = [...lines, ...body].join("\n");
   if (align === Align.Unknown) return js;
   // The address of this one access is known to be aligned or not (see `alignments`).
-  if (align === Align.Assumed) g.entry.add(`if ((P${k} & 3) !== 0) return slow(left);`);
-  return js.replace(ALIGN_RE, align === Align.Unaligned ? "$2" : "$1");
+  if (align === Align.Unaligned) return js.replace(ALIGN_RE, "$2");
+  if (align === Align.Aligned) return js.replace(ALIGN_RE, "$1");
+  // Assumed: a hoisted access, whose Uint32Array index is found once at entry too (`Q<k>`).
+  g.entry.add(`if ((P${k} & 3) !== 0) return slow(left);`);
+  g.entry.add(`const Q${k} = P${k} >>> 2;`);
+  return js.replace(ALIGN_RE, (_m, aligned: string) =>
+    aligned.replaceAll("M32[ea >>> 2]", `M32[Q${k}]`).replaceAll("M32[(ea >>> 2) + 1]", `M32[Q${k} + 1]`),
+  );
 }
 
 /** What a block knows of an access's alignment to 4 bytes (for the Uint32Array fast path). */
