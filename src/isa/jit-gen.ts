@@ -229,7 +229,9 @@ export function aluParts(
     return parts(res, [[CF, `(${out("a", "b", "r")} ? ${CF} : 0)`], [OF, of], af, ...szp(4)]);
   }
   // s: the carry or borrow out of the low half, into the high half.
-  const res = `${pre}r = (a ${sign} b${cin.replace("+", sign)}) | 0; s = ${out("a", "b", "r")} ? 1 : 0; rh = (ah ${sign} bh ${sign} s) | 0;`;
+  // INC/DEC (b is 1): the low half carries iff it wrapped to 0, borrows iff it was 0.
+  const lowOut = keepCF ? (add ? "r === 0" : "a === 0") : out("a", "b", "r");
+  const res = `${pre}r = (a ${sign} b${cin.replace("+", sign)}) | 0; s = ${lowOut} ? 1 : 0; rh = (ah ${sign} bh ${sign} s) | 0;`;
   const cfHi = add
     ? `(${ult("rh", "ah")} || (s !== 0 && ${eq32("rh", "ah")}))`
     : `(${ult("ah", "bh")} || (s !== 0 && ${eq32("ah", "bh")}))`;
