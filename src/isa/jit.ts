@@ -12,7 +12,7 @@
  */
 import { aluBin, aluIncDec, aluShift, AluOp, type AluOut } from "./alu.js";
 import { aluDiv, aluMul } from "./muldiv.js";
-import { PARITY, STATUS } from "./flags.js";
+import { CF, OF, PARITY, PF, SF, STATUS, ZF } from "./flags.js";
 import { type Insn, K } from "./insn.js";
 import type { EmitCtx } from "./jit-emit.js";
 import {
@@ -68,8 +68,12 @@ const isBranch = (ins: Insn): boolean => SEMANTICS[ins.op].branch === true;
 const callsPlatform = (ins: Insn): boolean => SEMANTICS[ins.op].platform === true;
 /** A conditional branch: its predictor state lives in the local `p0` while the block loops. */
 const isPredicted = (ins: Insn): boolean => ins.op === Op.Jcc || ins.op === Op.Loop || ins.op === Op.Jrcxz;
-/** A platform call sees RFLAGS exact (an injected #GP pushes them). */
-const reads = (ins: Insn): number => flagsRead(ins) | (callsPlatform(ins) ? STATUS : 0);
+/** The flags each condition code tests (SDM Table B-1; flags.ts condition), by cc >> 1. */
+const CC_FLAGS = [OF, CF, ZF, CF | ZF, SF, PF, SF | OF, ZF | SF | OF];
+/** A platform call sees RFLAGS exact (an injected #GP pushes them). A Jcc reads only its condition's
+ *  flags (its row says every status flag). */
+const reads = (ins: Insn): number =>
+  ins.op === Op.Jcc ? CC_FLAGS[ins.cc >> 1] : flagsRead(ins) | (callsPlatform(ins) ? STATUS : 0);
 const writes = flagsWritten;
 /** Compiled code may leave the block at this instruction (before it, for the interpreter to raise a
  *  fault; or right after it, a store into this block's code, a platform call's stop): RFLAGS must be
@@ -112,6 +116,29 @@ function deferredFlags(w: Insn): string | null {
       ? aluParts(w.sub === 1 ? AluOp.Sub : AluOp.Add, w.size, true)
       : aluParts(w.op === Op.Test ? AluOp.And : w.sub, w.size);
   return p === null ? null : p.flags;
+}
+
+/** The locals an inline ALU form's flag terms read (jit-gen.ts aluParts). */
+const TERM_VARS = /\b(ah|a|bh|b|rh|r|s|u)\b/g;
+
+/** The inline ALU form of an instruction whose result is always computed (ADD..XOR other than CMP, INC,
+ *  DEC on 4/8 bytes), for exit-only flags; null for any other. */
+function lazyParts(ins: Insn): ReturnType<typeof aluParts> {
+  if (ins.size !== 4 && ins.size !== 8) return null;
+  if (ins.op === Op.Alu && ins.sub !== AluOp.Cmp) return aluParts(ins.sub, ins.size);
+  if (ins.op === Op.IncDec) return aluParts(ins.sub === 1 ? AluOp.Sub : AluOp.Add, ins.size, true);
+  return null;
+}
+
+/** The flags a block's instructions read before writing them (what a next pass needs from the last). */
+function liveInOf(insns: readonly Insn[]): number {
+  let liveIn = 0,
+    killed = 0;
+  for (const i of insns) {
+    liveIn |= reads(i) & ~killed;
+    killed |= writes(i);
+  }
+  return liveIn;
 }
 
 /** The register halves (`R[n]`) generated code assigns, or null where it hands the register file to code
@@ -313,7 +340,7 @@ function generate(
         // pending (`dp`) until the next pass's first instruction that touches them. A complete rewrite
         // of them (computed) ends the pending state; anything else (a reader, a partial writer) first
         // makes RFLAGS exact, as does every exit.
-        g.onExit = `if (dp) { ${full.replace(/\b(ah|a|bh|b|rh|r|s|u)\b/g, "d$1")} dp = false; }`;
+        g.onExit = `if (dp) { ${full.replace(TERM_VARS, "d$1")} dp = false; }`;
         saveAfter = nn - 2;
         const wf = writes(w);
         for (let i = 0; i < nn - 2; i++) {
@@ -327,6 +354,29 @@ function generate(
       }
     }
   }
+  // Exit-only flags: in a block that can leave only at the end of a pass, flags an ALU instruction writes
+  // that nothing reads before they are rewritten — later in the pass, or in the next pass when the block
+  // loops — are observed only by the exit. The instruction copies the values its terms read (x<k><name>)
+  // and the exit computes them from the last pass's copies (W3's ADD: CF, which DEC keeps).
+  const lazy: number[] = new Array(nn).fill(0);
+  const lazyVars: string[] = [];
+  const lazySave: string[] = new Array(nn).fill("");
+  if (!g.calls && !insns.some((i) => mayExit(g, i))) {
+    let readLive = isBranch(lastIns) && lastIns.target === start ? liveInOf(insns) : 0;
+    for (let i = nn - 1; i >= 0; i--) {
+      const p = defer !== null && i === nn - 2 ? null : lazyParts(insns[i]);
+      const m = need[i] & ~readLive;
+      if (p !== null && m !== 0) {
+        lazy[i] = m;
+        const flags = p.flagsFor(m);
+        const vars = [...new Set([...flags.matchAll(TERM_VARS)].map((x) => x[1]))];
+        lazyVars.push(...vars.map((v) => `x${i}${v} = 0`));
+        lazySave[i] = `\n${vars.map((v) => `x${i}${v} = ${v};`).join(" ")}`;
+        g.onExit = `${flags.replace(TERM_VARS, `x${i}$1`)} ${g.onExit}`;
+      }
+      readLive = (readLive & ~writes(insns[i])) | reads(insns[i]);
+    }
+  }
   // Predictor state of the final conditional branch lives in `p0` while the block loops.
   if (predicted) g.onExit += ` bpc[${lastIns.addr & 4095}] = p0;`;
   for (let k = 0; k < insns.length; k++) {
@@ -337,7 +387,7 @@ function generate(
       g,
       insns[k],
       k,
-      need[k],
+      need[k] & ~lazy[k],
       last && isBranch(insns[k]),
       last ? defer : null,
       a,
@@ -354,7 +404,7 @@ function generate(
         ? "\nda = a; dah = ah; db = b; dbh = bh; dr = r; drh = rh; ds = s; du = u; dp = true;"
         : k === clearAfter
           ? "\ndp = false;"
-          : "";
+          : lazySave[k];
     body.push(`// ${insns[k].addr.toString(16)}: ${insns[k].mnemonic}\n${pre}${js}${post}`);
   }
   const text = body.join("\n");
@@ -365,7 +415,7 @@ function generate(
 let chunk = ${FIRST_CHUNK}, calls = 0;
 return function block(left) {
   let fl = ${cpuField("rflags")}, a = 0, ah = 0, b = 0, bh = 0, r = 0, rh = 0, s = 0, t = 0, u = 0, ea = 0, taken = false, iters = 0;${g.calls ? "\n  let fi = 0, fc = 0, fu = 0, fb = 0, called = false;" : ""}
-${saveAfter >= 0 ? "  let dp = false, da = 0, dah = 0, db = 0, dbh = 0, dr = 0, drh = 0, ds = 0, du = 0;\n" : ""}  let p0 = ${predicted ? `bpc[${lastIns.addr & 4095}]` : "0"};${g.paged ? `\n  ${PAGED_PROLOGUE}` : ""}
+${saveAfter >= 0 ? "  let dp = false, da = 0, dah = 0, db = 0, dbh = 0, dr = 0, drh = 0, ds = 0, du = 0;\n" : ""}${lazyVars.length ? `  let ${lazyVars.join(", ")};\n` : ""}  let p0 = ${predicted ? `bpc[${lastIns.addr & 4095}]` : "0"};${g.paged ? `\n  ${PAGED_PROLOGUE}` : ""}
   const maxIters = Math.min(Math.floor(left / ${n}), chunk) | 0;
   if (chunk < ${CHUNK} && ++calls % ${RAMP_CALLS} === 0) chunk *= 2;
 ${[...g.entry].map((e) => `  ${e}\n`).join("")}  ${warmLines(g, text, lookupsAtEntry)}
