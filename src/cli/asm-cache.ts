@@ -70,7 +70,7 @@ function textOf(path: string): string | null {
 
 /** The entry's file name: one per source path, by the path's 32-bit FNV-1a hash. Two paths with the same
  *  hash only replace each other's entry: an entry holds its path and is checked against it. */
-function entryFile(path: string): string {
+export function entryFile(path: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < path.length; i++) h = Math.imul(h ^ path.charCodeAt(i), 0x01000193);
   return join(CACHE_DIR, `asm-${BUNDLE_HASH}-${(h >>> 0).toString(16).padStart(8, "0")}.json`);

@@ -20,7 +20,7 @@ import {
 } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Script } from "node:vm";
-import { invokedCommand, words } from "./argv.js";
+import { cacheKey } from "./cache-key.js";
 
 /** The bundle's content hash (post-build defines it). */
 declare const VPMU_BUNDLE_HASH: string;
@@ -28,19 +28,6 @@ declare const VPMU_BUNDLE_HASH: string;
 const bundle = fileURLToPath(new URL("./vpmu.cjs", import.meta.url));
 const cacheDir = fileURLToPath(new URL("./cache/", import.meta.url));
 const cacheFile = `${cacheDir}${cacheKey(process.argv)}-${VPMU_BUNDLE_HASH}.bin`;
-
-/** Which cache a command line uses. A run of one command compiles that command's code only: one cache
- *  per command ("all": --help, help, --config, an unknown command), and for `vpmu run` per kind of guest
- *  file as src/cli/guest-image.ts tells them apart, since a source also compiles the assembler and a .c
- *  file the C build (a flat image's run would otherwise deserialise the assembler it does not use, or a
- *  source's run compile it every time). A guess from the words alone: a wrong one costs time, not results. */
-function cacheKey(argv: readonly string[]): string {
-  const command = invokedCommand(argv);
-  if (command !== "run") return command ?? "all";
-  const operands = words(argv).slice(1);
-  if (operands.some((w) => /\.c$/.test(w))) return "run-c";
-  return operands.some((w) => /\.(bin|img)$/i.test(w)) ? "run-flat" : "run";
-}
 
 /** VPMU_CACHE=off: neither read nor record a cache, this one or asm-cache.ts's (a run as the first after a
  *  build; bench/startup.bench.mjs times such runs). */
