@@ -280,11 +280,16 @@ export class PhysicalPmu extends PmuRegisterFile {
    * Call it before any access to the counters and before any change of their controls or of the CPL.
    */
   sync(events: GuestEvents, cpl: number): void {
+    this.count(events);
+    this.rebase(events, cpl);
+  }
+
+  /** sync without the rebase: the counters advance to `events`, and the next sync would count the same
+   *  interval again — for a caller that rebases before anything syncs (VmxLayer.vmExit before a put: the
+   *  next VM entry rebases). */
+  count(events: GuestEvents): void {
     // No globally enabled counter counts anything: every iteration below would skip its counter.
-    if ((this.countGp & this.ctrlLo) === 0 && (this.countFx & this.ctrlHi) === 0) {
-      this.rebase(events, cpl);
-      return;
-    }
+    if ((this.countGp & this.ctrlLo) === 0 && (this.countFx & this.ctrlHi) === 0) return;
     // The interval since the last sync ran at the CPL recorded then; `cpl` applies from now on.
     const priv = this.lastCpl === 0 ? CountPriv.Os : CountPriv.Usr;
     const clk = this.clock;
@@ -305,7 +310,6 @@ export class PhysicalPmu extends PmuRegisterFile {
       const d = eventTotal(src, events, clk) - eventTotal(src, at, clk);
       if (d > 0) this.advance(false, i, d);
     }
-    this.rebase(events, cpl);
   }
 
   /** Forget counting history: the next sync counts from `events` (used when the guest context starts

@@ -453,7 +453,12 @@ export class VmxLayer implements X86Ops {
     this.inGuest = false;
     if (!this.mediated || !this.sw.loaded) return;
     const pmu = this.vcpu.pmu;
-    this.syncPhys();
+    // The native counts up to this exit. The next counting interval begins at the next VM entry, which
+    // rebases (enterGuest): after a put nothing syncs before it (handleStop and vcpuPut sync only while the
+    // guest context is loaded or the guest runs, native accesses only while it runs), so the rebase a sync
+    // would do here is overwritten unread — done only for the fastpath, which keeps the context loaded.
+    const c = this.vcpu.cpu;
+    if (c !== null) this.phys.count(c.events);
     if (this.phys.pmiPending) {
       // A counter wrapped on the instruction that exits: its PMI is pending in the host; KVM requests it
       // for the vCPU and delivers it at the next entry (kvm_handle_guest_mediated_pmi, R-PMI-4) — unless
@@ -465,6 +470,7 @@ export class VmxLayer implements X86Ops {
     // vmx_refresh_guest_perf_global_control: 0x38F is the guest's, copy the saved field back.
     if (!this.globalCtrlWriteIntercepted) this.refreshGuestGlobalCtrl(pmu);
     if (reason === EXIT_REASON.MSR_WRITE && fastpathWrmsr && this.fastpathAllowed()) {
+      if (c !== null) this.phys.rebase(c.events, c.cpl);
       this.fastpathExits++;
       return;
     }
