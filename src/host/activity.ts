@@ -125,8 +125,13 @@ export class HostPerf {
   /** Per register: 1 for a selector the activity enables (scheduleOut clears its EN bit). */
   private readonly enabledSel: Uint8Array;
 
+  /** The activity has no registers: scheduleOut and restore write nothing (and restore's interval count is
+   *  never read), so the mediated switch need not call them. */
+  readonly idle: boolean;
+
   private constructor(activity: HostActivityPreset, hostMsrs: readonly HostMsrValue[]) {
     this.activity = activity;
+    this.idle = activity.registers.length === 0;
     this.hostMsrs = hostMsrs;
     const regs = activity.registers;
     this.base = Float64Array.from(regs, (r) => (r.value >= 0n && r.value <= 0xfffffffffffffn ? Number(r.value) : NaN));

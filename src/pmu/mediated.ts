@@ -268,7 +268,7 @@ export class MediatedSwitch {
     if (this.steps.length !== 0) this.steps.length = 0;
     const phys = this.phys;
     const ids = this.ids;
-    this.hostPerf.scheduleOut(phys, "load step 2");
+    if (!this.hostPerf.idle) this.hostPerf.scheduleOut(phys, "load step 2");
     this.note("load", "2", "perf_load_guest_context: host events excluding the guest are scheduled out");
     phys.writeGlobalCtrl(0, 0, ids.load3Host);
     if (rec) this.noteWr("load", "3", MSR_CORE_PERF_GLOBAL_CTRL, 0, 0);
@@ -472,7 +472,7 @@ export class MediatedSwitch {
    *  between the end of KVM's put and the host's restore (model.md §14.5 "the host model may then put its
    *  own value back"). */
   hostRestore(): void {
-    this.hostPerf.restore(this.phys, "put step 5");
+    if (!this.hostPerf.idle) this.hostPerf.restore(this.phys, "put step 5");
     if (this.record)
       this.note("put", "5", `perf_put_guest_context: host activity ${this.hostPerf.activity.id} restores its events`);
   }

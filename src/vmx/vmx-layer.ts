@@ -375,7 +375,7 @@ export class VmxLayer implements X86Ops {
     if (!this.sw.loaded) {
       this.sw.record = this.recordSteps;
       this.sw.load(pmu, this.lvtpcMasked());
-      this.logSwitch("load", this.sw.steps);
+      if (this.recordSteps) this.logSwitch("load", this.sw.steps);
       for (let i = 0; i < this.switchObservers.length; i++) this.switchObservers[i]!.afterLoad(this);
     }
     // KVM writes the VMCS field on every accepted GLOBAL_CTRL write (R-WR-8); with 0x38F passed through the
@@ -479,7 +479,7 @@ export class VmxLayer implements X86Ops {
     this.sw.put(pmu);
     for (let i = 0; i < this.observers.length; i++) this.observers[i]!.afterPut(this);
     this.sw.hostRestore();
-    this.logSwitch("put", this.sw.steps);
+    if (this.recordSteps) this.logSwitch("put", this.sw.steps);
   }
 
   /** KVM_RUN returns to userspace (vcpu_put): the guest context must be off the hardware (after a fastpath
