@@ -12,7 +12,7 @@
  */
 import { aluBin, aluIncDec, aluShift, AluOp, type AluOut } from "./alu.js";
 import { aluDiv, aluMul } from "./muldiv.js";
-import { CF, OF, PARITY, PF, SF, STATUS, ZF } from "./flags.js";
+import { AF, CF, OF, PARITY, PF, SF, STATUS, ZF } from "./flags.js";
 import { type Insn, K } from "./insn.js";
 import type { EmitCtx } from "./jit-emit.js";
 import {
@@ -356,23 +356,22 @@ function generate(
   }
   // Exit-only flags: in a block that can leave only at the end of a pass, flags an ALU instruction writes
   // that nothing reads before they are rewritten — later in the pass, or in the next pass when the block
-  // loops — are observed only by the exit. The instruction copies the values its terms read (x<k><name>)
-  // and the exit computes them from the last pass's copies (W3's ADD: CF, which DEC keeps).
+  // loops — are observed only by the exit, which sets them where their value is a constant (W2's OR: CF
+  // cleared; DEC keeps CF).
   const lazy: number[] = new Array(nn).fill(0);
-  const lazyVars: string[] = [];
-  const lazySave: string[] = new Array(nn).fill("");
   if (!g.calls && !insns.some((i) => mayExit(g, i))) {
     let readLive = isBranch(lastIns) && lastIns.target === start ? liveInOf(insns) : 0;
     for (let i = nn - 1; i >= 0; i--) {
       const p = defer !== null && i === nn - 2 ? null : lazyParts(insns[i]);
       const m = need[i] & ~readLive;
-      if (p !== null && m !== 0) {
-        lazy[i] = m;
-        const flags = p.flagsFor(m);
-        const vars = [...new Set([...flags.matchAll(TERM_VARS)].map((x) => x[1]))];
-        lazyVars.push(...vars.map((v) => `x${i}${v} = 0`));
-        lazySave[i] = `\n${vars.map((v) => `x${i}${v} = ${v};`).join(" ")}`;
-        g.onExit = `${flags.replace(TERM_VARS, `x${i}$1`)} ${g.onExit}`;
+      // Only flags whose terms are constants (a logical operation's CF and OF): copies of operands kept
+      // across passes cost V8 more registers (spills) than computing the flag in the pass (W3's CF: ~15%).
+      let lz = 0;
+      if (p !== null)
+        for (const f of [CF, PF, AF, ZF, SF, OF]) if ((m & f) !== 0 && p.flagsFor(f).match(TERM_VARS) === null) lz |= f;
+      if (lz !== 0 && p !== null) {
+        lazy[i] = lz;
+        g.onExit = `${p.flagsFor(lz)} ${g.onExit}`;
       }
       readLive = (readLive & ~writes(insns[i])) | reads(insns[i]);
     }
@@ -404,7 +403,7 @@ function generate(
         ? "\nda = a; dah = ah; db = b; dbh = bh; dr = r; drh = rh; ds = s; du = u; dp = true;"
         : k === clearAfter
           ? "\ndp = false;"
-          : lazySave[k];
+          : "";
     body.push(`// ${insns[k].addr.toString(16)}: ${insns[k].mnemonic}\n${pre}${js}${post}`);
   }
   const text = body.join("\n");
@@ -415,7 +414,7 @@ function generate(
 let chunk = ${FIRST_CHUNK}, calls = 0;
 return function block(left) {
   let fl = ${cpuField("rflags")}, a = 0, ah = 0, b = 0, bh = 0, r = 0, rh = 0, s = 0, t = 0, u = 0, ea = 0, taken = false, iters = 0;${g.calls ? "\n  let fi = 0, fc = 0, fu = 0, fb = 0, called = false;" : ""}
-${saveAfter >= 0 ? "  let dp = false, da = 0, dah = 0, db = 0, dbh = 0, dr = 0, drh = 0, ds = 0, du = 0;\n" : ""}${lazyVars.length ? `  let ${lazyVars.join(", ")};\n` : ""}  let p0 = ${predicted ? `bpc[${lastIns.addr & 4095}]` : "0"};${g.paged ? `\n  ${PAGED_PROLOGUE}` : ""}
+${saveAfter >= 0 ? "  let dp = false, da = 0, dah = 0, db = 0, dbh = 0, dr = 0, drh = 0, ds = 0, du = 0;\n" : ""}  let p0 = ${predicted ? `bpc[${lastIns.addr & 4095}]` : "0"};${g.paged ? `\n  ${PAGED_PROLOGUE}` : ""}
   const maxIters = Math.min(Math.floor(left / ${n}), chunk) | 0;
   if (chunk < ${CHUNK} && ++calls % ${RAMP_CALLS} === 0) chunk *= 2;
 ${[...g.entry].map((e) => `  ${e}\n`).join("")}  ${warmLines(g, text, lookupsAtEntry)}

@@ -425,18 +425,23 @@ test.each([false, true])(
   "flags only an exit observes are computed there, and each pass computes those the next pass reads first (paging %s)",
   (paged) => {
     // jit.ts exit-only flags: an ALU instruction's flags that nothing in the block reads before they are
-    // rewritten are computed at the exit from copies; flags the next pass reads first (CF through DEC,
+    // rewritten are set at the exit where they are constants; flags the next pass reads first (CF through DEC,
     // every status flag through LOOP, which writes none) must still be computed in every pass.
     const bodies = [
       "adc r8, 0\nadd rax, rbx\ndec rcx\njnz l",
+      // XOR/AND clear the CF (and OF) the ADD before them set (and ADC/SETO read), and the next pass
+      // reads them first.
+      "adc r8, 0\nadd rax, rbx\nadc r9, 0\nxor rsi, rdi\ndec rcx\njnz l",
+      "setc dl\nadd r9, rdx\nseto dl\nadd r10, rdx\nadd rax, rbx\nadc r11, 0\nseto dl\nadd r12, rdx\nand rsi, rbx\nloop l",
       "setc dl\nadd r9, rdx\nsub rax, rbx\ndec rcx\njnz l",
       "sbb r8, r9\nxor rsi, rax\nadd rax, rbx\ninc rdi\ndec rcx\njnz l",
       "setz dl\nadd r9, rdx\nsets dl\nadd r10, rdx\nseto dl\nadd r11, rdx\nsetp dl\nadd r12, rdx\nadc r8, 0\nadd rax, rbx\nloop l",
       "add rax, rbx\nxor rsi, rax\nadd edi, esi\ndec rcx\njnz l",
       "and rax, rbx\nor rsi, rax\ndec rcx\njnz l",
+      "add rax, rbx\nadc r9, 0\nor rsi, rax\ndec rcx\njnz l",
     ];
     for (const body of bodies) {
-      const src = `bits 64\norg 0x${ORG.toString(16)}\nmov rax, 0x9e3779b97f4a7c15\nmov rbx, 0xc2b2ae3d27d4eb4f\nmov rdi, 0xfffffffd\nmov rcx, 37\nl: ${body}\nhlt\n`;
+      const src = `bits 64\norg 0x${ORG.toString(16)}\nmov rax, 0x9e3779b97f4a7c15\nmov rbx, 0xc2b2ae3d27d4eb4f\nmov rdi, 0xfffffffd\nmov rcx, 37\nstc\nl: ${body}\nhlt\n`;
       const r = assemble(src);
       if (!r.ok) throw new Error(body);
       for (const split of [[1e6], [5, 13, 29, 1e6]]) {
