@@ -45,7 +45,7 @@ export class SharedDecodes {
     }
     this.stats.decoded++;
     const ins = decodeInto(new Insn(), mem, addr, addr, avail, bits);
-    if (e === undefined && this.entries.size < MAX_SHARED_DECODES && max >= 0)
+    if (e === undefined && this.entries.size < MAX_SHARED_DECODES)
       this.entries.set(addr, { ins: copyDecoded(new Insn(), ins), bytes: mem.slice(addr, addr + max) });
     return ins;
   }

@@ -3,21 +3,18 @@
 // model and the branch predictor, a second program runs to exactly the state — every field — of the same
 // program on a CPU built from new arrays.
 import { expect, test } from "vitest";
-import { assemble } from "../../src/asm/assemble.js";
 import { Cpu, StopReason } from "../../src/isa/cpu.js";
 import { BarePlatform } from "../../src/vmm/bare.js";
 import { GuestIo } from "../../src/vmm/io.js";
+import { MAX_POOLED_BYTES, pooledBytes, release, zeroed } from "../../src/isa/array-pool.js";
 import { deepDiff } from "../deep-state.js";
+import { ownImage } from "./harness.js";
 import { Tables, KiB4, P, RW } from "./page-tables.js";
 
 const ORG = 0x1000;
 const MEM = 0x40000;
 
-function image(body: string): Uint8Array {
-  const r = assemble(`bits 64\norg 0x${ORG.toString(16)}\n${body}\n`);
-  if (!r.ok) throw new Error(r.error.map((d) => d.message).join("; "));
-  return r.value.bytes;
-}
+const image = (body: string): Uint8Array => ownImage(ORG, body);
 
 // Fills a quarter of RAM, loops and calls (predictor, return stack), touches every line of a buffer.
 const DIRTY = image(`
@@ -89,4 +86,22 @@ test.each([false, true])("a CPU on released arrays runs exactly as a new one (bl
   expect(runToStop(reused)).toBe(StopReason.Halted);
   expect(runToStop(fresh)).toBe(StopReason.Halted);
   expect(deepDiff(reused, fresh)).toBeNull();
+});
+
+test("the pool holds at most MAX_POOLED_BYTES: past it, released arrays are left to the collector", () => {
+  const len = (MAX_POOLED_BYTES >> 1) + 1; // two of these do not fit; a length no CPU here uses
+  const before = pooledBytes();
+  const arrays = [new Uint8Array(len), new Uint8Array(len), new Uint8Array(len)];
+  release(...arrays);
+  expect(pooledBytes()).toBeLessThanOrEqual(MAX_POOLED_BYTES);
+  expect(pooledBytes() - before).toBe(before + len <= MAX_POOLED_BYTES ? len : 0);
+  // What was kept comes back zeroed, and is no longer counted.
+  if (pooledBytes() > before) {
+    arrays[0]![5] = 7;
+    const a = zeroed(Uint8Array, len);
+    expect(arrays.includes(a)).toBe(true);
+    expect(a.indexOf(7)).toBe(-1);
+    expect(pooledBytes()).toBe(before);
+  }
+  expect(zeroed(Uint8Array, len) === arrays[1]).toBe(false);
 });

@@ -1,4 +1,5 @@
 // Test harness for the CPU: NASM-assembled guests on a Cpu with the bare platform (or a given one).
+import { assemble } from "../../src/asm/assemble.js";
 import { Cpu } from "../../src/isa/cpu.js";
 import type { Platform } from "../../src/isa/platform.js";
 import { BarePlatform } from "../../src/vmm/bare.js";
@@ -49,3 +50,10 @@ export function makeCpu(body: string, platform?: (io: GuestIo) => Platform): { c
 }
 
 export const reg = (cpu: Cpu, r: number): bigint => (BigInt(cpu.getHi(r)) << 32n) | BigInt(cpu.getLo(r));
+
+/** `body` assembled by vpmu's own assembler as 64-bit code at `org` (tests that need no NASM). */
+export function ownImage(org: number, body: string): Uint8Array {
+  const r = assemble(`bits 64\norg 0x${org.toString(16)}\n${body}\n`);
+  if (!r.ok) throw new Error(r.error.map((d) => d.message).join("; "));
+  return r.value.bytes;
+}

@@ -2,22 +2,18 @@
 // runs of a probe): a CPU with the cache ends in exactly the state of one without it — also when an earlier
 // run or this one rewrote its code, and when another image filled the cache at the same addresses.
 import { expect, test } from "vitest";
-import { assemble } from "../../src/asm/assemble.js";
 import { decodeInto } from "../../src/isa/decode.js";
 import { copyDecoded, Insn, PER_CPU_INSN_FIELDS } from "../../src/isa/insn.js";
 import type { CodeBits } from "../../src/isa/modes.js";
 import { SharedDecodes } from "../../src/isa/shared-decodes.js";
 import { Guest } from "../../src/vmm/guest.js";
 import { deepDiff } from "../deep-state.js";
+import { ownImage } from "./harness.js";
 
 const ORG = 0x1000;
 const MEM = 0x10000;
 
-function image(body: string): Uint8Array {
-  const r = assemble(`bits 64\norg 0x${ORG.toString(16)}\n${body}\n`);
-  if (!r.ok) throw new Error(r.error.map((d) => d.message).join("; "));
-  return r.value.bytes;
-}
+const image = (body: string): Uint8Array => ownImage(ORG, body);
 
 function run(bytes: Uint8Array, jit: boolean, decodes?: SharedDecodes) {
   const g = Guest.create(bytes, ORG, { memSize: MEM, maxInsns: 100_000, jit, ...(decodes ? { decodes } : {}) });
