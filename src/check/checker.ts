@@ -26,15 +26,16 @@ import {
 /** What `idPhys` holds before the first leak check (an object, so the comparison stays one of objects). */
 const NO_PHYS: object = Object.freeze({});
 
-/** Some slot of `mask` (bit s = slot s, not −1) holds a value of owner id `me`. */
-function ownsAny(phys: PhysicalPmu, mask: number, me: number): boolean {
+/** Some slot of `mask` (bit s = slot s, not −1) holds a non-zero value of owner id `me`: what every record of
+ *  checkLeftAfterPut needs (leftBehind's first test). */
+function ownsNonZero(phys: PhysicalPmu, mask: number, me: number): boolean {
   const owners = phys.provs.owners;
   const prov = phys.prov;
   let m = mask;
   while (m !== 0) {
     const s = 31 - Math.clz32(m & -m);
     m &= m - 1;
-    if (owners[prov[s]!] === me) return true;
+    if (owners[prov[s]!] === me && !phys.isZeroAt(s)) return true;
   }
   return false;
 }
@@ -52,6 +53,9 @@ export class IsolationChecker implements VmxObserver {
   private writableMask = -1;
   /** Slot → index in `writable` (−1 for a slot the guest cannot write), for the changed-slot walk. */
   private writableIndex = new Int32Array(0);
+  /** Bits of the writable registers' slots (those below 0 have none and give no record), or −1 when one is
+   *  at 31 or above: the slots a look at every writable register can find a record in. */
+  private writableBits = 0;
   /** The writable set changed: the next leak check after put looks at every writable register. */
   private rescan = true;
   /** Registers already recorded as left behind: one record per register, not one per exit or value. */
@@ -75,11 +79,17 @@ export class IsolationChecker implements VmxObserver {
     let mask = 0;
     for (const s of this.writableSlots) mask = s >= 0 && s < 31 && mask !== -1 ? mask | (1 << s) : -1;
     this.writableMask = mask;
+    let bits = 0;
+    for (const s of this.writableSlots) if (s >= 0) bits = s < 31 && bits !== -1 ? bits | (1 << s) : -1;
+    this.writableBits = bits;
     this.writableIndex = new Int32Array(32).fill(-1);
     this.writableSlots.forEach((s, i) => {
       if (s >= 0 && s < 32 && this.writableIndex[s] === -1) this.writableIndex[s] = i; // the first, as indexOf
     });
     this.rescan = true;
+    // The vCPU's owner id, interned now: a new machine's first leak check then runs the code of every later one.
+    this.idPhys = vmx.phys;
+    this.idOwner = vmx.phys.provs.ownerId(vmx.owner);
   }
 
   afterLoad(vmx: VmxLayer): void {
@@ -105,9 +115,15 @@ export class IsolationChecker implements VmxObserver {
     if (this.rescan) changed = -1;
     this.rescan = false;
     if (this.writable.length === 0 || (changed & this.writableMask) === 0) return;
-    // A changed slot another owner holds gives no record (checkLeftAfterPut's first test): when every changed
-    // slot is one, nothing is called (after every exit: the GLOBAL_CTRL the exit loaded for the host).
-    if (changed !== -1 && !ownsAny(vmx.phys, changed & this.writableMask, this.ownerIdOf(vmx))) return;
+    // A slot another owner holds, or holding 0, gives no record (checkLeftAfterPut's first test): when every
+    // slot that can give one is such a slot, nothing is called (after every exit: the GLOBAL_CTRL the exit
+    // loaded for the host; after a machine's first put, which looks at every writable register, the zero
+    // counters the first load gave the vCPU). Those slots are the changed writable ones, or every writable one
+    // (`writableBits`) when `changed` is −1 (a rescan, the first check) — selected, not branched on, so the
+    // first check runs the code of every later one (issue 16, W4).
+    const all = this.writableBits;
+    const look = changed === -1 ? all : changed & this.writableMask;
+    if (look !== -1 && !ownsNonZero(vmx.phys, look, this.ownerIdOf(vmx))) return;
     this.leftAfterPut(vmx, changed);
   }
 

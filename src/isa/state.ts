@@ -197,10 +197,15 @@ export class CpuState {
   stopAfterEvent = false;
   /** Number of exception/interrupt deliveries so far (traces use it to notice one). */
   deliveries = 0;
-  /** @internal Operand scratch: gr()/ld()/rd()/peek() leave a value here (no allocation per access). */
-  aLo = 0;
+  /** @internal Operand scratch: gr()/ld()/rd()/peek() leave a value here (no allocation per access).
+   *  Both start as −0, a number V8 cannot store as a small integer, so the fields are doubles from
+   *  construction: they hold unsigned 32-bit values, and the first one at or above 2^31 (or an immediate,
+   *  which Insn keeps as a double) would otherwise change every CpuState's hidden class in the middle of a
+   *  run, and code optimised for the old class would be thrown away at the next machine (issue 16, W4: the
+   *  exits benchmark's guest ends with `mov al, 0`). Every reader writes them first. */
+  aLo = -0;
   /** @internal */
-  aHi = 0;
+  aHi = -0;
   /** @internal ALU scratch for the semantic functions of alu.ts. */
   readonly o: AluOut = { lo: 0, hi: 0, fl: 0, lo2: 0, hi2: 0 };
 

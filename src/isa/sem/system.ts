@@ -106,14 +106,16 @@ export const rdtscp = (c: Cpu, ins: Insn): boolean => readTsc(c, ins, true);
 /** SDM IN/OUT: CPL > IOPL → #GP(0) (no TSS I/O bitmap in this model). Port from imm8 or DX. */
 export function portIn(c: Cpu, ins: Insn): boolean {
   if (c.cpl > c.iopl) c.fault(Vec.GP, 0);
-  const port = ins.k1 === K.Imm ? ins.immLo : c.regs[4] & 0xffff;
+  // imm8 zero-extended; `& 0xff` keeps the port a small integer (Insn holds immediates as doubles, and a double
+  // port would change the hidden class of the VMX layer's exit record at the guest's first I/O exit).
+  const port = ins.k1 === K.Imm ? ins.immLo & 0xff : c.regs[4] & 0xffff;
   return c.act(c.platform.portIn(c, port, ins.size as 1 | 2 | 4, ins.len), ins);
 }
 
 export function portOut(c: Cpu, ins: Insn): boolean {
   if (c.cpl > c.iopl) c.fault(Vec.GP, 0);
   const g = c.regs;
-  const port = ins.k0 === K.Imm ? ins.immLo : g[4] & 0xffff;
+  const port = ins.k0 === K.Imm ? ins.immLo & 0xff : g[4] & 0xffff; // as in portIn
   const sz = ins.size as 1 | 2 | 4;
   const v = sz === 1 ? g[0] & 0xff : sz === 2 ? g[0] & 0xffff : g[0];
   return c.act(c.platform.portOut(c, port, sz, v, ins.len), ins);
