@@ -187,6 +187,7 @@ export class Cpu extends CpuInterrupts implements PlatformCpu {
     if (b === null) return;
     b.phys = pa;
     this.jitStats.compiled++;
+    if (b.wasm) this.jitStats.wasm++;
     const pi = pa >>> 12;
     let bp = this.bcache[pi];
     if (bp === null) bp = this.bcache[pi] = new Array(4096).fill(null);

@@ -282,6 +282,15 @@ export const ret: Emit = (g, ins, k, x) => {
   ];
 };
 
+const MISS = `{ ev.branchMispredicts++; ev.cycles += ${MISPREDICT_CYCLES}; ev.mispredictCycles += ${MISPREDICT_CYCLES}; }`;
+/** A taken conditional branch's predictor update (uarch.ts BranchPredictor.conditional, state in `p0`):
+ *  it mispredicts iff p0 is 1, or 0 with a forward target. */
+export const predictTaken = (backward: boolean): string =>
+  `if (p0 !== 2) { ${backward ? "if (p0 === 1)" : ""} ${MISS} p0 = 2; }`;
+/** A not-taken conditional branch's: it mispredicts iff p0 is 2, or 0 with a backward target. */
+const predictNotTaken = (backward: boolean): string =>
+  `if (p0 !== 1) { ${backward ? "" : "if (p0 === 2)"} ${MISS} p0 = 1; }`;
+
 /** The direct branches (last in a block): the condition, the predictor (uarch.ts
  *  BranchPredictor.conditional, inline, with its state in `p0`), and a loop back to the block start. */
 function direct(cond: (ins: Insn, x: EmitCtx) => { pre: string[]; cond: string }, predicted: boolean): Emit {
@@ -296,10 +305,7 @@ function direct(cond: (ins: Insn, x: EmitCtx) => { pre: string[]; cond: string }
       // BranchPredictor.conditional split by outcome: a loop that keeps branching back finds p0 === 2 and
       // does no predictor work (a taken branch mispredicts iff p0 is 1, or 0 with a forward target).
       const backward = target <= ins.addr;
-      const miss = `{ ev.branchMispredicts++; ev.cycles += ${MISPREDICT_CYCLES}; ev.mispredictCycles += ${MISPREDICT_CYCLES}; }`;
-      lines.push(
-        `if (taken) { if (p0 !== 2) { ${backward ? "if (p0 === 1)" : ""} ${miss} p0 = 2; } } else { if (p0 !== 1) { ${backward ? "" : "if (p0 === 2)"} ${miss} p0 = 1; } }`,
-      );
+      lines.push(`if (taken) { ${predictTaken(backward)} } else { ${predictNotTaken(backward)} }`);
     }
     lines.push("iters++;");
     if (target === g.start) lines.push("if (taken && iters < maxIters) continue;");

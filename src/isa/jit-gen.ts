@@ -28,6 +28,8 @@ export interface BlockCpu extends PlatformCpu {
   readonly platform: Platform;
   /** Translation through the page tables is on: blocks translate every access through the TLB. */
   readonly paging: boolean;
+  /** Register-only loops run their passes in the loop tier (jit-wasm.ts). */
+  readonly jitWasm: boolean;
   readonly tlb: Tlb;
   /** Pending interrupts and a stop request end a block after a platform call. */
   readonly irqCount: number;
@@ -472,4 +474,38 @@ export function operandJs(ins: Insn, kind: K, r: number, size: number, lo: strin
   if (kind === K.Reg) return regRead(r, size, lo, hi);
   if (kind === K.Imm) return `${lo} = ${ins.immLo}; ${hi} = ${ins.immHi};`;
   return loadJs(size, lo, hi);
+}
+
+/** The lookups of hoisted accesses, guarded by `warm` (see warmLines). */
+const WARM_GUARDED = /if \(iters < warm\) \{[^{}]*(\{[^{}]*\}[^{}]*)*\}/g;
+
+/** Every cache access of generated `body` is a hoisted one (their lines fit in W). */
+export const allHoisted = (g: Gen, body: string): boolean =>
+  !body.replace(WARM_GUARDED, "").includes("cache.line(") && 2 * g.hoisted.size <= WARM_LINES;
+
+/**
+ * The declaration of `warm`, the passes (from 0) that look up the lines of hoisted accesses. After a
+ * block's first pass, a hoisted access finds its lines in L1 (the first pass put them there) unless
+ * another line of the pass evicted one — the L1 is direct-mapped, so only a distinct line of the same set
+ * can. When every cache access of the block is hoisted (the same lines in every pass; nothing else runs
+ * while a block runs) and no two of their distinct lines share an L1 set (l1Clash, at entry), later
+ * passes would only hit, which changes nothing (uarch.ts line()): `warm` is 1 and they skip the lookups.
+ * Otherwise every pass looks them up.
+ * `atEntry` (the block has no such clash, and no instruction where it may leave in a pass, so every
+ * call runs its first pass whole): the first pass's lookups run at entry, in program order, and the loop
+ * has none; a clash found at entry hands over to the generic block (`slow`). `memSize`: the bytes an
+ * instruction's memory operand accesses.
+ */
+export function warmLines(g: Gen, body: string, atEntry: boolean, memSize: (ins: Insn) => number): string {
+  if (!atEntry && !allHoisted(g, body)) return `const warm = ${2 ** 31 - 1};`;
+  const set: string[] = [],
+    lookups: string[] = [];
+  for (const k of g.hoisted) {
+    const size = memSize(g.insns[k]);
+    set.push(`W[${set.length}] = P${k} >>> 6;`, `W[${set.length + 1}] = (P${k} + ${size - 1}) >>> 6;`);
+    lookups.push(`ea = P${k}; ${cacheJs(size)}`);
+  }
+  const clash = `l1Clash(W, ${set.length})`;
+  if (atEntry) return `${set.join(" ")} if (${clash}) return slow(left);\n  ${lookups.join("\n  ")}`;
+  return `${set.join(" ")} const warm = ${clash} ? ${2 ** 31 - 1} : 1;`;
 }

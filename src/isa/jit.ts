@@ -17,6 +17,7 @@ import { type Insn, K } from "./insn.js";
 import type { EmitCtx } from "./jit-emit.js";
 import {
   ALIGN_RE,
+  allHoisted,
   aluParts,
   type BlockCpu,
   cacheJs,
@@ -29,10 +30,12 @@ import {
   regWrite,
   storeJs,
   WARM_LINES,
+  warmLines,
 } from "./jit-gen.js";
 import { Op } from "./ops.js";
 import { Priv, SEMANTICS, flagsRead, flagsWritten } from "./semantics.js";
 import { UOPS } from "./uops.js";
+import { loopTierJs, type WasmLoop, wasmLoop } from "./jit-wasm.js";
 
 export type { BlockCpu } from "./jit-gen.js";
 
@@ -47,6 +50,8 @@ export interface Block {
   /** Run the block (repeatedly, if it loops on itself) retiring at most `left` instructions; returns how
    *  many retired (0 = the first instruction must be interpreted). Updates RIP, RFLAGS and events. */
   fn: (left: number) => number;
+  /** Its passes run in the loop tier (jit-wasm.ts). */
+  wasm: boolean;
 }
 
 export const MAX_BLOCK = 48;
@@ -61,6 +66,10 @@ const CHUNK = 2048;
  *  (compiled twice, then deoptimised at its first exit, which had no type feedback). */
 const FIRST_CHUNK = 8,
   RAMP_CALLS = 64;
+/** Most passes per call of a block whose passes run in the loop tier (jit-wasm.ts): its JS runs at most
+ *  one pass per call, so V8's on-stack compiles do not arise, but wasm code tiers up (Liftoff to TurboFan)
+ *  only between calls, so the same ramp applies up to this bound. */
+const WASM_CHUNK = 1 << 16;
 
 /** Segment-overridden (FS/GS) accesses are interpreted: compiled addresses have no segment base. */
 const compiles = (ins: Insn): boolean => SEMANTICS[ins.op].compile !== undefined && ins.seg < 0;
@@ -75,6 +84,11 @@ const CC_FLAGS = [OF, CF, ZF, CF | ZF, SF, PF, SF | OF, ZF | SF | OF];
 const reads = (ins: Insn): number =>
   ins.op === Op.Jcc ? CC_FLAGS[ins.cc >> 1] : flagsRead(ins) | (callsPlatform(ins) ? STATUS : 0);
 const writes = flagsWritten;
+/** The bytes an instruction's memory operand accesses. */
+const memSizeOf = (ins: Insn): number => {
+  const row = SEMANTICS[ins.op];
+  return row.memSize ? row.memSize(ins) : ins.size;
+};
 /** Compiled code may leave the block at this instruction (before it, for the interpreter to raise a
  *  fault; or right after it, a store into this block's code, a platform call's stop): RFLAGS must be
  *  exact there, so every flag is live on both sides of it. */
@@ -146,41 +160,6 @@ function liveInOf(insns: readonly Insn[]): number {
 function writtenHalves(js: string): Set<number> | null {
   if (/\bX\[|platform/.test(js)) return null;
   return new Set([...js.matchAll(/\bR\[(\d+)\] =(?!=)/g)].map((m) => Number(m[1])));
-}
-
-/** The lookups of hoisted accesses, guarded by `warm` (see warmLines). */
-const WARM_GUARDED = /if \(iters < warm\) \{[^{}]*(\{[^{}]*\}[^{}]*)*\}/g;
-
-/** Every cache access of generated `body` is a hoisted one (their lines fit in W). */
-const allHoisted = (g: Gen, body: string): boolean =>
-  !body.replace(WARM_GUARDED, "").includes("cache.line(") && 2 * g.hoisted.size <= WARM_LINES;
-
-/**
- * The declaration of `warm`, the passes (from 0) that look up the lines of hoisted accesses. After a
- * block's first pass, a hoisted access finds its lines in L1 (the first pass put them there) unless
- * another line of the pass evicted one — the L1 is direct-mapped, so only a distinct line of the same set
- * can. When every cache access of the block is hoisted (the same lines in every pass; nothing else runs
- * while a block runs) and no two of their distinct lines share an L1 set (l1Clash, at entry), later
- * passes would only hit, which changes nothing (uarch.ts line()): `warm` is 1 and they skip the lookups.
- * Otherwise every pass looks them up.
- * `atEntry` (the block has no such clash, and no instruction where it may leave in a pass, so every
- * call runs its first pass whole): the first pass's lookups run at entry, in program order, and the loop
- * has none; a clash found at entry hands over to the generic block (`slow`).
- */
-function warmLines(g: Gen, body: string, atEntry: boolean): string {
-  if (!atEntry && !allHoisted(g, body)) return `const warm = ${2 ** 31 - 1};`;
-  const set: string[] = [],
-    lookups: string[] = [];
-  for (const k of g.hoisted) {
-    const ins = g.insns[k];
-    const row = SEMANTICS[ins.op];
-    const size = row.memSize ? row.memSize(ins) : ins.size;
-    set.push(`W[${set.length}] = P${k} >>> 6;`, `W[${set.length + 1}] = (P${k} + ${size - 1}) >>> 6;`);
-    lookups.push(`ea = P${k}; ${cacheJs(size)}`);
-  }
-  const clash = `l1Clash(W, ${set.length})`;
-  if (atEntry) return `${set.join(" ")} if (${clash}) return slow(left);\n  ${lookups.join("\n  ")}`;
-  return `${set.join(" ")} const warm = ${clash} ? ${2 ** 31 - 1} : 1;`;
 }
 
 /** Code for instruction k, or null if it cannot be compiled here. */
@@ -271,6 +250,8 @@ interface Generated {
   src: string;
   body: string;
   bad: number;
+  /** The loop tier's function for the block's passes, or null. */
+  wasm: WasmLoop | null;
 }
 
 /** Generate the block of `insns`, hoisting the addresses of registers not in `written` (null: none), with
@@ -407,7 +388,22 @@ function generate(
     body.push(`// ${insns[k].addr.toString(16)}: ${insns[k].mnemonic}\n${pre}${js}${post}`);
   }
   const text = body.join("\n");
-  if (bad >= 0) return { g, src: "", body: text, bad };
+  if (bad >= 0) return { g, src: "", body: text, bad, wasm: null };
+  // The loop tier (jit-wasm.ts): a register-only block that loops on itself and can leave only at the end
+  // of a pass runs all its taken passes but the last in wasm; the JS loop below then runs the pass that
+  // leaves (or the last one the budget allows) exactly as ever, from the registers the committed passes left.
+  // Memory operands qualify only where no pass looks up the cache (their lines at entry: warmLines).
+  const wasm =
+    cpu.jitWasm &&
+    predicted &&
+    lastIns.target === start &&
+    !g.calls &&
+    (g.hoisted.size === 0 || lookupsAtEntry) &&
+    !insns.some((i) => mayExit(g, i))
+      ? wasmLoop(insns, g.hoisted)
+      : null;
+  const wasmJs = wasm === null ? "" : loopTierJs(wasm);
+  const chunkMax = wasm === null ? CHUNK : WASM_CHUNK;
   const n = insns.length;
   const tail = isBranch(insns[n - 1]) ? "" : `iters++; ${g.exit(0, String(insns[n - 1].addr + insns[n - 1].len))}`;
   const src = `"use strict";
@@ -416,14 +412,14 @@ return function block(left) {
   let fl = ${cpuField("rflags")}, a = 0, ah = 0, b = 0, bh = 0, r = 0, rh = 0, s = 0, t = 0, u = 0, ea = 0, taken = false, iters = 0;${g.calls ? "\n  let fi = 0, fc = 0, fu = 0, fb = 0, called = false;" : ""}
 ${saveAfter >= 0 ? "  let dp = false, da = 0, dah = 0, db = 0, dbh = 0, dr = 0, drh = 0, ds = 0, du = 0;\n" : ""}  let p0 = ${predicted ? `bpc[${lastIns.addr & 4095}]` : "0"};${g.paged ? `\n  ${PAGED_PROLOGUE}` : ""}
   const maxIters = Math.min(Math.floor(left / ${n}), chunk) | 0;
-  if (chunk < ${CHUNK} && ++calls % ${RAMP_CALLS} === 0) chunk *= 2;
-${[...g.entry].map((e) => `  ${e}\n`).join("")}  ${warmLines(g, text, lookupsAtEntry)}
-  for (;;) {
+  if (chunk < ${chunkMax} && ++calls % ${RAMP_CALLS} === 0) chunk *= 2;
+${[...g.entry].map((e) => `  ${e}\n`).join("")}  ${warmLines(g, text, lookupsAtEntry, memSizeOf)}
+${wasmJs}  for (;;) {
 ${text}
 ${tail}
   }
 };`;
-  return { g, src, body: text, bad };
+  return { g, src, body: text, bad, wasm };
 }
 
 /**
@@ -468,13 +464,15 @@ export function compileBlock(cpu: BlockCpu, first: Insn, next: (addr: number) =>
   const atEntry = gen.g.hoisted.size > 0 && allHoisted(gen.g, gen.body) && !insns.some((i) => mayExit(gen.g, i));
   const spec = atEntry || align.some((a) => a !== Align.Unknown) ? generate(cpu, insns, written, align, atEntry) : null;
   const n = insns.length;
-  const blk: Block = { valid: true, start: insns[0].addr, phys: insns[0].addr, n, fn: () => 0 };
+  const blk: Block = { valid: true, start: insns[0].addr, phys: insns[0].addr, n, fn: () => 0, wasm: false };
   const generic = gen.src;
   const slow = (left: number): number => {
-    blk.fn = build(cpu, insns, blk, generic, slow);
+    blk.fn = build(cpu, insns, blk, generic, slow, gen.wasm);
     return blk.fn(left);
   };
-  blk.fn = build(cpu, insns, blk, spec !== null && spec.bad < 0 ? spec.src : generic, slow);
+  const initial = spec !== null && spec.bad < 0 ? spec : gen;
+  blk.fn = build(cpu, insns, blk, initial.src, slow, initial.wasm);
+  blk.wasm = initial.wasm !== null;
   for (const i of insns) {
     // Drop the blocks a store or an eviction invalidated through another of their instructions: code that
     // rewrites itself in a loop would otherwise pile them up here.
@@ -501,6 +499,7 @@ function build(
   blk: Block,
   src: string,
   slow: (left: number) => number,
+  wasm: WasmLoop | null,
 ): (left: number) => number {
   const o: AluOut = { lo: 0, hi: 0, fl: 0, lo2: 0, hi2: 0 };
   const lastIns = insns[insns.length - 1];
@@ -536,6 +535,10 @@ function build(
     TP: cpu.tlb.phys,
     TA: cpu.tlb.allow,
     X: insns.map((i) => SEMANTICS[i.op].exec),
+    WL: wasm === null ? null : wasm.run,
+    WR: wasm === null ? null : wasm.regs,
+    WB: wasm === null ? null : wasm.bytes,
+    WO: wasm === null ? null : wasm.offsets,
   };
   const factory = new Function(...Object.keys(env), `${src}\n// build ${++builds}`);
   return factory(...Object.values(env)) as (left: number) => number;

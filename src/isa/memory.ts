@@ -42,6 +42,9 @@ export class CpuMemory extends CpuState {
   readonly bcache: ((Block | null)[] | null)[];
   /** Whether block compilation is enabled. */
   jitEnabled = true;
+  /** Whether compiled register-only loops run their passes as WebAssembly (jit-wasm.ts): the same
+   *  results either way; tests turn it off to compare. */
+  jitWasm = true;
   /** Linear addresses are translated through the guest's page tables. False in the flat start state
    *  (docs/guest-abi.md: CR0.PG reads 1 but linear = physical until the guest loads CR3) and with
    *  CR0.PG = 0. */
@@ -62,8 +65,9 @@ export class CpuMemory extends CpuState {
   private mmioSize = 0;
   /** @internal Set by an instruction: stop the run loop after it (a StopReason), or -1. */
   stopReq = -1;
-  /** Block-compiler statistics (tests and diagnostics): blocks compiled, blocks dropped by stores. */
-  readonly jitStats = { compiled: 0, invalidated: 0 };
+  /** Block-compiler statistics (tests and diagnostics): blocks compiled, blocks dropped by stores, blocks
+   *  whose passes run in the loop tier (jit-wasm.ts). */
+  readonly jitStats = { compiled: 0, invalidated: 0, wasm: 0 };
 
   constructor(opts: CpuOptions) {
     super(opts);
