@@ -72,7 +72,7 @@ for (let rep = 0; rep < REPS; rep++)
 for (const w of runs) {
   const m = best.get(w);
   if (!m) continue;
-  const { mips, line } = m;
+  const { line } = m;
   let beside = "";
   if (qemu === null && !w.paging) {
     // QEMU runs the loop QEMU_SCALE times as long: its run must dwarf its start-up (W2's 10^8
