@@ -91,6 +91,15 @@ class Halves {
   }
 }
 
+/**
+ * Loads and puts that visit every register at the start of each switch, as `fullSwitch` does (the same values,
+ * owners, leaks and exits: test/vmx/mediated-visit). The first calls of a function run without V8 type feedback,
+ * so a first switch's full visit alone is never recorded, and code V8 optimised on one machine had none for it:
+ * every new machine's first switch threw load's and put's optimised code away and recompiled them (issue 16,
+ * W4). A few full visits more give that path its feedback on the first machine.
+ */
+const FULL_VISITS = 32;
+
 /** What a SwitchKey holds before its first `set`. */
 const NO_KEY: object = Object.freeze({});
 
@@ -162,6 +171,9 @@ export class MediatedSwitch {
   private readonly gMetrics = new Halves();
   /** Visit every register at every load and put (the unoptimised switch; tests compare the two). */
   fullSwitch = false;
+  /** Loads and puts at the start that visit every register (FULL_VISITS; test/vmx/mediated-visit sets 0, so
+   *  that its guests skip from their first switches on). */
+  fullVisits = FULL_VISITS;
   // Which registers a load must visit (issue 16, W4). A load step on a register is a function of that
   // register's value and owner tag, the vCPU-side value it reads (a saved counter, GLOBAL_STATUS,
   // PERF_METRICS, the hardware selector copies) and the configuration. A register no write touched since the
@@ -238,10 +250,11 @@ export class MediatedSwitch {
     this.steps.push({ phase, step, text: `WRMSR 0x${msr.toString(16)} := 0x${hex(lo, hi)}` });
   }
 
-  /** The registers this load (`last` = the previous load's key) must visit: the changed ones, or
-   *  every one (−1) when recording, in the unoptimised mode, or when a key input changed. */
-  private visit(pmu: KvmPmu, last: SwitchKey, dirty: number): number {
-    if (this.record || this.fullSwitch || !last.matches(pmu, this.cfg)) return -1;
+  /** The registers this load or put (`last` = the previous one's key, `done` = how many such switches
+   *  completed) must visit: the changed ones, or every one (−1) when recording, in the unoptimised mode, during
+   *  the first `fullVisits` loads and puts, or when a key input changed. */
+  private visit(pmu: KvmPmu, last: SwitchKey, dirty: number, done: number): number {
+    if (this.record || this.fullSwitch || done < this.fullVisits || !last.matches(pmu, this.cfg)) return -1;
     return dirty;
   }
 
@@ -277,7 +290,7 @@ export class MediatedSwitch {
     if (rec) this.note("load", "4", `LVTPC := fixed, mediated PMI vector${guestLvtpcMasked ? ", masked" : ""}`);
     // "if RDPMC(n) ≠ saved": counters are exact numbers on both sides (widths ≤ 48).
     this.takeChanged();
-    const w = this.visit(pmu, this.ldKey, this.ldMask);
+    const w = this.visit(pmu, this.ldKey, this.ldMask, this.loads);
     this.ldMask = 0;
     if (w === -1) this.ldKey.set(pmu, this.cfg);
     // Some saved value may differ from the one the last load read (else only `w` can ask for a step).
@@ -386,7 +399,7 @@ export class MediatedSwitch {
     const phys = this.phys;
     const ids = this.ids;
     this.takeChanged();
-    const w = this.visit(pmu, this.ptKey, this.ptMask);
+    const w = this.visit(pmu, this.ptKey, this.ptMask, this.puts);
     this.ptMask = 0;
     if (w === -1) this.ptKey.set(pmu, this.cfg);
     const stLo = phys.statusLo;
