@@ -403,9 +403,26 @@ export function wasmLoop(insns: readonly Insn[], hoisted: ReadonlySet<number>): 
   accesses.forEach((a, j) => {
     c.push(W.i32Const, 0, W.i32Load, 2, ...uleb(OFFSETS_AT + 4 * j), ...set(e.off.get(a.k) as number));
   });
+  const srcIns = insns[source];
+  if (srcIns.op === Op.Nop || srcIns.op === Op.Lea) return null;
+  const sf = form(e, srcIns, source);
+  if (sf === null || sf.kind === null || (sf.noCf && (need & CF) !== 0)) return null;
+  const ss = srcIns.size;
+  const so = ss === 8 ? OPS64 : OPS32;
+  const [la, lb, lr] = ss === 8 ? [e.a64, e.b64, e.r64] : [L_A32, L_B32, L_R32];
+  const srcResult = [...sf.a, ...tee(la), ...sf.b, ...tee(lb), ...sf.op, ...tee(lr)];
+  const srcCond = [...condition(sf.kind, jcc.cc, so, ss, la, lb, lr)];
+  // Early condition: where no instruction before the flag source writes a register it reads (nor stores,
+  // when it reads memory), its operands at the pass start are those it will see, so the branch's outcome
+  // is known before the pass begins: a pass that would fall through is not begun, and nothing is undone.
+  const readsOfSrc = regsOf(srcIns).reads;
+  const early = insns
+    .slice(0, source)
+    .every((i) => !regsOf(i).writes.some((r) => readsOfSrc.includes(r)) && !(memBytes(srcIns) !== 0 && i.k0 === K.Mem));
   // block $out; loop $pass: if k >= max: br $out
   c.push(W.block, W.void, W.loop, W.void, ...get(L_K), ...get(L_MAX), W.i32GeS, W.brIf, 1);
-  for (const r of written) c.push(...get(e.reg(r)), ...set(e.copyOf(r)));
+  if (early) c.push(...srcResult, W.drop, ...srcCond, W.i32Eqz, W.brIf, 1);
+  else for (const r of written) c.push(...get(e.reg(r)), ...set(e.copyOf(r)));
   const stores: Access[] = [];
   for (let i = 0; i < n - 1; i++) {
     const ins = insns[i];
@@ -420,7 +437,7 @@ export function wasmLoop(insns: readonly Insn[], hoisted: ReadonlySet<number>): 
     if (f === null) return null;
     const s = ins.size;
     const toMem = ins.k0 === K.Mem;
-    if (toMem && f.write) {
+    if (toMem && f.write && !early) {
       // Save what the store overwrites (restored if the pass is undone).
       c.push(...e.load(i, s), ...set(e.old.get(i) as number));
       stores.push({ k: i, size: s, store: true });
@@ -428,26 +445,30 @@ export function wasmLoop(insns: readonly Insn[], hoisted: ReadonlySet<number>): 
     const pre = toMem && f.write ? e.storeAddr(i) : [];
     const post = toMem ? e.store(s) : e.writeReg(ins.r0, s);
     if (i === source) {
-      if (f.kind === null || (f.noCf && (need & CF) !== 0)) return null;
-      const o = s === 8 ? OPS64 : OPS32;
-      const [la, lb, lr] = s === 8 ? [e.a64, e.b64, e.r64] : [L_A32, L_B32, L_R32];
+      // Early: its result was found at the pass start (its operands have not changed since).
+      if (early) {
+        if (f.write) c.push(...pre, ...get(lr), ...post);
+        continue;
+      }
       if (f.write) c.push(...pre, ...f.a, ...tee(la), ...f.b, ...tee(lb), ...f.op, ...tee(lr), ...post);
-      else c.push(...f.a, ...set(la), ...f.b, ...set(lb), ...get(la), ...get(lb), ...f.op, ...set(lr));
-      c.push(...condition(f.kind, jcc.cc, o, s, la, lb, lr), ...set(L_COND));
+      else c.push(...srcResult, W.drop);
+      c.push(...srcCond, ...set(L_COND));
       continue;
     }
     // CMP/TEST, and a shift by a count masked to 0, change nothing.
     if (!f.write) continue;
     c.push(...pre, ...f.a, ...f.b, ...f.op, ...post);
   }
-  // Not taken: undo the pass (stores in reverse order, then registers) and stop. Taken: commit it.
-  c.push(...get(L_COND), W.i32Eqz, W.if, W.void);
-  for (let j = stores.length - 1; j >= 0; j--) {
-    const st = stores[j];
-    c.push(...e.storeAddr(st.k), ...get(e.old.get(st.k) as number), ...e.store(st.size));
+  if (!early) {
+    // Not taken: undo the pass (stores in reverse order, then registers) and stop. Taken: commit it.
+    c.push(...get(L_COND), W.i32Eqz, W.if, W.void);
+    for (let j = stores.length - 1; j >= 0; j--) {
+      const st = stores[j];
+      c.push(...e.storeAddr(st.k), ...get(e.old.get(st.k) as number), ...e.store(st.size));
+    }
+    for (const r of written) c.push(...get(e.copyOf(r)), ...set(e.reg(r)));
+    c.push(W.br, 2, W.end);
   }
-  for (const r of written) c.push(...get(e.copyOf(r)), ...set(e.reg(r)));
-  c.push(W.br, 2, W.end);
   c.push(...get(L_K), W.i32Const, 1, W.i32Add, ...set(L_K), W.br, 0, W.end, W.end);
   for (const r of written) c.push(W.i32Const, 0, ...get(e.reg(r)), W.i64Store, 3, ...uleb(8 * r));
   c.push(...get(L_K));

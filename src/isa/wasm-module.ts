@@ -19,6 +19,7 @@ export const W = {
   brIf: 0x0d,
   /** Block type: no result. */
   void: 0x40,
+  drop: 0x1a,
   localGet: 0x20,
   localSet: 0x21,
   localTee: 0x22,

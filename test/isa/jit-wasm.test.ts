@@ -176,6 +176,11 @@ const COUNTED: Tail[] = [
   // A counter in memory: the flag writer is a store.
   (n) => ({ start: `${n}\nmov [rbp + 64], r15`, end: "dec qword [rbp + 64]\njnz l" }),
   (n) => ({ start: `${n}\nmov [rbp + 72], r15d`, end: "sub dword [rbp + 72], 1\nja l" }),
+  // A memory flag source after a store to it in the same pass: its operand at the pass start is stale.
+  (n) => ({
+    start: `${n}\nmov [rbp + 80], r15`,
+    end: "mov r14, [rbp + 80]\nsub r14, 1\nmov [rbp + 80], r14\ncmp qword [rbp + 80], 0\njne l",
+  }),
 ];
 const tail: fc.Arbitrary<Tail> = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...COUNTED) },
