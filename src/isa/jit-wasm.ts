@@ -420,7 +420,9 @@ export function wasmLoop(insns: readonly Insn[], hoisted: ReadonlySet<number>): 
     .slice(0, source)
     .every((i) => !regsOf(i).writes.some((r) => readsOfSrc.includes(r)) && !(memBytes(srcIns) !== 0 && i.k0 === K.Mem));
   // block $out; loop $pass: if k >= max: br $out
-  c.push(W.block, W.void, W.loop, W.void, ...get(L_K), ...get(L_MAX), W.i32GeS, W.brIf, 1);
+  c.push(W.block, W.void, W.loop, W.void);
+  const passAt = c.length;
+  c.push(...get(L_K), ...get(L_MAX), W.i32GeS, W.brIf, 1);
   if (early) c.push(...srcResult, W.drop, ...srcCond, W.i32Eqz, W.brIf, 1);
   else for (const r of written) c.push(...get(e.reg(r)), ...set(e.copyOf(r)));
   const stores: Access[] = [];
@@ -469,7 +471,11 @@ export function wasmLoop(insns: readonly Insn[], hoisted: ReadonlySet<number>): 
     for (const r of written) c.push(...get(e.copyOf(r)), ...set(e.reg(r)));
     c.push(W.br, 2, W.end);
   }
-  c.push(...get(L_K), W.i32Const, 1, W.i32Add, ...set(L_K), W.br, 0, W.end, W.end);
+  c.push(...get(L_K), W.i32Const, 1, W.i32Add, ...set(L_K));
+  // Early: the pass is written twice in the loop, so half as many loop back-edges (each with V8's
+  // interrupt check) run; every pass still checks the bound and its condition first.
+  if (early) c.push(...c.slice(passAt));
+  c.push(W.br, 0, W.end, W.end);
   for (const r of written) c.push(W.i32Const, 0, ...get(e.reg(r)), W.i64Store, 3, ...uleb(8 * r));
   c.push(...get(L_K));
   const bytes = moduleBytes(c, e.i32Locals, e.i64Locals);
