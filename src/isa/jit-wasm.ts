@@ -141,6 +141,23 @@ class Emitter {
     return [...get(this.off.get(k) as number), size === 8 ? W.i64Load : W.i32Load, 0, ...uleb(SPAN_AT)];
   }
 
+  /** Load `bytes` (1, 2 or 4) of instruction k's memory operand, zero-extended to the type of `size`. */
+  loadZx(k: number, bytes: number, size: number): number[] {
+    const op =
+      size === 8
+        ? bytes === 1
+          ? W.i64Load8U
+          : bytes === 2
+            ? W.i64Load16U
+            : W.i64Load32U
+        : bytes === 1
+          ? W.i32Load8U
+          : bytes === 2
+            ? W.i32Load16U
+            : W.i32Load;
+    return [...get(this.off.get(k) as number), op, 0, ...uleb(SPAN_AT)];
+  }
+
   /** Store the value on the stack (after `storeAddr`) to instruction k's memory operand. */
   storeAddr(k: number): number[] {
     return get(this.off.get(k) as number);
@@ -257,6 +274,53 @@ function form(e: Emitter, ins: Insn, at: number): Form | null {
         write: true,
       };
     }
+    case Op.Movzx:
+    case Op.Movsx: {
+      // MOVZX/MOVSX/MOVSXD: the source's low srcSize bytes, zero- or sign-extended to the operand size.
+      const ss = ins.srcSize;
+      if (ss !== 1 && ss !== 2 && ss !== 4) return null;
+      let v: number[];
+      if (ins.k1 === K.Mem) v = e.loadZx(at, ss, s);
+      else if (plainReg(ins.k1, ins.r1)) {
+        v = e.operand(ins, K.Reg, ins.r1, s);
+        if (ins.op === Op.Movzx && ss < 4)
+          v = [
+            ...v,
+            ...(s === 8
+              ? [W.i64Const, ...sleb64(ss === 1 ? 0xff : 0xffff, 0)]
+              : [W.i32Const, ...sleb32(ss === 1 ? 0xff : 0xffff)]),
+            o.and,
+          ];
+      } else return null;
+      if (ins.op === Op.Movsx) {
+        const ext =
+          s === 8
+            ? ss === 1
+              ? W.i64Extend8S
+              : ss === 2
+                ? W.i64Extend16S
+                : W.i64Extend32S
+            : ss === 1
+              ? W.i32Extend8S
+              : ss === 2
+                ? W.i32Extend16S
+                : -1;
+        if (ext >= 0) v = [...v, ext];
+      }
+      return { kind: null, noCf: false, a: [], b: v, op: [], write: true };
+    }
+    case Op.Imul2: {
+      // IMUL r, r/m (, imm): the low `size` bytes of the product (its CF/OF are not computed: never the
+      // flag source).
+      if (ins.k0 !== K.Reg) return null;
+      const m = ins.k1 === K.Imm || regOrMem(ins.k1, ins.r1) ? e.operand(ins, ins.k1, ins.r1, s, at) : null;
+      if (m === null) return null;
+      if (ins.k2 === K.Imm) {
+        const imm = s === 8 ? [W.i64Const, ...sleb64(ins.immLo, ins.immHi)] : [W.i32Const, ...sleb32(ins.immLo)];
+        return { kind: null, noCf: false, a: m, b: imm, op: [o.mul], write: true };
+      }
+      return { kind: null, noCf: false, a: dst(), b: m, op: [o.mul], write: true };
+    }
     default:
       return null;
   }
@@ -348,7 +412,11 @@ const CACHE_MAX = 256;
 
 /** The bytes instruction `ins` accesses through its memory operand (0: none). */
 const memBytes = (ins: Insn): number =>
-  (ins.k0 === K.Mem || ins.k1 === K.Mem) && ins.op !== Op.Lea && ins.op !== Op.Nop ? ins.size : 0;
+  (ins.k0 === K.Mem || ins.k1 === K.Mem) && ins.op !== Op.Lea && ins.op !== Op.Nop
+    ? ins.op === Op.Movzx || ins.op === Op.Movsx
+      ? ins.srcSize
+      : ins.size
+    : 0;
 
 /**
  * The loop tier's function for the block `insns` (its last instruction a Jcc back to the block start; the
@@ -380,10 +448,11 @@ export function wasmLoop(insns: readonly Insn[], hoisted: ReadonlySet<number>): 
   const accesses: Access[] = [];
   for (let i = 0; i < n - 1; i++) {
     const ins = insns[i];
-    if (flagsRead(ins) !== 0 || ins.seg >= 0 || ins.k2 !== K.None) return null;
+    if (flagsRead(ins) !== 0 || ins.seg >= 0 || (ins.k2 !== K.None && !(ins.op === Op.Imul2 && ins.k2 === K.Imm)))
+      return null;
     const size = memBytes(ins);
     if (size !== 0) {
-      if (!hoisted.has(i) || (size !== 4 && size !== 8)) return null;
+      if (!hoisted.has(i)) return null;
       accesses.push({ k: i, size, store: ins.k0 === K.Mem });
     }
     const rw = regsOf(ins);

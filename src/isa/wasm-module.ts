@@ -25,6 +25,11 @@ export const W = {
   localTee: 0x22,
   i32Load: 0x28,
   i64Load: 0x29,
+  i32Load8U: 0x2d,
+  i32Load16U: 0x2f,
+  i64Load8U: 0x31,
+  i64Load16U: 0x33,
+  i64Load32U: 0x35,
   i32Store: 0x36,
   i64Store: 0x37,
   i32Const: 0x41,
@@ -66,6 +71,11 @@ export const W = {
   i32WrapI64: 0xa7,
   i64ExtendI32S: 0xac,
   i64ExtendI32U: 0xad,
+  i32Extend8S: 0xc0,
+  i32Extend16S: 0xc1,
+  i64Extend8S: 0xc2,
+  i64Extend16S: 0xc3,
+  i64Extend32S: 0xc4,
 } as const;
 
 /** Unsigned LEB128 of a non-negative integer below 2^32 (§5.2.2). */

@@ -97,6 +97,39 @@ const form = fc.oneof(
       .map(([d, b, i, disp]) => `lea ${d}, [${b} + ${i}*2 + ${disp}]`),
   },
   { weight: 1, arbitrary: fc.constant("nop") },
+  // Zero and sign extension from registers and memory, and IMUL's product.
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.constantFrom("movzx", "movsx"), reg, fc.integer({ min: 0, max: 12 }), fc.constantFrom(1, 2))
+      .map(([op, d, r, ss]) => {
+        const b = ["al", "bl", "cl", "dl", "sil", "dil", "r8b", "r9b", "r10b", "r11b", "r12b", "r13b", "r14b"][r];
+        const w = ["ax", "bx", "cx", "dx", "si", "di", "r8w", "r9w", "r10w", "r11w", "r12w", "r13w", "r14w"][r];
+        return `${op} ${d}, ${ss === 1 ? b : w}`;
+      }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom("movzx", "movsx"), reg, fc.constantFrom("byte", "word"), fc.integer({ min: 0, max: 60 }))
+      .map(([op, d, sz, disp]) => `${op} ${d}, ${sz} [rbp + ${disp}]`),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...R64), fc.integer({ min: 0, max: 12 }), fc.boolean(), fc.integer({ min: 0, max: 60 }))
+      .map(([d, r, mem, disp]) => `movsxd ${d}, ${mem ? `dword [rbp + ${disp}]` : R32[r]}`),
+  },
+  { weight: 1, arbitrary: fc.constant("movzx eax, ah") },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(pair, fc.option(imm), fc.boolean(), fc.integer({ min: 0, max: 60 }))
+      .map(([[a, b], i, mem, disp]) => {
+        const src = mem ? `${a.startsWith("r") && !a.endsWith("d") ? "qword" : "dword"} [rbp + ${disp}]` : b;
+        return i === null ? `imul ${a}, ${src}` : `imul ${a}, ${src}, ${i}`;
+      }),
+  },
   // Memory operands at fixed addresses (RBP is never written): overlapping, unaligned, 4 and 8 bytes.
   {
     weight: 4,
@@ -258,4 +291,38 @@ test("a long counted loop runs in the loop tier with exact counts (W2's body)", 
   expect(w.state).toEqual(i.state);
   expect(w.state.stop).toBe(StopReason.Halted);
   expect(w.state.events.instructions).toBe(100000 * 10 + 3);
+});
+
+// Each value-only form once more, in a loop whose source registers and memory change every pass and whose
+// results accumulate (the final pass, which the JS block runs, would otherwise hide a wrong value).
+test.each([
+  "movsx rax, bl",
+  "movsx rax, bx",
+  "movsx eax, bl",
+  "movsx eax, bx",
+  "movzx rax, bl",
+  "movzx eax, bx",
+  "movsxd rax, ebx",
+  "movsx rax, byte [rbp + 1]",
+  "movsx rax, word [rbp + 3]",
+  "movsx eax, word [rbp + 3]",
+  "movzx eax, byte [rbp + 5]",
+  "movzx rax, word [rbp + 7]",
+  "movsxd rax, dword [rbp + 2]",
+  "imul rax, rbx",
+  "imul eax, ebx",
+  "imul rax, rbx, -7",
+  "imul eax, [rbp + 4], 1000",
+  "imul rax, [rbp + 1]",
+  "lea eax, [ebx + ebx*4 + 7]",
+  "sar rax, 5",
+  "shr eax, 3",
+])("%s: the loop tier's value accumulates exactly", (form) => {
+  const src = `bits 64\norg 0x${ORG.toString(16)}\nmov rbx, 0x123456789abcdef\nmov r11, 0x9e3779b97f4a7c15\nmov rax, r11\nmov rbp, ${DATA}\nmov r15, 300\nl:\nadd rbx, r11\nadd qword [rbp], r11\nadd qword [rbp + 8], rbx\n${form}\nadd r13, rax\nxor r12, r13\ndec r15\njnz l\nhlt\n`;
+  const a = assemble(src);
+  if (!a.ok) throw new Error(`assembly failed: ${form}`);
+  const w = run(a.value.bytes, [1e6], "wasm");
+  const i = run(a.value.bytes, [1e6], "interp");
+  expect(w.wasmBlocks).toBe(1);
+  expect(w.state).toEqual(i.state);
 });
