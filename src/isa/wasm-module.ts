@@ -164,43 +164,48 @@ export interface Ops {
   one: number[];
   minusOne: number[];
 }
-export const OPS64: Ops = {
-  add: W.i64Add,
-  sub: W.i64Sub,
-  mul: W.i64Mul,
-  and: W.i64And,
-  or: W.i64Or,
-  xor: W.i64Xor,
-  shl: W.i64Shl,
-  shrU: W.i64ShrU,
-  shrS: W.i64ShrS,
-  eqz: W.i64Eqz,
-  eq: W.i64Eq,
-  ltS: W.i64LtS,
-  ltU: W.i64LtU,
-  leS: W.i64LeS,
-  leU: W.i64LeU,
-  zero: [W.i64Const, 0],
-  one: [W.i64Const, 1],
-  minusOne: [W.i64Const, 0x7f],
-};
-export const OPS32: Ops = {
-  add: W.i32Add,
-  sub: W.i32Sub,
-  mul: W.i32Mul,
-  and: W.i32And,
-  or: W.i32Or,
-  xor: W.i32Xor,
-  shl: W.i32Shl,
-  shrU: W.i32ShrU,
-  shrS: W.i32ShrS,
-  eqz: W.i32Eqz,
-  eq: W.i32Eq,
-  ltS: W.i32LtS,
-  ltU: W.i32LtU,
-  leS: W.i32LeS,
-  leU: W.i32LeU,
-  zero: [W.i32Const, 0],
-  one: [W.i32Const, 1],
-  minusOne: [W.i32Const, 0x7f],
-};
+type Suffix =
+  | "Add"
+  | "Sub"
+  | "Mul"
+  | "And"
+  | "Or"
+  | "Xor"
+  | "Shl"
+  | "ShrU"
+  | "ShrS"
+  | "Eqz"
+  | "Eq"
+  | "LtS"
+  | "LtU"
+  | "LeS"
+  | "LeU";
+
+/** The opcodes of `Ops` for type t, by their names in `W` (`i64` + `Add`: checked by the compiler). */
+function opsOf(t: "i32" | "i64"): Ops {
+  const op = (suffix: Suffix): number => W[`${t}${suffix}`];
+  const c = t === "i64" ? W.i64Const : W.i32Const;
+  return {
+    add: op("Add"),
+    sub: op("Sub"),
+    mul: op("Mul"),
+    and: op("And"),
+    or: op("Or"),
+    xor: op("Xor"),
+    shl: op("Shl"),
+    shrU: op("ShrU"),
+    shrS: op("ShrS"),
+    eqz: op("Eqz"),
+    eq: op("Eq"),
+    ltS: op("LtS"),
+    ltU: op("LtU"),
+    leS: op("LeS"),
+    leU: op("LeU"),
+    zero: [c, 0],
+    one: [c, 1],
+    minusOne: [c, 0x7f],
+  };
+}
+
+export const OPS64 = opsOf("i64");
+export const OPS32 = opsOf("i32");
