@@ -288,8 +288,13 @@ export class PhysicalPmu extends PmuRegisterFile {
    *  interval again — for a caller that rebases before anything syncs (VmxLayer.vmExit before a put: the
    *  next VM entry rebases). */
   count(events: GuestEvents): void {
-    // No globally enabled counter counts anything: every iteration below would skip its counter.
-    if ((this.countGp & this.ctrlLo) === 0 && (this.countFx & this.ctrlHi) === 0) return;
+    // No globally enabled counter counts anything: every iteration of countDeltas would skip its counter. (The
+    // test alone stays here, small enough for V8 to inline into every exit; issue 16, W4.)
+    if ((this.countGp & this.ctrlLo) !== 0 || (this.countFx & this.ctrlHi) !== 0) this.countDeltas(events);
+  }
+
+  /** count's work when some globally enabled counter counts. */
+  private countDeltas(events: GuestEvents): void {
     // The interval since the last sync ran at the CPL recorded then; `cpl` applies from now on.
     const priv = this.lastCpl === 0 ? CountPriv.Os : CountPriv.Usr;
     const clk = this.clock;
@@ -356,8 +361,13 @@ export class PhysicalPmu extends PmuRegisterFile {
    * `maxCyclesPerInsn` is the CPU cost model's largest per-instruction cycle cost.
    */
   instructionsUntilNextEvent(maxCyclesPerInsn: number): number {
-    // No globally enabled counter that counts something with its PMI bit set: the loops below find nothing.
+    // No globally enabled counter that counts something with its PMI bit set: nextEvent's loops find nothing.
     if ((this.pmiGp & this.ctrlLo) === 0 && (this.pmiFx & this.ctrlHi) === 0) return Infinity;
+    return this.nextEvent(maxCyclesPerInsn);
+  }
+
+  /** instructionsUntilNextEvent when some globally enabled counter has its PMI bit set. */
+  private nextEvent(maxCyclesPerInsn: number): number {
     const priv = this.lastCpl === 0 ? CountPriv.Os : CountPriv.Usr;
     let best = Infinity;
     for (let n = 0; n < this.nGP; n++) {

@@ -453,11 +453,16 @@ export class Vcpu implements LapicHost {
    *  EDX:EAX = hi:lo. */
   logMsrReadHalves(name: string, rip: number, length: number, msr: number, lo: number, hi: number): void {
     if (this.exitSink !== null || this.logExits) {
-      this.logExit(msrExitRecord(EXIT_REASON.MSR_READ, name, rip, length, msr, false, big(lo, hi), true));
+      this.logMsrReadRecord(name, rip, length, msr, lo, hi);
       return;
     }
     this.exitCounts[EXIT_REASON.MSR_READ]++; // below the table's initial 80 entries
     this.recent.pushMsrReadHalves(rip, length, msr, lo, hi);
+  }
+
+  /** logMsrReadHalves' record, for the exit log or a sink (kept out of the exit fast path). */
+  private logMsrReadRecord(name: string, rip: number, length: number, msr: number, lo: number, hi: number): void {
+    this.logExit(msrExitRecord(EXIT_REASON.MSR_READ, name, rip, length, msr, false, big(lo, hi), true));
   }
 
   /** All exits counted so far. */

@@ -88,6 +88,11 @@ export function kvmEmulateRdmsr(vcpu: Vcpu, cpu: PlatformCpu, length: number): P
     vcpu.logMsrReadHalves(NAME_MSR_READ, rip, length, index, h.lo, h.hi);
     return skipEmulatedInstruction(vcpu);
   }
+  return rdmsrValue(vcpu, cpu, length, index, rip);
+}
+
+/** kvmEmulateRdmsr for an MSR the PMU's Number readers do not answer: kvm_get_msr_with_filter's 64-bit value. */
+function rdmsrValue(vcpu: Vcpu, cpu: PlatformCpu, length: number, index: number, rip: number): PlatformAction {
   const out = vcpu.msrOut;
   if (!vcpu.readMsr(index, false, out)) {
     vcpu.logMsrExit(EXIT_REASON.MSR_READ, NAME_MSR_READ, rip, length, index, false, 0n, false);

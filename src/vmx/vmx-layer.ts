@@ -372,12 +372,7 @@ export class VmxLayer implements X86Ops {
     if (this.inGuest) return;
     this.inGuest = true;
     const pmu = this.vcpu.pmu;
-    if (!this.sw.loaded) {
-      this.sw.record = this.recordSteps;
-      this.sw.load(pmu, this.lvtpcMasked());
-      if (this.recordSteps) this.logSwitch("load", this.sw.steps);
-      for (let i = 0; i < this.switchObservers.length; i++) this.switchObservers[i]!.afterLoad(this);
-    }
+    if (!this.sw.loaded) this.loadGuest(pmu);
     // KVM writes the VMCS field on every accepted GLOBAL_CTRL write (R-WR-8); with 0x38F passed through the
     // field holds what the last exit saved.
     if (this.globalCtrlWriteIntercepted) {
@@ -387,6 +382,19 @@ export class VmxLayer implements X86Ops {
     this.vmcs.vmEntryAs(this.phys, this.entryTag);
     const c = this.vcpu.cpu;
     if (c !== null) this.phys.rebase(c.events, c.cpl);
+    if (this.switchObservers.length !== 0) this.observeEntry();
+  }
+
+  /** Load (§12.1) with its record and the invariant checks after it. */
+  private loadGuest(pmu: KvmPmu): void {
+    const sw = this.sw;
+    sw.record = this.recordSteps;
+    sw.load(pmu, this.lvtpcMasked());
+    if (this.recordSteps) this.logSwitch("load", sw.steps);
+    for (let i = 0; i < this.switchObservers.length; i++) this.switchObservers[i]!.afterLoad(this);
+  }
+
+  private observeEntry(): void {
     for (let i = 0; i < this.switchObservers.length; i++) this.switchObservers[i]!.afterEntry(this);
   }
 
@@ -459,27 +467,39 @@ export class VmxLayer implements X86Ops {
     // would do here is overwritten unread — done only for the fastpath, which keeps the context loaded.
     const c = this.vcpu.cpu;
     if (c !== null) this.phys.count(c.events);
-    if (this.phys.pmiPending) {
-      // A counter wrapped on the instruction that exits: its PMI is pending in the host; KVM requests it
-      // for the vCPU and delivers it at the next entry (kvm_handle_guest_mediated_pmi, R-PMI-4) — unless
-      // the physical LVTPC, which carries the guest's mask bit, dropped it.
-      this.phys.pmiPending = false;
-      if (!this.sw.lvtpcMasked) pmu.pmiRequested = true;
-    }
+    if (this.phys.pmiPending) this.exitPmi(pmu);
     this.vmcs.vmExit(this.phys);
     // vmx_refresh_guest_perf_global_control: 0x38F is the guest's, copy the saved field back.
     if (!this.globalCtrlWriteIntercepted) this.refreshGuestGlobalCtrl(pmu);
-    if (reason === EXIT_REASON.MSR_WRITE && fastpathWrmsr && this.fastpathAllowed()) {
+    if (fastpathWrmsr && reason === EXIT_REASON.MSR_WRITE && this.fastpathAllowed()) {
       if (c !== null) this.phys.rebase(c.events, c.cpl);
       this.fastpathExits++;
       return;
     }
+    if (this.switchObservers.length !== 0) this.observeBeforePut();
+    this.putGuest(pmu);
+  }
+
+  /** A counter wrapped on the instruction that exits: its PMI is pending in the host; KVM requests it for the
+   *  vCPU and delivers it at the next entry (kvm_handle_guest_mediated_pmi, R-PMI-4) — unless the physical
+   *  LVTPC, which carries the guest's mask bit, dropped it. */
+  private exitPmi(pmu: KvmPmu): void {
+    this.phys.pmiPending = false;
+    if (!this.sw.lvtpcMasked) pmu.pmiRequested = true;
+  }
+
+  private observeBeforePut(): void {
     for (let i = 0; i < this.switchObservers.length; i++) this.switchObservers[i]!.beforePut(this);
-    this.sw.record = this.recordSteps;
-    this.sw.put(pmu);
+  }
+
+  /** Put (§12.2), the checks after it, perf's restore of host events, and its record. */
+  private putGuest(pmu: KvmPmu): void {
+    const sw = this.sw;
+    sw.record = this.recordSteps;
+    sw.put(pmu);
     for (let i = 0; i < this.observers.length; i++) this.observers[i]!.afterPut(this);
-    this.sw.hostRestore();
-    if (this.recordSteps) this.logSwitch("put", this.sw.steps);
+    sw.hostRestore();
+    if (this.recordSteps) this.logSwitch("put", sw.steps);
   }
 
   /** KVM_RUN returns to userspace (vcpu_put): the guest context must be off the hardware (after a fastpath
@@ -497,10 +517,6 @@ export class VmxLayer implements X86Ops {
       this.vmcs.vmExit(this.phys);
       if (!this.globalCtrlWriteIntercepted) this.refreshGuestGlobalCtrl(pmu);
     }
-    this.sw.record = this.recordSteps;
-    this.sw.put(pmu);
-    for (let i = 0; i < this.observers.length; i++) this.observers[i]!.afterPut(this);
-    this.sw.hostRestore();
-    this.logSwitch("put", this.sw.steps);
+    this.putGuest(pmu);
   }
 }

@@ -67,6 +67,11 @@ function program(seed: number, metrics: boolean): Uint8Array {
   const r = prng(seed);
   const body: string[] = [];
   for (let k = 0; k < 60; k++) body.push(op(r, k, metrics));
+  return assembleGuest(body.join("\n"));
+}
+
+/** `body` after the PMI and exception set-up, with GLOBAL_CTRL enabling every counter. */
+function assembleGuest(body: string): Uint8Array {
   const src = `        org 0x100000
         bits 64
 %include "vpmu.inc"
@@ -76,7 +81,7 @@ function program(seed: number, metrics: boolean): Uint8Array {
         mov eax, 0xff
         mov edx, 7
         wrmsr
-${body.join("\n")}
+${body}
         mov al, 0
         out 0xf4, al
         hlt
@@ -144,8 +149,12 @@ function observe(g: ReturnType<typeof setupGuest>): string {
   });
 }
 
-function compare(seed: number, model: GuestModel, fullVisits = 0): [loads: number, pmis: number] {
-  const image = program(seed, model.perfCaps === 0xa000n);
+function compare(
+  seed: number,
+  model: GuestModel,
+  fullVisits = 0,
+  image = program(seed, model.perfCaps === 0xa000n),
+): [loads: number, pmis: number] {
   const full = setupGuest(image, model);
   const fast = setupGuest(image, model);
   full.layer.recordSteps = false;
@@ -197,6 +206,96 @@ describe("mediated load visits only changed registers", () => {
     let loads = 0;
     for (let seed = 1; seed <= 3; seed++) loads += compare(seed * 104729, { ...LEAK_MODEL, policy: "fix" }, 32)[0];
     expect(loads).toBeGreaterThan(3 * 32);
+  });
+
+  it("a GLOBAL_STATUS the guest clears natively is saved as 0 by the next put and not loaded back", () => {
+    // PMC0 overflows (no PMI) and sets status bit 0; an exit saves it and the next load puts it back; the guest
+    // then clears it through the passed-through OVF_CTRL (R-INT-3) with FIXED_CTR_CTRL 0 and no PERF_METRICS,
+    // so at the next put the hardware status is 0 while KVM's saved copy is not: put must store the 0 (else
+    // the load after it would write the stale bit back and the RDMSR of 0x38E below would read 1).
+    const body = `
+        mov ecx, 0x4c1
+        mov eax, 0xfffffff0
+        mov edx, 0xffff
+        wrmsr
+        mov ecx, 0x186
+        mov eax, 0x4300c0
+        xor edx, edx
+        wrmsr
+        mov ebx, 64
+.spin:  dec ebx
+        jnz .spin
+        mov ecx, 0x186
+        xor eax, eax
+        wrmsr
+        mov eax, 0xa
+        xor ecx, ecx
+        cpuid
+        mov ecx, 0x390
+        mov eax, 1
+        xor edx, edx
+        wrmsr
+        mov eax, 0xa
+        xor ecx, ecx
+        cpuid
+        mov eax, 0xa
+        xor ecx, ecx
+        cpuid
+        mov ecx, 0x38e
+        rdmsr
+        mov r12, rax`;
+    // A guest with PERF_METRICS (FIX passes the global registers through only then, R-INT-4), none counted.
+    const model = { ...LEAK_MODEL, policy: "fix", perfCaps: 0xa000n } as const;
+    compare(1, model, 0, assembleGuest(body));
+    const g = setupGuest(assembleGuest(body), model);
+    g.layer.recordSteps = false;
+    g.layer.sw.fullVisits = 0;
+    g.vcpu.run({ maxInstructions: 10_000 });
+    // The OVF_CTRL write and the GLOBAL_STATUS read ran natively; the three CPUIDs exited.
+    expect(g.vcpu.exits.filter((e) => "msr" in e && (e.msr === 0x390 || e.msr === 0x38e))).toEqual([]);
+    expect(g.vcpu.exits.filter((e) => e.name === "CPUID").length).toBe(3);
+    expect(g.cpu.getLo(12)).toBe(0);
+    expect(g.vcpu.pmu.globalStatus).toBe(0n);
+  });
+
+  it("a PERF_METRICS the guest zeroes natively is saved as 0 by the next put and not loaded back", () => {
+    // The guest writes PERF_METRICS (passed through under FIX for a guest with it), an exit saves and scrubs it
+    // and the next load restores it; the guest then writes 0, so at the next put the hardware holds 0 while
+    // KVM's saved copy does not (P-9: put must store the 0, else the load after it restores the old value).
+    const body = `
+        mov ecx, 0x329
+        mov eax, 0x11223344
+        mov edx, 0x55667788
+        wrmsr
+        mov eax, 0xa
+        xor ecx, ecx
+        cpuid
+        mov ecx, 0x329
+        rdmsr
+        mov r13, rax
+        mov ecx, 0x329
+        xor eax, eax
+        xor edx, edx
+        wrmsr
+        mov eax, 0xa
+        xor ecx, ecx
+        cpuid
+        mov eax, 0xa
+        xor ecx, ecx
+        cpuid
+        mov ecx, 0x329
+        rdmsr
+        mov r12, rax`;
+    const model = { ...LEAK_MODEL, policy: "fix", perfCaps: 0xa000n } as const;
+    compare(1, model, 0, assembleGuest(body));
+    const g = setupGuest(assembleGuest(body), model);
+    g.layer.recordSteps = false;
+    g.layer.sw.fullVisits = 0;
+    g.vcpu.run({ maxInstructions: 10_000 });
+    expect(g.vcpu.exits.filter((e) => "msr" in e && e.msr === 0x329)).toEqual([]);
+    expect(g.cpu.getLo(13)).toBe(0x11223344); // restored by the first load
+    expect(g.cpu.getLo(12)).toBe(0);
+    expect(g.vcpu.pmu.perfMetrics).toBe(0n);
   });
 
   it("a host-initiated counter write between runs and a guest selector write between exits reach the hardware", () => {
