@@ -126,8 +126,9 @@ export class PmuRegisterFile {
    * change. One consumer per PMU gets exact answers (the vCPU's isolation checker).
    */
   takeChanged(who: object): number {
-    const c = this.changedTaker === who && this.trackable ? this.changed : -1;
-    this.changedTaker = who;
+    const same = this.changedTaker === who;
+    const c = same && this.trackable ? this.changed : -1;
+    if (!same) this.changedTaker = who; // no store (and write barrier) per exit
     this.changed = 0;
     return c;
   }
@@ -136,8 +137,9 @@ export class PmuRegisterFile {
    *  no bit or another switch asked in between: the mediated switch's own view (MediatedSwitch.load visits
    *  only these registers and those whose vCPU-side input changed). */
   takeSwitchChanged(who: object): number {
-    const c = this.swTaker === who && this.trackable ? this.swChanged : -1;
-    this.swTaker = who;
+    const same = this.swTaker === who;
+    const c = same && this.trackable ? this.swChanged : -1;
+    if (!same) this.swTaker = who;
     this.swChanged = 0;
     return c;
   }
@@ -219,10 +221,16 @@ export class PmuRegisterFile {
 
   /** GLOBAL_CTRL := hi:lo (callers check reserved bits where hardware would). */
   writeGlobalCtrl(lo: number, hi: number, p: number): void {
-    if (lo >>> 0 !== this.ctrlLo || hi >>> 0 !== this.ctrlHi) this.touch(this.sCtrl);
-    this.ctrlLo = lo >>> 0;
-    this.ctrlHi = hi >>> 0;
-    this.tag(this.sCtrl, p);
+    // touch and tag in one test: every VM entry and exit writes it (three times per mediated exit).
+    const l = lo >>> 0;
+    const h = hi >>> 0;
+    const s = this.sCtrl;
+    if (l === this.ctrlLo && h === this.ctrlHi && this.prov[s] === p) return;
+    this.ctrlLo = l;
+    this.ctrlHi = h;
+    this.prov[s] = p;
+    this.changed |= 1 << s;
+    this.swChanged |= 1 << s;
   }
 
   /** GLOBAL_OVF_CTRL: clear these status bits; the status value is then `p`'s. */

@@ -149,7 +149,11 @@ export class MediatedSwitch {
   readonly steps: SwitchStep[] = [];
   record = false;
   /** Physical LVTPC delivery (R-PMI-4): NMI for the host, fixed on the mediated vector while loaded. */
-  lvtpc: "nmi" | "mediated-fixed" = "nmi";
+  get lvtpc(): "nmi" | "mediated-fixed" {
+    return this.lvtpcMediated ? "mediated-fixed" : "nmi";
+  }
+  /** `lvtpc` is "mediated-fixed" (a boolean: stored twice per exit, and a string store costs V8 a write barrier). */
+  private lvtpcMediated = false;
   lvtpcMasked = false;
   /** Guest context is on the hardware (between load and put). */
   loaded = false;
@@ -289,7 +293,7 @@ export class MediatedSwitch {
     if (!this.hostPerf.idle) this.hostPerf.scheduleOut(phys, "load step 2");
     this.note("load", "2", "perf_load_guest_context: host events excluding the guest are scheduled out");
     phys.writeGlobalCtrl(0, 0, this.ids.load3Host);
-    this.lvtpc = "mediated-fixed";
+    this.lvtpcMediated = true;
     this.lvtpcMasked = guestLvtpcMasked;
     if (rec) this.noteLoad34(guestLvtpcMasked);
     // "if RDPMC(n) ≠ saved": counters are exact numbers on both sides (widths ≤ 48).
@@ -437,7 +441,7 @@ export class MediatedSwitch {
     // Steps 2 and 3 on registers no write touched since the last put's steps began, with no saved value
     // written since it ended, store and write what is already there: skipped (see ldMask above).
     if (w === -1 || (w & this.counterSlots) !== 0 || pmu.saved.n !== this.ptWrites) this.putCounters(pmu);
-    this.lvtpc = "nmi";
+    this.lvtpcMediated = false;
     this.note("put", "4", "LVTPC := NMI");
     this.ptWrites = pmu.saved.n;
     this.loaded = false;
