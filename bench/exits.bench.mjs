@@ -54,12 +54,13 @@ function bench(label, opts, N, keepLog = false) {
   );
 }
 
-// 2×10^7 exits (a third of a second): a new machine's compiled block is optimised by V8 during its own run,
-// and over 2×10^6 exits that start-up still weighed a third of the figure.
+// Each line runs for about a second (2×10^7 LEGACY exits, 10^7 mediated ones): a new machine's compiled block
+// is optimised by V8 during its own run (twice: once entered mid-loop), some 20-30 ms of CPU time, which over
+// 2×10^6 LEGACY exits weighed a third of the figure and over 3×10^6 mediated ones about a tenth.
 bench("legacy (RDMSR 0x38d exits)", { host: "spr", pmu: "legacy" }, 20_000_000);
-bench("mediated v4 (RDMSR 0x38d exits, put+load)", { host: "spr", pmu: "mediated", kvm: "v4" }, 3_000_000);
+bench("mediated v4 (RDMSR 0x38d exits, put+load)", { host: "spr", pmu: "mediated", kvm: "v4" }, 10_000_000);
 // W4 of issue 16: `--pmu mediated --kvm fix` (the leak checks run after every put).
-bench("mediated fix (RDMSR 0x38d exits, put+load)", { host: "spr", pmu: "mediated", kvm: "fix" }, 3_000_000);
+bench("mediated fix (RDMSR 0x38d exits, put+load)", { host: "spr", pmu: "mediated", kvm: "fix" }, 10_000_000);
 // The LEGACY loop with the exit log kept (what `vpmu run --exits` prints): one record per exit. Last: its
 // 2×10^6 records (over 200 MB) become garbage when it ends, and V8 collects them during whatever line runs
 // next — a full collection on the garbage of another line, which the line after it would be charged for.
