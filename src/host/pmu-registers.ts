@@ -221,7 +221,8 @@ export class PmuRegisterFile {
 
   /** GLOBAL_CTRL := hi:lo (callers check reserved bits where hardware would). */
   writeGlobalCtrl(lo: number, hi: number, p: number): void {
-    // touch and tag in one test: every VM entry and exit writes it (three times per mediated exit).
+    // The value's and the owner tag's changes in one test (touch and tag would test each): every VM entry
+    // and exit writes it, three times per mediated exit.
     const l = lo >>> 0;
     const h = hi >>> 0;
     const s = this.sCtrl;
@@ -229,8 +230,7 @@ export class PmuRegisterFile {
     this.ctrlLo = l;
     this.ctrlHi = h;
     this.prov[s] = p;
-    this.changed |= 1 << s;
-    this.swChanged |= 1 << s;
+    this.touch(s);
   }
 
   /** GLOBAL_OVF_CTRL: clear these status bits; the status value is then `p`'s. */
