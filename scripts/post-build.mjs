@@ -100,7 +100,12 @@ else {
     ...cjs,
     entryPoints: ["src/cli/launch.ts"],
     outfile: `${outdir}/main.js`,
-    banner: { js: `#!/usr/bin/env node\n${cjs.banner.js}` },
+    // Started as `vpmu` (or ./dist/cli/main.js), the file is a shell script first: its second line is a
+    // comment to JavaScript and, to /bin/sh, a failing command (hidden) and then `exec node` on the same file
+    // without NODE_EXTRA_CA_CERTS. Node 20 loads that certificate file, and its root store, at every start
+    // before any JavaScript runs (~40 ms on machines that set it); vpmu opens no TLS connection, nor does
+    // anything it starts (gcc, ld, its sweep workers). `node dist/cli/main.js` skips the shell line.
+    banner: { js: `#!/bin/sh\n// 2>/dev/null; unset NODE_EXTRA_CA_CERTS; exec node "$0" "$@"\n${cjs.banner.js}` },
   });
   await esbuild.build({ ...cjs, entryPoints: ["src/cli/sweep-worker.ts"], outfile: `${outdir}/sweep-worker.js` });
   await esbuild.build({ ...cjs, entryPoints: ["src/cli/c-guest.ts"], outfile: `${outdir}/c-guest.js` });

@@ -76,6 +76,9 @@ function runProgram(file: string, args: string[], timeoutSeconds: number): Promi
   return new Promise((resolvePromise) => {
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
     delete env.FORCE_COLOR;
+    // As dist/cli/main.js's shell line does for `vpmu` itself (scripts/post-build.mjs): Node 20 reads this
+    // certificate file at every start, and no vpmu run opens a TLS connection.
+    delete env.NODE_EXTRA_CA_CERTS;
     const child = spawn(process.execPath, [MAIN_JS, "run", ...args, basename(file)], {
       cwd: dirname(resolve(file)),
       env,
