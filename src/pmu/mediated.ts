@@ -15,7 +15,7 @@ import {
   MSR_IA32_PMC0,
   MSR_PERF_METRICS,
 } from "../arch/msr-index.js";
-import { INTEL_RDPMC_FIXED, INTEL_RDPMC_METRICS } from "../arch/perf-event.js";
+import { INTEL_RDPMC_FIXED } from "../arch/perf-event.js";
 import type { HostPerf } from "../host/activity.js";
 import { big } from "../host/halves.js";
 import { HOST_OWNER, type PhysicalPmu } from "../host/physical-pmu.js";
@@ -102,6 +102,20 @@ const FULL_VISITS = 32;
 
 /** What a SwitchKey holds before its first `set`. */
 const NO_KEY: object = Object.freeze({});
+
+/**
+ * `config` as the switch takes it. A guest's PERF_METRICS is switched only on a host that has the MSR: KVM
+ * accepts a guest PERF_CAPABILITIES only within kvm_caps.supported_perf_cap, which holds bit 15 only when the
+ * host has it (the V4 patch's vmx_get_perf_capabilities: `perf_cap |= host_perf_cap & PERF_CAP_PERF_METRICS`
+ * under enable_mediated_pmu), and intel_mediated_pmu_load/put then write and RDPMC 0x329
+ * unconditionally. Every plan derives the switch from the guest's capabilities (kernelPlanParts), so no
+ * configuration reaches a mismatch; one would be a bug in the model, not bad input.
+ */
+function switchableConfig(phys: PhysicalPmu, config: MediatedConfig): MediatedConfig {
+  if (config.perfMetrics && !phys.hasPerfMetrics)
+    throw new Error("mediated switch: PERF_METRICS switched for a guest on a host without the MSR");
+  return config;
+}
 
 /** Everything a switch step depends on besides the registers and saved values it compares: the vCPU's PMU, its
  *  counter arrays and their count, the hardware-copy generation (KvmPmu.hwGeneration) and the configuration.
@@ -209,7 +223,7 @@ export class MediatedSwitch {
     readonly hostPerf: HostPerf,
     config: MediatedConfig,
   ) {
-    this.cfg = config;
+    this.cfg = switchableConfig(phys, config);
     this.ids = this.stepIds(config.owner);
     this.fw = phys.canonical(MSR_IA32_PMC0) >= 0;
     this.statusSet = phys.canonical(MSR_CORE_PERF_GLOBAL_STATUS_SET) >= 0;
@@ -221,7 +235,7 @@ export class MediatedSwitch {
     return this.cfg;
   }
   set config(c: MediatedConfig) {
-    this.cfg = c;
+    this.cfg = switchableConfig(this.phys, c);
     if (c.owner !== this.ids.owner) this.ids = this.stepIds(c.owner);
   }
 
@@ -334,7 +348,7 @@ export class MediatedSwitch {
       if (((w >>> phys.sMetrics) & 1) !== 0 || (cmp && pmu.perfMetrics !== this.ldMetrics)) {
         this.ldMetrics = pmu.perfMetrics;
         const m = this.gMetrics.of(pmu.perfMetrics);
-        if (phys.hasPerfMetrics) phys.writePerfMetrics(m.lo, m.hi, ids.load81);
+        phys.writePerfMetrics(m.lo, m.hi, ids.load81);
         if (rec) this.noteWr("load", "8.1", MSR_PERF_METRICS, m.lo, m.hi);
       }
     } else this.note("load", "8.1", "guest has no PERF_METRICS: 0x329 not written (P-8)");
@@ -434,8 +448,7 @@ export class MediatedSwitch {
       this.record ||
       (phys.statusLo | phys.statusHi | pmu.globalStatusLo | pmu.globalStatusHi) !== 0 ||
       (pmu.fixedCtrCtrlHwLo | pmu.fixedCtrCtrlHwHi) !== 0 ||
-      (this.cfg.perfMetrics &&
-        (!phys.hasPerfMetrics || (phys.metricsLo | phys.metricsHi | pmu.perfMetricsLo | pmu.perfMetricsHi) !== 0))
+      (this.cfg.perfMetrics && (phys.metricsLo | phys.metricsHi | pmu.perfMetricsLo | pmu.perfMetricsHi) !== 0)
     )
       this.putGlobals(pmu);
     // Steps 2 and 3 on registers no write touched since the last put's steps began, with no saved value
@@ -472,13 +485,9 @@ export class MediatedSwitch {
       // P-9: read with RDPMC(0x2000_0000) before step 3 clears FC3; scrub if non-zero.
       const mLo = phys.metricsLo;
       const mHi = phys.metricsHi;
-      if (!phys.hasPerfMetrics) {
-        const m = phys.rdpmc(INTEL_RDPMC_METRICS) as bigint;
-        if (pmu.perfMetrics !== m) pmu.perfMetrics = m;
-      } else if (pmu.perfMetricsLo !== mLo || pmu.perfMetricsHi !== mHi)
-        pmu.perfMetrics = this.gMetrics.fromHalves(mLo, mHi);
+      if (pmu.perfMetricsLo !== mLo || pmu.perfMetricsHi !== mHi) pmu.perfMetrics = this.gMetrics.fromHalves(mLo, mHi);
       if (rec) this.note("put", "1.3", `perf_metrics := RDPMC(0x20000000) = 0x${hex(mLo, mHi)}`);
-      if ((mLo | mHi) !== 0 && phys.hasPerfMetrics) {
+      if ((mLo | mHi) !== 0) {
         phys.writePerfMetrics(0, 0, ids.put13);
         if (rec) this.noteWr("put", "1.3", MSR_PERF_METRICS, 0, 0);
       }

@@ -306,3 +306,35 @@ describe("mediated load visits only changed registers", () => {
     expect(g.layer.phys.rdmsr(0xc2)).toBe(0x42n);
   });
 });
+
+describe("the PERF_METRICS switch", () => {
+  // KVM offers PERF_CAPABILITIES bit 15 only where the host has it, so a guest with PERF_METRICS only exists
+  // there; the switch takes that as given (load writes and put reads 0x329 unconditionally) and refuses a
+  // configuration that breaks it.
+  const image = assembleGuest(CPUID);
+  for (const host of ["skx", "icx", "spr", "gnr"] as const) {
+    it(`${host}: switched only for a guest with PERF_METRICS, and only where the host has the MSR`, () => {
+      for (const perfCaps of [0x2000n, 0xa000n]) {
+        let g: ReturnType<typeof setupGuest>;
+        try {
+          g = setupGuest(image, { ...LEAK_MODEL, host, policy: "fix", perfCaps, hostMsrs: [] });
+        } catch (e) {
+          // KVM_SET_MSRS rejects the bit where the host lacks it.
+          expect(perfCaps).toBe(0xa000n);
+          expect(String(e)).toMatch(/PERF_CAPABILITIES rejected/);
+          continue;
+        }
+        expect(g.layer.sw.config.perfMetrics).toBe(perfCaps === 0xa000n);
+        expect(g.layer.phys.hasPerfMetrics || !g.layer.sw.config.perfMetrics).toBe(true);
+      }
+    });
+  }
+
+  it("a switch of PERF_METRICS on a host without the MSR is refused", () => {
+    const g = setupGuest(image, { ...LEAK_MODEL, host: "skx", policy: "fix", perfCaps: 0x2000n, hostMsrs: [] });
+    expect(g.layer.phys.hasPerfMetrics).toBe(false);
+    expect(() => {
+      g.layer.sw.config = { owner: g.layer.owner, perfMetrics: true };
+    }).toThrow("mediated switch: PERF_METRICS switched for a guest on a host without the MSR");
+  });
+});
